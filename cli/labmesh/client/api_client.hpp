@@ -1,0 +1,54 @@
+#pragma once
+// A request/reply client for the coordinator's API socket, used by the `labmesh` CLI and by the
+// web server inside the coordinator (over inproc://). One ApiClient per thread: it owns a
+// ZeroMQ DEALER socket.
+//
+// Every call has a deadline. A coordinator that does not answer in time gives Timeout and the
+// socket is replaced, so a late answer can never be mistaken for the next call's.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "labmesh/common/status.hpp"
+#include "labmesh/protocol/envelope.hpp"
+
+namespace labmesh::client {
+
+class ApiClient {
+ public:
+  // `context` must outlive the client. Nothing is sent until the first call.
+  ApiClient(zmq::context_t& context, std::string endpoint, int64_t timeout_ms);
+  ~ApiClient();
+  ApiClient(const ApiClient&) = delete;
+  ApiClient& operator=(const ApiClient&) = delete;
+
+  // Sends one encoded request and returns the raw reply frame.
+  // Unavailable/Timeout when the coordinator does not answer within the timeout.
+  Result<std::string> CallRaw(const std::string& frame, uint64_t request_id);
+
+  // Sends `request` and decodes the reply as Reply; an ErrorReply becomes its Status.
+  template <typename Reply, typename Request>
+  Result<Reply> Call(const Request& request) {
+    uint64_t id = next_request_id_++;
+    auto raw = CallRaw(protocol::Encode(request, id), id);
+    if (!raw.ok()) return raw.status();
+    return protocol::DecodeAs<Reply>(*raw);
+  }
+
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  void Reset();
+
+  zmq::context_t& context_;
+  std::string endpoint_;
+  int64_t timeout_ms_;
+  uint64_t next_request_id_ = 1;
+  std::unique_ptr<zmq::socket_t> socket_;
+};
+
+}  // namespace labmesh::client

@@ -1,0 +1,95 @@
+#pragma once
+// The envelope every labmesh message travels in, and the typed encode/decode around it.
+// Pure data: no sockets, no I/O. See protocol/PROTOCOL.md for the wire format.
+//
+// A message is one ZeroMQ frame holding one MessagePack array of four elements:
+//   [ protocol_version (uint), message_type (uint), request_id (uint), body (map) ]
+// Each body is a map with string keys (snake_case); decoders ignore keys they do not know and
+// keep defaults for keys that are missing, so fields can be added without a version bump.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <msgpack.hpp>
+
+#include "labmesh/common/status.hpp"
+#include "labmesh/protocol/messages.hpp"
+#include "labmesh/protocol/types.hpp"
+
+namespace labmesh::protocol {
+
+inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr size_t kDefaultMaxFrameBytes = 16 * 1024 * 1024;
+
+// Bounds applied while decoding untrusted bytes.
+struct DecodeLimits {
+  size_t max_frame_bytes = kDefaultMaxFrameBytes;
+  size_t max_container_elements = 1'000'000;  // per array or map
+  size_t max_depth = 32;
+};
+
+// A decoded envelope. The body stays a MessagePack object until DecodeBody<T> converts it; the
+// object handle owns the memory the body points into.
+struct Envelope {
+  uint32_t version = 0;
+  MessageType type = MessageType::kError;
+  uint64_t request_id = 0;
+  msgpack::object_handle body;
+};
+
+// Checks size, MessagePack validity, the four-element shape, the version and that the type is
+// one this build knows. Never throws.
+Result<Envelope> DecodeEnvelope(std::string_view frame, const DecodeLimits& limits = {});
+
+namespace detail {
+std::string PackEnvelope(MessageType type, uint64_t request_id, const msgpack::sbuffer& body);
+Status ConvertError(MessageType type, const char* what);
+}  // namespace detail
+
+// Encodes a message struct (one with `static constexpr MessageType kType` and MSGPACK_DEFINE_MAP).
+template <typename M>
+std::string Encode(const M& message, uint64_t request_id = 0) {
+  msgpack::sbuffer body;
+  msgpack::pack(body, message);
+  return detail::PackEnvelope(M::kType, request_id, body);
+}
+
+// Converts the envelope's body into M; wrong field types or a type mismatch are an error.
+template <typename M>
+Result<M> DecodeBody(const Envelope& envelope) {
+  if (envelope.type != M::kType) {
+    return Status::InvalidArgument("expected message type " +
+                                   std::to_string(static_cast<int>(M::kType)) + ", got " +
+                                   std::to_string(static_cast<int>(envelope.type)));
+  }
+  if (envelope.body.get().type != msgpack::type::MAP) {
+    return Status::InvalidArgument("message body is not a map");
+  }
+  try {
+    M message;
+    envelope.body.get().convert(message);
+    return message;
+  } catch (const std::exception& e) {
+    return detail::ConvertError(M::kType, e.what());
+  }
+}
+
+// Decodes a frame that must hold exactly an M (or an Error message, which becomes the Status).
+template <typename M>
+Result<M> DecodeAs(std::string_view frame, const DecodeLimits& limits = {});
+
+template <typename M>
+Result<M> DecodeAs(std::string_view frame, const DecodeLimits& limits) {
+  auto envelope = DecodeEnvelope(frame, limits);
+  if (!envelope.ok()) return envelope.status();
+  if (envelope->type == MessageType::kError && M::kType != MessageType::kError) {
+    auto error = DecodeBody<ErrorReply>(*envelope);
+    if (!error.ok()) return error.status();
+    return error->ToStatus();
+  }
+  return DecodeBody<M>(*envelope);
+}
+
+}  // namespace labmesh::protocol

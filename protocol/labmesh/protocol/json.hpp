@@ -1,0 +1,24 @@
+#pragma once
+// JSON views of protocol values, with the field names CLI.md fixes (snake_case). The CLI's
+// --json output and the web API's responses both come from here, so they cannot drift apart.
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "labmesh/protocol/messages.hpp"
+
+namespace labmesh::protocol {
+
+// "2026-11-28T21:32:28.123Z", or "" for 0 (never).
+std::string FormatWallTimeIso(int64_t wall_ms);
+
+nlohmann::json ToJson(const HostFacts& facts);
+nlohmann::json ToJson(const HostHealth& health);
+// At least {"hostname","status","locked","labels","agent_version","last_heartbeat"};
+// last_heartbeat is ISO-8601 UTC or null, last_heartbeat_ms the same instant in ms.
+nlohmann::json ToJson(const HostInfo& host);
+nlohmann::json ToJson(const LabelInfo& label);
+
+}  // namespace labmesh::protocol

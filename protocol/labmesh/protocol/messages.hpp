@@ -1,0 +1,219 @@
+#pragma once
+// Every message body of labmesh, one struct each. Field names are the wire's map keys.
+// Families: agent registration and health (agent socket), host and label administration
+// (API socket), and the shared error/ok replies.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <msgpack.hpp>
+
+#include "labmesh/common/status.hpp"
+#include "labmesh/protocol/types.hpp"
+
+namespace labmesh::protocol {
+
+// ---- shared value types ----
+
+// What an agent knows about its machine; reported at every hello. Becomes automatic labels.
+struct HostFacts {
+  std::string arch;        // "x86_64" (uname machine)
+  std::string os;          // "debian" (os-release ID)
+  std::string os_version;  // "12" (os-release VERSION_ID)
+  std::string kernel;      // "6.1.0-18-amd64" (uname release)
+  uint32_t cpus = 0;
+  uint64_t memory_bytes = 0;
+  std::string address;  // the address other hosts can reach this one at, as the agent sees it
+  MSGPACK_DEFINE_MAP(arch, os, os_version, kernel, cpus, memory_bytes, address)
+};
+
+// A heartbeat's health sample, read from /proc and statvfs.
+struct HostHealth {
+  double load1 = 0, load5 = 0, load15 = 0;
+  uint64_t mem_total_bytes = 0;
+  uint64_t mem_available_bytes = 0;
+  uint64_t disk_total_bytes = 0;  // file system of the agent's work dir
+  uint64_t disk_free_bytes = 0;
+  uint64_t uptime_s = 0;
+  MSGPACK_DEFINE_MAP(load1, load5, load15, mem_total_bytes, mem_available_bytes,
+                     disk_total_bytes, disk_free_bytes, uptime_s)
+};
+
+// One host as every reader (CLI, web page) sees it.
+struct HostInfo {
+  std::string hostname;
+  std::string status;      // HostStatusName(), or "Pending Approval" for an enrollment
+  std::string status_reason;
+  bool locked = false;
+  std::string locked_by;
+  std::string lock_reason;
+  std::vector<std::string> labels;        // effective: agent labels + admin labels, sorted
+  std::vector<std::string> agent_labels;  // automatic (facts) + asked for with --labels
+  std::vector<std::string> admin_labels;  // set with `labmesh host label`
+  std::vector<std::string> acl_groups;
+  std::string agent_version;
+  int64_t last_heartbeat_ms = 0;  // wall clock, ms since epoch; 0 = never
+  int64_t registered_ms = 0;
+  uint64_t incarnation = 0;
+  bool connected = false;  // has a live registration right now
+  std::string public_key;
+  HostFacts facts;
+  HostHealth health;
+  MSGPACK_DEFINE_MAP(hostname, status, status_reason, locked, locked_by, lock_reason, labels,
+                     agent_labels, admin_labels, acl_groups, agent_version, last_heartbeat_ms,
+                     registered_ms, incarnation, connected, public_key, facts, health)
+};
+
+struct LabelInfo {
+  std::string name;
+  std::string kind;  // "admin" (created with `label create`), "agent" or "auto"
+  uint32_t hosts = 0;
+  MSGPACK_DEFINE_MAP(name, kind, hosts)
+};
+
+// ---- either direction ----
+
+struct ErrorReply {
+  static constexpr MessageType kType = MessageType::kError;
+  uint32_t code = 0;  // labmesh::StatusCode
+  std::string message;
+  MSGPACK_DEFINE_MAP(code, message)
+
+  static ErrorReply FromStatus(const Status& status);
+  Status ToStatus() const;
+};
+
+struct OkReply {
+  static constexpr MessageType kType = MessageType::kOkReply;
+  std::string message;
+  MSGPACK_DEFINE_MAP(message)
+};
+
+// ---- agent socket ----
+
+struct AgentHello {
+  static constexpr MessageType kType = MessageType::kAgentHello;
+  std::string hostname;
+  std::string agent_version;
+  uint64_t incarnation = 0;  // random at every agent start: tells a restart from a reconnect
+  std::string public_key;    // Z85; must equal the key the Curve handshake authenticated
+  std::string enroll_token;  // empty = none
+  std::vector<std::string> labels;  // asked-for labels (--labels)
+  HostFacts facts;
+  MSGPACK_DEFINE_MAP(hostname, agent_version, incarnation, public_key, enroll_token, labels,
+                     facts)
+};
+
+struct Welcome {
+  static constexpr MessageType kType = MessageType::kWelcome;
+  std::string hostname;
+  uint32_t heartbeat_interval_ms = 0;  // the coordinator's wish; the agent follows it
+  std::vector<std::string> labels;     // effective labels after the coordinator's rules
+  MSGPACK_DEFINE_MAP(hostname, heartbeat_interval_ms, labels)
+};
+
+struct PendingApproval {
+  static constexpr MessageType kType = MessageType::kPendingApproval;
+  std::string message;
+  MSGPACK_DEFINE_MAP(message)
+};
+
+struct Reject {
+  static constexpr MessageType kType = MessageType::kReject;
+  std::string reason;
+  MSGPACK_DEFINE_MAP(reason)
+};
+
+struct Heartbeat {
+  static constexpr MessageType kType = MessageType::kHeartbeat;
+  uint64_t incarnation = 0;
+  uint64_t sequence = 0;
+  HostHealth health;
+  MSGPACK_DEFINE_MAP(incarnation, sequence, health)
+};
+
+struct HeartbeatAck {
+  static constexpr MessageType kType = MessageType::kHeartbeatAck;
+  uint64_t sequence = 0;
+  MSGPACK_DEFINE_MAP(sequence)
+};
+
+struct Reregister {
+  static constexpr MessageType kType = MessageType::kReregister;
+  std::string reason;
+  MSGPACK_DEFINE_MAP(reason)
+};
+
+// ---- API socket ----
+
+struct HostListRequest {
+  static constexpr MessageType kType = MessageType::kHostListRequest;
+  std::string status;  // filter; empty = any
+  std::string label;   // filter; empty = any
+  MSGPACK_DEFINE_MAP(status, label)
+};
+
+struct HostListReply {
+  static constexpr MessageType kType = MessageType::kHostListReply;
+  std::vector<HostInfo> hosts;
+  MSGPACK_DEFINE_MAP(hosts)
+};
+
+struct HostShowRequest {
+  static constexpr MessageType kType = MessageType::kHostShowRequest;
+  std::string hostname;
+  MSGPACK_DEFINE_MAP(hostname)
+};
+
+struct HostShowReply {
+  static constexpr MessageType kType = MessageType::kHostShowReply;
+  HostInfo host;
+  MSGPACK_DEFINE_MAP(host)
+};
+
+struct HostPendingRequest {
+  static constexpr MessageType kType = MessageType::kHostPendingRequest;
+  std::string label;  // filter; empty = any
+  MSGPACK_DEFINE_MAP(label)
+};
+
+struct HostActionRequest {
+  static constexpr MessageType kType = MessageType::kHostActionRequest;
+  std::string hostname;
+  std::string action;  // "accept", "reject", "lock", "unlock", "delete"
+  std::string reason;  // lock reason (required for lock), reject/delete note
+  std::string user;    // who asks (recorded as locked_by)
+  MSGPACK_DEFINE_MAP(hostname, action, reason, user)
+};
+
+struct HostLabelRequest {
+  static constexpr MessageType kType = MessageType::kHostLabelRequest;
+  std::string hostname;
+  std::vector<std::string> add;
+  std::vector<std::string> remove;
+  MSGPACK_DEFINE_MAP(hostname, add, remove)
+};
+
+struct LabelListRequest {
+  static constexpr MessageType kType = MessageType::kLabelListRequest;
+  std::string kind;  // filter: "admin", "agent", "auto"; empty = all
+  MSGPACK_DEFINE_MAP(kind)
+};
+
+struct LabelListReply {
+  static constexpr MessageType kType = MessageType::kLabelListReply;
+  std::vector<LabelInfo> labels;
+  MSGPACK_DEFINE_MAP(labels)
+};
+
+struct LabelActionRequest {
+  static constexpr MessageType kType = MessageType::kLabelActionRequest;
+  std::string name;
+  std::string action;  // "create", "delete"
+  std::string user;
+  MSGPACK_DEFINE_MAP(name, action, user)
+};
+
+}  // namespace labmesh::protocol

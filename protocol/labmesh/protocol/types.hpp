@@ -1,0 +1,59 @@
+#pragma once
+// Message type numbers and the shared vocabulary (host status names) of the wire format.
+// Type numbers are explicit and never reused: retire a number, do not recycle it.
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace labmesh::protocol {
+
+enum class MessageType : uint16_t {
+  kError = 1,  // either direction: the request failed; body ErrorReply
+
+  // Agent socket (agent DEALER <-> coordinator ROUTER, CurveZMQ).
+  kAgentHello = 10,       // agent -> coordinator: register (every connect and restart)
+  kWelcome = 11,          // coordinator -> agent: registered, go ahead
+  kPendingApproval = 12,  // coordinator -> agent: enrolled, waiting for an admin
+  kReject = 13,           // coordinator -> agent: refused (rejected, revoked, host taken)
+  kHeartbeat = 14,        // agent -> coordinator: alive, with health
+  kHeartbeatAck = 15,     // coordinator -> agent: heartbeat seen
+  kReregister = 16,       // coordinator -> agent: I do not know you (restart): send hello again
+
+  // API socket (CLI / web page DEALER <-> coordinator ROUTER).
+  kHostListRequest = 100,
+  kHostListReply = 101,
+  kHostShowRequest = 102,
+  kHostShowReply = 103,
+  kHostPendingRequest = 104,  // reply: kHostListReply
+  kHostActionRequest = 105,   // accept / reject / lock / unlock / delete; reply: kOkReply
+  kHostLabelRequest = 106,    // reply: kHostShowReply
+  kLabelListRequest = 107,
+  kLabelListReply = 108,
+  kLabelActionRequest = 109,  // create / delete; reply: kOkReply
+  kOkReply = 110,
+};
+
+// True for every type above; decoders refuse anything else.
+bool IsKnownMessageType(uint32_t type);
+std::string_view MessageTypeName(MessageType type);
+
+// Host status, spelled on the wire and in every output exactly as in DESIGN.md.
+enum class HostStatus : uint8_t {
+  kReady = 0,
+  kPending = 1,
+  kRunning = 2,
+  kVerifying = 3,
+  kRepairing = 4,
+  kCleaning = 5,
+  kUpdating = 6,
+  kRepairFailed = 7,
+  kDead = 8,
+};
+
+std::string_view HostStatusName(HostStatus status);
+// Accepts the exact spelling ("Repair Failed") and, for command lines, case-insensitive forms
+// with '-' or '_' for the space ("repair-failed").
+std::optional<HostStatus> ParseHostStatus(std::string_view text);
+
+}  // namespace labmesh::protocol

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian package that building, testing and running the demo of labmesh need.
+# Idempotent: packages already present are skipped, and apt is only asked when one is missing.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake pkg-config git ca-certificates curl procps
+  # libraries
+  libzmq3-dev cppzmq-dev libmsgpack-cxx-dev liblmdb-dev libcivetweb-dev libspdlog-dev
+  libfmt-dev libcli11-dev nlohmann-json3-dev libsodium-dev libpugixml-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # web page assets and browser tests
+  libjs-chart.js python3 python3-selenium chromium chromium-driver
+  # inspection tools used by tests and benchmarks
+  lmdb-utils
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

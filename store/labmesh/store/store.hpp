@@ -1,0 +1,147 @@
+#pragma once
+// The coordinator's persistent state in LMDB.
+//
+// Tables (LMDB named databases), keys and values:
+//   meta          "schema_version" -> uint32 (MessagePack)
+//   hosts         hostname (bytes)  -> Host (MessagePack map)
+//   labels        label name        -> Label (MessagePack map); admin-created labels only
+//   revoked_keys  Curve public key (Z85) -> RevokedKey (MessagePack map)
+// Values are MessagePack maps with string keys, so fields can be added without a migration;
+// a migration is needed only when a key or meaning changes (see schema_version).
+//
+// Threading: one Store is shared by every thread of a process. Reads take their own read
+// transaction; Apply() takes the single write transaction. Another process may open the same
+// directory read-only and sees what has been committed.
+//
+// Writes come in WriteBatch objects: everything in a batch is committed in one LMDB write
+// transaction (group commit) or not at all. Callers change their in-memory state only after
+// Apply() returned OK.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <msgpack.hpp>
+
+#include "labmesh/common/status.hpp"
+#include "labmesh/protocol/messages.hpp"
+#include "labmesh/protocol/types.hpp"
+
+namespace labmesh::store {
+
+inline constexpr uint32_t kSchemaVersion = 1;
+
+enum class Enrollment : uint8_t {
+  kAccepted = 0,  // a member of the fleet
+  kPending = 1,   // registered without token, waiting for `labmesh host accept`
+};
+
+struct Host {
+  std::string hostname;
+  std::string public_key;  // Z85 Curve key the agent authenticated with
+  Enrollment enrollment = Enrollment::kAccepted;
+  protocol::HostStatus status = protocol::HostStatus::kReady;
+  std::string status_reason;
+  int64_t status_changed_ms = 0;
+  bool locked = false;
+  std::string locked_by;
+  std::string lock_reason;
+  int64_t locked_ms = 0;
+  std::vector<std::string> agent_labels;  // automatic + asked for by the agent, sorted
+  std::vector<std::string> admin_labels;  // set by admins, sorted
+  std::string agent_version;
+  protocol::HostFacts facts;
+  protocol::HostHealth health;
+  int64_t last_heartbeat_ms = 0;  // wall clock
+  uint64_t incarnation = 0;
+  int64_t registered_ms = 0;
+  std::map<std::string, std::string> attributes;
+  MSGPACK_DEFINE_MAP(hostname, public_key, enrollment, status, status_reason, status_changed_ms,
+                     locked, locked_by, lock_reason, locked_ms, agent_labels, admin_labels,
+                     agent_version, facts, health, last_heartbeat_ms, incarnation, registered_ms,
+                     attributes)
+};
+
+struct Label {
+  std::string name;
+  std::string created_by;
+  int64_t created_ms = 0;
+  MSGPACK_DEFINE_MAP(name, created_by, created_ms)
+};
+
+// A key that may never register again (its host was deleted or its enrollment rejected).
+struct RevokedKey {
+  std::string public_key;
+  std::string hostname;
+  std::string reason;
+  int64_t revoked_ms = 0;
+  MSGPACK_DEFINE_MAP(public_key, hostname, reason, revoked_ms)
+};
+
+// Changes to commit together. Order is kept: a later change to the same key wins.
+class WriteBatch {
+ public:
+  void PutHost(Host host) { ops_.emplace_back(std::move(host)); }
+  void DeleteHost(std::string hostname) { ops_.emplace_back(DeleteHostOp{std::move(hostname)}); }
+  void PutLabel(Label label) { ops_.emplace_back(std::move(label)); }
+  void DeleteLabel(std::string name) { ops_.emplace_back(DeleteLabelOp{std::move(name)}); }
+  void RevokeKey(RevokedKey key) { ops_.emplace_back(std::move(key)); }
+
+  bool empty() const { return ops_.empty(); }
+  size_t size() const { return ops_.size(); }
+  void Clear() { ops_.clear(); }
+
+  struct DeleteHostOp {
+    std::string hostname;
+  };
+  struct DeleteLabelOp {
+    std::string name;
+  };
+  using Op = std::variant<Host, DeleteHostOp, Label, DeleteLabelOp, RevokedKey>;
+  const std::vector<Op>& ops() const { return ops_; }
+
+ private:
+  std::vector<Op> ops_;
+};
+
+struct StoreOptions {
+  // LMDB's map size: where it starts, and how far Apply() may grow it when the map is full
+  // (doubling each time) before giving up with TooLarge.
+  uint64_t initial_map_bytes = 64ull << 20;
+  uint64_t max_map_bytes = 64ull << 30;
+  bool read_only = false;  // for inspection from another process; never migrates
+};
+
+class Store {
+ public:
+  // Opens (creating when allowed) the LMDB environment in `db_dir`, creates the tables and
+  // brings the schema to kSchemaVersion, running migrations in order. A store written by a newer
+  // labmesh (higher schema version) is refused with FailedPrecondition.
+  static Result<std::unique_ptr<Store>> Open(const std::string& db_dir,
+                                             const StoreOptions& options = {});
+  virtual ~Store() = default;
+
+  virtual uint32_t schema_version() const = 0;
+  virtual uint64_t map_size_bytes() const = 0;
+
+  virtual Result<std::optional<Host>> GetHost(const std::string& hostname) const = 0;
+  virtual Result<std::vector<Host>> ListHosts() const = 0;  // sorted by hostname
+  virtual Result<std::optional<Label>> GetLabel(const std::string& name) const = 0;
+  virtual Result<std::vector<Label>> ListLabels() const = 0;  // sorted by name
+  virtual Result<std::optional<RevokedKey>> GetRevokedKey(const std::string& key) const = 0;
+  virtual Result<std::vector<RevokedKey>> ListRevokedKeys() const = 0;
+
+  // Commits the whole batch in one write transaction. When LMDB's map is full the transaction
+  // is aborted, the map doubled and the batch retried. Fails with FailedPrecondition on a
+  // read-only store.
+  virtual Status Apply(const WriteBatch& batch) = 0;
+};
+
+}  // namespace labmesh::store
+
+MSGPACK_ADD_ENUM(labmesh::store::Enrollment);
+MSGPACK_ADD_ENUM(labmesh::protocol::HostStatus);
