@@ -1,0 +1,301 @@
+#include "labmesh/agent/agent.hpp"
+
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+#include <random>
+#include <zmq.hpp>
+
+#include "health.hpp"
+#include "labmesh/common/backoff.hpp"
+#include "labmesh/common/curve_keys.hpp"
+#include "labmesh/protocol/envelope.hpp"
+
+namespace labmesh::agent {
+
+std::string_view AgentStateName(AgentState state) {
+  switch (state) {
+    case AgentState::kDisconnected: return "Disconnected";
+    case AgentState::kConnecting: return "Connecting";
+    case AgentState::kPending: return "Pending";
+    case AgentState::kRegistered: return "Registered";
+  }
+  return "Unknown";
+}
+
+namespace {
+
+constexpr int64_t kMaxPollMs = 100;  // how quickly Stop() is noticed
+// After a Reject the agent keeps knocking, slowly: an admin may delete the host to let it
+// enrol again with a new key, and a restart of the agent must not be needed for that.
+constexpr int64_t kRejectedRetryMs = 60'000;
+
+uint64_t RandomU64() {
+  std::random_device rd;
+  return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+}
+
+class AgentImpl final : public Agent {
+ public:
+  AgentImpl(const AgentConfig& config, const Clock* clock)
+      : config_(config),
+        clock_(clock),
+        incarnation_(RandomU64()),
+        backoff_(config.reconnect_initial_ms, config.reconnect_max_ms, RandomU64()),
+        heartbeat_interval_ms_(config.heartbeat_interval_ms) {
+    limits_.max_frame_bytes = config.max_frame_bytes;
+  }
+
+  Status Init() {
+    if (config_.coordinator_key.empty() || !IsZ85Key(config_.coordinator_key)) {
+      return Status::InvalidArgument("the coordinator's public key (40-character Z85) is needed");
+    }
+    hostname_ = config_.hostname;
+    if (hostname_.empty()) {
+      char buf[256] = {};
+      if (gethostname(buf, sizeof buf - 1) != 0) return Status::Internal("gethostname failed");
+      hostname_ = buf;
+    }
+    std::error_code ec;
+    for (const char* sub : {"", "/spool"}) {
+      std::filesystem::create_directories(config_.work_dir + sub, ec);
+      if (ec) return Status::Internal("cannot create " + config_.work_dir + sub + ": " + ec.message());
+    }
+    auto keys = LoadOrCreateCurveKeys(config_.work_dir + "/keys", "agent");
+    if (!keys.ok()) return keys.status();
+    keys_ = *keys;
+    facts_ = CollectFacts();
+    spdlog::info("agent host={} key={} incarnation={} coordinator={}", hostname_, keys_.public_z85,
+                 incarnation_, config_.coordinator);
+    return Status::Ok();
+  }
+
+  Status Run() override {
+    // Jitter before the very first attempt too: a lab-wide power-on must not stampede.
+    next_attempt_ms_ = clock_->SteadyMs() + backoff_.NextDelayMs();
+    while (!stop_.load()) {
+      int64_t now = clock_->SteadyMs();
+      int64_t wait = std::clamp<int64_t>(NextDeadline() - now, 0, kMaxPollMs);
+      try {
+        if (socket_) {
+          zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
+          zmq::poll(&item, 1, std::chrono::milliseconds(wait));
+          if (item.revents & ZMQ_POLLIN) Drain();
+        } else {
+          std::this_thread::sleep_for(std::chrono::milliseconds(wait));  // nothing to poll
+        }
+        OnTimers();
+      } catch (const zmq::error_t& e) {
+        if (e.num() == EINTR) continue;
+        spdlog::warn("connection error: {}; reconnecting", e.what());
+        Disconnect(backoff_.NextDelayMs());
+      }
+    }
+    socket_.reset();
+    return Status::Ok();
+  }
+
+  void Stop() override { stop_.store(true); }
+  AgentState state() const override { return state_.load(); }
+  const std::string& hostname() const override { return hostname_; }
+  const std::string& public_key() const override { return keys_.public_z85; }
+
+ private:
+  void SetState(AgentState to, std::string_view reason) {
+    AgentState from = state_.load();
+    if (from == to) return;
+    state_.store(to);
+    spdlog::info("host={} agent {} -> {} ({})", hostname_, AgentStateName(from),
+                 AgentStateName(to), reason);
+  }
+
+  int64_t NextDeadline() const {
+    switch (state_.load()) {
+      case AgentState::kDisconnected: return next_attempt_ms_;
+      case AgentState::kConnecting: return hello_deadline_ms_;
+      case AgentState::kPending: return next_hello_ms_;
+      case AgentState::kRegistered: return next_heartbeat_ms_;
+    }
+    return clock_->SteadyMs() + kMaxPollMs;
+  }
+
+  void Connect() {
+    socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
+    socket_->set(zmq::sockopt::linger, 0);
+    socket_->set(zmq::sockopt::curve_serverkey, config_.coordinator_key);
+    socket_->set(zmq::sockopt::curve_publickey, keys_.public_z85);
+    socket_->set(zmq::sockopt::curve_secretkey, keys_.secret_z85);
+    socket_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(config_.max_frame_bytes));
+    socket_->set(zmq::sockopt::reconnect_ivl, 200);
+    socket_->set(zmq::sockopt::reconnect_ivl_max, 5'000);
+    socket_->connect(config_.coordinator);
+    SendHello();
+  }
+
+  void SendHello() {
+    protocol::AgentHello hello;
+    hello.hostname = hostname_;
+    hello.agent_version = LABMESH_VERSION;
+    hello.incarnation = incarnation_;
+    hello.public_key = keys_.public_z85;
+    hello.enroll_token = config_.enroll_token;
+    hello.labels = config_.labels;
+    hello.facts = facts_;
+    Send(protocol::Encode(hello, ++request_id_));
+    hello_deadline_ms_ = clock_->SteadyMs() + config_.hello_timeout_ms;
+    if (state_.load() != AgentState::kPending) SetState(AgentState::kConnecting, "hello sent");
+  }
+
+  void Send(const std::string& frame) {
+    if (!socket_) return;
+    // Never block the loop: a full queue means the coordinator is not reading; the missing
+    // acknowledgements will make us reconnect.
+    (void)socket_->send(zmq::buffer(frame), zmq::send_flags::dontwait);
+  }
+
+  void Disconnect(int64_t retry_in_ms) {
+    socket_.reset();
+    next_attempt_ms_ = clock_->SteadyMs() + retry_in_ms;
+    SetState(AgentState::kDisconnected, "retry in " + std::to_string(retry_in_ms) + " ms");
+  }
+
+  void OnTimers() {
+    int64_t now = clock_->SteadyMs();
+    switch (state_.load()) {
+      case AgentState::kDisconnected:
+        if (now >= next_attempt_ms_) Connect();
+        break;
+      case AgentState::kConnecting:
+        if (now >= hello_deadline_ms_) {
+          spdlog::warn("host={} no answer from {} within {} ms", hostname_, config_.coordinator,
+                       config_.hello_timeout_ms);
+          Disconnect(backoff_.NextDelayMs());
+        }
+        break;
+      case AgentState::kPending:
+        if (now - last_contact_ms_ > config_.missed_acks_before_reconnect * heartbeat_interval_ms_ +
+                                         config_.hello_timeout_ms) {
+          Disconnect(backoff_.NextDelayMs());
+        } else if (now >= next_hello_ms_) {
+          SendHello();  // asks again whether an admin has accepted us, and shows we are alive
+          next_hello_ms_ = now + heartbeat_interval_ms_;
+        }
+        break;
+      case AgentState::kRegistered:
+        if (now - last_contact_ms_ > config_.missed_acks_before_reconnect * heartbeat_interval_ms_) {
+          spdlog::warn("host={} coordinator silent for {} ms; reconnecting", hostname_,
+                       now - last_contact_ms_);
+          Disconnect(backoff_.NextDelayMs());
+        } else if (now >= next_heartbeat_ms_) {
+          protocol::Heartbeat heartbeat;
+          heartbeat.incarnation = incarnation_;
+          heartbeat.sequence = ++heartbeat_sequence_;
+          heartbeat.health = CollectHealth(config_.work_dir);
+          Send(protocol::Encode(heartbeat, ++request_id_));
+          next_heartbeat_ms_ = now + heartbeat_interval_ms_;
+        }
+        break;
+    }
+  }
+
+  void Drain() {
+    for (int i = 0; i < 64 && socket_; ++i) {
+      zmq::message_t message;
+      if (!socket_->recv(message, zmq::recv_flags::dontwait)) return;
+      Handle(message.to_string_view());
+    }
+  }
+
+  void Handle(std::string_view frame) {
+    auto envelope = protocol::DecodeEnvelope(frame, limits_);
+    if (!envelope.ok()) {
+      spdlog::warn("host={} undecodable message from the coordinator: {}", hostname_,
+                   envelope.status().ToString());
+      return;
+    }
+    int64_t now = clock_->SteadyMs();
+    last_contact_ms_ = now;
+    using T = protocol::MessageType;
+    switch (envelope->type) {
+      case T::kWelcome: {
+        auto welcome = protocol::DecodeBody<protocol::Welcome>(*envelope);
+        if (!welcome.ok()) return;
+        if (welcome->heartbeat_interval_ms > 0) {
+          heartbeat_interval_ms_ = welcome->heartbeat_interval_ms;
+        }
+        backoff_.Reset();
+        next_heartbeat_ms_ = now;  // first heartbeat at once: the coordinator sees health now
+        SetState(AgentState::kRegistered, "welcome, " + std::to_string(welcome->labels.size()) +
+                                              " labels, heartbeat every " +
+                                              std::to_string(heartbeat_interval_ms_) + " ms");
+        break;
+      }
+      case T::kPendingApproval: {
+        if (state_.load() != AgentState::kPending) {
+          auto pending = protocol::DecodeBody<protocol::PendingApproval>(*envelope);
+          spdlog::warn("host={} waiting for approval: {}", hostname_,
+                       pending.ok() ? pending->message : "");
+          next_hello_ms_ = now + heartbeat_interval_ms_;
+        }
+        SetState(AgentState::kPending, "enrollment waits for an admin");
+        break;
+      }
+      case T::kReject: {
+        auto reject = protocol::DecodeBody<protocol::Reject>(*envelope);
+        spdlog::error("host={} refused by the coordinator: {}", hostname_,
+                      reject.ok() ? reject->reason : "(unreadable reason)");
+        Disconnect(kRejectedRetryMs);
+        break;
+      }
+      case T::kReregister:
+        SendHello();
+        break;
+      case T::kHeartbeatAck:
+        break;
+      case T::kError: {
+        auto error = protocol::DecodeBody<protocol::ErrorReply>(*envelope);
+        spdlog::warn("host={} coordinator error: {}", hostname_,
+                     error.ok() ? error->ToStatus().ToString() : "(unreadable)");
+        break;
+      }
+      default:
+        spdlog::warn("host={} unexpected {} from the coordinator", hostname_,
+                     protocol::MessageTypeName(envelope->type));
+    }
+  }
+
+  AgentConfig config_;
+  const Clock* clock_;
+  std::string hostname_;
+  CurveKeyPair keys_;
+  protocol::HostFacts facts_;
+  uint64_t incarnation_;
+  Backoff backoff_;
+  protocol::DecodeLimits limits_;
+  zmq::context_t context_;
+  std::unique_ptr<zmq::socket_t> socket_;
+  std::atomic<AgentState> state_{AgentState::kDisconnected};
+  std::atomic<bool> stop_{false};
+  int64_t heartbeat_interval_ms_;
+  int64_t next_attempt_ms_ = 0;
+  int64_t hello_deadline_ms_ = 0;
+  int64_t next_hello_ms_ = 0;
+  int64_t next_heartbeat_ms_ = 0;
+  int64_t last_contact_ms_ = 0;
+  uint64_t request_id_ = 0;
+  uint64_t heartbeat_sequence_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Agent>> Agent::Create(const AgentConfig& config, const Clock* clock) {
+  auto agent = std::make_unique<AgentImpl>(config, clock);
+  LABMESH_RETURN_IF_ERROR(agent->Init());
+  return std::unique_ptr<Agent>(std::move(agent));
+}
+
+}  // namespace labmesh::agent

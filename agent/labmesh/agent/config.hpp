@@ -1,0 +1,34 @@
+#pragma once
+// The agent's configuration. Every default lives here; main.cpp fills it from flags, the config
+// file and LABMESH_* environment variables.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "labmesh/protocol/envelope.hpp"
+
+namespace labmesh::agent {
+
+struct AgentConfig {
+  std::string coordinator = "tcp://127.0.0.1:7710";
+  std::string coordinator_key;  // Z85 public key of the coordinator (resolved by main)
+  std::string hostname;         // empty = the machine's name
+  std::string work_dir = "./var/labmesh-agent";
+  std::vector<std::string> labels;
+  std::string enroll_token;
+  int64_t heartbeat_interval_ms = 5'000;  // until the coordinator's Welcome says otherwise
+  std::string verify_dir = "/etc/labmesh/verify.d";
+  std::string repair_dir = "/etc/labmesh/repair.d";
+  std::string cleanup_dir = "/etc/labmesh/cleanup.d";
+  // Reconnection: capped exponential backoff with jitter, first attempt included.
+  int64_t reconnect_initial_ms = 200;
+  int64_t reconnect_max_ms = 30'000;
+  // No answer to a hello within this long: drop the connection and try again.
+  int64_t hello_timeout_ms = 3'000;
+  // No heartbeat acknowledged for this many intervals: the coordinator is gone.
+  int missed_acks_before_reconnect = 3;
+  size_t max_frame_bytes = protocol::kDefaultMaxFrameBytes;
+};
+
+}  // namespace labmesh::agent

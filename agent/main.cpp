@@ -1,0 +1,62 @@
+// labmesh-agent: parses configuration (flags > environment > config file > defaults), sets up
+// logging and runs the agent. Everything else lives in the library.
+
+#include <CLI/CLI.hpp>
+#include <spdlog/fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "labmesh/agent/agent.hpp"
+#include "labmesh/common/curve_keys.hpp"
+#include "labmesh/common/flags.hpp"
+#include "labmesh/common/logging.hpp"
+
+int main(int argc, char** argv) {
+  namespace flags = labmesh::flags;
+  labmesh::agent::AgentConfig config;
+  std::string key_or_file, log_level = "info";
+  CLI::App app{"labmesh-agent: registers this machine with a labmesh coordinator and runs its work"};
+  app.set_version_flag("--version", std::string(LABMESH_VERSION));
+  app.set_config("--config", "", "config file: `name = value` lines, flag names without dashes");
+  flags::Add(app, "coordinator", config.coordinator, "coordinator's agent socket");
+  flags::Add(app, "coordinator-key", key_or_file,
+             "coordinator's public key (Z85) or a file holding it")
+      ->required();
+  flags::Add(app, "hostname", config.hostname, "name to register as (default: the machine's)");
+  flags::Add(app, "work-dir", config.work_dir, "state directory (keys/, spool/)");
+  flags::Add(app, "labels", config.labels, "labels to ask for, comma-separated")->delimiter(',');
+  flags::Add(app, "enroll-token", config.enroll_token, "token that enrols this host at once");
+  flags::AddDuration(app, "heartbeat-interval", config.heartbeat_interval_ms,
+                     "heartbeat interval until the coordinator sets one");
+  flags::Add(app, "verify-dir", config.verify_dir, "verify scripts");
+  flags::Add(app, "repair-dir", config.repair_dir, "repair scripts");
+  flags::Add(app, "cleanup-dir", config.cleanup_dir, "cleanup scripts");
+  flags::Add(app, "log-level", log_level, "trace, debug, info, warn, error, off");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return flags::ExitForParseError(app, e);
+  }
+  auto key = labmesh::ResolveCurveKey(key_or_file);
+  if (!key.ok()) {
+    std::cerr << "labmesh-agent: --coordinator-key: " << key.status().message() << "\n";
+    return 2;
+  }
+  config.coordinator_key = *key;
+  if (auto s = labmesh::SetupLogging("agent", log_level); !s.ok()) {
+    std::cerr << "labmesh-agent: " << s.message() << "\n";
+    return 2;
+  }
+  for (const CLI::Option* opt : app.get_options()) {
+    if (opt->count() > 0 && opt->get_name() != "--enroll-token") {
+      spdlog::info("config {} = {}", opt->get_name(), fmt::join(opt->results(), ","));
+    }
+  }
+  labmesh::Status status = labmesh::agent::RunAgent(config);
+  if (!status.ok()) {
+    spdlog::error("{}", status.ToString());
+    return 1;
+  }
+  return 0;
+}

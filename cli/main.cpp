@@ -1,0 +1,303 @@
+// labmesh: the command-line client. Talks to the coordinator's API socket; prints tables for
+// people and, with --json, one JSON document for scripts. Exit codes (CLI.md): 0 success,
+// 1 the operation ran but failed, 2 usage error, 3 coordinator unreachable or timed out.
+
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <iomanip>
+#include <sstream>
+#include <zmq.hpp>
+
+#include "labmesh/client/api_client.hpp"
+#include "labmesh/common/duration.hpp"
+#include "labmesh/common/flags.hpp"
+#include "labmesh/protocol/json.hpp"
+#include "table.hpp"
+
+namespace {
+
+using labmesh::Status;
+using labmesh::StatusCode;
+namespace protocol = labmesh::protocol;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUnreachable = 3;
+
+struct Globals {
+  std::string api;
+  std::string user;
+  std::string token;
+  bool json = false;
+  int64_t timeout_ms = 5'000;
+};
+
+int Fail(const Status& status) {
+  std::cerr << "labmesh: " << status.message() << "\n";
+  bool unreachable = status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kTimeout;
+  return unreachable ? kExitUnreachable : kExitFailed;
+}
+
+std::string Age(int64_t wall_ms) {
+  if (wall_ms <= 0) return "never";
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  return labmesh::FormatDurationMs(std::max<int64_t>(0, now - wall_ms)) + " ago";
+}
+
+std::string Join(const std::vector<std::string>& items, const char* sep = ",") {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += sep;
+    out += item;
+  }
+  return out;
+}
+
+std::string Bytes(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) {
+    value /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
+  return buf;
+}
+
+void PrintHosts(const std::vector<protocol::HostInfo>& hosts, bool json) {
+  if (json) {
+    nlohmann::json array = nlohmann::json::array();
+    for (const auto& h : hosts) array.push_back(protocol::ToJson(h));
+    std::cout << array.dump(2) << "\n";
+    return;
+  }
+  labmesh::cli::Table table({"HOSTNAME", "STATUS", "LOCKED", "LABELS", "VERSION", "HEARTBEAT"});
+  for (const auto& h : hosts) {
+    table.Add({h.hostname, h.status, h.locked ? "yes" : "no", Join(h.labels), h.agent_version,
+               Age(h.last_heartbeat_ms)});
+  }
+  table.Print(std::cout);
+}
+
+void PrintHost(const protocol::HostInfo& h, bool json) {
+  if (json) {
+    std::cout << protocol::ToJson(h).dump(2) << "\n";
+    return;
+  }
+  auto line = [](const char* key, const std::string& value) {
+    std::cout << std::left << std::setw(16) << key << value << "\n";
+  };
+  line("hostname", h.hostname);
+  line("status", h.status + (h.status_reason.empty() ? "" : " (" + h.status_reason + ")"));
+  line("locked", h.locked ? "yes, by " + h.locked_by + ": " + h.lock_reason : "no");
+  line("connected", h.connected ? "yes" : "no");
+  line("labels", Join(h.labels, ", "));
+  line("admin labels", Join(h.admin_labels, ", "));
+  line("acl groups", Join(h.acl_groups, ", "));
+  line("agent version", h.agent_version);
+  line("last heartbeat", Age(h.last_heartbeat_ms));
+  line("registered", protocol::FormatWallTimeIso(h.registered_ms));
+  line("os", h.facts.os + " " + h.facts.os_version + " (" + h.facts.arch + ", kernel " +
+                 h.facts.kernel + ")");
+  line("cpus", std::to_string(h.facts.cpus));
+  line("memory", Bytes(h.health.mem_available_bytes) + " available of " +
+                     Bytes(h.health.mem_total_bytes));
+  line("disk", Bytes(h.health.disk_free_bytes) + " free of " + Bytes(h.health.disk_total_bytes));
+  char load[64];
+  std::snprintf(load, sizeof load, "%.2f %.2f %.2f", h.health.load1, h.health.load5,
+                h.health.load15);
+  line("load", load);
+  line("uptime", labmesh::FormatDurationMs(static_cast<int64_t>(h.health.uptime_s) * 1000));
+  line("address", h.facts.address);
+  line("public key", h.public_key);
+}
+
+void PrintOk(const protocol::OkReply& ok, bool json) {
+  if (json) {
+    std::cout << nlohmann::json{{"ok", true}, {"message", ok.message}}.dump(2) << "\n";
+  } else {
+    std::cout << ok.message << "\n";
+  }
+}
+
+std::string DefaultUser() {
+  if (const char* u = std::getenv("LABMESH_USER")) return u;
+  if (const char* u = std::getenv("USER")) return u;
+  return "unknown";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Globals g;
+  std::string timeout_text = "5s";
+  CLI::App app{"labmesh: drive a labmesh coordinator (hosts, labels, jobs, results)"};
+  app.set_version_flag("--version", std::string(LABMESH_VERSION));
+  app.require_subcommand(1);
+  app.add_option("--api", g.api, "coordinator API endpoint")
+      ->envname("LABMESH_API")
+      ->default_str("tcp://127.0.0.1:7711");
+  g.api = "tcp://127.0.0.1:7711";
+  app.add_option("--user", g.user, "user name")->envname("LABMESH_USER");
+  app.add_option("--token", g.token, "API token")->envname("LABMESH_TOKEN");
+  app.add_flag("--json", g.json, "print one JSON document instead of a table");
+  app.add_option("--timeout", timeout_text, "how long to wait for the coordinator")
+      ->envname("LABMESH_TIMEOUT")
+      ->check([](const std::string& s) {
+        auto ms = labmesh::ParseDurationMs(s);
+        return ms.ok() ? std::string() : ms.status().message();
+      });
+
+  // The action to run once the command line parsed; set by the chosen subcommand.
+  std::function<int(labmesh::client::ApiClient&)> action;
+
+  // ---- host ----
+  auto* host = app.add_subcommand("host", "hosts of the fleet")->require_subcommand(1);
+  std::string host_status, host_label, hostname, reason;
+  std::vector<std::string> add_labels, remove_labels;
+
+  auto* host_list = host->add_subcommand("list", "hosts with status, labels, lock, version, heartbeat");
+  host_list->add_option("--status", host_status, "only hosts in this status");
+  host_list->add_option("--label", host_label, "only hosts carrying this label");
+  host_list->callback([&] {
+    action = [&](labmesh::client::ApiClient& api) {
+      auto reply = api.Call<protocol::HostListReply>(protocol::HostListRequest{host_status, host_label});
+      if (!reply.ok()) return Fail(reply.status());
+      PrintHosts(reply->hosts, g.json);
+      return kExitOk;
+    };
+  });
+
+  auto* host_show = host->add_subcommand("show", "one host: facts, health, labels, groups");
+  host_show->add_option("name", hostname, "hostname")->required();
+  host_show->callback([&] {
+    action = [&](labmesh::client::ApiClient& api) {
+      auto reply = api.Call<protocol::HostShowReply>(protocol::HostShowRequest{hostname});
+      if (!reply.ok()) return Fail(reply.status());
+      PrintHost(reply->host, g.json);
+      return kExitOk;
+    };
+  });
+
+  auto* host_pending = host->add_subcommand("pending", "agents waiting for approval");
+  host_pending->add_option("--label", host_label, "only hosts carrying this label");
+  host_pending->callback([&] {
+    action = [&](labmesh::client::ApiClient& api) {
+      auto reply = api.Call<protocol::HostListReply>(protocol::HostPendingRequest{host_label});
+      if (!reply.ok()) return Fail(reply.status());
+      PrintHosts(reply->hosts, g.json);
+      return kExitOk;
+    };
+  });
+
+  // accept / reject / lock / unlock / delete share one request.
+  struct HostAction {
+    const char* name;
+    const char* help;
+    bool needs_reason;
+  };
+  for (const HostAction& a : {HostAction{"accept", "accept a pending agent", false},
+                              HostAction{"reject", "refuse a pending agent for good", false},
+                              HostAction{"lock", "take a host out of scheduling", true},
+                              HostAction{"unlock", "put a host back into scheduling", false},
+                              HostAction{"delete", "remove a host and revoke its key", false}}) {
+    auto* sub = host->add_subcommand(a.name, a.help);
+    sub->add_option("name", hostname, "hostname")->required();
+    auto* reason_opt = sub->add_option("--reason", reason, "why (recorded)");
+    if (a.needs_reason) reason_opt->required();
+    std::string verb = a.name;
+    sub->callback([&, verb] {
+      action = [&, verb](labmesh::client::ApiClient& api) {
+        protocol::HostActionRequest request{hostname, verb, reason,
+                                            g.user.empty() ? DefaultUser() : g.user};
+        auto reply = api.Call<protocol::OkReply>(request);
+        if (!reply.ok()) return Fail(reply.status());
+        PrintOk(*reply, g.json);
+        return kExitOk;
+      };
+    });
+  }
+
+  auto* host_label_cmd = host->add_subcommand("label", "change a host's admin labels");
+  host_label_cmd->add_option("name", hostname, "hostname")->required();
+  host_label_cmd->add_option("--add", add_labels, "labels to add, comma-separated")->delimiter(',');
+  host_label_cmd->add_option("--remove", remove_labels, "labels to remove, comma-separated")
+      ->delimiter(',');
+  host_label_cmd->callback([&] {
+    action = [&](labmesh::client::ApiClient& api) {
+      if (add_labels.empty() && remove_labels.empty()) {
+        std::cerr << "labmesh: host label: give --add and/or --remove\n";
+        return 2;
+      }
+      auto reply = api.Call<protocol::HostShowReply>(
+          protocol::HostLabelRequest{hostname, add_labels, remove_labels});
+      if (!reply.ok()) return Fail(reply.status());
+      if (g.json) {
+        PrintHost(reply->host, true);
+      } else {
+        std::cout << reply->host.hostname << ": " << Join(reply->host.labels, ", ") << "\n";
+      }
+      return kExitOk;
+    };
+  });
+
+  // ---- label ----
+  auto* label = app.add_subcommand("label", "labels")->require_subcommand(1);
+  std::string label_name, label_kind;
+  auto* label_list = label->add_subcommand("list", "labels with their kind and host count");
+  label_list->add_option("--kind", label_kind, "admin, agent or auto");
+  label_list->callback([&] {
+    action = [&](labmesh::client::ApiClient& api) {
+      auto reply = api.Call<protocol::LabelListReply>(protocol::LabelListRequest{label_kind});
+      if (!reply.ok()) return Fail(reply.status());
+      if (g.json) {
+        nlohmann::json array = nlohmann::json::array();
+        for (const auto& l : reply->labels) array.push_back(protocol::ToJson(l));
+        std::cout << array.dump(2) << "\n";
+      } else {
+        labmesh::cli::Table table({"LABEL", "KIND", "HOSTS"});
+        for (const auto& l : reply->labels) table.Add({l.name, l.kind, std::to_string(l.hosts)});
+        table.Print(std::cout);
+      }
+      return kExitOk;
+    };
+  });
+  for (const char* verb : {"create", "delete"}) {
+    auto* sub = label->add_subcommand(verb, std::string(verb) + " an admin label");
+    sub->add_option("name", label_name, "label")->required();
+    std::string v = verb;
+    sub->callback([&, v] {
+      action = [&, v](labmesh::client::ApiClient& api) {
+        auto reply = api.Call<protocol::OkReply>(protocol::LabelActionRequest{
+            label_name, v, g.user.empty() ? DefaultUser() : g.user});
+        if (!reply.ok()) return Fail(reply.status());
+        PrintOk(*reply, g.json);
+        return kExitOk;
+      };
+    });
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return labmesh::flags::ExitForParseError(app, e);
+  }
+  g.timeout_ms = *labmesh::ParseDurationMs(timeout_text);
+  if (!action) {
+    std::cerr << app.help();
+    return 2;
+  }
+  zmq::context_t context;
+  labmesh::client::ApiClient api(context, g.api, g.timeout_ms);
+  return action(api);
+}

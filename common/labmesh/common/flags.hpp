@@ -1,0 +1,47 @@
+#pragma once
+// Command-line flags shared by every labmesh binary (CLI11, header-only).
+// A daemon flag `--some-name` is also read from LABMESH_SOME_NAME and from the config file as
+// `some-name = value` (or `some_name`); the command line wins over the environment, which wins
+// over the file.
+
+#include <CLI/CLI.hpp>
+
+#include <cctype>
+#include <string>
+
+#include "labmesh/common/duration.hpp"
+
+namespace labmesh::flags {
+
+inline std::string EnvName(const std::string& flag) {
+  std::string env = "LABMESH_";
+  for (char c : flag) env += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return env;
+}
+
+template <typename T>
+CLI::Option* Add(CLI::App& app, const std::string& name, T& value, const std::string& help) {
+  return app.add_option("--" + name, value, help)->envname(EnvName(name))->capture_default_str();
+}
+
+// A duration flag ("500ms", "5s", "10m", "2h") stored in milliseconds.
+inline CLI::Option* AddDuration(CLI::App& app, const std::string& name, int64_t& ms,
+                                const std::string& help) {
+  auto* option = app.add_option_function<std::string>(
+      "--" + name,
+      [&ms, name](const std::string& text) {
+        auto parsed = ParseDurationMs(text);
+        if (!parsed.ok()) throw CLI::ValidationError("--" + name, parsed.status().message());
+        ms = *parsed;
+      },
+      help + " (default " + FormatDurationMs(ms) + ")");
+  return option->envname(EnvName(name));
+}
+
+// Usage errors exit 2 (as CLI.md asks of every labmesh command); --help and --version exit 0.
+inline int ExitForParseError(const CLI::App& app, const CLI::ParseError& e) {
+  int code = app.exit(e);
+  return code == 0 ? 0 : 2;
+}
+
+}  // namespace labmesh::flags

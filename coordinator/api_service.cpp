@@ -1,0 +1,274 @@
+#include "api_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+
+#include "labels.hpp"
+
+namespace labmesh::coordinator {
+
+using protocol::Encode;
+using protocol::ErrorReply;
+using protocol::HostStatus;
+
+namespace {
+
+std::string Error(uint64_t request_id, const Status& status) {
+  return Encode(ErrorReply::FromStatus(status), request_id);
+}
+
+std::string Ok(uint64_t request_id, std::string message) {
+  return Encode(protocol::OkReply{std::move(message)}, request_id);
+}
+
+bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+ApiService::ApiService(const CoordinatorConfig& config, const Clock* clock,
+                       HostRegistry* registry, AgentService* agents)
+    : clock_(clock), registry_(registry), agents_(agents) {
+  limits_.max_frame_bytes = config.max_frame_bytes;
+}
+
+std::string ApiService::Handle(std::string_view frame) {
+  auto envelope = protocol::DecodeEnvelope(frame, limits_);
+  if (!envelope.ok()) return Error(0, envelope.status());
+  using T = protocol::MessageType;
+  switch (envelope->type) {
+    case T::kHostListRequest: return HostList(*envelope);
+    case T::kHostShowRequest: return HostShow(*envelope);
+    case T::kHostPendingRequest: return HostPending(*envelope);
+    case T::kHostActionRequest: return HostAction(*envelope);
+    case T::kHostLabelRequest: return HostLabel(*envelope);
+    case T::kLabelListRequest: return LabelList(*envelope);
+    case T::kLabelActionRequest: return LabelAction(*envelope);
+    default:
+      return Error(envelope->request_id,
+                   Status::Unsupported(std::string(protocol::MessageTypeName(envelope->type)) +
+                                       " is not a request the API socket takes"));
+  }
+}
+
+std::string ApiService::HostList(const protocol::Envelope& e) {
+  auto req = protocol::DecodeBody<protocol::HostListRequest>(e);
+  if (!req.ok()) return Error(e.request_id, req.status());
+  std::optional<HostStatus> status;
+  if (!req->status.empty()) {
+    status = protocol::ParseHostStatus(req->status);
+    if (!status) {
+      return Error(e.request_id, Status::InvalidArgument("unknown host status '" + req->status +
+                                                         "'"));
+    }
+  }
+  protocol::HostListReply reply;
+  for (const auto& [name, state] : registry_->hosts()) {
+    if (state.record.enrollment != store::Enrollment::kAccepted) continue;
+    if (status && state.record.status != *status) continue;
+    protocol::HostInfo info = registry_->ToInfo(state);
+    if (!req->label.empty() && !Contains(info.labels, req->label)) continue;
+    reply.hosts.push_back(std::move(info));
+  }
+  return Encode(reply, e.request_id);
+}
+
+std::string ApiService::HostShow(const protocol::Envelope& e) {
+  auto req = protocol::DecodeBody<protocol::HostShowRequest>(e);
+  if (!req.ok()) return Error(e.request_id, req.status());
+  HostState* state = registry_->Find(req->hostname);
+  if (state == nullptr) {
+    return Error(e.request_id, Status::NotFound("host " + req->hostname + " not found"));
+  }
+  return Encode(protocol::HostShowReply{registry_->ToInfo(*state)}, e.request_id);
+}
+
+std::string ApiService::HostPending(const protocol::Envelope& e) {
+  auto req = protocol::DecodeBody<protocol::HostPendingRequest>(e);
+  if (!req.ok()) return Error(e.request_id, req.status());
+  protocol::HostListReply reply;
+  for (const auto& [name, state] : registry_->hosts()) {
+    if (state.record.enrollment != store::Enrollment::kPending) continue;
+    protocol::HostInfo info = registry_->ToInfo(state);
+    if (!req->label.empty() && !Contains(info.labels, req->label)) continue;
+    reply.hosts.push_back(std::move(info));
+  }
+  return Encode(reply, e.request_id);
+}
+
+Status ApiService::Accept(HostState& host) {
+  if (host.record.enrollment != store::Enrollment::kPending) {
+    return Status::FailedPrecondition("host " + host.record.hostname +
+                                      " is not waiting for approval");
+  }
+  store::Host updated = host.record;
+  updated.enrollment = store::Enrollment::kAccepted;
+  updated.status = HostStatus::kReady;
+  updated.status_reason = "accepted by an admin";
+  updated.status_changed_ms = clock_->WallMs();
+  LABMESH_RETURN_IF_ERROR(registry_->Put(updated));
+  spdlog::info("host={} accepted", updated.hostname);
+  // The waiting agent becomes Ready at once, without a restart.
+  agents_->SendWelcome(*registry_->Find(updated.hostname));
+  return Status::Ok();
+}
+
+Status ApiService::Reject(HostState& host, const std::string& reason) {
+  if (host.record.enrollment != store::Enrollment::kPending) {
+    return Status::FailedPrecondition("host " + host.record.hostname +
+                                      " is not waiting for approval (use host delete)");
+  }
+  std::string routing_id = host.routing_id;
+  std::string hostname = host.record.hostname;
+  LABMESH_RETURN_IF_ERROR(registry_->DeleteAndRevoke(hostname, reason));
+  spdlog::info("host={} enrollment rejected", hostname);
+  agents_->SendReject(routing_id, "enrollment rejected by an admin");
+  return Status::Ok();
+}
+
+std::string ApiService::HostAction(const protocol::Envelope& e) {
+  auto req = protocol::DecodeBody<protocol::HostActionRequest>(e);
+  if (!req.ok()) return Error(e.request_id, req.status());
+  HostState* host = registry_->Find(req->hostname);
+  if (host == nullptr) {
+    return Error(e.request_id, Status::NotFound("host " + req->hostname + " not found"));
+  }
+  const std::string& action = req->action;
+  Status status;
+  std::string done;
+  if (action == "accept") {
+    status = Accept(*host);
+    done = "accepted";
+  } else if (action == "reject") {
+    status = Reject(*host, req->reason.empty() ? "rejected" : req->reason);
+    done = "rejected";
+  } else if (action == "lock" || action == "unlock") {
+    bool lock = action == "lock";
+    if (lock && req->reason.empty()) {
+      status = Status::InvalidArgument("locking a host needs a reason");
+    } else if (host->record.locked == lock) {
+      status = Status::FailedPrecondition("host " + req->hostname + " is already " +
+                                          (lock ? "locked" : "unlocked"));
+    } else {
+      store::Host updated = host->record;
+      updated.locked = lock;
+      updated.locked_by = lock ? (req->user.empty() ? "unknown" : req->user) : "";
+      updated.lock_reason = lock ? req->reason : "";
+      updated.locked_ms = lock ? clock_->WallMs() : 0;
+      status = registry_->Put(updated);
+      if (status.ok()) {
+        spdlog::info("host={} {} by {} ({})", req->hostname, action, req->user, req->reason);
+      }
+    }
+    done = lock ? "locked" : "unlocked";
+  } else if (action == "delete") {
+    std::string routing_id = host->routing_id;
+    status = registry_->DeleteAndRevoke(req->hostname,
+                                        req->reason.empty() ? "deleted" : req->reason);
+    if (status.ok()) {
+      spdlog::info("host={} deleted and its key revoked", req->hostname);
+      agents_->SendReject(routing_id, "host deleted by an admin");
+    }
+    done = "deleted";
+  } else {
+    status = Status::InvalidArgument("unknown host action '" + action +
+                                     "' (accept, reject, lock, unlock, delete)");
+  }
+  if (!status.ok()) return Error(e.request_id, status);
+  return Ok(e.request_id, "host " + req->hostname + " " + done);
+}
+
+std::string ApiService::HostLabel(const protocol::Envelope& e) {
+  auto req = protocol::DecodeBody<protocol::HostLabelRequest>(e);
+  if (!req.ok()) return Error(e.request_id, req.status());
+  HostState* host = registry_->Find(req->hostname);
+  if (host == nullptr) {
+    return Error(e.request_id, Status::NotFound("host " + req->hostname + " not found"));
+  }
+  if (req->add.empty() && req->remove.empty()) {
+    return Error(e.request_id, Status::InvalidArgument("nothing to change: give --add or --remove"));
+  }
+  store::Host updated = host->record;
+  std::vector<store::Label> new_labels;
+  for (const auto& label : req->add) {
+    if (Status s = ValidateLabelName(label); !s.ok()) return Error(e.request_id, s);
+    if (HasAutomaticPrefix(label)) {
+      return Error(e.request_id,
+                   Status::InvalidArgument("'" + label + "' uses a prefix reserved for automatic labels"));
+    }
+    if (!Contains(updated.admin_labels, label)) updated.admin_labels.push_back(label);
+    // An admin label must be reserved for admins from now on.
+    if (registry_->admin_labels().count(label) == 0) {
+      new_labels.push_back(store::Label{label, "host label", clock_->WallMs()});
+    }
+    std::erase(updated.agent_labels, label);
+  }
+  for (const auto& label : req->remove) {
+    if (Contains(updated.admin_labels, label)) {
+      std::erase(updated.admin_labels, label);
+    } else if (Contains(updated.agent_labels, label)) {
+      return Error(e.request_id,
+                   Status::FailedPrecondition("label " + label + " on " + req->hostname +
+                                              " comes from the agent (facts or --labels); change "
+                                              "the agent's configuration instead"));
+    } else {
+      return Error(e.request_id,
+                   Status::NotFound("host " + req->hostname + " has no label " + label));
+    }
+  }
+  std::sort(updated.admin_labels.begin(), updated.admin_labels.end());
+  if (Status s = registry_->PutMany({updated}, new_labels); !s.ok()) {
+    return Error(e.request_id, s);
+  }
+  HostState* state = registry_->Find(req->hostname);
+  return Encode(protocol::HostShowReply{registry_->ToInfo(*state)}, e.request_id);
+}
+
+std::string ApiService::LabelList(const protocol::Envelope& e) {
+  auto req = protocol::DecodeBody<protocol::LabelListRequest>(e);
+  if (!req.ok()) return Error(e.request_id, req.status());
+  std::map<std::string, protocol::LabelInfo> labels;
+  for (const auto& name : registry_->admin_labels()) labels[name] = {name, "admin", 0};
+  for (const auto& [hostname, state] : registry_->hosts()) {
+    if (state.record.enrollment != store::Enrollment::kAccepted) continue;
+    for (const auto& name : EffectiveLabels(state.record.agent_labels, state.record.admin_labels)) {
+      auto [it, inserted] = labels.try_emplace(name);
+      if (inserted) {
+        it->second.name = name;
+        it->second.kind = HasAutomaticPrefix(name) ? "auto" : "agent";
+      }
+      ++it->second.hosts;
+    }
+  }
+  protocol::LabelListReply reply;
+  for (auto& [name, info] : labels) {
+    if (!req->kind.empty() && info.kind != req->kind) continue;
+    reply.labels.push_back(std::move(info));
+  }
+  return Encode(reply, e.request_id);
+}
+
+std::string ApiService::LabelAction(const protocol::Envelope& e) {
+  auto req = protocol::DecodeBody<protocol::LabelActionRequest>(e);
+  if (!req.ok()) return Error(e.request_id, req.status());
+  if (Status s = ValidateLabelName(req->name); !s.ok()) return Error(e.request_id, s);
+  Status status;
+  if (req->action == "create") {
+    if (HasAutomaticPrefix(req->name)) {
+      status = Status::InvalidArgument("'" + req->name + "' uses a prefix reserved for automatic labels");
+    } else {
+      status = registry_->CreateAdminLabel(req->name, req->user);
+    }
+  } else if (req->action == "delete") {
+    status = registry_->DeleteAdminLabel(req->name);
+  } else {
+    status = Status::InvalidArgument("unknown label action '" + req->action + "' (create, delete)");
+  }
+  if (!status.ok()) return Error(e.request_id, status);
+  return Ok(e.request_id, "label " + req->name + " " + req->action + "d");
+}
+
+}  // namespace labmesh::coordinator

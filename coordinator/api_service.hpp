@@ -1,0 +1,42 @@
+#pragma once
+// ApiService: the requests of the API socket (CLI, web page): host and label administration.
+//
+// Called only by the event-loop thread. Every request is validated first; a bad one gets an
+// ErrorReply and changes nothing.
+
+#include <string>
+#include <string_view>
+
+#include "agent_service.hpp"
+#include "host_registry.hpp"
+#include "labmesh/protocol/envelope.hpp"
+
+namespace labmesh::coordinator {
+
+class ApiService {
+ public:
+  ApiService(const CoordinatorConfig& config, const Clock* clock, HostRegistry* registry,
+             AgentService* agents);
+
+  // Returns the encoded reply to one request frame (always exactly one reply).
+  std::string Handle(std::string_view frame);
+
+ private:
+  std::string HostList(const protocol::Envelope& e);
+  std::string HostShow(const protocol::Envelope& e);
+  std::string HostPending(const protocol::Envelope& e);
+  std::string HostAction(const protocol::Envelope& e);
+  std::string HostLabel(const protocol::Envelope& e);
+  std::string LabelList(const protocol::Envelope& e);
+  std::string LabelAction(const protocol::Envelope& e);
+
+  Status Accept(HostState& host);
+  Status Reject(HostState& host, const std::string& reason);
+
+  const Clock* clock_;
+  HostRegistry* registry_;
+  AgentService* agents_;
+  protocol::DecodeLimits limits_;
+};
+
+}  // namespace labmesh::coordinator

@@ -1,0 +1,270 @@
+#include "labmesh/coordinator/coordinator.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <zmq.hpp>
+
+#include "agent_service.hpp"
+#include "api_service.hpp"
+#include "host_registry.hpp"
+#include "labmesh/common/curve_keys.hpp"
+#include "labmesh/store/store.hpp"
+#include "web_bridge.hpp"
+#include "zap_handler.hpp"
+
+namespace labmesh::coordinator {
+namespace {
+
+constexpr int kMaxMessagesPerWakeup = 512;  // per socket, so one busy socket cannot starve another
+constexpr int64_t kMaxPollMs = 100;         // how quickly Stop() is noticed
+
+bool IsLoopbackEndpoint(const std::string& endpoint) {
+  return endpoint.rfind("tcp://127.", 0) == 0 || endpoint.rfind("tcp://localhost:", 0) == 0 ||
+         endpoint.rfind("tcp://[::1]:", 0) == 0 || endpoint.rfind("ipc://", 0) == 0 ||
+         endpoint.rfind("inproc://", 0) == 0;
+}
+
+Status MakeDirs(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) return Status::Internal("cannot create " + path + ": " + ec.message());
+  return Status::Ok();
+}
+
+class CoordinatorImpl final : public Coordinator {
+ public:
+  CoordinatorImpl(const CoordinatorConfig& config, const Clock* clock)
+      : config_(config), clock_(clock) {}
+
+  ~CoordinatorImpl() override {
+    web_.reset();  // its threads use the context: stop them before the sockets go
+  }
+
+  Status Init() {
+    if (!IsLoopbackEndpoint(config_.api_listen)) {
+      return Status::InvalidArgument(
+          "--api-listen " + config_.api_listen +
+          ": the API socket is plain text and may only listen on loopback or ipc://");
+    }
+    if (config_.heartbeat_interval_ms <= 0 || config_.dead_after_ms <= 0) {
+      return Status::InvalidArgument("heartbeat interval and dead-after must be positive");
+    }
+    for (const char* sub : {"", "/db", "/results", "/packages", "/keys"}) {
+      LABMESH_RETURN_IF_ERROR(MakeDirs(config_.data_dir + sub));
+    }
+    auto keys = LoadOrCreateCurveKeys(config_.data_dir + "/keys", "coordinator");
+    if (!keys.ok()) return keys.status();
+    keys_ = *keys;
+
+    auto store = store::Store::Open(config_.data_dir + "/db");
+    if (!store.ok()) return store.status();
+    store_ = std::move(*store);
+    registry_ = std::make_unique<HostRegistry>(store_.get(), clock_);
+    LABMESH_RETURN_IF_ERROR(registry_->Load());
+
+    agents_ = std::make_unique<AgentService>(
+        config_, clock_, registry_.get(),
+        [this](const std::string& routing_id, std::string frame) {
+          SendToAgent(routing_id, std::move(frame));
+        });
+    api_ = std::make_unique<ApiService>(config_, clock_, registry_.get(), agents_.get());
+
+    try {
+      // The ZAP handler must exist before the Curve socket binds.
+      zap_ = std::make_unique<ZapHandler>(
+          context_, [this](const std::string& key) { return !registry_->IsKeyRevoked(key); });
+
+      agent_socket_ = zmq::socket_t(context_, zmq::socket_type::router);
+      agent_socket_.set(zmq::sockopt::linger, 0);
+      agent_socket_.set(zmq::sockopt::curve_server, 1);
+      agent_socket_.set(zmq::sockopt::curve_secretkey, keys_.secret_z85);
+      agent_socket_.set(zmq::sockopt::zap_domain, "labmesh-agents");
+      agent_socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(config_.max_frame_bytes));
+      agent_socket_.set(zmq::sockopt::sndhwm, 10'000);
+      agent_socket_.set(zmq::sockopt::rcvhwm, 10'000);
+      agent_socket_.bind(config_.agent_listen);
+      endpoints_.agent = agent_socket_.get(zmq::sockopt::last_endpoint);
+
+      api_socket_ = zmq::socket_t(context_, zmq::socket_type::router);
+      api_socket_.set(zmq::sockopt::linger, 0);
+      api_socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(config_.max_frame_bytes));
+      api_socket_.bind(config_.api_listen);
+      endpoints_.api = api_socket_.get(zmq::sockopt::last_endpoint);
+      inproc_api_ = "inproc://labmesh-api-" + std::to_string(reinterpret_cast<uintptr_t>(this));
+      api_socket_.bind(inproc_api_);
+    } catch (const zmq::error_t& e) {
+      return Status::Unavailable(std::string("cannot bind: ") + e.what());
+    }
+
+    if (!config_.http_listen.empty()) {
+      auto web = WebBridge::Start(config_.http_listen, context_, inproc_api_);
+      if (!web.ok()) return web.status();
+      web_ = std::move(*web);
+      endpoints_.http = web_->listening();
+    }
+    LABMESH_RETURN_IF_ERROR(WriteEndpointsFile());
+    spdlog::info("coordinator listening: agents {} api {} http {} (data {})", endpoints_.agent,
+                 endpoints_.api, endpoints_.http.empty() ? "off" : endpoints_.http,
+                 config_.data_dir);
+    return Status::Ok();
+  }
+
+  Status Run() override {
+    int64_t grace = config_.restart_grace_ms > 0 ? config_.restart_grace_ms : config_.dead_after_ms;
+    // Silent hosts are judged only after the grace period: agents need time to come back.
+    int64_t next_dead_check = clock_->SteadyMs() + std::max<int64_t>(0, grace - config_.dead_after_ms);
+    int64_t next_flush = clock_->SteadyMs() + config_.heartbeat_flush_ms;
+    int64_t dead_check_every = std::clamp<int64_t>(config_.dead_after_ms / 10, 50, 1000);
+    zmq::pollitem_t items[] = {
+        {agent_socket_.handle(), 0, ZMQ_POLLIN, 0},
+        {api_socket_.handle(), 0, ZMQ_POLLIN, 0},
+        {zap_->socket().handle(), 0, ZMQ_POLLIN, 0},
+    };
+    while (!stop_.load()) {
+      int64_t now = clock_->SteadyMs();
+      int64_t wait = std::clamp<int64_t>(std::min(next_dead_check, next_flush) - now, 0, kMaxPollMs);
+      try {
+        zmq::poll(items, 3, std::chrono::milliseconds(wait));
+        if (items[2].revents & ZMQ_POLLIN) zap_->HandleReady();
+        if (items[0].revents & ZMQ_POLLIN) DrainAgentSocket();
+        if (items[1].revents & ZMQ_POLLIN) DrainApiSocket();
+      } catch (const zmq::error_t& e) {
+        if (e.num() == EINTR) continue;
+        spdlog::error("event loop: {}", e.what());
+        return Status::Internal(std::string("event loop: ") + e.what());
+      }
+      now = clock_->SteadyMs();
+      if (now >= next_dead_check) {
+        agents_->CheckDeadHosts();
+        next_dead_check = now + dead_check_every;
+      }
+      if (now >= next_flush) {
+        if (Status s = registry_->FlushHeartbeats(); !s.ok()) {
+          spdlog::error("heartbeats not persisted: {}", s.ToString());
+        }
+        next_flush = now + config_.heartbeat_flush_ms;
+      }
+    }
+    web_.reset();
+    Status flushed = registry_->FlushHeartbeats();
+    spdlog::info("coordinator stopped");
+    return flushed;
+  }
+
+  void Stop() override { stop_.store(true); }
+  const BoundEndpoints& endpoints() const override { return endpoints_; }
+  const std::string& public_key() const override { return keys_.public_z85; }
+
+ private:
+  Status WriteEndpointsFile() {
+    std::string path = config_.data_dir + "/coordinator.endpoints";
+    std::ofstream out(path + ".tmp", std::ios::trunc);
+    out << "agent=" << endpoints_.agent << "\napi=" << endpoints_.api << "\nhttp="
+        << endpoints_.http << "\npublic_key=" << keys_.public_z85 << "\n";
+    out.close();
+    if (!out) return Status::Internal("cannot write " + path);
+    std::error_code ec;
+    std::filesystem::rename(path + ".tmp", path, ec);
+    if (ec) return Status::Internal("cannot write " + path + ": " + ec.message());
+    return Status::Ok();
+  }
+
+  void SendToAgent(const std::string& routing_id, std::string frame) {
+    if (routing_id.empty()) return;
+    try {
+      agent_socket_.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      agent_socket_.send(zmq::buffer(frame), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      spdlog::warn("send to agent failed: {}", e.what());
+    }
+  }
+
+  // Reads [routing id, payload] messages. Anything else (more frames) is drained and answered
+  // with an error; the payload's "User-Id" is the Curve key the ZAP handler approved.
+  void DrainAgentSocket() {
+    for (int i = 0; i < kMaxMessagesPerWakeup; ++i) {
+      zmq::message_t id;
+      if (!agent_socket_.recv(id, zmq::recv_flags::dontwait)) return;
+      if (!id.more()) continue;
+      zmq::message_t payload;
+      (void)agent_socket_.recv(payload, zmq::recv_flags::none);
+      bool extra = false;
+      while (payload.more()) {
+        zmq::message_t rest;
+        (void)agent_socket_.recv(rest, zmq::recv_flags::none);
+        extra = true;
+        if (!rest.more()) break;
+      }
+      std::string routing_id = id.to_string();
+      if (extra) {
+        SendToAgent(routing_id, protocol::Encode(protocol::ErrorReply::FromStatus(
+                                    Status::InvalidArgument("one message is one frame"))));
+        continue;
+      }
+      std::string key;
+      try {
+        const char* user = payload.gets("User-Id");
+        if (user != nullptr) key = user;
+      } catch (const zmq::error_t&) {
+      }
+      agents_->HandleFrame(routing_id, key, payload.to_string_view());
+    }
+  }
+
+  void DrainApiSocket() {
+    for (int i = 0; i < kMaxMessagesPerWakeup; ++i) {
+      zmq::message_t id;
+      if (!api_socket_.recv(id, zmq::recv_flags::dontwait)) return;
+      if (!id.more()) continue;
+      zmq::message_t payload;
+      (void)api_socket_.recv(payload, zmq::recv_flags::none);
+      bool extra = false;
+      while (payload.more()) {
+        zmq::message_t rest;
+        (void)api_socket_.recv(rest, zmq::recv_flags::none);
+        extra = true;
+        if (!rest.more()) break;
+      }
+      std::string reply =
+          extra ? protocol::Encode(protocol::ErrorReply::FromStatus(
+                      Status::InvalidArgument("one message is one frame")))
+                : api_->Handle(payload.to_string_view());
+      try {
+        api_socket_.send(id, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+        api_socket_.send(zmq::buffer(reply), zmq::send_flags::dontwait);
+      } catch (const zmq::error_t& e) {
+        spdlog::warn("api reply failed: {}", e.what());
+      }
+    }
+  }
+
+  CoordinatorConfig config_;
+  const Clock* clock_;
+  CurveKeyPair keys_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<HostRegistry> registry_;
+  std::unique_ptr<AgentService> agents_;
+  std::unique_ptr<ApiService> api_;
+  zmq::context_t context_;
+  std::unique_ptr<ZapHandler> zap_;
+  zmq::socket_t agent_socket_;
+  zmq::socket_t api_socket_;
+  std::string inproc_api_;
+  std::unique_ptr<WebBridge> web_;
+  BoundEndpoints endpoints_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Coordinator>> Coordinator::Start(const CoordinatorConfig& config,
+                                                        const Clock* clock) {
+  auto coordinator = std::make_unique<CoordinatorImpl>(config, clock);
+  LABMESH_RETURN_IF_ERROR(coordinator->Init());
+  return std::unique_ptr<Coordinator>(std::move(coordinator));
+}
+
+}  // namespace labmesh::coordinator

@@ -1,0 +1,86 @@
+#pragma once
+// HostRegistry: the coordinator's in-memory view of every host, backed by the store.
+//
+// Owned and called only by the event-loop thread. Every change except heartbeats is committed
+// to the store first and applied to memory only when the commit succeeded. Heartbeats (health,
+// last_heartbeat) change memory at once and are persisted in batches by FlushHeartbeats().
+// Status changes go through SetStatus(), the one writer of a host's status, which checks the
+// transition table and logs `from -> to (reason)`.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "labmesh/common/clock.hpp"
+#include "labmesh/common/status.hpp"
+#include "labmesh/protocol/messages.hpp"
+#include "labmesh/store/store.hpp"
+
+namespace labmesh::coordinator {
+
+// Whether `from -> to` is an allowed host status move.
+bool CanTransition(protocol::HostStatus from, protocol::HostStatus to);
+
+struct HostState {
+  store::Host record;       // committed state; heartbeat fields may be newer than the store's
+  std::string routing_id;   // the agent's current connection on the agent socket; "" = none
+  int64_t last_seen_steady_ms = 0;
+  bool heartbeat_dirty = false;  // health/last_heartbeat not yet persisted
+};
+
+class HostRegistry {
+ public:
+  HostRegistry(store::Store* store, const Clock* clock);
+
+  // Loads hosts, admin labels and revoked keys. Every host counts as seen now, which gives
+  // agents a grace period to come back after a coordinator restart.
+  Status Load();
+
+  const std::map<std::string, HostState>& hosts() const { return hosts_; }
+  HostState* Find(const std::string& hostname);
+  // The host registered with this Curve key, or nullptr.
+  HostState* FindByKey(const std::string& public_key);
+  HostState* FindByRoutingId(const std::string& routing_id);
+  const std::set<std::string>& admin_labels() const { return admin_labels_; }
+  bool IsKeyRevoked(const std::string& public_key) const {
+    return revoked_keys_.count(public_key) > 0;
+  }
+
+  // Commits `host` (new or changed; status changes must go through SetStatus) and then applies it.
+  Status Put(const store::Host& host);
+  // Moves a host to `to`, committing the change. Refuses moves the table does not allow.
+  Status SetStatus(const std::string& hostname, protocol::HostStatus to, const std::string& reason);
+  // Removes a host and revokes its key in one commit.
+  Status DeleteAndRevoke(const std::string& hostname, const std::string& reason);
+  // Creates or deletes an admin label; deleting removes it from every host in the same commit.
+  Status CreateAdminLabel(const std::string& name, const std::string& user);
+  Status DeleteAdminLabel(const std::string& name);
+  // Commits the changed hosts of one admin-label change (e.g. `label create` stripping agent
+  // labels that collide with the new name) in one transaction.
+  Status PutMany(const std::vector<store::Host>& hosts, const std::vector<store::Label>& labels);
+
+  void SetConnection(const std::string& hostname, const std::string& routing_id);
+  void DropConnection(const std::string& hostname);
+  // Records a heartbeat in memory only.
+  void RecordHeartbeat(const std::string& hostname, const protocol::HostHealth& health);
+  // Persists every host whose heartbeat changed since the last flush, in one transaction.
+  Status FlushHeartbeats();
+
+  // Hosts that are connected, not Dead, and silent for longer than `dead_after_ms`.
+  std::vector<std::string> SilentHosts(int64_t dead_after_ms) const;
+
+  protocol::HostInfo ToInfo(const HostState& state) const;
+
+ private:
+  store::Store* store_;
+  const Clock* clock_;
+  std::map<std::string, HostState> hosts_;
+  std::map<std::string, std::string> routing_to_host_;
+  std::set<std::string> admin_labels_;
+  std::set<std::string> revoked_keys_;
+};
+
+}  // namespace labmesh::coordinator

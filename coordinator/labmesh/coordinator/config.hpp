@@ -1,0 +1,28 @@
+#pragma once
+// The coordinator's configuration. Every default lives here; main.cpp fills the struct from
+// flags, the config file and LABMESH_* environment variables and logs what differs.
+
+#include <cstdint>
+#include <string>
+
+#include "labmesh/protocol/envelope.hpp"
+
+namespace labmesh::coordinator {
+
+struct CoordinatorConfig {
+  std::string data_dir = "./var/labmesh";
+  std::string agent_listen = "tcp://*:7710";        // ROUTER, CurveZMQ server
+  std::string api_listen = "tcp://127.0.0.1:7711";  // ROUTER, plain: loopback only
+  std::string http_listen = "127.0.0.1:7780";       // civetweb; empty = no web server
+  int64_t heartbeat_interval_ms = 5'000;  // told to agents in Welcome
+  int64_t dead_after_ms = 30'000;         // silent this long -> Dead
+  // After a start, hosts get this long to come back before they can be declared Dead
+  // (0 = dead_after_ms).
+  int64_t restart_grace_ms = 0;
+  int64_t heartbeat_flush_ms = 2'000;  // how often in-memory heartbeats are persisted
+  std::string enroll_token;            // agents presenting it are accepted at once
+  bool auto_accept = false;            // accept every new agent
+  size_t max_frame_bytes = protocol::kDefaultMaxFrameBytes;
+};
+
+}  // namespace labmesh::coordinator

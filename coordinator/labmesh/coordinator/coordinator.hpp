@@ -1,0 +1,44 @@
+#pragma once
+// The coordinator daemon as a library: main.cpp and the tests build one from a config and run it.
+//
+// Threads: Run() is the event loop and the only thread that touches the sockets, the host
+// table and the store's write side. civetweb's worker threads reach it through the API socket's
+// inproc endpoint. Stop() may be called from any thread (a signal-handling thread, a test).
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "labmesh/common/clock.hpp"
+#include "labmesh/common/status.hpp"
+#include "labmesh/coordinator/config.hpp"
+
+namespace labmesh::coordinator {
+
+// Where the coordinator actually listens (ports resolved when the config asked for port 0 / *).
+struct BoundEndpoints {
+  std::string agent;  // e.g. tcp://0.0.0.0:7710
+  std::string api;    // e.g. tcp://127.0.0.1:7711
+  std::string http;   // e.g. 127.0.0.1:7780, empty when the web server is off
+};
+
+class Coordinator {
+ public:
+  // Creates the data directory, opens the store, loads or creates the Curve key pair
+  // (DATA_DIR/keys/coordinator.{pub,key}), binds every socket and starts the web server.
+  // Writes the bound endpoints to DATA_DIR/coordinator.endpoints (key=value lines).
+  static Result<std::unique_ptr<Coordinator>> Start(const CoordinatorConfig& config,
+                                                    const Clock* clock);
+  virtual ~Coordinator() = default;
+
+  // Serves until Stop(); then finishes the current work, persists heartbeats and returns.
+  virtual Status Run() = 0;
+  virtual void Stop() = 0;
+  virtual const BoundEndpoints& endpoints() const = 0;
+  virtual const std::string& public_key() const = 0;
+};
+
+// For main(): Start + Run, with SIGTERM/SIGINT stopping the loop cleanly.
+Status RunCoordinator(const CoordinatorConfig& config);
+
+}  // namespace labmesh::coordinator

@@ -1,0 +1,58 @@
+// labmesh-coordinator: parses configuration (flags > environment > config file > defaults),
+// sets up logging and runs the coordinator. Everything else lives in the library.
+
+#include <CLI/CLI.hpp>
+#include <spdlog/fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "labmesh/common/flags.hpp"
+#include "labmesh/common/logging.hpp"
+#include "labmesh/coordinator/coordinator.hpp"
+
+int main(int argc, char** argv) {
+  namespace flags = labmesh::flags;
+  labmesh::coordinator::CoordinatorConfig config;
+  std::string log_level = "info";
+  CLI::App app{"labmesh-coordinator: holds hosts and jobs, talks to agents and clients"};
+  app.set_version_flag("--version", std::string(LABMESH_VERSION));
+  app.set_config("--config", "", "config file: `name = value` lines, flag names without dashes");
+  flags::Add(app, "data-dir", config.data_dir, "data directory (store, results, packages, keys)");
+  flags::Add(app, "agent-listen", config.agent_listen, "agent socket (CurveZMQ)");
+  flags::Add(app, "api-listen", config.api_listen, "API socket (plain: loopback or ipc only)");
+  flags::Add(app, "http-listen", config.http_listen, "web server ADDRESS:PORT (empty: off)");
+  flags::AddDuration(app, "heartbeat-interval", config.heartbeat_interval_ms,
+                     "heartbeat interval asked of agents");
+  flags::AddDuration(app, "dead-after", config.dead_after_ms, "a host silent this long is Dead");
+  flags::AddDuration(app, "restart-grace", config.restart_grace_ms,
+                     "after a start, time for hosts to come back before any is Dead (0: dead-after)");
+  flags::AddDuration(app, "heartbeat-flush", config.heartbeat_flush_ms,
+                     "how often heartbeats are persisted");
+  flags::Add(app, "enroll-token", config.enroll_token, "agents presenting this token are accepted");
+  app.add_flag("--auto-accept", config.auto_accept, "accept every new agent")
+      ->envname("LABMESH_AUTO_ACCEPT");
+  flags::Add(app, "max-frame-bytes", config.max_frame_bytes, "largest message accepted");
+  flags::Add(app, "log-level", log_level, "trace, debug, info, warn, error, off");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return flags::ExitForParseError(app, e);
+  }
+  if (auto s = labmesh::SetupLogging("coordinator", log_level); !s.ok()) {
+    std::cerr << "labmesh-coordinator: " << s.message() << "\n";
+    return 2;
+  }
+  // Values that differ from the defaults, so the log shows how this coordinator runs.
+  for (const CLI::Option* opt : app.get_options()) {
+    if (opt->count() > 0 && opt->get_name() != "--enroll-token") {
+      spdlog::info("config {} = {}", opt->get_name(), fmt::join(opt->results(), ","));
+    }
+  }
+  labmesh::Status status = labmesh::coordinator::RunCoordinator(config);
+  if (!status.ok()) {
+    spdlog::error("{}", status.ToString());
+    return 1;
+  }
+  return 0;
+}

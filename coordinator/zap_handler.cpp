@@ -1,0 +1,62 @@
+#include "zap_handler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <vector>
+
+namespace labmesh::coordinator {
+
+ZapHandler::ZapHandler(zmq::context_t& context, KeyCheck allowed)
+    : socket_(context, zmq::socket_type::rep), allowed_(std::move(allowed)) {
+  socket_.set(zmq::sockopt::linger, 0);
+  socket_.bind("inproc://zeromq.zap.01");
+}
+
+void ZapHandler::HandleReady() {
+  for (;;) {
+    std::vector<zmq::message_t> frames;
+    zmq::message_t frame;
+    if (!socket_.recv(frame, zmq::recv_flags::dontwait)) return;
+    frames.push_back(std::move(frame));
+    while (frames.back().more()) {
+      zmq::message_t next;
+      if (!socket_.recv(next, zmq::recv_flags::none)) break;
+      frames.push_back(std::move(next));
+    }
+    std::string status_code = "400";
+    std::string status_text = "malformed ZAP request";
+    std::string user_id;
+    // version, request id, domain, address, routing id, mechanism, credentials...
+    if (frames.size() >= 6 && frames[0].to_string_view() == "1.0") {
+      std::string mechanism = frames[5].to_string();
+      if (mechanism == "CURVE" && frames.size() >= 7 && frames[6].size() == 32) {
+        char z85[41];
+        zmq_z85_encode(z85, static_cast<const uint8_t*>(frames[6].data()), 32);
+        user_id = z85;
+        if (allowed_(user_id)) {
+          status_code = "200";
+          status_text = "OK";
+        } else {
+          status_text = "key revoked";
+          spdlog::warn("key={} address={} refused at the Curve handshake: key revoked", user_id,
+                       frames[3].to_string());
+          user_id.clear();
+        }
+      } else if (mechanism == "NULL") {
+        status_code = "200";  // plain sockets (the loopback API) are not Curve-authenticated
+        status_text = "OK";
+      } else {
+        status_text = "mechanism not allowed";
+      }
+    }
+    std::string request_id = frames.size() > 1 ? frames[1].to_string() : "";
+    socket_.send(zmq::str_buffer("1.0"), zmq::send_flags::sndmore);
+    socket_.send(zmq::buffer(request_id), zmq::send_flags::sndmore);
+    socket_.send(zmq::buffer(status_code), zmq::send_flags::sndmore);
+    socket_.send(zmq::buffer(status_text), zmq::send_flags::sndmore);
+    socket_.send(zmq::buffer(user_id), zmq::send_flags::sndmore);
+    socket_.send(zmq::str_buffer(""), zmq::send_flags::none);
+  }
+}
+
+}  // namespace labmesh::coordinator
