@@ -1,0 +1,25 @@
+#pragma once
+// A tiny HTTP/1.1 client over plain POSIX sockets for the webui tests: connect to 127.0.0.1,
+// send one request, read until the server closes (the server does not keep connections alive).
+
+#include <map>
+#include <string>
+
+#include "labmesh/common/status.hpp"
+
+namespace labmesh::webui::testing {
+
+struct RawHttpResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  std::string raw;
+};
+
+// Sends `request` (the full bytes, headers and body) and parses the reply.
+Result<RawHttpResponse> SendRaw(int port, const std::string& request);
+
+// GET (or another body-less method) `target` ("/api/v1/hosts?status=Ready").
+Result<RawHttpResponse> Request(int port, const std::string& method, const std::string& target);
+
+}  // namespace labmesh::webui::testing

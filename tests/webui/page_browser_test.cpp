@@ -1,0 +1,75 @@
+// Runs page_test.py (Selenium + headless Chromium) against a real HttpServer whose WebApi talks
+// to a canned-reply coordinator, so the page's JavaScript is exercised in a real browser.
+// Skipped when Chromium, chromedriver or the system python's selenium is missing.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "fake_coordinator.hpp"
+#include "labmesh/webui/http_server.hpp"
+#include "labmesh/webui/web_api.hpp"
+
+namespace labmesh::webui {
+namespace {
+
+constexpr char kEndpoint[] = "inproc://webui-page-test-api";
+
+bool Executable(const char* path) { return ::access(path, X_OK) == 0; }
+
+// Exit status of a shell command; -1 when it did not exit normally.
+int RunShell(const std::string& command) {
+  int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+class PageBrowserTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!Executable("/usr/bin/chromium") || !Executable("/usr/bin/chromedriver") ||
+        !Executable("/usr/bin/python3") ||
+        RunShell("/usr/bin/python3 -c 'import selenium' >/dev/null 2>&1") != 0) {
+      GTEST_SKIP() << "needs /usr/bin/chromium, /usr/bin/chromedriver and python3-selenium";
+    }
+    protocol::HostListReply hosts;
+    hosts.hosts = {testing::SampleHost("lab-alpha"), testing::SampleHost("lab-beta", "Dead")};
+    hosts.hosts[1].last_heartbeat_ms = 0;  // never seen: the page must cope
+    hosts.hosts[1].health = {};
+    coordinator_.Reply<protocol::HostListRequest>(hosts);
+    protocol::HostListReply pending;
+    pending.hosts = {testing::SampleHost("lab-new", "Pending Approval")};
+    coordinator_.Reply<protocol::HostPendingRequest>(pending);
+    auto server = HttpServer::Start("127.0.0.1:0", &api_);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+  }
+
+  std::string PageTest(const std::string& args) {
+    return std::string("/usr/bin/python3 ") + LABMESH_PAGE_TEST_PY + " http://127.0.0.1:" +
+           std::to_string(server_->port()) + "/ " + args;
+  }
+
+  zmq::context_t context_;
+  testing::FakeCoordinator coordinator_{context_, kEndpoint};
+  WebApi api_{context_, kEndpoint};
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(PageBrowserTest, PageListsEveryHostWithoutConsoleErrors) {
+  EXPECT_EQ(RunShell(PageTest("lab-alpha lab-beta")), 0);
+}
+
+TEST_F(PageBrowserTest, ScriptFailsWhenAHostIsMissing) {
+  EXPECT_EQ(RunShell("LABMESH_PAGE_TIMEOUT_S=3 " + PageTest("lab-alpha no-such-host")), 1);
+}
+
+TEST_F(PageBrowserTest, ScriptFailsWhenTheApiFails) {
+  coordinator_.Fail<protocol::HostListRequest>(Status::Internal("store exploded"));
+  EXPECT_EQ(RunShell("LABMESH_PAGE_TIMEOUT_S=3 " + PageTest("lab-alpha")), 1);
+}
+
+}  // namespace
+}  // namespace labmesh::webui

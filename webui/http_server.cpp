@@ -1,0 +1,258 @@
+#include "labmesh/webui/http_server.hpp"
+
+#include <arpa/inet.h>
+#include <civetweb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <string_view>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+namespace labmesh::webui {
+namespace {
+
+// Routes civetweb's own error log (bind failures, bad requests, ...) into spdlog instead of
+// its default of writing to stderr.
+int LogCivetwebMessage(const mg_connection*, const char* message) {
+  spdlog::warn("webui: civetweb: {}", message ? message : "");
+  return 1;
+}
+
+void InitCivetwebOnce() {
+  static std::once_flag once;
+  // Never undone with mg_exit_library: other servers in the process (tests start many) may
+  // still be running, and the library's global state is small.
+  std::call_once(once, [] { mg_init_library(0); });
+}
+
+void WriteResponse(mg_connection* conn, const HttpResponse& response, bool head_only) {
+  mg_response_header_start(conn, response.status);
+  if (!response.content_type.empty()) {
+    mg_response_header_add(conn, "Content-Type", response.content_type.c_str(), -1);
+  }
+  std::string length = std::to_string(response.body.size());
+  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+  for (const auto& [name, value] : response.headers) {
+    mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+  }
+  mg_response_header_send(conn);
+  if (!head_only && !response.body.empty()) {
+    mg_write(conn, response.body.data(), response.body.size());
+  }
+}
+
+HttpResponse PlainError(int status, std::string_view code, std::string_view message) {
+  HttpResponse response;
+  response.status = status;
+  response.content_type = "application/json";
+  // Messages here are our own constants: no escaping needed.
+  response.body = "{\"error\": \"" + std::string(message) + "\", \"code\": \"" +
+                  std::string(code) + "\"}\n";
+  return response;
+}
+
+// The address to connect to in order to reach a server listening on `listen` (already valid):
+// its host, or loopback for a wildcard or missing host.
+std::string WakeHost(const std::string& listen) {
+  if (!listen.empty() && listen.front() == '[') {
+    std::string host = listen.substr(1, listen.find(']') - 1);
+    return host == "::" ? "::1" : host;
+  }
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return "127.0.0.1";
+  std::string host = listen.substr(0, colon);
+  return host == "0.0.0.0" ? "127.0.0.1" : host;
+}
+
+// Opens and closes one TCP connection to host:port, without sending anything.
+void Poke(const std::string& host, int port) {
+  sockaddr_storage address{};
+  socklen_t length = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    length = sizeof *v4;
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    length = sizeof *v6;
+  } else {
+    return;  // a name, not an address: civetweb then just stops at its own pace
+  }
+  int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  (void)::connect(fd, reinterpret_cast<sockaddr*>(&address), length);
+  ::close(fd);
+}
+
+}  // namespace
+
+Status ValidateListenAddress(const std::string& listen) {
+  std::string_view text = listen;
+  std::string_view port = text;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find("]:");
+    if (close == std::string_view::npos || close < 2) {
+      return Status::InvalidArgument("listen address " + listen + " is not [ipv6]:port");
+    }
+    port = text.substr(close + 2);
+  } else if (size_t colon = text.rfind(':'); colon != std::string_view::npos) {
+    if (colon == 0) return Status::InvalidArgument("listen address " + listen + " has no host");
+    port = text.substr(colon + 1);
+  }
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      std::stoi(std::string(port)) > 65535) {
+    return Status::InvalidArgument("listen address " + listen +
+                                   " needs a port 0..65535 (host:port or port)");
+  }
+  if (listen.find_first_of(", \t\r\n") != std::string::npos) {
+    return Status::InvalidArgument("listen address " + listen + " must be a single address");
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen,
+                                                      HttpHandler* handler) {
+  HttpServerOptions options;
+  options.listen = listen;
+  return Start(options, handler);
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
+                                                      HttpHandler* handler) {
+  LABMESH_RETURN_IF_ERROR(ValidateListenAddress(options.listen));
+  if (handler == nullptr) return Status::InvalidArgument("HttpServer needs a handler");
+  if (options.num_threads < 1) return Status::InvalidArgument("num_threads must be >= 1");
+  InitCivetwebOnce();
+
+  std::unique_ptr<HttpServer> server(new HttpServer(handler, options.max_body_bytes));
+  std::string threads = std::to_string(options.num_threads);
+  std::string timeout = std::to_string(options.request_timeout_ms);
+  // decode_url=no: the handler gets the path still percent-encoded and decodes each segment
+  // itself, so "%2F" inside a hostname does not turn into a path separator (civetweb's default
+  // decodes the whole path first, and cuts it at a "%00").
+  const char* config[] = {"listening_ports",    options.listen.c_str(),
+                          "num_threads",        threads.c_str(),
+                          "request_timeout_ms", timeout.c_str(),
+                          "decode_url",         "no",
+                          "enable_keep_alive",  "no",
+                          nullptr};
+  mg_callbacks callbacks;
+  std::memset(&callbacks, 0, sizeof callbacks);
+  callbacks.log_message = &LogCivetwebMessage;
+  char error_text[256] = {0};
+  unsigned error_code = 0;
+  mg_error_data error{&error_code, error_text, sizeof error_text};
+  mg_init_data init{&callbacks, server.get(), config};
+  server->context_ = mg_start2(&init, &error);
+  if (server->context_ == nullptr) {
+    return Status::Unavailable("cannot serve HTTP on " + options.listen + ": " +
+                               (error_text[0] ? error_text : "civetweb failed to start"));
+  }
+  // The catch-all: civetweb matches handlers by URI prefix, and "/" prefixes every request.
+  mg_set_request_handler(server->context_, "/", &HttpServer::OnRequest, server.get());
+
+  mg_server_port ports[4];
+  std::memset(ports, 0, sizeof ports);
+  int count = mg_get_server_ports(server->context_, 4, ports);
+  if (count < 1 || ports[0].port <= 0) {
+    server->Stop();
+    return Status::Internal("civetweb started on " + options.listen +
+                            " but reports no listening port");
+  }
+  server->port_ = ports[0].port;
+  server->wake_host_ = WakeHost(options.listen);
+  spdlog::info("webui: serving HTTP on {} (port {})", options.listen, server->port_);
+  return server;
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::Stop() {
+  if (context_ == nullptr) return;
+  // civetweb's master thread sees the stop flag only when poll() on the listening socket
+  // returns, which an idle server does every 2 s (SOCKET_TIMEOUT_QUANTUM, compiled in). A
+  // connection to ourselves wakes it at once; the poked connections carry no request and are
+  // closed by civetweb without reaching the handler. Poking stops as soon as mg_stop returns.
+  std::atomic<bool> stopped{false};
+  std::thread waker;
+  if (port_ > 0) {
+    waker = std::thread([this, &stopped] {
+      while (!stopped.load()) {
+        Poke(wake_host_, port_);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    });
+  }
+  mg_stop(context_);  // joins the workers: no OnRequest runs after this returns
+  stopped = true;
+  if (waker.joinable()) waker.join();
+  context_ = nullptr;
+}
+
+int HttpServer::OnRequest(mg_connection* conn, void* self) {
+  // Nothing may unwind into civetweb's C frames.
+  try {
+    return static_cast<HttpServer*>(self)->Serve(conn);
+  } catch (const std::exception& e) {
+    spdlog::error("webui: request failed: {}", e.what());
+  } catch (...) {
+    spdlog::error("webui: request failed with an unknown exception");
+  }
+  WriteResponse(conn, PlainError(500, "Internal", "internal error"), false);
+  return 500;
+}
+
+int HttpServer::Serve(mg_connection* conn) {
+  const mg_request_info* info = mg_get_request_info(conn);
+  HttpRequest request;
+  request.method = info->request_method ? info->request_method : "";
+  bool head_only = request.method == "HEAD";
+  // local_uri is the path with literal "." and ".." segments already resolved; it is null for
+  // an absolute URI naming another server.
+  if (info->local_uri == nullptr) {
+    WriteResponse(conn, PlainError(400, "InvalidArgument", "request target is not a local path"),
+                  head_only);
+    return 400;
+  }
+  request.path = info->local_uri;
+  request.query = info->query_string ? info->query_string : "";
+
+  // Refuse a body over the cap before reading it when its length is announced, otherwise
+  // (chunked) as soon as it grows past the cap. The connection is not kept alive, so the unread
+  // rest is never taken for a next request.
+  if (info->content_length > static_cast<long long>(max_body_bytes_)) {
+    WriteResponse(conn, PlainError(413, "TooLarge", "request body too large"), head_only);
+    return 413;
+  }
+  if (info->content_length != 0) {
+    char buffer[16384];
+    for (;;) {
+      int n = mg_read(conn, buffer, sizeof buffer);
+      if (n <= 0) break;
+      request.body.append(buffer, static_cast<size_t>(n));
+      if (request.body.size() > max_body_bytes_) {
+        WriteResponse(conn, PlainError(413, "TooLarge", "request body too large"), head_only);
+        return 413;
+      }
+    }
+  }
+
+  HttpResponse response = handler_->Handle(request);
+  WriteResponse(conn, response, head_only);
+  return response.status;
+}
+
+}  // namespace labmesh::webui

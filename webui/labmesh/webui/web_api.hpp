@@ -1,0 +1,82 @@
+#pragma once
+// The web server's handlers: an HttpRequest in, an HttpResponse out, knowing nothing of
+// civetweb. Every read of coordinator state goes through the coordinator's API commands
+// (ApiClient over the API socket's inproc endpoint), and every JSON object comes from
+// protocol::ToJson, so the web API and `labmesh --json` print the same fields.
+//
+// Routes (GET and HEAD; any other method on a known path is 405 with an Allow header):
+//   /                      the page (index.html); also /index.html
+//   /static/<file>         the page's embedded assets (app.js, style.css)
+//   /healthz               "ok" - the HTTP server is up (says nothing of the coordinator)
+//   /api/v1/hosts          JSON array of hosts; ?status=<HostStatus> and ?label=<label> filter
+//   /api/v1/hosts/<name>   one host; 404 when the coordinator does not know it
+//   /api/v1/labels         JSON array of labels; ?kind=admin|agent|auto filters
+//   /api/v1/pending        JSON array of hosts waiting for enrollment approval; ?label= filters
+// Errors are JSON {"error": "...", "code": "<StatusCode name>"}: unknown path 404, malformed
+// path or query 400, coordinator unreachable or silent 503, coordinator errors per
+// HttpStatusFor(). API responses carry `X-Labmesh-Now-Ms` (the coordinator's wall clock) so the
+// page can say "3 s ago" without trusting the browser's clock.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "labmesh/common/clock.hpp"
+#include "labmesh/common/status.hpp"
+#include "labmesh/webui/api_client_pool.hpp"
+#include "labmesh/webui/http_types.hpp"
+
+namespace labmesh::webui {
+
+struct WebApiOptions {
+  int64_t api_timeout_ms = 5000;  // per coordinator call; past it the request gets 503
+  size_t max_idle_clients = 8;    // ApiClients kept between requests (one per busy thread)
+  size_t max_target_bytes = 8192;  // path + query; longer gets 414
+};
+
+// The HTTP status for a labmesh status code: NotFound 404, InvalidArgument 400,
+// PermissionDenied 403, FailedPrecondition and AlreadyExists 409, TooLarge 413,
+// Unavailable and Timeout 503, anything else 500.
+int HttpStatusFor(StatusCode code);
+
+class WebApi final : public HttpHandler {
+ public:
+  // `context` is the coordinator's ZeroMQ context and must outlive this object (inproc endpoints
+  // are only reachable inside one context); `api_endpoint` is the inproc endpoint the API
+  // ROUTER binds besides tcp://127.0.0.1:7711. `clock` (not owned) stamps X-Labmesh-Now-Ms.
+  WebApi(zmq::context_t& context, std::string api_endpoint, WebApiOptions options = {},
+         const Clock* clock = SystemClock::Default());
+
+  // Thread-safe; never throws.
+  HttpResponse Handle(const HttpRequest& request) override;
+
+ private:
+  HttpResponse Route(const HttpRequest& request);
+  HttpResponse ListHosts(const std::string& query);
+  HttpResponse ShowHost(const std::string& hostname);
+  HttpResponse ListLabels(const std::string& query);
+  HttpResponse ListPending(const std::string& query);
+
+  // Sends `request` to the coordinator and decodes the reply as Reply. The coordinator's
+  // ErrorReply becomes its Status; a reply that does not decode is Internal (a coordinator bug,
+  // not the browser's fault, so never 400).
+  template <typename Reply, typename Request>
+  Result<Reply> Ask(const Request& request);
+
+  HttpResponse Json(int status, const nlohmann::json& body) const;
+
+  const WebApiOptions options_;
+  const Clock* clock_;
+  ApiClientPool clients_;
+  std::atomic<uint64_t> next_request_id_{1};
+};
+
+// A JSON error response {"error": message, "code": StatusCodeName(status.code())} with the
+// HTTP status HttpStatusFor(status.code()).
+HttpResponse JsonError(const Status& status);
+
+}  // namespace labmesh::webui

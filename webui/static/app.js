@@ -1,0 +1,216 @@
+// labmesh web page: polls the JSON API every 2 s and redraws the hosts and pending tables.
+// No framework and no build step; everything the page shows comes from /api/v1, the same JSON
+// scripts and `labmesh --json` use. Text from the API is only ever set with textContent.
+'use strict';
+
+(function () {
+  const REFRESH_MS = 2000;
+  // A host whose last heartbeat is older than this is shown in red even before it is Dead.
+  const STALE_MS = 30000;
+
+  // Server wall clock minus browser wall clock, from the X-Labmesh-Now-Ms response header, so
+  // that "3 s ago" is right even when the browser's clock is not.
+  let clockOffsetMs = 0;
+
+  const STATUS_CLASS = {
+    'Ready': 'ok',
+    'Running': 'busy',
+    'Pending': 'work',
+    'Verifying': 'work',
+    'Repairing': 'work',
+    'Cleaning': 'work',
+    'Updating': 'work',
+    'Repair Failed': 'bad',
+    'Dead': 'bad',
+  };
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function serverNow() { return Date.now() + clockOffsetMs; }
+
+  function formatBytes(bytes) {
+    if (!bytes) return '—';
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+    let value = Number(bytes);
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    return (unit === 0 ? value.toFixed(0) : value.toFixed(1)) + ' ' + units[unit];
+  }
+
+  function formatAgo(wallMs) {
+    if (!wallMs) return 'never';
+    const seconds = Math.max(0, Math.round((serverNow() - wallMs) / 1000));
+    if (seconds < 60) return seconds + ' s ago';
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return minutes + ' min ago';
+    const hours = Math.floor(minutes / 60);
+    if (hours < 48) return hours + ' h ago';
+    return Math.floor(hours / 24) + ' d ago';
+  }
+
+  function hasHealth(host) {
+    return host.last_heartbeat_ms > 0 && host.health;
+  }
+
+  function statusCell(host) {
+    const td = el('td');
+    const badge = el('span', 'badge ' + (STATUS_CLASS[host.status] || ''), host.status || '?');
+    if (host.status_reason) badge.title = host.status_reason;
+    td.appendChild(badge);
+    return td;
+  }
+
+  function labelsCell(labels) {
+    const td = el('td');
+    for (const label of labels || []) td.appendChild(el('span', 'label', label));
+    return td;
+  }
+
+  function hostRow(host) {
+    const tr = el('tr');
+    tr.dataset.hostname = host.hostname;
+    tr.appendChild(el('td', 'hostname', host.hostname));
+    tr.appendChild(statusCell(host));
+    tr.appendChild(labelsCell(host.labels));
+
+    const health = host.health || {};
+    tr.appendChild(el('td', 'num', hasHealth(host)
+      ? [health.load1, health.load5, health.load15].map((x) => Number(x).toFixed(2)).join(' ')
+      : '—'));
+    tr.appendChild(el('td', 'num', hasHealth(host) && health.mem_total_bytes
+      ? formatBytes(health.mem_available_bytes) + ' / ' + formatBytes(health.mem_total_bytes)
+      : '—'));
+    const disk = el('td', 'num', hasHealth(host) && health.disk_total_bytes
+      ? formatBytes(health.disk_free_bytes) : '—');
+    if (hasHealth(host) && health.disk_total_bytes) {
+      disk.title = formatBytes(health.disk_free_bytes) + ' free of ' +
+        formatBytes(health.disk_total_bytes);
+    }
+    tr.appendChild(disk);
+    tr.appendChild(el('td', null, host.agent_version || '—'));
+
+    const beat = el('td', 'when', formatAgo(host.last_heartbeat_ms));
+    if (host.last_heartbeat) beat.title = host.last_heartbeat;
+    if (!host.last_heartbeat_ms || serverNow() - host.last_heartbeat_ms > STALE_MS) {
+      beat.classList.add('stale');
+    }
+    tr.appendChild(beat);
+
+    const locked = el('td', host.locked ? null : 'muted', host.locked ? 'yes' : 'no');
+    if (host.locked) {
+      const who = host.locked_by ? 'by ' + host.locked_by : '';
+      const why = host.lock_reason ? host.lock_reason : '';
+      locked.textContent = 'yes' + (who || why ? ' (' + [who, why].filter(Boolean).join(': ') + ')' : '');
+    }
+    tr.appendChild(locked);
+    return tr;
+  }
+
+  function renderHosts(hosts) {
+    const body = $('hosts-body');
+    const rows = document.createDocumentFragment();
+    const sorted = hosts.slice().sort((a, b) => String(a.hostname).localeCompare(String(b.hostname)));
+    for (const host of sorted) rows.appendChild(hostRow(host));
+    body.replaceChildren(rows);
+    $('hosts-empty').hidden = hosts.length > 0;
+    $('hosts-table').hidden = hosts.length === 0;
+
+    const counts = {};
+    for (const host of hosts) counts[host.status] = (counts[host.status] || 0) + 1;
+    const parts = [hosts.length + (hosts.length === 1 ? ' host' : ' hosts')];
+    for (const status of Object.keys(counts).sort()) parts.push(counts[status] + ' ' + status);
+    $('summary').textContent = parts.join(' · ');
+  }
+
+  function renderPending(pending) {
+    const body = $('pending-body');
+    const rows = document.createDocumentFragment();
+    for (const host of pending) {
+      const tr = el('tr');
+      tr.dataset.hostname = host.hostname;
+      tr.appendChild(el('td', 'hostname', host.hostname));
+      tr.appendChild(el('td', null, host.agent_version || '—'));
+      const f = host.facts || {};
+      const machine = [f.arch, [f.os, f.os_version].filter(Boolean).join(' '),
+        f.cpus ? f.cpus + ' CPUs' : '', f.memory_bytes ? formatBytes(f.memory_bytes) : '']
+        .filter(Boolean).join(', ');
+      tr.appendChild(el('td', null, machine || '—'));
+      tr.appendChild(el('td', null, f.address || '—'));
+      const asked = host.registered ? Date.parse(host.registered) : 0;
+      const when = el('td', 'when', asked ? formatAgo(asked) : '—');
+      if (host.registered) when.title = host.registered;
+      tr.appendChild(when);
+      rows.appendChild(tr);
+    }
+    body.replaceChildren(rows);
+    $('pending-table').hidden = pending.length === 0;
+    $('pending-empty').hidden = pending.length > 0;
+  }
+
+  async function fetchJson(url) {
+    let response;
+    try {
+      response = await fetch(url, { cache: 'no-store', headers: { Accept: 'application/json' } });
+    } catch (e) {
+      throw new Error('cannot reach the labmesh web server (' + e.message + ')');
+    }
+    const now = Number(response.headers.get('X-Labmesh-Now-Ms'));
+    if (now > 0) clockOffsetMs = now - Date.now();
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (e) {
+      body = null;
+    }
+    if (!response.ok) {
+      const detail = body && body.error ? body.error : response.statusText;
+      throw new Error(url + ' failed: HTTP ' + response.status + (detail ? ' — ' + detail : ''));
+    }
+    if (!Array.isArray(body)) throw new Error(url + ' did not return a JSON array');
+    return body;
+  }
+
+  function showErrors(messages) {
+    const banner = $('error');
+    if (messages.length === 0) {
+      banner.hidden = true;
+      banner.textContent = '';
+      return;
+    }
+    banner.textContent = messages.join('\n') + ' (retrying every ' + REFRESH_MS / 1000 + ' s)';
+    banner.hidden = false;
+  }
+
+  async function refresh() {
+    const [hosts, pending] = await Promise.allSettled([
+      fetchJson('/api/v1/hosts'),
+      fetchJson('/api/v1/pending'),
+    ]);
+    const errors = [];
+    if (hosts.status === 'fulfilled') renderHosts(hosts.value); else errors.push(hosts.reason.message);
+    if (pending.status === 'fulfilled') renderPending(pending.value); else errors.push(pending.reason.message);
+    showErrors(errors);
+    if (errors.length === 0) $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
+  }
+
+  async function loop() {
+    try {
+      await refresh();
+    } catch (e) {
+      showErrors(['page error: ' + e.message]);
+    }
+    setTimeout(loop, REFRESH_MS);
+  }
+
+  document.addEventListener('DOMContentLoaded', loop);
+})();

@@ -1,0 +1,302 @@
+#include "labmesh/webui/web_api.hpp"
+
+#include <exception>
+#include <map>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "labmesh/protocol/json.hpp"
+#include "labmesh/protocol/messages.hpp"
+#include "labmesh/protocol/types.hpp"
+#include "labmesh/webui/static_assets.hpp"
+#include "labmesh/webui/url.hpp"
+
+namespace labmesh::webui {
+namespace {
+
+constexpr char kJsonType[] = "application/json";
+constexpr char kAllowedMethods[] = "GET, HEAD";
+constexpr size_t kMaxHostnameBytes = 255;
+
+enum class Page { kIndex, kAsset, kHealthz, kHosts, kHost, kLabels, kPending };
+
+struct RouteMatch {
+  Page page;
+  std::string arg;  // asset name or hostname
+};
+
+// Maps decoded path segments to a page; nullopt for a path we do not serve.
+std::optional<RouteMatch> MatchRoute(const std::vector<std::string>& s) {
+  if (s.empty() || (s.size() == 1 && s[0] == "index.html")) return RouteMatch{Page::kIndex, ""};
+  if (s.size() == 1 && s[0] == "healthz") return RouteMatch{Page::kHealthz, ""};
+  if (s.size() == 2 && s[0] == "static" && FindStaticAsset(s[1])) {
+    return RouteMatch{Page::kAsset, s[1]};
+  }
+  if (s.size() >= 3 && s[0] == "api" && s[1] == "v1") {
+    if (s.size() == 3 && s[2] == "hosts") return RouteMatch{Page::kHosts, ""};
+    if (s.size() == 4 && s[2] == "hosts") return RouteMatch{Page::kHost, s[3]};
+    if (s.size() == 3 && s[2] == "labels") return RouteMatch{Page::kLabels, ""};
+    if (s.size() == 3 && s[2] == "pending") return RouteMatch{Page::kPending, ""};
+  }
+  return std::nullopt;
+}
+
+HttpResponse ErrorResponse(int http_status, std::string_view code, const std::string& message) {
+  HttpResponse response;
+  response.status = http_status;
+  response.content_type = kJsonType;
+  nlohmann::json body = {{"error", message}, {"code", code}};
+  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  response.headers.emplace_back("Cache-Control", "no-store");
+  return response;
+}
+
+// A short, printable rendering of something the client sent, for error messages.
+std::string Quote(std::string_view text) {
+  constexpr size_t kMax = 120;
+  std::string out = "'";
+  for (char c : text.substr(0, kMax)) {
+    out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
+  }
+  if (text.size() > kMax) out += "...";
+  return out + "'";
+}
+
+Status ValidateHostname(const std::string& name) {
+  if (name.empty() || name.size() > kMaxHostnameBytes) {
+    return Status::InvalidArgument("hostname must be 1 to " + std::to_string(kMaxHostnameBytes) +
+                                   " bytes");
+  }
+  for (char c : name) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return Status::InvalidArgument("hostname contains a control character");
+    }
+  }
+  return Status::Ok();
+}
+
+nlohmann::json HostsToJson(const std::vector<protocol::HostInfo>& hosts) {
+  nlohmann::json array = nlohmann::json::array();
+  for (const auto& host : hosts) array.push_back(protocol::ToJson(host));
+  return array;
+}
+
+std::string Param(const std::map<std::string, std::string>& params, const std::string& key) {
+  auto it = params.find(key);
+  return it == params.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+int HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kAlreadyExists:
+      return 409;
+    case StatusCode::kTooLarge:
+      return 413;
+    case StatusCode::kUnavailable:
+    case StatusCode::kTimeout:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+HttpResponse JsonError(const Status& status) {
+  HttpResponse response =
+      ErrorResponse(HttpStatusFor(status.code()), StatusCodeName(status.code()), status.message());
+  if (response.status == 503) response.headers.emplace_back("Retry-After", "2");
+  return response;
+}
+
+WebApi::WebApi(zmq::context_t& context, std::string api_endpoint, WebApiOptions options,
+               const Clock* clock)
+    : options_(options),
+      clock_(clock),
+      clients_(context, std::move(api_endpoint), options.api_timeout_ms,
+               options.max_idle_clients) {}
+
+HttpResponse WebApi::Handle(const HttpRequest& request) {
+  try {
+    return Route(request);
+  } catch (const std::exception& e) {
+    // Only a bug gets here (bad_alloc, a library throwing where we did not expect it); the
+    // server must keep serving, so it becomes a 500.
+    spdlog::error("webui: {} {} failed: {}", request.method, Quote(request.path), e.what());
+    return ErrorResponse(500, StatusCodeName(StatusCode::kInternal), "internal error");
+  }
+}
+
+HttpResponse WebApi::Route(const HttpRequest& request) {
+  if (request.path.size() + request.query.size() > options_.max_target_bytes) {
+    return ErrorResponse(414, StatusCodeName(StatusCode::kTooLarge),
+                         "request target longer than " +
+                             std::to_string(options_.max_target_bytes) + " bytes");
+  }
+  auto segments = SplitPath(request.path);
+  if (!segments.ok()) {
+    return JsonError(Status::InvalidArgument("bad path " + Quote(request.path) + ": " +
+                                             segments.status().message()));
+  }
+  auto match = MatchRoute(*segments);
+  if (!match) return JsonError(Status::NotFound("no such path: " + Quote(request.path)));
+  if (request.method != "GET" && request.method != "HEAD") {
+    HttpResponse response =
+        ErrorResponse(405, "MethodNotAllowed",
+                      "method " + Quote(request.method) + " not allowed (allowed: " +
+                          kAllowedMethods + ")");
+    response.headers.emplace_back("Allow", kAllowedMethods);
+    return response;
+  }
+
+  switch (match->page) {
+    case Page::kIndex:
+    case Page::kAsset: {
+      auto asset = FindStaticAsset(match->page == Page::kIndex ? "index.html" : match->arg);
+      if (!asset) return JsonError(Status::Internal("page asset missing from the build"));
+      HttpResponse response;
+      response.content_type = std::string(asset->content_type);
+      response.body = std::string(asset->body);
+      // Revalidate every time: a new coordinator build must not run a stale app.js.
+      response.headers.emplace_back("Cache-Control", "no-cache");
+      response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+      if (match->page == Page::kIndex) {
+        response.headers.emplace_back(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+            "frame-ancestors 'none'; base-uri 'none'");
+      }
+      return response;
+    }
+    case Page::kHealthz: {
+      HttpResponse response;
+      response.content_type = "text/plain; charset=utf-8";
+      response.body = "ok\n";
+      response.headers.emplace_back("Cache-Control", "no-store");
+      return response;
+    }
+    case Page::kHosts:
+      return ListHosts(request.query);
+    case Page::kHost:
+      return ShowHost(match->arg);
+    case Page::kLabels:
+      return ListLabels(request.query);
+    case Page::kPending:
+      return ListPending(request.query);
+  }
+  return JsonError(Status::Internal("unhandled route"));
+}
+
+HttpResponse WebApi::ListHosts(const std::string& query) {
+  auto params = ParseQuery(query);
+  if (!params.ok()) return JsonError(params.status());
+  protocol::HostListRequest request;
+  std::string status = Param(*params, "status");
+  if (!status.empty()) {
+    auto parsed = protocol::ParseHostStatus(status);
+    if (!parsed) {
+      return JsonError(Status::InvalidArgument(
+          "unknown status " + Quote(status) +
+          " (Ready, Pending, Running, Verifying, Repairing, Cleaning, Updating, Repair Failed, "
+          "Dead)"));
+    }
+    request.status = std::string(protocol::HostStatusName(*parsed));
+  }
+  request.label = Param(*params, "label");
+  auto reply = Ask<protocol::HostListReply>(request);
+  if (!reply.ok()) return JsonError(reply.status());
+  return Json(200, HostsToJson(reply->hosts));
+}
+
+HttpResponse WebApi::ShowHost(const std::string& hostname) {
+  Status valid = ValidateHostname(hostname);
+  if (!valid.ok()) return JsonError(valid);
+  protocol::HostShowRequest request;
+  request.hostname = hostname;
+  auto reply = Ask<protocol::HostShowReply>(request);
+  if (!reply.ok()) return JsonError(reply.status());
+  return Json(200, protocol::ToJson(reply->host));
+}
+
+HttpResponse WebApi::ListLabels(const std::string& query) {
+  auto params = ParseQuery(query);
+  if (!params.ok()) return JsonError(params.status());
+  protocol::LabelListRequest request;
+  request.kind = Param(*params, "kind");
+  if (!request.kind.empty() && request.kind != "admin" && request.kind != "agent" &&
+      request.kind != "auto") {
+    return JsonError(
+        Status::InvalidArgument("unknown label kind " + Quote(request.kind) +
+                                " (admin, agent, auto)"));
+  }
+  auto reply = Ask<protocol::LabelListReply>(request);
+  if (!reply.ok()) return JsonError(reply.status());
+  nlohmann::json array = nlohmann::json::array();
+  for (const auto& label : reply->labels) array.push_back(protocol::ToJson(label));
+  return Json(200, array);
+}
+
+HttpResponse WebApi::ListPending(const std::string& query) {
+  auto params = ParseQuery(query);
+  if (!params.ok()) return JsonError(params.status());
+  protocol::HostPendingRequest request;
+  request.label = Param(*params, "label");
+  auto reply = Ask<protocol::HostListReply>(request);
+  if (!reply.ok()) return JsonError(reply.status());
+  return Json(200, HostsToJson(reply->hosts));
+}
+
+template <typename Reply, typename Request>
+Result<Reply> WebApi::Ask(const Request& request) {
+  uint64_t id = next_request_id_.fetch_add(1);
+  std::string raw;
+  {
+    auto client = clients_.Acquire();
+    auto reply = client->CallRaw(protocol::Encode(request, id), id);
+    if (!reply.ok()) return reply.status();
+    raw = std::move(reply).value();
+  }
+  auto envelope = protocol::DecodeEnvelope(raw);
+  if (!envelope.ok()) {
+    return Status::Internal("undecodable reply from the coordinator: " +
+                            envelope.status().message());
+  }
+  if (envelope->type == protocol::MessageType::kError) {
+    auto error = protocol::DecodeBody<protocol::ErrorReply>(*envelope);
+    if (!error.ok()) {
+      return Status::Internal("malformed error reply from the coordinator: " +
+                              error.status().message());
+    }
+    return error->ToStatus();
+  }
+  auto reply = protocol::DecodeBody<Reply>(*envelope);
+  if (!reply.ok()) {
+    return Status::Internal("unexpected reply from the coordinator: " + reply.status().message());
+  }
+  return reply;
+}
+
+HttpResponse WebApi::Json(int status, const nlohmann::json& body) const {
+  HttpResponse response;
+  response.status = status;
+  response.content_type = kJsonType;
+  // Replace, not throw, on invalid UTF-8: a hostname is whatever bytes an agent sent.
+  response.body = body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  response.headers.emplace_back("Cache-Control", "no-store");
+  response.headers.emplace_back("X-Labmesh-Now-Ms", std::to_string(clock_->WallMs()));
+  return response;
+}
+
+}  // namespace labmesh::webui
