@@ -1,0 +1,159 @@
+#include "lmdb_env.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+namespace labmesh::store {
+namespace {
+
+MDB_val ToVal(std::string_view bytes) {
+  return MDB_val{bytes.size(), const_cast<char*>(bytes.data())};
+}
+
+std::string_view FromVal(const MDB_val& val) {
+  return {static_cast<const char*>(val.mv_data), val.mv_size};
+}
+
+// Closes a cursor when the scope ends.
+struct CursorCloser {
+  void operator()(MDB_cursor* cursor) const { mdb_cursor_close(cursor); }
+};
+
+}  // namespace
+
+Status LmdbStatus(int rc, std::string_view what) {
+  if (rc == MDB_SUCCESS) return Status::Ok();
+  std::string message(what);
+  message += ": ";
+  message += mdb_strerror(rc);
+  switch (rc) {
+    case MDB_NOTFOUND:
+    case ENOENT:
+      return Status::NotFound(std::move(message));
+    case MDB_MAP_FULL:
+      return Status::TooLarge(std::move(message));
+    case MDB_BAD_VALSIZE:
+      return Status::InvalidArgument(std::move(message));
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+    case MDB_INCOMPATIBLE:
+      return Status::Corruption(std::move(message));
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return Status::PermissionDenied(std::move(message));
+    case EAGAIN:
+    case MDB_READERS_FULL:
+    case MDB_MAP_RESIZED:
+      return Status::Unavailable(std::move(message));
+    default:
+      return Status::Internal(std::move(message));
+  }
+}
+
+Result<std::unique_ptr<Env>> Env::Open(const Options& options) {
+  MDB_env* raw = nullptr;
+  int rc = mdb_env_create(&raw);
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "mdb_env_create");
+  std::unique_ptr<Env> env(new Env(raw, options.read_only));
+  rc = mdb_env_set_maxdbs(raw, options.max_dbs);
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "mdb_env_set_maxdbs");
+  // No mapsize before open: an existing environment then opens with the size last committed
+  // (kept when it grew earlier), a new one with LMDB's default; we raise it below.
+  unsigned flags = MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0u);
+  rc = mdb_env_open(raw, options.dir.c_str(), flags, 0600);
+  if (rc != MDB_SUCCESS) return LmdbStatus(rc, "open LMDB environment in " + options.dir);
+  if (!options.read_only && env->MapSize() < options.min_map_bytes) {
+    LABMESH_RETURN_IF_ERROR(env->SetMapSize(options.min_map_bytes));
+  }
+  return env;
+}
+
+Env::~Env() {
+  if (env_ != nullptr) mdb_env_close(env_);
+}
+
+uint64_t Env::MapSize() const {
+  MDB_envinfo info{};
+  mdb_env_info(env_, &info);
+  return info.me_mapsize;
+}
+
+Status Env::SetMapSize(uint64_t bytes) {
+  return LmdbStatus(mdb_env_set_mapsize(env_, static_cast<size_t>(bytes)), "mdb_env_set_mapsize");
+}
+
+uint32_t Env::MaxKeySize() const { return static_cast<uint32_t>(mdb_env_get_maxkeysize(env_)); }
+
+Status Txn::Check(int rc, std::string_view what) const {
+  if (rc != MDB_SUCCESS) last_rc_ = rc;
+  return LmdbStatus(rc, what);
+}
+
+Status Txn::Begin() {
+  Abort();
+  return Check(mdb_txn_begin(env_.get(), nullptr, read_only_ ? MDB_RDONLY : 0, &txn_),
+               read_only_ ? "begin read transaction" : "begin write transaction");
+}
+
+Status Txn::Commit() {
+  if (txn_ == nullptr) return Status::FailedPrecondition("commit without a transaction");
+  MDB_txn* txn = txn_;
+  txn_ = nullptr;  // mdb_txn_commit frees the transaction even when it fails
+  return Check(mdb_txn_commit(txn), "commit");
+}
+
+void Txn::Abort() {
+  if (txn_ != nullptr) mdb_txn_abort(txn_);
+  txn_ = nullptr;
+}
+
+Result<Dbi> Txn::OpenDbi(const std::string& name, bool create) {
+  Dbi dbi;
+  dbi.name = name;
+  int rc = mdb_dbi_open(txn_, name.c_str(), create ? MDB_CREATE : 0u, &dbi.handle);
+  if (rc != MDB_SUCCESS) return Check(rc, "open table " + name);
+  return dbi;
+}
+
+Result<std::optional<std::string_view>> Txn::Get(const Dbi& dbi, std::string_view key) const {
+  MDB_val k = ToVal(key);
+  MDB_val v{};
+  int rc = mdb_get(txn_, dbi.handle, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::optional<std::string_view>();
+  if (rc != MDB_SUCCESS) return Check(rc, "get from " + dbi.name);
+  return std::optional<std::string_view>(FromVal(v));
+}
+
+Status Txn::ForEach(
+    const Dbi& dbi,
+    const std::function<Status(std::string_view key, std::string_view value)>& fn) const {
+  MDB_cursor* raw = nullptr;
+  LABMESH_RETURN_IF_ERROR(Check(mdb_cursor_open(txn_, dbi.handle, &raw), "cursor on " + dbi.name));
+  std::unique_ptr<MDB_cursor, CursorCloser> cursor(raw);
+  MDB_val k{}, v{};
+  int rc = mdb_cursor_get(raw, &k, &v, MDB_FIRST);
+  while (rc == MDB_SUCCESS) {
+    LABMESH_RETURN_IF_ERROR(fn(FromVal(k), FromVal(v)));
+    rc = mdb_cursor_get(raw, &k, &v, MDB_NEXT);
+  }
+  if (rc != MDB_NOTFOUND) return Check(rc, "scan " + dbi.name);
+  return Status::Ok();
+}
+
+Status WriteTxn::Put(const Dbi& dbi, std::string_view key, std::string_view value) {
+  MDB_val k = ToVal(key);
+  MDB_val v = ToVal(value);
+  return Check(mdb_put(txn_, dbi.handle, &k, &v, 0), "put into " + dbi.name);
+}
+
+Status WriteTxn::Delete(const Dbi& dbi, std::string_view key) {
+  MDB_val k = ToVal(key);
+  int rc = mdb_del(txn_, dbi.handle, &k, nullptr);
+  if (rc == MDB_NOTFOUND) return Status::Ok();
+  return Check(rc, "delete from " + dbi.name);
+}
+
+}  // namespace labmesh::store

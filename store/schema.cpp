@@ -1,0 +1,107 @@
+#include "schema.hpp"
+
+#include <array>
+#include <string>
+
+namespace labmesh::store {
+namespace {
+
+// Version 1: the tables described in store.hpp.
+Status CreateTablesV1(WriteTxn& txn) {
+  for (const char* name : {kHostsTable, kLabelsTable, kRevokedKeysTable}) {
+    Result<Dbi> dbi = txn.OpenDbi(name, /*create=*/true);
+    if (!dbi.ok()) return dbi.status();
+  }
+  return Status::Ok();
+}
+
+constexpr std::array<Migration, 1> kMigrations = {{
+    {1, "create tables hosts, labels, revoked_keys", &CreateTablesV1},
+}};
+static_assert(kMigrations.back().to_version == kSchemaVersion,
+              "the last migration must bring the store to kSchemaVersion");
+
+// Opens the tables of the current schema, which must all exist.
+Result<Tables> OpenTables(Txn& txn, Dbi meta) {
+  Tables tables;
+  tables.meta = std::move(meta);
+  Result<Dbi> hosts = txn.OpenDbi(kHostsTable, /*create=*/false);
+  if (!hosts.ok()) return hosts.status();
+  Result<Dbi> labels = txn.OpenDbi(kLabelsTable, /*create=*/false);
+  if (!labels.ok()) return labels.status();
+  Result<Dbi> revoked = txn.OpenDbi(kRevokedKeysTable, /*create=*/false);
+  if (!revoked.ok()) return revoked.status();
+  tables.hosts = Table<Host>(std::move(hosts).value());
+  tables.labels = Table<Label>(std::move(labels).value());
+  tables.revoked_keys = Table<RevokedKey>(std::move(revoked).value());
+  return tables;
+}
+
+Status RefuseNewer(uint32_t version) {
+  return Status::FailedPrecondition("store has schema version " + std::to_string(version) +
+                                    ", newer than this labmesh (" + std::to_string(kSchemaVersion) +
+                                    "); upgrade labmesh instead of opening it");
+}
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+Result<uint32_t> ReadSchemaVersion(const Txn& txn, const Dbi& meta) {
+  Result<std::optional<std::string_view>> bytes = txn.Get(meta, kSchemaVersionKey);
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return uint32_t{0};
+  return DecodeValue<uint32_t>(**bytes, "meta[schema_version]");
+}
+
+Status WriteSchemaVersion(WriteTxn& txn, const Dbi& meta, uint32_t version) {
+  Result<std::string> bytes = EncodeValue(version);
+  if (!bytes.ok()) return bytes.status();
+  return txn.Put(meta, kSchemaVersionKey, *bytes);
+}
+
+Result<Tables> MigrateAndOpen(WriteTxn& txn, uint32_t* from_version) {
+  Result<Dbi> meta = txn.OpenDbi(kMetaTable, /*create=*/true);
+  if (!meta.ok()) return meta.status();
+  Result<uint32_t> version = ReadSchemaVersion(txn, *meta);
+  if (!version.ok()) return version.status();
+  *from_version = *version;
+  if (*version > kSchemaVersion) return RefuseNewer(*version);
+  uint32_t expected = 1;
+  for (const Migration& migration : kMigrations) {
+    if (migration.to_version != expected++) {
+      return Status::Internal("migrations out of order at version " +
+                              std::to_string(migration.to_version));
+    }
+    if (migration.to_version <= *version) continue;
+    Status status = migration.apply(txn);
+    if (!status.ok()) {
+      return Status(status.code(),
+                    "migration to schema version " + std::to_string(migration.to_version) + " (" +
+                        std::string(migration.description) + "): " + status.message());
+    }
+  }
+  if (*version != kSchemaVersion) {
+    LABMESH_RETURN_IF_ERROR(WriteSchemaVersion(txn, *meta, kSchemaVersion));
+  }
+  return OpenTables(txn, std::move(meta).value());
+}
+
+Result<Tables> OpenReadOnly(ReadTxn& txn) {
+  Result<Dbi> meta = txn.OpenDbi(kMetaTable, /*create=*/false);
+  if (!meta.ok()) {
+    if (meta.status().code() != StatusCode::kNotFound) return meta.status();
+    return Status::FailedPrecondition("not a labmesh store (no meta table)");
+  }
+  Result<uint32_t> version = ReadSchemaVersion(txn, *meta);
+  if (!version.ok()) return version.status();
+  if (*version > kSchemaVersion) return RefuseNewer(*version);
+  if (*version < kSchemaVersion) {
+    return Status::FailedPrecondition("store has schema version " + std::to_string(*version) +
+                                      ", older than " + std::to_string(kSchemaVersion) +
+                                      "; open it read-write once to migrate");
+  }
+  return OpenTables(txn, std::move(meta).value());
+}
+
+}  // namespace labmesh::store

@@ -1,0 +1,299 @@
+// Store on LMDB. Concurrency model:
+//   - LMDB itself serializes write transactions and lets reads run beside them (MVCC).
+//   - write_mu_ serializes Apply() within this process, so at most one write transaction of
+//     ours exists and map growth is decided by one thread.
+//   - resize_mu_ (a shared_mutex, see MapGate) guards the mapping: every transaction holds it
+//     shared for its whole life; mdb_env_set_mapsize runs only under it exclusively, i.e. when
+//     this process has no transaction open, as LMDB requires.
+
+#include "labmesh/store/store.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <mutex>
+#include <shared_mutex>
+#include <type_traits>
+
+#include "lmdb_env.hpp"
+#include "schema.hpp"
+#include "table.hpp"
+
+namespace labmesh::store {
+namespace {
+
+// How often a reader re-maps after another process grew the map before giving up; each retry
+// adopts the latest size, so more than one is only needed while the writer keeps growing.
+constexpr int kMaxResizeRetries = 8;
+
+template <class>
+inline constexpr bool kAlwaysFalse = false;
+
+// Creates `dir` and missing parents with mode 0700. An existing directory is fine.
+Status MakeDirs(const std::string& dir) {
+  if (dir.empty()) return Status::InvalidArgument("db directory is empty");
+  for (size_t pos = 1; pos <= dir.size(); ++pos) {
+    if (pos != dir.size() && dir[pos] != '/') continue;
+    std::string prefix = dir.substr(0, pos);
+    if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
+      return LmdbStatus(errno, "create directory " + prefix);
+    }
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Status::FailedPrecondition(dir + " is not a directory");
+  }
+  return Status::Ok();
+}
+
+// Decoded enums come from an integer; reject values this labmesh does not know.
+Status CheckHost(const Host& host, std::string_view key) {
+  if (static_cast<uint8_t>(host.status) > static_cast<uint8_t>(protocol::HostStatus::kDead) ||
+      static_cast<uint8_t>(host.enrollment) > static_cast<uint8_t>(Enrollment::kPending)) {
+    return Status::Corruption("hosts[" + std::string(key) + "]: unknown status or enrollment");
+  }
+  return Status::Ok();
+}
+
+// A std::shared_mutex whose exclusive side cannot be starved: glibc's rwlock lets new readers
+// in while a writer waits, so with busy reader threads a map resize would wait indefinitely.
+// A resizer raises `pending_` and holds the turnstile; readers arriving meanwhile queue on the
+// turnstile instead of joining the shared side.
+class MapGate {
+ public:
+  void lock_shared() const {
+    if (pending_.load(std::memory_order_acquire)) {
+      std::lock_guard queue(turnstile_);
+    }
+    mu_.lock_shared();
+  }
+  void unlock_shared() const { mu_.unlock_shared(); }
+  void lock() const {
+    turnstile_.lock();
+    pending_.store(true, std::memory_order_release);
+    mu_.lock();
+  }
+  void unlock() const {
+    mu_.unlock();
+    pending_.store(false, std::memory_order_release);
+    turnstile_.unlock();
+  }
+
+ private:
+  mutable std::shared_mutex mu_;
+  mutable std::mutex turnstile_;
+  mutable std::atomic<bool> pending_{false};
+};
+
+class LmdbStore final : public Store {
+ public:
+  LmdbStore(std::unique_ptr<Env> env, Tables tables, uint32_t schema_version,
+            const StoreOptions& options)
+      : env_(std::move(env)),
+        tables_(std::move(tables)),
+        schema_version_(schema_version),
+        options_(options),
+        map_size_(env_->MapSize()) {}
+
+  uint32_t schema_version() const override { return schema_version_; }
+  uint64_t map_size_bytes() const override { return map_size_.load(); }
+
+  Result<std::optional<Host>> GetHost(const std::string& hostname) const override {
+    Result<std::optional<Host>> host =
+        Read<std::optional<Host>>([&](const Txn& txn) { return tables_.hosts.Get(txn, hostname); });
+    if (host.ok() && host->has_value()) LABMESH_RETURN_IF_ERROR(CheckHost(**host, hostname));
+    return host;
+  }
+  Result<std::vector<Host>> ListHosts() const override {
+    Result<std::vector<Host>> hosts =
+        Read<std::vector<Host>>([&](const Txn& txn) { return tables_.hosts.List(txn); });
+    if (!hosts.ok()) return hosts;
+    for (const Host& host : *hosts) LABMESH_RETURN_IF_ERROR(CheckHost(host, host.hostname));
+    return hosts;
+  }
+  Result<std::optional<Label>> GetLabel(const std::string& name) const override {
+    return Read<std::optional<Label>>(
+        [&](const Txn& txn) { return tables_.labels.Get(txn, name); });
+  }
+  Result<std::vector<Label>> ListLabels() const override {
+    return Read<std::vector<Label>>([&](const Txn& txn) { return tables_.labels.List(txn); });
+  }
+  Result<std::optional<RevokedKey>> GetRevokedKey(const std::string& key) const override {
+    return Read<std::optional<RevokedKey>>(
+        [&](const Txn& txn) { return tables_.revoked_keys.Get(txn, key); });
+  }
+  Result<std::vector<RevokedKey>> ListRevokedKeys() const override {
+    return Read<std::vector<RevokedKey>>(
+        [&](const Txn& txn) { return tables_.revoked_keys.List(txn); });
+  }
+
+  Status Apply(const WriteBatch& batch) override;
+
+ private:
+  // Runs `fn` in a fresh read transaction, re-mapping and retrying when another process grew
+  // the map past ours (MDB_MAP_RESIZED).
+  template <typename T, typename Fn>
+  Result<T> Read(Fn&& fn) const {
+    for (int attempt = 0;; ++attempt) {
+      {
+        std::shared_lock lock(resize_mu_);
+        ReadTxn txn(*env_);
+        Status begun = txn.Begin();
+        if (begun.ok()) return fn(static_cast<const Txn&>(txn));
+        if (txn.last_rc() != MDB_MAP_RESIZED || attempt >= kMaxResizeRetries) return begun;
+      }
+      LABMESH_RETURN_IF_ERROR(AdoptMapSize());
+    }
+  }
+
+  // Re-maps to the size another process committed (never smaller than ours).
+  Status AdoptMapSize() const {
+    std::unique_lock lock(resize_mu_);
+    uint64_t before = env_->MapSize();
+    LABMESH_RETURN_IF_ERROR(env_->SetMapSize(0));
+    if (env_->MapSize() < before) LABMESH_RETURN_IF_ERROR(env_->SetMapSize(before));
+    map_size_ = env_->MapSize();
+    return Status::Ok();
+  }
+
+  // Doubles the map (capped at max_map_bytes); TooLarge when it is already at the cap.
+  Status GrowMap() {
+    std::unique_lock lock(resize_mu_);
+    uint64_t current = env_->MapSize();
+    if (current >= options_.max_map_bytes) {
+      return Status::TooLarge("batch does not fit: LMDB map is at max_map_bytes (" +
+                              std::to_string(options_.max_map_bytes) + ")");
+    }
+    uint64_t next = std::min(current * 2, options_.max_map_bytes);
+    LABMESH_RETURN_IF_ERROR(env_->SetMapSize(next));
+    map_size_ = env_->MapSize();
+    return Status::Ok();
+  }
+
+  // Writes every op of `batch` into `txn`; the first failure names the op.
+  Status WriteOps(WriteTxn& txn, const WriteBatch& batch) const;
+
+  std::unique_ptr<Env> env_;
+  Tables tables_;
+  uint32_t schema_version_;
+  StoreOptions options_;
+  mutable std::atomic<uint64_t> map_size_;
+  std::mutex write_mu_;
+  MapGate resize_mu_;  // shared: any transaction of ours; exclusive: remapping
+};
+
+Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
+  size_t index = 0;
+  for (const WriteBatch::Op& op : batch.ops()) {
+    Status status = std::visit(
+        [&](const auto& o) -> Status {
+          using T = std::decay_t<decltype(o)>;
+          if constexpr (std::is_same_v<T, Host>) {
+            return tables_.hosts.Put(txn, o.hostname, o);
+          } else if constexpr (std::is_same_v<T, WriteBatch::DeleteHostOp>) {
+            return tables_.hosts.Delete(txn, o.hostname);
+          } else if constexpr (std::is_same_v<T, Label>) {
+            return tables_.labels.Put(txn, o.name, o);
+          } else if constexpr (std::is_same_v<T, WriteBatch::DeleteLabelOp>) {
+            return tables_.labels.Delete(txn, o.name);
+          } else if constexpr (std::is_same_v<T, RevokedKey>) {
+            return tables_.revoked_keys.Put(txn, o.public_key, o);
+          } else {
+            static_assert(kAlwaysFalse<T>, "WriteBatch::Op not handled");
+          }
+        },
+        op);
+    if (!status.ok()) {
+      return Status(status.code(), "batch op " + std::to_string(index) + ": " + status.message());
+    }
+    ++index;
+  }
+  return Status::Ok();
+}
+
+Status LmdbStore::Apply(const WriteBatch& batch) {
+  if (env_->read_only()) return Status::FailedPrecondition("store is open read-only");
+  if (batch.empty()) return Status::Ok();
+  std::lock_guard write_lock(write_mu_);
+  for (int resized = 0;;) {
+    int rc = MDB_SUCCESS;
+    Status status;
+    {
+      std::shared_lock lock(resize_mu_);
+      WriteTxn txn(*env_);
+      status = txn.Begin();
+      if (status.ok()) status = WriteOps(txn, batch);
+      if (status.ok()) status = txn.Commit();
+      rc = txn.last_rc();
+    }  // an uncommitted transaction is aborted here, before any resize
+    if (status.ok()) return status;
+    if (rc == MDB_MAP_FULL) {
+      LABMESH_RETURN_IF_ERROR(GrowMap());
+    } else if (rc == MDB_MAP_RESIZED && resized++ < kMaxResizeRetries) {
+      LABMESH_RETURN_IF_ERROR(AdoptMapSize());
+    } else {
+      return status;
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& db_dir, const StoreOptions& options) {
+  if (options.initial_map_bytes == 0 || options.max_map_bytes < options.initial_map_bytes) {
+    return Status::InvalidArgument("need 0 < initial_map_bytes <= max_map_bytes");
+  }
+  if (!options.read_only) LABMESH_RETURN_IF_ERROR(MakeDirs(db_dir));
+  Env::Options env_options;
+  env_options.dir = db_dir;
+  env_options.read_only = options.read_only;
+  env_options.max_dbs = kMaxTables;
+  env_options.min_map_bytes = options.initial_map_bytes;
+  Result<std::unique_ptr<Env>> env = Env::Open(env_options);
+  if (!env.ok()) return env.status();
+
+  // The environment is private to this call until it returns, so plain retries are safe.
+  for (int attempt = 0;; ++attempt) {
+    Result<Tables> tables = Status::Internal("not opened");
+    uint32_t version = kSchemaVersion;
+    int rc = MDB_SUCCESS;
+    if (options.read_only) {
+      ReadTxn txn(**env);
+      Status begun = txn.Begin();
+      if (begun.ok()) {
+        tables = OpenReadOnly(txn);
+        // Committing makes the table handles usable by later transactions.
+        if (tables.ok()) begun = txn.Commit();
+      }
+      if (!begun.ok()) tables = begun;
+      rc = txn.last_rc();
+    } else {
+      WriteTxn txn(**env);
+      Status begun = txn.Begin();
+      if (begun.ok()) {
+        tables = MigrateAndOpen(txn, &version);
+        if (tables.ok()) begun = txn.Commit();
+      }
+      if (!begun.ok()) tables = begun;
+      rc = txn.last_rc();
+    }
+    if (tables.ok()) {
+      return std::unique_ptr<Store>(new LmdbStore(std::move(env).value(), std::move(tables).value(),
+                                                  kSchemaVersion, options));
+    }
+    if (attempt >= kMaxResizeRetries) return tables.status();
+    if (rc == MDB_MAP_RESIZED) {
+      LABMESH_RETURN_IF_ERROR((*env)->SetMapSize(0));
+    } else if (rc == MDB_MAP_FULL && !options.read_only &&
+               (*env)->MapSize() < options.max_map_bytes) {
+      LABMESH_RETURN_IF_ERROR(
+          (*env)->SetMapSize(std::min((*env)->MapSize() * 2, options.max_map_bytes)));
+    } else {
+      return tables.status();
+    }
+  }
+}
+
+}  // namespace labmesh::store

@@ -1,0 +1,194 @@
+// Schema version and migrations, and what the store does with bytes it did not write.
+
+#include <gtest/gtest.h>
+
+#include <msgpack.hpp>
+
+#include "labmesh/store/store.hpp"
+#include "schema.hpp"
+#include "store_test_util.hpp"
+#include "table.hpp"
+
+namespace labmesh::store {
+namespace {
+
+using testing::GetRaw;
+using testing::MakeHost;
+using testing::OpenOrDie;
+using testing::PutRaw;
+using testing::TempDir;
+
+std::string Pack(uint32_t value) {
+  Result<std::string> bytes = EncodeValue(value);
+  EXPECT_TRUE(bytes.ok());
+  return bytes.ok() ? *bytes : std::string();
+}
+
+TEST(StoreSchema, NewStoreRecordsCurrentVersion) {
+  TempDir tmp;
+  {
+    auto store = OpenOrDie(tmp.db());
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->schema_version(), kSchemaVersion);
+  }
+  EXPECT_EQ(GetRaw(tmp.db(), kMetaTable, kSchemaVersionKey), Pack(kSchemaVersion));
+}
+
+TEST(StoreSchema, MigrationsAreOrderedAndEndAtCurrentVersion) {
+  std::span<const Migration> migrations = Migrations();
+  ASSERT_FALSE(migrations.empty());
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    EXPECT_EQ(migrations[i].to_version, i + 1);
+    EXPECT_FALSE(migrations[i].description.empty());
+  }
+  EXPECT_EQ(migrations.back().to_version, kSchemaVersion);
+}
+
+TEST(StoreSchema, VersionZeroStoreIsMigrated) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.db());
+  PutRaw(tmp.db(), kMetaTable, "unrelated", "x");  // an environment with no version yet
+  auto store = OpenOrDie(tmp.db());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->schema_version(), kSchemaVersion);
+  WriteBatch batch;
+  batch.PutHost(MakeHost("lab-1"));
+  EXPECT_TRUE(store->Apply(batch).ok());
+}
+
+TEST(StoreSchema, NewerSchemaIsRefused) {
+  TempDir tmp;
+  {
+    auto store = OpenOrDie(tmp.db());
+    ASSERT_NE(store, nullptr);
+  }
+  PutRaw(tmp.db(), kMetaTable, kSchemaVersionKey, Pack(kSchemaVersion + 1));
+
+  Result<std::unique_ptr<Store>> store = Store::Open(tmp.db());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition) << store.status().ToString();
+  EXPECT_NE(store.status().message().find("newer"), std::string::npos);
+
+  StoreOptions read_only;
+  read_only.read_only = true;
+  store = Store::Open(tmp.db(), read_only);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+
+  // Refusing changed nothing: the newer version is still recorded.
+  EXPECT_EQ(GetRaw(tmp.db(), kMetaTable, kSchemaVersionKey), Pack(kSchemaVersion + 1));
+}
+
+TEST(StoreSchema, ReadOnlyRefusesStoreNeedingMigration) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.db());
+  PutRaw(tmp.db(), kMetaTable, "unrelated", "x");
+  StoreOptions read_only;
+  read_only.read_only = true;
+  Result<std::unique_ptr<Store>> store = Store::Open(tmp.db(), read_only);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition) << store.status().ToString();
+  EXPECT_EQ(GetRaw(tmp.db(), kMetaTable, kSchemaVersionKey), "<absent>");
+}
+
+TEST(StoreSchema, CorruptVersionIsCorruption) {
+  TempDir tmp;
+  {
+    auto store = OpenOrDie(tmp.db());
+    ASSERT_NE(store, nullptr);
+  }
+  PutRaw(tmp.db(), kMetaTable, kSchemaVersionKey, "\xc1garbage");
+  Result<std::unique_ptr<Store>> store = Store::Open(tmp.db());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kCorruption) << store.status().ToString();
+}
+
+class StoreCorruptValue : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(StoreCorruptValue, HostReadsAsCorruption) {
+  TempDir tmp;
+  {
+    auto store = OpenOrDie(tmp.db());
+    ASSERT_NE(store, nullptr);
+    WriteBatch batch;
+    batch.PutHost(MakeHost("good"));
+    batch.PutLabel({"pool", "a", 1});
+    ASSERT_TRUE(store->Apply(batch).ok());
+  }
+  PutRaw(tmp.db(), kHostsTable, "bad", GetParam());
+  PutRaw(tmp.db(), kLabelsTable, "bad", std::string("\xc1", 1));
+  auto store = OpenOrDie(tmp.db());
+  ASSERT_NE(store, nullptr);
+
+  Result<std::optional<Host>> bad = store->GetHost("bad");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kCorruption) << bad.status().ToString();
+  EXPECT_NE(bad.status().message().find("hosts[bad]"), std::string::npos);
+  Result<std::vector<Host>> hosts = store->ListHosts();
+  EXPECT_EQ(hosts.status().code(), StatusCode::kCorruption);
+  Result<std::optional<Label>> label = store->GetLabel("bad");
+  EXPECT_EQ(label.status().code(), StatusCode::kCorruption);
+
+  // Healthy rows still read, and the bad row can be overwritten or deleted.
+  Result<std::optional<Host>> good = store->GetHost("good");
+  ASSERT_TRUE(good.ok() && good->has_value());
+  WriteBatch fix;
+  fix.PutHost(MakeHost("bad"));
+  fix.DeleteLabel("bad");
+  ASSERT_TRUE(store->Apply(fix).ok());
+  EXPECT_TRUE(store->GetHost("bad").ok());
+  EXPECT_TRUE(store->ListLabels().ok());
+}
+
+std::string HostWithStatus(int status) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> packer(buffer);
+  packer.pack_map(2);
+  packer.pack(std::string("hostname"));
+  packer.pack(std::string("bad"));
+  packer.pack(std::string("status"));
+  packer.pack(status);
+  return std::string(buffer.data(), buffer.size());
+}
+
+std::string Truncated() {
+  Result<std::string> bytes = EncodeValue(MakeHost("bad"));
+  return bytes->substr(0, bytes->size() / 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Bytes, StoreCorruptValue,
+    ::testing::Values(std::string("\xc1", 1),                   // never-used msgpack byte
+                      std::string("not msgpack at all"),        // a fixstr + trailing bytes
+                      std::string("\x92\x01\x02", 3),           // an array, not a map
+                      std::string("\x81\xa8hostname\x07", 11),  // hostname is an integer
+                      std::string("\xdd\xff\xff\xff\xff", 5),   // array claiming 4G elements
+                      std::string("\xdf\x00\xff\xff\xff", 5),   // map claiming 16M pairs
+                      Truncated(), HostWithStatus(200)));
+
+TEST(StoreSchema, UnknownFieldsAreIgnoredAndMissingOnesDefault) {
+  TempDir tmp;
+  {
+    auto store = OpenOrDie(tmp.db());
+    ASSERT_NE(store, nullptr);
+  }
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> packer(buffer);
+  packer.pack_map(2);
+  packer.pack(std::string("hostname"));
+  packer.pack(std::string("lab-7"));
+  packer.pack(std::string("field_from_the_future"));
+  packer.pack(42);
+  PutRaw(tmp.db(), kHostsTable, "lab-7", std::string(buffer.data(), buffer.size()));
+  auto store = OpenOrDie(tmp.db());
+  ASSERT_NE(store, nullptr);
+  Result<std::optional<Host>> host = store->GetHost("lab-7");
+  ASSERT_TRUE(host.ok()) << host.status().ToString();
+  ASSERT_TRUE(host->has_value());
+  EXPECT_EQ((*host)->hostname, "lab-7");
+  EXPECT_EQ((*host)->status, protocol::HostStatus::kReady);
+  EXPECT_EQ((*host)->incarnation, 0u);
+}
+
+}  // namespace
+}  // namespace labmesh::store
