@@ -1,11 +1,46 @@
 #include "web_bridge.hpp"
 
-namespace labmesh::coordinator {
+#include "labmesh/webui/http_server.hpp"
+#include "labmesh/webui/web_api.hpp"
 
-// Replaced once the webui library lands.
-Result<std::unique_ptr<WebBridge>> WebBridge::Start(const std::string&, zmq::context_t&,
-                                                    const std::string&) {
-  return Status::Unsupported("web server not built yet");
+namespace labmesh::coordinator {
+namespace {
+
+class WebBridgeImpl final : public WebBridge {
+ public:
+  WebBridgeImpl(zmq::context_t& context, const std::string& inproc)
+      : api_(context, inproc), host_() {}
+
+  Status Start(const std::string& listen) {
+    auto server = webui::HttpServer::Start(listen, &api_);
+    if (!server.ok()) return server.status();
+    server_ = std::move(*server);
+    host_ = listen.substr(0, listen.rfind(':'));
+    return Status::Ok();
+  }
+
+  ~WebBridgeImpl() override {
+    if (server_) server_->Stop();  // before api_ goes: workers may be inside it
+  }
+
+  std::string listening() const override {
+    return host_ + ":" + std::to_string(server_->port());
+  }
+
+ private:
+  webui::WebApi api_;
+  std::string host_;
+  std::unique_ptr<webui::HttpServer> server_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<WebBridge>> WebBridge::Start(const std::string& http_listen,
+                                                    zmq::context_t& context,
+                                                    const std::string& inproc_api_endpoint) {
+  auto bridge = std::make_unique<WebBridgeImpl>(context, inproc_api_endpoint);
+  LABMESH_RETURN_IF_ERROR(bridge->Start(http_listen));
+  return std::unique_ptr<WebBridge>(std::move(bridge));
 }
 
 }  // namespace labmesh::coordinator

@@ -1,0 +1,139 @@
+#include "cluster.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+#include <stdexcept>
+
+namespace labmesh::testing {
+
+std::string CoordinatorBinary() { return LABMESH_COORDINATOR_BIN; }
+std::string AgentBinary() { return LABMESH_AGENT_BIN; }
+std::string CliBinary() { return LABMESH_CLI_BIN; }
+
+namespace {
+
+std::map<std::string, std::string> ParseEndpoints(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto eq = line.find('=');
+    if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+E2eCluster::E2eCluster(std::vector<std::string> coordinator_flags)
+    : data_dir_(tmp_.path() + "/coordinator"), coordinator_flags_(std::move(coordinator_flags)) {}
+
+E2eCluster::~E2eCluster() {
+  for (auto& [name, agent] : agents_) agent->Signal(SIGKILL);
+  if (coordinator_) coordinator_->Signal(SIGKILL);
+}
+
+void E2eCluster::StartCoordinator() {
+  std::string endpoints_file = data_dir_ + "/coordinator.endpoints";
+  std::filesystem::remove(endpoints_file);
+  std::vector<std::string> argv = {CoordinatorBinary(),
+                                   "--data-dir", data_dir_,
+                                   "--agent-listen", agent_endpoint_,
+                                   "--api-listen", api_endpoint_,
+                                   "--http-listen", http_endpoint_,
+                                   "--heartbeat-interval", kHeartbeat,
+                                   "--dead-after", kDeadAfter,
+                                   "--heartbeat-flush", "200ms"};
+  argv.insert(argv.end(), coordinator_flags_.begin(), coordinator_flags_.end());
+  ++coordinator_runs_;
+  coordinator_ = std::make_unique<Process>(
+      argv, tmp_.path() + "/coordinator-" + std::to_string(coordinator_runs_) + ".log");
+  bool bound = WaitFor([&] {
+    return std::filesystem::exists(endpoints_file) || !coordinator_->Running();
+  });
+  if (!bound || !coordinator_->Running()) {
+    throw std::runtime_error("coordinator did not start:\n" + coordinator_->Log());
+  }
+  auto endpoints = ParseEndpoints(ReadFile(endpoints_file));
+  // Later starts reuse the ports the kernel gave the first one.
+  agent_endpoint_ = endpoints["agent"];
+  api_endpoint_ = endpoints["api"];
+  http_endpoint_ = endpoints["http"];
+}
+
+std::optional<int> E2eCluster::StopCoordinator(int sig) {
+  coordinator_->Signal(sig);
+  return coordinator_->Wait();
+}
+
+std::string E2eCluster::AgentWorkDir(const std::string& hostname) const {
+  return tmp_.path() + "/agent-" + hostname;
+}
+
+std::string E2eCluster::public_key() const {
+  std::string key = ReadFile(key_path());
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  return key;
+}
+
+Process& E2eCluster::StartAgent(const std::string& hostname, std::vector<std::string> extra_flags) {
+  // Defaults, each replaced when the test passes the same flag.
+  std::vector<std::pair<std::string, std::string>> defaults = {
+      {"--coordinator", agent_endpoint_},     {"--coordinator-key", key_path()},
+      {"--hostname", hostname},               {"--work-dir", AgentWorkDir(hostname)},
+      {"--heartbeat-interval", kHeartbeat}};
+  std::vector<std::string> argv = {AgentBinary()};
+  for (const auto& [flag, value] : defaults) {
+    if (std::find(extra_flags.begin(), extra_flags.end(), flag) == extra_flags.end()) {
+      argv.push_back(flag);
+      argv.push_back(value);
+    }
+  }
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  auto& slot = agents_[hostname];
+  if (slot) slot->Signal(SIGKILL), slot->Wait();
+  slot = std::make_unique<Process>(argv, tmp_.path() + "/agent-" + hostname + ".log");
+  return *slot;
+}
+
+void E2eCluster::KillAgent(const std::string& hostname, int sig) {
+  auto& agent = agents_.at(hostname);
+  agent->Signal(sig);
+  agent->Wait();
+}
+
+CommandResult E2eCluster::Cli(std::vector<std::string> args) {
+  std::vector<std::string> argv = {CliBinary(), "--api", api_endpoint_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv);
+}
+
+nlohmann::json E2eCluster::Hosts() {
+  auto result = Cli({"--json", "host", "list"});
+  if (result.exit_code != 0) return nlohmann::json::array();
+  auto parsed = nlohmann::json::parse(result.out, nullptr, false);
+  return parsed.is_array() ? parsed : nlohmann::json::array();
+}
+
+std::optional<nlohmann::json> E2eCluster::Host(const std::string& hostname) {
+  auto result = Cli({"--json", "host", "show", hostname});
+  if (result.exit_code != 0) return std::nullopt;
+  auto parsed = nlohmann::json::parse(result.out, nullptr, false);
+  if (!parsed.is_object()) return std::nullopt;
+  return parsed;
+}
+
+bool E2eCluster::WaitForStatus(const std::string& hostname, const std::string& status,
+                               std::chrono::milliseconds timeout) {
+  return WaitFor(
+      [&] {
+        auto host = Host(hostname);
+        return host && (*host)["status"] == status;
+      },
+      timeout);
+}
+
+}  // namespace labmesh::testing

@@ -1,0 +1,74 @@
+#pragma once
+// Test support for end-to-end tests: the real labmesh-coordinator, labmesh-agent and labmesh
+// binaries as processes over 127.0.0.1. Ports are chosen by the kernel (tcp://127.0.0.1:* and
+// port 0) and read back from DATA_DIR/coordinator.endpoints, so parallel tests never collide;
+// a restarted coordinator binds the same ports again.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "process.hpp"
+
+namespace labmesh::testing {
+
+std::string CoordinatorBinary();
+std::string AgentBinary();
+std::string CliBinary();
+
+class E2eCluster {
+ public:
+  // Fast timings so that Dead detection and reconnects happen within a test's deadline.
+  static constexpr const char* kHeartbeat = "200ms";
+  static constexpr const char* kDeadAfter = "2s";
+
+  explicit E2eCluster(std::vector<std::string> coordinator_flags = {"--auto-accept"});
+  ~E2eCluster();
+
+  // Starts the coordinator and waits until it has written its endpoints (bound).
+  void StartCoordinator();
+  // SIGTERM (clean) or SIGKILL; returns the exit code.
+  std::optional<int> StopCoordinator(int sig);
+  Process& coordinator() { return *coordinator_; }
+  std::vector<std::string>& coordinator_flags() { return coordinator_flags_; }
+
+  // Starts an agent named `hostname` with its own work dir; extra flags appended.
+  Process& StartAgent(const std::string& hostname, std::vector<std::string> extra_flags = {});
+  Process& agent(const std::string& hostname) { return *agents_.at(hostname); }
+  void KillAgent(const std::string& hostname, int sig);
+  std::string AgentWorkDir(const std::string& hostname) const;
+
+  // Runs `labmesh --api <api> args...`.
+  CommandResult Cli(std::vector<std::string> args);
+  // `labmesh --json host list` parsed; empty array when it failed.
+  nlohmann::json Hosts();
+  // `labmesh --json host show NAME`, or nullopt when it failed.
+  std::optional<nlohmann::json> Host(const std::string& hostname);
+  bool WaitForStatus(const std::string& hostname, const std::string& status,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+  const std::string& data_dir() const { return data_dir_; }
+  const std::string& agent_endpoint() const { return agent_endpoint_; }
+  const std::string& api_endpoint() const { return api_endpoint_; }
+  const std::string& http_endpoint() const { return http_endpoint_; }  // host:port
+  std::string key_path() const { return data_dir_ + "/keys/coordinator.pub"; }
+  std::string public_key() const;
+  const std::string& root() const { return tmp_.path(); }
+
+ private:
+  TempDir tmp_;
+  std::string data_dir_;
+  std::vector<std::string> coordinator_flags_;
+  std::unique_ptr<Process> coordinator_;
+  int coordinator_runs_ = 0;
+  std::map<std::string, std::unique_ptr<Process>> agents_;
+  std::string agent_endpoint_ = "tcp://127.0.0.1:*";
+  std::string api_endpoint_ = "tcp://127.0.0.1:*";
+  std::string http_endpoint_ = "127.0.0.1:0";
+};
+
+}  // namespace labmesh::testing

@@ -1,0 +1,69 @@
+#pragma once
+// Test support: real processes (the labmesh binaries) started, signalled and reaped, with their
+// output in a log file; and waiting for conditions with a deadline instead of sleeping.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace labmesh::testing {
+
+// Polls `condition` every few milliseconds until it is true or `timeout` passes.
+bool WaitFor(const std::function<bool()>& condition,
+             std::chrono::milliseconds timeout = std::chrono::seconds(15));
+
+class Process {
+ public:
+  // Starts `argv[0]` with the given arguments; stdout and stderr go to `log_path`.
+  // `env` entries are added to (or replace) the parent's environment.
+  Process(std::vector<std::string> argv, std::string log_path,
+          std::map<std::string, std::string> env = {});
+  ~Process();  // SIGKILLs a process still running
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool Running();
+  void Signal(int sig);
+  // Waits for the process to exit; returns its exit code (128+signal when killed), or nullopt
+  // when it is still running after `timeout`.
+  std::optional<int> Wait(std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  std::string Log() const;
+  const std::string& log_path() const { return log_path_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+  std::string log_path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs a command to completion (killing it after `timeout`) and captures its output.
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                         const std::map<std::string, std::string>& env = {});
+
+// A fresh directory under $TMPDIR (or /tmp), removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string ReadFile(const std::string& path);
+
+}  // namespace labmesh::testing
