@@ -3,30 +3,96 @@
 #include <exception>
 
 namespace labmesh::protocol {
+namespace {
 
-Result<Envelope> DecodeEnvelope(std::string_view frame, const DecodeLimits& limits) {
+// Walks a frame without building anything and stops at the first container that cannot be
+// genuine. msgpack-c allocates a container's element storage as soon as it reads the header, so
+// without this walk a 5-byte array header claiming a million elements costs 16 MiB, and 32 nested
+// ones in a 160-byte frame reserve a gigabyte. Every MessagePack object takes at least one byte,
+// so the elements declared by all the containers of a genuine frame add up to less than its size:
+// that sum is the budget. Depth is bounded here too, before the parser's own stack can grow.
+class ShapeCheck : public msgpack::null_visitor {
+ public:
+  ShapeCheck(size_t frame_bytes, const DecodeLimits& limits)
+      : budget_(frame_bytes), limits_(limits) {}
+
+  bool start_array(uint32_t elements) { return Enter(elements, elements); }
+  bool end_array() { return Leave(); }
+  bool start_map(uint32_t pairs) { return Enter(pairs, 2 * static_cast<uint64_t>(pairs)); }
+  bool end_map() { return Leave(); }
+
+  // Empty when the frame's shape is within bounds (or it is malformed in another way, which the
+  // real decode reports).
+  const std::string& failure() const { return failure_; }
+
+ private:
+  // `size` is what the limit counts (elements or pairs), `objects` what the frame must hold.
+  bool Enter(uint64_t size, uint64_t objects) {
+    if (++depth_ > limits_.max_depth) {
+      failure_ = "nesting deeper than " + std::to_string(limits_.max_depth);
+      return false;
+    }
+    if (size > limits_.max_container_elements) {
+      failure_ = "a container of " + std::to_string(size) + " elements exceeds the limit of " +
+                 std::to_string(limits_.max_container_elements);
+      return false;
+    }
+    if (objects > budget_) {
+      failure_ = "containers declare more elements than the frame has bytes";
+      return false;
+    }
+    budget_ -= objects;
+    return true;
+  }
+  bool Leave() {
+    --depth_;
+    return true;
+  }
+
+  uint64_t budget_;
+  const DecodeLimits& limits_;
+  size_t depth_ = 0;
+  std::string failure_;
+};
+
+// The frame as a MessagePack object, with the size, shape and single-object checks applied.
+Result<msgpack::object_handle> UnpackFrame(std::string_view frame, const DecodeLimits& limits) {
   if (frame.size() > limits.max_frame_bytes) {
     return Status::TooLarge("frame of " + std::to_string(frame.size()) +
                             " bytes exceeds the limit of " +
                             std::to_string(limits.max_frame_bytes));
   }
   if (frame.empty()) return Status::InvalidArgument("empty frame");
-  Envelope envelope;
-  msgpack::object_handle handle;
   try {
+    ShapeCheck shape(frame.size(), limits);
+    std::size_t offset = 0;
+    if (!msgpack::parse(frame.data(), frame.size(), offset, shape) && !shape.failure().empty()) {
+      return Status::InvalidArgument("malformed frame: " + shape.failure());
+    }
     auto n = limits.max_container_elements;
     msgpack::unpack_limit unpack_limits(n, n, limits.max_frame_bytes, limits.max_frame_bytes, n,
                                         limits.max_depth);
-    std::size_t offset = 0;
-    handle = msgpack::unpack(frame.data(), frame.size(), offset, nullptr, nullptr, unpack_limits);
+    offset = 0;
+    msgpack::object_handle handle =
+        msgpack::unpack(frame.data(), frame.size(), offset, nullptr, nullptr, unpack_limits);
     if (offset != frame.size()) {
       return Status::InvalidArgument("trailing bytes after the message");
     }
+    return handle;
   } catch (const msgpack::insufficient_bytes&) {
     return Status::InvalidArgument("truncated frame");
   } catch (const std::exception& e) {
     return Status::InvalidArgument(std::string("not MessagePack: ") + e.what());
   }
+}
+
+}  // namespace
+
+Result<Envelope> DecodeEnvelope(std::string_view frame, const DecodeLimits& limits) {
+  auto unpacked = UnpackFrame(frame, limits);
+  if (!unpacked.ok()) return unpacked.status();
+  msgpack::object_handle& handle = *unpacked;
+  Envelope envelope;
   const msgpack::object& root = handle.get();
   if (root.type != msgpack::type::ARRAY || root.via.array.size != 4) {
     return Status::InvalidArgument("envelope is not a four-element array");
@@ -54,6 +120,15 @@ Result<Envelope> DecodeEnvelope(std::string_view frame, const DecodeLimits& limi
   // The body object points into the handle's zone; keep the zone alive with it.
   envelope.body = msgpack::object_handle(items[3], std::move(handle.zone()));
   return envelope;
+}
+
+uint64_t PeekRequestId(std::string_view frame, const DecodeLimits& limits) {
+  auto unpacked = UnpackFrame(frame, limits);
+  if (!unpacked.ok()) return 0;
+  const msgpack::object& root = unpacked->get();
+  if (root.type != msgpack::type::ARRAY || root.via.array.size < 3) return 0;
+  const msgpack::object& id = root.via.array.ptr[2];
+  return id.type == msgpack::type::POSITIVE_INTEGER ? id.via.u64 : 0;
 }
 
 namespace detail {

@@ -43,6 +43,11 @@ struct Envelope {
 // one this build knows. Never throws.
 Result<Envelope> DecodeEnvelope(std::string_view frame, const DecodeLimits& limits = {});
 
+// The request_id of a frame DecodeEnvelope refused, so that the Error reply can still echo it
+// (a client matches replies by request_id): the third element when the frame is a well-formed
+// MessagePack array with an unsigned integer there, else 0. Never throws.
+uint64_t PeekRequestId(std::string_view frame, const DecodeLimits& limits = {});
+
 namespace detail {
 std::string PackEnvelope(MessageType type, uint64_t request_id, const msgpack::sbuffer& body);
 Status ConvertError(MessageType type, const char* what);

@@ -1,0 +1,77 @@
+// The JSON views carry the field names CLI.md fixes, and times are ISO-8601 UTC or null.
+
+#include "labmesh/protocol/json.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "sample_messages.hpp"
+
+namespace labmesh::protocol {
+namespace {
+
+TEST(FormatWallTimeIso, FormatsUtcWithMilliseconds) {
+  EXPECT_EQ(FormatWallTimeIso(1'764'365'548'123LL), "2025-11-28T21:32:28.123Z");
+  EXPECT_EQ(FormatWallTimeIso(1'764'000'000'000LL), "2025-11-24T16:00:00.000Z");
+  EXPECT_EQ(FormatWallTimeIso(1), "1970-01-01T00:00:00.001Z");
+}
+
+TEST(FormatWallTimeIso, NeverIsEmpty) {
+  EXPECT_EQ(FormatWallTimeIso(0), "");
+  EXPECT_EQ(FormatWallTimeIso(-5), "");
+}
+
+TEST(HostJson, HasTheFieldsCliMdPromises) {
+  nlohmann::json j = ToJson(testing::SampleHostInfo("lab-17"));
+  for (const char* key :
+       {"hostname", "status", "locked", "labels", "agent_version", "last_heartbeat"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["hostname"], "lab-17");
+  EXPECT_EQ(j["status"], "Repair Failed");
+  EXPECT_EQ(j["locked"], true);
+  EXPECT_EQ(j["labels"], nlohmann::json({"arch:x86_64", "gpu", "os:debian"}));
+  EXPECT_EQ(j["agent_version"], "0.1.0");
+  EXPECT_EQ(j["last_heartbeat"], "2025-11-28T21:32:28.123Z");
+  EXPECT_EQ(j["last_heartbeat_ms"], 1'764'365'548'123LL);
+}
+
+TEST(HostJson, CarriesTheDetailFieldsInSnakeCase) {
+  nlohmann::json j = ToJson(testing::SampleHostInfo("lab-17"));
+  EXPECT_EQ(j["status_reason"], "verify script exited 3");
+  EXPECT_EQ(j["locked_by"], "alice");
+  EXPECT_EQ(j["lock_reason"], "firmware upgrade");
+  EXPECT_EQ(j["agent_labels"], nlohmann::json({"arch:x86_64", "os:debian"}));
+  EXPECT_EQ(j["admin_labels"], nlohmann::json({"gpu"}));
+  EXPECT_EQ(j["acl_groups"], nlohmann::json({"everyone", "kernel-team"}));
+  EXPECT_EQ(j["registered"], "2025-11-24T16:00:00.000Z");
+  EXPECT_EQ(j["incarnation"], 0xfeedfacecafebeefULL);
+  EXPECT_EQ(j["connected"], true);
+  EXPECT_EQ(j["facts"]["cpus"], 16);
+  EXPECT_EQ(j["facts"]["memory_bytes"], 68'719'476'736ULL);
+  EXPECT_EQ(j["facts"]["os_version"], "12");
+  EXPECT_EQ(j["health"]["load15"], 3.75);
+  EXPECT_EQ(j["health"]["disk_free_bytes"], 400'000'000'000ULL);
+  EXPECT_EQ(j["health"]["uptime_s"], 864'000);
+}
+
+TEST(HostJson, LastHeartbeatIsNullWhenNever) {
+  HostInfo host;
+  host.hostname = "lab-new";
+  nlohmann::json j = ToJson(host);
+  ASSERT_TRUE(j.contains("last_heartbeat"));
+  EXPECT_TRUE(j["last_heartbeat"].is_null());
+  EXPECT_EQ(j["last_heartbeat_ms"], 0);
+  EXPECT_EQ(j["locked"], false);
+  EXPECT_TRUE(j["labels"].is_array());
+  EXPECT_TRUE(j["labels"].empty());
+}
+
+TEST(LabelJson, HasNameKindAndHostCount) {
+  nlohmann::json j = ToJson(LabelInfo{"gpu", "admin", 3});
+  EXPECT_EQ(j, nlohmann::json({{"name", "gpu"}, {"kind", "admin"}, {"hosts", 3}}));
+}
+
+}  // namespace
+}  // namespace labmesh::protocol

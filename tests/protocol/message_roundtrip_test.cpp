@@ -1,0 +1,443 @@
+// Every message type survives encode -> decode with all its fields, the body keys are the
+// documented snake_case names, missing keys take defaults and unknown keys are ignored, and an
+// Error reply decoded as any other type becomes its Status.
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "labmesh/protocol/envelope.hpp"
+#include "labmesh/protocol/messages.hpp"
+#include "sample_messages.hpp"
+
+namespace labmesh::protocol {
+namespace {
+
+using testing::ForEachMessageType;
+using testing::Sample;
+
+// ---- field-by-field comparison, one overload per struct ----
+
+void ExpectSame(const HostFacts& a, const HostFacts& b) {
+  EXPECT_EQ(a.arch, b.arch);
+  EXPECT_EQ(a.os, b.os);
+  EXPECT_EQ(a.os_version, b.os_version);
+  EXPECT_EQ(a.kernel, b.kernel);
+  EXPECT_EQ(a.cpus, b.cpus);
+  EXPECT_EQ(a.memory_bytes, b.memory_bytes);
+  EXPECT_EQ(a.address, b.address);
+}
+void ExpectSame(const HostHealth& a, const HostHealth& b) {
+  EXPECT_EQ(a.load1, b.load1);
+  EXPECT_EQ(a.load5, b.load5);
+  EXPECT_EQ(a.load15, b.load15);
+  EXPECT_EQ(a.mem_total_bytes, b.mem_total_bytes);
+  EXPECT_EQ(a.mem_available_bytes, b.mem_available_bytes);
+  EXPECT_EQ(a.disk_total_bytes, b.disk_total_bytes);
+  EXPECT_EQ(a.disk_free_bytes, b.disk_free_bytes);
+  EXPECT_EQ(a.uptime_s, b.uptime_s);
+}
+void ExpectSame(const HostInfo& a, const HostInfo& b) {
+  EXPECT_EQ(a.hostname, b.hostname);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.status_reason, b.status_reason);
+  EXPECT_EQ(a.locked, b.locked);
+  EXPECT_EQ(a.locked_by, b.locked_by);
+  EXPECT_EQ(a.lock_reason, b.lock_reason);
+  EXPECT_EQ(a.labels, b.labels);
+  EXPECT_EQ(a.agent_labels, b.agent_labels);
+  EXPECT_EQ(a.admin_labels, b.admin_labels);
+  EXPECT_EQ(a.acl_groups, b.acl_groups);
+  EXPECT_EQ(a.agent_version, b.agent_version);
+  EXPECT_EQ(a.last_heartbeat_ms, b.last_heartbeat_ms);
+  EXPECT_EQ(a.registered_ms, b.registered_ms);
+  EXPECT_EQ(a.incarnation, b.incarnation);
+  EXPECT_EQ(a.connected, b.connected);
+  EXPECT_EQ(a.public_key, b.public_key);
+  ExpectSame(a.facts, b.facts);
+  ExpectSame(a.health, b.health);
+}
+void ExpectSame(const LabelInfo& a, const LabelInfo& b) {
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.hosts, b.hosts);
+}
+void ExpectSame(const ErrorReply& a, const ErrorReply& b) {
+  EXPECT_EQ(a.code, b.code);
+  EXPECT_EQ(a.message, b.message);
+}
+void ExpectSame(const OkReply& a, const OkReply& b) { EXPECT_EQ(a.message, b.message); }
+void ExpectSame(const AgentHello& a, const AgentHello& b) {
+  EXPECT_EQ(a.hostname, b.hostname);
+  EXPECT_EQ(a.agent_version, b.agent_version);
+  EXPECT_EQ(a.incarnation, b.incarnation);
+  EXPECT_EQ(a.public_key, b.public_key);
+  EXPECT_EQ(a.enroll_token, b.enroll_token);
+  EXPECT_EQ(a.labels, b.labels);
+  ExpectSame(a.facts, b.facts);
+}
+void ExpectSame(const Welcome& a, const Welcome& b) {
+  EXPECT_EQ(a.hostname, b.hostname);
+  EXPECT_EQ(a.heartbeat_interval_ms, b.heartbeat_interval_ms);
+  EXPECT_EQ(a.labels, b.labels);
+}
+void ExpectSame(const PendingApproval& a, const PendingApproval& b) {
+  EXPECT_EQ(a.message, b.message);
+}
+void ExpectSame(const Reject& a, const Reject& b) { EXPECT_EQ(a.reason, b.reason); }
+void ExpectSame(const Heartbeat& a, const Heartbeat& b) {
+  EXPECT_EQ(a.incarnation, b.incarnation);
+  EXPECT_EQ(a.sequence, b.sequence);
+  ExpectSame(a.health, b.health);
+}
+void ExpectSame(const HeartbeatAck& a, const HeartbeatAck& b) { EXPECT_EQ(a.sequence, b.sequence); }
+void ExpectSame(const Reregister& a, const Reregister& b) { EXPECT_EQ(a.reason, b.reason); }
+void ExpectSame(const HostListRequest& a, const HostListRequest& b) {
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.label, b.label);
+}
+void ExpectSame(const HostListReply& a, const HostListReply& b) {
+  ASSERT_EQ(a.hosts.size(), b.hosts.size());
+  for (size_t i = 0; i < a.hosts.size(); ++i) ExpectSame(a.hosts[i], b.hosts[i]);
+}
+void ExpectSame(const HostShowRequest& a, const HostShowRequest& b) {
+  EXPECT_EQ(a.hostname, b.hostname);
+}
+void ExpectSame(const HostShowReply& a, const HostShowReply& b) { ExpectSame(a.host, b.host); }
+void ExpectSame(const HostPendingRequest& a, const HostPendingRequest& b) {
+  EXPECT_EQ(a.label, b.label);
+}
+void ExpectSame(const HostActionRequest& a, const HostActionRequest& b) {
+  EXPECT_EQ(a.hostname, b.hostname);
+  EXPECT_EQ(a.action, b.action);
+  EXPECT_EQ(a.reason, b.reason);
+  EXPECT_EQ(a.user, b.user);
+}
+void ExpectSame(const HostLabelRequest& a, const HostLabelRequest& b) {
+  EXPECT_EQ(a.hostname, b.hostname);
+  EXPECT_EQ(a.add, b.add);
+  EXPECT_EQ(a.remove, b.remove);
+}
+void ExpectSame(const LabelListRequest& a, const LabelListRequest& b) { EXPECT_EQ(a.kind, b.kind); }
+void ExpectSame(const LabelListReply& a, const LabelListReply& b) {
+  ASSERT_EQ(a.labels.size(), b.labels.size());
+  for (size_t i = 0; i < a.labels.size(); ++i) ExpectSame(a.labels[i], b.labels[i]);
+}
+void ExpectSame(const LabelActionRequest& a, const LabelActionRequest& b) {
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.action, b.action);
+  EXPECT_EQ(a.user, b.user);
+}
+
+// The body of an encoded message as a MessagePack object (the envelope's fourth element).
+msgpack::object_handle BodyOf(const std::string& frame) {
+  auto envelope = DecodeEnvelope(frame);
+  EXPECT_TRUE(envelope.ok()) << envelope.status().ToString();
+  return std::move(envelope->body);
+}
+
+// Fails for every map key (recursively through nested maps) whose value equals the default.
+void ExpectNoDefaultField(const msgpack::object& sample, const msgpack::object& defaults,
+                          const std::string& path) {
+  ASSERT_EQ(sample.type, msgpack::type::MAP) << path;
+  ASSERT_EQ(defaults.type, msgpack::type::MAP) << path;
+  ASSERT_EQ(sample.via.map.size, defaults.via.map.size) << path;
+  for (uint32_t i = 0; i < sample.via.map.size; ++i) {
+    const auto& kv = sample.via.map.ptr[i];
+    const auto& dkv = defaults.via.map.ptr[i];
+    std::string key = kv.key.as<std::string>();
+    ASSERT_EQ(key, dkv.key.as<std::string>()) << path;
+    if (kv.val.type == msgpack::type::MAP) {
+      ExpectNoDefaultField(kv.val, dkv.val, path + "." + key);
+    } else {
+      EXPECT_FALSE(kv.val == dkv.val) << path << "." << key << " is left at its default";
+    }
+  }
+}
+
+std::vector<std::string> KeysOf(const msgpack::object& map) {
+  std::vector<std::string> keys;
+  for (uint32_t i = 0; i < map.via.map.size; ++i) {
+    keys.push_back(map.via.map.ptr[i].key.as<std::string>());
+  }
+  return keys;
+}
+
+TEST(MessageRoundTrip, EveryMessageTypeSurvivesEncodeDecodeWithAllFieldsSet) {
+  ForEachMessageType([](auto m) {
+    using M = decltype(m);
+    SCOPED_TRACE(std::string(MessageTypeName(M::kType)));
+    const M original = Sample<M>();
+    const uint64_t request_id = 0xfedcba9876543210ULL;
+    std::string frame = Encode(original, request_id);
+
+    auto envelope = DecodeEnvelope(frame);
+    ASSERT_TRUE(envelope.ok()) << envelope.status().ToString();
+    EXPECT_EQ(envelope->version, kProtocolVersion);
+    EXPECT_EQ(envelope->type, M::kType);
+    EXPECT_EQ(envelope->request_id, request_id);
+    auto decoded = DecodeBody<M>(*envelope);
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    ExpectSame(*decoded, original);
+
+    auto direct = DecodeAs<M>(frame);
+    ASSERT_TRUE(direct.ok()) << direct.status().ToString();
+    ExpectSame(*direct, original);
+  });
+}
+
+TEST(MessageRoundTrip, SamplesLeaveNoFieldAtItsDefault) {
+  // Guards the round-trip test itself: a field left at its default would pass even if the
+  // decoder never read it.
+  ForEachMessageType([](auto m) {
+    using M = decltype(m);
+    auto sample = BodyOf(Encode(Sample<M>()));
+    auto defaults = BodyOf(Encode(M{}));
+    ExpectNoDefaultField(sample.get(), defaults.get(), std::string(MessageTypeName(M::kType)));
+  });
+}
+
+TEST(MessageRoundTrip, SamplesCoverEveryKnownMessageType) {
+  std::set<uint32_t> sampled;
+  std::set<std::string_view> names;
+  ForEachMessageType([&](auto m) {
+    using M = decltype(m);
+    sampled.insert(static_cast<uint32_t>(M::kType));
+    names.insert(MessageTypeName(M::kType));
+  });
+  std::set<uint32_t> known;
+  for (uint32_t t = 0; t <= 0x1ffff; ++t) {
+    if (IsKnownMessageType(t)) known.insert(t);
+  }
+  EXPECT_EQ(sampled, known);
+  EXPECT_EQ(names.size(), sampled.size()) << "two types share a name";
+  EXPECT_EQ(names.count("Unknown"), 0u);
+}
+
+// The wire's keys, exactly as PROTOCOL.md lists them (order is the encoder's).
+TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
+  auto keys = [](auto message) { return KeysOf(BodyOf(Encode(message)).get()); };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(keys(ErrorReply{}), (V{"code", "message"}));
+  EXPECT_EQ(keys(OkReply{}), (V{"message"}));
+  EXPECT_EQ(keys(AgentHello{}), (V{"hostname", "agent_version", "incarnation", "public_key",
+                                   "enroll_token", "labels", "facts"}));
+  EXPECT_EQ(keys(Welcome{}), (V{"hostname", "heartbeat_interval_ms", "labels"}));
+  EXPECT_EQ(keys(PendingApproval{}), (V{"message"}));
+  EXPECT_EQ(keys(Reject{}), (V{"reason"}));
+  EXPECT_EQ(keys(Heartbeat{}), (V{"incarnation", "sequence", "health"}));
+  EXPECT_EQ(keys(HeartbeatAck{}), (V{"sequence"}));
+  EXPECT_EQ(keys(Reregister{}), (V{"reason"}));
+  EXPECT_EQ(keys(HostListRequest{}), (V{"status", "label"}));
+  EXPECT_EQ(keys(HostListReply{}), (V{"hosts"}));
+  EXPECT_EQ(keys(HostShowRequest{}), (V{"hostname"}));
+  EXPECT_EQ(keys(HostShowReply{}), (V{"host"}));
+  EXPECT_EQ(keys(HostPendingRequest{}), (V{"label"}));
+  EXPECT_EQ(keys(HostActionRequest{}), (V{"hostname", "action", "reason", "user"}));
+  EXPECT_EQ(keys(HostLabelRequest{}), (V{"hostname", "add", "remove"}));
+  EXPECT_EQ(keys(LabelListRequest{}), (V{"kind"}));
+  EXPECT_EQ(keys(LabelListReply{}), (V{"labels"}));
+  EXPECT_EQ(keys(LabelActionRequest{}), (V{"name", "action", "user"}));
+
+  auto show = BodyOf(Encode(Sample<HostShowReply>()));
+  const msgpack::object& host = show.get().via.map.ptr[0].val;
+  EXPECT_EQ(KeysOf(host), (V{"hostname", "status", "status_reason", "locked", "locked_by",
+                             "lock_reason", "labels", "agent_labels", "admin_labels", "acl_groups",
+                             "agent_version", "last_heartbeat_ms", "registered_ms", "incarnation",
+                             "connected", "public_key", "facts", "health"}));
+  EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<AgentHello>())).get().via.map.ptr[6].val),
+            (V{"arch", "os", "os_version", "kernel", "cpus", "memory_bytes", "address"}));
+  EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<Heartbeat>())).get().via.map.ptr[2].val),
+            (V{"load1", "load5", "load15", "mem_total_bytes", "mem_available_bytes",
+               "disk_total_bytes", "disk_free_bytes", "uptime_s"}));
+  EXPECT_EQ(
+      KeysOf(BodyOf(Encode(Sample<LabelListReply>())).get().via.map.ptr[0].val.via.array.ptr[0]),
+      (V{"name", "kind", "hosts"}));
+}
+
+// Packs [1, type, request_id, body] with a hand-written body.
+template <typename BodyWriter>
+std::string Frame(MessageType type, uint64_t request_id, BodyWriter write_body) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> packer(buffer);
+  packer.pack_array(4);
+  packer.pack(kProtocolVersion);
+  packer.pack(static_cast<uint32_t>(type));
+  packer.pack(request_id);
+  write_body(packer);
+  return std::string(buffer.data(), buffer.size());
+}
+
+TEST(MessageRoundTrip, MissingKeysTakeTheirDefaults) {
+  auto empty =
+      DecodeAs<AgentHello>(Frame(MessageType::kAgentHello, 1, [](auto& p) { p.pack_map(0); }));
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  ExpectSame(*empty, AgentHello{});
+
+  auto partial = DecodeAs<Welcome>(Frame(MessageType::kWelcome, 1, [](auto& p) {
+    p.pack_map(1);
+    p.pack(std::string("heartbeat_interval_ms"));
+    p.pack(2500);
+  }));
+  ASSERT_TRUE(partial.ok()) << partial.status().ToString();
+  EXPECT_EQ(partial->heartbeat_interval_ms, 2500u);
+  EXPECT_EQ(partial->hostname, "");
+  EXPECT_TRUE(partial->labels.empty());
+
+  // A nested map with missing keys: only the given health field is set.
+  auto heartbeat = DecodeAs<Heartbeat>(Frame(MessageType::kHeartbeat, 1, [](auto& p) {
+    p.pack_map(1);
+    p.pack(std::string("health"));
+    p.pack_map(1);
+    p.pack(std::string("uptime_s"));
+    p.pack(99);
+  }));
+  ASSERT_TRUE(heartbeat.ok()) << heartbeat.status().ToString();
+  HostHealth expected;
+  expected.uptime_s = 99;
+  ExpectSame(heartbeat->health, expected);
+}
+
+TEST(MessageRoundTrip, UnknownKeysAreIgnoredAtEveryLevel) {
+  auto hello = DecodeAs<AgentHello>(Frame(MessageType::kAgentHello, 1, [](auto& p) {
+    p.pack_map(4);
+    p.pack(std::string("hostname"));
+    p.pack(std::string("lab-17"));
+    p.pack(std::string("from_a_newer_version"));
+    p.pack_array(2);
+    p.pack(1);
+    p.pack(std::string("x"));
+    p.pack(std::string("another_new_field"));
+    p.pack_nil();
+    p.pack(std::string("facts"));
+    p.pack_map(2);
+    p.pack(std::string("cpus"));
+    p.pack(8);
+    p.pack(std::string("gpu_count"));
+    p.pack(2);
+  }));
+  ASSERT_TRUE(hello.ok()) << hello.status().ToString();
+  EXPECT_EQ(hello->hostname, "lab-17");
+  EXPECT_EQ(hello->facts.cpus, 8u);
+}
+
+TEST(MessageRoundTrip, AnyIntegerEncodingOfAFittingValueIsAccepted) {
+  // Other encoders pick the smallest encoding, or a signed one for non-negative values.
+  auto ack = DecodeAs<HeartbeatAck>(Frame(MessageType::kHeartbeatAck, 1, [](auto& p) {
+    p.pack_map(1);
+    p.pack(std::string("sequence"));
+    p.pack_int64(7);  // 0xd3: int 64 holding a non-negative value
+  }));
+  ASSERT_TRUE(ack.ok()) << ack.status().ToString();
+  EXPECT_EQ(ack->sequence, 7u);
+
+  auto health = DecodeAs<Heartbeat>(Frame(MessageType::kHeartbeat, 1, [](auto& p) {
+    p.pack_map(1);
+    p.pack(std::string("health"));
+    p.pack_map(2);
+    p.pack(std::string("load1"));
+    p.pack(3);  // an integer where a float is expected
+    p.pack(std::string("load5"));
+    p.pack_float(0.5f);  // float 32
+  }));
+  ASSERT_TRUE(health.ok()) << health.status().ToString();
+  EXPECT_EQ(health->health.load1, 3.0);
+  EXPECT_EQ(health->health.load5, 0.5);
+}
+
+TEST(MessageRoundTrip, IntegralFloatsGoOutAsIntegersAndComeBackExactly) {
+  // msgpack-c writes a double with an integral value as an integer (PROTOCOL.md warns clients).
+  Heartbeat heartbeat;
+  heartbeat.health.load1 = 3.0;
+  heartbeat.health.load5 = 0.5;
+  auto body = BodyOf(Encode(heartbeat));
+  const msgpack::object& health = body.get().via.map.ptr[2].val;
+  EXPECT_EQ(health.via.map.ptr[0].val.type, msgpack::type::POSITIVE_INTEGER);
+  EXPECT_EQ(health.via.map.ptr[1].val.type, msgpack::type::FLOAT64);
+  auto decoded = DecodeAs<Heartbeat>(Encode(heartbeat));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ExpectSame(decoded->health, heartbeat.health);
+}
+
+TEST(MessageRoundTrip, BinaryIsAcceptedWhereAStringIsExpected) {
+  auto show = DecodeAs<HostShowRequest>(Frame(MessageType::kHostShowRequest, 1, [](auto& p) {
+    p.pack_map(1);
+    p.pack(std::string("hostname"));
+    p.pack_bin(6);
+    p.pack_bin_body("lab-17", 6);
+  }));
+  ASSERT_TRUE(show.ok()) << show.status().ToString();
+  EXPECT_EQ(show->hostname, "lab-17");
+}
+
+TEST(MessageRoundTrip, DuplicateKeyKeepsTheFirstValue) {
+  auto show = DecodeAs<HostShowRequest>(Frame(MessageType::kHostShowRequest, 1, [](auto& p) {
+    p.pack_map(2);
+    p.pack(std::string("hostname"));
+    p.pack(std::string("first"));
+    p.pack(std::string("hostname"));
+    p.pack(std::string("second"));
+  }));
+  ASSERT_TRUE(show.ok()) << show.status().ToString();
+  EXPECT_EQ(show->hostname, "first");
+}
+
+TEST(DecodeAs, ErrorReplyBecomesItsStatus) {
+  std::string frame = Encode(ErrorReply::FromStatus(Status::NotFound("no host named lab-99")), 77);
+  auto reply = DecodeAs<HostShowReply>(frame);
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(reply.status().message(), "no host named lab-99");
+
+  // Asked for as itself, an Error is just a message.
+  auto error = DecodeAs<ErrorReply>(frame);
+  ASSERT_TRUE(error.ok()) << error.status().ToString();
+  EXPECT_EQ(error->code, 2u);
+  EXPECT_EQ(error->message, "no host named lab-99");
+}
+
+TEST(DecodeAs, EveryStatusCodeSurvivesAnErrorReply) {
+  for (int c = 1; c <= static_cast<int>(StatusCode::kUnsupported); ++c) {
+    auto code = static_cast<StatusCode>(c);
+    auto reply = DecodeAs<OkReply>(Encode(ErrorReply::FromStatus(Status(code, "why"))));
+    ASSERT_FALSE(reply.ok());
+    EXPECT_EQ(reply.status().code(), code) << StatusCodeName(code);
+    EXPECT_EQ(reply.status().message(), "why");
+  }
+}
+
+TEST(DecodeAs, ErrorCodeZeroOrUnknownBecomesInternal) {
+  // An Error must never read as success, and a code from a newer peer must still be an error.
+  for (uint32_t code : {0u, 12u, 999u, 0xffffffffu}) {
+    auto reply = DecodeAs<OkReply>(Encode(ErrorReply{code, "odd"}));
+    ASSERT_FALSE(reply.ok()) << code;
+    EXPECT_EQ(reply.status().code(), StatusCode::kInternal) << code;
+    EXPECT_EQ(reply.status().message(), "odd");
+  }
+}
+
+TEST(DecodeAs, MalformedErrorBodyIsInvalidArgument) {
+  auto reply = DecodeAs<OkReply>(Frame(MessageType::kError, 1, [](auto& p) {
+    p.pack_map(1);
+    p.pack(std::string("code"));
+    p.pack(std::string("NotFound"));
+  }));
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.status().code(), StatusCode::kInvalidArgument);
+}
+
+// The worked example of PROTOCOL.md: a HostListRequest {status: "Ready", label: "gpu"} with
+// request_id 7. If this changes, the document must change with it.
+TEST(Encoding, MatchesTheWorkedExampleInProtocolMd) {
+  std::string frame = Encode(HostListRequest{"Ready", "gpu"}, 7);
+  const unsigned char expected[] = {0x94, 0x01, 0x64, 0x07, 0x82, 0xa6, 0x73, 0x74, 0x61, 0x74,
+                                    0x75, 0x73, 0xa5, 0x52, 0x65, 0x61, 0x64, 0x79, 0xa5, 0x6c,
+                                    0x61, 0x62, 0x65, 0x6c, 0xa3, 0x67, 0x70, 0x75};
+  EXPECT_EQ(frame, std::string(reinterpret_cast<const char*>(expected), sizeof expected));
+}
+
+}  // namespace
+}  // namespace labmesh::protocol

@@ -1,0 +1,203 @@
+#pragma once
+// One instance of every protocol message with every field set to a value other than its default,
+// shared by the round-trip test, the mutation fuzz test and the libFuzzer target. Adding a message
+// type means adding it to AllMessages below; AllMessagesCoverEveryKnownType fails until then.
+
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "labmesh/protocol/envelope.hpp"
+#include "labmesh/protocol/messages.hpp"
+
+namespace labmesh::protocol::testing {
+
+using AllMessages =
+    std::tuple<ErrorReply, OkReply, AgentHello, Welcome, PendingApproval, Reject, Heartbeat,
+               HeartbeatAck, Reregister, HostListRequest, HostListReply, HostShowRequest,
+               HostShowReply, HostPendingRequest, HostActionRequest, HostLabelRequest,
+               LabelListRequest, LabelListReply, LabelActionRequest>;
+
+// Calls f(Type{}) once per message type (a value, so that generic lambdas can name the type).
+template <typename F>
+void ForEachMessageType(F&& f) {
+  std::apply([&](auto... m) { (f(m), ...); }, AllMessages{});
+}
+
+inline HostFacts SampleFacts() {
+  HostFacts f;
+  f.arch = "x86_64";
+  f.os = "debian";
+  f.os_version = "12";
+  f.kernel = "6.1.0-18-amd64";
+  f.cpus = 16;
+  f.memory_bytes = 68'719'476'736ULL;  // above 2^32: must survive as a uint64
+  f.address = "10.0.3.17";
+  return f;
+}
+
+inline HostHealth SampleHealth() {
+  HostHealth h;
+  h.load1 = 0.25;
+  h.load5 = 1.5;
+  h.load15 = 3.75;
+  h.mem_total_bytes = 68'719'476'736ULL;
+  h.mem_available_bytes = 12'345'678'901ULL;
+  h.disk_total_bytes = 1'000'204'886'016ULL;
+  h.disk_free_bytes = 400'000'000'000ULL;
+  h.uptime_s = 864'000;
+  return h;
+}
+
+inline HostInfo SampleHostInfo(const std::string& hostname) {
+  HostInfo h;
+  h.hostname = hostname;
+  h.status = "Repair Failed";
+  h.status_reason = "verify script exited 3";
+  h.locked = true;
+  h.locked_by = "alice";
+  h.lock_reason = "firmware upgrade";
+  h.labels = {"arch:x86_64", "gpu", "os:debian"};
+  h.agent_labels = {"arch:x86_64", "os:debian"};
+  h.admin_labels = {"gpu"};
+  h.acl_groups = {"everyone", "kernel-team"};
+  h.agent_version = "0.1.0";
+  h.last_heartbeat_ms = 1'764'365'548'123LL;
+  h.registered_ms = 1'764'000'000'000LL;
+  h.incarnation = 0xfeedfacecafebeefULL;
+  h.connected = true;
+  h.public_key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+  h.facts = SampleFacts();
+  h.health = SampleHealth();
+  return h;
+}
+
+inline LabelInfo SampleLabel(const std::string& name) { return LabelInfo{name, "admin", 7}; }
+
+template <typename M>
+M Sample();
+
+template <>
+inline ErrorReply Sample<ErrorReply>() {
+  return ErrorReply{static_cast<uint32_t>(StatusCode::kNotFound), "no host named lab-99"};
+}
+template <>
+inline OkReply Sample<OkReply>() {
+  return OkReply{"host lab-17 locked"};
+}
+template <>
+inline AgentHello Sample<AgentHello>() {
+  AgentHello m;
+  m.hostname = "lab-17";
+  m.agent_version = "0.1.0";
+  m.incarnation = 0x0123456789abcdefULL;
+  m.public_key = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
+  m.enroll_token = "s3cret-token";
+  m.labels = {"gpu", "usb-hub"};
+  m.facts = SampleFacts();
+  return m;
+}
+template <>
+inline Welcome Sample<Welcome>() {
+  return Welcome{"lab-17", 5000, {"arch:x86_64", "gpu"}};
+}
+template <>
+inline PendingApproval Sample<PendingApproval>() {
+  return PendingApproval{"waiting for `labmesh host accept lab-17`"};
+}
+template <>
+inline Reject Sample<Reject>() {
+  return Reject{"hostname lab-17 belongs to another key"};
+}
+template <>
+inline Heartbeat Sample<Heartbeat>() {
+  return Heartbeat{0x0123456789abcdefULL, 42, SampleHealth()};
+}
+template <>
+inline HeartbeatAck Sample<HeartbeatAck>() {
+  return HeartbeatAck{42};
+}
+template <>
+inline Reregister Sample<Reregister>() {
+  return Reregister{"coordinator restarted"};
+}
+template <>
+inline HostListRequest Sample<HostListRequest>() {
+  return HostListRequest{"Ready", "gpu"};
+}
+template <>
+inline HostListReply Sample<HostListReply>() {
+  return HostListReply{{SampleHostInfo("lab-17"), SampleHostInfo("lab-18")}};
+}
+template <>
+inline HostShowRequest Sample<HostShowRequest>() {
+  return HostShowRequest{"lab-17"};
+}
+template <>
+inline HostShowReply Sample<HostShowReply>() {
+  return HostShowReply{SampleHostInfo("lab-17")};
+}
+template <>
+inline HostPendingRequest Sample<HostPendingRequest>() {
+  return HostPendingRequest{"gpu"};
+}
+template <>
+inline HostActionRequest Sample<HostActionRequest>() {
+  return HostActionRequest{"lab-17", "lock", "firmware upgrade", "alice"};
+}
+template <>
+inline HostLabelRequest Sample<HostLabelRequest>() {
+  return HostLabelRequest{"lab-17", {"gpu", "usb-hub"}, {"flaky"}};
+}
+template <>
+inline LabelListRequest Sample<LabelListRequest>() {
+  return LabelListRequest{"admin"};
+}
+template <>
+inline LabelListReply Sample<LabelListReply>() {
+  return LabelListReply{{SampleLabel("gpu"), SampleLabel("usb-hub")}};
+}
+template <>
+inline LabelActionRequest Sample<LabelActionRequest>() {
+  return LabelActionRequest{"gpu", "create", "alice"};
+}
+
+// The encoding of every sample (request ids 1, 2, ...), the seeds of both fuzzers.
+inline std::vector<std::string> AllSampleFrames() {
+  std::vector<std::string> frames;
+  ForEachMessageType([&](auto m) {
+    using M = decltype(m);
+    frames.push_back(Encode(Sample<M>(), frames.size() + 1));
+  });
+  return frames;
+}
+
+// Converts an envelope's body as every message type (not only the one its header names, so that
+// each decoder meets every body). Returns how many conversions succeeded.
+inline int DecodeBodyAsEveryType(const Envelope& envelope) {
+  int converted = 0;
+  ForEachMessageType([&](auto m) {
+    using M = decltype(m);
+    (void)DecodeBody<M>(envelope);
+    // A view of the same body under M's type number; `envelope` keeps the memory alive.
+    Envelope as_m;
+    as_m.version = envelope.version;
+    as_m.type = M::kType;
+    as_m.request_id = envelope.request_id;
+    as_m.body = msgpack::object_handle(envelope.body.get(), msgpack::unique_ptr<msgpack::zone>());
+    if (DecodeBody<M>(as_m).ok()) ++converted;
+  });
+  return converted;
+}
+
+// Runs every decoder on an untrusted frame: PeekRequestId, the envelope, its body as every
+// type, and DecodeAs of every type.
+inline void DecodeWithEveryType(std::string_view frame, const DecodeLimits& limits = {}) {
+  (void)PeekRequestId(frame, limits);
+  auto envelope = DecodeEnvelope(frame, limits);
+  if (envelope.ok()) (void)DecodeBodyAsEveryType(*envelope);
+  ForEachMessageType([&](auto m) { (void)DecodeAs<decltype(m)>(frame, limits); });
+}
+
+}  // namespace labmesh::protocol::testing

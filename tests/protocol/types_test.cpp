@@ -1,0 +1,82 @@
+// Host status names are spelled exactly as DESIGN.md has them, parse back from every spelling a
+// command line may use, and message type numbers have names.
+
+#include "labmesh/protocol/types.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace labmesh::protocol {
+namespace {
+
+TEST(HostStatusName, SpellsEveryStatusAsDesignMd) {
+  EXPECT_EQ(HostStatusName(HostStatus::kReady), "Ready");
+  EXPECT_EQ(HostStatusName(HostStatus::kPending), "Pending");
+  EXPECT_EQ(HostStatusName(HostStatus::kRunning), "Running");
+  EXPECT_EQ(HostStatusName(HostStatus::kVerifying), "Verifying");
+  EXPECT_EQ(HostStatusName(HostStatus::kRepairing), "Repairing");
+  EXPECT_EQ(HostStatusName(HostStatus::kCleaning), "Cleaning");
+  EXPECT_EQ(HostStatusName(HostStatus::kUpdating), "Updating");
+  EXPECT_EQ(HostStatusName(HostStatus::kRepairFailed), "Repair Failed");
+  EXPECT_EQ(HostStatusName(HostStatus::kDead), "Dead");
+}
+
+TEST(HostStatusName, OutOfRangeValueIsUnknown) {
+  EXPECT_EQ(HostStatusName(static_cast<HostStatus>(9)), "Unknown");
+  EXPECT_EQ(HostStatusName(static_cast<HostStatus>(255)), "Unknown");
+}
+
+TEST(ParseHostStatus, ParsesEveryNameBack) {
+  for (int i = 0; i <= static_cast<int>(HostStatus::kDead); ++i) {
+    auto status = static_cast<HostStatus>(i);
+    auto parsed = ParseHostStatus(HostStatusName(status));
+    ASSERT_TRUE(parsed.has_value()) << HostStatusName(status);
+    EXPECT_EQ(*parsed, status);
+  }
+}
+
+TEST(ParseHostStatus, AcceptsCommandLineSpellings) {
+  EXPECT_EQ(ParseHostStatus("ready"), HostStatus::kReady);
+  EXPECT_EQ(ParseHostStatus("DEAD"), HostStatus::kDead);
+  EXPECT_EQ(ParseHostStatus("repair failed"), HostStatus::kRepairFailed);
+  EXPECT_EQ(ParseHostStatus("repair-failed"), HostStatus::kRepairFailed);
+  EXPECT_EQ(ParseHostStatus("Repair_Failed"), HostStatus::kRepairFailed);
+  EXPECT_EQ(ParseHostStatus("REPAIR-FAILED"), HostStatus::kRepairFailed);
+}
+
+TEST(ParseHostStatus, RejectsAnythingElse) {
+  EXPECT_EQ(ParseHostStatus(""), std::nullopt);
+  EXPECT_EQ(ParseHostStatus("Pending Approval"), std::nullopt);  // an enrollment, not a status
+  EXPECT_EQ(ParseHostStatus("Ready "), std::nullopt);
+  EXPECT_EQ(ParseHostStatus(" Ready"), std::nullopt);
+  EXPECT_EQ(ParseHostStatus("Repair  Failed"), std::nullopt);
+  EXPECT_EQ(ParseHostStatus("RepairFailed"), std::nullopt);
+  EXPECT_EQ(ParseHostStatus("Readyish"), std::nullopt);
+  EXPECT_EQ(ParseHostStatus(std::string("Ready\0", 6)), std::nullopt);
+}
+
+TEST(MessageType, KnownTypesAreExactlyTheDocumentedNumbers) {
+  const uint32_t documented[] = {1,   10,  11,  12,  13,  14,  15,  16,  100, 101,
+                                 102, 103, 104, 105, 106, 107, 108, 109, 110};
+  int known = 0;
+  for (uint32_t t = 0; t <= 0xffff; ++t) known += IsKnownMessageType(t) ? 1 : 0;
+  EXPECT_EQ(known, static_cast<int>(std::size(documented)));
+  for (uint32_t t : documented) {
+    EXPECT_TRUE(IsKnownMessageType(t)) << t;
+    EXPECT_NE(MessageTypeName(static_cast<MessageType>(t)), "Unknown") << t;
+  }
+  EXPECT_FALSE(IsKnownMessageType(0));
+  EXPECT_FALSE(IsKnownMessageType(65536 + 100));
+}
+
+TEST(MessageType, NamesMatchTheStructs) {
+  EXPECT_EQ(MessageTypeName(MessageType::kError), "Error");
+  EXPECT_EQ(MessageTypeName(MessageType::kAgentHello), "AgentHello");
+  EXPECT_EQ(MessageTypeName(MessageType::kHostListRequest), "HostListRequest");
+  EXPECT_EQ(MessageTypeName(MessageType::kOkReply), "OkReply");
+  EXPECT_EQ(MessageTypeName(static_cast<MessageType>(2)), "Unknown");
+}
+
+}  // namespace
+}  // namespace labmesh::protocol
