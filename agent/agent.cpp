@@ -30,6 +30,7 @@ std::string_view AgentStateName(AgentState state) {
 namespace {
 
 constexpr int64_t kMaxPollMs = 100;  // how quickly Stop() is noticed
+constexpr int64_t kHelloRetryMs = 20;  // while the connection is not up yet
 // After a Reject the agent keeps knocking, slowly: an admin may delete the host to let it
 // enrol again with a new key, and a restart of the agent must not be needed for that.
 constexpr int64_t kRejectedRetryMs = 60'000;
@@ -116,7 +117,8 @@ class AgentImpl final : public Agent {
   int64_t NextDeadline() const {
     switch (state_.load()) {
       case AgentState::kDisconnected: return next_attempt_ms_;
-      case AgentState::kConnecting: return hello_deadline_ms_;
+      case AgentState::kConnecting:
+        return hello_unsent_ ? clock_->SteadyMs() + kHelloRetryMs : hello_deadline_ms_;
       case AgentState::kPending: return next_hello_ms_;
       case AgentState::kRegistered: return next_heartbeat_ms_;
     }
@@ -132,11 +134,17 @@ class AgentImpl final : public Agent {
     socket_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(config_.max_frame_bytes));
     socket_->set(zmq::sockopt::reconnect_ivl, 200);
     socket_->set(zmq::sockopt::reconnect_ivl_max, 5'000);
+    // Queue nothing until the Curve handshake is done: a hello queued on a connection that never
+    // came up would be lost silently; instead OnTimers() retries it until it is taken.
+    socket_->set(zmq::sockopt::immediate, 1);
     socket_->connect(config_.coordinator);
-    SendHello();
+    hello_deadline_ms_ = clock_->SteadyMs() + config_.hello_timeout_ms;
+    SetState(AgentState::kConnecting, "connecting to " + config_.coordinator);
+    hello_unsent_ = !SendHello();
   }
 
-  void SendHello() {
+  // Returns false when no connection could take it yet.
+  bool SendHello() {
     protocol::AgentHello hello;
     hello.hostname = hostname_;
     hello.agent_version = LABMESH_VERSION;
@@ -145,16 +153,14 @@ class AgentImpl final : public Agent {
     hello.enroll_token = config_.enroll_token;
     hello.labels = config_.labels;
     hello.facts = facts_;
-    Send(protocol::Encode(hello, ++request_id_));
-    hello_deadline_ms_ = clock_->SteadyMs() + config_.hello_timeout_ms;
-    if (state_.load() != AgentState::kPending) SetState(AgentState::kConnecting, "hello sent");
+    return Send(protocol::Encode(hello, ++request_id_));
   }
 
-  void Send(const std::string& frame) {
-    if (!socket_) return;
-    // Never block the loop: a full queue means the coordinator is not reading; the missing
-    // acknowledgements will make us reconnect.
-    (void)socket_->send(zmq::buffer(frame), zmq::send_flags::dontwait);
+  bool Send(const std::string& frame) {
+    if (!socket_) return false;
+    // Never block the loop: a full queue (or no connection yet) is noticed by the missing
+    // answers, which make us retry or reconnect.
+    return socket_->send(zmq::buffer(frame), zmq::send_flags::dontwait).has_value();
   }
 
   void Disconnect(int64_t retry_in_ms) {
@@ -170,7 +176,9 @@ class AgentImpl final : public Agent {
         if (now >= next_attempt_ms_) Connect();
         break;
       case AgentState::kConnecting:
-        if (now >= hello_deadline_ms_) {
+        if (hello_unsent_ && now < hello_deadline_ms_) {
+          hello_unsent_ = !SendHello();
+        } else if (now >= hello_deadline_ms_) {
           spdlog::warn("host={} no answer from {} within {} ms", hostname_, config_.coordinator,
                        config_.hello_timeout_ms);
           Disconnect(backoff_.NextDelayMs());
@@ -252,7 +260,9 @@ class AgentImpl final : public Agent {
         break;
       }
       case T::kReregister:
-        SendHello();
+        hello_deadline_ms_ = now + config_.hello_timeout_ms;
+        SetState(AgentState::kConnecting, "coordinator asked for a new hello");
+        hello_unsent_ = !SendHello();
         break;
       case T::kHeartbeatAck:
         break;
@@ -287,6 +297,7 @@ class AgentImpl final : public Agent {
   int64_t next_heartbeat_ms_ = 0;
   int64_t last_contact_ms_ = 0;
   uint64_t request_id_ = 0;
+  bool hello_unsent_ = false;
   uint64_t heartbeat_sequence_ = 0;
 };
 

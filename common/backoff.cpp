@@ -13,7 +13,7 @@ Backoff::Backoff(int64_t initial_ms, int64_t max_ms, uint64_t seed)
 int64_t Backoff::NextDelayMs() {
   std::uniform_int_distribution<int64_t> dist(ceiling_ms_ / 2, ceiling_ms_);
   int64_t delay = dist(rng_);
-  ceiling_ms_ = std::min(max_ms_, ceiling_ms_ * 2);
+  ceiling_ms_ = ceiling_ms_ > max_ms_ / 2 ? max_ms_ : ceiling_ms_ * 2;  // no overflow
   return delay;
 }
 

@@ -81,7 +81,10 @@ Result<CurveKeyPair> LoadOrCreateCurveKeys(const std::string& dir, const std::st
 }
 
 Result<std::string> ResolveCurveKey(std::string_view key_or_file) {
-  if (IsZ85Key(key_or_file)) return std::string(key_or_file);
+  // An existing file wins: a 40-character path can look like a Z85 key.
+  std::error_code ec;
+  bool is_file = std::filesystem::is_regular_file(std::string(key_or_file), ec);
+  if (!is_file && IsZ85Key(key_or_file)) return std::string(key_or_file);
   auto line = ReadFirstLine(std::string(key_or_file));
   if (!line.ok()) {
     return Status::InvalidArgument("'" + std::string(key_or_file) +

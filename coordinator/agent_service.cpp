@@ -30,7 +30,7 @@ void AgentService::HandleFrame(const std::string& routing_id, const std::string&
                                std::string_view frame) {
   auto envelope = protocol::DecodeEnvelope(frame, limits_);
   if (!envelope.ok()) {
-    SendError(routing_id, 0, envelope.status());
+    SendError(routing_id, protocol::PeekRequestId(frame, limits_), envelope.status());
     return;
   }
   switch (envelope->type) {

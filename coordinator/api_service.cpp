@@ -37,7 +37,7 @@ ApiService::ApiService(const CoordinatorConfig& config, const Clock* clock,
 
 std::string ApiService::Handle(std::string_view frame) {
   auto envelope = protocol::DecodeEnvelope(frame, limits_);
-  if (!envelope.ok()) return Error(0, envelope.status());
+  if (!envelope.ok()) return Error(protocol::PeekRequestId(frame, limits_), envelope.status());
   using T = protocol::MessageType;
   switch (envelope->type) {
     case T::kHostListRequest: return HostList(*envelope);

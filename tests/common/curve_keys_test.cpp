@@ -122,7 +122,6 @@ TEST(ResolveCurveKey, TakesTheKeyItselfOrAFileHoldingIt) {
   EXPECT_EQ(*direct, kValidKey);
 
   TempDir tmp;
-  // Not 40 characters long: see DISABLED_FortyCharacterPathIsReadAsAFile.
   std::string file = tmp.path() + "/keys-coordinator.pub";
   WriteText(file, std::string(kValidKey) + "\r\n");
   auto from_file = ResolveCurveKey(file);
@@ -130,10 +129,10 @@ TEST(ResolveCurveKey, TakesTheKeyItselfOrAFileHoldingIt) {
   EXPECT_EQ(*from_file, kValidKey);
 }
 
-// Known bug in common/curve_keys.cpp, left to its owner: a path of exactly 40 characters, all
-// of them in the Z85 alphabet (letters, digits, '/', '.', '-' ...), is taken for the key itself,
-// e.g. "/tmp/labmesh-keys-O6mXOb/coordinator.pub". An existing file should win.
-TEST(ResolveCurveKey, DISABLED_FortyCharacterPathIsReadAsAFile) {
+// A path of exactly 40 characters, all of them in the Z85 alphabet (letters, digits, '/', '.',
+// '-' ...), looks like a key, e.g. "/tmp/labmesh-keys-O6mXOb/coordinator.pub": an existing
+// file wins.
+TEST(ResolveCurveKey, FortyCharacterPathIsReadAsAFile) {
   TempDir tmp;
   std::string file = tmp.path() + "/";
   if (file.size() + 5 > 40) GTEST_SKIP() << "temporary directory path too long";
