@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   std::string key_or_file, log_level = "info";
   CLI::App app{"labmesh-agent: registers this machine with a labmesh coordinator and runs its work"};
   app.set_version_flag("--version", std::string(LABMESH_VERSION));
-  app.set_config("--config", "", "config file: `name = value` lines, flag names without dashes");
+  flags::AddConfigFile(app);
   flags::Add(app, "coordinator", config.coordinator, "coordinator's agent socket");
   flags::Add(app, "coordinator-key", key_or_file,
              "coordinator's public key (Z85) or a file holding it")

@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   CLI::App app{"labmesh-coordinator: holds hosts and jobs, talks to agents and clients"};
   app.set_version_flag("--version", std::string(LABMESH_VERSION));
-  app.set_config("--config", "", "config file: `name = value` lines, flag names without dashes");
+  flags::AddConfigFile(app);
   flags::Add(app, "data-dir", config.data_dir, "data directory (store, results, packages, keys)");
   flags::Add(app, "agent-listen", config.agent_listen, "agent socket (CurveZMQ)");
   flags::Add(app, "api-listen", config.api_listen, "API socket (plain: loopback or ipc only)");

@@ -1,8 +1,9 @@
 #pragma once
 // Command-line flags shared by every labmesh binary (CLI11, header-only).
-// A daemon flag `--some-name` is also read from LABMESH_SOME_NAME and from the config file as
-// `some-name = value` (or `some_name`); the command line wins over the environment, which wins
-// over the file.
+// A daemon flag `--some-name` can also come from the config file as `some-name = value` and from
+// the environment as LABMESH_SOME_NAME. Precedence: command line, then config file, then
+// environment, then the default (CLI11 reads the file before the environment). An unknown key
+// in the config file is an error, not silently ignored.
 
 #include <CLI/CLI.hpp>
 
@@ -36,6 +37,12 @@ inline CLI::Option* AddDuration(CLI::App& app, const std::string& name, int64_t&
       },
       help + " (default " + FormatDurationMs(ms) + ")");
   return option->envname(EnvName(name));
+}
+
+// Reads --config FILE; unknown keys in it are errors.
+inline void AddConfigFile(CLI::App& app) {
+  app.set_config("--config", "", "config file: `flag-name = value` lines (flag names without --)");
+  app.allow_config_extras(CLI::config_extras_mode::error);
 }
 
 // Usage errors exit 2 (as CLI.md asks of every labmesh command); --help and --version exit 0.
