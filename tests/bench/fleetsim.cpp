@@ -1,0 +1,581 @@
+// labmesh-fleetsim: one process that is a whole fleet of agents, for scripts/bench.sh.
+//
+// Each simulated agent is what labmesh-agent is on the wire: its own DEALER socket with its own
+// Curve key pair, an AgentHello, then Heartbeats that the coordinator answers with
+// HeartbeatAcks (or Reregister, answered with a new hello). All agents share one ZeroMQ context
+// and are driven by one thread, so the simulator stays cheap next to the coordinator it measures.
+//
+// Modes:
+//   steady  every agent sends one heartbeat per --interval (not the Welcome's interval: the
+//           benchmark sets the load); the agents' send slots are spread evenly over the
+//           interval so the load is smooth. Reports ack latency and, with
+//           --watch-pid, the CPU and memory the coordinator used during the measured window.
+//   flood   every agent keeps --window heartbeats in flight and sends a new one per ack: the ack
+//           rate is the most heartbeats per second the coordinator absorbs.
+// Connections are started in batches (--ramp-batch every --ramp-every), and only the window
+// after every agent registered is measured; registration (Curve handshakes, one store
+// transaction per new host) is timed on its own.
+//
+// Polling: zmq_poller is a DRAFT API that Debian's libzmq 4.3 does not export, and zmq_poll()
+// reads ZMQ_EVENTS of every socket on every call (1,000 of them per wakeup). So each socket's
+// ZMQ_FD goes into one epoll set and only sockets that signalled are serviced. ZMQ_FD only says
+// "look at me": any send or recv may consume its signal, so a socket is always drained to EAGAIN
+// after the loop touched it (Fleet::Drain, Fleet::DrainTouched).
+
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "labmesh/common/curve_keys.hpp"
+#include "labmesh/common/flags.hpp"
+#include "labmesh/protocol/envelope.hpp"
+#include "proc_stats.hpp"
+
+namespace labmesh::bench {
+namespace {
+
+struct Options {
+  std::string mode = "steady";  // "steady" or "flood"
+  int agents = 1000;
+  int64_t interval_ms = 1000;
+  int64_t duration_ms = 30'000;
+  int window = 16;  // flood: heartbeats in flight per agent
+  std::string coordinator = "tcp://127.0.0.1:7710";
+  std::string coordinator_key;
+  std::string prefix = "sim-";
+  int ramp_batch = 100;
+  int64_t ramp_every_ms = 100;
+  int64_t register_timeout_ms = 60'000;
+  // Longer than labmesh-agent's 3 s hello timeout: a coordinator that is slow to register a
+  // burst should be measured, not buried in duplicate hellos. Retries are counted.
+  int64_t hello_retry_ms = 10'000;
+  int64_t drain_ms = 5'000;  // after the window: how long to wait for the last acks
+  int io_threads = 2;
+  int watch_pid = 0;
+};
+
+// Microseconds on the steady clock. labmesh::Clock has milliseconds only, too coarse for the
+// sub-millisecond ack latencies measured here.
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Every simulated agent is two descriptors (its TCP connection and its mailbox).
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+double Percentile(std::vector<double> values, double q) {
+  if (values.empty()) return 0;
+  size_t rank = static_cast<size_t>(q * static_cast<double>(values.size() - 1));
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(rank),
+                   values.end());
+  return values[rank];
+}
+
+struct InFlight {
+  uint64_t request_id = 0;
+  int64_t sent_us = 0;
+  bool measured = false;  // sent inside the window: its ack counts
+};
+
+struct SimAgent {
+  enum class State { kIdle, kHelloSent, kRegistered };
+
+  std::string hostname;
+  CurveKeyPair keys;
+  uint64_t incarnation = 0;
+  zmq::socket_t socket;
+  State state = State::kIdle;
+  int64_t hello_sent_us = 0;
+  uint64_t hello_request_id = 0;
+  uint64_t request_id = 0;
+  uint64_t sequence = 0;
+  std::deque<InFlight> in_flight;  // in send order: one connection keeps replies in order
+  bool drain_pending = false;      // touched since its last drain; see DrainTouched
+};
+
+class Fleet {
+ public:
+  Fleet(const Options& options, std::string coordinator_key)
+      : options_(options),
+        flood_(options.mode == "flood"),
+        coordinator_key_(std::move(coordinator_key)) {}
+
+  ~Fleet() {
+    agents_.clear();  // sockets before the context
+    if (epoll_fd_ >= 0) close(epoll_fd_);
+  }
+
+  Status Init() {
+    std::mt19937_64 rng{std::random_device{}()};
+    agents_.resize(static_cast<size_t>(options_.agents));
+    for (size_t i = 0; i < agents_.size(); ++i) {
+      SimAgent& agent = agents_[i];
+      char name[64];
+      std::snprintf(name, sizeof name, "%s%05zu", options_.prefix.c_str(), i);
+      agent.hostname = name;
+      agent.incarnation = rng();
+      char public_z85[41], secret_z85[41];
+      if (zmq_curve_keypair(public_z85, secret_z85) != 0) {
+        return Status::Internal(std::string("zmq_curve_keypair: ") + zmq_strerror(zmq_errno()));
+      }
+      agent.keys = {public_z85, secret_z85};
+    }
+    try {
+      context_ = zmq::context_t(options_.io_threads, options_.agents + 16);
+    } catch (const zmq::error_t& e) {
+      return Status::Internal(std::string("zmq context: ") + e.what());
+    }
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd_ < 0) return Status::Internal(std::string("epoll: ") + std::strerror(errno));
+    return Status::Ok();
+  }
+
+  // Connects, registers, measures one window and waits for its last acks.
+  Status Run() {
+    start_us_ = NowUs();
+    next_ramp_us_ = start_us_;
+    phase_deadline_us_ = start_us_ + options_.register_timeout_ms * 1000;
+    std::printf("fleetsim: mode=%s connecting %d agents to %s (%d every %lld ms)\n",
+                options_.mode.c_str(), options_.agents, options_.coordinator.c_str(),
+                options_.ramp_batch, static_cast<long long>(options_.ramp_every_ms));
+    std::fflush(stdout);
+    try {
+      while (phase_ != Phase::kDone) {
+        OnTimers(NowUs());
+        DrainTouched();
+        Poll();
+      }
+    } catch (const zmq::error_t& e) {
+      return Status::Internal(std::string("zmq: ") + e.what());
+    }
+    return Status::Ok();
+  }
+
+  // The line scripts/bench.sh greps; returns whether the run measured what it should.
+  bool Report() const {
+    double window_s = static_cast<double>(window_end_us_ - window_start_us_) / 1e6;
+    double register_s =
+        last_welcome_us_ > 0 ? static_cast<double>(last_welcome_us_ - start_us_) / 1e6 : -1;
+    // Flood: every ack received while the window was open (the absorbed rate). Steady: the acks
+    // of the window's own heartbeats, so beats sent just before it do not inflate the rate.
+    uint64_t rate_acks = flood_ ? acked_in_window_ : acked_;
+    std::printf("fleetsim: agents=%d registered=%d sent=%" PRIu64 " acked=%" PRIu64
+                " rate=%.1f/s p50_ms=%.2f p99_ms=%.2f mode=%s window_s=%.1f register_s=%.2f"
+                " hello_retries=%" PRIu64 " reregisters=%" PRIu64 " errors=%" PRIu64
+                " send_failures=%" PRIu64 " lost=%" PRIu64 " sim_cpu_pct=%.1f\n",
+                options_.agents, registered_, sent_, acked_,
+                window_s > 0 ? static_cast<double>(rate_acks) / window_s : 0.0,
+                Percentile(latency_ms_, 0.50), Percentile(latency_ms_, 0.99), options_.mode.c_str(),
+                window_s, register_s, hello_retries_, reregisters_, errors_, send_failures_, lost_,
+                window_s > 0 ? 100 * sim_cpu_s_ / window_s : 0.0);
+    std::fflush(stdout);
+    bool all_acked = flood_ ? acked_ > 0 : (sent_ > 0 && acked_ == sent_);
+    return registered_ == options_.agents && all_acked;
+  }
+
+ private:
+  enum class Phase { kRegistering, kMeasuring, kDraining, kDone };
+
+  // Steady heartbeats: slot k is due at start + k * interval / agents and belongs to agent
+  // k % agents, so every agent beats once per interval and the fleet's beats are evenly spaced.
+  int64_t SlotDueUs(uint64_t slot) const {
+    return start_us_ + static_cast<int64_t>(slot * static_cast<uint64_t>(options_.interval_ms) *
+                                            1000 / agents_.size());
+  }
+  bool SlotsRunning() const {
+    return phase_ == Phase::kRegistering || (phase_ == Phase::kMeasuring && !flood_);
+  }
+
+  void OnTimers(int64_t now) {
+    while (started_ < agents_.size() && now >= next_ramp_us_) {
+      size_t end = std::min(agents_.size(), started_ + static_cast<size_t>(options_.ramp_batch));
+      for (; started_ < end; ++started_) Connect(started_, now);
+      next_ramp_us_ += options_.ramp_every_ms * 1000;
+    }
+    if (now >= next_hello_check_us_) {
+      // Hellos can be lost (a connection reset during the handshake); the real agent retries too.
+      for (size_t i = 0; i < started_; ++i) {
+        SimAgent& agent = agents_[i];
+        if (agent.state == SimAgent::State::kHelloSent &&
+            now - agent.hello_sent_us > options_.hello_retry_ms * 1000) {
+          ++hello_retries_;
+          SendHello(i, now);
+        }
+      }
+      next_hello_check_us_ = now + 500'000;
+    }
+    if (SlotsRunning()) {
+      // After a stall, skip beats older than one interval rather than sending them in a burst.
+      uint64_t per_interval = agents_.size();
+      while (next_slot_ > per_interval &&
+             SlotDueUs(next_slot_) < now - options_.interval_ms * 1000) {
+        next_slot_ += per_interval;
+      }
+      for (; SlotDueUs(next_slot_) <= now; ++next_slot_) {
+        size_t index = next_slot_ % agents_.size();
+        if (agents_[index].state == SimAgent::State::kRegistered) SendHeartbeat(index, now);
+      }
+    }
+    switch (phase_) {
+      case Phase::kRegistering:
+        if (registered_ == options_.agents) {
+          std::printf("fleetsim: all registered agents=%d seconds=%.2f\n", registered_,
+                      static_cast<double>(last_welcome_us_ - start_us_) / 1e6);
+          std::fflush(stdout);
+          OpenWindow(now);
+        } else if (now >= phase_deadline_us_) {
+          std::printf("fleetsim: registration incomplete registered=%d of %d after %lld ms\n",
+                      registered_, options_.agents,
+                      static_cast<long long>(options_.register_timeout_ms));
+          std::fflush(stdout);
+          if (registered_ > 0) {
+            OpenWindow(now);
+          } else {
+            phase_ = Phase::kDone;
+          }
+        }
+        break;
+      case Phase::kMeasuring:
+        if (now >= phase_deadline_us_) CloseWindow(now);
+        break;
+      case Phase::kDraining:
+        if (measured_in_flight_ == 0 || now >= phase_deadline_us_) phase_ = Phase::kDone;
+        break;
+      case Phase::kDone:
+        break;
+    }
+  }
+
+  void OpenWindow(int64_t now) {
+    phase_ = Phase::kMeasuring;
+    window_start_us_ = now;
+    phase_deadline_us_ = now + options_.duration_ms * 1000;
+    sim_cpu_s_ = -SelfCpuSeconds();
+    if (options_.watch_pid > 0) watch_start_ = ReadProc(options_.watch_pid);
+    std::printf("fleetsim: window open seconds=%.1f\n",
+                static_cast<double>(options_.duration_ms) / 1000);
+    std::fflush(stdout);
+    if (flood_) {
+      for (size_t i = 0; i < agents_.size(); ++i) FillWindow(i, now);
+    }
+  }
+
+  void CloseWindow(int64_t now) {
+    phase_ = Phase::kDraining;
+    window_end_us_ = now;
+    phase_deadline_us_ = now + options_.drain_ms * 1000;
+    sim_cpu_s_ += SelfCpuSeconds();
+    if (options_.watch_pid <= 0) return;
+    ProcSample end = ReadProc(options_.watch_pid);
+    if (!watch_start_.ok || !end.ok) {
+      std::printf("fleetsim: watch pid=%d unreadable\n", options_.watch_pid);
+      return;
+    }
+    double window_s = static_cast<double>(window_end_us_ - window_start_us_) / 1e6;
+    std::printf(
+        "fleetsim: watch pid=%d cpu_pct=%.2f cpu_s=%.2f window_s=%.2f rss_mib=%.1f "
+        "hwm_mib=%.1f\n",
+        options_.watch_pid, 100 * (end.cpu_s - watch_start_.cpu_s) / window_s,
+        end.cpu_s - watch_start_.cpu_s, window_s, end.rss_mib, end.hwm_mib);
+    std::fflush(stdout);
+  }
+
+  void Connect(size_t index, int64_t now) {
+    SimAgent& agent = agents_[index];
+    agent.socket = zmq::socket_t(context_, zmq::socket_type::dealer);
+    agent.socket.set(zmq::sockopt::linger, 0);
+    agent.socket.set(zmq::sockopt::curve_serverkey, coordinator_key_);
+    agent.socket.set(zmq::sockopt::curve_publickey, agent.keys.public_z85);
+    agent.socket.set(zmq::sockopt::curve_secretkey, agent.keys.secret_z85);
+    agent.socket.connect(options_.coordinator);
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u64 = index;
+    int fd = agent.socket.get(zmq::sockopt::fd);
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+      throw zmq::error_t();  // errno is set; reported as the run's failure
+    }
+    SendHello(index, now);
+  }
+
+  void SendHello(size_t index, int64_t now) {
+    SimAgent& agent = agents_[index];
+    protocol::AgentHello hello;
+    hello.hostname = agent.hostname;
+    hello.agent_version = LABMESH_VERSION;
+    hello.incarnation = agent.incarnation;
+    hello.public_key = agent.keys.public_z85;
+    hello.facts = {"x86_64", "fleetsim", "1", "6.1.0-sim", 4, 8ull << 30, "127.0.0.1"};
+    agent.hello_request_id = ++agent.request_id;
+    agent.hello_sent_us = now;
+    agent.state = SimAgent::State::kHelloSent;
+    Send(index, protocol::Encode(hello, agent.hello_request_id));
+  }
+
+  void SendHeartbeat(size_t index, int64_t now) {
+    SimAgent& agent = agents_[index];
+    protocol::Heartbeat heartbeat;
+    heartbeat.incarnation = agent.incarnation;
+    heartbeat.sequence = ++agent.sequence;
+    // A plausible sample, so the coordinator decodes and stores as much as for a real agent.
+    protocol::HostHealth& health = heartbeat.health;
+    health.load1 = 0.42;
+    health.load5 = 0.38;
+    health.load15 = 0.35;
+    health.mem_total_bytes = 8ull << 30;
+    health.mem_available_bytes = 5ull << 30;
+    health.disk_total_bytes = 100ull << 30;
+    health.disk_free_bytes = 60ull << 30;
+    health.uptime_s = 86'400 + static_cast<uint64_t>((now - start_us_) / 1'000'000);
+    uint64_t request_id = ++agent.request_id;
+    if (!Send(index, protocol::Encode(heartbeat, request_id))) return;
+    bool measured = phase_ == Phase::kMeasuring;
+    agent.in_flight.push_back({request_id, now, measured});
+    if (measured) {
+      ++sent_;
+      ++measured_in_flight_;
+    }
+  }
+
+  void FillWindow(size_t index, int64_t now) {
+    SimAgent& agent = agents_[index];
+    while (agent.state == SimAgent::State::kRegistered &&
+           agent.in_flight.size() < static_cast<size_t>(options_.window)) {
+      size_t before = agent.in_flight.size();
+      SendHeartbeat(index, now);
+      if (agent.in_flight.size() == before) return;  // the send queue is full
+    }
+  }
+
+  bool Send(size_t index, const std::string& frame) {
+    SimAgent& agent = agents_[index];
+    if (!agent.socket.send(zmq::buffer(frame), zmq::send_flags::dontwait)) {
+      ++send_failures_;
+      return false;
+    }
+    if (index != draining_ && !agent.drain_pending) {
+      agent.drain_pending = true;
+      touched_.push_back(index);
+    }
+    return true;
+  }
+
+  // Removes the request a reply answers; earlier requests of that agent were lost.
+  std::optional<InFlight> TakeInFlight(SimAgent& agent, uint64_t request_id) {
+    while (!agent.in_flight.empty() && agent.in_flight.front().request_id < request_id) {
+      if (agent.in_flight.front().measured) {
+        ++lost_;
+        --measured_in_flight_;
+      }
+      agent.in_flight.pop_front();
+    }
+    if (agent.in_flight.empty() || agent.in_flight.front().request_id != request_id) {
+      return std::nullopt;
+    }
+    InFlight taken = agent.in_flight.front();
+    agent.in_flight.pop_front();
+    if (taken.measured) --measured_in_flight_;
+    return taken;
+  }
+
+  void Handle(size_t index, std::string_view frame, int64_t now) {
+    SimAgent& agent = agents_[index];
+    auto envelope = protocol::DecodeEnvelope(frame);
+    if (!envelope.ok()) {
+      ++errors_;
+      return;
+    }
+    using T = protocol::MessageType;
+    switch (envelope->type) {
+      case T::kHeartbeatAck: {
+        std::optional<InFlight> request = TakeInFlight(agent, envelope->request_id);
+        if (phase_ == Phase::kMeasuring) ++acked_in_window_;
+        if (request && request->measured) {
+          ++acked_;
+          latency_ms_.push_back(static_cast<double>(now - request->sent_us) / 1000);
+        }
+        if (flood_ && phase_ == Phase::kMeasuring) FillWindow(index, now);
+        break;
+      }
+      case T::kWelcome:
+        if (agent.state != SimAgent::State::kHelloSent ||
+            envelope->request_id != agent.hello_request_id) {
+          break;  // the answer to a hello we already retried
+        }
+        agent.state = SimAgent::State::kRegistered;
+        ++registered_;
+        if (phase_ == Phase::kRegistering) last_welcome_us_ = now;  // re-registrations later
+        if (flood_ && phase_ == Phase::kMeasuring) FillWindow(index, now);
+        break;
+      case T::kReregister:
+        (void)TakeInFlight(agent, envelope->request_id);
+        ++reregisters_;
+        if (agent.state == SimAgent::State::kRegistered) {
+          --registered_;
+          SendHello(index, now);
+        }
+        break;
+      case T::kPendingApproval:
+      case T::kReject:
+      case T::kError:
+      default:
+        // The coordinator must run with --auto-accept; anything else is a failed message.
+        (void)TakeInFlight(agent, envelope->request_id);
+        if (errors_++ == 0) {
+          std::fprintf(stderr, "fleetsim: host=%s got %s from the coordinator\n",
+                       agent.hostname.c_str(),
+                       std::string(protocol::MessageTypeName(envelope->type)).c_str());
+        }
+    }
+  }
+
+  // Reads until EAGAIN: only then has ZeroMQ processed the socket's pending commands, so that
+  // its ZMQ_FD signals again when more arrives.
+  void Drain(size_t index) {
+    SimAgent& agent = agents_[index];
+    agent.drain_pending = false;
+    draining_ = index;
+    for (;;) {
+      zmq::message_t message;
+      if (!agent.socket.recv(message, zmq::recv_flags::dontwait)) break;
+      Handle(index, message.to_string_view(), NowUs());
+    }
+    draining_ = kNone;
+  }
+
+  // Sockets the loop sent on outside Drain: a send may have swallowed a ZMQ_FD signal.
+  void DrainTouched() {
+    std::vector<size_t> touched;
+    touched.swap(touched_);
+    for (size_t index : touched) {
+      if (agents_[index].drain_pending) Drain(index);
+    }
+  }
+
+  void Poll() {
+    int64_t now = NowUs();
+    int64_t next = phase_deadline_us_;
+    if (started_ < agents_.size()) next = std::min(next, next_ramp_us_);
+    if (SlotsRunning()) next = std::min(next, SlotDueUs(next_slot_));
+    int timeout_ms = static_cast<int>(std::clamp<int64_t>((next - now + 999) / 1000, 0, 100));
+    epoll_event events[256];
+    int n = epoll_wait(epoll_fd_, events, 256, timeout_ms);
+    if (n < 0 && errno != EINTR) throw zmq::error_t();
+    for (int i = 0; i < n; ++i) Drain(static_cast<size_t>(events[i].data.u64));
+  }
+
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+
+  const Options options_;
+  const bool flood_;
+  const std::string coordinator_key_;
+  zmq::context_t context_{0};  // replaced in Init(); declared before the sockets it outlives
+  std::vector<SimAgent> agents_;
+  int epoll_fd_ = -1;
+  std::vector<size_t> touched_;
+  size_t draining_ = kNone;
+
+  Phase phase_ = Phase::kRegistering;
+  int64_t start_us_ = 0;
+  int64_t phase_deadline_us_ = 0;
+  int64_t next_ramp_us_ = 0;
+  int64_t next_hello_check_us_ = 0;
+  size_t started_ = 0;
+  uint64_t next_slot_ = 0;
+  int registered_ = 0;
+  int64_t last_welcome_us_ = 0;
+
+  int64_t window_start_us_ = 0;
+  int64_t window_end_us_ = 0;
+  uint64_t sent_ = 0;   // heartbeats sent inside the window
+  uint64_t acked_ = 0;  // acks of those
+  uint64_t measured_in_flight_ = 0;
+  uint64_t acked_in_window_ = 0;  // acks of any heartbeat, received inside the window
+  uint64_t reregisters_ = 0;
+  uint64_t hello_retries_ = 0;
+  uint64_t errors_ = 0;
+  uint64_t send_failures_ = 0;
+  uint64_t lost_ = 0;
+  std::vector<double> latency_ms_;
+  double sim_cpu_s_ = 0;
+  ProcSample watch_start_;
+};
+
+}  // namespace
+}  // namespace labmesh::bench
+
+int main(int argc, char** argv) {
+  namespace flags = labmesh::flags;
+  labmesh::bench::Options options;
+  CLI::App app{"labmesh-fleetsim: many simulated agents in one process, for benchmarks"};
+  flags::Add(app, "mode", options.mode, "steady (heartbeat every interval) or flood (max rate)")
+      ->check(CLI::IsMember({"steady", "flood"}));
+  flags::Add(app, "agents", options.agents, "simulated agents")->check(CLI::PositiveNumber);
+  flags::AddDuration(app, "interval", options.interval_ms, "steady: heartbeat interval per agent");
+  flags::AddDuration(app, "duration", options.duration_ms, "length of the measured window");
+  flags::Add(app, "window", options.window, "flood: heartbeats in flight per agent")
+      ->check(CLI::PositiveNumber);
+  flags::Add(app, "coordinator", options.coordinator, "the coordinator's agent endpoint");
+  flags::Add(app, "coordinator-key", options.coordinator_key,
+             "the coordinator's public key (Z85) or the file holding it")
+      ->required();
+  flags::Add(app, "prefix", options.prefix, "hostname prefix; agent 42 is PREFIX00042");
+  flags::Add(app, "ramp-batch", options.ramp_batch, "connections started at once")
+      ->check(CLI::PositiveNumber);
+  flags::AddDuration(app, "ramp-every", options.ramp_every_ms, "time between connection batches");
+  flags::AddDuration(app, "register-timeout", options.register_timeout_ms,
+                     "measure anyway when not every agent registered by then");
+  flags::AddDuration(app, "hello-retry", options.hello_retry_ms,
+                     "send the hello again when unanswered this long");
+  flags::AddDuration(app, "drain", options.drain_ms, "after the window, wait this long for acks");
+  flags::Add(app, "io-threads", options.io_threads, "ZeroMQ I/O threads")
+      ->check(CLI::PositiveNumber);
+  flags::Add(app, "watch-pid", options.watch_pid,
+             "report this process's CPU and memory over the measured window (the coordinator)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return flags::ExitForParseError(app, e);
+  }
+  if (options.interval_ms <= 0 || options.duration_ms <= 0) {
+    std::cerr << "labmesh-fleetsim: --interval and --duration must be positive\n";
+    return 2;
+  }
+  auto key = labmesh::ResolveCurveKey(options.coordinator_key);
+  if (!key.ok()) {
+    std::cerr << "labmesh-fleetsim: --coordinator-key: " << key.status().ToString() << "\n";
+    return 2;
+  }
+  labmesh::bench::RaiseFileLimit();
+  labmesh::bench::Fleet fleet(options, *key);
+  labmesh::Status status = fleet.Init();
+  if (status.ok()) status = fleet.Run();
+  if (!status.ok()) {
+    std::cerr << "labmesh-fleetsim: " << status.ToString() << "\n";
+    return 1;
+  }
+  return fleet.Report() ? 0 : 1;
+}
