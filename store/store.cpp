@@ -129,7 +129,7 @@ class LmdbStore final : public Store {
         [&](const Txn& txn) { return tables_.revoked_keys.List(txn); });
   }
 
-  Status Apply(const WriteBatch& batch) override;
+  Status Apply(const WriteBatch& batch, Durability durability) override;
 
  private:
   // Runs `fn` in a fresh read transaction, re-mapping and retrying when another process grew
@@ -213,10 +213,20 @@ Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
   return Status::Ok();
 }
 
-Status LmdbStore::Apply(const WriteBatch& batch) {
+Status LmdbStore::Apply(const WriteBatch& batch, Durability durability) {
   if (env_->read_only()) return Status::FailedPrecondition("store is open read-only");
   if (batch.empty()) return Status::Ok();
   std::lock_guard write_lock(write_mu_);
+  // The sync flag is per environment; write_mu_ makes this the only commit while it is off.
+  bool lazy = durability == Durability::kLazy;
+  if (lazy) mdb_env_set_flags(env_->get(), MDB_NOSYNC, 1);
+  struct RestoreSync {
+    MDB_env* env;
+    bool lazy;
+    ~RestoreSync() {
+      if (lazy) mdb_env_set_flags(env, MDB_NOSYNC, 0);
+    }
+  } restore{env_->get(), lazy};
   for (int resized = 0;;) {
     int rc = MDB_SUCCESS;
     Status status;

@@ -217,3 +217,7 @@ struct LabelActionRequest {
 };
 
 }  // namespace labmesh::protocol
+
+// HostStatus travels as a string on the wire (HostInfo::status); stored records (store/) keep
+// the enum's number, which this declares.
+MSGPACK_ADD_ENUM(labmesh::protocol::HostStatus);

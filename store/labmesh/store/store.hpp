@@ -138,10 +138,13 @@ class Store {
   // Commits the whole batch in one write transaction. When LMDB's map is full the transaction
   // is aborted, the map doubled and the batch retried. Fails with FailedPrecondition on a
   // read-only store.
-  virtual Status Apply(const WriteBatch& batch) = 0;
+  // kSync returns once the transaction is on disk. kLazy skips the fsync (MDB_NOSYNC for that
+  // commit): the data is visible at once and reaches the disk with the next kSync commit or the
+  // OS's writeback, so a machine crash may lose it - for soft state such as heartbeats only.
+  enum class Durability { kSync, kLazy };
+  virtual Status Apply(const WriteBatch& batch, Durability durability = Durability::kSync) = 0;
 };
 
 }  // namespace labmesh::store
 
 MSGPACK_ADD_ENUM(labmesh::store::Enrollment);
-MSGPACK_ADD_ENUM(labmesh::protocol::HostStatus);
