@@ -1,0 +1,268 @@
+#pragma once
+// Helpers shared by the coordinator's unit tests: a real store in a temporary directory behind
+// a wrapper that can fail the next commit (fault injection, never sleeping), Curve keys, and
+// sample hellos.
+
+#include <gtest/gtest.h>
+#include <zmq.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "agent_service.hpp"
+#include "api_service.hpp"
+#include "host_registry.hpp"
+#include "labmesh/common/clock.hpp"
+#include "labmesh/protocol/envelope.hpp"
+#include "labmesh/store/store.hpp"
+#include "process.hpp"
+
+namespace labmesh::coordinator::testing {
+
+// A Store that forwards to a real one and can refuse commits: `fail_applies` > 0 makes that many
+// next Apply() calls fail with Internal without touching the real store.
+class FaultyStore final : public store::Store {
+ public:
+  explicit FaultyStore(std::unique_ptr<store::Store> real) : real_(std::move(real)) {}
+
+  int fail_applies = 0;
+  int applies = 0;  // Apply() calls that reached the real store
+
+  uint32_t schema_version() const override { return real_->schema_version(); }
+  uint64_t map_size_bytes() const override { return real_->map_size_bytes(); }
+  Result<std::optional<store::Host>> GetHost(const std::string& hostname) const override {
+    return real_->GetHost(hostname);
+  }
+  Result<std::vector<store::Host>> ListHosts() const override { return real_->ListHosts(); }
+  Result<std::optional<store::Label>> GetLabel(const std::string& name) const override {
+    return real_->GetLabel(name);
+  }
+  Result<std::vector<store::Label>> ListLabels() const override { return real_->ListLabels(); }
+  Result<std::optional<store::RevokedKey>> GetRevokedKey(const std::string& key) const override {
+    return real_->GetRevokedKey(key);
+  }
+  Result<std::vector<store::RevokedKey>> ListRevokedKeys() const override {
+    return real_->ListRevokedKeys();
+  }
+  Status Apply(const store::WriteBatch& batch) override {
+    if (fail_applies > 0) {
+      --fail_applies;
+      return Status::Internal("injected: commit failed");
+    }
+    ++applies;
+    return real_->Apply(batch);
+  }
+
+ private:
+  std::unique_ptr<store::Store> real_;
+};
+
+// Opens (or reopens) the store in DIR/db. One open environment per directory per process: the
+// previous FaultyStore on the same directory must be destroyed first.
+inline std::unique_ptr<FaultyStore> OpenStore(const std::string& dir) {
+  auto opened = store::Store::Open(dir + "/db");
+  EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+  if (!opened.ok()) return nullptr;
+  return std::make_unique<FaultyStore>(std::move(opened).value());
+}
+
+// A fresh Curve public key (Z85, 40 characters).
+inline std::string NewCurveKey() {
+  char public_key[41] = {};
+  char secret_key[41] = {};
+  EXPECT_EQ(zmq_curve_keypair(public_key, secret_key), 0);
+  return public_key;
+}
+
+inline protocol::HostFacts SampleFacts() {
+  protocol::HostFacts facts;
+  facts.arch = "x86_64";
+  facts.os = "debian";
+  facts.os_version = "12";
+  facts.kernel = "6.1.0-18-amd64";
+  facts.cpus = 4;
+  facts.memory_bytes = 8ull << 30;
+  facts.address = "10.0.0.7";
+  return facts;
+}
+
+// An accepted, Ready host record as a registration would make it.
+inline store::Host SampleHost(const std::string& hostname, const std::string& key) {
+  store::Host host;
+  host.hostname = hostname;
+  host.public_key = key;
+  host.enrollment = store::Enrollment::kAccepted;
+  host.status = protocol::HostStatus::kReady;
+  host.status_reason = "registered";
+  host.agent_labels = {"arch:x86_64", "cpus:4", "gpu", "os:debian-12"};
+  host.agent_version = "0.1.0";
+  host.facts = SampleFacts();
+  host.incarnation = 11;
+  return host;
+}
+
+// Encodes a value the way the wire would, for comparing structs that have no operator==.
+template <typename T>
+std::string Packed(const T& value) {
+  msgpack::sbuffer buffer;
+  msgpack::pack(buffer, value);
+  return std::string(buffer.data(), buffer.size());
+}
+
+// ---- raw frames, for input no encoder of ours would produce ----
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+// [version, type, request_id, <body written by `body`>].
+inline std::string RawFrame(uint32_t version, uint32_t type, uint64_t request_id,
+                            const std::function<void(Packer&)>& body) {
+  msgpack::sbuffer buffer;
+  Packer packer(buffer);
+  packer.pack_array(4);
+  packer.pack(version);
+  packer.pack(type);
+  packer.pack(request_id);
+  body(packer);
+  return std::string(buffer.data(), buffer.size());
+}
+
+// A current-version frame of `type` whose body is the map {key: <value written by `value`>}.
+inline std::string FrameWithField(protocol::MessageType type, uint64_t request_id,
+                                  const std::string& key,
+                                  const std::function<void(Packer&)>& value) {
+  return RawFrame(protocol::kProtocolVersion, static_cast<uint32_t>(type), request_id,
+                  [&](Packer& p) {
+                    p.pack_map(1);
+                    p.pack(key);
+                    value(p);
+                  });
+}
+
+// The type of an encoded frame (kError when it does not even decode).
+inline protocol::MessageType TypeOf(std::string_view frame) {
+  auto envelope = protocol::DecodeEnvelope(frame);
+  return envelope.ok() ? envelope->type : protocol::MessageType::kError;
+}
+
+inline uint64_t RequestIdOf(std::string_view frame) {
+  auto envelope = protocol::DecodeEnvelope(frame);
+  return envelope.ok() ? envelope->request_id : 0;
+}
+
+// The ErrorReply in `frame`, or nullopt when it is something else.
+inline std::optional<protocol::ErrorReply> ErrorIn(std::string_view frame) {
+  auto envelope = protocol::DecodeEnvelope(frame);
+  if (!envelope.ok() || envelope->type != protocol::MessageType::kError) return std::nullopt;
+  auto error = protocol::DecodeBody<protocol::ErrorReply>(*envelope);
+  if (!error.ok()) return std::nullopt;
+  return *error;
+}
+
+// ---- the coordinator's services without sockets ----
+
+// One frame the services asked the event loop to send to an agent connection.
+struct Sent {
+  std::string routing_id;
+  std::string frame;
+};
+
+// A HostRegistry on a real store, an AgentService and an ApiService wired as the coordinator
+// wires them, with a fake clock and an outbox that records instead of sending.
+class Services {
+ public:
+  Services(const std::string& dir, CoordinatorConfig config)
+      : config_(std::move(config)) {
+    store_ = OpenStore(dir);
+    registry_ = std::make_unique<HostRegistry>(store_.get(), &clock_);
+    EXPECT_TRUE(registry_->Load().ok());
+    agents_ = std::make_unique<AgentService>(
+        config_, &clock_, registry_.get(),
+        [this](const std::string& routing_id, std::string frame) {
+          sent_.push_back(Sent{routing_id, std::move(frame)});
+        });
+    api_ = std::make_unique<ApiService>(config_, &clock_, registry_.get(), agents_.get());
+  }
+
+  FakeClock& clock() { return clock_; }
+  FaultyStore& store() { return *store_; }
+  HostRegistry& registry() { return *registry_; }
+  AgentService& agents() { return *agents_; }
+  ApiService& api() { return *api_; }
+  const CoordinatorConfig& config() const { return config_; }
+
+  // What the services sent since the last call.
+  std::vector<Sent> TakeSent() { return std::exchange(sent_, {}); }
+
+  // One frame on the agent socket; returns what was sent in answer.
+  std::vector<Sent> AgentFrame(const std::string& routing_id, const std::string& curve_key,
+                               std::string_view frame) {
+    sent_.clear();
+    agents_->HandleFrame(routing_id, curve_key, frame);
+    return TakeSent();
+  }
+
+  // An API request; the reply decoded as Reply (an ErrorReply becomes its Status).
+  template <typename Reply, typename Request>
+  Result<Reply> Call(const Request& request, uint64_t request_id = 1) {
+    std::string reply = api_->Handle(protocol::Encode(request, request_id));
+    EXPECT_EQ(RequestIdOf(reply), request_id);
+    return protocol::DecodeAs<Reply>(reply);
+  }
+
+  Status Action(const std::string& hostname, const std::string& action,
+                const std::string& reason = "", const std::string& user = "alice") {
+    auto reply = Call<protocol::OkReply>(protocol::HostActionRequest{hostname, action, reason, user});
+    return reply.ok() ? Status::Ok() : reply.status();
+  }
+
+  Result<protocol::HostInfo> Show(const std::string& hostname) {
+    auto reply = Call<protocol::HostShowReply>(protocol::HostShowRequest{hostname});
+    if (!reply.ok()) return reply.status();
+    return reply->host;
+  }
+
+  // Everything a reader can see, in memory and in the store, as bytes: equal before and after
+  // a request means the request changed nothing.
+  std::string Snapshot() {
+    std::string out;
+    out += Packed(Call<protocol::HostListReply>(protocol::HostListRequest{}, 900)->hosts);
+    out += Packed(Call<protocol::HostListReply>(protocol::HostPendingRequest{}, 901)->hosts);
+    out += Packed(Call<protocol::LabelListReply>(protocol::LabelListRequest{}, 902)->labels);
+    out += Packed(*store_->ListHosts());
+    out += Packed(*store_->ListLabels());
+    out += Packed(*store_->ListRevokedKeys());
+    for (const auto& [name, state] : registry_->hosts()) out += state.routing_id + ";";
+    return out;
+  }
+
+ private:
+  CoordinatorConfig config_;  // AgentService keeps a reference
+  FakeClock clock_;
+  std::unique_ptr<FaultyStore> store_;
+  std::unique_ptr<HostRegistry> registry_;
+  std::unique_ptr<AgentService> agents_;
+  std::unique_ptr<ApiService> api_;
+  std::vector<Sent> sent_;
+};
+
+inline protocol::AgentHello MakeHello(const std::string& hostname, const std::string& key,
+                                      uint64_t incarnation = 1,
+                                      std::vector<std::string> labels = {},
+                                      std::string enroll_token = "") {
+  protocol::AgentHello hello;
+  hello.hostname = hostname;
+  hello.agent_version = "0.1.0";
+  hello.incarnation = incarnation;
+  hello.public_key = key;
+  hello.enroll_token = std::move(enroll_token);
+  hello.labels = std::move(labels);
+  hello.facts = SampleFacts();
+  return hello;
+}
+
+}  // namespace labmesh::coordinator::testing
