@@ -49,13 +49,14 @@ class FaultyStore final : public store::Store {
   Result<std::vector<store::RevokedKey>> ListRevokedKeys() const override {
     return real_->ListRevokedKeys();
   }
-  Status Apply(const store::WriteBatch& batch) override {
+  Status Apply(const store::WriteBatch& batch,
+               Durability durability = Durability::kSync) override {
     if (fail_applies > 0) {
       --fail_applies;
       return Status::Internal("injected: commit failed");
     }
     ++applies;
-    return real_->Apply(batch);
+    return real_->Apply(batch, durability);
   }
 
  private:
@@ -165,6 +166,13 @@ inline std::optional<protocol::ErrorReply> ErrorIn(std::string_view frame) {
 
 // ---- the coordinator's services without sockets ----
 
+// Runs the loop's end-of-batch step when the AgentService has one (hellos staged for a group
+// commit are stored and answered there); a no-op for an AgentService that answers at once.
+template <typename Agents>
+void EndOfBatch(Agents& agents) {
+  if constexpr (requires { agents.CommitRegistrations(); }) agents.CommitRegistrations();
+}
+
 // One frame the services asked the event loop to send to an agent connection.
 struct Sent {
   std::string routing_id;
@@ -203,6 +211,7 @@ class Services {
                                std::string_view frame) {
     sent_.clear();
     agents_->HandleFrame(routing_id, curve_key, frame);
+    EndOfBatch(*agents_);  // as the event loop does after each batch of agent messages
     return TakeSent();
   }
 
