@@ -53,6 +53,13 @@ bool AgentService::TokenMatches(const std::string& token) const {
   return sodium_memcmp(token.data(), want.data(), want.size()) == 0;
 }
 
+AgentService::StagedHello* AgentService::FindStaged(const std::string& hostname) {
+  for (auto& staged : staged_) {
+    if (staged.host.hostname == hostname) return &staged;
+  }
+  return nullptr;
+}
+
 void AgentService::HandleHello(const std::string& routing_id, const std::string& curve_key,
                                const protocol::Envelope& envelope) {
   auto hello = protocol::DecodeBody<protocol::AgentHello>(envelope);
@@ -72,14 +79,22 @@ void AgentService::HandleHello(const std::string& routing_id, const std::string&
   }
   if (registry_->IsKeyRevoked(curve_key)) return reject("this agent's key has been revoked");
 
+  // What we know of this host: a hello staged in this batch, else the registry.
+  StagedHello* staged = FindStaged(hello->hostname);
   HostState* existing = registry_->Find(hello->hostname);
-  if (existing != nullptr && existing->record.public_key != curve_key) {
+  const store::Host* known = staged ? &staged->host : existing ? &existing->record : nullptr;
+  if (known != nullptr && known->public_key != curve_key) {
     return reject("host " + hello->hostname +
                   " is registered with another key; an admin must delete it first");
   }
-  if (existing == nullptr) {
+  if (known == nullptr) {
     if (HostState* other = registry_->FindByKey(curve_key); other != nullptr) {
       return reject("this key is already registered as host " + other->record.hostname);
+    }
+    for (const auto& s : staged_) {
+      if (s.host.public_key == curve_key) {
+        return reject("this key is already registered as host " + s.host.hostname);
+      }
     }
   }
 
@@ -89,61 +104,78 @@ void AgentService::HandleHello(const std::string& routing_id, const std::string&
     spdlog::warn("host={} label dropped: {}", hello->hostname, labels.reasons[i]);
   }
 
-  store::Host host = existing ? existing->record : store::Host{};
-  bool is_new = existing == nullptr;
+  int64_t now = clock_->WallMs();
+  store::Host host = known ? *known : store::Host{};
+  bool is_new = staged ? staged->is_new : existing == nullptr;
   host.hostname = hello->hostname;
   host.public_key = curve_key;
   host.agent_labels = labels.labels;
   host.agent_version = hello->agent_version;
   host.facts = hello->facts;
   host.incarnation = hello->incarnation;
-  host.last_heartbeat_ms = clock_->WallMs();
-  if (is_new) {
-    host.registered_ms = clock_->WallMs();
+  host.last_heartbeat_ms = now;
+  bool admitted = config_.auto_accept || TokenMatches(hello->enroll_token);
+  if (known == nullptr) {
+    host.registered_ms = now;
     host.status = HostStatus::kReady;
-    host.status_changed_ms = clock_->WallMs();
-    bool admitted = config_.auto_accept || TokenMatches(hello->enroll_token);
+    host.status_changed_ms = now;
     host.enrollment = admitted ? store::Enrollment::kAccepted : store::Enrollment::kPending;
     host.status_reason = admitted ? "registered" : "waiting for approval";
-  } else if (host.enrollment == store::Enrollment::kPending &&
-             (config_.auto_accept || TokenMatches(hello->enroll_token))) {
+  } else if (host.enrollment == store::Enrollment::kPending && admitted) {
     host.enrollment = store::Enrollment::kAccepted;
-    host.status = HostStatus::kReady;
     host.status_reason = "registered with enrollment token";
-    host.status_changed_ms = clock_->WallMs();
+    host.status_changed_ms = now;
   }
-  // A Dead host that speaks again goes back to Ready through SetStatus, after the commit below.
-  bool came_back = !is_new && host.enrollment == store::Enrollment::kAccepted &&
-                   host.status == HostStatus::kDead;
-
-  if (Status s = registry_->Put(host); !s.ok()) {
-    spdlog::error("host={} registration not stored: {}", host.hostname, s.ToString());
-    SendError(routing_id, envelope.request_id, s);
-    return;
-  }
-  registry_->SetConnection(host.hostname, routing_id);
-  HostState* state = registry_->Find(host.hostname);
-
-  if (host.enrollment == store::Enrollment::kPending) {
-    if (is_new) {
-      spdlog::info("host={} key={} waits for approval (labmesh host accept {})", host.hostname,
-                   curve_key, host.hostname);
-    }
-    outbox_(routing_id,
-            protocol::Encode(protocol::PendingApproval{"waiting for an admin: labmesh host accept " +
-                                                       host.hostname},
-                             envelope.request_id));
-    return;
-  }
-  if (came_back) {
-    if (Status s = registry_->SetStatus(host.hostname, HostStatus::kReady, "agent registered again");
-        !s.ok()) {
+  bool came_back = staged && staged->came_back;
+  if (host.enrollment == store::Enrollment::kAccepted && host.status == HostStatus::kDead) {
+    // A Dead host that speaks again is Ready again (verify-before-Ready: lifecycle issue).
+    if (Status s = MoveStatus(host, HostStatus::kReady, "agent registered again", now); !s.ok()) {
       spdlog::error("host={} {}", host.hostname, s.ToString());
+    } else {
+      came_back = true;
     }
   }
-  spdlog::info("host={} registered (incarnation={} version={} labels={})", host.hostname,
-               host.incarnation, host.agent_version, host.agent_labels.size());
-  SendWelcome(*state, envelope.request_id);
+  StagedHello next{routing_id, envelope.request_id, std::move(host), is_new, came_back};
+  if (staged) {
+    *staged = std::move(next);  // the later hello of the same agent wins
+  } else {
+    staged_.push_back(std::move(next));
+  }
+}
+
+void AgentService::CommitRegistrations() {
+  if (staged_.empty()) return;
+  std::vector<StagedHello> batch;
+  batch.swap(staged_);
+  std::vector<store::Host> hosts;
+  hosts.reserve(batch.size());
+  for (const auto& staged : batch) hosts.push_back(staged.host);
+  if (Status s = registry_->PutMany(hosts, {}); !s.ok()) {
+    spdlog::error("{} registrations not stored: {}", batch.size(), s.ToString());
+    for (const auto& staged : batch) SendError(staged.routing_id, staged.request_id, s);
+    return;
+  }
+  for (const auto& staged : batch) {
+    const store::Host& host = staged.host;
+    registry_->SetConnection(host.hostname, staged.routing_id);
+    if (host.enrollment == store::Enrollment::kPending) {
+      if (staged.is_new) {
+        spdlog::info("host={} key={} waits for approval (labmesh host accept {})", host.hostname,
+                     host.public_key, host.hostname);
+      }
+      outbox_(staged.routing_id,
+              protocol::Encode(protocol::PendingApproval{"waiting for an admin: labmesh host accept " +
+                                                         host.hostname},
+                               staged.request_id));
+      continue;
+    }
+    if (staged.came_back) {
+      spdlog::info("host={} status Dead -> Ready (agent registered again)", host.hostname);
+    }
+    spdlog::info("host={} registered (incarnation={} version={} labels={})", host.hostname,
+                 host.incarnation, host.agent_version, host.agent_labels.size());
+    SendWelcome(*registry_->Find(host.hostname), staged.request_id);
+  }
 }
 
 void AgentService::SendWelcome(const HostState& state, uint64_t request_id) {

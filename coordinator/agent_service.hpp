@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "host_registry.hpp"
 #include "labmesh/common/clock.hpp"
@@ -26,8 +27,14 @@ class AgentService {
 
   // One frame from an agent connection. `curve_key` is the Z85 public key the Curve handshake
   // authenticated (the ZAP User-Id). Malformed frames get an Error reply and change nothing.
+  // Hellos are staged, not answered: CommitRegistrations() stores them together.
   void HandleFrame(const std::string& routing_id, const std::string& curve_key,
                    std::string_view frame);
+
+  // Commits every staged hello in one write transaction (group commit: a lab-wide restart of a
+  // thousand agents is a handful of commits, not a thousand), then answers each one. The loop
+  // calls it after each batch of agent messages.
+  void CommitRegistrations();
 
   // Declares silent hosts Dead. Called by the loop's timer.
   void CheckDeadHosts();
@@ -40,8 +47,18 @@ class AgentService {
   uint64_t heartbeats_received() const { return heartbeats_received_; }
 
  private:
+  // A registration decided but not yet committed.
+  struct StagedHello {
+    std::string routing_id;
+    uint64_t request_id = 0;
+    store::Host host;
+    bool is_new = false;
+    bool came_back = false;  // Dead -> Ready
+  };
+
   void HandleHello(const std::string& routing_id, const std::string& curve_key,
                    const protocol::Envelope& envelope);
+  StagedHello* FindStaged(const std::string& hostname);
   void HandleHeartbeat(const std::string& routing_id, const protocol::Envelope& envelope);
   void SendError(const std::string& routing_id, uint64_t request_id, const Status& status);
   bool TokenMatches(const std::string& token) const;
@@ -51,6 +68,7 @@ class AgentService {
   HostRegistry* registry_;
   AgentOutbox outbox_;
   protocol::DecodeLimits limits_;
+  std::vector<StagedHello> staged_;
   uint64_t heartbeats_received_ = 0;
   int64_t last_bad_frame_log_ms_ = 0;
 };

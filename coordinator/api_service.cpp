@@ -191,6 +191,12 @@ std::string ApiService::HostLabel(const protocol::Envelope& e) {
   if (req->add.empty() && req->remove.empty()) {
     return Error(e.request_id, Status::InvalidArgument("nothing to change: give --add or --remove"));
   }
+  for (const auto& label : req->add) {
+    if (Contains(req->remove, label)) {
+      return Error(e.request_id,
+                   Status::InvalidArgument("label " + label + " is both added and removed"));
+    }
+  }
   store::Host updated = host->record;
   std::vector<store::Label> new_labels;
   for (const auto& label : req->add) {

@@ -129,7 +129,7 @@ class CoordinatorImpl final : public Coordinator {
       try {
         zmq::poll(items, 3, std::chrono::milliseconds(wait));
         if (items[2].revents & ZMQ_POLLIN) zap_->HandleReady();
-        if (items[0].revents & ZMQ_POLLIN) DrainAgentSocket();
+        if (items[0].revents & ZMQ_POLLIN) DrainAgentSocketAndCommit();
         if (items[1].revents & ZMQ_POLLIN) DrainApiSocket();
       } catch (const zmq::error_t& e) {
         if (e.num() == EINTR) continue;
@@ -212,6 +212,11 @@ class CoordinatorImpl final : public Coordinator {
       }
       agents_->HandleFrame(routing_id, key, payload.to_string_view());
     }
+  }
+
+  void DrainAgentSocketAndCommit() {
+    DrainAgentSocket();
+    agents_->CommitRegistrations();
   }
 
   void DrainApiSocket() {

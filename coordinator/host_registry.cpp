@@ -39,6 +39,19 @@ bool CanTransition(HostStatus from, HostStatus to) {
   return false;
 }
 
+Status MoveStatus(store::Host& record, HostStatus to, const std::string& reason,
+                  int64_t now_wall_ms) {
+  if (!CanTransition(record.status, to)) {
+    return Status::FailedPrecondition("host " + record.hostname + " cannot go from " +
+                                      std::string(protocol::HostStatusName(record.status)) +
+                                      " to " + std::string(protocol::HostStatusName(to)));
+  }
+  record.status = to;
+  record.status_reason = reason;
+  record.status_changed_ms = now_wall_ms;
+  return Status::Ok();
+}
+
 HostRegistry::HostRegistry(store::Store* store, const Clock* clock)
     : store_(store), clock_(clock) {}
 
@@ -52,7 +65,9 @@ Status HostRegistry::Load() {
   int64_t now = clock_->SteadyMs();
   hosts_.clear();
   routing_to_host_.clear();
+  key_to_host_.clear();
   for (auto& host : *hosts) {
+    if (!host.public_key.empty()) key_to_host_[host.public_key] = host.hostname;
     HostState state;
     state.last_seen_steady_ms = now;
     std::string name = host.hostname;
@@ -72,10 +87,8 @@ HostState* HostRegistry::Find(const std::string& hostname) {
 }
 
 HostState* HostRegistry::FindByKey(const std::string& public_key) {
-  for (auto& [name, state] : hosts_) {
-    if (state.record.public_key == public_key) return &state;
-  }
-  return nullptr;
+  auto it = key_to_host_.find(public_key);
+  return it == key_to_host_.end() ? nullptr : Find(it->second);
 }
 
 HostState* HostRegistry::FindByRoutingId(const std::string& routing_id) {
@@ -94,6 +107,10 @@ Status HostRegistry::PutMany(const std::vector<store::Host>& hosts,
   for (const auto& host : hosts) {
     auto [it, inserted] = hosts_.try_emplace(host.hostname);
     if (inserted) it->second.last_seen_steady_ms = clock_->SteadyMs();
+    if (!inserted && it->second.record.public_key != host.public_key) {
+      key_to_host_.erase(it->second.record.public_key);
+    }
+    if (!host.public_key.empty()) key_to_host_[host.public_key] = host.hostname;
     it->second.record = host;
     it->second.heartbeat_dirty = false;
   }
@@ -106,15 +123,8 @@ Status HostRegistry::SetStatus(const std::string& hostname, HostStatus to,
   HostState* state = Find(hostname);
   if (state == nullptr) return Status::NotFound("host " + hostname + " not found");
   HostStatus from = state->record.status;
-  if (!CanTransition(from, to)) {
-    return Status::FailedPrecondition("host " + hostname + " cannot go from " +
-                                      std::string(protocol::HostStatusName(from)) + " to " +
-                                      std::string(protocol::HostStatusName(to)));
-  }
   store::Host updated = state->record;
-  updated.status = to;
-  updated.status_reason = reason;
-  updated.status_changed_ms = clock_->WallMs();
+  LABMESH_RETURN_IF_ERROR(MoveStatus(updated, to, reason, clock_->WallMs()));
   LABMESH_RETURN_IF_ERROR(Put(updated));
   spdlog::info("host={} status {} -> {} ({})", hostname, protocol::HostStatusName(from),
                protocol::HostStatusName(to), reason);
@@ -133,7 +143,10 @@ Status HostRegistry::DeleteAndRevoke(const std::string& hostname, const std::str
   LABMESH_RETURN_IF_ERROR(store_->Apply(batch));
   if (!state->routing_id.empty()) routing_to_host_.erase(state->routing_id);
   hosts_.erase(hostname);
-  if (!key.empty()) revoked_keys_.insert(key);
+  if (!key.empty()) {
+    key_to_host_.erase(key);
+    revoked_keys_.insert(key);
+  }
   return Status::Ok();
 }
 
@@ -207,7 +220,7 @@ Status HostRegistry::FlushHeartbeats() {
     flushed.push_back(&state);
   }
   if (batch.empty()) return Status::Ok();
-  LABMESH_RETURN_IF_ERROR(store_->Apply(batch));
+  LABMESH_RETURN_IF_ERROR(store_->Apply(batch, store::Store::Durability::kLazy));
   for (HostState* state : flushed) state->heartbeat_dirty = false;
   return Status::Ok();
 }

@@ -24,6 +24,11 @@ namespace labmesh::coordinator {
 // Whether `from -> to` is an allowed host status move.
 bool CanTransition(protocol::HostStatus from, protocol::HostStatus to);
 
+// The one place a host record's status changes: checks the transition table and sets status,
+// reason and time on `record` (not committed: the caller commits it and then logs the move).
+Status MoveStatus(store::Host& record, protocol::HostStatus to, const std::string& reason,
+                  int64_t now_wall_ms);
+
 struct HostState {
   store::Host record;       // committed state; heartbeat fields may be newer than the store's
   std::string routing_id;   // the agent's current connection on the agent socket; "" = none
@@ -66,10 +71,12 @@ class HostRegistry {
   void DropConnection(const std::string& hostname);
   // Records a heartbeat in memory only.
   void RecordHeartbeat(const std::string& hostname, const protocol::HostHealth& health);
-  // Persists every host whose heartbeat changed since the last flush, in one transaction.
+  // Persists every host whose heartbeat changed since the last flush, in one transaction
+  // without an fsync of its own (heartbeats are soft state).
   Status FlushHeartbeats();
 
-  // Hosts that are connected, not Dead, and silent for longer than `dead_after_ms`.
+  // Accepted hosts that are not Dead and have been silent for longer than `dead_after_ms`
+  // (connected or not: a host whose agent never came back after a restart goes Dead too).
   std::vector<std::string> SilentHosts(int64_t dead_after_ms) const;
 
   protocol::HostInfo ToInfo(const HostState& state) const;
@@ -79,6 +86,7 @@ class HostRegistry {
   const Clock* clock_;
   std::map<std::string, HostState> hosts_;
   std::map<std::string, std::string> routing_to_host_;
+  std::map<std::string, std::string> key_to_host_;  // Curve public key -> hostname
   std::set<std::string> admin_labels_;
   std::set<std::string> revoked_keys_;
 };

@@ -16,8 +16,8 @@ struct CoordinatorConfig {
   std::string http_listen = "127.0.0.1:7780";       // civetweb; empty = no web server
   int64_t heartbeat_interval_ms = 5'000;  // told to agents in Welcome
   int64_t dead_after_ms = 30'000;         // silent this long -> Dead
-  // After a start, hosts get this long to come back before they can be declared Dead
-  // (0 = dead_after_ms).
+  // After a start, hosts get this long to come back before they can be declared Dead; never
+  // less than dead_after_ms (0 = dead_after_ms).
   int64_t restart_grace_ms = 0;
   int64_t heartbeat_flush_ms = 2'000;  // how often in-memory heartbeats are persisted
   std::string enroll_token;            // agents presenting it are accepted at once
