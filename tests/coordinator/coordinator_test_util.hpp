@@ -166,11 +166,10 @@ inline std::optional<protocol::ErrorReply> ErrorIn(std::string_view frame) {
 
 // ---- the coordinator's services without sockets ----
 
-// Runs the loop's end-of-batch step when the AgentService has one (hellos staged for a group
-// commit are stored and answered there); a no-op for an AgentService that answers at once.
+// Runs the loop's end-of-batch step: hellos staged for a group commit are stored and answered.
 template <typename Agents>
 void EndOfBatch(Agents& agents) {
-  if constexpr (requires { agents.CommitRegistrations(); }) agents.CommitRegistrations();
+  agents.CommitRegistrations();
 }
 
 // One frame the services asked the event loop to send to an agent connection.
