@@ -2,7 +2,6 @@
 // logging and runs the agent. Everything else lives in the library.
 
 #include <CLI/CLI.hpp>
-#include <spdlog/fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -48,11 +47,7 @@ int main(int argc, char** argv) {
     std::cerr << "labmesh-agent: " << s.message() << "\n";
     return 2;
   }
-  for (const CLI::Option* opt : app.get_options()) {
-    if (opt->count() > 0 && opt->get_name() != "--enroll-token") {
-      spdlog::info("config {} = {}", opt->get_name(), fmt::join(opt->results(), ","));
-    }
-  }
+  flags::LogGivenOptions(app, {"--enroll-token"});
   labmesh::Status status = labmesh::agent::RunAgent(config);
   if (!status.ok()) {
     spdlog::error("{}", status.ToString());

@@ -34,6 +34,29 @@ Status MakeDirs(const std::string& path) {
   return Status::Ok();
 }
 
+enum class RouterRead { kNone, kMessage, kMultiFrame };
+
+// Reads one [routing id, payload] message from a ROUTER socket without blocking. A message with
+// more than one payload frame is read to its end and reported as kMultiFrame.
+RouterRead ReadRouterMessage(zmq::socket_t& socket, zmq::message_t& id, zmq::message_t& payload) {
+  if (!socket.recv(id, zmq::recv_flags::dontwait)) return RouterRead::kNone;
+  if (!id.more()) return RouterRead::kMultiFrame;  // no payload at all
+  (void)socket.recv(payload, zmq::recv_flags::none);
+  bool more = payload.more();
+  RouterRead read = more ? RouterRead::kMultiFrame : RouterRead::kMessage;
+  while (more) {
+    zmq::message_t rest;
+    (void)socket.recv(rest, zmq::recv_flags::none);
+    more = rest.more();
+  }
+  return read;
+}
+
+std::string MultiFrameError() {
+  return protocol::Encode(
+      protocol::ErrorReply::FromStatus(Status::InvalidArgument("one message is one frame")));
+}
+
 class CoordinatorImpl final : public Coordinator {
  public:
   CoordinatorImpl(const CoordinatorConfig& config, const Clock* clock)
@@ -182,26 +205,16 @@ class CoordinatorImpl final : public Coordinator {
     }
   }
 
-  // Reads [routing id, payload] messages. Anything else (more frames) is drained and answered
-  // with an error; the payload's "User-Id" is the Curve key the ZAP handler approved.
+  // Handles [routing id, payload] messages; the payload's "User-Id" is the Curve key the ZAP
+  // handler approved.
   void DrainAgentSocket() {
     for (int i = 0; i < kMaxMessagesPerWakeup; ++i) {
-      zmq::message_t id;
-      if (!agent_socket_.recv(id, zmq::recv_flags::dontwait)) return;
-      if (!id.more()) continue;
-      zmq::message_t payload;
-      (void)agent_socket_.recv(payload, zmq::recv_flags::none);
-      bool extra = false;
-      while (payload.more()) {
-        zmq::message_t rest;
-        (void)agent_socket_.recv(rest, zmq::recv_flags::none);
-        extra = true;
-        if (!rest.more()) break;
-      }
+      zmq::message_t id, payload;
+      RouterRead read = ReadRouterMessage(agent_socket_, id, payload);
+      if (read == RouterRead::kNone) return;
       std::string routing_id = id.to_string();
-      if (extra) {
-        SendToAgent(routing_id, protocol::Encode(protocol::ErrorReply::FromStatus(
-                                    Status::InvalidArgument("one message is one frame"))));
+      if (read == RouterRead::kMultiFrame) {
+        SendToAgent(routing_id, MultiFrameError());
         continue;
       }
       std::string key;
@@ -221,22 +234,11 @@ class CoordinatorImpl final : public Coordinator {
 
   void DrainApiSocket() {
     for (int i = 0; i < kMaxMessagesPerWakeup; ++i) {
-      zmq::message_t id;
-      if (!api_socket_.recv(id, zmq::recv_flags::dontwait)) return;
-      if (!id.more()) continue;
-      zmq::message_t payload;
-      (void)api_socket_.recv(payload, zmq::recv_flags::none);
-      bool extra = false;
-      while (payload.more()) {
-        zmq::message_t rest;
-        (void)api_socket_.recv(rest, zmq::recv_flags::none);
-        extra = true;
-        if (!rest.more()) break;
-      }
-      std::string reply =
-          extra ? protocol::Encode(protocol::ErrorReply::FromStatus(
-                      Status::InvalidArgument("one message is one frame")))
-                : api_->Handle(payload.to_string_view());
+      zmq::message_t id, payload;
+      RouterRead read = ReadRouterMessage(api_socket_, id, payload);
+      if (read == RouterRead::kNone) return;
+      std::string reply = read == RouterRead::kMultiFrame ? MultiFrameError()
+                                                          : api_->Handle(payload.to_string_view());
       try {
         api_socket_.send(id, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
         api_socket_.send(zmq::buffer(reply), zmq::send_flags::dontwait);

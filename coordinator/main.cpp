@@ -2,7 +2,6 @@
 // sets up logging and runs the coordinator. Everything else lives in the library.
 
 #include <CLI/CLI.hpp>
-#include <spdlog/fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -43,12 +42,7 @@ int main(int argc, char** argv) {
     std::cerr << "labmesh-coordinator: " << s.message() << "\n";
     return 2;
   }
-  // Values that differ from the defaults, so the log shows how this coordinator runs.
-  for (const CLI::Option* opt : app.get_options()) {
-    if (opt->count() > 0 && opt->get_name() != "--enroll-token") {
-      spdlog::info("config {} = {}", opt->get_name(), fmt::join(opt->results(), ","));
-    }
-  }
+  flags::LogGivenOptions(app, {"--enroll-token"});
   labmesh::Status status = labmesh::coordinator::RunCoordinator(config);
   if (!status.ok()) {
     spdlog::error("{}", status.ToString());

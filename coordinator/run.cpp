@@ -1,12 +1,6 @@
-#include <pthread.h>
-#include <signal.h>
 #include <sys/resource.h>
 
-#include <spdlog/spdlog.h>
-
-#include <atomic>
-#include <thread>
-
+#include "labmesh/common/stop_signals.hpp"
 #include "labmesh/coordinator/coordinator.hpp"
 
 namespace labmesh::coordinator {
@@ -25,34 +19,12 @@ void RaiseFileLimit() {
 
 Status RunCoordinator(const CoordinatorConfig& config) {
   RaiseFileLimit();
-  // Block the stop signals before any thread starts (ZeroMQ's, civetweb's) so that only the
-  // waiter below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
+  StopSignals signals;  // before ZeroMQ and civetweb start their threads
   auto coordinator = Coordinator::Start(config, SystemClock::Default());
   if (!coordinator.ok()) return coordinator.status();
-
-  std::atomic<bool> done{false};
-  std::thread waiter([&] {
-    timespec tick{0, 200'000'000};
-    while (!done.load()) {
-      int sig = sigtimedwait(&stop_signals, nullptr, &tick);
-      if (sig == SIGTERM || sig == SIGINT) {
-        spdlog::info("signal {}: stopping", sig);
-        (*coordinator)->Stop();
-        return;
-      }
-    }
-  });
+  signals.OnStop([&] { (*coordinator)->Stop(); });
   Status status = (*coordinator)->Run();
-  done.store(true);
-  waiter.join();
-  coordinator->reset();
+  signals.Cancel();  // no stop() on a destroyed coordinator
   return status;
 }
 

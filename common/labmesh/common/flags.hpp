@@ -7,7 +7,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <cctype>
+#include <initializer_list>
 #include <string>
 
 #include "labmesh/common/duration.hpp"
@@ -43,6 +47,18 @@ inline CLI::Option* AddDuration(CLI::App& app, const std::string& name, int64_t&
 inline void AddConfigFile(CLI::App& app) {
   app.set_config("--config", "", "config file: `flag-name = value` lines (flag names without --)");
   app.allow_config_extras(CLI::config_extras_mode::error);
+}
+
+// Logs every option given (flag, file or environment), so a log shows how a daemon was set up.
+// Options named in `secret` are logged without their value.
+inline void LogGivenOptions(const CLI::App& app, std::initializer_list<std::string> secret) {
+  for (const CLI::Option* opt : app.get_options()) {
+    if (opt->count() == 0) continue;
+    bool hidden = std::find(secret.begin(), secret.end(), opt->get_name()) != secret.end();
+    std::string value;
+    for (const auto& r : opt->results()) value += (value.empty() ? "" : ",") + r;
+    spdlog::info("config {} = {}", opt->get_name(), hidden ? "(set)" : value);
+  }
 }
 
 // Usage errors exit 2 (as CLI.md asks of every labmesh command); --help and --version exit 0.
