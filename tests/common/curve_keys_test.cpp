@@ -2,6 +2,7 @@
 // and refused when half a pair or garbage is on disk; keys given on a command line are checked.
 
 #include "labmesh/common/curve_keys.hpp"
+#include "process.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -17,23 +18,7 @@ namespace {
 
 constexpr const char* kValidKey = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "labmesh-keys-XXXXXX").string();
-    char* made = ::mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using labmesh::testing::TempDir;
 
 mode_t ModeOf(const std::string& path) {
   struct stat st {};

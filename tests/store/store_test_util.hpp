@@ -12,31 +12,16 @@
 #include <string>
 
 #include "labmesh/store/store.hpp"
+#include "process.hpp"
 #include "lmdb_env.hpp"
 #include "schema.hpp"
 
 namespace labmesh::store::testing {
 
-class TempDir {
+// The shared temporary directory (tests/support/process.hpp) plus where the store goes in it.
+class TempDir : public labmesh::testing::TempDir {
  public:
-  TempDir() {
-    char pattern[] = "/tmp/labmesh-store-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    EXPECT_NE(made, nullptr);
-    path_ = made != nullptr ? made : "/tmp/labmesh-store-failed";
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string db() const { return path_ + "/db"; }
-
- private:
-  std::string path_;
+  std::string db() const { return path() + "/db"; }
 };
 
 inline Host MakeHost(const std::string& name, size_t padding_bytes = 0) {

@@ -139,7 +139,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::mill
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base ? base : "/tmp") + "/labmesh-test-XXXXXX";
+  // mkdtemp replaces the six trailing X.
+  std::string tmpl = std::string(base ? base : "/tmp") + "/labmesh-test-" + std::string(6, 'X');
   if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   path_ = tmpl;
 }
