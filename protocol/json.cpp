@@ -62,4 +62,20 @@ nlohmann::json ToJson(const LabelInfo& l) {
   return {{"name", l.name}, {"kind", l.kind}, {"hosts", l.hosts}};
 }
 
+nlohmann::json ToJson(const TestInfo& t, bool with_control) {
+  nlohmann::json j = {
+      {"name", t.name},
+      {"description", t.description},
+      {"control_bytes", t.control_bytes},
+      {"created_by", t.created_by},
+      {"created", FormatWallTimeIso(t.created_ms)},
+      {"created_ms", t.created_ms},
+      {"updated_by", t.updated_by},
+      {"updated", FormatWallTimeIso(t.updated_ms)},
+      {"updated_ms", t.updated_ms},
+  };
+  if (with_control) j["control"] = t.control;
+  return j;
+}
+
 }  // namespace labmesh::protocol

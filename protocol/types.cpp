@@ -33,6 +33,11 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kLabelListReply, "LabelListReply"},
     TypeName{MessageType::kLabelActionRequest, "LabelActionRequest"},
     TypeName{MessageType::kOkReply, "OkReply"},
+    TypeName{MessageType::kTestAddRequest, "TestAddRequest"},
+    TypeName{MessageType::kTestListRequest, "TestListRequest"},
+    TypeName{MessageType::kTestListReply, "TestListReply"},
+    TypeName{MessageType::kTestShowRequest, "TestShowRequest"},
+    TypeName{MessageType::kTestShowReply, "TestShowReply"},
 };
 
 constexpr std::array<std::string_view, 9> kHostStatusNames = {

@@ -73,5 +73,31 @@ TEST(LabelJson, HasNameKindAndHostCount) {
   EXPECT_EQ(j, nlohmann::json({{"name", "gpu"}, {"kind", "admin"}, {"hosts", 3}}));
 }
 
+TEST(TestJson, ShowHasTheControlAndListLeavesItOut) {
+  TestInfo t;
+  t.name = "kernel.boot";
+  t.description = "boots";
+  t.control = "#!/bin/sh\necho \"h\u00e9\"\n";
+  t.control_bytes = t.control.size();
+  t.created_by = "alice";
+  t.created_ms = 1'764'365'548'123LL;
+  t.updated_by = "bob";
+  t.updated_ms = 1'764'365'548'123LL;
+  nlohmann::json j = ToJson(t);
+  EXPECT_EQ(j["name"], "kernel.boot");
+  EXPECT_EQ(j["description"], "boots");
+  EXPECT_EQ(j["control"], t.control);
+  EXPECT_EQ(j["control_bytes"], t.control.size());
+  EXPECT_EQ(j["created_by"], "alice");
+  EXPECT_EQ(j["created"], "2025-11-28T21:32:28.123Z");
+  EXPECT_EQ(j["updated_by"], "bob");
+  EXPECT_EQ(j["updated_ms"], 1'764'365'548'123LL);
+  // Parsing the dump gives the same control back, byte for byte.
+  EXPECT_EQ(nlohmann::json::parse(j.dump())["control"].get<std::string>(), t.control);
+  nlohmann::json listed = ToJson(t, /*with_control=*/false);
+  EXPECT_FALSE(listed.contains("control"));
+  EXPECT_EQ(listed["control_bytes"], t.control.size());
+}
+
 }  // namespace
 }  // namespace labmesh::protocol

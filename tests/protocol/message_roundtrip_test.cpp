@@ -131,6 +131,31 @@ void ExpectSame(const LabelActionRequest& a, const LabelActionRequest& b) {
   EXPECT_EQ(a.action, b.action);
   EXPECT_EQ(a.user, b.user);
 }
+void ExpectSame(const TestInfo& a, const TestInfo& b) {
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.description, b.description);
+  EXPECT_EQ(a.control, b.control);
+  EXPECT_EQ(a.control_bytes, b.control_bytes);
+  EXPECT_EQ(a.created_by, b.created_by);
+  EXPECT_EQ(a.created_ms, b.created_ms);
+  EXPECT_EQ(a.updated_by, b.updated_by);
+  EXPECT_EQ(a.updated_ms, b.updated_ms);
+}
+void ExpectSame(const TestAddRequest& a, const TestAddRequest& b) {
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.control, b.control);
+  EXPECT_EQ(a.description, b.description);
+  EXPECT_EQ(a.user, b.user);
+}
+void ExpectSame(const TestListRequest& a, const TestListRequest& b) {
+  EXPECT_EQ(a.prefix, b.prefix);
+}
+void ExpectSame(const TestListReply& a, const TestListReply& b) {
+  ASSERT_EQ(a.tests.size(), b.tests.size());
+  for (size_t i = 0; i < a.tests.size(); ++i) ExpectSame(a.tests[i], b.tests[i]);
+}
+void ExpectSame(const TestShowRequest& a, const TestShowRequest& b) { EXPECT_EQ(a.name, b.name); }
+void ExpectSame(const TestShowReply& a, const TestShowReply& b) { ExpectSame(a.test, b.test); }
 
 // The body of an encoded message as a MessagePack object (the envelope's fourth element).
 msgpack::object_handle BodyOf(const std::string& frame) {
@@ -241,6 +266,11 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(LabelListRequest{}), (V{"kind"}));
   EXPECT_EQ(keys(LabelListReply{}), (V{"labels"}));
   EXPECT_EQ(keys(LabelActionRequest{}), (V{"name", "action", "user"}));
+  EXPECT_EQ(keys(TestAddRequest{}), (V{"name", "control", "description", "user"}));
+  EXPECT_EQ(keys(TestListRequest{}), (V{"prefix"}));
+  EXPECT_EQ(keys(TestListReply{}), (V{"tests"}));
+  EXPECT_EQ(keys(TestShowRequest{}), (V{"name"}));
+  EXPECT_EQ(keys(TestShowReply{}), (V{"test"}));
 
   auto show = BodyOf(Encode(Sample<HostShowReply>()));
   const msgpack::object& host = show.get().via.map.ptr[0].val;
@@ -256,6 +286,9 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(
       KeysOf(BodyOf(Encode(Sample<LabelListReply>())).get().via.map.ptr[0].val.via.array.ptr[0]),
       (V{"name", "kind", "hosts"}));
+  EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<TestShowReply>())).get().via.map.ptr[0].val),
+            (V{"name", "description", "control", "control_bytes", "created_by", "created_ms",
+               "updated_by", "updated_ms"}));
 }
 
 // Packs [1, type, request_id, body] with a hand-written body.

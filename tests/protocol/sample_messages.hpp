@@ -17,7 +17,8 @@ using AllMessages =
     std::tuple<ErrorReply, OkReply, AgentHello, Welcome, PendingApproval, Reject, Heartbeat,
                HeartbeatAck, Reregister, HostListRequest, HostListReply, HostShowRequest,
                HostShowReply, HostPendingRequest, HostActionRequest, HostLabelRequest,
-               LabelListRequest, LabelListReply, LabelActionRequest>;
+               LabelListRequest, LabelListReply, LabelActionRequest, TestAddRequest,
+               TestListRequest, TestListReply, TestShowRequest, TestShowReply>;
 
 // Calls f(Type{}) once per message type (a value, so that generic lambdas can name the type).
 template <typename F>
@@ -74,6 +75,21 @@ inline HostInfo SampleHostInfo(const std::string& hostname) {
 }
 
 inline LabelInfo SampleLabel(const std::string& name) { return LabelInfo{name, "admin", 7}; }
+
+// A control with quotes, a tab, a non-ASCII character and no final newline: text round-trips
+// byte for byte.
+inline TestInfo SampleTestInfo(const std::string& name) {
+  TestInfo t;
+  t.name = name;
+  t.description = "boots the kernel and checks dmesg";
+  t.control = "#!/bin/sh\necho \"h\u00e9llo\"\t'x'\nexit 0";
+  t.control_bytes = t.control.size();
+  t.created_by = "alice";
+  t.created_ms = 1'764'000'000'000LL;
+  t.updated_by = "bob";
+  t.updated_ms = 1'764'365'548'123LL;
+  return t;
+}
 
 template <typename M>
 M Sample();
@@ -161,6 +177,26 @@ inline LabelListReply Sample<LabelListReply>() {
 template <>
 inline LabelActionRequest Sample<LabelActionRequest>() {
   return LabelActionRequest{"gpu", "create", "alice"};
+}
+template <>
+inline TestAddRequest Sample<TestAddRequest>() {
+  return TestAddRequest{"kernel.boot", "#!/bin/sh\nexit 0\n", "boots the kernel", "alice"};
+}
+template <>
+inline TestListRequest Sample<TestListRequest>() {
+  return TestListRequest{"kernel."};
+}
+template <>
+inline TestListReply Sample<TestListReply>() {
+  return TestListReply{{SampleTestInfo("kernel.boot"), SampleTestInfo("net:iperf")}};
+}
+template <>
+inline TestShowRequest Sample<TestShowRequest>() {
+  return TestShowRequest{"kernel.boot"};
+}
+template <>
+inline TestShowReply Sample<TestShowReply>() {
+  return TestShowReply{SampleTestInfo("kernel.boot")};
 }
 
 // The encoding of every sample (request ids 1, 2, ...), the seeds of both fuzzers.

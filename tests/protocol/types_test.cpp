@@ -57,8 +57,8 @@ TEST(ParseHostStatus, RejectsAnythingElse) {
 }
 
 TEST(MessageType, KnownTypesAreExactlyTheDocumentedNumbers) {
-  const uint32_t documented[] = {1,   10,  11,  12,  13,  14,  15,  16,  100, 101,
-                                 102, 103, 104, 105, 106, 107, 108, 109, 110};
+  const uint32_t documented[] = {1,   10,  11,  12,  13,  14,  15,  16,  100, 101, 102, 103,
+                                 104, 105, 106, 107, 108, 109, 110, 120, 121, 122, 123, 124};
   int known = 0;
   for (uint32_t t = 0; t <= 0xffff; ++t) known += IsKnownMessageType(t) ? 1 : 0;
   EXPECT_EQ(known, static_cast<int>(std::size(documented)));
@@ -75,6 +75,8 @@ TEST(MessageType, NamesMatchTheStructs) {
   EXPECT_EQ(MessageTypeName(MessageType::kAgentHello), "AgentHello");
   EXPECT_EQ(MessageTypeName(MessageType::kHostListRequest), "HostListRequest");
   EXPECT_EQ(MessageTypeName(MessageType::kOkReply), "OkReply");
+  EXPECT_EQ(MessageTypeName(MessageType::kTestAddRequest), "TestAddRequest");
+  EXPECT_EQ(MessageTypeName(MessageType::kTestShowReply), "TestShowReply");
   EXPECT_EQ(MessageTypeName(static_cast<MessageType>(2)), "Unknown");
 }
 

@@ -20,5 +20,8 @@ nlohmann::json ToJson(const HostHealth& health);
 // last_heartbeat is ISO-8601 UTC or null, last_heartbeat_ms the same instant in ms.
 nlohmann::json ToJson(const HostInfo& host);
 nlohmann::json ToJson(const LabelInfo& label);
+// {"name","description","control_bytes","created_by","created","created_ms","updated_by",
+//  "updated","updated_ms"} plus "control" when `with_control` (show, not list).
+nlohmann::json ToJson(const TestInfo& test, bool with_control = true);
 
 }  // namespace labmesh::protocol

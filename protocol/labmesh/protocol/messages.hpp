@@ -1,7 +1,7 @@
 #pragma once
 // Every message body of labmesh, one struct each. Field names are the wire's map keys.
-// Families: agent registration and health (agent socket), host and label administration
-// (API socket), and the shared error/ok replies.
+// Families: agent registration and health (agent socket), host and label administration and
+// the test catalog (API socket), and the shared error/ok replies.
 
 #include <cstdint>
 #include <map>
@@ -71,6 +71,20 @@ struct LabelInfo {
   std::string kind;  // "admin" (created with `label create`), "agent" or "auto"
   uint32_t hosts = 0;
   MSGPACK_DEFINE_MAP(name, kind, hosts)
+};
+
+// One test of the catalog: a named control program (its text, stored as given).
+struct TestInfo {
+  std::string name;
+  std::string description;
+  std::string control;         // the program's text; empty in TestListReply (see control_bytes)
+  uint64_t control_bytes = 0;  // size of the control, also when `control` is left out
+  std::string created_by;
+  int64_t created_ms = 0;  // wall clock, ms since epoch
+  std::string updated_by;  // who last replaced it (== created_by until then)
+  int64_t updated_ms = 0;
+  MSGPACK_DEFINE_MAP(name, description, control, control_bytes, created_by, created_ms,
+                     updated_by, updated_ms)
 };
 
 // ---- either direction ----
@@ -214,6 +228,40 @@ struct LabelActionRequest {
   std::string action;  // "create", "delete"
   std::string user;
   MSGPACK_DEFINE_MAP(name, action, user)
+};
+
+// Adds a test to the catalog, or replaces the one of that name (created_* are kept).
+struct TestAddRequest {
+  static constexpr MessageType kType = MessageType::kTestAddRequest;
+  std::string name;
+  std::string control;  // the program's text, byte for byte
+  std::string description;
+  std::string user;  // who asks (recorded as created_by / updated_by)
+  MSGPACK_DEFINE_MAP(name, control, description, user)
+};
+
+struct TestListRequest {
+  static constexpr MessageType kType = MessageType::kTestListRequest;
+  std::string prefix;  // only tests whose name starts with this; empty = all
+  MSGPACK_DEFINE_MAP(prefix)
+};
+
+struct TestListReply {
+  static constexpr MessageType kType = MessageType::kTestListReply;
+  std::vector<TestInfo> tests;  // sorted by name; `control` left empty to keep replies small
+  MSGPACK_DEFINE_MAP(tests)
+};
+
+struct TestShowRequest {
+  static constexpr MessageType kType = MessageType::kTestShowRequest;
+  std::string name;
+  MSGPACK_DEFINE_MAP(name)
+};
+
+struct TestShowReply {
+  static constexpr MessageType kType = MessageType::kTestShowReply;
+  TestInfo test;  // with its control
+  MSGPACK_DEFINE_MAP(test)
 };
 
 }  // namespace labmesh::protocol

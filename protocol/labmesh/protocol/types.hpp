@@ -32,6 +32,12 @@ enum class MessageType : uint16_t {
   kLabelListReply = 108,
   kLabelActionRequest = 109,  // create / delete; reply: kOkReply
   kOkReply = 110,
+  // The test catalog (named control programs that jobs run with `--test NAME`).
+  kTestAddRequest = 120,  // add or replace; reply: kOkReply
+  kTestListRequest = 121,
+  kTestListReply = 122,
+  kTestShowRequest = 123,
+  kTestShowReply = 124,
 };
 
 // True for every type above; decoders refuse anything else.
