@@ -15,8 +15,15 @@ Status CreateTablesV1(WriteTxn& txn) {
   return Status::Ok();
 }
 
-constexpr std::array<Migration, 1> kMigrations = {{
+// Version 2: the test catalog.
+Status CreateTestsTable(WriteTxn& txn) {
+  Result<Dbi> dbi = txn.OpenDbi(kTestsTable, /*create=*/true);
+  return dbi.ok() ? Status::Ok() : dbi.status();
+}
+
+constexpr std::array<Migration, 2> kMigrations = {{
     {1, "create tables hosts, labels, revoked_keys", &CreateTablesV1},
+    {2, "create table tests (the test catalog)", &CreateTestsTable},
 }};
 static_assert(kMigrations.back().to_version == kSchemaVersion,
               "the last migration must bring the store to kSchemaVersion");
@@ -31,9 +38,12 @@ Result<Tables> OpenTables(Txn& txn, Dbi meta) {
   if (!labels.ok()) return labels.status();
   Result<Dbi> revoked = txn.OpenDbi(kRevokedKeysTable, /*create=*/false);
   if (!revoked.ok()) return revoked.status();
+  Result<Dbi> tests = txn.OpenDbi(kTestsTable, /*create=*/false);
+  if (!tests.ok()) return tests.status();
   tables.hosts = Table<Host>(std::move(hosts).value());
   tables.labels = Table<Label>(std::move(labels).value());
   tables.revoked_keys = Table<RevokedKey>(std::move(revoked).value());
+  tables.tests = Table<TestDef>(std::move(tests).value());
   return tables;
 }
 

@@ -21,6 +21,7 @@ inline constexpr char kMetaTable[] = "meta";
 inline constexpr char kHostsTable[] = "hosts";
 inline constexpr char kLabelsTable[] = "labels";
 inline constexpr char kRevokedKeysTable[] = "revoked_keys";
+inline constexpr char kTestsTable[] = "tests";
 inline constexpr char kSchemaVersionKey[] = "schema_version";
 inline constexpr unsigned kMaxTables = 16;  // room for the tables later versions add
 
@@ -30,6 +31,7 @@ struct Tables {
   Table<Host> hosts;
   Table<Label> labels;
   Table<RevokedKey> revoked_keys;
+  Table<TestDef> tests;
 };
 
 struct Migration {

@@ -128,6 +128,13 @@ class LmdbStore final : public Store {
     return Read<std::vector<RevokedKey>>(
         [&](const Txn& txn) { return tables_.revoked_keys.List(txn); });
   }
+  Result<std::optional<TestDef>> GetTest(const std::string& name) const override {
+    return Read<std::optional<TestDef>>(
+        [&](const Txn& txn) { return tables_.tests.Get(txn, name); });
+  }
+  Result<std::vector<TestDef>> ListTests() const override {
+    return Read<std::vector<TestDef>>([&](const Txn& txn) { return tables_.tests.List(txn); });
+  }
 
   Status Apply(const WriteBatch& batch, Durability durability) override;
 
@@ -200,6 +207,10 @@ Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
             return tables_.labels.Delete(txn, o.name);
           } else if constexpr (std::is_same_v<T, RevokedKey>) {
             return tables_.revoked_keys.Put(txn, o.public_key, o);
+          } else if constexpr (std::is_same_v<T, TestDef>) {
+            return tables_.tests.Put(txn, o.name, o);
+          } else if constexpr (std::is_same_v<T, WriteBatch::DeleteTestOp>) {
+            return tables_.tests.Delete(txn, o.name);
           } else {
             static_assert(kAlwaysFalse<T>, "WriteBatch::Op not handled");
           }

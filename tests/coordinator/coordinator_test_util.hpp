@@ -49,6 +49,10 @@ class FaultyStore final : public store::Store {
   Result<std::vector<store::RevokedKey>> ListRevokedKeys() const override {
     return real_->ListRevokedKeys();
   }
+  Result<std::optional<store::TestDef>> GetTest(const std::string& name) const override {
+    return real_->GetTest(name);
+  }
+  Result<std::vector<store::TestDef>> ListTests() const override { return real_->ListTests(); }
   Status Apply(const store::WriteBatch& batch,
                Durability durability = Durability::kSync) override {
     if (fail_applies > 0) {
@@ -244,6 +248,7 @@ class Services {
     out += Packed(*store_->ListHosts());
     out += Packed(*store_->ListLabels());
     out += Packed(*store_->ListRevokedKeys());
+    out += Packed(*store_->ListTests());
     for (const auto& [name, state] : registry_->hosts()) out += state.routing_id + ";";
     return out;
   }

@@ -13,6 +13,66 @@ using testing::MakeHost;
 using testing::OpenOrDie;
 using testing::TempDir;
 
+TEST(StoreCrud, TestPutGetReplaceListDelete) {
+  TempDir tmp;
+  auto store = OpenOrDie(tmp.db());
+  ASSERT_NE(store, nullptr);
+  Result<std::optional<TestDef>> missing = store->GetTest("kernel.boot");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+
+  // Text with quotes, a tab, a non-ASCII character and no final newline comes back byte for byte.
+  const std::string control = "#!/bin/sh\necho \"h\u00e9llo\" 'x'\n\texit 0";
+  WriteBatch batch;
+  batch.PutTest(TestDef{"net:iperf", "throughput", "iperf3 -c $PEER\n", "bob", 10, "bob", 10});
+  batch.PutTest(TestDef{"kernel.boot", "boots", control, "alice", 20, "alice", 20});
+  ASSERT_TRUE(store->Apply(batch).ok());
+
+  Result<std::optional<TestDef>> got = store->GetTest("kernel.boot");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->name, "kernel.boot");
+  EXPECT_EQ((*got)->description, "boots");
+  EXPECT_EQ((*got)->control, control);
+  EXPECT_EQ((*got)->created_by, "alice");
+  EXPECT_EQ((*got)->created_ms, 20);
+
+  TestDef replaced = **got;
+  replaced.control = "#!/bin/sh\nexit 1\n";
+  replaced.updated_by = "carol";
+  replaced.updated_ms = 30;
+  WriteBatch replace;
+  replace.PutTest(replaced);
+  ASSERT_TRUE(store->Apply(replace).ok());
+  got = store->GetTest("kernel.boot");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->control, "#!/bin/sh\nexit 1\n");
+  EXPECT_EQ((*got)->created_ms, 20);
+  EXPECT_EQ((*got)->updated_by, "carol");
+  EXPECT_EQ((*got)->updated_ms, 30);
+
+  Result<std::vector<TestDef>> tests = store->ListTests();
+  ASSERT_TRUE(tests.ok());
+  ASSERT_EQ(tests->size(), 2u);
+  EXPECT_EQ((*tests)[0].name, "kernel.boot");  // sorted by name
+  EXPECT_EQ((*tests)[1].name, "net:iperf");
+
+  WriteBatch remove;
+  remove.DeleteTest("kernel.boot");
+  remove.DeleteTest("never-there");  // deleting an absent test is fine
+  ASSERT_TRUE(store->Apply(remove).ok());
+  EXPECT_FALSE(store->GetTest("kernel.boot")->has_value());
+  ASSERT_EQ(store->ListTests()->size(), 1u);
+
+  // Reopened, the catalog is still there.
+  store.reset();
+  store = OpenOrDie(tmp.db());
+  ASSERT_NE(store, nullptr);
+  Result<std::optional<TestDef>> reopened = store->GetTest("net:iperf");
+  ASSERT_TRUE(reopened.ok() && reopened->has_value());
+  EXPECT_EQ((*reopened)->control, "iperf3 -c $PEER\n");
+}
+
 TEST(StoreCrud, HostPutGetUpdateDelete) {
   TempDir tmp;
   auto store = OpenOrDie(tmp.db());

@@ -56,6 +56,62 @@ TEST(StoreSchema, VersionZeroStoreIsMigrated) {
   EXPECT_TRUE(store->Apply(batch).ok());
 }
 
+// A store as labmesh with schema version 1 left it: meta, hosts, labels, revoked_keys and no
+// tests table. Opening it read-write migrates it to version 2 and keeps every record.
+TEST(StoreSchema, VersionOneStoreGetsTheTestsTableAndKeepsItsRecords) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.db());
+  Result<std::string> host = EncodeValue(MakeHost("lab-1"));
+  ASSERT_TRUE(host.ok());
+  PutRaw(tmp.db(), kHostsTable, "lab-1", *host);
+  Result<std::string> label = EncodeValue(Label{"pool:fast", "alice", 5});
+  ASSERT_TRUE(label.ok());
+  PutRaw(tmp.db(), kLabelsTable, "pool:fast", *label);
+  PutRaw(tmp.db(), kRevokedKeysTable, "key-old", *EncodeValue(RevokedKey{"key-old", "x", "y", 1}));
+  PutRaw(tmp.db(), kMetaTable, kSchemaVersionKey, Pack(1));
+  EXPECT_EQ(GetRaw(tmp.db(), kTestsTable, "anything").rfind("<NotFound", 0), 0u);
+
+  {
+    // Read-only cannot migrate: refused, nothing written.
+    StoreOptions read_only;
+    read_only.read_only = true;
+    Result<std::unique_ptr<Store>> refused = Store::Open(tmp.db(), read_only);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  }
+  EXPECT_EQ(GetRaw(tmp.db(), kMetaTable, kSchemaVersionKey), Pack(1));
+
+  {
+    auto store = OpenOrDie(tmp.db());
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->schema_version(), 2u);
+    Result<std::optional<Host>> kept = store->GetHost("lab-1");
+    ASSERT_TRUE(kept.ok() && kept->has_value());
+    EXPECT_EQ((*kept)->public_key, "key-lab-1");
+    Result<std::optional<Label>> kept_label = store->GetLabel("pool:fast");
+    ASSERT_TRUE(kept_label.ok() && kept_label->has_value());
+    EXPECT_EQ((*kept_label)->created_by, "alice");
+    ASSERT_TRUE(store->GetRevokedKey("key-old").ok());
+    EXPECT_TRUE(store->GetRevokedKey("key-old")->has_value());
+    Result<std::vector<TestDef>> tests = store->ListTests();
+    ASSERT_TRUE(tests.ok()) << tests.status().ToString();
+    EXPECT_TRUE(tests->empty());
+    WriteBatch batch;
+    batch.PutTest(TestDef{"kernel.boot", "", "#!/bin/sh\n", "alice", 1, "alice", 1});
+    ASSERT_TRUE(store->Apply(batch).ok());
+  }
+  EXPECT_EQ(GetRaw(tmp.db(), kMetaTable, kSchemaVersionKey), Pack(2));
+  EXPECT_NE(GetRaw(tmp.db(), kTestsTable, "kernel.boot"), "<absent>");
+  // Read-only opens now that it is current, and sees the test.
+  StoreOptions read_only;
+  read_only.read_only = true;
+  auto reader = OpenOrDie(tmp.db(), read_only);
+  ASSERT_NE(reader, nullptr);
+  Result<std::optional<TestDef>> test = reader->GetTest("kernel.boot");
+  ASSERT_TRUE(test.ok() && test->has_value());
+  EXPECT_EQ((*test)->control, "#!/bin/sh\n");
+}
+
 TEST(StoreSchema, NewerSchemaIsRefused) {
   TempDir tmp;
   {

@@ -6,6 +6,7 @@
 //   hosts         hostname (bytes)  -> Host (MessagePack map)
 //   labels        label name        -> Label (MessagePack map); admin-created labels only
 //   revoked_keys  Curve public key (Z85) -> RevokedKey (MessagePack map)
+//   tests         test name          -> TestDef (MessagePack map); the test catalog (version 2)
 // Values are MessagePack maps with string keys, so fields can be added without a migration;
 // a migration is needed only when a key or meaning changes (see schema_version).
 //
@@ -33,7 +34,7 @@
 
 namespace labmesh::store {
 
-inline constexpr uint32_t kSchemaVersion = 1;
+inline constexpr uint32_t kSchemaVersion = 2;
 
 enum class Enrollment : uint8_t {
   kAccepted = 0,  // a member of the fleet
@@ -82,6 +83,18 @@ struct RevokedKey {
   MSGPACK_DEFINE_MAP(public_key, hostname, reason, revoked_ms)
 };
 
+// A test of the catalog: a named control program, its text stored as given.
+struct TestDef {
+  std::string name;
+  std::string description;
+  std::string control;
+  std::string created_by;
+  int64_t created_ms = 0;
+  std::string updated_by;
+  int64_t updated_ms = 0;
+  MSGPACK_DEFINE_MAP(name, description, control, created_by, created_ms, updated_by, updated_ms)
+};
+
 // Changes to commit together. Order is kept: a later change to the same key wins.
 class WriteBatch {
  public:
@@ -90,6 +103,8 @@ class WriteBatch {
   void PutLabel(Label label) { ops_.emplace_back(std::move(label)); }
   void DeleteLabel(std::string name) { ops_.emplace_back(DeleteLabelOp{std::move(name)}); }
   void RevokeKey(RevokedKey key) { ops_.emplace_back(std::move(key)); }
+  void PutTest(TestDef test) { ops_.emplace_back(std::move(test)); }
+  void DeleteTest(std::string name) { ops_.emplace_back(DeleteTestOp{std::move(name)}); }
 
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
@@ -101,7 +116,11 @@ class WriteBatch {
   struct DeleteLabelOp {
     std::string name;
   };
-  using Op = std::variant<Host, DeleteHostOp, Label, DeleteLabelOp, RevokedKey>;
+  struct DeleteTestOp {
+    std::string name;
+  };
+  using Op =
+      std::variant<Host, DeleteHostOp, Label, DeleteLabelOp, RevokedKey, TestDef, DeleteTestOp>;
   const std::vector<Op>& ops() const { return ops_; }
 
  private:
@@ -134,6 +153,8 @@ class Store {
   virtual Result<std::vector<Label>> ListLabels() const = 0;  // sorted by name
   virtual Result<std::optional<RevokedKey>> GetRevokedKey(const std::string& key) const = 0;
   virtual Result<std::vector<RevokedKey>> ListRevokedKeys() const = 0;
+  virtual Result<std::optional<TestDef>> GetTest(const std::string& name) const = 0;
+  virtual Result<std::vector<TestDef>> ListTests() const = 0;  // sorted by name
 
   // Commits the whole batch in one write transaction. When LMDB's map is full the transaction
   // is aborted, the map doubled and the batch retried. Fails with FailedPrecondition on a
