@@ -30,8 +30,8 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
 }  // namespace
 
 ApiService::ApiService(const CoordinatorConfig& config, const Clock* clock,
-                       HostRegistry* registry, AgentService* agents)
-    : clock_(clock), registry_(registry), agents_(agents) {
+                       HostRegistry* registry, AgentService* agents, TestCatalog* catalog)
+    : clock_(clock), registry_(registry), agents_(agents), catalog_(catalog) {
   limits_.max_frame_bytes = config.max_frame_bytes;
 }
 
@@ -47,6 +47,9 @@ std::string ApiService::Handle(std::string_view frame) {
     case T::kHostLabelRequest: return HostLabel(*envelope);
     case T::kLabelListRequest: return LabelList(*envelope);
     case T::kLabelActionRequest: return LabelAction(*envelope);
+    case T::kTestAddRequest: return TestAdd(*envelope);
+    case T::kTestListRequest: return TestList(*envelope);
+    case T::kTestShowRequest: return TestShow(*envelope);
     default:
       return Error(envelope->request_id,
                    Status::Unsupported(std::string(protocol::MessageTypeName(envelope->type)) +
@@ -275,6 +278,31 @@ std::string ApiService::LabelAction(const protocol::Envelope& e) {
   }
   if (!status.ok()) return Error(e.request_id, status);
   return Ok(e.request_id, "label " + req->name + " " + req->action + "d");
+}
+
+std::string ApiService::TestAdd(const protocol::Envelope& e) {
+  auto req = protocol::DecodeBody<protocol::TestAddRequest>(e);
+  if (!req.ok()) return Error(e.request_id, req.status());
+  auto added = catalog_->Add(req->name, req->control, req->description, req->user);
+  if (!added.ok()) return Error(e.request_id, added.status());
+  return Ok(e.request_id, "test " + req->name +
+                              (*added == TestCatalog::Added::kReplaced ? " replaced" : " added"));
+}
+
+std::string ApiService::TestList(const protocol::Envelope& e) {
+  auto req = protocol::DecodeBody<protocol::TestListRequest>(e);
+  if (!req.ok()) return Error(e.request_id, req.status());
+  auto tests = catalog_->List(req->prefix);
+  if (!tests.ok()) return Error(e.request_id, tests.status());
+  return Encode(protocol::TestListReply{std::move(tests).value()}, e.request_id);
+}
+
+std::string ApiService::TestShow(const protocol::Envelope& e) {
+  auto req = protocol::DecodeBody<protocol::TestShowRequest>(e);
+  if (!req.ok()) return Error(e.request_id, req.status());
+  auto test = catalog_->Show(req->name);
+  if (!test.ok()) return Error(e.request_id, test.status());
+  return Encode(protocol::TestShowReply{std::move(test).value()}, e.request_id);
 }
 
 }  // namespace labmesh::coordinator

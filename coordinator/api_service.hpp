@@ -1,5 +1,6 @@
 #pragma once
-// ApiService: the requests of the API socket (CLI, web page): host and label administration.
+// ApiService: the requests of the API socket (CLI, web page): host and label administration
+// and the test catalog.
 //
 // Called only by the event-loop thread. Every request is validated first; a bad one gets an
 // ErrorReply and changes nothing.
@@ -10,13 +11,14 @@
 #include "agent_service.hpp"
 #include "host_registry.hpp"
 #include "labmesh/protocol/envelope.hpp"
+#include "test_catalog.hpp"
 
 namespace labmesh::coordinator {
 
 class ApiService {
  public:
   ApiService(const CoordinatorConfig& config, const Clock* clock, HostRegistry* registry,
-             AgentService* agents);
+             AgentService* agents, TestCatalog* catalog);
 
   // Returns the encoded reply to one request frame (always exactly one reply).
   std::string Handle(std::string_view frame);
@@ -29,6 +31,9 @@ class ApiService {
   std::string HostLabel(const protocol::Envelope& e);
   std::string LabelList(const protocol::Envelope& e);
   std::string LabelAction(const protocol::Envelope& e);
+  std::string TestAdd(const protocol::Envelope& e);
+  std::string TestList(const protocol::Envelope& e);
+  std::string TestShow(const protocol::Envelope& e);
 
   Status Accept(HostState& host);
   Status Reject(HostState& host, const std::string& reason);
@@ -36,6 +41,7 @@ class ApiService {
   const Clock* clock_;
   HostRegistry* registry_;
   AgentService* agents_;
+  TestCatalog* catalog_;
   protocol::DecodeLimits limits_;
 };
 

@@ -93,7 +93,9 @@ class CoordinatorImpl final : public Coordinator {
         [this](const std::string& routing_id, std::string frame) {
           SendToAgent(routing_id, std::move(frame));
         });
-    api_ = std::make_unique<ApiService>(config_, clock_, registry_.get(), agents_.get());
+    catalog_ = std::make_unique<TestCatalog>(store_.get(), clock_);
+    api_ = std::make_unique<ApiService>(config_, clock_, registry_.get(), agents_.get(),
+                                        catalog_.get());
 
     try {
       // The ZAP handler must exist before the Curve socket binds.
@@ -254,6 +256,7 @@ class CoordinatorImpl final : public Coordinator {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<HostRegistry> registry_;
   std::unique_ptr<AgentService> agents_;
+  std::unique_ptr<TestCatalog> catalog_;
   std::unique_ptr<ApiService> api_;
   zmq::context_t context_;
   std::unique_ptr<ZapHandler> zap_;

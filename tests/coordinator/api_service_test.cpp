@@ -1,6 +1,6 @@
 // ApiService driven request by request, without sockets: host listing and showing, enrollment
-// (accept pushes a Welcome, reject and delete revoke the key), locks, the label rules, and the
-// promise that every malformed request gets an ErrorReply and changes nothing.
+// (accept pushes a Welcome, reject and delete revoke the key), locks, the label rules, the test
+// catalog, and the promise that every malformed request gets an ErrorReply and changes nothing.
 
 #include <gtest/gtest.h>
 
@@ -91,6 +91,26 @@ class ApiServiceTest : public ::testing::Test {
     auto reply = services_->Call<protocol::LabelListReply>(protocol::LabelListRequest{kind});
     EXPECT_TRUE(reply.ok()) << reply.status().ToString();
     return reply.ok() ? reply->labels : std::vector<protocol::LabelInfo>{};
+  }
+
+  Result<std::string> TestAdd(const std::string& name, const std::string& control,
+                              const std::string& description = "", const std::string& user = "alice") {
+    auto reply = services_->Call<protocol::OkReply>(
+        protocol::TestAddRequest{name, control, description, user});
+    if (!reply.ok()) return reply.status();
+    return reply->message;
+  }
+
+  std::vector<protocol::TestInfo> TestList(const std::string& prefix = "") {
+    auto reply = services_->Call<protocol::TestListReply>(protocol::TestListRequest{prefix});
+    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+    return reply.ok() ? reply->tests : std::vector<protocol::TestInfo>{};
+  }
+
+  Result<protocol::TestInfo> TestShow(const std::string& name) {
+    auto reply = services_->Call<protocol::TestShowReply>(protocol::TestShowRequest{name});
+    if (!reply.ok()) return reply.status();
+    return reply->test;
   }
 
   labmesh::testing::TempDir tmp_;
@@ -334,11 +354,101 @@ TEST_F(ApiServiceTest, LabelCreateAndDeleteFollowTheRules) {
   EXPECT_FALSE((*services_->store().GetLabel("gpu")).has_value());
 }
 
+TEST_F(ApiServiceTest, TestAddListAndShowKeepTheControlByteForByte) {
+  EXPECT_TRUE(TestList().empty());
+  const std::string control = "#!/bin/sh\necho \"h\xc3\xa9llo\" 'x'\t$HOME\nexit 0";
+  auto added = TestAdd("kernel.boot", control, "boots the kernel");
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_EQ(*added, "test kernel.boot added");
+  services_->clock().AdvanceMs(1000);
+  ASSERT_TRUE(TestAdd("net:iperf", "iperf3 -c $PEER\n", "", "bob").ok());
+
+  auto shown = TestShow("kernel.boot");
+  ASSERT_TRUE(shown.ok()) << shown.status().ToString();
+  EXPECT_EQ(shown->name, "kernel.boot");
+  EXPECT_EQ(shown->control, control);
+  EXPECT_EQ(shown->control_bytes, control.size());
+  EXPECT_EQ(shown->description, "boots the kernel");
+  EXPECT_EQ(shown->created_by, "alice");
+  EXPECT_EQ(shown->created_ms, 1'700'000'000'000);
+  EXPECT_EQ(shown->updated_by, "alice");
+  EXPECT_EQ(shown->updated_ms, shown->created_ms);
+
+  // Listing: sorted by name, without the control text but with its size.
+  auto tests = TestList();
+  ASSERT_EQ(tests.size(), 2u);
+  EXPECT_EQ(tests[0].name, "kernel.boot");
+  EXPECT_TRUE(tests[0].control.empty());
+  EXPECT_EQ(tests[0].control_bytes, control.size());
+  EXPECT_EQ(tests[1].name, "net:iperf");
+  EXPECT_EQ(tests[1].created_by, "bob");
+  ASSERT_EQ(TestList("net:").size(), 1u);
+  EXPECT_EQ(TestList("net:")[0].name, "net:iperf");
+  EXPECT_TRUE(TestList("nothing").empty());
+
+  EXPECT_EQ(TestShow("never").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(TestShow("").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(TestShow("bad name").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(ApiServiceTest, AddingAnExistingTestReplacesItAndKeepsWhenItWasCreated) {
+  ASSERT_TRUE(TestAdd("kernel.boot", "exit 0\n", "first").ok());
+  services_->clock().AdvanceMs(5000);
+  auto replaced = TestAdd("kernel.boot", "exit 1\n", "second", "bob");
+  ASSERT_TRUE(replaced.ok()) << replaced.status().ToString();
+  EXPECT_EQ(*replaced, "test kernel.boot replaced");
+  auto shown = TestShow("kernel.boot");
+  ASSERT_TRUE(shown.ok());
+  EXPECT_EQ(shown->control, "exit 1\n");
+  EXPECT_EQ(shown->description, "second");
+  EXPECT_EQ(shown->created_by, "alice");
+  EXPECT_EQ(shown->created_ms, 1'700'000'000'000);
+  EXPECT_EQ(shown->updated_by, "bob");
+  EXPECT_EQ(shown->updated_ms, 1'700'000'005'000);
+  EXPECT_EQ(TestList().size(), 1u);
+}
+
+TEST_F(ApiServiceTest, ABadTestIsRefusedAndChangesNothing) {
+  ASSERT_TRUE(TestAdd("kernel.boot", "exit 0\n", "kept").ok());
+  std::string before = services_->Snapshot();
+  int applies = services_->store().applies;
+  EXPECT_EQ(TestAdd("", "x").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(TestAdd("bad name", "x").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(TestAdd(std::string(65, 'n'), "x").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(TestAdd("kernel.boot", "").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(TestAdd("kernel.boot", std::string(1024 * 1024 + 1, 'c')).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(TestAdd("kernel.boot", std::string("a\0b", 3)).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(TestAdd("kernel.boot", "\xff").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(TestAdd("kernel.boot", "x", std::string(4097, 'd')).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(services_->store().applies, applies);  // refused before the store was asked
+  EXPECT_EQ(services_->Snapshot(), before);
+  EXPECT_EQ(TestShow("kernel.boot")->description, "kept");
+
+  // A failed commit is an error, and the catalog is as it was.
+  services_->store().fail_applies = 1;
+  EXPECT_EQ(TestAdd("kernel.boot", "exit 9\n").status().code(), StatusCode::kInternal);
+  EXPECT_TRUE(TestAdd("fresh", "exit 9\n").ok());  // the next commit goes through
+  EXPECT_EQ(TestShow("kernel.boot")->control, "exit 0\n");
+}
+
+TEST_F(ApiServiceTest, TheLargestAllowedControlFitsInOneRequest) {
+  std::string control(1024 * 1024, 'c');
+  control.back() = '\n';
+  ASSERT_TRUE(TestAdd("big", control).ok());
+  auto shown = TestShow("big");
+  ASSERT_TRUE(shown.ok()) << shown.status().ToString();
+  EXPECT_EQ(shown->control, control);
+}
+
 TEST_F(ApiServiceTest, EveryMalformedRequestGetsAnErrorReplyAndChangesNothing) {
   Enrol("lab-1", "c1", true, {"gpu"});
   Enrol("newbie", "c2", false);
   ASSERT_TRUE(LabelAction("pool:prod", "create").ok());
   ASSERT_TRUE(services_->Action("lab-1", "lock", "fan").ok());
+  ASSERT_TRUE(TestAdd("kernel.boot", "exit 0\n").ok());
   services_->TakeSent();
   std::string before = services_->Snapshot();
   const uint32_t v = protocol::kProtocolVersion;
@@ -408,6 +518,23 @@ TEST_F(ApiServiceTest, EveryMalformedRequestGetsAnErrorReplyAndChangesNothing) {
        Encode(MakeHello("lab-1", NewCurveKey(), 9, {}, "tok"), 22), 22},
       {"a Welcome on the API socket", Encode(protocol::Welcome{"lab-1", 5, {}}, 23), 23},
       {"a heartbeat on the API socket", Encode(protocol::Heartbeat{}, 24), 24},
+      {"test add control is a number",
+       FrameWithField(MessageType::kTestAddRequest, 25, "control", [](Packer& p) { p.pack(7); }),
+       25},
+      {"test add name is an array",
+       FrameWithField(MessageType::kTestAddRequest, 26, "name",
+                      [](Packer& p) { p.pack_array(1); p.pack("kernel.boot"); }),
+       26},
+      {"test list prefix is a map",
+       FrameWithField(MessageType::kTestListRequest, 27, "prefix", [](Packer& p) { p.pack_map(0); }),
+       27},
+      {"test show name is nil",
+       FrameWithField(MessageType::kTestShowRequest, 28, "name", [](Packer& p) { p.pack_nil(); }),
+       28},
+      {"test add replacing with an empty control",
+       Encode(protocol::TestAddRequest{"kernel.boot", "", "", "alice"}, 29), 29},
+      {"a reply sent as a request: TestListReply", Encode(protocol::TestListReply{}, 30), 30},
+      {"a reply sent as a request: TestShowReply", Encode(protocol::TestShowReply{}, 31), 31},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);

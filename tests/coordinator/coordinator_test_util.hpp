@@ -196,7 +196,9 @@ class Services {
         [this](const std::string& routing_id, std::string frame) {
           sent_.push_back(Sent{routing_id, std::move(frame)});
         });
-    api_ = std::make_unique<ApiService>(config_, &clock_, registry_.get(), agents_.get());
+    catalog_ = std::make_unique<TestCatalog>(store_.get(), &clock_);
+    api_ = std::make_unique<ApiService>(config_, &clock_, registry_.get(), agents_.get(),
+                                        catalog_.get());
   }
 
   FakeClock& clock() { return clock_; }
@@ -259,6 +261,7 @@ class Services {
   std::unique_ptr<FaultyStore> store_;
   std::unique_ptr<HostRegistry> registry_;
   std::unique_ptr<AgentService> agents_;
+  std::unique_ptr<TestCatalog> catalog_;
   std::unique_ptr<ApiService> api_;
   std::vector<Sent> sent_;
 };
