@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -128,6 +130,61 @@ void PrintOk(const protocol::OkReply& ok, bool json) {
   } else {
     std::cout << ok.message << "\n";
   }
+}
+
+// Dumps with invalid UTF-8 replaced instead of throwing (text from the wire is whatever was sent).
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void PrintTests(const std::vector<protocol::TestInfo>& tests, bool json) {
+  if (json) {
+    nlohmann::json array = nlohmann::json::array();
+    for (const auto& t : tests) array.push_back(protocol::ToJson(t, /*with_control=*/false));
+    std::cout << Dump(array) << "\n";
+    return;
+  }
+  labmesh::cli::Table table({"NAME", "DESCRIPTION", "BYTES", "CREATED BY"});
+  for (const auto& t : tests) {
+    // One line per test: a multi-line description shows its first line.
+    table.Add({t.name, t.description.substr(0, t.description.find('\n')),
+               std::to_string(t.control_bytes), t.created_by});
+  }
+  table.Print(std::cout);
+}
+
+// The test's fields, then its control exactly as stored (plus a newline if it lacks a final one).
+void PrintTest(const protocol::TestInfo& t, bool json) {
+  if (json) {
+    std::cout << Dump(protocol::ToJson(t)) << "\n";
+    return;
+  }
+  auto line = [](const char* key, const std::string& value) {
+    std::cout << std::left << std::setw(16) << key << value << "\n";
+  };
+  line("name", t.name);
+  line("description", t.description);
+  line("bytes", std::to_string(t.control_bytes));
+  line("created", protocol::FormatWallTimeIso(t.created_ms) + " by " + t.created_by);
+  line("updated", protocol::FormatWallTimeIso(t.updated_ms) + " by " + t.updated_by);
+  std::cout << "control:\n" << t.control;
+  if (!t.control.empty() && t.control.back() != '\n') std::cout << "\n";
+}
+
+// The whole file, or a message saying why it cannot be read.
+labmesh::Result<std::string> ReadControlFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return Status::InvalidArgument("control file " + path +
+                                   (std::filesystem::exists(path, ec) ? " is not a regular file"
+                                                                      : " does not exist"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidArgument("cannot open control file " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::InvalidArgument("cannot read control file " + path);
+  return text.str();
 }
 
 std::string DefaultUser() {
@@ -286,6 +343,53 @@ int main(int argc, char** argv) {
       };
     });
   }
+
+  // ---- test (the catalog) ----
+  auto* test = app.add_subcommand("test", "the test catalog: named control programs")
+                   ->require_subcommand(1);
+  std::string test_name, control_file, test_description, test_prefix;
+  auto* test_add = test->add_subcommand(
+      "add", "add a test (or replace the one of that name) from a control file");
+  test_add->add_option("name", test_name, "test name: 1-64 of A-Z a-z 0-9 . _ : -")->required();
+  test_add->add_option("--control", control_file,
+                       "the control program: a script, UTF-8 text of at most 1 MiB")
+      ->required();
+  test_add->add_option("--description", test_description, "what the test does");
+  test_add->callback([&] {
+    action = [&](labmesh::client::ApiClient& api) {
+      // A file that cannot be read is a usage error: nothing is sent.
+      auto control = ReadControlFile(control_file);
+      if (!control.ok()) {
+        std::cerr << "labmesh: test add: " << control.status().message() << "\n";
+        return 2;
+      }
+      auto reply = api.Call<protocol::OkReply>(protocol::TestAddRequest{
+          test_name, *control, test_description, g.user.empty() ? DefaultUser() : g.user});
+      if (!reply.ok()) return Fail(reply.status());
+      PrintOk(*reply, g.json);
+      return kExitOk;
+    };
+  });
+  auto* test_list = test->add_subcommand("list", "tests with description, size and creator");
+  test_list->add_option("--prefix", test_prefix, "only tests whose name starts with this");
+  test_list->callback([&] {
+    action = [&](labmesh::client::ApiClient& api) {
+      auto reply = api.Call<protocol::TestListReply>(protocol::TestListRequest{test_prefix});
+      if (!reply.ok()) return Fail(reply.status());
+      PrintTests(reply->tests, g.json);
+      return kExitOk;
+    };
+  });
+  auto* test_show = test->add_subcommand("show", "one test with its control");
+  test_show->add_option("name", test_name, "test name")->required();
+  test_show->callback([&] {
+    action = [&](labmesh::client::ApiClient& api) {
+      auto reply = api.Call<protocol::TestShowReply>(protocol::TestShowRequest{test_name});
+      if (!reply.ok()) return Fail(reply.status());
+      PrintTest(reply->test, g.json);
+      return kExitOk;
+    };
+  });
 
   try {
     app.parse(argc, argv);
