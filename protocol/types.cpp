@@ -22,6 +22,13 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kHeartbeat, "Heartbeat"},
     TypeName{MessageType::kHeartbeatAck, "HeartbeatAck"},
     TypeName{MessageType::kReregister, "Reregister"},
+    TypeName{MessageType::kWorkRequest, "WorkRequest"},
+    TypeName{MessageType::kStartEntry, "StartEntry"},
+    TypeName{MessageType::kEntryReport, "EntryReport"},
+    TypeName{MessageType::kEntryReportAck, "EntryReportAck"},
+    TypeName{MessageType::kResultChunk, "ResultChunk"},
+    TypeName{MessageType::kResultAck, "ResultAck"},
+    TypeName{MessageType::kAbortEntry, "AbortEntry"},
     TypeName{MessageType::kHostListRequest, "HostListRequest"},
     TypeName{MessageType::kHostListReply, "HostListReply"},
     TypeName{MessageType::kHostShowRequest, "HostShowRequest"},
@@ -38,7 +45,22 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kTestListReply, "TestListReply"},
     TypeName{MessageType::kTestShowRequest, "TestShowRequest"},
     TypeName{MessageType::kTestShowReply, "TestShowReply"},
+    TypeName{MessageType::kJobCreateRequest, "JobCreateRequest"},
+    TypeName{MessageType::kJobCreateReply, "JobCreateReply"},
+    TypeName{MessageType::kJobListRequest, "JobListRequest"},
+    TypeName{MessageType::kJobListReply, "JobListReply"},
+    TypeName{MessageType::kJobShowRequest, "JobShowRequest"},
+    TypeName{MessageType::kJobShowReply, "JobShowReply"},
+    TypeName{MessageType::kJobAbortRequest, "JobAbortRequest"},
+    TypeName{MessageType::kJobLogRequest, "JobLogRequest"},
+    TypeName{MessageType::kJobLogReply, "JobLogReply"},
 };
+
+constexpr std::array<std::string_view, kMaxEntryStatus + 1> kEntryStatusNames = {
+    "Queued",    "Starting",  "Verifying", "Pending", "Running", "Gathering",
+    "Parsing",   "Completed", "Failed",    "Aborted", "Stopped"};
+
+constexpr std::array<std::string_view, 4> kPriorityNames = {"low", "medium", "high", "urgent"};
 
 constexpr std::array<std::string_view, 9> kHostStatusNames = {
     "Ready", "Pending", "Running", "Verifying", "Repairing",
@@ -76,6 +98,37 @@ std::optional<HostStatus> ParseHostStatus(std::string_view text) {
   std::string wanted = Normalize(text);
   for (size_t i = 0; i < kHostStatusNames.size(); ++i) {
     if (Normalize(kHostStatusNames[i]) == wanted) return static_cast<HostStatus>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view EntryStatusName(EntryStatus status) {
+  auto i = static_cast<size_t>(status);
+  return i < kEntryStatusNames.size() ? kEntryStatusNames[i] : "Unknown";
+}
+
+std::optional<EntryStatus> ParseEntryStatus(std::string_view text) {
+  std::string wanted = Normalize(text);
+  for (size_t i = 0; i < kEntryStatusNames.size(); ++i) {
+    if (Normalize(kEntryStatusNames[i]) == wanted) return static_cast<EntryStatus>(i);
+  }
+  return std::nullopt;
+}
+
+bool IsFinal(EntryStatus status) {
+  return status == EntryStatus::kCompleted || status == EntryStatus::kFailed ||
+         status == EntryStatus::kAborted || status == EntryStatus::kStopped;
+}
+
+std::string_view PriorityName(Priority priority) {
+  auto i = static_cast<size_t>(priority);
+  return i < kPriorityNames.size() ? kPriorityNames[i] : "unknown";
+}
+
+std::optional<Priority> ParsePriority(std::string_view text) {
+  std::string wanted = Normalize(text);
+  for (size_t i = 0; i < kPriorityNames.size(); ++i) {
+    if (kPriorityNames[i] == wanted) return static_cast<Priority>(i);
   }
   return std::nullopt;
 }

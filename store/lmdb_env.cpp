@@ -143,6 +143,17 @@ Status Txn::ForEach(
   return Status::Ok();
 }
 
+Result<std::optional<std::string>> Txn::LastKey(const Dbi& dbi) const {
+  MDB_cursor* raw = nullptr;
+  LABMESH_RETURN_IF_ERROR(Check(mdb_cursor_open(txn_, dbi.handle, &raw), "cursor on " + dbi.name));
+  std::unique_ptr<MDB_cursor, CursorCloser> cursor(raw);
+  MDB_val k{}, v{};
+  int rc = mdb_cursor_get(raw, &k, &v, MDB_LAST);
+  if (rc == MDB_NOTFOUND) return std::optional<std::string>();
+  if (rc != MDB_SUCCESS) return Check(rc, "last key of " + dbi.name);
+  return std::optional<std::string>(std::string(FromVal(k)));
+}
+
 Status WriteTxn::Put(const Dbi& dbi, std::string_view key, std::string_view value) {
   MDB_val k = ToVal(key);
   MDB_val v = ToVal(value);

@@ -91,6 +91,9 @@ class Txn {
       const Dbi& dbi,
       const std::function<Status(std::string_view key, std::string_view value)>& fn) const;
 
+  // The largest key of `dbi`, or nullopt when it is empty.
+  Result<std::optional<std::string>> LastKey(const Dbi& dbi) const;
+
   // The LMDB code of the most recent failure (MDB_SUCCESS when none failed).
   int last_rc() const { return last_rc_; }
 

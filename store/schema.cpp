@@ -21,9 +21,35 @@ Status CreateTestsTable(WriteTxn& txn) {
   return dbi.ok() ? Status::Ok() : dbi.status();
 }
 
-constexpr std::array<Migration, 2> kMigrations = {{
+// Version 3: jobs, host queue entries, users and ACL groups; every host joins Everyone.
+Status CreateJobTablesV3(WriteTxn& txn) {
+  for (const char* name : {kJobsTable, kEntriesTable, kUsersTable}) {
+    Result<Dbi> dbi = txn.OpenDbi(name, /*create=*/true);
+    if (!dbi.ok()) return dbi.status();
+  }
+  Result<Dbi> groups = txn.OpenDbi(kAclGroupsTable, /*create=*/true);
+  if (!groups.ok()) return groups.status();
+  AclGroup everyone;
+  everyone.name = kEveryoneGroup;
+  everyone.description = "every host and user";
+  LABMESH_RETURN_IF_ERROR(Table<AclGroup>(*groups).Put(txn, everyone.name, everyone));
+  Result<Dbi> hosts_dbi = txn.OpenDbi(kHostsTable, /*create=*/false);
+  if (!hosts_dbi.ok()) return hosts_dbi.status();
+  Table<Host> hosts(*hosts_dbi);
+  Result<std::vector<Host>> all = hosts.List(txn);
+  if (!all.ok()) return all.status();
+  for (Host& host : *all) {
+    if (!host.acl_groups.empty()) continue;
+    host.acl_groups = {kEveryoneGroup};
+    LABMESH_RETURN_IF_ERROR(hosts.Put(txn, host.hostname, host));
+  }
+  return Status::Ok();
+}
+
+constexpr std::array<Migration, 3> kMigrations = {{
     {1, "create tables hosts, labels, revoked_keys", &CreateTablesV1},
     {2, "create table tests (the test catalog)", &CreateTestsTable},
+    {3, "create tables jobs, entries, users, acl_groups", &CreateJobTablesV3},
 }};
 static_assert(kMigrations.back().to_version == kSchemaVersion,
               "the last migration must bring the store to kSchemaVersion");
@@ -44,6 +70,18 @@ Result<Tables> OpenTables(Txn& txn, Dbi meta) {
   tables.labels = Table<Label>(std::move(labels).value());
   tables.revoked_keys = Table<RevokedKey>(std::move(revoked).value());
   tables.tests = Table<TestDef>(std::move(tests).value());
+  Result<Dbi> jobs = txn.OpenDbi(kJobsTable, /*create=*/false);
+  if (!jobs.ok()) return jobs.status();
+  Result<Dbi> entries = txn.OpenDbi(kEntriesTable, /*create=*/false);
+  if (!entries.ok()) return entries.status();
+  Result<Dbi> users = txn.OpenDbi(kUsersTable, /*create=*/false);
+  if (!users.ok()) return users.status();
+  Result<Dbi> groups = txn.OpenDbi(kAclGroupsTable, /*create=*/false);
+  if (!groups.ok()) return groups.status();
+  tables.jobs = Table<Job>(std::move(jobs).value());
+  tables.entries = Table<Entry>(std::move(entries).value());
+  tables.users = Table<User>(std::move(users).value());
+  tables.acl_groups = Table<AclGroup>(std::move(groups).value());
   return tables;
 }
 

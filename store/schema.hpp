@@ -22,6 +22,10 @@ inline constexpr char kHostsTable[] = "hosts";
 inline constexpr char kLabelsTable[] = "labels";
 inline constexpr char kRevokedKeysTable[] = "revoked_keys";
 inline constexpr char kTestsTable[] = "tests";
+inline constexpr char kJobsTable[] = "jobs";
+inline constexpr char kEntriesTable[] = "entries";
+inline constexpr char kUsersTable[] = "users";
+inline constexpr char kAclGroupsTable[] = "acl_groups";
 inline constexpr char kSchemaVersionKey[] = "schema_version";
 inline constexpr unsigned kMaxTables = 16;  // room for the tables later versions add
 
@@ -32,6 +36,10 @@ struct Tables {
   Table<Label> labels;
   Table<RevokedKey> revoked_keys;
   Table<TestDef> tests;
+  Table<Job> jobs;
+  Table<Entry> entries;
+  Table<User> users;
+  Table<AclGroup> acl_groups;
 };
 
 struct Migration {

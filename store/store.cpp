@@ -57,6 +57,13 @@ Status CheckHost(const Host& host, std::string_view key) {
   return Status::Ok();
 }
 
+Status CheckEntry(const Entry& entry) {
+  if (static_cast<uint8_t>(entry.status) > protocol::kMaxEntryStatus) {
+    return Status::Corruption("entries[" + IdKey(entry.id) + "]: unknown status");
+  }
+  return Status::Ok();
+}
+
 // A std::shared_mutex whose exclusive side cannot be starved: glibc's rwlock lets new readers
 // in while a writer waits, so with busy reader threads a map resize would wait indefinitely.
 // A resizer raises `pending_` and holds the turnstile; readers arriving meanwhile queue on the
@@ -136,6 +143,54 @@ class LmdbStore final : public Store {
     return Read<std::vector<TestDef>>([&](const Txn& txn) { return tables_.tests.List(txn); });
   }
 
+  Result<std::optional<Job>> GetJob(uint64_t id) const override {
+    return Read<std::optional<Job>>([&](const Txn& txn) { return tables_.jobs.Get(txn, IdKey(id)); });
+  }
+  Result<std::vector<Job>> ListJobs() const override {
+    return Read<std::vector<Job>>([&](const Txn& txn) { return tables_.jobs.List(txn); });
+  }
+  Result<std::optional<Entry>> GetEntry(uint64_t id) const override {
+    Result<std::optional<Entry>> entry = Read<std::optional<Entry>>(
+        [&](const Txn& txn) { return tables_.entries.Get(txn, IdKey(id)); });
+    if (entry.ok() && entry->has_value()) LABMESH_RETURN_IF_ERROR(CheckEntry(**entry));
+    return entry;
+  }
+  Result<std::vector<Entry>> GetEntries(const std::vector<uint64_t>& ids) const override {
+    return Read<std::vector<Entry>>([&](const Txn& txn) -> Result<std::vector<Entry>> {
+      std::vector<Entry> entries;
+      entries.reserve(ids.size());
+      for (uint64_t id : ids) {
+        Result<std::optional<Entry>> entry = tables_.entries.Get(txn, IdKey(id));
+        if (!entry.ok()) return entry.status();
+        if (!entry->has_value()) {
+          return Status::Corruption("entries[" + IdKey(id) + "] is missing");
+        }
+        LABMESH_RETURN_IF_ERROR(CheckEntry(**entry));
+        entries.push_back(std::move(**entry));
+      }
+      return entries;
+    });
+  }
+  Result<std::vector<Entry>> ListEntries() const override {
+    Result<std::vector<Entry>> entries =
+        Read<std::vector<Entry>>([&](const Txn& txn) { return tables_.entries.List(txn); });
+    if (!entries.ok()) return entries;
+    for (const Entry& entry : *entries) LABMESH_RETURN_IF_ERROR(CheckEntry(entry));
+    return entries;
+  }
+  Result<uint64_t> MaxJobId() const override { return MaxId(tables_.jobs.dbi()); }
+  Result<uint64_t> MaxEntryId() const override { return MaxId(tables_.entries.dbi()); }
+  Result<std::optional<User>> GetUser(const std::string& name) const override {
+    return Read<std::optional<User>>([&](const Txn& txn) { return tables_.users.Get(txn, name); });
+  }
+  Result<std::vector<User>> ListUsers() const override {
+    return Read<std::vector<User>>([&](const Txn& txn) { return tables_.users.List(txn); });
+  }
+  Result<std::vector<AclGroup>> ListAclGroups() const override {
+    return Read<std::vector<AclGroup>>(
+        [&](const Txn& txn) { return tables_.acl_groups.List(txn); });
+  }
+
   Status Apply(const WriteBatch& batch, Durability durability) override;
 
  private:
@@ -179,6 +234,21 @@ class LmdbStore final : public Store {
     return Status::Ok();
   }
 
+  // The last key of an id-keyed table, parsed; 0 for an empty table.
+  Result<uint64_t> MaxId(const Dbi& dbi) const {
+    return Read<uint64_t>([&](const Txn& txn) -> Result<uint64_t> {
+      Result<std::optional<std::string>> key = txn.LastKey(dbi);
+      if (!key.ok()) return key.status();
+      if (!key->has_value()) return uint64_t{0};
+      uint64_t id = 0;
+      for (char c : **key) {
+        if (c < '0' || c > '9') return Status::Corruption(dbi.name + ": key is not an id");
+        id = id * 10 + static_cast<uint64_t>(c - '0');
+      }
+      return id;
+    });
+  }
+
   // Writes every op of `batch` into `txn`; the first failure names the op.
   Status WriteOps(WriteTxn& txn, const WriteBatch& batch) const;
 
@@ -211,6 +281,14 @@ Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
             return tables_.tests.Put(txn, o.name, o);
           } else if constexpr (std::is_same_v<T, WriteBatch::DeleteTestOp>) {
             return tables_.tests.Delete(txn, o.name);
+          } else if constexpr (std::is_same_v<T, Job>) {
+            return tables_.jobs.Put(txn, IdKey(o.id), o);
+          } else if constexpr (std::is_same_v<T, Entry>) {
+            return tables_.entries.Put(txn, IdKey(o.id), o);
+          } else if constexpr (std::is_same_v<T, User>) {
+            return tables_.users.Put(txn, o.name, o);
+          } else if constexpr (std::is_same_v<T, AclGroup>) {
+            return tables_.acl_groups.Put(txn, o.name, o);
           } else {
             static_assert(kAlwaysFalse<T>, "WriteBatch::Op not handled");
           }
@@ -261,6 +339,11 @@ Status LmdbStore::Apply(const WriteBatch& batch, Durability durability) {
 }
 
 }  // namespace
+
+std::string IdKey(uint64_t id) {
+  std::string digits = std::to_string(id);
+  return std::string(20 - digits.size(), '0') + digits;
+}
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& db_dir, const StoreOptions& options) {
   if (options.initial_map_bytes == 0 || options.max_map_bytes < options.initial_map_bytes) {

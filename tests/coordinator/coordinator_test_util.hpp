@@ -53,6 +53,26 @@ class FaultyStore final : public store::Store {
     return real_->GetTest(name);
   }
   Result<std::vector<store::TestDef>> ListTests() const override { return real_->ListTests(); }
+  Result<std::optional<store::Job>> GetJob(uint64_t id) const override {
+    return real_->GetJob(id);
+  }
+  Result<std::vector<store::Job>> ListJobs() const override { return real_->ListJobs(); }
+  Result<std::optional<store::Entry>> GetEntry(uint64_t id) const override {
+    return real_->GetEntry(id);
+  }
+  Result<std::vector<store::Entry>> GetEntries(const std::vector<uint64_t>& ids) const override {
+    return real_->GetEntries(ids);
+  }
+  Result<std::vector<store::Entry>> ListEntries() const override { return real_->ListEntries(); }
+  Result<uint64_t> MaxJobId() const override { return real_->MaxJobId(); }
+  Result<uint64_t> MaxEntryId() const override { return real_->MaxEntryId(); }
+  Result<std::optional<store::User>> GetUser(const std::string& name) const override {
+    return real_->GetUser(name);
+  }
+  Result<std::vector<store::User>> ListUsers() const override { return real_->ListUsers(); }
+  Result<std::vector<store::AclGroup>> ListAclGroups() const override {
+    return real_->ListAclGroups();
+  }
   Status Apply(const store::WriteBatch& batch,
                Durability durability = Durability::kSync) override {
     if (fail_applies > 0) {

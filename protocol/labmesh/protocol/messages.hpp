@@ -11,6 +11,7 @@
 #include <msgpack.hpp>
 
 #include "labmesh/common/status.hpp"
+#include "labmesh/protocol/job_messages.hpp"
 #include "labmesh/protocol/types.hpp"
 
 namespace labmesh::protocol {
@@ -116,8 +117,11 @@ struct AgentHello {
   std::string enroll_token;  // empty = none
   std::vector<std::string> labels;  // asked-for labels (--labels)
   HostFacts facts;
+  // Entries this agent runs or holds results of (a restarted coordinator re-attaches them; an
+  // entry the coordinator expected on this host but is missing here failed).
+  std::vector<HeldEntry> entries;
   MSGPACK_DEFINE_MAP(hostname, agent_version, incarnation, public_key, enroll_token, labels,
-                     facts)
+                     facts, entries)
 };
 
 struct Welcome {

@@ -19,6 +19,14 @@ enum class MessageType : uint16_t {
   kHeartbeat = 14,        // agent -> coordinator: alive, with health
   kHeartbeatAck = 15,     // coordinator -> agent: heartbeat seen
   kReregister = 16,       // coordinator -> agent: I do not know you (restart): send hello again
+  // Work (see docs/jobs.md for the whole flow).
+  kWorkRequest = 20,     // agent -> coordinator: idle, give me work (long poll; no reply until then)
+  kStartEntry = 21,      // coordinator -> agent: run this host queue entry
+  kEntryReport = 22,     // agent -> coordinator: an entry's phase (running/exited/uploaded)
+  kEntryReportAck = 23,  // coordinator -> agent: report applied (done = drop the spool)
+  kResultChunk = 24,     // agent -> coordinator: bytes of one results file at an offset
+  kResultAck = 25,       // coordinator -> agent: how much of that file the coordinator holds
+  kAbortEntry = 26,      // coordinator -> agent: kill the entry's control, upload what exists
 
   // API socket (CLI / web page DEALER <-> coordinator ROUTER).
   kHostListRequest = 100,
@@ -38,6 +46,16 @@ enum class MessageType : uint16_t {
   kTestListReply = 122,
   kTestShowRequest = 123,
   kTestShowReply = 124,
+  // Jobs.
+  kJobCreateRequest = 130,
+  kJobCreateReply = 131,
+  kJobListRequest = 132,
+  kJobListReply = 133,
+  kJobShowRequest = 134,
+  kJobShowReply = 135,
+  kJobAbortRequest = 136,  // reply: kOkReply
+  kJobLogRequest = 137,
+  kJobLogReply = 138,
 };
 
 // True for every type above; decoders refuse anything else.
@@ -61,5 +79,31 @@ std::string_view HostStatusName(HostStatus status);
 // Accepts the exact spelling ("Repair Failed") and, for command lines, case-insensitive forms
 // with '-' or '_' for the space ("repair-failed").
 std::optional<HostStatus> ParseHostStatus(std::string_view text);
+
+// Host queue entry status, spelled as in DESIGN.md.
+enum class EntryStatus : uint8_t {
+  kQueued = 0,
+  kStarting = 1,
+  kVerifying = 2,
+  kPending = 3,
+  kRunning = 4,
+  kGathering = 5,
+  kParsing = 6,
+  kCompleted = 7,
+  kFailed = 8,
+  kAborted = 9,
+  kStopped = 10,
+};
+inline constexpr uint8_t kMaxEntryStatus = 10;
+
+std::string_view EntryStatusName(EntryStatus status);
+std::optional<EntryStatus> ParseEntryStatus(std::string_view text);  // like ParseHostStatus
+// Completed, Failed, Aborted and Stopped: nothing happens to the entry any more.
+bool IsFinal(EntryStatus status);
+
+// A job's priority: higher runs first.
+enum class Priority : uint8_t { kLow = 0, kMedium = 1, kHigh = 2, kUrgent = 3 };
+std::string_view PriorityName(Priority priority);  // "low", "medium", "high", "urgent"
+std::optional<Priority> ParsePriority(std::string_view text);  // case-insensitive names
 
 }  // namespace labmesh::protocol

@@ -7,6 +7,11 @@
 //   labels        label name        -> Label (MessagePack map); admin-created labels only
 //   revoked_keys  Curve public key (Z85) -> RevokedKey (MessagePack map)
 //   tests         test name          -> TestDef (MessagePack map); the test catalog (version 2)
+//   jobs          JobKey(id)         -> Job (version 3)
+//   entries       JobKey(entry id)   -> Entry: host queue entries (version 3)
+//   users         user name          -> User (version 3)
+//   acl_groups    group name         -> AclGroup (version 3; "Everyone" always exists)
+// Job and entry keys are the id as 20 zero-padded decimal digits, so that key order is id order.
 // Values are MessagePack maps with string keys, so fields can be added without a migration;
 // a migration is needed only when a key or meaning changes (see schema_version).
 //
@@ -34,7 +39,13 @@
 
 namespace labmesh::store {
 
-inline constexpr uint32_t kSchemaVersion = 2;
+inline constexpr uint32_t kSchemaVersion = 3;
+
+// Every host and user starts in this ACL group.
+inline constexpr char kEveryoneGroup[] = "Everyone";
+
+// The key of a job or entry id in its table: 20 zero-padded decimal digits.
+std::string IdKey(uint64_t id);
 
 enum class Enrollment : uint8_t {
   kAccepted = 0,  // a member of the fleet
@@ -61,10 +72,11 @@ struct Host {
   uint64_t incarnation = 0;
   int64_t registered_ms = 0;
   std::map<std::string, std::string> attributes;
+  std::vector<std::string> acl_groups;  // sorted; new hosts (and version-2 hosts) get Everyone
   MSGPACK_DEFINE_MAP(hostname, public_key, enrollment, status, status_reason, status_changed_ms,
                      locked, locked_by, lock_reason, locked_ms, agent_labels, admin_labels,
                      agent_version, facts, health, last_heartbeat_ms, incarnation, registered_ms,
-                     attributes)
+                     attributes, acl_groups)
 };
 
 struct Label {
@@ -95,6 +107,81 @@ struct TestDef {
   MSGPACK_DEFINE_MAP(name, description, control, created_by, created_ms, updated_by, updated_ms)
 };
 
+// A user known to the coordinator. A user without a record is treated as a member of
+// Everyone only (the security issue adds user management).
+struct User {
+  std::string name;
+  std::vector<std::string> acl_groups;  // sorted
+  bool admin = false;
+  int64_t created_ms = 0;
+  MSGPACK_DEFINE_MAP(name, acl_groups, admin, created_ms)
+};
+
+// An ACL group. Membership is kept on hosts and users (their acl_groups).
+struct AclGroup {
+  std::string name;
+  std::string description;
+  int64_t created_ms = 0;
+  MSGPACK_DEFINE_MAP(name, description, created_ms)
+};
+
+// One move of an entry's status, kept in the entry's history.
+struct StatusChange {
+  protocol::EntryStatus status = protocol::EntryStatus::kQueued;
+  int64_t at_us = 0;
+  std::string reason;
+  MSGPACK_DEFINE_MAP(status, at_us, reason)
+};
+
+// A job as created: what to run, where, and how. Entries carry the progress.
+struct Job {
+  uint64_t id = 0;
+  std::string name;
+  std::string owner;
+  protocol::Priority priority = protocol::Priority::kMedium;
+  uint32_t synch_count = 1;
+  std::string control_kind;  // "command", "control" or "test"
+  std::string control;       // command line or script text (a copy: later edits do not change it)
+  std::string test_name;
+  std::vector<std::string> hosts;
+  std::string meta_label;
+  uint32_t meta_count = 0;
+  std::vector<std::string> depends;
+  bool run_verify = false;
+  int64_t timeout_ms = 0;
+  int64_t max_runtime_ms = 0;
+  int64_t created_us = 0;
+  int64_t finished_us = 0;  // when the last entry became final; 0 = not finished
+  std::string abort_reason;
+  std::vector<uint64_t> entry_ids;
+  MSGPACK_DEFINE_MAP(id, name, owner, priority, synch_count, control_kind, control, test_name,
+                     hosts, meta_label, meta_count, depends, run_verify, timeout_ms,
+                     max_runtime_ms, created_us, finished_us, abort_reason, entry_ids)
+};
+
+// A host queue entry: one (job, host) pair.
+struct Entry {
+  uint64_t id = 0;
+  uint64_t job_id = 0;
+  std::string hostname;    // "" until a label entry is given a host
+  std::string meta_label;  // label entries: the label the host must carry
+  protocol::EntryStatus status = protocol::EntryStatus::kQueued;
+  std::string status_reason;
+  std::string fault;  // "", "test", "infrastructure"
+  int32_t exit_code = -1;
+  int32_t signal = 0;
+  int64_t queued_us = 0;
+  int64_t started_us = 0;
+  int64_t finished_us = 0;
+  std::vector<StatusChange> history;  // every status this entry had, oldest first
+  uint64_t report_sequence = 0;       // the highest EntryReport sequence applied
+  bool abort_requested = false;
+  std::string abort_reason;
+  MSGPACK_DEFINE_MAP(id, job_id, hostname, meta_label, status, status_reason, fault, exit_code,
+                     signal, queued_us, started_us, finished_us, history, report_sequence,
+                     abort_requested, abort_reason)
+};
+
 // Changes to commit together. Order is kept: a later change to the same key wins.
 class WriteBatch {
  public:
@@ -105,6 +192,10 @@ class WriteBatch {
   void RevokeKey(RevokedKey key) { ops_.emplace_back(std::move(key)); }
   void PutTest(TestDef test) { ops_.emplace_back(std::move(test)); }
   void DeleteTest(std::string name) { ops_.emplace_back(DeleteTestOp{std::move(name)}); }
+  void PutJob(Job job) { ops_.emplace_back(std::move(job)); }
+  void PutEntry(Entry entry) { ops_.emplace_back(std::move(entry)); }
+  void PutUser(User user) { ops_.emplace_back(std::move(user)); }
+  void PutAclGroup(AclGroup group) { ops_.emplace_back(std::move(group)); }
 
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
@@ -119,8 +210,8 @@ class WriteBatch {
   struct DeleteTestOp {
     std::string name;
   };
-  using Op =
-      std::variant<Host, DeleteHostOp, Label, DeleteLabelOp, RevokedKey, TestDef, DeleteTestOp>;
+  using Op = std::variant<Host, DeleteHostOp, Label, DeleteLabelOp, RevokedKey, TestDef,
+                          DeleteTestOp, Job, Entry, User, AclGroup>;
   const std::vector<Op>& ops() const { return ops_; }
 
  private:
@@ -155,6 +246,18 @@ class Store {
   virtual Result<std::vector<RevokedKey>> ListRevokedKeys() const = 0;
   virtual Result<std::optional<TestDef>> GetTest(const std::string& name) const = 0;
   virtual Result<std::vector<TestDef>> ListTests() const = 0;  // sorted by name
+  virtual Result<std::optional<Job>> GetJob(uint64_t id) const = 0;
+  virtual Result<std::vector<Job>> ListJobs() const = 0;  // by id, oldest first
+  virtual Result<std::optional<Entry>> GetEntry(uint64_t id) const = 0;
+  // The entries of `ids`, in that order, from one read transaction; a missing id is Corruption.
+  virtual Result<std::vector<Entry>> GetEntries(const std::vector<uint64_t>& ids) const = 0;
+  virtual Result<std::vector<Entry>> ListEntries() const = 0;  // by id
+  // The largest job / entry id ever stored (0 when none): new ids continue after it.
+  virtual Result<uint64_t> MaxJobId() const = 0;
+  virtual Result<uint64_t> MaxEntryId() const = 0;
+  virtual Result<std::optional<User>> GetUser(const std::string& name) const = 0;
+  virtual Result<std::vector<User>> ListUsers() const = 0;
+  virtual Result<std::vector<AclGroup>> ListAclGroups() const = 0;
 
   // Commits the whole batch in one write transaction. When LMDB's map is full the transaction
   // is aborted, the map doubled and the batch retried. Fails with FailedPrecondition on a
@@ -169,3 +272,5 @@ class Store {
 }  // namespace labmesh::store
 
 MSGPACK_ADD_ENUM(labmesh::store::Enrollment);
+MSGPACK_ADD_ENUM(labmesh::protocol::EntryStatus);
+MSGPACK_ADD_ENUM(labmesh::protocol::Priority);

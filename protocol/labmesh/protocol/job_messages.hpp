@@ -1,0 +1,267 @@
+#pragma once
+// Jobs: the API requests that create, list, show, abort and read the log of jobs, and the
+// agent-socket messages that hand work to agents and bring its results back.
+// docs/jobs.md tells the whole flow; PROTOCOL.md the wire format.
+//
+// Every agent-to-coordinator message here is safe to repeat: an EntryReport carries the entry
+// id and a sequence number (the coordinator applies a sequence once), a ResultChunk its file
+// offset and hash (the coordinator writes bytes at that offset, so a repeat rewrites the same
+// bytes). Times are wall-clock microseconds since the epoch (`*_us`), 0 = not yet.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <msgpack.hpp>
+
+#include "labmesh/protocol/types.hpp"
+
+namespace labmesh::protocol {
+
+// ---- shared value types ----
+
+// One file of an entry's results, as the agent has it when it finished uploading.
+struct FileDigest {
+  std::string path;  // relative to the entry's results directory, '/'-separated, no ".."
+  uint64_t size = 0;
+  std::string hash;  // BLAKE2b-256 (libsodium crypto_generichash) of the whole file, lower hex
+  MSGPACK_DEFINE_MAP(path, size, hash)
+};
+
+// An entry an agent holds (runs, or has results of not yet acknowledged), told in AgentHello so
+// a restarted coordinator can re-attach it.
+struct HeldEntry {
+  uint64_t entry_id = 0;
+  std::string phase;  // "running", "exited", "uploaded" (as EntryReport::phase)
+  MSGPACK_DEFINE_MAP(entry_id, phase)
+};
+
+// One host queue entry as readers see it.
+struct EntryInfo {
+  uint64_t id = 0;
+  uint64_t job_id = 0;
+  std::string host;        // "" while a label entry (meta-host) has no host yet
+  std::string meta_label;  // the label a `--label L --count K` entry asks for; "" for named hosts
+  std::string status;      // EntryStatusName
+  std::string reason;      // why it is in that status (failures: what failed)
+  std::string fault;       // "" (none), "test" (the control failed) or "infrastructure"
+  int32_t exit_code = -1;  // the control's exit status; -1 = none (not ended, or signalled)
+  int32_t signal = 0;      // the signal that ended the control, 0 = none
+  int64_t queued_us = 0;
+  int64_t started_us = 0;   // the control was spawned on the agent (agent's clock)
+  int64_t finished_us = 0;  // the entry became final
+  std::string results_path;  // relative to the results repository: "<job_id>-<owner>/<host>"
+  MSGPACK_DEFINE_MAP(id, job_id, host, meta_label, status, reason, fault, exit_code, signal,
+                     queued_us, started_us, finished_us, results_path)
+};
+
+struct JobInfo {
+  uint64_t id = 0;
+  std::string name;
+  std::string owner;
+  std::string priority;  // PriorityName
+  uint32_t synch_count = 1;
+  // Derived from the entries: "Queued" (none started), "Running" (some not final),
+  // then when all are final "Completed" (all Completed), "Aborted" (any Aborted) or "Failed".
+  std::string status;
+  std::string control_kind;  // "command", "control" or "test"
+  std::string control;       // the command line or script text (JobShowReply only)
+  std::string test_name;     // for "test": the catalog test the control was copied from
+  std::vector<std::string> hosts;    // named hosts
+  std::string meta_label;            // --label
+  uint32_t meta_count = 0;           // --count
+  std::vector<std::string> depends;  // labels every chosen host must carry
+  bool run_verify = false;
+  int64_t timeout_ms = 0;      // whole job; 0 = none
+  int64_t max_runtime_ms = 0;  // one entry's running time; 0 = none
+  int64_t created_us = 0;
+  int64_t finished_us = 0;
+  std::string abort_reason;  // set once the job (or all of it) was aborted
+  std::vector<EntryInfo> entries;
+  MSGPACK_DEFINE_MAP(id, name, owner, priority, synch_count, status, control_kind, control,
+                     test_name, hosts, meta_label, meta_count, depends, run_verify, timeout_ms,
+                     max_runtime_ms, created_us, finished_us, abort_reason, entries)
+};
+
+// ---- agent socket ----
+
+// The agent is idle and wants work. The coordinator answers with StartEntry as soon as it has
+// something for this host (possibly much later); it never answers "nothing".
+struct WorkRequest {
+  static constexpr MessageType kType = MessageType::kWorkRequest;
+  uint64_t incarnation = 0;
+  MSGPACK_DEFINE_MAP(incarnation)
+};
+
+// Run one entry. Sent again (same entry_id) after a reconnect when the coordinator has no
+// report for it: the agent ignores a StartEntry for an entry it already holds.
+struct StartEntry {
+  static constexpr MessageType kType = MessageType::kStartEntry;
+  uint64_t entry_id = 0;
+  uint64_t job_id = 0;
+  std::string job_name;
+  std::string owner;
+  std::string hostname;            // this host
+  std::vector<std::string> hosts;  // every host of the job known so far (LABMESH_HOSTS)
+  std::string control_kind;        // "command" (sh -c) or "control"/"test" (a script to execute)
+  std::string control;
+  int64_t max_runtime_ms = 0;  // 0 = none: kill the process group after this long
+  MSGPACK_DEFINE_MAP(entry_id, job_id, job_name, owner, hostname, hosts, control_kind, control,
+                     max_runtime_ms)
+};
+
+// An entry's phase on the agent. Sent when it changes and again after every (re)connect until
+// acknowledged. `sequence` grows with each new report of the entry.
+//   running  - the control was spawned (started_us)
+//   exited   - the control ended (exit_code/signal, outcome); results are being uploaded
+//   uploaded - every file is acknowledged; `files` lists them for the coordinator to check
+struct EntryReport {
+  static constexpr MessageType kType = MessageType::kEntryReport;
+  uint64_t entry_id = 0;
+  uint64_t sequence = 0;
+  uint64_t incarnation = 0;
+  std::string phase;
+  int64_t started_us = 0;
+  int64_t ended_us = 0;
+  int32_t exit_code = -1;
+  int32_t signal = 0;
+  // "passed" (exit 0), "failed" (the control failed: non-zero exit, killed by a signal, max
+  // runtime), "aborted" (killed because the coordinator said so), "error" (the agent could not
+  // run it: spawn failed, spool unusable - an infrastructure failure).
+  std::string outcome;
+  std::string reason;  // human words for a failure, e.g. "exit status 3", "max runtime 2s exceeded"
+  std::vector<FileDigest> files;  // phase "uploaded" only
+  MSGPACK_DEFINE_MAP(entry_id, sequence, incarnation, phase, started_us, ended_us, exit_code,
+                     signal, outcome, reason, files)
+};
+
+struct EntryReportAck {
+  static constexpr MessageType kType = MessageType::kEntryReportAck;
+  uint64_t entry_id = 0;
+  uint64_t sequence = 0;
+  // True when the coordinator is finished with the entry (results checked and final, or the
+  // entry no longer exists): the agent deletes its spool for it and forgets it.
+  bool done = false;
+  MSGPACK_DEFINE_MAP(entry_id, sequence, done)
+};
+
+// Bytes of one results file. debug/control.log is streamed this way while the control runs;
+// every file is sent this way after it ended. `hash` is BLAKE2b-256 (lower hex) of `data`.
+struct ResultChunk {
+  static constexpr MessageType kType = MessageType::kResultChunk;
+  uint64_t entry_id = 0;
+  std::string path;  // relative, '/'-separated, no "..", no leading '/'
+  uint64_t offset = 0;
+  std::vector<char> data;  // MessagePack bin
+  std::string hash;
+  MSGPACK_DEFINE_MAP(entry_id, path, offset, data, hash)
+};
+
+// The coordinator holds bytes [0, next_offset) of the file. Sent for every chunk, also for one
+// it refused (bad hash, a gap): the agent continues from next_offset.
+struct ResultAck {
+  static constexpr MessageType kType = MessageType::kResultAck;
+  uint64_t entry_id = 0;
+  std::string path;
+  uint64_t next_offset = 0;
+  std::string error;  // why a chunk was refused; "" when it was written
+  MSGPACK_DEFINE_MAP(entry_id, path, next_offset, error)
+};
+
+// Kill the entry's control (TERM to its process group, KILL after a grace period) and upload
+// what it left; the entry ends with outcome "aborted". For an entry the agent holds only in
+// its spool, the agent drops the spool when `discard`.
+struct AbortEntry {
+  static constexpr MessageType kType = MessageType::kAbortEntry;
+  uint64_t entry_id = 0;
+  std::string reason;
+  bool discard = false;  // the coordinator is done with the entry: nothing more to upload
+  MSGPACK_DEFINE_MAP(entry_id, reason, discard)
+};
+
+// ---- API socket ----
+
+// Exactly one of command, control, test. Hosts come from `hosts` and/or `meta_label` +
+// `meta_count`.
+struct JobCreateRequest {
+  static constexpr MessageType kType = MessageType::kJobCreateRequest;
+  std::string name;
+  std::string user;  // the owner
+  std::string command;
+  std::string control;  // a script's text
+  std::string test;     // a catalog test's name
+  std::vector<std::string> hosts;
+  std::string meta_label;
+  uint32_t meta_count = 0;
+  std::vector<std::string> depends;
+  uint32_t synch_count = 1;
+  std::string priority = "medium";
+  bool run_verify = false;
+  int64_t timeout_ms = 0;
+  int64_t max_runtime_ms = 0;
+  MSGPACK_DEFINE_MAP(name, user, command, control, test, hosts, meta_label, meta_count, depends,
+                     synch_count, priority, run_verify, timeout_ms, max_runtime_ms)
+};
+
+struct JobCreateReply {
+  static constexpr MessageType kType = MessageType::kJobCreateReply;
+  uint64_t id = 0;
+  MSGPACK_DEFINE_MAP(id)
+};
+
+struct JobListRequest {
+  static constexpr MessageType kType = MessageType::kJobListRequest;
+  std::string owner;   // filter; "" = any
+  std::string status;  // filter on JobInfo::status; "" = any
+  uint32_t limit = 0;  // newest first; 0 = all
+  MSGPACK_DEFINE_MAP(owner, status, limit)
+};
+
+struct JobListReply {
+  static constexpr MessageType kType = MessageType::kJobListReply;
+  std::vector<JobInfo> jobs;  // newest first; `control` left empty
+  MSGPACK_DEFINE_MAP(jobs)
+};
+
+struct JobShowRequest {
+  static constexpr MessageType kType = MessageType::kJobShowRequest;
+  uint64_t id = 0;
+  MSGPACK_DEFINE_MAP(id)
+};
+
+struct JobShowReply {
+  static constexpr MessageType kType = MessageType::kJobShowReply;
+  JobInfo job;
+  MSGPACK_DEFINE_MAP(job)
+};
+
+// Aborts every entry of the job that is not final, or only the one on `host`.
+struct JobAbortRequest {
+  static constexpr MessageType kType = MessageType::kJobAbortRequest;
+  uint64_t id = 0;
+  std::string host;  // "" = the whole job
+  std::string user;
+  MSGPACK_DEFINE_MAP(id, host, user)
+};
+
+// Reads the control's output (debug/control.log) of the job's entry on `host`, from `offset`.
+struct JobLogRequest {
+  static constexpr MessageType kType = MessageType::kJobLogRequest;
+  uint64_t id = 0;
+  std::string host;
+  uint64_t offset = 0;
+  uint32_t max_bytes = 0;  // 0 = the coordinator's cap (1 MiB)
+  MSGPACK_DEFINE_MAP(id, host, offset, max_bytes)
+};
+
+struct JobLogReply {
+  static constexpr MessageType kType = MessageType::kJobLogReply;
+  std::vector<char> data;
+  uint64_t next_offset = 0;
+  // True when the entry is final and `next_offset` is the end of the log: nothing more will come.
+  bool complete = false;
+  std::string status;  // the entry's status
+  MSGPACK_DEFINE_MAP(data, next_offset, complete, status)
+};
+
+}  // namespace labmesh::protocol
