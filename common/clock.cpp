@@ -14,6 +14,11 @@ int64_t SystemClock::WallMs() const {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+int64_t SystemClock::WallUs() const {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
 SystemClock* SystemClock::Default() {
   static SystemClock clock;
   return &clock;

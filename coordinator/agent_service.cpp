@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include "job_service.hpp"
 #include "labels.hpp"
 
 namespace labmesh::coordinator {
@@ -10,8 +11,12 @@ namespace labmesh::coordinator {
 using protocol::HostStatus;
 
 AgentService::AgentService(const CoordinatorConfig& config, const Clock* clock,
-                           HostRegistry* registry, AgentOutbox outbox)
-    : config_(config), clock_(clock), registry_(registry), outbox_(std::move(outbox)) {
+                           HostRegistry* registry, AgentOutbox outbox, JobService* jobs)
+    : config_(config),
+      clock_(clock),
+      registry_(registry),
+      outbox_(std::move(outbox)),
+      jobs_(jobs) {
   limits_.max_frame_bytes = config.max_frame_bytes;
 }
 
@@ -41,6 +46,16 @@ void AgentService::HandleFrame(const std::string& routing_id, const std::string&
       HandleHeartbeat(routing_id, *envelope);
       break;
     default:
+      if (jobs_ != nullptr && JobService::IsWorkMessage(envelope->type)) {
+        const HostState* state = registry_->FindByRoutingId(routing_id);
+        if (state == nullptr || state->record.enrollment != store::Enrollment::kAccepted) {
+          outbox_(routing_id, protocol::Encode(protocol::Reregister{"unknown connection"},
+                                               envelope->request_id));
+          return;
+        }
+        jobs_->HandleAgent(*state, *envelope);
+        return;
+      }
       SendError(routing_id, envelope->request_id,
                 Status::Unsupported(std::string(protocol::MessageTypeName(envelope->type)) +
                                     " is not accepted on the agent socket"));
@@ -117,6 +132,7 @@ void AgentService::HandleHello(const std::string& routing_id, const std::string&
   bool admitted = config_.auto_accept || TokenMatches(hello->enroll_token);
   if (known == nullptr) {
     host.registered_ms = now;
+    host.acl_groups = {store::kEveryoneGroup};
     host.status = HostStatus::kReady;
     host.status_changed_ms = now;
     host.enrollment = admitted ? store::Enrollment::kAccepted : store::Enrollment::kPending;
@@ -135,7 +151,8 @@ void AgentService::HandleHello(const std::string& routing_id, const std::string&
       came_back = true;
     }
   }
-  StagedHello next{routing_id, envelope.request_id, std::move(host), is_new, came_back};
+  StagedHello next{routing_id, envelope.request_id, std::move(host), is_new, came_back,
+                   hello->entries};
   if (staged) {
     *staged = std::move(next);  // the later hello of the same agent wins
   } else {
@@ -175,6 +192,7 @@ void AgentService::CommitRegistrations() {
     spdlog::info("host={} registered (incarnation={} version={} labels={})", host.hostname,
                  host.incarnation, host.agent_version, host.agent_labels.size());
     SendWelcome(*registry_->Find(host.hostname), staged.request_id);
+    if (jobs_ != nullptr) jobs_->OnAgentRegistered(host.hostname, staged.held);
   }
 }
 
@@ -231,6 +249,7 @@ void AgentService::CheckDeadHosts() {
       continue;
     }
     registry_->DropConnection(hostname);
+    if (jobs_ != nullptr) jobs_->OnHostDead(hostname);
   }
 }
 

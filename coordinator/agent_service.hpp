@@ -17,13 +17,17 @@
 
 namespace labmesh::coordinator {
 
+class JobService;
+
 // Sends one frame to the agent connection `routing_id` (dropped when it is gone).
 using AgentOutbox = std::function<void(const std::string& routing_id, std::string frame)>;
 
 class AgentService {
  public:
+  // `jobs` (may be null in tests of registration alone) takes the work messages and hears of
+  // registrations and dead hosts.
   AgentService(const CoordinatorConfig& config, const Clock* clock, HostRegistry* registry,
-               AgentOutbox outbox);
+               AgentOutbox outbox, JobService* jobs = nullptr);
 
   // One frame from an agent connection. `curve_key` is the Z85 public key the Curve handshake
   // authenticated (the ZAP User-Id). Malformed frames get an Error reply and change nothing.
@@ -54,6 +58,7 @@ class AgentService {
     store::Host host;
     bool is_new = false;
     bool came_back = false;  // Dead -> Ready
+    std::vector<protocol::HeldEntry> held;  // entries the agent holds
   };
 
   void HandleHello(const std::string& routing_id, const std::string& curve_key,
@@ -67,6 +72,7 @@ class AgentService {
   const Clock* clock_;
   HostRegistry* registry_;
   AgentOutbox outbox_;
+  JobService* jobs_;
   protocol::DecodeLimits limits_;
   std::vector<StagedHello> staged_;
   uint64_t heartbeats_received_ = 0;

@@ -174,6 +174,7 @@ std::string ApiService::HostAction(const protocol::Envelope& e) {
     if (status.ok()) {
       spdlog::info("host={} deleted and its key revoked", req->hostname);
       agents_->SendReject(routing_id, "host deleted by an admin");
+      if (on_host_deleted_) on_host_deleted_(req->hostname);
     }
     done = "deleted";
   } else {

@@ -5,6 +5,7 @@
 // Called only by the event-loop thread. Every request is validated first; a bad one gets an
 // ErrorReply and changes nothing.
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,11 @@ class ApiService {
 
   // Returns the encoded reply to one request frame (always exactly one reply).
   std::string Handle(std::string_view frame);
+
+  // Called after a host was deleted (the job service fails its entries).
+  void set_on_host_deleted(std::function<void(const std::string&)> fn) {
+    on_host_deleted_ = std::move(fn);
+  }
 
  private:
   std::string HostList(const protocol::Envelope& e);
@@ -43,6 +49,7 @@ class ApiService {
   AgentService* agents_;
   TestCatalog* catalog_;
   protocol::DecodeLimits limits_;
+  std::function<void(const std::string&)> on_host_deleted_;
 };
 
 }  // namespace labmesh::coordinator

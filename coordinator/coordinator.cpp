@@ -10,6 +10,8 @@
 #include "agent_service.hpp"
 #include "api_service.hpp"
 #include "host_registry.hpp"
+#include "job_service.hpp"
+#include "results_repository.hpp"
 #include "labmesh/common/curve_keys.hpp"
 #include "labmesh/store/store.hpp"
 #include "web_bridge.hpp"
@@ -67,6 +69,7 @@ class CoordinatorImpl final : public Coordinator {
   }
 
   Status Init() {
+    api_limits_.max_frame_bytes = config_.max_frame_bytes;
     if (!IsLoopbackEndpoint(config_.api_listen)) {
       return Status::InvalidArgument(
           "--api-listen " + config_.api_listen +
@@ -88,14 +91,26 @@ class CoordinatorImpl final : public Coordinator {
     registry_ = std::make_unique<HostRegistry>(store_.get(), clock_);
     LABMESH_RETURN_IF_ERROR(registry_->Load());
 
+    catalog_ = std::make_unique<TestCatalog>(store_.get(), clock_);
+    results_ = std::make_unique<ResultsRepository>(config_.data_dir + "/results");
+    jobs_ = std::make_unique<JobService>(
+        config_, clock_, store_.get(), registry_.get(), catalog_.get(), results_.get(),
+        [this](const std::string& routing_id, std::string frame) {
+          SendToAgent(routing_id, std::move(frame));
+        },
+        [this](const std::string& routing_id, std::string frame) {
+          SendToApi(routing_id, frame);
+        });
+    LABMESH_RETURN_IF_ERROR(jobs_->Load());
     agents_ = std::make_unique<AgentService>(
         config_, clock_, registry_.get(),
         [this](const std::string& routing_id, std::string frame) {
           SendToAgent(routing_id, std::move(frame));
-        });
-    catalog_ = std::make_unique<TestCatalog>(store_.get(), clock_);
+        },
+        jobs_.get());
     api_ = std::make_unique<ApiService>(config_, clock_, registry_.get(), agents_.get(),
                                         catalog_.get());
+    api_->set_on_host_deleted([this](const std::string& host) { jobs_->OnHostDeleted(host); });
 
     try {
       // The ZAP handler must exist before the Curve socket binds.
@@ -164,8 +179,10 @@ class CoordinatorImpl final : public Coordinator {
       now = clock_->SteadyMs();
       if (now >= next_dead_check) {
         agents_->CheckDeadHosts();
+        jobs_->CheckTimeouts();
         next_dead_check = now + dead_check_every;
       }
+      jobs_->Flush();
       if (now >= next_flush) {
         if (Status s = registry_->FlushHeartbeats(); !s.ok()) {
           spdlog::error("heartbeats not persisted: {}", s.ToString());
@@ -239,14 +256,27 @@ class CoordinatorImpl final : public Coordinator {
       zmq::message_t id, payload;
       RouterRead read = ReadRouterMessage(api_socket_, id, payload);
       if (read == RouterRead::kNone) return;
-      std::string reply = read == RouterRead::kMultiFrame ? MultiFrameError()
-                                                          : api_->Handle(payload.to_string_view());
-      try {
-        api_socket_.send(id, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-        api_socket_.send(zmq::buffer(reply), zmq::send_flags::dontwait);
-      } catch (const zmq::error_t& e) {
-        spdlog::warn("api reply failed: {}", e.what());
+      std::string routing_id = id.to_string();
+      if (read == RouterRead::kMultiFrame) {
+        SendToApi(routing_id, MultiFrameError());
+        continue;
       }
+      // Job requests go to the job service, which may answer after its next commit.
+      auto envelope = protocol::DecodeEnvelope(payload.to_string_view(), api_limits_);
+      if (envelope.ok() && JobService::IsJobRequest(envelope->type)) {
+        jobs_->HandleApi(routing_id, *envelope);
+        continue;
+      }
+      SendToApi(routing_id, api_->Handle(payload.to_string_view()));
+    }
+  }
+
+  void SendToApi(const std::string& routing_id, const std::string& reply) {
+    try {
+      api_socket_.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      api_socket_.send(zmq::buffer(reply), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      spdlog::warn("api reply failed: {}", e.what());
     }
   }
 
@@ -257,6 +287,9 @@ class CoordinatorImpl final : public Coordinator {
   std::unique_ptr<HostRegistry> registry_;
   std::unique_ptr<AgentService> agents_;
   std::unique_ptr<TestCatalog> catalog_;
+  std::unique_ptr<ResultsRepository> results_;
+  std::unique_ptr<JobService> jobs_;
+  protocol::DecodeLimits api_limits_;
   std::unique_ptr<ApiService> api_;
   zmq::context_t context_;
   std::unique_ptr<ZapHandler> zap_;

@@ -131,6 +131,26 @@ Status HostRegistry::SetStatus(const std::string& hostname, HostStatus to,
   return Status::Ok();
 }
 
+Result<store::Host> HostRegistry::PrepareStatus(const std::string& hostname, HostStatus to,
+                                                const std::string& reason) const {
+  auto it = hosts_.find(hostname);
+  if (it == hosts_.end()) return Status::NotFound("host " + hostname + " not found");
+  store::Host updated = it->second.record;
+  LABMESH_RETURN_IF_ERROR(MoveStatus(updated, to, reason, clock_->WallMs()));
+  return updated;
+}
+
+void HostRegistry::AdoptStatus(const store::Host& committed) {
+  HostState* state = Find(committed.hostname);
+  if (state == nullptr) return;
+  HostStatus from = state->record.status;
+  state->record.status = committed.status;
+  state->record.status_reason = committed.status_reason;
+  state->record.status_changed_ms = committed.status_changed_ms;
+  spdlog::debug("host={} status {} -> {} ({})", committed.hostname, protocol::HostStatusName(from),
+                protocol::HostStatusName(committed.status), committed.status_reason);
+}
+
 Status HostRegistry::DeleteAndRevoke(const std::string& hostname, const std::string& reason) {
   HostState* state = Find(hostname);
   if (state == nullptr) return Status::NotFound("host " + hostname + " not found");
@@ -250,7 +270,7 @@ protocol::HostInfo HostRegistry::ToInfo(const HostState& state) const {
   info.agent_labels = h.agent_labels;
   info.admin_labels = h.admin_labels;
   info.labels = EffectiveLabels(h.agent_labels, h.admin_labels);
-  info.acl_groups = {"Everyone"};
+  info.acl_groups = h.acl_groups;
   info.agent_version = h.agent_version;
   info.last_heartbeat_ms = h.last_heartbeat_ms;
   info.registered_ms = h.registered_ms;

@@ -58,6 +58,12 @@ class HostRegistry {
   Status Put(const store::Host& host);
   // Moves a host to `to`, committing the change. Refuses moves the table does not allow.
   Status SetStatus(const std::string& hostname, protocol::HostStatus to, const std::string& reason);
+  // For changes committed together with other records (the job service's batches): the host's
+  // record moved to `to` (checked against the table), not committed and not applied. After the
+  // batch committed, AdoptStatus() applies the status fields of that record to memory.
+  Result<store::Host> PrepareStatus(const std::string& hostname, protocol::HostStatus to,
+                                    const std::string& reason) const;
+  void AdoptStatus(const store::Host& committed);
   // Removes a host and revokes its key in one commit.
   Status DeleteAndRevoke(const std::string& hostname, const std::string& reason);
   // Creates or deletes an admin label; deleting removes it from every host in the same commit.

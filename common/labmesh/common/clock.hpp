@@ -13,6 +13,8 @@ class Clock {
   virtual ~Clock() = default;
   virtual int64_t SteadyMs() const = 0;
   virtual int64_t WallMs() const = 0;
+  // Wall clock in microseconds since the epoch (job and entry times; latency figures).
+  virtual int64_t WallUs() const { return WallMs() * 1000; }
 };
 
 // The real clock. Stateless; one instance can be shared by all threads.
@@ -20,6 +22,7 @@ class SystemClock final : public Clock {
  public:
   int64_t SteadyMs() const override;
   int64_t WallMs() const override;
+  int64_t WallUs() const override;
   static SystemClock* Default();
 };
 

@@ -1,0 +1,76 @@
+#include "labmesh/common/hash.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace labmesh {
+namespace {
+
+constexpr size_t kHashBytes = 32;
+
+// libsodium wants sodium_init() before use; it is idempotent and thread-safe.
+[[maybe_unused]] const int kSodiumReady = sodium_init();
+
+static_assert(sizeof(crypto_generichash_state) <= 384, "Blake2bHasher::state_ is too small");
+
+std::string ToHex(const unsigned char* bytes, size_t n) {
+  std::string hex(n * 2, '\0');
+  sodium_bin2hex(hex.data(), hex.size() + 1, bytes, n);
+  return hex;
+}
+
+crypto_generichash_state* State(unsigned char* raw) {
+  return reinterpret_cast<crypto_generichash_state*>(raw);
+}
+
+}  // namespace
+
+std::string Blake2bHex(std::string_view data) {
+  unsigned char out[kHashBytes];
+  crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size(), nullptr, 0);
+  return ToHex(out, sizeof out);
+}
+
+Blake2bHasher::Blake2bHasher() { crypto_generichash_init(State(state_), nullptr, 0, kHashBytes); }
+
+void Blake2bHasher::Update(std::string_view data) {
+  crypto_generichash_update(State(state_), reinterpret_cast<const unsigned char*>(data.data()),
+                            data.size());
+}
+
+std::string Blake2bHasher::Hex() {
+  unsigned char out[kHashBytes];
+  crypto_generichash_final(State(state_), out, sizeof out);
+  return ToHex(out, sizeof out);
+}
+
+Result<FileHash> HashFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return Status::NotFound("cannot open " + path + ": " + std::strerror(errno));
+  Blake2bHasher hasher;
+  FileHash result;
+  std::vector<char> buffer(1 << 20);
+  for (;;) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return Status::Internal("cannot read " + path + ": " + std::strerror(err));
+    }
+    if (n == 0) break;
+    hasher.Update(std::string_view(buffer.data(), static_cast<size_t>(n)));
+    result.size += static_cast<uint64_t>(n);
+  }
+  ::close(fd);
+  result.hex = hasher.Hex();
+  return result;
+}
+
+}  // namespace labmesh

@@ -1,0 +1,325 @@
+// JobService, agent half: the scheduler, work requests, entry reports, result chunks and the
+// re-attachment of entries after an agent or coordinator restart. See job_service.hpp.
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "job_service.hpp"
+#include "labels.hpp"
+
+namespace labmesh::coordinator {
+
+using protocol::EntryStatus;
+using protocol::MessageType;
+
+namespace {
+
+std::string Error(uint64_t request_id, const Status& status) {
+  return protocol::Encode(protocol::ErrorReply::FromStatus(status), request_id);
+}
+
+bool IsStarted(EntryStatus status) {
+  return status != EntryStatus::kQueued && !protocol::IsFinal(status);
+}
+
+}  // namespace
+
+bool JobService::IsWorkMessage(MessageType type) {
+  return type == MessageType::kWorkRequest || type == MessageType::kEntryReport ||
+         type == MessageType::kResultChunk;
+}
+
+void JobService::HandleAgent(const HostState& host, const protocol::Envelope& e) {
+  switch (e.type) {
+    case MessageType::kWorkRequest: return OnWorkRequest(host);
+    case MessageType::kEntryReport: return OnReport(host, e);
+    case MessageType::kResultChunk: return OnChunk(host, e);
+    default:
+      to_agent_(host.routing_id, Error(e.request_id, Status::Unsupported("not a work message")));
+  }
+}
+
+// ---- scheduling ----
+
+bool JobService::Eligible(const HostState& host, const ActiveJob& job,
+                          const store::Entry& entry) const {
+  const store::Host& r = host.record;
+  if (host.routing_id.empty() || r.locked || r.status != protocol::HostStatus::kReady) return false;
+  auto change = host_changes_.find(r.hostname);
+  if (change != host_changes_.end() && change->second.status != protocol::HostStatus::kReady) {
+    return false;
+  }
+  return Unsuitable(r, job.owner_groups, entry.meta_label, job.job.depends).empty();
+}
+
+bool JobService::JobUsesHost(const ActiveJob& job, const std::string& hostname) const {
+  for (uint64_t id : job.job.entry_ids) {
+    auto it = entries_.find(id);
+    if (it != entries_.end() && it->second.hostname == hostname) return true;
+  }
+  return std::binary_search(job.job.hosts.begin(), job.job.hosts.end(), hostname);
+}
+
+void JobService::Schedule() {
+  for (auto it = queue_.begin(); it != queue_.end() && !idle_.empty();) {
+    store::Entry& entry = entries_.at(it->entry_id);
+    ActiveJob& job = jobs_.at(entry.job_id);
+    const HostState* chosen = nullptr;
+    if (!entry.hostname.empty()) {
+      if (idle_.count(entry.hostname) > 0) {
+        const HostState* host = registry_->Find(entry.hostname);
+        if (host != nullptr && Eligible(*host, job, entry)) chosen = host;
+      }
+    } else {
+      for (const std::string& name : idle_) {
+        const HostState* host = registry_->Find(name);
+        if (host != nullptr && Eligible(*host, job, entry) && !JobUsesHost(job, name)) {
+          chosen = host;
+          break;
+        }
+      }
+    }
+    if (chosen == nullptr) {
+      ++it;
+      continue;
+    }
+    it = queue_.erase(it);
+    Assign(entry, job, *chosen);
+  }
+}
+
+void JobService::Assign(store::Entry& entry, ActiveJob& job, const HostState& host) {
+  const std::string& name = host.record.hostname;
+  entry.hostname = name;
+  Move(entry, EntryStatus::kStarting, "sent to " + name);
+  busy_[name] = entry.id;
+  idle_.erase(name);
+  StageHostStatus(name, protocol::HostStatus::kRunning,
+                  "job " + std::to_string(job.job.id) + " entry " + std::to_string(entry.id));
+  SendStart(entry, job, host.routing_id);
+}
+
+void JobService::SendStart(const store::Entry& entry, const ActiveJob& job,
+                           const std::string& /*routing_id*/) {
+  protocol::StartEntry start;
+  start.entry_id = entry.id;
+  start.job_id = job.job.id;
+  start.job_name = job.job.name;
+  start.owner = job.job.owner;
+  start.hostname = entry.hostname;
+  start.hosts = job.job.hosts;
+  for (uint64_t id : job.job.entry_ids) {
+    auto it = entries_.find(id);
+    if (it != entries_.end() && !it->second.meta_label.empty() && !it->second.hostname.empty()) {
+      start.hosts.push_back(it->second.hostname);
+    }
+  }
+  std::sort(start.hosts.begin(), start.hosts.end());
+  start.hosts.erase(std::unique(start.hosts.begin(), start.hosts.end()), start.hosts.end());
+  start.control_kind = job.job.control_kind;
+  start.control = job.job.control;
+  start.max_runtime_ms = job.job.max_runtime_ms;
+  ToAgent(entry.hostname, protocol::Encode(start));
+}
+
+// ---- agent messages ----
+
+void JobService::OnWorkRequest(const HostState& host) {
+  const std::string& name = host.record.hostname;
+  auto busy = busy_.find(name);
+  if (busy != busy_.end()) {
+    store::Entry& entry = entries_.at(busy->second);
+    if (entry.status == EntryStatus::kStarting) {
+      // The agent is idle, so it never got the start: send it again.
+      SendStart(entry, jobs_.at(entry.job_id), host.routing_id);
+      return;
+    }
+    // The agent says it has nothing, yet the entry was running there: it lost it.
+    Finish(entry, EntryStatus::kFailed, "the agent on " + name + " no longer has the entry",
+           "infrastructure");
+  }
+  idle_.insert(name);
+}
+
+void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
+  auto report = protocol::DecodeBody<protocol::EntryReport>(e);
+  if (!report.ok()) return to_agent_(host.routing_id, Error(e.request_id, report.status()));
+  const std::string& name = host.record.hostname;
+  auto it = entries_.find(report->entry_id);
+  if (it == entries_.end() || protocol::IsFinal(it->second.status) ||
+      it->second.hostname != name) {
+    // Finished (or never ours): the agent may forget it; a running control is killed.
+    if (report->phase == "running") {
+      ToAgent(name, protocol::Encode(protocol::AbortEntry{report->entry_id,
+                                                          "the entry is finished", true}));
+    } else {
+      ToAgent(name, protocol::Encode(
+                        protocol::EntryReportAck{report->entry_id, report->sequence, true},
+                        e.request_id));
+    }
+    return;
+  }
+  store::Entry& entry = it->second;
+  if (report->sequence <= entry.report_sequence) {
+    ToAgent(name, protocol::Encode(
+                      protocol::EntryReportAck{entry.id, report->sequence, false}, e.request_id));
+    return;
+  }
+  if (report->phase != "running" && report->phase != "exited" && report->phase != "uploaded") {
+    return to_agent_(host.routing_id,
+                     Error(e.request_id, Status::InvalidArgument("unknown entry phase '" +
+                                                                 report->phase + "'")));
+  }
+  if (report->phase == "uploaded") {
+    // Check the files before anything changes; a mismatch is sent again by the agent.
+    std::string bad_path;
+    uint64_t held = 0;
+    const ActiveJob& job = jobs_.at(entry.job_id);
+    std::string dir = ResultsRepository::EntryDir(job.job.id, job.job.owner, name);
+    if (Status s = results_->Verify(dir, report->files, &bad_path, &held); !s.ok()) {
+      spdlog::warn("job={} entry={} host={} results incomplete: {}", entry.job_id, entry.id, name,
+                   s.message());
+      if (bad_path.empty()) {  // a path no file may have: the upload can never succeed
+        Finish(entry, EntryStatus::kFailed, "upload refused: " + s.message(), "infrastructure");
+        ToAgent(name, protocol::Encode(
+                          protocol::EntryReportAck{entry.id, report->sequence, true},
+                          e.request_id));
+      } else {
+        ToAgent(name, protocol::Encode(protocol::ResultAck{entry.id, bad_path, held, s.message()}));
+      }
+      return;
+    }
+  }
+
+  entry.report_sequence = report->sequence;
+  dirty_entries_.insert(entry.id);
+  if (report->started_us != 0) entry.started_us = report->started_us;
+  // Reports are resent only as the latest one, so a phase may arrive without its predecessors.
+  if (entry.status == EntryStatus::kStarting && report->phase == "running") {
+    Move(entry, EntryStatus::kRunning, "control started");
+  }
+  if (report->phase == "exited" || report->phase == "uploaded") {
+    entry.exit_code = report->exit_code;
+    entry.signal = report->signal;
+    if (entry.status == EntryStatus::kStarting && report->started_us != 0) {
+      Move(entry, EntryStatus::kRunning, "control started");
+    }
+    if (entry.status == EntryStatus::kStarting || entry.status == EntryStatus::kRunning) {
+      std::string why = report->reason.empty() ? report->outcome : report->reason;
+      Move(entry, EntryStatus::kGathering, "control ended (" + why + "); uploading results");
+    }
+  }
+  bool done = false;
+  if (report->phase == "uploaded") {
+    Move(entry, EntryStatus::kParsing, "results received");
+    const std::string& outcome = report->outcome;
+    if (entry.abort_requested || outcome == "aborted") {
+      Finish(entry, EntryStatus::kAborted,
+             entry.abort_reason.empty() ? report->reason : entry.abort_reason, "");
+    } else if (outcome == "passed") {
+      Finish(entry, EntryStatus::kCompleted, "", "");
+    } else if (outcome == "error") {
+      Finish(entry, EntryStatus::kFailed, report->reason, "infrastructure");
+    } else {
+      Finish(entry, EntryStatus::kFailed,
+             report->reason.empty() ? "exit status " + std::to_string(report->exit_code)
+                                    : report->reason,
+             "test");
+    }
+    done = true;
+  }
+  ToAgent(name, protocol::Encode(protocol::EntryReportAck{entry.id, report->sequence, done},
+                                 e.request_id));
+}
+
+void JobService::OnChunk(const HostState& host, const protocol::Envelope& e) {
+  auto chunk = protocol::DecodeBody<protocol::ResultChunk>(e);
+  if (!chunk.ok()) return to_agent_(host.routing_id, Error(e.request_id, chunk.status()));
+  const std::string& name = host.record.hostname;
+  auto it = entries_.find(chunk->entry_id);
+  if (it == entries_.end() || protocol::IsFinal(it->second.status) ||
+      it->second.hostname != name) {
+    to_agent_(host.routing_id, protocol::Encode(protocol::AbortEntry{
+                                   chunk->entry_id, "the entry is finished", true}));
+    return;
+  }
+  const ActiveJob& job = jobs_.at(it->second.job_id);
+  uint64_t held = 0;
+  Status written = results_->WriteChunk(
+      ResultsRepository::EntryDir(job.job.id, job.job.owner, name), *chunk, &held);
+  if (!written.ok()) {
+    spdlog::warn("job={} entry={} host={} chunk of {} refused: {}", job.job.id, chunk->entry_id,
+                 name, chunk->path.substr(0, 200), written.message());
+  }
+  // Chunk acks need no commit (the file is the state): answer at once.
+  to_agent_(host.routing_id,
+            protocol::Encode(protocol::ResultAck{chunk->entry_id, chunk->path, held,
+                                                 written.ok() ? "" : written.message()},
+                             e.request_id));
+}
+
+// ---- host events ----
+
+void JobService::OnAgentRegistered(const std::string& hostname,
+                                   const std::vector<protocol::HeldEntry>& held) {
+  idle_.erase(hostname);  // it asks again after the Welcome
+  auto holds = [&](uint64_t id) {
+    return std::any_of(held.begin(), held.end(),
+                       [&](const protocol::HeldEntry& h) { return h.entry_id == id; });
+  };
+  auto busy = busy_.find(hostname);
+  if (busy != busy_.end()) {
+    store::Entry& entry = entries_.at(busy->second);
+    if (holds(entry.id)) {
+      spdlog::info("job={} entry={} host={} re-attached ({})", entry.job_id, entry.id, hostname,
+                   protocol::EntryStatusName(entry.status));
+      if (entry.abort_requested) {
+        ToAgent(hostname, protocol::Encode(protocol::AbortEntry{entry.id, entry.abort_reason, false}));
+      }
+    } else if (entry.status == EntryStatus::kStarting) {
+      ActiveJob& job = jobs_.at(entry.job_id);
+      Move(entry, EntryStatus::kQueued, "the agent never got the start; queued again");
+      if (!entry.meta_label.empty()) entry.hostname.clear();
+      queue_.insert({-static_cast<int>(job.job.priority), entry.job_id, entry.id});
+      FreeHost(hostname);
+    } else {
+      Finish(entry, EntryStatus::kFailed,
+             "the agent on " + hostname + " restarted without the entry", "infrastructure");
+    }
+  }
+  for (const protocol::HeldEntry& h : held) {
+    auto it = entries_.find(h.entry_id);
+    bool live = it != entries_.end() && !protocol::IsFinal(it->second.status) &&
+                it->second.hostname == hostname;
+    if (!live) {
+      ToAgent(hostname, protocol::Encode(protocol::AbortEntry{h.entry_id, "the entry is finished",
+                                                              true}));
+    }
+  }
+}
+
+void JobService::OnHostDead(const std::string& hostname) {
+  idle_.erase(hostname);
+  auto busy = busy_.find(hostname);
+  if (busy == busy_.end()) return;
+  store::Entry& entry = entries_.at(busy->second);
+  if (IsStarted(entry.status)) {
+    Finish(entry, EntryStatus::kFailed, "host " + hostname + " lost (no heartbeat)",
+           "infrastructure");
+  }
+}
+
+void JobService::OnHostDeleted(const std::string& hostname) {
+  idle_.erase(hostname);
+  busy_.erase(hostname);
+  for (auto& [id, entry] : entries_) {
+    if (entry.hostname != hostname || protocol::IsFinal(entry.status)) continue;
+    if (entry.status == EntryStatus::kQueued) {
+      queue_.erase({-static_cast<int>(jobs_.at(entry.job_id).job.priority), entry.job_id, id});
+    }
+    Finish(entry, EntryStatus::kFailed, "host " + hostname + " was deleted", "infrastructure");
+  }
+}
+
+}  // namespace labmesh::coordinator

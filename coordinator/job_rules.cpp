@@ -1,0 +1,130 @@
+#include "job_rules.hpp"
+
+#include <algorithm>
+
+#include "catalog_rules.hpp"
+#include "labels.hpp"
+
+namespace labmesh::coordinator {
+namespace {
+
+void SortUnique(std::vector<std::string>& values) {
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+}
+
+bool HasControlCharacter(std::string_view text) {
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+}  // namespace
+
+Status ValidateUserName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxUserNameBytes) {
+    return Status::InvalidArgument("user name must be 1.." + std::to_string(kMaxUserNameBytes) +
+                                   " characters");
+  }
+  if (name.front() == '.' || name.front() == '-') {
+    return Status::InvalidArgument("user name '" + std::string(name) +
+                                   "' may not start with '.' or '-'");
+  }
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return Status::InvalidArgument("user name '" + std::string(name) +
+                                     "' may only use letters, digits, '.', '_' and '-'");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<JobSpec> ValidateJobSpec(const protocol::JobCreateRequest& request) {
+  JobSpec spec;
+  spec.request = request;
+  protocol::JobCreateRequest& r = spec.request;
+  if (r.name.empty() || r.name.size() > kMaxJobNameBytes || !IsUtf8(r.name) ||
+      HasControlCharacter(r.name)) {
+    return Status::InvalidArgument("job name must be 1.." + std::to_string(kMaxJobNameBytes) +
+                                   " bytes of printable UTF-8");
+  }
+  LABMESH_RETURN_IF_ERROR(ValidateUserName(r.user));
+
+  int kinds = !r.command.empty() + !r.control.empty() + !r.test.empty();
+  if (kinds != 1) {
+    return Status::InvalidArgument("give exactly one of --command, --control and --test");
+  }
+  if (!r.command.empty()) {
+    spec.control_kind = "command";
+    if (r.command.size() > kMaxCommandBytes || r.command.find('\0') != std::string::npos) {
+      return Status::InvalidArgument("--command must be at most 64 KiB without NUL bytes");
+    }
+  } else if (!r.control.empty()) {
+    spec.control_kind = "control";
+    if (r.control.size() > kMaxControlBytes) {
+      return Status::InvalidArgument("the control is larger than 1 MiB");
+    }
+  } else {
+    spec.control_kind = "test";
+    LABMESH_RETURN_IF_ERROR(ValidateTestName(r.test));
+  }
+
+  SortUnique(r.hosts);
+  SortUnique(r.depends);
+  if (r.hosts.size() > kMaxJobHosts || r.meta_count > kMaxJobHosts) {
+    return Status::InvalidArgument("a job may use at most " + std::to_string(kMaxJobHosts) +
+                                   " hosts");
+  }
+  for (const std::string& host : r.hosts) LABMESH_RETURN_IF_ERROR(ValidateHostname(host));
+  for (const std::string& label : r.depends) LABMESH_RETURN_IF_ERROR(ValidateLabelName(label));
+  if (r.meta_label.empty() != (r.meta_count == 0)) {
+    return Status::InvalidArgument("--label and --count go together");
+  }
+  if (!r.meta_label.empty()) LABMESH_RETURN_IF_ERROR(ValidateLabelName(r.meta_label));
+  size_t total = r.hosts.size() + r.meta_count;
+  if (total == 0) return Status::InvalidArgument("name hosts (--hosts) or a label (--label --count)");
+  if (r.synch_count == 0) r.synch_count = 1;
+  if (r.synch_count > total) {
+    return Status::InvalidArgument("--synch-count " + std::to_string(r.synch_count) +
+                                   " is more than the job's " + std::to_string(total) + " hosts");
+  }
+  auto priority = protocol::ParsePriority(r.priority.empty() ? "medium" : r.priority);
+  if (!priority) {
+    return Status::InvalidArgument("unknown priority '" + r.priority +
+                                   "' (low, medium, high, urgent)");
+  }
+  spec.priority = *priority;
+  r.priority = std::string(protocol::PriorityName(*priority));
+  if (r.timeout_ms < 0 || r.max_runtime_ms < 0) {
+    return Status::InvalidArgument("--timeout and --max-runtime may not be negative");
+  }
+  return spec;
+}
+
+Status ValidateResultPath(std::string_view path) {
+  if (path.empty() || path.size() > kMaxResultPathBytes) {
+    return Status::InvalidArgument("results path must be 1.." +
+                                   std::to_string(kMaxResultPathBytes) + " bytes");
+  }
+  if (path.front() == '/') {
+    return Status::InvalidArgument("results path '" + std::string(path) + "' is absolute");
+  }
+  if (path.find('\0') != std::string_view::npos || path.find('\\') != std::string_view::npos) {
+    return Status::InvalidArgument("results path contains NUL or '\\'");
+  }
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") {
+      return Status::InvalidArgument("results path '" + std::string(path) +
+                                     "' has an empty, '.' or '..' component");
+    }
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
+}  // namespace labmesh::coordinator

@@ -1,0 +1,163 @@
+#pragma once
+// JobService: jobs and host queue entries - creation, the scheduler, the agent side of running
+// entries (reports, result chunks, re-attach after restarts), abort and timeouts.
+// docs/jobs.md describes the flow; this header who owns what.
+//
+// Owned and called only by the event-loop thread. Work is batched: handlers change the active
+// jobs and entries in memory, mark them dirty and queue their outgoing messages; Flush() runs a
+// scheduling pass, commits every dirty record (and host status change) in one write
+// transaction (group commit) and only then sends the queued messages, so nothing is announced
+// before it is durable. A failed commit drops the queued messages (agents repeat their reports,
+// API callers get an error) and reloads the state from the store.
+//
+// Only active jobs (with an entry that is not final) are kept in memory; readers (list, show,
+// log) read the store.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "host_registry.hpp"
+#include "labmesh/common/clock.hpp"
+#include "labmesh/coordinator/config.hpp"
+#include "labmesh/protocol/envelope.hpp"
+#include "labmesh/store/store.hpp"
+#include "results_repository.hpp"
+#include "test_catalog.hpp"
+
+namespace labmesh::coordinator {
+
+// Sends one frame to a peer of a ROUTER socket (dropped when the peer is gone).
+using FrameOutbox = std::function<void(const std::string& routing_id, std::string frame)>;
+
+class JobService {
+ public:
+  JobService(const CoordinatorConfig& config, const Clock* clock, store::Store* store,
+             HostRegistry* registry, TestCatalog* catalog, ResultsRepository* results,
+             FrameOutbox to_agent, FrameOutbox to_api);
+
+  // Loads the active jobs and entries and the id counters from the store.
+  Status Load();
+
+  // True for the API request types this service answers.
+  static bool IsJobRequest(protocol::MessageType type);
+  // One API request from `routing_id`. The reply goes out through to_api: at once for reads,
+  // after the next Flush() for changes.
+  void HandleApi(const std::string& routing_id, const protocol::Envelope& envelope);
+
+  // True for the agent-socket message types this service takes.
+  static bool IsWorkMessage(protocol::MessageType type);
+  // One work message from the registered agent of `host`.
+  void HandleAgent(const HostState& host, const protocol::Envelope& envelope);
+  // The agent of `hostname` (re)registered and holds `held`: re-attach, requeue or fail the
+  // entries the coordinator expected on it. Called after its Welcome was sent.
+  void OnAgentRegistered(const std::string& hostname,
+                         const std::vector<protocol::HeldEntry>& held);
+  // The host went Dead: its started entries fail (infrastructure).
+  void OnHostDead(const std::string& hostname);
+  // The host was deleted: every entry on it that is not final fails.
+  void OnHostDeleted(const std::string& hostname);
+
+  // Job timeouts. Called by the loop's timer.
+  void CheckTimeouts();
+
+  // Schedules, commits and sends (see above). Called after each batch of messages.
+  void Flush();
+
+  size_t queued_entries() const { return queue_.size(); }
+  size_t active_jobs() const { return jobs_.size(); }
+
+ private:
+  struct ActiveJob {
+    store::Job job;
+    std::vector<std::string> owner_groups;
+    size_t open_entries = 0;  // entries not final
+  };
+  // Queue order: higher priority first, then older job, then entry id.
+  struct QueueKey {
+    int priority;  // negated, so that std::set's order is the run order
+    uint64_t job_id;
+    uint64_t entry_id;
+    auto operator<=>(const QueueKey&) const = default;
+  };
+  struct HostChange {
+    protocol::HostStatus status;
+    std::string reason;
+    int64_t at_ms;
+  };
+
+  // API.
+  void Create(const std::string& routing_id, const protocol::Envelope& e);
+  void Abort(const std::string& routing_id, const protocol::Envelope& e);
+  std::string List(const protocol::Envelope& e) const;
+  std::string Show(const protocol::Envelope& e) const;
+  std::string Log(const protocol::Envelope& e) const;
+  Result<std::vector<std::string>> GroupsOf(const std::string& user) const;
+  // Why `host` may never run an entry of this job for this owner ("" = it may).
+  std::string Unsuitable(const store::Host& host, const std::vector<std::string>& groups,
+                         const std::string& meta_label,
+                         const std::vector<std::string>& depends) const;
+
+  // Agent side.
+  void OnWorkRequest(const HostState& host);
+  void OnReport(const HostState& host, const protocol::Envelope& e);
+  void OnChunk(const HostState& host, const protocol::Envelope& e);
+
+  // Scheduling.
+  void Schedule();
+  bool Eligible(const HostState& host, const ActiveJob& job, const store::Entry& entry) const;
+  bool JobUsesHost(const ActiveJob& job, const std::string& hostname) const;
+  void Assign(store::Entry& entry, ActiveJob& job, const HostState& host);
+  void SendStart(const store::Entry& entry, const ActiveJob& job, const std::string& routing_id);
+
+  // State changes (all staged for the next Flush).
+  void Move(store::Entry& entry, protocol::EntryStatus to, const std::string& reason);
+  // Ends an entry (final status), frees its host and updates its job.
+  void Finish(store::Entry& entry, protocol::EntryStatus to, const std::string& reason,
+              const std::string& fault);
+  void AbortEntry(store::Entry& entry, const std::string& reason);
+  void FreeHost(const std::string& hostname);
+  void StageHostStatus(const std::string& hostname, protocol::HostStatus to,
+                       const std::string& reason);
+  void ToAgent(const std::string& hostname, std::string frame);
+  void ToApi(const std::string& routing_id, std::string frame, bool after_commit);
+  Status Commit();
+  void Prune();
+
+  const CoordinatorConfig& config_;
+  const Clock* clock_;
+  store::Store* store_;
+  HostRegistry* registry_;
+  TestCatalog* catalog_;
+  ResultsRepository* results_;
+  FrameOutbox to_agent_;
+  FrameOutbox to_api_;
+  protocol::DecodeLimits limits_;
+
+  uint64_t last_job_id_ = 0;
+  uint64_t last_entry_id_ = 0;
+  std::map<uint64_t, ActiveJob> jobs_;
+  std::unordered_map<uint64_t, store::Entry> entries_;  // entries of active jobs
+  std::set<QueueKey> queue_;                            // Queued entries
+  std::unordered_map<std::string, uint64_t> busy_;      // host -> its started entry
+  std::set<std::string> idle_;                          // hosts that asked for work
+
+  // Staged for the next Flush().
+  std::set<uint64_t> dirty_jobs_;
+  std::set<uint64_t> dirty_entries_;
+  std::map<std::string, HostChange> host_changes_;
+  struct Outgoing {
+    bool to_agent;
+    std::string target;  // hostname (agent) or routing id (API)
+    std::string frame;
+    uint64_t request_id;  // API: for the error reply when the commit fails
+  };
+  std::vector<Outgoing> outgoing_;
+};
+
+}  // namespace labmesh::coordinator

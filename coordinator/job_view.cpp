@@ -1,0 +1,70 @@
+#include "job_view.hpp"
+
+#include "results_repository.hpp"
+
+namespace labmesh::coordinator {
+
+using protocol::EntryStatus;
+
+std::string JobStatusOf(const std::vector<store::Entry>& entries) {
+  bool all_queued = true, all_final = true, all_completed = true, any_aborted = false;
+  for (const store::Entry& entry : entries) {
+    if (entry.status != EntryStatus::kQueued) all_queued = false;
+    if (!protocol::IsFinal(entry.status)) all_final = false;
+    if (entry.status != EntryStatus::kCompleted) all_completed = false;
+    if (entry.status == EntryStatus::kAborted) any_aborted = true;
+  }
+  if (entries.empty()) return "Queued";
+  if (!all_final) return all_queued ? "Queued" : "Running";
+  if (all_completed) return "Completed";
+  return any_aborted ? "Aborted" : "Failed";
+}
+
+protocol::EntryInfo ToEntryInfo(const store::Entry& entry, const store::Job& job) {
+  protocol::EntryInfo info;
+  info.id = entry.id;
+  info.job_id = entry.job_id;
+  info.host = entry.hostname;
+  info.meta_label = entry.meta_label;
+  info.status = std::string(protocol::EntryStatusName(entry.status));
+  info.reason = entry.status_reason;
+  info.fault = entry.fault;
+  info.exit_code = entry.exit_code;
+  info.signal = entry.signal;
+  info.queued_us = entry.queued_us;
+  info.started_us = entry.started_us;
+  info.finished_us = entry.finished_us;
+  if (!entry.hostname.empty()) {
+    info.results_path = ResultsRepository::EntryDir(job.id, job.owner, entry.hostname);
+  }
+  return info;
+}
+
+protocol::JobInfo ToJobInfo(const store::Job& job, const std::vector<store::Entry>& entries,
+                            bool with_control) {
+  protocol::JobInfo info;
+  info.id = job.id;
+  info.name = job.name;
+  info.owner = job.owner;
+  info.priority = std::string(protocol::PriorityName(job.priority));
+  info.synch_count = job.synch_count;
+  info.status = JobStatusOf(entries);
+  info.control_kind = job.control_kind;
+  if (with_control) info.control = job.control;
+  info.test_name = job.test_name;
+  info.hosts = job.hosts;
+  info.meta_label = job.meta_label;
+  info.meta_count = job.meta_count;
+  info.depends = job.depends;
+  info.run_verify = job.run_verify;
+  info.timeout_ms = job.timeout_ms;
+  info.max_runtime_ms = job.max_runtime_ms;
+  info.created_us = job.created_us;
+  info.finished_us = job.finished_us;
+  info.abort_reason = job.abort_reason;
+  info.entries.reserve(entries.size());
+  for (const store::Entry& entry : entries) info.entries.push_back(ToEntryInfo(entry, job));
+  return info;
+}
+
+}  // namespace labmesh::coordinator

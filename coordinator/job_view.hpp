@@ -1,0 +1,22 @@
+#pragma once
+// What readers see of jobs and entries: the protocol views built from store records, and the
+// job status derived from its entries (docs/jobs.md). Pure functions.
+
+#include <string>
+#include <vector>
+
+#include "labmesh/protocol/job_messages.hpp"
+#include "labmesh/store/store.hpp"
+
+namespace labmesh::coordinator {
+
+// "Queued" while no entry has started, "Running" while some entry is not final, then
+// "Completed" (all Completed), "Aborted" (any Aborted) or "Failed".
+std::string JobStatusOf(const std::vector<store::Entry>& entries);
+
+protocol::EntryInfo ToEntryInfo(const store::Entry& entry, const store::Job& job);
+// `entries` are the job's, in the job's order. The control text only `with_control`.
+protocol::JobInfo ToJobInfo(const store::Job& job, const std::vector<store::Entry>& entries,
+                            bool with_control);
+
+}  // namespace labmesh::coordinator

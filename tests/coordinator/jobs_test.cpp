@@ -1,0 +1,479 @@
+// JobService with AgentService on a real store, a fake clock and recording outboxes: the
+// scheduler, the entry state machine driven by scripted agent messages, abort, refusal,
+// re-attachment and dead hosts. No sockets, no processes (the e2e tests have those).
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "agent_service.hpp"
+#include "coordinator_test_util.hpp"
+#include "entry_status.hpp"
+#include "job_rules.hpp"
+#include "job_service.hpp"
+#include "labmesh/common/hash.hpp"
+
+namespace labmesh::coordinator::testing {
+namespace {
+
+using protocol::EntryStatus;
+using protocol::MessageType;
+
+class Jobs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_.auto_accept = true;
+    store_ = OpenStore(dir_.path());
+    registry_ = std::make_unique<HostRegistry>(store_.get(), &clock_);
+    ASSERT_TRUE(registry_->Load().ok());
+    catalog_ = std::make_unique<TestCatalog>(store_.get(), &clock_);
+    results_ = std::make_unique<ResultsRepository>(dir_.path() + "/results");
+    StartJobs();
+  }
+
+  void StartJobs() {
+    agents_.reset();
+    jobs_ = std::make_unique<JobService>(
+        config_, &clock_, store_.get(), registry_.get(), catalog_.get(), results_.get(),
+        [this](const std::string& id, std::string frame) { agent_sent_.push_back({id, frame}); },
+        [this](const std::string& id, std::string frame) { api_sent_.push_back({id, frame}); });
+    ASSERT_TRUE(jobs_->Load().ok());
+    agents_ = std::make_unique<AgentService>(
+        config_, &clock_, registry_.get(),
+        [this](const std::string& id, std::string frame) { agent_sent_.push_back({id, frame}); },
+        jobs_.get());
+  }
+
+  // Registers `host` (connection "c-<host>") holding `held`, and lets it ask for work.
+  void Register(const std::string& host, std::vector<std::string> labels = {},
+                std::vector<protocol::HeldEntry> held = {}, bool ask_for_work = true) {
+    if (keys_.count(host) == 0) keys_[host] = NewCurveKey();
+    protocol::AgentHello hello = MakeHello(host, keys_[host], ++incarnation_, std::move(labels));
+    hello.entries = std::move(held);
+    AgentSend(host, hello);
+    if (ask_for_work) AgentSend(host, protocol::WorkRequest{incarnation_});
+  }
+
+  template <typename M>
+  void AgentSend(const std::string& host, const M& message) {
+    agents_->HandleFrame("c-" + host, keys_[host], protocol::Encode(message, ++request_id_));
+    agents_->CommitRegistrations();
+    jobs_->Flush();
+  }
+
+  template <typename Reply, typename Request>
+  Result<Reply> Call(const Request& request) {
+    api_sent_.clear();
+    auto envelope = protocol::DecodeEnvelope(protocol::Encode(request, 7));
+    EXPECT_TRUE(envelope.ok());
+    jobs_->HandleApi("api", *envelope);
+    jobs_->Flush();
+    EXPECT_EQ(api_sent_.size(), 1u);
+    if (api_sent_.empty()) return Status::Internal("no reply");
+    return protocol::DecodeAs<Reply>(api_sent_.back().frame);
+  }
+
+  Result<uint64_t> Create(protocol::JobCreateRequest request) {
+    if (request.name.empty()) request.name = "job";
+    if (request.user.empty()) request.user = "alice";
+    if (request.command.empty() && request.control.empty() && request.test.empty()) {
+      request.command = "true";
+    }
+    auto reply = Call<protocol::JobCreateReply>(request);
+    if (!reply.ok()) return reply.status();
+    return reply->id;
+  }
+
+  protocol::JobInfo Show(uint64_t id) {
+    auto reply = Call<protocol::JobShowReply>(protocol::JobShowRequest{id});
+    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+    return reply.ok() ? reply->job : protocol::JobInfo{};
+  }
+
+  // StartEntry messages sent to `host` since the last call.
+  std::vector<protocol::StartEntry> TakeStarts(const std::string& host) {
+    std::vector<protocol::StartEntry> starts;
+    std::vector<Sent> rest;
+    for (Sent& sent : agent_sent_) {
+      if (sent.routing_id == "c-" + host && TypeOf(sent.frame) == MessageType::kStartEntry) {
+        starts.push_back(*protocol::DecodeAs<protocol::StartEntry>(sent.frame));
+      } else {
+        rest.push_back(std::move(sent));
+      }
+    }
+    agent_sent_ = std::move(rest);
+    return starts;
+  }
+
+  template <typename M>
+  std::vector<M> TakeSentOf(const std::string& host) {
+    std::vector<M> found;
+    std::vector<Sent> rest;
+    for (Sent& sent : agent_sent_) {
+      if (sent.routing_id == "c-" + host && TypeOf(sent.frame) == M::kType) {
+        found.push_back(*protocol::DecodeAs<M>(sent.frame));
+      } else {
+        rest.push_back(std::move(sent));
+      }
+    }
+    agent_sent_ = std::move(rest);
+    return found;
+  }
+
+  void Chunk(const std::string& host, uint64_t entry, const std::string& path,
+             const std::string& data, uint64_t offset = 0) {
+    protocol::ResultChunk chunk;
+    chunk.entry_id = entry;
+    chunk.path = path;
+    chunk.offset = offset;
+    chunk.data.assign(data.begin(), data.end());
+    chunk.hash = Blake2bHex(data);
+    AgentSend(host, chunk);
+  }
+
+  // Plays the agent's part of one entry: running, exited with `exit_code`, one file uploaded.
+  void RunEntry(const std::string& host, uint64_t entry, int exit_code,
+                const std::string& log = "hello\n") {
+    uint64_t seq = 0;
+    protocol::EntryReport report;
+    report.entry_id = entry;
+    report.phase = "running";
+    report.sequence = ++seq;
+    report.started_us = clock_.WallUs();
+    AgentSend(host, report);
+    Chunk(host, entry, "debug/control.log", log);
+    report.phase = "exited";
+    report.sequence = ++seq;
+    report.exit_code = exit_code;
+    report.outcome = exit_code == 0 ? "passed" : "failed";
+    report.reason = exit_code == 0 ? "" : "exit status " + std::to_string(exit_code);
+    AgentSend(host, report);
+    report.phase = "uploaded";
+    report.sequence = ++seq;
+    report.files = {{"debug/control.log", log.size(), Blake2bHex(log)}};
+    AgentSend(host, report);
+    auto acks = TakeSentOf<protocol::EntryReportAck>(host);
+    ASSERT_FALSE(acks.empty());
+    EXPECT_TRUE(acks.back().done);
+  }
+
+  labmesh::testing::TempDir dir_;
+  CoordinatorConfig config_;
+  FakeClock clock_;
+  std::unique_ptr<FaultyStore> store_;
+  std::unique_ptr<HostRegistry> registry_;
+  std::unique_ptr<TestCatalog> catalog_;
+  std::unique_ptr<ResultsRepository> results_;
+  std::unique_ptr<JobService> jobs_;
+  std::unique_ptr<AgentService> agents_;
+  std::map<std::string, std::string> keys_;
+  std::vector<Sent> agent_sent_;
+  std::vector<Sent> api_sent_;
+  uint64_t incarnation_ = 0;
+  uint64_t request_id_ = 0;
+};
+
+TEST(EntryTransitions, TableAllowsTheLifecycleAndRefusesLeavingFinal) {
+  EXPECT_TRUE(CanTransition(EntryStatus::kQueued, EntryStatus::kStarting));
+  EXPECT_TRUE(CanTransition(EntryStatus::kStarting, EntryStatus::kRunning));
+  EXPECT_TRUE(CanTransition(EntryStatus::kRunning, EntryStatus::kGathering));
+  EXPECT_TRUE(CanTransition(EntryStatus::kGathering, EntryStatus::kParsing));
+  EXPECT_TRUE(CanTransition(EntryStatus::kParsing, EntryStatus::kCompleted));
+  EXPECT_TRUE(CanTransition(EntryStatus::kQueued, EntryStatus::kAborted));
+  EXPECT_FALSE(CanTransition(EntryStatus::kQueued, EntryStatus::kCompleted));
+  EXPECT_FALSE(CanTransition(EntryStatus::kRunning, EntryStatus::kQueued));
+  EXPECT_FALSE(CanTransition(EntryStatus::kCompleted, EntryStatus::kFailed));
+  EXPECT_FALSE(CanTransition(EntryStatus::kAborted, EntryStatus::kQueued));
+  store::Entry entry;
+  EXPECT_FALSE(MoveEntry(entry, EntryStatus::kParsing, "skip", 5).ok());
+  EXPECT_TRUE(entry.history.empty());
+  ASSERT_TRUE(MoveEntry(entry, EntryStatus::kStarting, "go", 6).ok());
+  ASSERT_EQ(entry.history.size(), 1u);
+  EXPECT_EQ(entry.history[0].at_us, 6);
+}
+
+TEST(JobRules, RefusesMalformedSpecs) {
+  protocol::JobCreateRequest ok;
+  ok.name = "n";
+  ok.user = "alice";
+  ok.command = "true";
+  ok.hosts = {"h1"};
+  EXPECT_TRUE(ValidateJobSpec(ok).ok());
+  auto bad = ok;
+  bad.control = "#!/bin/sh\n";
+  EXPECT_FALSE(ValidateJobSpec(bad).ok());  // two controls
+  bad = ok;
+  bad.hosts.clear();
+  EXPECT_FALSE(ValidateJobSpec(bad).ok());  // no host
+  bad = ok;
+  bad.meta_label = "x";
+  EXPECT_FALSE(ValidateJobSpec(bad).ok());  // label without count
+  bad = ok;
+  bad.priority = "extreme";
+  EXPECT_FALSE(ValidateJobSpec(bad).ok());
+  bad = ok;
+  bad.user = "../root";
+  EXPECT_FALSE(ValidateJobSpec(bad).ok());
+  bad = ok;
+  bad.max_runtime_ms = -1;
+  EXPECT_FALSE(ValidateJobSpec(bad).ok());
+  for (const char* path : {"../x", "/etc/passwd", "a//b", "a/./b", "a/..", "", "a\\b"}) {
+    EXPECT_FALSE(ValidateResultPath(path).ok()) << path;
+  }
+  EXPECT_TRUE(ValidateResultPath("debug/control.log").ok());
+}
+
+TEST_F(Jobs, NamedHostsJobRunsToCompletedWithItsFiles) {
+  Register("h1");
+  Register("h2");
+  auto id = Create({.hosts = {"h1", "h2"}});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto s1 = TakeStarts("h1");
+  auto s2 = TakeStarts("h2");
+  ASSERT_EQ(s1.size(), 1u);
+  ASSERT_EQ(s2.size(), 1u);
+  EXPECT_EQ(s1[0].hosts, (std::vector<std::string>{"h1", "h2"}));
+  EXPECT_EQ(registry_->Find("h1")->record.status, protocol::HostStatus::kRunning);
+  RunEntry("h1", s1[0].entry_id, 0);
+  EXPECT_EQ(Show(*id).status, "Running");
+  RunEntry("h2", s2[0].entry_id, 0);
+  protocol::JobInfo job = Show(*id);
+  EXPECT_EQ(job.status, "Completed");
+  for (const auto& entry : job.entries) {
+    EXPECT_EQ(entry.status, "Completed");
+    std::ifstream log(dir_.path() + "/results/" + entry.results_path + "/debug/control.log");
+    std::string text((std::istreambuf_iterator<char>(log)), {});
+    EXPECT_EQ(text, "hello\n");
+  }
+  EXPECT_EQ(registry_->Find("h1")->record.status, protocol::HostStatus::kReady);
+  EXPECT_EQ(jobs_->active_jobs(), 0u);
+  // The history records every move with a time.
+  auto stored = store_->GetEntry(s1[0].entry_id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  std::vector<EntryStatus> moves;
+  for (const auto& change : (*stored)->history) moves.push_back(change.status);
+  EXPECT_EQ(moves, (std::vector<EntryStatus>{EntryStatus::kQueued, EntryStatus::kStarting,
+                                             EntryStatus::kRunning, EntryStatus::kGathering,
+                                             EntryStatus::kParsing, EntryStatus::kCompleted}));
+}
+
+TEST_F(Jobs, FailedControlIsATestFaultWithItsExitStatus) {
+  Register("h1");
+  auto id = Create({.hosts = {"h1"}});
+  ASSERT_TRUE(id.ok());
+  auto starts = TakeStarts("h1");
+  ASSERT_EQ(starts.size(), 1u);
+  RunEntry("h1", starts[0].entry_id, 3);
+  protocol::JobInfo job = Show(*id);
+  EXPECT_EQ(job.status, "Failed");
+  EXPECT_EQ(job.entries[0].fault, "test");
+  EXPECT_EQ(job.entries[0].exit_code, 3);
+  EXPECT_EQ(job.entries[0].reason, "exit status 3");
+}
+
+TEST_F(Jobs, OneEntryPerHostAndPriorityOrder) {
+  Register("h1");
+  auto first = Create({.name = "first", .hosts = {"h1"}});
+  auto low = Create({.name = "low", .hosts = {"h1"}, .priority = "low"});
+  auto urgent = Create({.name = "urgent", .hosts = {"h1"}, .priority = "urgent"});
+  ASSERT_TRUE(first.ok() && low.ok() && urgent.ok());
+  auto starts = TakeStarts("h1");
+  ASSERT_EQ(starts.size(), 1u);  // the host runs one entry at a time
+  EXPECT_EQ(starts[0].job_id, *first);
+  RunEntry("h1", starts[0].entry_id, 0);
+  AgentSend("h1", protocol::WorkRequest{incarnation_});
+  starts = TakeStarts("h1");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].job_id, *urgent);
+  RunEntry("h1", starts[0].entry_id, 0);
+  AgentSend("h1", protocol::WorkRequest{incarnation_});
+  starts = TakeStarts("h1");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].job_id, *low);
+}
+
+TEST_F(Jobs, LabelCountJobUsesDistinctHostsWithTheLabel) {
+  Register("h1", {"gpu"});
+  Register("h2", {"gpu"});
+  Register("h3");
+  auto id = Create({.meta_label = "gpu", .meta_count = 2});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(TakeStarts("h1").size(), 1u);
+  EXPECT_EQ(TakeStarts("h2").size(), 1u);
+  EXPECT_EQ(TakeStarts("h3").size(), 0u);
+  auto too_many = Create({.meta_label = "gpu", .meta_count = 3});
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_NE(too_many.status().message().find("only 2"), std::string::npos);
+}
+
+TEST_F(Jobs, JobsThatCanNeverRunAreRefusedAndChangeNothing) {
+  Register("h1");
+  auto before = store_->ListJobs();
+  auto missing = Create({.hosts = {"nope"}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("does not exist"), std::string::npos);
+  auto deps = Create({.hosts = {"h1"}, .depends = {"gpu"}});
+  ASSERT_FALSE(deps.ok());
+  EXPECT_NE(deps.status().message().find("lacks label"), std::string::npos);
+  auto test = Create({.test = "no-such-test", .hosts = {"h1"}});
+  ASSERT_FALSE(test.ok());
+  // A user outside the host's ACL groups.
+  store::WriteBatch batch;
+  batch.PutUser(store::User{"mallory", {"lab-b"}, false, 0});
+  ASSERT_TRUE(store_->Apply(batch).ok());
+  auto acl = Create({.user = "mallory", .hosts = {"h1"}});
+  ASSERT_FALSE(acl.ok());
+  EXPECT_NE(acl.status().message().find("ACL"), std::string::npos);
+  auto after = store_->ListJobs();
+  EXPECT_EQ(before->size(), after->size());
+  EXPECT_EQ(after->size(), 0u);
+  EXPECT_EQ(jobs_->active_jobs(), 0u);
+}
+
+TEST_F(Jobs, AbortQueuedAtOnceAndRunningThroughTheAgent) {
+  Register("h1");
+  auto running = Create({.hosts = {"h1"}});
+  auto queued = Create({.hosts = {"h1"}});
+  ASSERT_TRUE(running.ok() && queued.ok());
+  auto starts = TakeStarts("h1");
+  ASSERT_EQ(starts.size(), 1u);
+  ASSERT_TRUE(Call<protocol::OkReply>(protocol::JobAbortRequest{*queued, "", "bob"}).ok());
+  EXPECT_EQ(Show(*queued).status, "Aborted");
+  EXPECT_EQ(Show(*queued).entries[0].reason, "aborted by bob");
+  ASSERT_TRUE(Call<protocol::OkReply>(protocol::JobAbortRequest{*running, "", "bob"}).ok());
+  auto aborts = TakeSentOf<protocol::AbortEntry>("h1");
+  ASSERT_EQ(aborts.size(), 1u);
+  EXPECT_EQ(aborts[0].entry_id, starts[0].entry_id);
+  EXPECT_EQ(Show(*running).status, "Running");  // until the agent reports
+  protocol::EntryReport report;
+  report.entry_id = starts[0].entry_id;
+  report.sequence = 1;
+  report.phase = "uploaded";
+  report.outcome = "aborted";
+  report.signal = 15;
+  report.reason = "aborted by bob";
+  AgentSend("h1", report);
+  protocol::JobInfo job = Show(*running);
+  EXPECT_EQ(job.status, "Aborted");
+  EXPECT_EQ(job.entries[0].status, "Aborted");
+}
+
+TEST_F(Jobs, RepeatedReportsAreAppliedOnce) {
+  Register("h1");
+  auto id = Create({.hosts = {"h1"}});
+  auto starts = TakeStarts("h1");
+  ASSERT_EQ(starts.size(), 1u);
+  protocol::EntryReport report;
+  report.entry_id = starts[0].entry_id;
+  report.sequence = 1;
+  report.phase = "running";
+  AgentSend("h1", report);
+  AgentSend("h1", report);
+  auto stored = store_->GetEntry(starts[0].entry_id);
+  EXPECT_EQ((*stored)->history.size(), 3u);  // Queued, Starting, Running: once
+  EXPECT_EQ(TakeSentOf<protocol::EntryReportAck>("h1").size(), 2u);  // both acknowledged
+  (void)id;
+}
+
+TEST_F(Jobs, CoordinatorRestartReattachesHeldEntriesAndRequeuesUnstarted) {
+  Register("h1");
+  Register("h2");
+  auto id = Create({.hosts = {"h1", "h2"}});
+  ASSERT_TRUE(id.ok());
+  auto s1 = TakeStarts("h1");
+  ASSERT_EQ(s1.size(), 1u);
+  protocol::EntryReport report;
+  report.entry_id = s1[0].entry_id;
+  report.sequence = 1;
+  report.phase = "running";
+  AgentSend("h1", report);
+  // h2's start is "lost". Restart the services on the same store.
+  registry_ = std::make_unique<HostRegistry>(store_.get(), &clock_);
+  ASSERT_TRUE(registry_->Load().ok());
+  StartJobs();
+  agent_sent_.clear();
+  Register("h1", {}, {{s1[0].entry_id, "running"}}, /*ask_for_work=*/false);
+  Register("h2", {}, {}, /*ask_for_work=*/true);
+  auto again = TakeStarts("h2");
+  ASSERT_EQ(again.size(), 1u);  // requeued and started again
+  EXPECT_TRUE(TakeSentOf<protocol::AbortEntry>("h1").empty());
+  RunEntry("h1", s1[0].entry_id, 0);
+  RunEntry("h2", again[0].entry_id, 0);
+  EXPECT_EQ(Show(*id).status, "Completed");
+}
+
+TEST_F(Jobs, AgentThatLostItsEntryFailsItAsInfrastructure) {
+  Register("h1");
+  auto id = Create({.hosts = {"h1"}});
+  auto starts = TakeStarts("h1");
+  protocol::EntryReport report;
+  report.entry_id = starts[0].entry_id;
+  report.sequence = 1;
+  report.phase = "running";
+  AgentSend("h1", report);
+  Register("h1", {}, {}, /*ask_for_work=*/false);  // a new incarnation without the entry
+  protocol::JobInfo job = Show(*id);
+  EXPECT_EQ(job.status, "Failed");
+  EXPECT_EQ(job.entries[0].fault, "infrastructure");
+}
+
+TEST_F(Jobs, DeadHostFailsItsEntryAndAStaleReportIsDiscarded) {
+  config_.dead_after_ms = 1000;
+  Register("h1");
+  auto id = Create({.hosts = {"h1"}});
+  auto starts = TakeStarts("h1");
+  clock_.AdvanceMs(5000);
+  agents_->CheckDeadHosts();
+  jobs_->Flush();
+  protocol::JobInfo job = Show(*id);
+  EXPECT_EQ(job.status, "Failed");
+  EXPECT_EQ(job.entries[0].fault, "infrastructure");
+  // It comes back still holding the entry: told to drop it.
+  agent_sent_.clear();
+  Register("h1", {}, {{starts[0].entry_id, "running"}}, false);
+  auto aborts = TakeSentOf<protocol::AbortEntry>("h1");
+  ASSERT_EQ(aborts.size(), 1u);
+  EXPECT_TRUE(aborts[0].discard);
+}
+
+TEST_F(Jobs, ChunksOutsideTheResultsTreeAreRefused) {
+  Register("h1");
+  auto id = Create({.hosts = {"h1"}});
+  auto starts = TakeStarts("h1");
+  Chunk("h1", starts[0].entry_id, "../../escape", "x");
+  auto acks = TakeSentOf<protocol::ResultAck>("h1");
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_FALSE(acks[0].error.empty());
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/results/escape"));
+  // A chunk with a wrong hash or a gap is refused with what the coordinator holds.
+  Chunk("h1", starts[0].entry_id, "a.txt", "abc");
+  protocol::ResultChunk bad;
+  bad.entry_id = starts[0].entry_id;
+  bad.path = "a.txt";
+  bad.offset = 10;
+  bad.data = {'z'};
+  bad.hash = Blake2bHex("z");
+  AgentSend("h1", bad);
+  acks = TakeSentOf<protocol::ResultAck>("h1");
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(acks[1].next_offset, 3u);
+  EXPECT_FALSE(acks[1].error.empty());
+  (void)id;
+}
+
+TEST_F(Jobs, JobTimeoutAbortsTheJob) {
+  Register("h1");
+  auto id = Create({.hosts = {"h1"}, .timeout_ms = 1000});
+  auto queued = Create({.hosts = {"h1"}, .timeout_ms = 1000});
+  clock_.AdvanceMs(2000);
+  jobs_->CheckTimeouts();
+  jobs_->Flush();
+  EXPECT_EQ(TakeSentOf<protocol::AbortEntry>("h1").size(), 1u);
+  EXPECT_EQ(Show(*queued).status, "Aborted");
+  EXPECT_NE(Show(*queued).abort_reason.find("timeout"), std::string::npos);
+  (void)id;
+}
+
+}  // namespace
+}  // namespace labmesh::coordinator::testing
