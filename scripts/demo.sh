@@ -31,7 +31,7 @@ fi
 
 bash scripts/setup.sh
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build_dir" -j"$(nproc)" --target labmesh-coordinator labmesh-agent labmesh
+cmake --build "$build_dir" -j"$(nproc)" --target labmesh-coordinator labmesh-agent labmesh labmesh-test
 
 stop_demo
 mkdir -p "$var/log"
@@ -67,15 +67,40 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 "$cli" host list
+
+# A sample job on every demo agent: three named tests, one of them failing on purpose.
+control="$var/sample-control.sh"
+cat >"$control" <<'CONTROL'
+#!/bin/sh
+# labmesh sample control: runs on each host of the job, in a fresh results directory.
+echo "sample job $LABMESH_JOB_ID on $LABMESH_HOST (hosts: $LABMESH_HOSTS)"
+labmesh-test run kernel-version -- uname -r
+labmesh-test run disk-space -- df -h .
+labmesh-test keyval disk-space free_kb="$(df -k . | awk 'NR==2 {print $4}')"
+labmesh-test run known-bug -- sh -c 'echo "this test fails on purpose"; exit 1'
+CONTROL
+chmod +x "$control"
+"$cli" test add sample --control "$control" --description "demo: three tests, one failing" >/dev/null
+job=$("$cli" --json job create --name sample --test sample --hosts demo-1,demo-2,demo-3 |
+  sed -n 's/.*"id": *\([0-9]*\).*/\1/p')
+echo
+echo "submitted sample job $job; waiting for it:"
+"$cli" job wait "$job" --timeout 60s || true
+"$cli" job show "$job"
 cat <<EOT
 
 labmesh is running:
   web page      http://127.0.0.1:7780/
   JSON API      curl http://127.0.0.1:7780/api/v1/hosts
-  CLI           $cli host list
+  CLI           $cli job list
+                $cli job show $job
+                $cli job log $job --host demo-1
+                $cli job create --name hello --command 'echo hello from \$LABMESH_HOST' --label gpu --count 2
+                $cli host list
                 $cli host show demo-1
                 $cli --json label list
                 $cli host lock demo-3 --reason "trying it out"
+  results       $var/labmesh/results/
   logs          $var/log/
   enrol more    $agent --coordinator tcp://127.0.0.1:7710 \\
                   --coordinator-key $var/labmesh/keys/coordinator.pub \\
