@@ -373,6 +373,9 @@ void WorkManager::Finish(Entry& e) {
   }
   for (SpoolFile& f : *listed) {  // keep what was streamed already
     if (const SpoolFile* old = e.File(f.path)) f.acked = std::min(old->acked, f.size);
+    // Streamed in full already: no chunk (and so no ack) will come for it. An empty file
+    // still needs its one empty chunk.
+    f.done = f.size > 0 && f.acked >= f.size;
   }
   r.files = std::move(*listed);
   r.files_listed = true;
