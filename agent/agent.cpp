@@ -4,16 +4,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
-#include <thread>
 #include <random>
+#include <vector>
 #include <zmq.hpp>
 
 #include "health.hpp"
 #include "labmesh/common/backoff.hpp"
 #include "labmesh/common/curve_keys.hpp"
 #include "labmesh/protocol/envelope.hpp"
+#include "work/work_manager.hpp"
 
 namespace labmesh::agent {
 
@@ -70,6 +72,9 @@ class AgentImpl final : public Agent {
     if (!keys.ok()) return keys.status();
     keys_ = *keys;
     facts_ = CollectFacts();
+    work_ = std::make_unique<WorkManager>(config_, clock_, hostname_, incarnation_,
+                                          [this](const std::string& frame) { return Send(frame); });
+    LABMESH_RETURN_IF_ERROR(work_->Load());
     spdlog::info("agent host={} key={} incarnation={} coordinator={}", hostname_, keys_.public_z85,
                  incarnation_, config_.coordinator);
     return Status::Ok();
@@ -80,15 +85,19 @@ class AgentImpl final : public Agent {
     next_attempt_ms_ = clock_->SteadyMs() + backoff_.NextDelayMs();
     while (!stop_.load()) {
       int64_t now = clock_->SteadyMs();
-      int64_t wait = std::clamp<int64_t>(NextDeadline() - now, 0, kMaxPollMs);
+      int64_t deadline = std::min(NextDeadline(), work_->NextDeadlineMs());
+      int64_t wait = std::clamp<int64_t>(deadline - now, 0, kMaxPollMs);
       try {
-        if (socket_) {
-          zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
-          zmq::poll(&item, 1, std::chrono::milliseconds(wait));
-          if (item.revents & ZMQ_POLLIN) Drain();
-        } else {
-          std::this_thread::sleep_for(std::chrono::milliseconds(wait));  // nothing to poll
-        }
+        // The socket and the entries' descriptors (output pipes, pidfds) in one poll, so that
+        // a control's exit or output is handled at once and the loop never sleeps on work.
+        poll_items_.clear();
+        if (socket_) poll_items_.push_back({socket_->handle(), 0, ZMQ_POLLIN, 0});
+        poll_fds_.clear();
+        work_->PollFds(&poll_fds_);
+        for (int fd : poll_fds_) poll_items_.push_back({nullptr, fd, ZMQ_POLLIN, 0});
+        zmq::poll(poll_items_, std::chrono::milliseconds(wait));
+        if (socket_ && (poll_items_[0].revents & ZMQ_POLLIN)) Drain();
+        work_->Service();
         OnTimers();
       } catch (const zmq::error_t& e) {
         if (e.num() == EINTR) continue;
@@ -153,6 +162,7 @@ class AgentImpl final : public Agent {
     hello.enroll_token = config_.enroll_token;
     hello.labels = config_.labels;
     hello.facts = facts_;
+    hello.entries = work_->HeldEntries();
     return Send(protocol::Encode(hello, ++request_id_));
   }
 
@@ -164,6 +174,7 @@ class AgentImpl final : public Agent {
   }
 
   void Disconnect(int64_t retry_in_ms) {
+    work_->OnDisconnected();
     socket_.reset();
     next_attempt_ms_ = clock_->SteadyMs() + retry_in_ms;
     SetState(AgentState::kDisconnected, "retry in " + std::to_string(retry_in_ms) + " ms");
@@ -240,6 +251,7 @@ class AgentImpl final : public Agent {
         SetState(AgentState::kRegistered, "welcome, " + std::to_string(welcome->labels.size()) +
                                               " labels, heartbeat every " +
                                               std::to_string(heartbeat_interval_ms_) + " ms");
+        work_->OnWelcome();  // resend reports, resume uploads, ask for work when idle
         break;
       }
       case T::kPendingApproval: {
@@ -260,6 +272,7 @@ class AgentImpl final : public Agent {
         break;
       }
       case T::kReregister:
+        work_->OnDisconnected();  // until the next Welcome
         hello_deadline_ms_ = now + config_.hello_timeout_ms;
         SetState(AgentState::kConnecting, "coordinator asked for a new hello");
         hello_unsent_ = !SendHello();
@@ -273,6 +286,7 @@ class AgentImpl final : public Agent {
         break;
       }
       default:
+        if (work_->Handle(*envelope)) break;
         spdlog::warn("host={} unexpected {} from the coordinator", hostname_,
                      protocol::MessageTypeName(envelope->type));
     }
@@ -288,6 +302,9 @@ class AgentImpl final : public Agent {
   protocol::DecodeLimits limits_;
   zmq::context_t context_;
   std::unique_ptr<zmq::socket_t> socket_;
+  std::unique_ptr<WorkManager> work_;
+  std::vector<zmq::pollitem_t> poll_items_;
+  std::vector<int> poll_fds_;
   std::atomic<AgentState> state_{AgentState::kDisconnected};
   std::atomic<bool> stop_{false};
   int64_t heartbeat_interval_ms_;

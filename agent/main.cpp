@@ -31,6 +31,10 @@ int main(int argc, char** argv) {
   flags::Add(app, "verify-dir", config.verify_dir, "verify scripts");
   flags::Add(app, "repair-dir", config.repair_dir, "repair scripts");
   flags::Add(app, "cleanup-dir", config.cleanup_dir, "cleanup scripts");
+  flags::AddDuration(app, "kill-grace", config.kill_grace_ms,
+                     "time between TERM and KILL when a control is stopped");
+  flags::Add(app, "helper-dir", config.helper_dir,
+             "directory of labmesh-test, first on a control's PATH (default: the agent's own)");
   flags::Add(app, "log-level", log_level, "trace, debug, info, warn, error, off");
   try {
     app.parse(argc, argv);

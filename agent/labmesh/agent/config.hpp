@@ -29,6 +29,15 @@ struct AgentConfig {
   // No heartbeat acknowledged for this many intervals: the coordinator is gone.
   int missed_acks_before_reconnect = 3;
   size_t max_frame_bytes = protocol::kDefaultMaxFrameBytes;
+
+  // Entries (docs/jobs.md "Agent side of one entry").
+  // After TERM to a control's process group (max runtime, abort), KILL follows this much later.
+  int64_t kill_grace_ms = 5'000;
+  // Where labmesh-test lives, put first on the control's PATH; "" = the agent binary's directory.
+  std::string helper_dir;
+  uint64_t upload_chunk_bytes = 256 * 1024;        // one ResultChunk at most
+  uint64_t upload_window_bytes = 4 * 1024 * 1024;  // unacknowledged bytes per entry at most
+  int64_t log_flush_ms = 100;  // debug/control.log is streamed at most this often (or per 64 KiB)
 };
 
 }  // namespace labmesh::agent

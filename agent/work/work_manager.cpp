@@ -1,0 +1,614 @@
+// WorkManager: entries on the agent; see work_manager.hpp and docs/jobs.md.
+
+#include "work/work_manager.hpp"
+
+#include <signal.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <filesystem>
+#include <fstream>
+
+#include "labmesh/common/duration.hpp"
+#include "work/status_log.hpp"
+
+extern char** environ;
+
+namespace labmesh::agent {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kControlLog = "debug/control.log";
+constexpr uint64_t kStreamFlushBytes = 64 * 1024;  // stream at once past this much new output
+constexpr int64_t kReportResendMs = 5'000;        // an unacknowledged report is repeated
+constexpr int64_t kUploadStallMs = 10'000;         // no ack for this long: resend from acked
+constexpr int64_t kSaveEveryMs = 100;              // ack progress is persisted this often
+constexpr int64_t kSendRetryMs = 10;               // after the socket refused a message
+
+int64_t WallUs(const Clock* clock) { return clock->WallMs() * 1000; }
+
+std::string AgentBinaryDir() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : exe.parent_path().string();
+}
+
+}  // namespace
+
+struct WorkManager::Entry {
+  SpoolRecord record;
+  SpoolPaths paths;
+  std::unique_ptr<Runner> runner;
+  int64_t max_runtime_at_ms = 0;  // 0 = none
+  int64_t kill_at_ms = 0;         // SIGKILL due (TERM was sent); 0 = none
+  std::string kill_outcome;       // set when we killed it: "failed" (max runtime) or "aborted"
+  std::string kill_reason;
+  std::map<std::string, Flight> flights;
+  int64_t last_flush_ms = 0;
+  int64_t last_ack_ms = 0;
+  int64_t report_sent_ms = 0;
+  int64_t last_save_ms = 0;
+  bool dirty = false;
+
+  uint64_t id() const { return record.start.entry_id; }
+  SpoolFile* File(const std::string& path) {
+    for (SpoolFile& f : record.files) {
+      if (f.path == path) return &f;
+    }
+    return nullptr;
+  }
+  uint64_t InFlight() {
+    uint64_t total = 0;
+    for (const SpoolFile& f : record.files) {
+      uint64_t sent = flights[f.path].sent;
+      if (sent > f.acked) total += sent - f.acked;
+    }
+    return total;
+  }
+  bool Uploading() const { return record.phase == "running" || record.phase == "exited"; }
+};
+
+WorkManager::WorkManager(const AgentConfig& config, const Clock* clock, std::string hostname,
+                         uint64_t incarnation, SendFn send)
+    : config_(config),
+      clock_(clock),
+      hostname_(std::move(hostname)),
+      incarnation_(incarnation),
+      send_(std::move(send)) {
+  if (sodium_init() < 0) spdlog::error("host={} libsodium failed to initialise", hostname_);
+  std::error_code ec;
+  work_dir_ = fs::absolute(config_.work_dir, ec).lexically_normal().string();
+  if (!work_dir_.empty() && work_dir_.back() == '/') work_dir_.pop_back();
+  spool_dir_ = work_dir_ + "/spool";
+  helper_dir_ = config_.helper_dir.empty() ? AgentBinaryDir() : config_.helper_dir;
+}
+
+WorkManager::~WorkManager() = default;
+
+Status WorkManager::Load() {
+  std::error_code ec;
+  fs::create_directories(spool_dir_, ec);
+  if (ec) return Status::Internal("cannot create " + spool_dir_ + ": " + ec.message());
+  std::vector<std::string> broken;
+  std::vector<SpoolRecord> records = LoadSpool(spool_dir_, &broken);
+  for (const std::string& dir : broken) {
+    spdlog::warn("host={} removing unreadable spool {}", hostname_, dir);
+    fs::remove_all(dir, ec);
+  }
+  for (SpoolRecord& record : records) {
+    auto entry = std::make_unique<Entry>();
+    entry->paths = PathsFor(spool_dir_, record.start.entry_id);
+    entry->record = std::move(record);
+    Entry& e = *entry;
+    entries_[e.id()] = std::move(entry);
+    spdlog::info("host={} entry={} reloaded from the spool in phase {}", hostname_, e.id(),
+                 e.record.phase);
+    if (e.record.phase == "running") {
+      // Our control may still run, orphaned. The pgid is the session leader's pid, which the
+      // kernel does not reuse while any member of the group is alive.
+      if (e.record.pgid > 0 && kill(-e.record.pgid, 0) == 0) {
+        spdlog::warn("host={} entry={} killing process group {} left from before the restart",
+                     hostname_, e.id(), e.record.pgid);
+        kill(-e.record.pgid, SIGKILL);
+      }
+      e.record.outcome = "error";
+      e.record.reason = "agent restarted while the control ran";
+      e.record.exit_code = -1;
+      e.record.signal = 0;
+      Finish(e);
+    } else if (e.record.phase == "exited" && !e.record.files_listed) {
+      Finish(e);  // died between the phase change and the file list: list again
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<protocol::HeldEntry> WorkManager::HeldEntries() const {
+  std::vector<protocol::HeldEntry> held;
+  for (const auto& [id, entry] : entries_) held.push_back({id, entry->record.phase});
+  return held;
+}
+
+bool WorkManager::Idle() const {
+  return std::none_of(entries_.begin(), entries_.end(),
+                      [](const auto& kv) { return kv.second->Uploading(); });
+}
+
+void WorkManager::OnWelcome() {
+  connected_ = true;
+  work_requested_ = false;
+  send_retry_ms_ = 0;
+  for (auto& [id, entry] : entries_) {
+    // Chunks in flight on the old connection may be lost: start again from what was acked.
+    for (auto& [path, flight] : entry->flights) flight = Flight{};
+    entry->last_ack_ms = clock_->SteadyMs();
+    if (!entry->record.report_acked) SendReport(*entry);
+    if (entry->record.phase == "exited") Pump(*entry);
+  }
+  MaybeRequestWork();
+}
+
+void WorkManager::OnDisconnected() { connected_ = false; }
+
+bool WorkManager::SendFrame(const std::string& frame) {
+  if (!connected_) return false;
+  if (send_(frame)) return true;
+  send_retry_ms_ = clock_->SteadyMs() + kSendRetryMs;
+  return false;
+}
+
+void WorkManager::MaybeRequestWork() {
+  if (!connected_ || work_requested_ || !Idle()) return;
+  protocol::WorkRequest request;
+  request.incarnation = incarnation_;
+  work_requested_ = SendFrame(protocol::Encode(request));
+  if (work_requested_) spdlog::debug("host={} asked for work", hostname_);
+}
+
+bool WorkManager::Handle(const protocol::Envelope& envelope) {
+  using T = protocol::MessageType;
+  switch (envelope.type) {
+    case T::kStartEntry: {
+      auto start = protocol::DecodeBody<protocol::StartEntry>(envelope);
+      if (start.ok()) Start(*start);
+      return true;
+    }
+    case T::kEntryReportAck: {
+      auto ack = protocol::DecodeBody<protocol::EntryReportAck>(envelope);
+      if (ack.ok()) OnReportAck(*ack);
+      return true;
+    }
+    case T::kResultAck: {
+      auto ack = protocol::DecodeBody<protocol::ResultAck>(envelope);
+      if (ack.ok()) OnResultAck(*ack);
+      return true;
+    }
+    case T::kAbortEntry: {
+      auto abort = protocol::DecodeBody<protocol::AbortEntry>(envelope);
+      if (abort.ok()) Abort(*abort);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+std::vector<std::string> WorkManager::ControlEnv(const protocol::StartEntry& start,
+                                                 const SpoolPaths& paths) const {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv = *e;
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  std::string hosts;
+  for (const std::string& h : start.hosts) hosts += (hosts.empty() ? "" : ",") + h;
+  env["LABMESH_JOB_ID"] = std::to_string(start.job_id);
+  env["LABMESH_ENTRY_ID"] = std::to_string(start.entry_id);
+  env["LABMESH_HOST"] = start.hostname.empty() ? hostname_ : start.hostname;
+  env["LABMESH_HOSTS"] = hosts;
+  env["LABMESH_RESULTS_DIR"] = paths.results;
+  env["LABMESH_SYNC"] = "ipc://" + work_dir_ + "/sync.sock";
+  env["LABMESH_JOB_NAME"] = start.job_name;
+  auto path = env.find("PATH");
+  env["PATH"] = helper_dir_ + ":" +
+                (path == env.end() ? std::string("/usr/local/bin:/usr/bin:/bin") : path->second);
+  std::vector<std::string> out;
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+void WorkManager::Start(const protocol::StartEntry& start) {
+  work_requested_ = false;  // answered
+  if (entries_.count(start.entry_id)) {
+    spdlog::debug("host={} entry={} already held; StartEntry ignored", hostname_,
+                  start.entry_id);
+    return;
+  }
+  auto owned = std::make_unique<Entry>();
+  Entry& e = *owned;
+  entries_[start.entry_id] = std::move(owned);
+  e.record.start = start;
+  e.record.phase = "running";
+  e.paths = PathsFor(spool_dir_, start.entry_id);
+  e.record.files.push_back({kControlLog, 0, 0, false});
+  int64_t now = clock_->SteadyMs();
+  e.record.started_us = WallUs(clock_);
+  e.last_ack_ms = now;
+
+  std::error_code ec;
+  std::string failure;
+  fs::create_directories(e.paths.results + "/debug", ec);
+  if (ec) failure = "spool unusable: " + ec.message();
+  SpawnSpec spec;
+  if (failure.empty()) {
+    if (start.control_kind == "command") {
+      spec.argv = {"/bin/sh", "-c", start.control};
+    } else {
+      std::ofstream out(e.paths.control, std::ios::binary | std::ios::trunc);
+      out << start.control;
+      out.close();
+      if (!out || chmod(e.paths.control.c_str(), 0700) != 0) {
+        failure = "spool unusable: cannot write " + e.paths.control;
+      } else if (start.control.rfind("#!", 0) == 0) {
+        spec.argv = {e.paths.control};
+      } else {
+        spec.argv = {"/bin/sh", e.paths.control};
+      }
+    }
+  }
+  if (failure.empty()) {
+    spec.env = ControlEnv(start, e.paths);
+    spec.cwd = e.paths.results;
+    spec.log_path = e.paths.control_log;
+    auto runner = Runner::Start(spec);
+    if (runner.ok()) {
+      e.runner = std::move(*runner);
+      e.record.pgid = e.runner->pgid();
+    } else {
+      failure = "spawn failed: " + runner.status().message();
+    }
+  }
+  if (!failure.empty()) {
+    spdlog::warn("host={} entry={} cannot run the control: {}", hostname_, e.id(), failure);
+    e.record.outcome = "error";
+    e.record.reason = failure;
+    if (!fs::exists(e.paths.dir, ec)) {  // nothing to upload, but the report must go out
+      e.record.phase = "exited";
+      e.record.files_listed = true;
+      e.record.files.clear();
+      NewReport(e);
+      CheckUploaded(e);
+      return;
+    }
+    Finish(e);
+    return;
+  }
+  if (start.max_runtime_ms > 0) e.max_runtime_at_ms = now + start.max_runtime_ms;
+  spdlog::info("host={} entry={} job={} started (pgid={})", hostname_, e.id(), start.job_id,
+               e.record.pgid);
+  NewReport(e);  // "running"
+}
+
+void WorkManager::Kill(Entry& entry, const std::string& outcome, const std::string& reason) {
+  if (!entry.runner || entry.runner->exited() || !entry.kill_outcome.empty()) return;
+  spdlog::info("host={} entry={} stopping the control: {}", hostname_, entry.id(), reason);
+  entry.kill_outcome = outcome;
+  entry.kill_reason = reason;
+  entry.runner->Signal(SIGTERM);
+  entry.kill_at_ms = clock_->SteadyMs() + config_.kill_grace_ms;
+}
+
+void WorkManager::Abort(const protocol::AbortEntry& abort) {
+  auto it = entries_.find(abort.entry_id);
+  if (it == entries_.end()) {
+    spdlog::info("host={} entry={} abort for an entry not held; ignored", hostname_,
+                 abort.entry_id);
+    return;
+  }
+  Entry& e = *it->second;
+  if (abort.discard) {
+    spdlog::info("host={} entry={} discarded: {}", hostname_, e.id(), abort.reason);
+    Forget(e.id());  // the Runner's destructor kills and reaps a control still running
+    MaybeRequestWork();
+    return;
+  }
+  if (e.record.phase == "running") Kill(e, "aborted", abort.reason);
+}
+
+void WorkManager::Forget(uint64_t entry_id) {
+  auto it = entries_.find(entry_id);
+  if (it == entries_.end()) return;
+  std::string dir = it->second->paths.dir;
+  entries_.erase(it);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (ec) spdlog::warn("host={} entry={} cannot remove {}: {}", hostname_, entry_id, dir,
+                       ec.message());
+}
+
+void WorkManager::Finish(Entry& e) {
+  SpoolRecord& r = e.record;
+  if (e.runner) {
+    if (!e.kill_outcome.empty()) {
+      r.outcome = e.kill_outcome;
+      r.reason = e.kill_reason;
+    } else if (e.runner->term_signal() != 0) {
+      r.outcome = "failed";
+      r.reason = "killed by signal " + std::to_string(e.runner->term_signal());
+    } else if (e.runner->exit_code() == 0) {
+      r.outcome = "passed";
+      r.reason.clear();
+    } else {
+      r.outcome = "failed";
+      r.reason = "exit status " + std::to_string(e.runner->exit_code());
+    }
+    r.exit_code = e.runner->exit_code();
+    r.signal = e.runner->term_signal();
+    e.runner.reset();
+  }
+  r.ended_us = WallUs(clock_);
+  e.kill_at_ms = 0;
+  e.max_runtime_at_ms = 0;
+  std::error_code ec;
+  std::string status_log = e.paths.results + "/status.log";
+  if (fs::is_directory(e.paths.results, ec) && !fs::exists(fs::symlink_status(status_log, ec))) {
+    std::string name = r.start.job_name.empty() ? "job-" + std::to_string(r.start.job_id)
+                                                : r.start.job_name;
+    Status s = WriteDefaultStatusLog(status_log, name, r.started_us / 1'000'000,
+                                     r.ended_us / 1'000'000, r.outcome == "passed", r.reason);
+    if (!s.ok()) spdlog::warn("host={} entry={} {}", hostname_, e.id(), s.ToString());
+  }
+  auto listed = ListResultFiles(e.paths.results);
+  if (!listed.ok()) {
+    spdlog::warn("host={} entry={} {}", hostname_, e.id(), listed.status().ToString());
+    listed = std::vector<SpoolFile>{};
+  }
+  for (SpoolFile& f : *listed) {  // keep what was streamed already
+    if (const SpoolFile* old = e.File(f.path)) f.acked = std::min(old->acked, f.size);
+    // Streamed in full already: no chunk (and so no ack) will come for it. An empty file
+    // still needs its one empty chunk.
+    f.done = f.size > 0 && f.acked >= f.size;
+  }
+  r.files = std::move(*listed);
+  r.files_listed = true;
+  r.phase = "exited";
+  spdlog::info("host={} entry={} exited: {}{}{} ({} files to upload)", hostname_, e.id(),
+               r.outcome, r.reason.empty() ? "" : ", ", r.reason, r.files.size());
+  NewReport(e);
+  Pump(e);
+  CheckUploaded(e);
+}
+
+void WorkManager::NewReport(Entry& e) {
+  e.record.sequence++;
+  e.record.report_acked = false;
+  Save(e);
+  SendReport(e);
+}
+
+void WorkManager::SendReport(Entry& e) {
+  const SpoolRecord& r = e.record;
+  protocol::EntryReport report;
+  report.entry_id = e.id();
+  report.sequence = r.sequence;
+  report.incarnation = incarnation_;
+  report.phase = r.phase;
+  report.started_us = r.started_us;
+  report.ended_us = r.phase == "running" ? 0 : r.ended_us;
+  report.exit_code = r.exit_code;
+  report.signal = r.signal;
+  report.outcome = r.phase == "running" ? "" : r.outcome;
+  report.reason = r.phase == "running" ? "" : r.reason;
+  if (r.phase == "uploaded") report.files = r.manifest;
+  e.report_sent_ms = clock_->SteadyMs();
+  SendFrame(protocol::Encode(report));
+}
+
+void WorkManager::Save(Entry& e) {
+  Status s = SaveRecord(e.paths.record, e.record);
+  if (!s.ok()) spdlog::warn("host={} entry={} {}", hostname_, e.id(), s.ToString());
+  e.dirty = false;
+  e.last_save_ms = clock_->SteadyMs();
+}
+
+void WorkManager::Pump(Entry& e) {
+  if (!connected_) return;
+  uint64_t in_flight = e.InFlight();
+  const bool running = e.record.phase == "running";
+  for (SpoolFile& f : e.record.files) {
+    if (f.done) continue;
+    Flight& flight = e.flights[f.path];
+    flight.sent = std::max(flight.sent, f.acked);
+    // An empty file still needs one (empty) chunk, so the coordinator creates it.
+    bool empty_due = !running && f.size == 0 && flight.chunks_out == 0 && flight.stale == 0;
+    while ((flight.sent < f.size || empty_due) && in_flight < config_.upload_window_bytes) {
+      size_t want = static_cast<size_t>(
+          std::min<uint64_t>({f.size - flight.sent, config_.upload_chunk_bytes,
+                              config_.upload_window_bytes - in_flight}));
+      auto data = ReadChunk(e.paths.results + "/" + f.path, flight.sent, want);
+      if (!data.ok() || (data->empty() && !empty_due)) {
+        // The file shrank or vanished: upload what exists (the coordinator's ack decides).
+        spdlog::warn("host={} entry={} {} changed during the upload", hostname_, e.id(), f.path);
+        f.size = flight.sent;
+        break;
+      }
+      protocol::ResultChunk chunk;
+      chunk.entry_id = e.id();
+      chunk.path = f.path;
+      chunk.offset = flight.sent;
+      chunk.hash = HashBytes(std::string_view(data->data(), data->size()));
+      chunk.data = std::move(*data);
+      if (!SendFrame(protocol::Encode(chunk))) return;
+      if (flight.chunks_out == 0) e.last_ack_ms = clock_->SteadyMs();
+      flight.sent += chunk.data.size();
+      in_flight += chunk.data.size();
+      flight.chunks_out++;
+      empty_due = false;
+    }
+  }
+}
+
+void WorkManager::OnResultAck(const protocol::ResultAck& ack) {
+  auto it = entries_.find(ack.entry_id);
+  if (it == entries_.end()) return;
+  Entry& e = *it->second;
+  SpoolFile* f = e.File(ack.path);
+  if (!f) return;
+  Flight& flight = e.flights[f->path];
+  e.last_ack_ms = clock_->SteadyMs();
+  if (flight.stale > 0) {
+    // Answer to a chunk sent before a refusal: its refusal is already handled.
+    flight.stale--;
+    if (ack.error.empty()) f->acked = std::max(f->acked, ack.next_offset);
+  } else {
+    if (flight.chunks_out > 0) flight.chunks_out--;
+    if (!ack.error.empty()) {
+      spdlog::warn("host={} entry={} chunk of {} refused ({}); resending from {}", hostname_,
+                   e.id(), f->path, ack.error, ack.next_offset);
+      flight.stale = flight.chunks_out;  // ResultAck does not say which chunk it answers
+      flight.chunks_out = 0;
+      flight.sent = ack.next_offset;
+    }
+    f->acked = ack.next_offset;
+  }
+  if (flight.sent < f->acked) flight.sent = f->acked;
+  if (e.record.files_listed && f->acked >= f->size) f->done = true;
+  e.dirty = true;
+  if (e.record.phase == "exited") {
+    Pump(e);
+    CheckUploaded(e);
+  } else if (e.record.phase == "running" && flight.sent < f->size) {
+    Pump(e);  // the window had filled up while streaming
+  }
+}
+
+void WorkManager::CheckUploaded(Entry& e) {
+  if (e.record.phase != "exited" || !e.record.files_listed) return;
+  for (const SpoolFile& f : e.record.files) {
+    if (!f.done) return;
+  }
+  e.record.manifest.clear();
+  for (const SpoolFile& f : e.record.files) {
+    auto hash = HashFile(e.paths.results + "/" + f.path);
+    e.record.manifest.push_back({f.path, f.size, hash.ok() ? *hash : std::string()});
+  }
+  e.record.phase = "uploaded";
+  spdlog::info("host={} entry={} uploaded {} files", hostname_, e.id(), e.record.files.size());
+  NewReport(e);
+}
+
+void WorkManager::OnReportAck(const protocol::EntryReportAck& ack) {
+  auto it = entries_.find(ack.entry_id);
+  if (it == entries_.end()) return;
+  Entry& e = *it->second;
+  if (ack.done) {
+    spdlog::info("host={} entry={} done; spool removed", hostname_, e.id());
+    Forget(e.id());
+    MaybeRequestWork();
+    return;
+  }
+  if (ack.sequence == e.record.sequence && !e.record.report_acked) {
+    e.record.report_acked = true;
+    e.dirty = true;
+  }
+}
+
+void WorkManager::PollFds(std::vector<int>* fds) const {
+  for (const auto& [id, entry] : entries_) {
+    if (entry->runner) entry->runner->PollFds(fds);
+  }
+}
+
+void WorkManager::Service() {
+  int64_t now = clock_->SteadyMs();
+  if (send_retry_ms_ != 0 && now >= send_retry_ms_) {
+    send_retry_ms_ = 0;
+    MaybeRequestWork();
+    for (auto& [id, entry] : entries_) {
+      if (entry->record.phase != "running") Pump(*entry);
+    }
+  }
+  std::vector<uint64_t> ids;
+  for (const auto& [id, entry] : entries_) ids.push_back(id);
+  for (uint64_t id : ids) {
+    auto it = entries_.find(id);
+    if (it != entries_.end()) ServiceEntry(*it->second, now);
+  }
+}
+
+void WorkManager::ServiceEntry(Entry& e, int64_t now) {
+  if (e.runner) {
+    e.runner->Service(now);
+    if (e.max_runtime_at_ms != 0 && now >= e.max_runtime_at_ms) {
+      e.max_runtime_at_ms = 0;
+      Kill(e, "failed",
+           "max runtime " + FormatDurationMs(e.record.start.max_runtime_ms) + " exceeded");
+    }
+    if (e.kill_at_ms != 0 && now >= e.kill_at_ms) {
+      e.kill_at_ms = 0;
+      e.runner->Signal(SIGKILL);
+    }
+    if (e.runner->finished()) {
+      if (SpoolFile* log = e.File(kControlLog)) log->size = e.runner->log_size();
+      Finish(e);
+    } else if (SpoolFile* log = e.File(kControlLog)) {
+      log->size = e.runner->log_size();
+      uint64_t unsent = log->size - std::max(e.flights[log->path].sent, log->acked);
+      if (unsent > 0 && (unsent >= kStreamFlushBytes || now - e.last_flush_ms >= config_.log_flush_ms)) {
+        e.last_flush_ms = now;
+        Pump(e);
+      }
+    }
+  }
+  if (connected_ && !e.record.report_acked && now - e.report_sent_ms >= kReportResendMs) {
+    SendReport(e);
+  }
+  if (connected_ && e.record.phase != "uploaded" && e.InFlight() > 0 &&
+      now - e.last_ack_ms >= kUploadStallMs) {
+    spdlog::warn("host={} entry={} no ResultAck for {} ms; resending from the acked offsets",
+                 hostname_, e.id(), now - e.last_ack_ms);
+    for (auto& [path, flight] : e.flights) flight = Flight{};
+    e.last_ack_ms = now;
+    Pump(e);
+  }
+  if (e.dirty && now - e.last_save_ms >= kSaveEveryMs) Save(e);
+}
+
+int64_t WorkManager::NextDeadlineMs() const {
+  int64_t now = clock_->SteadyMs();
+  int64_t next = send_retry_ms_ != 0 ? send_retry_ms_ : INT64_MAX;
+  for (const auto& [id, ptr] : entries_) {
+    const Entry& e = *ptr;
+    if (e.runner) {
+      next = std::min(next, e.runner->NextDeadlineMs(now));
+      if (e.max_runtime_at_ms != 0) next = std::min(next, e.max_runtime_at_ms);
+      if (e.kill_at_ms != 0) next = std::min(next, e.kill_at_ms);
+      for (const SpoolFile& f : e.record.files) {
+        if (f.path != kControlLog) continue;
+        auto fl = e.flights.find(f.path);
+        uint64_t sent = std::max(fl == e.flights.end() ? 0 : fl->second.sent, f.acked);
+        if (e.runner->log_size() > sent) {
+          next = std::min(next, e.last_flush_ms + config_.log_flush_ms);
+        }
+      }
+    }
+    if (connected_ && !e.record.report_acked) next = std::min(next, e.report_sent_ms + kReportResendMs);
+    if (e.dirty) next = std::min(next, e.last_save_ms + kSaveEveryMs);
+    if (connected_ && e.record.phase != "uploaded") {
+      bool out = std::any_of(e.flights.begin(), e.flights.end(),
+                             [](const auto& kv) { return kv.second.chunks_out > 0; });
+      if (out) next = std::min(next, e.last_ack_ms + kUploadStallMs);
+    }
+  }
+  return next;
+}
+
+}  // namespace labmesh::agent

@@ -1,0 +1,111 @@
+#pragma once
+// WorkManager: the agent side of host queue entries (docs/jobs.md "Agent side of one entry").
+// It holds the entries of this host, spawns their controls (Runner), keeps their spool
+// (entry.mp) current, streams debug/control.log while a control runs, uploads the results
+// when it ended, and sends/resends EntryReports until the coordinator acknowledges them.
+//
+// Ownership and threads: the agent's event loop thread owns the WorkManager and is the only
+// caller of every method. Nothing blocks: the loop polls PollFds() beside its socket, calls
+// Service() at every turn and wakes no later than NextDeadlineMs(). Messages go out through
+// the `send` callback (the agent's non-blocking Send, false when nothing could take it).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "labmesh/agent/config.hpp"
+#include "labmesh/common/clock.hpp"
+#include "labmesh/common/status.hpp"
+#include "labmesh/protocol/envelope.hpp"
+#include "work/runner.hpp"
+#include "work/spool.hpp"
+
+namespace labmesh::agent {
+
+class WorkManager {
+ public:
+  using SendFn = std::function<bool(const std::string& frame)>;
+
+  // `config.work_dir` must exist; spool/ below it is created. `hostname` is used in logs.
+  WorkManager(const AgentConfig& config, const Clock* clock, std::string hostname,
+              uint64_t incarnation, SendFn send);
+  ~WorkManager();  // kills controls still running (their spool stays for the next start)
+  WorkManager(const WorkManager&) = delete;
+  WorkManager& operator=(const WorkManager&) = delete;
+
+  // Loads every spool/<id>/entry.mp (agent start). An entry whose control was running ends
+  // with outcome "error" (its process group killed if alive) and is uploaded; others resume.
+  // Unreadable spool directories are logged and removed.
+  Status Load();
+
+  // For AgentHello.entries: every entry held, with its phase.
+  std::vector<protocol::HeldEntry> HeldEntries() const;
+
+  // The coordinator welcomed us (first time or again): resend every unacknowledged report,
+  // restart uploads from the acknowledged offsets and ask for work when idle.
+  void OnWelcome();
+  // The connection is gone: nothing is sent until the next OnWelcome().
+  void OnDisconnected();
+
+  // Handles StartEntry, EntryReportAck, ResultAck and AbortEntry; false for any other type
+  // (the caller handles it).
+  bool Handle(const protocol::Envelope& envelope);
+
+  // Descriptors the loop must poll for readability (output pipes, pidfds).
+  void PollFds(std::vector<int>* fds) const;
+  // Reads output, reaps controls, fires timers (flush, max runtime, kill grace, resends).
+  void Service();
+  // When Service() must run next without any descriptor being ready (INT64_MAX = no timer).
+  int64_t NextDeadlineMs() const;
+
+  // True when no entry is running or uploading: the host may take new work.
+  bool Idle() const;
+  size_t entry_count() const { return entries_.size(); }
+
+ private:
+  struct Flight {  // in-memory upload state of one file
+    uint64_t sent = 0;        // bytes [0, sent) were sent (maybe not yet acknowledged)
+    uint32_t chunks_out = 0;  // chunks sent whose ResultAck has not come
+    uint32_t stale = 0;       // acks still due for chunks sent before a refusal
+  };
+  struct Entry;
+
+  void Start(const protocol::StartEntry& start);
+  void Abort(const protocol::AbortEntry& abort);
+  void OnReportAck(const protocol::EntryReportAck& ack);
+  void OnResultAck(const protocol::ResultAck& ack);
+
+  void ServiceEntry(Entry& entry, int64_t now);
+  void Kill(Entry& entry, const std::string& outcome, const std::string& reason);
+  // The control ended (or never ran, or ran when the agent died): status.log, the upload list,
+  // the "exited" report.
+  void Finish(Entry& entry);
+  void NewReport(Entry& entry);
+  void SendReport(Entry& entry);
+  void Pump(Entry& entry);
+  void CheckUploaded(Entry& entry);
+  void Save(Entry& entry);
+  void Forget(uint64_t entry_id);
+  void MaybeRequestWork();
+  bool SendFrame(const std::string& frame);
+  std::vector<std::string> ControlEnv(const protocol::StartEntry& start,
+                                      const SpoolPaths& paths) const;
+
+  AgentConfig config_;
+  const Clock* clock_;
+  std::string hostname_;
+  uint64_t incarnation_;
+  SendFn send_;
+  std::string work_dir_;  // absolute
+  std::string spool_dir_;
+  std::string helper_dir_;
+  bool connected_ = false;
+  bool work_requested_ = false;
+  int64_t send_retry_ms_ = 0;  // a send was refused (queue full): try again then
+  std::map<uint64_t, std::unique_ptr<Entry>> entries_;
+};
+
+}  // namespace labmesh::agent

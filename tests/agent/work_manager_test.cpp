@@ -1,0 +1,372 @@
+// WorkManager without sockets: a fake coordinator (FakeResults) answers what it sends. Proves
+// the report sequence, the uploaded files and manifest, the default status.log, the control's
+// environment, max runtime killing the whole group, aborts, and reloading the spool after an
+// agent restart. Waits have deadlines; controls are real processes.
+
+#include "work/work_manager.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "fake_coordinator.hpp"
+#include "process.hpp"
+#include "work/spool.hpp"
+
+namespace labmesh::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using agent::WorkManager;
+
+std::string HelperDir() { return fs::path(LABMESH_TEST_BIN).parent_path().string(); }
+
+class Harness {
+ public:
+  explicit Harness(const std::string& work_dir, uint64_t incarnation = 7) {
+    config.work_dir = work_dir;
+    config.helper_dir = HelperDir();
+    config.kill_grace_ms = 200;
+    Make(incarnation);
+  }
+  void Make(uint64_t incarnation = 7) {
+    manager.reset();
+    manager = std::make_unique<WorkManager>(config, SystemClock::Default(), "lab-t", incarnation,
+                                            [this](const std::string& f) {
+                                              outbox.push_back(f);
+                                              return true;
+                                            });
+  }
+
+  // One turn of the loop: the manager's timers and processes, then the coordinator's answers.
+  void Step() {
+    manager->Service();
+    while (!outbox.empty()) {
+      std::vector<std::string> sent;
+      sent.swap(outbox);
+      for (const std::string& frame : sent) {
+        for (const std::string& reply : coordinator.Handle(frame)) Deliver(reply);
+      }
+    }
+  }
+  void Deliver(const std::string& frame) {
+    auto envelope = protocol::DecodeEnvelope(frame);
+    ASSERT_TRUE(envelope.ok());
+    ASSERT_TRUE(manager->Handle(*envelope));
+  }
+  template <typename M>
+  void Send(const M& message) {
+    Deliver(protocol::Encode(message));
+  }
+  bool RunUntil(const std::function<bool()>& condition) {
+    return WaitFor([&] {
+      Step();
+      return condition();
+    });
+  }
+
+  agent::AgentConfig config;
+  std::unique_ptr<WorkManager> manager;
+  std::vector<std::string> outbox;
+  FakeResults coordinator;
+};
+
+protocol::StartEntry Command(uint64_t id, const std::string& command) {
+  protocol::StartEntry start;
+  start.entry_id = id;
+  start.job_id = 40 + id;
+  start.job_name = "smoke";
+  start.owner = "ann";
+  start.hostname = "lab-t";
+  start.hosts = {"lab-t", "lab-u"};
+  start.control_kind = "command";
+  start.control = command;
+  return start;
+}
+
+TEST(WorkManager, AnEntryRunsUploadsAndIsDroppedWhenDone) {
+  TempDir tmp;
+  Harness h(tmp.path());
+  ASSERT_TRUE(h.manager->Load().ok());
+  h.manager->OnWelcome();
+  h.Step();
+  EXPECT_EQ(h.coordinator.work_requests, 1);
+
+  h.Send(Command(1, "echo hello; mkdir -p sub; printf abc > sub/data; ln -s /etc/passwd link"));
+  EXPECT_FALSE(h.manager->Idle());
+  ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.done_sent.count(1) > 0; }));
+  ASSERT_TRUE(h.RunUntil([&] { return h.manager->entry_count() == 0; }));
+
+  std::vector<std::string> phases;
+  uint64_t last_sequence = 0;
+  for (const auto& r : h.coordinator.reports) {
+    if (r.sequence != last_sequence) phases.push_back(r.phase);
+    EXPECT_GE(r.sequence, last_sequence);
+    last_sequence = r.sequence;
+    EXPECT_EQ(r.incarnation, 7u);
+  }
+  EXPECT_EQ(phases, (std::vector<std::string>{"running", "exited", "uploaded"}));
+  const protocol::EntryReport* exited = h.coordinator.Report(1, "exited");
+  ASSERT_NE(exited, nullptr);
+  EXPECT_EQ(exited->outcome, "passed");
+  EXPECT_EQ(exited->exit_code, 0);
+  EXPECT_GT(exited->started_us, 0);
+  EXPECT_GE(exited->ended_us, exited->started_us);
+
+  auto& files = h.coordinator.files[1];
+  EXPECT_EQ(files["debug/control.log"], "hello\n");
+  EXPECT_EQ(files["sub/data"], "abc");
+  EXPECT_EQ(files.count("link"), 0u);  // symlinks are not uploaded
+  std::string status = files["status.log"];
+  EXPECT_EQ(status.rfind("START\t----\tsmoke\ttimestamp=", 0), 0u) << status;
+  EXPECT_NE(status.find("\n\tGOOD\t----\tsmoke\t"), std::string::npos) << status;
+  EXPECT_NE(status.find("completed successfully\nEND GOOD\t----\tsmoke\t"), std::string::npos);
+
+  const protocol::EntryReport* uploaded = h.coordinator.Report(1, "uploaded");
+  ASSERT_NE(uploaded, nullptr);
+  ASSERT_EQ(uploaded->files.size(), 3u);
+  for (const auto& digest : uploaded->files) {
+    EXPECT_EQ(digest.size, files[digest.path].size()) << digest.path;
+    EXPECT_EQ(digest.hash, agent::HashBytes(files[digest.path])) << digest.path;
+  }
+  EXPECT_FALSE(fs::exists(tmp.path() + "/spool/1"));
+  EXPECT_TRUE(h.manager->Idle());
+  EXPECT_EQ(h.coordinator.work_requests, 2);  // asked again after the done ack
+}
+
+TEST(WorkManager, AFailingControlGetsAFailStatusLogAndItsExitStatus) {
+  TempDir tmp;
+  Harness h(tmp.path());
+  ASSERT_TRUE(h.manager->Load().ok());
+  h.manager->OnWelcome();
+  h.Send(Command(2, "exit 4"));
+  ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.done_sent.count(2) > 0; }));
+  const protocol::EntryReport* exited = h.coordinator.Report(2, "exited");
+  ASSERT_NE(exited, nullptr);
+  EXPECT_EQ(exited->outcome, "failed");
+  EXPECT_EQ(exited->reason, "exit status 4");
+  EXPECT_EQ(exited->exit_code, 4);
+  std::string status = h.coordinator.files[2]["status.log"];
+  EXPECT_NE(status.find("\tFAIL\t----\tsmoke\t"), std::string::npos) << status;
+  EXPECT_NE(status.find("\texit status 4\nEND FAIL\t----\tsmoke\t"), std::string::npos) << status;
+}
+
+TEST(WorkManager, TheControlSeesItsEnvironmentAndTheHelperOnPath) {
+  TempDir tmp;
+  Harness h(tmp.path());
+  ASSERT_TRUE(h.manager->Load().ok());
+  h.manager->OnWelcome();
+  h.Send(Command(3, "env | grep ^LABMESH_ | sort; echo PATH=$PATH; command -v labmesh-test; "
+                    "labmesh-test run inner -- echo from-inner"));
+  ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.done_sent.count(3) > 0; }));
+  std::string results = fs::absolute(tmp.path()).string() + "/spool/3/results";
+  std::string log = h.coordinator.files[3]["debug/control.log"];
+  for (const std::string& line : std::vector<std::string>
+       {"LABMESH_ENTRY_ID=3\n", "LABMESH_HOST=lab-t\n", "LABMESH_HOSTS=lab-t,lab-u\n",
+        "LABMESH_JOB_ID=43\n", "LABMESH_JOB_NAME=smoke\n",
+        std::string("LABMESH_RESULTS_DIR=") + results + "\n",
+        "LABMESH_SYNC=ipc://" + fs::absolute(tmp.path()).string() + "/sync.sock\n",
+        "PATH=" + HelperDir() + ":", std::string(LABMESH_TEST_BIN) + "\n", "from-inner\n"}) {
+    EXPECT_NE(log.find(line), std::string::npos) << line << " not in:\n" << log;
+  }
+  // labmesh-test wrote status.log itself: the agent's default is not added.
+  std::string status = h.coordinator.files[3]["status.log"];
+  EXPECT_NE(status.find("START\t----\tinner\t"), std::string::npos) << status;
+  EXPECT_EQ(status.find("smoke"), std::string::npos) << status;
+  EXPECT_EQ(h.coordinator.files[3]["inner/output.log"], "from-inner\n");
+}
+
+TEST(WorkManager, AScriptControlRunsWithAndWithoutAShebang) {
+  TempDir tmp;
+  Harness h(tmp.path());
+  ASSERT_TRUE(h.manager->Load().ok());
+  h.manager->OnWelcome();
+  protocol::StartEntry with = Command(4, "#!/bin/sh\necho shebang $0\n");
+  with.control_kind = "control";
+  protocol::StartEntry without = Command(5, "echo plain\nexit 0\n");
+  without.control_kind = "test";
+  h.Send(with);
+  h.Send(without);
+  ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.done_sent.size() == 2; }));
+  std::string control = fs::absolute(tmp.path()).string() + "/spool/4/control";
+  EXPECT_EQ(h.coordinator.files[4]["debug/control.log"], "shebang " + control + "\n");
+  EXPECT_EQ(h.coordinator.files[5]["debug/control.log"], "plain\n");
+}
+
+TEST(WorkManager, MaxRuntimeKillsTheWholeProcessGroup) {
+  TempDir tmp;
+  Harness h(tmp.path());
+  ASSERT_TRUE(h.manager->Load().ok());
+  h.manager->OnWelcome();
+  protocol::StartEntry start = Command(6, "sleep 300 & trap '' TERM; echo up; sleep 300");
+  start.max_runtime_ms = 300;
+  h.Send(start);
+  ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.Report(6, "running") != nullptr; }));
+  ASSERT_TRUE(fs::exists(tmp.path() + "/spool/6/entry.mp"));
+  auto record = agent::LoadRecord(tmp.path() + "/spool/6/entry.mp");
+  ASSERT_TRUE(record.ok());
+  pid_t pgid = record->pgid;
+  ASSERT_GT(pgid, 0);
+  ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.Report(6, "exited") != nullptr; }));
+  const protocol::EntryReport* exited = h.coordinator.Report(6, "exited");
+  EXPECT_EQ(exited->outcome, "failed");
+  EXPECT_EQ(exited->reason, "max runtime 300ms exceeded");
+  EXPECT_EQ(exited->signal, SIGKILL);  // TERM was trapped: KILL after the grace
+  EXPECT_TRUE(WaitFor([&] { return kill(-pgid, 0) != 0 && errno == ESRCH; }));
+  ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.done_sent.count(6) > 0; }));
+  EXPECT_EQ(h.coordinator.files[6]["debug/control.log"], "up\n");
+}
+
+TEST(WorkManager, AbortEndsTheEntryAbortedAndDiscardDropsIt) {
+  TempDir tmp;
+  Harness h(tmp.path());
+  ASSERT_TRUE(h.manager->Load().ok());
+  h.manager->OnWelcome();
+  h.Send(Command(7, "echo waiting; sleep 300"));
+  ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.files[7]["debug/control.log"] == "waiting\n"; }));
+  protocol::AbortEntry abort;
+  abort.entry_id = 7;
+  abort.reason = "aborted by ann";
+  h.Send(abort);
+  ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.done_sent.count(7) > 0; }));
+  const protocol::EntryReport* exited = h.coordinator.Report(7, "exited");
+  ASSERT_NE(exited, nullptr);
+  EXPECT_EQ(exited->outcome, "aborted");
+  EXPECT_EQ(exited->reason, "aborted by ann");
+  EXPECT_EQ(exited->signal, SIGTERM);
+
+  h.Send(Command(8, "sleep 300"));
+  ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.Report(8, "running") != nullptr; }));
+  abort.entry_id = 8;
+  abort.discard = true;
+  h.Send(abort);
+  EXPECT_EQ(h.manager->entry_count(), 0u);
+  EXPECT_FALSE(fs::exists(tmp.path() + "/spool/8"));
+  EXPECT_TRUE(h.manager->Idle());
+}
+
+TEST(WorkManager, AStartForAnEntryAlreadyHeldIsIgnored) {
+  TempDir tmp;
+  Harness h(tmp.path());
+  h.coordinator.done_on_uploaded = false;
+  ASSERT_TRUE(h.manager->Load().ok());
+  h.manager->OnWelcome();
+  h.Send(Command(9, "echo once"));
+  h.Send(Command(9, "echo twice"));
+  ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.Report(9, "uploaded") != nullptr; }));
+  EXPECT_EQ(h.coordinator.files[9]["debug/control.log"], "once\n");
+  EXPECT_EQ(h.manager->HeldEntries().size(), 1u);
+}
+
+// Spawns `sleep 300` in a session of its own, as an agent that died would have left it.
+pid_t OrphanedControl() {
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  const char* argv[] = {"/bin/sleep", "300", nullptr};
+  pid_t pid = -1;
+  EXPECT_EQ(posix_spawn(&pid, argv[0], nullptr, &attr, const_cast<char**>(argv), environ), 0);
+  posix_spawnattr_destroy(&attr);
+  return pid;
+}
+
+TEST(WorkManager, AfterARestartTheSpoolIsReloadedAndARunningEntryEndsInError) {
+  TempDir tmp;
+  std::string spool = tmp.path() + "/spool";
+  // Entry 10 was running (its control still alive), 11 had uploaded 5 of 10 bytes, 12 was
+  // uploaded and waits for the done ack.
+  pid_t orphan = OrphanedControl();
+  ASSERT_GT(orphan, 0);
+  auto write = [&](uint64_t id, const std::string& phase, auto&& fill) {
+    agent::SpoolPaths paths = agent::PathsFor(spool, id);
+    fs::create_directories(paths.results + "/debug");
+    agent::SpoolRecord record;
+    record.start = Command(id, "true");
+    record.phase = phase;
+    record.sequence = 3;
+    record.started_us = 1'000'000;
+    fill(record, paths);
+    ASSERT_TRUE(agent::SaveRecord(paths.record, record).ok());
+  };
+  write(10, "running", [&](agent::SpoolRecord& r, const agent::SpoolPaths& p) {
+    r.pgid = orphan;
+    std::ofstream(p.control_log) << "partial\n";
+  });
+  write(11, "exited", [&](agent::SpoolRecord& r, const agent::SpoolPaths& p) {
+    std::ofstream(p.results + "/data") << "0123456789";
+    r.files_listed = true;
+    r.outcome = "passed";
+    r.files = {{"data", 10, 5, false}};
+  });
+  write(12, "uploaded", [&](agent::SpoolRecord& r, const agent::SpoolPaths&) {
+    r.files_listed = true;
+    r.outcome = "passed";
+    r.manifest = {{"data", 1, agent::HashBytes("x")}};
+  });
+  fs::create_directories(spool + "/99");  // no entry.mp: removed
+
+  Harness h(tmp.path(), /*incarnation=*/8);
+  ASSERT_TRUE(h.manager->Load().ok());
+  EXPECT_FALSE(fs::exists(spool + "/99"));
+  // The orphan was killed: reap it (the test is its parent) and the group is gone.
+  int status = 0;
+  ASSERT_EQ(waitpid(orphan, &status, 0), orphan);
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_TRUE(kill(-orphan, 0) != 0 && errno == ESRCH);
+
+  auto held = h.manager->HeldEntries();
+  ASSERT_EQ(held.size(), 3u);
+  EXPECT_EQ(held[0].phase, "exited");  // 10: ended by the restart
+  EXPECT_EQ(held[1].phase, "exited");
+  EXPECT_EQ(held[2].phase, "uploaded");
+
+  // Before the resumed upload of 11 reaches the coordinator, it already holds bytes [0, 5).
+  h.coordinator.files[11]["data"] = "01234";
+  h.manager->OnWelcome();
+  ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.done_sent.size() == 3; }));
+  const protocol::EntryReport* ended = h.coordinator.Report(10, "exited");
+  ASSERT_NE(ended, nullptr);
+  EXPECT_EQ(ended->sequence, 4u);
+  EXPECT_EQ(ended->outcome, "error");
+  EXPECT_EQ(ended->reason, "agent restarted while the control ran");
+  EXPECT_EQ(ended->incarnation, 8u);
+  EXPECT_EQ(h.coordinator.files[10]["debug/control.log"], "partial\n");
+  EXPECT_NE(h.coordinator.files[10]["status.log"].find("\tFAIL\t----\tsmoke\t"), std::string::npos);
+  EXPECT_EQ(h.coordinator.files[11]["data"], "0123456789");
+  const protocol::EntryReport* resent = h.coordinator.Report(12, "uploaded");
+  ASSERT_NE(resent, nullptr);
+  EXPECT_EQ(resent->sequence, 3u);  // the same report again
+  ASSERT_TRUE(h.RunUntil([&] { return h.manager->entry_count() == 0; }));
+  EXPECT_TRUE(fs::is_empty(spool));
+}
+
+TEST(WorkManager, RefusedChunksAreResentFromTheCoordinatorsOffset) {
+  TempDir tmp;
+  Harness h(tmp.path());
+  h.config.upload_chunk_bytes = 1000;
+  h.config.upload_window_bytes = 10'000;
+  h.Make();
+  ASSERT_TRUE(h.manager->Load().ok());
+  h.manager->OnWelcome();
+  // The third chunk is refused: the chunks sent after it are gaps until the agent goes back to
+  // the coordinator's next_offset.
+  h.coordinator.refuse_chunk = 3;
+  h.Send(Command(13, "head -c 50000 /dev/urandom > big"));
+  ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.done_sent.count(13) > 0; }));
+  const protocol::EntryReport* uploaded = h.coordinator.Report(13, "uploaded");
+  ASSERT_NE(uploaded, nullptr);
+  for (const auto& digest : uploaded->files) {
+    EXPECT_EQ(digest.hash, agent::HashBytes(h.coordinator.files[13][digest.path])) << digest.path;
+  }
+  EXPECT_EQ(h.coordinator.files[13]["big"].size(), 50'000u);
+  EXPECT_GT(h.coordinator.chunks, 51);  // some were sent twice
+}
+
+}  // namespace
+}  // namespace labmesh::testing
