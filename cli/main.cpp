@@ -13,9 +13,12 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <iomanip>
+#include <limits>
 #include <sstream>
 #include <zmq.hpp>
 
+#include "labmesh/cli/cli_util.hpp"
+#include "labmesh/cli/job_commands.hpp"
 #include "labmesh/client/api_client.hpp"
 #include "labmesh/common/duration.hpp"
 #include "labmesh/common/flags.hpp"
@@ -28,40 +31,12 @@ using labmesh::Status;
 using labmesh::StatusCode;
 namespace protocol = labmesh::protocol;
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUnreachable = 3;
-
-struct Globals {
-  std::string api;
-  std::string user;
-  std::string token;
-  bool json = false;
-  int64_t timeout_ms = 5'000;
-};
-
-int Fail(const Status& status) {
-  std::cerr << "labmesh: " << status.message() << "\n";
-  bool unreachable = status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kTimeout;
-  return unreachable ? kExitUnreachable : kExitFailed;
-}
-
-std::string Age(int64_t wall_ms) {
-  if (wall_ms <= 0) return "never";
-  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-  return labmesh::FormatDurationMs(std::max<int64_t>(0, now - wall_ms)) + " ago";
-}
-
-std::string Join(const std::vector<std::string>& items, const char* sep = ",") {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += sep;
-    out += item;
-  }
-  return out;
-}
+using labmesh::cli::Age;
+using labmesh::cli::Dump;
+using labmesh::cli::Fail;
+using labmesh::cli::Globals;
+using labmesh::cli::Join;
+using labmesh::cli::kExitOk;
 
 std::string Bytes(uint64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -132,11 +107,6 @@ void PrintOk(const protocol::OkReply& ok, bool json) {
   }
 }
 
-// Dumps with invalid UTF-8 replaced instead of throwing (text from the wire is whatever was sent).
-std::string Dump(const nlohmann::json& j) {
-  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 void PrintTests(const std::vector<protocol::TestInfo>& tests, bool json) {
   if (json) {
     nlohmann::json array = nlohmann::json::array();
@@ -171,28 +141,6 @@ void PrintTest(const protocol::TestInfo& t, bool json) {
   if (!t.control.empty() && t.control.back() != '\n') std::cout << "\n";
 }
 
-// The whole file, or a message saying why it cannot be read.
-labmesh::Result<std::string> ReadControlFile(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    return Status::InvalidArgument("control file " + path +
-                                   (std::filesystem::exists(path, ec) ? " is not a regular file"
-                                                                      : " does not exist"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::InvalidArgument("cannot open control file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status::InvalidArgument("cannot read control file " + path);
-  return text.str();
-}
-
-std::string DefaultUser() {
-  if (const char* u = std::getenv("LABMESH_USER")) return u;
-  if (const char* u = std::getenv("USER")) return u;
-  return "unknown";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -216,7 +164,7 @@ int main(int argc, char** argv) {
       });
 
   // The action to run once the command line parsed; set by the chosen subcommand.
-  std::function<int(labmesh::client::ApiClient&)> action;
+  labmesh::cli::Action action;
 
   // ---- host ----
   auto* host = app.add_subcommand("host", "hosts of the fleet")->require_subcommand(1);
@@ -276,7 +224,7 @@ int main(int argc, char** argv) {
     sub->callback([&, verb] {
       action = [&, verb](labmesh::client::ApiClient& api) {
         protocol::HostActionRequest request{hostname, verb, reason,
-                                            g.user.empty() ? DefaultUser() : g.user};
+                                            labmesh::cli::UserOf(g)};
         auto reply = api.Call<protocol::OkReply>(request);
         if (!reply.ok()) return Fail(reply.status());
         PrintOk(*reply, g.json);
@@ -336,7 +284,7 @@ int main(int argc, char** argv) {
     sub->callback([&, v] {
       action = [&, v](labmesh::client::ApiClient& api) {
         auto reply = api.Call<protocol::OkReply>(protocol::LabelActionRequest{
-            label_name, v, g.user.empty() ? DefaultUser() : g.user});
+            label_name, v, labmesh::cli::UserOf(g)});
         if (!reply.ok()) return Fail(reply.status());
         PrintOk(*reply, g.json);
         return kExitOk;
@@ -358,13 +306,15 @@ int main(int argc, char** argv) {
   test_add->callback([&] {
     action = [&](labmesh::client::ApiClient& api) {
       // A file that cannot be read is a usage error: nothing is sent.
-      auto control = ReadControlFile(control_file);
+      // Size is the coordinator's rule here (exit 1 with its message), so no limit is applied.
+      auto control = labmesh::cli::ReadControlFile(control_file,
+                                                   std::numeric_limits<uint64_t>::max());
       if (!control.ok()) {
         std::cerr << "labmesh: test add: " << control.status().message() << "\n";
         return 2;
       }
       auto reply = api.Call<protocol::OkReply>(protocol::TestAddRequest{
-          test_name, *control, test_description, g.user.empty() ? DefaultUser() : g.user});
+          test_name, *control, test_description, labmesh::cli::UserOf(g)});
       if (!reply.ok()) return Fail(reply.status());
       PrintOk(*reply, g.json);
       return kExitOk;
@@ -390,6 +340,9 @@ int main(int argc, char** argv) {
       return kExitOk;
     };
   });
+
+  // ---- job ----
+  labmesh::cli::JobCommands job_commands(app, g, action);
 
   try {
     app.parse(argc, argv);

@@ -78,4 +78,60 @@ nlohmann::json ToJson(const TestInfo& t, bool with_control) {
   return j;
 }
 
+nlohmann::json WallTimeUsJson(int64_t wall_us) {
+  std::string iso = FormatWallTimeIso(wall_us / 1000);
+  return iso.empty() ? nlohmann::json(nullptr) : nlohmann::json(iso);
+}
+
+nlohmann::json ToJson(const EntryInfo& e) {
+  return {
+      {"id", e.id},
+      {"job_id", e.job_id},
+      {"host", e.host},
+      {"meta_label", e.meta_label},
+      {"status", e.status},
+      {"reason", e.reason},
+      {"fault", e.fault},
+      {"exit_code", e.exit_code == -1 ? nlohmann::json(nullptr) : nlohmann::json(e.exit_code)},
+      {"signal", e.signal},
+      {"queued", WallTimeUsJson(e.queued_us)},
+      {"queued_us", e.queued_us},
+      {"started", WallTimeUsJson(e.started_us)},
+      {"started_us", e.started_us},
+      {"finished", WallTimeUsJson(e.finished_us)},
+      {"finished_us", e.finished_us},
+      {"results_path", e.results_path},
+  };
+}
+
+nlohmann::json ToJson(const JobInfo& job, bool with_control) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& e : job.entries) entries.push_back(ToJson(e));
+  nlohmann::json j = {
+      {"id", job.id},
+      {"name", job.name},
+      {"owner", job.owner},
+      {"priority", job.priority},
+      {"synch_count", job.synch_count},
+      {"status", job.status},
+      {"control_kind", job.control_kind},
+      {"test_name", job.test_name},
+      {"hosts", job.hosts},
+      {"meta_label", job.meta_label},
+      {"meta_count", job.meta_count},
+      {"depends", job.depends},
+      {"run_verify", job.run_verify},
+      {"timeout_ms", job.timeout_ms},
+      {"max_runtime_ms", job.max_runtime_ms},
+      {"created", WallTimeUsJson(job.created_us)},
+      {"created_us", job.created_us},
+      {"finished", WallTimeUsJson(job.finished_us)},
+      {"finished_us", job.finished_us},
+      {"abort_reason", job.abort_reason},
+      {"entries", std::move(entries)},
+  };
+  if (with_control) j["control"] = job.control;
+  return j;
+}
+
 }  // namespace labmesh::protocol

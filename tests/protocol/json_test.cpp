@@ -99,5 +99,103 @@ TEST(TestJson, ShowHasTheControlAndListLeavesItOut) {
   EXPECT_EQ(listed["control_bytes"], t.control.size());
 }
 
+TEST(WallTimeUsJson, IsIsoFromMicrosecondsOrNull) {
+  EXPECT_EQ(WallTimeUsJson(1'764'365'548'123'456LL), "2025-11-28T21:32:28.123Z");
+  EXPECT_TRUE(WallTimeUsJson(0).is_null());
+  EXPECT_TRUE(WallTimeUsJson(-1).is_null());
+}
+
+TEST(EntryJson, HasEveryFieldInSnakeCaseWithIsoTimes) {
+  nlohmann::json j = ToJson(testing::SampleEntryInfo(40, "lab-17"));
+  EXPECT_EQ(j["id"], 40);
+  EXPECT_EQ(j["job_id"], 12);
+  EXPECT_EQ(j["host"], "lab-17");
+  EXPECT_EQ(j["meta_label"], "gpu");
+  EXPECT_EQ(j["status"], "Failed");
+  EXPECT_EQ(j["reason"], "exit status 3");
+  EXPECT_EQ(j["fault"], "test");
+  EXPECT_EQ(j["exit_code"], 3);
+  EXPECT_EQ(j["signal"], 9);
+  EXPECT_EQ(j["queued"], "2025-11-28T21:32:28.123Z");
+  EXPECT_EQ(j["queued_us"], 1'764'365'548'123'456LL);
+  EXPECT_EQ(j["started"], "2025-11-28T21:32:29.000Z");
+  EXPECT_EQ(j["started_us"], 1'764'365'549'000'001LL);
+  EXPECT_EQ(j["finished"], "2025-11-28T21:32:40.250Z");
+  EXPECT_EQ(j["finished_us"], 1'764'365'560'250'000LL);
+  EXPECT_EQ(j["results_path"], "12-alice/lab-17");
+}
+
+TEST(EntryJson, NotYetStartedHasNullTimesAndNullExitCode) {
+  EntryInfo e;
+  e.id = 3;
+  e.status = "Queued";
+  e.queued_us = 1'764'365'548'123'456LL;
+  nlohmann::json j = ToJson(e);
+  ASSERT_TRUE(j.contains("exit_code"));
+  EXPECT_TRUE(j["exit_code"].is_null());
+  EXPECT_TRUE(j["started"].is_null());
+  EXPECT_TRUE(j["finished"].is_null());
+  EXPECT_EQ(j["started_us"], 0);
+  EXPECT_EQ(j["host"], "");
+  // Exit status 0 is a real value, not "none".
+  e.exit_code = 0;
+  EXPECT_EQ(ToJson(e)["exit_code"], 0);
+}
+
+TEST(JobJson, HasTheFieldsCliMdPromises) {
+  nlohmann::json j = ToJson(testing::SampleJobInfo(12));
+  for (const char* key : {"id", "name", "owner", "priority", "synch_count", "status", "entries"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_EQ(j["id"], 12);
+  EXPECT_EQ(j["name"], "kernel boot \"nightly\"");
+  EXPECT_EQ(j["owner"], "alice");
+  EXPECT_EQ(j["priority"], "high");
+  EXPECT_EQ(j["synch_count"], 2);
+  EXPECT_EQ(j["status"], "Failed");
+  ASSERT_TRUE(j["entries"].is_array());
+  ASSERT_EQ(j["entries"].size(), 2u);
+  EXPECT_EQ(j["entries"][0]["host"], "lab-17");
+  EXPECT_EQ(j["entries"][1]["host"], "lab-18");
+  EXPECT_EQ(j["entries"][0]["status"], "Failed");
+  EXPECT_EQ(j["entries"][0], ToJson(testing::SampleEntryInfo(40, "lab-17")));
+}
+
+TEST(JobJson, CarriesTheDetailFieldsAndTheControlOnlyWhenAsked) {
+  JobInfo job = testing::SampleJobInfo(12);
+  nlohmann::json j = ToJson(job);
+  EXPECT_EQ(j["control_kind"], "control");
+  EXPECT_EQ(j["control"], job.control);
+  EXPECT_EQ(nlohmann::json::parse(j.dump())["control"].get<std::string>(), job.control);
+  EXPECT_EQ(j["test_name"], "kernel.boot");
+  EXPECT_EQ(j["hosts"], nlohmann::json({"lab-17", "lab-18"}));
+  EXPECT_EQ(j["meta_label"], "gpu");
+  EXPECT_EQ(j["meta_count"], 2);
+  EXPECT_EQ(j["depends"], nlohmann::json({"usb-hub", "arch:x86_64"}));
+  EXPECT_EQ(j["run_verify"], true);
+  EXPECT_EQ(j["timeout_ms"], 3'600'000);
+  EXPECT_EQ(j["max_runtime_ms"], 600'000);
+  EXPECT_EQ(j["created"], "2025-11-28T21:32:28.000Z");
+  EXPECT_EQ(j["created_us"], 1'764'365'548'000'000LL);
+  EXPECT_EQ(j["finished"], "2025-11-28T21:32:40.250Z");
+  EXPECT_EQ(j["finished_us"], 1'764'365'560'250'000LL);
+  EXPECT_EQ(j["abort_reason"], "job timeout");
+  nlohmann::json listed = ToJson(job, /*with_control=*/false);
+  EXPECT_FALSE(listed.contains("control"));
+  EXPECT_EQ(listed["control_kind"], "control");
+}
+
+TEST(JobJson, UnfinishedJobHasNullFinishedAndEmptyEntries) {
+  JobInfo job;
+  job.id = 1;
+  job.status = "Queued";
+  nlohmann::json j = ToJson(job);
+  EXPECT_TRUE(j["finished"].is_null());
+  EXPECT_TRUE(j["created"].is_null());
+  EXPECT_TRUE(j["entries"].is_array());
+  EXPECT_TRUE(j["entries"].empty());
+  EXPECT_EQ(j["synch_count"], 1);
+}
+
 }  // namespace
 }  // namespace labmesh::protocol

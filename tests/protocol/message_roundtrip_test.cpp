@@ -78,6 +78,11 @@ void ExpectSame(const AgentHello& a, const AgentHello& b) {
   EXPECT_EQ(a.enroll_token, b.enroll_token);
   EXPECT_EQ(a.labels, b.labels);
   ExpectSame(a.facts, b.facts);
+  ASSERT_EQ(a.entries.size(), b.entries.size());
+  for (size_t i = 0; i < a.entries.size(); ++i) {
+    EXPECT_EQ(a.entries[i].entry_id, b.entries[i].entry_id);
+    EXPECT_EQ(a.entries[i].phase, b.entries[i].phase);
+  }
 }
 void ExpectSame(const Welcome& a, const Welcome& b) {
   EXPECT_EQ(a.hostname, b.hostname);
@@ -156,6 +161,144 @@ void ExpectSame(const TestListReply& a, const TestListReply& b) {
 }
 void ExpectSame(const TestShowRequest& a, const TestShowRequest& b) { EXPECT_EQ(a.name, b.name); }
 void ExpectSame(const TestShowReply& a, const TestShowReply& b) { ExpectSame(a.test, b.test); }
+void ExpectSame(const EntryInfo& a, const EntryInfo& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.job_id, b.job_id);
+  EXPECT_EQ(a.host, b.host);
+  EXPECT_EQ(a.meta_label, b.meta_label);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.reason, b.reason);
+  EXPECT_EQ(a.fault, b.fault);
+  EXPECT_EQ(a.exit_code, b.exit_code);
+  EXPECT_EQ(a.signal, b.signal);
+  EXPECT_EQ(a.queued_us, b.queued_us);
+  EXPECT_EQ(a.started_us, b.started_us);
+  EXPECT_EQ(a.finished_us, b.finished_us);
+  EXPECT_EQ(a.results_path, b.results_path);
+}
+void ExpectSame(const JobInfo& a, const JobInfo& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.owner, b.owner);
+  EXPECT_EQ(a.priority, b.priority);
+  EXPECT_EQ(a.synch_count, b.synch_count);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.control_kind, b.control_kind);
+  EXPECT_EQ(a.control, b.control);
+  EXPECT_EQ(a.test_name, b.test_name);
+  EXPECT_EQ(a.hosts, b.hosts);
+  EXPECT_EQ(a.meta_label, b.meta_label);
+  EXPECT_EQ(a.meta_count, b.meta_count);
+  EXPECT_EQ(a.depends, b.depends);
+  EXPECT_EQ(a.run_verify, b.run_verify);
+  EXPECT_EQ(a.timeout_ms, b.timeout_ms);
+  EXPECT_EQ(a.max_runtime_ms, b.max_runtime_ms);
+  EXPECT_EQ(a.created_us, b.created_us);
+  EXPECT_EQ(a.finished_us, b.finished_us);
+  EXPECT_EQ(a.abort_reason, b.abort_reason);
+  ASSERT_EQ(a.entries.size(), b.entries.size());
+  for (size_t i = 0; i < a.entries.size(); ++i) ExpectSame(a.entries[i], b.entries[i]);
+}
+void ExpectSame(const WorkRequest& a, const WorkRequest& b) {
+  EXPECT_EQ(a.incarnation, b.incarnation);
+}
+void ExpectSame(const StartEntry& a, const StartEntry& b) {
+  EXPECT_EQ(a.entry_id, b.entry_id);
+  EXPECT_EQ(a.job_id, b.job_id);
+  EXPECT_EQ(a.job_name, b.job_name);
+  EXPECT_EQ(a.owner, b.owner);
+  EXPECT_EQ(a.hostname, b.hostname);
+  EXPECT_EQ(a.hosts, b.hosts);
+  EXPECT_EQ(a.control_kind, b.control_kind);
+  EXPECT_EQ(a.control, b.control);
+  EXPECT_EQ(a.max_runtime_ms, b.max_runtime_ms);
+}
+void ExpectSame(const EntryReport& a, const EntryReport& b) {
+  EXPECT_EQ(a.entry_id, b.entry_id);
+  EXPECT_EQ(a.sequence, b.sequence);
+  EXPECT_EQ(a.incarnation, b.incarnation);
+  EXPECT_EQ(a.phase, b.phase);
+  EXPECT_EQ(a.started_us, b.started_us);
+  EXPECT_EQ(a.ended_us, b.ended_us);
+  EXPECT_EQ(a.exit_code, b.exit_code);
+  EXPECT_EQ(a.signal, b.signal);
+  EXPECT_EQ(a.outcome, b.outcome);
+  EXPECT_EQ(a.reason, b.reason);
+  ASSERT_EQ(a.files.size(), b.files.size());
+  for (size_t i = 0; i < a.files.size(); ++i) {
+    EXPECT_EQ(a.files[i].path, b.files[i].path);
+    EXPECT_EQ(a.files[i].size, b.files[i].size);
+    EXPECT_EQ(a.files[i].hash, b.files[i].hash);
+  }
+}
+void ExpectSame(const EntryReportAck& a, const EntryReportAck& b) {
+  EXPECT_EQ(a.entry_id, b.entry_id);
+  EXPECT_EQ(a.sequence, b.sequence);
+  EXPECT_EQ(a.done, b.done);
+}
+void ExpectSame(const ResultChunk& a, const ResultChunk& b) {
+  EXPECT_EQ(a.entry_id, b.entry_id);
+  EXPECT_EQ(a.path, b.path);
+  EXPECT_EQ(a.offset, b.offset);
+  EXPECT_EQ(a.data, b.data);
+  EXPECT_EQ(a.hash, b.hash);
+}
+void ExpectSame(const ResultAck& a, const ResultAck& b) {
+  EXPECT_EQ(a.entry_id, b.entry_id);
+  EXPECT_EQ(a.path, b.path);
+  EXPECT_EQ(a.next_offset, b.next_offset);
+  EXPECT_EQ(a.error, b.error);
+}
+void ExpectSame(const AbortEntry& a, const AbortEntry& b) {
+  EXPECT_EQ(a.entry_id, b.entry_id);
+  EXPECT_EQ(a.reason, b.reason);
+  EXPECT_EQ(a.discard, b.discard);
+}
+void ExpectSame(const JobCreateRequest& a, const JobCreateRequest& b) {
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.user, b.user);
+  EXPECT_EQ(a.command, b.command);
+  EXPECT_EQ(a.control, b.control);
+  EXPECT_EQ(a.test, b.test);
+  EXPECT_EQ(a.hosts, b.hosts);
+  EXPECT_EQ(a.meta_label, b.meta_label);
+  EXPECT_EQ(a.meta_count, b.meta_count);
+  EXPECT_EQ(a.depends, b.depends);
+  EXPECT_EQ(a.synch_count, b.synch_count);
+  EXPECT_EQ(a.priority, b.priority);
+  EXPECT_EQ(a.run_verify, b.run_verify);
+  EXPECT_EQ(a.timeout_ms, b.timeout_ms);
+  EXPECT_EQ(a.max_runtime_ms, b.max_runtime_ms);
+}
+void ExpectSame(const JobCreateReply& a, const JobCreateReply& b) { EXPECT_EQ(a.id, b.id); }
+void ExpectSame(const JobListRequest& a, const JobListRequest& b) {
+  EXPECT_EQ(a.owner, b.owner);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.limit, b.limit);
+}
+void ExpectSame(const JobListReply& a, const JobListReply& b) {
+  ASSERT_EQ(a.jobs.size(), b.jobs.size());
+  for (size_t i = 0; i < a.jobs.size(); ++i) ExpectSame(a.jobs[i], b.jobs[i]);
+}
+void ExpectSame(const JobShowRequest& a, const JobShowRequest& b) { EXPECT_EQ(a.id, b.id); }
+void ExpectSame(const JobShowReply& a, const JobShowReply& b) { ExpectSame(a.job, b.job); }
+void ExpectSame(const JobAbortRequest& a, const JobAbortRequest& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.host, b.host);
+  EXPECT_EQ(a.user, b.user);
+}
+void ExpectSame(const JobLogRequest& a, const JobLogRequest& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.host, b.host);
+  EXPECT_EQ(a.offset, b.offset);
+  EXPECT_EQ(a.max_bytes, b.max_bytes);
+}
+void ExpectSame(const JobLogReply& a, const JobLogReply& b) {
+  EXPECT_EQ(a.data, b.data);
+  EXPECT_EQ(a.next_offset, b.next_offset);
+  EXPECT_EQ(a.complete, b.complete);
+  EXPECT_EQ(a.status, b.status);
+}
 
 // The body of an encoded message as a MessagePack object (the envelope's fourth element).
 msgpack::object_handle BodyOf(const std::string& frame) {
@@ -249,7 +392,7 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(ErrorReply{}), (V{"code", "message"}));
   EXPECT_EQ(keys(OkReply{}), (V{"message"}));
   EXPECT_EQ(keys(AgentHello{}), (V{"hostname", "agent_version", "incarnation", "public_key",
-                                   "enroll_token", "labels", "facts"}));
+                                   "enroll_token", "labels", "facts", "entries"}));
   EXPECT_EQ(keys(Welcome{}), (V{"hostname", "heartbeat_interval_ms", "labels"}));
   EXPECT_EQ(keys(PendingApproval{}), (V{"message"}));
   EXPECT_EQ(keys(Reject{}), (V{"reason"}));
@@ -271,6 +414,28 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(TestListReply{}), (V{"tests"}));
   EXPECT_EQ(keys(TestShowRequest{}), (V{"name"}));
   EXPECT_EQ(keys(TestShowReply{}), (V{"test"}));
+  EXPECT_EQ(keys(WorkRequest{}), (V{"incarnation"}));
+  EXPECT_EQ(keys(StartEntry{}), (V{"entry_id", "job_id", "job_name", "owner", "hostname", "hosts",
+                                   "control_kind", "control", "max_runtime_ms"}));
+  EXPECT_EQ(keys(EntryReport{}),
+            (V{"entry_id", "sequence", "incarnation", "phase", "started_us", "ended_us",
+               "exit_code", "signal", "outcome", "reason", "files"}));
+  EXPECT_EQ(keys(EntryReportAck{}), (V{"entry_id", "sequence", "done"}));
+  EXPECT_EQ(keys(ResultChunk{}), (V{"entry_id", "path", "offset", "data", "hash"}));
+  EXPECT_EQ(keys(ResultAck{}), (V{"entry_id", "path", "next_offset", "error"}));
+  EXPECT_EQ(keys(AbortEntry{}), (V{"entry_id", "reason", "discard"}));
+  EXPECT_EQ(keys(JobCreateRequest{}),
+            (V{"name", "user", "command", "control", "test", "hosts", "meta_label", "meta_count",
+               "depends", "synch_count", "priority", "run_verify", "timeout_ms",
+               "max_runtime_ms"}));
+  EXPECT_EQ(keys(JobCreateReply{}), (V{"id"}));
+  EXPECT_EQ(keys(JobListRequest{}), (V{"owner", "status", "limit"}));
+  EXPECT_EQ(keys(JobListReply{}), (V{"jobs"}));
+  EXPECT_EQ(keys(JobShowRequest{}), (V{"id"}));
+  EXPECT_EQ(keys(JobShowReply{}), (V{"job"}));
+  EXPECT_EQ(keys(JobAbortRequest{}), (V{"id", "host", "user"}));
+  EXPECT_EQ(keys(JobLogRequest{}), (V{"id", "host", "offset", "max_bytes"}));
+  EXPECT_EQ(keys(JobLogReply{}), (V{"data", "next_offset", "complete", "status"}));
 
   auto show = BodyOf(Encode(Sample<HostShowReply>()));
   const msgpack::object& host = show.get().via.map.ptr[0].val;
@@ -289,6 +454,28 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<TestShowReply>())).get().via.map.ptr[0].val),
             (V{"name", "description", "control", "control_bytes", "created_by", "created_ms",
                "updated_by", "updated_ms"}));
+  EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<AgentHello>())).get().via.map.ptr[7].val.via.array.ptr[0]),
+            (V{"entry_id", "phase"}));
+  EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<EntryReport>())).get().via.map.ptr[10].val.via.array.ptr[0]),
+            (V{"path", "size", "hash"}));
+  auto job_show = BodyOf(Encode(Sample<JobShowReply>()));
+  const msgpack::object& job = job_show.get().via.map.ptr[0].val;
+  EXPECT_EQ(KeysOf(job),
+            (V{"id", "name", "owner", "priority", "synch_count", "status", "control_kind",
+               "control", "test_name", "hosts", "meta_label", "meta_count", "depends",
+               "run_verify", "timeout_ms", "max_runtime_ms", "created_us", "finished_us",
+               "abort_reason", "entries"}));
+  EXPECT_EQ(KeysOf(job.via.map.ptr[19].val.via.array.ptr[0]),
+            (V{"id", "job_id", "host", "meta_label", "status", "reason", "fault", "exit_code",
+               "signal", "queued_us", "started_us", "finished_us", "results_path"}));
+}
+
+// Byte data (ResultChunk.data, JobLogReply.data) travels as MessagePack bin, not str.
+TEST(MessageRoundTrip, ByteDataTravelsAsBin) {
+  auto chunk = BodyOf(Encode(Sample<ResultChunk>()));
+  EXPECT_EQ(chunk.get().via.map.ptr[3].val.type, msgpack::type::BIN);
+  auto log = BodyOf(Encode(Sample<JobLogReply>()));
+  EXPECT_EQ(log.get().via.map.ptr[0].val.type, msgpack::type::BIN);
 }
 
 // Packs [1, type, request_id, body] with a hand-written body.

@@ -18,7 +18,10 @@ using AllMessages =
                HeartbeatAck, Reregister, HostListRequest, HostListReply, HostShowRequest,
                HostShowReply, HostPendingRequest, HostActionRequest, HostLabelRequest,
                LabelListRequest, LabelListReply, LabelActionRequest, TestAddRequest,
-               TestListRequest, TestListReply, TestShowRequest, TestShowReply>;
+               TestListRequest, TestListReply, TestShowRequest, TestShowReply, WorkRequest,
+               StartEntry, EntryReport, EntryReportAck, ResultChunk, ResultAck, AbortEntry,
+               JobCreateRequest, JobCreateReply, JobListRequest, JobListReply, JobShowRequest,
+               JobShowReply, JobAbortRequest, JobLogRequest, JobLogReply>;
 
 // Calls f(Type{}) once per message type (a value, so that generic lambdas can name the type).
 template <typename F>
@@ -91,6 +94,50 @@ inline TestInfo SampleTestInfo(const std::string& name) {
   return t;
 }
 
+// An entry that failed on its host: every field away from its default.
+inline EntryInfo SampleEntryInfo(uint64_t id, const std::string& host) {
+  EntryInfo e;
+  e.id = id;
+  e.job_id = 12;
+  e.host = host;
+  e.meta_label = "gpu";
+  e.status = "Failed";
+  e.reason = "exit status 3";
+  e.fault = "test";
+  e.exit_code = 3;
+  e.signal = 9;
+  e.queued_us = 1'764'365'548'123'456LL;
+  e.started_us = 1'764'365'549'000'001LL;
+  e.finished_us = 1'764'365'560'250'000LL;
+  e.results_path = "12-alice/" + host;
+  return e;
+}
+
+inline JobInfo SampleJobInfo(uint64_t id) {
+  JobInfo j;
+  j.id = id;
+  j.name = "kernel boot \"nightly\"";
+  j.owner = "alice";
+  j.priority = "high";
+  j.synch_count = 2;
+  j.status = "Failed";
+  j.control_kind = "control";
+  j.control = "#!/bin/sh\necho \"h\u00e9llo\"\nexit 3";
+  j.test_name = "kernel.boot";
+  j.hosts = {"lab-17", "lab-18"};
+  j.meta_label = "gpu";
+  j.meta_count = 2;
+  j.depends = {"usb-hub", "arch:x86_64"};
+  j.run_verify = true;
+  j.timeout_ms = 3'600'000;
+  j.max_runtime_ms = 600'000;
+  j.created_us = 1'764'365'548'000'000LL;
+  j.finished_us = 1'764'365'560'250'000LL;
+  j.abort_reason = "job timeout";
+  j.entries = {SampleEntryInfo(40, "lab-17"), SampleEntryInfo(41, "lab-18")};
+  return j;
+}
+
 template <typename M>
 M Sample();
 
@@ -112,6 +159,7 @@ inline AgentHello Sample<AgentHello>() {
   m.enroll_token = "s3cret-token";
   m.labels = {"gpu", "usb-hub"};
   m.facts = SampleFacts();
+  m.entries = {HeldEntry{40, "running"}, HeldEntry{0xfedcba9876543210ULL, "uploaded"}};
   return m;
 }
 template <>
@@ -197,6 +245,119 @@ inline TestShowRequest Sample<TestShowRequest>() {
 template <>
 inline TestShowReply Sample<TestShowReply>() {
   return TestShowReply{SampleTestInfo("kernel.boot")};
+}
+template <>
+inline WorkRequest Sample<WorkRequest>() {
+  return WorkRequest{0x0123456789abcdefULL};
+}
+template <>
+inline StartEntry Sample<StartEntry>() {
+  StartEntry m;
+  m.entry_id = 40;
+  m.job_id = 12;
+  m.job_name = "kernel boot";
+  m.owner = "alice";
+  m.hostname = "lab-17";
+  m.hosts = {"lab-17", "lab-18"};
+  m.control_kind = "command";
+  m.control = "echo hi && exit 3";
+  m.max_runtime_ms = 600'000;
+  return m;
+}
+template <>
+inline EntryReport Sample<EntryReport>() {
+  EntryReport m;
+  m.entry_id = 40;
+  m.sequence = 3;
+  m.incarnation = 0x0123456789abcdefULL;
+  m.phase = "uploaded";
+  m.started_us = 1'764'365'549'000'001LL;
+  m.ended_us = 1'764'365'560'000'000LL;
+  m.exit_code = 3;
+  m.signal = 15;
+  m.outcome = "failed";
+  m.reason = "exit status 3";
+  m.files = {FileDigest{"debug/control.log", 5'000'000'000ULL, std::string(64, 'a')},
+             FileDigest{"status.log", 181, std::string(64, '0')}};
+  return m;
+}
+template <>
+inline EntryReportAck Sample<EntryReportAck>() {
+  return EntryReportAck{40, 3, true};
+}
+template <>
+inline ResultChunk Sample<ResultChunk>() {
+  ResultChunk m;
+  m.entry_id = 40;
+  m.path = "debug/control.log";
+  m.offset = 5'000'000'000ULL;  // above 2^32
+  m.data = {'h', 'i', '\0', '\n', static_cast<char>(0xff)};  // binary, with a NUL
+  m.hash = std::string(64, 'b');
+  return m;
+}
+template <>
+inline ResultAck Sample<ResultAck>() {
+  return ResultAck{40, "debug/control.log", 5'000'000'005ULL, "hash mismatch"};
+}
+template <>
+inline AbortEntry Sample<AbortEntry>() {
+  return AbortEntry{40, "aborted by alice", true};
+}
+template <>
+inline JobCreateRequest Sample<JobCreateRequest>() {
+  JobCreateRequest m;
+  m.name = "kernel boot";
+  m.user = "alice";
+  m.command = "make check";
+  m.control = "#!/bin/sh\nexit 0\n";
+  m.test = "kernel.boot";
+  m.hosts = {"lab-17", "lab-18"};
+  m.meta_label = "gpu";
+  m.meta_count = 2;
+  m.depends = {"usb-hub"};
+  m.synch_count = 3;
+  m.priority = "urgent";
+  m.run_verify = true;
+  m.timeout_ms = 3'600'000;
+  m.max_runtime_ms = 600'000;
+  return m;
+}
+template <>
+inline JobCreateReply Sample<JobCreateReply>() {
+  return JobCreateReply{12};
+}
+template <>
+inline JobListRequest Sample<JobListRequest>() {
+  return JobListRequest{"alice", "Running", 20};
+}
+template <>
+inline JobListReply Sample<JobListReply>() {
+  return JobListReply{{SampleJobInfo(12), SampleJobInfo(11)}};
+}
+template <>
+inline JobShowRequest Sample<JobShowRequest>() {
+  return JobShowRequest{12};
+}
+template <>
+inline JobShowReply Sample<JobShowReply>() {
+  return JobShowReply{SampleJobInfo(12)};
+}
+template <>
+inline JobAbortRequest Sample<JobAbortRequest>() {
+  return JobAbortRequest{12, "lab-17", "alice"};
+}
+template <>
+inline JobLogRequest Sample<JobLogRequest>() {
+  return JobLogRequest{12, "lab-17", 5'000'000'000ULL, 65'536};
+}
+template <>
+inline JobLogReply Sample<JobLogReply>() {
+  JobLogReply m;
+  m.data = {'o', 'k', '\n', '\0'};
+  m.next_offset = 5'000'000'004ULL;
+  m.complete = true;
+  m.status = "Completed";
+  return m;
 }
 
 // The encoding of every sample (request ids 1, 2, ...), the seeds of both fuzzers.

@@ -57,8 +57,10 @@ TEST(ParseHostStatus, RejectsAnythingElse) {
 }
 
 TEST(MessageType, KnownTypesAreExactlyTheDocumentedNumbers) {
-  const uint32_t documented[] = {1,   10,  11,  12,  13,  14,  15,  16,  100, 101, 102, 103,
-                                 104, 105, 106, 107, 108, 109, 110, 120, 121, 122, 123, 124};
+  const uint32_t documented[] = {1,   10,  11,  12,  13,  14,  15,  16,  20,  21,  22,  23,
+                                 24,  25,  26,  100, 101, 102, 103, 104, 105, 106, 107, 108,
+                                 109, 110, 120, 121, 122, 123, 124, 130, 131, 132, 133, 134,
+                                 135, 136, 137, 138};
   int known = 0;
   for (uint32_t t = 0; t <= 0xffff; ++t) known += IsKnownMessageType(t) ? 1 : 0;
   EXPECT_EQ(known, static_cast<int>(std::size(documented)));
@@ -77,7 +79,48 @@ TEST(MessageType, NamesMatchTheStructs) {
   EXPECT_EQ(MessageTypeName(MessageType::kOkReply), "OkReply");
   EXPECT_EQ(MessageTypeName(MessageType::kTestAddRequest), "TestAddRequest");
   EXPECT_EQ(MessageTypeName(MessageType::kTestShowReply), "TestShowReply");
+  EXPECT_EQ(MessageTypeName(MessageType::kWorkRequest), "WorkRequest");
+  EXPECT_EQ(MessageTypeName(MessageType::kAbortEntry), "AbortEntry");
+  EXPECT_EQ(MessageTypeName(MessageType::kJobCreateRequest), "JobCreateRequest");
+  EXPECT_EQ(MessageTypeName(MessageType::kJobLogReply), "JobLogReply");
   EXPECT_EQ(MessageTypeName(static_cast<MessageType>(2)), "Unknown");
+}
+
+TEST(EntryStatusName, SpellsEveryStatusAndParsesBack) {
+  const char* names[] = {"Queued",  "Starting",  "Verifying", "Pending", "Running", "Gathering",
+                         "Parsing", "Completed", "Failed",    "Aborted", "Stopped"};
+  for (int i = 0; i <= kMaxEntryStatus; ++i) {
+    auto status = static_cast<EntryStatus>(i);
+    EXPECT_EQ(EntryStatusName(status), names[i]);
+    EXPECT_EQ(ParseEntryStatus(names[i]), status) << names[i];
+  }
+  EXPECT_EQ(EntryStatusName(static_cast<EntryStatus>(kMaxEntryStatus + 1)), "Unknown");
+  EXPECT_EQ(ParseEntryStatus("completed"), EntryStatus::kCompleted);
+  EXPECT_EQ(ParseEntryStatus("RUNNING"), EntryStatus::kRunning);
+  EXPECT_EQ(ParseEntryStatus("done"), std::nullopt);
+  EXPECT_EQ(ParseEntryStatus(""), std::nullopt);
+}
+
+TEST(EntryStatus, OnlyCompletedFailedAbortedStoppedAreFinal) {
+  for (int i = 0; i <= kMaxEntryStatus; ++i) {
+    auto status = static_cast<EntryStatus>(i);
+    bool final_status = status == EntryStatus::kCompleted || status == EntryStatus::kFailed ||
+                        status == EntryStatus::kAborted || status == EntryStatus::kStopped;
+    EXPECT_EQ(IsFinal(status), final_status) << EntryStatusName(status);
+  }
+}
+
+TEST(Priority, NamesParseBackCaseInsensitively) {
+  EXPECT_EQ(PriorityName(Priority::kLow), "low");
+  EXPECT_EQ(PriorityName(Priority::kMedium), "medium");
+  EXPECT_EQ(PriorityName(Priority::kHigh), "high");
+  EXPECT_EQ(PriorityName(Priority::kUrgent), "urgent");
+  EXPECT_EQ(ParsePriority("URGENT"), Priority::kUrgent);
+  EXPECT_EQ(ParsePriority("Low"), Priority::kLow);
+  EXPECT_EQ(ParsePriority("critical"), std::nullopt);
+  EXPECT_EQ(ParsePriority(""), std::nullopt);
+  EXPECT_TRUE(Priority::kUrgent > Priority::kHigh && Priority::kHigh > Priority::kMedium &&
+              Priority::kMedium > Priority::kLow);
 }
 
 }  // namespace

@@ -57,7 +57,7 @@ TEST(StoreSchema, VersionZeroStoreIsMigrated) {
 }
 
 // A store as labmesh with schema version 1 left it: meta, hosts, labels, revoked_keys and no
-// tests table. Opening it read-write migrates it to version 2 and keeps every record.
+// tests table. Opening it read-write migrates it to the current version and keeps every record.
 TEST(StoreSchema, VersionOneStoreGetsTheTestsTableAndKeepsItsRecords) {
   TempDir tmp;
   std::filesystem::create_directories(tmp.db());
@@ -84,10 +84,11 @@ TEST(StoreSchema, VersionOneStoreGetsTheTestsTableAndKeepsItsRecords) {
   {
     auto store = OpenOrDie(tmp.db());
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->schema_version(), 2u);
+    EXPECT_EQ(store->schema_version(), kSchemaVersion);
     Result<std::optional<Host>> kept = store->GetHost("lab-1");
     ASSERT_TRUE(kept.ok() && kept->has_value());
     EXPECT_EQ((*kept)->public_key, "key-lab-1");
+    EXPECT_EQ((*kept)->acl_groups, std::vector<std::string>{kEveryoneGroup});
     Result<std::optional<Label>> kept_label = store->GetLabel("pool:fast");
     ASSERT_TRUE(kept_label.ok() && kept_label->has_value());
     EXPECT_EQ((*kept_label)->created_by, "alice");
@@ -100,7 +101,7 @@ TEST(StoreSchema, VersionOneStoreGetsTheTestsTableAndKeepsItsRecords) {
     batch.PutTest(TestDef{"kernel.boot", "", "#!/bin/sh\n", "alice", 1, "alice", 1});
     ASSERT_TRUE(store->Apply(batch).ok());
   }
-  EXPECT_EQ(GetRaw(tmp.db(), kMetaTable, kSchemaVersionKey), Pack(2));
+  EXPECT_EQ(GetRaw(tmp.db(), kMetaTable, kSchemaVersionKey), Pack(kSchemaVersion));
   EXPECT_NE(GetRaw(tmp.db(), kTestsTable, "kernel.boot"), "<absent>");
   // Read-only opens now that it is current, and sees the test.
   StoreOptions read_only;
@@ -110,6 +111,91 @@ TEST(StoreSchema, VersionOneStoreGetsTheTestsTableAndKeepsItsRecords) {
   Result<std::optional<TestDef>> test = reader->GetTest("kernel.boot");
   ASSERT_TRUE(test.ok() && test->has_value());
   EXPECT_EQ((*test)->control, "#!/bin/sh\n");
+}
+
+// A store as labmesh with schema version 2 left it (the test catalog, no jobs): opening it
+// read-write adds the jobs, entries, users and acl_groups tables, creates the Everyone group and
+// puts every existing host in it; a host that already names groups keeps them.
+TEST(StoreSchema, VersionTwoStoreGetsJobTablesAndEveryHostJoinsEveryone) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.db());
+  Host pending = MakeHost("lab-2");
+  pending.enrollment = Enrollment::kPending;
+  Host grouped = MakeHost("lab-3");
+  grouped.acl_groups = {"kernel-team"};
+  for (const Host& host : {MakeHost("lab-1"), pending, grouped}) {
+    Result<std::string> bytes = EncodeValue(host);
+    ASSERT_TRUE(bytes.ok());
+    PutRaw(tmp.db(), kHostsTable, host.hostname, *bytes);
+  }
+  PutRaw(tmp.db(), kLabelsTable, "pool:fast", *EncodeValue(Label{"pool:fast", "alice", 5}));
+  PutRaw(tmp.db(), kRevokedKeysTable, "key-old", *EncodeValue(RevokedKey{"key-old", "x", "y", 1}));
+  PutRaw(tmp.db(), kTestsTable, "kernel.boot",
+         *EncodeValue(TestDef{"kernel.boot", "boots", "#!/bin/sh\n", "alice", 1, "alice", 1}));
+  PutRaw(tmp.db(), kMetaTable, kSchemaVersionKey, Pack(2));
+  for (const char* table : {kJobsTable, kEntriesTable, kUsersTable, kAclGroupsTable}) {
+    EXPECT_EQ(GetRaw(tmp.db(), table, "anything").rfind("<NotFound", 0), 0u) << table;
+  }
+
+  {
+    auto store = OpenOrDie(tmp.db());
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->schema_version(), kSchemaVersion);
+
+    Result<std::vector<Host>> hosts = store->ListHosts();
+    ASSERT_TRUE(hosts.ok()) << hosts.status().ToString();
+    ASSERT_EQ(hosts->size(), 3u);
+    EXPECT_EQ((*hosts)[0].acl_groups, std::vector<std::string>{kEveryoneGroup});
+    EXPECT_EQ((*hosts)[1].acl_groups, std::vector<std::string>{kEveryoneGroup});
+    EXPECT_EQ((*hosts)[1].enrollment, Enrollment::kPending);
+    EXPECT_EQ((*hosts)[2].acl_groups, std::vector<std::string>{"kernel-team"});
+    // Everything else the host had is kept.
+    EXPECT_EQ((*hosts)[0].public_key, "key-lab-1");
+    EXPECT_EQ((*hosts)[0].attributes.at("note"), "hello");
+
+    Result<std::vector<AclGroup>> groups = store->ListAclGroups();
+    ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+    ASSERT_EQ(groups->size(), 1u);
+    EXPECT_EQ((*groups)[0].name, kEveryoneGroup);
+
+    Result<std::vector<Job>> jobs = store->ListJobs();
+    ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+    EXPECT_TRUE(jobs->empty());
+    Result<std::vector<Entry>> entries = store->ListEntries();
+    ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+    EXPECT_TRUE(entries->empty());
+    Result<std::vector<User>> users = store->ListUsers();
+    ASSERT_TRUE(users.ok()) << users.status().ToString();
+    EXPECT_TRUE(users->empty());
+    Result<uint64_t> max_job = store->MaxJobId();
+    ASSERT_TRUE(max_job.ok()) << max_job.status().ToString();
+    EXPECT_EQ(*max_job, 0u);
+
+    Result<std::optional<TestDef>> test = store->GetTest("kernel.boot");
+    ASSERT_TRUE(test.ok() && test->has_value());
+    EXPECT_EQ((*test)->control, "#!/bin/sh\n");
+    ASSERT_TRUE(store->GetLabel("pool:fast").ok());
+    EXPECT_TRUE(store->GetLabel("pool:fast")->has_value());
+    EXPECT_TRUE(store->GetRevokedKey("key-old")->has_value());
+  }
+  EXPECT_EQ(GetRaw(tmp.db(), kMetaTable, kSchemaVersionKey), Pack(kSchemaVersion));
+
+  // A second open migrates nothing again and sees the same.
+  auto again = OpenOrDie(tmp.db());
+  ASSERT_NE(again, nullptr);
+  Result<std::vector<AclGroup>> groups = again->ListAclGroups();
+  ASSERT_TRUE(groups.ok());
+  EXPECT_EQ(groups->size(), 1u);
+}
+
+TEST(StoreSchema, NewStoreHasTheEveryoneGroup) {
+  TempDir tmp;
+  auto store = OpenOrDie(tmp.db());
+  ASSERT_NE(store, nullptr);
+  Result<std::vector<AclGroup>> groups = store->ListAclGroups();
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  ASSERT_EQ(groups->size(), 1u);
+  EXPECT_EQ((*groups)[0].name, kEveryoneGroup);
 }
 
 TEST(StoreSchema, NewerSchemaIsRefused) {

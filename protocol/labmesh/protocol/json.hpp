@@ -24,4 +24,19 @@ nlohmann::json ToJson(const LabelInfo& label);
 //  "updated","updated_ms"} plus "control" when `with_control` (show, not list).
 nlohmann::json ToJson(const TestInfo& test, bool with_control = true);
 
+// An instant in wall-clock microseconds as JSON: the ISO-8601 UTC string (ms precision), or
+// null for 0 (not yet).
+nlohmann::json WallTimeUsJson(int64_t wall_us);
+
+// {"id","job_id","host","meta_label","status","reason","fault","exit_code","signal","queued",
+//  "queued_us","started","started_us","finished","finished_us","results_path"}.
+// exit_code is null when there is none (-1); the ISO times are null when 0 (not yet), the
+// `*_us` fields carry the same instants in microseconds.
+nlohmann::json ToJson(const EntryInfo& entry);
+// At least {"id","name","owner","priority","synch_count","status","entries":[{"host","status"}]}
+// (CLI.md) plus control_kind, test_name, hosts, meta_label, meta_count, depends, run_verify,
+// timeout_ms, max_runtime_ms, created(+_us), finished(+_us), abort_reason; "control" only when
+// `with_control` (show, not list). Entries are ToJson(EntryInfo).
+nlohmann::json ToJson(const JobInfo& job, bool with_control = true);
+
 }  // namespace labmesh::protocol

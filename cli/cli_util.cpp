@@ -1,0 +1,82 @@
+#include "labmesh/cli/cli_util.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "labmesh/common/duration.hpp"
+
+namespace labmesh::cli {
+
+int Fail(const Status& status) {
+  std::cerr << "labmesh: " << status.message() << "\n";
+  bool unreachable =
+      status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kTimeout;
+  return unreachable ? kExitUnreachable : kExitFailed;
+}
+
+int UsageError(const std::string& message) {
+  std::cerr << "labmesh: " << message << "\n";
+  return kExitUsage;
+}
+
+std::string UserOf(const Globals& g) {
+  if (!g.user.empty()) return g.user;
+  if (const char* u = std::getenv("LABMESH_USER"); u != nullptr && *u != '\0') return u;
+  if (const char* u = std::getenv("USER"); u != nullptr && *u != '\0') return u;
+  return "unknown";
+}
+
+std::string Age(int64_t wall_ms) {
+  if (wall_ms <= 0) return "never";
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  return FormatDurationMs(std::max<int64_t>(0, now - wall_ms)) + " ago";
+}
+
+std::string Join(const std::vector<std::string>& items, const char* sep) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += sep;
+    out += item;
+  }
+  return out;
+}
+
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<std::string> ReadControlFile(const std::string& path, uint64_t max_bytes) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return Status::InvalidArgument(
+        "control file " + path +
+        (std::filesystem::exists(path, ec) ? " is not a regular file" : " does not exist"));
+  }
+  uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) return Status::InvalidArgument("cannot read control file " + path + ": " + ec.message());
+  if (size > max_bytes) {
+    return Status::InvalidArgument("control file " + path + " is " + std::to_string(size) +
+                                   " bytes, more than the limit of " + std::to_string(max_bytes));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidArgument("cannot open control file " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::InvalidArgument("cannot read control file " + path);
+  std::string content = text.str();
+  // The file may have grown between the size check and the read.
+  if (content.size() > max_bytes) {
+    return Status::InvalidArgument("control file " + path + " is more than the limit of " +
+                                   std::to_string(max_bytes) + " bytes");
+  }
+  return content;
+}
+
+}  // namespace labmesh::cli

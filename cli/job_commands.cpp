@@ -1,0 +1,283 @@
+#include "labmesh/cli/job_commands.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <thread>
+
+#include "labmesh/common/duration.hpp"
+#include "labmesh/protocol/json.hpp"
+#include "table.hpp"
+
+namespace labmesh::cli {
+namespace {
+
+namespace protocol = labmesh::protocol;
+
+// `job wait` and `job log --follow` ask the coordinator this often.
+constexpr auto kPollInterval = std::chrono::milliseconds(200);
+
+std::string TimeOrDash(int64_t wall_us) {
+  std::string iso = protocol::FormatWallTimeIso(wall_us / 1000);
+  return iso.empty() ? "-" : iso;
+}
+
+std::string DurationOrNone(int64_t ms) { return ms > 0 ? FormatDurationMs(ms) : "none"; }
+
+void PrintJobs(const std::vector<protocol::JobInfo>& jobs, bool json) {
+  if (json) {
+    nlohmann::json array = nlohmann::json::array();
+    for (const auto& job : jobs) array.push_back(protocol::ToJson(job, /*with_control=*/false));
+    std::cout << Dump(array) << "\n";
+    return;
+  }
+  Table table({"ID", "NAME", "OWNER", "PRIORITY", "STATUS", "ENTRIES", "CREATED"});
+  for (const auto& job : jobs) {
+    table.Add({std::to_string(job.id), job.name, job.owner, job.priority, job.status,
+               FormatEntriesColumn(job), Age(job.created_us / 1000)});
+  }
+  table.Print(std::cout);
+}
+
+// The job's fields, one per line, then a table of its entries.
+void PrintJob(const protocol::JobInfo& job, bool json) {
+  if (json) {
+    std::cout << Dump(protocol::ToJson(job)) << "\n";
+    return;
+  }
+  auto line = [](const char* key, const std::string& value) {
+    std::cout << std::left << std::setw(16) << key << value << "\n";
+  };
+  line("id", std::to_string(job.id));
+  line("name", job.name);
+  line("owner", job.owner);
+  line("priority", job.priority);
+  line("status", job.status + (job.abort_reason.empty() ? "" : " (" + job.abort_reason + ")"));
+  line("entries", FormatEntriesColumn(job));
+  if (job.control_kind == "command") {
+    line("command", job.control);
+  } else if (job.control_kind == "test") {
+    line("test", job.test_name + " (" + std::to_string(job.control.size()) + " bytes)");
+  } else {
+    line("control", "script (" + std::to_string(job.control.size()) + " bytes)");
+  }
+  if (!job.hosts.empty()) line("hosts", Join(job.hosts, ", "));
+  if (!job.meta_label.empty()) {
+    line("label", job.meta_label + " x " + std::to_string(job.meta_count));
+  }
+  if (!job.depends.empty()) line("depends", Join(job.depends, ", "));
+  line("synch count", std::to_string(job.synch_count));
+  line("run verify", job.run_verify ? "yes" : "no");
+  line("timeout", DurationOrNone(job.timeout_ms));
+  line("max runtime", DurationOrNone(job.max_runtime_ms));
+  line("created", TimeOrDash(job.created_us));
+  line("finished", TimeOrDash(job.finished_us));
+  std::cout << "\n";
+  Table table({"HOST", "STATUS", "STARTED", "FINISHED", "REASON"});
+  for (const auto& entry : job.entries) {
+    std::string host = entry.host.empty() ? "(any " + entry.meta_label + ")" : entry.host;
+    table.Add({host, entry.status, TimeOrDash(entry.started_us), TimeOrDash(entry.finished_us),
+               FormatEntryReason(entry)});
+  }
+  table.Print(std::cout);
+}
+
+}  // namespace
+
+JobCommands::JobCommands(CLI::App& app, const Globals& g, Action& action) : g_(g) {
+  auto* job = app.add_subcommand("job", "jobs: create, follow and abort work on hosts")
+                  ->require_subcommand(1);
+
+  auto* create_cmd = job->add_subcommand("create", "create a job; prints its id");
+  create_cmd->add_option("--name", create_.name, "the job's name")->required();
+  create_cmd->add_option("--control", create_.control_file,
+                         "a control script file (at most 1 MiB)");
+  create_cmd->add_option("--command", create_.command, "a command line, run with /bin/sh -c");
+  create_cmd->add_option("--test", create_.test, "a test of the catalog");
+  create_cmd->add_option("--hosts", create_.hosts, "named hosts, comma-separated")->delimiter(',');
+  create_cmd->add_option("--label", create_.label, "run on --count hosts carrying this label");
+  count_option_ = create_cmd->add_option("--count", count_, "how many hosts with --label");
+  create_cmd
+      ->add_option("--depends", create_.depends,
+                   "labels every chosen host must carry, comma-separated")
+      ->delimiter(',');
+  create_cmd->add_option("--synch-count", create_.synch_count, "hosts that run it together")
+      ->capture_default_str();
+  create_cmd->add_option("--priority", create_.priority, "low, medium, high or urgent")
+      ->capture_default_str();
+  create_cmd->add_flag("--run-verify", create_.run_verify, "verify each host before the control");
+  create_cmd->add_option("--timeout", create_.timeout, "abort the job when not finished after D");
+  create_cmd->add_option("--max-runtime", create_.max_runtime, "one host's running time limit");
+  create_cmd->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return Create(api); }; });
+
+  auto* list_cmd = job->add_subcommand("list", "jobs, newest first");
+  list_cmd->add_option("--owner", owner_, "only jobs of this user");
+  list_cmd->add_option("--status", status_, "Queued, Running, Completed, Failed or Aborted");
+  list_cmd->add_option("--limit", limit_, "at most this many (0 = all)");
+  list_cmd->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return List(api); }; });
+
+  auto* show_cmd = job->add_subcommand("show", "a job and its host entries");
+  show_cmd->add_option("id", id_, "job id")->required();
+  show_cmd->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return Show(api); }; });
+
+  auto* wait_cmd = job->add_subcommand(
+      "wait",
+      "wait until every entry is final; exit 0 if all Completed, 1 otherwise, 3 on timeout");
+  wait_cmd->add_option("id", id_, "job id")->required();
+  wait_cmd->add_option("--timeout", wait_timeout_, "give up after D (exit 3)")
+      ->check([](const std::string& s) {
+        auto ms = ParseDurationMs(s);
+        return ms.ok() ? std::string() : ms.status().message();
+      });
+  wait_cmd->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return Wait(api); }; });
+
+  auto* abort_cmd = job->add_subcommand("abort", "abort the job, or its entry on one host");
+  abort_cmd->add_option("id", id_, "job id")->required();
+  abort_cmd->add_option("--host", host_, "only the entry on this host");
+  abort_cmd->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return Abort(api); }; });
+
+  auto* log_cmd = job->add_subcommand("log", "the control's output on one host");
+  log_cmd->add_option("id", id_, "job id")->required();
+  log_cmd->add_option("--host", host_, "the host")->required();
+  log_cmd->add_flag("--follow,-f", follow_, "keep printing until the entry is final");
+  log_cmd->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return Log(api); }; });
+}
+
+int JobCommands::Create(client::ApiClient& api) {
+  JobCreateArgs args = create_;
+  if (count_option_->count() > 0) args.count = count_;
+  args.user = UserOf(g_);
+  auto request = BuildJobCreateRequest(
+      args, [](const std::string& path) { return ReadControlFile(path, kMaxControlBytes); });
+  if (!request.ok()) return UsageError(request.status().message());
+  auto reply = api.Call<protocol::JobCreateReply>(*request);
+  if (!reply.ok()) return Fail(reply.status());
+  if (g_.json) {
+    std::cout << Dump(nlohmann::json{{"id", reply->id}}) << "\n";
+  } else {
+    std::cout << reply->id << "\n";
+  }
+  return kExitOk;
+}
+
+int JobCommands::List(client::ApiClient& api) {
+  protocol::JobListRequest request;
+  request.owner = owner_;
+  if (!status_.empty()) {
+    auto status = ParseJobStatusFilter(status_);
+    if (!status.ok()) return UsageError("job list: " + status.status().message());
+    request.status = *status;
+  }
+  request.limit = limit_;
+  auto reply = api.Call<protocol::JobListReply>(request);
+  if (!reply.ok()) return Fail(reply.status());
+  PrintJobs(reply->jobs, g_.json);
+  return kExitOk;
+}
+
+int JobCommands::Show(client::ApiClient& api) {
+  auto reply = api.Call<protocol::JobShowReply>(protocol::JobShowRequest{id_});
+  if (!reply.ok()) return Fail(reply.status());
+  PrintJob(reply->job, g_.json);
+  return kExitOk;
+}
+
+int JobCommands::Wait(client::ApiClient& api) {
+  using Clock = std::chrono::steady_clock;
+  std::optional<Clock::time_point> deadline;
+  int64_t timeout_ms = 0;
+  if (!wait_timeout_.empty()) {
+    timeout_ms = *ParseDurationMs(wait_timeout_);  // checked by the flag
+    deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  }
+  // A live line only for a person at a terminal; scripts (and --json) get the end result only.
+  const bool live = !g_.json && isatty(STDOUT_FILENO) == 1;
+  size_t shown = 0;  // length of the progress line on screen
+  auto clear_line = [&] {
+    if (shown > 0) std::cout << '\r' << std::string(shown, ' ') << '\r' << std::flush;
+    shown = 0;
+  };
+  while (true) {
+    auto reply = api.Call<protocol::JobShowReply>(protocol::JobShowRequest{id_});
+    if (!reply.ok()) {
+      clear_line();
+      return Fail(reply.status());
+    }
+    const protocol::JobInfo& job = reply->job;
+    if (IsJobFinished(job)) {
+      clear_line();
+      if (g_.json) {
+        std::cout << Dump(protocol::ToJson(job)) << "\n";
+      } else {
+        std::cout << FormatWaitResult(job) << "\n";
+      }
+      return JobSucceeded(job) ? kExitOk : kExitFailed;
+    }
+    if (live) {
+      std::string text = FormatProgress(job);
+      std::cout << '\r' << text;
+      if (text.size() < shown) std::cout << std::string(shown - text.size(), ' ');
+      std::cout << std::flush;
+      shown = std::max(shown, text.size());
+    }
+    auto pause = kPollInterval;
+    if (deadline) {
+      auto now = Clock::now();
+      if (now >= *deadline) {
+        clear_line();
+        std::cerr << "labmesh: job " << id_ << " not finished after "
+                  << FormatDurationMs(timeout_ms) << "\n";
+        return kExitUnreachable;
+      }
+      pause = std::min(pause, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  *deadline - now + std::chrono::milliseconds(1)));
+    }
+    std::this_thread::sleep_for(pause);
+  }
+}
+
+int JobCommands::Abort(client::ApiClient& api) {
+  auto reply = api.Call<protocol::OkReply>(protocol::JobAbortRequest{id_, host_, UserOf(g_)});
+  if (!reply.ok()) return Fail(reply.status());
+  if (g_.json) {
+    std::cout << Dump(nlohmann::json{{"ok", true}, {"message", reply->message}}) << "\n";
+  } else {
+    std::cout << reply->message << "\n";
+  }
+  return kExitOk;
+}
+
+int JobCommands::Log(client::ApiClient& api) {
+  protocol::JobLogRequest request;
+  request.id = id_;
+  request.host = host_;
+  request.offset = 0;
+  while (true) {
+    auto reply = api.Call<protocol::JobLogReply>(request);
+    if (!reply.ok()) return Fail(reply.status());
+    if (!reply->data.empty()) {
+      std::cout.write(reply->data.data(), static_cast<std::streamsize>(reply->data.size()));
+      std::cout.flush();
+    }
+    if (reply->complete) return kExitOk;
+    // Only a growing offset is progress: a reply that does not move on (nothing new yet, or a
+    // coordinator that misbehaves) must not make us ask in a tight loop or print bytes twice.
+    bool progressed = reply->next_offset > request.offset;
+    if (progressed) request.offset = reply->next_offset;
+    if (!progressed || reply->data.empty()) {
+      if (!follow_) return kExitOk;  // everything there is, printed
+      std::this_thread::sleep_for(kPollInterval);
+    }
+  }
+}
+
+}  // namespace labmesh::cli

@@ -1,0 +1,183 @@
+#include "labmesh/cli/job_logic.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "labmesh/common/duration.hpp"
+#include "labmesh/protocol/types.hpp"
+
+namespace labmesh::cli {
+namespace {
+
+constexpr std::array<const char*, 5> kJobStatuses = {"Queued", "Running", "Completed", "Failed",
+                                                     "Aborted"};
+
+std::string Lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// A duration flag's value in ms; 0 when not given.
+Result<int64_t> OptionalDuration(const std::string& flag, const std::string& text) {
+  if (text.empty()) return int64_t{0};
+  Result<int64_t> ms = ParseDurationMs(text);
+  if (!ms.ok()) return Status::InvalidArgument(flag + ": " + ms.status().message());
+  if (*ms <= 0) return Status::InvalidArgument(flag + " must be longer than 0");
+  return ms;
+}
+
+Status NoEmptyItems(const std::string& flag, const std::vector<std::string>& items) {
+  for (const auto& item : items) {
+    if (item.empty()) return Status::InvalidArgument(flag + " has an empty name");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<protocol::JobCreateRequest> BuildJobCreateRequest(const JobCreateArgs& args,
+                                                         const ControlReader& read_control) {
+  if (args.name.empty()) return Status::InvalidArgument("job create: --name is required");
+  int sources = (args.control_file.empty() ? 0 : 1) + (args.command.empty() ? 0 : 1) +
+                (args.test.empty() ? 0 : 1);
+  if (sources != 1) {
+    return Status::InvalidArgument(
+        "job create: give exactly one of --control FILE, --command CMD, --test NAME");
+  }
+  if (args.label.empty() != !args.count.has_value()) {
+    return Status::InvalidArgument("job create: --label and --count go together");
+  }
+  if (args.count.has_value() && *args.count == 0) {
+    return Status::InvalidArgument("job create: --count must be at least 1");
+  }
+  if (args.hosts.empty() && args.label.empty()) {
+    return Status::InvalidArgument("job create: give --hosts and/or --label with --count");
+  }
+  LABMESH_RETURN_IF_ERROR(NoEmptyItems("--hosts", args.hosts));
+  LABMESH_RETURN_IF_ERROR(NoEmptyItems("--depends", args.depends));
+  if (args.synch_count == 0) {
+    return Status::InvalidArgument("job create: --synch-count must be at least 1");
+  }
+  std::optional<protocol::Priority> priority = protocol::ParsePriority(args.priority);
+  if (!priority) {
+    return Status::InvalidArgument("job create: unknown priority '" + args.priority +
+                                   "' (low, medium, high, urgent)");
+  }
+  Result<int64_t> timeout = OptionalDuration("--timeout", args.timeout);
+  if (!timeout.ok()) return timeout.status();
+  Result<int64_t> max_runtime = OptionalDuration("--max-runtime", args.max_runtime);
+  if (!max_runtime.ok()) return max_runtime.status();
+
+  protocol::JobCreateRequest request;
+  request.name = args.name;
+  request.user = args.user;
+  request.command = args.command;
+  request.test = args.test;
+  if (!args.control_file.empty()) {
+    Result<std::string> control = read_control(args.control_file);
+    if (!control.ok()) return Status::InvalidArgument("job create: " + control.status().message());
+    request.control = std::move(control).value();
+  }
+  request.hosts = args.hosts;
+  request.meta_label = args.label;
+  request.meta_count = args.count.value_or(0);
+  request.depends = args.depends;
+  request.synch_count = args.synch_count;
+  request.priority = std::string(protocol::PriorityName(*priority));
+  request.run_verify = args.run_verify;
+  request.timeout_ms = *timeout;
+  request.max_runtime_ms = *max_runtime;
+  return request;
+}
+
+EntryCounts CountEntries(const protocol::JobInfo& job) {
+  using protocol::EntryStatus;
+  EntryCounts counts;
+  for (const auto& entry : job.entries) {
+    std::optional<EntryStatus> status = protocol::ParseEntryStatus(entry.status);
+    if (!status) {
+      ++counts.running;
+      continue;
+    }
+    switch (*status) {
+      case EntryStatus::kQueued:
+        ++counts.queued;
+        break;
+      case EntryStatus::kCompleted:
+        ++counts.completed;
+        break;
+      case EntryStatus::kFailed:
+        ++counts.failed;
+        break;
+      case EntryStatus::kAborted:
+        ++counts.aborted;
+        break;
+      case EntryStatus::kStopped:
+        ++counts.stopped;
+        break;
+      default:
+        ++counts.running;
+        break;
+    }
+  }
+  return counts;
+}
+
+bool IsJobFinished(const protocol::JobInfo& job) {
+  if (job.entries.empty()) {
+    return job.status == "Completed" || job.status == "Failed" || job.status == "Aborted";
+  }
+  EntryCounts counts = CountEntries(job);
+  return counts.done() == counts.total();
+}
+
+bool JobSucceeded(const protocol::JobInfo& job) {
+  if (job.entries.empty()) return job.status == "Completed";
+  EntryCounts counts = CountEntries(job);
+  return counts.completed == counts.total();
+}
+
+namespace {
+
+// "3 done (2 completed, 1 failed[, 1 aborted][, 1 stopped])"
+std::string DonePart(const EntryCounts& c) {
+  std::string out = std::to_string(c.done()) + " done (" + std::to_string(c.completed) +
+                    " completed, " + std::to_string(c.failed) + " failed";
+  if (c.aborted > 0) out += ", " + std::to_string(c.aborted) + " aborted";
+  if (c.stopped > 0) out += ", " + std::to_string(c.stopped) + " stopped";
+  return out + ")";
+}
+
+}  // namespace
+
+std::string FormatProgress(const protocol::JobInfo& job) {
+  EntryCounts c = CountEntries(job);
+  return "job " + std::to_string(job.id) + ": " + DonePart(c) + ", " + std::to_string(c.running) +
+         " running, " + std::to_string(c.queued) + " queued";
+}
+
+std::string FormatWaitResult(const protocol::JobInfo& job) {
+  return "job " + std::to_string(job.id) + " " + job.status + ": " + DonePart(CountEntries(job));
+}
+
+std::string FormatEntriesColumn(const protocol::JobInfo& job) {
+  EntryCounts c = CountEntries(job);
+  return std::to_string(c.done()) + "/" + std::to_string(c.total()) + " done";
+}
+
+std::string FormatEntryReason(const protocol::EntryInfo& entry) {
+  if (entry.fault.empty()) return entry.reason;
+  if (entry.reason.empty()) return entry.fault;
+  return entry.fault + ": " + entry.reason;
+}
+
+Result<std::string> ParseJobStatusFilter(const std::string& text) {
+  for (const char* status : kJobStatuses) {
+    if (Lower(text) == Lower(status)) return std::string(status);
+  }
+  return Status::InvalidArgument("unknown job status '" + text +
+                                 "' (Queued, Running, Completed, Failed, Aborted)");
+}
+
+}  // namespace labmesh::cli

@@ -1,0 +1,54 @@
+#pragma once
+// Pieces every `labmesh` command shares: the global flags, the exit codes CLI.md fixes, how a
+// failed call becomes an exit code, and small text helpers.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "labmesh/common/status.hpp"
+
+namespace labmesh::cli {
+
+// Exit codes (CLI.md): 0 success, 1 the operation ran but failed, 2 usage error,
+// 3 coordinator unreachable or timed out.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitUnreachable = 3;
+
+// The control files `test add` and `job create --control` send: at most 1 MiB (the coordinator
+// refuses more anyway; the CLI says so before sending).
+inline constexpr uint64_t kMaxControlBytes = 1u << 20;
+
+struct Globals {
+  std::string api;
+  std::string user;
+  std::string token;
+  bool json = false;
+  int64_t timeout_ms = 5'000;
+};
+
+// Prints "labmesh: MESSAGE" to stderr; returns 3 for Unavailable/Timeout, else 1.
+int Fail(const Status& status);
+
+// Prints "labmesh: MESSAGE" to stderr and returns 2.
+int UsageError(const std::string& message);
+
+// --user, else $LABMESH_USER, else $USER, else "unknown".
+std::string UserOf(const Globals& g);
+
+// "5m ago", or "never" for 0; `wall_ms` is wall-clock ms since the epoch.
+std::string Age(int64_t wall_ms);
+
+std::string Join(const std::vector<std::string>& items, const char* sep = ",");
+
+// Pretty JSON with invalid UTF-8 replaced instead of throwing (wire text is whatever was sent).
+std::string Dump(const nlohmann::json& j);
+
+// The whole file. InvalidArgument naming the file when it is missing, not a regular file,
+// unreadable, or larger than `max_bytes` (checked before reading it).
+Result<std::string> ReadControlFile(const std::string& path, uint64_t max_bytes = kMaxControlBytes);
+
+}  // namespace labmesh::cli

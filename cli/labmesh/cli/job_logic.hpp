@@ -1,0 +1,82 @@
+#pragma once
+// The pure parts of the `labmesh job` commands, kept apart from flags and sockets so that they
+// are tested alone: turning `job create` arguments into a JobCreateRequest (every usage rule of
+// CLI.md), and the text `job list/show/wait` print for a job.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "labmesh/common/status.hpp"
+#include "labmesh/protocol/messages.hpp"
+
+namespace labmesh::cli {
+
+// `job create` as typed; empty strings / zero mean "not given".
+struct JobCreateArgs {
+  std::string name;
+  std::string control_file;  // --control FILE
+  std::string command;       // --command CMD
+  std::string test;          // --test NAME
+  std::vector<std::string> hosts;
+  std::string label;
+  std::optional<uint32_t> count;
+  std::vector<std::string> depends;
+  uint32_t synch_count = 1;
+  std::string priority = "medium";
+  bool run_verify = false;
+  std::string timeout;      // duration text, "" = none
+  std::string max_runtime;  // duration text, "" = none
+  std::string user;         // the owner, already resolved (--user, $USER, "unknown")
+};
+
+// Reads a control file (path -> text), or InvalidArgument saying why it cannot.
+using ControlReader = std::function<Result<std::string>(const std::string& path)>;
+
+// The request `job create` sends, or InvalidArgument with a message for people (a usage error:
+// the CLI exits 2 and sends nothing). Rules: a non-empty --name; exactly one of --control,
+// --command, --test; --label and --count together or not at all, --count >= 1; at least one of
+// --hosts / --label; no empty host or label names; --synch-count >= 1; a known priority
+// (case-insensitive, sent canonical); durations as ParseDurationMs reads them and > 0.
+// `read_control` is called only for --control, after every other rule passed.
+Result<protocol::JobCreateRequest> BuildJobCreateRequest(const JobCreateArgs& args,
+                                                         const ControlReader& read_control);
+
+// How many entries of a job are in each state.
+struct EntryCounts {
+  int completed = 0;
+  int failed = 0;
+  int aborted = 0;
+  int stopped = 0;
+  int running = 0;  // started, not final (Starting .. Parsing)
+  int queued = 0;   // Queued
+  int done() const { return completed + failed + aborted + stopped; }
+  int total() const { return done() + running + queued; }
+};
+// An entry whose status this client does not know counts as running (not final).
+EntryCounts CountEntries(const protocol::JobInfo& job);
+
+// True when nothing more will happen to the job: it has entries and all are final, or (no
+// entries) its derived status is final (Completed, Failed, Aborted).
+bool IsJobFinished(const protocol::JobInfo& job);
+// True when every entry Completed (a job without entries: its status is "Completed").
+bool JobSucceeded(const protocol::JobInfo& job);
+
+// "job 12: 3 done (2 completed, 1 failed), 1 running, 4 queued"; aborted and stopped entries
+// are named in the parentheses only when there are some.
+std::string FormatProgress(const protocol::JobInfo& job);
+// The line `job wait` ends with: "job 12 Failed: 3 done (2 completed, 1 failed)".
+std::string FormatWaitResult(const protocol::JobInfo& job);
+// The ENTRIES column of `job list`: "2/3 done".
+std::string FormatEntriesColumn(const protocol::JobInfo& job);
+// The REASON column of `job show`: "test: exit status 3", "infrastructure: host lost", or the
+// bare reason when no fault is recorded.
+std::string FormatEntryReason(const protocol::EntryInfo& entry);
+
+// A `job list --status` filter in its canonical spelling (Queued, Running, Completed, Failed,
+// Aborted; case-insensitive), or InvalidArgument.
+Result<std::string> ParseJobStatusFilter(const std::string& text);
+
+}  // namespace labmesh::cli
