@@ -13,9 +13,9 @@
 #include <cerrno>
 #include <climits>
 #include <filesystem>
-#include <fstream>
 
 #include "labmesh/common/duration.hpp"
+#include "work/control.hpp"
 #include "work/status_log.hpp"
 
 extern char** environ;
@@ -150,7 +150,10 @@ void WorkManager::OnWelcome() {
     for (auto& [path, flight] : entry->flights) flight = Flight{};
     entry->last_ack_ms = clock_->SteadyMs();
     if (!entry->record.report_acked) SendReport(*entry);
-    if (entry->record.phase == "exited") Pump(*entry);
+    if (entry->record.phase == "exited") {
+      Pump(*entry);
+      CheckUploaded(*entry);
+    }
   }
   MaybeRequestWork();
 }
@@ -200,31 +203,6 @@ bool WorkManager::Handle(const protocol::Envelope& envelope) {
   }
 }
 
-std::vector<std::string> WorkManager::ControlEnv(const protocol::StartEntry& start,
-                                                 const SpoolPaths& paths) const {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string kv = *e;
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  std::string hosts;
-  for (const std::string& h : start.hosts) hosts += (hosts.empty() ? "" : ",") + h;
-  env["LABMESH_JOB_ID"] = std::to_string(start.job_id);
-  env["LABMESH_ENTRY_ID"] = std::to_string(start.entry_id);
-  env["LABMESH_HOST"] = start.hostname.empty() ? hostname_ : start.hostname;
-  env["LABMESH_HOSTS"] = hosts;
-  env["LABMESH_RESULTS_DIR"] = paths.results;
-  env["LABMESH_SYNC"] = "ipc://" + work_dir_ + "/sync.sock";
-  env["LABMESH_JOB_NAME"] = start.job_name;
-  auto path = env.find("PATH");
-  env["PATH"] = helper_dir_ + ":" +
-                (path == env.end() ? std::string("/usr/local/bin:/usr/bin:/bin") : path->second);
-  std::vector<std::string> out;
-  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
-  return out;
-}
-
 void WorkManager::Start(const protocol::StartEntry& start) {
   work_requested_ = false;  // answered
   if (entries_.count(start.entry_id)) {
@@ -247,33 +225,15 @@ void WorkManager::Start(const protocol::StartEntry& start) {
   std::string failure;
   fs::create_directories(e.paths.results + "/debug", ec);
   if (ec) failure = "spool unusable: " + ec.message();
-  SpawnSpec spec;
   if (failure.empty()) {
-    if (start.control_kind == "command") {
-      spec.argv = {"/bin/sh", "-c", start.control};
-    } else {
-      std::ofstream out(e.paths.control, std::ios::binary | std::ios::trunc);
-      out << start.control;
-      out.close();
-      if (!out || chmod(e.paths.control.c_str(), 0700) != 0) {
-        failure = "spool unusable: cannot write " + e.paths.control;
-      } else if (start.control.rfind("#!", 0) == 0) {
-        spec.argv = {e.paths.control};
-      } else {
-        spec.argv = {"/bin/sh", e.paths.control};
-      }
-    }
-  }
-  if (failure.empty()) {
-    spec.env = ControlEnv(start, e.paths);
-    spec.cwd = e.paths.results;
-    spec.log_path = e.paths.control_log;
-    auto runner = Runner::Start(spec);
+    ControlContext context{hostname_, work_dir_, helper_dir_};
+    auto spec = ControlSpawnSpec(start, e.paths, context, environ);
+    auto runner = spec.ok() ? Runner::Start(*spec) : Result<std::unique_ptr<Runner>>(spec.status());
     if (runner.ok()) {
       e.runner = std::move(*runner);
       e.record.pgid = e.runner->pgid();
     } else {
-      failure = "spawn failed: " + runner.status().message();
+      failure = spec.ok() ? "spawn failed: " + runner.status().message() : spec.status().message();
     }
   }
   if (!failure.empty()) {
@@ -425,6 +385,10 @@ void WorkManager::Pump(Entry& e) {
   const bool running = e.record.phase == "running";
   for (SpoolFile& f : e.record.files) {
     if (f.done) continue;
+    if (e.record.files_listed && f.size > 0 && f.acked >= f.size) {
+      f.done = true;  // e.g. a file that shrank to what was already acknowledged
+      continue;
+    }
     Flight& flight = e.flights[f.path];
     flight.sent = std::max(flight.sent, f.acked);
     // An empty file still needs one (empty) chunk, so the coordinator creates it.
@@ -533,7 +497,10 @@ void WorkManager::Service() {
     send_retry_ms_ = 0;
     MaybeRequestWork();
     for (auto& [id, entry] : entries_) {
-      if (entry->record.phase != "running") Pump(*entry);
+      if (entry->record.phase == "exited") {
+        Pump(*entry);
+        CheckUploaded(*entry);
+      }
     }
   }
   std::vector<uint64_t> ids;

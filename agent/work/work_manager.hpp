@@ -91,8 +91,6 @@ class WorkManager {
   void Forget(uint64_t entry_id);
   void MaybeRequestWork();
   bool SendFrame(const std::string& frame);
-  std::vector<std::string> ControlEnv(const protocol::StartEntry& start,
-                                      const SpoolPaths& paths) const;
 
   AgentConfig config_;
   const Clock* clock_;

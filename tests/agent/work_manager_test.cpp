@@ -45,8 +45,13 @@ class Harness {
   }
 
   // One turn of the loop: the manager's timers and processes, then the coordinator's answers.
+  // While `lose` is set, what the manager sends is lost (a connection about to break).
   void Step() {
     manager->Service();
+    if (lose) {
+      lost += outbox.size();
+      outbox.clear();
+    }
     while (!outbox.empty()) {
       std::vector<std::string> sent;
       sent.swap(outbox);
@@ -75,6 +80,8 @@ class Harness {
   std::unique_ptr<WorkManager> manager;
   std::vector<std::string> outbox;
   FakeResults coordinator;
+  bool lose = false;
+  size_t lost = 0;
 };
 
 protocol::StartEntry Command(uint64_t id, const std::string& command) {
@@ -262,6 +269,32 @@ TEST(WorkManager, AStartForAnEntryAlreadyHeldIsIgnored) {
   ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.Report(9, "uploaded") != nullptr; }));
   EXPECT_EQ(h.coordinator.files[9]["debug/control.log"], "once\n");
   EXPECT_EQ(h.manager->HeldEntries().size(), 1u);
+}
+
+TEST(WorkManager, AfterAReconnectReportsAreResentAndTheUploadResumes) {
+  TempDir tmp;
+  Harness h(tmp.path());
+  ASSERT_TRUE(h.manager->Load().ok());
+  h.manager->OnWelcome();
+  h.Step();
+  h.lose = true;  // the running report, the exited report and every chunk are lost
+  h.Send(Command(14, "echo lost-output; head -c 300000 /dev/zero > zeros"));
+  ASSERT_TRUE(h.RunUntil([&] { return h.manager->HeldEntries()[0].phase == "exited"; }));
+  h.Step();
+  EXPECT_GT(h.lost, 2u);
+  EXPECT_TRUE(h.coordinator.reports.empty());
+  h.manager->OnDisconnected();
+  h.lose = false;
+  h.Step();
+  EXPECT_TRUE(h.coordinator.reports.empty());  // nothing goes out while disconnected
+  h.manager->OnWelcome();
+  ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.done_sent.count(14) > 0; }));
+  // The latest report (exited, sequence 2) is resent as it was; "running" is not repeated.
+  ASSERT_GE(h.coordinator.reports.size(), 2u);
+  EXPECT_EQ(h.coordinator.reports[0].phase, "exited");
+  EXPECT_EQ(h.coordinator.reports[0].sequence, 2u);
+  EXPECT_EQ(h.coordinator.files[14]["debug/control.log"], "lost-output\n");
+  EXPECT_EQ(h.coordinator.files[14]["zeros"], std::string(300000, '\0'));
 }
 
 // Spawns `sleep 300` in a session of its own, as an agent that died would have left it.

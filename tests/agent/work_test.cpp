@@ -1,0 +1,247 @@
+// The agent running entries over ZeroMQ: a fake coordinator (a CurveZMQ ROUTER in the test on
+// tcp://127.0.0.1:*) welcomes it, hands out StartEntry on WorkRequest, acknowledges reports
+// and chunks (FakeResults keeps the files in memory) and says done after "uploaded". Proves a
+// whole entry end to end, streaming and abort, the held entries in the hello after a restart,
+// and a run of many short entries. Waits have deadlines.
+
+#include <gtest/gtest.h>
+#include <zmq.h>
+
+#include <deque>
+#include <filesystem>
+#include <thread>
+#include <zmq.hpp>
+
+#include "fake_coordinator.hpp"
+#include "labmesh/agent/agent.hpp"
+#include "process.hpp"
+
+namespace labmesh::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FakeCoordinator {
+ public:
+  FakeCoordinator() : socket_(context_, zmq::socket_type::router) {
+    char public_key[41] = {};
+    char secret_key[41] = {};
+    EXPECT_EQ(zmq_curve_keypair(public_key, secret_key), 0);
+    public_key_ = public_key;
+    socket_.set(zmq::sockopt::curve_server, 1);
+    socket_.set(zmq::sockopt::curve_secretkey, std::string(secret_key));
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.bind("tcp://127.0.0.1:*");
+    endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
+  }
+
+  const std::string& endpoint() const { return endpoint_; }
+  const std::string& public_key() const { return public_key_; }
+
+  // Receives for up to `ms` and answers everything: hello -> Welcome, heartbeat -> ack, work
+  // messages through FakeResults; a WorkRequest gets the next queued StartEntry.
+  void Poll(int ms) {
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(ms));
+    while (true) {
+      zmq::message_t identity, body;
+      if (!socket_.recv(identity, zmq::recv_flags::dontwait)) break;
+      if (!socket_.recv(body, zmq::recv_flags::dontwait)) break;
+      identity_ = identity.to_string();
+      std::string frame = body.to_string();
+      auto envelope = protocol::DecodeEnvelope(frame);
+      if (!envelope.ok()) continue;
+      if (envelope->type == protocol::MessageType::kAgentHello) {
+        protocol::Welcome welcome;
+        welcome.hostname = "lab-w";
+        welcome.heartbeat_interval_ms = 1'000;
+        Send(protocol::Encode(welcome));
+      } else if (envelope->type == protocol::MessageType::kHeartbeat) {
+        Send(protocol::Encode(protocol::HeartbeatAck{}));
+      }
+      int requests = results.work_requests;
+      for (const std::string& reply : results.Handle(frame)) Send(reply);
+      if (results.work_requests > requests && !queue.empty()) {
+        Send(protocol::Encode(queue.front()));
+        queue.pop_front();
+      }
+    }
+  }
+
+  void Send(const std::string& frame) {
+    socket_.send(zmq::buffer(identity_), zmq::send_flags::sndmore);
+    socket_.send(zmq::buffer(frame), zmq::send_flags::none);
+  }
+
+  // Serves the agent until `condition` holds or `timeout` passes. Waits in poll (not a sleep):
+  // every answer goes out as soon as the agent's message arrives.
+  bool RunUntil(const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!condition()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      Poll(5);
+    }
+    return true;
+  }
+
+  FakeResults results;
+  std::deque<protocol::StartEntry> queue;  // handed out one per WorkRequest
+
+ private:
+  zmq::context_t context_;
+  zmq::socket_t socket_;
+  std::string endpoint_;
+  std::string public_key_;
+  std::string identity_;
+};
+
+// An agent on its own thread, stopped and joined by the destructor.
+class RunningAgent {
+ public:
+  RunningAgent(const FakeCoordinator& coordinator, const std::string& work_dir) {
+    agent::AgentConfig config;
+    config.coordinator = coordinator.endpoint();
+    config.coordinator_key = coordinator.public_key();
+    config.hostname = "lab-w";
+    config.work_dir = work_dir;
+    config.helper_dir = fs::path(LABMESH_TEST_BIN).parent_path().string();
+    config.reconnect_initial_ms = 10;
+    config.kill_grace_ms = 500;
+    auto created = agent::Agent::Create(config, SystemClock::Default());
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    if (!created.ok()) return;
+    agent_ = std::move(*created);
+    thread_ = std::thread([this] { (void)agent_->Run(); });
+  }
+  ~RunningAgent() {
+    if (agent_) agent_->Stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  bool ok() const { return agent_ != nullptr; }
+
+ private:
+  std::unique_ptr<agent::Agent> agent_;
+  std::thread thread_;
+};
+
+protocol::StartEntry Command(uint64_t id, const std::string& command) {
+  protocol::StartEntry start;
+  start.entry_id = id;
+  start.job_id = 100 + id;
+  start.job_name = "wire";
+  start.owner = "ann";
+  start.hostname = "lab-w";
+  start.hosts = {"lab-w"};
+  start.control_kind = "command";
+  start.control = command;
+  return start;
+}
+
+TEST(AgentWork, AnEntryRunsAndItsResultsAreUploadedOverTheSocket) {
+  TempDir tmp;
+  FakeCoordinator coordinator;
+  coordinator.queue.push_back(Command(
+      1, "echo hello; labmesh-test run inner -- echo in; labmesh-test keyval inner k=v"));
+  RunningAgent agent(coordinator, tmp.path() + "/work");
+  ASSERT_TRUE(agent.ok());
+  FakeResults& r = coordinator.results;
+  ASSERT_TRUE(coordinator.RunUntil([&] { return r.done_sent.count(1) > 0; }));
+  ASSERT_FALSE(r.hellos.empty());
+  EXPECT_TRUE(r.hellos[0].entries.empty());
+  // Done: the spool is removed and the agent asks for work again.
+  ASSERT_TRUE(coordinator.RunUntil([&] {
+    return !fs::exists(tmp.path() + "/work/spool/1") && r.work_requests >= 2;
+  }));
+
+  const protocol::EntryReport* exited = r.Report(1, "exited");
+  ASSERT_NE(exited, nullptr);
+  EXPECT_EQ(exited->outcome, "passed");
+  auto& files = r.files[1];
+  EXPECT_EQ(files["debug/control.log"], "hello\nin\n");
+  EXPECT_EQ(files["inner/output.log"], "in\n");
+  EXPECT_EQ(files["inner/keyval"], "k=v\n");
+  EXPECT_NE(files["status.log"].find("END GOOD\t----\tinner\t"), std::string::npos);
+  const protocol::EntryReport* uploaded = r.Report(1, "uploaded");
+  ASSERT_NE(uploaded, nullptr);
+  EXPECT_EQ(uploaded->files.size(), 4u);
+  for (const auto& digest : uploaded->files) {
+    EXPECT_EQ(digest.size, files[digest.path].size()) << digest.path;
+    EXPECT_EQ(digest.hash, agent::HashBytes(files[digest.path])) << digest.path;
+  }
+  EXPECT_TRUE(r.errors.empty());
+}
+
+TEST(AgentWork, OutputIsStreamedWhileRunningAndAbortEndsTheEntry) {
+  TempDir tmp;
+  FakeCoordinator coordinator;
+  coordinator.queue.push_back(Command(2, "echo started; sleep 300"));
+  RunningAgent agent(coordinator, tmp.path() + "/work");
+  ASSERT_TRUE(agent.ok());
+  FakeResults& r = coordinator.results;
+  ASSERT_TRUE(coordinator.RunUntil([&] { return r.files[2]["debug/control.log"] == "started\n"; }));
+  EXPECT_EQ(r.Report(2, "exited"), nullptr);  // still running: this came from the stream
+
+  protocol::AbortEntry abort;
+  abort.entry_id = 2;
+  abort.reason = "job aborted by ann";
+  coordinator.Send(protocol::Encode(abort));
+  ASSERT_TRUE(coordinator.RunUntil([&] { return r.done_sent.count(2) > 0; }));
+  const protocol::EntryReport* exited = r.Report(2, "exited");
+  ASSERT_NE(exited, nullptr);
+  EXPECT_EQ(exited->outcome, "aborted");
+  EXPECT_EQ(exited->reason, "job aborted by ann");
+  ASSERT_TRUE(coordinator.RunUntil([&] { return !fs::exists(tmp.path() + "/work/spool/2"); }));
+}
+
+TEST(AgentWork, ARestartedAgentListsItsEntryAndEndsItInError) {
+  TempDir tmp;
+  FakeCoordinator coordinator;
+  FakeResults& r = coordinator.results;
+  coordinator.queue.push_back(Command(3, "echo before; sleep 300"));
+  {
+    RunningAgent agent(coordinator, tmp.path() + "/work");
+    ASSERT_TRUE(agent.ok());
+    ASSERT_TRUE(coordinator.RunUntil([&] { return r.files[3]["debug/control.log"] == "before\n"; }));
+  }  // the agent stops while the control runs
+  size_t hellos = r.hellos.size();
+  RunningAgent again(coordinator, tmp.path() + "/work");
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(coordinator.RunUntil([&] { return r.hellos.size() > hellos; }));
+  ASSERT_EQ(r.hellos.back().entries.size(), 1u);
+  EXPECT_EQ(r.hellos.back().entries[0].entry_id, 3u);
+  EXPECT_EQ(r.hellos.back().entries[0].phase, "exited");
+  ASSERT_TRUE(coordinator.RunUntil([&] { return r.done_sent.count(3) > 0; }));
+  const protocol::EntryReport* exited = r.Report(3, "exited");
+  ASSERT_NE(exited, nullptr);
+  EXPECT_EQ(exited->outcome, "error");
+  EXPECT_EQ(exited->reason, "agent restarted while the control ran");
+  EXPECT_EQ(r.files[3]["debug/control.log"], "before\n");
+  EXPECT_NE(r.files[3]["status.log"].find("END FAIL\t----\twire\t"), std::string::npos);
+  // Nothing asked for while the restarted agent still uploaded; after the done ack it asks.
+  EXPECT_EQ(r.work_requests, 1);
+  ASSERT_TRUE(coordinator.RunUntil([&] {
+    return r.work_requests == 2 && !fs::exists(tmp.path() + "/work/spool/3");
+  }));
+}
+
+TEST(AgentWork, ManyShortEntriesRunOneAfterAnother) {
+  TempDir tmp;
+  FakeCoordinator coordinator;
+  constexpr uint64_t kEntries = 200;
+  for (uint64_t id = 1; id <= kEntries; ++id) coordinator.queue.push_back(Command(id, "true"));
+  RunningAgent agent(coordinator, tmp.path() + "/work");
+  ASSERT_TRUE(agent.ok());
+  FakeResults& r = coordinator.results;
+  ASSERT_TRUE(coordinator.RunUntil([&] { return r.done_sent.size() == kEntries; },
+                                   std::chrono::seconds(60)));
+  for (uint64_t id = 1; id <= kEntries; ++id) {
+    const protocol::EntryReport* exited = r.Report(id, "exited");
+    ASSERT_NE(exited, nullptr) << id;
+    EXPECT_EQ(exited->outcome, "passed") << id;
+  }
+  ASSERT_TRUE(coordinator.RunUntil([&] { return fs::is_empty(tmp.path() + "/work/spool"); }));
+}
+
+}  // namespace
+}  // namespace labmesh::testing
