@@ -1,5 +1,8 @@
 #include "labmesh/webui/web_api.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <exception>
 #include <map>
 #include <optional>
@@ -21,11 +24,11 @@ constexpr char kJsonType[] = "application/json";
 constexpr char kAllowedMethods[] = "GET, HEAD";
 constexpr size_t kMaxHostnameBytes = 255;
 
-enum class Page { kIndex, kAsset, kHealthz, kHosts, kHost, kLabels, kPending };
+enum class Page { kIndex, kAsset, kHealthz, kHosts, kHost, kLabels, kPending, kJobs, kJob };
 
 struct RouteMatch {
   Page page;
-  std::string arg;  // asset name or hostname
+  std::string arg;  // asset name, hostname or job id (as sent)
 };
 
 // Maps decoded path segments to a page; nullopt for a path we do not serve.
@@ -40,6 +43,8 @@ std::optional<RouteMatch> MatchRoute(const std::vector<std::string>& s) {
     if (s.size() == 4 && s[2] == "hosts") return RouteMatch{Page::kHost, s[3]};
     if (s.size() == 3 && s[2] == "labels") return RouteMatch{Page::kLabels, ""};
     if (s.size() == 3 && s[2] == "pending") return RouteMatch{Page::kPending, ""};
+    if (s.size() == 3 && s[2] == "jobs") return RouteMatch{Page::kJobs, ""};
+    if (s.size() == 4 && s[2] == "jobs") return RouteMatch{Page::kJob, s[3]};
   }
   return std::nullopt;
 }
@@ -87,6 +92,40 @@ nlohmann::json HostsToJson(const std::vector<protocol::HostInfo>& hosts) {
 std::string Param(const std::map<std::string, std::string>& params, const std::string& key) {
   auto it = params.find(key);
   return it == params.end() ? std::string() : it->second;
+}
+
+// A decimal number of at most `max`: digits only (no sign, no spaces), or InvalidArgument.
+Result<uint64_t> ParseDecimal(const std::string& what, const std::string& text, uint64_t max) {
+  auto bad = [&] {
+    return Status::InvalidArgument(what + " must be a number from 0 to " + std::to_string(max) +
+                                   ", not " + Quote(text));
+  };
+  if (text.empty() || text.size() > 20) return bad();
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return bad();
+    uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (value > (max - digit) / 10) return bad();
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+// The job statuses JobInfo::status takes, as a filter in its canonical spelling
+// (case-insensitive), or InvalidArgument.
+Result<std::string> CanonicalJobStatus(const std::string& text) {
+  for (const char* status : {"Queued", "Running", "Completed", "Failed", "Aborted"}) {
+    std::string_view name = status;
+    if (text.size() == name.size() &&
+        std::equal(text.begin(), text.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return std::string(name);
+    }
+  }
+  return Status::InvalidArgument("unknown job status " + Quote(text) +
+                                 " (Queued, Running, Completed, Failed, Aborted)");
 }
 
 }  // namespace
@@ -195,6 +234,10 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
       return ListLabels(request.query);
     case Page::kPending:
       return ListPending(request.query);
+    case Page::kJobs:
+      return ListJobs(request.query);
+    case Page::kJob:
+      return ShowJob(match->arg);
   }
   return JsonError(Status::Internal("unhandled route"));
 }
@@ -256,6 +299,40 @@ HttpResponse WebApi::ListPending(const std::string& query) {
   auto reply = Ask<protocol::HostListReply>(request);
   if (!reply.ok()) return JsonError(reply.status());
   return Json(200, HostsToJson(reply->hosts));
+}
+
+HttpResponse WebApi::ListJobs(const std::string& query) {
+  auto params = ParseQuery(query);
+  if (!params.ok()) return JsonError(params.status());
+  protocol::JobListRequest request;
+  request.owner = Param(*params, "owner");
+  std::string status = Param(*params, "status");
+  if (!status.empty()) {
+    auto canonical = CanonicalJobStatus(status);
+    if (!canonical.ok()) return JsonError(canonical.status());
+    request.status = *canonical;
+  }
+  std::string limit = Param(*params, "limit");
+  if (!limit.empty()) {
+    auto parsed = ParseDecimal("limit", limit, UINT32_MAX);
+    if (!parsed.ok()) return JsonError(parsed.status());
+    request.limit = static_cast<uint32_t>(*parsed);
+  }
+  auto reply = Ask<protocol::JobListReply>(request);
+  if (!reply.ok()) return JsonError(reply.status());
+  nlohmann::json array = nlohmann::json::array();
+  for (const auto& job : reply->jobs) array.push_back(protocol::ToJson(job, /*with_control=*/false));
+  return Json(200, array);
+}
+
+HttpResponse WebApi::ShowJob(const std::string& id_text) {
+  auto id = ParseDecimal("job id", id_text, UINT64_MAX);
+  if (!id.ok()) return JsonError(id.status());
+  protocol::JobShowRequest request;
+  request.id = *id;
+  auto reply = Ask<protocol::JobShowReply>(request);
+  if (!reply.ok()) return JsonError(reply.status());
+  return Json(200, protocol::ToJson(reply->job));
 }
 
 template <typename Reply, typename Request>

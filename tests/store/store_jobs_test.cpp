@@ -264,6 +264,34 @@ TEST(StoreJobs, EntryWithUnknownStatusIsCorruption) {
   EXPECT_TRUE(store->ListEntries().ok());
 }
 
+// A job map with a priority number beyond kUrgent.
+std::string JobWithPriority(int priority) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> packer(buffer);
+  packer.pack_map(2);
+  packer.pack(std::string("id"));
+  packer.pack(uint64_t{8});
+  packer.pack(std::string("priority"));
+  packer.pack(priority);
+  return std::string(buffer.data(), buffer.size());
+}
+
+// DISABLED: store.cpp checks the enums of hosts and entries (CheckHost, CheckEntry) but not
+// Job::priority nor the statuses in Entry::history, so such a record reads as OK with an enum
+// value no name exists for. Enable once the store checks them (reported to the store's owner).
+TEST(StoreJobs, DISABLED_JobWithUnknownPriorityIsCorruption) {
+  TempDir tmp;
+  {
+    auto store = OpenOrDie(tmp.db());
+    ASSERT_NE(store, nullptr);
+  }
+  PutRaw(tmp.db(), kJobsTable, IdKey(8), JobWithPriority(200));
+  auto store = OpenOrDie(tmp.db());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->GetJob(8).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(store->ListJobs().status().code(), StatusCode::kCorruption);
+}
+
 TEST(StoreJobs, UndecodableEntryBytesAreCorruption) {
   TempDir tmp;
   {

@@ -64,6 +64,79 @@ void FakeCoordinator::Run() {
   }
 }
 
+void FakeCoordinator::ServeJobs(std::vector<protocol::JobInfo> jobs) {
+  On(protocol::JobListRequest::kType, [jobs](const protocol::Envelope& envelope) {
+    auto request = protocol::DecodeBody<protocol::JobListRequest>(envelope);
+    if (!request.ok()) {
+      return protocol::Encode(protocol::ErrorReply::FromStatus(request.status()),
+                              envelope.request_id);
+    }
+    protocol::JobListReply reply;
+    for (const auto& job : jobs) {
+      if (!request->owner.empty() && job.owner != request->owner) continue;
+      if (!request->status.empty() && job.status != request->status) continue;
+      if (request->limit > 0 && reply.jobs.size() >= request->limit) break;
+      protocol::JobInfo listed = job;
+      listed.control.clear();  // as the coordinator lists them
+      reply.jobs.push_back(std::move(listed));
+    }
+    return protocol::Encode(reply, envelope.request_id);
+  });
+  On(protocol::JobShowRequest::kType, [jobs](const protocol::Envelope& envelope) {
+    auto request = protocol::DecodeBody<protocol::JobShowRequest>(envelope);
+    if (!request.ok()) {
+      return protocol::Encode(protocol::ErrorReply::FromStatus(request.status()),
+                              envelope.request_id);
+    }
+    for (const auto& job : jobs) {
+      if (job.id == request->id) {
+        return protocol::Encode(protocol::JobShowReply{job}, envelope.request_id);
+      }
+    }
+    return protocol::Encode(protocol::ErrorReply::FromStatus(
+                                Status::NotFound("no job " + std::to_string(request->id))),
+                            envelope.request_id);
+  });
+}
+
+protocol::JobInfo SampleJob(uint64_t id, const std::string& owner, const std::string& status) {
+  protocol::JobInfo job;
+  job.id = id;
+  job.name = "boot <b>test</b>";  // markup must show as text on the page
+  job.owner = owner;
+  job.priority = "high";
+  job.synch_count = 1;
+  job.status = status;
+  job.control_kind = "command";
+  job.control = "make check";
+  job.hosts = {"lab-1", "lab-2"};
+  job.depends = {"usb-hub"};
+  job.timeout_ms = 3'600'000;
+  job.max_runtime_ms = 600'000;
+  job.created_us = 1'700'000'000'000'000LL - 60'000'000;
+  job.finished_us = 1'700'000'000'000'000LL - 1'000'000;
+  protocol::EntryInfo ok;
+  ok.id = id * 10;
+  ok.job_id = id;
+  ok.host = "lab-1";
+  ok.status = "Completed";
+  ok.exit_code = 0;
+  ok.queued_us = job.created_us;
+  ok.started_us = job.created_us + 1'000'000;
+  ok.finished_us = job.finished_us;
+  ok.results_path = std::to_string(id) + "-" + owner + "/lab-1";
+  protocol::EntryInfo failed = ok;
+  failed.id = id * 10 + 1;
+  failed.host = "lab-2";
+  failed.status = "Failed";
+  failed.fault = "test";
+  failed.reason = "exit status 3";
+  failed.exit_code = 3;
+  failed.results_path = std::to_string(id) + "-" + owner + "/lab-2";
+  job.entries = {ok, failed};
+  return job;
+}
+
 protocol::HostInfo SampleHost(const std::string& hostname, const std::string& status) {
   protocol::HostInfo host;
   host.hostname = hostname;

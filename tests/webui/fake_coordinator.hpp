@@ -58,6 +58,10 @@ class FakeCoordinator {
     return Status::NotFound("no such request received");
   }
 
+  // Answers JobListRequest (owner/status/limit applied, newest first: the order given) and
+  // JobShowRequest (by id; NotFound "no job N" otherwise) from `jobs`, as the coordinator would.
+  void ServeJobs(std::vector<protocol::JobInfo> jobs);
+
   const std::string& endpoint() const { return endpoint_; }
 
  private:
@@ -74,5 +78,9 @@ class FakeCoordinator {
 
 // A host with every field set, as a coordinator would report it.
 protocol::HostInfo SampleHost(const std::string& hostname, const std::string& status = "Ready");
+
+// A job with every field set and two entries (one Completed, one Failed with a test fault).
+protocol::JobInfo SampleJob(uint64_t id, const std::string& owner = "alice",
+                            const std::string& status = "Failed");
 
 }  // namespace labmesh::webui::testing

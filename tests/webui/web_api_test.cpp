@@ -23,8 +23,11 @@ using protocol::HostShowReply;
 using protocol::HostShowRequest;
 using protocol::LabelListReply;
 using protocol::LabelListRequest;
+using protocol::JobListRequest;
+using protocol::JobShowRequest;
 using testing::FakeCoordinator;
 using testing::SampleHost;
+using testing::SampleJob;
 
 constexpr char kEndpoint[] = "inproc://webui-test-api";
 
@@ -186,6 +189,112 @@ TEST_F(WebApiTest, PendingAsksHostPendingAndListsHosts) {
   EXPECT_EQ(body[0]["hostname"], "new-1");
   EXPECT_EQ(body[0]["status"], "Pending Approval");
   EXPECT_EQ(coordinator_.LastRequest<HostPendingRequest>()->label, "gpu");
+}
+
+TEST_F(WebApiTest, JobListIsJsonArrayOfCliJobObjectsWithoutControl) {
+  coordinator_.ServeJobs({SampleJob(12), SampleJob(11, "bob", "Completed")});
+  HttpResponse response = api_.Handle(Get("/api/v1/jobs"));
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.content_type, "application/json");
+  EXPECT_EQ(Header(response, "Cache-Control"), "no-store");
+  auto body = nlohmann::json::parse(response.body);
+  ASSERT_TRUE(body.is_array());
+  ASSERT_EQ(body.size(), 2u);
+  // Exactly what `labmesh --json job list` prints for the same jobs.
+  protocol::JobInfo listed = SampleJob(12);
+  listed.control.clear();
+  EXPECT_EQ(body[0], protocol::ToJson(listed, /*with_control=*/false));
+  for (const char* field : {"id", "name", "owner", "priority", "synch_count", "status", "entries"}) {
+    EXPECT_TRUE(body[0].contains(field)) << field;
+  }
+  EXPECT_FALSE(body[0].contains("control"));
+  EXPECT_EQ(body[0]["id"], 12);
+  EXPECT_EQ(body[1]["id"], 11);
+  EXPECT_EQ(body[0]["entries"][1]["host"], "lab-2");
+  EXPECT_EQ(body[0]["entries"][1]["status"], "Failed");
+  auto request = coordinator_.LastRequest<JobListRequest>();
+  ASSERT_TRUE(request.ok());
+  EXPECT_EQ(request->owner, "");
+  EXPECT_EQ(request->status, "");
+  EXPECT_EQ(request->limit, 0u);
+}
+
+TEST_F(WebApiTest, JobListForwardsFiltersWithCanonicalStatus) {
+  coordinator_.ServeJobs({SampleJob(12), SampleJob(11, "bob", "Completed"), SampleJob(10, "bob")});
+  HttpResponse response = api_.Handle(Get("/api/v1/jobs", "owner=bob&status=completed&limit=5"));
+  ASSERT_EQ(response.status, 200) << response.body;
+  auto request = coordinator_.LastRequest<JobListRequest>();
+  ASSERT_TRUE(request.ok());
+  EXPECT_EQ(request->owner, "bob");
+  EXPECT_EQ(request->status, "Completed");
+  EXPECT_EQ(request->limit, 5u);
+  auto body = nlohmann::json::parse(response.body);
+  ASSERT_EQ(body.size(), 1u);
+  EXPECT_EQ(body[0]["id"], 11);
+
+  response = api_.Handle(Get("/api/v1/jobs", "owner=bob&limit=1"));
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(nlohmann::json::parse(response.body).size(), 1u);
+}
+
+TEST_F(WebApiTest, BadJobListFiltersAre400AndNeverReachCoordinator) {
+  coordinator_.ServeJobs({SampleJob(12)});
+  for (const char* query : {"status=Gathering", "status=done", "limit=-1", "limit=ten",
+                            "limit=4294967296", "limit=1e3", "limit=%20"}) {
+    SCOPED_TRACE(query);
+    ExpectJsonError(api_.Handle(Get("/api/v1/jobs", query)), 400);
+  }
+  EXPECT_TRUE(coordinator_.Requests().empty());
+}
+
+TEST_F(WebApiTest, JobShowIsOneObjectWithControlAndEntries) {
+  coordinator_.ServeJobs({SampleJob(12), SampleJob(7)});
+  HttpResponse response = api_.Handle(Get("/api/v1/jobs/12"));
+  ASSERT_EQ(response.status, 200) << response.body;
+  auto body = nlohmann::json::parse(response.body);
+  ASSERT_TRUE(body.is_object());
+  EXPECT_EQ(body, protocol::ToJson(SampleJob(12)));
+  EXPECT_EQ(body["control"], "make check");
+  EXPECT_EQ(body["entries"][1]["fault"], "test");
+  EXPECT_EQ(body["entries"][1]["exit_code"], 3);
+  EXPECT_EQ(coordinator_.LastRequest<JobShowRequest>()->id, 12u);
+  // Leading zeros are still the number.
+  ASSERT_EQ(api_.Handle(Get("/api/v1/jobs/007")).status, 200);
+  EXPECT_EQ(coordinator_.LastRequest<JobShowRequest>()->id, 7u);
+}
+
+TEST_F(WebApiTest, JobShowOfUnknownIdIs404WithCoordinatorMessage) {
+  coordinator_.ServeJobs({SampleJob(12)});
+  HttpResponse response = api_.Handle(Get("/api/v1/jobs/99"));
+  ExpectJsonError(response, 404);
+  auto body = nlohmann::json::parse(response.body);
+  EXPECT_EQ(body["error"], "no job 99");
+  EXPECT_EQ(body["code"], "NotFound");
+}
+
+TEST_F(WebApiTest, JobShowOfABadIdIs400AndNeverReachesCoordinator) {
+  coordinator_.ServeJobs({SampleJob(12)});
+  for (const char* path : {"/api/v1/jobs/abc", "/api/v1/jobs/-1", "/api/v1/jobs/%2B12",
+                           "/api/v1/jobs/12abc", "/api/v1/jobs/1.5", "/api/v1/jobs/%2012",
+                           "/api/v1/jobs/18446744073709551616", "/api/v1/jobs/0x10"}) {
+    SCOPED_TRACE(path);
+    HttpResponse response = api_.Handle(Get(path));
+    ExpectJsonError(response, 400);
+    EXPECT_EQ(nlohmann::json::parse(response.body)["code"], "InvalidArgument");
+  }
+  EXPECT_TRUE(coordinator_.Requests().empty());
+  // The largest id is a number: asked for, and unknown.
+  ExpectJsonError(api_.Handle(Get("/api/v1/jobs/18446744073709551615")), 404);
+}
+
+TEST_F(WebApiTest, JobRoutesAreReadOnly) {
+  for (const char* path : {"/api/v1/jobs", "/api/v1/jobs/12"}) {
+    HttpResponse response = api_.Handle(HttpRequest{"POST", path, "", "{}"});
+    ExpectJsonError(response, 405);
+    EXPECT_EQ(Header(response, "Allow"), "GET, HEAD");
+  }
+  ExpectJsonError(api_.Handle(Get("/api/v1/jobs/12/entries")), 404);
+  EXPECT_TRUE(coordinator_.Requests().empty());
 }
 
 TEST_F(WebApiTest, PageAssetsAndHealthz) {

@@ -12,6 +12,11 @@
 //   /api/v1/hosts/<name>   one host; 404 when the coordinator does not know it
 //   /api/v1/labels         JSON array of labels; ?kind=admin|agent|auto filters
 //   /api/v1/pending        JSON array of hosts waiting for enrollment approval; ?label= filters
+//   /api/v1/jobs           JSON array of jobs, newest first (without their control);
+//                          ?owner=<user>, ?status=Queued|Running|Completed|Failed|Aborted
+//                          (case-insensitive) and ?limit=<n> filter
+//   /api/v1/jobs/<id>      one job with its control and entries; a non-numeric id is 400,
+//                          an unknown one 404
 // Errors are JSON {"error": "...", "code": "<StatusCode name>"}: unknown path 404, malformed
 // path or query 400, coordinator unreachable or silent 503, coordinator errors per
 // HttpStatusFor(). API responses carry `X-Labmesh-Now-Ms` (the coordinator's wall clock) so the
@@ -60,6 +65,8 @@ class WebApi final : public HttpHandler {
   HttpResponse ShowHost(const std::string& hostname);
   HttpResponse ListLabels(const std::string& query);
   HttpResponse ListPending(const std::string& query);
+  HttpResponse ListJobs(const std::string& query);
+  HttpResponse ShowJob(const std::string& id_text);
 
   // Sends `request` to the coordinator and decodes the reply as Reply. The coordinator's
   // ErrorReply becomes its Status; a reply that does not decode is Internal (a coordinator bug,
