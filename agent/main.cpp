@@ -35,6 +35,12 @@ int main(int argc, char** argv) {
                      "time between TERM and KILL when a control is stopped");
   flags::Add(app, "helper-dir", config.helper_dir,
              "directory of labmesh-test, first on a control's PATH (default: the agent's own)");
+  flags::Add(app, "upload-chunk", config.upload_chunk_bytes,
+             "largest result chunk sent to the coordinator, in bytes")
+      ->check(CLI::Range(uint64_t{1024}, uint64_t{8} << 20));
+  flags::AddDuration(app, "fault-chunk-delay", config.fault_chunk_delay_ms,
+                     "tests only: wait this long between result chunks")
+      ->group("");  // hidden from --help
   flags::Add(app, "log-level", log_level, "trace, debug, info, warn, error, off");
   try {
     app.parse(argc, argv);

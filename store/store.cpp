@@ -58,8 +58,17 @@ Status CheckHost(const Host& host, std::string_view key) {
 }
 
 Status CheckEntry(const Entry& entry) {
-  if (static_cast<uint8_t>(entry.status) > protocol::kMaxEntryStatus) {
-    return Status::Corruption("entries[" + IdKey(entry.id) + "]: unknown status");
+  bool bad = static_cast<uint8_t>(entry.status) > protocol::kMaxEntryStatus;
+  for (const StatusChange& change : entry.history) {
+    bad = bad || static_cast<uint8_t>(change.status) > protocol::kMaxEntryStatus;
+  }
+  if (bad) return Status::Corruption("entries[" + IdKey(entry.id) + "]: unknown status");
+  return Status::Ok();
+}
+
+Status CheckJob(const Job& job) {
+  if (static_cast<uint8_t>(job.priority) > static_cast<uint8_t>(protocol::Priority::kUrgent)) {
+    return Status::Corruption("jobs[" + IdKey(job.id) + "]: unknown priority");
   }
   return Status::Ok();
 }
@@ -144,10 +153,17 @@ class LmdbStore final : public Store {
   }
 
   Result<std::optional<Job>> GetJob(uint64_t id) const override {
-    return Read<std::optional<Job>>([&](const Txn& txn) { return tables_.jobs.Get(txn, IdKey(id)); });
+    Result<std::optional<Job>> job =
+        Read<std::optional<Job>>([&](const Txn& txn) { return tables_.jobs.Get(txn, IdKey(id)); });
+    if (job.ok() && job->has_value()) LABMESH_RETURN_IF_ERROR(CheckJob(**job));
+    return job;
   }
   Result<std::vector<Job>> ListJobs() const override {
-    return Read<std::vector<Job>>([&](const Txn& txn) { return tables_.jobs.List(txn); });
+    Result<std::vector<Job>> jobs =
+        Read<std::vector<Job>>([&](const Txn& txn) { return tables_.jobs.List(txn); });
+    if (!jobs.ok()) return jobs;
+    for (const Job& job : *jobs) LABMESH_RETURN_IF_ERROR(CheckJob(job));
+    return jobs;
   }
   Result<std::optional<Entry>> GetEntry(uint64_t id) const override {
     Result<std::optional<Entry>> entry = Read<std::optional<Entry>>(

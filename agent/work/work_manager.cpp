@@ -55,6 +55,7 @@ struct WorkManager::Entry {
   int64_t last_ack_ms = 0;
   int64_t report_sent_ms = 0;
   int64_t last_save_ms = 0;
+  int64_t pump_after_ms = 0;  // fault point chunk_delay: no chunk before this
   bool dirty = false;
 
   uint64_t id() const { return record.start.entry_id; }
@@ -381,6 +382,10 @@ void WorkManager::Save(Entry& e) {
 
 void WorkManager::Pump(Entry& e) {
   if (!connected_) return;
+  // Fault point (tests only): one chunk per fault_chunk_delay_ms, so that an upload lasts long
+  // enough to be interrupted.
+  const int64_t delay = config_.fault_chunk_delay_ms;
+  if (delay > 0 && clock_->SteadyMs() < e.pump_after_ms) return;
   uint64_t in_flight = e.InFlight();
   const bool running = e.record.phase == "running";
   for (SpoolFile& f : e.record.files) {
@@ -416,6 +421,10 @@ void WorkManager::Pump(Entry& e) {
       in_flight += chunk.data.size();
       flight.chunks_out++;
       empty_due = false;
+      if (delay > 0) {
+        e.pump_after_ms = clock_->SteadyMs() + delay;
+        return;
+      }
     }
   }
 }
@@ -546,6 +555,10 @@ void WorkManager::ServiceEntry(Entry& e, int64_t now) {
     e.last_ack_ms = now;
     Pump(e);
   }
+  if (e.pump_after_ms != 0 && now >= e.pump_after_ms && e.record.phase == "exited") {
+    e.pump_after_ms = 0;
+    Pump(e);
+  }
   if (e.dirty && now - e.last_save_ms >= kSaveEveryMs) Save(e);
 }
 
@@ -569,6 +582,7 @@ int64_t WorkManager::NextDeadlineMs() const {
     }
     if (connected_ && !e.record.report_acked) next = std::min(next, e.report_sent_ms + kReportResendMs);
     if (e.dirty) next = std::min(next, e.last_save_ms + kSaveEveryMs);
+    if (e.pump_after_ms != 0) next = std::min(next, e.pump_after_ms);
     if (connected_ && e.record.phase != "uploaded") {
       bool out = std::any_of(e.flights.begin(), e.flights.end(),
                              [](const auto& kv) { return kv.second.chunks_out > 0; });

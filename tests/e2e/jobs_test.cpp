@@ -281,7 +281,7 @@ TEST_F(Jobs, CoordinatorKilledWhileJobsRunLosesNothingAndRunsNothingTwice) {
 TEST_F(Jobs, AgentKilledDuringUploadResumesAndTheFilesAreComplete) {
   // Each result chunk waits 20 ms on the agent (a named fault point), so the upload of 16 MiB
   // takes seconds and the agent can be killed in the middle of it.
-  StartCluster({"h1"}, {{"h1", {"--fault-chunk-delay", "20ms", "--upload-chunk", "64KiB"}}});
+  StartCluster({"h1"}, {{"h1", {"--fault-chunk-delay", "20ms", "--upload-chunk", "65536"}}});
   uint64_t id = Create({"--name", "big", "--command",
                         "head -c 16777216 /dev/zero | tr '\\0' x > big.bin", "--hosts", "h1"});
   ASSERT_TRUE(WaitForEntryStatus(id, "Gathering"));

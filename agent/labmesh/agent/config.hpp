@@ -37,7 +37,9 @@ struct AgentConfig {
   std::string helper_dir;
   uint64_t upload_chunk_bytes = 256 * 1024;        // one ResultChunk at most
   uint64_t upload_window_bytes = 4 * 1024 * 1024;  // unacknowledged bytes per entry at most
-  int64_t log_flush_ms = 100;  // debug/control.log is streamed at most this often (or per 64 KiB)
+  int64_t log_flush_ms = 100;
+  // Fault point for tests: wait this long between result chunks (0 = off).
+  int64_t fault_chunk_delay_ms = 0;  // debug/control.log is streamed at most this often (or per 64 KiB)
 };
 
 }  // namespace labmesh::agent
