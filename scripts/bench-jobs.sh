@@ -5,6 +5,10 @@
 #      control spawned on the agent, p50 and p99 (targets: p50 < 5 ms, p99 < 20 ms);
 #   2. end-to-end throughput: 2,000 jobs whose command is `true`, from the first submission to
 #      the last entry Completed with its results uploaded (target: >= 500 jobs/s).
+# Both figures are taken twice: with the data and work directories on disk ($TMPDIR) and on
+# tmpfs (/dev/shm). On the shared Debian VMs the disk run is dominated by ext4 inode allocation
+# (every entry creates and deletes a spool directory on the agent and creates its results
+# directories on the coordinator); the tmpfs run shows what labmesh itself costs.
 # Called by scripts/bench.sh; runs alone too. Exit 0 when the figures were measured (targets are
 # reported, not enforced: the machines are shared).
 #
@@ -32,56 +36,73 @@ coordinator_bin=$build_dir/coordinator/labmesh-coordinator
 agent_bin=$build_dir/agent/labmesh-agent
 jobbench_bin=$build_dir/tests/bench/labmesh-jobbench
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/labmesh-bench-jobs.XXXXXX")
+report=""
 pids=()
-cleanup() {
+work=""
+stop_all() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
-  if [[ ${LABMESH_BENCH_KEEP:-0} == 1 ]]; then log "logs kept in $work"; else rm -rf "$work"; fi
+  pids=()
+  if [[ -n $work ]]; then
+    if [[ ${LABMESH_BENCH_KEEP:-0} == 1 ]]; then log "logs kept in $work"; else rm -rf "$work"; fi
+  fi
+  work=""
 }
-trap cleanup EXIT
+trap stop_all EXIT
 trap 'exit 130' INT TERM
 
-data=$work/coordinator
-"$coordinator_bin" --data-dir "$data" --auto-accept --http-listen "" \
-  --heartbeat-interval 1s --dead-after 30s \
-  --agent-listen 'tcp://127.0.0.1:*' --api-listen 'tcp://127.0.0.1:*' \
-  --log-level warn >"$work/coordinator.log" 2>&1 &
-pids+=($!)
-endpoints=$data/coordinator.endpoints
-deadline=$((SECONDS + 20))
-until [[ -s $endpoints ]]; do
-  kill -0 "${pids[0]}" 2>/dev/null || die "coordinator exited: $(tail -5 "$work/coordinator.log")"
-  ((SECONDS < deadline)) || die "coordinator wrote no $endpoints within 20 s"
-  sleep 0.05
-done
-agent_endpoint=$(sed -n 's/^agent=//p' "$endpoints")
-api_endpoint=$(sed -n 's/^api=//p' "$endpoints")
-key=$(sed -n 's/^public_key=//p' "$endpoints")
+field() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
-for i in $(seq "$agents"); do
-  "$agent_bin" --coordinator "$agent_endpoint" --coordinator-key "$key" --hostname "bench-$i" \
-    --work-dir "$work/agent-$i" --labels bench --heartbeat-interval 1s --log-level warn \
-    >"$work/agent-$i.log" 2>&1 &
+# run_once WHERE DIR: one coordinator and $agents agents with their directories under DIR.
+run_once() {
+  local where=$1
+  work=$(mktemp -d "$2/labmesh-bench-jobs.XXXXXX")
+  local data=$work/coordinator
+  "$coordinator_bin" --data-dir "$data" --auto-accept --http-listen "" \
+    --heartbeat-interval 1s --dead-after 30s \
+    --agent-listen 'tcp://127.0.0.1:*' --api-listen 'tcp://127.0.0.1:*' \
+    --log-level warn >"$work/coordinator.log" 2>&1 &
   pids+=($!)
-done
+  local endpoints=$data/coordinator.endpoints deadline=$((SECONDS + 20))
+  until [[ -s $endpoints ]]; do
+    kill -0 "${pids[0]}" 2>/dev/null || die "coordinator exited: $(tail -5 "$work/coordinator.log")"
+    ((SECONDS < deadline)) || die "coordinator wrote no $endpoints within 20 s"
+    sleep 0.05
+  done
+  local agent_endpoint api_endpoint key
+  agent_endpoint=$(sed -n 's/^agent=//p' "$endpoints")
+  api_endpoint=$(sed -n 's/^api=//p' "$endpoints")
+  key=$(sed -n 's/^public_key=//p' "$endpoints")
+  for i in $(seq "$agents"); do
+    "$agent_bin" --coordinator "$agent_endpoint" --coordinator-key "$key" --hostname "bench-$i" \
+      --work-dir "$work/agent-$i" --labels bench --heartbeat-interval 1s --log-level warn \
+      >"$work/agent-$i.log" 2>&1 &
+    pids+=($!)
+  done
+  log "$where: $agents agents, $latency_jobs latency jobs, $jobs throughput jobs"
+  "$jobbench_bin" --api "$api_endpoint" --label bench --hosts "$agents" \
+    --latency-jobs "$latency_jobs" --jobs "$jobs" | tee "$work/jobbench.log"
+  local latency throughput
+  latency=$(grep '^jobbench: latency' "$work/jobbench.log" || true)
+  throughput=$(grep '^jobbench: throughput' "$work/jobbench.log" || true)
+  [[ -n $throughput ]] || die "no throughput figure"
+  report+="$where: submit-to-start latency ($latency_jobs jobs, idle) p50 $(field "$latency" p50_ms) ms, p99 $(field "$latency" p99_ms) ms (targets < 5 ms, < 20 ms)
+$where: throughput $jobs jobs of \`true\` in $(field "$throughput" seconds) s = $(field "$throughput" rate) jobs/s (target >= 500; submission $(field "$throughput" submit_s) s; failed $(field "$throughput" failed))
+"
+  stop_all
+}
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-"$jobbench_bin" --api "$api_endpoint" --label bench --hosts "$agents" \
-  --latency-jobs "$latency_jobs" --jobs "$jobs" | tee "$work/jobbench.log"
+run_once disk "${TMPDIR:-/tmp}"
+if [[ -d /dev/shm && -w /dev/shm ]]; then run_once tmpfs /dev/shm; fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-field() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
-latency=$(grep '^jobbench: latency' "$work/jobbench.log" || true)
-throughput=$(grep '^jobbench: throughput' "$work/jobbench.log" || true)
-[[ -n $throughput ]] || die "no throughput figure"
 cat <<REPORT
 
 == labmesh bench: jobs ($(nproc) CPUs, $build_type, $agents agents, load $load_before -> $load_after) ==
-submit-to-start latency ($latency_jobs jobs, idle): p50 $(field "$latency" p50_ms) ms, p99 $(field "$latency" p99_ms) ms (targets < 5 ms, < 20 ms)
-throughput: $jobs jobs of \`true\` in $(field "$throughput" seconds) s = $(field "$throughput" rate) jobs/s (target >= 500; submission took $(field "$throughput" submit_s) s; failed $(field "$throughput" failed))
+$report
 REPORT

@@ -5,6 +5,7 @@
 #   1. steady: LABMESH_BENCH_AGENTS agents (1000) heartbeating every 1 s for LABMESH_BENCH_SECONDS
 #      (30): the coordinator's CPU over that window (target: under 20% of one core) and its RSS.
 #   2. flood: 200 agents each keeping 16 heartbeats in flight: the most heartbeats/s absorbed.
+#   3. jobs: scripts/bench-jobs.sh (submit-to-start latency and job throughput with 8 agents).
 # Every process runs on 127.0.0.1 and is stopped on exit. Exit status: 0 when the measurements
 # ran and the CPU target was met, 1 otherwise.
 #
@@ -137,4 +138,7 @@ coordinator RSS: $(field "$steady_watch" rss_mib) MiB (peak $(field "$steady_wat
 heartbeats @1s: $(field "$steady_summary" acked)/$(field "$steady_summary" sent) acked, ack p50 $(field "$steady_summary" p50_ms) ms, p99 $(field "$steady_summary" p99_ms) ms
 max heartbeats absorbed: $(field "$flood_summary" rate) ($flood_agents agents x $flood_window in flight; coordinator CPU $(field "$flood_watch" cpu_pct)%, simulator $(field "$flood_summary" sim_cpu_pct)%; ack p50 $(field "$flood_summary" p50_ms) ms)
 EOF
+
+LABMESH_SKIP_SETUP=1 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type \
+  "$root/scripts/bench-jobs.sh"
 [[ $verdict == met ]]

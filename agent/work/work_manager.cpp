@@ -32,7 +32,6 @@ constexpr int64_t kUploadStallMs = 10'000;         // no ack for this long: rese
 constexpr int64_t kSaveEveryMs = 100;              // ack progress is persisted this often
 constexpr int64_t kSendRetryMs = 10;               // after the socket refused a message
 
-int64_t WallUs(const Clock* clock) { return clock->WallMs() * 1000; }
 
 std::string AgentBinaryDir() {
   std::error_code ec;
@@ -219,7 +218,7 @@ void WorkManager::Start(const protocol::StartEntry& start) {
   e.paths = PathsFor(spool_dir_, start.entry_id);
   e.record.files.push_back({kControlLog, 0, 0, false});
   int64_t now = clock_->SteadyMs();
-  e.record.started_us = WallUs(clock_);
+  e.record.started_us = clock_->WallUs();
   e.last_ack_ms = now;
 
   std::error_code ec;
@@ -315,7 +314,7 @@ void WorkManager::Finish(Entry& e) {
     r.signal = e.runner->term_signal();
     e.runner.reset();
   }
-  r.ended_us = WallUs(clock_);
+  r.ended_us = clock_->WallUs();
   e.kill_at_ms = 0;
   e.max_runtime_at_ms = 0;
   std::error_code ec;
