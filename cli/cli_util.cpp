@@ -1,5 +1,8 @@
 #include "labmesh/cli/cli_util.hpp"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -28,6 +31,10 @@ std::string UserOf(const Globals& g) {
   if (!g.user.empty()) return g.user;
   if (const char* u = std::getenv("LABMESH_USER"); u != nullptr && *u != '\0') return u;
   if (const char* u = std::getenv("USER"); u != nullptr && *u != '\0') return u;
+  // No $USER (a service, `env -i`, a container): the account this runs as.
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_name != nullptr) {
+    return pw->pw_name;
+  }
   return "unknown";
 }
 

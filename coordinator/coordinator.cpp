@@ -170,7 +170,10 @@ class CoordinatorImpl final : public Coordinator {
         zmq::poll(items, 3, std::chrono::milliseconds(wait));
         if (items[2].revents & ZMQ_POLLIN) zap_->HandleReady();
         if (items[0].revents & ZMQ_POLLIN) DrainAgentSocketAndCommit();
-        if (items[1].revents & ZMQ_POLLIN) DrainApiSocket();
+        if (items[1].revents & ZMQ_POLLIN) {
+          DrainApiSocket();
+          jobs_->RequestSchedule();  // a lock, accept or label change may free a host
+        }
       } catch (const zmq::error_t& e) {
         if (e.num() == EINTR) continue;
         spdlog::error("event loop: {}", e.what());

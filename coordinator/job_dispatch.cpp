@@ -140,6 +140,7 @@ void JobService::OnWorkRequest(const HostState& host) {
            "infrastructure");
   }
   idle_.insert(name);
+  schedule_needed_ = true;
 }
 
 void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {

@@ -64,6 +64,8 @@ Status JobService::Load() {
   dirty_entries_.clear();
   host_changes_.clear();
   outgoing_.clear();
+  finished_jobs_.clear();
+  schedule_needed_ = true;
   auto max_job = store_->MaxJobId();
   if (!max_job.ok()) return max_job.status();
   auto max_entry = store_->MaxEntryId();
@@ -231,6 +233,7 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
   }
   dirty_jobs_.insert(job.id);
   jobs_.emplace(job.id, std::move(active));
+  schedule_needed_ = true;
   spdlog::info("job={} created by {}: '{}' {} entries, priority {}", job.id, job.owner, job.name,
                job.entry_ids.size(), protocol::PriorityName(job.priority));
   ToApi(routing_id, protocol::Encode(protocol::JobCreateReply{job.id}, e.request_id), true);
@@ -430,11 +433,13 @@ void JobService::Finish(store::Entry& entry, EntryStatus to, const std::string& 
   if (job.open_entries > 0 && --job.open_entries == 0) {
     job.job.finished_us = clock_->WallUs();
     dirty_jobs_.insert(job.job.id);
+    finished_jobs_.push_back(job.job.id);
   }
 }
 
 void JobService::FreeHost(const std::string& hostname) {
   busy_.erase(hostname);
+  schedule_needed_ = true;
   const HostState* host = registry_->Find(hostname);
   auto change = host_changes_.find(hostname);
   protocol::HostStatus current = change != host_changes_.end()
@@ -490,7 +495,10 @@ Status JobService::Commit() {
 }
 
 void JobService::Flush() {
-  Schedule();
+  if (schedule_needed_) {
+    schedule_needed_ = false;
+    Schedule();
+  }
   if (dirty_jobs_.empty() && dirty_entries_.empty() && host_changes_.empty() &&
       outgoing_.empty()) {
     return;
@@ -522,14 +530,13 @@ void JobService::Flush() {
 }
 
 void JobService::Prune() {
-  for (auto it = jobs_.begin(); it != jobs_.end();) {
-    if (it->second.open_entries > 0) {
-      ++it;
-      continue;
-    }
-    for (uint64_t id : it->second.job.entry_ids) entries_.erase(id);
-    it = jobs_.erase(it);
+  for (uint64_t id : finished_jobs_) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || it->second.open_entries > 0) continue;
+    for (uint64_t entry_id : it->second.job.entry_ids) entries_.erase(entry_id);
+    jobs_.erase(it);
   }
+  finished_jobs_.clear();
 }
 
 }  // namespace labmesh::coordinator

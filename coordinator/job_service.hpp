@@ -66,8 +66,12 @@ class JobService {
   // Job timeouts. Called by the loop's timer.
   void CheckTimeouts();
 
-  // Schedules, commits and sends (see above). Called after each batch of messages.
+  // Schedules (when something happened that may let an entry start), commits and sends (see
+  // above). Called after each batch of messages.
   void Flush();
+  // Something outside this service may have made a host eligible (an unlock, an accept): the
+  // next Flush() runs a scheduling pass.
+  void RequestSchedule() { schedule_needed_ = true; }
 
   size_t queued_entries() const { return queue_.size(); }
   size_t active_jobs() const { return jobs_.size(); }
@@ -146,6 +150,8 @@ class JobService {
   std::set<QueueKey> queue_;                            // Queued entries
   std::unordered_map<std::string, uint64_t> busy_;      // host -> its started entry
   std::set<std::string> idle_;                          // hosts that asked for work
+  bool schedule_needed_ = true;
+  std::vector<uint64_t> finished_jobs_;  // jobs whose last entry became final: pruned after commit
 
   // Staged for the next Flush().
   std::set<uint64_t> dirty_jobs_;

@@ -62,7 +62,9 @@ done
 
 echo "waiting for the three agents to be Ready..."
 for _ in $(seq 1 150); do
-  ready=$("$cli" --json host list --status Ready 2>/dev/null | grep -c '"hostname"' || true)
+  # Connected, not only Ready: a data dir from an earlier demo lists its hosts Ready at once.
+  ready=$("$cli" --json host list --status Ready 2>/dev/null | grep -o '"connected": *true' |
+    wc -l || true)
   [[ $ready -ge 3 ]] && break
   sleep 0.2
 done
