@@ -14,6 +14,7 @@
 #include <string>
 
 #include "cluster.hpp"
+#include "http_test_client.hpp"
 
 namespace labmesh::testing {
 namespace {
@@ -135,6 +136,18 @@ TEST_F(Jobs, NamedHostsAndLabelCountJobsCompleteWithTheirFiles) {
     EXPECT_NE(status_log.find("END GOOD\t----\ttwo"), std::string::npos) << status_log;
   }
   EXPECT_EQ(pool_hosts, (std::set<std::string>{"h1", "h2"}));
+
+  // The web API shows the same jobs.
+  std::string http = cluster_.http_endpoint();
+  int port = std::stoi(http.substr(http.rfind(':') + 1));
+  auto web_job = webui::testing::Request(port, "GET", "/api/v1/jobs/" + std::to_string(named));
+  ASSERT_TRUE(web_job.ok()) << web_job.status().ToString();
+  EXPECT_EQ(web_job->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(web_job->body)["status"], "Completed");
+  auto web_list = webui::testing::Request(port, "GET", "/api/v1/jobs");
+  ASSERT_TRUE(web_list.ok());
+  EXPECT_EQ(nlohmann::json::parse(web_list->body).size(), 2u);
+  EXPECT_EQ(webui::testing::Request(port, "GET", "/api/v1/jobs/9999")->status, 404);
 
   // A failing job: job wait exits 1.
   uint64_t failing = Create({"--name", "bad", "--command", "exit 3", "--hosts", "h3"});
