@@ -45,11 +45,11 @@ void JobService::HandleAgent(const HostState& host, const protocol::Envelope& e)
 bool JobService::Eligible(const HostState& host, const ActiveJob& job,
                           const store::Entry& entry) const {
   const store::Host& r = host.record;
-  if (host.routing_id.empty() || r.locked || r.status != protocol::HostStatus::kReady) return false;
+  if (host.routing_id.empty() || r.locked) return false;
+  // The status as it will be after this batch commits.
   auto change = host_changes_.find(r.hostname);
-  if (change != host_changes_.end() && change->second.status != protocol::HostStatus::kReady) {
-    return false;
-  }
+  protocol::HostStatus status = change != host_changes_.end() ? change->second.status : r.status;
+  if (status != protocol::HostStatus::kReady) return false;
   return Unsuitable(r, job.owner_groups, entry.meta_label, job.job.depends).empty();
 }
 
@@ -130,14 +130,23 @@ void JobService::OnWorkRequest(const HostState& host) {
   auto busy = busy_.find(name);
   if (busy != busy_.end()) {
     store::Entry& entry = entries_.at(busy->second);
-    if (entry.status == EntryStatus::kStarting) {
+    if (entry.status == EntryStatus::kStarting && entry.abort_requested) {
+      // It never started and nobody wants it any more.
+      Finish(entry, EntryStatus::kAborted, entry.abort_reason, "");
+    } else if (entry.status == EntryStatus::kStarting) {
       // The agent is idle, so it never got the start: send it again.
       SendStart(entry, jobs_.at(entry.job_id), host.routing_id);
       return;
+    } else if (entry.status == EntryStatus::kGathering || entry.status == EntryStatus::kParsing) {
+      // The control ended and the agent only waits for its results to be acknowledged: it
+      // becomes idle when the entry is done.
+      idle_after_entry_.insert(name);
+      return;
+    } else {
+      // The agent says it has nothing, yet the entry was running there: it lost it.
+      Finish(entry, EntryStatus::kFailed, "the agent on " + name + " no longer has the entry",
+             "infrastructure");
     }
-    // The agent says it has nothing, yet the entry was running there: it lost it.
-    Finish(entry, EntryStatus::kFailed, "the agent on " + name + " no longer has the entry",
-           "infrastructure");
   }
   idle_.insert(name);
   schedule_needed_ = true;
@@ -265,6 +274,7 @@ void JobService::OnChunk(const HostState& host, const protocol::Envelope& e) {
 void JobService::OnAgentRegistered(const std::string& hostname,
                                    const std::vector<protocol::HeldEntry>& held) {
   idle_.erase(hostname);  // it asks again after the Welcome
+  idle_after_entry_.erase(hostname);
   auto holds = [&](uint64_t id) {
     return std::any_of(held.begin(), held.end(),
                        [&](const protocol::HeldEntry& h) { return h.entry_id == id; });
@@ -302,6 +312,7 @@ void JobService::OnAgentRegistered(const std::string& hostname,
 
 void JobService::OnHostDead(const std::string& hostname) {
   idle_.erase(hostname);
+  idle_after_entry_.erase(hostname);
   auto busy = busy_.find(hostname);
   if (busy == busy_.end()) return;
   store::Entry& entry = entries_.at(busy->second);
@@ -313,6 +324,7 @@ void JobService::OnHostDead(const std::string& hostname) {
 
 void JobService::OnHostDeleted(const std::string& hostname) {
   idle_.erase(hostname);
+  idle_after_entry_.erase(hostname);
   busy_.erase(hostname);
   for (auto& [id, entry] : entries_) {
     if (entry.hostname != hostname || protocol::IsFinal(entry.status)) continue;

@@ -60,6 +60,7 @@ Status JobService::Load() {
   queue_.clear();
   busy_.clear();
   idle_.clear();
+  idle_after_entry_.clear();
   dirty_jobs_.clear();
   dirty_entries_.clear();
   host_changes_.clear();
@@ -440,6 +441,7 @@ void JobService::Finish(store::Entry& entry, EntryStatus to, const std::string& 
 void JobService::FreeHost(const std::string& hostname) {
   busy_.erase(hostname);
   schedule_needed_ = true;
+  if (idle_after_entry_.erase(hostname) > 0) idle_.insert(hostname);
   const HostState* host = registry_->Find(hostname);
   auto change = host_changes_.find(hostname);
   protocol::HostStatus current = change != host_changes_.end()

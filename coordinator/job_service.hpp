@@ -150,6 +150,7 @@ class JobService {
   std::set<QueueKey> queue_;                            // Queued entries
   std::unordered_map<std::string, uint64_t> busy_;      // host -> its started entry
   std::set<std::string> idle_;                          // hosts that asked for work
+  std::set<std::string> idle_after_entry_;  // asked while their entry's results are checked
   bool schedule_needed_ = true;
   std::vector<uint64_t> finished_jobs_;  // jobs whose last entry became final: pruned after commit
 

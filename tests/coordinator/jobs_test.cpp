@@ -418,6 +418,34 @@ TEST_F(Jobs, AgentThatLostItsEntryFailsItAsInfrastructure) {
   EXPECT_EQ(job.entries[0].fault, "infrastructure");
 }
 
+TEST_F(Jobs, WorkRequestWhileResultsAreCheckedDoesNotFailTheEntry) {
+  Register("h1");
+  auto first = Create({.hosts = {"h1"}});
+  auto second = Create({.hosts = {"h1"}});
+  auto starts = TakeStarts("h1");
+  ASSERT_EQ(starts.size(), 1u);
+  protocol::EntryReport report;
+  report.entry_id = starts[0].entry_id;
+  report.sequence = 1;
+  report.phase = "exited";
+  report.started_us = 1;
+  report.exit_code = 0;
+  report.outcome = "passed";
+  AgentSend("h1", report);
+  // An agent waiting only for its results to be acknowledged may ask for work (after a
+  // reconnect); the entry is not lost, and the host gets work once the entry is done.
+  AgentSend("h1", protocol::WorkRequest{incarnation_});
+  EXPECT_EQ(Show(*first).entries[0].status, "Gathering");
+  EXPECT_TRUE(TakeStarts("h1").empty());
+  report.sequence = 2;
+  report.phase = "uploaded";
+  AgentSend("h1", report);
+  EXPECT_EQ(Show(*first).status, "Completed");
+  auto next = TakeStarts("h1");
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].job_id, *second);
+}
+
 TEST_F(Jobs, DeadHostFailsItsEntryAndAStaleReportIsDiscarded) {
   config_.dead_after_ms = 1000;
   Register("h1");
