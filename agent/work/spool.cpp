@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -262,12 +263,17 @@ Status RemoveAllBut(const fs::path& dir, std::initializer_list<std::string_view>
   return Status::Ok();
 }
 
-// `path` is a real directory (not a symlink to one): else whatever is there is removed.
+// `path` is a real directory (not a symlink to one): else whatever is there is removed. A kept
+// directory gets its owner's rwx back, which the last control may have taken away (chmod), so
+// that the next control can create its files in it as in a new directory.
 bool KeepDirectory(const fs::path& path) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    if ((st.st_mode & S_IRWXU) != S_IRWXU) chmod(path.c_str(), (st.st_mode & 07777) | S_IRWXU);
+    return true;
+  }
   std::error_code ec;
-  fs::file_status st = fs::symlink_status(path, ec);
-  if (fs::is_directory(st)) return true;
-  if (fs::exists(st)) fs::remove_all(path, ec);
+  fs::remove_all(path, ec);
   return false;
 }
 

@@ -606,7 +606,10 @@ TEST(SpoolRecord, CleaningForReuseKeepsTheInodesAndNothingElse) {
   std::ofstream(paths.results + "/data") << "data";
   fs::create_symlink("/etc/passwd", paths.results + "/status.log");
   const ino_t log = Inode(paths.control_log);
+  fs::permissions(paths.results + "/debug", fs::perms::owner_read | fs::perms::owner_exec);
   ASSERT_TRUE(agent::CleanSpoolForReuse(paths.dir).ok());
+  EXPECT_EQ(fs::status(paths.results + "/debug").permissions() & fs::perms::owner_all,
+            fs::perms::owner_all);
   EXPECT_EQ(Inode(paths.control_log), log);
   EXPECT_EQ(fs::file_size(paths.control_log), 0u);
   EXPECT_EQ(fs::file_size(paths.record + ".0"), 0u);
