@@ -1,6 +1,7 @@
 #pragma once
-// The agent's spool: WORK_DIR/spool/<entry_id>/{entry.mp, control, results/}. entry.mp holds
-// the StartEntry and the agent's progress so that a restarted agent knows every entry it held
+// The agent's spool: WORK_DIR/spool/<entry_id>/{entry.mp.0, entry.mp.1, control, results/},
+// plus spool/free/<n>, emptied spools of finished entries kept for reuse. The record (entry.mp.*)
+// holds the StartEntry and the agent's progress so that a restarted agent knows every entry it held
 // (docs/jobs.md "Agent side of one entry"). Also the results-file helpers the upload needs
 // (listing regular files, BLAKE2b-256 hashes). Called by the WorkManager on the agent's event
 // loop thread; the functions keep no state and may be used from any thread.

@@ -38,7 +38,7 @@ class WorkManager {
 
   // Loads every spool/<id>/entry.mp (agent start). An entry whose control was running ends
   // with outcome "error" (its process group killed if alive) and is uploaded; others resume.
-  // Unreadable spool directories are logged and removed.
+  // Unreadable spool directories are logged and removed; spool/free/ is adopted for reuse.
   Status Load();
 
   // For AgentHello.entries: every entry held, with its phase.
