@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <climits>
+#include <cstring>
 #include <filesystem>
 
 #include "labmesh/common/duration.hpp"
@@ -31,6 +33,9 @@ constexpr int64_t kReportResendMs = 5'000;        // an unacknowledged report is
 constexpr int64_t kUploadStallMs = 10'000;         // no ack for this long: resend from acked
 constexpr int64_t kSaveEveryMs = 100;              // ack progress is persisted this often
 constexpr int64_t kSendRetryMs = 10;               // after the socket refused a message
+// Spool directories of finished entries kept in spool/free/ for reuse. One entry runs at a time
+// and at most one more waits for its done ack, so a few are plenty.
+constexpr size_t kMaxFreeSlots = 4;
 
 
 std::string AgentBinaryDir() {
@@ -56,6 +61,7 @@ struct WorkManager::Entry {
   int64_t last_save_ms = 0;
   int64_t pump_after_ms = 0;  // fault point chunk_delay: no chunk before this
   bool dirty = false;
+  uint64_t saves = 0;  // save number of the newest record on disk (SaveRecord)
 
   uint64_t id() const { return record.start.entry_id; }
   SpoolFile* File(const std::string& path) {
@@ -97,15 +103,17 @@ Status WorkManager::Load() {
   fs::create_directories(spool_dir_, ec);
   if (ec) return Status::Internal("cannot create " + spool_dir_ + ": " + ec.message());
   std::vector<std::string> broken;
-  std::vector<SpoolRecord> records = LoadSpool(spool_dir_, &broken);
+  std::vector<LoadedRecord> records = LoadSpool(spool_dir_, &broken);
   for (const std::string& dir : broken) {
     spdlog::warn("host={} removing unreadable spool {}", hostname_, dir);
     fs::remove_all(dir, ec);
   }
-  for (SpoolRecord& record : records) {
+  LoadFreeSlots();
+  for (LoadedRecord& loaded : records) {
     auto entry = std::make_unique<Entry>();
-    entry->paths = PathsFor(spool_dir_, record.start.entry_id);
-    entry->record = std::move(record);
+    entry->paths = PathsFor(spool_dir_, loaded.record.start.entry_id);
+    entry->record = std::move(loaded.record);
+    entry->saves = loaded.saves;
     Entry& e = *entry;
     entries_[e.id()] = std::move(entry);
     spdlog::info("host={} entry={} reloaded from the spool in phase {}", hostname_, e.id(),
@@ -223,6 +231,7 @@ void WorkManager::Start(const protocol::StartEntry& start) {
 
   std::error_code ec;
   std::string failure;
+  TakeFreeSlot(e.paths.dir);
   fs::create_directories(e.paths.results + "/debug", ec);
   if (ec) failure = "spool unusable: " + ec.message();
   if (failure.empty()) {
@@ -287,11 +296,80 @@ void WorkManager::Forget(uint64_t entry_id) {
   auto it = entries_.find(entry_id);
   if (it == entries_.end()) return;
   std::string dir = it->second->paths.dir;
+  // A control that was still running was killed by its Runner's destructor, but something it
+  // started in a session of its own could still write below results/: such a spool is not
+  // given to the next entry.
+  const bool reusable = !it->second->runner;
   entries_.erase(it);
+  if (reusable && RecycleSlot(dir)) return;
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (ec) spdlog::warn("host={} entry={} cannot remove {}: {}", hostname_, entry_id, dir,
                        ec.message());
+}
+
+void WorkManager::LoadFreeSlots() {
+  free_slots_.clear();
+  const std::string free_dir = spool_dir_ + "/" + kFreeDir;
+  std::error_code ec;
+  fs::file_status st = fs::symlink_status(free_dir, ec);
+  if (!fs::exists(st)) return;
+  if (!fs::is_directory(st)) {
+    fs::remove_all(free_dir, ec);
+    return;
+  }
+  free_dir_ready_ = true;
+  std::vector<fs::path> slots;
+  for (const auto& dirent : fs::directory_iterator(free_dir, ec)) slots.push_back(dirent.path());
+  for (const fs::path& slot : slots) {
+    uint64_t n = 0;
+    std::string name = slot.filename().string();
+    auto [end, parse_error] = std::from_chars(name.data(), name.data() + name.size(), n);
+    // Cleaned again: idempotent, and cheap once per start.
+    if (parse_error == std::errc() && end == name.data() + name.size() &&
+        free_slots_.size() < kMaxFreeSlots && CleanSpoolForReuse(slot.string()).ok()) {
+      free_slots_.push_back(slot.string());
+      next_free_slot_ = std::max(next_free_slot_, n + 1);
+      continue;
+    }
+    fs::remove_all(slot, ec);
+  }
+}
+
+void WorkManager::TakeFreeSlot(const std::string& dir) {
+  while (!free_slots_.empty()) {
+    std::string slot = std::move(free_slots_.back());
+    free_slots_.pop_back();
+    if (rename(slot.c_str(), dir.c_str()) == 0) return;
+    spdlog::warn("host={} cannot reuse {} as {}: {}", hostname_, slot, dir, std::strerror(errno));
+    std::error_code ec;
+    fs::remove_all(slot, ec);
+  }
+}
+
+bool WorkManager::RecycleSlot(const std::string& dir) {
+  if (free_slots_.size() >= kMaxFreeSlots) return false;
+  const std::string free_dir = spool_dir_ + "/" + kFreeDir;
+  std::error_code ec;
+  if (!free_dir_ready_) {
+    fs::create_directories(free_dir, ec);
+    if (ec) {
+      spdlog::warn("host={} cannot create {}: {}", hostname_, free_dir, ec.message());
+      return false;
+    }
+    free_dir_ready_ = true;
+  }
+  if (Status s = CleanSpoolForReuse(dir); !s.ok()) {
+    spdlog::warn("host={} spool {} not reused: {}", hostname_, dir, s.ToString());
+    return false;
+  }
+  std::string slot = free_dir + "/" + std::to_string(next_free_slot_++);
+  if (rename(dir.c_str(), slot.c_str()) != 0) {
+    spdlog::warn("host={} cannot move {} to {}: {}", hostname_, dir, slot, std::strerror(errno));
+    return false;
+  }
+  free_slots_.push_back(std::move(slot));
+  return true;
 }
 
 void WorkManager::Finish(Entry& e) {
@@ -319,7 +397,13 @@ void WorkManager::Finish(Entry& e) {
   e.max_runtime_at_ms = 0;
   std::error_code ec;
   std::string status_log = e.paths.results + "/status.log";
-  if (fs::is_directory(e.paths.results, ec) && !fs::exists(fs::symlink_status(status_log, ec))) {
+  // A recycled spool starts with an empty status.log: empty counts as missing. A symlink or
+  // anything else the control put there is left alone, as before.
+  fs::file_status status_st = fs::symlink_status(status_log, ec);
+  bool status_missing =
+      !fs::exists(status_st) ||
+      (fs::is_regular_file(status_st) && fs::file_size(status_log, ec) == 0 && !ec);
+  if (fs::is_directory(e.paths.results, ec) && status_missing) {
     std::string name = r.start.job_name.empty() ? "job-" + std::to_string(r.start.job_id)
                                                 : r.start.job_name;
     Status s = WriteDefaultStatusLog(status_log, name, r.started_us / 1'000'000,
@@ -373,7 +457,7 @@ void WorkManager::SendReport(Entry& e) {
 }
 
 void WorkManager::Save(Entry& e) {
-  Status s = SaveRecord(e.paths.record, e.record);
+  Status s = SaveRecord(e.paths.record, e.record, &e.saves);
   if (!s.ok()) spdlog::warn("host={} entry={} {}", hostname_, e.id(), s.ToString());
   e.dirty = false;
   e.last_save_ms = clock_->SteadyMs();

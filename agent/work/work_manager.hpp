@@ -38,7 +38,7 @@ class WorkManager {
 
   // Loads every spool/<id>/entry.mp (agent start). An entry whose control was running ends
   // with outcome "error" (its process group killed if alive) and is uploaded; others resume.
-  // Unreadable spool directories are logged and removed.
+  // Unreadable spool directories are logged and removed; spool/free/ is adopted for reuse.
   Status Load();
 
   // For AgentHello.entries: every entry held, with its phase.
@@ -88,7 +88,18 @@ class WorkManager {
   void Pump(Entry& entry);
   void CheckUploaded(Entry& entry);
   void Save(Entry& entry);
+  // Drops the entry and its spool: the directory is recycled (RecycleSlot) when the control
+  // is known to have ended, else removed.
   void Forget(uint64_t entry_id);
+  // Adopts the directories in spool/free/ at Load (cleaned again; extras removed).
+  void LoadFreeSlots();
+  // Renames a free slot to `dir` (a new entry's spool) if there is one; the caller creates
+  // whatever is still missing.
+  void TakeFreeSlot(const std::string& dir);
+  // Cleans the spool `dir` of a finished entry (CleanSpoolForReuse) and moves it to
+  // spool/free/<n>. False when it was not kept (enough free slots, or an error): the caller
+  // removes it.
+  bool RecycleSlot(const std::string& dir);
   void MaybeRequestWork();
   bool SendFrame(const std::string& frame);
 
@@ -104,6 +115,9 @@ class WorkManager {
   bool work_requested_ = false;
   int64_t send_retry_ms_ = 0;  // a send was refused (queue full): try again then
   std::map<uint64_t, std::unique_ptr<Entry>> entries_;
+  std::vector<std::string> free_slots_;  // paths of spool/free/<n>, ready for reuse
+  uint64_t next_free_slot_ = 0;          // <n> of the next slot moved to spool/free/
+  bool free_dir_ready_ = false;          // spool/free/ exists
 };
 
 }  // namespace labmesh::agent

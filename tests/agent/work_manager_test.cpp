@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -215,8 +216,7 @@ TEST(WorkManager, MaxRuntimeKillsTheWholeProcessGroup) {
   start.max_runtime_ms = 300;
   h.Send(start);
   ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.Report(6, "running") != nullptr; }));
-  ASSERT_TRUE(fs::exists(tmp.path() + "/spool/6/entry.mp"));
-  auto record = agent::LoadRecord(tmp.path() + "/spool/6/entry.mp");
+  auto record = agent::LoadRecord(tmp.path() + "/spool/6/entry.mp", 6);
   ASSERT_TRUE(record.ok());
   pid_t pgid = record->pgid;
   ASSERT_GT(pgid, 0);
@@ -325,7 +325,8 @@ TEST(WorkManager, AfterARestartTheSpoolIsReloadedAndARunningEntryEndsInError) {
     record.sequence = 3;
     record.started_us = 1'000'000;
     fill(record, paths);
-    ASSERT_TRUE(agent::SaveRecord(paths.record, record).ok());
+    uint64_t saves = 0;
+    ASSERT_TRUE(agent::SaveRecord(paths.record, record, &saves).ok());
   };
   write(10, "running", [&](agent::SpoolRecord& r, const agent::SpoolPaths& p) {
     r.pgid = orphan;
@@ -376,7 +377,12 @@ TEST(WorkManager, AfterARestartTheSpoolIsReloadedAndARunningEntryEndsInError) {
   ASSERT_NE(resent, nullptr);
   EXPECT_EQ(resent->sequence, 3u);  // the same report again
   ASSERT_TRUE(h.RunUntil([&] { return h.manager->entry_count() == 0; }));
-  EXPECT_TRUE(fs::is_empty(spool));
+  // What is left is kept for reuse only.
+  std::vector<std::string> left;
+  for (const auto& dirent : fs::directory_iterator(spool)) {
+    left.push_back(dirent.path().filename().string());
+  }
+  EXPECT_EQ(left, std::vector<std::string>{agent::kFreeDir});
 }
 
 TEST(WorkManager, RefusedChunksAreResentFromTheCoordinatorsOffset) {
@@ -399,6 +405,221 @@ TEST(WorkManager, RefusedChunksAreResentFromTheCoordinatorsOffset) {
   }
   EXPECT_EQ(h.coordinator.files[13]["big"].size(), 50'000u);
   EXPECT_GT(h.coordinator.chunks, 51);  // some were sent twice
+}
+
+ino_t Inode(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
+  return st.st_ino;
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// The spool of a finished entry goes to spool/free/ and the next entry gets it back: the same
+// directories and files (inodes), holding only the new entry's output.
+TEST(WorkManager, TheNextEntryReusesTheSpoolOfTheLastOne) {
+  TempDir tmp;
+  Harness h(tmp.path());
+  ASSERT_TRUE(h.manager->Load().ok());
+  h.manager->OnWelcome();
+  const std::string spool = fs::absolute(tmp.path()).string() + "/spool";
+  h.Send(Command(20, "echo first; mkdir -p sub/deeper; echo x > sub/deeper/f; "
+                     "echo more > debug/extra"));
+  ASSERT_TRUE(h.RunUntil([&] { return h.manager->entry_count() == 0; }));
+  EXPECT_FALSE(fs::exists(spool + "/20"));
+  const std::string slot = spool + "/free/0";
+  ASSERT_TRUE(fs::is_directory(slot));
+  const ino_t dir = Inode(slot);
+  const ino_t debug = Inode(slot + "/results/debug");
+  const ino_t log = Inode(slot + "/results/debug/control.log");
+  const ino_t status = Inode(slot + "/results/status.log");
+  EXPECT_EQ(fs::file_size(slot + "/results/debug/control.log"), 0u);
+  EXPECT_EQ(fs::file_size(slot + "/results/status.log"), 0u);
+  EXPECT_FALSE(fs::exists(slot + "/results/sub"));
+  EXPECT_FALSE(fs::exists(slot + "/results/debug/extra"));
+
+  // No status.log of its own: the empty recycled one gets the default.
+  h.Send(Command(21, "echo second"));
+  EXPECT_EQ(Inode(spool + "/21"), dir);
+  EXPECT_EQ(Inode(spool + "/21/results/debug"), debug);
+  EXPECT_EQ(Inode(spool + "/21/results/debug/control.log"), log);
+  EXPECT_EQ(Inode(spool + "/21/results/status.log"), status);
+  EXPECT_FALSE(fs::exists(slot));
+  ASSERT_TRUE(h.RunUntil([&] { return h.manager->entry_count() == 0; }));
+  auto& files = h.coordinator.files[21];
+  EXPECT_EQ(files["debug/control.log"], "second\n");
+  EXPECT_EQ(Count(files["status.log"], "START\t"), 1u) << files["status.log"];
+  EXPECT_NE(files["status.log"].find("END GOOD\t----\tsmoke\t"), std::string::npos);
+  EXPECT_EQ(files.size(), 2u);  // nothing of entry 20's results
+  const protocol::EntryReport* uploaded = h.coordinator.Report(21, "uploaded");
+  ASSERT_NE(uploaded, nullptr);
+  EXPECT_EQ(uploaded->files.size(), 2u);
+
+  // A control that writes status.log itself keeps it, in the same recycled file.
+  protocol::StartEntry own = Command(22, "#!/bin/sh\nprintf 'START\\t----\\tmine\\n' > status.log\n");
+  own.control_kind = "control";
+  h.Send(own);
+  EXPECT_EQ(Inode(spool + "/22"), dir);
+  EXPECT_EQ(Inode(spool + "/22/results/debug/control.log"), log);
+  ASSERT_TRUE(h.RunUntil([&] { return h.manager->entry_count() == 0; }));
+  EXPECT_EQ(h.coordinator.files[22]["status.log"], "START\t----\tmine\n");
+  EXPECT_EQ(h.coordinator.files[22]["debug/control.log"], "");
+  EXPECT_EQ(h.coordinator.Report(22, "exited")->outcome, "passed");
+  EXPECT_EQ(Inode(spool + "/free/2"), dir);  // free/0 -> 21 -> free/1 -> 22 -> free/2
+}
+
+// An agent restarted with spool/free/ present reuses what is there (cleaned again) and still
+// reloads its entries.
+TEST(WorkManager, AfterARestartFreeSlotsAreReused) {
+  TempDir tmp;
+  const std::string spool = fs::absolute(tmp.path()).string() + "/spool";
+  {
+    Harness h(tmp.path());
+    ASSERT_TRUE(h.manager->Load().ok());
+    h.manager->OnWelcome();
+    h.Send(Command(30, "echo thirty > thirty.txt"));
+    ASSERT_TRUE(h.RunUntil([&] { return h.manager->entry_count() == 0; }));
+  }
+  const std::string slot = spool + "/free/0";
+  ASSERT_TRUE(fs::is_directory(slot));
+  const ino_t dir = Inode(slot);
+  std::ofstream(slot + "/results/stray") << "left by a crash";
+  std::ofstream(slot + "/results/status.log") << "old";
+  fs::create_directories(spool + "/free/junk");  // not a slot name: removed
+
+  Harness h(tmp.path(), /*incarnation=*/8);
+  ASSERT_TRUE(h.manager->Load().ok());
+  EXPECT_FALSE(fs::exists(spool + "/free/junk"));
+  EXPECT_FALSE(fs::exists(slot + "/results/stray"));
+  h.manager->OnWelcome();
+  h.Send(Command(31, "echo thirty-one"));
+  EXPECT_EQ(Inode(spool + "/31"), dir);
+  ASSERT_TRUE(h.RunUntil([&] { return h.manager->entry_count() == 0; }));
+  auto& files = h.coordinator.files[31];
+  EXPECT_EQ(files["debug/control.log"], "thirty-one\n");
+  EXPECT_EQ(files.count("stray"), 0u);
+  EXPECT_EQ(files.count("thirty.txt"), 0u);
+  EXPECT_EQ(files["status.log"].rfind("START\t----\tsmoke\t", 0), 0u) << files["status.log"];
+  EXPECT_EQ(Inode(spool + "/free/1"), dir);
+}
+
+agent::SpoolRecord RecordOf(uint64_t id, uint64_t sequence) {
+  agent::SpoolRecord record;
+  record.start = Command(id, "true");
+  record.phase = "running";
+  record.sequence = sequence;
+  return record;
+}
+
+TEST(SpoolRecord, TheNewestValidOfTheTwoFilesWins) {
+  TempDir tmp;
+  const std::string base = tmp.path() + "/entry.mp";
+  uint64_t saves = 0;
+  EXPECT_EQ(agent::LoadRecord(base, 5).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(agent::SaveRecord(base, RecordOf(5, 1), &saves).ok());
+  ASSERT_TRUE(agent::SaveRecord(base, RecordOf(5, 2), &saves).ok());
+  ASSERT_TRUE(agent::SaveRecord(base, RecordOf(5, 3), &saves).ok());
+  EXPECT_EQ(saves, 3u);
+  EXPECT_FALSE(fs::exists(base));  // no legacy file, no tmp file
+  EXPECT_FALSE(fs::exists(base + ".tmp"));
+  const ino_t file0 = Inode(base + ".0"), file1 = Inode(base + ".1");
+
+  uint64_t loaded_saves = 0;
+  auto record = agent::LoadRecord(base, 5, &loaded_saves);
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  EXPECT_EQ(record->sequence, 3u);
+  EXPECT_EQ(loaded_saves, 3u);
+
+  // Save 3 is in entry.mp.1. A torn write (garbage in its middle) loses to save 2.
+  {
+    std::fstream f(base + ".1", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(60);
+    f << "garbage!";
+  }
+  record = agent::LoadRecord(base, 5, &loaded_saves);
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  EXPECT_EQ(record->sequence, 2u);
+  EXPECT_EQ(loaded_saves, 2u);
+  // The next save overwrites the torn file, in place.
+  ASSERT_TRUE(agent::SaveRecord(base, RecordOf(5, 4), &loaded_saves).ok());
+  EXPECT_EQ(Inode(base + ".0"), file0);
+  EXPECT_EQ(Inode(base + ".1"), file1);
+  EXPECT_EQ(agent::LoadRecord(base, 5)->sequence, 4u);
+
+  // Only garbage and a half-written file: corruption, not a record.
+  std::ofstream(base + ".0", std::ios::trunc) << "LMR1 not a record";
+  fs::resize_file(base + ".1", 70);
+  EXPECT_EQ(agent::LoadRecord(base, 5).status().code(), StatusCode::kCorruption);
+}
+
+TEST(SpoolRecord, ARecordOfAnotherEntryNeverWins) {
+  TempDir tmp;
+  const std::string base = tmp.path() + "/entry.mp";
+  uint64_t old_saves = 0;
+  for (uint64_t seq = 1; seq <= 5; ++seq) {
+    ASSERT_TRUE(agent::SaveRecord(base, RecordOf(1, seq), &old_saves).ok());
+  }
+  uint64_t saves = 0;  // a new entry in the same (not truncated) slot
+  ASSERT_TRUE(agent::SaveRecord(base, RecordOf(2, 9), &saves).ok());
+  auto record = agent::LoadRecord(base, 2);
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  EXPECT_EQ(record->start.entry_id, 2u);
+  EXPECT_EQ(record->sequence, 9u);
+  EXPECT_EQ(agent::LoadRecord(base, 3).status().code(), StatusCode::kCorruption);
+}
+
+TEST(SpoolRecord, ALegacyEntryMpStillLoads) {
+  TempDir tmp;
+  agent::SpoolPaths paths = agent::PathsFor(tmp.path() + "/spool", 40);
+  fs::create_directories(paths.results);
+  msgpack::sbuffer buffer;
+  msgpack::pack(buffer, RecordOf(40, 6));
+  std::ofstream(paths.record, std::ios::binary).write(buffer.data(), buffer.size());
+  uint64_t saves = 7;
+  auto record = agent::LoadRecord(paths.record, 40, &saves);
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  EXPECT_EQ(record->sequence, 6u);
+  EXPECT_EQ(saves, 0u);
+  auto loaded = agent::LoadSpool(tmp.path() + "/spool", nullptr);
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].record.sequence, 6u);
+  // Once saved by this agent, the new files win over the legacy one.
+  ASSERT_TRUE(agent::SaveRecord(paths.record, RecordOf(40, 7), &saves).ok());
+  EXPECT_EQ(agent::LoadRecord(paths.record, 40)->sequence, 7u);
+}
+
+TEST(SpoolRecord, CleaningForReuseKeepsTheInodesAndNothingElse) {
+  TempDir tmp;
+  agent::SpoolPaths paths = agent::PathsFor(tmp.path() + "/spool", 50);
+  fs::create_directories(paths.results + "/debug/deeper");
+  uint64_t saves = 0;
+  ASSERT_TRUE(agent::SaveRecord(paths.record, RecordOf(50, 1), &saves).ok());
+  ASSERT_TRUE(agent::SaveRecord(paths.record, RecordOf(50, 2), &saves).ok());
+  std::ofstream(paths.record) << "legacy";
+  std::ofstream(paths.control) << "echo hi";
+  std::ofstream(paths.control_log) << "log";
+  std::ofstream(paths.results + "/debug/deeper/x") << "x";
+  std::ofstream(paths.results + "/data") << "data";
+  fs::create_symlink("/etc/passwd", paths.results + "/status.log");
+  const ino_t log = Inode(paths.control_log);
+  fs::permissions(paths.results + "/debug", fs::perms::owner_read | fs::perms::owner_exec);
+  ASSERT_TRUE(agent::CleanSpoolForReuse(paths.dir).ok());
+  EXPECT_EQ(fs::status(paths.results + "/debug").permissions() & fs::perms::owner_all,
+            fs::perms::owner_all);
+  EXPECT_EQ(Inode(paths.control_log), log);
+  EXPECT_EQ(fs::file_size(paths.control_log), 0u);
+  EXPECT_EQ(fs::file_size(paths.record + ".0"), 0u);
+  EXPECT_EQ(fs::file_size(paths.record + ".1"), 0u);
+  EXPECT_EQ(fs::file_size(paths.control), 0u);
+  EXPECT_FALSE(fs::exists(paths.record));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(paths.results + "/status.log")));  // link removed
+  EXPECT_FALSE(fs::exists(paths.results + "/data"));
+  EXPECT_FALSE(fs::exists(paths.results + "/debug/deeper"));
+  EXPECT_EQ(agent::LoadRecord(paths.record, 50).status().code(), StatusCode::kCorruption);
 }
 
 }  // namespace
