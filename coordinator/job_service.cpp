@@ -506,6 +506,15 @@ void JobService::Flush() {
     return;
   }
   Status committed = Commit();
+  std::set<std::string> idle;
+  if (!committed.ok()) {
+    // Hosts that asked for work (and those this lost batch gave an entry) will not ask again
+    // until their next entry: they stay idle across the reload.
+    idle = idle_;
+    for (const auto& [host, change] : host_changes_) {
+      if (change.status == protocol::HostStatus::kRunning) idle.insert(host);
+    }
+  }
   dirty_jobs_.clear();
   dirty_entries_.clear();
   host_changes_.clear();
@@ -518,6 +527,9 @@ void JobService::Flush() {
       if (!out.to_agent) to_api_(out.target, Error(out.request_id, committed));
     }
     if (Status s = Load(); !s.ok()) spdlog::error("jobs not reloaded: {}", s.ToString());
+    for (const std::string& host : idle) {
+      if (busy_.count(host) == 0) idle_.insert(host);
+    }
     return;
   }
   for (Outgoing& out : outgoing) {

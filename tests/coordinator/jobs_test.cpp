@@ -446,6 +446,20 @@ TEST_F(Jobs, WorkRequestWhileResultsAreCheckedDoesNotFailTheEntry) {
   EXPECT_EQ(next[0].job_id, *second);
 }
 
+TEST_F(Jobs, AFailedCommitSendsNothingAndTheJobCanBeSubmittedAgain) {
+  Register("h1");
+  store_->fail_applies = 1;
+  auto refused = Create({.hosts = {"h1"}});
+  EXPECT_FALSE(refused.ok());
+  EXPECT_TRUE(TakeStarts("h1").empty());  // nothing announced that was not stored
+  EXPECT_EQ(jobs_->active_jobs(), 0u);
+  EXPECT_EQ(store_->ListJobs()->size(), 0u);
+  // The idle host is still known to want work.
+  auto id = Create({.hosts = {"h1"}});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(TakeStarts("h1").size(), 1u);
+}
+
 TEST_F(Jobs, DeadHostFailsItsEntryAndAStaleReportIsDiscarded) {
   config_.dead_after_ms = 1000;
   Register("h1");
