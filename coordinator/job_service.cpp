@@ -358,33 +358,32 @@ std::string JobService::List(const protocol::Envelope& e) const {
   return protocol::Encode(reply, e.request_id);
 }
 
+Result<JobService::StoredJob> JobService::ReadJob(uint64_t id) const {
+  auto job = store_->GetJob(id);
+  if (!job.ok()) return job.status();
+  if (!job->has_value()) return Status::NotFound("job " + std::to_string(id) + " not found");
+  auto entries = store_->GetEntries((*job)->entry_ids);
+  if (!entries.ok()) return entries.status();
+  return StoredJob{std::move(**job), std::move(*entries)};
+}
+
 std::string JobService::Show(const protocol::Envelope& e) const {
   auto request = protocol::DecodeBody<protocol::JobShowRequest>(e);
   if (!request.ok()) return Error(e.request_id, request.status());
-  auto job = store_->GetJob(request->id);
-  if (!job.ok()) return Error(e.request_id, job.status());
-  if (!job->has_value()) {
-    return Error(e.request_id,
-                 Status::NotFound("job " + std::to_string(request->id) + " not found"));
-  }
-  auto entries = store_->GetEntries((*job)->entry_ids);
-  if (!entries.ok()) return Error(e.request_id, entries.status());
-  return protocol::Encode(protocol::JobShowReply{ToJobInfo(**job, *entries, true)}, e.request_id);
+  auto stored = ReadJob(request->id);
+  if (!stored.ok()) return Error(e.request_id, stored.status());
+  return protocol::Encode(protocol::JobShowReply{ToJobInfo(stored->job, stored->entries, true)},
+                          e.request_id);
 }
 
 std::string JobService::Log(const protocol::Envelope& e) const {
   auto request = protocol::DecodeBody<protocol::JobLogRequest>(e);
   if (!request.ok()) return Error(e.request_id, request.status());
-  auto job = store_->GetJob(request->id);
-  if (!job.ok()) return Error(e.request_id, job.status());
-  if (!job->has_value()) {
-    return Error(e.request_id,
-                 Status::NotFound("job " + std::to_string(request->id) + " not found"));
-  }
-  auto entries = store_->GetEntries((*job)->entry_ids);
-  if (!entries.ok()) return Error(e.request_id, entries.status());
+  auto stored = ReadJob(request->id);
+  if (!stored.ok()) return Error(e.request_id, stored.status());
+  const store::Job& job = stored->job;
   const store::Entry* entry = nullptr;
-  for (const store::Entry& candidate : *entries) {
+  for (const store::Entry& candidate : stored->entries) {
     if (candidate.hostname == request->host) entry = &candidate;
   }
   if (entry == nullptr) {
@@ -394,7 +393,7 @@ std::string JobService::Log(const protocol::Envelope& e) const {
   uint64_t max = request->max_bytes == 0 ? kMaxLogReplyBytes
                                          : std::min<uint64_t>(request->max_bytes, kMaxLogReplyBytes);
   uint64_t size = 0;
-  auto data = results_->Read(ResultsRepository::EntryDir((*job)->id, (*job)->owner, entry->hostname),
+  auto data = results_->Read(ResultsRepository::EntryDir(job.id, job.owner, entry->hostname),
                              "debug/control.log", request->offset, max, &size);
   if (!data.ok()) return Error(e.request_id, data.status());
   protocol::JobLogReply reply;

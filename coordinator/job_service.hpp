@@ -101,6 +101,12 @@ class JobService {
   std::string List(const protocol::Envelope& e) const;
   std::string Show(const protocol::Envelope& e) const;
   std::string Log(const protocol::Envelope& e) const;
+  struct StoredJob {
+    store::Job job;
+    std::vector<store::Entry> entries;
+  };
+  // A job and its entries as committed; NotFound when there is no such job.
+  Result<StoredJob> ReadJob(uint64_t id) const;
   Result<std::vector<std::string>> GroupsOf(const std::string& user) const;
   // Why `host` may never run an entry of this job for this owner ("" = it may).
   std::string Unsuitable(const store::Host& host, const std::vector<std::string>& groups,
