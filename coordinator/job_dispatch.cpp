@@ -97,11 +97,10 @@ void JobService::Assign(store::Entry& entry, ActiveJob& job, const HostState& ho
   idle_.erase(name);
   StageHostStatus(name, protocol::HostStatus::kRunning,
                   "job " + std::to_string(job.job.id) + " entry " + std::to_string(entry.id));
-  SendStart(entry, job, host.routing_id);
+  SendStart(entry, job);
 }
 
-void JobService::SendStart(const store::Entry& entry, const ActiveJob& job,
-                           const std::string& /*routing_id*/) {
+void JobService::SendStart(const store::Entry& entry, const ActiveJob& job) {
   protocol::StartEntry start;
   start.entry_id = entry.id;
   start.job_id = job.job.id;
@@ -135,7 +134,7 @@ void JobService::OnWorkRequest(const HostState& host) {
       Finish(entry, EntryStatus::kAborted, entry.abort_reason, "");
     } else if (entry.status == EntryStatus::kStarting) {
       // The agent is idle, so it never got the start: send it again.
-      SendStart(entry, jobs_.at(entry.job_id), host.routing_id);
+      SendStart(entry, jobs_.at(entry.job_id));
       return;
     } else if (entry.status == EntryStatus::kGathering || entry.status == EntryStatus::kParsing) {
       // The control ended and the agent only waits for its results to be acknowledged: it

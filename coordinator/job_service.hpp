@@ -123,7 +123,7 @@ class JobService {
   bool Eligible(const HostState& host, const ActiveJob& job, const store::Entry& entry) const;
   bool JobUsesHost(const ActiveJob& job, const std::string& hostname) const;
   void Assign(store::Entry& entry, ActiveJob& job, const HostState& host);
-  void SendStart(const store::Entry& entry, const ActiveJob& job, const std::string& routing_id);
+  void SendStart(const store::Entry& entry, const ActiveJob& job);
 
   // State changes (all staged for the next Flush).
   void Move(store::Entry& entry, protocol::EntryStatus to, const std::string& reason);

@@ -75,6 +75,16 @@ std::string Normalize(std::string_view text) {
   return out;
 }
 
+// The index of `text` in `names`, compared as Normalize() does; nullopt when absent.
+template <size_t N>
+std::optional<size_t> FindName(const std::array<std::string_view, N>& names, std::string_view text) {
+  std::string wanted = Normalize(text);
+  for (size_t i = 0; i < N; ++i) {
+    if (Normalize(names[i]) == wanted) return i;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool IsKnownMessageType(uint32_t type) {
@@ -95,11 +105,9 @@ std::string_view HostStatusName(HostStatus status) {
 }
 
 std::optional<HostStatus> ParseHostStatus(std::string_view text) {
-  std::string wanted = Normalize(text);
-  for (size_t i = 0; i < kHostStatusNames.size(); ++i) {
-    if (Normalize(kHostStatusNames[i]) == wanted) return static_cast<HostStatus>(i);
-  }
-  return std::nullopt;
+  auto i = FindName(kHostStatusNames, text);
+  if (!i) return std::nullopt;
+  return static_cast<HostStatus>(*i);
 }
 
 std::string_view EntryStatusName(EntryStatus status) {
@@ -108,11 +116,9 @@ std::string_view EntryStatusName(EntryStatus status) {
 }
 
 std::optional<EntryStatus> ParseEntryStatus(std::string_view text) {
-  std::string wanted = Normalize(text);
-  for (size_t i = 0; i < kEntryStatusNames.size(); ++i) {
-    if (Normalize(kEntryStatusNames[i]) == wanted) return static_cast<EntryStatus>(i);
-  }
-  return std::nullopt;
+  auto i = FindName(kEntryStatusNames, text);
+  if (!i) return std::nullopt;
+  return static_cast<EntryStatus>(*i);
 }
 
 bool IsFinal(EntryStatus status) {
@@ -126,11 +132,9 @@ std::string_view PriorityName(Priority priority) {
 }
 
 std::optional<Priority> ParsePriority(std::string_view text) {
-  std::string wanted = Normalize(text);
-  for (size_t i = 0; i < kPriorityNames.size(); ++i) {
-    if (kPriorityNames[i] == wanted) return static_cast<Priority>(i);
-  }
-  return std::nullopt;
+  auto i = FindName(kPriorityNames, text);
+  if (!i) return std::nullopt;
+  return static_cast<Priority>(*i);
 }
 
 }  // namespace labmesh::protocol

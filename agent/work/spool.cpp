@@ -319,45 +319,6 @@ Result<std::vector<SpoolFile>> ListResultFiles(const std::string& results_dir) {
   return files;
 }
 
-namespace {
-std::string Hex(const unsigned char* hash, size_t n) {
-  std::string hex(n * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), hash, n);
-  hex.resize(n * 2);
-  return hex;
-}
-}  // namespace
-
-std::string HashBytes(std::string_view data) {
-  unsigned char hash[crypto_generichash_BYTES];
-  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(data.data()),
-                     data.size(), nullptr, 0);
-  return Hex(hash, sizeof hash);
-}
-
-Result<std::string> HashFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return Status::Internal("cannot open " + path + ": " + std::strerror(errno));
-  crypto_generichash_state state;
-  crypto_generichash_init(&state, nullptr, 0, crypto_generichash_BYTES);
-  std::vector<unsigned char> buf(1 << 16);
-  while (true) {
-    ssize_t n = read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return Status::Internal("cannot read " + path + ": " + std::strerror(err));
-    }
-    if (n == 0) break;
-    crypto_generichash_update(&state, buf.data(), static_cast<size_t>(n));
-  }
-  close(fd);
-  unsigned char hash[crypto_generichash_BYTES];
-  crypto_generichash_final(&state, hash, sizeof hash);
-  return Hex(hash, sizeof hash);
-}
-
 Result<std::vector<char>> ReadChunk(const std::string& path, uint64_t offset, size_t max) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return Status::Internal("cannot open " + path + ": " + std::strerror(errno));

@@ -112,9 +112,6 @@ Status CleanSpoolForReuse(const std::string& dir);
 // '/'-separated, sorted, with their sizes.
 Result<std::vector<SpoolFile>> ListResultFiles(const std::string& results_dir);
 
-// BLAKE2b-256 (libsodium crypto_generichash, 32 bytes) as lower hex.
-std::string HashBytes(std::string_view data);
-Result<std::string> HashFile(const std::string& path);
 
 // Reads up to `max` bytes of `path` at `offset` (fewer at the end of the file).
 Result<std::vector<char>> ReadChunk(const std::string& path, uint64_t offset, size_t max);

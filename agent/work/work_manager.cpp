@@ -9,6 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "labmesh/common/hash.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -496,7 +498,7 @@ void WorkManager::Pump(Entry& e) {
       chunk.entry_id = e.id();
       chunk.path = f.path;
       chunk.offset = flight.sent;
-      chunk.hash = HashBytes(std::string_view(data->data(), data->size()));
+      chunk.hash = Blake2bHex(std::string_view(data->data(), data->size()));
       chunk.data = std::move(*data);
       if (!SendFrame(protocol::Encode(chunk))) return;
       if (flight.chunks_out == 0) e.last_ack_ms = clock_->SteadyMs();
@@ -554,7 +556,7 @@ void WorkManager::CheckUploaded(Entry& e) {
   e.record.manifest.clear();
   for (const SpoolFile& f : e.record.files) {
     auto hash = HashFile(e.paths.results + "/" + f.path);
-    e.record.manifest.push_back({f.path, f.size, hash.ok() ? *hash : std::string()});
+    e.record.manifest.push_back({f.path, f.size, hash.ok() ? hash->hex : std::string()});
   }
   e.record.phase = "uploaded";
   spdlog::info("host={} entry={} uploaded {} files", hostname_, e.id(), e.record.files.size());

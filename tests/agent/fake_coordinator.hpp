@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <vector>
+#include "labmesh/common/hash.hpp"
 
 #include "labmesh/protocol/envelope.hpp"
 #include "work/spool.hpp"
@@ -59,7 +60,7 @@ class FakeResults {
         ack.entry_id = chunk->entry_id;
         ack.path = chunk->path;
         std::string data(chunk->data.begin(), chunk->data.end());
-        if (agent::HashBytes(data) != chunk->hash || chunks == refuse_chunk) {
+        if (labmesh::Blake2bHex(data) != chunk->hash || chunks == refuse_chunk) {
           ack.error = "bad hash";
         } else if (chunk->offset > file.size()) {
           ack.error = "gap";

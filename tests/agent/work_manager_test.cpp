@@ -6,6 +6,8 @@
 #include "work/work_manager.hpp"
 
 #include <gtest/gtest.h>
+
+#include "labmesh/common/hash.hpp"
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -141,7 +143,7 @@ TEST(WorkManager, AnEntryRunsUploadsAndIsDroppedWhenDone) {
   ASSERT_EQ(uploaded->files.size(), 3u);
   for (const auto& digest : uploaded->files) {
     EXPECT_EQ(digest.size, files[digest.path].size()) << digest.path;
-    EXPECT_EQ(digest.hash, agent::HashBytes(files[digest.path])) << digest.path;
+    EXPECT_EQ(digest.hash, labmesh::Blake2bHex(files[digest.path])) << digest.path;
   }
   EXPECT_FALSE(fs::exists(tmp.path() + "/spool/1"));
   EXPECT_TRUE(h.manager->Idle());
@@ -341,7 +343,7 @@ TEST(WorkManager, AfterARestartTheSpoolIsReloadedAndARunningEntryEndsInError) {
   write(12, "uploaded", [&](agent::SpoolRecord& r, const agent::SpoolPaths&) {
     r.files_listed = true;
     r.outcome = "passed";
-    r.manifest = {{"data", 1, agent::HashBytes("x")}};
+    r.manifest = {{"data", 1, labmesh::Blake2bHex("x")}};
   });
   fs::create_directories(spool + "/99");  // no entry.mp: removed
 
@@ -401,7 +403,7 @@ TEST(WorkManager, RefusedChunksAreResentFromTheCoordinatorsOffset) {
   const protocol::EntryReport* uploaded = h.coordinator.Report(13, "uploaded");
   ASSERT_NE(uploaded, nullptr);
   for (const auto& digest : uploaded->files) {
-    EXPECT_EQ(digest.hash, agent::HashBytes(h.coordinator.files[13][digest.path])) << digest.path;
+    EXPECT_EQ(digest.hash, labmesh::Blake2bHex(h.coordinator.files[13][digest.path])) << digest.path;
   }
   EXPECT_EQ(h.coordinator.files[13]["big"].size(), 50'000u);
   EXPECT_GT(h.coordinator.chunks, 51);  // some were sent twice

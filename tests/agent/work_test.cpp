@@ -5,6 +5,8 @@
 // and a run of many short entries. Waits have deadlines.
 
 #include <gtest/gtest.h>
+
+#include "labmesh/common/hash.hpp"
 #include <zmq.h>
 
 #include <deque>
@@ -167,7 +169,7 @@ TEST(AgentWork, AnEntryRunsAndItsResultsAreUploadedOverTheSocket) {
   EXPECT_EQ(uploaded->files.size(), 4u);
   for (const auto& digest : uploaded->files) {
     EXPECT_EQ(digest.size, files[digest.path].size()) << digest.path;
-    EXPECT_EQ(digest.hash, agent::HashBytes(files[digest.path])) << digest.path;
+    EXPECT_EQ(digest.hash, labmesh::Blake2bHex(files[digest.path])) << digest.path;
   }
   EXPECT_TRUE(r.errors.empty());
 }
