@@ -8,8 +8,8 @@
 #include <map>
 #include <string>
 #include <vector>
-#include "labmesh/common/hash.hpp"
 
+#include "labmesh/common/hash.hpp"
 #include "labmesh/protocol/envelope.hpp"
 #include "work/spool.hpp"
 
