@@ -101,6 +101,8 @@ nlohmann::json ToJson(const EntryInfo& e) {
       {"finished", WallTimeUsJson(e.finished_us)},
       {"finished_us", e.finished_us},
       {"results_path", e.results_path},
+      {"group", e.group},
+      {"waiting_in", e.waiting_in},
   };
 }
 

@@ -29,6 +29,8 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kResultChunk, "ResultChunk"},
     TypeName{MessageType::kResultAck, "ResultAck"},
     TypeName{MessageType::kAbortEntry, "AbortEntry"},
+    TypeName{MessageType::kSyncRequest, "SyncRequest"},
+    TypeName{MessageType::kSyncReply, "SyncReply"},
     TypeName{MessageType::kHostListRequest, "HostListRequest"},
     TypeName{MessageType::kHostListReply, "HostListReply"},
     TypeName{MessageType::kHostShowRequest, "HostShowRequest"},

@@ -175,6 +175,8 @@ void ExpectSame(const EntryInfo& a, const EntryInfo& b) {
   EXPECT_EQ(a.started_us, b.started_us);
   EXPECT_EQ(a.finished_us, b.finished_us);
   EXPECT_EQ(a.results_path, b.results_path);
+  EXPECT_EQ(a.group, b.group);
+  EXPECT_EQ(a.waiting_in, b.waiting_in);
 }
 void ExpectSame(const JobInfo& a, const JobInfo& b) {
   EXPECT_EQ(a.id, b.id);
@@ -212,6 +214,9 @@ void ExpectSame(const StartEntry& a, const StartEntry& b) {
   EXPECT_EQ(a.control_kind, b.control_kind);
   EXPECT_EQ(a.control, b.control);
   EXPECT_EQ(a.max_runtime_ms, b.max_runtime_ms);
+  EXPECT_EQ(a.synch_count, b.synch_count);
+  EXPECT_EQ(a.group, b.group);
+  EXPECT_EQ(a.peers, b.peers);
 }
 void ExpectSame(const EntryReport& a, const EntryReport& b) {
   EXPECT_EQ(a.entry_id, b.entry_id);
@@ -253,6 +258,25 @@ void ExpectSame(const AbortEntry& a, const AbortEntry& b) {
   EXPECT_EQ(a.entry_id, b.entry_id);
   EXPECT_EQ(a.reason, b.reason);
   EXPECT_EQ(a.discard, b.discard);
+}
+void ExpectSame(const SyncRequest& a, const SyncRequest& b) {
+  EXPECT_EQ(a.entry_id, b.entry_id);
+  EXPECT_EQ(a.op, b.op);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.generation, b.generation);
+  EXPECT_EQ(a.value, b.value);
+  EXPECT_EQ(a.from_host, b.from_host);
+  EXPECT_EQ(a.timeout_ms, b.timeout_ms);
+}
+void ExpectSame(const SyncReply& a, const SyncReply& b) {
+  EXPECT_EQ(a.entry_id, b.entry_id);
+  EXPECT_EQ(a.op, b.op);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.generation, b.generation);
+  EXPECT_EQ(a.ok, b.ok);
+  EXPECT_EQ(a.error, b.error);
+  EXPECT_EQ(a.value, b.value);
+  EXPECT_EQ(a.from_host, b.from_host);
 }
 void ExpectSame(const JobCreateRequest& a, const JobCreateRequest& b) {
   EXPECT_EQ(a.name, b.name);
@@ -318,7 +342,9 @@ void ExpectNoDefaultField(const msgpack::object& sample, const msgpack::object& 
     const auto& dkv = defaults.via.map.ptr[i];
     std::string key = kv.key.as<std::string>();
     ASSERT_EQ(key, dkv.key.as<std::string>()) << path;
-    if (kv.val.type == msgpack::type::MAP) {
+    // A nested struct recurses; a plain map (an empty default) is checked as one value.
+    if (kv.val.type == msgpack::type::MAP && dkv.val.type == msgpack::type::MAP &&
+        dkv.val.via.map.size > 0) {
       ExpectNoDefaultField(kv.val, dkv.val, path + "." + key);
     } else {
       EXPECT_FALSE(kv.val == dkv.val) << path << "." << key << " is left at its default";
@@ -416,7 +442,8 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(TestShowReply{}), (V{"test"}));
   EXPECT_EQ(keys(WorkRequest{}), (V{"incarnation"}));
   EXPECT_EQ(keys(StartEntry{}), (V{"entry_id", "job_id", "job_name", "owner", "hostname", "hosts",
-                                   "control_kind", "control", "max_runtime_ms"}));
+                                   "control_kind", "control", "max_runtime_ms", "synch_count",
+                                   "group", "peers"}));
   EXPECT_EQ(keys(EntryReport{}),
             (V{"entry_id", "sequence", "incarnation", "phase", "started_us", "ended_us",
                "exit_code", "signal", "outcome", "reason", "files"}));
@@ -424,6 +451,10 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(ResultChunk{}), (V{"entry_id", "path", "offset", "data", "hash"}));
   EXPECT_EQ(keys(ResultAck{}), (V{"entry_id", "path", "next_offset", "error"}));
   EXPECT_EQ(keys(AbortEntry{}), (V{"entry_id", "reason", "discard"}));
+  EXPECT_EQ(keys(SyncRequest{}), (V{"entry_id", "op", "name", "generation", "value", "from_host",
+                                    "timeout_ms"}));
+  EXPECT_EQ(keys(SyncReply{}), (V{"entry_id", "op", "name", "generation", "ok", "error", "value",
+                                  "from_host"}));
   EXPECT_EQ(keys(JobCreateRequest{}),
             (V{"name", "user", "command", "control", "test", "hosts", "meta_label", "meta_count",
                "depends", "synch_count", "priority", "run_verify", "timeout_ms",
@@ -467,7 +498,8 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                "abort_reason", "entries"}));
   EXPECT_EQ(KeysOf(job.via.map.ptr[19].val.via.array.ptr[0]),
             (V{"id", "job_id", "host", "meta_label", "status", "reason", "fault", "exit_code",
-               "signal", "queued_us", "started_us", "finished_us", "results_path"}));
+               "signal", "queued_us", "started_us", "finished_us", "results_path", "group",
+               "waiting_in"}));
 }
 
 // Byte data (ResultChunk.data, JobLogReply.data) travels as MessagePack bin, not str.

@@ -20,6 +20,7 @@ using AllMessages =
                LabelListRequest, LabelListReply, LabelActionRequest, TestAddRequest,
                TestListRequest, TestListReply, TestShowRequest, TestShowReply, WorkRequest,
                StartEntry, EntryReport, EntryReportAck, ResultChunk, ResultAck, AbortEntry,
+               SyncRequest, SyncReply,
                JobCreateRequest, JobCreateReply, JobListRequest, JobListReply, JobShowRequest,
                JobShowReply, JobAbortRequest, JobLogRequest, JobLogReply>;
 
@@ -110,6 +111,8 @@ inline EntryInfo SampleEntryInfo(uint64_t id, const std::string& host) {
   e.started_us = 1'764'365'549'000'001LL;
   e.finished_us = 1'764'365'560'250'000LL;
   e.results_path = "12-alice/" + host;
+  e.group = 1;
+  e.waiting_in = "barrier setup (use 2): 3/4 arrived";
   return e;
 }
 
@@ -262,6 +265,9 @@ inline StartEntry Sample<StartEntry>() {
   m.control_kind = "command";
   m.control = "echo hi && exit 3";
   m.max_runtime_ms = 600'000;
+  m.synch_count = 2;
+  m.group = 3;
+  m.peers = {{"lab-17", "10.0.3.17"}, {"lab-18", "10.0.3.18"}};
   return m;
 }
 template <>
@@ -302,6 +308,31 @@ inline ResultAck Sample<ResultAck>() {
 template <>
 inline AbortEntry Sample<AbortEntry>() {
   return AbortEntry{40, "aborted by alice", true};
+}
+template <>
+inline SyncRequest Sample<SyncRequest>() {
+  SyncRequest m;
+  m.entry_id = 40;
+  m.op = "send";
+  m.name = "server-port";
+  m.generation = 2;
+  m.value = {'8', '0', '8', '0'};
+  m.from_host = "lab-18";
+  m.timeout_ms = 5'000;
+  return m;
+}
+template <>
+inline SyncReply Sample<SyncReply>() {
+  SyncReply m;
+  m.entry_id = 40;
+  m.op = "wait";
+  m.name = "server-port";
+  m.generation = 2;
+  m.ok = true;
+  m.error = "none";
+  m.value = {'8', '0', '8', '0'};
+  m.from_host = "lab-18";
+  return m;
 }
 template <>
 inline JobCreateRequest Sample<JobCreateRequest>() {

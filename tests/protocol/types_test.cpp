@@ -58,7 +58,7 @@ TEST(ParseHostStatus, RejectsAnythingElse) {
 
 TEST(MessageType, KnownTypesAreExactlyTheDocumentedNumbers) {
   const uint32_t documented[] = {1,   10,  11,  12,  13,  14,  15,  16,  20,  21,  22,  23,
-                                 24,  25,  26,  100, 101, 102, 103, 104, 105, 106, 107, 108,
+                                 24,  25,  26,  27,  28,  100, 101, 102, 103, 104, 105, 106, 107, 108,
                                  109, 110, 120, 121, 122, 123, 124, 130, 131, 132, 133, 134,
                                  135, 136, 137, 138};
   int known = 0;

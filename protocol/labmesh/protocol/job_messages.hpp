@@ -9,6 +9,7 @@
 // bytes). Times are wall-clock microseconds since the epoch (`*_us`), 0 = not yet.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -51,8 +52,12 @@ struct EntryInfo {
   int64_t started_us = 0;   // the control was spawned on the agent (agent's clock)
   int64_t finished_us = 0;  // the entry became final
   std::string results_path;  // relative to the results repository: "<job_id>-<owner>/<host>"
+  uint32_t group = 0;        // synchronous jobs: the group of synch_count entries it starts with
+  // What the control waits for right now: "barrier setup (use 2): 3/4 arrived", "wait KEY";
+  // "" when nothing.
+  std::string waiting_in;
   MSGPACK_DEFINE_MAP(id, job_id, host, meta_label, status, reason, fault, exit_code, signal,
-                     queued_us, started_us, finished_us, results_path)
+                     queued_us, started_us, finished_us, results_path, group, waiting_in)
 };
 
 struct JobInfo {
@@ -101,13 +106,20 @@ struct StartEntry {
   uint64_t job_id = 0;
   std::string job_name;
   std::string owner;
-  std::string hostname;            // this host
-  std::vector<std::string> hosts;  // every host of the job known so far (LABMESH_HOSTS)
-  std::string control_kind;        // "command" (sh -c) or "control"/"test" (a script to execute)
+  std::string hostname;  // this host
+  // LABMESH_HOSTS: synchronous jobs: the hosts of this entry's group, sorted; client-side jobs:
+  // every host of the job known so far, sorted.
+  std::vector<std::string> hosts;
+  std::string control_kind;  // "command" (sh -c) or "control"/"test" (a script to execute)
   std::string control;
   int64_t max_runtime_ms = 0;  // 0 = none: kill the process group after this long
+  uint32_t synch_count = 1;    // > 1: started together with the rest of its group
+  uint32_t group = 0;          // the group's index within the job
+  // LABMESH_PEERS: host -> address as that host's agent reported it (HostFacts::address), for
+  // every host in `hosts` whose address is known.
+  std::map<std::string, std::string> peers;
   MSGPACK_DEFINE_MAP(entry_id, job_id, job_name, owner, hostname, hosts, control_kind, control,
-                     max_runtime_ms)
+                     max_runtime_ms, synch_count, group, peers)
 };
 
 // An entry's phase on the agent. Sent when it changes and again after every (re)connect until

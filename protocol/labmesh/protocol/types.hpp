@@ -27,6 +27,10 @@ enum class MessageType : uint16_t {
   kResultChunk = 24,     // agent -> coordinator: bytes of one results file at an offset
   kResultAck = 25,       // coordinator -> agent: how much of that file the coordinator holds
   kAbortEntry = 26,      // coordinator -> agent: kill the entry's control, upload what exists
+  // Multi-host sync (docs/sync.md). The same two messages travel on the agent's local sync
+  // socket between `labmesh-sync` and its agent.
+  kSyncRequest = 27,  // agent -> coordinator: a barrier arrival, a value sent, a value awaited
+  kSyncReply = 28,    // coordinator -> agent: the barrier released / the value / the failure
 
   // API socket (CLI / web page DEALER <-> coordinator ROUTER).
   kHostListRequest = 100,
