@@ -165,7 +165,8 @@ class CoordinatorImpl final : public Coordinator {
     };
     while (!stop_.load()) {
       int64_t now = clock_->SteadyMs();
-      int64_t wait = std::clamp<int64_t>(std::min(next_dead_check, next_flush) - now, 0, kMaxPollMs);
+      int64_t next_timer = std::min({next_dead_check, next_flush, jobs_->NextDeadlineMs()});
+      int64_t wait = std::clamp<int64_t>(next_timer - now, 0, kMaxPollMs);
       try {
         zmq::poll(items, 3, std::chrono::milliseconds(wait));
         if (items[2].revents & ZMQ_POLLIN) zap_->HandleReady();
@@ -185,6 +186,7 @@ class CoordinatorImpl final : public Coordinator {
         jobs_->CheckTimeouts();
         next_dead_check = now + dead_check_every;
       }
+      if (now >= jobs_->NextDeadlineMs()) jobs_->OnTimer();
       jobs_->Flush();
       if (now >= next_flush) {
         if (Status s = registry_->FlushHeartbeats(); !s.ok()) {

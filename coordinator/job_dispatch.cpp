@@ -27,7 +27,7 @@ bool IsStarted(EntryStatus status) {
 
 bool JobService::IsWorkMessage(MessageType type) {
   return type == MessageType::kWorkRequest || type == MessageType::kEntryReport ||
-         type == MessageType::kResultChunk;
+         type == MessageType::kResultChunk || type == MessageType::kSyncRequest;
 }
 
 void JobService::HandleAgent(const HostState& host, const protocol::Envelope& e) {
@@ -35,6 +35,7 @@ void JobService::HandleAgent(const HostState& host, const protocol::Envelope& e)
     case MessageType::kWorkRequest: return OnWorkRequest(host);
     case MessageType::kEntryReport: return OnReport(host, e);
     case MessageType::kResultChunk: return OnChunk(host, e);
+    case MessageType::kSyncRequest: return OnSync(host, e);
     default:
       to_agent_(host.routing_id, Error(e.request_id, Status::Unsupported("not a work message")));
   }
@@ -62,9 +63,42 @@ bool JobService::JobUsesHost(const ActiveJob& job, const std::string& hostname) 
 }
 
 void JobService::Schedule() {
-  for (auto it = queue_.begin(); it != queue_.end() && !idle_.empty();) {
-    store::Entry& entry = entries_.at(it->entry_id);
-    ActiveJob& job = jobs_.at(entry.job_id);
+  // Pass 0 serves the synchronous groups that already hold some of their hosts, so that they
+  // complete before new work takes the hosts they wait for; pass 1 everything in queue order.
+  int64_t now = clock_->SteadyMs();
+  bool holding_groups = std::any_of(groups_.begin(), groups_.end(), [](const auto& g) {
+    return !g.second.started && g.second.pending > 0;
+  });
+  for (int pass = holding_groups ? 0 : 1; pass < 2 && !idle_.empty(); ++pass) {
+    for (auto it = queue_.begin(); it != queue_.end() && !idle_.empty();) {
+      store::Entry& entry = entries_.at(it->entry_id);
+      ActiveJob& job = jobs_.at(entry.job_id);
+      bool synchronous = job.job.synch_count > 1;
+      if (synchronous || pass == 0) {
+        auto group = groups_.find(KeyOf(entry));
+        bool holds = group != groups_.end() && group->second.pending > 0;
+        bool paused = group != groups_.end() && group->second.retry_after_ms > now;
+        if ((pass == 0) != holds || (!holds && paused)) {
+          ++it;
+          continue;
+        }
+      }
+      const HostState* chosen = ChooseHost(entry, job);
+      if (chosen == nullptr) {
+        ++it;
+        continue;
+      }
+      it = queue_.erase(it);
+      if (synchronous) {
+        Hold(entry, job, *chosen);
+      } else {
+        Assign(entry, job, *chosen);
+      }
+    }
+  }
+}
+
+const HostState* JobService::ChooseHost(const store::Entry& entry, const ActiveJob& job) const {
     const HostState* chosen = nullptr;
     if (!entry.hostname.empty()) {
       if (idle_.count(entry.hostname) > 0) {
@@ -80,13 +114,7 @@ void JobService::Schedule() {
         }
       }
     }
-    if (chosen == nullptr) {
-      ++it;
-      continue;
-    }
-    it = queue_.erase(it);
-    Assign(entry, job, *chosen);
-  }
+    return chosen;
 }
 
 void JobService::Assign(store::Entry& entry, ActiveJob& job, const HostState& host) {
@@ -97,6 +125,7 @@ void JobService::Assign(store::Entry& entry, ActiveJob& job, const HostState& ho
   idle_.erase(name);
   StageHostStatus(name, protocol::HostStatus::kRunning,
                   "job " + std::to_string(job.job.id) + " entry " + std::to_string(entry.id));
+  sync_.Open(KeyOf(entry), {name});  // a client-side entry is a group of one
   SendStart(entry, job);
 }
 
@@ -107,15 +136,15 @@ void JobService::SendStart(const store::Entry& entry, const ActiveJob& job) {
   start.job_name = job.job.name;
   start.owner = job.job.owner;
   start.hostname = entry.hostname;
-  start.hosts = job.job.hosts;
-  for (uint64_t id : job.job.entry_ids) {
-    auto it = entries_.find(id);
-    if (it != entries_.end() && !it->second.meta_label.empty() && !it->second.hostname.empty()) {
-      start.hosts.push_back(it->second.hostname);
+  start.hosts = HostsFor(entry, job);
+  for (const std::string& name : start.hosts) {
+    const HostState* host = registry_->Find(name);
+    if (host != nullptr && !host->record.facts.address.empty()) {
+      start.peers[name] = host->record.facts.address;
     }
   }
-  std::sort(start.hosts.begin(), start.hosts.end());
-  start.hosts.erase(std::unique(start.hosts.begin(), start.hosts.end()), start.hosts.end());
+  start.synch_count = job.job.synch_count;
+  start.group = entry.group;
   start.control_kind = job.job.control_kind;
   start.control = job.job.control;
   start.max_runtime_ms = job.job.max_runtime_ms;
@@ -136,6 +165,8 @@ void JobService::OnWorkRequest(const HostState& host) {
       // The agent is idle, so it never got the start: send it again.
       SendStart(entry, jobs_.at(entry.job_id));
       return;
+    } else if (entry.status == EntryStatus::kPending) {
+      return;  // held for its group: it gets the start with the rest of the group
     } else if (entry.status == EntryStatus::kGathering || entry.status == EntryStatus::kParsing) {
       // The control ended and the agent only waits for its results to be acknowledged: it
       // becomes idle when the entry is done.
@@ -287,12 +318,18 @@ void JobService::OnAgentRegistered(const std::string& hostname,
       if (entry.abort_requested) {
         ToAgent(hostname, protocol::Encode(protocol::AbortEntry{entry.id, entry.abort_reason, false}));
       }
-    } else if (entry.status == EntryStatus::kStarting) {
-      ActiveJob& job = jobs_.at(entry.job_id);
+    } else if (entry.status == EntryStatus::kPending) {
+      // Still held for its group; the agent asks for work again after the Welcome.
+    } else if (entry.status == EntryStatus::kStarting && jobs_.at(entry.job_id).job.synch_count <= 1) {
       Move(entry, EntryStatus::kQueued, "the agent never got the start; queued again");
       if (!entry.meta_label.empty()) entry.hostname.clear();
-      queue_.insert({-static_cast<int>(job.job.priority), entry.job_id, entry.id});
+      QueueEntry(entry);
       FreeHost(hostname);
+    } else if (entry.status == EntryStatus::kStarting) {
+      // Its group started without it; it cannot start alone later.
+      Finish(entry, EntryStatus::kFailed,
+             "the agent on " + hostname + " restarted before its group's start reached it",
+             "infrastructure");
     } else {
       Finish(entry, EntryStatus::kFailed,
              "the agent on " + hostname + " restarted without the entry", "infrastructure");
@@ -312,10 +349,13 @@ void JobService::OnAgentRegistered(const std::string& hostname,
 void JobService::OnHostDead(const std::string& hostname) {
   idle_.erase(hostname);
   idle_after_entry_.erase(hostname);
+  host_changes_.erase(hostname);  // the registry made it Dead; nothing staged may undo that
   auto busy = busy_.find(hostname);
   if (busy == busy_.end()) return;
   store::Entry& entry = entries_.at(busy->second);
-  if (IsStarted(entry.status)) {
+  if (entry.status == EntryStatus::kPending) {
+    Unhold(entry, "host " + hostname + " lost (no heartbeat) while held for its group");
+  } else if (IsStarted(entry.status)) {
     Finish(entry, EntryStatus::kFailed, "host " + hostname + " lost (no heartbeat)",
            "infrastructure");
   }

@@ -89,6 +89,15 @@ Result<JobSpec> ValidateJobSpec(const protocol::JobCreateRequest& request) {
     return Status::InvalidArgument("--synch-count " + std::to_string(r.synch_count) +
                                    " is more than the job's " + std::to_string(total) + " hosts");
   }
+  if (total % r.synch_count != 0) {
+    // Synchronous jobs run on whole groups of synch_count hosts.
+    std::string hosts = r.meta_count > 0 && r.hosts.empty()
+                            ? "--count " + std::to_string(r.meta_count)
+                            : "the job's " + std::to_string(total) + " hosts";
+    return Status::InvalidArgument(hosts + " must be a multiple of --synch-count " +
+                                   std::to_string(r.synch_count) + " (groups of " +
+                                   std::to_string(r.synch_count) + " hosts start together)");
+  }
   auto priority = protocol::ParsePriority(r.priority.empty() ? "medium" : r.priority);
   if (!priority) {
     return Status::InvalidArgument("unknown priority '" + r.priority +

@@ -50,7 +50,15 @@ JobService::JobService(const CoordinatorConfig& config, const Clock* clock, stor
       catalog_(catalog),
       results_(results),
       to_agent_(std::move(to_agent)),
-      to_api_(std::move(to_api)) {
+      to_api_(std::move(to_api)),
+      sync_(clock, [this](const std::string& hostname, uint64_t request_id,
+                          protocol::SyncReply reply) {
+        // Nothing to commit for a sync answer: it goes out at once.
+        const HostState* host = registry_->Find(hostname);
+        if (host != nullptr && !host->routing_id.empty()) {
+          to_agent_(host->routing_id, protocol::Encode(reply, request_id));
+        }
+      }) {
   limits_.max_frame_bytes = config.max_frame_bytes;
 }
 
@@ -66,6 +74,9 @@ Status JobService::Load() {
   host_changes_.clear();
   outgoing_.clear();
   finished_jobs_.clear();
+  groups_.clear();
+  // sync_ keeps its groups: after a failed commit the agents still wait on them (Open is
+  // idempotent); at the first load it is empty.
   schedule_needed_ = true;
   auto max_job = store_->MaxJobId();
   if (!max_job.ok()) return max_job.status();
@@ -82,17 +93,36 @@ Status JobService::Load() {
     auto groups = GroupsOf(job.owner);
     if (!groups.ok()) return groups.status();
     ActiveJob active{std::move(job), std::move(*groups), 0};
+    uint32_t index = 0;
     for (store::Entry& entry : *entries) {
+      if (active.job.synch_count <= 1) entry.group = index;  // entries stored before groups
+      ++index;
       if (protocol::IsFinal(entry.status)) continue;
       ++active.open_entries;
+      if (entry.status == EntryStatus::kPending) {
+        // Holds do not survive a restart: the host asks for work again and the entry waits
+        // for its group anew.
+        StageHostStatus(entry.hostname, protocol::HostStatus::kReady, "coordinator restarted");
+        Move(entry, EntryStatus::kQueued, "coordinator restarted while holding " + entry.hostname);
+        if (!entry.meta_label.empty()) entry.hostname.clear();
+      }
       if (entry.status == EntryStatus::kQueued) {
         queue_.insert({-static_cast<int>(active.job.priority), entry.job_id, entry.id});
       } else if (!entry.hostname.empty()) {
         busy_[entry.hostname] = entry.id;
+        if (active.job.synch_count > 1) groups_[KeyOf(entry)].started = true;
       }
       entries_.emplace(entry.id, std::move(entry));
     }
     jobs_.emplace(active.job.id, std::move(active));
+  }
+  // Started groups take their barriers and values again (agents resend what is unanswered).
+  for (auto& [id, active] : jobs_) {
+    for (uint64_t entry_id : active.job.entry_ids) {
+      auto it = entries_.find(entry_id);
+      if (it == entries_.end() || it->second.status == EntryStatus::kQueued) continue;
+      sync_.Open(KeyOf(it->second), HostsFor(it->second, active));
+    }
   }
   spdlog::info("jobs loaded: {} active, {} entries queued, {} started", jobs_.size(),
                queue_.size(), busy_.size());
@@ -213,6 +243,8 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
   std::vector<store::Entry> entries;
   auto add_entry = [&](const std::string& host, const std::string& label) {
     store::Entry entry;
+    uint32_t index = static_cast<uint32_t>(entries.size());
+    entry.group = job.synch_count > 1 ? index / job.synch_count : index;
     entry.id = ++last_entry_id_;
     entry.job_id = job.id;
     entry.hostname = host;
@@ -245,6 +277,10 @@ void JobService::AbortEntry(store::Entry& entry, const std::string& reason) {
   if (protocol::IsFinal(entry.status) || entry.abort_requested) return;
   if (entry.status == EntryStatus::kQueued) {
     queue_.erase({-static_cast<int>(jobs_.at(entry.job_id).job.priority), entry.job_id, entry.id});
+    Finish(entry, EntryStatus::kAborted, reason, "");
+    return;
+  }
+  if (entry.status == EntryStatus::kPending) {  // held, never started: the agent knows nothing
     Finish(entry, EntryStatus::kAborted, reason, "");
     return;
   }
@@ -372,8 +408,14 @@ std::string JobService::Show(const protocol::Envelope& e) const {
   if (!request.ok()) return Error(e.request_id, request.status());
   auto stored = ReadJob(request->id);
   if (!stored.ok()) return Error(e.request_id, stored.status());
-  return protocol::Encode(protocol::JobShowReply{ToJobInfo(stored->job, stored->entries, true)},
-                          e.request_id);
+  protocol::JobShowReply reply{ToJobInfo(stored->job, stored->entries, true)};
+  for (protocol::EntryInfo& info : reply.job.entries) {
+    auto live = entries_.find(info.id);
+    if (live != entries_.end() && !info.host.empty()) {
+      info.waiting_in = sync_.WaitingIn(KeyOf(live->second), info.host);
+    }
+  }
+  return protocol::Encode(reply, e.request_id);
 }
 
 std::string JobService::Log(const protocol::Envelope& e) const {
@@ -407,11 +449,13 @@ std::string JobService::Log(const protocol::Envelope& e) const {
 // ---- staged changes ----
 
 void JobService::Move(store::Entry& entry, EntryStatus to, const std::string& reason) {
+  EntryStatus from = entry.status;
   if (Status s = MoveEntry(entry, to, reason, clock_->WallUs()); !s.ok()) {
     spdlog::error("job={} entry={} {}", entry.job_id, entry.id, s.message());
     return;
   }
   dirty_entries_.insert(entry.id);
+  OnEntryMoved(entry, from, reason);
   spdlog::debug("job={} entry={} host={} -> {} ({})", entry.job_id, entry.id, entry.hostname,
                 protocol::EntryStatusName(to), reason);
 }
@@ -429,6 +473,7 @@ void JobService::Finish(store::Entry& entry, EntryStatus to, const std::string& 
     auto busy = busy_.find(entry.hostname);
     if (busy != busy_.end() && busy->second == entry.id) FreeHost(entry.hostname);
   }
+  OnEntryFinished(entry, reason, fault);
   ActiveJob& job = jobs_.at(entry.job_id);
   if (job.open_entries > 0 && --job.open_entries == 0) {
     job.job.finished_us = clock_->WallUs();
@@ -448,6 +493,10 @@ void JobService::FreeHost(const std::string& hostname) {
                                      : host ? host->record.status : protocol::HostStatus::kDead;
   if (host != nullptr && current == protocol::HostStatus::kRunning) {
     StageHostStatus(hostname, protocol::HostStatus::kReady, "entry finished");
+  } else if (host != nullptr && current == protocol::HostStatus::kPending) {
+    // Held for a group that did not start: the agent still waits for work.
+    StageHostStatus(hostname, protocol::HostStatus::kReady, "released by its group");
+    if (!host->routing_id.empty()) idle_.insert(hostname);
   }
 }
 

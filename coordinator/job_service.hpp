@@ -12,6 +12,13 @@
 //
 // Only active jobs (with an entry that is not final) are kept in memory; readers (list, show,
 // log) read the store.
+//
+// Synchronous jobs (synch_count K > 1) run on groups of K entries (docs/sync.md): a free host
+// is held for an entry (entry and host Pending) until its whole group holds its hosts, then the
+// group starts in one fan-out. Groups that already hold hosts are served before anything else;
+// a group that cannot gather its hosts within sync_hold_ms gives them back and waits half as
+// long before it tries again, so overlapping groups cannot hold each other's hosts forever.
+// Barriers and values of started groups are the SyncService's.
 
 #include <cstdint>
 #include <functional>
@@ -28,6 +35,7 @@
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/store/store.hpp"
 #include "results_repository.hpp"
+#include "sync_service.hpp"
 #include "test_catalog.hpp"
 
 namespace labmesh::coordinator {
@@ -65,6 +73,10 @@ class JobService {
 
   // Job timeouts. Called by the loop's timer.
   void CheckTimeouts();
+  // Sync timeouts, group holds that expired, groups whose pause ended. Call when the steady
+  // clock reaches NextDeadlineMs() (calling it earlier does no harm).
+  void OnTimer();
+  int64_t NextDeadlineMs() const;
 
   // Schedules (when something happened that may let an entry start), commits and sends (see
   // above). Called after each batch of messages.
@@ -75,6 +87,7 @@ class JobService {
 
   size_t queued_entries() const { return queue_.size(); }
   size_t active_jobs() const { return jobs_.size(); }
+  const SyncService& sync() const { return sync_; }
 
  private:
   struct ActiveJob {
@@ -88,6 +101,13 @@ class JobService {
     uint64_t job_id;
     uint64_t entry_id;
     auto operator<=>(const QueueKey&) const = default;
+  };
+  // A synchronous group's scheduling state (started groups are the SyncService's).
+  struct GroupState {
+    uint32_t pending = 0;       // entries holding a host
+    int64_t hold_since_ms = 0;  // steady: when the first of them got its host
+    int64_t retry_after_ms = 0; // steady: a released group is not served before then
+    bool started = false;
   };
   struct HostChange {
     protocol::HostStatus status;
@@ -117,13 +137,32 @@ class JobService {
   void OnWorkRequest(const HostState& host);
   void OnReport(const HostState& host, const protocol::Envelope& e);
   void OnChunk(const HostState& host, const protocol::Envelope& e);
+  void OnSync(const HostState& host, const protocol::Envelope& e);
 
   // Scheduling.
   void Schedule();
   bool Eligible(const HostState& host, const ActiveJob& job, const store::Entry& entry) const;
+  // The first eligible idle host for a queued entry, or nullptr.
+  const HostState* ChooseHost(const store::Entry& entry, const ActiveJob& job) const;
   bool JobUsesHost(const ActiveJob& job, const std::string& hostname) const;
   void Assign(store::Entry& entry, ActiveJob& job, const HostState& host);
+  // Synchronous jobs: holds `host` for the entry; starts the group when it is complete.
+  void Hold(store::Entry& entry, ActiveJob& job, const HostState& host);
+  void StartGroup(const GroupKey& key, ActiveJob& job);
+  // A Pending entry gives its host back (Ready, idle again when connected) and is queued again.
+  void Unhold(store::Entry& entry, const std::string& reason);
+  void ReleaseExpiredHolds();
+  std::vector<store::Entry*> GroupEntries(const ActiveJob& job, uint32_t group);
+  // LABMESH_HOSTS of an entry: its group's hosts (synchronous) or the job's hosts so far.
+  std::vector<std::string> HostsFor(const store::Entry& entry, const ActiveJob& job) const;
   void SendStart(const store::Entry& entry, const ActiveJob& job);
+  static GroupKey KeyOf(const store::Entry& entry) { return {entry.job_id, entry.group}; }
+  // Group bookkeeping after an entry moved from `from`.
+  void OnEntryMoved(store::Entry& entry, protocol::EntryStatus from, const std::string& reason);
+  // After an entry became final: close its group when it was the last one; abort the rest of
+  // a group that can no longer start or lost a host.
+  void OnEntryFinished(store::Entry& entry, const std::string& reason, const std::string& fault);
+  void QueueEntry(const store::Entry& entry);
 
   // State changes (all staged for the next Flush).
   void Move(store::Entry& entry, protocol::EntryStatus to, const std::string& reason);
@@ -157,6 +196,8 @@ class JobService {
   std::unordered_map<std::string, uint64_t> busy_;      // host -> its started entry
   std::set<std::string> idle_;                          // hosts that asked for work
   std::set<std::string> idle_after_entry_;  // asked while their entry's results are checked
+  std::map<GroupKey, GroupState> groups_;   // synchronous groups of active jobs
+  SyncService sync_;
   bool schedule_needed_ = true;
   std::vector<uint64_t> finished_jobs_;  // jobs whose last entry became final: pruned after commit
 

@@ -34,6 +34,7 @@ protocol::EntryInfo ToEntryInfo(const store::Entry& entry, const store::Job& job
   info.queued_us = entry.queued_us;
   info.started_us = entry.started_us;
   info.finished_us = entry.finished_us;
+  info.group = entry.group;
   if (!entry.hostname.empty()) {
     info.results_path = ResultsRepository::EntryDir(job.id, job.owner, entry.hostname);
   }

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   flags::AddDuration(app, "heartbeat-interval", config.heartbeat_interval_ms,
                      "heartbeat interval asked of agents");
   flags::AddDuration(app, "dead-after", config.dead_after_ms, "a host silent this long is Dead");
+  flags::AddDuration(app, "sync-hold", config.sync_hold_ms,
+                     "a synchronous group that cannot gather its hosts this long releases them");
   flags::AddDuration(app, "restart-grace", config.restart_grace_ms,
                      "after a start, time for hosts to come back before any is Dead (0: dead-after)");
   flags::AddDuration(app, "heartbeat-flush", config.heartbeat_flush_ms,

@@ -23,6 +23,9 @@ struct CoordinatorConfig {
   std::string enroll_token;            // agents presenting it are accepted at once
   bool auto_accept = false;            // accept every new agent
   size_t max_frame_bytes = protocol::kDefaultMaxFrameBytes;
+  // A synchronous job's group that holds some of its hosts (Pending) but cannot gather all of
+  // them within this long gives them back to other work and tries again after half as long.
+  int64_t sync_hold_ms = 60'000;
 };
 
 }  // namespace labmesh::coordinator

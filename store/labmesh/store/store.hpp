@@ -177,9 +177,12 @@ struct Entry {
   uint64_t report_sequence = 0;       // the highest EntryReport sequence applied
   bool abort_requested = false;
   std::string abort_reason;
+  // The group it starts with: synchronous jobs, entry index / synch_count (named hosts first,
+  // in the job's order, then label entries); client-side jobs, the entry's index (a group of one).
+  uint32_t group = 0;
   MSGPACK_DEFINE_MAP(id, job_id, hostname, meta_label, status, status_reason, fault, exit_code,
                      signal, queued_us, started_us, finished_us, history, report_sequence,
-                     abort_requested, abort_reason)
+                     abort_requested, abort_reason, group)
 };
 
 // Changes to commit together. Order is kept: a later change to the same key wins.
