@@ -290,8 +290,9 @@ class TapParser {
       }
     }
     Yaml(indent, &r);
+    std::string name = r.test;  // Attach grows s->results: no reference into it
     s->results.push_back(std::move(r));
-    if (child != nullptr) Attach(s, child, s->results.back().test);
+    if (child != nullptr) Attach(s, child, name);
   }
 
   // A YAML block right after a test line: "---" ... "..." indented 2 more than the test line.
