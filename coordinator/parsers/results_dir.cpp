@@ -103,7 +103,9 @@ Result<std::string> ReadBelow(int root_fd, const std::string& rel) {
   while (true) {
     size_t slash = rel.find('/', pos);
     std::string part = rel.substr(pos, slash == std::string::npos ? slash : slash - pos);
-    int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (slash == std::string::npos ? 0 : O_DIRECTORY);
+    // O_NONBLOCK: a file swapped for a FIFO since the walk must not hang the open.
+    int flags =
+        O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (slash == std::string::npos ? O_NONBLOCK : O_DIRECTORY);
     int fd = openat(dir_fd, part.c_str(), flags);
     int err = errno;
     close(dir_fd);

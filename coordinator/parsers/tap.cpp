@@ -130,7 +130,7 @@ class TapParser {
  public:
   TapParser(std::vector<TapLine> lines, Warnings* warn) : lines_(std::move(lines)), warn_(warn) {}
 
-  // Parses the whole file into `top`; true when it bailed out (reason in bail_reason()).
+  // Parses the whole file into `top`; bailed() then says whether it ended with "Bail out!".
   void Run(Stream* top) {
     ParseStream(0, 0, top);
     Finish(top, /*top=*/true, 0);

@@ -42,7 +42,7 @@ std::vector<Parser> AllParsers() {
 
 bool IsValidUtf8(const std::string& s) { return internal::ValidUtf8(s) == s; }
 
-// Parses twice and checks the promises; returns false (after recording failures) when broken.
+// Parses twice and checks the promises of parsers.hpp, as fatal assertions.
 void CheckParse(const Parser& parser, std::string_view input, const std::string& what) {
   ParseOutput a, b;
   parser.parse(input, &a);
