@@ -87,9 +87,10 @@ ParseOutput ParseResultsDir(const std::string& dir);
 // Autotest status.log (docs/results-parsers.md: nesting, END wins, START without END is ABORT).
 void ParseStatusLog(std::string_view text, const std::string& file, ParseOutput* out);
 
-// JUnit XML (GoogleTest, pytest, Maven Surefire, ctest). Returns false, and adds nothing, when
-// the document's root is not <testsuites> or <testsuite> and the document parsed cleanly.
-// A document that fails to parse adds one warning and no results.
+// JUnit XML (GoogleTest, pytest, Maven Surefire, ctest). Returns false, adding nothing, for a
+// document that is not JUnit: its root is not <testsuites> or <testsuite>, or it is broken XML
+// that does not look like JUnit. A JUnit document that fails to parse adds one warning and no
+// results (and returns true).
 bool ParseJUnit(std::string_view text, const std::string& file, ParseOutput* out);
 
 // TAP 12, 13 and 14 (plans, directives, YAML diagnostics, subtests, bail out).
