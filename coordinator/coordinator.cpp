@@ -140,7 +140,7 @@ class CoordinatorImpl final : public Coordinator {
     }
 
     if (!config_.http_listen.empty()) {
-      auto web = WebBridge::Start(config_.http_listen, context_, inproc_api_);
+      auto web = WebBridge::Start(config_.http_listen, context_, inproc_api_, results_->root());
       if (!web.ok()) return web.status();
       web_ = std::move(*web);
       endpoints_.http = web_->listening();

@@ -8,8 +8,9 @@ namespace {
 
 class WebBridgeImpl final : public WebBridge {
  public:
-  WebBridgeImpl(zmq::context_t& context, const std::string& inproc)
-      : api_(context, inproc), host_() {}
+  WebBridgeImpl(zmq::context_t& context, const std::string& inproc,
+                const std::string& results_root)
+      : api_(context, inproc, Options(results_root)), host_() {}
 
   Status Start(const std::string& listen) {
     auto server = webui::HttpServer::Start(listen, &api_);
@@ -28,6 +29,12 @@ class WebBridgeImpl final : public WebBridge {
   }
 
  private:
+  static webui::WebApiOptions Options(const std::string& results_root) {
+    webui::WebApiOptions options;
+    options.results_root = results_root;
+    return options;
+  }
+
   webui::WebApi api_;
   std::string host_;
   std::unique_ptr<webui::HttpServer> server_;
@@ -37,8 +44,9 @@ class WebBridgeImpl final : public WebBridge {
 
 Result<std::unique_ptr<WebBridge>> WebBridge::Start(const std::string& http_listen,
                                                     zmq::context_t& context,
-                                                    const std::string& inproc_api_endpoint) {
-  auto bridge = std::make_unique<WebBridgeImpl>(context, inproc_api_endpoint);
+                                                    const std::string& inproc_api_endpoint,
+                                                    const std::string& results_root) {
+  auto bridge = std::make_unique<WebBridgeImpl>(context, inproc_api_endpoint, results_root);
   LABMESH_RETURN_IF_ERROR(bridge->Start(http_listen));
   return std::unique_ptr<WebBridge>(std::move(bridge));
 }

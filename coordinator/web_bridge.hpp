@@ -1,6 +1,8 @@
 #pragma once
 // WebBridge: starts the web server (webui/) inside the coordinator, wired to the API socket's
-// inproc endpoint, so the page reads and writes only through the API commands.
+// inproc endpoint, so the page reads and writes only through the API commands. The results
+// repository is served read-only under /results/ straight from disk (no API call: the files
+// are the truth, and the civetweb threads only read them).
 
 #include <memory>
 #include <string>
@@ -13,9 +15,11 @@ namespace labmesh::coordinator {
 
 class WebBridge {
  public:
+  // `results_root` is DATA_DIR/results; empty = /results/ is not served (404).
   static Result<std::unique_ptr<WebBridge>> Start(const std::string& http_listen,
                                                   zmq::context_t& context,
-                                                  const std::string& inproc_api_endpoint);
+                                                  const std::string& inproc_api_endpoint,
+                                                  const std::string& results_root);
   virtual ~WebBridge() = default;
   // "127.0.0.1:7780" with the port actually bound.
   virtual std::string listening() const = 0;

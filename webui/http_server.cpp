@@ -8,12 +8,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <exception>
 #include <mutex>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -34,18 +36,47 @@ void InitCivetwebOnce() {
   std::call_once(once, [] { mg_init_library(0); });
 }
 
+// The piece size for file bodies: large enough for few syscalls, small enough that a big
+// result file costs a worker thread only this much memory.
+constexpr size_t kFileChunkBytes = 64 * 1024;
+
+// Streams file.length bytes of file.fd from file.offset. The headers are already sent, so a
+// file that shrank or a read error can only end the body early; the connection is not kept
+// alive, so the client sees a short body rather than a confused next response.
+void WriteFileBody(mg_connection* conn, const FileBody& file) {
+  std::vector<char> buffer(static_cast<size_t>(std::min<uint64_t>(kFileChunkBytes, file.length)));
+  uint64_t offset = file.offset;
+  uint64_t left = file.length;
+  while (left > 0) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(left, buffer.size()));
+    ssize_t n = ::pread(file.fd.get(), buffer.data(), want, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      spdlog::warn("webui: file body ended {} bytes early ({})", left,
+                   n < 0 ? std::strerror(errno) : "file shrank");
+      return;
+    }
+    if (mg_write(conn, buffer.data(), static_cast<size_t>(n)) <= 0) return;  // client gone
+    offset += static_cast<uint64_t>(n);
+    left -= static_cast<uint64_t>(n);
+  }
+}
+
 void WriteResponse(mg_connection* conn, const HttpResponse& response, bool head_only) {
   mg_response_header_start(conn, response.status);
   if (!response.content_type.empty()) {
     mg_response_header_add(conn, "Content-Type", response.content_type.c_str(), -1);
   }
-  std::string length = std::to_string(response.body.size());
+  std::string length = std::to_string(response.body_length());
   mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
   for (const auto& [name, value] : response.headers) {
     mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
   }
   mg_response_header_send(conn);
-  if (!head_only && !response.body.empty()) {
+  if (head_only) return;
+  if (response.file) {
+    WriteFileBody(conn, *response.file);
+  } else if (!response.body.empty()) {
     mg_write(conn, response.body.data(), response.body.size());
   }
 }
@@ -220,15 +251,21 @@ int HttpServer::Serve(mg_connection* conn) {
   HttpRequest request;
   request.method = info->request_method ? info->request_method : "";
   bool head_only = request.method == "HEAD";
-  // local_uri is the path with literal "." and ".." segments already resolved; it is null for
-  // an absolute URI naming another server.
-  if (info->local_uri == nullptr) {
+  // local_uri_raw is the path exactly as sent (decode_url=no keeps it encoded); it is null for
+  // an absolute URI naming another server. Not local_uri: civetweb "cleans" that one by
+  // resolving "." and ".." segments, turning backslashes into slashes and merging "//", so a
+  // handler could never see (and refuse) what the client really asked for.
+  if (info->local_uri_raw == nullptr) {
     WriteResponse(conn, PlainError(400, "InvalidArgument", "request target is not a local path"),
                   head_only);
     return 400;
   }
-  request.path = info->local_uri;
+  request.path = info->local_uri_raw;
   request.query = info->query_string ? info->query_string : "";
+  for (int i = 0; i < info->num_headers; ++i) {
+    const mg_header& header = info->http_headers[i];
+    request.headers.emplace_back(header.name ? header.name : "", header.value ? header.value : "");
+  }
 
   // Refuse a body over the cap before reading it when its length is announced, otherwise
   // (chunked) as soon as it grows past the cap. The connection is not kept alive, so the unread

@@ -165,7 +165,11 @@ WebApi::WebApi(zmq::context_t& context, std::string api_endpoint, WebApiOptions 
     : options_(options),
       clock_(clock),
       clients_(context, std::move(api_endpoint), options.api_timeout_ms,
-               options.max_idle_clients) {}
+               options.max_idle_clients) {
+  if (!options_.results_root.empty()) {
+    results_ = std::make_unique<const ResultsFiles>(options_.results_root);
+  }
+}
 
 HttpResponse WebApi::Handle(const HttpRequest& request) {
   try {
@@ -183,6 +187,11 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
     return ErrorResponse(414, StatusCodeName(StatusCode::kTooLarge),
                          "request target longer than " +
                              std::to_string(options_.max_target_bytes) + " bytes");
+  }
+  // Before SplitPath: the results pages decode and check their path themselves, more strictly.
+  if (IsResultsPath(request.path)) {
+    if (!results_) return JsonError(Status::NotFound("the results repository is not served here"));
+    return results_->Handle(request);
   }
   auto segments = SplitPath(request.path);
   if (!segments.ok()) {

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -200,6 +203,55 @@ TEST(HttpServerTest, BodyReachesHandlerWithRawPathAndQuery) {
   EXPECT_EQ(seen.path, "/a/b%2Fc");  // still encoded: the handler decodes per segment
   EXPECT_EQ(seen.query, "x=1%202");
   EXPECT_EQ(seen.body, "hello");
+}
+
+TEST(HttpServerTest, PathReachesHandlerExactlyAsSent) {
+  // civetweb's local_uri would have resolved "..", turned backslashes into "/" and merged
+  // "//": the handler must see what the client sent, decoded by nobody, to refuse it itself.
+  RecordingHandler handler;
+  auto server = StartOrDie(&handler);
+  ASSERT_NE(server, nullptr);
+  for (const std::string path : {"/results/../../etc/passwd", "/a/./b/", "/a\\..\\b",
+                                 "//etc/passwd", "/results/%252e%252e/%2e%2e/%00"}) {
+    auto response = SendRaw(server->port(), "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(response.ok()) << path;
+    EXPECT_EQ(response->status, 200) << path;
+    EXPECT_EQ(handler.last().path, path);
+  }
+}
+
+TEST(HttpServerTest, HeadersReachTheHandlerAndFileBodiesAreStreamed) {
+  // A handler answering every request with the bytes 2..7 of a file.
+  class FileHandler : public HttpHandler {
+   public:
+    explicit FileHandler(std::string path) : path_(std::move(path)) {}
+    HttpResponse Handle(const HttpRequest& request) override {
+      range_ = std::string(FindHeader(request, "range").value_or("none"));
+      HttpResponse response{206, "text/plain", "ignored", {}};
+      response.file = std::make_shared<FileBody>(
+          FileBody{UniqueFd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC)), 2, 6});
+      return response;
+    }
+    std::string range_;
+
+   private:
+    std::string path_;
+  };
+  char path[] = "/tmp/labmesh-http-file-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, "0123456789", 10), 10);
+  ::close(fd);
+  FileHandler handler(path);
+  auto server = StartOrDie(&handler);
+  ASSERT_NE(server, nullptr);
+  auto response = SendRaw(server->port(), "GET /f HTTP/1.1\r\nHost: x\r\nRange: bytes=2-7\r\n\r\n");
+  ::unlink(path);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 206);
+  EXPECT_EQ(response->headers["content-length"], "6");
+  EXPECT_EQ(response->body, "234567");
+  EXPECT_EQ(handler.range_, "bytes=2-7");
 }
 
 TEST(HttpServerTest, AnnouncedOversizedBodyIs413BeforeTheHandler) {

@@ -17,6 +17,8 @@
 //                          (case-insensitive) and ?limit=<n> filter
 //   /api/v1/jobs/<id>      one job with its control and entries; a non-numeric id is 400,
 //                          an unknown one 404
+//   /results/...           the results repository, read-only (ResultsFiles): listings and
+//                          files; 404 when the server was built without a results root
 // Errors are JSON {"error": "...", "code": "<StatusCode name>"}: unknown path 404, malformed
 // path or query 400, coordinator unreachable or silent 503, coordinator errors per
 // HttpStatusFor(). API responses carry `X-Labmesh-Now-Ms` (the coordinator's wall clock) so the
@@ -25,6 +27,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -34,6 +37,7 @@
 #include "labmesh/common/status.hpp"
 #include "labmesh/webui/api_client_pool.hpp"
 #include "labmesh/webui/http_types.hpp"
+#include "labmesh/webui/results_files.hpp"
 
 namespace labmesh::webui {
 
@@ -41,6 +45,9 @@ struct WebApiOptions {
   int64_t api_timeout_ms = 5000;  // per coordinator call; past it the request gets 503
   size_t max_idle_clients = 8;    // ApiClients kept between requests (one per busy thread)
   size_t max_target_bytes = 8192;  // path + query; longer gets 414
+  // The results repository (DATA_DIR/results) served read-only under /results/; empty = not
+  // served (/results/ is 404).
+  std::string results_root;
 };
 
 // The HTTP status for a labmesh status code: NotFound 404, InvalidArgument 400,
@@ -79,6 +86,7 @@ class WebApi final : public HttpHandler {
   const WebApiOptions options_;
   const Clock* clock_;
   ApiClientPool clients_;
+  std::unique_ptr<const ResultsFiles> results_;  // null without options.results_root
   std::atomic<uint64_t> next_request_id_{1};
 };
 
