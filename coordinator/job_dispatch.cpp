@@ -74,11 +74,11 @@ void JobService::Schedule() {
       store::Entry& entry = entries_.at(it->entry_id);
       ActiveJob& job = jobs_.at(entry.job_id);
       bool synchronous = job.job.synch_count > 1;
-      if (synchronous || pass == 0) {
+      if (synchronous || pass == 0) {  // pass 0: only groups that hold hosts
         auto group = groups_.find(KeyOf(entry));
         bool holds = group != groups_.end() && group->second.pending > 0;
         bool paused = group != groups_.end() && group->second.retry_after_ms > now;
-        if ((pass == 0) != holds || (!holds && paused)) {
+        if ((pass == 0 && !holds) || (!holds && paused)) {
           ++it;
           continue;
         }

@@ -1,0 +1,183 @@
+#pragma once
+// The Jobs fixture: JobService with AgentService on a real store, a fake clock and recording
+// outboxes, with helpers that play agents (register, ask for work, run an entry) and API
+// callers. Shared by jobs_test.cpp and groups_test.cpp.
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent_service.hpp"
+#include "coordinator_test_util.hpp"
+#include "job_service.hpp"
+#include "labmesh/common/hash.hpp"
+
+namespace labmesh::coordinator::testing {
+
+using protocol::EntryStatus;
+using protocol::MessageType;
+
+class Jobs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_.auto_accept = true;
+    store_ = OpenStore(dir_.path());
+    registry_ = std::make_unique<HostRegistry>(store_.get(), &clock_);
+    ASSERT_TRUE(registry_->Load().ok());
+    catalog_ = std::make_unique<TestCatalog>(store_.get(), &clock_);
+    results_ = std::make_unique<ResultsRepository>(dir_.path() + "/results");
+    StartJobs();
+  }
+
+  void StartJobs() {
+    agents_.reset();
+    jobs_ = std::make_unique<JobService>(
+        config_, &clock_, store_.get(), registry_.get(), catalog_.get(), results_.get(),
+        [this](const std::string& id, std::string frame) { agent_sent_.push_back({id, frame}); },
+        [this](const std::string& id, std::string frame) { api_sent_.push_back({id, frame}); });
+    ASSERT_TRUE(jobs_->Load().ok());
+    agents_ = std::make_unique<AgentService>(
+        config_, &clock_, registry_.get(),
+        [this](const std::string& id, std::string frame) { agent_sent_.push_back({id, frame}); },
+        jobs_.get());
+  }
+
+  // Registers `host` (connection "c-<host>") holding `held`, and lets it ask for work.
+  void Register(const std::string& host, std::vector<std::string> labels = {},
+                std::vector<protocol::HeldEntry> held = {}, bool ask_for_work = true) {
+    if (keys_.count(host) == 0) keys_[host] = NewCurveKey();
+    protocol::AgentHello hello = MakeHello(host, keys_[host], ++incarnation_, std::move(labels));
+    hello.entries = std::move(held);
+    incarnations_[host] = incarnation_;
+    AgentSend(host, hello);
+    if (ask_for_work) AgentSend(host, protocol::WorkRequest{incarnation_});
+  }
+
+  void Heartbeat(const std::string& host) {
+    AgentSend(host, protocol::Heartbeat{incarnations_[host], ++request_id_, {}});
+  }
+
+  template <typename M>
+  void AgentSend(const std::string& host, const M& message) {
+    agents_->HandleFrame("c-" + host, keys_[host], protocol::Encode(message, ++request_id_));
+    agents_->CommitRegistrations();
+    jobs_->Flush();
+  }
+
+  template <typename Reply, typename Request>
+  Result<Reply> Call(const Request& request) {
+    api_sent_.clear();
+    auto envelope = protocol::DecodeEnvelope(protocol::Encode(request, 7));
+    EXPECT_TRUE(envelope.ok());
+    jobs_->HandleApi("api", *envelope);
+    jobs_->Flush();
+    EXPECT_EQ(api_sent_.size(), 1u);
+    if (api_sent_.empty()) return Status::Internal("no reply");
+    return protocol::DecodeAs<Reply>(api_sent_.back().frame);
+  }
+
+  Result<uint64_t> Create(protocol::JobCreateRequest request) {
+    if (request.name.empty()) request.name = "job";
+    if (request.user.empty()) request.user = "alice";
+    if (request.command.empty() && request.control.empty() && request.test.empty()) {
+      request.command = "true";
+    }
+    auto reply = Call<protocol::JobCreateReply>(request);
+    if (!reply.ok()) return reply.status();
+    return reply->id;
+  }
+
+  protocol::JobInfo Show(uint64_t id) {
+    auto reply = Call<protocol::JobShowReply>(protocol::JobShowRequest{id});
+    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+    return reply.ok() ? reply->job : protocol::JobInfo{};
+  }
+
+  // StartEntry messages sent to `host` since the last call.
+  std::vector<protocol::StartEntry> TakeStarts(const std::string& host) {
+    std::vector<protocol::StartEntry> starts;
+    std::vector<Sent> rest;
+    for (Sent& sent : agent_sent_) {
+      if (sent.routing_id == "c-" + host && TypeOf(sent.frame) == MessageType::kStartEntry) {
+        starts.push_back(*protocol::DecodeAs<protocol::StartEntry>(sent.frame));
+      } else {
+        rest.push_back(std::move(sent));
+      }
+    }
+    agent_sent_ = std::move(rest);
+    return starts;
+  }
+
+  template <typename M>
+  std::vector<M> TakeSentOf(const std::string& host) {
+    std::vector<M> found;
+    std::vector<Sent> rest;
+    for (Sent& sent : agent_sent_) {
+      if (sent.routing_id == "c-" + host && TypeOf(sent.frame) == M::kType) {
+        found.push_back(*protocol::DecodeAs<M>(sent.frame));
+      } else {
+        rest.push_back(std::move(sent));
+      }
+    }
+    agent_sent_ = std::move(rest);
+    return found;
+  }
+
+  void Chunk(const std::string& host, uint64_t entry, const std::string& path,
+             const std::string& data, uint64_t offset = 0) {
+    protocol::ResultChunk chunk;
+    chunk.entry_id = entry;
+    chunk.path = path;
+    chunk.offset = offset;
+    chunk.data.assign(data.begin(), data.end());
+    chunk.hash = Blake2bHex(data);
+    AgentSend(host, chunk);
+  }
+
+  // Plays the agent's part of one entry: running, exited with `exit_code`, one file uploaded.
+  void RunEntry(const std::string& host, uint64_t entry, int exit_code,
+                const std::string& log = "hello\n") {
+    uint64_t seq = 0;
+    protocol::EntryReport report;
+    report.entry_id = entry;
+    report.phase = "running";
+    report.sequence = ++seq;
+    report.started_us = clock_.WallUs();
+    AgentSend(host, report);
+    Chunk(host, entry, "debug/control.log", log);
+    report.phase = "exited";
+    report.sequence = ++seq;
+    report.exit_code = exit_code;
+    report.outcome = exit_code == 0 ? "passed" : "failed";
+    report.reason = exit_code == 0 ? "" : "exit status " + std::to_string(exit_code);
+    AgentSend(host, report);
+    report.phase = "uploaded";
+    report.sequence = ++seq;
+    report.files = {{"debug/control.log", log.size(), Blake2bHex(log)}};
+    AgentSend(host, report);
+    auto acks = TakeSentOf<protocol::EntryReportAck>(host);
+    ASSERT_FALSE(acks.empty());
+    EXPECT_TRUE(acks.back().done);
+  }
+
+  labmesh::testing::TempDir dir_;
+  CoordinatorConfig config_;
+  FakeClock clock_;
+  std::unique_ptr<FaultyStore> store_;
+  std::unique_ptr<HostRegistry> registry_;
+  std::unique_ptr<TestCatalog> catalog_;
+  std::unique_ptr<ResultsRepository> results_;
+  std::unique_ptr<JobService> jobs_;
+  std::unique_ptr<AgentService> agents_;
+  std::map<std::string, std::string> keys_;
+  std::vector<Sent> agent_sent_;
+  std::vector<Sent> api_sent_;
+  uint64_t incarnation_ = 0;
+  std::map<std::string, uint64_t> incarnations_;
+  uint64_t request_id_ = 0;
+};
+
+}  // namespace labmesh::coordinator::testing
