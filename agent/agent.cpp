@@ -72,6 +72,13 @@ class AgentImpl final : public Agent {
     if (!keys.ok()) return keys.status();
     keys_ = *keys;
     facts_ = CollectFacts();
+    if (!config_.address.empty()) {
+      if (!IsValidAgentAddress(config_.address)) {
+        return Status::InvalidArgument("--address '" + config_.address +
+                                       "': no ',', '=', spaces or control characters");
+      }
+      facts_.address = config_.address;
+    }
     work_ = std::make_unique<WorkManager>(config_, clock_, hostname_, incarnation_,
                                           [this](const std::string& frame) { return Send(frame); });
     LABMESH_RETURN_IF_ERROR(work_->Load());

@@ -25,6 +25,14 @@ int main(int argc, char** argv) {
   flags::Add(app, "hostname", config.hostname, "name to register as (default: the machine's)");
   flags::Add(app, "work-dir", config.work_dir, "state directory (keys/, spool/)");
   flags::Add(app, "labels", config.labels, "labels to ask for, comma-separated")->delimiter(',');
+  flags::Add(app, "address", config.address,
+             "address other hosts reach this one at, given to multi-host jobs (default: the "
+             "first non-loopback IPv4 address)")
+      ->check([](const std::string& address) {
+        return labmesh::agent::IsValidAgentAddress(address)
+                   ? std::string()
+                   : std::string("no ',', '=', spaces or control characters, at most 255 bytes");
+      });
   flags::Add(app, "enroll-token", config.enroll_token, "token that enrols this host at once");
   flags::AddDuration(app, "heartbeat-interval", config.heartbeat_interval_ms,
                      "heartbeat interval until the coordinator sets one");

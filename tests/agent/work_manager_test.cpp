@@ -172,13 +172,18 @@ TEST(WorkManager, TheControlSeesItsEnvironmentAndTheHelperOnPath) {
   Harness h(tmp.path());
   ASSERT_TRUE(h.manager->Load().ok());
   h.manager->OnWelcome();
-  h.Send(Command(3, "env | grep ^LABMESH_ | sort; echo PATH=$PATH; command -v labmesh-test; "
-                    "labmesh-test run inner -- echo from-inner"));
+  protocol::StartEntry start = Command(3, "env | grep ^LABMESH_ | sort; echo PATH=$PATH; "
+                                          "command -v labmesh-test; "
+                                          "labmesh-test run inner -- echo from-inner");
+  start.peers = {{"lab-u", "10.0.0.2"}, {"lab-t", "10.0.0.1"}, {"lab-x", "10.0.0.9"}};
+  h.Send(start);
   ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.done_sent.count(3) > 0; }));
   std::string results = fs::absolute(tmp.path()).string() + "/spool/3/results";
   std::string log = h.coordinator.files[3]["debug/control.log"];
   for (const std::string& line : std::vector<std::string>
        {"LABMESH_ENTRY_ID=3\n", "LABMESH_HOST=lab-t\n", "LABMESH_HOSTS=lab-t,lab-u\n",
+        "LABMESH_PEERS=lab-t=10.0.0.1,lab-u=10.0.0.2\n", "LABMESH_GROUP=0\n",
+        "LABMESH_SYNCH_COUNT=1\n",
         "LABMESH_JOB_ID=43\n", "LABMESH_JOB_NAME=smoke\n",
         std::string("LABMESH_RESULTS_DIR=") + results + "\n",
         "LABMESH_SYNC=ipc://" + fs::absolute(tmp.path()).string() + "/sync.sock\n",
