@@ -237,17 +237,26 @@ TEST(WorkManager, MaxRuntimeKillsTheWholeProcessGroup) {
   EXPECT_EQ(h.coordinator.files[6]["debug/control.log"], "up\n");
 }
 
+// Also: the sync relay's hook hears of the abort at once, and ControlRunning turns false.
 TEST(WorkManager, AbortEndsTheEntryAbortedAndDiscardDropsIt) {
   TempDir tmp;
   Harness h(tmp.path());
   ASSERT_TRUE(h.manager->Load().ok());
+  std::vector<std::pair<uint64_t, std::string>> ended;
+  h.manager->SetControlEndedHook(
+      [&](uint64_t id, const std::string& why) { ended.emplace_back(id, why); });
   h.manager->OnWelcome();
   h.Send(Command(7, "echo waiting; sleep 300"));
   ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.files[7]["debug/control.log"] == "waiting\n"; }));
+  EXPECT_TRUE(h.manager->ControlRunning(7));
+  EXPECT_FALSE(h.manager->ControlRunning(8));
   protocol::AbortEntry abort;
   abort.entry_id = 7;
   abort.reason = "aborted by ann";
   h.Send(abort);
+  EXPECT_FALSE(h.manager->ControlRunning(7));  // being stopped: no more sync requests
+  ASSERT_FALSE(ended.empty());
+  EXPECT_EQ(ended[0], std::make_pair(uint64_t{7}, std::string("aborted by ann")));
   ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.done_sent.count(7) > 0; }));
   const protocol::EntryReport* exited = h.coordinator.Report(7, "exited");
   ASSERT_NE(exited, nullptr);
@@ -260,6 +269,7 @@ TEST(WorkManager, AbortEndsTheEntryAbortedAndDiscardDropsIt) {
   abort.entry_id = 8;
   abort.discard = true;
   h.Send(abort);
+  EXPECT_EQ(ended.back(), std::make_pair(uint64_t{8}, std::string("the entry was discarded")));
   EXPECT_EQ(h.manager->entry_count(), 0u);
   EXPECT_FALSE(fs::exists(tmp.path() + "/spool/8"));
   EXPECT_TRUE(h.manager->Idle());
