@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   flags::AddDuration(app, "kill-grace", config.kill_grace_ms,
                      "time between TERM and KILL when a control is stopped");
   flags::Add(app, "helper-dir", config.helper_dir,
-             "directory of labmesh-test, first on a control's PATH (default: the agent's own)");
+             "directory of labmesh-test and labmesh-sync, first on a control's PATH "
+             "(default: the agent's own)");
   flags::Add(app, "upload-chunk", config.upload_chunk_bytes,
              "largest result chunk sent to the coordinator, in bytes")
       ->check(CLI::Range(uint64_t{1024}, uint64_t{8} << 20));

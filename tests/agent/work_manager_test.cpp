@@ -173,7 +173,7 @@ TEST(WorkManager, TheControlSeesItsEnvironmentAndTheHelperOnPath) {
   ASSERT_TRUE(h.manager->Load().ok());
   h.manager->OnWelcome();
   protocol::StartEntry start = Command(3, "env | grep ^LABMESH_ | sort; echo PATH=$PATH; "
-                                          "command -v labmesh-test; "
+                                          "command -v labmesh-test; command -v labmesh-sync; "
                                           "labmesh-test run inner -- echo from-inner");
   start.peers = {{"lab-u", "10.0.0.2"}, {"lab-t", "10.0.0.1"}, {"lab-x", "10.0.0.9"}};
   h.Send(start);
@@ -183,7 +183,7 @@ TEST(WorkManager, TheControlSeesItsEnvironmentAndTheHelperOnPath) {
   for (const std::string& line : std::vector<std::string>
        {"LABMESH_ENTRY_ID=3\n", "LABMESH_HOST=lab-t\n", "LABMESH_HOSTS=lab-t,lab-u\n",
         "LABMESH_PEERS=lab-t=10.0.0.1,lab-u=10.0.0.2\n", "LABMESH_GROUP=0\n",
-        "LABMESH_SYNCH_COUNT=1\n",
+        "LABMESH_SYNCH_COUNT=1\n", std::string(LABMESH_SYNC_BIN) + "\n",
         "LABMESH_JOB_ID=43\n", "LABMESH_JOB_NAME=smoke\n",
         std::string("LABMESH_RESULTS_DIR=") + results + "\n",
         "LABMESH_SYNC=ipc://" + fs::absolute(tmp.path()).string() + "/sync.sock\n",
