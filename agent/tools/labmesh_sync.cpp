@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -126,7 +125,8 @@ int Exchange(const std::string& endpoint, const protocol::SyncRequest& request, 
       if (!reply->ok) {
         return Fail(reply->error.empty() ? what + ": failed" : reply->error);
       }
-      if (request.op == "wait" && !WriteAll(STDOUT_FILENO, reply->value.data(), reply->value.size())) {
+      if (request.op == "wait" &&
+          !WriteAll(STDOUT_FILENO, reply->value.data(), reply->value.size())) {
         return Fail(what + ": cannot write the value to stdout: " + std::strerror(errno));
       }
       return kExitOk;
@@ -139,20 +139,21 @@ int Exchange(const std::string& endpoint, const protocol::SyncRequest& request, 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"labmesh-sync: barriers and values between the hosts of a job group; runs "
-               "inside a labmesh control and talks to the local agent ($LABMESH_SYNC)"};
+  CLI::App app{
+      "labmesh-sync: barriers and values between the hosts of a job group; runs "
+      "inside a labmesh control and talks to the local agent ($LABMESH_SYNC)"};
   app.require_subcommand(1);
   std::string name, value, host;
   int64_t timeout_ms = 0;
   CLI::App* barrier = app.add_subcommand(
-      "barrier", "wait until every host of the group has reached NAME (each use of NAME is a "
-                 "new round)");
+      "barrier",
+      "wait until every host of the group has reached NAME (each use of NAME is a "
+      "new round)");
   barrier->add_option("name", name, "barrier name (1..256 bytes)")->required();
   AddTimeout(barrier, timeout_ms);
   CLI::App* send = app.add_subcommand("send", "store VALUE under KEY for the hosts of the group");
   send->add_option("key", name, "key (1..256 bytes)")->required();
-  send->add_option("value", value, "the value (at most 64 KiB); - reads it from stdin")
-      ->required();
+  send->add_option("value", value, "the value (at most 64 KiB); - reads it from stdin")->required();
   CLI::App* wait = app.add_subcommand(
       "wait", "wait for the value under KEY and print it to stdout exactly (no newline added)");
   wait->add_option("key", name, "key (1..256 bytes)")->required();
@@ -194,8 +195,8 @@ int main(int argc, char** argv) {
     return Fail("not inside a labmesh control (LABMESH_SYNC and LABMESH_ENTRY_ID are not set)");
   }
   std::string_view entry_text(entry);
-  auto [end, ec] = std::from_chars(entry_text.data(), entry_text.data() + entry_text.size(),
-                                   request.entry_id);
+  auto [end, ec] =
+      std::from_chars(entry_text.data(), entry_text.data() + entry_text.size(), request.entry_id);
   if (ec != std::errc() || end != entry_text.data() + entry_text.size() || request.entry_id == 0) {
     return Fail("LABMESH_ENTRY_ID '" + std::string(entry_text) + "' is not an entry id");
   }

@@ -2,11 +2,10 @@
 
 #include "work/sync_relay.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -129,8 +128,7 @@ void SyncRelay::OnReadable() {
       }
       // ROUTER: [helper routing id, request]. labmesh-sync uses a DEALER: no empty delimiter.
       if (parts.size() != 2) {
-        spdlog::warn("host={} sync: dropped a local message of {} frames", hostname_,
-                     parts.size());
+        spdlog::warn("host={} sync: dropped a local message of {} frames", hostname_, parts.size());
         continue;
       }
       HandleHelper(parts[0].to_string(), parts[1].to_string_view());
@@ -196,8 +194,7 @@ void SyncRelay::Accept(const std::string& helper, uint64_t helper_request_id,
       if (state.barrier_uses.size() >= limits_.max_barrier_names_per_entry) {
         Refuse(helper, helper_request_id, request,
                DescribeSyncRequest(request) + ": " + entry + " already used " +
-                   std::to_string(state.barrier_uses.size()) +
-                   " barrier names (the most allowed)");
+                   std::to_string(state.barrier_uses.size()) + " barrier names (the most allowed)");
         return;
       }
       uses = state.barrier_uses.emplace(request.name, 0).first;
@@ -259,8 +256,7 @@ void SyncRelay::Complete(std::map<uint64_t, Pending>::iterator it,
     if (s.outstanding > 0) s.outstanding--;
     if (pending.request.op == "send") {
       if (s.sends_outstanding > 0) s.sends_outstanding--;
-      std::pair<std::string, std::vector<char>> value{pending.request.name,
-                                                      pending.request.value};
+      std::pair<std::string, std::vector<char>> value{pending.request.name, pending.request.value};
       if (reply.ok && std::find(s.values.begin(), s.values.end(), value) == s.values.end()) {
         s.values.push_back(std::move(value));
       }
@@ -327,8 +323,8 @@ void SyncRelay::OnWelcome() {
   }
   for (auto& [id, pending] : pending_) pending.sent = false;
   if (!resend_.empty() || !pending_.empty()) {
-    spdlog::info("host={} sync: sending {} stored values and {} waiting requests again",
-                 hostname_, resend_.size(), pending_.size());
+    spdlog::info("host={} sync: sending {} stored values and {} waiting requests again", hostname_,
+                 resend_.size(), pending_.size());
   }
   Flush();
 }
@@ -341,9 +337,7 @@ void SyncRelay::OnDisconnected() {
 
 void SyncRelay::Flush() {
   if (!connected_ || retry_at_ms_ != 0) return;
-  auto refused = [&] {
-    retry_at_ms_ = clock_->SteadyMs() + kSendRetryMs;
-  };
+  auto refused = [&] { retry_at_ms_ = clock_->SteadyMs() + kSendRetryMs; };
   while (!resend_.empty()) {
     if (!send_(resend_.front())) return refused();
     resend_.pop_front();

@@ -55,9 +55,12 @@ struct SyncRelayLimits {
 
 class SyncRelay {
  public:
-  using SendFn = std::function<bool(const std::string& frame)>;  // to the coordinator; false = not taken
-  using RunningFn = std::function<bool(uint64_t entry_id)>;      // its control runs here
-  using RequestIdFn = std::function<uint64_t()>;                 // a fresh agent-socket request id
+  // Sends a frame to the coordinator over the agent socket; false when it was not taken.
+  using SendFn = std::function<bool(const std::string& frame)>;
+  // True while the entry's control runs on this agent (WorkManager::ControlRunning).
+  using RunningFn = std::function<bool(uint64_t entry_id)>;
+  // A fresh request id on the agent socket (the agent's one counter).
+  using RequestIdFn = std::function<uint64_t()>;
 
   SyncRelay(zmq::context_t& context, const Clock* clock, std::string hostname,
             std::string socket_path, SendFn send, RunningFn running, RequestIdFn next_request_id,
@@ -83,7 +86,7 @@ class SyncRelay {
   // `why` (may be empty) is added to "the entry ended".
   void EntryEnded(uint64_t entry_id, const std::string& why);
 
-  void Service();                // send retries, local timeouts
+  void Service();                  // send retries, local timeouts
   int64_t NextDeadlineMs() const;  // INT64_MAX = no timer
 
   size_t outstanding() const { return pending_.size(); }
@@ -106,8 +109,7 @@ class SyncRelay {
   };
 
   void HandleHelper(const std::string& helper, std::string_view frame);
-  void Accept(const std::string& helper, uint64_t helper_request_id,
-              protocol::SyncRequest request);
+  void Accept(const std::string& helper, uint64_t helper_request_id, protocol::SyncRequest request);
   void Refuse(const std::string& helper, uint64_t helper_request_id,
               const protocol::SyncRequest& request, const std::string& error);
   void ReplyToHelper(const std::string& helper, uint64_t helper_request_id,

@@ -6,8 +6,7 @@ namespace labmesh::agent {
 
 Status ValidateSyncRequest(const protocol::SyncRequest& request) {
   if (request.op != "barrier" && request.op != "send" && request.op != "wait") {
-    return Status::InvalidArgument("unknown sync op '" + request.op +
-                                   "' (barrier, send or wait)");
+    return Status::InvalidArgument("unknown sync op '" + request.op + "' (barrier, send or wait)");
   }
   const std::string what = request.op == "barrier" ? "barrier name" : "key";
   if (request.name.empty() || request.name.size() > protocol::kMaxSyncNameBytes) {
@@ -17,8 +16,7 @@ Status ValidateSyncRequest(const protocol::SyncRequest& request) {
   }
   if (request.op == "send" && request.value.size() > protocol::kMaxSyncValueBytes) {
     return Status::InvalidArgument(DescribeSyncRequest(request) + ": the value of " +
-                                   std::to_string(request.value.size()) +
-                                   " bytes is larger than " +
+                                   std::to_string(request.value.size()) + " bytes is larger than " +
                                    std::to_string(protocol::kMaxSyncValueBytes));
   }
   if (request.timeout_ms < 0) {
@@ -30,8 +28,8 @@ Status ValidateSyncRequest(const protocol::SyncRequest& request) {
 std::string DescribeSyncRequest(const protocol::SyncRequest& request) {
   // A name too long for the rules is cut here, so that a refusal stays readable.
   constexpr size_t kShown = 64;
-  std::string name = request.name.size() > kShown ? request.name.substr(0, kShown) + "..."
-                                                  : request.name;
+  std::string name =
+      request.name.size() > kShown ? request.name.substr(0, kShown) + "..." : request.name;
   std::string text = (request.op.empty() ? std::string("sync") : request.op) + " '" + name + "'";
   if (request.op == "barrier" && request.generation > 0) {
     text += " (use " + std::to_string(request.generation) + ")";

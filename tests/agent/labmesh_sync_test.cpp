@@ -22,12 +22,13 @@ namespace {
 class ServedRelay {
  public:
   explicit ServedRelay(const std::string& dir)
-      : relay_(context_, SystemClock::Default(), "lab-s", dir + "/sync.sock",
-               [this](const std::string& frame) {
-                 outbox_.push_back(frame);
-                 return true;
-               },
-               [](uint64_t entry_id) { return entry_id == 7; }, [this] { return ++ids_; }) {}
+      : relay_(
+            context_, SystemClock::Default(), "lab-s", dir + "/sync.sock",
+            [this](const std::string& frame) {
+              outbox_.push_back(frame);
+              return true;
+            },
+            [](uint64_t entry_id) { return entry_id == 7; }, [this] { return ++ids_; }) {}
   ~ServedRelay() { Stop(); }
 
   Status Start() {
@@ -84,16 +85,16 @@ const std::map<std::string, std::string> kNoControl = {{"LABMESH_SYNC", ""},
                                                        {"LABMESH_ENTRY_ID", ""}};
 
 TEST(LabmeshSync, UsageErrorsExit2) {
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {},
-           {"jump"},
-           {"barrier"},
-           {"barrier", "a", "--timeout", "soon"},
-           {"barrier", "a", "b"},
-           {"send", "k"},
-           {"wait", "k", "--timeout", "-5s"},
-           {"barrier", ""},
-           {"wait", std::string(257, 'k')}}) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"jump"},
+                                             {"barrier"},
+                                             {"barrier", "a", "--timeout", "soon"},
+                                             {"barrier", "a", "b"},
+                                             {"send", "k"},
+                                             {"wait", "k", "--timeout", "-5s"},
+                                             {"barrier", ""},
+                                             {"wait", std::string(257, 'k')}}) {
     CommandResult r = Sync(args, kNoControl);
     EXPECT_EQ(r.exit_code, 2) << args.size() << " " << r.err;
   }
@@ -111,15 +112,15 @@ TEST(LabmeshSync, OutsideAControlOrWithoutAnAgentItSaysSo) {
             "labmesh-sync: not inside a labmesh control (LABMESH_SYNC and LABMESH_ENTRY_ID are "
             "not set)\n");
   TempDir tmp;
-  CommandResult no_agent = Sync(
-      {"barrier", "setup"},
-      {{"LABMESH_SYNC", "ipc://" + tmp.path() + "/sync.sock"}, {"LABMESH_ENTRY_ID", "7"}});
+  CommandResult no_agent =
+      Sync({"barrier", "setup"},
+           {{"LABMESH_SYNC", "ipc://" + tmp.path() + "/sync.sock"}, {"LABMESH_ENTRY_ID", "7"}});
   EXPECT_EQ(no_agent.exit_code, 1);
   EXPECT_NE(no_agent.err.find("is not there (is the agent running?)"), std::string::npos)
       << no_agent.err;
-  CommandResult bad_id = Sync(
-      {"barrier", "setup"},
-      {{"LABMESH_SYNC", "ipc://" + tmp.path() + "/sync.sock"}, {"LABMESH_ENTRY_ID", "seven"}});
+  CommandResult bad_id =
+      Sync({"barrier", "setup"},
+           {{"LABMESH_SYNC", "ipc://" + tmp.path() + "/sync.sock"}, {"LABMESH_ENTRY_ID", "seven"}});
   EXPECT_EQ(bad_id.exit_code, 1);
   EXPECT_NE(bad_id.err.find("LABMESH_ENTRY_ID 'seven'"), std::string::npos) << bad_id.err;
 }

@@ -158,7 +158,10 @@ SyncReply Ask(Helper& helper, const SyncRequest& request) {
 TEST(SyncRelay, TheSocketIsPrivateAndReplacesAStaleFile) {
   TempDir tmp;
   Harness h(tmp.path());
-  { std::ofstream stale(h.socket_path); stale << "left over"; }
+  {
+    std::ofstream stale(h.socket_path);
+    stale << "left over";
+  }
   ASSERT_TRUE(h.relay->Bind().ok());
   struct stat st {};
   ASSERT_EQ(lstat(h.socket_path.c_str(), &st), 0);
@@ -285,11 +288,13 @@ TEST(SyncRelay, EachEntryHasAtMost256WaitingRequestsAnd256Values) {
   ASSERT_TRUE(h.relay->Bind().ok());
   h.relay->OnWelcome();
   Helper helper(h);
-  for (uint64_t i = 0; i < 256; ++i) helper.Send(Request(7, "wait", "never-" + std::to_string(i)), 1 + i);
+  for (uint64_t i = 0; i < 256; ++i)
+    helper.Send(Request(7, "wait", "never-" + std::to_string(i)), 1 + i);
   ASSERT_TRUE(h.RunUntil([&] { return h.relay->outstanding() == 256; }));
   SyncReply full = Ask(helper, Request(7, "barrier", "one-more"));
-  EXPECT_EQ(full.error, "barrier 'one-more': entry 7 already has 256 sync requests waiting "
-                        "(the most allowed)");
+  EXPECT_EQ(full.error,
+            "barrier 'one-more': entry 7 already has 256 sync requests waiting "
+            "(the most allowed)");
   EXPECT_TRUE(Ask(helper, Request(8, "barrier", "other-entry")).ok);  // per entry
   h.relay->EntryEnded(7, "");
   for (int i = 0; i < 256; ++i) (void)helper.Reply();  // "the entry ended" for each
@@ -364,8 +369,9 @@ TEST(SyncRelay, WithoutAnAnswerTheRelayGivesUpAfterTheTimeoutAndAGrace) {
   std::optional<SyncReply> reply = helper.Reply();
   ASSERT_TRUE(reply.has_value());
   EXPECT_FALSE(reply->ok);
-  EXPECT_EQ(reply->error, "wait 'never': no answer from the coordinator 5.0s after the timeout "
-                          "of 2.0s (the agent is not connected to it)");
+  EXPECT_EQ(reply->error,
+            "wait 'never': no answer from the coordinator 5.0s after the timeout "
+            "of 2.0s (the agent is not connected to it)");
   h.relay->OnWelcome();
   h.Step();
   EXPECT_TRUE(h.coordinator.requests.empty());  // given up: not sent any more
