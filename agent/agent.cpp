@@ -15,6 +15,7 @@
 #include "labmesh/common/backoff.hpp"
 #include "labmesh/common/curve_keys.hpp"
 #include "labmesh/protocol/envelope.hpp"
+#include "work/sync_relay.hpp"
 #include "work/work_manager.hpp"
 
 namespace labmesh::agent {
@@ -72,8 +73,32 @@ class AgentImpl final : public Agent {
     if (!keys.ok()) return keys.status();
     keys_ = *keys;
     facts_ = CollectFacts();
+    if (!config_.address.empty()) {
+      if (!IsValidAgentAddress(config_.address)) {
+        return Status::InvalidArgument("--address '" + config_.address +
+                                       "': no ',', '=', spaces or control characters");
+      }
+      facts_.address = config_.address;
+    }
     work_ = std::make_unique<WorkManager>(config_, clock_, hostname_, incarnation_,
                                           [this](const std::string& frame) { return Send(frame); });
+    // LABMESH_SYNC of every control (control.cpp) names this socket.
+    std::error_code abs_ec;
+    std::string work_dir =
+        std::filesystem::absolute(config_.work_dir, abs_ec).lexically_normal().string();
+    if (!work_dir.empty() && work_dir.back() == '/') work_dir.pop_back();
+    sync_ = std::make_unique<SyncRelay>(
+        context_, clock_, hostname_, work_dir + "/sync.sock",
+        [this](const std::string& frame) { return Send(frame); },
+        [this](uint64_t entry_id) { return work_->ControlRunning(entry_id); },
+        [this] { return ++request_id_; });
+    if (Status s = sync_->Bind(); !s.ok()) {
+      // Everything but multi-host sync still works: labmesh-sync says the socket is missing.
+      spdlog::error("host={} labmesh-sync will not work: {}", hostname_, s.ToString());
+    }
+    work_->SetControlEndedHook([this](uint64_t entry_id, const std::string& why) {
+      sync_->EntryEnded(entry_id, why);
+    });
     LABMESH_RETURN_IF_ERROR(work_->Load());
     spdlog::info("agent host={} key={} incarnation={} coordinator={}", hostname_, keys_.public_z85,
                  incarnation_, config_.coordinator);
@@ -85,19 +110,29 @@ class AgentImpl final : public Agent {
     next_attempt_ms_ = clock_->SteadyMs() + backoff_.NextDelayMs();
     while (!stop_.load()) {
       int64_t now = clock_->SteadyMs();
-      int64_t deadline = std::min(NextDeadline(), work_->NextDeadlineMs());
+      int64_t deadline =
+          std::min({NextDeadline(), work_->NextDeadlineMs(), sync_->NextDeadlineMs()});
       int64_t wait = std::clamp<int64_t>(deadline - now, 0, kMaxPollMs);
       try {
-        // The socket and the entries' descriptors (output pipes, pidfds) in one poll, so that
-        // a control's exit or output is handled at once and the loop never sleeps on work.
+        // The sockets (coordinator, local sync) and the entries' descriptors (output pipes,
+        // pidfds) in one poll, so that a control's exit or output or a helper's request is
+        // handled at once and the loop never sleeps on work.
         poll_items_.clear();
         if (socket_) poll_items_.push_back({socket_->handle(), 0, ZMQ_POLLIN, 0});
+        const size_t sync_item = poll_items_.size();
+        if (sync_->socket_handle()) {
+          poll_items_.push_back({sync_->socket_handle(), 0, ZMQ_POLLIN, 0});
+        }
         poll_fds_.clear();
         work_->PollFds(&poll_fds_);
         for (int fd : poll_fds_) poll_items_.push_back({nullptr, fd, ZMQ_POLLIN, 0});
         zmq::poll(poll_items_, std::chrono::milliseconds(wait));
         if (socket_ && (poll_items_[0].revents & ZMQ_POLLIN)) Drain();
+        if (sync_->socket_handle() && (poll_items_[sync_item].revents & ZMQ_POLLIN)) {
+          sync_->OnReadable();
+        }
         work_->Service();
+        sync_->Service();
         OnTimers();
       } catch (const zmq::error_t& e) {
         if (e.num() == EINTR) continue;
@@ -175,6 +210,7 @@ class AgentImpl final : public Agent {
 
   void Disconnect(int64_t retry_in_ms) {
     work_->OnDisconnected();
+    sync_->OnDisconnected();
     socket_.reset();
     next_attempt_ms_ = clock_->SteadyMs() + retry_in_ms;
     SetState(AgentState::kDisconnected, "retry in " + std::to_string(retry_in_ms) + " ms");
@@ -252,6 +288,7 @@ class AgentImpl final : public Agent {
                                               " labels, heartbeat every " +
                                               std::to_string(heartbeat_interval_ms_) + " ms");
         work_->OnWelcome();  // resend reports, resume uploads, ask for work when idle
+        sync_->OnWelcome();  // resend stored values and unanswered sync requests
         break;
       }
       case T::kPendingApproval: {
@@ -273,6 +310,7 @@ class AgentImpl final : public Agent {
       }
       case T::kReregister:
         work_->OnDisconnected();  // until the next Welcome
+        sync_->OnDisconnected();
         hello_deadline_ms_ = now + config_.hello_timeout_ms;
         SetState(AgentState::kConnecting, "coordinator asked for a new hello");
         hello_unsent_ = !SendHello();
@@ -280,13 +318,14 @@ class AgentImpl final : public Agent {
       case T::kHeartbeatAck:
         break;
       case T::kError: {
+        if (sync_->Handle(*envelope)) break;  // the answer to one of the relay's requests
         auto error = protocol::DecodeBody<protocol::ErrorReply>(*envelope);
         spdlog::warn("host={} coordinator error: {}", hostname_,
                      error.ok() ? error->ToStatus().ToString() : "(unreadable)");
         break;
       }
       default:
-        if (work_->Handle(*envelope)) break;
+        if (work_->Handle(*envelope) || sync_->Handle(*envelope)) break;
         spdlog::warn("host={} unexpected {} from the coordinator", hostname_,
                      protocol::MessageTypeName(envelope->type));
     }
@@ -302,6 +341,8 @@ class AgentImpl final : public Agent {
   protocol::DecodeLimits limits_;
   zmq::context_t context_;
   std::unique_ptr<zmq::socket_t> socket_;
+  // Declared before work_: the WorkManager (destroyed first) calls into the relay.
+  std::unique_ptr<SyncRelay> sync_;
   std::unique_ptr<WorkManager> work_;
   std::vector<zmq::pollitem_t> poll_items_;
   std::vector<int> poll_fds_;

@@ -25,6 +25,14 @@ int main(int argc, char** argv) {
   flags::Add(app, "hostname", config.hostname, "name to register as (default: the machine's)");
   flags::Add(app, "work-dir", config.work_dir, "state directory (keys/, spool/)");
   flags::Add(app, "labels", config.labels, "labels to ask for, comma-separated")->delimiter(',');
+  flags::Add(app, "address", config.address,
+             "address other hosts reach this one at, given to multi-host jobs (default: the "
+             "first non-loopback IPv4 address)")
+      ->check([](const std::string& address) {
+        return labmesh::agent::IsValidAgentAddress(address)
+                   ? std::string()
+                   : std::string("no ',', '=', spaces or control characters, at most 255 bytes");
+      });
   flags::Add(app, "enroll-token", config.enroll_token, "token that enrols this host at once");
   flags::AddDuration(app, "heartbeat-interval", config.heartbeat_interval_ms,
                      "heartbeat interval until the coordinator sets one");
@@ -34,7 +42,8 @@ int main(int argc, char** argv) {
   flags::AddDuration(app, "kill-grace", config.kill_grace_ms,
                      "time between TERM and KILL when a control is stopped");
   flags::Add(app, "helper-dir", config.helper_dir,
-             "directory of labmesh-test, first on a control's PATH (default: the agent's own)");
+             "directory of labmesh-test and labmesh-sync, first on a control's PATH "
+             "(default: the agent's own)");
   flags::Add(app, "upload-chunk", config.upload_chunk_bytes,
              "largest result chunk sent to the coordinator, in bytes")
       ->check(CLI::Range(uint64_t{1024}, uint64_t{8} << 20));

@@ -24,6 +24,20 @@ std::vector<std::string> ControlEnvironment(const protocol::StartEntry& start,
   env["LABMESH_ENTRY_ID"] = std::to_string(start.entry_id);
   env["LABMESH_HOST"] = start.hostname.empty() ? context.hostname : start.hostname;
   env["LABMESH_HOSTS"] = hosts;
+  // host=address pairs in the order of LABMESH_HOSTS; a host whose address is unknown, or one
+  // that could not be parsed back (a comma in it), is left out.
+  std::string peers;
+  for (const std::string& h : start.hosts) {
+    auto address = start.peers.find(h);
+    if (address == start.peers.end() || address->second.empty() ||
+        address->second.find(',') != std::string::npos) {
+      continue;
+    }
+    peers += (peers.empty() ? "" : ",") + h + "=" + address->second;
+  }
+  env["LABMESH_PEERS"] = peers;
+  env["LABMESH_GROUP"] = std::to_string(start.group);
+  env["LABMESH_SYNCH_COUNT"] = std::to_string(start.synch_count);
   env["LABMESH_RESULTS_DIR"] = paths.results;
   env["LABMESH_SYNC"] = "ipc://" + context.work_dir + "/sync.sock";
   env["LABMESH_JOB_NAME"] = start.job_name;

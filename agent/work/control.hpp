@@ -20,7 +20,9 @@ struct ControlContext {
 };
 
 // The environment: `base` ("KEY=VALUE" strings, normally environ) plus the LABMESH_* variables
-// and PATH with the helper directory first. Sorted by name.
+// and PATH with the helper directory first. Sorted by name. LABMESH_HOSTS is `hosts` joined
+// by commas; LABMESH_PEERS is "host=address" for each of them whose address is known, in the
+// same order, joined by commas; LABMESH_GROUP and LABMESH_SYNCH_COUNT are decimal.
 std::vector<std::string> ControlEnvironment(const protocol::StartEntry& start,
                                             const SpoolPaths& paths, const ControlContext& context,
                                             char** base);

@@ -146,6 +146,13 @@ std::vector<protocol::HeldEntry> WorkManager::HeldEntries() const {
   return held;
 }
 
+bool WorkManager::ControlRunning(uint64_t entry_id) const {
+  auto it = entries_.find(entry_id);
+  if (it == entries_.end()) return false;
+  const Entry& e = *it->second;
+  return e.runner && !e.runner->exited() && e.kill_outcome.empty();
+}
+
 bool WorkManager::Idle() const {
   return std::none_of(entries_.begin(), entries_.end(),
                       [](const auto& kv) { return kv.second->Uploading(); });
@@ -275,6 +282,7 @@ void WorkManager::Kill(Entry& entry, const std::string& outcome, const std::stri
   entry.kill_reason = reason;
   entry.runner->Signal(SIGTERM);
   entry.kill_at_ms = clock_->SteadyMs() + config_.kill_grace_ms;
+  if (control_ended_) control_ended_(entry.id(), reason);
 }
 
 void WorkManager::Abort(const protocol::AbortEntry& abort) {
@@ -302,6 +310,7 @@ void WorkManager::Forget(uint64_t entry_id) {
   // started in a session of its own could still write below results/: such a spool is not
   // given to the next entry.
   const bool reusable = !it->second->runner;
+  if (!reusable && control_ended_) control_ended_(entry_id, "the entry was discarded");
   entries_.erase(it);
   if (reusable && RecycleSlot(dir)) return;
   std::error_code ec;
@@ -393,6 +402,7 @@ void WorkManager::Finish(Entry& e) {
     r.exit_code = e.runner->exit_code();
     r.signal = e.runner->term_signal();
     e.runner.reset();
+    if (control_ended_) control_ended_(e.id(), r.reason);
   }
   r.ended_us = clock_->WallUs();
   e.kill_at_ms = 0;

@@ -28,6 +28,9 @@ namespace labmesh::agent {
 class WorkManager {
  public:
   using SendFn = std::function<bool(const std::string& frame)>;
+  // The control of `entry_id` ended or is being stopped (abort, max runtime, discard); `why` is
+  // the reason when it was stopped, the outcome's reason when it ended ("" when it passed).
+  using ControlEndedFn = std::function<void(uint64_t entry_id, const std::string& why)>;
 
   // `config.work_dir` must exist; spool/ below it is created. `hostname` is used in logs.
   WorkManager(const AgentConfig& config, const Clock* clock, std::string hostname,
@@ -63,6 +66,12 @@ class WorkManager {
 
   // True when no entry is running or uploading: the host may take new work.
   bool Idle() const;
+  // True while the entry's control runs and nobody has started to stop it (the sync relay
+  // serves only such entries).
+  bool ControlRunning(uint64_t entry_id) const;
+  // Called (on the loop thread) for every control that ends or starts being stopped; the agent
+  // wires it to the SyncRelay. May be called more than once per entry.
+  void SetControlEndedHook(ControlEndedFn hook) { control_ended_ = std::move(hook); }
   size_t entry_count() const { return entries_.size(); }
 
  private:
@@ -108,6 +117,7 @@ class WorkManager {
   std::string hostname_;
   uint64_t incarnation_;
   SendFn send_;
+  ControlEndedFn control_ended_;
   std::string work_dir_;  // absolute
   std::string spool_dir_;
   std::string helper_dir_;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "labmesh/common/hash.hpp"
@@ -93,6 +94,110 @@ class FakeResults {
   std::map<uint64_t, std::map<std::string, std::string>> files;  // entry -> path -> bytes
   std::map<uint64_t, bool> done_sent;
   std::vector<std::string> errors;
+};
+
+// Test helper: the coordinator's side of sync for one group, without sockets. Feed it every
+// frame the agent sent; it records each SyncRequest with its request id and returns the frames
+// to answer with: a send is stored and answered ok (and releases waits for its key), a wait is
+// answered when its value exists, a barrier at once unless `hold_barriers` (Release answers the
+// held ones). Single-threaded: the test thread that owns it.
+class FakeSync {
+ public:
+  bool hold_barriers = false;
+  // Barrier name -> the error it fails with (a timeout naming missing hosts, say).
+  std::map<std::string, std::string> fail_barriers;
+  // Keys whose send is answered with an Error envelope (a request the coordinator refuses).
+  std::map<std::string, std::string> error_for_key;
+  std::string sender = "lab-peer";  // from_host of the values
+
+  std::vector<std::string> Handle(const std::string& frame) {
+    std::vector<std::string> replies;
+    auto envelope = protocol::DecodeEnvelope(frame);
+    if (!envelope.ok() || envelope->type != protocol::MessageType::kSyncRequest) return replies;
+    auto request = protocol::DecodeBody<protocol::SyncRequest>(*envelope);
+    if (!request.ok()) return replies;
+    const uint64_t id = envelope->request_id;
+    requests.emplace_back(id, *request);
+    if (request->op == "send") {
+      if (auto error = error_for_key.find(request->name); error != error_for_key.end()) {
+        replies.push_back(protocol::Encode(
+            protocol::ErrorReply::FromStatus(Status::InvalidArgument(error->second)), id));
+        return replies;
+      }
+      values[request->name] = std::string(request->value.begin(), request->value.end());
+      replies.push_back(Answer(id, *request, true));
+      for (auto it = waiting.begin(); it != waiting.end();) {
+        if (it->second.op == "wait" && it->second.name == request->name) {
+          replies.push_back(Answer(it->first, it->second, true));
+          it = waiting.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    } else if (request->op == "wait") {
+      if (values.count(request->name)) {
+        replies.push_back(Answer(id, *request, true));
+      } else {
+        waiting.emplace_back(id, *request);
+      }
+    } else if (auto fail = fail_barriers.find(request->name); fail != fail_barriers.end()) {
+      protocol::SyncReply reply = Reply(*request, false);
+      reply.error = fail->second;
+      replies.push_back(protocol::Encode(reply, id));
+    } else if (hold_barriers) {
+      waiting.emplace_back(id, *request);
+    } else {
+      replies.push_back(Answer(id, *request, true));
+    }
+    return replies;
+  }
+
+  // Answers every held barrier ok.
+  std::vector<std::string> Release() {
+    std::vector<std::string> replies;
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      if (it->second.op == "barrier") {
+        replies.push_back(Answer(it->first, it->second, true));
+        it = waiting.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return replies;
+  }
+
+  // The requests received with this op (in arrival order).
+  std::vector<protocol::SyncRequest> Requests(const std::string& op) const {
+    std::vector<protocol::SyncRequest> out;
+    for (const auto& [id, r] : requests) {
+      if (r.op == op) out.push_back(r);
+    }
+    return out;
+  }
+
+  std::vector<std::pair<uint64_t, protocol::SyncRequest>> requests;
+  std::vector<std::pair<uint64_t, protocol::SyncRequest>> waiting;
+  std::map<std::string, std::string> values;
+
+ private:
+  protocol::SyncReply Reply(const protocol::SyncRequest& request, bool ok) const {
+    protocol::SyncReply reply;
+    reply.entry_id = request.entry_id;
+    reply.op = request.op;
+    reply.name = request.name;
+    reply.generation = request.generation;
+    reply.ok = ok;
+    return reply;
+  }
+  std::string Answer(uint64_t id, const protocol::SyncRequest& request, bool ok) const {
+    protocol::SyncReply reply = Reply(request, ok);
+    if (request.op == "wait") {
+      const std::string& value = values.at(request.name);
+      reply.value.assign(value.begin(), value.end());
+      reply.from_host = sender;
+    }
+    return protocol::Encode(reply, id);
+  }
 };
 
 }  // namespace labmesh::testing

@@ -172,13 +172,18 @@ TEST(WorkManager, TheControlSeesItsEnvironmentAndTheHelperOnPath) {
   Harness h(tmp.path());
   ASSERT_TRUE(h.manager->Load().ok());
   h.manager->OnWelcome();
-  h.Send(Command(3, "env | grep ^LABMESH_ | sort; echo PATH=$PATH; command -v labmesh-test; "
-                    "labmesh-test run inner -- echo from-inner"));
+  protocol::StartEntry start = Command(3, "env | grep ^LABMESH_ | sort; echo PATH=$PATH; "
+                                          "command -v labmesh-test; command -v labmesh-sync; "
+                                          "labmesh-test run inner -- echo from-inner");
+  start.peers = {{"lab-u", "10.0.0.2"}, {"lab-t", "10.0.0.1"}, {"lab-x", "10.0.0.9"}};
+  h.Send(start);
   ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.done_sent.count(3) > 0; }));
   std::string results = fs::absolute(tmp.path()).string() + "/spool/3/results";
   std::string log = h.coordinator.files[3]["debug/control.log"];
   for (const std::string& line : std::vector<std::string>
        {"LABMESH_ENTRY_ID=3\n", "LABMESH_HOST=lab-t\n", "LABMESH_HOSTS=lab-t,lab-u\n",
+        "LABMESH_PEERS=lab-t=10.0.0.1,lab-u=10.0.0.2\n", "LABMESH_GROUP=0\n",
+        "LABMESH_SYNCH_COUNT=1\n", std::string(LABMESH_SYNC_BIN) + "\n",
         "LABMESH_JOB_ID=43\n", "LABMESH_JOB_NAME=smoke\n",
         std::string("LABMESH_RESULTS_DIR=") + results + "\n",
         "LABMESH_SYNC=ipc://" + fs::absolute(tmp.path()).string() + "/sync.sock\n",
@@ -232,17 +237,26 @@ TEST(WorkManager, MaxRuntimeKillsTheWholeProcessGroup) {
   EXPECT_EQ(h.coordinator.files[6]["debug/control.log"], "up\n");
 }
 
+// Also: the sync relay's hook hears of the abort at once, and ControlRunning turns false.
 TEST(WorkManager, AbortEndsTheEntryAbortedAndDiscardDropsIt) {
   TempDir tmp;
   Harness h(tmp.path());
   ASSERT_TRUE(h.manager->Load().ok());
+  std::vector<std::pair<uint64_t, std::string>> ended;
+  h.manager->SetControlEndedHook(
+      [&](uint64_t id, const std::string& why) { ended.emplace_back(id, why); });
   h.manager->OnWelcome();
   h.Send(Command(7, "echo waiting; sleep 300"));
   ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.files[7]["debug/control.log"] == "waiting\n"; }));
+  EXPECT_TRUE(h.manager->ControlRunning(7));
+  EXPECT_FALSE(h.manager->ControlRunning(8));
   protocol::AbortEntry abort;
   abort.entry_id = 7;
   abort.reason = "aborted by ann";
   h.Send(abort);
+  EXPECT_FALSE(h.manager->ControlRunning(7));  // being stopped: no more sync requests
+  ASSERT_FALSE(ended.empty());
+  EXPECT_EQ(ended[0], std::make_pair(uint64_t{7}, std::string("aborted by ann")));
   ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.done_sent.count(7) > 0; }));
   const protocol::EntryReport* exited = h.coordinator.Report(7, "exited");
   ASSERT_NE(exited, nullptr);
@@ -255,6 +269,7 @@ TEST(WorkManager, AbortEndsTheEntryAbortedAndDiscardDropsIt) {
   abort.entry_id = 8;
   abort.discard = true;
   h.Send(abort);
+  EXPECT_EQ(ended.back(), std::make_pair(uint64_t{8}, std::string("the entry was discarded")));
   EXPECT_EQ(h.manager->entry_count(), 0u);
   EXPECT_FALSE(fs::exists(tmp.path() + "/spool/8"));
   EXPECT_TRUE(h.manager->Idle());

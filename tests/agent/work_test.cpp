@@ -2,7 +2,8 @@
 // tcp://127.0.0.1:*) welcomes it, hands out StartEntry on WorkRequest, acknowledges reports
 // and chunks (FakeResults keeps the files in memory) and says done after "uploaded". Proves a
 // whole entry end to end, streaming and abort, the held entries in the hello after a restart,
-// and a run of many short entries. Waits have deadlines.
+// a run of many short entries, and a control using labmesh-sync through its agent (FakeSync
+// answers the SyncRequests). Waits have deadlines.
 
 #include <gtest/gtest.h>
 
@@ -63,6 +64,7 @@ class FakeCoordinator {
       }
       int requests = results.work_requests;
       for (const std::string& reply : results.Handle(frame)) Send(reply);
+      for (const std::string& reply : sync.Handle(frame)) Send(reply);
       if (results.work_requests > requests && !queue.empty()) {
         Send(protocol::Encode(queue.front()));
         queue.pop_front();
@@ -88,6 +90,7 @@ class FakeCoordinator {
   }
 
   FakeResults results;
+  FakeSync sync;
   std::deque<protocol::StartEntry> queue;  // handed out one per WorkRequest
 
  private:
@@ -101,7 +104,8 @@ class FakeCoordinator {
 // An agent on its own thread, stopped and joined by the destructor.
 class RunningAgent {
  public:
-  RunningAgent(const FakeCoordinator& coordinator, const std::string& work_dir) {
+  RunningAgent(const FakeCoordinator& coordinator, const std::string& work_dir,
+               const std::string& address = "") {
     agent::AgentConfig config;
     config.coordinator = coordinator.endpoint();
     config.coordinator_key = coordinator.public_key();
@@ -110,6 +114,7 @@ class RunningAgent {
     config.helper_dir = fs::path(LABMESH_TEST_BIN).parent_path().string();
     config.reconnect_initial_ms = 10;
     config.kill_grace_ms = 500;
+    config.address = address;
     auto created = agent::Agent::Create(config, SystemClock::Default());
     EXPECT_TRUE(created.ok()) << created.status().ToString();
     if (!created.ok()) return;
@@ -249,6 +254,39 @@ TEST(AgentWork, ManyShortEntriesRunOneAfterAnother) {
     }
     return true;
   }));
+}
+
+TEST(AgentWork, AControlPassesValuesAndBarriersThroughItsAgent) {
+  TempDir tmp;
+  FakeCoordinator coordinator;
+  protocol::StartEntry start = Command(
+      5,
+      "labmesh-sync send port 4242 && v=$(labmesh-sync wait port --timeout 10s) && "
+      "labmesh-sync barrier go && labmesh-sync barrier go && echo \"got $v\"; "
+      "echo \"group=$LABMESH_GROUP of $LABMESH_SYNCH_COUNT peers=$LABMESH_PEERS\"; "
+      "stat -c 'mode=%a' \"${LABMESH_SYNC#ipc://}\"");
+  start.synch_count = 2;
+  start.group = 1;
+  start.hosts = {"lab-v", "lab-w"};
+  start.peers = {{"lab-w", "10.1.0.2"}, {"lab-v", "10.1.0.1"}};
+  coordinator.queue.push_back(start);
+  RunningAgent agent(coordinator, tmp.path() + "/work", "10.1.0.2");
+  ASSERT_TRUE(agent.ok());
+  FakeResults& r = coordinator.results;
+  ASSERT_TRUE(coordinator.RunUntil([&] { return r.done_sent.count(5) > 0; }));
+  ASSERT_FALSE(r.hellos.empty());
+  EXPECT_EQ(r.hellos[0].facts.address, "10.1.0.2");  // --address
+  const std::string log = r.files[5]["debug/control.log"];
+  for (const char* line :
+       {"got 4242\n", "group=1 of 2 peers=lab-v=10.1.0.1,lab-w=10.1.0.2\n", "mode=600\n"}) {
+    EXPECT_NE(log.find(line), std::string::npos) << line << " not in:\n" << log;
+  }
+  std::vector<protocol::SyncRequest> barriers = coordinator.sync.Requests("barrier");
+  ASSERT_EQ(barriers.size(), 2u);
+  EXPECT_EQ(barriers[0].entry_id, 5u);
+  EXPECT_EQ(barriers[0].generation, 1u);
+  EXPECT_EQ(barriers[1].generation, 2u);
+  EXPECT_EQ(coordinator.sync.values["port"], "4242");
 }
 
 }  // namespace

@@ -4,11 +4,22 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "labmesh/protocol/envelope.hpp"
 
 namespace labmesh::agent {
+
+// An --address must fit LABMESH_PEERS ("host=address,..."): no ',', '=', space or control
+// character, at most 255 bytes.
+inline bool IsValidAgentAddress(std::string_view address) {
+  if (address.size() > 255) return false;
+  for (char c : address) {
+    if (c == ',' || c == '=' || static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return false;
+  }
+  return true;
+}
 
 struct AgentConfig {
   std::string coordinator = "tcp://127.0.0.1:7710";
@@ -16,6 +27,9 @@ struct AgentConfig {
   std::string hostname;         // empty = the machine's name
   std::string work_dir = "./var/labmesh-agent";
   std::vector<std::string> labels;
+  // The address other hosts reach this one at (HostFacts.address, a job's LABMESH_PEERS);
+  // "" = the first IPv4 address of an interface that is up and not loopback.
+  std::string address;
   std::string enroll_token;
   int64_t heartbeat_interval_ms = 5'000;  // until the coordinator's Welcome says otherwise
   std::string verify_dir = "/etc/labmesh/verify.d";
