@@ -76,11 +76,22 @@ void PrintJob(const protocol::JobInfo& job, bool json) {
   line("created", TimeOrDash(job.created_us));
   line("finished", TimeOrDash(job.finished_us));
   std::cout << "\n";
-  Table table({"HOST", "STATUS", "STARTED", "FINISHED", "REASON"});
+  // Synchronous jobs add each entry's group and, while a control waits in a barrier or for a
+  // value, what it waits for.
+  bool groups = job.synch_count > 1;
+  bool waiting = std::any_of(job.entries.begin(), job.entries.end(),
+                             [](const auto& e) { return !e.waiting_in.empty(); });
+  std::vector<std::string> columns = {"HOST", "STATUS", "STARTED", "FINISHED", "REASON"};
+  if (groups) columns.insert(columns.begin() + 1, "GROUP");
+  if (waiting) columns.push_back("WAITING IN");
+  Table table(columns);
   for (const auto& entry : job.entries) {
     std::string host = entry.host.empty() ? "(any " + entry.meta_label + ")" : entry.host;
-    table.Add({host, entry.status, TimeOrDash(entry.started_us), TimeOrDash(entry.finished_us),
-               FormatEntryReason(entry)});
+    std::vector<std::string> row = {host, entry.status, TimeOrDash(entry.started_us),
+                                    TimeOrDash(entry.finished_us), FormatEntryReason(entry)};
+    if (groups) row.insert(row.begin() + 1, std::to_string(entry.group));
+    if (waiting) row.push_back(entry.waiting_in.empty() ? "-" : entry.waiting_in);
+    table.Add(row);
   }
   table.Print(std::cout);
 }

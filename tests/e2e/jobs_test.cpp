@@ -14,80 +14,13 @@
 #include <string>
 
 #include "cluster.hpp"
+#include "jobs_fixture.hpp"
 #include "http_test_client.hpp"
 
 namespace labmesh::testing {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
-// True when no process `pid` runs any more (gone, or a zombie nobody has reaped yet).
-bool ProcessGone(pid_t pid) {
-  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
-  if (stat.empty()) return true;
-  size_t paren = stat.rfind(')');
-  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
-}
-
-class Jobs : public ::testing::Test {
- protected:
-  void StartCluster(std::vector<std::string> hosts,
-                    std::map<std::string, std::vector<std::string>> flags = {}) {
-    cluster_.StartCoordinator();
-    for (const std::string& host : hosts) {
-      cluster_.StartAgent(host, flags.count(host) ? flags[host] : std::vector<std::string>{});
-    }
-    for (const std::string& host : hosts) ASSERT_TRUE(cluster_.WaitForStatus(host, "Ready"));
-  }
-
-  std::string WriteFile(const std::string& name, const std::string& text) {
-    std::string path = cluster_.root() + "/" + name;
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
-  }
-
-  // `labmesh --json job create ARGS`; the new job's id (0 when refused).
-  uint64_t Create(std::vector<std::string> args) {
-    std::vector<std::string> argv = {"--json", "--user", "alice", "job", "create"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto created = cluster_.Cli(argv);
-    EXPECT_EQ(created.exit_code, 0) << created.err;
-    if (created.exit_code != 0) return 0;
-    return nlohmann::json::parse(created.out)["id"].get<uint64_t>();
-  }
-
-  nlohmann::json Show(uint64_t id) {
-    auto shown = cluster_.Cli({"--json", "job", "show", std::to_string(id)});
-    EXPECT_EQ(shown.exit_code, 0) << shown.err;
-    return shown.exit_code == 0 ? nlohmann::json::parse(shown.out) : nlohmann::json::object();
-  }
-
-  bool WaitForJobStatus(uint64_t id, const std::string& status,
-                        std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-    return WaitFor([&] { return Show(id).value("status", "") == status; }, timeout);
-  }
-
-  bool WaitForEntryStatus(uint64_t id, const std::string& status) {
-    return WaitFor([&] {
-      auto job = Show(id);
-      return job.contains("entries") && !job["entries"].empty() &&
-             job["entries"][0].value("status", "") == status;
-    });
-  }
-
-  CommandResult Wait(uint64_t id, const std::string& timeout = "25s") {
-    return cluster_.Cli({"job", "wait", std::to_string(id), "--timeout", timeout});
-  }
-
-  std::string ResultsDir(const nlohmann::json& entry) {
-    return cluster_.data_dir() + "/results/" + entry["results_path"].get<std::string>();
-  }
-
-  E2eCluster cluster_;
-};
+using Jobs = JobsE2e;
 
 TEST_F(Jobs, NamedHostsAndLabelCountJobsCompleteWithTheirFiles) {
   StartCluster({"h1", "h2", "h3"}, {{"h1", {"--labels", "pool"}}, {"h2", {"--labels", "pool"}}});
@@ -277,7 +210,8 @@ TEST_F(Jobs, CoordinatorKilledWhileJobsRunLosesNothingAndRunsNothingTwice) {
   EXPECT_EQ(Wait(a).exit_code, 0) << Show(a).dump();
   EXPECT_EQ(Wait(b).exit_code, 0) << Show(b).dump();
   for (uint64_t id : {a, b}) {
-    for (const auto& entry : Show(id)["entries"]) {
+    nlohmann::json job = Show(id);  // kept alive: a range-for over Show(id)[...] would dangle
+    for (const auto& entry : job["entries"]) {
       EXPECT_EQ(ReadFile(ResultsDir(entry) + "/out.txt"), "done\n");
     }
   }

@@ -84,7 +84,7 @@ Process& E2eCluster::StartAgent(const std::string& hostname, std::vector<std::st
   std::vector<std::pair<std::string, std::string>> defaults = {
       {"--coordinator", agent_endpoint_},     {"--coordinator-key", key_path()},
       {"--hostname", hostname},               {"--work-dir", AgentWorkDir(hostname)},
-      {"--heartbeat-interval", kHeartbeat}};
+      {"--heartbeat-interval", kHeartbeat},   {"--address", "127.0.0.1"}};
   std::vector<std::string> argv = {AgentBinary()};
   for (const auto& [flag, value] : defaults) {
     if (std::find(extra_flags.begin(), extra_flags.end(), flag) == extra_flags.end()) {
