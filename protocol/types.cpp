@@ -56,6 +56,14 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kJobAbortRequest, "JobAbortRequest"},
     TypeName{MessageType::kJobLogRequest, "JobLogRequest"},
     TypeName{MessageType::kJobLogReply, "JobLogReply"},
+    TypeName{MessageType::kResultsListRequest, "ResultsListRequest"},
+    TypeName{MessageType::kResultsListReply, "ResultsListReply"},
+    TypeName{MessageType::kResultsSummaryRequest, "ResultsSummaryRequest"},
+    TypeName{MessageType::kResultsSummaryReply, "ResultsSummaryReply"},
+    TypeName{MessageType::kResultsSeriesRequest, "ResultsSeriesRequest"},
+    TypeName{MessageType::kResultsSeriesReply, "ResultsSeriesReply"},
+    TypeName{MessageType::kResultsReparseRequest, "ResultsReparseRequest"},
+    TypeName{MessageType::kResultsReparseReply, "ResultsReparseReply"},
 };
 
 constexpr std::array<std::string_view, kMaxEntryStatus + 1> kEntryStatusNames = {

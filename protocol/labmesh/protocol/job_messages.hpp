@@ -56,8 +56,13 @@ struct EntryInfo {
   // What the control waits for right now: "barrier setup (use 2): 3/4 arrived", "wait KEY";
   // "" when nothing.
   std::string waiting_in;
+  // Parsing the entry's files: results per status (GOOD, FAIL, ...; none = not parsed yet) and
+  // what could not be parsed ("status.log: line 7: END without START").
+  std::map<std::string, uint64_t> result_counts;
+  std::vector<std::string> parse_warnings;
   MSGPACK_DEFINE_MAP(id, job_id, host, meta_label, status, reason, fault, exit_code, signal,
-                     queued_us, started_us, finished_us, results_path, group, waiting_in)
+                     queued_us, started_us, finished_us, results_path, group, waiting_in,
+                     result_counts, parse_warnings)
 };
 
 struct JobInfo {

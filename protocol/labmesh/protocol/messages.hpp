@@ -12,6 +12,7 @@
 
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/job_messages.hpp"
+#include "labmesh/protocol/results_messages.hpp"
 #include "labmesh/protocol/sync_messages.hpp"
 #include "labmesh/protocol/types.hpp"
 

@@ -60,6 +60,15 @@ enum class MessageType : uint16_t {
   kJobAbortRequest = 136,  // reply: kOkReply
   kJobLogRequest = 137,
   kJobLogReply = 138,
+  // The results index (docs/results.md).
+  kResultsListRequest = 140,
+  kResultsListReply = 141,
+  kResultsSummaryRequest = 142,
+  kResultsSummaryReply = 143,
+  kResultsSeriesRequest = 144,
+  kResultsSeriesReply = 145,
+  kResultsReparseRequest = 146,  // reply (when the reparse is done): kResultsReparseReply
+  kResultsReparseReply = 147,
 };
 
 // True for every type above; decoders refuse anything else.

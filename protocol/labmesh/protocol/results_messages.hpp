@@ -1,0 +1,136 @@
+#pragma once
+// The results index over the API socket: test results parsed from the files entries uploaded
+// (status.log, keyval, JUnit XML, TAP), queried by the CLI (`labmesh results ...`) and the web
+// page. docs/results.md tells the flow; PROTOCOL.md the wire format. Times are wall-clock
+// microseconds since the epoch; a filter left at its default does not filter.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <msgpack.hpp>
+
+#include "labmesh/protocol/types.hpp"
+
+namespace labmesh::protocol {
+
+// One test result.
+struct TestResultInfo {
+  uint64_t id = 0;
+  uint64_t job_id = 0;
+  uint64_t entry_id = 0;
+  std::string host;
+  std::vector<std::string> labels;  // the host's labels when the result was indexed
+  std::string test;                 // "outer/inner" (status.log), "Suite.Case" (JUnit), ...
+  std::string status;               // GOOD FAIL ERROR ABORT WARN TEST_NA
+  std::string reason;
+  int64_t start_us = 0;  // 0 = unknown
+  int64_t end_us = 0;
+  int64_t duration_us = 0;
+  std::map<std::string, std::string> keyvals;
+  std::map<std::string, double> perf;  // key{perf}=value
+  std::string file;  // the file it was parsed from, relative to the entry's results directory
+  std::string link;  // "/results/<job>-<owner>/<host>/<file>" on the coordinator's web server
+  MSGPACK_DEFINE_MAP(id, job_id, entry_id, host, labels, test, status, reason, start_us, end_us,
+                     duration_us, keyvals, perf, file, link)
+};
+
+struct ResultsListRequest {
+  static constexpr MessageType kType = MessageType::kResultsListRequest;
+  uint64_t job_id = 0;  // 0 = any
+  std::string host;
+  std::string label;
+  std::string test;
+  std::string status;    // one of the six statuses
+  int64_t since_us = 0;  // start time in [since_us, until_us); until_us 0 = no upper bound
+  int64_t until_us = 0;
+  uint32_t limit = 0;    // 0 = 100; at most 1000
+  std::string cursor;    // next_cursor of the previous page
+  MSGPACK_DEFINE_MAP(job_id, host, label, test, status, since_us, until_us, limit, cursor)
+};
+
+struct ResultsListReply {
+  static constexpr MessageType kType = MessageType::kResultsListReply;
+  std::vector<TestResultInfo> results;  // newest first
+  std::string next_cursor;              // "" = no more
+  MSGPACK_DEFINE_MAP(results, next_cursor)
+};
+
+struct SummaryRowInfo {
+  std::string test;
+  std::string group;  // the host or the label
+  uint64_t total = 0;
+  std::map<std::string, uint64_t> counts;  // status -> results (statuses with none left out)
+  double pass_rate = -1;  // GOOD / (total - TEST_NA); -1 when every result was TEST_NA
+  int64_t first_us = 0;
+  int64_t last_us = 0;
+  MSGPACK_DEFINE_MAP(test, group, total, counts, pass_rate, first_us, last_us)
+};
+
+// Pass rates per test x host (group_by "host") or test x label ("label") over a window
+// (widened to whole UTC hours).
+struct ResultsSummaryRequest {
+  static constexpr MessageType kType = MessageType::kResultsSummaryRequest;
+  std::string group_by = "host";
+  std::string test;
+  std::string test_prefix;
+  std::string host;
+  std::string label;
+  int64_t since_us = 0;
+  int64_t until_us = 0;
+  MSGPACK_DEFINE_MAP(group_by, test, test_prefix, host, label, since_us, until_us)
+};
+
+struct ResultsSummaryReply {
+  static constexpr MessageType kType = MessageType::kResultsSummaryReply;
+  std::vector<SummaryRowInfo> rows;  // by test, then group
+  MSGPACK_DEFINE_MAP(rows)
+};
+
+struct SeriesPointInfo {
+  int64_t time_us = 0;
+  double value = 0;
+  uint64_t job_id = 0;
+  std::string host;
+  std::string link;
+  MSGPACK_DEFINE_MAP(time_us, value, job_id, host, link)
+};
+
+// One perf value (or numeric keyval) of one test over time, for plots.
+struct ResultsSeriesRequest {
+  static constexpr MessageType kType = MessageType::kResultsSeriesRequest;
+  std::string test;  // required
+  std::string key;   // required
+  std::string host;
+  std::string label;
+  int64_t since_us = 0;
+  int64_t until_us = 0;
+  uint32_t limit = 0;  // 0 = 1000; at most 100,000
+  MSGPACK_DEFINE_MAP(test, key, host, label, since_us, until_us, limit)
+};
+
+struct ResultsSeriesReply {
+  static constexpr MessageType kType = MessageType::kResultsSeriesReply;
+  std::vector<SeriesPointInfo> points;  // oldest first
+  MSGPACK_DEFINE_MAP(points)
+};
+
+// Rebuilds the index of a job from its files in the results repository.
+struct ResultsReparseRequest {
+  static constexpr MessageType kType = MessageType::kResultsReparseRequest;
+  uint64_t job_id = 0;
+  std::string user;
+  MSGPACK_DEFINE_MAP(job_id, user)
+};
+
+struct ResultsReparseReply {
+  static constexpr MessageType kType = MessageType::kResultsReparseReply;
+  uint64_t job_id = 0;
+  uint32_t entries = 0;   // entries whose files were parsed
+  uint64_t results = 0;   // results indexed
+  uint32_t warnings = 0;  // parse warnings
+  MSGPACK_DEFINE_MAP(job_id, entries, results, warnings)
+};
+
+}  // namespace labmesh::protocol
