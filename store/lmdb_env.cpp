@@ -206,6 +206,7 @@ Status Cursor::Move(MDB_cursor_op op) {
 }
 
 Status Cursor::Seek(std::string_view key) {
+  if (key.empty()) return First();  // LMDB refuses empty keys, and every key is >= ""
   key_ = ToVal(key);
   return Settle(mdb_cursor_get(cursor_.get(), &key_, &value_, MDB_SET_RANGE));
 }

@@ -149,7 +149,7 @@ class Cursor {
   Status Last() { return Move(MDB_LAST); }
   Status Next() { return Move(MDB_NEXT); }
   Status Prev() { return Move(MDB_PREV); }
-  // The first key >= `key`.
+  // The first key >= `key` ("" = the first key).
   Status Seek(std::string_view key);
 
   bool valid() const { return valid_; }

@@ -111,15 +111,15 @@ struct EntryResults {
 };
 
 struct ResultFilter {
-  std::optional<uint64_t> job_id;
-  std::string host;    // "" = any; exact names otherwise
-  std::string label;   // results whose host carried this label when indexed
-  std::string test;
-  std::string status;  // "" or one of the six statuses
+  std::optional<uint64_t> job_id{};
+  std::string host{};    // "" = any; exact names otherwise
+  std::string label{};   // results whose host carried this label when indexed
+  std::string test{};
+  std::string status{};  // "" or one of the six statuses
   int64_t since_us = 0;  // start_us in [since_us, until_us); until_us 0 = no upper bound
   int64_t until_us = 0;
   uint32_t limit = kDefaultQueryLimit;  // 1..kMaxQueryLimit; 0 means the default
-  std::string cursor;                   // QueryPage::next_cursor of the previous page
+  std::string cursor{};                   // QueryPage::next_cursor of the previous page
 };
 
 struct QueryPage {
@@ -135,10 +135,10 @@ enum class SummaryGroup { kHost, kLabel };
 // Summary windows are whole UTC days: [since_us, until_us) is widened to the days it touches.
 struct SummaryFilter {
   SummaryGroup group_by = SummaryGroup::kHost;
-  std::string test;         // exact test name, or
-  std::string test_prefix;  // every test starting with this (ignored when test is set)
-  std::string host;
-  std::string label;
+  std::string test{};         // exact test name, or
+  std::string test_prefix{};  // every test starting with this (ignored when test is set)
+  std::string host{};
+  std::string label{};
   int64_t since_us = 0;
   int64_t until_us = 0;  // 0 = no upper bound
 };
@@ -155,10 +155,10 @@ struct SummaryRow {
 };
 
 struct SeriesFilter {
-  std::string test;  // required
-  std::string key;   // a perf key, or a keyval whose value is a number
-  std::string host;
-  std::string label;
+  std::string test{};  // required
+  std::string key{};   // a perf key, or a keyval whose value is a number
+  std::string host{};
+  std::string label{};
   int64_t since_us = 0;
   int64_t until_us = 0;  // 0 = no upper bound
   uint32_t limit = 1000;  // the newest `limit` points of the window (1..100,000)
