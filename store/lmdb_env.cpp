@@ -188,6 +188,17 @@ Status WriteTxn::Put(const Dbi& dbi, std::string_view key, std::string_view valu
   return Check(rc, "put into " + dbi.name);
 }
 
+Result<std::optional<std::string_view>> WriteTxn::PutIfAbsent(const Dbi& dbi,
+                                                               std::string_view key,
+                                                               std::string_view value) {
+  MDB_val k = ToVal(key);
+  MDB_val v = ToVal(value);
+  int rc = mdb_put(txn_, dbi.handle, &k, &v, MDB_NOOVERWRITE);
+  if (rc == MDB_SUCCESS) return std::optional<std::string_view>();
+  if (rc == MDB_KEYEXIST) return std::optional<std::string_view>(FromVal(v));
+  return Check(rc, "put into " + dbi.name);
+}
+
 Status WriteTxn::Delete(const Dbi& dbi, std::string_view key) {
   MDB_val k = ToVal(key);
   int rc = mdb_del(txn_, dbi.handle, &k, nullptr);

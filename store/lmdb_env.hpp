@@ -133,6 +133,10 @@ class WriteTxn : public Txn {
 
   // `flags` are mdb_put flags (e.g. MDB_APPEND when the caller knows the key sorts last).
   Status Put(const Dbi& dbi, std::string_view key, std::string_view value, unsigned flags = 0);
+  // Stores `value` at `key` unless the key exists; then returns the stored value instead
+  // (one B-tree descent either way). The view is valid until the next write.
+  Result<std::optional<std::string_view>> PutIfAbsent(const Dbi& dbi, std::string_view key,
+                                                      std::string_view value);
   // Deletes `key`; deleting an absent key is OK.
   Status Delete(const Dbi& dbi, std::string_view key);
 };

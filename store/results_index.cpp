@@ -25,6 +25,30 @@ void AddCounts(StatusCounts& into, const std::vector<uint64_t>& counts) {
   }
 }
 
+// SumTestKey of the bucket `record` falls in, built into `key`.
+void BucketKey(std::string& key, const ResultRecord& record, uint32_t label_set) {
+  key.clear();
+  PutU32(key, HourOf(record.start_us));
+  key.append(record.test);
+  key.push_back('\0');
+  key.append(record.hostname);
+  key.push_back('\0');
+  PutU32(key, label_set);
+}
+
+// The pending change of the bucket `record` falls in.
+BucketDelta& DeltaOf(WriteState& state, const ResultRecord& record, uint32_t label_set) {
+  const uint32_t hour = HourOf(record.start_us);
+  std::string& key = state.key;
+  BucketKey(key, record, label_set);
+  auto it = state.buckets.find(key);
+  if (it == state.buckets.end()) {
+    it = state.buckets.emplace(key, PendingBucket{}).first;
+    it->second.id = BucketId{hour, record.test, record.hostname, label_set};
+  }
+  return it->second.delta;
+}
+
 }  // namespace
 
 Status LmdbResultsIndex::Init() {
@@ -90,11 +114,12 @@ Result<ResultRecord> ReadRecord(const Txn& txn, const IndexTables& tables, uint6
 
 Result<uint32_t> LmdbResultsIndex::InternLabelSet(WriteTxn& txn, WriteState& state,
                                                   const std::vector<std::string>& labels) const {
-  std::string hash = LabelSetHash(labels);
-  if (auto it = state.label_set_ids.find(hash); it != state.label_set_ids.end()) {
+  std::string joined = JoinLabels(labels);
+  if (auto it = state.label_set_ids.find(joined); it != state.label_set_ids.end()) {
     return it->second;
   }
-  if (auto it = label_set_ids_.find(hash); it != label_set_ids_.end()) return it->second;
+  if (auto it = label_set_ids_.find(joined); it != label_set_ids_.end()) return it->second;
+  const std::string hash = LabelSetHash(joined);
   Result<std::optional<std::string_view>> found = txn.Get(tables_.label_set_ids, hash);
   if (!found.ok()) return found.status();
   uint32_t id = 0;
@@ -110,7 +135,7 @@ Result<uint32_t> LmdbResultsIndex::InternLabelSet(WriteTxn& txn, WriteState& sta
     PutU32(id_bytes, id);
     LABMESH_RETURN_IF_ERROR(txn.Put(tables_.label_set_ids, hash, id_bytes));
   }
-  state.label_set_ids.emplace(std::move(hash), id);
+  state.label_set_ids.emplace(std::move(joined), id);
   return id;
 }
 
@@ -133,10 +158,10 @@ Status LmdbResultsIndex::ReplaceInTxn(WriteTxn& txn, WriteState& state, uint64_t
     if (i >= reused) LABMESH_RETURN_IF_ERROR(tables_.records.Delete(txn, RecordKey(record->id)));
     LABMESH_RETURN_IF_ERROR(txn.Delete(tables_.by_time, suffix));
     LABMESH_RETURN_IF_ERROR(txn.Delete(tables_.by_job, JobPrefix(job_id) + suffix));
-    LABMESH_RETURN_IF_ERROR(txn.Delete(tables_.by_test, NamePrefix(record->test) + suffix));
+    LABMESH_RETURN_IF_ERROR(
+        txn.Delete(tables_.by_test, ByTestKey(record->test, record->start_us, record->id)));
     LABMESH_RETURN_IF_ERROR(txn.Delete(tables_.by_host, NamePrefix(record->hostname) + suffix));
-    BucketDelta& delta = state.buckets[BucketId{record->test, record->hostname, *label_set,
-                                                DayOf(record->start_us)}];
+    BucketDelta& delta = DeltaOf(state, *record, *label_set);
     delta.counts[static_cast<size_t>(*ParseResultStatus(record->status))] -= 1;
     delta.removed_first = std::min(delta.removed_first, record->start_us);
     delta.removed_last = std::max(delta.removed_last, record->start_us);
@@ -146,6 +171,9 @@ Status LmdbResultsIndex::ReplaceInTxn(WriteTxn& txn, WriteState& state, uint64_t
   EntryIndex entry;
   entry.counts.assign(kResultStatusCount, 0);
   entry.ids.reserve(records->size());
+  const std::string job_prefix = JobPrefix(job_id);
+  const ResultRecord* previous = nullptr;
+  uint32_t label_set = 0;
   for (size_t i = 0; i < records->size(); ++i) {
     ResultRecord& record = (*records)[i];
     const bool fresh = i >= reused;
@@ -153,55 +181,69 @@ Status LmdbResultsIndex::ReplaceInTxn(WriteTxn& txn, WriteState& state, uint64_t
     record.job_id = job_id;
     record.entry_id = entry_id;
     entry.ids.push_back(record.id);
-    Result<uint32_t> label_set = InternLabelSet(txn, state, record.labels);
-    if (!label_set.ok()) return label_set.status();
-    Result<std::string> bytes = EncodeValue(record);
+    // An entry's results nearly always share one host and label set.
+    if (previous == nullptr || previous->labels != record.labels ||
+        previous->hostname != record.hostname) {
+      Result<uint32_t> interned = InternLabelSet(txn, state, record.labels);
+      if (!interned.ok()) return interned.status();
+      label_set = *interned;
+      if (!record.labels.empty()) state.carriers.emplace(record.hostname, label_set);
+    }
+    previous = &record;
+    Result<std::string_view> bytes = EncodeInto(state.buffer, record);
     if (!bytes.ok()) return bytes.status();
     // Fresh ids are above every stored one and come in order, so they append.
     LABMESH_RETURN_IF_ERROR(
         txn.Put(tables_.records.dbi(), RecordKey(record.id), *bytes, fresh ? MDB_APPEND : 0));
 
     const ResultStatus status = *ParseResultStatus(record.status);
-    const std::string suffix = TimeSuffix(record.start_us, record.id);
-    IndexFields fields{status, *label_set, job_id, record.hostname, record.test};
-    state.by_time.emplace_back(suffix, EncodeIndexValue(IndexKind::kTime, fields));
-    state.by_job.emplace_back(JobPrefix(job_id) + suffix,
-                              EncodeIndexValue(IndexKind::kJob, fields));
-    state.by_test.emplace_back(NamePrefix(record.test) + suffix,
-                               EncodeIndexValue(IndexKind::kTest, fields));
-    state.by_host.emplace_back(NamePrefix(record.hostname) + suffix,
-                               EncodeIndexValue(IndexKind::kHost, fields));
-    BucketDelta& delta =
-        state.buckets[BucketId{record.test, record.hostname, *label_set, DayOf(record.start_us)}];
-    delta.counts[static_cast<size_t>(status)] += 1;
-    delta.added_first = std::min(delta.added_first, record.start_us);
-    delta.added_last = std::max(delta.added_last, record.start_us);
+    IndexFields fields{status, label_set, job_id, record.hostname, record.test};
+    // Keys and values are built in two reused buffers: no allocation per put.
+    std::string& key = state.key;
+    std::string& value = state.value;
+    auto put = [&](const Dbi& dbi, IndexKind kind) {
+      value.clear();
+      AppendIndexValue(value, kind, fields);
+      return txn.Put(dbi, key, value);
+    };
+    key.clear();
+    AppendTimeSuffix(key, record.start_us, record.id);
+    LABMESH_RETURN_IF_ERROR(put(tables_.by_time, IndexKind::kTime));
+    key.assign(job_prefix);
+    AppendTimeSuffix(key, record.start_us, record.id);
+    LABMESH_RETURN_IF_ERROR(put(tables_.by_job, IndexKind::kJob));
+    key.clear();
+    AppendByTestKey(key, record.test, record.start_us, record.id);
+    LABMESH_RETURN_IF_ERROR(put(tables_.by_test, IndexKind::kTest));
+    key.assign(record.hostname);
+    key.push_back('\0');
+    AppendTimeSuffix(key, record.start_us, record.id);
+    LABMESH_RETURN_IF_ERROR(put(tables_.by_host, IndexKind::kHost));
+    LABMESH_RETURN_IF_ERROR(AddToBucket(txn, state, record, label_set, status));
     entry.counts[static_cast<size_t>(status)] += 1;
-    if (!record.labels.empty()) state.carriers.emplace(record.hostname, *label_set);
   }
   return tables_.entries.Put(txn, entry_key, entry);
 }
 
 Status LmdbResultsIndex::RecomputeBounds(const Txn& txn, const BucketId& id,
                                          BucketCounts* bucket) const {
-  const std::string prefix = NamePrefix(id.test);
-  const int64_t day_start = static_cast<int64_t>(id.day) * kUsPerDay;
+  // The bucket's hour is one by_test partition: every key under its prefix is in the hour.
+  const std::string prefix = TestPartition(id.hour, id.test);
   Result<Cursor> cursor = txn.OpenCursor(tables_.by_test);
   if (!cursor.ok()) return cursor.status();
-  LABMESH_RETURN_IF_ERROR(cursor->Seek(prefix + TimeSuffix(day_start + kUsPerDay - 1, ~0ull)));
+  LABMESH_RETURN_IF_ERROR(cursor->Seek(prefix));
   bool found = false;
   while (cursor->valid()) {
     std::string_view key = cursor->key();
     if (key.size() != prefix.size() + kTimeSuffixBytes || !key.starts_with(prefix)) break;
     TimePos pos = ParseTimeSuffix(key.substr(prefix.size()));
-    if (pos.start_us < day_start) break;
     IndexFields fields;
     if (!DecodeIndexValue(IndexKind::kTest, cursor->value(), &fields)) {
       return Corrupt("by_test value of result " + std::to_string(pos.id));
     }
     if (fields.host == id.host && fields.label_set == id.label_set) {
-      if (!found) bucket->last_us = pos.start_us;  // newest first
-      bucket->first_us = pos.start_us;
+      if (!found) bucket->first_us = pos.start_us;  // oldest first
+      bucket->last_us = pos.start_us;
       found = true;
     }
     LABMESH_RETURN_IF_ERROR(cursor->Next());
@@ -210,15 +252,49 @@ Status LmdbResultsIndex::RecomputeBounds(const Txn& txn, const BucketId& id,
   return Status::Ok();
 }
 
-Status LmdbResultsIndex::ApplyBucket(WriteTxn& txn, const BucketId& id, const BucketDelta& delta,
-                                     std::vector<std::pair<std::string, std::string>>* host_puts,
-                                     std::vector<std::string>* host_deletes) const {
-  const std::string test_key = SumTestKey(id);
+Status LmdbResultsIndex::AddToBucket(WriteTxn& txn, WriteState& state,
+                                     const ResultRecord& record, uint32_t label_set,
+                                     ResultStatus status) const {
+  std::string& key = state.key;
+  BucketKey(key, record, label_set);
+  // A bucket that lost results in this transaction is settled in Finish, after every change.
+  if (auto pending = state.buckets.find(key); pending != state.buckets.end()) {
+    BucketDelta& delta = pending->second.delta;
+    delta.counts[static_cast<size_t>(status)] += 1;
+    delta.added_first = std::min(delta.added_first, record.start_us);
+    delta.added_last = std::max(delta.added_last, record.start_us);
+    return Status::Ok();
+  }
+  // Otherwise add at once: a new bucket costs one descent, an existing one a read and a write.
+  const BucketId id{HourOf(record.start_us), record.test, record.hostname, label_set};
+  BucketCounts bucket;
+  bucket.counts[status] = 1;
+  bucket.first_us = bucket.last_us = record.start_us;
+  std::string value = EncodeBucket(bucket, id.hour);
+  Result<std::optional<std::string_view>> existing = txn.PutIfAbsent(tables_.sum_test, key, value);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) {
+    BucketCounts stored;
+    if (!DecodeBucket(**existing, id.hour, &stored)) {
+      return Corrupt("sum_test value of " + id.test + " on " + id.host);
+    }
+    stored.counts[status] += 1;
+    stored.first_us = std::min(stored.first_us, record.start_us);
+    stored.last_us = std::max(stored.last_us, record.start_us);
+    value = EncodeBucket(stored, id.hour);
+    LABMESH_RETURN_IF_ERROR(txn.Put(tables_.sum_test, key, value));
+  }
+  return txn.Put(tables_.sum_host, SumHostKey(id), value);
+}
+
+Status LmdbResultsIndex::ApplyBucket(WriteTxn& txn, const std::string& test_key,
+                                     const PendingBucket& pending) const {
+  const BucketId& id = pending.id;
+  const BucketDelta& delta = pending.delta;
+  BucketCounts bucket;
   Result<std::optional<std::string_view>> stored = txn.Get(tables_.sum_test, test_key);
   if (!stored.ok()) return stored.status();
-  BucketCounts bucket;
-  const bool existed = stored->has_value();
-  if (existed && !DecodeBucket(**stored, id.day, &bucket)) {
+  if (stored->has_value() && !DecodeBucket(**stored, id.hour, &bucket)) {
     return Corrupt("sum_test value of " + id.test + " on " + id.host);
   }
   for (size_t i = 0; i < kResultStatusCount; ++i) {
@@ -228,46 +304,27 @@ Status LmdbResultsIndex::ApplyBucket(WriteTxn& txn, const BucketId& id, const Bu
   }
   if (bucket.counts.total() == 0) {
     LABMESH_RETURN_IF_ERROR(txn.Delete(tables_.sum_test, test_key));
-    host_deletes->push_back(SumHostKey(id));
-    return Status::Ok();
+    return txn.Delete(tables_.sum_host, SumHostKey(id));
   }
-  const bool bound_removed = delta.removed_first <= bucket.first_us ||
-                             delta.removed_last >= bucket.last_us;
-  if (!existed) {
+  if (!stored->has_value()) {
     bucket.first_us = delta.added_first;
     bucket.last_us = delta.added_last;
-  } else if (bound_removed) {
+  } else if (delta.removed_first <= bucket.first_us || delta.removed_last >= bucket.last_us) {
+    // A bound may have gone with a removed result: read it back from by_test (which already
+    // holds this transaction's changes).
     LABMESH_RETURN_IF_ERROR(RecomputeBounds(txn, id, &bucket));
   } else {
     bucket.first_us = std::min(bucket.first_us, delta.added_first);
     bucket.last_us = std::max(bucket.last_us, delta.added_last);
   }
-  std::string value = EncodeBucket(bucket, id.day);
+  std::string value = EncodeBucket(bucket, id.hour);
   LABMESH_RETURN_IF_ERROR(txn.Put(tables_.sum_test, test_key, value));
-  host_puts->emplace_back(SumHostKey(id), std::move(value));
-  return Status::Ok();
+  return txn.Put(tables_.sum_host, SumHostKey(id), value);
 }
 
 Status LmdbResultsIndex::Finish(WriteTxn& txn, WriteState& state) const {
-  for (auto [dbi, puts] : {std::pair{&tables_.by_time, &state.by_time},
-                           std::pair{&tables_.by_job, &state.by_job},
-                           std::pair{&tables_.by_test, &state.by_test},
-                           std::pair{&tables_.by_host, &state.by_host}}) {
-    std::sort(puts->begin(), puts->end());
-    for (const auto& [key, value] : *puts) LABMESH_RETURN_IF_ERROR(txn.Put(*dbi, key, value));
-  }
-  std::vector<std::pair<std::string, std::string>> host_puts;
-  std::vector<std::string> host_deletes;
-  for (const auto& [id, delta] : state.buckets) {
-    LABMESH_RETURN_IF_ERROR(ApplyBucket(txn, id, delta, &host_puts, &host_deletes));
-  }
-  std::sort(host_deletes.begin(), host_deletes.end());
-  for (const std::string& key : host_deletes) {
-    LABMESH_RETURN_IF_ERROR(txn.Delete(tables_.sum_host, key));
-  }
-  std::sort(host_puts.begin(), host_puts.end());
-  for (const auto& [key, value] : host_puts) {
-    LABMESH_RETURN_IF_ERROR(txn.Put(tables_.sum_host, key, value));
+  for (const auto& [key, pending] : state.buckets) {
+    LABMESH_RETURN_IF_ERROR(ApplyBucket(txn, key, pending));
   }
   // label_hosts only grows: a carrier whose results were all deleted costs an empty scan.
   for (const auto& [host, label_set] : state.carriers) {
@@ -280,7 +337,8 @@ Status LmdbResultsIndex::Finish(WriteTxn& txn, WriteState& state) const {
         DecodeValue<std::vector<std::string>>(**labels_bytes, "label_sets");
     if (!labels.ok()) return labels.status();
     for (const std::string& label : *labels) {
-      LABMESH_RETURN_IF_ERROR(txn.Put(tables_.label_hosts, LabelHostsKey(label, host, label_set), ""));
+      LABMESH_RETURN_IF_ERROR(
+          txn.Put(tables_.label_hosts, LabelHostsKey(label, host, label_set), ""));
     }
   }
   Result<std::string> next = EncodeValue(state.next_id);
@@ -290,20 +348,20 @@ Status LmdbResultsIndex::Finish(WriteTxn& txn, WriteState& state) const {
 
 Status LmdbResultsIndex::WriteWith(const std::function<Status(WriteTxn&, WriteState&)>& fill) {
   std::lock_guard lock(write_mu_);
-  WriteState state;
+  std::optional<WriteState> state;  // fresh for every attempt (the map may grow in between)
   LABMESH_RETURN_IF_ERROR(env_.Write(
       [&](WriteTxn& txn) {
-        state = WriteState{};
-        state.next_id = next_id_;
-        state.next_label_set = next_label_set_;
-        LABMESH_RETURN_IF_ERROR(fill(txn, state));
-        return Finish(txn, state);
+        state.emplace();
+        state->next_id = next_id_;
+        state->next_label_set = next_label_set_;
+        LABMESH_RETURN_IF_ERROR(fill(txn, *state));
+        return Finish(txn, *state);
       },
       options_.sync_commits));
-  next_id_ = state.next_id;
-  next_label_set_ = state.next_label_set;
-  label_set_ids_.merge(state.label_set_ids);
-  known_carriers_.merge(state.carriers);
+  next_id_ = state->next_id;
+  next_label_set_ = state->next_label_set;
+  label_set_ids_.merge(state->label_set_ids);
+  known_carriers_.merge(state->carriers);
   return Status::Ok();
 }
 
@@ -311,10 +369,10 @@ Status LmdbResultsIndex::ReplaceEntry(uint64_t job_id, uint64_t entry_id,
                                       std::vector<ResultRecord> records) {
   std::vector<EntryResults> one(1);
   one[0] = EntryResults{job_id, entry_id, std::move(records)};
-  return ReplaceEntries(std::move(one));
+  return ReplaceEntries(one);
 }
 
-Status LmdbResultsIndex::ReplaceEntries(std::vector<EntryResults> entries) {
+Status LmdbResultsIndex::ReplaceEntries(std::span<EntryResults> entries) {
   for (const EntryResults& entry : entries) {
     for (size_t i = 0; i < entry.records.size(); ++i) {
       Status valid = ValidateResultRecord(entry.records[i]);

@@ -81,16 +81,19 @@ uint64_t GetU64(std::string_view bytes) {
   return v;
 }
 
+void AppendTimeSuffix(std::string& out, int64_t start_us, uint64_t id) {
+  PutU64(out, static_cast<uint64_t>(start_us));
+  PutU64(out, id);
+}
+
 std::string TimeSuffix(int64_t start_us, uint64_t id) {
   std::string out;
-  out.reserve(kTimeSuffixBytes);
-  PutU64(out, ~static_cast<uint64_t>(start_us));
-  PutU64(out, ~id);
+  AppendTimeSuffix(out, start_us, id);
   return out;
 }
 
 TimePos ParseTimeSuffix(std::string_view suffix) {
-  return {static_cast<int64_t>(~GetU64(suffix)), ~GetU64(suffix.substr(8))};
+  return {static_cast<int64_t>(GetU64(suffix)), GetU64(suffix.substr(8))};
 }
 
 std::string RecordKey(uint64_t id) {
@@ -114,10 +117,36 @@ std::string NamePrefix(std::string_view name) {
   return out;
 }
 
+std::string TestPartition(uint32_t hour, std::string_view test) {
+  std::string out;
+  PutU32(out, hour);
+  out.append(test);
+  out.push_back('\0');
+  return out;
+}
+
+void AppendByTestKey(std::string& out, std::string_view test, int64_t start_us, uint64_t id) {
+  PutU32(out, HourOf(start_us));
+  out.append(test);
+  out.push_back('\0');
+  AppendTimeSuffix(out, start_us, id);
+}
+
+std::string ByTestKey(std::string_view test, int64_t start_us, uint64_t id) {
+  std::string out;
+  AppendByTestKey(out, test, start_us, id);
+  return out;
+}
+
 std::string EncodeIndexValue(IndexKind kind, const IndexFields& f) {
   std::string out;
+  AppendIndexValue(out, kind, f);
+  return out;
+}
+
+void AppendIndexValue(std::string& out, IndexKind kind, const IndexFields& f) {
   out.push_back(static_cast<char>(f.status));
-  if (kind == IndexKind::kTime) return out;
+  if (kind == IndexKind::kTime) return;
   PutU32(out, f.label_set);
   if (kind != IndexKind::kJob) PutU64(out, f.job_id);
   if (kind != IndexKind::kHost) {
@@ -125,7 +154,6 @@ std::string EncodeIndexValue(IndexKind kind, const IndexFields& f) {
     if (kind == IndexKind::kJob) out.push_back('\0');
   }
   if (kind != IndexKind::kTest) out.append(f.test);
-  return out;
 }
 
 bool DecodeIndexValue(IndexKind kind, std::string_view in, IndexFields* f) {
@@ -149,8 +177,10 @@ bool DecodeIndexValue(IndexKind kind, std::string_view in, IndexFields* f) {
 }
 
 std::string SumTestKey(const BucketId& b) {
-  std::string out = NamePrefix(b.test);
-  PutU32(out, b.day);
+  std::string out;
+  PutU32(out, b.hour);
+  out.append(b.test);
+  out.push_back('\0');
   out.append(b.host);
   out.push_back('\0');
   PutU32(out, b.label_set);
@@ -159,51 +189,43 @@ std::string SumTestKey(const BucketId& b) {
 
 std::string SumHostKey(const BucketId& b) {
   std::string out = NamePrefix(b.host);
-  PutU32(out, b.day);
+  PutU32(out, b.hour);
   PutU32(out, b.label_set);
   out.append(b.test);
   return out;
 }
 
-bool ParseSumTestKey(std::string_view in, BucketId* b) {
-  std::string_view test, host;
-  if (!TakeName(in, &test) || !TakeU32(in, &b->day) || !TakeName(in, &host) ||
-      !TakeU32(in, &b->label_set) || !in.empty()) {
-    return false;
-  }
-  b->test.assign(test);
-  b->host.assign(host);
-  return true;
+bool ParseSumTestKey(std::string_view in, BucketView* b) {
+  return TakeU32(in, &b->hour) && TakeName(in, &b->test) && TakeName(in, &b->host) &&
+         TakeU32(in, &b->label_set) && in.empty();
 }
 
-bool ParseSumHostKey(std::string_view in, BucketId* b) {
-  std::string_view host;
-  if (!TakeName(in, &host) || !TakeU32(in, &b->day) || !TakeU32(in, &b->label_set) ||
+bool ParseSumHostKey(std::string_view in, BucketView* b) {
+  if (!TakeName(in, &b->host) || !TakeU32(in, &b->hour) || !TakeU32(in, &b->label_set) ||
       in.empty()) {
     return false;
   }
-  b->host.assign(host);
-  b->test.assign(in);
+  b->test = in;
   return true;
 }
 
-std::string EncodeBucket(const BucketCounts& bucket, uint32_t day) {
+std::string EncodeBucket(const BucketCounts& bucket, uint32_t hour) {
   std::string out;
   for (uint64_t n : bucket.counts.by_status) PutVarint(out, n);
-  int64_t base = static_cast<int64_t>(day) * kUsPerDay;
+  int64_t base = HourStart(hour);
   PutVarint(out, static_cast<uint64_t>(bucket.first_us - base));
   PutVarint(out, static_cast<uint64_t>(bucket.last_us - base));
   return out;
 }
 
-bool DecodeBucket(std::string_view in, uint32_t day, BucketCounts* bucket) {
+bool DecodeBucket(std::string_view in, uint32_t hour, BucketCounts* bucket) {
   for (uint64_t& n : bucket->counts.by_status) {
     if (!GetVarint(in, &n)) return false;
   }
   uint64_t first = 0, last = 0;
   if (!GetVarint(in, &first) || !GetVarint(in, &last) || !in.empty()) return false;
-  if (first > last || last >= static_cast<uint64_t>(kUsPerDay)) return false;
-  int64_t base = static_cast<int64_t>(day) * kUsPerDay;
+  if (first > last || last >= static_cast<uint64_t>(kUsPerHour)) return false;
+  int64_t base = HourStart(hour);
   bucket->first_us = base + static_cast<int64_t>(first);
   bucket->last_us = base + static_cast<int64_t>(last);
   return true;
@@ -227,14 +249,16 @@ bool ParseLabelHostsRest(std::string_view rest, std::string_view* host, uint32_t
   return TakeName(rest, host) && TakeU32(rest, label_set) && rest.empty();
 }
 
-std::string LabelSetHash(const std::vector<std::string>& labels) {
+std::string JoinLabels(const std::vector<std::string>& labels) {
   std::string joined;
   for (const std::string& label : labels) {
     joined.append(label);
     joined.push_back('\0');
   }
-  return Blake2bHex(joined);
+  return joined;
 }
+
+std::string LabelSetHash(std::string_view joined) { return Blake2bHex(joined); }
 
 std::string EncodeCursor(const TimePos& pos) {
   return std::to_string(pos.start_us) + "." + std::to_string(pos.id);

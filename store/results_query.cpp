@@ -16,59 +16,68 @@ namespace {
 
 Status Corrupt(const std::string& what) { return Status::Corruption("results index: " + what); }
 
+// One time-ordered range, walked newest first (backwards): by_job, by_host or by_time keys
+// are prefix + suffix; by_test keys are hour + prefix + suffix, walked hour by hour.
 struct Stream {
-  Cursor cursor;
-  std::string prefix;
   IndexKind kind;
+  std::string prefix;
+  std::optional<Cursor> plain;
+  std::optional<PartitionWalk> walk;
+
+  std::string_view key() const { return walk ? walk->key() : plain->key(); }
+  std::string_view value() const { return walk ? walk->value() : plain->value(); }
+  std::string_view suffix() const { return key().substr(key().size() - kTimeSuffixBytes); }
+  bool InRange() const {
+    if (walk) return walk->valid() && key().size() == 4 + prefix.size() + kTimeSuffixBytes;
+    return plain->valid() && key().size() == prefix.size() + kTimeSuffixBytes &&
+           key().starts_with(prefix);
+  }
 };
 
-// The position a walk starts from: the newest key allowed by until_us and the cursor.
+// Where a walk starts: below `upper` (an exclusive time suffix from until_us and the cursor;
+// "" = the newest), down to since_us.
 struct Start {
-  std::string suffix;  // seek here ("" = the start of the range)
-  std::string skip;    // a suffix to step over (the cursor's own result)
+  std::string upper;
+  int64_t since_us = 0;
 };
 
-Start StartOf(int64_t until_us, const std::optional<TimePos>& cursor) {
+Start StartOf(int64_t since_us, int64_t until_us, const std::optional<TimePos>& cursor) {
   Start start;
-  if (until_us > 0) start.suffix = TimeSuffix(until_us - 1, ~0ull);
+  start.since_us = since_us;
+  if (until_us > 0) start.upper = TimeSuffix(until_us, 0);  // ids start at 1
   if (cursor) {
-    std::string after = TimeSuffix(cursor->start_us, cursor->id);
-    if (after >= start.suffix) {
-      start.suffix = after;
-      start.skip = std::move(after);
-    }
+    std::string below = TimeSuffix(cursor->start_us, cursor->id);
+    if (start.upper.empty() || below < start.upper) start.upper = std::move(below);
   }
   return start;
 }
 
-// Positions a stream at its first key from `start`; false when its range is empty.
+// Positions a stream at its newest key below `start`; false when its range is empty.
 Result<bool> Position(Stream& s, const Start& start) {
-  LABMESH_RETURN_IF_ERROR(s.cursor.Seek(s.prefix + start.suffix));
-  auto in_range = [&] {
-    return s.cursor.valid() && s.cursor.key().size() == s.prefix.size() + kTimeSuffixBytes &&
-           s.cursor.key().starts_with(s.prefix);
-  };
-  if (in_range() && !start.skip.empty() && s.cursor.key().substr(s.prefix.size()) == start.skip) {
-    LABMESH_RETURN_IF_ERROR(s.cursor.Next());
+  if (s.walk) {
+    uint32_t high = UINT32_MAX;
+    if (!start.upper.empty()) high = HourOf(ParseTimeSuffix(start.upper).start_us);
+    LABMESH_RETURN_IF_ERROR(s.walk->Start(s.prefix, high, HourOf(start.since_us), start.upper));
+  } else if (s.prefix.empty() && start.upper.empty()) {
+    LABMESH_RETURN_IF_ERROR(s.plain->Last());
+  } else {
+    std::string target = start.upper.empty() ? PrefixEnd(s.prefix) : s.prefix + start.upper;
+    LABMESH_RETURN_IF_ERROR(SeekBefore(*s.plain, target));
   }
-  return in_range();
+  return s.InRange();
 }
 
 Result<bool> Advance(Stream& s) {
-  LABMESH_RETURN_IF_ERROR(s.cursor.Next());
-  return s.cursor.valid() && s.cursor.key().size() == s.prefix.size() + kTimeSuffixBytes &&
-         s.cursor.key().starts_with(s.prefix);
+  LABMESH_RETURN_IF_ERROR(s.walk ? s.walk->Next() : s.plain->Prev());
+  return s.InRange();
 }
-
-std::string_view SuffixOf(const Stream& s) { return s.cursor.key().substr(s.prefix.size()); }
 
 // Walks streams newest first (a k-way merge on the time suffix). `visit` gets each index entry
 // in the window and returns false to stop. Returns the number of entries visited.
 template <typename Visit>
-Result<uint64_t> Walk(std::vector<Stream>& streams, const Start& start, int64_t since_us,
-                      Visit&& visit) {
-  auto newer = [&](size_t a, size_t b) { return SuffixOf(streams[a]) > SuffixOf(streams[b]); };
-  std::priority_queue<size_t, std::vector<size_t>, decltype(newer)> heap(newer);
+Result<uint64_t> Walk(std::vector<Stream>& streams, const Start& start, Visit&& visit) {
+  auto older = [&](size_t a, size_t b) { return streams[a].suffix() < streams[b].suffix(); };
+  std::priority_queue<size_t, std::vector<size_t>, decltype(older)> heap(older);
   for (size_t i = 0; i < streams.size(); ++i) {
     Result<bool> positioned = Position(streams[i], start);
     if (!positioned.ok()) return positioned.status();
@@ -79,13 +88,14 @@ Result<uint64_t> Walk(std::vector<Stream>& streams, const Start& start, int64_t 
     size_t i = heap.top();
     heap.pop();
     Stream& s = streams[i];
-    TimePos pos = ParseTimeSuffix(SuffixOf(s));
-    if (pos.start_us < since_us) continue;  // this stream has left the window
+    TimePos pos = ParseTimeSuffix(s.suffix());
+    if (pos.start_us < start.since_us) continue;  // this stream has left the window
     IndexFields fields;
+    std::string_view name = std::string_view(s.prefix).substr(0, s.prefix.size() - 1);
     if (s.kind == IndexKind::kJob) fields.job_id = GetU64(s.prefix);
-    if (s.kind == IndexKind::kTest) fields.test = std::string_view(s.prefix).substr(0, s.prefix.size() - 1);
-    if (s.kind == IndexKind::kHost) fields.host = std::string_view(s.prefix).substr(0, s.prefix.size() - 1);
-    if (!DecodeIndexValue(s.kind, s.cursor.value(), &fields)) {
+    if (s.kind == IndexKind::kTest) fields.test = name;
+    if (s.kind == IndexKind::kHost) fields.host = name;
+    if (!DecodeIndexValue(s.kind, s.value(), &fields)) {
       return Corrupt("index value of result " + std::to_string(pos.id));
     }
     ++visited;
@@ -103,26 +113,32 @@ Result<uint64_t> Walk(std::vector<Stream>& streams, const Start& start, int64_t 
 Result<std::vector<Stream>> OpenStreams(const Txn& txn, const IndexTables& t,
                                         std::optional<uint64_t> job_id, const std::string& test,
                                         const std::string& host, const LabelCarriers* carriers) {
-  std::vector<std::pair<const Dbi*, std::pair<std::string, IndexKind>>> ranges;
+  std::vector<Stream> streams;
+  auto add = [&](const Dbi& dbi, std::string prefix, IndexKind kind) -> Status {
+    Result<Cursor> cursor = txn.OpenCursor(dbi);
+    if (!cursor.ok()) return cursor.status();
+    Stream stream{kind, std::move(prefix), std::nullopt, std::nullopt};
+    if (kind == IndexKind::kTest) {
+      stream.walk.emplace(std::move(cursor).value());
+    } else {
+      stream.plain.emplace(std::move(cursor).value());
+    }
+    streams.push_back(std::move(stream));
+    return Status::Ok();
+  };
   if (job_id) {
-    ranges.push_back({&t.by_job, {JobPrefix(*job_id), IndexKind::kJob}});
+    LABMESH_RETURN_IF_ERROR(add(t.by_job, JobPrefix(*job_id), IndexKind::kJob));
   } else if (!test.empty()) {
-    ranges.push_back({&t.by_test, {NamePrefix(test), IndexKind::kTest}});
+    LABMESH_RETURN_IF_ERROR(add(t.by_test, NamePrefix(test), IndexKind::kTest));
   } else if (!host.empty()) {
-    ranges.push_back({&t.by_host, {NamePrefix(host), IndexKind::kHost}});
+    LABMESH_RETURN_IF_ERROR(add(t.by_host, NamePrefix(host), IndexKind::kHost));
   } else if (carriers != nullptr) {
+    streams.reserve(carriers->size());
     for (const auto& [carrier, sets] : *carriers) {
-      ranges.push_back({&t.by_host, {NamePrefix(carrier), IndexKind::kHost}});
+      LABMESH_RETURN_IF_ERROR(add(t.by_host, NamePrefix(carrier), IndexKind::kHost));
     }
   } else {
-    ranges.push_back({&t.by_time, {"", IndexKind::kTime}});
-  }
-  std::vector<Stream> streams;
-  streams.reserve(ranges.size());
-  for (auto& [dbi, range] : ranges) {
-    Result<Cursor> cursor = txn.OpenCursor(*dbi);
-    if (!cursor.ok()) return cursor.status();
-    streams.push_back(Stream{std::move(cursor).value(), std::move(range.first), range.second});
+    LABMESH_RETURN_IF_ERROR(add(t.by_time, "", IndexKind::kTime));
   }
   return streams;
 }
@@ -157,9 +173,65 @@ Result<LabelCarriers> ReadLabelCarriers(const Txn& txn, const IndexTables& table
 }
 
 bool Carries(const LabelCarriers& carriers, std::string_view host, uint32_t label_set) {
-  auto it = carriers.find(std::string(host));
+  auto it = carriers.find(host);
   return it != carriers.end() &&
          std::find(it->second.begin(), it->second.end(), label_set) != it->second.end();
+}
+
+Status SeekBefore(Cursor& cursor, std::string_view key) {
+  LABMESH_RETURN_IF_ERROR(cursor.Seek(key));
+  return cursor.valid() ? cursor.Prev() : cursor.Last();
+}
+
+Status PartitionWalk::Start(std::string range, uint32_t high, uint32_t low,
+                            std::string_view below) {
+  range_ = std::move(range);
+  low_ = low;
+  valid_ = false;
+  if (high < low) return Status::Ok();
+  std::string target;
+  PutU32(target, high);
+  if (below.empty()) {
+    target.append(PrefixEnd(range_));
+  } else {
+    target.append(range_);
+    target.append(below);
+  }
+  LABMESH_RETURN_IF_ERROR(SeekBefore(cursor_, target));
+  return Settle();
+}
+
+Status PartitionWalk::Next() {
+  LABMESH_RETURN_IF_ERROR(cursor_.Prev());
+  return Settle();
+}
+
+Status PartitionWalk::Settle() {
+  for (;;) {
+    if (!cursor_.valid()) break;
+    std::string_view key = cursor_.key();
+    if (key.size() < 4) return Corrupt("a partitioned key is shorter than its partition");
+    const uint32_t partition = GetU32(key);
+    if (partition < low_) break;
+    std::string_view rest = key.substr(4);
+    if (rest.starts_with(range_)) {
+      valid_ = true;
+      return Status::Ok();
+    }
+    // Above the range in this partition: to the range's last key; below it: to the previous
+    // partition's.
+    std::string target;
+    if (rest > range_) {
+      PutU32(target, partition);
+    } else {
+      if (partition == low_) break;
+      PutU32(target, partition - 1);
+    }
+    target.append(PrefixEnd(range_));
+    LABMESH_RETURN_IF_ERROR(SeekBefore(cursor_, target));
+  }
+  valid_ = false;
+  return Status::Ok();
 }
 
 Result<QueryPage> LmdbResultsIndex::Query(const ResultFilter& filter) const {
@@ -195,13 +267,15 @@ Result<QueryPage> LmdbResultsIndex::Query(const ResultFilter& filter) const {
         txn, tables_, filter.job_id, filter.test, filter.host, carriers ? &*carriers : nullptr);
     if (!streams.ok()) return streams.status();
 
-    if (carriers && !filter.host.empty() && !carriers->contains(filter.host)) return page;
+    if (carriers && !filter.host.empty() && carriers->find(filter.host) == carriers->end()) {
+      return page;
+    }
     std::vector<uint64_t> ids;
     TimePos last;
     bool stopped = false;
     uint64_t seen = 0;
     Result<uint64_t> scanned = Walk(
-        *streams, StartOf(filter.until_us, cursor), filter.since_us,
+        *streams, StartOf(filter.since_us, filter.until_us, cursor),
         [&](const TimePos& pos, const IndexFields& f) -> Result<bool> {
           last = pos;
           bool match = (!status || f.status == *status) &&
@@ -251,7 +325,7 @@ Result<std::vector<SeriesPoint>> LmdbResultsIndex::KeyvalSeries(const SeriesFilt
     if (!streams.ok()) return streams.status();
     uint64_t budget = options_.series_scan_budget;
     Result<uint64_t> scanned = Walk(
-        *streams, StartOf(filter.until_us, std::nullopt), filter.since_us,
+        *streams, StartOf(filter.since_us, filter.until_us, std::nullopt),
         [&](const TimePos& pos, const IndexFields& f) -> Result<bool> {
           if ((filter.host.empty() || f.host == filter.host) &&
               (!carriers || Carries(*carriers, f.host, f.label_set))) {

@@ -302,9 +302,9 @@ TEST_F(ResultsIndexTest, SummaryPerHostPerLabelAndWindow) {
   EXPECT_EQ(rows[1].group, "h2");
   EXPECT_EQ(rows[1].counts[ResultStatus::kError], 1u);
 
-  // The window is rounded out to whole UTC days: any instant of day 0 selects all of it.
-  SummaryFilter day0{.test = "net", .since_us = kT0 + 5, .until_us = kT0 + 6};
-  rows = SummaryOk(*index, day0);
+  // The window is rounded out to whole UTC hours: any instant of an hour selects all of it.
+  SummaryFilter hour0{.test = "net", .since_us = kT0 + 5, .until_us = kT0 + 6};
+  rows = SummaryOk(*index, hour0);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].total, 1u);
   EXPECT_EQ(rows[0].counts[ResultStatus::kFail], 1u);
@@ -471,7 +471,7 @@ TEST_F(ResultsIndexTest, DamagedBytesAreCorruptionNotACrash) {
     Fill(*index);
   }
   PutRaw("records", results::RecordKey(3), "\xc1garbage");
-  results::BucketId bucket{"net", "h2", 0, 0};
+  results::BucketId bucket{results::HourOf(kT0), "net", "h2", 0};
   {
     auto index = Open();
     ASSERT_NE(index, nullptr);
@@ -483,9 +483,8 @@ TEST_F(ResultsIndexTest, DamagedBytesAreCorruptionNotACrash) {
   }
   // h2's labels were the second set interned (after h1's).
   bucket.label_set = 2;
-  bucket.day = results::DayOf(kT0);
   PutRaw("sum_test", results::SumTestKey(bucket), "\xff\xff");
-  PutRaw("by_test", results::NamePrefix("boot") + results::TimeSuffix(kT0 + 4'000'000, 4), "");
+  PutRaw("by_test", results::ByTestKey("boot", kT0 + 4'000'000, 4), "");
   auto index = Open();
   ASSERT_NE(index, nullptr);
   EXPECT_EQ(index->Summary({.test = "net"}).status().code(), StatusCode::kCorruption);

@@ -6,27 +6,31 @@
 // group commits. The files of the results repository are the truth; the index can always be
 // rebuilt from them (ReplaceEntry per entry), so losing it costs a reparse, not results.
 //
-// Tables (LMDB named databases). u32/u64 are big-endian so byte order is numeric order;
-// inv(t) = ~uint64(start_us) and inv(id) = ~id, so the newest result sorts first; `day` is
-// start_us / 86,400,000,000 (UTC days since the epoch); `\0` separates names (none holds NUL).
+// Tables (LMDB named databases). Integers are big-endian so byte order is numeric order;
+// `t` is start_us, `hour` is start_us / 3,600,000,000 (UTC hours since the epoch); `\0`
+// separates names (none may hold NUL). Times ascend, so a new result lands at the end of its
+// range (where LMDB's page split leaves full pages); newest-first queries walk backwards.
 //   meta           "schema_version" -> u32, "next_id" -> u64 (MessagePack)
 //   records        u64 id -> ResultRecord (MessagePack map)
 //   entries        u64 job, u64 entry -> {ids, counts} (MessagePack): what ReplaceEntry replaces
 //                  and what CountsForEntry / CountsForJob add up
-//   by_time        inv(t) inv(id) -> status
-//   by_job         u64 job inv(t) inv(id) -> status, label set, host, test
-//   by_test        test \0 inv(t) inv(id) -> status, label set, job, host
-//   by_host        host \0 inv(t) inv(id) -> status, label set, job, test
-//   sum_test       test \0 u32 day host \0 u32 label set -> counts   (summary, test first)
-//   sum_host       host \0 u32 day u32 label set test -> counts      (summary, host first)
+//   by_time        u64 t, u64 id -> status
+//   by_job         u64 job, u64 t, u64 id -> status, label set, host \0 test
+//   by_test        u32 hour, test \0, u64 t, u64 id -> status, label set, job, host
+//   by_host        host \0, u64 t, u64 id -> status, label set, job, test
+//   sum_test       u32 hour, test \0, host \0, u32 label set -> counts
+//   sum_host       host \0, u32 hour, u32 label set, test -> counts
 //   label_sets     u32 label set id -> sorted labels (MessagePack)
 //   label_set_ids  BLAKE2b of the labels -> u32 label set id
-//   label_hosts    label \0 host \0 u32 label set -> ""   (who carried a label; never shrinks)
-// A record's labels are interned as a label set id, so a label filter costs no index of its
-// own: it becomes the (host, label set) pairs of label_hosts. Index values carry the fields
-// the other filters need, so filtering never decodes a record. "counts" are per status, plus
-// the first and last start time, of one (test, host, label set, day) bucket, kept in the same
-// transactions as the records (no double counting on reparse: a replace subtracts first).
+//   label_hosts    label \0, host \0, u32 label set -> ""  (who carried a label; never shrinks)
+// by_test and sum_test lead with the hour so that an ingest, whose results are recent, writes
+// into the current hour's few pages instead of one page per test; a per-test read pays one or
+// two seeks per hour that holds any result. A record's labels are interned as a label set id,
+// so a label filter costs no index of its own: it becomes the (host, label set) pairs of
+// label_hosts. Index values carry the fields the other filters need, so filtering never
+// decodes a record. "counts" are the results per status, and the first and last start time,
+// of one (test, host, label set, hour) bucket, kept in the same write transaction as the
+// records (a replace subtracts before it adds, so nothing is counted twice).
 //
 // Threading: one ResultsIndex is shared by every thread of a process. Reads take their own
 // read transaction and run beside a write; writes are serialized (meant for the results
@@ -37,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,7 +62,8 @@ inline constexpr size_t kMaxResultLabelBytes = 128;
 
 inline constexpr uint32_t kDefaultQueryLimit = 100;
 inline constexpr uint32_t kMaxQueryLimit = 1000;
-inline constexpr int64_t kUsPerDay = 86'400'000'000;
+inline constexpr int64_t kUsPerHour = 3'600'000'000;
+inline constexpr int64_t kUsPerDay = 24 * kUsPerHour;
 
 enum class ResultStatus : uint8_t { kGood, kFail, kError, kAbort, kWarn, kTestNa };
 inline constexpr size_t kResultStatusCount = 6;
@@ -132,7 +138,7 @@ struct QueryPage {
 
 enum class SummaryGroup { kHost, kLabel };
 
-// Summary windows are whole UTC days: [since_us, until_us) is widened to the days it touches.
+// Summary windows are whole UTC hours: [since_us, until_us) is widened to the hours it touches.
 struct SummaryFilter {
   SummaryGroup group_by = SummaryGroup::kHost;
   std::string test{};         // exact test name, or
@@ -205,8 +211,9 @@ class ResultsIndex {
   virtual Status ReplaceEntry(uint64_t job_id, uint64_t entry_id,
                               std::vector<ResultRecord> records) = 0;
   // ReplaceEntry for several entries in one write transaction (one fsync): the ingest path.
-  // An entry listed twice is replaced by its last listing.
-  virtual Status ReplaceEntries(std::vector<EntryResults> entries) = 0;
+  // Sets id, job_id and entry_id of every record (the caller keeps the records). An entry
+  // listed twice is replaced by its last listing.
+  virtual Status ReplaceEntries(std::span<EntryResults> entries) = 0;
   // Removes every record and count of the job. Deleting an unknown job is OK.
   virtual Status DeleteJob(uint64_t job_id) = 0;
 
