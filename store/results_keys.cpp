@@ -62,11 +62,15 @@ bool TakeStatus(std::string_view& in, ResultStatus* status) {
 }  // namespace
 
 void PutU32(std::string& out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+  char bytes[4];
+  for (int i = 3; i >= 0; --i, v >>= 8) bytes[i] = static_cast<char>(v);
+  out.append(bytes, sizeof bytes);
 }
 
 void PutU64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+  char bytes[8];
+  for (int i = 7; i >= 0; --i, v >>= 8) bytes[i] = static_cast<char>(v);
+  out.append(bytes, sizeof bytes);
 }
 
 uint32_t GetU32(std::string_view bytes) {

@@ -161,7 +161,7 @@ uint64_t DiskBytes(const std::string& path) {
 }
 
 int Run(const std::string& dir, uint64_t results, uint64_t batch, int tests, int hosts,
-        int labels, int runs, bool sync) {
+        int labels, int runs, bool sync, bool ingest) {
   std::mt19937_64 rng(42);
   Fleet fleet = MakeFleet(tests, hosts, labels, rng);
   store::ResultsIndexOptions options;
@@ -173,7 +173,7 @@ int Run(const std::string& dir, uint64_t results, uint64_t batch, int tests, int
   }
   store::ResultsIndex& index = **opened;
 
-  const uint64_t entries = (results + kSuiteSize - 1) / kSuiteSize;
+  const uint64_t entries = ingest ? (results + kSuiteSize - 1) / kSuiteSize : 0;
   double index_ms = 0, index_cpu_s = 0;
   uint64_t indexed = 0, commits = 0;
   auto wall = Clock::now();
@@ -198,7 +198,7 @@ int Run(const std::string& dir, uint64_t results, uint64_t batch, int tests, int
     pending_results = 0;
   }
   double wall_s = MsSince(wall) / 1000.0;
-  std::printf(
+  if (ingest) std::printf(
       "resultsbench: ingest results=%llu batch=%llu commits=%llu sync=%d index_s=%.2f rate=%.0f "
       "cpu_s=%.2f cpu_us_per_result=%.1f db_mib=%.0f wall_s=%.2f\n",
       static_cast<unsigned long long>(indexed), static_cast<unsigned long long>(batch),
@@ -263,12 +263,13 @@ int main(int argc, char** argv) {
   uint64_t results = 1'000'000, batch = 1000;
   int tests = 2000, hosts = 1000, labels = 50, runs = 50;
   std::string dir;
-  bool keep = false, no_sync = false;
+  bool keep = false, no_sync = false, queries_only = false;
   app.add_option("--results", results, "results to ingest");
   app.add_option("--batch", batch, "results per write transaction (whole entries)");
   app.add_option("--dir", dir, "where the index goes (default: a new temp directory)");
   app.add_flag("--keep", keep, "keep the index directory afterwards");
   app.add_flag("--no-sync", no_sync, "commit without fsync (diagnosis only: not the figure)");
+  app.add_flag("--queries-only", queries_only, "only query an index left in --dir by --keep");
   app.add_option("--tests", tests, "test names (suites of 50)");
   app.add_option("--hosts", hosts, "hosts (4 labels each)");
   app.add_option("--labels", labels, "labels");
@@ -288,7 +289,7 @@ int main(int argc, char** argv) {
     }
     dir = pattern;
   }
-  int rc = labmesh::Run(dir, results, batch, tests, hosts, labels, runs, !no_sync);
+  int rc = labmesh::Run(dir, results, batch, tests, hosts, labels, runs, !no_sync, !queries_only);
   if (made && !keep) {
     std::error_code ignored;
     std::filesystem::remove_all(dir, ignored);
