@@ -16,6 +16,9 @@ namespace {
 
 Status Corrupt(const std::string& what) { return Status::Corruption("results index: " + what); }
 
+// How many index entries a test-and-host query reads from the host before it walks the test.
+constexpr uint64_t kHostFirstBudget = 4000;
+
 // One time-ordered range, walked newest first (backwards): by_job, by_host or by_time keys
 // are prefix + suffix; by_test keys are hour + prefix + suffix, walked hour by hour.
 struct Stream {
@@ -263,32 +266,52 @@ Result<QueryPage> LmdbResultsIndex::Query(const ResultFilter& filter) const {
       if (read->empty()) return page;
       carriers = std::move(read).value();
     }
-    Result<std::vector<Stream>> streams = OpenStreams(
-        txn, tables_, filter.job_id, filter.test, filter.host, carriers ? &*carriers : nullptr);
-    if (!streams.ok()) return streams.status();
-
     if (carriers && !filter.host.empty() && carriers->find(filter.host) == carriers->end()) {
       return page;
     }
     std::vector<uint64_t> ids;
     TimePos last;
-    bool stopped = false;
-    uint64_t seen = 0;
-    Result<uint64_t> scanned = Walk(
-        *streams, StartOf(filter.since_us, filter.until_us, cursor),
-        [&](const TimePos& pos, const IndexFields& f) -> Result<bool> {
-          last = pos;
-          bool match = (!status || f.status == *status) &&
-                       (!filter.job_id || f.job_id == *filter.job_id) &&
-                       (filter.test.empty() || f.test == filter.test) &&
-                       (filter.host.empty() || f.host == filter.host) &&
-                       (!carriers || Carries(*carriers, f.host, f.label_set));
-          if (match) ids.push_back(pos.id);
-          stopped = ids.size() >= limit || ++seen >= options_.query_scan_budget;
-          return !stopped;
-        });
-    if (!scanned.ok()) return scanned.status();
-    page.scanned = *scanned;
+    bool stopped = false, out_of_budget = false;
+    // Walks the streams for (job, test, host) and fills ids; false: the budget ran out first.
+    auto walk = [&](const std::string& test, const std::string& host,
+                    uint64_t budget) -> Result<bool> {
+      Result<std::vector<Stream>> streams =
+          OpenStreams(txn, tables_, filter.job_id, test, host, carriers ? &*carriers : nullptr);
+      if (!streams.ok()) return streams.status();
+      ids.clear();
+      stopped = out_of_budget = false;
+      uint64_t seen = 0;
+      Result<uint64_t> scanned = Walk(
+          *streams, StartOf(filter.since_us, filter.until_us, cursor),
+          [&](const TimePos& pos, const IndexFields& f) -> Result<bool> {
+            last = pos;
+            bool match = (!status || f.status == *status) &&
+                         (!filter.job_id || f.job_id == *filter.job_id) &&
+                         (filter.test.empty() || f.test == filter.test) &&
+                         (filter.host.empty() || f.host == filter.host) &&
+                         (!carriers || Carries(*carriers, f.host, f.label_set));
+            if (match) ids.push_back(pos.id);
+            out_of_budget = ++seen >= budget;
+            stopped = ids.size() >= limit || out_of_budget;
+            return !stopped;
+          });
+      if (!scanned.ok()) return scanned.status();
+      page.scanned += *scanned;
+      return !out_of_budget || ids.size() >= limit;
+    };
+    // Test and host: a host's range is contiguous, a test's is one range per hour, so try the
+    // host first with a small budget and walk the test only when the host has a long history.
+    bool done = false;
+    if (!filter.job_id && !filter.test.empty() && !filter.host.empty()) {
+      Result<bool> quick = walk("", filter.host, std::min<uint64_t>(kHostFirstBudget,
+                                                                    options_.query_scan_budget));
+      if (!quick.ok()) return quick.status();
+      done = *quick;
+    }
+    if (!done) {
+      Result<bool> walked = walk(filter.test, filter.host, options_.query_scan_budget);
+      if (!walked.ok()) return walked.status();
+    }
     if (stopped) page.next_cursor = EncodeCursor(last);
     page.records.reserve(ids.size());
     for (uint64_t id : ids) {

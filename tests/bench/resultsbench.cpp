@@ -260,7 +260,7 @@ int Run(const std::string& dir, uint64_t results, uint64_t batch, int tests, int
 
 int main(int argc, char** argv) {
   CLI::App app{"labmesh-resultsbench: results index ingest rate and query latency"};
-  uint64_t results = 1'000'000, batch = 1000;
+  uint64_t results = 1'000'000, batch = 20'000;
   int tests = 2000, hosts = 1000, labels = 50, runs = 50;
   std::string dir;
   bool keep = false, no_sync = false, queries_only = false;

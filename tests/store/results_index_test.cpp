@@ -164,6 +164,27 @@ TEST_F(ResultsIndexTest, QueriesByEveryFilterNewestFirst) {
   EXPECT_EQ(**got, r);
 }
 
+TEST_F(ResultsIndexTest, TestAndHostOnABusyHostStillFindsEveryResult) {
+  auto index = Open();
+  ASSERT_NE(index, nullptr);
+  // 5,000 results on h (more than the host-first budget), 3 of them of "rare".
+  std::vector<ResultRecord> records;
+  for (int i = 0; i < 5000; ++i) {
+    bool rare = i == 10 || i == 2500 || i == 4990;
+    records.push_back(Result1(rare ? "rare" : "t" + std::to_string(i % 40), "h", "GOOD",
+                              kT0 + static_cast<int64_t>(i) * 60'000'000));
+  }
+  records.push_back(Result1("rare", "other", "GOOD", kT0 + 5));
+  ASSERT_TRUE(index->ReplaceEntry(1, 1, records).ok());
+  QueryPage page = QueryOk(*index, ResultFilter{.host = "h", .test = "rare"});
+  EXPECT_EQ(Ids(page), (std::vector<uint64_t>{4991, 2501, 11}));
+  EXPECT_TRUE(page.next_cursor.empty());
+  page = QueryOk(*index, ResultFilter{.host = "h", .test = "rare", .limit = 2});
+  EXPECT_EQ(Ids(page), (std::vector<uint64_t>{4991, 2501}));
+  page = QueryOk(*index, ResultFilter{.host = "h", .test = "rare", .cursor = page.next_cursor});
+  EXPECT_EQ(Ids(page), (std::vector<uint64_t>{11}));
+}
+
 TEST_F(ResultsIndexTest, LabelsAreTheOnesTheHostHadWhenIndexed) {
   auto index = Open();
   ASSERT_NE(index, nullptr);

@@ -223,7 +223,8 @@ class ResultsIndex {
   // Results matching every given filter, newest first, `limit` at a time. One index is
   // walked, chosen in this order: job (by_job), test (by_test), host (by_host), label (by_host
   // of every host that carried it, merged), otherwise by_time; the other filters are checked
-  // on the index values. At most query_scan_budget entries are examined per call.
+  // on the index values. Test and host together first try the host's range (contiguous) for a
+  // few thousand entries. At most query_scan_budget entries are examined per call.
   virtual Result<QueryPage> Query(const ResultFilter& filter) const = 0;
 
   // Counts and pass rates per (test, host) or (test, label), sorted by test then group. Reads
