@@ -6,6 +6,8 @@
 #      (30): the coordinator's CPU over that window (target: under 20% of one core) and its RSS.
 #   2. flood: 200 agents each keeping 16 heartbeats in flight: the most heartbeats/s absorbed.
 #   3. jobs: scripts/bench-jobs.sh (submit-to-start latency and job throughput with 8 agents).
+#   4. results: scripts/bench-results.sh (results index ingest rate, summary and list latency
+#      over 1,000,000 results).
 # Every process runs on 127.0.0.1 and is stopped on exit. Exit status: 0 when the measurements
 # ran and the CPU target was met, 1 otherwise.
 #
@@ -32,7 +34,8 @@ if [[ ${LABMESH_SKIP_SETUP:-0} != 1 ]]; then
   "$root/scripts/setup.sh"
 fi
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
-cmake --build "$build_dir" --target labmesh-coordinator labmesh-fleetsim -j"$(nproc)"
+cmake --build "$build_dir" --target labmesh-coordinator labmesh-fleetsim labmesh-resultsbench \
+  -j"$(nproc)"
 coordinator_bin=$build_dir/coordinator/labmesh-coordinator
 fleetsim_bin=$build_dir/tests/bench/labmesh-fleetsim
 
@@ -141,4 +144,5 @@ EOF
 
 LABMESH_SKIP_SETUP=1 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type \
   "$root/scripts/bench-jobs.sh"
+LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type "$root/scripts/bench-results.sh"
 [[ $verdict == met ]]

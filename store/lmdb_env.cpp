@@ -1,5 +1,8 @@
 #include "lmdb_env.hpp"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -51,6 +54,22 @@ Status LmdbStatus(int rc, std::string_view what) {
     default:
       return Status::Internal(std::move(message));
   }
+}
+
+Status MakeDirs(const std::string& dir) {
+  if (dir.empty()) return Status::InvalidArgument("db directory is empty");
+  for (size_t pos = 1; pos <= dir.size(); ++pos) {
+    if (pos != dir.size() && dir[pos] != '/') continue;
+    std::string prefix = dir.substr(0, pos);
+    if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
+      return LmdbStatus(errno, "create directory " + prefix);
+    }
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Status::FailedPrecondition(dir + " is not a directory");
+  }
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<Env>> Env::Open(const Options& options) {
@@ -154,10 +173,30 @@ Result<std::optional<std::string>> Txn::LastKey(const Dbi& dbi) const {
   return std::optional<std::string>(std::string(FromVal(k)));
 }
 
-Status WriteTxn::Put(const Dbi& dbi, std::string_view key, std::string_view value) {
+Result<Cursor> Txn::OpenCursor(const Dbi& dbi) const {
+  MDB_cursor* raw = nullptr;
+  LABMESH_RETURN_IF_ERROR(Check(mdb_cursor_open(txn_, dbi.handle, &raw), "cursor on " + dbi.name));
+  return Cursor(raw, dbi.name);
+}
+
+Status WriteTxn::Put(const Dbi& dbi, std::string_view key, std::string_view value,
+                     unsigned flags) {
   MDB_val k = ToVal(key);
   MDB_val v = ToVal(value);
-  return Check(mdb_put(txn_, dbi.handle, &k, &v, 0), "put into " + dbi.name);
+  int rc = mdb_put(txn_, dbi.handle, &k, &v, flags);
+  if (rc == MDB_SUCCESS) return Status::Ok();
+  return Check(rc, "put into " + dbi.name);
+}
+
+Result<std::optional<std::string_view>> WriteTxn::PutIfAbsent(const Dbi& dbi,
+                                                               std::string_view key,
+                                                               std::string_view value) {
+  MDB_val k = ToVal(key);
+  MDB_val v = ToVal(value);
+  int rc = mdb_put(txn_, dbi.handle, &k, &v, MDB_NOOVERWRITE);
+  if (rc == MDB_SUCCESS) return std::optional<std::string_view>();
+  if (rc == MDB_KEYEXIST) return std::optional<std::string_view>(FromVal(v));
+  return Check(rc, "put into " + dbi.name);
 }
 
 Status WriteTxn::Delete(const Dbi& dbi, std::string_view key) {
@@ -165,6 +204,81 @@ Status WriteTxn::Delete(const Dbi& dbi, std::string_view key) {
   int rc = mdb_del(txn_, dbi.handle, &k, nullptr);
   if (rc == MDB_NOTFOUND) return Status::Ok();
   return Check(rc, "delete from " + dbi.name);
+}
+
+Status Cursor::Settle(int rc) {
+  valid_ = rc == MDB_SUCCESS;
+  if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND) return Status::Ok();
+  return LmdbStatus(rc, "cursor on " + table_);
+}
+
+Status Cursor::Move(MDB_cursor_op op) {
+  return Settle(mdb_cursor_get(cursor_.get(), &key_, &value_, op));
+}
+
+Status Cursor::Seek(std::string_view key) {
+  if (key.empty()) return First();  // LMDB refuses empty keys, and every key is >= ""
+  key_ = ToVal(key);
+  return Settle(mdb_cursor_get(cursor_.get(), &key_, &value_, MDB_SET_RANGE));
+}
+
+SharedEnv::SharedEnv(std::unique_ptr<Env> env, uint64_t max_map_bytes)
+    : env_(std::move(env)), max_map_bytes_(max_map_bytes), map_size_(env_->MapSize()) {}
+
+Status SharedEnv::AdoptMapSize() const {
+  std::unique_lock lock(gate_);
+  uint64_t before = env_->MapSize();
+  LABMESH_RETURN_IF_ERROR(env_->SetMapSize(0));
+  if (env_->MapSize() < before) LABMESH_RETURN_IF_ERROR(env_->SetMapSize(before));
+  map_size_ = env_->MapSize();
+  return Status::Ok();
+}
+
+Status SharedEnv::GrowMap() {
+  std::unique_lock lock(gate_);
+  uint64_t current = env_->MapSize();
+  if (current >= max_map_bytes_) {
+    return Status::TooLarge("batch does not fit: LMDB map is at max_map_bytes (" +
+                            std::to_string(max_map_bytes_) + ")");
+  }
+  uint64_t next = std::min(current * 2, max_map_bytes_);
+  LABMESH_RETURN_IF_ERROR(env_->SetMapSize(next));
+  map_size_ = env_->MapSize();
+  return Status::Ok();
+}
+
+Status SharedEnv::Write(const std::function<Status(WriteTxn&)>& fn, bool sync) {
+  if (env_->read_only()) return Status::FailedPrecondition("LMDB environment is read-only");
+  std::lock_guard write_lock(write_mu_);
+  // The sync flag is per environment; write_mu_ makes this the only commit while it is off.
+  if (!sync) mdb_env_set_flags(env_->get(), MDB_NOSYNC, 1);
+  struct RestoreSync {
+    MDB_env* env;
+    bool sync;
+    ~RestoreSync() {
+      if (!sync) mdb_env_set_flags(env, MDB_NOSYNC, 0);
+    }
+  } restore{env_->get(), sync};
+  for (int resized = 0;;) {
+    int rc = MDB_SUCCESS;
+    Status status;
+    {
+      std::shared_lock lock(gate_);
+      WriteTxn txn(*env_);
+      status = txn.Begin();
+      if (status.ok()) status = fn(txn);
+      if (status.ok()) status = txn.Commit();
+      rc = txn.last_rc();
+    }  // an uncommitted transaction is aborted here, before any resize
+    if (status.ok()) return status;
+    if (rc == MDB_MAP_FULL) {
+      LABMESH_RETURN_IF_ERROR(GrowMap());
+    } else if (rc == MDB_MAP_RESIZED && resized++ < kMaxResizeRetries) {
+      LABMESH_RETURN_IF_ERROR(AdoptMapSize());
+    } else {
+      return status;
+    }
+  }
 }
 
 }  // namespace labmesh::store

@@ -6,10 +6,13 @@
 
 #include <lmdb.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -21,6 +24,10 @@ namespace labmesh::store {
 // MDB_MAP_FULL -> TooLarge, MDB_BAD_VALSIZE -> InvalidArgument, MDB_NOTFOUND/ENOENT ->
 // NotFound, damaged files -> Corruption, EACCES -> PermissionDenied.
 Status LmdbStatus(int rc, std::string_view what);
+
+// Creates `dir` and missing parents with mode 0700. An existing directory is fine; an existing
+// non-directory is FailedPrecondition.
+Status MakeDirs(const std::string& dir);
 
 // An open LMDB environment (one directory: data.mdb + lock.mdb). Opened with MDB_NOTLS, so
 // read transactions are not tied to threads and one Env is shared by all threads of a process.
@@ -64,6 +71,8 @@ struct Dbi {
   std::string name;
 };
 
+class Cursor;
+
 // A transaction; aborted by the destructor unless committed. Not thread-safe: one thread uses
 // a transaction at a time (with MDB_NOTLS it may be handed between threads).
 class Txn {
@@ -94,6 +103,9 @@ class Txn {
   // The largest key of `dbi`, or nullopt when it is empty.
   Result<std::optional<std::string>> LastKey(const Dbi& dbi) const;
 
+  // A cursor over `dbi`, valid until this transaction ends (close it first).
+  Result<Cursor> OpenCursor(const Dbi& dbi) const;
+
   // The LMDB code of the most recent failure (MDB_SUCCESS when none failed).
   int last_rc() const { return last_rc_; }
 
@@ -119,9 +131,135 @@ class WriteTxn : public Txn {
  public:
   explicit WriteTxn(const Env& env) : Txn(env, /*read_only=*/false) {}
 
-  Status Put(const Dbi& dbi, std::string_view key, std::string_view value);
+  // `flags` are mdb_put flags (e.g. MDB_APPEND when the caller knows the key sorts last).
+  Status Put(const Dbi& dbi, std::string_view key, std::string_view value, unsigned flags = 0);
+  // Stores `value` at `key` unless the key exists; then returns the stored value instead
+  // (one B-tree descent either way). The view is valid until the next write.
+  Result<std::optional<std::string_view>> PutIfAbsent(const Dbi& dbi, std::string_view key,
+                                                      std::string_view value);
   // Deletes `key`; deleting an absent key is OK.
   Status Delete(const Dbi& dbi, std::string_view key);
+};
+
+// A position in one table of a transaction. Every move returns OK and sets valid() to false
+// when it runs off the table; errors are Status. key()/value() point into the map and are only
+// meaningful while valid() and the transaction lives.
+class Cursor {
+ public:
+  Cursor(Cursor&&) = default;
+  Cursor& operator=(Cursor&&) = default;
+
+  Status First() { return Move(MDB_FIRST); }
+  Status Last() { return Move(MDB_LAST); }
+  Status Next() { return Move(MDB_NEXT); }
+  Status Prev() { return Move(MDB_PREV); }
+  // The first key >= `key` ("" = the first key).
+  Status Seek(std::string_view key);
+
+  bool valid() const { return valid_; }
+  std::string_view key() const {
+    return {static_cast<const char*>(key_.mv_data), key_.mv_size};
+  }
+  std::string_view value() const {
+    return {static_cast<const char*>(value_.mv_data), value_.mv_size};
+  }
+
+ private:
+  friend class Txn;
+  struct Closer {
+    void operator()(MDB_cursor* cursor) const { mdb_cursor_close(cursor); }
+  };
+  Cursor(MDB_cursor* cursor, std::string table) : cursor_(cursor), table_(std::move(table)) {}
+  Status Move(MDB_cursor_op op);
+  Status Settle(int rc);
+
+  std::unique_ptr<MDB_cursor, Closer> cursor_;
+  std::string table_;  // for messages
+  MDB_val key_{}, value_{};
+  bool valid_ = false;
+};
+
+// A std::shared_mutex whose exclusive side cannot be starved: glibc's rwlock lets new readers
+// in while a writer waits, so with busy reader threads a map resize would wait indefinitely.
+// A resizer raises `pending_` and holds the turnstile; readers arriving meanwhile queue on the
+// turnstile instead of joining the shared side.
+class MapGate {
+ public:
+  void lock_shared() const {
+    if (pending_.load(std::memory_order_acquire)) {
+      std::lock_guard queue(turnstile_);
+    }
+    mu_.lock_shared();
+  }
+  void unlock_shared() const { mu_.unlock_shared(); }
+  void lock() const {
+    turnstile_.lock();
+    pending_.store(true, std::memory_order_release);
+    mu_.lock();
+  }
+  void unlock() const {
+    mu_.unlock();
+    pending_.store(false, std::memory_order_release);
+    turnstile_.unlock();
+  }
+
+ private:
+  mutable std::shared_mutex mu_;
+  mutable std::mutex turnstile_;
+  mutable std::atomic<bool> pending_{false};
+};
+
+// An Env shared by every thread of a process, with the rules for its map size in one place
+// (the Store and the ResultsIndex both run their transactions through one):
+//   - write_mu_ serializes Write() within this process, so at most one write transaction of
+//     ours exists and map growth is decided by one thread;
+//   - gate_ is held shared by every transaction for its whole life; mdb_env_set_mapsize runs
+//     only under it exclusively, i.e. when this process has no transaction open (LMDB's rule);
+//   - a full map is doubled (capped at max_map_bytes) and the write retried; a map grown by
+//     another process is adopted and the transaction retried.
+class SharedEnv {
+ public:
+  SharedEnv(std::unique_ptr<Env> env, uint64_t max_map_bytes);
+
+  const Env& env() const { return *env_; }
+  uint64_t map_size() const { return map_size_.load(); }
+
+  // Runs `fn` in a fresh read transaction, re-mapping and retrying when another process grew
+  // the map past ours (MDB_MAP_RESIZED).
+  template <typename T, typename Fn>
+  Result<T> Read(Fn&& fn) const {
+    for (int attempt = 0;; ++attempt) {
+      {
+        std::shared_lock lock(gate_);
+        ReadTxn txn(*env_);
+        Status begun = txn.Begin();
+        if (begun.ok()) return fn(static_cast<const Txn&>(txn));
+        if (txn.last_rc() != MDB_MAP_RESIZED || attempt >= kMaxResizeRetries) return begun;
+      }
+      LABMESH_RETURN_IF_ERROR(AdoptMapSize());
+    }
+  }
+
+  // Runs `fn` in the write transaction and commits. `fn` may run more than once (after the
+  // map grew), each time in a fresh transaction, so it must change nothing outside `txn`.
+  // sync=false skips the fsync of this commit (MDB_NOSYNC): visible at once, on disk with the
+  // next synced commit or the OS's writeback.
+  Status Write(const std::function<Status(WriteTxn&)>& fn, bool sync = true);
+
+  // How often a transaction is retried after another process grew the map.
+  static constexpr int kMaxResizeRetries = 8;
+
+ private:
+  // Re-maps to the size another process committed (never smaller than ours).
+  Status AdoptMapSize() const;
+  // Doubles the map (capped at max_map_bytes_); TooLarge when it is already at the cap.
+  Status GrowMap();
+
+  std::unique_ptr<Env> env_;
+  uint64_t max_map_bytes_;
+  mutable std::atomic<uint64_t> map_size_;
+  std::mutex write_mu_;
+  MapGate gate_;  // shared: any transaction of ours; exclusive: remapping
 };
 
 }  // namespace labmesh::store

@@ -1,20 +1,10 @@
-// Store on LMDB. Concurrency model:
-//   - LMDB itself serializes write transactions and lets reads run beside them (MVCC).
-//   - write_mu_ serializes Apply() within this process, so at most one write transaction of
-//     ours exists and map growth is decided by one thread.
-//   - resize_mu_ (a shared_mutex, see MapGate) guards the mapping: every transaction holds it
-//     shared for its whole life; mdb_env_set_mapsize runs only under it exclusively, i.e. when
-//     this process has no transaction open, as LMDB requires.
+// Store on LMDB. Concurrency model: LMDB serializes write transactions and lets reads run
+// beside them (MVCC); SharedEnv (lmdb_env.hpp) serializes our writers and guards the mapping
+// while the map grows.
 
 #include "labmesh/store/store.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
-#include <mutex>
-#include <shared_mutex>
 #include <type_traits>
 
 #include "lmdb_env.hpp"
@@ -24,29 +14,12 @@
 namespace labmesh::store {
 namespace {
 
-// How often a reader re-maps after another process grew the map before giving up; each retry
+// How often Open re-maps after another process grew the map before giving up; each retry
 // adopts the latest size, so more than one is only needed while the writer keeps growing.
-constexpr int kMaxResizeRetries = 8;
+constexpr int kMaxResizeRetries = SharedEnv::kMaxResizeRetries;
 
 template <class>
 inline constexpr bool kAlwaysFalse = false;
-
-// Creates `dir` and missing parents with mode 0700. An existing directory is fine.
-Status MakeDirs(const std::string& dir) {
-  if (dir.empty()) return Status::InvalidArgument("db directory is empty");
-  for (size_t pos = 1; pos <= dir.size(); ++pos) {
-    if (pos != dir.size() && dir[pos] != '/') continue;
-    std::string prefix = dir.substr(0, pos);
-    if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
-      return LmdbStatus(errno, "create directory " + prefix);
-    }
-  }
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return Status::FailedPrecondition(dir + " is not a directory");
-  }
-  return Status::Ok();
-}
 
 // Decoded enums come from an integer; reject values this labmesh does not know.
 Status CheckHost(const Host& host, std::string_view key) {
@@ -73,48 +46,16 @@ Status CheckJob(const Job& job) {
   return Status::Ok();
 }
 
-// A std::shared_mutex whose exclusive side cannot be starved: glibc's rwlock lets new readers
-// in while a writer waits, so with busy reader threads a map resize would wait indefinitely.
-// A resizer raises `pending_` and holds the turnstile; readers arriving meanwhile queue on the
-// turnstile instead of joining the shared side.
-class MapGate {
- public:
-  void lock_shared() const {
-    if (pending_.load(std::memory_order_acquire)) {
-      std::lock_guard queue(turnstile_);
-    }
-    mu_.lock_shared();
-  }
-  void unlock_shared() const { mu_.unlock_shared(); }
-  void lock() const {
-    turnstile_.lock();
-    pending_.store(true, std::memory_order_release);
-    mu_.lock();
-  }
-  void unlock() const {
-    mu_.unlock();
-    pending_.store(false, std::memory_order_release);
-    turnstile_.unlock();
-  }
-
- private:
-  mutable std::shared_mutex mu_;
-  mutable std::mutex turnstile_;
-  mutable std::atomic<bool> pending_{false};
-};
-
 class LmdbStore final : public Store {
  public:
   LmdbStore(std::unique_ptr<Env> env, Tables tables, uint32_t schema_version,
             const StoreOptions& options)
-      : env_(std::move(env)),
+      : env_(std::move(env), options.max_map_bytes),
         tables_(std::move(tables)),
-        schema_version_(schema_version),
-        options_(options),
-        map_size_(env_->MapSize()) {}
+        schema_version_(schema_version) {}
 
   uint32_t schema_version() const override { return schema_version_; }
-  uint64_t map_size_bytes() const override { return map_size_.load(); }
+  uint64_t map_size_bytes() const override { return env_.map_size(); }
 
   Result<std::optional<Host>> GetHost(const std::string& hostname) const override {
     Result<std::optional<Host>> host =
@@ -210,44 +151,9 @@ class LmdbStore final : public Store {
   Status Apply(const WriteBatch& batch, Durability durability) override;
 
  private:
-  // Runs `fn` in a fresh read transaction, re-mapping and retrying when another process grew
-  // the map past ours (MDB_MAP_RESIZED).
   template <typename T, typename Fn>
   Result<T> Read(Fn&& fn) const {
-    for (int attempt = 0;; ++attempt) {
-      {
-        std::shared_lock lock(resize_mu_);
-        ReadTxn txn(*env_);
-        Status begun = txn.Begin();
-        if (begun.ok()) return fn(static_cast<const Txn&>(txn));
-        if (txn.last_rc() != MDB_MAP_RESIZED || attempt >= kMaxResizeRetries) return begun;
-      }
-      LABMESH_RETURN_IF_ERROR(AdoptMapSize());
-    }
-  }
-
-  // Re-maps to the size another process committed (never smaller than ours).
-  Status AdoptMapSize() const {
-    std::unique_lock lock(resize_mu_);
-    uint64_t before = env_->MapSize();
-    LABMESH_RETURN_IF_ERROR(env_->SetMapSize(0));
-    if (env_->MapSize() < before) LABMESH_RETURN_IF_ERROR(env_->SetMapSize(before));
-    map_size_ = env_->MapSize();
-    return Status::Ok();
-  }
-
-  // Doubles the map (capped at max_map_bytes); TooLarge when it is already at the cap.
-  Status GrowMap() {
-    std::unique_lock lock(resize_mu_);
-    uint64_t current = env_->MapSize();
-    if (current >= options_.max_map_bytes) {
-      return Status::TooLarge("batch does not fit: LMDB map is at max_map_bytes (" +
-                              std::to_string(options_.max_map_bytes) + ")");
-    }
-    uint64_t next = std::min(current * 2, options_.max_map_bytes);
-    LABMESH_RETURN_IF_ERROR(env_->SetMapSize(next));
-    map_size_ = env_->MapSize();
-    return Status::Ok();
+    return env_.Read<T>(std::forward<Fn>(fn));
   }
 
   // The last key of an id-keyed table, parsed; 0 for an empty table.
@@ -268,13 +174,9 @@ class LmdbStore final : public Store {
   // Writes every op of `batch` into `txn`; the first failure names the op.
   Status WriteOps(WriteTxn& txn, const WriteBatch& batch) const;
 
-  std::unique_ptr<Env> env_;
+  SharedEnv env_;
   Tables tables_;
   uint32_t schema_version_;
-  StoreOptions options_;
-  mutable std::atomic<uint64_t> map_size_;
-  std::mutex write_mu_;
-  MapGate resize_mu_;  // shared: any transaction of ours; exclusive: remapping
 };
 
 Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
@@ -319,39 +221,10 @@ Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
 }
 
 Status LmdbStore::Apply(const WriteBatch& batch, Durability durability) {
-  if (env_->read_only()) return Status::FailedPrecondition("store is open read-only");
+  if (env_.env().read_only()) return Status::FailedPrecondition("store is open read-only");
   if (batch.empty()) return Status::Ok();
-  std::lock_guard write_lock(write_mu_);
-  // The sync flag is per environment; write_mu_ makes this the only commit while it is off.
-  bool lazy = durability == Durability::kLazy;
-  if (lazy) mdb_env_set_flags(env_->get(), MDB_NOSYNC, 1);
-  struct RestoreSync {
-    MDB_env* env;
-    bool lazy;
-    ~RestoreSync() {
-      if (lazy) mdb_env_set_flags(env, MDB_NOSYNC, 0);
-    }
-  } restore{env_->get(), lazy};
-  for (int resized = 0;;) {
-    int rc = MDB_SUCCESS;
-    Status status;
-    {
-      std::shared_lock lock(resize_mu_);
-      WriteTxn txn(*env_);
-      status = txn.Begin();
-      if (status.ok()) status = WriteOps(txn, batch);
-      if (status.ok()) status = txn.Commit();
-      rc = txn.last_rc();
-    }  // an uncommitted transaction is aborted here, before any resize
-    if (status.ok()) return status;
-    if (rc == MDB_MAP_FULL) {
-      LABMESH_RETURN_IF_ERROR(GrowMap());
-    } else if (rc == MDB_MAP_RESIZED && resized++ < kMaxResizeRetries) {
-      LABMESH_RETURN_IF_ERROR(AdoptMapSize());
-    } else {
-      return status;
-    }
-  }
+  return env_.Write([&](WriteTxn& txn) { return WriteOps(txn, batch); },
+                    /*sync=*/durability == Durability::kSync);
 }
 
 }  // namespace

@@ -30,6 +30,19 @@ Result<std::string> EncodeValue(const T& value) {
   }
 }
 
+// Encodes `value` into `buffer` (cleared first), for writers that encode many values and want
+// to reuse one buffer: its bytes are valid until the next call.
+template <typename T>
+Result<std::string_view> EncodeInto(msgpack::sbuffer& buffer, const T& value) {
+  try {
+    buffer.clear();
+    msgpack::pack(buffer, value);
+    return std::string_view(buffer.data(), buffer.size());
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("encode: ") + e.what());
+  }
+}
+
 // Decodes exactly one MessagePack object filling all of `bytes` into a T. Missing map keys keep
 // T's defaults and unknown keys are ignored (fields can be added without a migration); anything
 // else that does not fit - truncated or trailing bytes, wrong types, absurd lengths - is
