@@ -212,7 +212,7 @@ class ResultsIndex {
                               std::vector<ResultRecord> records) = 0;
   // ReplaceEntry for several entries in one write transaction (one fsync): the ingest path.
   // Sets id, job_id and entry_id of every record (the caller keeps the records). An entry
-  // listed twice is replaced by its last listing.
+  // listed twice is replaced by its last listing; the earlier one is ignored.
   virtual Status ReplaceEntries(std::span<EntryResults> entries) = 0;
   // Removes every record and count of the job. Deleting an unknown job is OK.
   virtual Status DeleteJob(uint64_t job_id) = 0;
