@@ -1,11 +1,15 @@
 // ResultsIndex on LMDB: opening, the write path (replace an entry's records, delete a job)
 // and the per-entry counts. Queries are in results_query.cpp and results_summary.cpp.
 //
-// A write collects the index keys and the summary bucket changes of the whole batch in memory
-// (WriteState), then writes them sorted: sorted puts touch each B-tree page once per
-// transaction, which is what makes batches of thousands of results cheap.
+// A write puts each result's record and index keys as it goes and counts it in its bucket at
+// once; only buckets that lost results in the same transaction (a reparse, a delete) wait in
+// WriteState until every change is in, so their first/last times can be settled. Keys are
+// built in reused buffers; a transaction dirties the same pages in any order, so nothing is
+// sorted first. Many entries per transaction (ReplaceEntries) is what makes ingest cheap: one
+// fsync, and each hot page written once.
 
 #include <algorithm>
+#include <map>
 
 #include "results_index_impl.hpp"
 #include "schema.hpp"
@@ -16,8 +20,6 @@ namespace {
 
 constexpr unsigned kIndexTables = 16;
 constexpr char kNextIdKey[] = "next_id";
-
-Status Corrupt(const std::string& what) { return Status::Corruption("results index: " + what); }
 
 void AddCounts(StatusCounts& into, const std::vector<uint64_t>& counts) {
   for (size_t i = 0; i < kResultStatusCount && i < counts.size(); ++i) {

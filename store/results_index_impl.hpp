@@ -2,7 +2,6 @@
 // The LMDB implementation of ResultsIndex, split by concern: results_index.cpp (open and the
 // write path), results_query.cpp (Query, KeyvalSeries), results_summary.cpp (Summary).
 
-#include <map>
 #include <mutex>
 #include <set>
 #include <span>
@@ -26,6 +25,10 @@ struct IndexTables {
   Dbi sum_test, sum_host;
   Dbi label_sets, label_set_ids, label_hosts;
 };
+
+inline Status Corrupt(const std::string& what) {
+  return Status::Corruption("results index: " + what);
+}
 
 // Hashes std::string and std::string_view alike, so maps keyed by std::string can be
 // searched with a view without building a string.

@@ -60,14 +60,12 @@ std::string EncodeIndexValue(IndexKind kind, const IndexFields& fields);
 void AppendIndexValue(std::string& out, IndexKind kind, const IndexFields& fields);
 bool DecodeIndexValue(IndexKind kind, std::string_view value, IndexFields* fields);
 
-// Summary buckets: one (test, host, label set, hour), in two orders. Members are in sum_test
-// key order, so a std::map of them writes sum_test sequentially.
+// Summary buckets: one (test, host, label set, hour), in two orders.
 struct BucketId {
   uint32_t hour = 0;
   std::string test;
   std::string host;
   uint32_t label_set = 0;
-  auto operator<=>(const BucketId&) const = default;
 };
 std::string SumTestKey(const BucketId& b);  // hour test \0 host \0 label_set
 std::string SumHostKey(const BucketId& b);  // host \0 hour label_set test

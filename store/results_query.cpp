@@ -14,8 +14,6 @@
 namespace labmesh::store::results {
 namespace {
 
-Status Corrupt(const std::string& what) { return Status::Corruption("results index: " + what); }
-
 // How many index entries a test-and-host query reads from the host before it walks the test.
 constexpr uint64_t kHostFirstBudget = 4000;
 

@@ -16,8 +16,6 @@
 namespace labmesh::store::results {
 namespace {
 
-Status Corrupt(const std::string& what) { return Status::Corruption("results index: " + what); }
-
 struct HourRange {
   uint32_t first = 0;
   uint32_t last = 0;

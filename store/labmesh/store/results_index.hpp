@@ -212,7 +212,7 @@ class ResultsIndex {
                               std::vector<ResultRecord> records) = 0;
   // ReplaceEntry for several entries in one write transaction (one fsync): the ingest path.
   // Sets id, job_id and entry_id of every record (the caller keeps the records). An entry
-  // listed twice is replaced by its last listing.
+  // listed twice is replaced by its last listing; the earlier one is ignored.
   virtual Status ReplaceEntries(std::span<EntryResults> entries) = 0;
   // Removes every record and count of the job. Deleting an unknown job is OK.
   virtual Status DeleteJob(uint64_t job_id) = 0;
@@ -228,8 +228,10 @@ class ResultsIndex {
   virtual Result<QueryPage> Query(const ResultFilter& filter) const = 0;
 
   // Counts and pass rates per (test, host) or (test, label), sorted by test then group. Reads
-  // only the day buckets of the window: by test (sum_test) when a test or test prefix is
-  // given, else by host (sum_host) for the given host, the label's hosts, or every host.
+  // only the hour buckets of the window, from: sum_test for an exact test; else sum_host for
+  // a host; else sum_test for a test prefix; else sum_host for the label's hosts, or for every
+  // host (unfiltered: cost grows with the buckets in the window). Results without labels are
+  // in no row of a per-label summary.
   virtual Result<std::vector<SummaryRow>> Summary(const SummaryFilter& filter) const = 0;
 
   // One perf (or numeric keyval) value of one test over time, oldest first.
