@@ -11,8 +11,11 @@
 #include "api_service.hpp"
 #include "host_registry.hpp"
 #include "job_service.hpp"
+#include "results_intake.hpp"
 #include "results_repository.hpp"
+#include "results_service.hpp"
 #include "labmesh/common/curve_keys.hpp"
+#include "labmesh/store/results_index.hpp"
 #include "labmesh/store/store.hpp"
 #include "web_bridge.hpp"
 #include "zap_handler.hpp"
@@ -102,6 +105,20 @@ class CoordinatorImpl final : public Coordinator {
           SendToApi(routing_id, frame);
         });
     LABMESH_RETURN_IF_ERROR(jobs_->Load());
+
+    // The analysis backend: its own index environment and worker thread (docs/results.md).
+    auto index = store::ResultsIndex::Open(config_.data_dir + "/results-index");
+    if (!index.ok()) return index.status();
+    results_index_ = std::move(*index);
+    intake_ = std::make_unique<ResultsIntake>(results_->root(), results_index_.get());
+    LABMESH_RETURN_IF_ERROR(intake_->Start());
+    jobs_->set_parser([this](ParseWork work) { intake_->Submit(std::move(work)); });
+    results_service_ = std::make_unique<ResultsService>(
+        config_, clock_, store_.get(), results_index_.get(), intake_.get(), registry_.get(),
+        [this](const std::string& routing_id, std::string frame) {
+          SendToApi(routing_id, frame);
+        },
+        [this](const ParseDone& done) { jobs_->OnParsed(done); });
     agents_ = std::make_unique<AgentService>(
         config_, clock_, registry_.get(),
         [this](const std::string& routing_id, std::string frame) {
@@ -162,13 +179,15 @@ class CoordinatorImpl final : public Coordinator {
         {agent_socket_.handle(), 0, ZMQ_POLLIN, 0},
         {api_socket_.handle(), 0, ZMQ_POLLIN, 0},
         {zap_->socket().handle(), 0, ZMQ_POLLIN, 0},
+        {nullptr, intake_->fd(), ZMQ_POLLIN, 0},
     };
     while (!stop_.load()) {
       int64_t now = clock_->SteadyMs();
       int64_t next_timer = std::min({next_dead_check, next_flush, jobs_->NextDeadlineMs()});
       int64_t wait = std::clamp<int64_t>(next_timer - now, 0, kMaxPollMs);
       try {
-        zmq::poll(items, 3, std::chrono::milliseconds(wait));
+        zmq::poll(items, 4, std::chrono::milliseconds(wait));
+        if (items[3].revents & ZMQ_POLLIN) results_service_->OnIntakeReady();
         if (items[2].revents & ZMQ_POLLIN) zap_->HandleReady();
         if (items[0].revents & ZMQ_POLLIN) DrainAgentSocketAndCommit();
         if (items[1].revents & ZMQ_POLLIN) {
@@ -272,6 +291,10 @@ class CoordinatorImpl final : public Coordinator {
         jobs_->HandleApi(routing_id, *envelope);
         continue;
       }
+      if (envelope.ok() && ResultsService::IsResultsRequest(envelope->type)) {
+        results_service_->HandleApi(routing_id, *envelope);
+        continue;
+      }
       SendToApi(routing_id, api_->Handle(payload.to_string_view()));
     }
   }
@@ -294,6 +317,9 @@ class CoordinatorImpl final : public Coordinator {
   std::unique_ptr<TestCatalog> catalog_;
   std::unique_ptr<ResultsRepository> results_;
   std::unique_ptr<JobService> jobs_;
+  std::unique_ptr<store::ResultsIndex> results_index_;
+  std::unique_ptr<ResultsIntake> intake_;  // after the index: its worker stops first
+  std::unique_ptr<ResultsService> results_service_;
   protocol::DecodeLimits api_limits_;
   std::unique_ptr<ApiService> api_;
   zmq::context_t context_;

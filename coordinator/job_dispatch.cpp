@@ -252,22 +252,19 @@ void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
   }
   bool done = false;
   if (report->phase == "uploaded") {
-    Move(entry, EntryStatus::kParsing, "results received");
-    const std::string& outcome = report->outcome;
-    if (entry.abort_requested || outcome == "aborted") {
-      Finish(entry, EntryStatus::kAborted,
-             entry.abort_reason.empty() ? report->reason : entry.abort_reason, "");
-    } else if (outcome == "passed") {
-      Finish(entry, EntryStatus::kCompleted, "", "");
-    } else if (outcome == "error") {
-      Finish(entry, EntryStatus::kFailed, report->reason, "infrastructure");
-    } else {
-      Finish(entry, EntryStatus::kFailed,
-             report->reason.empty() ? "exit status " + std::to_string(report->exit_code)
-                                    : report->reason,
-             "test");
-    }
+    // The agent is done with the entry (its spool may go) and the host is free; the entry's
+    // final status waits for its files to be parsed, off the scheduling path.
+    entry.outcome = report->outcome;
+    entry.outcome_reason = report->reason;
+    Move(entry, EntryStatus::kParsing, "results received; parsing");
     done = true;
+    if (parse_) {
+      auto busy = busy_.find(name);
+      if (busy != busy_.end() && busy->second == entry.id) FreeHost(name);
+      to_parse_.push_back(ParseWorkFor(entry, jobs_.at(entry.job_id)));
+    } else {
+      FinishParsed(entry, nullptr);
+    }
   }
   ToAgent(name, protocol::Encode(protocol::EntryReportAck{entry.id, report->sequence, done},
                                  e.request_id));

@@ -74,6 +74,7 @@ Status JobService::Load() {
   host_changes_.clear();
   outgoing_.clear();
   finished_jobs_.clear();
+  to_parse_.clear();
   groups_.clear();
   // sync_ keeps its groups: after a failed commit the agents still wait on them (Open is
   // idempotent); at the first load it is empty.
@@ -108,6 +109,8 @@ Status JobService::Load() {
       }
       if (entry.status == EntryStatus::kQueued) {
         queue_.insert({-static_cast<int>(active.job.priority), entry.job_id, entry.id});
+      } else if (entry.status == EntryStatus::kParsing) {
+        to_parse_.push_back(ParseWorkFor(entry, active));  // parsed again: the files are there
       } else if (!entry.hostname.empty()) {
         busy_[entry.hostname] = entry.id;
         if (active.job.synch_count > 1) groups_[KeyOf(entry)].started = true;
@@ -550,7 +553,7 @@ void JobService::Flush() {
     Schedule();
   }
   if (dirty_jobs_.empty() && dirty_entries_.empty() && host_changes_.empty() &&
-      outgoing_.empty()) {
+      outgoing_.empty() && to_parse_.empty()) {
     return;
   }
   Status committed = Commit();
@@ -568,6 +571,8 @@ void JobService::Flush() {
   host_changes_.clear();
   std::vector<Outgoing> outgoing;
   outgoing.swap(outgoing_);
+  std::vector<ParseWork> to_parse;
+  to_parse.swap(to_parse_);
   if (!committed.ok()) {
     spdlog::error("job changes not stored: {}; reloading jobs from the store",
                   committed.ToString());
@@ -588,6 +593,9 @@ void JobService::Flush() {
       to_api_(out.target, std::move(out.frame));
     }
   }
+  for (ParseWork& work : to_parse) {
+    if (parse_) parse_(std::move(work));
+  }
   Prune();
 }
 
@@ -599,6 +607,66 @@ void JobService::Prune() {
     jobs_.erase(it);
   }
   finished_jobs_.clear();
+}
+
+// ---- parsing ----
+
+ParseWork JobService::ParseWorkFor(const store::Entry& entry, const ActiveJob& job) const {
+  ParseWork work;
+  work.job_id = job.job.id;
+  work.entry_id = entry.id;
+  work.host = entry.hostname;
+  if (const HostState* host = registry_->Find(entry.hostname)) {
+    work.labels = EffectiveLabels(host->record.agent_labels, host->record.admin_labels);
+  }
+  work.entry_dir = ResultsRepository::EntryDir(job.job.id, job.job.owner, entry.hostname);
+  work.default_start_us = entry.started_us != 0 ? entry.started_us : clock_->WallUs();
+  return work;
+}
+
+void JobService::OnParsed(const ParseDone& done) {
+  auto it = entries_.find(done.work.entry_id);
+  if (it == entries_.end() || it->second.status != EntryStatus::kParsing) return;
+  store::Entry& entry = it->second;
+  entry.result_counts.clear();
+  for (size_t i = 0; i < store::kResultStatusCount; ++i) {
+    auto status = static_cast<store::ResultStatus>(i);
+    if (done.counts[status] > 0) {
+      entry.result_counts[std::string(store::ResultStatusName(status))] = done.counts[status];
+    }
+  }
+  entry.parse_warnings = done.warnings;
+  if (!done.status.ok()) {
+    entry.parse_warnings.push_back("results not indexed: " + done.status.message());
+  }
+  dirty_entries_.insert(entry.id);
+  FinishParsed(entry, &done);
+}
+
+void JobService::FinishParsed(store::Entry& entry, const ParseDone* done) {
+  const std::string& outcome = entry.outcome;
+  if (entry.abort_requested || outcome == "aborted") {
+    Finish(entry, EntryStatus::kAborted,
+           entry.abort_reason.empty() ? entry.outcome_reason : entry.abort_reason, "");
+  } else if (outcome == "error") {
+    Finish(entry, EntryStatus::kFailed, entry.outcome_reason, "infrastructure");
+  } else if (outcome != "passed") {
+    Finish(entry, EntryStatus::kFailed,
+           entry.outcome_reason.empty() ? "exit status " + std::to_string(entry.exit_code)
+                                        : entry.outcome_reason,
+           "test");
+  } else if (done != nullptr && !done->failed.empty()) {
+    // The control passed, but a test it ran did not: the entry failed.
+    uint64_t bad = done->counts[store::ResultStatus::kFail] +
+                   done->counts[store::ResultStatus::kError] +
+                   done->counts[store::ResultStatus::kAbort];
+    Finish(entry, EntryStatus::kFailed,
+           std::to_string(bad) + " of " + std::to_string(done->results) +
+               " tests did not pass: " + Join(done->failed) + (bad > done->failed.size() ? ", ..." : ""),
+           "test");
+  } else {
+    Finish(entry, EntryStatus::kCompleted, "", "");
+  }
 }
 
 }  // namespace labmesh::coordinator

@@ -34,6 +34,7 @@
 #include "labmesh/coordinator/config.hpp"
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/store/store.hpp"
+#include "results_intake.hpp"
 #include "results_repository.hpp"
 #include "sync_service.hpp"
 #include "test_catalog.hpp"
@@ -70,6 +71,12 @@ class JobService {
   void OnHostDead(const std::string& hostname);
   // The host was deleted: every entry on it that is not final fails.
   void OnHostDeleted(const std::string& hostname);
+
+  // Entries whose files are all received go to `parse` (after the commit that made them
+  // Parsing); OnParsed() finishes them. Without a parser they finish at once.
+  void set_parser(std::function<void(ParseWork)> parse) { parse_ = std::move(parse); }
+  // The results of an entry's first parse are indexed: it becomes Completed or Failed.
+  void OnParsed(const ParseDone& done);
 
   // Job timeouts. Called by the loop's timer.
   void CheckTimeouts();
@@ -163,6 +170,9 @@ class JobService {
   // a group that can no longer start or lost a host.
   void OnEntryFinished(store::Entry& entry, const std::string& reason, const std::string& fault);
   void QueueEntry(const store::Entry& entry);
+  ParseWork ParseWorkFor(const store::Entry& entry, const ActiveJob& job) const;
+  // The final status of a Parsing entry from its outcome and (when parsed) its results.
+  void FinishParsed(store::Entry& entry, const ParseDone* done);
 
   // State changes (all staged for the next Flush).
   void Move(store::Entry& entry, protocol::EntryStatus to, const std::string& reason);
@@ -197,6 +207,8 @@ class JobService {
   std::set<std::string> idle_;                          // hosts that asked for work
   std::set<std::string> idle_after_entry_;  // asked while their entry's results are checked
   std::map<GroupKey, GroupState> groups_;   // synchronous groups of active jobs
+  std::function<void(ParseWork)> parse_;
+  std::vector<ParseWork> to_parse_;  // handed to parse_ after the next commit
   SyncService sync_;
   bool schedule_needed_ = true;
   std::vector<uint64_t> finished_jobs_;  // jobs whose last entry became final: pruned after commit

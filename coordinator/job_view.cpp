@@ -35,6 +35,8 @@ protocol::EntryInfo ToEntryInfo(const store::Entry& entry, const store::Job& job
   info.started_us = entry.started_us;
   info.finished_us = entry.finished_us;
   info.group = entry.group;
+  info.result_counts = entry.result_counts;
+  info.parse_warnings = entry.parse_warnings;
   if (!entry.hostname.empty()) {
     info.results_path = ResultsRepository::EntryDir(job.id, job.owner, entry.hostname);
   }

@@ -180,9 +180,16 @@ struct Entry {
   // The group it starts with: synchronous jobs, entry index / synch_count (named hosts first,
   // in the job's order, then label entries); client-side jobs, the entry's index (a group of one).
   uint32_t group = 0;
+  // What the agent said when the control ended ("passed", "failed", "aborted", "error") and
+  // why: the entry's final status is decided from it once its files are parsed.
+  std::string outcome;
+  std::string outcome_reason;
+  std::map<std::string, uint64_t> result_counts;  // parsed results per status
+  std::vector<std::string> parse_warnings;
   MSGPACK_DEFINE_MAP(id, job_id, hostname, meta_label, status, status_reason, fault, exit_code,
                      signal, queued_us, started_us, finished_us, history, report_sequence,
-                     abort_requested, abort_reason, group)
+                     abort_requested, abort_reason, group, outcome, outcome_reason, result_counts,
+                     parse_warnings)
 };
 
 // Changes to commit together. Order is kept: a later change to the same key wins.

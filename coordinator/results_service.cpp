@@ -1,0 +1,247 @@
+#include "results_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "labels.hpp"
+#include "results_repository.hpp"
+
+namespace labmesh::coordinator {
+
+using protocol::MessageType;
+
+namespace {
+
+std::string Error(uint64_t request_id, const Status& status) {
+  return protocol::Encode(protocol::ErrorReply::FromStatus(status), request_id);
+}
+
+protocol::TestResultInfo ToInfo(store::ResultRecord r) {
+  protocol::TestResultInfo info;
+  info.id = r.id;
+  info.job_id = r.job_id;
+  info.entry_id = r.entry_id;
+  info.host = std::move(r.hostname);
+  info.labels = std::move(r.labels);
+  info.test = std::move(r.test);
+  info.status = std::move(r.status);
+  info.reason = std::move(r.reason);
+  info.start_us = r.start_us;
+  info.end_us = r.end_us;
+  info.duration_us = r.duration_us;
+  info.keyvals = std::move(r.keyvals);
+  info.perf = std::move(r.perf);
+  info.file = std::move(r.file);
+  info.link = std::move(r.link);
+  return info;
+}
+
+Status CheckStatusName(const std::string& status) {
+  if (status.empty() || store::ParseResultStatus(status)) return Status::Ok();
+  return Status::InvalidArgument("unknown result status '" + status.substr(0, 32) +
+                                 "' (GOOD, FAIL, ERROR, ABORT, WARN, TEST_NA)");
+}
+
+Status CheckWindow(int64_t since_us, int64_t until_us) {
+  if (since_us < 0 || until_us < 0) return Status::InvalidArgument("times may not be negative");
+  if (until_us != 0 && until_us <= since_us) {
+    return Status::InvalidArgument("the window ends before it starts");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+ResultsService::ResultsService(const CoordinatorConfig& config, const Clock* clock,
+                               store::Store* store, store::ResultsIndex* index,
+                               ResultsIntake* intake, HostRegistry* registry,
+                               FrameOutbox to_api,
+                               std::function<void(const ParseDone&)> on_first_parse)
+    : config_(config),
+      clock_(clock),
+      store_(store),
+      index_(index),
+      intake_(intake),
+      registry_(registry),
+      to_api_(std::move(to_api)),
+      on_first_parse_(std::move(on_first_parse)) {
+  limits_.max_frame_bytes = config.max_frame_bytes;
+}
+
+bool ResultsService::IsResultsRequest(MessageType type) {
+  return type == MessageType::kResultsListRequest || type == MessageType::kResultsSummaryRequest ||
+         type == MessageType::kResultsSeriesRequest || type == MessageType::kResultsReparseRequest;
+}
+
+void ResultsService::HandleApi(const std::string& routing_id, const protocol::Envelope& e) {
+  switch (e.type) {
+    case MessageType::kResultsListRequest: return to_api_(routing_id, List(e));
+    case MessageType::kResultsSummaryRequest: return to_api_(routing_id, Summary(e));
+    case MessageType::kResultsSeriesRequest: return to_api_(routing_id, Series(e));
+    case MessageType::kResultsReparseRequest: return Reparse(routing_id, e);
+    default:
+      to_api_(routing_id, Error(e.request_id, Status::Unsupported("not a results request")));
+  }
+}
+
+std::string ResultsService::List(const protocol::Envelope& e) const {
+  auto request = protocol::DecodeBody<protocol::ResultsListRequest>(e);
+  if (!request.ok()) return Error(e.request_id, request.status());
+  if (Status s = CheckStatusName(request->status); !s.ok()) return Error(e.request_id, s);
+  if (Status s = CheckWindow(request->since_us, request->until_us); !s.ok()) {
+    return Error(e.request_id, s);
+  }
+  if (request->limit > store::kMaxQueryLimit) {
+    return Error(e.request_id, Status::InvalidArgument(
+                                   "--limit is at most " + std::to_string(store::kMaxQueryLimit)));
+  }
+  store::ResultFilter filter;
+  if (request->job_id != 0) filter.job_id = request->job_id;
+  filter.host = request->host;
+  filter.label = request->label;
+  filter.test = request->test;
+  filter.status = request->status;
+  filter.since_us = request->since_us;
+  filter.until_us = request->until_us;
+  filter.limit = request->limit;
+  filter.cursor = request->cursor;
+  auto page = index_->Query(filter);
+  if (!page.ok()) return Error(e.request_id, page.status());
+  protocol::ResultsListReply reply;
+  reply.results.reserve(page->records.size());
+  for (store::ResultRecord& r : page->records) reply.results.push_back(ToInfo(std::move(r)));
+  reply.next_cursor = page->next_cursor;
+  return protocol::Encode(reply, e.request_id);
+}
+
+std::string ResultsService::Summary(const protocol::Envelope& e) const {
+  auto request = protocol::DecodeBody<protocol::ResultsSummaryRequest>(e);
+  if (!request.ok()) return Error(e.request_id, request.status());
+  if (request->group_by != "host" && request->group_by != "label") {
+    return Error(e.request_id, Status::InvalidArgument("group results by 'host' or 'label', not '" +
+                                                       request->group_by.substr(0, 32) + "'"));
+  }
+  if (Status s = CheckWindow(request->since_us, request->until_us); !s.ok()) {
+    return Error(e.request_id, s);
+  }
+  store::SummaryFilter filter;
+  filter.group_by =
+      request->group_by == "label" ? store::SummaryGroup::kLabel : store::SummaryGroup::kHost;
+  filter.test = request->test;
+  filter.test_prefix = request->test_prefix;
+  filter.host = request->host;
+  filter.label = request->label;
+  filter.since_us = request->since_us;
+  filter.until_us = request->until_us;
+  auto rows = index_->Summary(filter);
+  if (!rows.ok()) return Error(e.request_id, rows.status());
+  protocol::ResultsSummaryReply reply;
+  for (const store::SummaryRow& row : *rows) {
+    protocol::SummaryRowInfo info;
+    info.test = row.test;
+    info.group = row.group;
+    info.total = row.total;
+    for (size_t i = 0; i < store::kResultStatusCount; ++i) {
+      auto status = static_cast<store::ResultStatus>(i);
+      if (row.counts[status] > 0) {
+        info.counts[std::string(store::ResultStatusName(status))] = row.counts[status];
+      }
+    }
+    info.pass_rate = row.pass_rate.value_or(-1);
+    info.first_us = row.first_us;
+    info.last_us = row.last_us;
+    reply.rows.push_back(std::move(info));
+  }
+  return protocol::Encode(reply, e.request_id);
+}
+
+std::string ResultsService::Series(const protocol::Envelope& e) const {
+  auto request = protocol::DecodeBody<protocol::ResultsSeriesRequest>(e);
+  if (!request.ok()) return Error(e.request_id, request.status());
+  if (request->test.empty() || request->key.empty()) {
+    return Error(e.request_id, Status::InvalidArgument("a series needs a test and a key"));
+  }
+  if (Status s = CheckWindow(request->since_us, request->until_us); !s.ok()) {
+    return Error(e.request_id, s);
+  }
+  if (request->limit > 100'000) {
+    return Error(e.request_id, Status::InvalidArgument("a series has at most 100000 points"));
+  }
+  store::SeriesFilter filter;
+  filter.test = request->test;
+  filter.key = request->key;
+  filter.host = request->host;
+  filter.label = request->label;
+  filter.since_us = request->since_us;
+  filter.until_us = request->until_us;
+  if (request->limit != 0) filter.limit = request->limit;
+  auto points = index_->KeyvalSeries(filter);
+  if (!points.ok()) return Error(e.request_id, points.status());
+  protocol::ResultsSeriesReply reply;
+  for (const store::SeriesPoint& p : *points) {
+    reply.points.push_back({p.time_us, p.value, p.job_id, p.hostname, p.link});
+  }
+  return protocol::Encode(reply, e.request_id);
+}
+
+void ResultsService::Reparse(const std::string& routing_id, const protocol::Envelope& e) {
+  auto request = protocol::DecodeBody<protocol::ResultsReparseRequest>(e);
+  if (!request.ok()) return to_api_(routing_id, Error(e.request_id, request.status()));
+  auto job = store_->GetJob(request->job_id);
+  if (!job.ok()) return to_api_(routing_id, Error(e.request_id, job.status()));
+  if (!job->has_value()) {
+    return to_api_(routing_id,
+                   Error(e.request_id, Status::NotFound("job " + std::to_string(request->job_id) +
+                                                        " not found")));
+  }
+  auto entries = store_->GetEntries((*job)->entry_ids);
+  if (!entries.ok()) return to_api_(routing_id, Error(e.request_id, entries.status()));
+  uint64_t token = ++last_reparse_;
+  PendingReparse pending{routing_id, e.request_id, 0, {}};
+  pending.reply.job_id = request->job_id;
+  for (const store::Entry& entry : *entries) {
+    // Only entries whose files are complete: a running one is parsed when it ends.
+    if (entry.hostname.empty() || !protocol::IsFinal(entry.status)) continue;
+    ParseWork work;
+    work.job_id = entry.job_id;
+    work.entry_id = entry.id;
+    work.host = entry.hostname;
+    if (const HostState* host = registry_->Find(entry.hostname)) {
+      work.labels = EffectiveLabels(host->record.agent_labels, host->record.admin_labels);
+    }
+    work.entry_dir = ResultsRepository::EntryDir(entry.job_id, (*job)->owner, entry.hostname);
+    work.default_start_us = entry.started_us != 0 ? entry.started_us : entry.finished_us;
+    work.reparse = token;
+    intake_->Submit(std::move(work));
+    ++pending.left;
+  }
+  spdlog::info("job={} reparse of {} entries asked by {}", request->job_id, pending.left,
+               request->user.empty() ? "unknown" : request->user);
+  if (pending.left == 0) return to_api_(routing_id, protocol::Encode(pending.reply, e.request_id));
+  reparses_.emplace(token, std::move(pending));
+}
+
+void ResultsService::OnIntakeReady() {
+  for (const ParseDone& done : intake_->TakeDone()) {
+    if (done.work.reparse == 0) {
+      on_first_parse_(done);
+      continue;
+    }
+    auto it = reparses_.find(done.work.reparse);
+    if (it == reparses_.end()) continue;
+    PendingReparse& pending = it->second;
+    if (!done.status.ok()) {
+      to_api_(pending.routing_id, Error(pending.request_id, done.status));
+      reparses_.erase(it);
+      continue;
+    }
+    ++pending.reply.entries;
+    pending.reply.results += done.results;
+    pending.reply.warnings += static_cast<uint32_t>(done.warnings.size());
+    if (--pending.left == 0) {
+      to_api_(pending.routing_id, protocol::Encode(pending.reply, pending.request_id));
+      reparses_.erase(it);
+    }
+  }
+}
+
+}  // namespace labmesh::coordinator

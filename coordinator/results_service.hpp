@@ -1,0 +1,62 @@
+#pragma once
+// ResultsService: the results index on the API socket (list, summary, series, reparse) and the
+// hand-over of finished parses from the ResultsIntake worker: an entry's first parse goes to
+// the JobService (which decides Completed or Failed), a reparse counts towards its reply.
+// docs/results.md tells the flow.
+//
+// Owned and called only by the event-loop thread. Queries read the index in their own read
+// transactions on the loop (each is bounded: see results_index.hpp).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "host_registry.hpp"
+#include "job_service.hpp"
+#include "labmesh/protocol/envelope.hpp"
+#include "labmesh/store/results_index.hpp"
+#include "labmesh/store/store.hpp"
+#include "results_intake.hpp"
+
+namespace labmesh::coordinator {
+
+class ResultsService {
+ public:
+  ResultsService(const CoordinatorConfig& config, const Clock* clock, store::Store* store,
+                 store::ResultsIndex* index, ResultsIntake* intake, HostRegistry* registry,
+                 FrameOutbox to_api, std::function<void(const ParseDone&)> on_first_parse);
+
+  static bool IsResultsRequest(protocol::MessageType type);
+  void HandleApi(const std::string& routing_id, const protocol::Envelope& envelope);
+
+  // The intake's fd() is readable: hands every finished parse on.
+  void OnIntakeReady();
+
+ private:
+  std::string List(const protocol::Envelope& e) const;
+  std::string Summary(const protocol::Envelope& e) const;
+  std::string Series(const protocol::Envelope& e) const;
+  void Reparse(const std::string& routing_id, const protocol::Envelope& e);
+
+  struct PendingReparse {
+    std::string routing_id;
+    uint64_t request_id = 0;
+    uint32_t left = 0;
+    protocol::ResultsReparseReply reply;
+  };
+
+  const CoordinatorConfig& config_;
+  const Clock* clock_;
+  store::Store* store_;
+  store::ResultsIndex* index_;
+  ResultsIntake* intake_;
+  HostRegistry* registry_;
+  FrameOutbox to_api_;
+  std::function<void(const ParseDone&)> on_first_parse_;
+  protocol::DecodeLimits limits_;
+  std::map<uint64_t, PendingReparse> reparses_;
+  uint64_t last_reparse_ = 0;
+};
+
+}  // namespace labmesh::coordinator
