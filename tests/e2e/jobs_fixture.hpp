@@ -14,11 +14,6 @@
 
 namespace labmesh::testing {
 
-inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
 // True when no process `pid` runs any more (gone, or a zombie nobody has reaped yet).
 inline bool ProcessGone(pid_t pid) {
   std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
