@@ -148,8 +148,8 @@ TEST_F(Results, TheDrillDownServesFilesAndRefusesPathsThatClimbOut) {
   auto listing = webui::testing::Request(port, "GET", dir);
   ASSERT_TRUE(listing.ok());
   EXPECT_NE(listing->body.find("out.txt"), std::string::npos);
-  for (const std::string& target :
-       {"/results/../../../etc/passwd", "/results/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+  for (const std::string& target : std::vector<std::string>{
+           "/results/../../../etc/passwd", "/results/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
         "/results/" + std::to_string(id) + "-alice/..%2f..%2f..%2fetc/passwd",
         "/results/%252e%252e/etc/passwd", "/results/x%00/../../etc/passwd"}) {
     auto refused = webui::testing::SendRaw(port, "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
