@@ -126,8 +126,8 @@ TEST(EntryJson, HasEveryFieldInSnakeCaseWithIsoTimes) {
   EXPECT_EQ(j["group"], 1);
   EXPECT_EQ(j["waiting_in"], "barrier setup (use 2): 3/4 arrived");
   EXPECT_EQ(j["result_counts"], nlohmann::json({{"FAIL", 1}, {"GOOD", 12}}));
-  EXPECT_EQ(j["parse_warnings"], nlohmann::json({"status.log: line 7: END without START",
-                                                 "results.xml: not JUnit"}));
+  EXPECT_EQ(j["parse_warnings"],
+            nlohmann::json({"status.log: line 7: END without START", "results.xml: not JUnit"}));
 }
 
 TEST(EntryJson, NotYetParsedHasEmptyCountsAndWarnings) {
@@ -298,10 +298,8 @@ TEST(ResultsSeriesJson, PointsWithIsoTimes) {
 
 TEST(ResultsReparseJson, HasTheCounts) {
   EXPECT_EQ(ToJson(testing::Sample<ResultsReparseReply>()),
-            nlohmann::json({{"job_id", 12},
-                            {"entries", 4},
-                            {"results", 5'000'000'000ULL},
-                            {"warnings", 3}}));
+            nlohmann::json(
+                {{"job_id", 12}, {"entries", 4}, {"results", 5'000'000'000ULL}, {"warnings", 3}}));
 }
 
 }  // namespace
