@@ -1,5 +1,6 @@
 #include "labmesh/client/api_client.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace labmesh::client {
@@ -11,7 +12,8 @@ ApiClient::~ApiClient() = default;
 
 void ApiClient::Reset() { socket_.reset(); }
 
-Result<std::string> ApiClient::CallRaw(const std::string& frame, uint64_t request_id) {
+Result<std::string> ApiClient::CallRaw(const std::string& frame, uint64_t request_id,
+                                       int64_t timeout_ms) {
   try {
     if (!socket_) {
       socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
@@ -19,13 +21,17 @@ Result<std::string> ApiClient::CallRaw(const std::string& frame, uint64_t reques
       socket_->set(zmq::sockopt::immediate, 1);
       socket_->connect(endpoint_);
     }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+    auto start = std::chrono::steady_clock::now();
+    auto deadline = start + std::chrono::milliseconds(timeout_ms);
+    // Reaching the coordinator never waits longer than the client's own timeout, even when
+    // this call's answer may take longer.
+    auto send_deadline = start + std::chrono::milliseconds(std::min(timeout_ms, timeout_ms_));
     // With ZMQ_IMMEDIATE the send blocks (EAGAIN when non-blocking) until a connection exists:
     // that is how an absent coordinator is noticed.
     for (;;) {
       auto sent = socket_->send(zmq::buffer(frame), zmq::send_flags::dontwait);
       if (sent) break;
-      if (std::chrono::steady_clock::now() >= deadline) {
+      if (std::chrono::steady_clock::now() >= send_deadline) {
         Reset();
         return Status::Unavailable("coordinator at " + endpoint_ + " is not reachable");
       }
@@ -38,7 +44,7 @@ Result<std::string> ApiClient::CallRaw(const std::string& frame, uint64_t reques
       if (left.count() <= 0) {
         Reset();
         return Status::Timeout("coordinator at " + endpoint_ + " did not answer within " +
-                               std::to_string(timeout_ms_) + " ms");
+                               std::to_string(timeout_ms) + " ms");
       }
       zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
       zmq::poll(&item, 1, left);

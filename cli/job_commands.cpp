@@ -8,6 +8,7 @@
 #include <iostream>
 #include <thread>
 
+#include "labmesh/cli/results_logic.hpp"
 #include "labmesh/common/duration.hpp"
 #include "labmesh/protocol/json.hpp"
 #include "table.hpp"
@@ -81,8 +82,12 @@ void PrintJob(const protocol::JobInfo& job, bool json) {
   bool groups = job.synch_count > 1;
   bool waiting = std::any_of(job.entries.begin(), job.entries.end(),
                              [](const auto& e) { return !e.waiting_in.empty(); });
+  // Once the results of an entry are parsed: how many tests ended in each status.
+  bool results = std::any_of(job.entries.begin(), job.entries.end(),
+                             [](const auto& e) { return !e.result_counts.empty(); });
   std::vector<std::string> columns = {"HOST", "STATUS", "STARTED", "FINISHED", "REASON"};
   if (groups) columns.insert(columns.begin() + 1, "GROUP");
+  if (results) columns.push_back("RESULTS");
   if (waiting) columns.push_back("WAITING IN");
   Table table(columns);
   for (const auto& entry : job.entries) {
@@ -90,10 +95,18 @@ void PrintJob(const protocol::JobInfo& job, bool json) {
     std::vector<std::string> row = {host, entry.status, TimeOrDash(entry.started_us),
                                     TimeOrDash(entry.finished_us), FormatEntryReason(entry)};
     if (groups) row.insert(row.begin() + 1, std::to_string(entry.group));
+    if (results) {
+      std::string counts = FormatResultCounts(entry.result_counts);
+      row.push_back(counts.empty() ? "-" : counts);
+    }
     if (waiting) row.push_back(entry.waiting_in.empty() ? "-" : entry.waiting_in);
     table.Add(row);
   }
   table.Print(std::cout);
+  // What could not be parsed, under the table (the rest of the results is still indexed).
+  std::vector<std::string> warnings = ParseWarningLines(job);
+  if (!warnings.empty()) std::cout << "\n";
+  for (const auto& warning : warnings) std::cout << warning << "\n";
 }
 
 }  // namespace

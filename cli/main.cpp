@@ -19,6 +19,7 @@
 
 #include "labmesh/cli/cli_util.hpp"
 #include "labmesh/cli/job_commands.hpp"
+#include "labmesh/cli/results_commands.hpp"
 #include "labmesh/client/api_client.hpp"
 #include "labmesh/common/duration.hpp"
 #include "labmesh/common/flags.hpp"
@@ -156,7 +157,8 @@ int main(int argc, char** argv) {
   app.add_option("--user", g.user, "user name")->envname("LABMESH_USER");
   app.add_option("--token", g.token, "API token")->envname("LABMESH_TOKEN");
   app.add_flag("--json", g.json, "print one JSON document instead of a table");
-  app.add_option("--timeout", timeout_text, "how long to wait for the coordinator")
+  auto* timeout_option =
+      app.add_option("--timeout", timeout_text, "how long to wait for the coordinator")
       ->envname("LABMESH_TIMEOUT")
       ->check([](const std::string& s) {
         auto ms = labmesh::ParseDurationMs(s);
@@ -344,12 +346,16 @@ int main(int argc, char** argv) {
   // ---- job ----
   labmesh::cli::JobCommands job_commands(app, g, action);
 
+  // ---- results ----
+  labmesh::cli::ResultsCommands results_commands(app, g, action);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return labmesh::flags::ExitForParseError(app, e);
   }
   g.timeout_ms = *labmesh::ParseDurationMs(timeout_text);
+  g.timeout_given = timeout_option->count() > 0;
   if (!action) {
     std::cerr << app.help();
     return 2;

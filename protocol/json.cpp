@@ -1,6 +1,9 @@
 #include "labmesh/protocol/json.hpp"
 
+#include <cstdint>
 #include <ctime>
+#include <map>
+#include <string>
 
 namespace labmesh::protocol {
 
@@ -83,6 +86,17 @@ nlohmann::json WallTimeUsJson(int64_t wall_us) {
   return iso.empty() ? nlohmann::json(nullptr) : nlohmann::json(iso);
 }
 
+namespace {
+
+// A status -> count map as a JSON object ({} when empty, never null).
+nlohmann::json CountsJson(const std::map<std::string, uint64_t>& counts) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [status, count] : counts) j[status] = count;
+  return j;
+}
+
+}  // namespace
+
 nlohmann::json ToJson(const EntryInfo& e) {
   return {
       {"id", e.id},
@@ -103,6 +117,8 @@ nlohmann::json ToJson(const EntryInfo& e) {
       {"results_path", e.results_path},
       {"group", e.group},
       {"waiting_in", e.waiting_in},
+      {"result_counts", CountsJson(e.result_counts)},
+      {"parse_warnings", e.parse_warnings},
   };
 }
 
@@ -134,6 +150,86 @@ nlohmann::json ToJson(const JobInfo& job, bool with_control) {
   };
   if (with_control) j["control"] = job.control;
   return j;
+}
+
+nlohmann::json ToJson(const TestResultInfo& r) {
+  nlohmann::json perf = nlohmann::json::object();
+  for (const auto& [key, value] : r.perf) perf[key] = value;
+  nlohmann::json keyvals = nlohmann::json::object();
+  for (const auto& [key, value] : r.keyvals) keyvals[key] = value;
+  return {
+      {"id", r.id},
+      {"job_id", r.job_id},
+      {"entry_id", r.entry_id},
+      {"host", r.host},
+      {"labels", r.labels},
+      {"test", r.test},
+      {"status", r.status},
+      {"reason", r.reason},
+      {"start", WallTimeUsJson(r.start_us)},
+      {"start_us", r.start_us},
+      {"end", WallTimeUsJson(r.end_us)},
+      {"end_us", r.end_us},
+      {"duration_us", r.duration_us},
+      {"keyvals", std::move(keyvals)},
+      {"perf", std::move(perf)},
+      {"file", r.file},
+      {"link", r.link},
+  };
+}
+
+nlohmann::json ToJson(const ResultsListReply& reply) {
+  nlohmann::json results = nlohmann::json::array();
+  for (const auto& r : reply.results) results.push_back(ToJson(r));
+  return {
+      {"results", std::move(results)},
+      {"next_cursor",
+       reply.next_cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(reply.next_cursor)},
+  };
+}
+
+nlohmann::json ToJson(const SummaryRowInfo& row) {
+  return {
+      {"test", row.test},
+      {"group", row.group},
+      {"total", row.total},
+      {"counts", CountsJson(row.counts)},
+      {"pass_rate", row.pass_rate < 0 ? nlohmann::json(nullptr) : nlohmann::json(row.pass_rate)},
+      {"first", WallTimeUsJson(row.first_us)},
+      {"first_us", row.first_us},
+      {"last", WallTimeUsJson(row.last_us)},
+      {"last_us", row.last_us},
+  };
+}
+
+nlohmann::json ToJson(const ResultsSummaryReply& reply) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& row : reply.rows) rows.push_back(ToJson(row));
+  return {{"rows", std::move(rows)}};
+}
+
+nlohmann::json ToJson(const SeriesPointInfo& point) {
+  return {
+      {"time", WallTimeUsJson(point.time_us)},
+      {"time_us", point.time_us},
+      {"value", point.value},
+      {"job_id", point.job_id},
+      {"host", point.host},
+      {"link", point.link},
+  };
+}
+
+nlohmann::json ToJson(const ResultsSeriesReply& reply) {
+  nlohmann::json points = nlohmann::json::array();
+  for (const auto& point : reply.points) points.push_back(ToJson(point));
+  return {{"points", std::move(points)}};
+}
+
+nlohmann::json ToJson(const ResultsReparseReply& reply) {
+  return {{"job_id", reply.job_id},
+          {"entries", reply.entries},
+          {"results", reply.results},
+          {"warnings", reply.warnings}};
 }
 
 }  // namespace labmesh::protocol

@@ -16,41 +16,18 @@
 #include <string>
 #include <vector>
 
+#include "cli_run.hpp"
 #include "fake_coordinator.hpp"
 #include "labmesh/protocol/json.hpp"
 
 namespace labmesh::cli {
 namespace {
 
+using testing::CliRun;
 using webui::testing::FakeCoordinator;
 using webui::testing::SampleJob;
 
 constexpr char kEndpoint[] = "inproc://cli-job-test";
-
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Replaces std::cout and std::cerr's buffers for its lifetime.
-class CaptureOutput {
- public:
-  CaptureOutput()
-      : old_out_(std::cout.rdbuf(out_.rdbuf())), old_err_(std::cerr.rdbuf(err_.rdbuf())) {}
-  ~CaptureOutput() {
-    std::cout.rdbuf(old_out_);
-    std::cerr.rdbuf(old_err_);
-  }
-  std::string out() const { return out_.str(); }
-  std::string err() const { return err_.str(); }
-
- private:
-  std::ostringstream out_;
-  std::ostringstream err_;
-  std::streambuf* old_out_;
-  std::streambuf* old_err_;
-};
 
 protocol::JobInfo JobWith(uint64_t id, const std::string& status,
                           const std::vector<std::string>& entry_statuses) {
@@ -81,27 +58,7 @@ class JobCommandsTest : public ::testing::Test {
     app.add_option("--user", g.user);
     app.add_flag("--json", g.json);
     JobCommands jobs(app, g, action);
-    args.insert(args.begin(), "labmesh");
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    CliRun run;
-    CaptureOutput capture;
-    try {
-      app.parse(static_cast<int>(argv.size()), argv.data());
-    } catch (const CLI::ParseError& e) {
-      run.exit_code = kExitUsage;
-      run.err = e.what();
-      return run;
-    }
-    if (!action) {
-      run.exit_code = kExitUsage;
-      return run;
-    }
-    client::ApiClient api(context_, endpoint, timeout_ms);
-    run.exit_code = action(api);
-    run.out = capture.out();
-    run.err = capture.err();
-    return run;
+    return testing::ParseAndRun(app, action, std::move(args), context_, endpoint, timeout_ms);
   }
 
   std::string WriteFile(const std::string& name, const std::string& text) {
@@ -277,6 +234,40 @@ TEST_F(JobCommandsTest, ShowPrintsFieldsAndAnEntryTableWithFaults) {
     EXPECT_NE(run.out.find(text), std::string::npos) << text << "\n" << run.out;
   }
   EXPECT_EQ(coordinator_.LastRequest<protocol::JobShowRequest>()->id, 12u);
+}
+
+TEST_F(JobCommandsTest, ShowWithoutParsedResultsHasNoResultsColumnOrWarnings) {
+  coordinator_.ServeJobs({SampleJob(12)});
+  CliRun run = Run({"job", "show", "12"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out.find("RESULTS"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("warning:"), std::string::npos) << run.out;
+}
+
+TEST_F(JobCommandsTest, ShowPrintsEachEntrysResultCountsAndParseWarningsUnderTheTable) {
+  protocol::JobInfo job = SampleJob(12);
+  job.entries[0].result_counts = {{"GOOD", 12}, {"FAIL", 1}};
+  job.entries[1].parse_warnings = {"status.log: line 7: END without START",
+                                   "results.xml: not JUnit"};
+  coordinator_.ServeJobs({job});
+  CliRun run = Run({"job", "show", "12"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  size_t header = run.out.find("RESULTS");
+  ASSERT_NE(header, std::string::npos) << run.out;
+  // lab-1's row has its counts in table order; lab-2 (nothing parsed) has a dash.
+  size_t row1 = run.out.find("lab-1", header);
+  size_t row2 = run.out.find("lab-2", header);
+  ASSERT_NE(row1, std::string::npos);
+  ASSERT_NE(row2, std::string::npos);
+  std::string line1 = run.out.substr(row1, run.out.find('\n', row1) - row1);
+  std::string line2 = run.out.substr(row2, run.out.find('\n', row2) - row2);
+  EXPECT_NE(line1.find("12 GOOD, 1 FAIL"), std::string::npos) << line1;
+  EXPECT_EQ(line2.substr(line2.size() - 1), "-") << line2;
+  // The warnings come after the table, one line each, naming the host.
+  size_t warning = run.out.find("warning: lab-2: status.log: line 7: END without START\n");
+  ASSERT_NE(warning, std::string::npos) << run.out;
+  EXPECT_GT(warning, row2);
+  EXPECT_NE(run.out.find("warning: lab-2: results.xml: not JUnit\n"), std::string::npos);
 }
 
 TEST_F(JobCommandsTest, ShowJsonIsTheJobObject) {

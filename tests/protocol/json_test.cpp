@@ -123,6 +123,19 @@ TEST(EntryJson, HasEveryFieldInSnakeCaseWithIsoTimes) {
   EXPECT_EQ(j["finished"], "2025-11-28T21:32:40.250Z");
   EXPECT_EQ(j["finished_us"], 1'764'365'560'250'000LL);
   EXPECT_EQ(j["results_path"], "12-alice/lab-17");
+  EXPECT_EQ(j["group"], 1);
+  EXPECT_EQ(j["waiting_in"], "barrier setup (use 2): 3/4 arrived");
+  EXPECT_EQ(j["result_counts"], nlohmann::json({{"FAIL", 1}, {"GOOD", 12}}));
+  EXPECT_EQ(j["parse_warnings"],
+            nlohmann::json({"status.log: line 7: END without START", "results.xml: not JUnit"}));
+}
+
+TEST(EntryJson, NotYetParsedHasEmptyCountsAndWarnings) {
+  nlohmann::json j = ToJson(EntryInfo{});
+  ASSERT_TRUE(j["result_counts"].is_object());
+  EXPECT_TRUE(j["result_counts"].empty());
+  ASSERT_TRUE(j["parse_warnings"].is_array());
+  EXPECT_TRUE(j["parse_warnings"].empty());
 }
 
 TEST(EntryJson, NotYetStartedHasNullTimesAndNullExitCode) {
@@ -195,6 +208,98 @@ TEST(JobJson, UnfinishedJobHasNullFinishedAndEmptyEntries) {
   EXPECT_TRUE(j["entries"].is_array());
   EXPECT_TRUE(j["entries"].empty());
   EXPECT_EQ(j["synch_count"], 1);
+}
+
+TEST(TestResultJson, HasEveryFieldWithIsoTimesAndObjectsForKeyvals) {
+  nlohmann::json j = ToJson(testing::SampleTestResult(901, "lab-17"));
+  EXPECT_EQ(j["id"], 901);
+  EXPECT_EQ(j["job_id"], 12);
+  EXPECT_EQ(j["entry_id"], 40);
+  EXPECT_EQ(j["host"], "lab-17");
+  EXPECT_EQ(j["labels"], nlohmann::json({"arch:x86_64", "gpu"}));
+  EXPECT_EQ(j["test"], "kernel/boot");
+  EXPECT_EQ(j["status"], "FAIL");
+  EXPECT_EQ(j["reason"], "timed out waiting for \"login:\"");
+  EXPECT_EQ(j["start"], "2025-11-28T21:32:29.000Z");
+  EXPECT_EQ(j["start_us"], 1'764'365'549'000'001LL);
+  EXPECT_EQ(j["end"], "2025-11-28T21:32:40.250Z");
+  EXPECT_EQ(j["end_us"], 1'764'365'560'250'000LL);
+  EXPECT_EQ(j["duration_us"], 11'249'999);
+  EXPECT_EQ(j["keyvals"], nlohmann::json({{"iterations", "3"}, {"kernel", "6.1.0-18-amd64"}}));
+  EXPECT_EQ(j["perf"]["boot_time_s"], 11.25);
+  EXPECT_EQ(j["perf"]["throughput_mbps"], 940.5);
+  EXPECT_EQ(j["file"], "status.log");
+  EXPECT_EQ(j["link"], "/results/12-alice/lab-17/status.log");
+}
+
+TEST(TestResultJson, UnknownTimesAreNullAndEmptyMapsAreObjects) {
+  nlohmann::json j = ToJson(TestResultInfo{});
+  EXPECT_TRUE(j["start"].is_null());
+  EXPECT_TRUE(j["end"].is_null());
+  EXPECT_EQ(j["start_us"], 0);
+  EXPECT_TRUE(j["keyvals"].is_object());
+  EXPECT_TRUE(j["perf"].is_object());
+  EXPECT_TRUE(j["labels"].is_array());
+}
+
+TEST(ResultsListJson, CarriesResultsAndTheCursorOrNull) {
+  auto reply = testing::Sample<ResultsListReply>();
+  nlohmann::json j = ToJson(reply);
+  ASSERT_EQ(j["results"].size(), 2u);
+  EXPECT_EQ(j["results"][0], ToJson(reply.results[0]));
+  EXPECT_EQ(j["next_cursor"], "djE6OTAw");
+  nlohmann::json last = ToJson(ResultsListReply{});
+  EXPECT_TRUE(last["results"].is_array());
+  EXPECT_TRUE(last["results"].empty());
+  ASSERT_TRUE(last.contains("next_cursor"));
+  EXPECT_TRUE(last["next_cursor"].is_null());
+}
+
+TEST(ResultsSummaryJson, RowsWithCountsAndPassRateOrNull) {
+  auto reply = testing::Sample<ResultsSummaryReply>();
+  nlohmann::json j = ToJson(reply);
+  ASSERT_EQ(j["rows"].size(), 2u);
+  const nlohmann::json& row = j["rows"][0];
+  EXPECT_EQ(row["test"], "kernel/boot");
+  EXPECT_EQ(row["group"], "gpu");
+  EXPECT_EQ(row["total"], 5'000'000'000ULL);
+  EXPECT_EQ(row["counts"]["GOOD"], 3'999'999'999ULL);
+  EXPECT_EQ(row["counts"]["TEST_NA"], 1);
+  EXPECT_EQ(row["pass_rate"], 0.8);
+  EXPECT_EQ(row["first"], "2025-11-24T16:00:00.000Z");
+  EXPECT_EQ(row["first_us"], 1'764'000'000'000'000LL);
+  EXPECT_EQ(row["last"], "2025-11-28T21:32:40.250Z");
+  EXPECT_EQ(row["last_us"], 1'764'365'560'250'000LL);
+
+  SummaryRowInfo only_na;
+  only_na.counts = {{"TEST_NA", 2}};
+  only_na.total = 2;
+  nlohmann::json na = ToJson(only_na);
+  ASSERT_TRUE(na.contains("pass_rate"));
+  EXPECT_TRUE(na["pass_rate"].is_null());
+  // 0 is a real pass rate (everything failed), not "none".
+  only_na.pass_rate = 0;
+  EXPECT_EQ(ToJson(only_na)["pass_rate"], 0.0);
+  EXPECT_TRUE(ToJson(ResultsSummaryReply{})["rows"].is_array());
+}
+
+TEST(ResultsSeriesJson, PointsWithIsoTimes) {
+  nlohmann::json j = ToJson(testing::Sample<ResultsSeriesReply>());
+  ASSERT_EQ(j["points"].size(), 2u);
+  EXPECT_EQ(j["points"][0], nlohmann::json({{"time", "2025-11-24T16:00:00.000Z"},
+                                            {"time_us", 1'764'000'000'000'000LL},
+                                            {"value", 11.25},
+                                            {"job_id", 12},
+                                            {"host", "lab-17"},
+                                            {"link", "/results/12-alice/lab-17/status.log"}}));
+  EXPECT_EQ(j["points"][1]["value"], -0.5);
+  EXPECT_TRUE(ToJson(ResultsSeriesReply{})["points"].is_array());
+}
+
+TEST(ResultsReparseJson, HasTheCounts) {
+  EXPECT_EQ(ToJson(testing::Sample<ResultsReparseReply>()),
+            nlohmann::json(
+                {{"job_id", 12}, {"entries", 4}, {"results", 5'000'000'000ULL}, {"warnings", 3}}));
 }
 
 }  // namespace

@@ -11,11 +11,13 @@
 
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/protocol/messages.hpp"
+#include "results_expect_same.hpp"
 #include "sample_messages.hpp"
 
 namespace labmesh::protocol {
 namespace {
 
+using testing::ExpectSame;  // the results messages' overloads (results_expect_same.hpp)
 using testing::ForEachMessageType;
 using testing::Sample;
 
@@ -177,6 +179,8 @@ void ExpectSame(const EntryInfo& a, const EntryInfo& b) {
   EXPECT_EQ(a.results_path, b.results_path);
   EXPECT_EQ(a.group, b.group);
   EXPECT_EQ(a.waiting_in, b.waiting_in);
+  EXPECT_EQ(a.result_counts, b.result_counts);
+  EXPECT_EQ(a.parse_warnings, b.parse_warnings);
 }
 void ExpectSame(const JobInfo& a, const JobInfo& b) {
   EXPECT_EQ(a.id, b.id);
@@ -467,6 +471,17 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(JobAbortRequest{}), (V{"id", "host", "user"}));
   EXPECT_EQ(keys(JobLogRequest{}), (V{"id", "host", "offset", "max_bytes"}));
   EXPECT_EQ(keys(JobLogReply{}), (V{"data", "next_offset", "complete", "status"}));
+  EXPECT_EQ(keys(ResultsListRequest{}), (V{"job_id", "host", "label", "test", "status",
+                                           "since_us", "until_us", "limit", "cursor"}));
+  EXPECT_EQ(keys(ResultsListReply{}), (V{"results", "next_cursor"}));
+  EXPECT_EQ(keys(ResultsSummaryRequest{}), (V{"group_by", "test", "test_prefix", "host", "label",
+                                              "since_us", "until_us"}));
+  EXPECT_EQ(keys(ResultsSummaryReply{}), (V{"rows"}));
+  EXPECT_EQ(keys(ResultsSeriesRequest{}),
+            (V{"test", "key", "host", "label", "since_us", "until_us", "limit"}));
+  EXPECT_EQ(keys(ResultsSeriesReply{}), (V{"points"}));
+  EXPECT_EQ(keys(ResultsReparseRequest{}), (V{"job_id", "user"}));
+  EXPECT_EQ(keys(ResultsReparseReply{}), (V{"job_id", "entries", "results", "warnings"}));
 
   auto show = BodyOf(Encode(Sample<HostShowReply>()));
   const msgpack::object& host = show.get().via.map.ptr[0].val;
@@ -499,7 +514,16 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(KeysOf(job.via.map.ptr[19].val.via.array.ptr[0]),
             (V{"id", "job_id", "host", "meta_label", "status", "reason", "fault", "exit_code",
                "signal", "queued_us", "started_us", "finished_us", "results_path", "group",
-               "waiting_in"}));
+               "waiting_in", "result_counts", "parse_warnings"}));
+  EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<ResultsListReply>())).get().via.map.ptr[0].val.via.array.ptr[0]),
+            (V{"id", "job_id", "entry_id", "host", "labels", "test", "status", "reason",
+               "start_us", "end_us", "duration_us", "keyvals", "perf", "file", "link"}));
+  EXPECT_EQ(
+      KeysOf(BodyOf(Encode(Sample<ResultsSummaryReply>())).get().via.map.ptr[0].val.via.array.ptr[0]),
+      (V{"test", "group", "total", "counts", "pass_rate", "first_us", "last_us"}));
+  EXPECT_EQ(
+      KeysOf(BodyOf(Encode(Sample<ResultsSeriesReply>())).get().via.map.ptr[0].val.via.array.ptr[0]),
+      (V{"time_us", "value", "job_id", "host", "link"}));
 }
 
 // Byte data (ResultChunk.data, JobLogReply.data) travels as MessagePack bin, not str.

@@ -22,7 +22,10 @@ using AllMessages =
                StartEntry, EntryReport, EntryReportAck, ResultChunk, ResultAck, AbortEntry,
                SyncRequest, SyncReply,
                JobCreateRequest, JobCreateReply, JobListRequest, JobListReply, JobShowRequest,
-               JobShowReply, JobAbortRequest, JobLogRequest, JobLogReply>;
+               JobShowReply, JobAbortRequest, JobLogRequest, JobLogReply, ResultsListRequest,
+               ResultsListReply, ResultsSummaryRequest, ResultsSummaryReply,
+               ResultsSeriesRequest, ResultsSeriesReply, ResultsReparseRequest,
+               ResultsReparseReply>;
 
 // Calls f(Type{}) once per message type (a value, so that generic lambdas can name the type).
 template <typename F>
@@ -113,6 +116,8 @@ inline EntryInfo SampleEntryInfo(uint64_t id, const std::string& host) {
   e.results_path = "12-alice/" + host;
   e.group = 1;
   e.waiting_in = "barrier setup (use 2): 3/4 arrived";
+  e.result_counts = {{"FAIL", 1}, {"GOOD", 12}};
+  e.parse_warnings = {"status.log: line 7: END without START", "results.xml: not JUnit"};
   return e;
 }
 
@@ -389,6 +394,105 @@ inline JobLogReply Sample<JobLogReply>() {
   m.complete = true;
   m.status = "Completed";
   return m;
+}
+
+// A failed result of a nested status.log test with keyvals and perf values.
+inline TestResultInfo SampleTestResult(uint64_t id, const std::string& host) {
+  TestResultInfo r;
+  r.id = id;
+  r.job_id = 12;
+  r.entry_id = 40;
+  r.host = host;
+  r.labels = {"arch:x86_64", "gpu"};
+  r.test = "kernel/boot";
+  r.status = "FAIL";
+  r.reason = "timed out waiting for \"login:\"";
+  r.start_us = 1'764'365'549'000'001LL;
+  r.end_us = 1'764'365'560'250'000LL;
+  r.duration_us = 11'249'999;
+  r.keyvals = {{"kernel", "6.1.0-18-amd64"}, {"iterations", "3"}};
+  r.perf = {{"boot_time_s", 11.25}, {"throughput_mbps", 940.5}};
+  r.file = "status.log";
+  r.link = "/results/12-alice/" + host + "/status.log";
+  return r;
+}
+
+inline SummaryRowInfo SampleSummaryRow(const std::string& test, const std::string& group) {
+  SummaryRowInfo row;
+  row.test = test;
+  row.group = group;
+  row.total = 5'000'000'000ULL;  // above 2^32
+  row.counts = {{"FAIL", 1'000'000'000ULL}, {"GOOD", 3'999'999'999ULL}, {"TEST_NA", 1}};
+  row.pass_rate = 0.8;
+  row.first_us = 1'764'000'000'000'000LL;
+  row.last_us = 1'764'365'560'250'000LL;
+  return row;
+}
+
+inline SeriesPointInfo SampleSeriesPoint(int64_t time_us, double value) {
+  return SeriesPointInfo{time_us, value, 12, "lab-17", "/results/12-alice/lab-17/status.log"};
+}
+
+template <>
+inline ResultsListRequest Sample<ResultsListRequest>() {
+  ResultsListRequest m;
+  m.job_id = 12;
+  m.host = "lab-17";
+  m.label = "gpu";
+  m.test = "kernel/boot";
+  m.status = "FAIL";
+  m.since_us = 1'764'000'000'000'000LL;
+  m.until_us = 1'764'365'560'250'000LL;
+  m.limit = 50;
+  m.cursor = "djE6MTIzNDU2";
+  return m;
+}
+template <>
+inline ResultsListReply Sample<ResultsListReply>() {
+  return ResultsListReply{{SampleTestResult(901, "lab-17"), SampleTestResult(900, "lab-18")},
+                          "djE6OTAw"};
+}
+template <>
+inline ResultsSummaryRequest Sample<ResultsSummaryRequest>() {
+  ResultsSummaryRequest m;
+  m.group_by = "label";
+  m.test = "kernel/boot";
+  m.test_prefix = "kernel/";
+  m.host = "lab-17";
+  m.label = "gpu";
+  m.since_us = 1'764'000'000'000'000LL;
+  m.until_us = 1'764'365'560'250'000LL;
+  return m;
+}
+template <>
+inline ResultsSummaryReply Sample<ResultsSummaryReply>() {
+  return ResultsSummaryReply{
+      {SampleSummaryRow("kernel/boot", "gpu"), SampleSummaryRow("kernel/boot", "usb-hub")}};
+}
+template <>
+inline ResultsSeriesRequest Sample<ResultsSeriesRequest>() {
+  ResultsSeriesRequest m;
+  m.test = "kernel/boot";
+  m.key = "boot_time_s";
+  m.host = "lab-17";
+  m.label = "gpu";
+  m.since_us = 1'764'000'000'000'000LL;
+  m.until_us = 1'764'365'560'250'000LL;
+  m.limit = 5'000;
+  return m;
+}
+template <>
+inline ResultsSeriesReply Sample<ResultsSeriesReply>() {
+  return ResultsSeriesReply{{SampleSeriesPoint(1'764'000'000'000'000LL, 11.25),
+                             SampleSeriesPoint(1'764'365'560'250'000LL, -0.5)}};
+}
+template <>
+inline ResultsReparseRequest Sample<ResultsReparseRequest>() {
+  return ResultsReparseRequest{12, "alice"};
+}
+template <>
+inline ResultsReparseReply Sample<ResultsReparseReply>() {
+  return ResultsReparseReply{12, 4, 5'000'000'000ULL, 3};
 }
 
 // The encoding of every sample (request ids 1, 2, ...), the seeds of both fuzzers.

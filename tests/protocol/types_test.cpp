@@ -60,7 +60,8 @@ TEST(MessageType, KnownTypesAreExactlyTheDocumentedNumbers) {
   const uint32_t documented[] = {1,   10,  11,  12,  13,  14,  15,  16,  20,  21,  22,  23,
                                  24,  25,  26,  27,  28,  100, 101, 102, 103, 104, 105, 106, 107, 108,
                                  109, 110, 120, 121, 122, 123, 124, 130, 131, 132, 133, 134,
-                                 135, 136, 137, 138};
+                                 135, 136, 137, 138, 140, 141, 142, 143, 144, 145, 146,
+                                 147};
   int known = 0;
   for (uint32_t t = 0; t <= 0xffff; ++t) known += IsKnownMessageType(t) ? 1 : 0;
   EXPECT_EQ(known, static_cast<int>(std::size(documented)));
@@ -83,6 +84,8 @@ TEST(MessageType, NamesMatchTheStructs) {
   EXPECT_EQ(MessageTypeName(MessageType::kAbortEntry), "AbortEntry");
   EXPECT_EQ(MessageTypeName(MessageType::kJobCreateRequest), "JobCreateRequest");
   EXPECT_EQ(MessageTypeName(MessageType::kJobLogReply), "JobLogReply");
+  EXPECT_EQ(MessageTypeName(MessageType::kResultsListRequest), "ResultsListRequest");
+  EXPECT_EQ(MessageTypeName(MessageType::kResultsReparseReply), "ResultsReparseReply");
   EXPECT_EQ(MessageTypeName(static_cast<MessageType>(2)), "Unknown");
 }
 

@@ -3,11 +3,16 @@
 // failed call becomes an exit code, and small text helpers.
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "labmesh/common/status.hpp"
+
+namespace labmesh::client {
+class ApiClient;
+}  // namespace labmesh::client
 
 namespace labmesh::cli {
 
@@ -28,7 +33,13 @@ struct Globals {
   std::string token;
   bool json = false;
   int64_t timeout_ms = 5'000;
+  // --timeout (or $LABMESH_TIMEOUT) was given: commands that wait longer by default (results
+  // reparse) use timeout_ms instead.
+  bool timeout_given = false;
 };
+
+// What a chosen subcommand runs once the command line parsed; returns the exit code.
+using Action = std::function<int(client::ApiClient& api)>;
 
 // Prints "labmesh: MESSAGE" to stderr; returns 3 for Unavailable/Timeout, else 1.
 int Fail(const Status& status);

@@ -14,9 +14,6 @@
 
 namespace labmesh::cli {
 
-// What a chosen subcommand runs once the command line parsed; returns the exit code.
-using Action = std::function<int(client::ApiClient& api)>;
-
 class JobCommands {
  public:
   // Adds `job` and its verbs to `app`; choosing one sets `action`. `app`, `g` and `action` must

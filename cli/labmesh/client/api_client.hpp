@@ -28,18 +28,28 @@ class ApiClient {
 
   // Sends one encoded request and returns the raw reply frame.
   // Unavailable/Timeout when the coordinator does not answer within the timeout.
-  Result<std::string> CallRaw(const std::string& frame, uint64_t request_id);
+  Result<std::string> CallRaw(const std::string& frame, uint64_t request_id) {
+    return CallRaw(frame, request_id, timeout_ms_);
+  }
+  // The same with this call's own deadline instead of the client's (a request that is answered
+  // only when a long operation ends, such as a results reparse).
+  Result<std::string> CallRaw(const std::string& frame, uint64_t request_id, int64_t timeout_ms);
 
   // Sends `request` and decodes the reply as Reply; an ErrorReply becomes its Status.
   template <typename Reply, typename Request>
   Result<Reply> Call(const Request& request) {
+    return Call<Reply>(request, timeout_ms_);
+  }
+  template <typename Reply, typename Request>
+  Result<Reply> Call(const Request& request, int64_t timeout_ms) {
     uint64_t id = next_request_id_++;
-    auto raw = CallRaw(protocol::Encode(request, id), id);
+    auto raw = CallRaw(protocol::Encode(request, id), id, timeout_ms);
     if (!raw.ok()) return raw.status();
     return protocol::DecodeAs<Reply>(*raw);
   }
 
   const std::string& endpoint() const { return endpoint_; }
+  int64_t timeout_ms() const { return timeout_ms_; }
 
  private:
   void Reset();

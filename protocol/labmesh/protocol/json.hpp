@@ -29,14 +29,37 @@ nlohmann::json ToJson(const TestInfo& test, bool with_control = true);
 nlohmann::json WallTimeUsJson(int64_t wall_us);
 
 // {"id","job_id","host","meta_label","status","reason","fault","exit_code","signal","queued",
-//  "queued_us","started","started_us","finished","finished_us","results_path"}.
+//  "queued_us","started","started_us","finished","finished_us","results_path","group",
+//  "waiting_in","result_counts","parse_warnings"}.
 // exit_code is null when there is none (-1); the ISO times are null when 0 (not yet), the
-// `*_us` fields carry the same instants in microseconds.
+// `*_us` fields carry the same instants in microseconds. result_counts is an object
+// {"GOOD": 12, "FAIL": 1} ({} before parsing), parse_warnings an array of strings.
 nlohmann::json ToJson(const EntryInfo& entry);
 // At least {"id","name","owner","priority","synch_count","status","entries":[{"host","status"}]}
 // (CLI.md) plus control_kind, test_name, hosts, meta_label, meta_count, depends, run_verify,
 // timeout_ms, max_runtime_ms, created(+_us), finished(+_us), abort_reason; "control" only when
 // `with_control` (show, not list). Entries are ToJson(EntryInfo).
 nlohmann::json ToJson(const JobInfo& job, bool with_control = true);
+
+// ---- the results index (results_messages.hpp) ----
+// Times as elsewhere: "start"/"end" ISO-8601 UTC or null for 0 (unknown), "start_us"/"end_us"
+// the same instants in microseconds.
+
+// {"id","job_id","entry_id","host","labels","test","status","reason","start","start_us","end",
+//  "end_us","duration_us","keyvals":{k: "v"},"perf":{k: 1.5},"file","link"}.
+nlohmann::json ToJson(const TestResultInfo& result);
+// {"results": [TestResultInfo...], "next_cursor": "..." or null when there is no more}.
+nlohmann::json ToJson(const ResultsListReply& reply);
+// {"test","group","total","counts":{"GOOD": 9, ...},"pass_rate","first","first_us","last",
+//  "last_us"}; pass_rate is a fraction in [0, 1], or null when every result was TEST_NA (-1).
+nlohmann::json ToJson(const SummaryRowInfo& row);
+// {"rows": [SummaryRowInfo...]}.
+nlohmann::json ToJson(const ResultsSummaryReply& reply);
+// {"time","time_us","value","job_id","host","link"}.
+nlohmann::json ToJson(const SeriesPointInfo& point);
+// {"points": [SeriesPointInfo...]}.
+nlohmann::json ToJson(const ResultsSeriesReply& reply);
+// {"job_id","entries","results","warnings"}.
+nlohmann::json ToJson(const ResultsReparseReply& reply);
 
 }  // namespace labmesh::protocol

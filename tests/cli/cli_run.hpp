@@ -1,0 +1,72 @@
+#pragma once
+// Runs a `labmesh` command line inside a test: parses it with the caller's CLI::App, runs the
+// chosen action against an ApiClient on `endpoint` and captures what it prints and its exit
+// code. Shared by the command tests of tests/cli.
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "labmesh/cli/cli_util.hpp"
+#include "labmesh/client/api_client.hpp"
+
+namespace labmesh::cli::testing {
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Replaces std::cout and std::cerr's buffers for its lifetime.
+class CaptureOutput {
+ public:
+  CaptureOutput()
+      : old_out_(std::cout.rdbuf(out_.rdbuf())), old_err_(std::cerr.rdbuf(err_.rdbuf())) {}
+  ~CaptureOutput() {
+    std::cout.rdbuf(old_out_);
+    std::cerr.rdbuf(old_err_);
+  }
+  std::string out() const { return out_.str(); }
+  std::string err() const { return err_.str(); }
+
+ private:
+  std::ostringstream out_;
+  std::ostringstream err_;
+  std::streambuf* old_out_;
+  std::streambuf* old_err_;
+};
+
+// `app` already holds the commands, which set `action` when chosen. A parse error is exit 2
+// with CLI11's message as `err`, as in main.
+inline CliRun ParseAndRun(CLI::App& app, const Action& action, std::vector<std::string> args,
+                          zmq::context_t& context, const std::string& endpoint,
+                          int64_t timeout_ms) {
+  args.insert(args.begin(), "labmesh");
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  CliRun run;
+  CaptureOutput capture;
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    run.exit_code = kExitUsage;
+    run.err = e.what();
+    return run;
+  }
+  if (!action) {
+    run.exit_code = kExitUsage;
+    return run;
+  }
+  client::ApiClient api(context, endpoint, timeout_ms);
+  run.exit_code = action(api);
+  run.out = capture.out();
+  run.err = capture.err();
+  return run;
+}
+
+}  // namespace labmesh::cli::testing

@@ -1,0 +1,99 @@
+#pragma once
+// Field-by-field comparison of the results index messages (results_messages.hpp) for the
+// round-trip test, kept apart so that message_roundtrip_test.cpp stays readable.
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+
+#include "labmesh/protocol/results_messages.hpp"
+
+namespace labmesh::protocol::testing {
+
+inline void ExpectSame(const TestResultInfo& a, const TestResultInfo& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.job_id, b.job_id);
+  EXPECT_EQ(a.entry_id, b.entry_id);
+  EXPECT_EQ(a.host, b.host);
+  EXPECT_EQ(a.labels, b.labels);
+  EXPECT_EQ(a.test, b.test);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.reason, b.reason);
+  EXPECT_EQ(a.start_us, b.start_us);
+  EXPECT_EQ(a.end_us, b.end_us);
+  EXPECT_EQ(a.duration_us, b.duration_us);
+  EXPECT_EQ(a.keyvals, b.keyvals);
+  EXPECT_EQ(a.perf, b.perf);
+  EXPECT_EQ(a.file, b.file);
+  EXPECT_EQ(a.link, b.link);
+}
+inline void ExpectSame(const ResultsListRequest& a, const ResultsListRequest& b) {
+  EXPECT_EQ(a.job_id, b.job_id);
+  EXPECT_EQ(a.host, b.host);
+  EXPECT_EQ(a.label, b.label);
+  EXPECT_EQ(a.test, b.test);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.since_us, b.since_us);
+  EXPECT_EQ(a.until_us, b.until_us);
+  EXPECT_EQ(a.limit, b.limit);
+  EXPECT_EQ(a.cursor, b.cursor);
+}
+inline void ExpectSame(const ResultsListReply& a, const ResultsListReply& b) {
+  ASSERT_EQ(a.results.size(), b.results.size());
+  for (size_t i = 0; i < a.results.size(); ++i) ExpectSame(a.results[i], b.results[i]);
+  EXPECT_EQ(a.next_cursor, b.next_cursor);
+}
+inline void ExpectSame(const SummaryRowInfo& a, const SummaryRowInfo& b) {
+  EXPECT_EQ(a.test, b.test);
+  EXPECT_EQ(a.group, b.group);
+  EXPECT_EQ(a.total, b.total);
+  EXPECT_EQ(a.counts, b.counts);
+  EXPECT_EQ(a.pass_rate, b.pass_rate);
+  EXPECT_EQ(a.first_us, b.first_us);
+  EXPECT_EQ(a.last_us, b.last_us);
+}
+inline void ExpectSame(const ResultsSummaryRequest& a, const ResultsSummaryRequest& b) {
+  EXPECT_EQ(a.group_by, b.group_by);
+  EXPECT_EQ(a.test, b.test);
+  EXPECT_EQ(a.test_prefix, b.test_prefix);
+  EXPECT_EQ(a.host, b.host);
+  EXPECT_EQ(a.label, b.label);
+  EXPECT_EQ(a.since_us, b.since_us);
+  EXPECT_EQ(a.until_us, b.until_us);
+}
+inline void ExpectSame(const ResultsSummaryReply& a, const ResultsSummaryReply& b) {
+  ASSERT_EQ(a.rows.size(), b.rows.size());
+  for (size_t i = 0; i < a.rows.size(); ++i) ExpectSame(a.rows[i], b.rows[i]);
+}
+inline void ExpectSame(const SeriesPointInfo& a, const SeriesPointInfo& b) {
+  EXPECT_EQ(a.time_us, b.time_us);
+  EXPECT_EQ(a.value, b.value);
+  EXPECT_EQ(a.job_id, b.job_id);
+  EXPECT_EQ(a.host, b.host);
+  EXPECT_EQ(a.link, b.link);
+}
+inline void ExpectSame(const ResultsSeriesRequest& a, const ResultsSeriesRequest& b) {
+  EXPECT_EQ(a.test, b.test);
+  EXPECT_EQ(a.key, b.key);
+  EXPECT_EQ(a.host, b.host);
+  EXPECT_EQ(a.label, b.label);
+  EXPECT_EQ(a.since_us, b.since_us);
+  EXPECT_EQ(a.until_us, b.until_us);
+  EXPECT_EQ(a.limit, b.limit);
+}
+inline void ExpectSame(const ResultsSeriesReply& a, const ResultsSeriesReply& b) {
+  ASSERT_EQ(a.points.size(), b.points.size());
+  for (size_t i = 0; i < a.points.size(); ++i) ExpectSame(a.points[i], b.points[i]);
+}
+inline void ExpectSame(const ResultsReparseRequest& a, const ResultsReparseRequest& b) {
+  EXPECT_EQ(a.job_id, b.job_id);
+  EXPECT_EQ(a.user, b.user);
+}
+inline void ExpectSame(const ResultsReparseReply& a, const ResultsReparseReply& b) {
+  EXPECT_EQ(a.job_id, b.job_id);
+  EXPECT_EQ(a.entries, b.entries);
+  EXPECT_EQ(a.results, b.results);
+  EXPECT_EQ(a.warnings, b.warnings);
+}
+
+}  // namespace labmesh::protocol::testing
