@@ -14,6 +14,7 @@
 #include "labmesh/protocol/json.hpp"
 #include "labmesh/protocol/messages.hpp"
 #include "labmesh/protocol/types.hpp"
+#include "labmesh/webui/results_api.hpp"
 #include "labmesh/webui/static_assets.hpp"
 #include "labmesh/webui/url.hpp"
 
@@ -24,7 +25,20 @@ constexpr char kJsonType[] = "application/json";
 constexpr char kAllowedMethods[] = "GET, HEAD";
 constexpr size_t kMaxHostnameBytes = 255;
 
-enum class Page { kIndex, kAsset, kHealthz, kHosts, kHost, kLabels, kPending, kJobs, kJob };
+enum class Page {
+  kIndex,
+  kAsset,
+  kHealthz,
+  kHosts,
+  kHost,
+  kLabels,
+  kPending,
+  kJobs,
+  kJob,
+  kResults,
+  kResultsSummary,
+  kResultsSeries,
+};
 
 struct RouteMatch {
   Page page;
@@ -45,6 +59,13 @@ std::optional<RouteMatch> MatchRoute(const std::vector<std::string>& s) {
     if (s.size() == 3 && s[2] == "pending") return RouteMatch{Page::kPending, ""};
     if (s.size() == 3 && s[2] == "jobs") return RouteMatch{Page::kJobs, ""};
     if (s.size() == 4 && s[2] == "jobs") return RouteMatch{Page::kJob, s[3]};
+    if (s.size() == 3 && s[2] == "results") return RouteMatch{Page::kResults, ""};
+    if (s.size() == 4 && s[2] == "results" && s[3] == "summary") {
+      return RouteMatch{Page::kResultsSummary, ""};
+    }
+    if (s.size() == 4 && s[2] == "results" && s[3] == "series") {
+      return RouteMatch{Page::kResultsSeries, ""};
+    }
   }
   return std::nullopt;
 }
@@ -247,6 +268,14 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
       return ListJobs(request.query);
     case Page::kJob:
       return ShowJob(match->arg);
+    case Page::kResults:
+      return QueryResults<protocol::ResultsListReply>(request.query, ResultsListRequestFromQuery);
+    case Page::kResultsSummary:
+      return QueryResults<protocol::ResultsSummaryReply>(request.query,
+                                                         ResultsSummaryRequestFromQuery);
+    case Page::kResultsSeries:
+      return QueryResults<protocol::ResultsSeriesReply>(request.query,
+                                                        ResultsSeriesRequestFromQuery);
   }
   return JsonError(Status::Internal("unhandled route"));
 }
@@ -342,6 +371,17 @@ HttpResponse WebApi::ShowJob(const std::string& id_text) {
   auto reply = Ask<protocol::JobShowReply>(request);
   if (!reply.ok()) return JsonError(reply.status());
   return Json(200, protocol::ToJson(reply->job));
+}
+
+template <typename Reply, typename FromQuery>
+HttpResponse WebApi::QueryResults(const std::string& query, FromQuery from_query) {
+  auto params = ParseQuery(query);
+  if (!params.ok()) return JsonError(params.status());
+  auto request = from_query(*params, clock_->WallUs());
+  if (!request.ok()) return JsonError(request.status());
+  auto reply = Ask<Reply>(*request);
+  if (!reply.ok()) return JsonError(reply.status());
+  return Json(200, protocol::ToJson(*reply));
 }
 
 template <typename Reply, typename Request>

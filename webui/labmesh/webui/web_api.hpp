@@ -17,6 +17,13 @@
 //                          (case-insensitive) and ?limit=<n> filter
 //   /api/v1/jobs/<id>      one job with its control and entries; a non-numeric id is 400,
 //                          an unknown one 404
+//   /api/v1/results        {"results": [...], "next_cursor"}: test results, newest first;
+//                          ?job, host, label, test, status, since|since_us, until|until_us,
+//                          limit, cursor (results_api.hpp)
+//   /api/v1/results/summary  {"rows": [...]}: pass rates per test and host or label; ?by,
+//                          test, test_prefix, host, label, since|since_us, until|until_us
+//   /api/v1/results/series {"points": [...]}: one perf value over time; ?test, key (both
+//                          required), host, label, since|since_us, until|until_us, limit
 //   /results/...           the results repository, read-only (ResultsFiles): listings and
 //                          files; 404 when the server was built without a results root
 // Errors are JSON {"error": "...", "code": "<StatusCode name>"}: unknown path 404, malformed
@@ -74,6 +81,10 @@ class WebApi final : public HttpHandler {
   HttpResponse ListPending(const std::string& query);
   HttpResponse ListJobs(const std::string& query);
   HttpResponse ShowJob(const std::string& id_text);
+  // Query parameters -> request (`from_query`: results_api.hpp; its refusal is 400) -> the
+  // coordinator's Reply as ToJson.
+  template <typename Reply, typename FromQuery>
+  HttpResponse QueryResults(const std::string& query, FromQuery from_query);
 
   // Sends `request` to the coordinator and decodes the reply as Reply. The coordinator's
   // ErrorReply becomes its Status; a reply that does not decode is Internal (a coordinator bug,
