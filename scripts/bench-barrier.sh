@@ -9,8 +9,10 @@
 #            (includes the coordinator draining the arrivals still queued);
 #   settled: the last arrival sent once the coordinator counted all others; from it to the last
 #            release received (the release alone).
-# With each, when the first release arrived (the rest of the time is the fan-out). Also the
-# spread of the group's StartEntry messages (first to last received).
+# With each, when the first release arrived (the rest of the time is the fan-out), and per round
+# how long the coordinator's threads (its event loop apart) and the simulator's ran and waited for
+# a CPU: on a shared machine the waits tell a slow release from one that was not scheduled. Also
+# the group's start: job created -> first StartEntry, and the StartEntry spread (first to last).
 # Called by scripts/bench.sh; runs alone too. Exit 0 when the figures were measured (the target
 # is reported, not enforced: the machines are shared).
 #
@@ -99,7 +101,7 @@ for n in $sizes; do
   # In the background with the script in `wait`, which a signal interrupts at once.
   "$bench_bin" --coordinator "$agent_endpoint" --coordinator-key "$coordinator_key" \
     --api "$api_endpoint" --participants "$n" --rounds "$rounds" --settled-rounds "$rounds" \
-    >"$out" 2>&1 &
+    --watch-pid "$coordinator_pid" >"$out" 2>&1 &
   bench_pid=$!
   tail -n +1 -f --pid="$bench_pid" "$out" &
   tail_pid=$! rc=0
@@ -108,6 +110,8 @@ for n in $sizes; do
   bench_pid=""
   ((rc == 0)) || die "barrierbench with $n participants failed (exit $rc)"
   line=$(grep '^barrierbench: participants=' "$out")
+  burst_cpu=$(grep '^barrierbench: cpu kind=burst' "$out" || true)
+  settled_cpu=$(grep '^barrierbench: cpu kind=settled' "$out" || true)
   stop_pid "$coordinator_pid"
   coordinator_pid=""
   verdict=""
@@ -117,7 +121,9 @@ for n in $sizes; do
   fi
   report+="barrier release, $n participants: burst p50 $(field "$line" release_p50_ms) ms, p99 $(field "$line" release_p99_ms) ms, max $(field "$line" release_max_ms) ms$verdict (first release p50 $(field "$line" release_first_p50_ms) ms)
 barrier release, $n participants: settled p50 $(field "$line" settled_p50_ms) ms, p99 $(field "$line" settled_p99_ms) ms, max $(field "$line" settled_max_ms) ms (first release p50 $(field "$line" settled_first_p50_ms) ms)
-group start, $n participants: StartEntry spread $(field "$line" start_spread_ms) ms (registration $(field "$line" register_s) s)
+  per release (p50): coordinator ran $(field "$settled_cpu" coord_run_ms) ms (event loop $(field "$settled_cpu" coord_main_ms) ms, the rest ZeroMQ I/O) and waited $(field "$settled_cpu" coord_wait_ms) ms for a CPU; simulator ran $(field "$settled_cpu" sim_run_ms) ms, waited $(field "$settled_cpu" sim_wait_ms) ms
+  per burst round (p50): coordinator ran $(field "$burst_cpu" coord_run_ms) ms (event loop $(field "$burst_cpu" coord_main_ms) ms) and waited $(field "$burst_cpu" coord_wait_ms) ms; simulator ran $(field "$burst_cpu" sim_run_ms) ms, waited $(field "$burst_cpu" sim_wait_ms) ms
+group start, $n participants: job created -> first StartEntry $(field "$line" start_first_ms) ms, StartEntry spread $(field "$line" start_spread_ms) ms (registration $(field "$line" register_s) s)
 "
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -82,9 +82,8 @@ class Fleet {
         flood_(options.mode == "flood"),
         coordinator_key_(std::move(coordinator_key)),
         fleet_(options.agents, options.prefix, options.io_threads) {
-    fleet_.set_on_frame([this](size_t index, std::string_view frame, int64_t now) {
-      Handle(index, frame, now);
-    });
+    fleet_.set_on_frame(
+        [this](size_t index, std::string_view frame, int64_t now) { Handle(index, frame, now); });
   }
 
   Status Init() {
@@ -128,8 +127,8 @@ class Fleet {
                 options_.agents, registered_, sent_, acked_,
                 window_s > 0 ? static_cast<double>(rate_acks) / window_s : 0.0,
                 Percentile(latency_ms_, 0.50), Percentile(latency_ms_, 0.99), options_.mode.c_str(),
-                window_s, register_s, hello_retries_, reregisters_, errors_, fleet_.send_failures(), lost_,
-                window_s > 0 ? 100 * sim_cpu_s_ / window_s : 0.0);
+                window_s, register_s, hello_retries_, reregisters_, errors_, fleet_.send_failures(),
+                lost_, window_s > 0 ? 100 * sim_cpu_s_ / window_s : 0.0);
     std::fflush(stdout);
     bool all_acked = flood_ ? acked_ > 0 : (sent_ > 0 && acked_ == sent_);
     return registered_ == options_.agents && all_acked;
@@ -257,19 +256,8 @@ class Fleet {
 
   void SendHeartbeat(size_t index, int64_t now) {
     SimAgent& agent = agents_[index];
-    protocol::Heartbeat heartbeat;
-    heartbeat.incarnation = fleet_.identity(index).incarnation;
-    heartbeat.sequence = ++agent.sequence;
-    // A plausible sample, so the coordinator decodes and stores as much as for a real agent.
-    protocol::HostHealth& health = heartbeat.health;
-    health.load1 = 0.42;
-    health.load5 = 0.38;
-    health.load15 = 0.35;
-    health.mem_total_bytes = 8ull << 30;
-    health.mem_available_bytes = 5ull << 30;
-    health.disk_total_bytes = 100ull << 30;
-    health.disk_free_bytes = 60ull << 30;
-    health.uptime_s = 86'400 + static_cast<uint64_t>((now - start_us_) / 1'000'000);
+    protocol::Heartbeat heartbeat = fleet_.Heartbeat(
+        index, ++agent.sequence, 86'400 + static_cast<uint64_t>((now - start_us_) / 1'000'000));
     uint64_t request_id = ++agent.request_id;
     if (!fleet_.Send(index, protocol::Encode(heartbeat, request_id))) return;
     bool measured = phase_ == Phase::kMeasuring;

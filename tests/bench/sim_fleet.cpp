@@ -19,6 +19,12 @@ int64_t NowUs() {
       .count();
 }
 
+int64_t WallUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 void RaiseFileLimit() {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
@@ -114,6 +120,22 @@ protocol::AgentHello SimFleet::Hello(size_t index, std::vector<std::string> labe
   hello.labels = std::move(labels);
   hello.facts = {"x86_64", "fleetsim", "1", "6.1.0-sim", 4, 8ull << 30, "127.0.0.1"};
   return hello;
+}
+
+protocol::Heartbeat SimFleet::Heartbeat(size_t index, uint64_t sequence, uint64_t uptime_s) const {
+  protocol::Heartbeat heartbeat;
+  heartbeat.incarnation = identities_[index].incarnation;
+  heartbeat.sequence = sequence;
+  protocol::HostHealth& health = heartbeat.health;
+  health.load1 = 0.42;
+  health.load5 = 0.38;
+  health.load15 = 0.35;
+  health.mem_total_bytes = 8ull << 30;
+  health.mem_available_bytes = 5ull << 30;
+  health.disk_total_bytes = 100ull << 30;
+  health.disk_free_bytes = 60ull << 30;
+  health.uptime_s = uptime_s;
+  return heartbeat;
 }
 
 bool SimFleet::Send(size_t slot, const std::string& frame) {

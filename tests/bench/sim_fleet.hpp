@@ -21,7 +21,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
 #include <zmq.hpp>
 
 #include "labmesh/common/curve_keys.hpp"
@@ -33,6 +32,8 @@ namespace labmesh::bench {
 // Microseconds on the steady clock. labmesh::Clock has milliseconds only, too coarse for the
 // sub-millisecond latencies the benchmarks measure.
 int64_t NowUs();
+// Microseconds since the Unix epoch, as agents report times (EntryReport.started_us).
+int64_t WallUs();
 
 // Every simulated agent is two descriptors (its TCP connection and its mailbox).
 void RaiseFileLimit();
@@ -70,6 +71,9 @@ class SimFleet {
 
   // The hello labmesh-agent would send for agent `index`, asking for `labels`.
   protocol::AgentHello Hello(size_t index, std::vector<std::string> labels) const;
+  // Heartbeat number `sequence` of agent `index`, with a plausible health sample so that the
+  // coordinator decodes and stores as much as for a real agent.
+  protocol::Heartbeat Heartbeat(size_t index, uint64_t sequence, uint64_t uptime_s) const;
 
   // Sends without blocking; false (and counted) when the socket's queue is full.
   bool Send(size_t slot, const std::string& frame);
