@@ -8,6 +8,8 @@
 #   3. jobs: scripts/bench-jobs.sh (submit-to-start latency and job throughput with 8 agents).
 #   4. results: scripts/bench-results.sh (results index ingest rate, summary and list latency
 #      over 1,000,000 results).
+#   5. barriers: scripts/bench-barrier.sh (barrier release latency with 100 and 1,000 simulated
+#      participants in one synchronous job).
 # Every process runs on 127.0.0.1 and is stopped on exit. Exit status: 0 when the measurements
 # ran and the CPU target was met, 1 otherwise.
 #
@@ -145,4 +147,6 @@ EOF
 LABMESH_SKIP_SETUP=1 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type \
   "$root/scripts/bench-jobs.sh"
 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type "$root/scripts/bench-results.sh"
+LABMESH_SKIP_SETUP=1 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type \
+  "$root/scripts/bench-barrier.sh"
 [[ $verdict == met ]]

@@ -16,27 +16,15 @@
 // after every agent registered is measured; registration (Curve handshakes, one store
 // transaction per new host) is timed on its own.
 //
-// Polling: zmq_poller is a DRAFT API that Debian's libzmq 4.3 does not export, and zmq_poll()
-// reads ZMQ_EVENTS of every socket on every call (1,000 of them per wakeup). So each socket's
-// ZMQ_FD goes into one epoll set and only sockets that signalled are serviced. ZMQ_FD only says
-// "look at me": any send or recv may consume its signal, so a socket is always drained to EAGAIN
-// after the loop touched it (Fleet::Drain, Fleet::DrainTouched).
-
-#include <sys/epoll.h>
-#include <sys/resource.h>
-#include <unistd.h>
+// The connections and their polling are SimFleet's (sim_fleet.hpp).
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
 #include <cinttypes>
 #include <cstdio>
-#include <cstring>
 #include <deque>
 #include <iostream>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -45,6 +33,7 @@
 #include "labmesh/common/flags.hpp"
 #include "labmesh/protocol/envelope.hpp"
 #include "proc_stats.hpp"
+#include "sim_fleet.hpp"
 
 namespace labmesh::bench {
 namespace {
@@ -69,31 +58,6 @@ struct Options {
   int watch_pid = 0;
 };
 
-// Microseconds on the steady clock. labmesh::Clock has milliseconds only, too coarse for the
-// sub-millisecond ack latencies measured here.
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-// Every simulated agent is two descriptors (its TCP connection and its mailbox).
-void RaiseFileLimit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
-
-double Percentile(std::vector<double> values, double q) {
-  if (values.empty()) return 0;
-  size_t rank = static_cast<size_t>(q * static_cast<double>(values.size() - 1));
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(rank),
-                   values.end());
-  return values[rank];
-}
-
 struct InFlight {
   uint64_t request_id = 0;
   int64_t sent_us = 0;
@@ -103,17 +67,12 @@ struct InFlight {
 struct SimAgent {
   enum class State { kIdle, kHelloSent, kRegistered };
 
-  std::string hostname;
-  CurveKeyPair keys;
-  uint64_t incarnation = 0;
-  zmq::socket_t socket;
   State state = State::kIdle;
   int64_t hello_sent_us = 0;
   uint64_t hello_request_id = 0;
   uint64_t request_id = 0;
   uint64_t sequence = 0;
   std::deque<InFlight> in_flight;  // in send order: one connection keeps replies in order
-  bool drain_pending = false;      // touched since its last drain; see DrainTouched
 };
 
 class Fleet {
@@ -121,36 +80,15 @@ class Fleet {
   Fleet(const Options& options, std::string coordinator_key)
       : options_(options),
         flood_(options.mode == "flood"),
-        coordinator_key_(std::move(coordinator_key)) {}
-
-  ~Fleet() {
-    agents_.clear();  // sockets before the context
-    if (epoll_fd_ >= 0) close(epoll_fd_);
+        coordinator_key_(std::move(coordinator_key)),
+        fleet_(options.agents, options.prefix, options.io_threads) {
+    fleet_.set_on_frame(
+        [this](size_t index, std::string_view frame, int64_t now) { Handle(index, frame, now); });
   }
 
   Status Init() {
-    std::mt19937_64 rng{std::random_device{}()};
     agents_.resize(static_cast<size_t>(options_.agents));
-    for (size_t i = 0; i < agents_.size(); ++i) {
-      SimAgent& agent = agents_[i];
-      char name[64];
-      std::snprintf(name, sizeof name, "%s%05zu", options_.prefix.c_str(), i);
-      agent.hostname = name;
-      agent.incarnation = rng();
-      char public_z85[41], secret_z85[41];
-      if (zmq_curve_keypair(public_z85, secret_z85) != 0) {
-        return Status::Internal(std::string("zmq_curve_keypair: ") + zmq_strerror(zmq_errno()));
-      }
-      agent.keys = {public_z85, secret_z85};
-    }
-    try {
-      context_ = zmq::context_t(options_.io_threads, options_.agents + 16);
-    } catch (const zmq::error_t& e) {
-      return Status::Internal(std::string("zmq context: ") + e.what());
-    }
-    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-    if (epoll_fd_ < 0) return Status::Internal(std::string("epoll: ") + std::strerror(errno));
-    return Status::Ok();
+    return fleet_.Init();
   }
 
   // Connects, registers, measures one window and waits for its last acks.
@@ -165,7 +103,7 @@ class Fleet {
     try {
       while (phase_ != Phase::kDone) {
         OnTimers(NowUs());
-        DrainTouched();
+        fleet_.DrainTouched();
         Poll();
       }
     } catch (const zmq::error_t& e) {
@@ -189,8 +127,8 @@ class Fleet {
                 options_.agents, registered_, sent_, acked_,
                 window_s > 0 ? static_cast<double>(rate_acks) / window_s : 0.0,
                 Percentile(latency_ms_, 0.50), Percentile(latency_ms_, 0.99), options_.mode.c_str(),
-                window_s, register_s, hello_retries_, reregisters_, errors_, send_failures_, lost_,
-                window_s > 0 ? 100 * sim_cpu_s_ / window_s : 0.0);
+                window_s, register_s, hello_retries_, reregisters_, errors_, fleet_.send_failures(),
+                lost_, window_s > 0 ? 100 * sim_cpu_s_ / window_s : 0.0);
     std::fflush(stdout);
     bool all_acked = flood_ ? acked_ > 0 : (sent_ > 0 && acked_ == sent_);
     return registered_ == options_.agents && all_acked;
@@ -304,54 +242,24 @@ class Fleet {
   }
 
   void Connect(size_t index, int64_t now) {
-    SimAgent& agent = agents_[index];
-    agent.socket = zmq::socket_t(context_, zmq::socket_type::dealer);
-    agent.socket.set(zmq::sockopt::linger, 0);
-    agent.socket.set(zmq::sockopt::curve_serverkey, coordinator_key_);
-    agent.socket.set(zmq::sockopt::curve_publickey, agent.keys.public_z85);
-    agent.socket.set(zmq::sockopt::curve_secretkey, agent.keys.secret_z85);
-    agent.socket.connect(options_.coordinator);
-    epoll_event event{};
-    event.events = EPOLLIN;
-    event.data.u64 = index;
-    int fd = agent.socket.get(zmq::sockopt::fd);
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
-      throw zmq::error_t();  // errno is set; reported as the run's failure
-    }
+    fleet_.ConnectAgent(index, options_.coordinator, coordinator_key_);
     SendHello(index, now);
   }
 
   void SendHello(size_t index, int64_t now) {
     SimAgent& agent = agents_[index];
-    protocol::AgentHello hello;
-    hello.hostname = agent.hostname;
-    hello.agent_version = LABMESH_VERSION;
-    hello.incarnation = agent.incarnation;
-    hello.public_key = agent.keys.public_z85;
-    hello.facts = {"x86_64", "fleetsim", "1", "6.1.0-sim", 4, 8ull << 30, "127.0.0.1"};
     agent.hello_request_id = ++agent.request_id;
     agent.hello_sent_us = now;
     agent.state = SimAgent::State::kHelloSent;
-    Send(index, protocol::Encode(hello, agent.hello_request_id));
+    fleet_.Send(index, protocol::Encode(fleet_.Hello(index, {}), agent.hello_request_id));
   }
 
   void SendHeartbeat(size_t index, int64_t now) {
     SimAgent& agent = agents_[index];
-    protocol::Heartbeat heartbeat;
-    heartbeat.incarnation = agent.incarnation;
-    heartbeat.sequence = ++agent.sequence;
-    // A plausible sample, so the coordinator decodes and stores as much as for a real agent.
-    protocol::HostHealth& health = heartbeat.health;
-    health.load1 = 0.42;
-    health.load5 = 0.38;
-    health.load15 = 0.35;
-    health.mem_total_bytes = 8ull << 30;
-    health.mem_available_bytes = 5ull << 30;
-    health.disk_total_bytes = 100ull << 30;
-    health.disk_free_bytes = 60ull << 30;
-    health.uptime_s = 86'400 + static_cast<uint64_t>((now - start_us_) / 1'000'000);
+    protocol::Heartbeat heartbeat = fleet_.Heartbeat(
+        index, ++agent.sequence, 86'400 + static_cast<uint64_t>((now - start_us_) / 1'000'000));
     uint64_t request_id = ++agent.request_id;
-    if (!Send(index, protocol::Encode(heartbeat, request_id))) return;
+    if (!fleet_.Send(index, protocol::Encode(heartbeat, request_id))) return;
     bool measured = phase_ == Phase::kMeasuring;
     agent.in_flight.push_back({request_id, now, measured});
     if (measured) {
@@ -368,19 +276,6 @@ class Fleet {
       SendHeartbeat(index, now);
       if (agent.in_flight.size() == before) return;  // the send queue is full
     }
-  }
-
-  bool Send(size_t index, const std::string& frame) {
-    SimAgent& agent = agents_[index];
-    if (!agent.socket.send(zmq::buffer(frame), zmq::send_flags::dontwait)) {
-      ++send_failures_;
-      return false;
-    }
-    if (index != draining_ && !agent.drain_pending) {
-      agent.drain_pending = true;
-      touched_.push_back(index);
-    }
-    return true;
   }
 
   // Removes the request a reply answers; earlier requests of that agent were lost.
@@ -446,32 +341,9 @@ class Fleet {
         (void)TakeInFlight(agent, envelope->request_id);
         if (errors_++ == 0) {
           std::fprintf(stderr, "fleetsim: host=%s got %s from the coordinator\n",
-                       agent.hostname.c_str(),
+                       fleet_.identity(index).hostname.c_str(),
                        std::string(protocol::MessageTypeName(envelope->type)).c_str());
         }
-    }
-  }
-
-  // Reads until EAGAIN: only then has ZeroMQ processed the socket's pending commands, so that
-  // its ZMQ_FD signals again when more arrives.
-  void Drain(size_t index) {
-    SimAgent& agent = agents_[index];
-    agent.drain_pending = false;
-    draining_ = index;
-    for (;;) {
-      zmq::message_t message;
-      if (!agent.socket.recv(message, zmq::recv_flags::dontwait)) break;
-      Handle(index, message.to_string_view(), NowUs());
-    }
-    draining_ = kNone;
-  }
-
-  // Sockets the loop sent on outside Drain: a send may have swallowed a ZMQ_FD signal.
-  void DrainTouched() {
-    std::vector<size_t> touched;
-    touched.swap(touched_);
-    for (size_t index : touched) {
-      if (agents_[index].drain_pending) Drain(index);
     }
   }
 
@@ -481,22 +353,14 @@ class Fleet {
     if (started_ < agents_.size()) next = std::min(next, next_ramp_us_);
     if (SlotsRunning()) next = std::min(next, SlotDueUs(next_slot_));
     int timeout_ms = static_cast<int>(std::clamp<int64_t>((next - now + 999) / 1000, 0, 100));
-    epoll_event events[256];
-    int n = epoll_wait(epoll_fd_, events, 256, timeout_ms);
-    if (n < 0 && errno != EINTR) throw zmq::error_t();
-    for (int i = 0; i < n; ++i) Drain(static_cast<size_t>(events[i].data.u64));
+    fleet_.Poll(timeout_ms);
   }
-
-  static constexpr size_t kNone = static_cast<size_t>(-1);
 
   const Options options_;
   const bool flood_;
   const std::string coordinator_key_;
-  zmq::context_t context_{0};  // replaced in Init(); declared before the sockets it outlives
+  SimFleet fleet_;
   std::vector<SimAgent> agents_;
-  int epoll_fd_ = -1;
-  std::vector<size_t> touched_;
-  size_t draining_ = kNone;
 
   Phase phase_ = Phase::kRegistering;
   int64_t start_us_ = 0;
@@ -517,7 +381,6 @@ class Fleet {
   uint64_t reregisters_ = 0;
   uint64_t hello_retries_ = 0;
   uint64_t errors_ = 0;
-  uint64_t send_failures_ = 0;
   uint64_t lost_ = 0;
   std::vector<double> latency_ms_;
   double sim_cpu_s_ = 0;

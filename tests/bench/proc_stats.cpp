@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -43,6 +44,25 @@ double SelfCpuSeconds() {
     return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
   };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+ThreadTimes ReadThreadTimes(int pid) {
+  ThreadTimes times;
+  std::error_code ec;
+  std::filesystem::directory_iterator tasks("/proc/" + std::to_string(pid) + "/task", ec);
+  if (ec) return times;
+  for (const auto& task : tasks) {
+    std::ifstream stat(task.path() / "schedstat");
+    uint64_t run_ns = 0, wait_ns = 0;
+    if (!(stat >> run_ns >> wait_ns)) continue;  // the thread ended meanwhile
+    times.run_ms += static_cast<double>(run_ns) / 1e6;
+    times.wait_ms += static_cast<double>(wait_ns) / 1e6;
+    if (task.path().filename() == std::to_string(pid)) {
+      times.main_run_ms = static_cast<double>(run_ns) / 1e6;
+    }
+  }
+  times.ok = true;
+  return times;
 }
 
 }  // namespace labmesh::bench

@@ -17,4 +17,17 @@ ProcSample ReadProc(int pid);
 // User + system CPU time of the calling process (every thread).
 double SelfCpuSeconds();
 
+// Scheduler times summed over every thread of a process, in nanoseconds resolution (from
+// /proc/PID/task/*/schedstat): how long its threads ran, and how long they were runnable but
+// waited for a CPU. On a shared machine the wait tells "slow" from "not scheduled". Threads that
+// ended between two readings drop out of the second, so compare readings of long-lived threads.
+struct ThreadTimes {
+  bool ok = false;
+  double run_ms = 0;
+  double wait_ms = 0;
+  double main_run_ms = 0;  // the main thread's share of run_ms (the coordinator's event loop)
+};
+
+ThreadTimes ReadThreadTimes(int pid);
+
 }  // namespace labmesh::bench

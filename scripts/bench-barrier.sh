@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# labmesh barrier benchmark (issue "Multi-host jobs"): barrier release latency, the time from the
+# last arrival to every participant having its release, with LABMESH_BENCH_BARRIER_SIZES
+# ("100 1000") simulated participants (labmesh-barrierbench: one process speaking the real agent
+# protocol, Curve included) in one synchronous job on a real coordinator on 127.0.0.1.
+# Target: under 10 ms for 1,000. Per size, a fresh coordinator, and two figures over
+# LABMESH_BENCH_BARRIER_ROUNDS (20) rounds each:
+#   burst:   all arrivals sent back to back; from the last one sent to the last release received
+#            (includes the coordinator draining the arrivals still queued);
+#   settled: the last arrival sent once the coordinator counted all others; from it to the last
+#            release received (the release alone).
+# With each, when the first release arrived (the rest of the time is the fan-out), and per round
+# how long the coordinator's threads (its event loop apart) and the simulator's ran and waited for
+# a CPU: on a shared machine the waits tell a slow release from one that was not scheduled. Also
+# the group's start: job created -> first StartEntry, and the StartEntry spread (first to last).
+# Called by scripts/bench.sh; runs alone too. Exit 0 when the figures were measured (the target
+# is reported, not enforced: the machines are shared).
+#
+# Environment: LABMESH_SKIP_SETUP=1, LABMESH_BUILD_DIR, LABMESH_BUILD_TYPE, LABMESH_BENCH_KEEP=1,
+# LABMESH_BENCH_BARRIER_SIZES, LABMESH_BENCH_BARRIER_ROUNDS.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${LABMESH_BUILD_DIR:-$root/build}
+build_type=${LABMESH_BUILD_TYPE:-RelWithDebInfo}
+sizes=${LABMESH_BENCH_BARRIER_SIZES:-100 1000}
+rounds=${LABMESH_BENCH_BARRIER_ROUNDS:-20}
+target_ms=10
+
+log() { echo "bench-barrier: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+if [[ ${LABMESH_SKIP_SETUP:-0} != 1 ]]; then
+  "$root/scripts/setup.sh"
+fi
+cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
+cmake --build "$build_dir" --target labmesh-coordinator labmesh-barrierbench -j"$(nproc)"
+coordinator_bin=$build_dir/coordinator/labmesh-coordinator
+bench_bin=$build_dir/tests/bench/labmesh-barrierbench
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/labmesh-bench-barrier.XXXXXX")
+coordinator_pid=""
+bench_pid=""
+
+stop_pid() {  # stop_pid PID: SIGTERM, then SIGKILL if it is still there after 5 s
+  local pid=$1
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  stop_pid "$bench_pid"
+  stop_pid "$coordinator_pid"
+  if [[ ${LABMESH_BENCH_KEEP:-0} == 1 ]]; then
+    log "logs kept in $work"
+  else
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_coordinator NAME: a fresh coordinator on its own data dir; sets coordinator_pid and the
+# endpoints once it has written them (that is, bound). The hold is generous: registering 1,000
+# simulated agents must not make the group give its hosts back.
+start_coordinator() {
+  local data=$work/$1
+  "$coordinator_bin" --data-dir "$data" --auto-accept --http-listen "" \
+    --heartbeat-interval 1s --dead-after 30s --sync-hold 5m \
+    --agent-listen 'tcp://127.0.0.1:*' --api-listen 'tcp://127.0.0.1:*' \
+    --log-level warn >"$work/$1-coordinator.log" 2>&1 &
+  coordinator_pid=$!
+  local endpoints=$data/coordinator.endpoints deadline=$((SECONDS + 20))
+  until [[ -s $endpoints ]]; do
+    kill -0 "$coordinator_pid" 2>/dev/null ||
+      die "coordinator exited at start: $(tail -5 "$work/$1-coordinator.log")"
+    ((SECONDS < deadline)) || die "coordinator wrote no $endpoints within 20 s"
+    sleep 0.05
+  done
+  agent_endpoint=$(sed -n 's/^agent=//p' "$endpoints")
+  api_endpoint=$(sed -n 's/^api=//p' "$endpoints")
+  coordinator_key=$(sed -n 's/^public_key=//p' "$endpoints")
+  [[ -n $agent_endpoint && -n $api_endpoint && -n $coordinator_key ]] || die "incomplete $endpoints"
+}
+
+# field LINE KEY: the value of KEY=value in LINE.
+field() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
+
+report=""
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for n in $sizes; do
+  log "$n participants, $rounds burst + $rounds settled rounds"
+  start_coordinator "barrier-$n"
+  out=$work/barrier-$n.log
+  # In the background with the script in `wait`, which a signal interrupts at once.
+  "$bench_bin" --coordinator "$agent_endpoint" --coordinator-key "$coordinator_key" \
+    --api "$api_endpoint" --participants "$n" --rounds "$rounds" --settled-rounds "$rounds" \
+    --watch-pid "$coordinator_pid" >"$out" 2>&1 &
+  bench_pid=$!
+  tail -n +1 -f --pid="$bench_pid" "$out" &
+  tail_pid=$! rc=0
+  wait "$bench_pid" || rc=$?
+  wait "$tail_pid" || true
+  bench_pid=""
+  ((rc == 0)) || die "barrierbench with $n participants failed (exit $rc)"
+  line=$(grep '^barrierbench: participants=' "$out")
+  burst_cpu=$(grep '^barrierbench: cpu kind=burst' "$out" || true)
+  settled_cpu=$(grep '^barrierbench: cpu kind=settled' "$out" || true)
+  stop_pid "$coordinator_pid"
+  coordinator_pid=""
+  verdict=""
+  if ((n == 1000)); then
+    verdict=$(awk -v v="$(field "$line" release_p99_ms)" -v t="$target_ms" \
+      'BEGIN { print (v < t) ? " (target < 10 ms: met)" : " (target < 10 ms: MISSED)" }')
+  fi
+  report+="barrier release, $n participants: burst p50 $(field "$line" release_p50_ms) ms, p99 $(field "$line" release_p99_ms) ms, max $(field "$line" release_max_ms) ms$verdict (first release p50 $(field "$line" release_first_p50_ms) ms)
+barrier release, $n participants: settled p50 $(field "$line" settled_p50_ms) ms, p99 $(field "$line" settled_p99_ms) ms, max $(field "$line" settled_max_ms) ms (first release p50 $(field "$line" settled_first_p50_ms) ms)
+  per release (p50): coordinator ran $(field "$settled_cpu" coord_run_ms) ms (event loop $(field "$settled_cpu" coord_main_ms) ms, the rest ZeroMQ I/O) and waited $(field "$settled_cpu" coord_wait_ms) ms for a CPU; simulator ran $(field "$settled_cpu" sim_run_ms) ms, waited $(field "$settled_cpu" sim_wait_ms) ms
+  per burst round (p50): coordinator ran $(field "$burst_cpu" coord_run_ms) ms (event loop $(field "$burst_cpu" coord_main_ms) ms) and waited $(field "$burst_cpu" coord_wait_ms) ms; simulator ran $(field "$burst_cpu" sim_run_ms) ms, waited $(field "$burst_cpu" sim_wait_ms) ms
+group start, $n participants: job created -> first StartEntry $(field "$line" start_first_ms) ms, StartEntry spread $(field "$line" start_spread_ms) ms (registration $(field "$line" register_s) s)
+"
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+cat <<REPORT
+
+== labmesh bench: barriers ($(nproc) CPUs, $build_type, $rounds rounds each, load $load_before -> $load_after) ==
+$report
+REPORT
