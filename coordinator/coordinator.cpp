@@ -65,7 +65,7 @@ std::string MultiFrameError() {
 class CoordinatorImpl final : public Coordinator {
  public:
   CoordinatorImpl(const CoordinatorConfig& config, const Clock* clock)
-      : config_(config), clock_(clock) {}
+      : config_(config), clock_(clock), context_(std::max(1, config.io_threads)) {}
 
   ~CoordinatorImpl() override {
     web_.reset();  // its threads use the context: stop them before the sockets go

@@ -129,26 +129,41 @@ void JobService::Assign(store::Entry& entry, ActiveJob& job, const HostState& ho
   SendStart(entry, job);
 }
 
-void JobService::SendStart(const store::Entry& entry, const ActiveJob& job) {
+JobService::Roster JobService::RosterFor(const store::Entry& entry, const ActiveJob& job) const {
+  Roster roster;
+  roster.hosts = HostsFor(entry, job);
+  for (const std::string& name : roster.hosts) {
+    const HostState* host = registry_->Find(name);
+    if (host != nullptr && !host->record.facts.address.empty()) {
+      roster.peers.emplace_hint(roster.peers.end(), name, host->record.facts.address);
+    }
+  }
+  return roster;
+}
+
+void JobService::SendStart(const store::Entry& entry, const ActiveJob& job, Roster* roster) {
+  Roster own;
+  if (roster == nullptr) {
+    own = RosterFor(entry, job);
+    roster = &own;
+  }
   protocol::StartEntry start;
   start.entry_id = entry.id;
   start.job_id = job.job.id;
   start.job_name = job.job.name;
   start.owner = job.job.owner;
   start.hostname = entry.hostname;
-  start.hosts = HostsFor(entry, job);
-  for (const std::string& name : start.hosts) {
-    const HostState* host = registry_->Find(name);
-    if (host != nullptr && !host->record.facts.address.empty()) {
-      start.peers[name] = host->record.facts.address;
-    }
-  }
   start.synch_count = job.job.synch_count;
   start.group = entry.group;
   start.control_kind = job.job.control_kind;
   start.control = job.job.control;
   start.max_runtime_ms = job.job.max_runtime_ms;
-  ToAgent(entry.hostname, protocol::Encode(start));
+  start.hosts.swap(roster->hosts);
+  start.peers.swap(roster->peers);
+  std::string frame = protocol::Encode(start);
+  start.hosts.swap(roster->hosts);
+  start.peers.swap(roster->peers);
+  ToAgent(entry.hostname, std::move(frame));
 }
 
 // ---- agent messages ----

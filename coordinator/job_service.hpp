@@ -162,7 +162,16 @@ class JobService {
   std::vector<store::Entry*> GroupEntries(const ActiveJob& job, uint32_t group);
   // LABMESH_HOSTS of an entry: its group's hosts (synchronous) or the job's hosts so far.
   std::vector<std::string> HostsFor(const store::Entry& entry, const ActiveJob& job) const;
-  void SendStart(const store::Entry& entry, const ActiveJob& job);
+  // What a StartEntry tells about the other hosts: LABMESH_HOSTS and LABMESH_PEERS.
+  struct Roster {
+    std::vector<std::string> hosts;
+    std::map<std::string, std::string> peers;
+  };
+  Roster RosterFor(const store::Entry& entry, const ActiveJob& job) const;
+  // `roster` is RosterFor(entry, job) when the caller has it: the members of a group share one,
+  // so a group of K hosts costs K rosters' worth of encoding, not K^2 lookups and sorts. It is
+  // lent to the message while it is encoded and left as it was.
+  void SendStart(const store::Entry& entry, const ActiveJob& job, Roster* roster = nullptr);
   static GroupKey KeyOf(const store::Entry& entry) { return {entry.job_id, entry.group}; }
   // Group bookkeeping after an entry moved from `from`.
   void OnEntryMoved(store::Entry& entry, protocol::EntryStatus from, const std::string& reason);

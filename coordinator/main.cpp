@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
   app.add_flag("--auto-accept", config.auto_accept, "accept every new agent")
       ->envname("LABMESH_AUTO_ACCEPT");
   flags::Add(app, "max-frame-bytes", config.max_frame_bytes, "largest message accepted");
+  flags::Add(app, "io-threads", config.io_threads,
+             "ZeroMQ I/O threads (Curve and TCP work of the agent connections)")
+      ->check(CLI::Range(1, 64));
   flags::Add(app, "log-level", log_level, "trace, debug, info, warn, error, off");
   try {
     app.parse(argc, argv);

@@ -26,6 +26,11 @@ struct CoordinatorConfig {
   // A synchronous job's group that holds some of its hosts (Pending) but cannot gather all of
   // them within this long gives them back to other work and tries again after half as long.
   int64_t sync_hold_ms = 60'000;
+  // ZeroMQ I/O threads: they do the Curve and TCP work of every agent connection (about 20 us
+  // of CPU per message, far more than the event loop spends on it), each connection on one of
+  // them. More than one spreads a fan-out to many agents (a barrier release, a group start)
+  // over cores; worth it only with cores to spare.
+  int io_threads = 1;
 };
 
 }  // namespace labmesh::coordinator
