@@ -42,17 +42,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/labmesh-bench-barrier.XXXXXX")
 coordinator_pid=""
 bench_pid=""
 
-stop_pid() {  # stop_pid PID: SIGTERM, then SIGKILL if it is still there after 5 s
-  local pid=$1
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=scripts/bench-common.sh
+source "$root/scripts/bench-common.sh"
 
 cleanup() {
   stop_pid "$bench_pid"
@@ -66,28 +57,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_coordinator NAME: a fresh coordinator on its own data dir; sets coordinator_pid and the
-# endpoints once it has written them (that is, bound). The hold is generous: registering 1,000
-# simulated agents must not make the group give its hosts back.
-start_coordinator() {
-  local data=$work/$1
-  "$coordinator_bin" --data-dir "$data" --auto-accept --http-listen "" \
-    --heartbeat-interval 1s --dead-after 30s --sync-hold 5m \
-    --agent-listen 'tcp://127.0.0.1:*' --api-listen 'tcp://127.0.0.1:*' \
-    --log-level warn >"$work/$1-coordinator.log" 2>&1 &
-  coordinator_pid=$!
-  local endpoints=$data/coordinator.endpoints deadline=$((SECONDS + 20))
-  until [[ -s $endpoints ]]; do
-    kill -0 "$coordinator_pid" 2>/dev/null ||
-      die "coordinator exited at start: $(tail -5 "$work/$1-coordinator.log")"
-    ((SECONDS < deadline)) || die "coordinator wrote no $endpoints within 20 s"
-    sleep 0.05
-  done
-  agent_endpoint=$(sed -n 's/^agent=//p' "$endpoints")
-  api_endpoint=$(sed -n 's/^api=//p' "$endpoints")
-  coordinator_key=$(sed -n 's/^public_key=//p' "$endpoints")
-  [[ -n $agent_endpoint && -n $api_endpoint && -n $coordinator_key ]] || die "incomplete $endpoints"
-}
 
 # field LINE KEY: the value of KEY=value in LINE.
 field() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
@@ -96,7 +65,7 @@ report=""
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for n in $sizes; do
   log "$n participants, $rounds burst + $rounds settled rounds"
-  start_coordinator "barrier-$n"
+  start_coordinator "barrier-$n" --sync-hold 5m  # registering 1,000 agents must not release the hold
   out=$work/barrier-$n.log
   # In the background with the script in `wait`, which a signal interrupts at once.
   "$bench_bin" --coordinator "$agent_endpoint" --coordinator-key "$coordinator_key" \

@@ -45,17 +45,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/labmesh-bench.XXXXXX")
 coordinator_pid=""
 fleetsim_pid=""
 
-stop_pid() {  # stop_pid PID: SIGTERM, then SIGKILL if it is still there after 5 s
-  local pid=$1
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=scripts/bench-common.sh
+source "$root/scripts/bench-common.sh"
 
 cleanup() {
   stop_pid "$fleetsim_pid"
@@ -69,26 +60,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_coordinator NAME: a fresh coordinator on its own data dir; sets coordinator_pid,
-# agent_endpoint and coordinator_key once it has written its endpoints (that is, bound).
-start_coordinator() {
-  local data=$work/$1
-  "$coordinator_bin" --data-dir "$data" --auto-accept --http-listen "" \
-    --heartbeat-interval 1s --dead-after 30s \
-    --agent-listen 'tcp://127.0.0.1:*' --api-listen 'tcp://127.0.0.1:*' \
-    --log-level warn >"$work/$1-coordinator.log" 2>&1 &
-  coordinator_pid=$!
-  local endpoints=$data/coordinator.endpoints deadline=$((SECONDS + 20))
-  until [[ -s $endpoints ]]; do
-    kill -0 "$coordinator_pid" 2>/dev/null ||
-      die "coordinator exited at start: $(tail -5 "$work/$1-coordinator.log")"
-    ((SECONDS < deadline)) || die "coordinator wrote no $endpoints within 20 s"
-    sleep 0.05
-  done
-  agent_endpoint=$(sed -n 's/^agent=//p' "$endpoints")
-  coordinator_key=$(sed -n 's/^public_key=//p' "$endpoints")
-  [[ -n $agent_endpoint && -n $coordinator_key ]] || die "incomplete $endpoints"
-}
 
 # run_fleetsim LOG ARGS...: runs the simulator against the current coordinator, output to LOG
 # (shown live); fails the benchmark if it does. Everything runs in the background and the script

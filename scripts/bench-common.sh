@@ -1,0 +1,39 @@
+# Shared by the benchmark scripts (sourced, not run): stopping a process and starting a fresh
+# coordinator on 127.0.0.1. The sourcing script defines log, die, $work and $coordinator_bin.
+
+stop_pid() {  # stop_pid PID: SIGTERM, then SIGKILL if it is still there after 5 s
+  local pid=$1
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# start_coordinator NAME [FLAGS...]: a fresh coordinator on its own data dir ($work/NAME), with
+# FLAGS added; sets coordinator_pid, agent_endpoint, api_endpoint and coordinator_key once it
+# has written its endpoints (that is, bound).
+start_coordinator() {
+  local name=$1
+  shift
+  local data=$work/$name
+  "$coordinator_bin" --data-dir "$data" --auto-accept --http-listen "" \
+    --heartbeat-interval 1s --dead-after 30s \
+    --agent-listen 'tcp://127.0.0.1:*' --api-listen 'tcp://127.0.0.1:*' \
+    --log-level warn "$@" >"$work/$name-coordinator.log" 2>&1 &
+  coordinator_pid=$!
+  local endpoints=$data/coordinator.endpoints deadline=$((SECONDS + 20))
+  until [[ -s $endpoints ]]; do
+    kill -0 "$coordinator_pid" 2>/dev/null ||
+      die "coordinator exited at start: $(tail -5 "$work/$name-coordinator.log")"
+    ((SECONDS < deadline)) || die "coordinator wrote no $endpoints within 20 s"
+    sleep 0.05
+  done
+  agent_endpoint=$(sed -n 's/^agent=//p' "$endpoints")
+  api_endpoint=$(sed -n 's/^api=//p' "$endpoints")
+  coordinator_key=$(sed -n 's/^public_key=//p' "$endpoints")
+  [[ -n $agent_endpoint && -n $api_endpoint && -n $coordinator_key ]] || die "incomplete $endpoints"
+}
