@@ -35,6 +35,61 @@ nlohmann::json ToJson(const HostHealth& h) {
           {"uptime_s", h.uptime_s}};
 }
 
+nlohmann::json ToJson(const TaskCheck& c) {
+  return {{"name", c.name}, {"passed", c.passed}, {"output", c.output},
+          {"duration_ms", c.duration_ms}};
+}
+
+namespace {
+nlohmann::json ChecksJson(const std::vector<TaskCheck>& checks) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& c : checks) out.push_back(ToJson(c));
+  return out;
+}
+nlohmann::json WallTimeMsJson(int64_t wall_ms) {
+  return wall_ms > 0 ? nlohmann::json(FormatWallTimeIso(wall_ms)) : nlohmann::json(nullptr);
+}
+}  // namespace
+
+nlohmann::json ToJson(const TaskInfo& t) {
+  return {
+      {"id", t.id},
+      {"hostname", t.hostname},
+      {"kind", t.kind},
+      {"status", t.status},
+      {"reason", t.reason},
+      {"requested_by", t.requested_by},
+      {"job_id", t.job_id},
+      {"entry_id", t.entry_id},
+      {"queued", WallTimeMsJson(t.queued_ms)},
+      {"queued_ms", t.queued_ms},
+      {"started", WallTimeMsJson(t.started_ms)},
+      {"started_ms", t.started_ms},
+      {"finished", WallTimeMsJson(t.finished_ms)},
+      {"finished_ms", t.finished_ms},
+      {"checks", ChecksJson(t.checks)},
+  };
+}
+
+nlohmann::json ToJson(const HistoryItem& item) {
+  return {
+      {"type", item.type},
+      {"id", item.id},
+      {"job_id", item.job_id},
+      {"name", item.name},
+      {"status", item.status},
+      {"reason", item.reason},
+      {"requested_by", item.requested_by},
+      {"queued", WallTimeMsJson(item.queued_ms)},
+      {"queued_ms", item.queued_ms},
+      {"started", WallTimeMsJson(item.started_ms)},
+      {"started_ms", item.started_ms},
+      {"finished", WallTimeMsJson(item.finished_ms)},
+      {"finished_ms", item.finished_ms},
+      {"checks", ChecksJson(item.checks)},
+  };
+}
+
 nlohmann::json ToJson(const HostInfo& h) {
   nlohmann::json j = {
       {"hostname", h.hostname},
@@ -55,6 +110,8 @@ nlohmann::json ToJson(const HostInfo& h) {
       {"public_key", h.public_key},
       {"facts", ToJson(h.facts)},
       {"health", ToJson(h.health)},
+      {"protection", h.protection},
+      {"last_task", h.last_task.id == 0 ? nlohmann::json(nullptr) : ToJson(h.last_task)},
   };
   j["last_heartbeat"] =
       h.last_heartbeat_ms > 0 ? nlohmann::json(FormatWallTimeIso(h.last_heartbeat_ms)) : nullptr;
@@ -119,6 +176,7 @@ nlohmann::json ToJson(const EntryInfo& e) {
       {"waiting_in", e.waiting_in},
       {"result_counts", CountsJson(e.result_counts)},
       {"parse_warnings", e.parse_warnings},
+      {"retries", e.retries},
   };
 }
 
@@ -146,6 +204,8 @@ nlohmann::json ToJson(const JobInfo& job, bool with_control) {
       {"finished", WallTimeUsJson(job.finished_us)},
       {"finished_us", job.finished_us},
       {"abort_reason", job.abort_reason},
+      {"cleanup", job.cleanup},
+      {"retry", job.retry},
       {"entries", std::move(entries)},
   };
   if (with_control) j["control"] = job.control;

@@ -1,5 +1,7 @@
 #include "labmesh/protocol/types.hpp"
 
+#include "labmesh/protocol/task_messages.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -31,6 +33,8 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kAbortEntry, "AbortEntry"},
     TypeName{MessageType::kSyncRequest, "SyncRequest"},
     TypeName{MessageType::kSyncReply, "SyncReply"},
+    TypeName{MessageType::kRunTask, "RunTask"},
+    TypeName{MessageType::kTaskReport, "TaskReport"},
     TypeName{MessageType::kHostListRequest, "HostListRequest"},
     TypeName{MessageType::kHostListReply, "HostListReply"},
     TypeName{MessageType::kHostShowRequest, "HostShowRequest"},
@@ -42,6 +46,11 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kLabelListReply, "LabelListReply"},
     TypeName{MessageType::kLabelActionRequest, "LabelActionRequest"},
     TypeName{MessageType::kOkReply, "OkReply"},
+    TypeName{MessageType::kHostTaskRequest, "HostTaskRequest"},
+    TypeName{MessageType::kHostTaskReply, "HostTaskReply"},
+    TypeName{MessageType::kHostHistoryRequest, "HostHistoryRequest"},
+    TypeName{MessageType::kHostHistoryReply, "HostHistoryReply"},
+    TypeName{MessageType::kHostModRequest, "HostModRequest"},
     TypeName{MessageType::kTestAddRequest, "TestAddRequest"},
     TypeName{MessageType::kTestListRequest, "TestListRequest"},
     TypeName{MessageType::kTestListReply, "TestListReply"},
@@ -145,6 +154,47 @@ std::optional<Priority> ParsePriority(std::string_view text) {
   auto i = FindName(kPriorityNames, text);
   if (!i) return std::nullopt;
   return static_cast<Priority>(*i);
+}
+
+namespace {
+constexpr std::array<std::string_view, 4> kProtectionNames = {
+    "none", "repair-software-only", "do-not-repair", "do-not-verify"};
+constexpr std::array<std::string_view, 4> kTaskKindNames = {"Verify", "Repair", "Cleanup",
+                                                            "Update"};
+constexpr std::array<std::string_view, 5> kTaskStatusNames = {"Queued", "Running", "Completed",
+                                                              "Failed", "Aborted"};
+}  // namespace
+
+std::string_view ProtectionName(Protection protection) {
+  auto i = static_cast<size_t>(protection);
+  return i < kProtectionNames.size() ? kProtectionNames[i] : "unknown";
+}
+
+std::optional<Protection> ParseProtection(std::string_view text) {
+  auto i = FindName(kProtectionNames, text);
+  if (!i) return std::nullopt;
+  return static_cast<Protection>(*i);
+}
+
+std::string_view TaskKindName(TaskKind kind) {
+  auto i = static_cast<size_t>(kind);
+  return i < kTaskKindNames.size() ? kTaskKindNames[i] : "Unknown";
+}
+
+std::optional<TaskKind> ParseTaskKind(std::string_view text) {
+  auto i = FindName(kTaskKindNames, text);
+  if (!i) return std::nullopt;
+  return static_cast<TaskKind>(*i);
+}
+
+std::string_view TaskStatusName(TaskStatus status) {
+  auto i = static_cast<size_t>(status);
+  return i < kTaskStatusNames.size() ? kTaskStatusNames[i] : "Unknown";
+}
+
+bool IsFinal(TaskStatus status) {
+  return status == TaskStatus::kCompleted || status == TaskStatus::kFailed ||
+         status == TaskStatus::kAborted;
 }
 
 }  // namespace labmesh::protocol

@@ -84,7 +84,7 @@ TEST(DecodeErrors, WrongVersionIsUnsupported) {
 }
 
 TEST(DecodeErrors, UnknownTypeIsUnsupported) {
-  for (uint64_t type : {0, 2, 9, 17, 99, 111, 65535}) {
+  for (uint64_t type : {0, 2, 9, 17, 31, 99, 116, 65535}) {
     EXPECT_EQ(EnvelopeCode(Frame(1, type, 7)), StatusCode::kUnsupported) << type;
   }
 }
@@ -360,8 +360,9 @@ TEST(DecodeErrors, NestingBeyondTheDepthLimitIsInvalidArgument) {
   limits.max_depth = 4;
   EXPECT_EQ(EnvelopeCode(NestedFrame(2), limits), StatusCode::kOk);
   EXPECT_EQ(EnvelopeCode(NestedFrame(3), limits), StatusCode::kInvalidArgument);
-  // The deepest real message (HostListReply: envelope, body, hosts, host, facts) fits in 5.
-  limits.max_depth = 5;
+  // The deepest real message (HostListReply: envelope, body, hosts, host, last_task, checks,
+  // check) fits in 7.
+  limits.max_depth = 7;
   EXPECT_EQ(EnvelopeCode(Encode(testing::Sample<HostListReply>()), limits), StatusCode::kOk);
 }
 

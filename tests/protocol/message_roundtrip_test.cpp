@@ -13,6 +13,7 @@
 #include "labmesh/protocol/messages.hpp"
 #include "results_expect_same.hpp"
 #include "sample_messages.hpp"
+#include "task_expect_same.hpp"
 
 namespace labmesh::protocol {
 namespace {
@@ -61,6 +62,8 @@ void ExpectSame(const HostInfo& a, const HostInfo& b) {
   EXPECT_EQ(a.public_key, b.public_key);
   ExpectSame(a.facts, b.facts);
   ExpectSame(a.health, b.health);
+  EXPECT_EQ(a.protection, b.protection);
+  ExpectSame(a.last_task, b.last_task);
 }
 void ExpectSame(const LabelInfo& a, const LabelInfo& b) {
   EXPECT_EQ(a.name, b.name);
@@ -181,6 +184,7 @@ void ExpectSame(const EntryInfo& a, const EntryInfo& b) {
   EXPECT_EQ(a.waiting_in, b.waiting_in);
   EXPECT_EQ(a.result_counts, b.result_counts);
   EXPECT_EQ(a.parse_warnings, b.parse_warnings);
+  EXPECT_EQ(a.retries, b.retries);
 }
 void ExpectSame(const JobInfo& a, const JobInfo& b) {
   EXPECT_EQ(a.id, b.id);
@@ -202,6 +206,8 @@ void ExpectSame(const JobInfo& a, const JobInfo& b) {
   EXPECT_EQ(a.created_us, b.created_us);
   EXPECT_EQ(a.finished_us, b.finished_us);
   EXPECT_EQ(a.abort_reason, b.abort_reason);
+  EXPECT_EQ(a.cleanup, b.cleanup);
+  EXPECT_EQ(a.retry, b.retry);
   ASSERT_EQ(a.entries.size(), b.entries.size());
   for (size_t i = 0; i < a.entries.size(); ++i) ExpectSame(a.entries[i], b.entries[i]);
 }
@@ -297,6 +303,8 @@ void ExpectSame(const JobCreateRequest& a, const JobCreateRequest& b) {
   EXPECT_EQ(a.run_verify, b.run_verify);
   EXPECT_EQ(a.timeout_ms, b.timeout_ms);
   EXPECT_EQ(a.max_runtime_ms, b.max_runtime_ms);
+  EXPECT_EQ(a.cleanup, b.cleanup);
+  EXPECT_EQ(a.retry, b.retry);
 }
 void ExpectSame(const JobCreateReply& a, const JobCreateReply& b) { EXPECT_EQ(a.id, b.id); }
 void ExpectSame(const JobListRequest& a, const JobListRequest& b) {
@@ -462,7 +470,13 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(JobCreateRequest{}),
             (V{"name", "user", "command", "control", "test", "hosts", "meta_label", "meta_count",
                "depends", "synch_count", "priority", "run_verify", "timeout_ms",
-               "max_runtime_ms"}));
+               "max_runtime_ms", "cleanup", "retry"}));
+  EXPECT_EQ(keys(RunTask{}),
+            (V{"task_id", "kind", "repair_scripts", "verify_after", "coordinator_ms"}));
+  EXPECT_EQ(keys(TaskReport{}), (V{"task_id", "kind", "passed", "reason", "checks"}));
+  EXPECT_EQ(keys(HostTaskRequest{}), (V{"hostname", "kind", "user"}));
+  EXPECT_EQ(keys(HostHistoryRequest{}), (V{"hostname", "limit"}));
+  EXPECT_EQ(keys(HostModRequest{}), (V{"hostname", "protection", "user"}));
   EXPECT_EQ(keys(JobCreateReply{}), (V{"id"}));
   EXPECT_EQ(keys(JobListRequest{}), (V{"owner", "status", "limit"}));
   EXPECT_EQ(keys(JobListReply{}), (V{"jobs"}));
@@ -488,7 +502,7 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(KeysOf(host), (V{"hostname", "status", "status_reason", "locked", "locked_by",
                              "lock_reason", "labels", "agent_labels", "admin_labels", "acl_groups",
                              "agent_version", "last_heartbeat_ms", "registered_ms", "incarnation",
-                             "connected", "public_key", "facts", "health"}));
+                             "connected", "public_key", "facts", "health", "protection", "last_task"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<AgentHello>())).get().via.map.ptr[6].val),
             (V{"arch", "os", "os_version", "kernel", "cpus", "memory_bytes", "address"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<Heartbeat>())).get().via.map.ptr[2].val),
@@ -510,11 +524,11 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
             (V{"id", "name", "owner", "priority", "synch_count", "status", "control_kind",
                "control", "test_name", "hosts", "meta_label", "meta_count", "depends",
                "run_verify", "timeout_ms", "max_runtime_ms", "created_us", "finished_us",
-               "abort_reason", "entries"}));
+               "abort_reason", "entries", "cleanup", "retry"}));
   EXPECT_EQ(KeysOf(job.via.map.ptr[19].val.via.array.ptr[0]),
             (V{"id", "job_id", "host", "meta_label", "status", "reason", "fault", "exit_code",
                "signal", "queued_us", "started_us", "finished_us", "results_path", "group",
-               "waiting_in", "result_counts", "parse_warnings"}));
+               "waiting_in", "result_counts", "parse_warnings", "retries"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<ResultsListReply>())).get().via.map.ptr[0].val.via.array.ptr[0]),
             (V{"id", "job_id", "entry_id", "host", "labels", "test", "status", "reason",
                "start_us", "end_us", "duration_us", "keyvals", "perf", "file", "link"}));

@@ -20,7 +20,8 @@ using AllMessages =
                LabelListRequest, LabelListReply, LabelActionRequest, TestAddRequest,
                TestListRequest, TestListReply, TestShowRequest, TestShowReply, WorkRequest,
                StartEntry, EntryReport, EntryReportAck, ResultChunk, ResultAck, AbortEntry,
-               SyncRequest, SyncReply,
+               SyncRequest, SyncReply, RunTask, TaskReport, HostTaskRequest, HostTaskReply,
+               HostHistoryRequest, HostHistoryReply, HostModRequest,
                JobCreateRequest, JobCreateReply, JobListRequest, JobListReply, JobShowRequest,
                JobShowReply, JobAbortRequest, JobLogRequest, JobLogReply, ResultsListRequest,
                ResultsListReply, ResultsSummaryRequest, ResultsSummaryReply,
@@ -58,6 +59,28 @@ inline HostHealth SampleHealth() {
   return h;
 }
 
+inline std::vector<TaskCheck> SampleChecks() {
+  return {TaskCheck{"free-space", true, "12.0 GiB free (at least 1.0 GiB)", 1},
+          TaskCheck{"verify.d/10-disk", false, "no /tmp/ok\n\texit status 1", 35}};
+}
+
+inline TaskInfo SampleTaskInfo(uint64_t id, const std::string& host) {
+  TaskInfo t;
+  t.id = id;
+  t.hostname = host;
+  t.kind = "Repair";
+  t.status = "Failed";
+  t.reason = "verify.d/10-disk failed: exit status 1";
+  t.requested_by = "alice";
+  t.job_id = 12;
+  t.entry_id = 40;
+  t.queued_ms = 1'764'365'548'123LL;
+  t.started_ms = 1'764'365'549'000LL;
+  t.finished_ms = 1'764'365'560'250LL;
+  t.checks = SampleChecks();
+  return t;
+}
+
 inline HostInfo SampleHostInfo(const std::string& hostname) {
   HostInfo h;
   h.hostname = hostname;
@@ -78,6 +101,8 @@ inline HostInfo SampleHostInfo(const std::string& hostname) {
   h.public_key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
   h.facts = SampleFacts();
   h.health = SampleHealth();
+  h.protection = "do-not-repair";
+  h.last_task = SampleTaskInfo(7, hostname);
   return h;
 }
 
@@ -118,6 +143,7 @@ inline EntryInfo SampleEntryInfo(uint64_t id, const std::string& host) {
   e.waiting_in = "barrier setup (use 2): 3/4 arrived";
   e.result_counts = {{"FAIL", 1}, {"GOOD", 12}};
   e.parse_warnings = {"status.log: line 7: END without START", "results.xml: not JUnit"};
+  e.retries = 1;
   return e;
 }
 
@@ -143,6 +169,8 @@ inline JobInfo SampleJobInfo(uint64_t id) {
   j.finished_us = 1'764'365'560'250'000LL;
   j.abort_reason = "job timeout";
   j.entries = {SampleEntryInfo(40, "lab-17"), SampleEntryInfo(41, "lab-18")};
+  j.cleanup = "always";
+  j.retry = 2;
   return j;
 }
 
@@ -340,6 +368,65 @@ inline SyncReply Sample<SyncReply>() {
   return m;
 }
 template <>
+inline RunTask Sample<RunTask>() {
+  RunTask m;
+  m.task_id = 7;
+  m.kind = "Repair";
+  m.repair_scripts = false;
+  m.verify_after = false;
+  m.coordinator_ms = 1'764'365'548'123LL;
+  return m;
+}
+template <>
+inline TaskReport Sample<TaskReport>() {
+  TaskReport m;
+  m.task_id = 7;
+  m.kind = "Verify";
+  m.passed = true;
+  m.reason = "verify.d/10-disk failed: exit status 1";
+  m.checks = SampleChecks();
+  return m;
+}
+template <>
+inline HostTaskRequest Sample<HostTaskRequest>() {
+  return HostTaskRequest{"lab-17", "repair", "alice"};
+}
+template <>
+inline HostTaskReply Sample<HostTaskReply>() {
+  return HostTaskReply{SampleTaskInfo(7, "lab-17")};
+}
+template <>
+inline HostHistoryRequest Sample<HostHistoryRequest>() {
+  return HostHistoryRequest{"lab-17", 20};
+}
+template <>
+inline HostHistoryReply Sample<HostHistoryReply>() {
+  HistoryItem task;
+  task.type = "task";
+  task.id = 7;
+  task.job_id = 12;
+  task.name = "Verify";
+  task.status = "Failed";
+  task.reason = "verify.d/10-disk failed: exit status 1";
+  task.requested_by = "labmesh";
+  task.queued_ms = 1'764'365'548'123LL;
+  task.started_ms = 1'764'365'549'000LL;
+  task.finished_ms = 1'764'365'560'250LL;
+  task.checks = SampleChecks();
+  HistoryItem entry = task;
+  entry.type = "entry";
+  entry.id = 40;
+  entry.name = "kernel boot";
+  entry.status = "Completed";
+  entry.requested_by = "alice";
+  entry.checks.clear();
+  return HostHistoryReply{{task, entry}};
+}
+template <>
+inline HostModRequest Sample<HostModRequest>() {
+  return HostModRequest{"lab-17", "repair-software-only", "alice"};
+}
+template <>
 inline JobCreateRequest Sample<JobCreateRequest>() {
   JobCreateRequest m;
   m.name = "kernel boot";
@@ -356,6 +443,8 @@ inline JobCreateRequest Sample<JobCreateRequest>() {
   m.run_verify = true;
   m.timeout_ms = 3'600'000;
   m.max_runtime_ms = 600'000;
+  m.cleanup = "never";
+  m.retry = 3;
   return m;
 }
 template <>

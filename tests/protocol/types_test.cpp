@@ -2,6 +2,7 @@
 // command line may use, and message type numbers have names.
 
 #include "labmesh/protocol/types.hpp"
+#include "labmesh/protocol/task_messages.hpp"
 
 #include <gtest/gtest.h>
 
@@ -58,10 +59,10 @@ TEST(ParseHostStatus, RejectsAnythingElse) {
 
 TEST(MessageType, KnownTypesAreExactlyTheDocumentedNumbers) {
   const uint32_t documented[] = {1,   10,  11,  12,  13,  14,  15,  16,  20,  21,  22,  23,
-                                 24,  25,  26,  27,  28,  100, 101, 102, 103, 104, 105, 106, 107, 108,
-                                 109, 110, 120, 121, 122, 123, 124, 130, 131, 132, 133, 134,
-                                 135, 136, 137, 138, 140, 141, 142, 143, 144, 145, 146,
-                                 147};
+                                 24,  25,  26,  27,  28,  29,  30,  100, 101, 102, 103, 104,
+                                 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 120,
+                                 121, 122, 123, 124, 130, 131, 132, 133, 134, 135, 136, 137,
+                                 138, 140, 141, 142, 143, 144, 145, 146, 147};
   int known = 0;
   for (uint32_t t = 0; t <= 0xffff; ++t) known += IsKnownMessageType(t) ? 1 : 0;
   EXPECT_EQ(known, static_cast<int>(std::size(documented)));
@@ -71,6 +72,27 @@ TEST(MessageType, KnownTypesAreExactlyTheDocumentedNumbers) {
   }
   EXPECT_FALSE(IsKnownMessageType(0));
   EXPECT_FALSE(IsKnownMessageType(65536 + 100));
+}
+
+TEST(Protection, NamesRoundTripAndCommandLineSpellingsParse) {
+  for (auto p : {Protection::kNone, Protection::kRepairSoftwareOnly, Protection::kDoNotRepair,
+                 Protection::kDoNotVerify}) {
+    EXPECT_EQ(ParseProtection(ProtectionName(p)), p);
+  }
+  EXPECT_EQ(ProtectionName(Protection::kRepairSoftwareOnly), "repair-software-only");
+  EXPECT_EQ(ParseProtection("Do_Not_Verify"), Protection::kDoNotVerify);
+  EXPECT_FALSE(ParseProtection("never").has_value());
+  EXPECT_FALSE(ParseProtection("").has_value());
+}
+
+TEST(TaskKind, NamesAndStatuses) {
+  EXPECT_EQ(TaskKindName(TaskKind::kVerify), "Verify");
+  EXPECT_EQ(ParseTaskKind("repair"), TaskKind::kRepair);
+  EXPECT_EQ(ParseTaskKind("CLEANUP"), TaskKind::kCleanup);
+  EXPECT_FALSE(ParseTaskKind("reboot").has_value());
+  EXPECT_EQ(TaskStatusName(TaskStatus::kFailed), "Failed");
+  EXPECT_FALSE(IsFinal(TaskStatus::kRunning));
+  EXPECT_TRUE(IsFinal(TaskStatus::kAborted));
 }
 
 TEST(MessageType, NamesMatchTheStructs) {

@@ -60,9 +60,10 @@ struct EntryInfo {
   // what could not be parsed ("status.log: line 7: END without START").
   std::map<std::string, uint64_t> result_counts;
   std::vector<std::string> parse_warnings;
+  uint32_t retries = 0;  // times it was queued again after its host was lost (job's --retry)
   MSGPACK_DEFINE_MAP(id, job_id, host, meta_label, status, reason, fault, exit_code, signal,
                      queued_us, started_us, finished_us, results_path, group, waiting_in,
-                     result_counts, parse_warnings)
+                     result_counts, parse_warnings, retries)
 };
 
 struct JobInfo {
@@ -88,9 +89,12 @@ struct JobInfo {
   int64_t finished_us = 0;
   std::string abort_reason;  // set once the job (or all of it) was aborted
   std::vector<EntryInfo> entries;
+  std::string cleanup = "on-failure";  // "never", "always" or "on-failure"
+  uint32_t retry = 0;
   MSGPACK_DEFINE_MAP(id, name, owner, priority, synch_count, status, control_kind, control,
                      test_name, hosts, meta_label, meta_count, depends, run_verify, timeout_ms,
-                     max_runtime_ms, created_us, finished_us, abort_reason, entries)
+                     max_runtime_ms, created_us, finished_us, abort_reason, entries, cleanup,
+                     retry)
 };
 
 // ---- agent socket ----
@@ -216,8 +220,11 @@ struct JobCreateRequest {
   bool run_verify = false;
   int64_t timeout_ms = 0;
   int64_t max_runtime_ms = 0;
+  std::string cleanup = "on-failure";  // "never", "always" or "on-failure"
+  uint32_t retry = 0;  // an entry whose host is lost is queued again up to this many times
   MSGPACK_DEFINE_MAP(name, user, command, control, test, hosts, meta_label, meta_count, depends,
-                     synch_count, priority, run_verify, timeout_ms, max_runtime_ms)
+                     synch_count, priority, run_verify, timeout_ms, max_runtime_ms, cleanup,
+                     retry)
 };
 
 struct JobCreateReply {

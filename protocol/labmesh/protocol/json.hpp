@@ -18,7 +18,16 @@ nlohmann::json ToJson(const HostFacts& facts);
 nlohmann::json ToJson(const HostHealth& health);
 // At least {"hostname","status","locked","labels","agent_version","last_heartbeat"};
 // last_heartbeat is ISO-8601 UTC or null, last_heartbeat_ms the same instant in ms.
+// ... plus "protection" and "last_task" (ToJson(TaskInfo), null when the host never had one).
 nlohmann::json ToJson(const HostInfo& host);
+// {"name","passed","output","duration_ms"}.
+nlohmann::json ToJson(const TaskCheck& check);
+// {"id","hostname","kind","status","reason","requested_by","job_id","entry_id","queued",
+//  "queued_ms","started","started_ms","finished","finished_ms","checks"}; times ISO or null.
+nlohmann::json ToJson(const TaskInfo& task);
+// {"type" ("task"|"entry"),"id","job_id","name","status","reason","requested_by","queued",
+//  "queued_ms","started","started_ms","finished","finished_ms","checks"}.
+nlohmann::json ToJson(const HistoryItem& item);
 nlohmann::json ToJson(const LabelInfo& label);
 // {"name","description","control_bytes","created_by","created","created_ms","updated_by",
 //  "updated","updated_ms"} plus "control" when `with_control` (show, not list).
@@ -30,14 +39,15 @@ nlohmann::json WallTimeUsJson(int64_t wall_us);
 
 // {"id","job_id","host","meta_label","status","reason","fault","exit_code","signal","queued",
 //  "queued_us","started","started_us","finished","finished_us","results_path","group",
-//  "waiting_in","result_counts","parse_warnings"}.
+//  "waiting_in","result_counts","parse_warnings","retries"}.
 // exit_code is null when there is none (-1); the ISO times are null when 0 (not yet), the
 // `*_us` fields carry the same instants in microseconds. result_counts is an object
 // {"GOOD": 12, "FAIL": 1} ({} before parsing), parse_warnings an array of strings.
 nlohmann::json ToJson(const EntryInfo& entry);
 // At least {"id","name","owner","priority","synch_count","status","entries":[{"host","status"}]}
 // (CLI.md) plus control_kind, test_name, hosts, meta_label, meta_count, depends, run_verify,
-// timeout_ms, max_runtime_ms, created(+_us), finished(+_us), abort_reason; "control" only when
+// timeout_ms, max_runtime_ms, created(+_us), finished(+_us), abort_reason, cleanup, retry;
+// "control" only when
 // `with_control` (show, not list). Entries are ToJson(EntryInfo).
 nlohmann::json ToJson(const JobInfo& job, bool with_control = true);
 

@@ -14,6 +14,7 @@
 #include "labmesh/protocol/job_messages.hpp"
 #include "labmesh/protocol/results_messages.hpp"
 #include "labmesh/protocol/sync_messages.hpp"
+#include "labmesh/protocol/task_messages.hpp"
 #include "labmesh/protocol/types.hpp"
 
 namespace labmesh::protocol {
@@ -64,9 +65,13 @@ struct HostInfo {
   std::string public_key;
   HostFacts facts;
   HostHealth health;
+  std::string protection = "none";  // ProtectionName
+  // The host's latest special task (id 0 = none yet); its checks are left out (host history).
+  TaskInfo last_task;
   MSGPACK_DEFINE_MAP(hostname, status, status_reason, locked, locked_by, lock_reason, labels,
                      agent_labels, admin_labels, acl_groups, agent_version, last_heartbeat_ms,
-                     registered_ms, incarnation, connected, public_key, facts, health)
+                     registered_ms, incarnation, connected, public_key, facts, health,
+                     protection, last_task)
 };
 
 struct LabelInfo {

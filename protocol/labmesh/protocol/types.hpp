@@ -31,6 +31,9 @@ enum class MessageType : uint16_t {
   // socket between `labmesh-sync` and its agent.
   kSyncRequest = 27,  // agent -> coordinator: a barrier arrival, a value sent, a value awaited
   kSyncReply = 28,    // coordinator -> agent: the barrier released / the value / the failure
+  // Special tasks (docs/lifecycle.md).
+  kRunTask = 29,     // coordinator -> agent: verify, repair or clean this host
+  kTaskReport = 30,  // agent -> coordinator: how the task went, check by check
 
   // API socket (CLI / web page DEALER <-> coordinator ROUTER).
   kHostListRequest = 100,
@@ -44,6 +47,12 @@ enum class MessageType : uint16_t {
   kLabelListReply = 108,
   kLabelActionRequest = 109,  // create / delete; reply: kOkReply
   kOkReply = 110,
+  // Host lifecycle (docs/lifecycle.md).
+  kHostTaskRequest = 111,  // queue a Verify or Repair
+  kHostTaskReply = 112,
+  kHostHistoryRequest = 113,
+  kHostHistoryReply = 114,
+  kHostModRequest = 115,  // protection level; reply: kHostShowReply
   // The test catalog (named control programs that jobs run with `--test NAME`).
   kTestAddRequest = 120,  // add or replace; reply: kOkReply
   kTestListRequest = 121,
