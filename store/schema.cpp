@@ -46,10 +46,32 @@ Status CreateJobTablesV3(WriteTxn& txn) {
   return Status::Ok();
 }
 
-constexpr std::array<Migration, 3> kMigrations = {{
+// Version 4: special tasks, and the per-host indexes of tasks and entries (host history),
+// the entries index filled from every entry that has a host.
+Status CreateTaskTablesV4(WriteTxn& txn) {
+  for (const char* name : {kTasksTable, kHostTasksTable}) {
+    Result<Dbi> dbi = txn.OpenDbi(name, /*create=*/true);
+    if (!dbi.ok()) return dbi.status();
+  }
+  Result<Dbi> index = txn.OpenDbi(kHostEntriesTable, /*create=*/true);
+  if (!index.ok()) return index.status();
+  Result<Dbi> entries_dbi = txn.OpenDbi(kEntriesTable, /*create=*/false);
+  if (!entries_dbi.ok()) return entries_dbi.status();
+  Result<std::vector<Entry>> entries = Table<Entry>(*entries_dbi).List(txn);
+  if (!entries.ok()) return entries.status();
+  for (const Entry& entry : *entries) {
+    if (entry.hostname.empty()) continue;
+    LABMESH_RETURN_IF_ERROR(txn.Put(*index, HostIndexKey(entry.hostname, entry.id), ""));
+  }
+  return Status::Ok();
+}
+
+constexpr std::array<Migration, 4> kMigrations = {{
     {1, "create tables hosts, labels, revoked_keys", &CreateTablesV1},
     {2, "create table tests (the test catalog)", &CreateTestsTable},
     {3, "create tables jobs, entries, users, acl_groups", &CreateJobTablesV3},
+    {4, "create tables tasks, host_tasks, host_entries (indexed from entries)",
+     &CreateTaskTablesV4},
 }};
 static_assert(kMigrations.back().to_version == kSchemaVersion,
               "the last migration must bring the store to kSchemaVersion");
@@ -82,6 +104,15 @@ Result<Tables> OpenTables(Txn& txn, Dbi meta) {
   tables.entries = Table<Entry>(std::move(entries).value());
   tables.users = Table<User>(std::move(users).value());
   tables.acl_groups = Table<AclGroup>(std::move(groups).value());
+  Result<Dbi> tasks = txn.OpenDbi(kTasksTable, /*create=*/false);
+  if (!tasks.ok()) return tasks.status();
+  Result<Dbi> host_tasks = txn.OpenDbi(kHostTasksTable, /*create=*/false);
+  if (!host_tasks.ok()) return host_tasks.status();
+  Result<Dbi> host_entries = txn.OpenDbi(kHostEntriesTable, /*create=*/false);
+  if (!host_entries.ok()) return host_entries.status();
+  tables.tasks = Table<SpecialTask>(std::move(tasks).value());
+  tables.host_tasks = std::move(host_tasks).value();
+  tables.host_entries = std::move(host_entries).value();
   return tables;
 }
 
@@ -92,6 +123,13 @@ Status RefuseNewer(uint32_t version) {
 }
 
 }  // namespace
+
+std::string HostIndexKey(const std::string& hostname, uint64_t id) {
+  std::string key = hostname;
+  key.push_back('\0');
+  key += IdKey(id);
+  return key;
+}
 
 std::span<const Migration> Migrations() { return kMigrations; }
 

@@ -26,6 +26,9 @@ inline constexpr char kJobsTable[] = "jobs";
 inline constexpr char kEntriesTable[] = "entries";
 inline constexpr char kUsersTable[] = "users";
 inline constexpr char kAclGroupsTable[] = "acl_groups";
+inline constexpr char kTasksTable[] = "tasks";
+inline constexpr char kHostTasksTable[] = "host_tasks";
+inline constexpr char kHostEntriesTable[] = "host_entries";
 inline constexpr char kSchemaVersionKey[] = "schema_version";
 inline constexpr unsigned kMaxTables = 16;  // room for the tables later versions add
 
@@ -40,7 +43,13 @@ struct Tables {
   Table<Entry> entries;
   Table<User> users;
   Table<AclGroup> acl_groups;
+  Table<SpecialTask> tasks;
+  Dbi host_tasks;    // hostname \0 IdKey(task id) -> ""
+  Dbi host_entries;  // hostname \0 IdKey(entry id) -> ""
 };
+
+// The key of an index row (host_tasks, host_entries): hostname, a NUL, IdKey(id).
+std::string HostIndexKey(const std::string& hostname, uint64_t id);
 
 struct Migration {
   uint32_t to_version;           // the version the store has after this step

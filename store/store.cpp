@@ -46,6 +46,55 @@ Status CheckJob(const Job& job) {
   return Status::Ok();
 }
 
+Status CheckTask(const SpecialTask& task) {
+  if (static_cast<uint8_t>(task.kind) > static_cast<uint8_t>(protocol::TaskKind::kUpdate) ||
+      static_cast<uint8_t>(task.status) > static_cast<uint8_t>(protocol::TaskStatus::kAborted)) {
+    return Status::Corruption("tasks[" + IdKey(task.id) + "]: unknown kind or status");
+  }
+  return Status::Ok();
+}
+
+// The ids of `dbi` (an index keyed HostIndexKey) under `hostname`, highest first, at most `limit`.
+Result<std::vector<uint64_t>> HostIndexIds(const Txn& txn, const Dbi& dbi,
+                                           const std::string& hostname, size_t limit) {
+  std::string prefix = hostname;
+  prefix.push_back('\0');
+  std::string after = hostname;
+  after.push_back('\1');  // sorts after every hostname\0... key
+  Result<Cursor> cursor = txn.OpenCursor(dbi);
+  if (!cursor.ok()) return cursor.status();
+  LABMESH_RETURN_IF_ERROR(cursor->Seek(after));
+  LABMESH_RETURN_IF_ERROR(cursor->valid() ? cursor->Prev() : cursor->Last());
+  std::vector<uint64_t> ids;
+  while (cursor->valid() && ids.size() < limit && cursor->key().starts_with(prefix)) {
+    std::string_view digits = cursor->key().substr(prefix.size());
+    uint64_t id = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return Status::Corruption(dbi.name + ": key is not host+id");
+      id = id * 10 + static_cast<uint64_t>(c - '0');
+    }
+    ids.push_back(id);
+    LABMESH_RETURN_IF_ERROR(cursor->Prev());
+  }
+  return ids;
+}
+
+// Every key of `dbi` under `hostname` (for removing a deleted host's index rows).
+Result<std::vector<std::string>> HostIndexKeys(const Txn& txn, const Dbi& dbi,
+                                               const std::string& hostname) {
+  std::string prefix = hostname;
+  prefix.push_back('\0');
+  Result<Cursor> cursor = txn.OpenCursor(dbi);
+  if (!cursor.ok()) return cursor.status();
+  LABMESH_RETURN_IF_ERROR(cursor->Seek(prefix));
+  std::vector<std::string> keys;
+  while (cursor->valid() && cursor->key().starts_with(prefix)) {
+    keys.emplace_back(cursor->key());
+    LABMESH_RETURN_IF_ERROR(cursor->Next());
+  }
+  return keys;
+}
+
 class LmdbStore final : public Store {
  public:
   LmdbStore(std::unique_ptr<Env> env, Tables tables, uint32_t schema_version,
@@ -148,6 +197,46 @@ class LmdbStore final : public Store {
         [&](const Txn& txn) { return tables_.acl_groups.List(txn); });
   }
 
+  Result<std::optional<SpecialTask>> GetTask(uint64_t id) const override {
+    Result<std::optional<SpecialTask>> task = Read<std::optional<SpecialTask>>(
+        [&](const Txn& txn) { return tables_.tasks.Get(txn, IdKey(id)); });
+    if (task.ok() && task->has_value()) LABMESH_RETURN_IF_ERROR(CheckTask(**task));
+    return task;
+  }
+  Result<uint64_t> MaxTaskId() const override { return MaxId(tables_.tasks.dbi()); }
+  Result<std::vector<SpecialTask>> ListHostTasks(const std::string& hostname,
+                                                 size_t limit) const override {
+    return Read<std::vector<SpecialTask>>([&](const Txn& txn) -> Result<std::vector<SpecialTask>> {
+      Result<std::vector<uint64_t>> ids = HostIndexIds(txn, tables_.host_tasks, hostname, limit);
+      if (!ids.ok()) return ids.status();
+      std::vector<SpecialTask> tasks;
+      for (uint64_t id : *ids) {
+        Result<std::optional<SpecialTask>> task = tables_.tasks.Get(txn, IdKey(id));
+        if (!task.ok()) return task.status();
+        if (!task->has_value()) continue;  // index row without a task: skip
+        LABMESH_RETURN_IF_ERROR(CheckTask(**task));
+        tasks.push_back(std::move(**task));
+      }
+      return tasks;
+    });
+  }
+  Result<std::vector<Entry>> ListHostEntries(const std::string& hostname,
+                                             size_t limit) const override {
+    return Read<std::vector<Entry>>([&](const Txn& txn) -> Result<std::vector<Entry>> {
+      Result<std::vector<uint64_t>> ids = HostIndexIds(txn, tables_.host_entries, hostname, limit);
+      if (!ids.ok()) return ids.status();
+      std::vector<Entry> entries;
+      for (uint64_t id : *ids) {
+        Result<std::optional<Entry>> entry = tables_.entries.Get(txn, IdKey(id));
+        if (!entry.ok()) return entry.status();
+        if (!entry->has_value()) continue;
+        LABMESH_RETURN_IF_ERROR(CheckEntry(**entry));
+        entries.push_back(std::move(**entry));
+      }
+      return entries;
+    });
+  }
+
   Status Apply(const WriteBatch& batch, Durability durability) override;
 
  private:
@@ -188,6 +277,11 @@ Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
           if constexpr (std::is_same_v<T, Host>) {
             return tables_.hosts.Put(txn, o.hostname, o);
           } else if constexpr (std::is_same_v<T, WriteBatch::DeleteHostOp>) {
+            for (const Dbi* index : {&tables_.host_tasks, &tables_.host_entries}) {
+              Result<std::vector<std::string>> keys = HostIndexKeys(txn, *index, o.hostname);
+              if (!keys.ok()) return keys.status();
+              for (const std::string& key : *keys) LABMESH_RETURN_IF_ERROR(txn.Delete(*index, key));
+            }
             return tables_.hosts.Delete(txn, o.hostname);
           } else if constexpr (std::is_same_v<T, Label>) {
             return tables_.labels.Put(txn, o.name, o);
@@ -202,7 +296,14 @@ Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
           } else if constexpr (std::is_same_v<T, Job>) {
             return tables_.jobs.Put(txn, IdKey(o.id), o);
           } else if constexpr (std::is_same_v<T, Entry>) {
+            if (!o.hostname.empty()) {
+              LABMESH_RETURN_IF_ERROR(
+                  txn.Put(tables_.host_entries, HostIndexKey(o.hostname, o.id), ""));
+            }
             return tables_.entries.Put(txn, IdKey(o.id), o);
+          } else if constexpr (std::is_same_v<T, SpecialTask>) {
+            LABMESH_RETURN_IF_ERROR(txn.Put(tables_.host_tasks, HostIndexKey(o.hostname, o.id), ""));
+            return tables_.tasks.Put(txn, IdKey(o.id), o);
           } else if constexpr (std::is_same_v<T, User>) {
             return tables_.users.Put(txn, o.name, o);
           } else if constexpr (std::is_same_v<T, AclGroup>) {

@@ -329,5 +329,60 @@ TEST(StoreJobs, UsersAndGroupsPutAndList) {
   EXPECT_EQ((*groups)[1].name, "kernel-team");
 }
 
+// Tasks and entries are indexed per host: newest first, limited, other hosts (even one whose
+// name is a prefix) kept apart; deleting the host drops its index rows but not the records.
+TEST(StoreTasks, HostHistoryIndexesTasksAndEntriesPerHost) {
+  testing::TempDir tmp;
+  auto store = testing::OpenOrDie(tmp.db());
+  ASSERT_NE(store, nullptr);
+  WriteBatch batch;
+  for (uint64_t id = 1; id <= 5; ++id) {
+    SpecialTask task;
+    task.id = id;
+    task.hostname = id % 2 == 1 ? "lab-1" : "lab-10";
+    task.kind = protocol::TaskKind::kRepair;
+    task.status = protocol::TaskStatus::kFailed;
+    task.checks = {protocol::TaskCheck{"verify.d/disk", false, "full", 12}};
+    batch.PutTask(task);
+    Entry entry;
+    entry.id = id;
+    entry.job_id = 7;
+    entry.hostname = task.hostname;
+    batch.PutEntry(entry);
+  }
+  Entry moved;  // an entry requeued from lab-1 to lab-10 stays in lab-1's history
+  moved.id = 1;
+  moved.job_id = 7;
+  moved.hostname = "lab-10";
+  batch.PutEntry(moved);
+  ASSERT_TRUE(store->Apply(batch).ok());
+
+  Result<std::vector<SpecialTask>> tasks = store->ListHostTasks("lab-1", 2);
+  ASSERT_TRUE(tasks.ok()) << tasks.status().ToString();
+  ASSERT_EQ(tasks->size(), 2u);
+  EXPECT_EQ((*tasks)[0].id, 5u);
+  EXPECT_EQ((*tasks)[1].id, 3u);
+  EXPECT_EQ((*tasks)[0].checks.at(0).output, "full");
+  EXPECT_EQ((*tasks)[0].kind, protocol::TaskKind::kRepair);
+  Result<std::vector<Entry>> lab1 = store->ListHostEntries("lab-1", 10);
+  ASSERT_TRUE(lab1.ok());
+  ASSERT_EQ(lab1->size(), 3u);
+  EXPECT_EQ((*lab1)[2].id, 1u);
+  Result<std::vector<Entry>> lab10 = store->ListHostEntries("lab-10", 10);
+  ASSERT_TRUE(lab10.ok());
+  EXPECT_EQ(lab10->size(), 3u);  // 4, 2 and the moved 1
+  EXPECT_TRUE(store->ListHostTasks("lab-2", 10)->empty());
+  EXPECT_EQ(*store->MaxTaskId(), 5u);
+  ASSERT_TRUE(store->GetTask(4)->has_value());
+
+  WriteBatch del;
+  del.DeleteHost("lab-1");
+  ASSERT_TRUE(store->Apply(del).ok());
+  EXPECT_TRUE(store->ListHostTasks("lab-1", 10)->empty());
+  EXPECT_TRUE(store->ListHostEntries("lab-1", 10)->empty());
+  EXPECT_EQ(store->ListHostTasks("lab-10", 10)->size(), 2u);
+  EXPECT_TRUE(store->GetTask(5)->has_value());  // the records stay
+}
+
 }  // namespace
 }  // namespace labmesh::store

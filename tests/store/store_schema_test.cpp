@@ -332,5 +332,47 @@ TEST(StoreSchema, UnknownFieldsAreIgnoredAndMissingOnesDefault) {
   EXPECT_EQ((*host)->incarnation, 0u);
 }
 
+// A store as labmesh with schema version 3 left it (jobs, no special tasks): opening it
+// read-write adds the tasks tables and indexes every entry that has a host under that host, so
+// `host history` sees entries that ran before the upgrade.
+TEST(StoreSchema, VersionThreeStoreGetsTaskTablesAndIndexesEntriesByHost) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp.db());
+  PutRaw(tmp.db(), kHostsTable, "lab-1", *EncodeValue(MakeHost("lab-1")));
+  for (uint64_t id : {1, 2, 3}) {
+    Entry entry;
+    entry.id = id;
+    entry.job_id = 1;
+    entry.hostname = id == 2 ? "" : "lab-1";  // entry 2: a label entry never given a host
+    PutRaw(tmp.db(), kEntriesTable, IdKey(id), *EncodeValue(entry));
+  }
+  // The other tables a version-3 store has.
+  PutRaw(tmp.db(), kLabelsTable, "pool:fast", *EncodeValue(Label{"pool:fast", "alice", 5}));
+  PutRaw(tmp.db(), kRevokedKeysTable, "key-old", *EncodeValue(RevokedKey{"key-old", "x", "y", 1}));
+  PutRaw(tmp.db(), kTestsTable, "t", *EncodeValue(TestDef{"t", "", "#!/bin/sh\n", "a", 1, "a", 1}));
+  Job job;
+  job.id = 1;
+  PutRaw(tmp.db(), kJobsTable, IdKey(1), *EncodeValue(job));
+  PutRaw(tmp.db(), kUsersTable, "alice", *EncodeValue(User{"alice", {}, false, 1}));
+  PutRaw(tmp.db(), kAclGroupsTable, kEveryoneGroup, *EncodeValue(AclGroup{kEveryoneGroup, "", 1}));
+  PutRaw(tmp.db(), kMetaTable, kSchemaVersionKey, Pack(3));
+  EXPECT_EQ(GetRaw(tmp.db(), kTasksTable, "anything").rfind("<NotFound", 0), 0u);
+
+  auto store = OpenOrDie(tmp.db());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->schema_version(), kSchemaVersion);
+  Result<std::vector<Entry>> entries = store->ListHostEntries("lab-1", 10);
+  ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].id, 3u);  // newest first
+  EXPECT_EQ((*entries)[1].id, 1u);
+  Result<std::vector<SpecialTask>> tasks = store->ListHostTasks("lab-1", 10);
+  ASSERT_TRUE(tasks.ok());
+  EXPECT_TRUE(tasks->empty());
+  Result<std::optional<Host>> host = store->GetHost("lab-1");
+  ASSERT_TRUE(host.ok() && host->has_value());
+  EXPECT_EQ((*host)->protection, protocol::Protection::kNone);  // field absent before: default
+}
+
 }  // namespace
 }  // namespace labmesh::store

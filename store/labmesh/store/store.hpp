@@ -11,6 +11,10 @@
 //   entries       JobKey(entry id)   -> Entry: host queue entries (version 3)
 //   users         user name          -> User (version 3)
 //   acl_groups    group name         -> AclGroup (version 3; "Everyone" always exists)
+//   tasks         IdKey(task id)     -> SpecialTask (version 4)
+//   host_tasks    hostname \0 IdKey(task id)  -> "" (version 4; index, kept by Apply)
+//   host_entries  hostname \0 IdKey(entry id) -> "" (version 4; index of every entry that was
+//                 given that host, kept by Apply; an entry requeued to another host is in both)
 // Job and entry keys are the id as 20 zero-padded decimal digits, so that key order is id order.
 // Values are MessagePack maps with string keys, so fields can be added without a migration;
 // a migration is needed only when a key or meaning changes (see schema_version).
@@ -35,11 +39,12 @@
 
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/messages.hpp"
+#include "labmesh/protocol/task_messages.hpp"
 #include "labmesh/protocol/types.hpp"
 
 namespace labmesh::store {
 
-inline constexpr uint32_t kSchemaVersion = 3;
+inline constexpr uint32_t kSchemaVersion = 4;
 
 // Every host and user starts in this ACL group.
 inline constexpr char kEveryoneGroup[] = "Everyone";
@@ -73,10 +78,17 @@ struct Host {
   int64_t registered_ms = 0;
   std::map<std::string, std::string> attributes;
   std::vector<std::string> acl_groups;  // sorted; new hosts (and version-2 hosts) get Everyone
+  // Host lifecycle (docs/lifecycle.md).
+  protocol::Protection protection = protocol::Protection::kNone;
+  uint64_t last_task_id = 0;      // the newest special task of this host; 0 = none
+  int64_t last_verified_ms = 0;   // wall clock: the last Verify (or Repair) that passed
+  std::vector<int64_t> repairs_ms;  // wall clock: when its recent Repairs were queued
+  bool repair_on_return = false;  // it went Dead: repair it when the agent comes back
   MSGPACK_DEFINE_MAP(hostname, public_key, enrollment, status, status_reason, status_changed_ms,
                      locked, locked_by, lock_reason, locked_ms, agent_labels, admin_labels,
                      agent_version, facts, health, last_heartbeat_ms, incarnation, registered_ms,
-                     attributes, acl_groups)
+                     attributes, acl_groups, protection, last_task_id, last_verified_ms,
+                     repairs_ms, repair_on_return)
 };
 
 struct Label {
@@ -154,9 +166,12 @@ struct Job {
   int64_t finished_us = 0;  // when the last entry became final; 0 = not finished
   std::string abort_reason;
   std::vector<uint64_t> entry_ids;
+  std::string cleanup = "on-failure";  // "never", "always", "on-failure"
+  uint32_t retry = 0;                  // requeues of an entry whose host was lost
   MSGPACK_DEFINE_MAP(id, name, owner, priority, synch_count, control_kind, control, test_name,
                      hosts, meta_label, meta_count, depends, run_verify, timeout_ms,
-                     max_runtime_ms, created_us, finished_us, abort_reason, entry_ids)
+                     max_runtime_ms, created_us, finished_us, abort_reason, entry_ids, cleanup,
+                     retry)
 };
 
 // A host queue entry: one (job, host) pair.
@@ -186,10 +201,29 @@ struct Entry {
   std::string outcome_reason;
   std::map<std::string, uint64_t> result_counts;  // parsed results per status
   std::vector<std::string> parse_warnings;
+  uint32_t retries = 0;  // times it was queued again after its host was lost
   MSGPACK_DEFINE_MAP(id, job_id, hostname, meta_label, status, status_reason, fault, exit_code,
                      signal, queued_us, started_us, finished_us, history, report_sequence,
                      abort_requested, abort_reason, group, outcome, outcome_reason, result_counts,
-                     parse_warnings)
+                     parse_warnings, retries)
+};
+
+// A special task (Verify, Repair, Cleanup, Update) on one host (docs/lifecycle.md).
+struct SpecialTask {
+  uint64_t id = 0;
+  std::string hostname;
+  protocol::TaskKind kind = protocol::TaskKind::kVerify;
+  protocol::TaskStatus status = protocol::TaskStatus::kQueued;
+  std::string reason;        // why queued, then how it ended
+  std::string requested_by;  // a user, or "labmesh"
+  uint64_t job_id = 0;       // the entry it runs for (run-verify, cleanup); 0 = none
+  uint64_t entry_id = 0;
+  int64_t queued_ms = 0;  // wall clock
+  int64_t started_ms = 0;
+  int64_t finished_ms = 0;
+  std::vector<protocol::TaskCheck> checks;
+  MSGPACK_DEFINE_MAP(id, hostname, kind, status, reason, requested_by, job_id, entry_id,
+                     queued_ms, started_ms, finished_ms, checks)
 };
 
 // Changes to commit together. Order is kept: a later change to the same key wins.
@@ -206,6 +240,7 @@ class WriteBatch {
   void PutEntry(Entry entry) { ops_.emplace_back(std::move(entry)); }
   void PutUser(User user) { ops_.emplace_back(std::move(user)); }
   void PutAclGroup(AclGroup group) { ops_.emplace_back(std::move(group)); }
+  void PutTask(SpecialTask task) { ops_.emplace_back(std::move(task)); }
 
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
@@ -221,7 +256,7 @@ class WriteBatch {
     std::string name;
   };
   using Op = std::variant<Host, DeleteHostOp, Label, DeleteLabelOp, RevokedKey, TestDef,
-                          DeleteTestOp, Job, Entry, User, AclGroup>;
+                          DeleteTestOp, Job, Entry, User, AclGroup, SpecialTask>;
   const std::vector<Op>& ops() const { return ops_; }
 
  private:
@@ -268,6 +303,13 @@ class Store {
   virtual Result<std::optional<User>> GetUser(const std::string& name) const = 0;
   virtual Result<std::vector<User>> ListUsers() const = 0;
   virtual Result<std::vector<AclGroup>> ListAclGroups() const = 0;
+  virtual Result<std::optional<SpecialTask>> GetTask(uint64_t id) const = 0;
+  virtual Result<uint64_t> MaxTaskId() const = 0;
+  // A host's tasks / the entries it was given, newest (highest id) first, at most `limit`.
+  virtual Result<std::vector<SpecialTask>> ListHostTasks(const std::string& hostname,
+                                                         size_t limit) const = 0;
+  virtual Result<std::vector<Entry>> ListHostEntries(const std::string& hostname,
+                                                     size_t limit) const = 0;
 
   // Commits the whole batch in one write transaction. When LMDB's map is full the transaction
   // is aborted, the map doubled and the batch retried. Fails with FailedPrecondition on a
