@@ -143,8 +143,12 @@ void AgentService::HandleHello(const std::string& routing_id, const std::string&
     host.status_changed_ms = now;
   }
   bool came_back = staged && staged->came_back;
-  if (host.enrollment == store::Enrollment::kAccepted && host.status == HostStatus::kDead) {
-    // A Dead host that speaks again is Ready again (verify-before-Ready: lifecycle issue).
+  if (host.enrollment == store::Enrollment::kAccepted && host.status == HostStatus::kDead &&
+      host.repair_on_return && jobs_ != nullptr) {
+    // It was lost: it stays Dead until the job service has repaired (or verified) it.
+    came_back = true;
+  } else if (host.enrollment == store::Enrollment::kAccepted && host.status == HostStatus::kDead) {
+    // A Dead host that speaks again is Ready again.
     if (Status s = MoveStatus(host, HostStatus::kReady, "agent registered again", now); !s.ok()) {
       spdlog::error("host={} {}", host.hostname, s.ToString());
     } else {
@@ -187,7 +191,8 @@ void AgentService::CommitRegistrations() {
       continue;
     }
     if (staged.came_back) {
-      spdlog::info("host={} status Dead -> Ready (agent registered again)", host.hostname);
+      spdlog::info("host={} came back after it was lost ({})", host.hostname,
+                   protocol::HostStatusName(host.status));
     }
     spdlog::info("host={} registered (incarnation={} version={} labels={})", host.hostname,
                  host.incarnation, host.agent_version, host.agent_labels.size());

@@ -45,6 +45,7 @@ std::string ApiService::Handle(std::string_view frame) {
     case T::kHostPendingRequest: return HostPending(*envelope);
     case T::kHostActionRequest: return HostAction(*envelope);
     case T::kHostLabelRequest: return HostLabel(*envelope);
+    case T::kHostModRequest: return HostMod(*envelope);
     case T::kLabelListRequest: return LabelList(*envelope);
     case T::kLabelActionRequest: return LabelAction(*envelope);
     case T::kTestAddRequest: return TestAdd(*envelope);
@@ -152,6 +153,13 @@ std::string ApiService::HostAction(const protocol::Envelope& e) {
     bool lock = action == "lock";
     if (lock && req->reason.empty()) {
       status = Status::InvalidArgument("locking a host needs a reason");
+    } else if (!lock && !host->record.locked &&
+               host->record.status == protocol::HostStatus::kRepairFailed) {
+      // Someone looked at a Repair Failed host and vouches for it: back into scheduling.
+      std::string by = req->user.empty() ? "unknown" : req->user;
+      status = registry_->SetStatus(req->hostname, protocol::HostStatus::kReady,
+                                    "released from Repair Failed by " + by);
+      if (status.ok()) spdlog::info("host={} released from Repair Failed by {}", req->hostname, by);
     } else if (host->record.locked == lock) {
       status = Status::FailedPrecondition("host " + req->hostname + " is already " +
                                           (lock ? "locked" : "unlocked"));
@@ -183,6 +191,33 @@ std::string ApiService::HostAction(const protocol::Envelope& e) {
   }
   if (!status.ok()) return Error(e.request_id, status);
   return Ok(e.request_id, "host " + req->hostname + " " + done);
+}
+
+std::string ApiService::HostMod(const protocol::Envelope& e) {
+  auto req = protocol::DecodeBody<protocol::HostModRequest>(e);
+  if (!req.ok()) return Error(e.request_id, req.status());
+  HostState* host = registry_->Find(req->hostname);
+  if (host == nullptr) {
+    return Error(e.request_id, Status::NotFound("host " + req->hostname + " not found"));
+  }
+  if (req->protection.empty()) {
+    return Error(e.request_id, Status::InvalidArgument("nothing to change: give --protection"));
+  }
+  std::optional<protocol::Protection> protection = protocol::ParseProtection(req->protection);
+  if (!protection) {
+    return Error(e.request_id,
+                 Status::InvalidArgument("unknown protection '" + req->protection +
+                                         "' (none, repair-software-only, do-not-repair, "
+                                         "do-not-verify)"));
+  }
+  if (host->record.protection != *protection) {
+    store::Host updated = host->record;
+    updated.protection = *protection;
+    if (Status s = registry_->Put(updated); !s.ok()) return Error(e.request_id, s);
+    spdlog::info("host={} protection {} (by {})", req->hostname,
+                 protocol::ProtectionName(*protection), req->user);
+  }
+  return protocol::Encode(protocol::HostShowReply{registry_->ToInfo(*host)}, e.request_id);
 }
 
 std::string ApiService::HostLabel(const protocol::Envelope& e) {

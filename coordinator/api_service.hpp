@@ -35,6 +35,7 @@ class ApiService {
   std::string HostPending(const protocol::Envelope& e);
   std::string HostAction(const protocol::Envelope& e);
   std::string HostLabel(const protocol::Envelope& e);
+  std::string HostMod(const protocol::Envelope& e);
   std::string LabelList(const protocol::Envelope& e);
   std::string LabelAction(const protocol::Envelope& e);
   std::string TestAdd(const protocol::Envelope& e);

@@ -19,10 +19,12 @@ bool CanTransition(EntryStatus from, EntryStatus to) {
       return to == S::kPending || to == S::kStarting || to == S::kQueued;
     case S::kPending:
       return to == S::kStarting || to == S::kQueued;
+    // Running or Gathering back to Queued: its host was lost and the job's --retry allows
+    // another try.
     case S::kRunning:
-      return to == S::kGathering || to == S::kStopped;
+      return to == S::kGathering || to == S::kStopped || to == S::kQueued;
     case S::kGathering:
-      return to == S::kParsing;
+      return to == S::kParsing || to == S::kQueued;
     case S::kParsing:
       return to == S::kCompleted;
     default:

@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "job_view.hpp"
 #include "labels.hpp"
 
 namespace labmesh::coordinator {
@@ -23,12 +24,16 @@ bool CanTransition(HostStatus from, HostStatus to) {
     case S::kRunning:
       return to == S::kReady || to == S::kCleaning || to == S::kVerifying ||
              to == S::kRepairing;
+    // Verifying or Cleaning straight to Repair Failed: it failed and no repair may run
+    // (protection do-not-repair, or the repair limit was reached).
     case S::kVerifying:
-      return to == S::kReady || to == S::kPending || to == S::kRunning || to == S::kRepairing;
+      return to == S::kReady || to == S::kPending || to == S::kRunning || to == S::kRepairing ||
+             to == S::kRepairFailed;
     case S::kRepairing:
       return to == S::kReady || to == S::kVerifying || to == S::kRepairFailed;
     case S::kCleaning:
-      return to == S::kReady || to == S::kRepairing || to == S::kVerifying;
+      return to == S::kReady || to == S::kRepairing || to == S::kVerifying ||
+             to == S::kRepairFailed;
     case S::kUpdating:
       return to == S::kReady || to == S::kVerifying || to == S::kRepairing;
     case S::kRepairFailed:
@@ -147,6 +152,10 @@ void HostRegistry::AdoptStatus(const store::Host& committed) {
   state->record.status = committed.status;
   state->record.status_reason = committed.status_reason;
   state->record.status_changed_ms = committed.status_changed_ms;
+  state->record.last_task_id = committed.last_task_id;
+  state->record.last_verified_ms = committed.last_verified_ms;
+  state->record.repairs_ms = committed.repairs_ms;
+  state->record.repair_on_return = committed.repair_on_return;
   spdlog::debug("host={} status {} -> {} ({})", committed.hostname, protocol::HostStatusName(from),
                 protocol::HostStatusName(committed.status), committed.status_reason);
 }
@@ -279,6 +288,11 @@ protocol::HostInfo HostRegistry::ToInfo(const HostState& state) const {
   info.public_key = h.public_key;
   info.facts = h.facts;
   info.health = h.health;
+  info.protection = std::string(protocol::ProtectionName(h.protection));
+  if (h.last_task_id != 0) {
+    auto task = store_->GetTask(h.last_task_id);
+    if (task.ok() && task->has_value()) info.last_task = ToTaskInfo(**task, /*with_checks=*/false);
+  }
   return info;
 }
 

@@ -60,7 +60,9 @@ class HostRegistry {
   Status SetStatus(const std::string& hostname, protocol::HostStatus to, const std::string& reason);
   // For changes committed together with other records (the job service's batches): the host's
   // record moved to `to` (checked against the table), not committed and not applied. After the
-  // batch committed, AdoptStatus() applies the status fields of that record to memory.
+  // batch committed, AdoptStatus() applies the status fields of that record to memory, and the
+  // lifecycle fields the job service owns (last_task_id, last_verified_ms, repairs_ms,
+  // repair_on_return).
   Result<store::Host> PrepareStatus(const std::string& hostname, protocol::HostStatus to,
                                     const std::string& reason) const;
   void AdoptStatus(const store::Host& committed);

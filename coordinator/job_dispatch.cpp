@@ -7,6 +7,7 @@
 
 #include "job_service.hpp"
 #include "labels.hpp"
+#include "lifecycle_rules.hpp"
 
 namespace labmesh::coordinator {
 
@@ -27,7 +28,8 @@ bool IsStarted(EntryStatus status) {
 
 bool JobService::IsWorkMessage(MessageType type) {
   return type == MessageType::kWorkRequest || type == MessageType::kEntryReport ||
-         type == MessageType::kResultChunk || type == MessageType::kSyncRequest;
+         type == MessageType::kResultChunk || type == MessageType::kSyncRequest ||
+         type == MessageType::kTaskReport;
 }
 
 void JobService::HandleAgent(const HostState& host, const protocol::Envelope& e) {
@@ -36,6 +38,7 @@ void JobService::HandleAgent(const HostState& host, const protocol::Envelope& e)
     case MessageType::kEntryReport: return OnReport(host, e);
     case MessageType::kResultChunk: return OnChunk(host, e);
     case MessageType::kSyncRequest: return OnSync(host, e);
+    case MessageType::kTaskReport: return OnTaskReport(host, e);
     default:
       to_agent_(host.routing_id, Error(e.request_id, Status::Unsupported("not a work message")));
   }
@@ -47,6 +50,7 @@ bool JobService::Eligible(const HostState& host, const ActiveJob& job,
                           const store::Entry& entry) const {
   const store::Host& r = host.record;
   if (host.routing_id.empty() || r.locked) return false;
+  if (tasks_.count(r.hostname) > 0) return false;  // a special task comes first
   // The status as it will be after this batch commits.
   auto change = host_changes_.find(r.hostname);
   protocol::HostStatus status = change != host_changes_.end() ? change->second.status : r.status;
@@ -89,7 +93,13 @@ void JobService::Schedule() {
         continue;
       }
       it = queue_.erase(it);
-      if (synchronous) {
+      if (NeedsVerifyFirst(job, *chosen)) {
+        // Verify, then (when it passes) Hold or StartOn: job_lifecycle.cpp.
+        entry.hostname = chosen->record.hostname;
+        busy_[entry.hostname] = entry.id;
+        idle_.erase(entry.hostname);
+        VerifyBeforeRun(entry, entry.hostname);
+      } else if (synchronous) {
         Hold(entry, job, *chosen);
       } else {
         Assign(entry, job, *chosen);
@@ -120,9 +130,13 @@ const HostState* JobService::ChooseHost(const store::Entry& entry, const ActiveJ
 void JobService::Assign(store::Entry& entry, ActiveJob& job, const HostState& host) {
   const std::string& name = host.record.hostname;
   entry.hostname = name;
-  Move(entry, EntryStatus::kStarting, "sent to " + name);
   busy_[name] = entry.id;
   idle_.erase(name);
+  StartOn(entry, job, name);
+}
+
+void JobService::StartOn(store::Entry& entry, ActiveJob& job, const std::string& name) {
+  Move(entry, EntryStatus::kStarting, "sent to " + name);
   StageHostStatus(name, protocol::HostStatus::kRunning,
                   "job " + std::to_string(job.job.id) + " entry " + std::to_string(entry.id));
   sync_.Open(KeyOf(entry), {name});  // a client-side entry is a group of one
@@ -182,6 +196,8 @@ void JobService::OnWorkRequest(const HostState& host) {
       return;
     } else if (entry.status == EntryStatus::kPending) {
       return;  // held for its group: it gets the start with the rest of the group
+    } else if (entry.status == EntryStatus::kVerifying) {
+      return;  // its host is being verified for it: the start follows a passed verify
     } else if (entry.status == EntryStatus::kGathering || entry.status == EntryStatus::kParsing) {
       // The control ended and the agent only waits for its results to be acknowledged: it
       // becomes idle when the entry is done.
@@ -189,8 +205,7 @@ void JobService::OnWorkRequest(const HostState& host) {
       return;
     } else {
       // The agent says it has nothing, yet the entry was running there: it lost it.
-      Finish(entry, EntryStatus::kFailed, "the agent on " + name + " no longer has the entry",
-             "infrastructure");
+      LoseEntry(entry, "host lost (the agent on " + name + " no longer has the entry)");
     }
   }
   idle_.insert(name);
@@ -266,6 +281,7 @@ void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
     }
   }
   bool done = false;
+  bool cleanup = false;
   if (report->phase == "uploaded") {
     // The agent is done with the entry (its spool may go) and the host is free; the entry's
     // final status waits for its files to be parsed, off the scheduling path.
@@ -280,9 +296,11 @@ void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
     } else {
       FinishParsed(entry, nullptr);
     }
+    cleanup = true;
   }
   ToAgent(name, protocol::Encode(protocol::EntryReportAck{entry.id, report->sequence, done},
                                  e.request_id));
+  if (cleanup) MaybeCleanup(entry, report->outcome);  // after the ack: the agent drops the spool
 }
 
 void JobService::OnChunk(const HostState& host, const protocol::Envelope& e) {
@@ -324,7 +342,9 @@ void JobService::OnAgentRegistered(const std::string& hostname,
   auto busy = busy_.find(hostname);
   if (busy != busy_.end()) {
     store::Entry& entry = entries_.at(busy->second);
-    if (holds(entry.id)) {
+    if (entry.status == EntryStatus::kVerifying) {
+      // Its host's Verify is sent again below.
+    } else if (holds(entry.id)) {
       spdlog::info("job={} entry={} host={} re-attached ({})", entry.job_id, entry.id, hostname,
                    protocol::EntryStatusName(entry.status));
       if (entry.abort_requested) {
@@ -343,8 +363,7 @@ void JobService::OnAgentRegistered(const std::string& hostname,
              "the agent on " + hostname + " restarted before its group's start reached it",
              "infrastructure");
     } else {
-      Finish(entry, EntryStatus::kFailed,
-             "the agent on " + hostname + " restarted without the entry", "infrastructure");
+      LoseEntry(entry, "host lost (the agent on " + hostname + " restarted without the entry)");
     }
   }
   for (const protocol::HeldEntry& h : held) {
@@ -356,24 +375,65 @@ void JobService::OnAgentRegistered(const std::string& hostname,
                                                               true}));
     }
   }
+  // Special tasks: the one it was running is sent again; a host that was lost is repaired (or
+  // verified, per its protection) before it is Ready.
+  const HostState* state = registry_->Find(hostname);
+  auto open = tasks_.find(hostname);
+  if (open != tasks_.end() && open->second.status == protocol::TaskStatus::kRunning) {
+    protocol::RunTask run = RunTaskFor(open->second.kind, state->record.protection);
+    run.task_id = open->second.id;
+    run.coordinator_ms = clock_->WallMs();
+    ToAgent(hostname, protocol::Encode(run));
+  } else if (state != nullptr && state->record.status == protocol::HostStatus::kDead &&
+             open == tasks_.end()) {
+    std::optional<protocol::TaskKind> kind = TaskOnReturn(state->record.protection);
+    if (kind) {
+      if (*kind == protocol::TaskKind::kRepair) StageLifecycle(hostname).repairs_ms.push_back(clock_->WallMs());
+      QueueTask(hostname, *kind, "the host came back after it was lost", "labmesh");
+    } else {
+      StageHostStatus(hostname, protocol::HostStatus::kReady, "agent registered again");
+    }
+  }
+  if (state != nullptr && state->record.repair_on_return) {
+    StageLifecycle(hostname).repair_on_return = false;
+  }
 }
 
 void JobService::OnHostDead(const std::string& hostname) {
   idle_.erase(hostname);
   idle_after_entry_.erase(hostname);
   host_changes_.erase(hostname);  // the registry made it Dead; nothing staged may undo that
+  // Its task ends (Aborted); when it comes back it is repaired before it is Ready.
+  auto open = tasks_.find(hostname);
+  if (open != tasks_.end()) {
+    store::SpecialTask task = std::move(open->second);
+    tasks_.erase(open);
+    dirty_tasks_.erase(hostname);
+    task.status = protocol::TaskStatus::kAborted;
+    task.finished_ms = clock_->WallMs();
+    task.reason = "host lost (no heartbeat) during the task";
+    ended_tasks_.push_back(std::move(task));
+  }
+  StageLifecycle(hostname).repair_on_return = true;
   auto busy = busy_.find(hostname);
   if (busy == busy_.end()) return;
   store::Entry& entry = entries_.at(busy->second);
   if (entry.status == EntryStatus::kPending) {
     Unhold(entry, "host " + hostname + " lost (no heartbeat) while held for its group");
+  } else if (entry.status == EntryStatus::kVerifying) {
+    busy_.erase(busy);
+    Move(entry, EntryStatus::kQueued, "host " + hostname + " lost (no heartbeat) while verified; queued again");
+    if (!entry.meta_label.empty()) entry.hostname.clear();
+    QueueEntry(entry);
   } else if (IsStarted(entry.status)) {
-    Finish(entry, EntryStatus::kFailed, "host " + hostname + " lost (no heartbeat)",
-           "infrastructure");
+    LoseEntry(entry, "host lost (" + hostname + ": no heartbeat)");
   }
 }
 
 void JobService::OnHostDeleted(const std::string& hostname) {
+  tasks_.erase(hostname);  // its records stay in the store; nobody will run it
+  dirty_tasks_.erase(hostname);
+  lifecycle_changes_.erase(hostname);
   idle_.erase(hostname);
   idle_after_entry_.erase(hostname);
   busy_.erase(hostname);

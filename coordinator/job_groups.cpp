@@ -152,8 +152,8 @@ void JobService::OnEntryMoved(store::Entry& entry, EntryStatus from, const std::
     if (from == EntryStatus::kPending && group.pending > 0) --group.pending;
   }
   bool was_running = from == EntryStatus::kStarting || from == EntryStatus::kRunning;
-  if (was_running &&
-      (entry.status == EntryStatus::kGathering || protocol::IsFinal(entry.status))) {
+  if (was_running && (entry.status == EntryStatus::kGathering ||
+                      entry.status == EntryStatus::kQueued || protocol::IsFinal(entry.status))) {
     sync_.HostLeft(key, entry.hostname, reason);
   }
 }

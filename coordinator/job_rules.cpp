@@ -4,6 +4,7 @@
 
 #include "catalog_rules.hpp"
 #include "labels.hpp"
+#include "lifecycle_rules.hpp"
 
 namespace labmesh::coordinator {
 namespace {
@@ -107,6 +108,19 @@ Result<JobSpec> ValidateJobSpec(const protocol::JobCreateRequest& request) {
   r.priority = std::string(protocol::PriorityName(*priority));
   if (r.timeout_ms < 0 || r.max_runtime_ms < 0) {
     return Status::InvalidArgument("--timeout and --max-runtime may not be negative");
+  }
+  if (r.cleanup.empty()) r.cleanup = "on-failure";
+  if (!IsCleanupPolicy(r.cleanup)) {
+    return Status::InvalidArgument("unknown cleanup policy '" + r.cleanup +
+                                   "' (never, always, on-failure)");
+  }
+  if (r.retry > kMaxJobRetry) {
+    return Status::InvalidArgument("--retry may be at most " + std::to_string(kMaxJobRetry));
+  }
+  if (r.retry > 0 && r.synch_count > 1) {
+    // A group that lost a host is aborted as a whole (docs/sync.md); requeueing one member
+    // alone could never start it again.
+    return Status::InvalidArgument("--retry works only for jobs without --synch-count");
   }
   return spec;
 }

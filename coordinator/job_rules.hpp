@@ -19,6 +19,8 @@ inline constexpr size_t kMaxJobNameBytes = 128;
 inline constexpr size_t kMaxUserNameBytes = 64;
 inline constexpr size_t kMaxCommandBytes = 64 * 1024;
 inline constexpr size_t kMaxJobHosts = 10'000;
+// A job's --retry at most (requeues of one entry whose host was lost).
+inline constexpr uint32_t kMaxJobRetry = 10;
 inline constexpr size_t kMaxResultPathBytes = 1024;
 
 // 1..64 characters of [A-Za-z0-9._-], not starting with '.' or '-' (it names a results

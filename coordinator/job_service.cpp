@@ -15,6 +15,7 @@
 namespace labmesh::coordinator {
 
 using protocol::EntryStatus;
+using protocol::HostStatus;
 using protocol::MessageType;
 
 namespace {
@@ -76,6 +77,9 @@ Status JobService::Load() {
   finished_jobs_.clear();
   to_parse_.clear();
   groups_.clear();
+  dirty_tasks_.clear();
+  ended_tasks_.clear();
+  lifecycle_changes_.clear();
   // sync_ keeps its groups: after a failed commit the agents still wait on them (Open is
   // idempotent); at the first load it is empty.
   schedule_needed_ = true;
@@ -127,15 +131,17 @@ Status JobService::Load() {
       sync_.Open(KeyOf(it->second), HostsFor(it->second, active));
     }
   }
-  spdlog::info("jobs loaded: {} active, {} entries queued, {} started", jobs_.size(),
-               queue_.size(), busy_.size());
+  LABMESH_RETURN_IF_ERROR(LoadTasks());
+  spdlog::info("jobs loaded: {} active, {} entries queued, {} started, {} open tasks",
+               jobs_.size(), queue_.size(), busy_.size(), tasks_.size());
   return Status::Ok();
 }
 
 bool JobService::IsJobRequest(MessageType type) {
   return type == MessageType::kJobCreateRequest || type == MessageType::kJobListRequest ||
          type == MessageType::kJobShowRequest || type == MessageType::kJobAbortRequest ||
-         type == MessageType::kJobLogRequest;
+         type == MessageType::kJobLogRequest || type == MessageType::kHostTaskRequest ||
+         type == MessageType::kHostHistoryRequest;
 }
 
 void JobService::HandleApi(const std::string& routing_id, const protocol::Envelope& e) {
@@ -145,6 +151,8 @@ void JobService::HandleApi(const std::string& routing_id, const protocol::Envelo
     case MessageType::kJobListRequest: return to_api_(routing_id, List(e));
     case MessageType::kJobShowRequest: return to_api_(routing_id, Show(e));
     case MessageType::kJobLogRequest: return to_api_(routing_id, Log(e));
+    case MessageType::kHostTaskRequest: return RequestTask(routing_id, e);
+    case MessageType::kHostHistoryRequest: return to_api_(routing_id, History(e));
     default:
       to_api_(routing_id, Error(e.request_id, Status::Unsupported("not a job request")));
   }
@@ -242,6 +250,8 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
   job.run_verify = r.run_verify;
   job.timeout_ms = r.timeout_ms;
   job.max_runtime_ms = r.max_runtime_ms;
+  job.cleanup = r.cleanup;
+  job.retry = r.retry;
   job.created_us = now;
   std::vector<store::Entry> entries;
   auto add_entry = [&](const std::string& host, const std::string& label) {
@@ -283,7 +293,9 @@ void JobService::AbortEntry(store::Entry& entry, const std::string& reason) {
     Finish(entry, EntryStatus::kAborted, reason, "");
     return;
   }
-  if (entry.status == EntryStatus::kPending) {  // held, never started: the agent knows nothing
+  if (entry.status == EntryStatus::kPending || entry.status == EntryStatus::kVerifying) {
+    // Held, or its host still being verified: the agent knows nothing of the entry (a Verify
+    // goes on and frees the host when it ends).
     Finish(entry, EntryStatus::kAborted, reason, "");
     return;
   }
@@ -370,6 +382,7 @@ void JobService::CheckTimeouts() {
       spdlog::info("job={} {}", id, reason);
     }
   }
+  CheckPeriodicVerify();
 }
 
 std::string JobService::List(const protocol::Envelope& e) const {
@@ -529,15 +542,42 @@ Status JobService::Commit() {
     auto it = entries_.find(id);
     if (it != entries_.end()) batch.PutEntry(it->second);
   }
+  for (const std::string& name : dirty_tasks_) {
+    auto it = tasks_.find(name);
+    if (it != tasks_.end()) batch.PutTask(it->second);
+  }
+  for (const store::SpecialTask& task : ended_tasks_) batch.PutTask(task);
   std::vector<store::Host> hosts;
-  for (const auto& [name, change] : host_changes_) {
+  std::set<std::string> changed_hosts;
+  for (const auto& [name, change] : host_changes_) changed_hosts.insert(name);
+  for (const auto& [name, fields] : lifecycle_changes_) changed_hosts.insert(name);
+  for (const std::string& name : changed_hosts) {
     const HostState* state = registry_->Find(name);
     if (state == nullptr) continue;
-    store::Host record = state->record;  // current fields, plus the staged status
-    if (record.status != change.status && !CanTransition(record.status, change.status)) continue;
-    record.status = change.status;
-    record.status_reason = change.reason;
-    record.status_changed_ms = change.at_ms;
+    store::Host record = state->record;  // current fields, plus the staged ones
+    auto fields = lifecycle_changes_.find(name);
+    if (fields != lifecycle_changes_.end()) {
+      record.last_task_id = fields->second.last_task_id;
+      record.last_verified_ms = fields->second.last_verified_ms;
+      record.repairs_ms = fields->second.repairs_ms;
+      record.repair_on_return = fields->second.repair_on_return;
+    }
+    auto change = host_changes_.find(name);
+    if (change != host_changes_.end() && record.status != change->second.status) {
+      // One batch may move a host through Ready (a task ended, then an entry started there).
+      HostStatus from = record.status;
+      HostStatus to = change->second.status;
+      if (CanTransition(from, to) ||
+          (CanTransition(from, HostStatus::kReady) && CanTransition(HostStatus::kReady, to))) {
+        record.status = change->second.status;
+        record.status_reason = change->second.reason;
+        record.status_changed_ms = change->second.at_ms;
+      } else {
+        spdlog::error("host={} staged move {} -> {} not allowed; dropped", name,
+                      protocol::HostStatusName(record.status),
+                      protocol::HostStatusName(change->second.status));
+      }
+    }
     batch.PutHost(record);
     hosts.push_back(std::move(record));
   }
@@ -548,12 +588,14 @@ Status JobService::Commit() {
 }
 
 void JobService::Flush() {
+  StartTasks();  // before scheduling: a host with a queued task is not given an entry
   if (schedule_needed_) {
     schedule_needed_ = false;
     Schedule();
   }
   if (dirty_jobs_.empty() && dirty_entries_.empty() && host_changes_.empty() &&
-      outgoing_.empty() && to_parse_.empty()) {
+      outgoing_.empty() && to_parse_.empty() && dirty_tasks_.empty() && ended_tasks_.empty() &&
+      lifecycle_changes_.empty()) {
     return;
   }
   Status committed = Commit();
@@ -569,6 +611,9 @@ void JobService::Flush() {
   dirty_jobs_.clear();
   dirty_entries_.clear();
   host_changes_.clear();
+  dirty_tasks_.clear();
+  ended_tasks_.clear();
+  lifecycle_changes_.clear();
   std::vector<Outgoing> outgoing;
   outgoing.swap(outgoing_);
   std::vector<ParseWork> to_parse;

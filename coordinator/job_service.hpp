@@ -19,6 +19,13 @@
 // a group that cannot gather its hosts within sync_hold_ms gives them back and waits half as
 // long before it tries again, so overlapping groups cannot hold each other's hosts forever.
 // Barriers and values of started groups are the SyncService's.
+//
+// Special tasks (Verify, Repair, Cleanup; job_lifecycle.cpp, docs/lifecycle.md) live here too,
+// because they share the hosts, the scheduling and the commit with entries: each host has at
+// most one open task (Queued or Running), kept in memory and committed with the batch; a task
+// runs only while no entry is started on its host (a run-verify entry's own Verify aside). A
+// task moves the host to Verifying / Repairing / Cleaning and its report decides what comes
+// next (Ready, a Repair, Repair Failed, the waiting entry's start).
 
 #include <cstdint>
 #include <functional>
@@ -71,6 +78,9 @@ class JobService {
   void OnHostDead(const std::string& hostname);
   // The host was deleted: every entry on it that is not final fails.
   void OnHostDeleted(const std::string& hostname);
+  // Something outside this service changed a host so that a queued task may start or must be
+  // reconsidered (an unlock of a Repair Failed host, an accept).
+  void OnHostChanged(const std::string& hostname) { (void)hostname; schedule_needed_ = true; }
 
   // Entries whose files are all received go to `parse` (after the commit that made them
   // Parsing); OnParsed() finishes them. Without a parser they finish at once.
@@ -78,7 +88,7 @@ class JobService {
   // The results of an entry's first parse are indexed: it becomes Completed or Failed.
   void OnParsed(const ParseDone& done);
 
-  // Job timeouts. Called by the loop's timer.
+  // Job timeouts and periodic verifies. Called by the loop's timer.
   void CheckTimeouts();
   // Sync timeouts, group holds that expired, groups whose pause ended. Call when the steady
   // clock reaches NextDeadlineMs() (calling it earlier does no harm).
@@ -93,6 +103,7 @@ class JobService {
   void RequestSchedule() { schedule_needed_ = true; }
 
   size_t queued_entries() const { return queue_.size(); }
+  size_t open_tasks() const { return tasks_.size(); }
   size_t active_jobs() const { return jobs_.size(); }
   const SyncService& sync() const { return sync_; }
 
@@ -153,6 +164,8 @@ class JobService {
   const HostState* ChooseHost(const store::Entry& entry, const ActiveJob& job) const;
   bool JobUsesHost(const ActiveJob& job, const std::string& hostname) const;
   void Assign(store::Entry& entry, ActiveJob& job, const HostState& host);
+  // A client-side entry's start on its host (after Assign, or after its Verify passed).
+  void StartOn(store::Entry& entry, ActiveJob& job, const std::string& hostname);
   // Synchronous jobs: holds `host` for the entry; starts the group when it is complete.
   void Hold(store::Entry& entry, ActiveJob& job, const HostState& host);
   void StartGroup(const GroupKey& key, ActiveJob& job);
@@ -182,6 +195,49 @@ class JobService {
   ParseWork ParseWorkFor(const store::Entry& entry, const ActiveJob& job) const;
   // The final status of a Parsing entry from its outcome and (when parsed) its results.
   void FinishParsed(store::Entry& entry, const ParseDone* done);
+
+  // Special tasks (job_lifecycle.cpp).
+  struct LifecycleFields {  // store::Host fields this service writes
+    uint64_t last_task_id = 0;
+    int64_t last_verified_ms = 0;
+    std::vector<int64_t> repairs_ms;
+    bool repair_on_return = false;
+  };
+  Status LoadTasks();
+  void RequestTask(const std::string& routing_id, const protocol::Envelope& e);
+  std::string History(const protocol::Envelope& e) const;
+  void OnTaskReport(const HostState& host, const protocol::Envelope& e);
+  // Queues a task on `hostname` (its open task; committed with the next Flush) for `entry`
+  // when given. The caller made sure the host has no open task.
+  store::SpecialTask& QueueTask(const std::string& hostname, protocol::TaskKind kind,
+                                const std::string& reason, const std::string& by,
+                                const store::Entry* entry = nullptr);
+  // Starts the queued tasks whose host is free; called by Flush before scheduling.
+  void StartTasks();
+  bool CanStartTask(const std::string& hostname) const;
+  void StartTask(store::SpecialTask& task);
+  // Ends the host's open task and acts on the result (AfterTask).
+  void EndTask(const std::string& hostname, bool passed, const std::string& reason,
+               std::vector<protocol::TaskCheck> checks);
+  void AfterTask(const store::SpecialTask& task, bool passed, const std::string& reason);
+  // A host needs a Repair (verify or cleanup failed): queued and started, unless its protection
+  // or its recent repairs forbid it, which leaves it Repair Failed.
+  void NeedRepair(const std::string& hostname, const std::string& reason, uint64_t entry_id);
+  // The host goes Repair Failed; the named-host entry `entry_id` that waited for it fails.
+  void LeaveRepairFailed(const std::string& hostname, const std::string& reason,
+                         uint64_t entry_id);
+  // A run-verify entry given `hostname`: the entry and host go Verifying until the Verify ends.
+  bool NeedsVerifyFirst(const ActiveJob& job, const HostState& host) const;
+  void VerifyBeforeRun(store::Entry& entry, const std::string& hostname);
+  // The entry's host was lost (Dead, or its agent came back without it): queued again when
+  // the job's retry allows, else Failed ("host lost ...").
+  void LoseEntry(store::Entry& entry, const std::string& reason);
+  // After an entry's results were received: its Cleanup, when the job's policy asks.
+  void MaybeCleanup(const store::Entry& entry, const std::string& outcome);
+  void CheckPeriodicVerify();
+  LifecycleFields& StageLifecycle(const std::string& hostname);
+  protocol::HostStatus StagedStatus(const std::string& hostname) const;
+  protocol::Protection ProtectionOf(const std::string& hostname) const;
 
   // State changes (all staged for the next Flush).
   void Move(store::Entry& entry, protocol::EntryStatus to, const std::string& reason);
@@ -233,6 +289,15 @@ class JobService {
     uint64_t request_id;  // API: for the error reply when the commit fails
   };
   std::vector<Outgoing> outgoing_;
+
+  // Special tasks.
+  uint64_t last_task_id_ = 0;
+  std::map<std::string, store::SpecialTask> tasks_;  // host -> its open task
+  std::set<std::string> dirty_tasks_;                // hosts whose open task changed
+  std::vector<store::SpecialTask> ended_tasks_;      // ended since the last commit
+  std::map<std::string, LifecycleFields> lifecycle_changes_;
+  int64_t started_wall_ms_ = 0;        // periodic verifies count from here at the earliest
+  int64_t next_periodic_check_ms_ = 0;  // steady
 };
 
 }  // namespace labmesh::coordinator

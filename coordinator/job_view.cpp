@@ -37,6 +37,7 @@ protocol::EntryInfo ToEntryInfo(const store::Entry& entry, const store::Job& job
   info.group = entry.group;
   info.result_counts = entry.result_counts;
   info.parse_warnings = entry.parse_warnings;
+  info.retries = entry.retries;
   if (!entry.hostname.empty()) {
     info.results_path = ResultsRepository::EntryDir(job.id, job.owner, entry.hostname);
   }
@@ -60,6 +61,8 @@ protocol::JobInfo ToJobInfo(const store::Job& job, const std::vector<store::Entr
   info.meta_count = job.meta_count;
   info.depends = job.depends;
   info.run_verify = job.run_verify;
+  info.cleanup = job.cleanup;
+  info.retry = job.retry;
   info.timeout_ms = job.timeout_ms;
   info.max_runtime_ms = job.max_runtime_ms;
   info.created_us = job.created_us;
@@ -67,6 +70,23 @@ protocol::JobInfo ToJobInfo(const store::Job& job, const std::vector<store::Entr
   info.abort_reason = job.abort_reason;
   info.entries.reserve(entries.size());
   for (const store::Entry& entry : entries) info.entries.push_back(ToEntryInfo(entry, job));
+  return info;
+}
+
+protocol::TaskInfo ToTaskInfo(const store::SpecialTask& task, bool with_checks) {
+  protocol::TaskInfo info;
+  info.id = task.id;
+  info.hostname = task.hostname;
+  info.kind = std::string(protocol::TaskKindName(task.kind));
+  info.status = std::string(protocol::TaskStatusName(task.status));
+  info.reason = task.reason;
+  info.requested_by = task.requested_by;
+  info.job_id = task.job_id;
+  info.entry_id = task.entry_id;
+  info.queued_ms = task.queued_ms;
+  info.started_ms = task.started_ms;
+  info.finished_ms = task.finished_ms;
+  if (with_checks) info.checks = task.checks;
   return info;
 }
 

@@ -19,4 +19,7 @@ protocol::EntryInfo ToEntryInfo(const store::Entry& entry, const store::Job& job
 protocol::JobInfo ToJobInfo(const store::Job& job, const std::vector<store::Entry>& entries,
                             bool with_control);
 
+// A special task as readers see it; its checks only `with_checks` (not in host lists).
+protocol::TaskInfo ToTaskInfo(const store::SpecialTask& task, bool with_checks);
+
 }  // namespace labmesh::coordinator

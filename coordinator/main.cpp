@@ -30,6 +30,13 @@ int main(int argc, char** argv) {
                      "after a start, time for hosts to come back before any is Dead (0: dead-after)");
   flags::AddDuration(app, "heartbeat-flush", config.heartbeat_flush_ms,
                      "how often heartbeats are persisted");
+  flags::AddDuration(app, "verify-interval", config.verify_interval_ms,
+                     "verify an idle host not verified for this long (0: never)");
+  flags::Add(app, "repair-limit", config.repair_limit,
+             "automatic repairs of one host within --repair-window before it is left Repair Failed")
+      ->check(CLI::Range(1, 1000));
+  flags::AddDuration(app, "repair-window", config.repair_window_ms,
+                     "the window --repair-limit counts repairs in");
   flags::Add(app, "enroll-token", config.enroll_token, "agents presenting this token are accepted");
   app.add_flag("--auto-accept", config.auto_accept, "accept every new agent")
       ->envname("LABMESH_AUTO_ACCEPT");

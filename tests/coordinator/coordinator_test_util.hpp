@@ -73,6 +73,18 @@ class FaultyStore final : public store::Store {
   Result<std::vector<store::AclGroup>> ListAclGroups() const override {
     return real_->ListAclGroups();
   }
+  Result<std::optional<store::SpecialTask>> GetTask(uint64_t id) const override {
+    return real_->GetTask(id);
+  }
+  Result<uint64_t> MaxTaskId() const override { return real_->MaxTaskId(); }
+  Result<std::vector<store::SpecialTask>> ListHostTasks(const std::string& hostname,
+                                                        size_t limit) const override {
+    return real_->ListHostTasks(hostname, limit);
+  }
+  Result<std::vector<store::Entry>> ListHostEntries(const std::string& hostname,
+                                                    size_t limit) const override {
+    return real_->ListHostEntries(hostname, limit);
+  }
   Status Apply(const store::WriteBatch& batch,
                Durability durability = Durability::kSync) override {
     if (fail_applies > 0) {

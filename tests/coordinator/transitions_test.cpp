@@ -43,9 +43,10 @@ TEST(CanTransition, ADeadHostComesBackReadyOrThroughVerifyOrRepair) {
 }
 
 TEST(CanTransition, ForbiddenMoves) {
-  // Repair Failed is the verdict of a repair, nothing else.
+  // Repair Failed is the verdict of a repair, or of a verify or cleanup that failed where no
+  // repair may run (protection do-not-repair, the repair limit), nothing else.
   for (HostStatus from : kAll) {
-    if (from == S::kRepairing) continue;
+    if (from == S::kRepairing || from == S::kVerifying || from == S::kCleaning) continue;
     EXPECT_FALSE(CanTransition(from, S::kRepairFailed)) << Name(from);
   }
   EXPECT_FALSE(CanTransition(S::kRepairFailed, S::kRunning));  // repair first
@@ -67,7 +68,8 @@ TEST(CanTransition, TheTableIsExactlyThis) {
       {S::kRunning, S::kCleaning},      {S::kRunning, S::kVerifying},
       {S::kRunning, S::kRepairing},     {S::kVerifying, S::kReady},
       {S::kVerifying, S::kPending},     {S::kVerifying, S::kRunning},
-      {S::kVerifying, S::kRepairing},   {S::kRepairing, S::kReady},
+      {S::kVerifying, S::kRepairing},   {S::kVerifying, S::kRepairFailed},
+      {S::kCleaning, S::kRepairFailed}, {S::kRepairing, S::kReady},
       {S::kRepairing, S::kVerifying},   {S::kRepairing, S::kRepairFailed},
       {S::kCleaning, S::kReady},        {S::kCleaning, S::kRepairing},
       {S::kCleaning, S::kVerifying},    {S::kUpdating, S::kReady},

@@ -31,6 +31,13 @@ struct CoordinatorConfig {
   // them. More than one spreads a fan-out to many agents (a barrier release, a group start)
   // over cores; worth it only with cores to spare.
   int io_threads = 1;
+  // Host lifecycle (docs/lifecycle.md). An idle Ready host not verified for this long gets a
+  // Verify (0 = never).
+  int64_t verify_interval_ms = 3'600'000;
+  // A host that needed this many automatic Repairs within repair_window_ms is not repaired
+  // again automatically: it goes Repair Failed and waits for a person.
+  uint32_t repair_limit = 3;
+  int64_t repair_window_ms = 3'600'000;
 };
 
 }  // namespace labmesh::coordinator

@@ -1,0 +1,486 @@
+// JobService, host lifecycle: special tasks (Verify, Repair, Cleanup), verify before an entry
+// runs, cleanup after it, repair of failed and returning hosts, retry of entries whose host was
+// lost, periodic verifies, and the API's `host verify|repair|history`. See job_service.hpp and
+// docs/lifecycle.md; the decisions themselves are in lifecycle_rules.hpp.
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+
+#include "job_service.hpp"
+#include "job_view.hpp"
+#include "labmesh/common/duration.hpp"
+#include "lifecycle_rules.hpp"
+
+namespace labmesh::coordinator {
+
+using protocol::EntryStatus;
+using protocol::HostStatus;
+using protocol::TaskKind;
+using protocol::TaskStatus;
+
+namespace {
+
+constexpr char kCoordinatorUser[] = "labmesh";
+constexpr uint32_t kDefaultHistory = 100;
+constexpr uint32_t kMaxHistory = 1000;
+constexpr int64_t kPeriodicCheckEveryMs = 5'000;
+
+std::string Error(uint64_t request_id, const Status& status) {
+  return protocol::Encode(protocol::ErrorReply::FromStatus(status), request_id);
+}
+
+HostStatus StatusWhileRunning(TaskKind kind) {
+  switch (kind) {
+    case TaskKind::kVerify: return HostStatus::kVerifying;
+    case TaskKind::kRepair: return HostStatus::kRepairing;
+    case TaskKind::kCleanup: return HostStatus::kCleaning;
+    case TaskKind::kUpdate: return HostStatus::kUpdating;
+  }
+  return HostStatus::kVerifying;
+}
+
+std::string TaskName(const store::SpecialTask& task) {
+  return std::string(protocol::TaskKindName(task.kind)) + " task " + std::to_string(task.id);
+}
+
+}  // namespace
+
+// ---- state ----
+
+Status JobService::LoadTasks() {
+  tasks_.clear();
+  auto max_task = store_->MaxTaskId();
+  if (!max_task.ok()) return max_task.status();
+  last_task_id_ = *max_task;
+  started_wall_ms_ = clock_->WallMs();
+  for (const auto& [name, host] : registry_->hosts()) {
+    if (host.record.last_task_id == 0) continue;
+    auto task = store_->GetTask(host.record.last_task_id);
+    if (!task.ok()) return task.status();
+    if (!task->has_value() || protocol::IsFinal((*task)->status)) continue;
+    // A Running task is sent again when the agent registers (RunTask is safe to repeat).
+    tasks_.emplace(name, std::move(**task));
+  }
+  return Status::Ok();
+}
+
+JobService::LifecycleFields& JobService::StageLifecycle(const std::string& hostname) {
+  auto it = lifecycle_changes_.find(hostname);
+  if (it != lifecycle_changes_.end()) return it->second;
+  LifecycleFields fields;
+  if (const HostState* host = registry_->Find(hostname)) {
+    fields.last_task_id = host->record.last_task_id;
+    fields.last_verified_ms = host->record.last_verified_ms;
+    fields.repairs_ms = host->record.repairs_ms;
+    fields.repair_on_return = host->record.repair_on_return;
+  }
+  return lifecycle_changes_.emplace(hostname, std::move(fields)).first->second;
+}
+
+HostStatus JobService::StagedStatus(const std::string& hostname) const {
+  auto change = host_changes_.find(hostname);
+  if (change != host_changes_.end()) return change->second.status;
+  const HostState* host = registry_->Find(hostname);
+  return host != nullptr ? host->record.status : HostStatus::kDead;
+}
+
+protocol::Protection JobService::ProtectionOf(const std::string& hostname) const {
+  const HostState* host = registry_->Find(hostname);
+  return host != nullptr ? host->record.protection : protocol::Protection::kNone;
+}
+
+// ---- tasks ----
+
+store::SpecialTask& JobService::QueueTask(const std::string& hostname, TaskKind kind,
+                                          const std::string& reason, const std::string& by,
+                                          const store::Entry* entry) {
+  store::SpecialTask task;
+  task.id = ++last_task_id_;
+  task.hostname = hostname;
+  task.kind = kind;
+  task.status = TaskStatus::kQueued;
+  task.reason = reason;
+  task.requested_by = by;
+  if (entry != nullptr) {
+    task.job_id = entry->job_id;
+    task.entry_id = entry->id;
+  }
+  task.queued_ms = clock_->WallMs();
+  StageLifecycle(hostname).last_task_id = task.id;
+  dirty_tasks_.insert(hostname);
+  spdlog::info("host={} {} queued: {} (by {})", hostname, TaskName(task), reason, by);
+  tasks_[hostname] = std::move(task);
+  return tasks_[hostname];
+}
+
+bool JobService::CanStartTask(const std::string& hostname) const {
+  const HostState* host = registry_->Find(hostname);
+  if (host == nullptr || host->routing_id.empty()) return false;  // waits for the agent
+  if (busy_.count(hostname) > 0) return false;  // an entry is started (or held) there
+  HostStatus status = StagedStatus(hostname);
+  return status == HostStatus::kReady || status == HostStatus::kRepairFailed ||
+         status == HostStatus::kDead;  // Dead yet connected: it just came back
+}
+
+void JobService::StartTasks() {
+  for (auto& [name, task] : tasks_) {
+    if (task.status == TaskStatus::kQueued && CanStartTask(name)) StartTask(task);
+  }
+}
+
+void JobService::StartTask(store::SpecialTask& task) {
+  const std::string hostname = task.hostname;
+  protocol::Protection protection = ProtectionOf(hostname);
+  task.status = TaskStatus::kRunning;
+  task.started_ms = clock_->WallMs();
+  dirty_tasks_.insert(hostname);
+  StageHostStatus(hostname, StatusWhileRunning(task.kind), TaskName(task) + ": " + task.reason);
+  if (task.kind == TaskKind::kVerify && SkipsVerify(protection)) {
+    EndTask(hostname, true, "",
+            {protocol::TaskCheck{"skipped", true, "protection do-not-verify: not verified", 0}});
+    return;
+  }
+  protocol::RunTask run = RunTaskFor(task.kind, protection);
+  run.task_id = task.id;
+  run.coordinator_ms = clock_->WallMs();
+  spdlog::info("host={} {} started", hostname, TaskName(task));
+  ToAgent(hostname, protocol::Encode(run));
+}
+
+void JobService::OnTaskReport(const HostState& host, const protocol::Envelope& e) {
+  auto report = protocol::DecodeBody<protocol::TaskReport>(e);
+  if (!report.ok()) return to_agent_(host.routing_id, Error(e.request_id, report.status()));
+  const std::string& name = host.record.hostname;
+  auto it = tasks_.find(name);
+  if (it == tasks_.end() || it->second.id != report->task_id ||
+      it->second.status != TaskStatus::kRunning) {
+    spdlog::debug("host={} report of task {} that is not running there: ignored", name,
+                  report->task_id);
+    return;
+  }
+  if (report->checks.size() > protocol::kMaxTaskChecks) {
+    report->checks.resize(protocol::kMaxTaskChecks);
+  }
+  for (protocol::TaskCheck& check : report->checks) {
+    if (check.output.size() > protocol::kMaxTaskOutputBytes) {
+      check.output.erase(0, check.output.size() - protocol::kMaxTaskOutputBytes);
+    }
+  }
+  std::string reason = report->reason;
+  if (!report->passed && reason.empty()) reason = "failed (the agent gave no reason)";
+  EndTask(name, report->passed, reason, std::move(report->checks));
+}
+
+void JobService::EndTask(const std::string& hostname, bool passed, const std::string& reason,
+                         std::vector<protocol::TaskCheck> checks) {
+  auto it = tasks_.find(hostname);
+  if (it == tasks_.end()) return;
+  store::SpecialTask task = std::move(it->second);
+  tasks_.erase(it);
+  dirty_tasks_.erase(hostname);
+  task.status = passed ? TaskStatus::kCompleted : TaskStatus::kFailed;
+  task.finished_ms = clock_->WallMs();
+  if (!reason.empty()) task.reason = reason;
+  task.checks = std::move(checks);
+  spdlog::info("host={} {} {}{}{}", hostname, TaskName(task), passed ? "passed" : "failed",
+               reason.empty() ? "" : ": ", reason);
+  ended_tasks_.push_back(task);
+  AfterTask(task, passed, reason);
+  schedule_needed_ = true;
+}
+
+void JobService::AfterTask(const store::SpecialTask& task, bool passed, const std::string& reason) {
+  const std::string& hostname = task.hostname;
+  // The entry this task ran for, when it still waits for it on this host.
+  store::Entry* entry = nullptr;
+  if (task.entry_id != 0) {
+    auto it = entries_.find(task.entry_id);
+    if (it != entries_.end() && !protocol::IsFinal(it->second.status)) entry = &it->second;
+  }
+  auto busy = busy_.find(hostname);
+  bool verifying_entry = entry != nullptr && entry->status == EntryStatus::kVerifying &&
+                         busy != busy_.end() && busy->second == entry->id;
+  switch (task.kind) {
+    case TaskKind::kVerify:
+      if (passed) {
+        StageLifecycle(hostname).last_verified_ms = clock_->WallMs();
+        if (verifying_entry) {
+          ActiveJob& job = jobs_.at(entry->job_id);
+          if (job.job.synch_count > 1) {
+            Hold(*entry, job, *registry_->Find(hostname));
+          } else {
+            StartOn(*entry, job, hostname);
+          }
+          return;
+        }
+        StageHostStatus(hostname, HostStatus::kReady, "verify passed");
+        return;
+      }
+      if (verifying_entry) {
+        busy_.erase(hostname);
+        Move(*entry, EntryStatus::kQueued,
+             "verify of " + hostname + " failed (" + reason + "); queued again");
+        if (!entry->meta_label.empty()) entry->hostname.clear();
+        QueueEntry(*entry);
+      }
+      NeedRepair(hostname, "verify failed: " + reason,
+                 verifying_entry && entry->meta_label.empty() ? entry->id : 0);
+      return;
+    case TaskKind::kRepair:
+      if (passed) {
+        StageLifecycle(hostname).last_verified_ms = clock_->WallMs();
+        StageHostStatus(hostname, HostStatus::kReady, "repair passed");
+        return;
+      }
+      LeaveRepairFailed(hostname, "repair failed: " + reason, task.entry_id);
+      return;
+    case TaskKind::kCleanup:
+      if (passed) {
+        StageHostStatus(hostname, HostStatus::kReady, "cleanup passed");
+        return;
+      }
+      NeedRepair(hostname, "cleanup failed: " + reason, 0);
+      return;
+    case TaskKind::kUpdate:
+      StageHostStatus(hostname, HostStatus::kReady, passed ? "updated" : "update failed");
+      return;
+  }
+}
+
+void JobService::NeedRepair(const std::string& hostname, const std::string& reason,
+                            uint64_t entry_id) {
+  if (RefusesRepair(ProtectionOf(hostname))) {
+    LeaveRepairFailed(hostname, reason + "; not repaired (protection do-not-repair)", entry_id);
+    return;
+  }
+  LifecycleFields& fields = StageLifecycle(hostname);
+  int64_t now = clock_->WallMs();
+  if (!MayRepairAgain(fields.repairs_ms, now, config_.repair_limit, config_.repair_window_ms)) {
+    LeaveRepairFailed(hostname,
+                      reason + "; repaired " + std::to_string(fields.repairs_ms.size()) +
+                          " times within " + FormatDurationMs(config_.repair_window_ms) +
+                          " already, left for a person (labmesh host repair " + hostname + ")",
+                      entry_id);
+    return;
+  }
+  fields.repairs_ms.push_back(now);
+  const store::Entry* entry = nullptr;
+  if (entry_id != 0) entry = &entries_.at(entry_id);
+  StartTask(QueueTask(hostname, TaskKind::kRepair, reason, kCoordinatorUser, entry));
+}
+
+void JobService::LeaveRepairFailed(const std::string& hostname, const std::string& reason,
+                                   uint64_t entry_id) {
+  StageHostStatus(hostname, HostStatus::kRepairFailed, reason);
+  auto it = entries_.find(entry_id);
+  if (it == entries_.end()) return;
+  store::Entry& entry = it->second;
+  if (entry.status != EntryStatus::kQueued || !entry.meta_label.empty() ||
+      entry.hostname != hostname) {
+    return;
+  }
+  // A named host that cannot be mended: its entry would wait for a person.
+  queue_.erase({-static_cast<int>(jobs_.at(entry.job_id).job.priority), entry.job_id, entry.id});
+  Finish(entry, EntryStatus::kFailed, "host " + hostname + " is Repair Failed: " + reason,
+         "infrastructure");
+}
+
+// ---- entries ----
+
+bool JobService::NeedsVerifyFirst(const ActiveJob& job, const HostState& host) const {
+  return job.job.run_verify && !SkipsVerify(host.record.protection);
+}
+
+void JobService::VerifyBeforeRun(store::Entry& entry, const std::string& hostname) {
+  Move(entry, EntryStatus::kVerifying, "verifying " + hostname + " before the run");
+  auto open = tasks_.find(hostname);
+  if (open != tasks_.end()) {
+    // Cannot happen (a host with an open task is not eligible); keep the entry safe anyway.
+    spdlog::error("host={} has {} open while an entry wants to verify it", hostname,
+                  TaskName(open->second));
+    return;
+  }
+  StartTask(QueueTask(hostname, TaskKind::kVerify,
+                      "before job " + std::to_string(entry.job_id) + " entry " +
+                          std::to_string(entry.id),
+                      kCoordinatorUser, &entry));
+}
+
+void JobService::LoseEntry(store::Entry& entry, const std::string& reason) {
+  ActiveJob& job = jobs_.at(entry.job_id);
+  bool retry = job.job.synch_count <= 1 && entry.retries < job.job.retry &&
+               !entry.abort_requested && entry.status != EntryStatus::kParsing;
+  if (!retry) {
+    Finish(entry, EntryStatus::kFailed, reason, "infrastructure");
+    return;
+  }
+  std::string hostname = entry.hostname;
+  ++entry.retries;
+  auto busy = busy_.find(hostname);
+  if (busy != busy_.end() && busy->second == entry.id) busy_.erase(busy);
+  Move(entry, EntryStatus::kQueued,
+       reason + "; queued again (retry " + std::to_string(entry.retries) + " of " +
+           std::to_string(job.job.retry) + ")");
+  entry.exit_code = -1;
+  entry.signal = 0;
+  entry.started_us = 0;
+  entry.report_sequence = 0;  // the next agent counts its reports from 1
+  entry.outcome.clear();
+  entry.outcome_reason.clear();
+  entry.fault.clear();
+  if (!entry.meta_label.empty()) entry.hostname.clear();
+  QueueEntry(entry);
+  schedule_needed_ = true;
+  spdlog::info("job={} entry={} {} (retry {} of {})", entry.job_id, entry.id, reason,
+               entry.retries, job.job.retry);
+}
+
+void JobService::MaybeCleanup(const store::Entry& entry, const std::string& outcome) {
+  const ActiveJob& job = jobs_.at(entry.job_id);
+  const std::string& hostname = entry.hostname;
+  if (!NeedsCleanup(job.job.cleanup, outcome)) return;
+  if (busy_.count(hostname) > 0 || tasks_.count(hostname) > 0) return;
+  const HostState* host = registry_->Find(hostname);
+  if (host == nullptr || host->routing_id.empty()) return;
+  StartTask(QueueTask(hostname, TaskKind::kCleanup,
+                      "after job " + std::to_string(entry.job_id) + " entry " +
+                          std::to_string(entry.id) + " (" + outcome + ")",
+                      kCoordinatorUser, &entry));
+}
+
+void JobService::CheckPeriodicVerify() {
+  if (config_.verify_interval_ms <= 0) return;
+  int64_t steady = clock_->SteadyMs();
+  if (steady < next_periodic_check_ms_) return;
+  next_periodic_check_ms_ = steady + std::min(kPeriodicCheckEveryMs, config_.verify_interval_ms);
+  int64_t now = clock_->WallMs();
+  for (const std::string& name : idle_) {
+    if (tasks_.count(name) > 0 || busy_.count(name) > 0) continue;
+    const HostState* host = registry_->Find(name);
+    if (host == nullptr || host->routing_id.empty() || SkipsVerify(host->record.protection) ||
+        StagedStatus(name) != HostStatus::kReady) {
+      continue;
+    }
+    auto staged = lifecycle_changes_.find(name);
+    int64_t verified = staged != lifecycle_changes_.end() ? staged->second.last_verified_ms
+                                                          : host->record.last_verified_ms;
+    if (now - std::max(verified, started_wall_ms_) < config_.verify_interval_ms) continue;
+    QueueTask(name, TaskKind::kVerify,
+              "periodic verify (every " + FormatDurationMs(config_.verify_interval_ms) + ")",
+              kCoordinatorUser);
+  }
+}
+
+// ---- API ----
+
+void JobService::RequestTask(const std::string& routing_id, const protocol::Envelope& e) {
+  auto request = protocol::DecodeBody<protocol::HostTaskRequest>(e);
+  if (!request.ok()) return to_api_(routing_id, Error(e.request_id, request.status()));
+  auto kind = ParseRequestedKind(request->kind);
+  if (!kind.ok()) return to_api_(routing_id, Error(e.request_id, kind.status()));
+  const HostState* host = registry_->Find(request->hostname);
+  if (host == nullptr || host->record.enrollment != store::Enrollment::kAccepted) {
+    return to_api_(routing_id, Error(e.request_id,
+                                     Status::NotFound("no host named " + request->hostname)));
+  }
+  protocol::Protection protection = host->record.protection;
+  if (*kind == TaskKind::kVerify && SkipsVerify(protection)) {
+    return to_api_(routing_id, Error(e.request_id, Status::FailedPrecondition(
+                                                       "host " + request->hostname +
+                                                       " has protection do-not-verify")));
+  }
+  if (*kind == TaskKind::kRepair && RefusesRepair(protection)) {
+    return to_api_(routing_id, Error(e.request_id, Status::FailedPrecondition(
+                                                       "host " + request->hostname +
+                                                       " has protection do-not-repair")));
+  }
+  auto open = tasks_.find(request->hostname);
+  if (open != tasks_.end()) {
+    if (open->second.kind == *kind) {  // asking twice gets the same task
+      return to_api_(routing_id, protocol::Encode(protocol::HostTaskReply{ToTaskInfo(
+                                                      open->second, /*with_checks=*/true)},
+                                                  e.request_id));
+    }
+    return to_api_(routing_id,
+                   Error(e.request_id, Status::FailedPrecondition(
+                                           "host " + request->hostname + " already has " +
+                                           TaskName(open->second) + " (" +
+                                           std::string(TaskStatusName(open->second.status)) +
+                                           "); ask again when it has ended")));
+  }
+  std::string user = request->user.empty() ? "unknown" : request->user;
+  const store::SpecialTask& task =
+      QueueTask(request->hostname, *kind, "requested by " + user, user);
+  ToApi(routing_id,
+        protocol::Encode(protocol::HostTaskReply{ToTaskInfo(task, true)}, e.request_id), true);
+  outgoing_.back().request_id = e.request_id;
+}
+
+std::string JobService::History(const protocol::Envelope& e) const {
+  auto request = protocol::DecodeBody<protocol::HostHistoryRequest>(e);
+  if (!request.ok()) return Error(e.request_id, request.status());
+  if (registry_->Find(request->hostname) == nullptr) {
+    return Error(e.request_id, Status::NotFound("no host named " + request->hostname));
+  }
+  uint32_t limit = request->limit == 0 ? kDefaultHistory : std::min(request->limit, kMaxHistory);
+  auto tasks = store_->ListHostTasks(request->hostname, limit);
+  if (!tasks.ok()) return Error(e.request_id, tasks.status());
+  auto entries = store_->ListHostEntries(request->hostname, limit);
+  if (!entries.ok()) return Error(e.request_id, entries.status());
+  std::map<uint64_t, std::optional<store::Job>> jobs;
+  protocol::HostHistoryReply reply;
+  for (const store::SpecialTask& task : *tasks) {
+    protocol::TaskInfo info = ToTaskInfo(task, true);
+    protocol::HistoryItem item;
+    item.type = "task";
+    item.id = info.id;
+    item.job_id = info.job_id;
+    item.name = info.kind;
+    item.status = info.status;
+    item.reason = info.reason;
+    item.requested_by = info.requested_by;
+    item.queued_ms = info.queued_ms;
+    item.started_ms = info.started_ms;
+    item.finished_ms = info.finished_ms;
+    item.checks = std::move(info.checks);
+    reply.items.push_back(std::move(item));
+  }
+  for (const store::Entry& entry : *entries) {
+    auto job = jobs.find(entry.job_id);
+    if (job == jobs.end()) {
+      auto read = store_->GetJob(entry.job_id);
+      job = jobs.emplace(entry.job_id, read.ok() ? *read : std::nullopt).first;
+    }
+    protocol::HistoryItem item;
+    item.type = "entry";
+    item.id = entry.id;
+    item.job_id = entry.job_id;
+    item.name = job->second ? job->second->name : "";
+    item.requested_by = job->second ? job->second->owner : "";
+    item.status = std::string(protocol::EntryStatusName(entry.status));
+    item.reason = entry.status_reason;
+    if (entry.hostname != request->hostname) {
+      item.reason = "moved to " + (entry.hostname.empty() ? "another host" : entry.hostname) +
+                    ": " + item.reason;
+    }
+    item.queued_ms = entry.queued_us / 1000;
+    item.started_ms = entry.started_us / 1000;
+    item.finished_ms = entry.finished_us / 1000;
+    reply.items.push_back(std::move(item));
+  }
+  // Newest first: by when it started (or was queued, when it has not started), ties by id.
+  auto when = [](const protocol::HistoryItem& item) {
+    return item.started_ms != 0 ? item.started_ms : item.queued_ms;
+  };
+  std::stable_sort(reply.items.begin(), reply.items.end(),
+                   [&](const protocol::HistoryItem& a, const protocol::HistoryItem& b) {
+                     if (when(a) != when(b)) return when(a) > when(b);
+                     return a.id > b.id;
+                   });
+  if (reply.items.size() > limit) reply.items.resize(limit);
+  return protocol::Encode(reply, e.request_id);
+}
+
+}  // namespace labmesh::coordinator
