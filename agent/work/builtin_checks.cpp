@@ -77,7 +77,8 @@ Result<uint64_t> ParseByteSize(std::string_view text) {
   while (end > begin && std::isspace(static_cast<unsigned char>(text[end - 1]))) --end;
   std::string_view t = text.substr(begin, end - begin);
   size_t digits = 0;
-  while (digits < t.size() && (std::isdigit(static_cast<unsigned char>(t[digits])) || t[digits] == '.')) {
+  while (digits < t.size() &&
+         (std::isdigit(static_cast<unsigned char>(t[digits])) || t[digits] == '.')) {
     ++digits;
   }
   if (digits == 0) return bad();
@@ -126,9 +127,9 @@ protocol::TaskCheck CheckFreeSpace(const std::string& dir, uint64_t min_free_byt
     return Check("free-space", false, "statvfs " + dir + ": " + std::strerror(errno));
   }
   uint64_t free_bytes = static_cast<uint64_t>(st.f_bavail) * static_cast<uint64_t>(st.f_frsize);
-  return Check("free-space", free_bytes >= min_free_bytes,
-               FormatBytes(free_bytes) + " free, at least " + FormatBytes(min_free_bytes) +
-                   " wanted");
+  return Check(
+      "free-space", free_bytes >= min_free_bytes,
+      FormatBytes(free_bytes) + " free, at least " + FormatBytes(min_free_bytes) + " wanted");
 }
 
 protocol::TaskCheck CheckSpoolWritable(const std::string& spool_dir) {
@@ -207,8 +208,7 @@ std::vector<Leftover> FindLeftovers(const std::string& spool_dir,
         match = true;
         std::string_view rest = var.substr(needle.size());
         auto [id_end, id_ec] = std::from_chars(rest.data(), rest.data() + rest.size(), entry_id);
-        has_entry = id_ec == std::errc() &&
-                    (id_end == rest.data() + rest.size() || *id_end == '/');
+        has_entry = id_ec == std::errc() && (id_end == rest.data() + rest.size() || *id_end == '/');
         break;
       }
       pos = nul + 1;
@@ -239,8 +239,8 @@ protocol::TaskCheck CheckLeftovers(const std::vector<Leftover>& leftovers) {
     list += (list.empty() ? "" : ", ") + std::to_string(l.pid) + " (" + l.comm + ")";
   }
   return Check("leftover-processes", false,
-               std::to_string(leftovers.size()) + " process" +
-                   (leftovers.size() == 1 ? "" : "es") + " left from an earlier job: " + list);
+               std::to_string(leftovers.size()) + " process" + (leftovers.size() == 1 ? "" : "es") +
+                   " left from an earlier job: " + list);
 }
 
 bool ProcessAlive(pid_t pid) {

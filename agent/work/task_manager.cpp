@@ -3,9 +3,8 @@
 #include "work/task_manager.hpp"
 
 #include <signal.h>
-#include <unistd.h>
-
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -213,11 +212,11 @@ void TaskManager::Start(const protocol::RunTask& run) {
                        "more than " + std::to_string(protocol::kMaxTaskChecks) +
                            " checks and scripts; the rest did not run"});
   }
-  spdlog::info("host={} task={} kind={} started ({} steps{}{})", hostname_, run.task_id,
-               run.kind, t.steps.size(),
-               kind == protocol::TaskKind::kRepair && !run.repair_scripts ? ", no repair scripts"
-                                                                          : "",
-               kind == protocol::TaskKind::kRepair && !run.verify_after ? ", no verify after" : "");
+  spdlog::info(
+      "host={} task={} kind={} started ({} steps{}{})", hostname_, run.task_id, run.kind,
+      t.steps.size(),
+      kind == protocol::TaskKind::kRepair && !run.repair_scripts ? ", no repair scripts" : "",
+      kind == protocol::TaskKind::kRepair && !run.verify_after ? ", no verify after" : "");
   current_ = std::move(task);
 }
 
@@ -225,8 +224,9 @@ void TaskManager::AddCheck(Task& task, protocol::TaskCheck check, int64_t starte
                            const std::string& why) {
   check.duration_ms = clock_->SteadyMs() - started_ms;
   if (check.output.size() > protocol::kMaxTaskOutputBytes) {
-    check.output = SanitizeUtf8(
-        std::string_view(check.output).substr(0, protocol::kMaxTaskOutputBytes - 4)) + "...";
+    check.output =
+        SanitizeUtf8(std::string_view(check.output).substr(0, protocol::kMaxTaskOutputBytes - 4)) +
+        "...";
   }
   if (!check.passed && task.first_failure.empty()) task.first_failure = why;
   spdlog::debug("host={} task={} {} {}", hostname_, task.run.task_id, check.name,
@@ -367,8 +367,7 @@ void TaskManager::ServiceKill(Task& t, int64_t now) {
     check.output = "still alive " + FormatDurationMs(kKillWaitMs) + " after SIGKILL: " + alive;
   } else {
     check.passed = true;
-    check.output = t.killed.empty() ? "no process left from an earlier job"
-                                    : "killed " + killed;
+    check.output = t.killed.empty() ? "no process left from an earlier job" : "killed " + killed;
   }
   t.waiting = nullptr;
   std::string why = "kill-leftovers: " + check.output;
@@ -401,7 +400,8 @@ void TaskManager::Finish(int64_t now) {
   t.report.passed = t.first_failure.empty();
   t.report.reason = t.first_failure;
   if (t.report.reason.size() > kMaxReasonBytes) {
-    t.report.reason = SanitizeUtf8(std::string_view(t.report.reason).substr(0, kMaxReasonBytes - 3)) + "...";
+    t.report.reason =
+        SanitizeUtf8(std::string_view(t.report.reason).substr(0, kMaxReasonBytes - 3)) + "...";
   }
   const int64_t took = now - t.started_ms;
   if (t.report.passed) {
@@ -448,9 +448,7 @@ protocol::TaskCheck TaskManager::RemoveOldSpool(const Task& t) {
   protocol::TaskCheck check;
   check.name = "remove-old-spool";
   std::string errors;
-  auto note_error = [&](const std::string& what) {
-    errors += (errors.empty() ? "" : "; ") + what;
-  };
+  auto note_error = [&](const std::string& what) { errors += (errors.empty() ? "" : "; ") + what; };
   size_t free_slots = 0, stale_spools = 0, task_dirs = 0;
   std::error_code ec;
   if (hooks_.drop_free_slots) {

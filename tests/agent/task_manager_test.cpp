@@ -66,19 +66,19 @@ class Harness {
     TaskManager::Hooks hooks;
     hooks.entry_alive = [this](uint64_t id) { return alive.count(id) > 0; };
     hooks.entry_held = [this](uint64_t id) { return held.count(id) > 0; };
-    manager = std::make_unique<TaskManager>(config, SystemClock::Default(), "lab-t",
-                                            [this](const std::string& frame) {
-                                              if (refuse) return false;
-                                              auto envelope = protocol::DecodeEnvelope(frame);
-                                              EXPECT_TRUE(envelope.ok());
-                                              if (!envelope.ok()) return true;
-                                              auto report = protocol::DecodeBody<
-                                                  protocol::TaskReport>(*envelope);
-                                              EXPECT_TRUE(report.ok());
-                                              if (report.ok()) reports.push_back(*report);
-                                              return true;
-                                            },
-                                            std::move(hooks));
+    manager = std::make_unique<TaskManager>(
+        config, SystemClock::Default(), "lab-t",
+        [this](const std::string& frame) {
+          if (refuse) return false;
+          auto envelope = protocol::DecodeEnvelope(frame);
+          EXPECT_TRUE(envelope.ok());
+          if (!envelope.ok()) return true;
+          auto report = protocol::DecodeBody<protocol::TaskReport>(*envelope);
+          EXPECT_TRUE(report.ok());
+          if (report.ok()) reports.push_back(*report);
+          return true;
+        },
+        std::move(hooks));
     manager->OnWelcome();
   }
   void Run(protocol::RunTask run) {
@@ -247,8 +247,10 @@ TEST(TaskManager, ALeftoverProcessIsReportedByVerifyAndKilledByRepair) {
                   {{"LABMESH_RESULTS_DIR", h.spool + "/98/results"}});
   h.alive.insert(98);
   // setsid execs sleep in place: wait until the environment is sleep's.
-  ASSERT_TRUE(WaitFor([&] { return ReadFile("/proc/" + std::to_string(leftover.pid()) + "/comm") == "sleep\n" &&
-                                   ReadFile("/proc/" + std::to_string(running.pid()) + "/comm") == "sleep\n"; }));
+  ASSERT_TRUE(WaitFor([&] {
+    return ReadFile("/proc/" + std::to_string(leftover.pid()) + "/comm") == "sleep\n" &&
+           ReadFile("/proc/" + std::to_string(running.pid()) + "/comm") == "sleep\n";
+  }));
 
   protocol::TaskReport verify = h.RunToEnd(Task(1, "Verify"));
   EXPECT_FALSE(verify.passed);
@@ -457,12 +459,13 @@ TEST(BuiltinChecks, OutputTailIsBoundedValidUtf8) {
 }
 
 TEST(AgentFlags, BadTaskFlagValuesAreUsageErrors) {
-  const std::string agent_bin = fs::path(LABMESH_TEST_BIN).parent_path().string() + "/labmesh-agent";
+  const std::string agent_bin =
+      fs::path(LABMESH_TEST_BIN).parent_path().string() + "/labmesh-agent";
   const std::string key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
-  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
-           {"--min-free-space", "lots"},
-           {"--max-clock-skew", "soon"},
-           {"--script-timeout", "0s"}}) {
+  for (std::vector<std::string> args :
+       std::vector<std::vector<std::string>>{{"--min-free-space", "lots"},
+                                             {"--max-clock-skew", "soon"},
+                                             {"--script-timeout", "0s"}}) {
     std::vector<std::string> argv = {agent_bin, "--coordinator-key", key};
     argv.insert(argv.end(), args.begin(), args.end());
     CommandResult result = RunCommand(argv);
