@@ -16,6 +16,7 @@
 #include "labmesh/common/curve_keys.hpp"
 #include "labmesh/protocol/envelope.hpp"
 #include "work/sync_relay.hpp"
+#include "work/task_manager.hpp"
 #include "work/work_manager.hpp"
 
 namespace labmesh::agent {
@@ -100,6 +101,13 @@ class AgentImpl final : public Agent {
       sync_->EntryEnded(entry_id, why);
     });
     LABMESH_RETURN_IF_ERROR(work_->Load());
+    TaskManager::Hooks hooks;
+    hooks.entry_alive = [this](uint64_t entry_id) { return work_->ControlAlive(entry_id); };
+    hooks.entry_held = [this](uint64_t entry_id) { return work_->Holds(entry_id); };
+    hooks.drop_free_slots = [this] { return work_->DropFreeSlots(); };
+    tasks_ = std::make_unique<TaskManager>(
+        config_, clock_, hostname_, [this](const std::string& frame) { return Send(frame); },
+        std::move(hooks));
     spdlog::info("agent host={} key={} incarnation={} coordinator={}", hostname_, keys_.public_z85,
                  incarnation_, config_.coordinator);
     return Status::Ok();
@@ -110,8 +118,8 @@ class AgentImpl final : public Agent {
     next_attempt_ms_ = clock_->SteadyMs() + backoff_.NextDelayMs();
     while (!stop_.load()) {
       int64_t now = clock_->SteadyMs();
-      int64_t deadline =
-          std::min({NextDeadline(), work_->NextDeadlineMs(), sync_->NextDeadlineMs()});
+      int64_t deadline = std::min({NextDeadline(), work_->NextDeadlineMs(),
+                                   sync_->NextDeadlineMs(), tasks_->NextDeadlineMs()});
       int64_t wait = std::clamp<int64_t>(deadline - now, 0, kMaxPollMs);
       try {
         // The sockets (coordinator, local sync) and the entries' descriptors (output pipes,
@@ -125,6 +133,7 @@ class AgentImpl final : public Agent {
         }
         poll_fds_.clear();
         work_->PollFds(&poll_fds_);
+        tasks_->PollFds(&poll_fds_);
         for (int fd : poll_fds_) poll_items_.push_back({nullptr, fd, ZMQ_POLLIN, 0});
         zmq::poll(poll_items_, std::chrono::milliseconds(wait));
         if (socket_ && (poll_items_[0].revents & ZMQ_POLLIN)) Drain();
@@ -132,6 +141,7 @@ class AgentImpl final : public Agent {
           sync_->OnReadable();
         }
         work_->Service();
+        tasks_->Service();
         sync_->Service();
         OnTimers();
       } catch (const zmq::error_t& e) {
@@ -210,6 +220,7 @@ class AgentImpl final : public Agent {
 
   void Disconnect(int64_t retry_in_ms) {
     work_->OnDisconnected();
+    tasks_->OnDisconnected();
     sync_->OnDisconnected();
     socket_.reset();
     next_attempt_ms_ = clock_->SteadyMs() + retry_in_ms;
@@ -288,6 +299,7 @@ class AgentImpl final : public Agent {
                                               " labels, heartbeat every " +
                                               std::to_string(heartbeat_interval_ms_) + " ms");
         work_->OnWelcome();  // resend reports, resume uploads, ask for work when idle
+        tasks_->OnWelcome();  // send a task report that could not be sent
         sync_->OnWelcome();  // resend stored values and unanswered sync requests
         break;
       }
@@ -310,6 +322,7 @@ class AgentImpl final : public Agent {
       }
       case T::kReregister:
         work_->OnDisconnected();  // until the next Welcome
+        tasks_->OnDisconnected();
         sync_->OnDisconnected();
         hello_deadline_ms_ = now + config_.hello_timeout_ms;
         SetState(AgentState::kConnecting, "coordinator asked for a new hello");
@@ -325,7 +338,9 @@ class AgentImpl final : public Agent {
         break;
       }
       default:
-        if (work_->Handle(*envelope) || sync_->Handle(*envelope)) break;
+        if (work_->Handle(*envelope) || tasks_->Handle(*envelope) || sync_->Handle(*envelope)) {
+          break;
+        }
         spdlog::warn("host={} unexpected {} from the coordinator", hostname_,
                      protocol::MessageTypeName(envelope->type));
     }
@@ -344,6 +359,8 @@ class AgentImpl final : public Agent {
   // Declared before work_: the WorkManager (destroyed first) calls into the relay.
   std::unique_ptr<SyncRelay> sync_;
   std::unique_ptr<WorkManager> work_;
+  // Declared after work_ (destroyed first): its hooks call into the WorkManager.
+  std::unique_ptr<TaskManager> tasks_;
   std::vector<zmq::pollitem_t> poll_items_;
   std::vector<int> poll_fds_;
   std::atomic<AgentState> state_{AgentState::kDisconnected};

@@ -10,6 +10,25 @@
 #include "labmesh/common/curve_keys.hpp"
 #include "labmesh/common/flags.hpp"
 #include "labmesh/common/logging.hpp"
+#include "work/builtin_checks.hpp"
+
+namespace {
+
+// A size flag ("256MiB", "1G", "1048576") stored in bytes.
+CLI::Option* AddByteSize(CLI::App& app, const std::string& name, uint64_t& bytes,
+                         const std::string& help) {
+  auto* option = app.add_option_function<std::string>(
+      "--" + name,
+      [&bytes, name](const std::string& text) {
+        auto parsed = labmesh::agent::ParseByteSize(text);
+        if (!parsed.ok()) throw CLI::ValidationError("--" + name, parsed.status().message());
+        bytes = *parsed;
+      },
+      help + " (default " + labmesh::agent::FormatBytes(bytes) + ")");
+  return option->envname(labmesh::flags::EnvName(name));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   namespace flags = labmesh::flags;
@@ -39,6 +58,17 @@ int main(int argc, char** argv) {
   flags::Add(app, "verify-dir", config.verify_dir, "verify scripts");
   flags::Add(app, "repair-dir", config.repair_dir, "repair scripts");
   flags::Add(app, "cleanup-dir", config.cleanup_dir, "cleanup scripts");
+  AddByteSize(app, "min-free-space", config.min_free_space_bytes,
+              "verify: free space the work directory's file system must have");
+  flags::AddDuration(app, "max-clock-skew", config.max_clock_skew_ms,
+                     "verify: largest difference allowed between this clock and the "
+                     "coordinator's");
+  flags::AddDuration(app, "script-timeout", config.script_timeout_ms,
+                     "verify/repair/cleanup scripts running longer are killed and fail")
+      ->check([](const std::string& text) {
+        auto ms = labmesh::ParseDurationMs(text);
+        return ms.ok() && *ms <= 0 ? std::string("must be more than 0") : std::string();
+      });
   flags::AddDuration(app, "kill-grace", config.kill_grace_ms,
                      "time between TERM and KILL when a control is stopped");
   flags::Add(app, "helper-dir", config.helper_dir,

@@ -153,6 +153,33 @@ bool WorkManager::ControlRunning(uint64_t entry_id) const {
   return e.runner && !e.runner->exited() && e.kill_outcome.empty();
 }
 
+bool WorkManager::ControlAlive(uint64_t entry_id) const {
+  auto it = entries_.find(entry_id);
+  return it != entries_.end() && it->second->runner && !it->second->runner->finished();
+}
+
+Result<size_t> WorkManager::DropFreeSlots() {
+  free_slots_.clear();
+  const std::string free_dir = spool_dir_ + "/" + kFreeDir;
+  std::error_code ec;
+  size_t removed = 0;
+  std::string errors;
+  std::vector<fs::path> slots;
+  for (const auto& dirent : fs::directory_iterator(free_dir, ec)) slots.push_back(dirent.path());
+  for (const fs::path& slot : slots) {
+    std::error_code rm_ec;
+    fs::remove_all(slot, rm_ec);
+    if (rm_ec) {
+      errors += (errors.empty() ? "" : "; ") + ("cannot remove " + slot.string() + ": " +
+                                                rm_ec.message());
+    } else {
+      ++removed;
+    }
+  }
+  if (!errors.empty()) return Status::Internal(errors);
+  return removed;
+}
+
 bool WorkManager::Idle() const {
   return std::none_of(entries_.begin(), entries_.end(),
                       [](const auto& kv) { return kv.second->Uploading(); });

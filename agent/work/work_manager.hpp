@@ -74,6 +74,16 @@ class WorkManager {
   void SetControlEndedHook(ControlEndedFn hook) { control_ended_ = std::move(hook); }
   size_t entry_count() const { return entries_.size(); }
 
+  // For special tasks (TaskManager::Hooks). True while the entry's control has a process
+  // (running, or stopped but not yet reaped): what carries its LABMESH_RESULTS_DIR is not left
+  // over from an earlier job.
+  bool ControlAlive(uint64_t entry_id) const;
+  // True while the entry is held (its spool must not be touched).
+  bool Holds(uint64_t entry_id) const { return entries_.count(entry_id) > 0; }
+  // Removes every recycled slot in spool/free/ (repair's remove-old-spool); new entries then
+  // create their spool afresh. Returns how many were removed.
+  Result<size_t> DropFreeSlots();
+
  private:
   struct Flight {  // in-memory upload state of one file
     uint64_t sent = 0;        // bytes [0, sent) were sent (maybe not yet acknowledged)

@@ -17,6 +17,7 @@
 
 #include "fake_coordinator.hpp"
 #include "labmesh/agent/agent.hpp"
+#include "labmesh/protocol/task_messages.hpp"
 #include "process.hpp"
 
 namespace labmesh::testing {
@@ -62,6 +63,10 @@ class FakeCoordinator {
       } else if (envelope->type == protocol::MessageType::kHeartbeat) {
         Send(protocol::Encode(protocol::HeartbeatAck{}));
       }
+      if (envelope->type == protocol::MessageType::kTaskReport) {
+        auto report = protocol::DecodeBody<protocol::TaskReport>(*envelope);
+        if (report.ok()) task_reports.push_back(*report);
+      }
       int requests = results.work_requests;
       for (const std::string& reply : results.Handle(frame)) Send(reply);
       for (const std::string& reply : sync.Handle(frame)) Send(reply);
@@ -92,6 +97,7 @@ class FakeCoordinator {
   FakeResults results;
   FakeSync sync;
   std::deque<protocol::StartEntry> queue;  // handed out one per WorkRequest
+  std::vector<protocol::TaskReport> task_reports;
 
  private:
   zmq::context_t context_;
@@ -177,6 +183,34 @@ TEST(AgentWork, AnEntryRunsAndItsResultsAreUploadedOverTheSocket) {
     EXPECT_EQ(digest.hash, labmesh::Blake2bHex(files[digest.path])) << digest.path;
   }
   EXPECT_TRUE(r.errors.empty());
+}
+
+TEST(AgentWork, ARunTaskIsAnsweredWithATaskReportAndARepeatWithItAgain) {
+  TempDir tmp;
+  FakeCoordinator coordinator;
+  RunningAgent agent(coordinator, tmp.path() + "/work");
+  ASSERT_TRUE(agent.ok());
+  ASSERT_TRUE(coordinator.RunUntil([&] { return coordinator.results.work_requests > 0; }));
+  protocol::RunTask run;
+  run.task_id = 31;
+  run.kind = "Verify";
+  run.coordinator_ms = SystemClock::Default()->WallMs();
+  coordinator.Send(protocol::Encode(run));
+  ASSERT_TRUE(coordinator.RunUntil([&] { return coordinator.task_reports.size() == 1; }));
+  const protocol::TaskReport report = coordinator.task_reports[0];  // a copy: the vector grows
+  EXPECT_EQ(report.task_id, 31u);
+  EXPECT_EQ(report.kind, "Verify");
+  ASSERT_GE(report.checks.size(), 4u);
+  EXPECT_EQ(report.checks[0].name, "free-space");
+  EXPECT_EQ(report.checks[3].name, "leftover-processes");
+  EXPECT_TRUE(report.checks[1].passed) << report.checks[1].output;  // spool-writable
+  EXPECT_TRUE(report.checks[2].passed) << report.checks[2].output;  // clock-skew
+  EXPECT_TRUE(fs::is_directory(tmp.path() + "/work/tasks/31"));
+
+  coordinator.Send(protocol::Encode(run));
+  ASSERT_TRUE(coordinator.RunUntil([&] { return coordinator.task_reports.size() == 2; }));
+  EXPECT_EQ(coordinator.task_reports[1].task_id, 31u);
+  EXPECT_EQ(coordinator.task_reports[1].checks.size(), report.checks.size());
 }
 
 TEST(AgentWork, OutputIsStreamedWhileRunningAndAbortEndsTheEntry) {

@@ -35,6 +35,13 @@ struct AgentConfig {
   std::string verify_dir = "/etc/labmesh/verify.d";
   std::string repair_dir = "/etc/labmesh/repair.d";
   std::string cleanup_dir = "/etc/labmesh/cleanup.d";
+  // Special tasks (docs/lifecycle-agent.md). free-space passes with at least this much
+  // available in the work directory's file system; clock-skew with the agent's wall clock at
+  // most this far from the coordinator's; a verify/repair/cleanup script running longer than
+  // script_timeout_ms is stopped (TERM, KILL after kill_grace_ms) and fails.
+  uint64_t min_free_space_bytes = uint64_t{256} << 20;
+  int64_t max_clock_skew_ms = 30'000;
+  int64_t script_timeout_ms = 5 * 60'000;
   // Reconnection: capped exponential backoff with jitter, first attempt included.
   int64_t reconnect_initial_ms = 200;
   int64_t reconnect_max_ms = 30'000;
