@@ -34,7 +34,6 @@ using labmesh::Status;
 using labmesh::StatusCode;
 namespace protocol = labmesh::protocol;
 
-using labmesh::cli::Age;
 using labmesh::cli::Dump;
 using labmesh::cli::Fail;
 using labmesh::cli::Globals;
