@@ -38,12 +38,17 @@ std::string UserOf(const Globals& g) {
   return "unknown";
 }
 
-std::string Age(int64_t wall_ms) {
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Age(int64_t wall_ms) { return AgeAt(wall_ms, NowMs()); }
+
+std::string AgeAt(int64_t wall_ms, int64_t now_ms) {
   if (wall_ms <= 0) return "never";
-  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-  return FormatDurationMs(std::max<int64_t>(0, now - wall_ms)) + " ago";
+  return FormatDurationMs(std::max<int64_t>(0, now_ms - wall_ms)) + " ago";
 }
 
 std::string Join(const std::vector<std::string>& items, const char* sep) {

@@ -74,6 +74,10 @@ void PrintJob(const protocol::JobInfo& job, bool json) {
   line("run verify", job.run_verify ? "yes" : "no");
   line("timeout", DurationOrNone(job.timeout_ms));
   line("max runtime", DurationOrNone(job.max_runtime_ms));
+  line("cleanup", job.cleanup);
+  line("retry", job.retry == 0 ? "none"
+                                : "up to " + std::to_string(job.retry) +
+                                      (job.retry == 1 ? " time" : " times") + " when a host is lost");
   line("created", TimeOrDash(job.created_us));
   line("finished", TimeOrDash(job.finished_us));
   std::cout << "\n";
@@ -87,6 +91,9 @@ void PrintJob(const protocol::JobInfo& job, bool json) {
                              [](const auto& e) { return !e.result_counts.empty(); });
   std::vector<std::string> columns = {"HOST", "STATUS", "STARTED", "FINISHED", "REASON"};
   if (groups) columns.insert(columns.begin() + 1, "GROUP");
+  // An entry queued again after its host was lost (the job's --retry): how many times.
+  bool retried = AnyEntryRetried(job);
+  if (retried) columns.push_back("RETRIES");
   if (results) columns.push_back("RESULTS");
   if (waiting) columns.push_back("WAITING IN");
   Table table(columns);
@@ -95,6 +102,7 @@ void PrintJob(const protocol::JobInfo& job, bool json) {
     std::vector<std::string> row = {host, entry.status, TimeOrDash(entry.started_us),
                                     TimeOrDash(entry.finished_us), FormatEntryReason(entry)};
     if (groups) row.insert(row.begin() + 1, std::to_string(entry.group));
+    if (retried) row.push_back(std::to_string(entry.retries));
     if (results) {
       std::string counts = FormatResultCounts(entry.result_counts);
       row.push_back(counts.empty() ? "-" : counts);
@@ -135,6 +143,14 @@ JobCommands::JobCommands(CLI::App& app, const Globals& g, Action& action) : g_(g
   create_cmd->add_flag("--run-verify", create_.run_verify, "verify each host before the control");
   create_cmd->add_option("--timeout", create_.timeout, "abort the job when not finished after D");
   create_cmd->add_option("--max-runtime", create_.max_runtime, "one host's running time limit");
+  create_cmd
+      ->add_option("--cleanup", create_.cleanup,
+                   "clean each host after its entry: never, always or on-failure")
+      ->capture_default_str();
+  create_cmd
+      ->add_option("--retry", create_.retry,
+                   "queue an entry again, up to N times, when its host is lost")
+      ->capture_default_str();
   create_cmd->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return Create(api); }; });
 

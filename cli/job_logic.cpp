@@ -10,6 +10,8 @@
 namespace labmesh::cli {
 namespace {
 
+constexpr std::array<const char*, 3> kCleanupPolicies = {"never", "always", "on-failure"};
+
 constexpr std::array<const char*, 5> kJobStatuses = {"Queued", "Running", "Completed", "Failed",
                                                      "Aborted"};
 
@@ -68,6 +70,8 @@ Result<protocol::JobCreateRequest> BuildJobCreateRequest(const JobCreateArgs& ar
   if (!timeout.ok()) return timeout.status();
   Result<int64_t> max_runtime = OptionalDuration("--max-runtime", args.max_runtime);
   if (!max_runtime.ok()) return max_runtime.status();
+  Result<std::string> cleanup = ParseCleanupPolicy(args.cleanup);
+  if (!cleanup.ok()) return Status::InvalidArgument("job create: " + cleanup.status().message());
 
   protocol::JobCreateRequest request;
   request.name = args.name;
@@ -88,6 +92,8 @@ Result<protocol::JobCreateRequest> BuildJobCreateRequest(const JobCreateArgs& ar
   request.run_verify = args.run_verify;
   request.timeout_ms = *timeout;
   request.max_runtime_ms = *max_runtime;
+  request.cleanup = *cleanup;
+  request.retry = args.retry;
   return request;
 }
 
@@ -170,6 +176,19 @@ std::string FormatEntryReason(const protocol::EntryInfo& entry) {
   if (entry.fault.empty()) return entry.reason;
   if (entry.reason.empty()) return entry.fault;
   return entry.fault + ": " + entry.reason;
+}
+
+Result<std::string> ParseCleanupPolicy(const std::string& text) {
+  for (const char* policy : kCleanupPolicies) {
+    if (Lower(text) == policy) return std::string(policy);
+  }
+  return Status::InvalidArgument("unknown cleanup policy '" + text +
+                                 "' (never, always, on-failure)");
+}
+
+bool AnyEntryRetried(const protocol::JobInfo& job) {
+  return std::any_of(job.entries.begin(), job.entries.end(),
+                     [](const protocol::EntryInfo& e) { return e.retries > 0; });
 }
 
 Result<std::string> ParseJobStatusFilter(const std::string& text) {

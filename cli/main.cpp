@@ -18,6 +18,8 @@
 #include <zmq.hpp>
 
 #include "labmesh/cli/cli_util.hpp"
+#include "labmesh/cli/host_lifecycle_commands.hpp"
+#include "labmesh/cli/host_output.hpp"
 #include "labmesh/cli/job_commands.hpp"
 #include "labmesh/cli/results_commands.hpp"
 #include "labmesh/client/api_client.hpp"
@@ -32,73 +34,13 @@ using labmesh::Status;
 using labmesh::StatusCode;
 namespace protocol = labmesh::protocol;
 
-using labmesh::cli::Age;
 using labmesh::cli::Dump;
 using labmesh::cli::Fail;
 using labmesh::cli::Globals;
 using labmesh::cli::Join;
 using labmesh::cli::kExitOk;
-
-std::string Bytes(uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
-  int unit = 0;
-  while (value >= 1024 && unit < 4) {
-    value /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
-  return buf;
-}
-
-void PrintHosts(const std::vector<protocol::HostInfo>& hosts, bool json) {
-  if (json) {
-    nlohmann::json array = nlohmann::json::array();
-    for (const auto& h : hosts) array.push_back(protocol::ToJson(h));
-    std::cout << array.dump(2) << "\n";
-    return;
-  }
-  labmesh::cli::Table table({"HOSTNAME", "STATUS", "LOCKED", "LABELS", "VERSION", "HEARTBEAT"});
-  for (const auto& h : hosts) {
-    table.Add({h.hostname, h.status, h.locked ? "yes" : "no", Join(h.labels), h.agent_version,
-               Age(h.last_heartbeat_ms)});
-  }
-  table.Print(std::cout);
-}
-
-void PrintHost(const protocol::HostInfo& h, bool json) {
-  if (json) {
-    std::cout << protocol::ToJson(h).dump(2) << "\n";
-    return;
-  }
-  auto line = [](const char* key, const std::string& value) {
-    std::cout << std::left << std::setw(16) << key << value << "\n";
-  };
-  line("hostname", h.hostname);
-  line("status", h.status + (h.status_reason.empty() ? "" : " (" + h.status_reason + ")"));
-  line("locked", h.locked ? "yes, by " + h.locked_by + ": " + h.lock_reason : "no");
-  line("connected", h.connected ? "yes" : "no");
-  line("labels", Join(h.labels, ", "));
-  line("admin labels", Join(h.admin_labels, ", "));
-  line("acl groups", Join(h.acl_groups, ", "));
-  line("agent version", h.agent_version);
-  line("last heartbeat", Age(h.last_heartbeat_ms));
-  line("registered", protocol::FormatWallTimeIso(h.registered_ms));
-  line("os", h.facts.os + " " + h.facts.os_version + " (" + h.facts.arch + ", kernel " +
-                 h.facts.kernel + ")");
-  line("cpus", std::to_string(h.facts.cpus));
-  line("memory", Bytes(h.health.mem_available_bytes) + " available of " +
-                     Bytes(h.health.mem_total_bytes));
-  line("disk", Bytes(h.health.disk_free_bytes) + " free of " + Bytes(h.health.disk_total_bytes));
-  char load[64];
-  std::snprintf(load, sizeof load, "%.2f %.2f %.2f", h.health.load1, h.health.load5,
-                h.health.load15);
-  line("load", load);
-  line("uptime", labmesh::FormatDurationMs(static_cast<int64_t>(h.health.uptime_s) * 1000));
-  line("address", h.facts.address);
-  line("public key", h.public_key);
-}
+using labmesh::cli::PrintHost;
+using labmesh::cli::PrintHosts;
 
 void PrintOk(const protocol::OkReply& ok, bool json) {
   if (json) {
@@ -173,7 +115,8 @@ int main(int argc, char** argv) {
   std::string host_status, host_label, hostname, reason;
   std::vector<std::string> add_labels, remove_labels;
 
-  auto* host_list = host->add_subcommand("list", "hosts with status, labels, lock, version, heartbeat");
+  auto* host_list = host->add_subcommand(
+      "list", "hosts with status, labels, lock, version, heartbeat, last special task");
   host_list->add_option("--status", host_status, "only hosts in this status");
   host_list->add_option("--label", host_label, "only hosts carrying this label");
   host_list->callback([&] {
@@ -185,7 +128,8 @@ int main(int argc, char** argv) {
     };
   });
 
-  auto* host_show = host->add_subcommand("show", "one host: facts, health, labels, groups");
+  auto* host_show = host->add_subcommand(
+      "show", "one host: facts, health, labels, groups, protection, last special task");
   host_show->add_option("name", hostname, "hostname")->required();
   host_show->callback([&] {
     action = [&](labmesh::client::ApiClient& api) {
@@ -257,6 +201,9 @@ int main(int argc, char** argv) {
       return kExitOk;
     };
   });
+
+  // verify / repair / history / mod (the host lifecycle).
+  labmesh::cli::HostLifecycleCommands host_lifecycle_commands(*host, g, action);
 
   // ---- label ----
   auto* label = app.add_subcommand("label", "labels")->require_subcommand(1);

@@ -31,6 +31,7 @@ enum class Page {
   kHealthz,
   kHosts,
   kHost,
+  kHostHistory,
   kLabels,
   kPending,
   kJobs,
@@ -55,6 +56,9 @@ std::optional<RouteMatch> MatchRoute(const std::vector<std::string>& s) {
   if (s.size() >= 3 && s[0] == "api" && s[1] == "v1") {
     if (s.size() == 3 && s[2] == "hosts") return RouteMatch{Page::kHosts, ""};
     if (s.size() == 4 && s[2] == "hosts") return RouteMatch{Page::kHost, s[3]};
+    if (s.size() == 5 && s[2] == "hosts" && s[4] == "history") {
+      return RouteMatch{Page::kHostHistory, s[3]};
+    }
     if (s.size() == 3 && s[2] == "labels") return RouteMatch{Page::kLabels, ""};
     if (s.size() == 3 && s[2] == "pending") return RouteMatch{Page::kPending, ""};
     if (s.size() == 3 && s[2] == "jobs") return RouteMatch{Page::kJobs, ""};
@@ -260,6 +264,8 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
       return ListHosts(request.query);
     case Page::kHost:
       return ShowHost(match->arg);
+    case Page::kHostHistory:
+      return HostHistory(match->arg, request.query);
     case Page::kLabels:
       return ListLabels(request.query);
     case Page::kPending:
@@ -309,6 +315,26 @@ HttpResponse WebApi::ShowHost(const std::string& hostname) {
   auto reply = Ask<protocol::HostShowReply>(request);
   if (!reply.ok()) return JsonError(reply.status());
   return Json(200, protocol::ToJson(reply->host));
+}
+
+HttpResponse WebApi::HostHistory(const std::string& hostname, const std::string& query) {
+  Status valid = ValidateHostname(hostname);
+  if (!valid.ok()) return JsonError(valid);
+  auto params = ParseQuery(query);
+  if (!params.ok()) return JsonError(params.status());
+  protocol::HostHistoryRequest request;
+  request.hostname = hostname;
+  std::string limit = Param(*params, "limit");
+  if (!limit.empty()) {
+    auto parsed = ParseDecimal("limit", limit, UINT32_MAX);
+    if (!parsed.ok()) return JsonError(parsed.status());
+    request.limit = static_cast<uint32_t>(*parsed);
+  }
+  auto reply = Ask<protocol::HostHistoryReply>(request);
+  if (!reply.ok()) return JsonError(reply.status());
+  nlohmann::json array = nlohmann::json::array();
+  for (const auto& item : reply->items) array.push_back(protocol::ToJson(item));
+  return Json(200, array);
 }
 
 HttpResponse WebApi::ListLabels(const std::string& query) {

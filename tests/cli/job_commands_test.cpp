@@ -124,6 +124,36 @@ TEST_F(JobCommandsTest, CreateSendsEveryFlagAndPrintsTheId) {
   EXPECT_EQ(request->max_runtime_ms, 600'000);
 }
 
+TEST_F(JobCommandsTest, CreateSendsCleanupPolicyAndRetry) {
+  coordinator_.Reply<protocol::JobCreateRequest>(protocol::JobCreateReply{5});
+  CliRun run = Run({"job", "create", "--name", "x", "--command", "c", "--hosts", "lab-1",
+                    "--cleanup", "Always", "--retry", "2"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto request = coordinator_.LastRequest<protocol::JobCreateRequest>();
+  ASSERT_TRUE(request.ok());
+  EXPECT_EQ(request->cleanup, "always");  // canonical spelling on the wire
+  EXPECT_EQ(request->retry, 2u);
+}
+
+TEST_F(JobCommandsTest, CreateWithoutCleanupOrRetrySendsOnFailureAndZero) {
+  coordinator_.Reply<protocol::JobCreateRequest>(protocol::JobCreateReply{5});
+  CliRun run = Run({"job", "create", "--name", "x", "--command", "c", "--hosts", "lab-1"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto request = coordinator_.LastRequest<protocol::JobCreateRequest>();
+  ASSERT_TRUE(request.ok());
+  EXPECT_EQ(request->cleanup, "on-failure");
+  EXPECT_EQ(request->retry, 0u);
+}
+
+TEST_F(JobCommandsTest, CreateRefusesAnUnknownCleanupPolicyNamingTheValidOnes) {
+  CliRun run = Run({"job", "create", "--name", "x", "--command", "c", "--hosts", "lab-1",
+                    "--cleanup", "sometimes"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.err,
+            "labmesh: job create: unknown cleanup policy 'sometimes' (never, always, on-failure)\n");
+  EXPECT_TRUE(coordinator_.Requests().empty());
+}
+
 TEST_F(JobCommandsTest, CreateWithJsonPrintsAnIdObject) {
   coordinator_.Reply<protocol::JobCreateRequest>(protocol::JobCreateReply{7});
   CliRun run =
@@ -160,6 +190,12 @@ TEST_F(JobCommandsTest, CreateUsageErrorsExitTwoAndSendNothing) {
       {"job", "create", "--name", "x", "--command", "c", "--hosts", "a", "--max-runtime", "x"},
       {"job", "create", "--name", "x", "--command", "c", "--hosts", "a", "--count", "-1", "--label",
        "gpu"},
+      {"job", "create", "--name", "x", "--command", "c", "--hosts", "a", "--cleanup", "no"},
+      {"job", "create", "--name", "x", "--command", "c", "--hosts", "a", "--cleanup", ""},
+      {"job", "create", "--name", "x", "--command", "c", "--hosts", "a", "--retry", "-1"},
+      {"job", "create", "--name", "x", "--command", "c", "--hosts", "a", "--retry", "two"},
+      {"job", "create", "--name", "x", "--command", "c", "--hosts", "a", "--retry",
+       "99999999999"},
   };
   for (const auto& args : cases) {
     CliRun run = Run(args);
@@ -234,6 +270,41 @@ TEST_F(JobCommandsTest, ShowPrintsFieldsAndAnEntryTableWithFaults) {
     EXPECT_NE(run.out.find(text), std::string::npos) << text << "\n" << run.out;
   }
   EXPECT_EQ(coordinator_.LastRequest<protocol::JobShowRequest>()->id, 12u);
+}
+
+TEST_F(JobCommandsTest, ShowPrintsCleanupAndRetryLines) {
+  protocol::JobInfo job = SampleJob(12);
+  job.cleanup = "always";
+  job.retry = 2;
+  protocol::JobInfo plain = SampleJob(13);  // defaults: on-failure, no retry
+  coordinator_.ServeJobs({job, plain});
+  CliRun run = Run({"job", "show", "12"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("\ncleanup         always\n"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("\nretry           up to 2 times when a host is lost\n"),
+            std::string::npos)
+      << run.out;
+  run = Run({"job", "show", "13"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("\ncleanup         on-failure\n"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("\nretry           none\n"), std::string::npos) << run.out;
+}
+
+TEST_F(JobCommandsTest, ShowHasARetriesColumnOnlyWhenAnEntryWasQueuedAgain) {
+  protocol::JobInfo job = SampleJob(12);
+  job.retry = 3;
+  job.entries[1].retries = 2;
+  coordinator_.ServeJobs({job, SampleJob(13)});
+  CliRun run = Run({"job", "show", "12"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("HOST   STATUS     STARTED                   FINISHED                  "
+                         "REASON               RETRIES\n"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("test: exit status 3  2\n"), std::string::npos) << run.out;
+  run = Run({"job", "show", "13"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out.find("RETRIES"), std::string::npos) << run.out;
 }
 
 TEST_F(JobCommandsTest, ShowWithoutParsedResultsHasNoResultsColumnOrWarnings) {

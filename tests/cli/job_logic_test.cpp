@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace labmesh::cli {
@@ -72,6 +73,37 @@ TEST(BuildJobCreateRequest, DefaultsAreMediumPriorityNoLimits) {
   EXPECT_EQ(request->max_runtime_ms, 0);
   EXPECT_EQ(request->meta_count, 0u);
   EXPECT_FALSE(request->run_verify);
+  EXPECT_EQ(request->cleanup, "on-failure");
+  EXPECT_EQ(request->retry, 0u);
+}
+
+TEST(BuildJobCreateRequest, CleanupPolicyIsSentCanonicalAndRetryAsGiven) {
+  for (const auto& [typed, sent] : std::vector<std::pair<std::string, std::string>>{
+           {"never", "never"}, {"ALWAYS", "always"}, {"On-Failure", "on-failure"}}) {
+    JobCreateArgs args = Valid();
+    args.cleanup = typed;
+    args.retry = 4;
+    auto request = BuildJobCreateRequest(args, NoRead);
+    ASSERT_TRUE(request.ok()) << typed << ": " << request.status().ToString();
+    EXPECT_EQ(request->cleanup, sent);
+    EXPECT_EQ(request->retry, 4u);
+  }
+}
+
+TEST(BuildJobCreateRequest, UnknownCleanupPolicyIsAUsageErrorListingThePolicies) {
+  for (const char* bad : {"", "sometimes", "on_failure ", "onfailure"}) {
+    JobCreateArgs args = Valid();
+    args.cleanup = bad;
+    ExpectUsageError(args, "(never, always, on-failure)");
+  }
+}
+
+TEST(AnyEntryRetried, OnlyWhenAnEntryWasQueuedAgain) {
+  protocol::JobInfo job;
+  job.entries.resize(2);
+  EXPECT_FALSE(AnyEntryRetried(job));
+  job.entries[1].retries = 1;
+  EXPECT_TRUE(AnyEntryRetried(job));
 }
 
 TEST(BuildJobCreateRequest, ControlFileTextIsSentAsRead) {

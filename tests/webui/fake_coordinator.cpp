@@ -137,6 +137,23 @@ protocol::JobInfo SampleJob(uint64_t id, const std::string& owner, const std::st
   return job;
 }
 
+protocol::TaskInfo SampleTask(uint64_t id, const std::string& hostname) {
+  protocol::TaskInfo task;
+  task.id = id;
+  task.hostname = hostname;
+  task.kind = "Verify";
+  task.status = "Failed";
+  task.reason = "verify.d/disk failed: <b>exit</b> status 1";  // markup must show as text
+  task.requested_by = "alice";
+  task.queued_ms = 1'700'000'000'000 - 60'000;
+  task.started_ms = 1'700'000'000'000 - 50'000;
+  task.finished_ms = 1'700'000'000'000 - 3'000;
+  task.checks = {{"free-space", true, "12 GiB free", 3},
+                 {"verify.d/disk", false, "sda: I/O error\n", 40},
+                 {"clock-skew", false, "clock 9s ahead", 1}};
+  return task;
+}
+
 protocol::HostInfo SampleHost(const std::string& hostname, const std::string& status) {
   protocol::HostInfo host;
   host.hostname = hostname;

@@ -79,6 +79,10 @@ class FakeCoordinator {
 // A host with every field set, as a coordinator would report it.
 protocol::HostInfo SampleHost(const std::string& hostname, const std::string& status = "Ready");
 
+// A finished special task with every field set: a Verify of `hostname` that Failed, with one
+// passed and two failed checks ("verify.d/disk" first), finished 3 s before 1'700'000'000'000.
+protocol::TaskInfo SampleTask(uint64_t id, const std::string& hostname);
+
 // A job with every field set and two entries (one Completed, one Failed with a test fault).
 protocol::JobInfo SampleJob(uint64_t id, const std::string& owner = "alice",
                             const std::string& status = "Failed");

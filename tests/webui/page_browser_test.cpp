@@ -38,7 +38,21 @@ class PageBrowserTest : public ::testing::Test {
     hosts.hosts = {testing::SampleHost("lab-alpha"), testing::SampleHost("lab-beta", "Dead")};
     hosts.hosts[1].last_heartbeat_ms = 0;  // never seen: the page must cope
     hosts.hosts[1].health = {};
+    hosts.hosts[0].protection = "do-not-repair";
+    hosts.hosts[0].last_task = testing::SampleTask(12, "lab-alpha");
+    hosts.hosts[0].last_task.checks.clear();  // as the coordinator sends it
     coordinator_.Reply<protocol::HostListRequest>(hosts);
+    protocol::HostHistoryReply history;
+    protocol::HistoryItem task;
+    task.type = "task";
+    task.id = 12;
+    task.name = "Verify";
+    task.status = "Failed";
+    task.reason = "verify.d/disk failed: <b>exit</b> status 1";
+    task.queued_ms = 1'700'000'000'000 - 60'000;
+    task.checks = testing::SampleTask(12, "lab-alpha").checks;
+    history.items = {task};
+    coordinator_.Reply<protocol::HostHistoryRequest>(history);
     protocol::HostListReply pending;
     pending.hosts = {testing::SampleHost("lab-new", "Pending Approval")};
     coordinator_.Reply<protocol::HostPendingRequest>(pending);
@@ -60,6 +74,27 @@ class PageBrowserTest : public ::testing::Test {
 
 TEST_F(PageBrowserTest, PageListsEveryHostWithoutConsoleErrors) {
   EXPECT_EQ(RunShell(PageTest("lab-alpha lab-beta")), 0);
+}
+
+// The hosts table's "Last task" column: kind, status and age, the reason (markup as text) as the
+// tooltip, "—" for a host that never had a task; the protection badge; the history on a click.
+TEST_F(PageBrowserTest, PageShowsLastTaskProtectionAndHistory) {
+  EXPECT_EQ(RunShell(PageTest("--text lab-alpha td.last-task 'Verify Failed \u00b7 ' "
+                              "--text lab-alpha td.last-task ' ago' "
+                              "--title lab-alpha td.last-task "
+                              "'verify.d/disk failed: <b>exit</b> status 1' "
+                              "--text lab-beta td.last-task '\u2014' "
+                              "--text lab-alpha .protection do-not-repair "
+                              "--history lab-alpha 'failed checks: verify.d/disk, clock-skew' "
+                              "--history lab-alpha 'verify.d/disk failed: <b>exit</b> status 1' "
+                              "lab-alpha lab-beta")),
+            0);
+}
+
+TEST_F(PageBrowserTest, ScriptFailsWhenACheckDoesNotHold) {
+  EXPECT_EQ(RunShell("LABMESH_PAGE_TIMEOUT_S=3 " +
+                     PageTest("--text lab-alpha td.last-task 'Repair Completed' lab-alpha")),
+            1);
 }
 
 TEST_F(PageBrowserTest, ScriptFailsWhenAHostIsMissing) {

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +18,8 @@
 namespace labmesh::webui {
 namespace {
 
+using protocol::HostHistoryReply;
+using protocol::HostHistoryRequest;
 using protocol::HostListReply;
 using protocol::HostListRequest;
 using protocol::HostPendingRequest;
@@ -28,6 +32,7 @@ using protocol::JobShowRequest;
 using testing::FakeCoordinator;
 using testing::SampleHost;
 using testing::SampleJob;
+using testing::SampleTask;
 
 constexpr char kEndpoint[] = "inproc://webui-test-api";
 
@@ -88,6 +93,103 @@ TEST_F(WebApiTest, HostListIsJsonArrayWithTheCliHostFields) {
     EXPECT_TRUE(body[0].contains(field)) << field;
   }
   EXPECT_EQ(body[1]["status"], "Repair Failed");
+}
+
+TEST_F(WebApiTest, HostListCarriesProtectionAndTheLastTaskOrNull) {
+  HostListReply reply;
+  reply.hosts = {SampleHost("lab-1", "Repair Failed"), SampleHost("lab-2")};
+  reply.hosts[0].protection = "do-not-repair";
+  reply.hosts[0].last_task = SampleTask(12, "lab-1");
+  reply.hosts[0].last_task.checks.clear();  // as the coordinator sends it (history has them)
+  coordinator_.Reply<HostListRequest>(reply);
+
+  HttpResponse response = api_.Handle(Get("/api/v1/hosts"));
+  ASSERT_EQ(response.status, 200) << response.body;
+  auto body = nlohmann::json::parse(response.body);
+  ASSERT_EQ(body.size(), 2u);
+  EXPECT_EQ(body[0]["protection"], "do-not-repair");
+  EXPECT_EQ(body[0]["last_task"], protocol::ToJson(reply.hosts[0].last_task));
+  EXPECT_EQ(body[0]["last_task"]["kind"], "Verify");
+  EXPECT_EQ(body[0]["last_task"]["status"], "Failed");
+  EXPECT_EQ(body[0]["last_task"]["reason"], "verify.d/disk failed: <b>exit</b> status 1");
+  EXPECT_EQ(body[0]["last_task"]["finished_ms"], 1'700'000'000'000 - 3'000);
+  EXPECT_EQ(body[1]["protection"], "none");
+  EXPECT_TRUE(body[1]["last_task"].is_null());
+  // One host alone carries the same fields.
+  coordinator_.Reply<HostShowRequest>(HostShowReply{reply.hosts[0]});
+  response = api_.Handle(Get("/api/v1/hosts/lab-1"));
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(nlohmann::json::parse(response.body), body[0]);
+}
+
+TEST_F(WebApiTest, HostHistoryIsJsonArrayOfHistoryItemsForTheDecodedName) {
+  HostHistoryReply reply;
+  reply.items.resize(2);
+  reply.items[0].type = "task";
+  reply.items[0].id = 12;
+  reply.items[0].name = "Verify";
+  reply.items[0].status = "Failed";
+  reply.items[0].queued_ms = 1'700'000'000'000;
+  reply.items[0].checks = SampleTask(12, "lab-1 a").checks;
+  reply.items[1].type = "entry";
+  reply.items[1].id = 41;
+  reply.items[1].job_id = 7;
+  reply.items[1].name = "boot";
+  reply.items[1].status = "Completed";
+  coordinator_.Reply<HostHistoryRequest>(reply);
+
+  HttpResponse response = api_.Handle(Get("/api/v1/hosts/lab%2D1%20a/history"));
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.content_type, "application/json");
+  EXPECT_EQ(Header(response, "X-Labmesh-Now-Ms"), std::to_string(clock_.WallMs()));
+  auto body = nlohmann::json::parse(response.body);
+  ASSERT_TRUE(body.is_array());
+  ASSERT_EQ(body.size(), 2u);
+  // Exactly what `labmesh --json host history` prints.
+  EXPECT_EQ(body[0], protocol::ToJson(reply.items[0]));
+  EXPECT_EQ(body[1], protocol::ToJson(reply.items[1]));
+  EXPECT_EQ(body[0]["checks"].size(), 3u);
+  auto request = coordinator_.LastRequest<HostHistoryRequest>();
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  EXPECT_EQ(request->hostname, "lab-1 a");
+  EXPECT_EQ(request->limit, 0u);  // the coordinator's default
+
+  ASSERT_EQ(api_.Handle(Get("/api/v1/hosts/lab-1/history", "limit=5")).status, 200);
+  EXPECT_EQ(coordinator_.LastRequest<HostHistoryRequest>()->limit, 5u);
+  coordinator_.Reply<HostHistoryRequest>(HostHistoryReply{});
+  response = api_.Handle(Get("/api/v1/hosts/lab-1/history"));
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.body, "[]\n");
+}
+
+TEST_F(WebApiTest, HostHistoryOfUnknownHostIs404WithCoordinatorMessage) {
+  coordinator_.Fail<HostHistoryRequest>(Status::NotFound("no host named nope"));
+  HttpResponse response = api_.Handle(Get("/api/v1/hosts/nope/history"));
+  ExpectJsonError(response, 404);
+  auto body = nlohmann::json::parse(response.body);
+  EXPECT_EQ(body["error"], "no host named nope");
+  EXPECT_EQ(body["code"], "NotFound");
+}
+
+TEST_F(WebApiTest, BadHostHistoryRequestsAre400AndNeverReachCoordinator) {
+  for (const auto& [path, query] : std::vector<std::pair<std::string, std::string>>{
+           {"/api/v1/hosts/a%0Ab/history", ""},
+           {"/api/v1/hosts/a%00b/history", ""},
+           {"/api/v1/hosts/" + std::string(300, 'x') + "/history", ""},
+           {"/api/v1/hosts/lab-1/history", "limit=-1"},
+           {"/api/v1/hosts/lab-1/history", "limit=ten"},
+           {"/api/v1/hosts/lab-1/history", "limit=4294967296"},
+           {"/api/v1/hosts/lab-1/history", "limit=%"}}) {
+    SCOPED_TRACE(path.substr(0, 40) + "?" + query);
+    ExpectJsonError(api_.Handle(Get(path, query)), 400);
+  }
+  EXPECT_TRUE(coordinator_.Requests().empty());
+  // Nothing else lives under a host.
+  ExpectJsonError(api_.Handle(Get("/api/v1/hosts/lab-1/tasks")), 404);
+  ExpectJsonError(api_.Handle(Get("/api/v1/hosts/lab-1/history/1")), 404);
+  HttpResponse post = api_.Handle(HttpRequest{"POST", "/api/v1/hosts/lab-1/history", "", ""});
+  EXPECT_EQ(post.status, 405);
+  EXPECT_TRUE(coordinator_.Requests().empty());
 }
 
 TEST_F(WebApiTest, HostListForwardsFiltersWithCanonicalStatus) {

@@ -1,4 +1,5 @@
-// labmesh web page: polls the JSON API every 2 s and redraws the hosts and pending tables.
+// labmesh web page: polls the JSON API every 2 s and redraws the hosts and pending tables; a
+// click on a host shows its history (special tasks and job entries) under the table.
 // No framework and no build step; everything the page shows comes from /api/v1, the same JSON
 // scripts and `labmesh --json` use. Text from the API is only ever set with textContent.
 'use strict';
@@ -11,6 +12,9 @@
   // Server wall clock minus browser wall clock, from the X-Labmesh-Now-Ms response header, so
   // that "3 s ago" is right even when the browser's clock is not.
   let clockOffsetMs = 0;
+
+  // The host whose history is shown under the hosts table (a click on its row); null = none.
+  let selectedHost = null;
 
   const STATUS_CLASS = {
     'Ready': 'ok',
@@ -58,6 +62,20 @@
     return Math.floor(hours / 24) + ' d ago';
   }
 
+  // Task statuses (Queued, Running, Completed, Failed, Aborted) as badge colours.
+  const TASK_CLASS = {
+    'Queued': 'work',
+    'Running': 'work',
+    'Completed': 'ok',
+    'Failed': 'bad',
+    'Aborted': 'bad',
+  };
+
+  // When a task or history item last changed: finished, else started, else queued (ms).
+  function lastChangeMs(item) {
+    return item.finished_ms || item.started_ms || item.queued_ms || 0;
+  }
+
   function hasHealth(host) {
     return host.last_heartbeat_ms > 0 && host.health;
   }
@@ -67,6 +85,25 @@
     const badge = el('span', 'badge ' + (STATUS_CLASS[host.status] || ''), host.status || '?');
     if (host.status_reason) badge.title = host.status_reason;
     td.appendChild(badge);
+    // The protection level only when it limits the lifecycle ("none" is the usual case).
+    if (host.protection && host.protection !== 'none') {
+      const protection = el('span', 'protection', host.protection);
+      protection.title = 'protection: ' + host.protection;
+      td.appendChild(protection);
+    }
+    return td;
+  }
+
+  // "Verify Failed · 3 min ago", the reason as tooltip; "—" when the host never had a task.
+  function lastTaskCell(host) {
+    const task = host.last_task;
+    if (!task) return el('td', 'last-task muted', '—');
+    const td = el('td', 'last-task ' + (TASK_CLASS[task.status] || ''));
+    const when = lastChangeMs(task);
+    td.textContent = task.kind + ' ' + task.status + (when ? ' · ' + formatAgo(when) : '');
+    const tip = [task.reason, task.requested_by ? 'requested by ' + task.requested_by : '']
+      .filter(Boolean).join('\n');
+    if (tip) td.title = tip;
     return td;
   }
 
@@ -81,6 +118,7 @@
     tr.dataset.hostname = host.hostname;
     tr.appendChild(el('td', 'hostname', host.hostname));
     tr.appendChild(statusCell(host));
+    tr.appendChild(lastTaskCell(host));
     tr.appendChild(labelsCell(host.labels));
 
     const health = host.health || {};
@@ -113,6 +151,8 @@
       locked.textContent = 'yes' + (who || why ? ' (' + [who, why].filter(Boolean).join(': ') + ')' : '');
     }
     tr.appendChild(locked);
+    if (host.hostname === selectedHost) tr.classList.add('selected');
+    tr.addEventListener('click', () => selectHost(host.hostname));
     return tr;
   }
 
@@ -122,6 +162,10 @@
     const sorted = hosts.slice().sort((a, b) => String(a.hostname).localeCompare(String(b.hostname)));
     for (const host of sorted) rows.appendChild(hostRow(host));
     body.replaceChildren(rows);
+    if (selectedHost !== null && !hosts.some((h) => h.hostname === selectedHost)) {
+      selectedHost = null;  // the host went away (deleted): so does its history
+      $('history').hidden = true;
+    }
     $('hosts-empty').hidden = hosts.length > 0;
     $('hosts-table').hidden = hosts.length === 0;
 
@@ -155,6 +199,56 @@
     body.replaceChildren(rows);
     $('pending-table').hidden = pending.length === 0;
     $('pending-empty').hidden = pending.length > 0;
+  }
+
+  function renderHistory(hostname, items) {
+    $('history-title').textContent = 'History of ' + hostname;
+    const body = $('history-body');
+    const rows = document.createDocumentFragment();
+    for (const item of items) {
+      const tr = el('tr');
+      const queued = el('td', 'when', item.queued_ms ? formatAgo(item.queued_ms) : '—');
+      if (item.queued) queued.title = item.queued;
+      tr.appendChild(queued);
+      tr.appendChild(el('td', null, item.type));
+      tr.appendChild(el('td', 'num', item.id));
+      tr.appendChild(el('td', 'num', item.job_id ? item.job_id : '—'));
+      tr.appendChild(el('td', null, item.name));
+      const status = el('td');
+      status.appendChild(el('span', 'badge ' + (TASK_CLASS[item.status] || ''), item.status));
+      tr.appendChild(status);
+      const reason = el('td', 'reason', item.reason || '');
+      const failed = (item.checks || []).filter((c) => !c.passed);
+      if (failed.length > 0) {
+        reason.appendChild(el('div', 'failed-checks',
+          'failed checks: ' + failed.map((c) => c.name).join(', ')));
+      }
+      tr.appendChild(reason);
+      rows.appendChild(tr);
+    }
+    body.replaceChildren(rows);
+    $('history-empty').hidden = items.length > 0;
+    $('history-table').hidden = items.length === 0;
+    $('history').hidden = false;
+  }
+
+  async function refreshHistory() {
+    if (selectedHost === null) return;
+    const hostname = selectedHost;
+    const items = await fetchJson('/api/v1/hosts/' + encodeURIComponent(hostname) + '/history');
+    if (hostname === selectedHost) renderHistory(hostname, items);
+  }
+
+  function selectHost(hostname) {
+    selectedHost = selectedHost === hostname ? null : hostname;
+    for (const tr of $('hosts-body').children) {
+      tr.classList.toggle('selected', tr.dataset.hostname === selectedHost);
+    }
+    if (selectedHost === null) {
+      $('history').hidden = true;
+      return;
+    }
+    refreshHistory().catch((e) => showErrors([e.message]));
   }
 
   async function fetchJson(url) {
@@ -192,13 +286,15 @@
   }
 
   async function refresh() {
-    const [hosts, pending] = await Promise.allSettled([
+    const [hosts, pending, history] = await Promise.allSettled([
       fetchJson('/api/v1/hosts'),
       fetchJson('/api/v1/pending'),
+      refreshHistory(),
     ]);
     const errors = [];
     if (hosts.status === 'fulfilled') renderHosts(hosts.value); else errors.push(hosts.reason.message);
     if (pending.status === 'fulfilled') renderPending(pending.value); else errors.push(pending.reason.message);
+    if (history.status === 'rejected') errors.push(history.reason.message);
     showErrors(errors);
     if (errors.length === 0) $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
   }

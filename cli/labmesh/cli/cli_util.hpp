@@ -52,6 +52,11 @@ std::string UserOf(const Globals& g);
 
 // "5m ago", or "never" for 0; `wall_ms` is wall-clock ms since the epoch.
 std::string Age(int64_t wall_ms);
+// The same at a given "now" (wall-clock ms), for texts that are tested; a time after `now_ms`
+// (clock skew) is "0ms ago".
+std::string AgeAt(int64_t wall_ms, int64_t now_ms);
+// Wall-clock ms since the epoch, now.
+int64_t NowMs();
 
 std::string Join(const std::vector<std::string>& items, const char* sep = ",");
 

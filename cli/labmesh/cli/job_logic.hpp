@@ -29,6 +29,8 @@ struct JobCreateArgs {
   bool run_verify = false;
   std::string timeout;      // duration text, "" = none
   std::string max_runtime;  // duration text, "" = none
+  std::string cleanup = "on-failure";  // never, always or on-failure
+  uint32_t retry = 0;
   std::string user;         // the owner, already resolved (--user, $USER, "unknown")
 };
 
@@ -39,7 +41,8 @@ using ControlReader = std::function<Result<std::string>(const std::string& path)
 // the CLI exits 2 and sends nothing). Rules: a non-empty --name; exactly one of --control,
 // --command, --test; --label and --count together or not at all, --count >= 1; at least one of
 // --hosts / --label; no empty host or label names; --synch-count >= 1; a known priority
-// (case-insensitive, sent canonical); durations as ParseDurationMs reads them and > 0.
+// (case-insensitive, sent canonical); durations as ParseDurationMs reads them and > 0; a known
+// cleanup policy (never, always, on-failure; case-insensitive, sent canonical).
 // `read_control` is called only for --control, after every other rule passed.
 Result<protocol::JobCreateRequest> BuildJobCreateRequest(const JobCreateArgs& args,
                                                          const ControlReader& read_control);
@@ -74,6 +77,13 @@ std::string FormatEntriesColumn(const protocol::JobInfo& job);
 // The REASON column of `job show`: "test: exit status 3", "infrastructure: host lost", or the
 // bare reason when no fault is recorded.
 std::string FormatEntryReason(const protocol::EntryInfo& entry);
+
+// A `job create --cleanup` policy in its canonical spelling (never, always, on-failure;
+// case-insensitive), or InvalidArgument "unknown cleanup policy 'X' (never, always, on-failure)".
+Result<std::string> ParseCleanupPolicy(const std::string& text);
+
+// The RETRIES column of `job show` is printed only when an entry was queued again.
+bool AnyEntryRetried(const protocol::JobInfo& job);
 
 // A `job list --status` filter in its canonical spelling (Queued, Running, Completed, Failed,
 // Aborted; case-insensitive), or InvalidArgument.

@@ -10,6 +10,9 @@
 //   /healthz               "ok" - the HTTP server is up (says nothing of the coordinator)
 //   /api/v1/hosts          JSON array of hosts; ?status=<HostStatus> and ?label=<label> filter
 //   /api/v1/hosts/<name>   one host; 404 when the coordinator does not know it
+//   /api/v1/hosts/<name>/history  JSON array of the host's special tasks and job entries,
+//                          newest first (ToJson(HistoryItem)); ?limit=<n> (0 = the
+//                          coordinator's 100); 404 for an unknown host
 //   /api/v1/labels         JSON array of labels; ?kind=admin|agent|auto filters
 //   /api/v1/pending        JSON array of hosts waiting for enrollment approval; ?label= filters
 //   /api/v1/jobs           JSON array of jobs, newest first (without their control);
@@ -77,6 +80,7 @@ class WebApi final : public HttpHandler {
   HttpResponse Route(const HttpRequest& request);
   HttpResponse ListHosts(const std::string& query);
   HttpResponse ShowHost(const std::string& hostname);
+  HttpResponse HostHistory(const std::string& hostname, const std::string& query);
   HttpResponse ListLabels(const std::string& query);
   HttpResponse ListPending(const std::string& query);
   HttpResponse ListJobs(const std::string& query);
