@@ -378,25 +378,22 @@ void JobService::OnAgentRegistered(const std::string& hostname,
   // Special tasks: the one it was running is sent again; a host that was lost is repaired (or
   // verified, per its protection) before it is Ready.
   const HostState* state = registry_->Find(hostname);
+  if (state == nullptr) return;
   auto open = tasks_.find(hostname);
   if (open != tasks_.end() && open->second.status == protocol::TaskStatus::kRunning) {
     protocol::RunTask run = RunTaskFor(open->second.kind, state->record.protection);
     run.task_id = open->second.id;
     run.coordinator_ms = clock_->WallMs();
     ToAgent(hostname, protocol::Encode(run));
-  } else if (state != nullptr && state->record.status == protocol::HostStatus::kDead &&
-             open == tasks_.end()) {
-    std::optional<protocol::TaskKind> kind = TaskOnReturn(state->record.protection);
-    if (kind) {
-      if (*kind == protocol::TaskKind::kRepair) StageLifecycle(hostname).repairs_ms.push_back(clock_->WallMs());
+  } else if (state->record.status == protocol::HostStatus::kDead && open == tasks_.end()) {
+    // (A task queued while it was away starts instead, from StartTasks.)
+    if (std::optional<protocol::TaskKind> kind = TaskOnReturn(state->record.protection)) {
       QueueTask(hostname, *kind, "the host came back after it was lost", "labmesh");
     } else {
       StageHostStatus(hostname, protocol::HostStatus::kReady, "agent registered again");
     }
   }
-  if (state != nullptr && state->record.repair_on_return) {
-    StageLifecycle(hostname).repair_on_return = false;
-  }
+  if (state->record.repair_on_return) StageLifecycle(hostname).repair_on_return = false;
 }
 
 void JobService::OnHostDead(const std::string& hostname) {

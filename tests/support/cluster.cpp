@@ -84,7 +84,10 @@ Process& E2eCluster::StartAgent(const std::string& hostname, std::vector<std::st
   std::vector<std::pair<std::string, std::string>> defaults = {
       {"--coordinator", agent_endpoint_},     {"--coordinator-key", key_path()},
       {"--hostname", hostname},               {"--work-dir", AgentWorkDir(hostname)},
-      {"--heartbeat-interval", kHeartbeat},   {"--address", "127.0.0.1"}};
+      {"--heartbeat-interval", kHeartbeat},   {"--address", "127.0.0.1"},
+      {"--verify-dir", ScriptDir(hostname, "verify")},
+      {"--repair-dir", ScriptDir(hostname, "repair")},
+      {"--cleanup-dir", ScriptDir(hostname, "cleanup")}};
   std::vector<std::string> argv = {AgentBinary()};
   for (const auto& [flag, value] : defaults) {
     if (std::find(extra_flags.begin(), extra_flags.end(), flag) == extra_flags.end()) {
@@ -97,6 +100,10 @@ Process& E2eCluster::StartAgent(const std::string& hostname, std::vector<std::st
   if (slot) slot->Signal(SIGKILL), slot->Wait();
   slot = std::make_unique<Process>(argv, tmp_.path() + "/agent-" + hostname + ".log");
   return *slot;
+}
+
+std::string E2eCluster::ScriptDir(const std::string& hostname, const std::string& kind) const {
+  return tmp_.path() + "/scripts-" + hostname + "/" + kind + ".d";
 }
 
 void E2eCluster::KillAgent(const std::string& hostname, int sig) {

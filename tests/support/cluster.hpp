@@ -40,6 +40,9 @@ class E2eCluster {
   Process& StartAgent(const std::string& hostname, std::vector<std::string> extra_flags = {});
   Process& agent(const std::string& hostname) { return *agents_.at(hostname); }
   void KillAgent(const std::string& hostname, int sig);
+  // Where the agent of `hostname` finds its verify/repair/cleanup executables ("verify",
+  // "repair", "cleanup"); the directories do not exist until a test writes a script there.
+  std::string ScriptDir(const std::string& hostname, const std::string& kind) const;
   std::string AgentWorkDir(const std::string& hostname) const;
 
   // Runs `labmesh --api <api> args...`.

@@ -30,7 +30,7 @@ enum class Protection : uint8_t {
   kNone = 0,                // verify, repair with built-in actions and repair scripts
   kRepairSoftwareOnly = 1,  // repair with built-in actions only (no repair scripts)
   kDoNotRepair = 2,         // never repair: a failed verify leaves the host Repair Failed
-  kDoNotVerify = 3,         // never verify (verify tasks pass at once, recorded as skipped)
+  kDoNotVerify = 3,  // never verify: a Verify task is Completed at once with a check "skipped"
 };
 std::string_view ProtectionName(Protection protection);  // "none", "repair-software-only", ...
 std::optional<Protection> ParseProtection(std::string_view text);
