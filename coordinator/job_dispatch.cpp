@@ -353,9 +353,7 @@ void JobService::OnAgentRegistered(const std::string& hostname,
     } else if (entry.status == EntryStatus::kPending) {
       // Still held for its group; the agent asks for work again after the Welcome.
     } else if (entry.status == EntryStatus::kStarting && jobs_.at(entry.job_id).job.synch_count <= 1) {
-      Move(entry, EntryStatus::kQueued, "the agent never got the start; queued again");
-      if (!entry.meta_label.empty()) entry.hostname.clear();
-      QueueEntry(entry);
+      Requeue(entry, "the agent never got the start; queued again");
       FreeHost(hostname);
     } else if (entry.status == EntryStatus::kStarting) {
       // Its group started without it; it cannot start alone later.
@@ -381,10 +379,7 @@ void JobService::OnAgentRegistered(const std::string& hostname,
   if (state == nullptr) return;
   auto open = tasks_.find(hostname);
   if (open != tasks_.end() && open->second.status == protocol::TaskStatus::kRunning) {
-    protocol::RunTask run = RunTaskFor(open->second.kind, state->record.protection);
-    run.task_id = open->second.id;
-    run.coordinator_ms = clock_->WallMs();
-    ToAgent(hostname, protocol::Encode(run));
+    SendTask(open->second);
   } else if (state->record.status == protocol::HostStatus::kDead && open == tasks_.end()) {
     // (A task queued while it was away starts instead, from StartTasks.)
     if (std::optional<protocol::TaskKind> kind = TaskOnReturn(state->record.protection)) {
@@ -419,9 +414,7 @@ void JobService::OnHostDead(const std::string& hostname) {
     Unhold(entry, "host " + hostname + " lost (no heartbeat) while held for its group");
   } else if (entry.status == EntryStatus::kVerifying) {
     busy_.erase(busy);
-    Move(entry, EntryStatus::kQueued, "host " + hostname + " lost (no heartbeat) while verified; queued again");
-    if (!entry.meta_label.empty()) entry.hostname.clear();
-    QueueEntry(entry);
+    Requeue(entry, "host " + hostname + " lost (no heartbeat) while verified; queued again");
   } else if (IsStarted(entry.status)) {
     LoseEntry(entry, "host lost (" + hostname + ": no heartbeat)");
   }

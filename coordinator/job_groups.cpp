@@ -62,6 +62,12 @@ void JobService::QueueEntry(const store::Entry& entry) {
   queue_.insert({-static_cast<int>(jobs_.at(entry.job_id).job.priority), entry.job_id, entry.id});
 }
 
+void JobService::Requeue(store::Entry& entry, const std::string& reason) {
+  Move(entry, EntryStatus::kQueued, reason);
+  if (!entry.meta_label.empty()) entry.hostname.clear();  // any host with the label will do
+  QueueEntry(entry);
+}
+
 void JobService::Hold(store::Entry& entry, ActiveJob& job, const HostState& host) {
   const std::string& name = host.record.hostname;
   GroupKey key = KeyOf(entry);
@@ -107,9 +113,7 @@ void JobService::StartGroup(const GroupKey& key, ActiveJob& job) {
 
 void JobService::Unhold(store::Entry& entry, const std::string& reason) {
   std::string host = entry.hostname;
-  Move(entry, EntryStatus::kQueued, reason);
-  if (!entry.meta_label.empty()) entry.hostname.clear();
-  QueueEntry(entry);
+  Requeue(entry, reason);
   auto busy = busy_.find(host);
   if (busy != busy_.end() && busy->second == entry.id) FreeHost(host);
 }

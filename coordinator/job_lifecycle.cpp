@@ -142,11 +142,15 @@ void JobService::StartTask(store::SpecialTask& task) {
             {protocol::TaskCheck{"skipped", true, "protection do-not-verify: not verified", 0}});
     return;
   }
-  protocol::RunTask run = RunTaskFor(task.kind, protection);
+  spdlog::info("host={} {} started", hostname, TaskName(task));
+  SendTask(task);
+}
+
+void JobService::SendTask(const store::SpecialTask& task) {
+  protocol::RunTask run = RunTaskFor(task.kind, ProtectionOf(task.hostname));
   run.task_id = task.id;
   run.coordinator_ms = clock_->WallMs();
-  spdlog::info("host={} {} started", hostname, TaskName(task));
-  ToAgent(hostname, protocol::Encode(run));
+  ToAgent(task.hostname, protocol::Encode(run));
 }
 
 void JobService::OnTaskReport(const HostState& host, const protocol::Envelope& e) {
@@ -220,10 +224,7 @@ void JobService::AfterTask(const store::SpecialTask& task, bool passed, const st
       }
       if (verifying_entry) {
         busy_.erase(hostname);
-        Move(*entry, EntryStatus::kQueued,
-             "verify of " + hostname + " failed (" + reason + "); queued again");
-        if (!entry->meta_label.empty()) entry->hostname.clear();
-        QueueEntry(*entry);
+        Requeue(*entry, "verify of " + hostname + " failed (" + reason + "); queued again");
       }
       NeedRepair(hostname, "verify failed: " + reason,
                  verifying_entry && entry->meta_label.empty() ? entry->id : 0);
@@ -320,9 +321,8 @@ void JobService::LoseEntry(store::Entry& entry, const std::string& reason) {
   ++entry.retries;
   auto busy = busy_.find(hostname);
   if (busy != busy_.end() && busy->second == entry.id) busy_.erase(busy);
-  Move(entry, EntryStatus::kQueued,
-       reason + "; queued again (retry " + std::to_string(entry.retries) + " of " +
-           std::to_string(job.job.retry) + ")");
+  Requeue(entry, reason + "; queued again (retry " + std::to_string(entry.retries) + " of " +
+                     std::to_string(job.job.retry) + ")");
   entry.exit_code = -1;
   entry.signal = 0;
   entry.started_us = 0;
@@ -330,8 +330,6 @@ void JobService::LoseEntry(store::Entry& entry, const std::string& reason) {
   entry.outcome.clear();
   entry.outcome_reason.clear();
   entry.fault.clear();
-  if (!entry.meta_label.empty()) entry.hostname.clear();
-  QueueEntry(entry);
   schedule_needed_ = true;
   spdlog::info("job={} entry={} {} (retry {} of {})", entry.job_id, entry.id, reason,
                entry.retries, job.job.retry);

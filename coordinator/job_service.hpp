@@ -192,6 +192,8 @@ class JobService {
   // a group that can no longer start or lost a host.
   void OnEntryFinished(store::Entry& entry, const std::string& reason, const std::string& fault);
   void QueueEntry(const store::Entry& entry);
+  // Back to Queued with `reason`: a label entry lets go of its host, a named one keeps it.
+  void Requeue(store::Entry& entry, const std::string& reason);
   ParseWork ParseWorkFor(const store::Entry& entry, const ActiveJob& job) const;
   // The final status of a Parsing entry from its outcome and (when parsed) its results.
   void FinishParsed(store::Entry& entry, const ParseDone* done);
@@ -216,6 +218,8 @@ class JobService {
   void StartTasks();
   bool CanStartTask(const std::string& hostname) const;
   void StartTask(store::SpecialTask& task);
+  // Sends the task's RunTask (again, after a re-registration) to its host's agent.
+  void SendTask(const store::SpecialTask& task);
   // Ends the host's open task and acts on the result (AfterTask).
   void EndTask(const std::string& hostname, bool passed, const std::string& reason,
                std::vector<protocol::TaskCheck> checks);

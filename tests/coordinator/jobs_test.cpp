@@ -22,7 +22,9 @@ TEST(EntryTransitions, TableAllowsTheLifecycleAndRefusesLeavingFinal) {
   EXPECT_TRUE(CanTransition(EntryStatus::kParsing, EntryStatus::kCompleted));
   EXPECT_TRUE(CanTransition(EntryStatus::kQueued, EntryStatus::kAborted));
   EXPECT_FALSE(CanTransition(EntryStatus::kQueued, EntryStatus::kCompleted));
-  EXPECT_FALSE(CanTransition(EntryStatus::kRunning, EntryStatus::kQueued));
+  // Running back to Queued only for --retry after a lost host (docs/lifecycle.md).
+  EXPECT_TRUE(CanTransition(EntryStatus::kRunning, EntryStatus::kQueued));
+  EXPECT_FALSE(CanTransition(EntryStatus::kParsing, EntryStatus::kQueued));
   EXPECT_FALSE(CanTransition(EntryStatus::kCompleted, EntryStatus::kFailed));
   EXPECT_FALSE(CanTransition(EntryStatus::kAborted, EntryStatus::kQueued));
   store::Entry entry;
