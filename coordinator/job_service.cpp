@@ -657,16 +657,8 @@ void JobService::Prune() {
 // ---- parsing ----
 
 ParseWork JobService::ParseWorkFor(const store::Entry& entry, const ActiveJob& job) const {
-  ParseWork work;
-  work.job_id = job.job.id;
-  work.entry_id = entry.id;
-  work.host = entry.hostname;
-  if (const HostState* host = registry_->Find(entry.hostname)) {
-    work.labels = EffectiveLabels(host->record.agent_labels, host->record.admin_labels);
-  }
-  work.entry_dir = ResultsRepository::EntryDir(job.job.id, job.job.owner, entry.hostname);
-  work.default_start_us = entry.started_us != 0 ? entry.started_us : clock_->WallUs();
-  return work;
+  return ParseWorkOf(entry, job.job.owner, *registry_,
+                     entry.started_us != 0 ? entry.started_us : clock_->WallUs());
 }
 
 void JobService::OnParsed(const ParseDone& done) {

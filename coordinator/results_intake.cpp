@@ -8,7 +8,10 @@
 #include <span>
 
 #include "labmesh/common/hash.hpp"
+#include "host_registry.hpp"
+#include "labels.hpp"
 #include "labmesh/parsers/parsers.hpp"
+#include "results_repository.hpp"
 
 namespace labmesh::coordinator {
 
@@ -29,6 +32,21 @@ std::string IndexableName(const std::string& name) {
 }
 
 }  // namespace
+
+ParseWork ParseWorkOf(const store::Entry& entry, const std::string& owner,
+                      const HostRegistry& registry, int64_t default_start_us) {
+  ParseWork work;
+  work.job_id = entry.job_id;
+  work.entry_id = entry.id;
+  work.host = entry.hostname;
+  auto host = registry.hosts().find(entry.hostname);
+  if (host != registry.hosts().end()) {
+    work.labels = EffectiveLabels(host->second.record.agent_labels, host->second.record.admin_labels);
+  }
+  work.entry_dir = ResultsRepository::EntryDir(entry.job_id, owner, entry.hostname);
+  work.default_start_us = default_start_us;
+  return work;
+}
 
 std::vector<store::ResultRecord> ParseEntryFiles(const std::string& results_root,
                                                  const ParseWork& work,

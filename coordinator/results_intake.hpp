@@ -18,6 +18,11 @@
 
 #include "labmesh/common/status.hpp"
 #include "labmesh/store/results_index.hpp"
+#include "labmesh/store/store.hpp"
+
+namespace labmesh::coordinator {
+class HostRegistry;
+}
 
 namespace labmesh::coordinator {
 
@@ -39,6 +44,12 @@ struct ParseDone {
   std::vector<std::string> warnings;
   std::vector<std::string> failed;  // the first few tests that did not pass (FAIL/ERROR/ABORT)
 };
+
+// The parse work of a finished entry's files: its host's labels as `registry` has them now,
+// its results directory (the job's `owner` is part of it) and `default_start_us` for results
+// whose files carry no time. Shared by the first parse and by reparses.
+ParseWork ParseWorkOf(const store::Entry& entry, const std::string& owner,
+                      const HostRegistry& registry, int64_t default_start_us);
 
 // The records a parse of `work`'s files gives: names too long for the index shortened, link
 // and fallback time set, invalid ones dropped with a warning. Pure (reads only the files).

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "labels.hpp"
 #include "results_repository.hpp"
 
 namespace labmesh::coordinator {
@@ -201,15 +200,8 @@ void ResultsService::Reparse(const std::string& routing_id, const protocol::Enve
   for (const store::Entry& entry : *entries) {
     // Only entries whose files are complete: a running one is parsed when it ends.
     if (entry.hostname.empty() || !protocol::IsFinal(entry.status)) continue;
-    ParseWork work;
-    work.job_id = entry.job_id;
-    work.entry_id = entry.id;
-    work.host = entry.hostname;
-    if (const HostState* host = registry_->Find(entry.hostname)) {
-      work.labels = EffectiveLabels(host->record.agent_labels, host->record.admin_labels);
-    }
-    work.entry_dir = ResultsRepository::EntryDir(entry.job_id, (*job)->owner, entry.hostname);
-    work.default_start_us = entry.started_us != 0 ? entry.started_us : entry.finished_us;
+    ParseWork work = ParseWorkOf(entry, (*job)->owner, *registry_,
+                                 entry.started_us != 0 ? entry.started_us : entry.finished_us);
     work.reparse = token;
     intake_->Submit(std::move(work));
     ++pending.left;

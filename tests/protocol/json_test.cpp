@@ -46,6 +46,9 @@ TEST(HostJson, CarriesTheDetailFieldsInSnakeCase) {
   EXPECT_EQ(j["admin_labels"], nlohmann::json({"gpu"}));
   EXPECT_EQ(j["acl_groups"], nlohmann::json({"everyone", "kernel-team"}));
   EXPECT_EQ(j["registered"], "2025-11-24T16:00:00.000Z");
+  EXPECT_EQ(j["protection"], "do-not-repair");
+  EXPECT_EQ(j["last_task"]["kind"], "Repair");
+  EXPECT_EQ(j["last_task"]["checks"][1]["name"], "verify.d/10-disk");
   EXPECT_EQ(j["incarnation"], 0xfeedfacecafebeefULL);
   EXPECT_EQ(j["connected"], true);
   EXPECT_EQ(j["facts"]["cpus"], 16);
@@ -63,6 +66,9 @@ TEST(HostJson, LastHeartbeatIsNullWhenNever) {
   ASSERT_TRUE(j.contains("last_heartbeat"));
   EXPECT_TRUE(j["last_heartbeat"].is_null());
   EXPECT_EQ(j["last_heartbeat_ms"], 0);
+  EXPECT_TRUE(j["registered"].is_null());  // the same rule for every time: null when never
+  EXPECT_TRUE(j["last_task"].is_null());
+  EXPECT_EQ(j["protection"], "none");
   EXPECT_EQ(j["locked"], false);
   EXPECT_TRUE(j["labels"].is_array());
   EXPECT_TRUE(j["labels"].empty());

@@ -17,7 +17,8 @@ std::string FormatWallTimeIso(int64_t wall_ms);
 nlohmann::json ToJson(const HostFacts& facts);
 nlohmann::json ToJson(const HostHealth& health);
 // At least {"hostname","status","locked","labels","agent_version","last_heartbeat"};
-// last_heartbeat is ISO-8601 UTC or null, last_heartbeat_ms the same instant in ms.
+// last_heartbeat and registered are ISO-8601 UTC or null (never), last_heartbeat_ms and
+// registered_ms the same instants in ms.
 // ... plus "protection" and "last_task" (ToJson(TaskInfo), null when the host never had one).
 nlohmann::json ToJson(const HostInfo& host);
 // {"name","passed","output","duration_ms"}.
