@@ -19,6 +19,17 @@ Result<std::string> ApiClient::CallRaw(const std::string& frame, uint64_t reques
       socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
       socket_->set(zmq::sockopt::linger, 0);
       socket_->set(zmq::sockopt::immediate, 1);
+      if (!server_key_.empty()) {
+        char public_key[41], secret_key[41];
+        if (zmq_curve_keypair(public_key, secret_key) != 0) {
+          socket_.reset();
+          return Status::Unavailable("cannot make a Curve key pair: " +
+                                     std::string(zmq_strerror(zmq_errno())));
+        }
+        socket_->set(zmq::sockopt::curve_serverkey, server_key_);
+        socket_->set(zmq::sockopt::curve_publickey, std::string(public_key));
+        socket_->set(zmq::sockopt::curve_secretkey, std::string(secret_key));
+      }
       socket_->connect(endpoint_);
     }
     auto start = std::chrono::steady_clock::now();

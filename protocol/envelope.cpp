@@ -94,8 +94,9 @@ Result<Envelope> DecodeEnvelope(std::string_view frame, const DecodeLimits& limi
   msgpack::object_handle& handle = *unpacked;
   Envelope envelope;
   const msgpack::object& root = handle.get();
-  if (root.type != msgpack::type::ARRAY || root.via.array.size != 4) {
-    return Status::InvalidArgument("envelope is not a four-element array");
+  if (root.type != msgpack::type::ARRAY ||
+      (root.via.array.size != 4 && root.via.array.size != 5)) {
+    return Status::InvalidArgument("envelope is not an array of four or five elements");
   }
   const msgpack::object* items = root.via.array.ptr;
   for (int i = 0; i < 3; ++i) {
@@ -113,6 +114,17 @@ Result<Envelope> DecodeEnvelope(std::string_view frame, const DecodeLimits& limi
   }
   if (items[3].type != msgpack::type::MAP) {
     return Status::InvalidArgument("message body is not a map");
+  }
+  if (root.via.array.size == 5) {
+    if (items[4].type != msgpack::type::MAP) {
+      return Status::InvalidArgument("envelope credentials are not a map");
+    }
+    try {
+      items[4].convert(envelope.credentials);
+    } catch (const std::exception& e) {
+      return Status::InvalidArgument(std::string("malformed envelope credentials (") + e.what() +
+                                     ")");
+    }
   }
   envelope.version = static_cast<uint32_t>(items[0].via.u64);
   envelope.type = static_cast<MessageType>(items[1].via.u64);
@@ -133,14 +145,16 @@ uint64_t PeekRequestId(std::string_view frame, const DecodeLimits& limits) {
 
 namespace detail {
 
-std::string PackEnvelope(MessageType type, uint64_t request_id, const msgpack::sbuffer& body) {
+std::string PackEnvelope(MessageType type, uint64_t request_id, const msgpack::sbuffer& body,
+                         const Credentials* credentials) {
   msgpack::sbuffer out(body.size() + 16);
   msgpack::packer<msgpack::sbuffer> packer(out);
-  packer.pack_array(4);
+  packer.pack_array(credentials != nullptr ? 5 : 4);
   packer.pack(kProtocolVersion);
   packer.pack(static_cast<uint32_t>(type));
   packer.pack(request_id);
   out.write(body.data(), body.size());
+  if (credentials != nullptr) packer.pack(*credentials);
   return std::string(out.data(), out.size());
 }
 
@@ -157,7 +171,7 @@ ErrorReply ErrorReply::FromStatus(const Status& status) {
 
 Status ErrorReply::ToStatus() const {
   auto c = static_cast<StatusCode>(code);
-  if (c == StatusCode::kOk || code > static_cast<uint32_t>(StatusCode::kUnsupported)) {
+  if (c == StatusCode::kOk || code > static_cast<uint32_t>(StatusCode::kUnauthenticated)) {
     c = StatusCode::kInternal;
   }
   return Status(c, message);

@@ -123,6 +123,37 @@ nlohmann::json ToJson(const LabelInfo& l) {
   return {{"name", l.name}, {"kind", l.kind}, {"hosts", l.hosts}};
 }
 
+nlohmann::json ToJson(const UserInfo& u) {
+  return {{"name", u.name},
+          {"admin", u.admin},
+          {"acl_groups", u.acl_groups},
+          {"created", WallTimeMsJson(u.created_ms)},
+          {"created_ms", u.created_ms},
+          {"tokens", u.tokens},
+          {"has_password", u.has_password}};
+}
+
+nlohmann::json ToJson(const AclInfo& g) {
+  return {{"name", g.name},
+          {"description", g.description},
+          {"created", WallTimeMsJson(g.created_ms)},
+          {"created_ms", g.created_ms},
+          {"users", g.users},
+          {"hosts", g.hosts}};
+}
+
+nlohmann::json ToJson(const AuditRecord& r) {
+  return {{"id", r.id},
+          {"time", WallTimeMsJson(r.time_ms)},
+          {"time_ms", r.time_ms},
+          {"user", r.user},
+          {"action", r.action},
+          {"target", r.target},
+          {"from", r.from},
+          {"ok", r.ok},
+          {"error", r.error}};
+}
+
 nlohmann::json ToJson(const TestInfo& t, bool with_control) {
   nlohmann::json j = {
       {"name", t.name},

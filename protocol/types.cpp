@@ -73,6 +73,25 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kResultsSeriesReply, "ResultsSeriesReply"},
     TypeName{MessageType::kResultsReparseRequest, "ResultsReparseRequest"},
     TypeName{MessageType::kResultsReparseReply, "ResultsReparseReply"},
+    TypeName{MessageType::kUserListRequest, "UserListRequest"},
+    TypeName{MessageType::kUserListReply, "UserListReply"},
+    TypeName{MessageType::kUserCreateRequest, "UserCreateRequest"},
+    TypeName{MessageType::kUserTokenReply, "UserTokenReply"},
+    TypeName{MessageType::kUserDeleteRequest, "UserDeleteRequest"},
+    TypeName{MessageType::kUserTokenRequest, "UserTokenRequest"},
+    TypeName{MessageType::kUserPasswdRequest, "UserPasswdRequest"},
+    TypeName{MessageType::kAclListRequest, "AclListRequest"},
+    TypeName{MessageType::kAclListReply, "AclListReply"},
+    TypeName{MessageType::kAclCreateRequest, "AclCreateRequest"},
+    TypeName{MessageType::kAclDeleteRequest, "AclDeleteRequest"},
+    TypeName{MessageType::kAclMemberRequest, "AclMemberRequest"},
+    TypeName{MessageType::kAuditListRequest, "AuditListRequest"},
+    TypeName{MessageType::kAuditListReply, "AuditListReply"},
+    TypeName{MessageType::kLoginRequest, "LoginRequest"},
+    TypeName{MessageType::kLoginReply, "LoginReply"},
+    TypeName{MessageType::kWhoAmIRequest, "WhoAmIRequest"},
+    TypeName{MessageType::kWhoAmIReply, "WhoAmIReply"},
+    TypeName{MessageType::kLogoutRequest, "LogoutRequest"},
 };
 
 constexpr std::array<std::string_view, kMaxEntryStatus + 1> kEntryStatusNames = {
@@ -116,6 +135,50 @@ std::string_view MessageTypeName(MessageType type) {
     if (t.type == type) return t.name;
   }
   return "Unknown";
+}
+
+bool IsMutatingRequest(MessageType type) {
+  switch (type) {
+    case MessageType::kHostActionRequest:
+    case MessageType::kHostLabelRequest:
+    case MessageType::kLabelActionRequest:
+    case MessageType::kHostTaskRequest:
+    case MessageType::kHostModRequest:
+    case MessageType::kTestAddRequest:
+    case MessageType::kJobCreateRequest:
+    case MessageType::kJobAbortRequest:
+    case MessageType::kResultsReparseRequest:
+    case MessageType::kUserCreateRequest:
+    case MessageType::kUserDeleteRequest:
+    case MessageType::kUserTokenRequest:
+    case MessageType::kUserPasswdRequest:
+    case MessageType::kAclCreateRequest:
+    case MessageType::kAclDeleteRequest:
+    case MessageType::kAclMemberRequest:
+    case MessageType::kLoginRequest:
+    case MessageType::kLogoutRequest:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsAdminRequest(MessageType type) {
+  switch (type) {
+    case MessageType::kHostActionRequest:
+    case MessageType::kHostLabelRequest:
+    case MessageType::kLabelActionRequest:
+    case MessageType::kHostTaskRequest:
+    case MessageType::kHostModRequest:
+    case MessageType::kUserCreateRequest:
+    case MessageType::kUserDeleteRequest:
+    case MessageType::kAclCreateRequest:
+    case MessageType::kAclDeleteRequest:
+    case MessageType::kAclMemberRequest:
+      return true;
+    default:
+      return false;
+  }
 }
 
 std::string_view HostStatusName(HostStatus status) {

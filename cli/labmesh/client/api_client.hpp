@@ -43,9 +43,21 @@ class ApiClient {
   template <typename Reply, typename Request>
   Result<Reply> Call(const Request& request, int64_t timeout_ms) {
     uint64_t id = next_request_id_++;
-    auto raw = CallRaw(protocol::Encode(request, id), id, timeout_ms);
+    auto raw = CallRaw(protocol::Encode(request, id, credentials_), id, timeout_ms);
     if (!raw.ok()) return raw.status();
     return protocol::DecodeAs<Reply>(*raw);
+  }
+
+  // Who every following call is sent as (the envelope's credentials; docs/security.md).
+  void set_credentials(protocol::Credentials credentials) {
+    credentials_ = std::move(credentials);
+  }
+  const protocol::Credentials& credentials() const { return credentials_; }
+  // Speak CurveZMQ to a coordinator whose public key (Z85) this is, with a fresh key pair of
+  // this client's own; "" = plain text (loopback). Takes effect at the next socket.
+  void set_server_key(std::string server_key_z85) {
+    server_key_ = std::move(server_key_z85);
+    Reset();
   }
 
   const std::string& endpoint() const { return endpoint_; }
@@ -58,6 +70,8 @@ class ApiClient {
   std::string endpoint_;
   int64_t timeout_ms_;
   uint64_t next_request_id_ = 1;
+  protocol::Credentials credentials_;
+  std::string server_key_;
   std::unique_ptr<zmq::socket_t> socket_;
 };
 

@@ -22,6 +22,7 @@ enum class StatusCode {
   kInternal = 9,
   kTooLarge = 10,
   kUnsupported = 11,  // unknown message type, wrong protocol version
+  kUnauthenticated = 12,  // no credentials, or credentials that name nobody
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -43,6 +44,7 @@ class [[nodiscard]] Status {
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
   static Status TooLarge(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }
   static Status Unsupported(std::string m) { return {StatusCode::kUnsupported, std::move(m)}; }
+  static Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

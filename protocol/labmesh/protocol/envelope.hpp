@@ -2,8 +2,9 @@
 // The envelope every labmesh message travels in, and the typed encode/decode around it.
 // Pure data: no sockets, no I/O. See protocol/PROTOCOL.md for the wire format.
 //
-// A message is one ZeroMQ frame holding one MessagePack array of four elements:
-//   [ protocol_version (uint), message_type (uint), request_id (uint), body (map) ]
+// A message is one ZeroMQ frame holding one MessagePack array of four or five elements:
+//   [ protocol_version (uint), message_type (uint), request_id (uint), body (map),
+//     credentials (map, optional: API requests only) ]
 // Each body is a map with string keys (snake_case); decoders ignore keys they do not know and
 // keep defaults for keys that are missing, so fields can be added without a version bump.
 
@@ -30,6 +31,22 @@ struct DecodeLimits {
   size_t max_depth = 32;
 };
 
+// Who sends an API request (PROTOCOL.md "Credentials"). Exactly one way is used: a token (it
+// names its user on its own; `user`, when given, must match), or a web session with its CSRF
+// token (only the web server inside the coordinator sends these). `from` is where the web server's
+// HTTP client connected from; the coordinator believes it only from its own web server.
+struct Credentials {
+  std::string user;
+  std::string token;
+  std::string session;
+  std::string csrf;
+  std::string from;
+  bool empty() const {
+    return user.empty() && token.empty() && session.empty() && csrf.empty() && from.empty();
+  }
+  MSGPACK_DEFINE_MAP(user, token, session, csrf, from)
+};
+
 // A decoded envelope. The body stays a MessagePack object until DecodeBody<T> converts it; the
 // object handle owns the memory the body points into.
 struct Envelope {
@@ -37,6 +54,7 @@ struct Envelope {
   MessageType type = MessageType::kError;
   uint64_t request_id = 0;
   msgpack::object_handle body;
+  Credentials credentials;  // empty when the frame has no fifth element
 };
 
 // Checks size, MessagePack validity, the four-element shape, the version and that the type is
@@ -49,7 +67,8 @@ Result<Envelope> DecodeEnvelope(std::string_view frame, const DecodeLimits& limi
 uint64_t PeekRequestId(std::string_view frame, const DecodeLimits& limits = {});
 
 namespace detail {
-std::string PackEnvelope(MessageType type, uint64_t request_id, const msgpack::sbuffer& body);
+std::string PackEnvelope(MessageType type, uint64_t request_id, const msgpack::sbuffer& body,
+                         const Credentials* credentials = nullptr);
 Status ConvertError(MessageType type, const char* what);
 }  // namespace detail
 
@@ -59,6 +78,14 @@ std::string Encode(const M& message, uint64_t request_id = 0) {
   msgpack::sbuffer body;
   msgpack::pack(body, message);
   return detail::PackEnvelope(M::kType, request_id, body);
+}
+// The same with credentials (a fifth element) when they are not empty.
+template <typename M>
+std::string Encode(const M& message, uint64_t request_id, const Credentials& credentials) {
+  msgpack::sbuffer body;
+  msgpack::pack(body, message);
+  return detail::PackEnvelope(M::kType, request_id, body,
+                              credentials.empty() ? nullptr : &credentials);
 }
 
 // Converts the envelope's body into M; wrong field types or a type mismatch are an error.

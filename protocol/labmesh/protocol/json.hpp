@@ -30,6 +30,12 @@ nlohmann::json ToJson(const TaskInfo& task);
 //  "queued_ms","started","started_ms","finished","finished_ms","checks"}.
 nlohmann::json ToJson(const HistoryItem& item);
 nlohmann::json ToJson(const LabelInfo& label);
+// {"name","admin","acl_groups","created","created_ms","tokens","has_password"}.
+nlohmann::json ToJson(const UserInfo& user);
+// {"name","description","created","created_ms","users","hosts"}.
+nlohmann::json ToJson(const AclInfo& group);
+// {"id","time","time_ms","user","action","target","from","ok","error"}.
+nlohmann::json ToJson(const AuditRecord& record);
 // {"name","description","control_bytes","created_by","created","created_ms","updated_by",
 //  "updated","updated_ms"} plus "control" when `with_control` (show, not list).
 nlohmann::json ToJson(const TestInfo& test, bool with_control = true);

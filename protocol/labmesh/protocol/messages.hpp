@@ -11,6 +11,7 @@
 #include <msgpack.hpp>
 
 #include "labmesh/common/status.hpp"
+#include "labmesh/protocol/auth_messages.hpp"
 #include "labmesh/protocol/job_messages.hpp"
 #include "labmesh/protocol/results_messages.hpp"
 #include "labmesh/protocol/sync_messages.hpp"

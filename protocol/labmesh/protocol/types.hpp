@@ -78,11 +78,36 @@ enum class MessageType : uint16_t {
   kResultsSeriesReply = 145,
   kResultsReparseRequest = 146,  // reply (when the reparse is done): kResultsReparseReply
   kResultsReparseReply = 147,
+  // Users, ACL groups, audit, web sessions (auth_messages.hpp, docs/security.md).
+  kUserListRequest = 150,
+  kUserListReply = 151,
+  kUserCreateRequest = 152,  // reply: kUserTokenReply
+  kUserTokenReply = 153,
+  kUserDeleteRequest = 154,  // reply: kOkReply
+  kUserTokenRequest = 155,   // reply: kUserTokenReply
+  kUserPasswdRequest = 156,  // reply: kOkReply
+  kAclListRequest = 160,
+  kAclListReply = 161,
+  kAclCreateRequest = 162,  // reply: kOkReply
+  kAclDeleteRequest = 163,  // reply: kOkReply
+  kAclMemberRequest = 164,  // reply: kAclListReply
+  kAuditListRequest = 170,
+  kAuditListReply = 171,
+  kLoginRequest = 180,
+  kLoginReply = 181,
+  kWhoAmIRequest = 182,
+  kWhoAmIReply = 183,
+  kLogoutRequest = 184,  // reply: kOkReply
 };
 
 // True for every type above; decoders refuse anything else.
 bool IsKnownMessageType(uint32_t type);
 std::string_view MessageTypeName(MessageType type);
+// API requests that change something (audited; web sessions must carry their CSRF token).
+// Login and Logout count: they are audited too.
+bool IsMutatingRequest(MessageType type);
+// API requests only admins may send (host, label, user, ACL administration).
+bool IsAdminRequest(MessageType type);
 
 // Host status, spelled on the wire and in every output exactly as in DESIGN.md.
 enum class HostStatus : uint8_t {
