@@ -66,12 +66,22 @@ Status CreateTaskTablesV4(WriteTxn& txn) {
   return Status::Ok();
 }
 
-constexpr std::array<Migration, 4> kMigrations = {{
+// Version 5: the API tokens index and the audit log (users gain tokens and passwords in place).
+Status CreateAuthTablesV5(WriteTxn& txn) {
+  for (const char* name : {kTokensTable, kAuditTable}) {
+    Result<Dbi> dbi = txn.OpenDbi(name, /*create=*/true);
+    if (!dbi.ok()) return dbi.status();
+  }
+  return Status::Ok();
+}
+
+constexpr std::array<Migration, 5> kMigrations = {{
     {1, "create tables hosts, labels, revoked_keys", &CreateTablesV1},
     {2, "create table tests (the test catalog)", &CreateTestsTable},
     {3, "create tables jobs, entries, users, acl_groups", &CreateJobTablesV3},
     {4, "create tables tasks, host_tasks, host_entries (indexed from entries)",
      &CreateTaskTablesV4},
+    {5, "create tables tokens, audit", &CreateAuthTablesV5},
 }};
 static_assert(kMigrations.back().to_version == kSchemaVersion,
               "the last migration must bring the store to kSchemaVersion");
@@ -113,6 +123,12 @@ Result<Tables> OpenTables(Txn& txn, Dbi meta) {
   tables.tasks = Table<SpecialTask>(std::move(tasks).value());
   tables.host_tasks = std::move(host_tasks).value();
   tables.host_entries = std::move(host_entries).value();
+  Result<Dbi> tokens = txn.OpenDbi(kTokensTable, /*create=*/false);
+  if (!tokens.ok()) return tokens.status();
+  Result<Dbi> audit = txn.OpenDbi(kAuditTable, /*create=*/false);
+  if (!audit.ok()) return audit.status();
+  tables.tokens = std::move(tokens).value();
+  tables.audit = Table<AuditRecord>(std::move(audit).value());
   return tables;
 }
 

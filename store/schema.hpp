@@ -29,6 +29,8 @@ inline constexpr char kAclGroupsTable[] = "acl_groups";
 inline constexpr char kTasksTable[] = "tasks";
 inline constexpr char kHostTasksTable[] = "host_tasks";
 inline constexpr char kHostEntriesTable[] = "host_entries";
+inline constexpr char kTokensTable[] = "tokens";
+inline constexpr char kAuditTable[] = "audit";
 inline constexpr char kSchemaVersionKey[] = "schema_version";
 inline constexpr unsigned kMaxTables = 16;  // room for the tables later versions add
 
@@ -46,6 +48,8 @@ struct Tables {
   Table<SpecialTask> tasks;
   Dbi host_tasks;    // hostname \0 IdKey(task id) -> ""
   Dbi host_entries;  // hostname \0 IdKey(entry id) -> ""
+  Dbi tokens;        // token hash -> user name
+  Table<AuditRecord> audit;
 };
 
 // The key of an index row (host_tasks, host_entries): hostname, a NUL, IdKey(id).

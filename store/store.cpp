@@ -192,6 +192,35 @@ class LmdbStore final : public Store {
   Result<std::vector<User>> ListUsers() const override {
     return Read<std::vector<User>>([&](const Txn& txn) { return tables_.users.List(txn); });
   }
+  Result<std::optional<User>> FindUserByTokenHash(const std::string& hash) const override {
+    if (hash.empty()) return std::optional<User>();
+    return Read<std::optional<User>>([&](const Txn& txn) -> Result<std::optional<User>> {
+      Result<std::optional<std::string_view>> name = txn.Get(tables_.tokens, hash);
+      if (!name.ok()) return name.status();
+      if (!name->has_value()) return std::optional<User>();
+      return tables_.users.Get(txn, **name);
+    });
+  }
+  Result<std::vector<AuditRecord>> ListAudit(const std::string& user, int64_t since_ms,
+                                             size_t limit) const override {
+    return Read<std::vector<AuditRecord>>([&](const Txn& txn) -> Result<std::vector<AuditRecord>> {
+      Result<Cursor> cursor = txn.OpenCursor(tables_.audit.dbi());
+      if (!cursor.ok()) return cursor.status();
+      LABMESH_RETURN_IF_ERROR(cursor->Last());
+      std::vector<AuditRecord> records;
+      while (cursor->valid() && records.size() < limit) {
+        Result<AuditRecord> record =
+            DecodeValue<AuditRecord>(cursor->value(), "audit[" + std::string(cursor->key()) + "]");
+        if (!record.ok()) return record.status();
+        // Ids grow with time (one writer, wall clock): older records cannot follow.
+        if (since_ms > 0 && record->time_ms < since_ms) break;
+        if (user.empty() || record->user == user) records.push_back(std::move(*record));
+        LABMESH_RETURN_IF_ERROR(cursor->Prev());
+      }
+      return records;
+    });
+  }
+  Result<uint64_t> MaxAuditId() const override { return MaxId(tables_.audit.dbi()); }
   Result<std::vector<AclGroup>> ListAclGroups() const override {
     return Read<std::vector<AclGroup>>(
         [&](const Txn& txn) { return tables_.acl_groups.List(txn); });
@@ -260,6 +289,17 @@ class LmdbStore final : public Store {
     });
   }
 
+  // Removes the tokens index rows of the stored record of `name` (none when there is none).
+  Status DropTokenIndex(WriteTxn& txn, const std::string& name) const {
+    Result<std::optional<User>> old = tables_.users.Get(txn, name);
+    if (!old.ok()) return old.status();
+    if (!old->has_value()) return Status::Ok();
+    for (const ApiToken& token : (*old)->tokens) {
+      LABMESH_RETURN_IF_ERROR(txn.Delete(tables_.tokens, token.hash));
+    }
+    return Status::Ok();
+  }
+
   // Writes every op of `batch` into `txn`; the first failure names the op.
   Status WriteOps(WriteTxn& txn, const WriteBatch& batch) const;
 
@@ -305,9 +345,20 @@ Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
             LABMESH_RETURN_IF_ERROR(txn.Put(tables_.host_tasks, HostIndexKey(o.hostname, o.id), ""));
             return tables_.tasks.Put(txn, IdKey(o.id), o);
           } else if constexpr (std::is_same_v<T, User>) {
+            LABMESH_RETURN_IF_ERROR(DropTokenIndex(txn, o.name));
+            for (const ApiToken& token : o.tokens) {
+              LABMESH_RETURN_IF_ERROR(txn.Put(tables_.tokens, token.hash, o.name));
+            }
             return tables_.users.Put(txn, o.name, o);
+          } else if constexpr (std::is_same_v<T, WriteBatch::DeleteUserOp>) {
+            LABMESH_RETURN_IF_ERROR(DropTokenIndex(txn, o.name));
+            return tables_.users.Delete(txn, o.name);
           } else if constexpr (std::is_same_v<T, AclGroup>) {
             return tables_.acl_groups.Put(txn, o.name, o);
+          } else if constexpr (std::is_same_v<T, WriteBatch::DeleteAclGroupOp>) {
+            return tables_.acl_groups.Delete(txn, o.name);
+          } else if constexpr (std::is_same_v<T, AuditRecord>) {
+            return tables_.audit.Put(txn, IdKey(o.id), o);
           } else {
             static_assert(kAlwaysFalse<T>, "WriteBatch::Op not handled");
           }

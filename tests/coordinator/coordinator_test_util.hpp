@@ -73,6 +73,14 @@ class FaultyStore final : public store::Store {
   Result<std::vector<store::AclGroup>> ListAclGroups() const override {
     return real_->ListAclGroups();
   }
+  Result<std::optional<store::User>> FindUserByTokenHash(const std::string& hash) const override {
+    return real_->FindUserByTokenHash(hash);
+  }
+  Result<std::vector<store::AuditRecord>> ListAudit(const std::string& user, int64_t since_ms,
+                                                    size_t limit) const override {
+    return real_->ListAudit(user, since_ms, limit);
+  }
+  Result<uint64_t> MaxAuditId() const override { return real_->MaxAuditId(); }
   Result<std::optional<store::SpecialTask>> GetTask(uint64_t id) const override {
     return real_->GetTask(id);
   }

@@ -15,6 +15,8 @@
 //   host_tasks    hostname \0 IdKey(task id)  -> "" (version 4; index, kept by Apply)
 //   host_entries  hostname \0 IdKey(entry id) -> "" (version 4; index of every entry that was
 //                 given that host, kept by Apply; an entry requeued to another host is in both)
+//   tokens        token hash (hex)   -> user name (version 5; index of User::tokens, kept by Apply)
+//   audit         IdKey(record id)   -> AuditRecord (version 5): every mutating API request
 // Job and entry keys are the id as 20 zero-padded decimal digits, so that key order is id order.
 // Values are MessagePack maps with string keys, so fields can be added without a migration;
 // a migration is needed only when a key or meaning changes (see schema_version).
@@ -44,7 +46,7 @@
 
 namespace labmesh::store {
 
-inline constexpr uint32_t kSchemaVersion = 4;
+inline constexpr uint32_t kSchemaVersion = 5;
 
 // Every host and user starts in this ACL group.
 inline constexpr char kEveryoneGroup[] = "Everyone";
@@ -119,15 +121,28 @@ struct TestDef {
   MSGPACK_DEFINE_MAP(name, description, control, created_by, created_ms, updated_by, updated_ms)
 };
 
-// A user known to the coordinator. A user without a record is treated as a member of
-// Everyone only (the security issue adds user management).
+// An API token of a user: only its hash is kept (the token itself is shown once).
+struct ApiToken {
+  uint32_t id = 0;   // per user, increasing
+  std::string hash;  // TokenHash(token): hex BLAKE2b-256
+  int64_t created_ms = 0;
+  MSGPACK_DEFINE_MAP(id, hash, created_ms)
+};
+
+// A user known to the coordinator (docs/security.md). Jobs of a name without a record (made
+// before users existed) keep the owner's ACL view of Everyone only.
 struct User {
   std::string name;
   std::vector<std::string> acl_groups;  // sorted
   bool admin = false;
   int64_t created_ms = 0;
-  MSGPACK_DEFINE_MAP(name, acl_groups, admin, created_ms)
+  std::string password_hash;  // crypto_pwhash_str (Argon2id) of the web password; "" = none
+  std::vector<ApiToken> tokens;
+  MSGPACK_DEFINE_MAP(name, acl_groups, admin, created_ms, password_hash, tokens)
 };
+
+// One audited API request (the wire's record as it is stored).
+using AuditRecord = protocol::AuditRecord;
 
 // An ACL group. Membership is kept on hosts and users (their acl_groups).
 struct AclGroup {
@@ -238,8 +253,13 @@ class WriteBatch {
   void DeleteTest(std::string name) { ops_.emplace_back(DeleteTestOp{std::move(name)}); }
   void PutJob(Job job) { ops_.emplace_back(std::move(job)); }
   void PutEntry(Entry entry) { ops_.emplace_back(std::move(entry)); }
+  // Also keeps the tokens index: the user's old token hashes go, the new ones come.
   void PutUser(User user) { ops_.emplace_back(std::move(user)); }
+  void DeleteUser(std::string name) { ops_.emplace_back(DeleteUserOp{std::move(name)}); }
   void PutAclGroup(AclGroup group) { ops_.emplace_back(std::move(group)); }
+  // Only the group: its members' acl_groups are the caller's to rewrite in the same batch.
+  void DeleteAclGroup(std::string name) { ops_.emplace_back(DeleteAclGroupOp{std::move(name)}); }
+  void PutAudit(AuditRecord record) { ops_.emplace_back(std::move(record)); }
   void PutTask(SpecialTask task) { ops_.emplace_back(std::move(task)); }
 
   bool empty() const { return ops_.empty(); }
@@ -255,8 +275,15 @@ class WriteBatch {
   struct DeleteTestOp {
     std::string name;
   };
+  struct DeleteUserOp {
+    std::string name;
+  };
+  struct DeleteAclGroupOp {
+    std::string name;
+  };
   using Op = std::variant<Host, DeleteHostOp, Label, DeleteLabelOp, RevokedKey, TestDef,
-                          DeleteTestOp, Job, Entry, User, AclGroup, SpecialTask>;
+                          DeleteTestOp, Job, Entry, User, DeleteUserOp, AclGroup,
+                          DeleteAclGroupOp, SpecialTask, AuditRecord>;
   const std::vector<Op>& ops() const { return ops_; }
 
  private:
@@ -302,7 +329,14 @@ class Store {
   virtual Result<uint64_t> MaxEntryId() const = 0;
   virtual Result<std::optional<User>> GetUser(const std::string& name) const = 0;
   virtual Result<std::vector<User>> ListUsers() const = 0;
-  virtual Result<std::vector<AclGroup>> ListAclGroups() const = 0;
+  // The user holding the token whose TokenHash this is, or nullopt.
+  virtual Result<std::optional<User>> FindUserByTokenHash(const std::string& hash) const = 0;
+  virtual Result<std::vector<AclGroup>> ListAclGroups() const = 0;  // sorted by name
+  // Audit records newest first: only `user`'s when not empty, only at or after `since_ms`, at
+  // most `limit`.
+  virtual Result<std::vector<AuditRecord>> ListAudit(const std::string& user, int64_t since_ms,
+                                                     size_t limit) const = 0;
+  virtual Result<uint64_t> MaxAuditId() const = 0;
   virtual Result<std::optional<SpecialTask>> GetTask(uint64_t id) const = 0;
   virtual Result<uint64_t> MaxTaskId() const = 0;
   // A host's tasks / the entries it was given, newest (highest id) first, at most `limit`.
