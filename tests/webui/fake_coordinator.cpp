@@ -56,7 +56,8 @@ void FakeCoordinator::ServeAuth(FakeUser user) {
       return Status::Unauthenticated("unknown or expired session");
     }
     if (protocol::IsMutatingRequest(request.type) && who.csrf != user.csrf) {
-      return Status::Unauthenticated("missing or wrong CSRF token");
+      // As docs/security.md has it: the session is known, the request not allowed.
+      return Status::PermissionDenied("missing or wrong CSRF token");
     }
     return Status::Ok();
   });

@@ -64,7 +64,8 @@ class FakeCoordinator {
   // Authenticates as the coordinator would, for one user: LoginRequest with `user.user` and its
   // token or password gets a LoginReply with `user.session`/`csrf`/`expires_ms` (anything else
   // Unauthenticated); every other request needs `user.token`, or `user.session` until a
-  // LogoutRequest ended it, and then for a mutating request (IsMutatingRequest) `user.csrf`;
+  // LogoutRequest ended it, and then for a mutating request (IsMutatingRequest) `user.csrf`
+  // (PermissionDenied otherwise, as docs/security.md has it);
   // WhoAmIRequest and LogoutRequest are answered. Replaces any earlier Gate.
   void ServeAuth(FakeUser user);
 
