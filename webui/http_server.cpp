@@ -262,6 +262,8 @@ int HttpServer::Serve(mg_connection* conn) {
   }
   request.path = info->local_uri_raw;
   request.query = info->query_string ? info->query_string : "";
+  request.remote_addr = info->remote_addr;  // a char array, always terminated
+  request.tls = info->is_ssl != 0;
   for (int i = 0; i < info->num_headers; ++i) {
     const mg_header& header = info->http_headers[i];
     request.headers.emplace_back(header.name ? header.name : "", header.value ? header.value : "");

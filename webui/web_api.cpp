@@ -22,13 +22,18 @@ namespace labmesh::webui {
 namespace {
 
 constexpr char kJsonType[] = "application/json";
-constexpr char kAllowedMethods[] = "GET, HEAD";
+constexpr char kReadMethods[] = "GET, HEAD";
+constexpr char kPostMethod[] = "POST";
 constexpr size_t kMaxHostnameBytes = 255;
 
 enum class Page {
   kIndex,
+  kLoginPage,
   kAsset,
   kHealthz,
+  kLogin,
+  kWhoAmI,
+  kLogout,
   kHosts,
   kHost,
   kHostHistory,
@@ -50,10 +55,14 @@ struct RouteMatch {
 std::optional<RouteMatch> MatchRoute(const std::vector<std::string>& s) {
   if (s.empty() || (s.size() == 1 && s[0] == "index.html")) return RouteMatch{Page::kIndex, ""};
   if (s.size() == 1 && s[0] == "healthz") return RouteMatch{Page::kHealthz, ""};
+  if (s.size() == 1 && s[0] == "login") return RouteMatch{Page::kLoginPage, ""};
   if (s.size() == 2 && s[0] == "static" && FindStaticAsset(s[1])) {
     return RouteMatch{Page::kAsset, s[1]};
   }
   if (s.size() >= 3 && s[0] == "api" && s[1] == "v1") {
+    if (s.size() == 3 && s[2] == "login") return RouteMatch{Page::kLogin, ""};
+    if (s.size() == 3 && s[2] == "whoami") return RouteMatch{Page::kWhoAmI, ""};
+    if (s.size() == 3 && s[2] == "logout") return RouteMatch{Page::kLogout, ""};
     if (s.size() == 3 && s[2] == "hosts") return RouteMatch{Page::kHosts, ""};
     if (s.size() == 4 && s[2] == "hosts") return RouteMatch{Page::kHost, s[3]};
     if (s.size() == 5 && s[2] == "hosts" && s[4] == "history") {
@@ -74,14 +83,43 @@ std::optional<RouteMatch> MatchRoute(const std::vector<std::string>& s) {
   return std::nullopt;
 }
 
-HttpResponse ErrorResponse(int http_status, std::string_view code, const std::string& message) {
+// The methods a page answers; every other one is 405 with this as the Allow header.
+std::string_view AllowedMethods(Page page) {
+  return page == Page::kLogin || page == Page::kLogout ? kPostMethod : kReadMethods;
+}
+
+bool Allows(Page page, std::string_view method) {
+  if (page == Page::kLogin || page == Page::kLogout) return method == "POST";
+  return method == "GET" || method == "HEAD";
+}
+
+HttpResponse ErrorResponse(int http_status, std::string_view code, const std::string& message,
+                           nlohmann::json body = nlohmann::json::object()) {
   HttpResponse response;
   response.status = http_status;
   response.content_type = kJsonType;
-  nlohmann::json body = {{"error", message}, {"code", code}};
+  body["error"] = message;
+  body["code"] = code;
   response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   response.headers.emplace_back("Cache-Control", "no-store");
   return response;
+}
+
+// 401 for a request the coordinator (or the Authorization header's form) did not accept.
+HttpResponse UnauthenticatedResponse(const std::string& message, bool how_to_log_in = true) {
+  HttpResponse response = ErrorResponse(
+      401, StatusCodeName(StatusCode::kUnauthenticated),
+      how_to_log_in ? message + " (" + kHowToLogIn + ")" : message,
+      nlohmann::json{{"login", kLoginPath}});
+  // RFC 9110 asks a 401 for a challenge; Bearer, not Basic, so no browser pops up a dialog.
+  response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"labmesh\"");
+  return response;
+}
+
+// True when the client prefers HTML (a browser following a link), not JSON (a script).
+bool WantsHtml(const HttpRequest& request) {
+  auto accept = FindHeader(request, "Accept");
+  return accept && accept->find("text/html") != std::string_view::npos;
 }
 
 // A short, printable rendering of something the client sent, for error messages.
@@ -163,6 +201,8 @@ int HttpStatusFor(StatusCode code) {
       return 404;
     case StatusCode::kInvalidArgument:
       return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
     case StatusCode::kPermissionDenied:
       return 403;
     case StatusCode::kFailedPrecondition:
@@ -179,6 +219,9 @@ int HttpStatusFor(StatusCode code) {
 }
 
 HttpResponse JsonError(const Status& status) {
+  if (status.code() == StatusCode::kUnauthenticated) {
+    return UnauthenticatedResponse(status.message());
+  }
   HttpResponse response =
       ErrorResponse(HttpStatusFor(status.code()), StatusCodeName(status.code()), status.message());
   if (response.status == 503) response.headers.emplace_back("Retry-After", "2");
@@ -213,11 +256,9 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
                          "request target longer than " +
                              std::to_string(options_.max_target_bytes) + " bytes");
   }
+  auto who = CredentialsOf(request);
   // Before SplitPath: the results pages decode and check their path themselves, more strictly.
-  if (IsResultsPath(request.path)) {
-    if (!results_) return JsonError(Status::NotFound("the results repository is not served here"));
-    return results_->Handle(request);
-  }
+  if (IsResultsPath(request.path)) return ServeResults(request, who);
   auto segments = SplitPath(request.path);
   if (!segments.ok()) {
     return JsonError(Status::InvalidArgument("bad path " + Quote(request.path) + ": " +
@@ -225,19 +266,32 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
   }
   auto match = MatchRoute(*segments);
   if (!match) return JsonError(Status::NotFound("no such path: " + Quote(request.path)));
-  if (request.method != "GET" && request.method != "HEAD") {
+  if (!Allows(match->page, request.method)) {
+    std::string allowed(AllowedMethods(match->page));
     HttpResponse response =
         ErrorResponse(405, "MethodNotAllowed",
-                      "method " + Quote(request.method) + " not allowed (allowed: " +
-                          kAllowedMethods + ")");
-    response.headers.emplace_back("Allow", kAllowedMethods);
+                      "method " + Quote(request.method) + " not allowed (allowed: " + allowed +
+                          ")");
+    response.headers.emplace_back("Allow", allowed);
     return response;
+  }
+  // Defence in depth: the coordinator checks the CSRF token of a session's mutating request
+  // too, but a forged one must not even get that far. The login has no session yet.
+  if (match->page != Page::kLogin && who.ok() && MissingCsrfToken(request, *who)) {
+    return ErrorResponse(403, StatusCodeName(StatusCode::kPermissionDenied),
+                         std::string("a ") + request.method +
+                             " with the session cookie needs the " + kCsrfHeader +
+                             " header (the csrf of /api/v1/login or /api/v1/whoami)");
   }
 
   switch (match->page) {
     case Page::kIndex:
+    case Page::kLoginPage:
     case Page::kAsset: {
-      auto asset = FindStaticAsset(match->page == Page::kIndex ? "index.html" : match->arg);
+      const std::string name = match->page == Page::kIndex       ? "index.html"
+                               : match->page == Page::kLoginPage ? "login.html"
+                                                                 : match->arg;
+      auto asset = FindStaticAsset(name);
       if (!asset) return JsonError(Status::Internal("page asset missing from the build"));
       HttpResponse response;
       response.content_type = std::string(asset->content_type);
@@ -245,7 +299,7 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
       // Revalidate every time: a new coordinator build must not run a stale app.js.
       response.headers.emplace_back("Cache-Control", "no-cache");
       response.headers.emplace_back("X-Content-Type-Options", "nosniff");
-      if (match->page == Page::kIndex) {
+      if (match->page != Page::kAsset) {
         response.headers.emplace_back(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -260,33 +314,117 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
       response.headers.emplace_back("Cache-Control", "no-store");
       return response;
     }
+    case Page::kLogin:
+      return Login(request);
+    default:
+      break;
+  }
+
+  // Everything below asks the coordinator as the request's sender.
+  if (!who.ok()) return JsonError(who.status());
+  const Who& as = who->credentials;
+  switch (match->page) {
+    case Page::kWhoAmI:
+      return WhoAmI(as);
+    case Page::kLogout:
+      return Logout(request, as);
     case Page::kHosts:
-      return ListHosts(request.query);
+      return ListHosts(as, request.query);
     case Page::kHost:
-      return ShowHost(match->arg);
+      return ShowHost(as, match->arg);
     case Page::kHostHistory:
-      return HostHistory(match->arg, request.query);
+      return HostHistory(as, match->arg, request.query);
     case Page::kLabels:
-      return ListLabels(request.query);
+      return ListLabels(as, request.query);
     case Page::kPending:
-      return ListPending(request.query);
+      return ListPending(as, request.query);
     case Page::kJobs:
-      return ListJobs(request.query);
+      return ListJobs(as, request.query);
     case Page::kJob:
-      return ShowJob(match->arg);
+      return ShowJob(as, match->arg);
     case Page::kResults:
-      return QueryResults<protocol::ResultsListReply>(request.query, ResultsListRequestFromQuery);
+      return QueryResults<protocol::ResultsListReply>(as, request.query,
+                                                      ResultsListRequestFromQuery);
     case Page::kResultsSummary:
-      return QueryResults<protocol::ResultsSummaryReply>(request.query,
+      return QueryResults<protocol::ResultsSummaryReply>(as, request.query,
                                                          ResultsSummaryRequestFromQuery);
     case Page::kResultsSeries:
-      return QueryResults<protocol::ResultsSeriesReply>(request.query,
+      return QueryResults<protocol::ResultsSeriesReply>(as, request.query,
                                                         ResultsSeriesRequestFromQuery);
+    default:
+      break;
   }
   return JsonError(Status::Internal("unhandled route"));
 }
 
-HttpResponse WebApi::ListHosts(const std::string& query) {
+HttpResponse WebApi::ServeResults(const HttpRequest& request,
+                                  const Result<WebCredentials>& who) {
+  if (!results_) return JsonError(Status::NotFound("the results repository is not served here"));
+  // Other methods get their 405 from ResultsFiles: nothing is served, so nobody is asked.
+  if (request.method == "GET" || request.method == "HEAD") {
+    Status allowed = who.status();
+    if (allowed.ok()) {
+      protocol::WhoAmIRequest check;
+      check.with_groups = false;  // just "is this someone?", once per file: keep it cheap
+      allowed = Ask<protocol::WhoAmIReply>(check, who->credentials).status();
+    }
+    if (allowed.code() == StatusCode::kUnauthenticated && WantsHtml(request)) {
+      std::string target = request.path + (request.query.empty() ? "" : "?" + request.query);
+      HttpResponse response = UnauthenticatedResponse(allowed.message());
+      response.content_type = "text/html; charset=utf-8";
+      response.body = LoginNeededHtml(target, allowed.message());
+      return response;
+    }
+    if (!allowed.ok()) return JsonError(allowed);
+  }
+  return results_->Handle(request);
+}
+
+HttpResponse WebApi::Login(const HttpRequest& request) {
+  if (!HasJsonContentType(request)) {
+    return ErrorResponse(415, StatusCodeName(StatusCode::kInvalidArgument),
+                         "the login body must be JSON (Content-Type: application/json)");
+  }
+  auto login = ParseLoginBody(request.body);
+  if (!login.ok()) return JsonError(login.status());
+  // Only `from`: there is no session yet, and a stale cookie must not take part.
+  auto reply = Ask<protocol::LoginReply>(*login, AnonymousCredentials(request));
+  if (!reply.ok()) {
+    if (reply.status().code() == StatusCode::kUnauthenticated) {
+      return UnauthenticatedResponse(reply.status().message(), /*how_to_log_in=*/false);
+    }
+    return JsonError(reply.status());
+  }
+  if (!IsCookieValue(reply->session)) {
+    return JsonError(Status::Internal("the coordinator's login reply has no usable session"));
+  }
+  HttpResponse response = Json(200, LoginJson(*reply));
+  response.headers.emplace_back(
+      "Set-Cookie",
+      SessionCookie(reply->session, MaxAgeSeconds(reply->expires_ms, clock_->WallMs()),
+                    request.tls));
+  return response;
+}
+
+HttpResponse WebApi::WhoAmI(const Who& who) {
+  protocol::WhoAmIRequest request;
+  request.with_groups = true;
+  auto reply = Ask<protocol::WhoAmIReply>(request, who);
+  if (!reply.ok()) return JsonError(reply.status());
+  return Json(200, WhoAmIJson(*reply));
+}
+
+HttpResponse WebApi::Logout(const HttpRequest& request, const Who& who) {
+  auto logout = ParseLogoutBody(request.body);
+  if (!logout.ok()) return JsonError(logout.status());
+  auto reply = Ask<protocol::OkReply>(*logout, who);
+  if (!reply.ok()) return JsonError(reply.status());
+  HttpResponse response = Json(200, nlohmann::json{{"logged_out", true}});
+  response.headers.emplace_back("Set-Cookie", ClearedSessionCookie(request.tls));
+  return response;
+}
+
+HttpResponse WebApi::ListHosts(const Who& who, const std::string& query) {
   auto params = ParseQuery(query);
   if (!params.ok()) return JsonError(params.status());
   protocol::HostListRequest request;
@@ -302,22 +440,22 @@ HttpResponse WebApi::ListHosts(const std::string& query) {
     request.status = std::string(protocol::HostStatusName(*parsed));
   }
   request.label = Param(*params, "label");
-  auto reply = Ask<protocol::HostListReply>(request);
+  auto reply = Ask<protocol::HostListReply>(request, who);
   if (!reply.ok()) return JsonError(reply.status());
   return Json(200, HostsToJson(reply->hosts));
 }
 
-HttpResponse WebApi::ShowHost(const std::string& hostname) {
+HttpResponse WebApi::ShowHost(const Who& who, const std::string& hostname) {
   Status valid = ValidateHostname(hostname);
   if (!valid.ok()) return JsonError(valid);
   protocol::HostShowRequest request;
   request.hostname = hostname;
-  auto reply = Ask<protocol::HostShowReply>(request);
+  auto reply = Ask<protocol::HostShowReply>(request, who);
   if (!reply.ok()) return JsonError(reply.status());
   return Json(200, protocol::ToJson(reply->host));
 }
 
-HttpResponse WebApi::HostHistory(const std::string& hostname, const std::string& query) {
+HttpResponse WebApi::HostHistory(const Who& who, const std::string& hostname, const std::string& query) {
   Status valid = ValidateHostname(hostname);
   if (!valid.ok()) return JsonError(valid);
   auto params = ParseQuery(query);
@@ -330,14 +468,14 @@ HttpResponse WebApi::HostHistory(const std::string& hostname, const std::string&
     if (!parsed.ok()) return JsonError(parsed.status());
     request.limit = static_cast<uint32_t>(*parsed);
   }
-  auto reply = Ask<protocol::HostHistoryReply>(request);
+  auto reply = Ask<protocol::HostHistoryReply>(request, who);
   if (!reply.ok()) return JsonError(reply.status());
   nlohmann::json array = nlohmann::json::array();
   for (const auto& item : reply->items) array.push_back(protocol::ToJson(item));
   return Json(200, array);
 }
 
-HttpResponse WebApi::ListLabels(const std::string& query) {
+HttpResponse WebApi::ListLabels(const Who& who, const std::string& query) {
   auto params = ParseQuery(query);
   if (!params.ok()) return JsonError(params.status());
   protocol::LabelListRequest request;
@@ -348,24 +486,24 @@ HttpResponse WebApi::ListLabels(const std::string& query) {
         Status::InvalidArgument("unknown label kind " + Quote(request.kind) +
                                 " (admin, agent, auto)"));
   }
-  auto reply = Ask<protocol::LabelListReply>(request);
+  auto reply = Ask<protocol::LabelListReply>(request, who);
   if (!reply.ok()) return JsonError(reply.status());
   nlohmann::json array = nlohmann::json::array();
   for (const auto& label : reply->labels) array.push_back(protocol::ToJson(label));
   return Json(200, array);
 }
 
-HttpResponse WebApi::ListPending(const std::string& query) {
+HttpResponse WebApi::ListPending(const Who& who, const std::string& query) {
   auto params = ParseQuery(query);
   if (!params.ok()) return JsonError(params.status());
   protocol::HostPendingRequest request;
   request.label = Param(*params, "label");
-  auto reply = Ask<protocol::HostListReply>(request);
+  auto reply = Ask<protocol::HostListReply>(request, who);
   if (!reply.ok()) return JsonError(reply.status());
   return Json(200, HostsToJson(reply->hosts));
 }
 
-HttpResponse WebApi::ListJobs(const std::string& query) {
+HttpResponse WebApi::ListJobs(const Who& who, const std::string& query) {
   auto params = ParseQuery(query);
   if (!params.ok()) return JsonError(params.status());
   protocol::JobListRequest request;
@@ -382,41 +520,42 @@ HttpResponse WebApi::ListJobs(const std::string& query) {
     if (!parsed.ok()) return JsonError(parsed.status());
     request.limit = static_cast<uint32_t>(*parsed);
   }
-  auto reply = Ask<protocol::JobListReply>(request);
+  auto reply = Ask<protocol::JobListReply>(request, who);
   if (!reply.ok()) return JsonError(reply.status());
   nlohmann::json array = nlohmann::json::array();
   for (const auto& job : reply->jobs) array.push_back(protocol::ToJson(job, /*with_control=*/false));
   return Json(200, array);
 }
 
-HttpResponse WebApi::ShowJob(const std::string& id_text) {
+HttpResponse WebApi::ShowJob(const Who& who, const std::string& id_text) {
   auto id = ParseDecimal("job id", id_text, UINT64_MAX);
   if (!id.ok()) return JsonError(id.status());
   protocol::JobShowRequest request;
   request.id = *id;
-  auto reply = Ask<protocol::JobShowReply>(request);
+  auto reply = Ask<protocol::JobShowReply>(request, who);
   if (!reply.ok()) return JsonError(reply.status());
   return Json(200, protocol::ToJson(reply->job));
 }
 
 template <typename Reply, typename FromQuery>
-HttpResponse WebApi::QueryResults(const std::string& query, FromQuery from_query) {
+HttpResponse WebApi::QueryResults(const Who& who, const std::string& query,
+                                  FromQuery from_query) {
   auto params = ParseQuery(query);
   if (!params.ok()) return JsonError(params.status());
   auto request = from_query(*params, clock_->WallUs());
   if (!request.ok()) return JsonError(request.status());
-  auto reply = Ask<Reply>(*request);
+  auto reply = Ask<Reply>(*request, who);
   if (!reply.ok()) return JsonError(reply.status());
   return Json(200, protocol::ToJson(*reply));
 }
 
 template <typename Reply, typename Request>
-Result<Reply> WebApi::Ask(const Request& request) {
+Result<Reply> WebApi::Ask(const Request& request, const Who& who) {
   uint64_t id = next_request_id_.fetch_add(1);
   std::string raw;
   {
-    auto client = clients_.Acquire();
-    auto reply = client->CallRaw(protocol::Encode(request, id), id);
+    auto client = clients_.Acquire(who);
+    auto reply = client->CallRaw(protocol::Encode(request, id, client->credentials()), id);
     if (!reply.ok()) return reply.status();
     raw = std::move(reply).value();
   }

@@ -1,6 +1,7 @@
 #include "fake_coordinator.hpp"
 
 #include <chrono>
+#include <memory>
 
 namespace labmesh::webui::testing {
 
@@ -28,6 +29,71 @@ std::vector<std::string> FakeCoordinator::Requests() const {
   return requests_;
 }
 
+size_t FakeCoordinator::Count(protocol::MessageType type) const {
+  size_t count = 0;
+  for (const auto& frame : Requests()) {
+    auto envelope = protocol::DecodeEnvelope(frame);
+    if (envelope.ok() && envelope->type == type) ++count;
+  }
+  return count;
+}
+
+void FakeCoordinator::Gate(std::function<Status(const protocol::Envelope& request)> gate) {
+  std::lock_guard<std::mutex> lock(mu_);
+  gate_ = std::move(gate);
+}
+
+void FakeCoordinator::ServeAuth(FakeUser user) {
+  auto logged_out = std::make_shared<std::atomic<bool>>(true);  // no session before a login
+  Gate([user, logged_out](const protocol::Envelope& request) {
+    const protocol::Credentials& who = request.credentials;
+    if (request.type == protocol::MessageType::kLoginRequest) return Status::Ok();
+    if (!who.token.empty()) {
+      return who.token == user.token ? Status::Ok() : Status::Unauthenticated("unknown token");
+    }
+    if (who.session.empty()) return Status::Unauthenticated("no credentials");
+    if (who.session != user.session || logged_out->load()) {
+      return Status::Unauthenticated("unknown or expired session");
+    }
+    if (protocol::IsMutatingRequest(request.type) && who.csrf != user.csrf) {
+      // As docs/security.md has it: the session is known, the request not allowed.
+      return Status::PermissionDenied("missing or wrong CSRF token");
+    }
+    return Status::Ok();
+  });
+  On(protocol::MessageType::kLoginRequest, [user, logged_out](const protocol::Envelope& request) {
+    auto login = protocol::DecodeBody<protocol::LoginRequest>(request);
+    bool ok = login.ok() && login->user == user.user &&
+              ((!login->token.empty() && login->token == user.token) ||
+               (!login->password.empty() && login->password == user.password));
+    if (!ok) {
+      return protocol::Encode(protocol::ErrorReply::FromStatus(Status::Unauthenticated(
+                                  "wrong user, token or password")),
+                              request.request_id);
+    }
+    logged_out->store(false);
+    return protocol::Encode(
+        protocol::LoginReply{user.user, user.admin, user.session, user.csrf, user.expires_ms},
+        request.request_id);
+  });
+  On(protocol::MessageType::kWhoAmIRequest, [user](const protocol::Envelope& request) {
+    auto whoami = protocol::DecodeBody<protocol::WhoAmIRequest>(request);
+    protocol::WhoAmIReply reply;
+    reply.user = user.user;
+    reply.admin = user.admin;
+    if (whoami.ok() && whoami->with_groups) reply.acl_groups = user.acl_groups;
+    if (request.credentials.token.empty()) {  // a session: its CSRF token and end
+      reply.csrf = user.csrf;
+      reply.expires_ms = user.expires_ms;
+    }
+    return protocol::Encode(reply, request.request_id);
+  });
+  On(protocol::MessageType::kLogoutRequest, [logged_out](const protocol::Envelope& request) {
+    logged_out->store(true);
+    return protocol::Encode(protocol::OkReply{"logged out"}, request.request_id);
+  });
+}
+
 void FakeCoordinator::Run() {
   while (!stop_) {
     zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
@@ -48,12 +114,17 @@ void FakeCoordinator::Run() {
     if (!envelope.ok()) {
       reply = protocol::Encode(protocol::ErrorReply::FromStatus(envelope.status()), 0);
     } else {
+      std::function<Status(const protocol::Envelope&)> gate;
       {
         std::lock_guard<std::mutex> lock(mu_);
         auto it = responders_.find(envelope->type);
         if (it != responders_.end()) responder = it->second;
+        gate = gate_;
       }
-      reply = responder ? responder(*envelope)
+      Status allowed = gate ? gate(*envelope) : Status::Ok();
+      reply = !allowed.ok() ? protocol::Encode(protocol::ErrorReply::FromStatus(allowed),
+                                               envelope->request_id)
+              : responder ? responder(*envelope)
                         : protocol::Encode(protocol::ErrorReply::FromStatus(Status::Unsupported(
                                                "fake coordinator has no canned reply")),
                                            envelope->request_id);

@@ -18,6 +18,18 @@
 
 namespace labmesh::webui::testing {
 
+// The one user ServeAuth knows, with a web session that exists once a login succeeded.
+struct FakeUser {
+  std::string user = "alice";
+  std::string token = "tok-alice";
+  std::string password = "pw-alice";
+  std::string session = "sess-alice-1";
+  std::string csrf = "csrf-alice-1";
+  bool admin = false;
+  std::vector<std::string> acl_groups = {"Everyone"};
+  int64_t expires_ms = 0;  // the session's end (wall clock)
+};
+
 class FakeCoordinator {
  public:
   // Returns the reply frame for a request, or "" to stay silent (the client then times out).
@@ -45,8 +57,22 @@ class FakeCoordinator {
     });
   }
 
+  // Refuses, before any responder, every request for which `gate` returns an error (that error
+  // is the reply). Unset: every request is answered.
+  void Gate(std::function<Status(const protocol::Envelope& request)> gate);
+
+  // Authenticates as the coordinator would, for one user: LoginRequest with `user.user` and its
+  // token or password gets a LoginReply with `user.session`/`csrf`/`expires_ms` (anything else
+  // Unauthenticated); every other request needs `user.token`, or `user.session` until a
+  // LogoutRequest ended it, and then for a mutating request (IsMutatingRequest) `user.csrf`
+  // (PermissionDenied otherwise, as docs/security.md has it);
+  // WhoAmIRequest and LogoutRequest are answered. Replaces any earlier Gate.
+  void ServeAuth(FakeUser user);
+
   // Every request frame received so far, oldest first.
   std::vector<std::string> Requests() const;
+  // How many requests of `type` were received.
+  size_t Count(protocol::MessageType type) const;
   // The last request of type M, decoded; fails the caller's test if there is none.
   template <typename M>
   Result<M> LastRequest() const {
@@ -54,6 +80,16 @@ class FakeCoordinator {
     for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
       auto decoded = protocol::DecodeAs<M>(*it);
       if (decoded.ok()) return decoded;
+    }
+    return Status::NotFound("no such request received");
+  }
+  // The credentials the last request of type M came with (the envelope's fifth element).
+  template <typename M>
+  Result<protocol::Credentials> LastCredentials() const {
+    auto frames = Requests();
+    for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
+      auto envelope = protocol::DecodeEnvelope(*it);
+      if (envelope.ok() && envelope->type == M::kType) return envelope->credentials;
     }
     return Status::NotFound("no such request received");
   }
@@ -72,6 +108,7 @@ class FakeCoordinator {
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::map<protocol::MessageType, Responder> responders_;  // guarded by mu_
+  std::function<Status(const protocol::Envelope&)> gate_;  // guarded by mu_
   std::vector<std::string> requests_;                       // guarded by mu_
   std::thread thread_;
 };

@@ -1,11 +1,13 @@
 // Runs page_test.py (Selenium + headless Chromium) against a real HttpServer whose WebApi talks
-// to a canned-reply coordinator, so the page's JavaScript is exercised in a real browser.
+// to a canned-reply coordinator that authenticates one user (FakeCoordinator::ServeAuth), so the
+// page's JavaScript, its login page and its session handling are exercised in a real browser.
 // Skipped when Chromium, chromedriver or the system python's selenium is missing.
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
@@ -34,6 +36,12 @@ class PageBrowserTest : public ::testing::Test {
         RunShell("/usr/bin/python3 -c 'import selenium' >/dev/null 2>&1") != 0) {
       GTEST_SKIP() << "needs /usr/bin/chromium, /usr/bin/chromedriver and python3-selenium";
     }
+    testing::FakeUser user;
+    user.expires_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count() +
+                      3'600'000;
+    coordinator_.ServeAuth(user);
     protocol::HostListReply hosts;
     hosts.hosts = {testing::SampleHost("lab-alpha"), testing::SampleHost("lab-beta", "Dead")};
     hosts.hosts[1].last_heartbeat_ms = 0;  // never seen: the page must cope
@@ -61,9 +69,13 @@ class PageBrowserTest : public ::testing::Test {
     server_ = std::move(server).value();
   }
 
+  // page_test.py on the page, logged in as alice with her API token first.
   std::string PageTest(const std::string& args) {
+    return PageTestAs("--login alice tok-alice", args);
+  }
+  std::string PageTestAs(const std::string& login, const std::string& args) {
     return std::string("/usr/bin/python3 ") + LABMESH_PAGE_TEST_PY + " http://127.0.0.1:" +
-           std::to_string(server_->port()) + "/ " + args;
+           std::to_string(server_->port()) + "/ " + login + " " + args;
   }
 
   zmq::context_t context_;
@@ -74,6 +86,40 @@ class PageBrowserTest : public ::testing::Test {
 
 TEST_F(PageBrowserTest, PageListsEveryHostWithoutConsoleErrors) {
   EXPECT_EQ(RunShell(PageTest("lab-alpha lab-beta")), 0);
+  // The browser sent the session cookie the login set, and the page's reads needed no CSRF.
+  auto who = coordinator_.LastCredentials<protocol::HostListRequest>();
+  ASSERT_TRUE(who.ok());
+  EXPECT_EQ(who->session, "sess-alice-1");
+  EXPECT_EQ(who->from, "127.0.0.1");
+  EXPECT_TRUE(who->token.empty());
+}
+
+// The login page with a password, then the logout button: a mutating click, so it must carry
+// the session's CSRF token (from /api/v1/whoami) in X-CSRF-Token.
+TEST_F(PageBrowserTest, PasswordLoginThenLogoutSendsTheCsrfToken) {
+  EXPECT_EQ(RunShell(PageTestAs("--login-password alice pw-alice", "--logout lab-alpha")), 0);
+  auto login = coordinator_.LastRequest<protocol::LoginRequest>();
+  ASSERT_TRUE(login.ok());
+  EXPECT_EQ(login->user, "alice");
+  EXPECT_EQ(login->password, "pw-alice");
+  EXPECT_TRUE(login->token.empty());
+  auto who = coordinator_.LastCredentials<protocol::LogoutRequest>();
+  ASSERT_TRUE(who.ok()) << "the logout never reached the coordinator";
+  EXPECT_EQ(who->session, "sess-alice-1");
+  EXPECT_EQ(who->csrf, "csrf-alice-1");
+  EXPECT_EQ(who->from, "127.0.0.1");
+}
+
+TEST_F(PageBrowserTest, ScriptFailsWhenTheLoginIsRefused) {
+  EXPECT_EQ(RunShell("LABMESH_PAGE_TIMEOUT_S=3 " +
+                     PageTestAs("--login alice wrong-token", "lab-alpha")),
+            1);
+  EXPECT_EQ(coordinator_.Count(protocol::MessageType::kHostListRequest), 0u);
+}
+
+// Without a login the page cannot show hosts (it goes to /login instead).
+TEST_F(PageBrowserTest, ScriptFailsWithoutALogin) {
+  EXPECT_EQ(RunShell("LABMESH_PAGE_TIMEOUT_S=3 " + PageTestAs("", "lab-alpha")), 1);
 }
 
 // The hosts table's "Last task" column: kind, status and age, the reason (markup as text) as the

@@ -1,12 +1,17 @@
 #!/usr/bin/python3
 """Browser check of the labmesh web page with a real headless Chromium (Selenium).
 
-Usage: /usr/bin/python3 page_test.py URL [CHECK...] HOSTNAME [HOSTNAME...]
+Usage: /usr/bin/python3 page_test.py URL [--login USER TOKEN | --login-password USER PASSWORD]
+                                         [CHECK...] [--logout] HOSTNAME [HOSTNAME...]
 
-Opens URL, waits until every HOSTNAME appears in the hosts table (the page fetches
-/api/v1/hosts itself), then makes the CHECKs, then checks that the error banner is hidden and
-that the browser console holds no SEVERE entries. Exits 0 when all of that holds; otherwise
-prints why and exits 1.
+Opens URL; with --login/--login-password, first expects the page to send the browser to the
+login page (/login?next=...), logs in there with the API token or password, and expects to come
+back to URL showing USER as signed in, with no session cookie readable by script (HttpOnly).
+Then waits until every HOSTNAME appears in the hosts table (the page fetches /api/v1/hosts
+itself), makes the CHECKs, and checks that the error banner is hidden and that the browser
+console holds no SEVERE entries (the 401s that sent it to the login page aside). With --logout
+it then clicks the page's logout button and expects to land on the login page. Exits 0 when
+all of that holds; otherwise prints why and exits 1.
 
 CHECKs (each may be given several times):
   --text HOST SELECTOR TEXT    the element SELECTOR (CSS) in HOST's row of the hosts table has
@@ -29,6 +34,7 @@ import shutil
 import sys
 import tempfile
 import time
+import urllib.parse
 
 
 def fail(message):
@@ -83,11 +89,103 @@ def run_checks(driver, checks, timeout_s):
     return 0
 
 
-def check(driver, url, expected, checks, timeout_s):
+def wait_for(driver, what, condition, timeout_s):
+    """Polls condition(driver) until it returns a true value (returned) or the deadline passes
+    (None; `what` is reported)."""
+    from selenium.common.exceptions import WebDriverException
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            value = condition(driver)
+        except WebDriverException:
+            value = None  # the page is changing under us; look again
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            fail("after %ss still waiting for %s (at %s)" % (timeout_s, what, driver.current_url))
+            return None
+        time.sleep(0.1)  # polling interval, not a wait for anything in particular
+
+
+def path_of(url):
+    return urllib.parse.urlsplit(url).path
+
+
+def severe_entries(driver, allowed=()):
+    """The browser console's SEVERE entries since the last call, but those that mention one of
+    the `allowed` substrings."""
+    return [entry for entry in driver.get_log("browser")
+            if entry.get("level") == "SEVERE"
+            and not any(text in entry.get("message", "") for text in allowed)]
+
+
+def log_in(driver, url, login, timeout_s, console):
+    """Opens URL, follows the page to /login, logs in there; back at URL as the user. The
+    console's SEVERE entries so far, but the 401s that sent the page to /login, are appended to
+    `console` for the final check."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    kind, user, secret = login
+    driver.get(url)
+    if not wait_for(driver, "the page to send the browser to /login",
+                    lambda d: path_of(d.current_url) == "/login"
+                    and d.find_element(By.ID, "login-form").is_displayed(), timeout_s):
+        return 1
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(driver.current_url).query)
+    if query.get("next") != [path_of(url) or "/"]:
+        return fail("the login page's next= is %r, not the page's path" % query.get("next"))
+    driver.find_element(By.ID, "login-user").send_keys(user)
+    Select(driver.find_element(By.ID, "login-kind")).select_by_value(kind)
+    driver.find_element(By.ID, "login-secret").send_keys(secret)
+    driver.find_element(By.ID, "login-submit").click()
+
+    def signed_in(d):
+        if path_of(d.current_url) == "/login":
+            banner = d.find_element(By.ID, "login-error")
+            if banner.is_displayed() and banner.text:
+                raise LookupError("login refused: " + banner.text)
+            return None
+        name = d.find_element(By.ID, "user-name")
+        return name.is_displayed() and name.text.startswith(user)
+    try:
+        if not wait_for(driver, "the page to show %s signed in" % user, signed_in, timeout_s):
+            return 1
+    except LookupError as e:
+        return fail(str(e))
+    if path_of(driver.current_url) != (path_of(url) or "/"):
+        return fail("the login went on to %s, not back to %s" % (driver.current_url, url))
+    cookies = driver.execute_script("return document.cookie")
+    if "labmesh_session" in cookies:
+        return fail("the session cookie is readable by script: " + cookies)
+    # Before the login the page's API requests were refused (that is what sent it to /login);
+    # the browser logs those 401s as errors. Anything else counts.
+    console.extend(severe_entries(driver, allowed=(" 401 ",)))
+    return 0
+
+
+def log_out(driver, timeout_s):
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "logout").click()
+    if not wait_for(driver, "the logout to land on /login",
+                    lambda d: path_of(d.current_url) == "/login"
+                    and d.find_element(By.ID, "login-form").is_displayed(), timeout_s):
+        return 1
+    return 0
+
+
+def check(driver, url, expected, checks, timeout_s, login=None, logout=False):
     from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
 
-    driver.get(url)
+    console = []  # SEVERE console entries seen while logging in
+    if login is not None:
+        if log_in(driver, url, login, timeout_s, console) != 0:
+            return 1
+    else:
+        driver.get(url)
     deadline = time.monotonic() + timeout_s
     seen = []
     while True:
@@ -99,6 +197,9 @@ def check(driver, url, expected, checks, timeout_s):
         if not missing:
             break
         if time.monotonic() >= deadline:
+            if path_of(driver.current_url) == "/login":
+                return fail("the page sent the browser to the login page (%s); log in with "
+                            "--login USER TOKEN" % driver.current_url)
             banner = driver.find_element(By.ID, "error")
             banner_text = banner.text if banner.is_displayed() else "(hidden)"
             return fail("after %ss the hosts table shows %s; missing %s; error banner: %s"
@@ -112,22 +213,36 @@ def check(driver, url, expected, checks, timeout_s):
     if banner.is_displayed():
         return fail("the error banner is showing: " + banner.text)
 
-    severe = [entry for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"]
+    severe = console + severe_entries(driver)
     if severe:
         return fail("browser console has SEVERE entries:\n" +
                     "\n".join("  " + entry.get("message", "") for entry in severe))
 
-    print("page_test: OK: %s shows %s (%d checks)" % (url, ", ".join(expected), len(checks)))
+    if logout and log_out(driver, timeout_s) != 0:
+        return 1
+
+    print("page_test: OK: %s shows %s (%d checks%s%s)"
+          % (url, ", ".join(expected), len(checks), ", logged in" if login else "",
+             ", logged out" if logout else ""))
     return 0
 
 
 def parse_args(args):
-    """(checks, hostnames) from the arguments after URL, or None when they are malformed."""
+    """(checks, hostnames, login, logout) from the arguments after URL, or None when they are
+    malformed. login is (kind, user, secret) with kind "token" or "password", or None."""
     arity = {"--text": 3, "--title": 3, "--history": 2}
-    checks, hostnames = [], []
+    checks, hostnames, login, logout = [], [], None, False
     i = 0
     while i < len(args):
-        if args[i] in arity:
+        if args[i] in ("--login", "--login-password"):
+            if i + 2 >= len(args) or login is not None:
+                return None
+            login = ("token" if args[i] == "--login" else "password", args[i + 1], args[i + 2])
+            i += 3
+        elif args[i] == "--logout":
+            logout = True
+            i += 1
+        elif args[i] in arity:
             n = arity[args[i]]
             if i + n >= len(args):
                 return None
@@ -136,7 +251,7 @@ def parse_args(args):
         else:
             hostnames.append(args[i])
             i += 1
-    return checks, hostnames
+    return checks, hostnames, login, logout
 
 
 def main(argv):
@@ -145,7 +260,7 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 1
     url = argv[1]
-    checks, expected = parsed
+    checks, expected, login, logout = parsed
     timeout_s = float(os.environ.get("LABMESH_PAGE_TIMEOUT_S", "30"))
     chromium = os.environ.get("LABMESH_CHROMIUM", "/usr/bin/chromium")
     chromedriver = os.environ.get("LABMESH_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -175,7 +290,7 @@ def main(argv):
             return fail("cannot start Chromium through %s: %s" % (chromedriver, e))
         driver.set_page_load_timeout(timeout_s)
         try:
-            return check(driver, url, expected, checks, timeout_s)
+            return check(driver, url, expected, checks, timeout_s, login, logout)
         except Exception as e:  # noqa: BLE001
             return fail("%s: %s" % (type(e).__name__, e))
         finally:

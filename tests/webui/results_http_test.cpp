@@ -1,5 +1,6 @@
 // /results/ through the real civetweb server on 127.0.0.1 port 0: files, listings, ranges, HEAD,
-// 405, and traversal attempts sent as raw request lines (so no client library normalises "..").
+// 405, and traversal attempts sent as raw request lines (so no client library normalises "..");
+// and that nothing is served without credentials the coordinator (a fake) accepts.
 
 #include <gtest/gtest.h>
 
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include "fake_coordinator.hpp"
 #include "http_test_client.hpp"
 #include "labmesh/webui/http_server.hpp"
 #include "labmesh/webui/web_api.hpp"
@@ -17,18 +19,24 @@
 namespace labmesh::webui {
 namespace {
 
+using testing::FakeCoordinator;
+using testing::FakeUser;
 using testing::kBigFileBytes;
 using testing::kSecret;
 using testing::Request;
 using testing::ResultsFixture;
 using testing::SendRaw;
 
-// No coordinator answers on this endpoint: /results/ never asks it.
+// The fake coordinator answers here: /results/ asks it who the credentials name.
 constexpr char kEndpoint[] = "inproc://webui-results-http-test-api";
+constexpr char kBearer[] = "Authorization: Bearer tok-alice\r\n";
 
 class ResultsHttpTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    FakeUser user;
+    user.expires_ms = 1'700'000'000'000 + 3'600'000;
+    coordinator_.ServeAuth(user);
     auto server = HttpServer::Start("127.0.0.1:0", &api_);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
@@ -40,14 +48,21 @@ class ResultsHttpTest : public ::testing::Test {
     return options;
   }
 
+  // `method target` with `headers`, sent as alice's API token unless `as` says otherwise.
+  Result<testing::RawHttpResponse> Send(const std::string& method, const std::string& target,
+                                        const std::string& headers = "",
+                                        const std::string& as = kBearer) {
+    return SendRaw(server_->port(), method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                                        as + headers + "Connection: close\r\n\r\n");
+  }
   Result<testing::RawHttpResponse> Get(const std::string& target,
                                        const std::string& extra_headers = "") {
-    return SendRaw(server_->port(), "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
-                                        extra_headers + "Connection: close\r\n\r\n");
+    return Send("GET", target, extra_headers);
   }
 
   ResultsFixture tree_;
   zmq::context_t context_;
+  FakeCoordinator coordinator_{context_, kEndpoint};
   WebApi api_{context_, kEndpoint, Options(tree_.root())};
   std::unique_ptr<HttpServer> server_;
 };
@@ -98,12 +113,12 @@ TEST_F(ResultsHttpTest, RangeRequests) {
 }
 
 TEST_F(ResultsHttpTest, HeadSendsHeadersOnly) {
-  auto response = Request(server_->port(), "HEAD", "/results/12-ann/lab-1/big.log");
+  auto response = Send("HEAD", "/results/12-ann/lab-1/big.log");
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->headers["content-length"], std::to_string(kBigFileBytes));
   EXPECT_TRUE(response->body.empty());
-  auto listing = Request(server_->port(), "HEAD", "/results/");
+  auto listing = Send("HEAD", "/results/");
   ASSERT_TRUE(listing.ok());
   EXPECT_EQ(listing->status, 200);
   EXPECT_TRUE(listing->body.empty());
@@ -148,7 +163,8 @@ TEST_F(ResultsHttpTest, WritesAreRefused) {
   for (const char* method : {"POST", "PUT", "DELETE"}) {
     auto response = SendRaw(server_->port(), std::string(method) +
                                                  " /results/12-ann/lab-1/keyval HTTP/1.1\r\n"
-                                                 "Host: x\r\nContent-Length: 2\r\n\r\nhi");
+                                                 "Host: x\r\n" + kBearer +
+                                                 "Content-Length: 2\r\n\r\nhi");
     ASSERT_TRUE(response.ok()) << method;
     EXPECT_EQ(response->status, 405) << method << ": " << response->raw;
     EXPECT_EQ(response->headers["allow"], "GET, HEAD");
@@ -196,6 +212,81 @@ TEST_F(ResultsHttpTest, TraversalAttemptsAreRefused) {
   auto dots = Get("/results/12-ann/../12-ann/lab-1/keyval");
   ASSERT_TRUE(dots.ok());
   EXPECT_EQ(dots->status, 403) << dots->raw;
+}
+
+TEST_F(ResultsHttpTest, WithoutCredentialsNothingIsServed) {
+  for (const char* target : {"/results/", "/results/12-ann/lab-1/status.log",
+                             "/results/12-ann/lab-1/?format=json"}) {
+    SCOPED_TRACE(target);
+    for (const std::string& as : {std::string(), std::string("Authorization: Bearer wrong\r\n"),
+                                  std::string("Cookie: labmesh_session=forged\r\n"),
+                                  std::string("Authorization: Basic YWxpY2U6cHc=\r\n")}) {
+      auto response = Send("GET", target, "", as);
+      ASSERT_TRUE(response.ok());
+      EXPECT_EQ(response->status, 401) << as << response->raw;
+      EXPECT_EQ(response->headers["content-type"], "application/json");
+      EXPECT_EQ(response->headers["www-authenticate"], "Bearer realm=\"labmesh\"");
+      auto body = nlohmann::json::parse(response->body);
+      EXPECT_EQ(body["code"], "Unauthenticated");
+      EXPECT_EQ(body["login"], "/login");
+      EXPECT_NE(body["error"].get<std::string>().find("/login"), std::string::npos);
+      EXPECT_EQ(response->raw.find("START"), std::string::npos);
+      EXPECT_EQ(response->raw.find("12-ann"), std::string::npos);  // not even a listing
+    }
+  }
+  // HEAD neither.
+  auto head = Send("HEAD", "/results/12-ann/lab-1/big.log", "", "");
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->status, 401);
+}
+
+TEST_F(ResultsHttpTest, BrowsersWithoutASessionGetAPageLinkingToTheLogin) {
+  auto response = Send("GET", "/results/12-ann/lab-1/status.log?x=<b>", "Accept: text/html\r\n", "");
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 401);
+  EXPECT_EQ(response->headers["content-type"], "text/html; charset=utf-8");
+  // Back to the same file after the login, the target percent-encoded (no markup survives).
+  EXPECT_NE(response->body.find(
+                "href=\"/login?next=%2Fresults%2F12-ann%2Flab-1%2Fstatus.log%3Fx%3D%3Cb%3E\""),
+            std::string::npos)
+      << response->body;
+  EXPECT_EQ(response->body.find("<b>"), std::string::npos);
+  EXPECT_EQ(response->body.find("START"), std::string::npos);
+}
+
+TEST_F(ResultsHttpTest, TheSessionOfALoginServesFilesUntilLogout) {
+  std::string body = R"({"user": "alice", "password": "pw-alice"})";
+  auto login = SendRaw(server_->port(),
+                       "POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                       "application/json\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n" + body);
+  ASSERT_TRUE(login.ok());
+  ASSERT_EQ(login->status, 200) << login->raw;
+  std::string cookie = login->headers["set-cookie"];
+  ASSERT_EQ(cookie.rfind("labmesh_session=sess-alice-1;", 0), 0u) << cookie;
+  std::string as = "Cookie: " + cookie.substr(0, cookie.find(';')) + "\r\n";
+
+  auto file = Send("GET", "/results/12-ann/lab-1/status.log", "", as);
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(file->status, 200) << file->raw;
+  EXPECT_EQ(file->body, "START\t----\tsleeptest\nEND GOOD\t----\tsleeptest\n");
+  // One cheap check per file: who, without the groups, from the HTTP client's address.
+  auto check = coordinator_.LastRequest<protocol::WhoAmIRequest>();
+  ASSERT_TRUE(check.ok());
+  EXPECT_FALSE(check->with_groups);
+  auto who = coordinator_.LastCredentials<protocol::WhoAmIRequest>();
+  ASSERT_TRUE(who.ok());
+  EXPECT_EQ(who->session, "sess-alice-1");
+  EXPECT_EQ(who->from, "127.0.0.1");
+  EXPECT_TRUE(who->token.empty());
+
+  auto logout = Send("POST", "/api/v1/logout", "X-CSRF-Token: csrf-alice-1\r\n", as);
+  ASSERT_TRUE(logout.ok());
+  ASSERT_EQ(logout->status, 200) << logout->raw;
+  auto after = Send("GET", "/results/12-ann/lab-1/status.log", "", as);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->status, 401);
+  EXPECT_EQ(after->body.find("START"), std::string::npos);
 }
 
 TEST(ResultsHttpNoRootTest, WithoutAResultsRootResultsAre404) {

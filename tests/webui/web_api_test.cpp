@@ -243,6 +243,7 @@ TEST_F(WebApiTest, HostShowOfUnknownHostIs404WithCoordinatorMessage) {
 TEST_F(WebApiTest, CoordinatorErrorsMapToHttpStatus) {
   const std::vector<std::pair<Status, int>> cases = {
       {Status::InvalidArgument("bad"), 400},      {Status::PermissionDenied("no"), 403},
+      {Status::Unauthenticated("who?"), 401},
       {Status::FailedPrecondition("state"), 409}, {Status::Unavailable("later"), 503},
       {Status::Timeout("slow"), 503},             {Status::Corruption("bytes"), 500},
   };
@@ -256,6 +257,7 @@ TEST(HttpStatusForTest, OneMappingForEveryStatusCode) {
   EXPECT_EQ(HttpStatusFor(StatusCode::kOk), 200);
   EXPECT_EQ(HttpStatusFor(StatusCode::kNotFound), 404);
   EXPECT_EQ(HttpStatusFor(StatusCode::kInvalidArgument), 400);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kUnauthenticated), 401);
   EXPECT_EQ(HttpStatusFor(StatusCode::kPermissionDenied), 403);
   EXPECT_EQ(HttpStatusFor(StatusCode::kFailedPrecondition), 409);
   EXPECT_EQ(HttpStatusFor(StatusCode::kAlreadyExists), 409);

@@ -2,6 +2,9 @@
 // click on a host shows its history (special tasks and job entries) under the table.
 // No framework and no build step; everything the page shows comes from /api/v1, the same JSON
 // scripts and `labmesh --json` use. Text from the API is only ever set with textContent.
+// Signing in: the page asks /api/v1/whoami first; 401 (no session, or it expired) sends it to
+// /login. The session itself is an HttpOnly cookie this script never sees; the CSRF token from
+// whoami goes as the X-CSRF-Token header with every POST/PUT/PATCH/DELETE (send()).
 'use strict';
 
 (function () {
@@ -15,6 +18,11 @@
 
   // The host whose history is shown under the hosts table (a click on its row); null = none.
   let selectedHost = null;
+
+  // Who is signed in ({user, admin, acl_groups, csrf, ...} from /api/v1/whoami); null = not yet
+  // known. csrf is "" unless this is a web session.
+  let me = null;
+  let leaving = false;  // on the way to /login or out: stop drawing and polling
 
   const STATUS_CLASS = {
     'Ready': 'ok',
@@ -251,27 +259,91 @@
     refreshHistory().catch((e) => showErrors([e.message]));
   }
 
-  async function fetchJson(url) {
+  // Off to the login page, which comes back here afterwards.
+  function toLogin() {
+    if (leaving) return;
+    leaving = true;
+    window.location.replace('/login?next=' +
+      encodeURIComponent(window.location.pathname + window.location.search));
+  }
+
+  // One API request; the parsed JSON body, or an Error. A 401 (not signed in, or the session
+  // expired) goes to the login page. Mutating methods carry the session's CSRF token.
+  async function api(method, url, body) {
+    const headers = { Accept: 'application/json' };
+    if (method !== 'GET' && method !== 'HEAD') {
+      if (me && me.csrf) headers['X-CSRF-Token'] = me.csrf;
+      if (body !== undefined) headers['Content-Type'] = 'application/json';
+    }
     let response;
     try {
-      response = await fetch(url, { cache: 'no-store', headers: { Accept: 'application/json' } });
+      response = await fetch(url, {
+        method: method,
+        cache: 'no-store',
+        headers: headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     } catch (e) {
       throw new Error('cannot reach the labmesh web server (' + e.message + ')');
     }
     const now = Number(response.headers.get('X-Labmesh-Now-Ms'));
     if (now > 0) clockOffsetMs = now - Date.now();
-    let body = null;
+    let parsed = null;
     try {
-      body = await response.json();
+      parsed = await response.json();
     } catch (e) {
-      body = null;
+      parsed = null;
     }
+    if (response.status === 401) toLogin();
     if (!response.ok) {
-      const detail = body && body.error ? body.error : response.statusText;
-      throw new Error(url + ' failed: HTTP ' + response.status + (detail ? ' — ' + detail : ''));
+      const detail = parsed && parsed.error ? parsed.error : response.statusText;
+      const error = new Error(url + ' failed: HTTP ' + response.status + (detail ? ' — ' + detail : ''));
+      error.status = response.status;
+      throw error;
     }
+    return parsed;
+  }
+
+  // POST/PUT/PATCH/DELETE `url` with an optional JSON body (and the CSRF token).
+  function send(method, url, body) { return api(method, url, body); }
+
+  async function fetchJson(url) {
+    const body = await api('GET', url);
     if (!Array.isArray(body)) throw new Error(url + ' did not return a JSON array');
     return body;
+  }
+
+  async function loadMe() {
+    const who = await api('GET', '/api/v1/whoami');
+    if (!who || typeof who.user !== 'string') throw new Error('/api/v1/whoami did not say who');
+    me = who;
+    $('user-name').textContent = me.user + (me.admin ? ' (admin)' : '');
+    if (me.expires) $('user').title = 'session until ' + me.expires;
+    $('user').hidden = false;
+    $('logout').hidden = false;
+  }
+
+  async function logout() {
+    $('logout').disabled = true;
+    try {
+      try {
+        await send('POST', '/api/v1/logout');
+      } catch (e) {
+        if (e.status !== 403) throw e;
+        // Perhaps a stale CSRF token (a login in another tab made a new session): once more
+        // with the current one.
+        await loadMe();
+        await send('POST', '/api/v1/logout');
+      }
+    } catch (e) {
+      if (e.status !== 401) {  // 401: the session was already gone, which is what we wanted
+        $('logout').disabled = false;
+        showErrors(['log out failed: ' + e.message]);
+        return;
+      }
+    }
+    leaving = true;
+    window.location.replace('/login');
   }
 
   function showErrors(messages) {
@@ -301,12 +373,16 @@
 
   async function loop() {
     try {
-      await refresh();
+      if (me === null) await loadMe();
+      if (!leaving) await refresh();
     } catch (e) {
-      showErrors(['page error: ' + e.message]);
+      showErrors([e.status ? e.message : 'page error: ' + e.message]);
     }
-    setTimeout(loop, REFRESH_MS);
+    if (!leaving) setTimeout(loop, REFRESH_MS);
   }
 
-  document.addEventListener('DOMContentLoaded', loop);
+  document.addEventListener('DOMContentLoaded', () => {
+    $('logout').addEventListener('click', logout);
+    loop();
+  });
 })();

@@ -3,6 +3,8 @@
 // two threads at once, so each request leases a client for its duration; the mutex hand-over
 // gives the memory barrier ZeroMQ asks for when a socket moves between threads. A client that
 // timed out has already replaced its socket (ApiClient's promise), so it is safe to reuse.
+// Each lease carries one HTTP request's credentials; they are cleared when the client comes
+// back, so no request is ever sent as whoever used the client before.
 
 #include <cstddef>
 #include <cstdint>
@@ -42,8 +44,8 @@ class ApiClientPool {
     std::unique_ptr<client::ApiClient> client_;
   };
 
-  // Thread-safe.
-  Lease Acquire();
+  // Thread-safe. The client sends `credentials` with every call of this lease.
+  Lease Acquire(protocol::Credentials credentials = {});
 
   const std::string& endpoint() const { return endpoint_; }
 

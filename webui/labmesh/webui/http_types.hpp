@@ -25,6 +25,10 @@ struct HttpRequest {
   std::string body;
   // Request headers as sent (names in the client's spelling); look them up with FindHeader.
   std::vector<std::pair<std::string, std::string>> headers;
+  // The HTTP client's IP address ("127.0.0.1", "::1"), as the server saw the connection; ""
+  // when unknown (a handler called directly). Sent to the coordinator as Credentials::from.
+  std::string remote_addr;
+  bool tls = false;  // the request came over HTTPS (cookies then get the Secure attribute)
 };
 
 // The value of the first header called `name` (compared case-insensitively), or nullopt.

@@ -4,10 +4,25 @@
 // (ApiClient over the API socket's inproc endpoint), and every JSON object comes from
 // protocol::ToJson, so the web API and `labmesh --json` print the same fields.
 //
-// Routes (GET and HEAD; any other method on a known path is 405 with an Allow header):
+// Authentication (web_auth.hpp, docs/security-web.md): every /api/v1 request except the login
+// is sent with the request's credentials (the labmesh_session cookie plus the X-CSRF-Token
+// header, or an `Authorization: Bearer` token; always the client's address as `from`); the
+// coordinator authenticates and authorizes it (Unauthenticated 401, PermissionDenied 403). A
+// cookie-authenticated POST/PUT/PATCH/DELETE without X-CSRF-Token is refused here with 403
+// before the coordinator hears of it. /results/ files are served only after a WhoAmIRequest
+// with the same credentials succeeds. The page, its assets, /login and /healthz need nothing.
+//
+// Routes (GET and HEAD unless said; any other method on a known path is 405 with an Allow
+// header):
 //   /                      the page (index.html); also /index.html
-//   /static/<file>         the page's embedded assets (app.js, style.css)
+//   /login                 the login page (login.html)
+//   /static/<file>         the page's embedded assets (app.js, login.js, style.css)
 //   /healthz               "ok" - the HTTP server is up (says nothing of the coordinator)
+//   POST /api/v1/login     {"user", "token"|"password"} (Content-Type: application/json) ->
+//                          LoginRequest; sets the session cookie and answers {"user","admin",
+//                          "csrf","expires","expires_ms"}; a refused login is 401, no cookie
+//   /api/v1/whoami         {"user","admin","acl_groups","csrf","expires","expires_ms"}
+//   POST /api/v1/logout    [{"all_sessions": bool}] -> LogoutRequest; clears the cookie
 //   /api/v1/hosts          JSON array of hosts; ?status=<HostStatus> and ?label=<label> filter
 //   /api/v1/hosts/<name>   one host; 404 when the coordinator does not know it
 //   /api/v1/hosts/<name>/history  JSON array of the host's special tasks and job entries,
@@ -29,7 +44,8 @@
 //                          required), host, label, since|since_us, until|until_us, limit
 //   /results/...           the results repository, read-only (ResultsFiles): listings and
 //                          files; 404 when the server was built without a results root
-// Errors are JSON {"error": "...", "code": "<StatusCode name>"}: unknown path 404, malformed
+// Errors are JSON {"error": "...", "code": "<StatusCode name>"} (a 401 also says how to log
+// in, has "login": "/login" and a WWW-Authenticate header): unknown path 404, malformed
 // path or query 400, coordinator unreachable or silent 503, coordinator errors per
 // HttpStatusFor(). API responses carry `X-Labmesh-Now-Ms` (the coordinator's wall clock) so the
 // page can say "3 s ago" without trusting the browser's clock.
@@ -45,9 +61,11 @@
 
 #include "labmesh/common/clock.hpp"
 #include "labmesh/common/status.hpp"
+#include "labmesh/protocol/envelope.hpp"
 #include "labmesh/webui/api_client_pool.hpp"
 #include "labmesh/webui/http_types.hpp"
 #include "labmesh/webui/results_files.hpp"
+#include "labmesh/webui/web_auth.hpp"
 
 namespace labmesh::webui {
 
@@ -61,8 +79,8 @@ struct WebApiOptions {
 };
 
 // The HTTP status for a labmesh status code: NotFound 404, InvalidArgument 400,
-// PermissionDenied 403, FailedPrecondition and AlreadyExists 409, TooLarge 413,
-// Unavailable and Timeout 503, anything else 500.
+// Unauthenticated 401, PermissionDenied 403, FailedPrecondition and AlreadyExists 409,
+// TooLarge 413, Unavailable and Timeout 503, anything else 500.
 int HttpStatusFor(StatusCode code);
 
 class WebApi final : public HttpHandler {
@@ -77,24 +95,31 @@ class WebApi final : public HttpHandler {
   HttpResponse Handle(const HttpRequest& request) override;
 
  private:
+  using Who = protocol::Credentials;  // who a handler's coordinator requests are sent as
+
   HttpResponse Route(const HttpRequest& request);
-  HttpResponse ListHosts(const std::string& query);
-  HttpResponse ShowHost(const std::string& hostname);
-  HttpResponse HostHistory(const std::string& hostname, const std::string& query);
-  HttpResponse ListLabels(const std::string& query);
-  HttpResponse ListPending(const std::string& query);
-  HttpResponse ListJobs(const std::string& query);
-  HttpResponse ShowJob(const std::string& id_text);
+  // /results/...: the files, after the coordinator accepted the credentials (WhoAmIRequest).
+  HttpResponse ServeResults(const HttpRequest& request, const Result<WebCredentials>& who);
+  HttpResponse Login(const HttpRequest& request);
+  HttpResponse WhoAmI(const Who& who);
+  HttpResponse Logout(const HttpRequest& request, const Who& who);
+  HttpResponse ListHosts(const Who& who, const std::string& query);
+  HttpResponse ShowHost(const Who& who, const std::string& hostname);
+  HttpResponse HostHistory(const Who& who, const std::string& hostname, const std::string& query);
+  HttpResponse ListLabels(const Who& who, const std::string& query);
+  HttpResponse ListPending(const Who& who, const std::string& query);
+  HttpResponse ListJobs(const Who& who, const std::string& query);
+  HttpResponse ShowJob(const Who& who, const std::string& id_text);
   // Query parameters -> request (`from_query`: results_api.hpp; its refusal is 400) -> the
   // coordinator's Reply as ToJson.
   template <typename Reply, typename FromQuery>
-  HttpResponse QueryResults(const std::string& query, FromQuery from_query);
+  HttpResponse QueryResults(const Who& who, const std::string& query, FromQuery from_query);
 
-  // Sends `request` to the coordinator and decodes the reply as Reply. The coordinator's
-  // ErrorReply becomes its Status; a reply that does not decode is Internal (a coordinator bug,
-  // not the browser's fault, so never 400).
+  // Sends `request` to the coordinator as `who` and decodes the reply as Reply. The
+  // coordinator's ErrorReply becomes its Status; a reply that does not decode is Internal (a
+  // coordinator bug, not the browser's fault, so never 400).
   template <typename Reply, typename Request>
-  Result<Reply> Ask(const Request& request);
+  Result<Reply> Ask(const Request& request, const Who& who);
 
   HttpResponse Json(int status, const nlohmann::json& body) const;
 
@@ -106,7 +131,8 @@ class WebApi final : public HttpHandler {
 };
 
 // A JSON error response {"error": message, "code": StatusCodeName(status.code())} with the
-// HTTP status HttpStatusFor(status.code()).
+// HTTP status HttpStatusFor(status.code()). Unauthenticated (401) adds how to log in to the
+// message, "login": "/login" to the body and `WWW-Authenticate: Bearer realm="labmesh"`.
 HttpResponse JsonError(const Status& status);
 
 }  // namespace labmesh::webui
