@@ -9,18 +9,13 @@
 
 #include "job_service.hpp"
 #include "labmesh/common/duration.hpp"
+#include "text_util.hpp"
 
 namespace labmesh::coordinator {
 
 using protocol::EntryStatus;
 
 namespace {
-
-std::string Join(const std::vector<std::string>& values) {
-  std::string out;
-  for (const std::string& v : values) out += (out.empty() ? "" : ",") + v;
-  return out;
-}
 
 }  // namespace
 

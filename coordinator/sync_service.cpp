@@ -6,16 +6,11 @@
 #include <limits>
 
 #include "labmesh/common/duration.hpp"
+#include "text_util.hpp"
 
 namespace labmesh::coordinator {
 
 namespace {
-
-std::string Join(const std::vector<std::string>& values) {
-  std::string out;
-  for (const std::string& v : values) out += (out.empty() ? "" : ", ") + v;
-  return out;
-}
 
 std::string BarrierName(const std::string& name, uint32_t gen) {
   return "barrier '" + name + "' (use " + std::to_string(gen) + ")";
@@ -247,7 +242,7 @@ void SyncService::Wait(Group& group, const std::string& host, uint64_t request_i
   if (!r.from_host.empty() &&
       !std::binary_search(group.hosts.begin(), group.hosts.end(), r.from_host)) {
     return AnswerWait(wait, nullptr, "",
-                      "host " + r.from_host + " is not in this group (" + Join(group.hosts) + ")");
+                      "host " + r.from_host + " is not in this group (" + Join(group.hosts, ", ") + ")");
   }
   std::string sender;
   if (const Value* value = Find(group, r.name, r.from_host, &sender)) {
@@ -288,7 +283,7 @@ void SyncService::CheckTimeouts() {
           }
           expired.emplace_back(gen, BarrierName(name, gen) + " timed out after " +
                                         FormatDurationMs(waiter.timeout_ms) +
-                                        " waiting for " + Join(missing));
+                                        " waiting for " + Join(missing, ", "));
           break;
         }
       }
@@ -300,7 +295,7 @@ void SyncService::CheckTimeouts() {
     std::vector<ValueWait> keep;
     for (ValueWait& wait : group.waits) {
       if (wait.deadline_ms != 0 && wait.deadline_ms <= now) {
-        std::string from = wait.from_host.empty() ? "any host of " + Join(group.hosts)
+        std::string from = wait.from_host.empty() ? "any host of " + Join(group.hosts, ", ")
                                                   : wait.from_host;
         AnswerWait(wait, nullptr, "",
                    "wait for '" + wait.key + "' timed out after " +
