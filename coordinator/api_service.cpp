@@ -29,26 +29,23 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
 
 }  // namespace
 
-ApiService::ApiService(const CoordinatorConfig& config, const Clock* clock,
-                       HostRegistry* registry, AgentService* agents, TestCatalog* catalog)
-    : clock_(clock), registry_(registry), agents_(agents), catalog_(catalog) {
-  limits_.max_frame_bytes = config.max_frame_bytes;
-}
+ApiService::ApiService(const Clock* clock, HostRegistry* registry, AgentService* agents,
+                       TestCatalog* catalog)
+    : clock_(clock), registry_(registry), agents_(agents), catalog_(catalog) {}
 
-std::string ApiService::Handle(std::string_view frame) {
-  auto envelope = protocol::DecodeEnvelope(frame, limits_);
-  if (!envelope.ok()) return Error(protocol::PeekRequestId(frame, limits_), envelope.status());
+std::string ApiService::Handle(const protocol::Envelope& request, const Principal& who) {
+  const protocol::Envelope* envelope = &request;
   using T = protocol::MessageType;
   switch (envelope->type) {
     case T::kHostListRequest: return HostList(*envelope);
     case T::kHostShowRequest: return HostShow(*envelope);
     case T::kHostPendingRequest: return HostPending(*envelope);
-    case T::kHostActionRequest: return HostAction(*envelope);
+    case T::kHostActionRequest: return HostAction(*envelope, who);
     case T::kHostLabelRequest: return HostLabel(*envelope);
-    case T::kHostModRequest: return HostMod(*envelope);
+    case T::kHostModRequest: return HostMod(*envelope, who);
     case T::kLabelListRequest: return LabelList(*envelope);
-    case T::kLabelActionRequest: return LabelAction(*envelope);
-    case T::kTestAddRequest: return TestAdd(*envelope);
+    case T::kLabelActionRequest: return LabelAction(*envelope, who);
+    case T::kTestAddRequest: return TestAdd(*envelope, who);
     case T::kTestListRequest: return TestList(*envelope);
     case T::kTestShowRequest: return TestShow(*envelope);
     default:
@@ -133,7 +130,7 @@ Status ApiService::Reject(HostState& host, const std::string& reason) {
   return Status::Ok();
 }
 
-std::string ApiService::HostAction(const protocol::Envelope& e) {
+std::string ApiService::HostAction(const protocol::Envelope& e, const Principal& who) {
   auto req = protocol::DecodeBody<protocol::HostActionRequest>(e);
   if (!req.ok()) return Error(e.request_id, req.status());
   HostState* host = registry_->Find(req->hostname);
@@ -156,7 +153,7 @@ std::string ApiService::HostAction(const protocol::Envelope& e) {
     } else if (!lock && !host->record.locked &&
                host->record.status == protocol::HostStatus::kRepairFailed) {
       // Someone looked at a Repair Failed host and vouches for it: back into scheduling.
-      std::string by = req->user.empty() ? "unknown" : req->user;
+      std::string by = who.user;
       status = registry_->SetStatus(req->hostname, protocol::HostStatus::kReady,
                                     "released from Repair Failed by " + by);
       if (status.ok()) spdlog::info("host={} released from Repair Failed by {}", req->hostname, by);
@@ -166,12 +163,12 @@ std::string ApiService::HostAction(const protocol::Envelope& e) {
     } else {
       store::Host updated = host->record;
       updated.locked = lock;
-      updated.locked_by = lock ? (req->user.empty() ? "unknown" : req->user) : "";
+      updated.locked_by = lock ? who.user : "";
       updated.lock_reason = lock ? req->reason : "";
       updated.locked_ms = lock ? clock_->WallMs() : 0;
       status = registry_->Put(updated);
       if (status.ok()) {
-        spdlog::info("host={} {} by {} ({})", req->hostname, action, req->user, req->reason);
+        spdlog::info("host={} {} by {} ({})", req->hostname, action, who.user, req->reason);
       }
     }
     done = lock ? "locked" : "unlocked";
@@ -193,7 +190,7 @@ std::string ApiService::HostAction(const protocol::Envelope& e) {
   return Ok(e.request_id, "host " + req->hostname + " " + done);
 }
 
-std::string ApiService::HostMod(const protocol::Envelope& e) {
+std::string ApiService::HostMod(const protocol::Envelope& e, const Principal& who) {
   auto req = protocol::DecodeBody<protocol::HostModRequest>(e);
   if (!req.ok()) return Error(e.request_id, req.status());
   HostState* host = registry_->Find(req->hostname);
@@ -215,7 +212,7 @@ std::string ApiService::HostMod(const protocol::Envelope& e) {
     updated.protection = *protection;
     if (Status s = registry_->Put(updated); !s.ok()) return Error(e.request_id, s);
     spdlog::info("host={} protection {} (by {})", req->hostname,
-                 protocol::ProtectionName(*protection), req->user);
+                 protocol::ProtectionName(*protection), who.user);
   }
   return protocol::Encode(protocol::HostShowReply{registry_->ToInfo(*host)}, e.request_id);
 }
@@ -296,7 +293,7 @@ std::string ApiService::LabelList(const protocol::Envelope& e) {
   return Encode(reply, e.request_id);
 }
 
-std::string ApiService::LabelAction(const protocol::Envelope& e) {
+std::string ApiService::LabelAction(const protocol::Envelope& e, const Principal& who) {
   auto req = protocol::DecodeBody<protocol::LabelActionRequest>(e);
   if (!req.ok()) return Error(e.request_id, req.status());
   if (Status s = ValidateLabelName(req->name); !s.ok()) return Error(e.request_id, s);
@@ -305,7 +302,7 @@ std::string ApiService::LabelAction(const protocol::Envelope& e) {
     if (HasAutomaticPrefix(req->name)) {
       status = Status::InvalidArgument("'" + req->name + "' uses a prefix reserved for automatic labels");
     } else {
-      status = registry_->CreateAdminLabel(req->name, req->user);
+      status = registry_->CreateAdminLabel(req->name, who.user);
     }
   } else if (req->action == "delete") {
     status = registry_->DeleteAdminLabel(req->name);
@@ -316,10 +313,10 @@ std::string ApiService::LabelAction(const protocol::Envelope& e) {
   return Ok(e.request_id, "label " + req->name + " " + req->action + "d");
 }
 
-std::string ApiService::TestAdd(const protocol::Envelope& e) {
+std::string ApiService::TestAdd(const protocol::Envelope& e, const Principal& who) {
   auto req = protocol::DecodeBody<protocol::TestAddRequest>(e);
   if (!req.ok()) return Error(e.request_id, req.status());
-  auto added = catalog_->Add(req->name, req->control, req->description, req->user);
+  auto added = catalog_->Add(req->name, req->control, req->description, who.user);
   if (!added.ok()) return Error(e.request_id, added.status());
   return Ok(e.request_id, "test " + req->name +
                               (*added == TestCatalog::Added::kReplaced ? " replaced" : " added"));

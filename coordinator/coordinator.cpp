@@ -9,6 +9,8 @@
 
 #include "agent_service.hpp"
 #include "api_service.hpp"
+#include "audit_log.hpp"
+#include "auth_service.hpp"
 #include "host_registry.hpp"
 #include "job_service.hpp"
 #include "results_intake.hpp"
@@ -62,6 +64,32 @@ std::string MultiFrameError() {
       protocol::ErrorReply::FromStatus(Status::InvalidArgument("one message is one frame")));
 }
 
+// The three API sockets: replies find theirs by the first byte of the routing id the services
+// are given (the socket's own routing id follows it).
+struct ApiSocket {
+  char tag;
+  ApiOrigin origin;
+};
+constexpr ApiSocket kPlainApi{'p', ApiOrigin::kLocal};
+constexpr ApiSocket kCurveApi{'c', ApiOrigin::kCurve};
+constexpr ApiSocket kWebApi{'w', ApiOrigin::kWeb};
+
+// Where a request came from, for the audit log and the logs.
+std::string FromOf(const ApiSocket& api, zmq::message_t& payload,
+                   const protocol::Credentials& credentials) {
+  if (api.origin == ApiOrigin::kWeb) {
+    return "web " + (credentials.from.empty() ? std::string("?") : credentials.from);
+  }
+  std::string address;
+  try {
+    const char* peer = payload.gets("Peer-Address");
+    if (peer != nullptr) address = peer;
+  } catch (const zmq::error_t&) {
+  }
+  if (address.empty()) address = "local";
+  return api.origin == ApiOrigin::kCurve ? "curve " + address : address;
+}
+
 class CoordinatorImpl final : public Coordinator {
  public:
   CoordinatorImpl(const CoordinatorConfig& config, const Clock* clock)
@@ -76,7 +104,8 @@ class CoordinatorImpl final : public Coordinator {
     if (!IsLoopbackEndpoint(config_.api_listen)) {
       return Status::InvalidArgument(
           "--api-listen " + config_.api_listen +
-          ": the API socket is plain text and may only listen on loopback or ipc://");
+          ": the plain-text API socket may only listen on loopback or ipc://; to serve the API "
+          "on other addresses use --api-curve-listen (CurveZMQ)");
     }
     if (config_.heartbeat_interval_ms <= 0 || config_.dead_after_ms <= 0) {
       return Status::InvalidArgument("heartbeat interval and dead-after must be positive");
@@ -125,20 +154,24 @@ class CoordinatorImpl final : public Coordinator {
           SendToAgent(routing_id, std::move(frame));
         },
         jobs_.get());
-    api_ = std::make_unique<ApiService>(config_, clock_, registry_.get(), agents_.get(),
-                                        catalog_.get());
+    api_ = std::make_unique<ApiService>(clock_, registry_.get(), agents_.get(), catalog_.get());
+    auth_ = std::make_unique<AuthService>(config_, clock_, store_.get(), registry_.get());
+    LABMESH_RETURN_IF_ERROR(auth_->Load());
+    audit_ = std::make_unique<AuditLog>(store_.get(), clock_);
+    LABMESH_RETURN_IF_ERROR(audit_->Load());
     api_->set_on_host_deleted([this](const std::string& host) { jobs_->OnHostDeleted(host); });
 
     try {
       // The ZAP handler must exist before the Curve socket binds.
       zap_ = std::make_unique<ZapHandler>(
-          context_, [this](const std::string& key) { return !registry_->IsKeyRevoked(key); });
+          context_, [this](const std::string& key) { return !registry_->IsKeyRevoked(key); },
+          clock_, ZapHandler::Limits{config_.handshake_failures, config_.handshake_window_ms});
 
       agent_socket_ = zmq::socket_t(context_, zmq::socket_type::router);
       agent_socket_.set(zmq::sockopt::linger, 0);
       agent_socket_.set(zmq::sockopt::curve_server, 1);
       agent_socket_.set(zmq::sockopt::curve_secretkey, keys_.secret_z85);
-      agent_socket_.set(zmq::sockopt::zap_domain, "labmesh-agents");
+      agent_socket_.set(zmq::sockopt::zap_domain, kAgentZapDomain);
       agent_socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(config_.max_frame_bytes));
       agent_socket_.set(zmq::sockopt::sndhwm, 10'000);
       agent_socket_.set(zmq::sockopt::rcvhwm, 10'000);
@@ -150,8 +183,25 @@ class CoordinatorImpl final : public Coordinator {
       api_socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(config_.max_frame_bytes));
       api_socket_.bind(config_.api_listen);
       endpoints_.api = api_socket_.get(zmq::sockopt::last_endpoint);
+
+      if (!config_.api_curve_listen.empty()) {
+        api_curve_socket_ = zmq::socket_t(context_, zmq::socket_type::router);
+        api_curve_socket_.set(zmq::sockopt::linger, 0);
+        api_curve_socket_.set(zmq::sockopt::curve_server, 1);
+        api_curve_socket_.set(zmq::sockopt::curve_secretkey, keys_.secret_z85);
+        api_curve_socket_.set(zmq::sockopt::zap_domain, kApiZapDomain);
+        api_curve_socket_.set(zmq::sockopt::maxmsgsize,
+                              static_cast<int64_t>(config_.max_frame_bytes));
+        api_curve_socket_.bind(config_.api_curve_listen);
+        endpoints_.api_curve = api_curve_socket_.get(zmq::sockopt::last_endpoint);
+      }
+
+      // The web server's own socket: only code in this process can reach an inproc endpoint,
+      // so it alone may present web sessions and say where its clients are.
+      web_api_socket_ = zmq::socket_t(context_, zmq::socket_type::router);
+      web_api_socket_.set(zmq::sockopt::linger, 0);
       inproc_api_ = "inproc://labmesh-api-" + std::to_string(reinterpret_cast<uintptr_t>(this));
-      api_socket_.bind(inproc_api_);
+      web_api_socket_.bind(inproc_api_);
     } catch (const zmq::error_t& e) {
       return Status::Unavailable(std::string("cannot bind: ") + e.what());
     }
@@ -163,9 +213,10 @@ class CoordinatorImpl final : public Coordinator {
       endpoints_.http = web_->listening();
     }
     LABMESH_RETURN_IF_ERROR(WriteEndpointsFile());
-    spdlog::info("coordinator listening: agents {} api {} http {} (data {})", endpoints_.agent,
-                 endpoints_.api, endpoints_.http.empty() ? "off" : endpoints_.http,
-                 config_.data_dir);
+    spdlog::info("coordinator listening: agents {} api {}{} http {} (data {})", endpoints_.agent,
+                 endpoints_.api,
+                 endpoints_.api_curve.empty() ? "" : " api (curve) " + endpoints_.api_curve,
+                 endpoints_.http.empty() ? "off" : endpoints_.http, config_.data_dir);
     return Status::Ok();
   }
 
@@ -180,20 +231,26 @@ class CoordinatorImpl final : public Coordinator {
         {api_socket_.handle(), 0, ZMQ_POLLIN, 0},
         {zap_->socket().handle(), 0, ZMQ_POLLIN, 0},
         {nullptr, intake_->fd(), ZMQ_POLLIN, 0},
+        {web_api_socket_.handle(), 0, ZMQ_POLLIN, 0},
+        {api_curve_socket_.handle(), 0, ZMQ_POLLIN, 0},  // last: absent without --api-curve-listen
     };
+    const int item_count = api_curve_socket_ ? 6 : 5;
     while (!stop_.load()) {
       int64_t now = clock_->SteadyMs();
       int64_t next_timer = std::min({next_dead_check, next_flush, jobs_->NextDeadlineMs()});
       int64_t wait = std::clamp<int64_t>(next_timer - now, 0, kMaxPollMs);
       try {
-        zmq::poll(items, 4, std::chrono::milliseconds(wait));
+        zmq::poll(items, item_count, std::chrono::milliseconds(wait));
         if (items[3].revents & ZMQ_POLLIN) results_service_->OnIntakeReady();
         if (items[2].revents & ZMQ_POLLIN) zap_->HandleReady();
         if (items[0].revents & ZMQ_POLLIN) DrainAgentSocketAndCommit();
-        if (items[1].revents & ZMQ_POLLIN) {
-          DrainApiSocket();
-          jobs_->RequestSchedule();  // a lock, accept or label change may free a host
+        bool api = false;
+        if (items[1].revents & ZMQ_POLLIN) api = DrainApiSocket(api_socket_, kPlainApi) || api;
+        if (items[4].revents & ZMQ_POLLIN) api = DrainApiSocket(web_api_socket_, kWebApi) || api;
+        if (item_count > 5 && (items[5].revents & ZMQ_POLLIN)) {
+          api = DrainApiSocket(api_curve_socket_, kCurveApi) || api;
         }
+        if (api) jobs_->RequestSchedule();  // a lock, accept or label change may free a host
       } catch (const zmq::error_t& e) {
         if (e.num() == EINTR) continue;
         spdlog::error("event loop: {}", e.what());
@@ -207,6 +264,7 @@ class CoordinatorImpl final : public Coordinator {
       }
       if (now >= jobs_->NextDeadlineMs()) jobs_->OnTimer();
       jobs_->Flush();
+      (void)audit_->Flush();  // logs its own failure and keeps the records for the next turn
       if (now >= next_flush) {
         if (Status s = registry_->FlushHeartbeats(); !s.ok()) {
           spdlog::error("heartbeats not persisted: {}", s.ToString());
@@ -215,6 +273,7 @@ class CoordinatorImpl final : public Coordinator {
       }
     }
     web_.reset();
+    (void)audit_->Flush();
     Status flushed = registry_->FlushHeartbeats();
     spdlog::info("coordinator stopped");
     return flushed;
@@ -228,8 +287,9 @@ class CoordinatorImpl final : public Coordinator {
   Status WriteEndpointsFile() {
     std::string path = config_.data_dir + "/coordinator.endpoints";
     std::ofstream out(path + ".tmp", std::ios::trunc);
-    out << "agent=" << endpoints_.agent << "\napi=" << endpoints_.api << "\nhttp="
-        << endpoints_.http << "\npublic_key=" << keys_.public_z85 << "\n";
+    out << "agent=" << endpoints_.agent << "\napi=" << endpoints_.api
+        << "\napi_curve=" << endpoints_.api_curve << "\nhttp=" << endpoints_.http
+        << "\npublic_key=" << keys_.public_z85 << "\n";
     out.close();
     if (!out) return Status::Internal("cannot write " + path);
     std::error_code ec;
@@ -275,34 +335,79 @@ class CoordinatorImpl final : public Coordinator {
     agents_->CommitRegistrations();
   }
 
-  void DrainApiSocket() {
-    for (int i = 0; i < kMaxMessagesPerWakeup; ++i) {
+  // Reads what one API socket holds; true when it held anything.
+  bool DrainApiSocket(zmq::socket_t& socket, const ApiSocket& api) {
+    int i = 0;
+    for (; i < kMaxMessagesPerWakeup; ++i) {
       zmq::message_t id, payload;
-      RouterRead read = ReadRouterMessage(api_socket_, id, payload);
-      if (read == RouterRead::kNone) return;
-      std::string routing_id = id.to_string();
+      RouterRead read = ReadRouterMessage(socket, id, payload);
+      if (read == RouterRead::kNone) break;
+      std::string routing_id = api.tag + id.to_string();
       if (read == RouterRead::kMultiFrame) {
         SendToApi(routing_id, MultiFrameError());
         continue;
       }
-      // Job requests go to the job service, which may answer after its next commit.
-      auto envelope = protocol::DecodeEnvelope(payload.to_string_view(), api_limits_);
-      if (envelope.ok() && JobService::IsJobRequest(envelope->type)) {
-        jobs_->HandleApi(routing_id, *envelope);
-        continue;
-      }
-      if (envelope.ok() && ResultsService::IsResultsRequest(envelope->type)) {
-        results_service_->HandleApi(routing_id, *envelope);
-        continue;
-      }
-      SendToApi(routing_id, api_->Handle(payload.to_string_view()));
+      HandleApiRequest(routing_id, api, payload);
+    }
+    return i > 0;
+  }
+
+  // Every API request passes here: decoded, admitted (authentication and the admin rule, in
+  // AuthService), audited when it changes something, then handed to the service that owns it.
+  void HandleApiRequest(const std::string& routing_id, const ApiSocket& api,
+                        zmq::message_t& payload) {
+    auto envelope = protocol::DecodeEnvelope(payload.to_string_view(), api_limits_);
+    if (!envelope.ok()) {
+      uint64_t request_id = protocol::PeekRequestId(payload.to_string_view(), api_limits_);
+      SendToApi(routing_id, protocol::Encode(protocol::ErrorReply::FromStatus(envelope.status()),
+                                             request_id));
+      return;
+    }
+    std::string from = FromOf(api, payload, envelope->credentials);
+    auto who = auth_->Admit(*envelope, api.origin);
+    if (protocol::IsMutatingRequest(envelope->type)) {
+      audit_->Begin(routing_id, *envelope, AuditUser(*envelope, who), from);
+    }
+    if (!who.ok()) {
+      spdlog::info("api {} from {} refused: {}", protocol::MessageTypeName(envelope->type), from,
+                   who.status().ToString());
+      SendToApi(routing_id, protocol::Encode(protocol::ErrorReply::FromStatus(who.status()),
+                                             envelope->request_id));
+      return;
+    }
+    // Job requests go to the job service, which may answer after its next commit.
+    if (JobService::IsJobRequest(envelope->type)) {
+      jobs_->HandleApi(routing_id, *envelope, *who);
+    } else if (ResultsService::IsResultsRequest(envelope->type)) {
+      results_service_->HandleApi(routing_id, *envelope, *who);
+    } else if (AuthService::IsAuthRequest(envelope->type)) {
+      SendToApi(routing_id, auth_->Handle(*envelope, *who, from));
+    } else {
+      SendToApi(routing_id, api_->Handle(*envelope, *who));
     }
   }
 
+  // Who an audit record names: the admitted user, else who the request claimed to be (a login's
+  // user, or the credentials' user).
+  static std::string AuditUser(const protocol::Envelope& e, const Result<Principal>& who) {
+    if (who.ok() && !who->user.empty()) return who->user;
+    if (e.type == protocol::MessageType::kLoginRequest) {
+      auto login = protocol::DecodeBody<protocol::LoginRequest>(e);
+      if (login.ok()) return login->user;
+    }
+    return e.credentials.user;
+  }
+
   void SendToApi(const std::string& routing_id, const std::string& reply) {
+    if (routing_id.empty()) return;
+    audit_->OnReply(routing_id, reply);
+    zmq::socket_t& socket = routing_id[0] == kWebApi.tag     ? web_api_socket_
+                            : routing_id[0] == kCurveApi.tag ? api_curve_socket_
+                                                             : api_socket_;
     try {
-      api_socket_.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-      api_socket_.send(zmq::buffer(reply), zmq::send_flags::dontwait);
+      socket.send(zmq::buffer(routing_id.data() + 1, routing_id.size() - 1),
+                  zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      socket.send(zmq::buffer(reply), zmq::send_flags::dontwait);
     } catch (const zmq::error_t& e) {
       spdlog::warn("api reply failed: {}", e.what());
     }
@@ -322,10 +427,14 @@ class CoordinatorImpl final : public Coordinator {
   std::unique_ptr<ResultsService> results_service_;
   protocol::DecodeLimits api_limits_;
   std::unique_ptr<ApiService> api_;
+  std::unique_ptr<AuthService> auth_;
+  std::unique_ptr<AuditLog> audit_;
   zmq::context_t context_;
   std::unique_ptr<ZapHandler> zap_;
   zmq::socket_t agent_socket_;
   zmq::socket_t api_socket_;
+  zmq::socket_t api_curve_socket_;
+  zmq::socket_t web_api_socket_;
   std::string inproc_api_;
   std::unique_ptr<WebBridge> web_;
   BoundEndpoints endpoints_;

@@ -104,8 +104,7 @@ HostState* HostRegistry::FindByRoutingId(const std::string& routing_id) {
 Status HostRegistry::Put(const store::Host& host) { return PutMany({host}, {}); }
 
 Status HostRegistry::PutMany(const std::vector<store::Host>& hosts,
-                             const std::vector<store::Label>& labels) {
-  store::WriteBatch batch;
+                             const std::vector<store::Label>& labels, store::WriteBatch batch) {
   for (const auto& host : hosts) batch.PutHost(host);
   for (const auto& label : labels) batch.PutLabel(label);
   LABMESH_RETURN_IF_ERROR(store_->Apply(batch));

@@ -73,7 +73,9 @@ class HostRegistry {
   Status DeleteAdminLabel(const std::string& name);
   // Commits the changed hosts of one admin-label change (e.g. `label create` stripping agent
   // labels that collide with the new name) in one transaction.
-  Status PutMany(const std::vector<store::Host>& hosts, const std::vector<store::Label>& labels);
+  // `batch` holds other records to commit with them (ACL changes: the users' records).
+  Status PutMany(const std::vector<store::Host>& hosts, const std::vector<store::Label>& labels,
+                 store::WriteBatch batch = {});
 
   void SetConnection(const std::string& hostname, const std::string& routing_id);
   void DropConnection(const std::string& hostname);

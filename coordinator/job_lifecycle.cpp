@@ -373,7 +373,8 @@ void JobService::CheckPeriodicVerify() {
 
 // ---- API ----
 
-void JobService::RequestTask(const std::string& routing_id, const protocol::Envelope& e) {
+void JobService::RequestTask(const std::string& routing_id, const protocol::Envelope& e,
+                             const Principal& who) {
   auto request = protocol::DecodeBody<protocol::HostTaskRequest>(e);
   if (!request.ok()) return to_api_(routing_id, Error(e.request_id, request.status()));
   auto kind = ParseRequestedKind(request->kind);
@@ -408,7 +409,7 @@ void JobService::RequestTask(const std::string& routing_id, const protocol::Enve
                                            std::string(TaskStatusName(open->second.status)) +
                                            "); ask again when it has ended")));
   }
-  std::string user = request->user.empty() ? "unknown" : request->user;
+  const std::string& user = who.user;
   const store::SpecialTask& task =
       QueueTask(request->hostname, *kind, "requested by " + user, user);
   ToApi(routing_id,

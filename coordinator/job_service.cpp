@@ -11,6 +11,7 @@
 #include "job_rules.hpp"
 #include "job_view.hpp"
 #include "labels.hpp"
+#include "text_util.hpp"
 
 namespace labmesh::coordinator {
 
@@ -31,12 +32,6 @@ bool Shares(const std::vector<std::string>& a, const std::vector<std::string>& b
     if (std::find(b.begin(), b.end(), x) != b.end()) return true;
   }
   return false;
-}
-
-std::string Join(const std::vector<std::string>& values) {
-  std::string out;
-  for (const std::string& v : values) out += (out.empty() ? "" : ",") + v;
-  return out;
 }
 
 }  // namespace
@@ -144,14 +139,15 @@ bool JobService::IsJobRequest(MessageType type) {
          type == MessageType::kHostHistoryRequest;
 }
 
-void JobService::HandleApi(const std::string& routing_id, const protocol::Envelope& e) {
+void JobService::HandleApi(const std::string& routing_id, const protocol::Envelope& e,
+                           const Principal& who) {
   switch (e.type) {
-    case MessageType::kJobCreateRequest: return Create(routing_id, e);
-    case MessageType::kJobAbortRequest: return Abort(routing_id, e);
+    case MessageType::kJobCreateRequest: return Create(routing_id, e, who);
+    case MessageType::kJobAbortRequest: return Abort(routing_id, e, who);
     case MessageType::kJobListRequest: return to_api_(routing_id, List(e));
     case MessageType::kJobShowRequest: return to_api_(routing_id, Show(e));
     case MessageType::kJobLogRequest: return to_api_(routing_id, Log(e));
-    case MessageType::kHostTaskRequest: return RequestTask(routing_id, e);
+    case MessageType::kHostTaskRequest: return RequestTask(routing_id, e, who);
     case MessageType::kHostHistoryRequest: return to_api_(routing_id, History(e));
     default:
       to_api_(routing_id, Error(e.request_id, Status::Unsupported("not a job request")));
@@ -190,13 +186,15 @@ std::string JobService::Unsuitable(const store::Host& host, const std::vector<st
   return "";
 }
 
-void JobService::Create(const std::string& routing_id, const protocol::Envelope& e) {
+void JobService::Create(const std::string& routing_id, const protocol::Envelope& e,
+                        const Principal& who) {
   auto refuse = [&](const Status& status) {
     spdlog::info("job refused: {}", status.message());
     to_api_(routing_id, Error(e.request_id, status));
   };
   auto request = protocol::DecodeBody<protocol::JobCreateRequest>(e);
   if (!request.ok()) return refuse(request.status());
+  request->user = who.user;  // the owner is who sent it, whatever the body says
   auto spec = ValidateJobSpec(*request);
   if (!spec.ok()) return refuse(spec.status());
   const protocol::JobCreateRequest& r = spec->request;
@@ -311,7 +309,8 @@ void JobService::AbortEntry(store::Entry& entry, const std::string& reason) {
   ToAgent(entry.hostname, protocol::Encode(protocol::AbortEntry{entry.id, reason, false}));
 }
 
-void JobService::Abort(const std::string& routing_id, const protocol::Envelope& e) {
+void JobService::Abort(const std::string& routing_id, const protocol::Envelope& e,
+                       const Principal& who) {
   auto request = protocol::DecodeBody<protocol::JobAbortRequest>(e);
   if (!request.ok()) return to_api_(routing_id, Error(e.request_id, request.status()));
   auto job_it = jobs_.find(request->id);
@@ -323,14 +322,19 @@ void JobService::Abort(const std::string& routing_id, const protocol::Envelope& 
                                                          "job " + std::to_string(request->id) +
                                                          " not found")));
     }
+    if (Status s = who.MayChangeJob((*stored)->owner, request->id); !s.ok()) {
+      return to_api_(routing_id, Error(e.request_id, s));
+    }
     return to_api_(routing_id, protocol::Encode(protocol::OkReply{"job " +
                                                                   std::to_string(request->id) +
                                                                   " has already finished"},
                                                 e.request_id));
   }
   ActiveJob& job = job_it->second;
-  std::string user = request->user.empty() ? "unknown" : request->user;
-  std::string reason = "aborted by " + user;
+  if (Status s = who.MayChangeJob(job.job.owner, request->id); !s.ok()) {
+    return to_api_(routing_id, Error(e.request_id, s));
+  }
+  std::string reason = "aborted by " + who.user;
   size_t matched = 0, now_aborted = 0, stopping = 0;
   for (uint64_t id : job.job.entry_ids) {
     auto it = entries_.find(id);

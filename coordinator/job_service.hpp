@@ -41,6 +41,7 @@
 #include "labmesh/coordinator/config.hpp"
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/store/store.hpp"
+#include "principal.hpp"
 #include "results_intake.hpp"
 #include "results_repository.hpp"
 #include "sync_service.hpp"
@@ -64,7 +65,10 @@ class JobService {
   static bool IsJobRequest(protocol::MessageType type);
   // One API request from `routing_id`. The reply goes out through to_api: at once for reads,
   // after the next Flush() for changes.
-  void HandleApi(const std::string& routing_id, const protocol::Envelope& envelope);
+  // `who` was admitted by AuthService: jobs are created as theirs, and only owners and admins
+  // may abort.
+  void HandleApi(const std::string& routing_id, const protocol::Envelope& envelope,
+                 const Principal& who);
 
   // True for the agent-socket message types this service takes.
   static bool IsWorkMessage(protocol::MessageType type);
@@ -134,8 +138,8 @@ class JobService {
   };
 
   // API.
-  void Create(const std::string& routing_id, const protocol::Envelope& e);
-  void Abort(const std::string& routing_id, const protocol::Envelope& e);
+  void Create(const std::string& routing_id, const protocol::Envelope& e, const Principal& who);
+  void Abort(const std::string& routing_id, const protocol::Envelope& e, const Principal& who);
   std::string List(const protocol::Envelope& e) const;
   std::string Show(const protocol::Envelope& e) const;
   std::string Log(const protocol::Envelope& e) const;
@@ -206,7 +210,8 @@ class JobService {
     bool repair_on_return = false;
   };
   Status LoadTasks();
-  void RequestTask(const std::string& routing_id, const protocol::Envelope& e);
+  void RequestTask(const std::string& routing_id, const protocol::Envelope& e,
+                   const Principal& who);
   std::string History(const protocol::Envelope& e) const;
   void OnTaskReport(const HostState& host, const protocol::Envelope& e);
   // Queues a task on `hostname` (its open task; committed with the next Flush) for `entry`

@@ -20,7 +20,17 @@ int main(int argc, char** argv) {
   flags::Add(app, "data-dir", config.data_dir, "data directory (store, results, packages, keys)");
   flags::Add(app, "agent-listen", config.agent_listen, "agent socket (CurveZMQ)");
   flags::Add(app, "api-listen", config.api_listen, "API socket (plain: loopback or ipc only)");
+  flags::Add(app, "api-curve-listen", config.api_curve_listen,
+             "a second API socket, CurveZMQ, on any address (empty: none)");
   flags::Add(app, "http-listen", config.http_listen, "web server ADDRESS:PORT (empty: off)");
+  flags::AddDuration(app, "session-ttl", config.session_ttl_ms,
+                     "how long a web login lasts");
+  flags::Add(app, "handshake-failures", config.handshake_failures,
+             "refused agent handshakes from one address within --handshake-window before it is "
+             "refused outright")
+      ->check(CLI::Range(1, 1'000'000));
+  flags::AddDuration(app, "handshake-window", config.handshake_window_ms,
+                     "the window --handshake-failures counts in");
   flags::AddDuration(app, "heartbeat-interval", config.heartbeat_interval_ms,
                      "heartbeat interval asked of agents");
   flags::AddDuration(app, "dead-after", config.dead_after_ms, "a host silent this long is Dead");

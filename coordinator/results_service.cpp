@@ -71,12 +71,13 @@ bool ResultsService::IsResultsRequest(MessageType type) {
          type == MessageType::kResultsSeriesRequest || type == MessageType::kResultsReparseRequest;
 }
 
-void ResultsService::HandleApi(const std::string& routing_id, const protocol::Envelope& e) {
+void ResultsService::HandleApi(const std::string& routing_id, const protocol::Envelope& e,
+                               const Principal& who) {
   switch (e.type) {
     case MessageType::kResultsListRequest: return to_api_(routing_id, List(e));
     case MessageType::kResultsSummaryRequest: return to_api_(routing_id, Summary(e));
     case MessageType::kResultsSeriesRequest: return to_api_(routing_id, Series(e));
-    case MessageType::kResultsReparseRequest: return Reparse(routing_id, e);
+    case MessageType::kResultsReparseRequest: return Reparse(routing_id, e, who);
     default:
       to_api_(routing_id, Error(e.request_id, Status::Unsupported("not a results request")));
   }
@@ -182,7 +183,8 @@ std::string ResultsService::Series(const protocol::Envelope& e) const {
   return protocol::Encode(reply, e.request_id);
 }
 
-void ResultsService::Reparse(const std::string& routing_id, const protocol::Envelope& e) {
+void ResultsService::Reparse(const std::string& routing_id, const protocol::Envelope& e,
+                             const Principal& who) {
   auto request = protocol::DecodeBody<protocol::ResultsReparseRequest>(e);
   if (!request.ok()) return to_api_(routing_id, Error(e.request_id, request.status()));
   auto job = store_->GetJob(request->job_id);
@@ -191,6 +193,9 @@ void ResultsService::Reparse(const std::string& routing_id, const protocol::Enve
     return to_api_(routing_id,
                    Error(e.request_id, Status::NotFound("job " + std::to_string(request->job_id) +
                                                         " not found")));
+  }
+  if (Status s = who.MayChangeJob((*job)->owner, request->job_id); !s.ok()) {
+    return to_api_(routing_id, Error(e.request_id, s));
   }
   auto entries = store_->GetEntries((*job)->entry_ids);
   if (!entries.ok()) return to_api_(routing_id, Error(e.request_id, entries.status()));
@@ -207,7 +212,7 @@ void ResultsService::Reparse(const std::string& routing_id, const protocol::Enve
     ++pending.left;
   }
   spdlog::info("job={} reparse of {} entries asked by {}", request->job_id, pending.left,
-               request->user.empty() ? "unknown" : request->user);
+               who.user);
   if (pending.left == 0) return to_api_(routing_id, protocol::Encode(pending.reply, e.request_id));
   reparses_.emplace(token, std::move(pending));
 }

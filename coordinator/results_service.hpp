@@ -17,6 +17,7 @@
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/store/results_index.hpp"
 #include "labmesh/store/store.hpp"
+#include "principal.hpp"
 #include "results_intake.hpp"
 
 namespace labmesh::coordinator {
@@ -28,7 +29,9 @@ class ResultsService {
                  FrameOutbox to_api, std::function<void(const ParseDone&)> on_first_parse);
 
   static bool IsResultsRequest(protocol::MessageType type);
-  void HandleApi(const std::string& routing_id, const protocol::Envelope& envelope);
+  // Reparses are for the job's owner and admins (`who`, admitted by AuthService).
+  void HandleApi(const std::string& routing_id, const protocol::Envelope& envelope,
+                 const Principal& who);
 
   // The intake's fd() is readable: hands every finished parse on.
   void OnIntakeReady();
@@ -37,7 +40,7 @@ class ResultsService {
   std::string List(const protocol::Envelope& e) const;
   std::string Summary(const protocol::Envelope& e) const;
   std::string Series(const protocol::Envelope& e) const;
-  void Reparse(const std::string& routing_id, const protocol::Envelope& e);
+  void Reparse(const std::string& routing_id, const protocol::Envelope& e, const Principal& who);
 
   struct PendingReparse {
     std::string routing_id;

@@ -6,10 +6,52 @@
 
 namespace labmesh::coordinator {
 
-ZapHandler::ZapHandler(zmq::context_t& context, KeyCheck allowed)
-    : socket_(context, zmq::socket_type::rep), allowed_(std::move(allowed)) {
+ZapHandler::ZapHandler(zmq::context_t& context, KeyCheck allowed, const Clock* clock,
+                       Limits limits)
+    : socket_(context, zmq::socket_type::rep),
+      allowed_(std::move(allowed)),
+      clock_(clock),
+      limits_(limits) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.bind("inproc://zeromq.zap.01");
+}
+
+std::string ZapHandler::CheckAgent(const std::string& key, const std::string& address) {
+  int64_t now = clock_->SteadyMs();
+  auto it = failures_.find(address);
+  if (it != failures_.end() && now - it->second.window_start_ms >= limits_.window_ms) {
+    if (it->second.blocked > 0) {
+      spdlog::warn("address={} {} more handshakes refused outright in the last window",
+                   address, it->second.blocked);
+    }
+    failures_.erase(it);
+    it = failures_.end();
+  }
+  if (it != failures_.end() && it->second.count >= limits_.max_failures) {
+    ++it->second.blocked;
+    return "too many refused handshakes from this address";
+  }
+  if (allowed_(key)) return "";
+  if (it == failures_.end()) {
+    if (failures_.size() >= kMaxAddresses) {
+      std::erase_if(failures_, [&](const auto& f) {
+        return now - f.second.window_start_ms >= limits_.window_ms;
+      });
+      if (failures_.size() >= kMaxAddresses) failures_.erase(failures_.begin());
+    }
+    it = failures_.emplace(address, Failures{now, 0, 0}).first;
+  }
+  uint32_t count = ++it->second.count;
+  if (count == 1) {
+    spdlog::warn("key={} address={} refused at the Curve handshake: key revoked", key, address);
+  } else if (count == limits_.max_failures) {
+    spdlog::warn("address={} refused {} handshakes within {} ms: refusing it outright until the "
+                 "window ends",
+                 address, count, limits_.window_ms);
+  } else {
+    spdlog::debug("key={} address={} refused at the Curve handshake: key revoked", key, address);
+  }
+  return "key revoked";
 }
 
 void ZapHandler::HandleReady() {
@@ -33,13 +75,14 @@ void ZapHandler::HandleReady() {
         char z85[41];
         zmq_z85_encode(z85, static_cast<const uint8_t*>(frames[6].data()), 32);
         user_id = z85;
-        if (allowed_(user_id)) {
+        std::string why = frames[2].to_string_view() == kApiZapDomain
+                              ? ""
+                              : CheckAgent(user_id, frames[3].to_string());
+        if (why.empty()) {
           status_code = "200";
           status_text = "OK";
         } else {
-          status_text = "key revoked";
-          spdlog::warn("key={} address={} refused at the Curve handshake: key revoked", user_id,
-                       frames[3].to_string());
+          status_text = why;
           user_id.clear();
         }
       } else if (mechanism == "NULL") {

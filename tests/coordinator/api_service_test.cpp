@@ -538,7 +538,7 @@ TEST_F(ApiServiceTest, EveryMalformedRequestGetsAnErrorReplyAndChangesNothing) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
-    std::string reply = services_->api().Handle(c.frame);
+    std::string reply = services_->Frame(c.frame);
     auto error = ErrorIn(reply);
     ASSERT_TRUE(error.has_value()) << protocol::MessageTypeName(TypeOf(reply));
     EXPECT_NE(error->code, 0u);
@@ -555,7 +555,7 @@ TEST_F(ApiServiceTest, AnOversizedRequestIsRefused) {
   services_.reset();  // one store per directory
   services_ = std::make_unique<Services>(tmp_.path(), config);
   std::string reply =
-      services_->api().Handle(Encode(protocol::LabelActionRequest{std::string(600, 'x'), "create", ""}, 3));
+      services_->Frame(Encode(protocol::LabelActionRequest{std::string(600, 'x'), "create", ""}, 3));
   auto error = ErrorIn(reply);
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->code, static_cast<uint32_t>(StatusCode::kTooLarge));

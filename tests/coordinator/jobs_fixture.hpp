@@ -94,7 +94,7 @@ class Jobs : public ::testing::Test {
     api_sent_.clear();
     auto envelope = protocol::DecodeEnvelope(protocol::Encode(request, 7));
     EXPECT_TRUE(envelope.ok());
-    jobs_->HandleApi("api", *envelope);
+    jobs_->HandleApi("api", *envelope, PrincipalFor(*envelope));
     jobs_->Flush();
     AnswerTasks();
     EXPECT_EQ(api_sent_.size(), 1u);

@@ -13,6 +13,9 @@ struct CoordinatorConfig {
   std::string data_dir = "./var/labmesh";
   std::string agent_listen = "tcp://*:7710";        // ROUTER, CurveZMQ server
   std::string api_listen = "tcp://127.0.0.1:7711";  // ROUTER, plain: loopback only
+  // A second API socket, CurveZMQ server with the coordinator's key, on any address (clients
+  // need the coordinator's public key); empty = none (docs/security.md).
+  std::string api_curve_listen;
   std::string http_listen = "127.0.0.1:7780";       // civetweb; empty = no web server
   int64_t heartbeat_interval_ms = 5'000;  // told to agents in Welcome
   int64_t dead_after_ms = 30'000;         // silent this long -> Dead
@@ -38,6 +41,12 @@ struct CoordinatorConfig {
   // again automatically: it goes Repair Failed and waits for a person.
   uint32_t repair_limit = 3;
   int64_t repair_window_ms = 3'600'000;
+  // Security (docs/security.md). A web session lasts this long after its login.
+  int64_t session_ttl_ms = 12 * 3'600'000;
+  // Agents whose Curve handshake was refused this many times within handshake_window_ms from
+  // one address are refused outright for the rest of the window (one log line per window).
+  uint32_t handshake_failures = 5;
+  int64_t handshake_window_ms = 60'000;
 };
 
 }  // namespace labmesh::coordinator

@@ -19,6 +19,7 @@ namespace labmesh::coordinator {
 struct BoundEndpoints {
   std::string agent;  // e.g. tcp://0.0.0.0:7710
   std::string api;    // e.g. tcp://127.0.0.1:7711
+  std::string api_curve;  // the CurveZMQ API socket; empty when there is none
   std::string http;   // e.g. 127.0.0.1:7780, empty when the web server is off
 };
 

@@ -1,0 +1,117 @@
+#include "audit_log.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+namespace labmesh::coordinator {
+namespace {
+
+std::string OpenKey(const std::string& routing_id, uint64_t request_id) {
+  std::string key = routing_id;
+  key.push_back('\0');
+  key += std::to_string(request_id);
+  return key;
+}
+
+bool IsSecretName(std::string_view key) {
+  std::string lower(key);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower.find("password") != std::string::npos || lower.find("token") != std::string::npos ||
+         lower.find("secret") != std::string::npos;
+}
+
+}  // namespace
+
+std::string DescribeBody(const msgpack::object& body, size_t max_bytes) {
+  std::ostringstream out;
+  if (body.type != msgpack::type::MAP) {
+    out << body;
+  } else {
+    out << '{';
+    for (uint32_t i = 0; i < body.via.map.size; ++i) {
+      const msgpack::object_kv& kv = body.via.map.ptr[i];
+      if (i > 0) out << ',';
+      out << kv.key << ':';
+      bool secret = kv.key.type == msgpack::type::STR &&
+                    IsSecretName(std::string_view(kv.key.via.str.ptr, kv.key.via.str.size));
+      if (secret) {
+        out << "\"***\"";
+      } else {
+        out << kv.val;
+      }
+      if (static_cast<size_t>(out.tellp()) > max_bytes) break;
+    }
+    out << '}';
+  }
+  std::string text = out.str();
+  if (text.size() > max_bytes) {
+    text.resize(max_bytes - 3);
+    text += "...";
+  }
+  return text;
+}
+
+AuditLog::AuditLog(store::Store* store, const Clock* clock) : store_(store), clock_(clock) {}
+
+Status AuditLog::Load() {
+  auto max = store_->MaxAuditId();
+  if (!max.ok()) return max.status();
+  next_id_ = *max + 1;
+  return Status::Ok();
+}
+
+void AuditLog::Begin(const std::string& routing_id, const protocol::Envelope& request,
+                     const std::string& user, const std::string& from) {
+  store::AuditRecord record;
+  record.id = next_id_++;
+  record.time_ms = clock_->WallMs();
+  record.user = user;
+  record.action = std::string(protocol::MessageTypeName(request.type));
+  record.target = DescribeBody(request.body.get());
+  record.from = from;
+  if (open_.size() >= kMaxOpen) {
+    // Never answered (cannot happen while every request gets one reply): keep what is known.
+    auto oldest = std::min_element(open_.begin(), open_.end(), [](const auto& a, const auto& b) {
+      return a.second.id < b.second.id;
+    });
+    oldest->second.error = "no reply recorded";
+    done_.push_back(std::move(oldest->second));
+    open_.erase(oldest);
+  }
+  open_[OpenKey(routing_id, request.request_id)] = std::move(record);
+}
+
+void AuditLog::OnReply(const std::string& routing_id, std::string_view reply_frame) {
+  if (open_.empty()) return;
+  auto reply = protocol::DecodeEnvelope(reply_frame);
+  if (!reply.ok()) return;
+  auto it = open_.find(OpenKey(routing_id, reply->request_id));
+  if (it == open_.end()) return;
+  store::AuditRecord record = std::move(it->second);
+  open_.erase(it);
+  record.ok = reply->type != protocol::MessageType::kError;
+  if (!record.ok) {
+    auto error = protocol::DecodeBody<protocol::ErrorReply>(*reply);
+    record.error = error.ok() ? error->ToStatus().ToString() : "error";
+  }
+  done_.push_back(std::move(record));
+}
+
+Status AuditLog::Flush() {
+  if (done_.empty()) return Status::Ok();
+  store::WriteBatch batch;
+  for (const auto& record : done_) batch.PutAudit(record);
+  Status status = store_->Apply(batch);
+  if (!status.ok()) {
+    spdlog::error("audit records not written (kept for the next try): {}", status.ToString());
+    return status;
+  }
+  done_.clear();
+  return Status::Ok();
+}
+
+}  // namespace labmesh::coordinator

@@ -1,0 +1,53 @@
+#pragma once
+// AuditLog: every mutating API request (who, what, when, from where, and how it ended) is
+// stored in the audit table (docs/security.md), refused ones included.
+//
+// A request's record is opened when it arrives and completed by the reply the coordinator sends
+// for it (replies may come later: jobs are answered after their commit), so the result is what
+// the client was told. Completed records are written in one batch per event-loop turn (Flush).
+// Event-loop thread only.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "labmesh/common/clock.hpp"
+#include "labmesh/common/status.hpp"
+#include "labmesh/protocol/envelope.hpp"
+#include "labmesh/store/store.hpp"
+
+namespace labmesh::coordinator {
+
+// The body of a request as audit text: its fields as JSON-like text with secrets (password,
+// token and anything named like them) replaced by "***", cut at `max_bytes`.
+std::string DescribeBody(const msgpack::object& body, size_t max_bytes = 512);
+
+class AuditLog {
+ public:
+  AuditLog(store::Store* store, const Clock* clock);
+  Status Load();  // continues the record ids after the stored ones
+
+  // A mutating request arrived on `routing_id`: its record waits for the reply. `user` is who
+  // it authenticated as ("" when it did not).
+  void Begin(const std::string& routing_id, const protocol::Envelope& request,
+             const std::string& user, const std::string& from);
+  // Every reply sent to the API: completes the record of the request it answers, if any.
+  void OnReply(const std::string& routing_id, std::string_view reply_frame);
+  // Writes the completed records. A failed write keeps them for the next call.
+  Status Flush();
+
+  size_t pending() const { return open_.size(); }
+
+ private:
+  static constexpr size_t kMaxOpen = 100'000;  // requests awaiting a reply (then the oldest go)
+
+  store::Store* store_;
+  const Clock* clock_;
+  uint64_t next_id_ = 1;
+  std::map<std::string, store::AuditRecord> open_;  // routing id \0 request id -> record
+  std::vector<store::AuditRecord> done_;
+};
+
+}  // namespace labmesh::coordinator

@@ -1,0 +1,597 @@
+#include "auth_service.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "job_rules.hpp"
+#include "secrets.hpp"
+#include "text_util.hpp"
+
+namespace labmesh::coordinator {
+
+using protocol::Encode;
+using protocol::MessageType;
+
+namespace {
+
+constexpr char kAdminUser[] = "admin";
+constexpr char kTokenPrefix[] = "lmt_";
+constexpr size_t kMaxTokensPerUser = 16;
+constexpr size_t kMinPasswordBytes = 8;
+constexpr size_t kMaxPasswordBytes = 1024;
+constexpr size_t kMaxSessions = 10'000;
+constexpr size_t kMaxGroupNameBytes = 64;
+constexpr uint32_t kDefaultAuditLimit = 100;
+constexpr uint32_t kMaxAuditLimit = 10'000;
+
+std::string Error(uint64_t request_id, const Status& status) {
+  return Encode(protocol::ErrorReply::FromStatus(status), request_id);
+}
+
+std::string Ok(uint64_t request_id, std::string message) {
+  return Encode(protocol::OkReply{std::move(message)}, request_id);
+}
+
+void InsertSorted(std::vector<std::string>& v, const std::string& s) {
+  auto it = std::lower_bound(v.begin(), v.end(), s);
+  if (it == v.end() || *it != s) v.insert(it, s);
+}
+
+bool EraseSorted(std::vector<std::string>& v, const std::string& s) {
+  auto it = std::lower_bound(v.begin(), v.end(), s);
+  if (it == v.end() || *it != s) return false;
+  v.erase(it);
+  return true;
+}
+
+bool Has(const std::vector<std::string>& v, const std::string& s) {
+  return std::binary_search(v.begin(), v.end(), s);
+}
+
+// Group names follow user names' rules (letters, digits, '.', '_', '-').
+Status ValidateGroupName(const std::string& name) {
+  if (name.size() > kMaxGroupNameBytes) {
+    return Status::InvalidArgument("ACL group name must be at most " +
+                                   std::to_string(kMaxGroupNameBytes) + " characters");
+  }
+  Status s = ValidateUserName(name);
+  if (s.ok()) return s;
+  std::string message = s.message();
+  if (message.rfind("user name", 0) == 0) message.replace(0, 9, "ACL group name");
+  return Status::InvalidArgument(message);
+}
+
+}  // namespace
+
+AuthService::AuthService(const CoordinatorConfig& config, const Clock* clock, store::Store* store,
+                         HostRegistry* registry)
+    : config_(config), clock_(clock), store_(store), registry_(registry) {}
+
+Status AuthService::Load() {
+  auto users = store_->ListUsers();
+  if (!users.ok()) return users.status();
+  auto groups = store_->ListAclGroups();
+  if (!groups.ok()) return groups.status();
+  users_.clear();
+  token_users_.clear();
+  groups_.clear();
+  for (auto& user : *users) {
+    for (const auto& token : user.tokens) token_users_[token.hash] = user.name;
+    users_.emplace(user.name, std::move(user));
+  }
+  for (auto& group : *groups) groups_.emplace(group.name, std::move(group));
+  bool has_admin = std::any_of(users_.begin(), users_.end(),
+                               [](const auto& u) { return u.second.admin; });
+  if (has_admin) return Status::Ok();
+
+  // First start (or every admin deleted by hand): user `admin` with a token in keys/.
+  store::User admin;
+  auto found = users_.find(kAdminUser);
+  if (found != users_.end()) {
+    admin = found->second;
+  } else {
+    admin.name = kAdminUser;
+    admin.acl_groups = {store::kEveryoneGroup};
+    admin.created_ms = clock_->WallMs();
+  }
+  admin.admin = true;
+  std::string token = AddToken(admin, /*revoke_others=*/false);
+  LABMESH_RETURN_IF_ERROR(WriteAdminToken(token));
+  LABMESH_RETURN_IF_ERROR(PutUsers({admin}, {}));
+  spdlog::warn("created admin user '{}'; its API token is in {}/keys/admin.token", kAdminUser,
+               config_.data_dir);
+  return Status::Ok();
+}
+
+Status AuthService::WriteAdminToken(const std::string& token) const {
+  std::string path = config_.data_dir + "/keys/admin.token";
+  std::string tmp = path + ".tmp";
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Internal("cannot write " + tmp + ": " + std::strerror(errno));
+  std::string line = token + "\n";
+  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || !synced) return Status::Internal("cannot write " + tmp);
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Status::Internal("cannot write " + path + ": " + ec.message());
+  return Status::Ok();
+}
+
+std::string AuthService::AddToken(store::User& user, bool revoke_others) {
+  if (revoke_others) user.tokens.clear();
+  uint32_t id = 1;
+  for (const auto& t : user.tokens) id = std::max(id, t.id + 1);
+  while (user.tokens.size() >= kMaxTokensPerUser) user.tokens.erase(user.tokens.begin());
+  std::string token = RandomToken(kTokenPrefix);
+  user.tokens.push_back(store::ApiToken{id, TokenHash(token), clock_->WallMs()});
+  return token;
+}
+
+Status AuthService::PutUsers(const std::vector<store::User>& users, store::WriteBatch batch) {
+  for (const auto& user : users) batch.PutUser(user);
+  LABMESH_RETURN_IF_ERROR(store_->Apply(batch));
+  for (const auto& user : users) {
+    auto old = users_.find(user.name);
+    if (old != users_.end()) {
+      for (const auto& t : old->second.tokens) token_users_.erase(t.hash);
+    }
+    for (const auto& t : user.tokens) token_users_[t.hash] = user.name;
+    users_[user.name] = user;
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> AuthService::GroupsOf(const std::string& user) const {
+  auto it = users_.find(user);
+  if (it == users_.end()) return {store::kEveryoneGroup};
+  return it->second.acl_groups;
+}
+
+void AuthService::ExpireSessions() {
+  int64_t now = clock_->WallMs();
+  std::erase_if(sessions_, [&](const auto& s) { return s.second.expires_ms <= now; });
+}
+
+void AuthService::DropSessionsOf(const std::string& user) {
+  std::erase_if(sessions_, [&](const auto& s) { return s.second.user == user; });
+}
+
+// ---- the gate ----
+
+bool AuthService::IsAuthRequest(MessageType type) {
+  switch (type) {
+    case MessageType::kUserListRequest:
+    case MessageType::kUserCreateRequest:
+    case MessageType::kUserDeleteRequest:
+    case MessageType::kUserTokenRequest:
+    case MessageType::kUserPasswdRequest:
+    case MessageType::kAclListRequest:
+    case MessageType::kAclCreateRequest:
+    case MessageType::kAclDeleteRequest:
+    case MessageType::kAclMemberRequest:
+    case MessageType::kAuditListRequest:
+    case MessageType::kLoginRequest:
+    case MessageType::kWhoAmIRequest:
+    case MessageType::kLogoutRequest:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Result<Principal> AuthService::Admit(const protocol::Envelope& request, ApiOrigin origin) {
+  if (request.type == MessageType::kLoginRequest) return Principal{};
+  const protocol::Credentials& c = request.credentials;
+  Principal who;
+  if (!c.token.empty()) {
+    auto it = token_users_.find(TokenHash(c.token));
+    if (it == token_users_.end()) {
+      return Status::Unauthenticated("the API token is not valid (unknown, revoked or its user "
+                                     "deleted)");
+    }
+    if (!c.user.empty() && c.user != it->second) {
+      return Status::Unauthenticated("the API token does not belong to user " + c.user);
+    }
+    who.user = it->second;
+  } else if (!c.session.empty()) {
+    if (origin != ApiOrigin::kWeb) {
+      return Status::Unauthenticated("web sessions are accepted from the web server only");
+    }
+    auto it = sessions_.find(c.session);
+    if (it == sessions_.end() || it->second.expires_ms <= clock_->WallMs()) {
+      if (it != sessions_.end()) sessions_.erase(it);
+      return Status::Unauthenticated("the web session has expired or ended; log in again");
+    }
+    if (protocol::IsMutatingRequest(request.type) && !SecretEquals(c.csrf, it->second.csrf)) {
+      return Status::PermissionDenied(
+          "missing or wrong CSRF token (X-CSRF-Token) for a change made with a web session");
+    }
+    who.user = it->second.user;
+    who.session = c.session;
+  } else {
+    return Status::Unauthenticated(
+        "no credentials: give an API token (--token, LABMESH_TOKEN or "
+        "~/.config/labmesh/credentials) or log in on the web page");
+  }
+  auto user = users_.find(who.user);
+  if (user == users_.end()) return Status::Unauthenticated("user " + who.user + " was deleted");
+  who.admin = user->second.admin;
+  if (protocol::IsAdminRequest(request.type) && !who.admin) {
+    return Status::PermissionDenied(std::string(protocol::MessageTypeName(request.type)) +
+                                    " needs an admin; " + who.user + " is not one");
+  }
+  return who;
+}
+
+std::string AuthService::Handle(const protocol::Envelope& e, const Principal& who,
+                                const std::string& from) {
+  switch (e.type) {
+    case MessageType::kLoginRequest: return Login(e, from);
+    case MessageType::kWhoAmIRequest: return WhoAmI(e, who);
+    case MessageType::kLogoutRequest: return Logout(e, who);
+    case MessageType::kUserListRequest: return UserList(e);
+    case MessageType::kUserCreateRequest: return UserCreate(e, who);
+    case MessageType::kUserDeleteRequest: return UserDelete(e, who);
+    case MessageType::kUserTokenRequest: return UserToken(e, who);
+    case MessageType::kUserPasswdRequest: return UserPasswd(e, who);
+    case MessageType::kAclListRequest: return AclList(e);
+    case MessageType::kAclCreateRequest: return AclCreate(e, who);
+    case MessageType::kAclDeleteRequest: return AclDelete(e, who);
+    case MessageType::kAclMemberRequest: return AclMember(e, who);
+    case MessageType::kAuditListRequest: return AuditList(e, who);
+    default:
+      return Error(e.request_id, Status::Unsupported("not an auth request"));
+  }
+}
+
+// ---- sessions ----
+
+std::string AuthService::Login(const protocol::Envelope& e, const std::string& from) {
+  auto r = protocol::DecodeBody<protocol::LoginRequest>(e);
+  if (!r.ok()) return Error(e.request_id, r.status());
+  const Status refused = Status::Unauthenticated("wrong user, token or password");
+  if (r->user.empty() || (r->token.empty() == r->password.empty())) {
+    return Error(e.request_id, Status::InvalidArgument(
+                                   "log in with a user and either a token or a password"));
+  }
+  auto user = users_.find(r->user);
+  if (user == users_.end()) return Error(e.request_id, refused);
+  bool ok = false;
+  if (!r->token.empty()) {
+    auto holder = token_users_.find(TokenHash(r->token));
+    ok = holder != token_users_.end() && holder->second == r->user;
+  } else if (r->password.size() <= kMaxPasswordBytes) {
+    ok = VerifyPassword(user->second.password_hash, r->password);
+  }
+  if (!ok) {
+    spdlog::warn("web login of {} from {} refused", r->user, from);
+    return Error(e.request_id, refused);
+  }
+  ExpireSessions();
+  if (sessions_.size() >= kMaxSessions) {
+    auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a,
+                                                                           const auto& b) {
+      return a.second.expires_ms < b.second.expires_ms;
+    });
+    sessions_.erase(oldest);
+  }
+  protocol::LoginReply reply;
+  reply.user = r->user;
+  reply.admin = user->second.admin;
+  reply.session = RandomToken("");
+  reply.csrf = RandomToken("");
+  reply.expires_ms = clock_->WallMs() + config_.session_ttl_ms;
+  sessions_[reply.session] = Session{r->user, reply.csrf, reply.expires_ms};
+  spdlog::info("web login of {} from {}", r->user, from);
+  return Encode(reply, e.request_id);
+}
+
+std::string AuthService::WhoAmI(const protocol::Envelope& e, const Principal& who) {
+  auto r = protocol::DecodeBody<protocol::WhoAmIRequest>(e);
+  if (!r.ok()) return Error(e.request_id, r.status());
+  protocol::WhoAmIReply reply;
+  reply.user = who.user;
+  reply.admin = who.admin;
+  if (r->with_groups) reply.acl_groups = GroupsOf(who.user);
+  auto session = sessions_.find(who.session);
+  if (!who.session.empty() && session != sessions_.end()) {
+    reply.csrf = session->second.csrf;
+    reply.expires_ms = session->second.expires_ms;
+  }
+  return Encode(reply, e.request_id);
+}
+
+std::string AuthService::Logout(const protocol::Envelope& e, const Principal& who) {
+  auto r = protocol::DecodeBody<protocol::LogoutRequest>(e);
+  if (!r.ok()) return Error(e.request_id, r.status());
+  if (r->all_sessions) {
+    DropSessionsOf(who.user);
+    return Ok(e.request_id, "every web session of " + who.user + " ended");
+  }
+  if (who.session.empty()) return Ok(e.request_id, "no web session to end (API token)");
+  sessions_.erase(who.session);
+  return Ok(e.request_id, "logged out");
+}
+
+// ---- users ----
+
+protocol::UserInfo AuthService::ToInfo(const store::User& user) const {
+  protocol::UserInfo info;
+  info.name = user.name;
+  info.admin = user.admin;
+  info.acl_groups = user.acl_groups;
+  info.created_ms = user.created_ms;
+  info.tokens = static_cast<uint32_t>(user.tokens.size());
+  info.has_password = !user.password_hash.empty();
+  return info;
+}
+
+std::string AuthService::UserList(const protocol::Envelope& e) {
+  auto r = protocol::DecodeBody<protocol::UserListRequest>(e);
+  if (!r.ok()) return Error(e.request_id, r.status());
+  protocol::UserListReply reply;
+  for (const auto& [name, user] : users_) {
+    if (!r->name.empty() && name != r->name) continue;
+    reply.users.push_back(ToInfo(user));
+  }
+  if (!r->name.empty() && reply.users.empty()) {
+    return Error(e.request_id, Status::NotFound("user " + r->name + " does not exist"));
+  }
+  return Encode(reply, e.request_id);
+}
+
+std::string AuthService::UserCreate(const protocol::Envelope& e, const Principal& who) {
+  auto r = protocol::DecodeBody<protocol::UserCreateRequest>(e);
+  if (!r.ok()) return Error(e.request_id, r.status());
+  if (Status s = ValidateUserName(r->name); !s.ok()) return Error(e.request_id, s);
+  if (users_.count(r->name) > 0) {
+    return Error(e.request_id, Status::AlreadyExists("user " + r->name + " already exists"));
+  }
+  store::User user;
+  user.name = r->name;
+  user.admin = r->admin;
+  user.created_ms = clock_->WallMs();
+  if (groups_.count(store::kEveryoneGroup) > 0) user.acl_groups = {store::kEveryoneGroup};
+  std::string token = AddToken(user, false);
+  if (Status s = PutUsers({user}, {}); !s.ok()) return Error(e.request_id, s);
+  spdlog::info("user {} created by {}{}", user.name, who.user, user.admin ? " (admin)" : "");
+  return Encode(protocol::UserTokenReply{user.name, token}, e.request_id);
+}
+
+std::string AuthService::UserDelete(const protocol::Envelope& e, const Principal& who) {
+  auto r = protocol::DecodeBody<protocol::UserDeleteRequest>(e);
+  if (!r.ok()) return Error(e.request_id, r.status());
+  auto it = users_.find(r->name);
+  if (it == users_.end()) {
+    return Error(e.request_id, Status::NotFound("user " + r->name + " does not exist"));
+  }
+  if (it->second.admin) {
+    size_t admins = std::count_if(users_.begin(), users_.end(),
+                                  [](const auto& u) { return u.second.admin; });
+    if (admins <= 1) {
+      return Error(e.request_id, Status::FailedPrecondition(
+                                     "user " + r->name + " is the last admin; make another "
+                                     "admin before deleting it"));
+    }
+  }
+  store::WriteBatch batch;
+  batch.DeleteUser(r->name);
+  if (Status s = store_->Apply(batch); !s.ok()) return Error(e.request_id, s);
+  for (const auto& t : it->second.tokens) token_users_.erase(t.hash);
+  users_.erase(it);
+  DropSessionsOf(r->name);
+  spdlog::info("user {} deleted by {}", r->name, who.user);
+  return Ok(e.request_id, "user " + r->name + " deleted; its tokens and sessions no longer work");
+}
+
+std::string AuthService::UserToken(const protocol::Envelope& e, const Principal& who) {
+  auto r = protocol::DecodeBody<protocol::UserTokenRequest>(e);
+  if (!r.ok()) return Error(e.request_id, r.status());
+  std::string name = r->name.empty() ? who.user : r->name;
+  if (Status s = who.MayActFor(name); !s.ok()) return Error(e.request_id, s);
+  auto it = users_.find(name);
+  if (it == users_.end()) {
+    return Error(e.request_id, Status::NotFound("user " + name + " does not exist"));
+  }
+  store::User user = it->second;
+  std::string token = AddToken(user, r->revoke_others);
+  if (Status s = PutUsers({user}, {}); !s.ok()) return Error(e.request_id, s);
+  spdlog::info("new API token for {} made by {}{}", name, who.user,
+               r->revoke_others ? " (older tokens revoked)" : "");
+  return Encode(protocol::UserTokenReply{name, token}, e.request_id);
+}
+
+std::string AuthService::UserPasswd(const protocol::Envelope& e, const Principal& who) {
+  auto r = protocol::DecodeBody<protocol::UserPasswdRequest>(e);
+  if (!r.ok()) return Error(e.request_id, r.status());
+  std::string name = r->name.empty() ? who.user : r->name;
+  if (Status s = who.MayActFor(name); !s.ok()) return Error(e.request_id, s);
+  auto it = users_.find(name);
+  if (it == users_.end()) {
+    return Error(e.request_id, Status::NotFound("user " + name + " does not exist"));
+  }
+  store::User user = it->second;
+  if (r->password.empty()) {
+    user.password_hash.clear();
+  } else {
+    if (r->password.size() < kMinPasswordBytes || r->password.size() > kMaxPasswordBytes) {
+      return Error(e.request_id,
+                   Status::InvalidArgument("a password must be " +
+                                           std::to_string(kMinPasswordBytes) + ".." +
+                                           std::to_string(kMaxPasswordBytes) + " bytes"));
+    }
+    auto hash = HashPassword(r->password);
+    if (!hash.ok()) return Error(e.request_id, hash.status());
+    user.password_hash = *hash;
+  }
+  if (Status s = PutUsers({user}, {}); !s.ok()) return Error(e.request_id, s);
+  DropSessionsOf(name);
+  spdlog::info("web password of {} {} by {}", name, r->password.empty() ? "removed" : "set",
+               who.user);
+  return Ok(e.request_id, r->password.empty() ? "password of " + name + " removed"
+                                              : "password of " + name + " set");
+}
+
+// ---- ACL groups ----
+
+protocol::AclInfo AuthService::ToInfo(const store::AclGroup& group) const {
+  protocol::AclInfo info;
+  info.name = group.name;
+  info.description = group.description;
+  info.created_ms = group.created_ms;
+  for (const auto& [name, user] : users_) {
+    if (Has(user.acl_groups, group.name)) info.users.push_back(name);
+  }
+  for (const auto& [name, host] : registry_->hosts()) {
+    if (Has(host.record.acl_groups, group.name)) info.hosts.push_back(name);
+  }
+  return info;
+}
+
+std::string AuthService::AclList(const protocol::Envelope& e) {
+  auto r = protocol::DecodeBody<protocol::AclListRequest>(e);
+  if (!r.ok()) return Error(e.request_id, r.status());
+  protocol::AclListReply reply;
+  for (const auto& [name, group] : groups_) {
+    if (!r->name.empty() && name != r->name) continue;
+    reply.groups.push_back(ToInfo(group));
+  }
+  if (!r->name.empty() && reply.groups.empty()) {
+    return Error(e.request_id, Status::NotFound("ACL group " + r->name + " does not exist"));
+  }
+  return Encode(reply, e.request_id);
+}
+
+std::string AuthService::AclCreate(const protocol::Envelope& e, const Principal& who) {
+  auto r = protocol::DecodeBody<protocol::AclCreateRequest>(e);
+  if (!r.ok()) return Error(e.request_id, r.status());
+  if (Status s = ValidateGroupName(r->name); !s.ok()) return Error(e.request_id, s);
+  if (r->description.size() > 1024) {
+    return Error(e.request_id, Status::InvalidArgument("description longer than 1024 bytes"));
+  }
+  if (groups_.count(r->name) > 0) {
+    return Error(e.request_id, Status::AlreadyExists("ACL group " + r->name + " already exists"));
+  }
+  store::AclGroup group{r->name, r->description, clock_->WallMs()};
+  store::WriteBatch batch;
+  batch.PutAclGroup(group);
+  if (Status s = store_->Apply(batch); !s.ok()) return Error(e.request_id, s);
+  groups_[group.name] = group;
+  spdlog::info("ACL group {} created by {}", group.name, who.user);
+  return Ok(e.request_id, "ACL group " + group.name + " created");
+}
+
+std::string AuthService::AclDelete(const protocol::Envelope& e, const Principal& who) {
+  auto r = protocol::DecodeBody<protocol::AclDeleteRequest>(e);
+  if (!r.ok()) return Error(e.request_id, r.status());
+  if (r->name == store::kEveryoneGroup) {
+    return Error(e.request_id, Status::FailedPrecondition(
+                                   "Everyone cannot be deleted (remove members from it instead)"));
+  }
+  if (groups_.count(r->name) == 0) {
+    return Error(e.request_id, Status::NotFound("ACL group " + r->name + " does not exist"));
+  }
+  // The group and every membership of it go in one commit.
+  store::WriteBatch batch;
+  batch.DeleteAclGroup(r->name);
+  std::vector<store::User> users;
+  for (const auto& [name, user] : users_) {
+    if (!Has(user.acl_groups, r->name)) continue;
+    users.push_back(user);
+    EraseSorted(users.back().acl_groups, r->name);
+  }
+  std::vector<store::Host> hosts;
+  for (const auto& [name, host] : registry_->hosts()) {
+    if (!Has(host.record.acl_groups, r->name)) continue;
+    hosts.push_back(host.record);
+    EraseSorted(hosts.back().acl_groups, r->name);
+  }
+  for (const auto& user : users) batch.PutUser(user);
+  if (Status s = registry_->PutMany(hosts, {}, std::move(batch)); !s.ok()) {
+    return Error(e.request_id, s);
+  }
+  for (const auto& user : users) users_[user.name] = user;
+  groups_.erase(r->name);
+  spdlog::info("ACL group {} deleted by {} ({} users, {} hosts lost it)", r->name, who.user,
+               users.size(), hosts.size());
+  return Ok(e.request_id, "ACL group " + r->name + " deleted");
+}
+
+std::string AuthService::AclMember(const protocol::Envelope& e, const Principal& who) {
+  auto r = protocol::DecodeBody<protocol::AclMemberRequest>(e);
+  if (!r.ok()) return Error(e.request_id, r.status());
+  if (groups_.count(r->name) == 0) {
+    return Error(e.request_id, Status::NotFound("ACL group " + r->name + " does not exist"));
+  }
+  if (r->users.empty() && r->hosts.empty()) {
+    return Error(e.request_id, Status::InvalidArgument("name at least one user or host"));
+  }
+  // Every name must exist before anything changes.
+  std::vector<store::User> users;
+  for (const auto& name : r->users) {
+    auto it = users_.find(name);
+    if (it == users_.end()) {
+      return Error(e.request_id, Status::NotFound("user " + name + " does not exist"));
+    }
+    users.push_back(it->second);
+  }
+  std::vector<store::Host> hosts;
+  for (const auto& name : r->hosts) {
+    HostState* host = registry_->Find(name);
+    if (host == nullptr) {
+      return Error(e.request_id, Status::NotFound("host " + name + " does not exist"));
+    }
+    hosts.push_back(host->record);
+  }
+  for (auto& user : users) {
+    r->remove ? (void)EraseSorted(user.acl_groups, r->name) : InsertSorted(user.acl_groups, r->name);
+  }
+  for (auto& host : hosts) {
+    r->remove ? (void)EraseSorted(host.acl_groups, r->name) : InsertSorted(host.acl_groups, r->name);
+  }
+  store::WriteBatch batch;
+  for (const auto& user : users) batch.PutUser(user);
+  if (Status s = registry_->PutMany(hosts, {}, std::move(batch)); !s.ok()) {
+    return Error(e.request_id, s);
+  }
+  for (const auto& user : users) users_[user.name] = user;
+  spdlog::info("ACL group {}: {} users [{}] hosts [{}] by {}", r->name,
+               r->remove ? "removed" : "added", Join(r->users),
+               Join(r->hosts), who.user);
+  protocol::AclListReply reply;
+  reply.groups.push_back(ToInfo(groups_.at(r->name)));
+  return Encode(reply, e.request_id);
+}
+
+// ---- audit ----
+
+std::string AuthService::AuditList(const protocol::Envelope& e, const Principal& who) {
+  auto r = protocol::DecodeBody<protocol::AuditListRequest>(e);
+  if (!r.ok()) return Error(e.request_id, r.status());
+  std::string user = r->user;
+  if (!who.admin) {
+    // A user reads their own records only.
+    if (!user.empty() && user != who.user) {
+      return Error(e.request_id, Status::PermissionDenied(
+                                     "only admins may read other users' audit records"));
+    }
+    user = who.user;
+  }
+  uint32_t limit = r->limit == 0 ? kDefaultAuditLimit : std::min(r->limit, kMaxAuditLimit);
+  auto records = store_->ListAudit(user, r->since_ms, limit);
+  if (!records.ok()) return Error(e.request_id, records.status());
+  protocol::AuditListReply reply;
+  reply.records = std::move(*records);
+  return Encode(reply, e.request_id);
+}
+
+}  // namespace labmesh::coordinator
