@@ -15,7 +15,7 @@ stop_pid() {  # stop_pid PID: SIGTERM, then SIGKILL if it is still there after 5
 
 # start_coordinator NAME [FLAGS...]: a fresh coordinator on its own data dir ($work/NAME), with
 # FLAGS added; sets coordinator_pid, agent_endpoint, api_endpoint and coordinator_key once it
-# has written its endpoints (that is, bound).
+# has written its endpoints (that is, bound), and exports LABMESH_TOKEN (its admin's token).
 start_coordinator() {
   local name=$1
   shift
@@ -36,4 +36,6 @@ start_coordinator() {
   api_endpoint=$(sed -n 's/^api=//p' "$endpoints")
   coordinator_key=$(sed -n 's/^public_key=//p' "$endpoints")
   [[ -n $agent_endpoint && -n $api_endpoint && -n $coordinator_key ]] || die "incomplete $endpoints"
+  LABMESH_TOKEN=$(cat "$data/keys/admin.token")
+  export LABMESH_TOKEN
 }

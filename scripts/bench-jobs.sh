@@ -77,6 +77,8 @@ run_once() {
   agent_endpoint=$(sed -n 's/^agent=//p' "$endpoints")
   api_endpoint=$(sed -n 's/^api=//p' "$endpoints")
   key=$(sed -n 's/^public_key=//p' "$endpoints")
+  LABMESH_TOKEN=$(cat "$data/keys/admin.token")  # jobbench creates jobs as the admin
+  export LABMESH_TOKEN
   for i in $(seq "$agents"); do
     "$agent_bin" --coordinator "$agent_endpoint" --coordinator-key "$key" --hostname "bench-$i" \
       --work-dir "$work/agent-$i" --labels bench --heartbeat-interval 1s --log-level warn \

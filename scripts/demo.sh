@@ -52,6 +52,10 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
+# Every API request names its user: the demo acts as the admin the first start created.
+LABMESH_TOKEN=$(cat "$var/labmesh/keys/admin.token")
+export LABMESH_TOKEN
+
 declare -A labels=([demo-1]="gpu,rack:a" [demo-2]="gpu,rack:b" [demo-3]="usb,rack:b")
 for host in demo-1 demo-2 demo-3; do
   "$agent" --coordinator tcp://127.0.0.1:7710 --coordinator-key "$var/labmesh/keys/coordinator.pub" \
@@ -92,8 +96,10 @@ echo "submitted sample job $job; waiting for it:"
 cat <<EOT
 
 labmesh is running:
-  web page      http://127.0.0.1:7780/
-  JSON API      curl http://127.0.0.1:7780/api/v1/hosts
+  web page      http://127.0.0.1:7780/   (log in as admin with the token below)
+  admin token   $var/labmesh/keys/admin.token
+                export LABMESH_TOKEN=\$(cat $var/labmesh/keys/admin.token)
+  JSON API      curl -H "Authorization: Bearer \$LABMESH_TOKEN" http://127.0.0.1:7780/api/v1/hosts
   CLI           $cli job list
                 $cli job show $job
                 $cli job log $job --host demo-1
@@ -102,6 +108,7 @@ labmesh is running:
                 $cli host show demo-1
                 $cli --json label list
                 $cli host lock demo-3 --reason "trying it out"
+                $cli user create alice; $cli acl list; $cli audit
   results       $var/labmesh/results/
   logs          $var/log/
   enrol more    $agent --coordinator tcp://127.0.0.1:7710 \\

@@ -237,7 +237,7 @@ void BarrierBench::StartJob(int64_t now) {
   create.meta_label = options_.label;
   create.meta_count = static_cast<uint32_t>(n_);
   create.synch_count = static_cast<uint32_t>(n_);
-  SendApi(protocol::Encode(create, ++api_request_id_));
+  SendApi(protocol::Encode(create, ++api_request_id_, {"", options_.token, "", "", ""}));
   create_sent_us_ = NowUs();
   Enter(Phase::kStarting, now);
 }
@@ -271,7 +271,8 @@ void BarrierBench::SendApi(const std::string& frame) {
 }
 
 void BarrierBench::SendShow() {
-  SendApi(protocol::Encode(protocol::JobShowRequest{job_id_}, ++api_request_id_));
+  SendApi(protocol::Encode(protocol::JobShowRequest{job_id_}, ++api_request_id_,
+                           {"", options_.token, "", "", ""}));
 }
 
 void BarrierBench::HandleAgent(size_t index, std::string_view frame, int64_t now) {

@@ -55,6 +55,7 @@ struct Options {
   std::string coordinator = "tcp://127.0.0.1:7710";
   std::string coordinator_key;
   std::string api = "tcp://127.0.0.1:7711";
+  std::string token;  // an admin's API token
   std::string label = "barrier-bench";
   std::string prefix = "bar-";
   int ramp_batch = 100;

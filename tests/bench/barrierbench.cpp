@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
              "the coordinator's public key (Z85) or the file holding it")
       ->required();
   flags::Add(app, "api", options.api, "the coordinator's API endpoint");
+  app.add_option("--token", options.token, "an admin's API token")->envname("LABMESH_TOKEN");
   flags::Add(app, "label", options.label, "the label the participants ask for and the job uses");
   flags::Add(app, "prefix", options.prefix, "hostname prefix; participant 42 is PREFIX00042");
   flags::Add(app, "ramp-batch", options.ramp_batch, "connections started at once")

@@ -29,7 +29,8 @@ using protocol::JobCreateRequest;
 
 class Api {
  public:
-  explicit Api(const std::string& endpoint) : socket_(context_, zmq::socket_type::dealer) {
+  Api(const std::string& endpoint, const std::string& token)
+      : socket_(context_, zmq::socket_type::dealer), credentials_{"", token, "", "", ""} {
     socket_.set(zmq::sockopt::linger, 0);
     socket_.set(zmq::sockopt::rcvtimeo, 30'000);
     socket_.set(zmq::sockopt::sndhwm, 0);
@@ -46,17 +47,19 @@ class Api {
 
   template <typename Reply, typename Request>
   Reply Call(const Request& request) {
-    Send(protocol::Encode(request, ++request_id_));
+    Send(protocol::Encode(request, ++request_id_, credentials_));
     auto reply = protocol::DecodeAs<Reply>(Receive());
     if (!reply.ok()) throw std::runtime_error(reply.status().ToString());
     return *reply;
   }
 
   uint64_t next_request_id() { return ++request_id_; }
+  const protocol::Credentials& credentials() const { return credentials_; }
 
  private:
   zmq::context_t context_;
   zmq::socket_t socket_;
+  protocol::Credentials credentials_;
   uint64_t request_id_ = 0;
 };
 
@@ -106,9 +109,9 @@ bool WaitForHosts(Api& api, const std::string& label, int count) {
   return false;
 }
 
-int Run(const std::string& endpoint, const std::string& label, int hosts, int latency_jobs,
+int Run(const std::string& endpoint, const std::string& token, const std::string& label, int hosts, int latency_jobs,
         int jobs, int window) {
-  Api api(endpoint);
+  Api api(endpoint, token);
   SystemClock clock;
   int failed = 0;
   if (!WaitForHosts(api, label, hosts)) {
@@ -138,7 +141,7 @@ int Run(const std::string& endpoint, const std::string& label, int hosts, int la
   int sent = 0, in_flight = 0;
   while (static_cast<int>(ids.size()) < jobs) {
     while (sent < jobs && in_flight < window) {
-      api.Send(protocol::Encode(TrueJob(label, sent), api.next_request_id()));
+      api.Send(protocol::Encode(TrueJob(label, sent), api.next_request_id(), api.credentials()));
       ++sent;
       ++in_flight;
     }
@@ -177,13 +180,15 @@ int main(int argc, char** argv) {
   int hosts = 8, latency_jobs = 200, jobs = 2000, window = 256;
   app.add_option("--hosts", hosts, "wait until this many hosts with the label are Ready");
   app.add_option("--api", api, "the coordinator's API endpoint");
+  std::string token;
+  app.add_option("--token", token, "an admin's API token")->envname("LABMESH_TOKEN");
   app.add_option("--label", label, "the label every bench agent carries");
   app.add_option("--latency-jobs", latency_jobs, "jobs for the latency figure (one at a time)");
   app.add_option("--jobs", jobs, "jobs for the throughput figure");
   app.add_option("--window", window, "create requests in flight");
   CLI11_PARSE(app, argc, argv);
   try {
-    return labmesh::Run(api, label, hosts, latency_jobs, jobs, std::max(1, window));
+    return labmesh::Run(api, token, label, hosts, latency_jobs, jobs, std::max(1, window));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "jobbench: %s\n", e.what());
     return 1;

@@ -162,14 +162,40 @@ TEST(DecodeErrors, WrongArraySizeIsInvalidArgument) {
             })),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(EnvelopeCode(Pack([](Packer& p) {
-              p.pack_array(5);
+              p.pack_array(6);
               p.pack(1);
               p.pack(100);
               p.pack(7);
               p.pack_map(0);
               p.pack_map(0);
+              p.pack_map(0);
             })),
             StatusCode::kInvalidArgument);
+}
+
+TEST(DecodeErrors, CredentialsThatAreNotACredentialsMapAreInvalidArgument) {
+  auto with_fifth = [](auto write) {
+    return Pack([&](Packer& p) {
+      p.pack_array(5);
+      p.pack(1);
+      p.pack(100);
+      p.pack(7);
+      p.pack_map(0);
+      write(p);
+    });
+  };
+  EXPECT_EQ(EnvelopeCode(with_fifth([](Packer& p) { p.pack("lmt_token"); })),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(EnvelopeCode(with_fifth([](Packer& p) { p.pack_nil(); })),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(EnvelopeCode(with_fifth([](Packer& p) {
+              p.pack_map(1);
+              p.pack("token");
+              p.pack(7);
+            })),
+            StatusCode::kInvalidArgument);
+  // An empty map is fine: no credentials.
+  EXPECT_EQ(EnvelopeCode(with_fifth([](Packer& p) { p.pack_map(0); })), StatusCode::kOk);
 }
 
 TEST(DecodeErrors, NonIntegerHeaderFieldsAreInvalidArgument) {

@@ -11,6 +11,7 @@
 
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/protocol/messages.hpp"
+#include "auth_expect_same.hpp"
 #include "results_expect_same.hpp"
 #include "sample_messages.hpp"
 #include "task_expect_same.hpp"
@@ -675,6 +676,26 @@ TEST(MessageRoundTrip, DuplicateKeyKeepsTheFirstValue) {
   EXPECT_EQ(show->hostname, "first");
 }
 
+TEST(Credentials, TravelAsAFifthElementOnlyWhenSet) {
+  Credentials credentials{"alice", "lmt_x", "session", "csrf", "10.0.0.5"};
+  std::string with = Encode(HostListRequest{}, 9, credentials);
+  auto envelope = DecodeEnvelope(with);
+  ASSERT_TRUE(envelope.ok()) << envelope.status().ToString();
+  EXPECT_EQ(envelope->credentials.user, "alice");
+  EXPECT_EQ(envelope->credentials.token, "lmt_x");
+  EXPECT_EQ(envelope->credentials.session, "session");
+  EXPECT_EQ(envelope->credentials.csrf, "csrf");
+  EXPECT_EQ(envelope->credentials.from, "10.0.0.5");
+  EXPECT_EQ(envelope->request_id, 9u);
+  EXPECT_TRUE(DecodeBody<HostListRequest>(*envelope).ok());
+
+  // None set: the same four elements as without credentials.
+  EXPECT_EQ(Encode(HostListRequest{}, 9, Credentials{}), Encode(HostListRequest{}, 9));
+  auto plain = DecodeEnvelope(Encode(HostListRequest{}, 9));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->credentials.empty());
+}
+
 TEST(DecodeAs, ErrorReplyBecomesItsStatus) {
   std::string frame = Encode(ErrorReply::FromStatus(Status::NotFound("no host named lab-99")), 77);
   auto reply = DecodeAs<HostShowReply>(frame);
@@ -690,7 +711,7 @@ TEST(DecodeAs, ErrorReplyBecomesItsStatus) {
 }
 
 TEST(DecodeAs, EveryStatusCodeSurvivesAnErrorReply) {
-  for (int c = 1; c <= static_cast<int>(StatusCode::kUnsupported); ++c) {
+  for (int c = 1; c <= static_cast<int>(StatusCode::kUnauthenticated); ++c) {
     auto code = static_cast<StatusCode>(c);
     auto reply = DecodeAs<OkReply>(Encode(ErrorReply::FromStatus(Status(code, "why"))));
     ASSERT_FALSE(reply.ok());
@@ -701,7 +722,7 @@ TEST(DecodeAs, EveryStatusCodeSurvivesAnErrorReply) {
 
 TEST(DecodeAs, ErrorCodeZeroOrUnknownBecomesInternal) {
   // An Error must never read as success, and a code from a newer peer must still be an error.
-  for (uint32_t code : {0u, 12u, 999u, 0xffffffffu}) {
+  for (uint32_t code : {0u, 13u, 999u, 0xffffffffu}) {
     auto reply = DecodeAs<OkReply>(Encode(ErrorReply{code, "odd"}));
     ASSERT_FALSE(reply.ok()) << code;
     EXPECT_EQ(reply.status().code(), StatusCode::kInternal) << code;

@@ -26,7 +26,11 @@ using AllMessages =
                JobShowReply, JobAbortRequest, JobLogRequest, JobLogReply, ResultsListRequest,
                ResultsListReply, ResultsSummaryRequest, ResultsSummaryReply,
                ResultsSeriesRequest, ResultsSeriesReply, ResultsReparseRequest,
-               ResultsReparseReply>;
+               ResultsReparseReply, UserListRequest, UserListReply, UserCreateRequest,
+               UserTokenReply, UserDeleteRequest, UserTokenRequest, UserPasswdRequest,
+               AclListRequest, AclListReply, AclCreateRequest, AclDeleteRequest,
+               AclMemberRequest, AuditListRequest, AuditListReply, LoginRequest, LoginReply,
+               WhoAmIRequest, WhoAmIReply, LogoutRequest>;
 
 // Calls f(Type{}) once per message type (a value, so that generic lambdas can name the type).
 template <typename F>
@@ -582,6 +586,92 @@ inline ResultsReparseRequest Sample<ResultsReparseRequest>() {
 template <>
 inline ResultsReparseReply Sample<ResultsReparseReply>() {
   return ResultsReparseReply{12, 4, 5'000'000'000ULL, 3};
+}
+
+// ---- users, ACL groups, audit, sessions ----
+inline UserInfo SampleUser(const std::string& name) {
+  return UserInfo{name, true, {"Everyone", "team-net"}, 1'764'000'000'000, 2, true};
+}
+template <>
+inline UserListRequest Sample<UserListRequest>() {
+  return UserListRequest{"alice"};
+}
+template <>
+inline UserListReply Sample<UserListReply>() {
+  return UserListReply{{SampleUser("admin"), SampleUser("alice")}};
+}
+template <>
+inline UserCreateRequest Sample<UserCreateRequest>() {
+  return UserCreateRequest{"bob", true};
+}
+template <>
+inline UserTokenReply Sample<UserTokenReply>() {
+  return UserTokenReply{"bob", "lmt_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"};
+}
+template <>
+inline UserDeleteRequest Sample<UserDeleteRequest>() {
+  return UserDeleteRequest{"bob"};
+}
+template <>
+inline UserTokenRequest Sample<UserTokenRequest>() {
+  return UserTokenRequest{"bob", true};
+}
+template <>
+inline UserPasswdRequest Sample<UserPasswdRequest>() {
+  return UserPasswdRequest{"bob", "correct horse battery"};
+}
+inline AclInfo SampleAcl(const std::string& name) {
+  return AclInfo{name, "the network team", 1'764'000'000'001, {"alice", "bob"}, {"lab-1", "lab-2"}};
+}
+template <>
+inline AclListRequest Sample<AclListRequest>() {
+  return AclListRequest{"team-net"};
+}
+template <>
+inline AclListReply Sample<AclListReply>() {
+  return AclListReply{{SampleAcl("Everyone"), SampleAcl("team-net")}};
+}
+template <>
+inline AclCreateRequest Sample<AclCreateRequest>() {
+  return AclCreateRequest{"team-net", "the network team"};
+}
+template <>
+inline AclDeleteRequest Sample<AclDeleteRequest>() {
+  return AclDeleteRequest{"team-net"};
+}
+template <>
+inline AclMemberRequest Sample<AclMemberRequest>() {
+  return AclMemberRequest{"team-net", true, {"alice"}, {"lab-1", "lab-9"}};
+}
+template <>
+inline AuditListRequest Sample<AuditListRequest>() {
+  return AuditListRequest{"alice", 1'764'000'000'000, 50};
+}
+template <>
+inline AuditListReply Sample<AuditListReply>() {
+  AuditRecord r{7, 1'764'000'000'002, "alice", "JobAbortRequest", "{\"id\":3}",
+                "web 10.0.0.5", true, "PermissionDenied: not yours"};
+  return AuditListReply{{r, r}};
+}
+template <>
+inline LoginRequest Sample<LoginRequest>() {
+  return LoginRequest{"alice", "lmt_token", "a password"};
+}
+template <>
+inline LoginReply Sample<LoginReply>() {
+  return LoginReply{"alice", true, "session-id", "csrf-token", 1'764'000'000'003};
+}
+template <>
+inline WhoAmIRequest Sample<WhoAmIRequest>() {
+  return WhoAmIRequest{false};
+}
+template <>
+inline WhoAmIReply Sample<WhoAmIReply>() {
+  return WhoAmIReply{"alice", true, {"Everyone"}, "csrf-token", 1'764'000'000'004};
+}
+template <>
+inline LogoutRequest Sample<LogoutRequest>() {
+  return LogoutRequest{true};
 }
 
 // The encoding of every sample (request ids 1, 2, ...), the seeds of both fuzzers.

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <fstream>
 #include <filesystem>
 #include <sstream>
 #include <stdexcept>
@@ -112,10 +113,51 @@ void E2eCluster::KillAgent(const std::string& hostname, int sig) {
   agent->Wait();
 }
 
-CommandResult E2eCluster::Cli(std::vector<std::string> args) {
+std::string E2eCluster::AdminToken() const {
+  std::ifstream in(data_dir_ + "/keys/admin.token");
+  std::string token;
+  std::getline(in, token);
+  return token;
+}
+
+CommandResult E2eCluster::CliAs(const std::string& token, std::vector<std::string> args) {
   std::vector<std::string> argv = {CliBinary(), "--api", api_endpoint_};
+  if (!token.empty()) {
+    argv.push_back("--token");
+    argv.push_back(token);
+  }
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunCommand(argv);
+  std::string home = tmp_.path() + "/cli-home";
+  std::filesystem::create_directories(home);
+  return RunCommand(argv, std::chrono::seconds(30),
+                    {{"HOME", home},
+                     {"XDG_CONFIG_HOME", ""},
+                     {"LABMESH_USER", ""},
+                     {"LABMESH_TOKEN", ""},
+                     {"LABMESH_CREDENTIALS", ""},
+                     {"LABMESH_SERVER_KEY", ""}});
+}
+
+std::string E2eCluster::AddUser(const std::string& name, bool admin) {
+  std::vector<std::string> args = {"--json", "user", "create", name};
+  if (admin) args.push_back("--admin");
+  auto created = CliAs(AdminToken(), args);
+  auto parsed = nlohmann::json::parse(created.out, nullptr, false);
+  if (created.exit_code != 0 || !parsed.is_object() || !parsed.contains("token")) return "";
+  std::string token = parsed["token"].get<std::string>();
+  tokens_[name] = token;
+  return token;
+}
+
+CommandResult E2eCluster::Cli(std::vector<std::string> args) {
+  if (std::find(args.begin(), args.end(), "--token") != args.end()) return CliAs("", args);
+  auto user = std::find(args.begin(), args.end(), "--user");
+  if (user == args.end() || user + 1 == args.end() || *(user + 1) == "admin") {
+    return CliAs(AdminToken(), args);
+  }
+  auto known = tokens_.find(*(user + 1));
+  std::string token = known != tokens_.end() ? known->second : AddUser(*(user + 1), true);
+  return CliAs(token, args);
 }
 
 nlohmann::json E2eCluster::Hosts() {

@@ -45,8 +45,17 @@ class E2eCluster {
   std::string ScriptDir(const std::string& hostname, const std::string& kind) const;
   std::string AgentWorkDir(const std::string& hostname) const;
 
-  // Runs `labmesh --api <api> args...`.
+  // Runs `labmesh --api <api> --token T args...` with a HOME of its own (no credentials file,
+  // no LABMESH_* from the test's environment). T is the admin's token, or with `--user NAME` in
+  // `args` that user's (made an admin on first use unless AddUser made it); `--token` in `args`
+  // wins.
   CommandResult Cli(std::vector<std::string> args);
+  // The same without any credentials added (for tests of authentication itself).
+  CommandResult CliAs(const std::string& token, std::vector<std::string> args);
+  // Creates a user through the CLI (as the admin) and returns its token ("" on failure).
+  std::string AddUser(const std::string& name, bool admin);
+  // The token the coordinator's first start wrote to DATA_DIR/keys/admin.token.
+  std::string AdminToken() const;
   // `labmesh --json host list` parsed; empty array when it failed.
   nlohmann::json Hosts();
   // `labmesh --json host show NAME`, or nullopt when it failed.
@@ -69,6 +78,7 @@ class E2eCluster {
   std::unique_ptr<Process> coordinator_;
   int coordinator_runs_ = 0;
   std::map<std::string, std::unique_ptr<Process>> agents_;
+  std::map<std::string, std::string> tokens_;  // user -> token, of users the tests made
   std::string agent_endpoint_ = "tcp://127.0.0.1:*";
   std::string api_endpoint_ = "tcp://127.0.0.1:*";
   std::string http_endpoint_ = "127.0.0.1:0";

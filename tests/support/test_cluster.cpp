@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <fstream>
 
 namespace labmesh::testing {
 namespace {
@@ -126,6 +127,12 @@ Status TestCluster::StartCoordinator() {
   coordinator_run_status_ = Status::Ok();
   coordinator_thread_ = std::thread([this] { coordinator_run_status_ = coordinator_->Run(); });
   if (!api_) api_ = std::make_unique<client::ApiClient>(api_context_, api_endpoint_, kApiTimeoutMs);
+  // As the admin the first start created (docs/security.md).
+  std::ifstream token_file(coordinator_config_.data_dir + "/keys/admin.token");
+  std::string token;
+  std::getline(token_file, token);
+  if (token.empty()) return Status::Internal("no admin token in " + coordinator_config_.data_dir);
+  api_->set_credentials(protocol::Credentials{"", token, "", "", ""});
   return Status::Ok();
 }
 
