@@ -73,14 +73,16 @@ TEST_F(Jobs, NamedHostsAndLabelCountJobsCompleteWithTheirFiles) {
   // The web API shows the same jobs.
   std::string http = cluster_.http_endpoint();
   int port = std::stoi(http.substr(http.rfind(':') + 1));
-  auto web_job = webui::testing::Request(port, "GET", "/api/v1/jobs/" + std::to_string(named));
+  const std::string bearer = "Authorization: Bearer " + cluster_.AdminToken() + "\r\n";
+  auto web_job =
+      webui::testing::Request(port, "GET", "/api/v1/jobs/" + std::to_string(named), bearer);
   ASSERT_TRUE(web_job.ok()) << web_job.status().ToString();
   EXPECT_EQ(web_job->status, 200);
   EXPECT_EQ(nlohmann::json::parse(web_job->body)["status"], "Completed");
-  auto web_list = webui::testing::Request(port, "GET", "/api/v1/jobs");
+  auto web_list = webui::testing::Request(port, "GET", "/api/v1/jobs", bearer);
   ASSERT_TRUE(web_list.ok());
   EXPECT_EQ(nlohmann::json::parse(web_list->body).size(), 2u);
-  EXPECT_EQ(webui::testing::Request(port, "GET", "/api/v1/jobs/9999")->status, 404);
+  EXPECT_EQ(webui::testing::Request(port, "GET", "/api/v1/jobs/9999", bearer)->status, 404);
 
   // A failing job: job wait exits 1.
   uint64_t failing = Create({"--name", "bad", "--command", "exit 3", "--hosts", "h3"});

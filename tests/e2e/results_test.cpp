@@ -144,11 +144,12 @@ TEST_F(Results, TheDrillDownServesFilesAndRefusesPathsThatClimbOut) {
   std::string endpoint = cluster_.http_endpoint();
   int port = std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
   std::string dir = "/results/" + std::to_string(id) + "-alice/h1/";
-  auto file = webui::testing::Request(port, "GET", dir + "out.txt");
+  const std::string bearer = "Authorization: Bearer " + cluster_.AdminToken() + "\r\n";
+  auto file = webui::testing::Request(port, "GET", dir + "out.txt", bearer);
   ASSERT_TRUE(file.ok());
   EXPECT_EQ(file->status, 200);
   EXPECT_EQ(file->body, "hello\n");
-  auto listing = webui::testing::Request(port, "GET", dir);
+  auto listing = webui::testing::Request(port, "GET", dir, bearer);
   ASSERT_TRUE(listing.ok());
   EXPECT_NE(listing->body.find("out.txt"), std::string::npos);
   for (const std::string& target : std::vector<std::string>{

@@ -91,8 +91,15 @@ Result<RawHttpResponse> SendRaw(int port, const std::string& request) {
 }
 
 Result<RawHttpResponse> Request(int port, const std::string& method, const std::string& target) {
-  return SendRaw(port, method + " " + target +
-                           " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  return Request(port, method, target, "");
+}
+
+Result<RawHttpResponse> Request(int port, const std::string& method, const std::string& target,
+                                const std::string& headers, const std::string& body) {
+  std::string length =
+      body.empty() ? "" : "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  return SendRaw(port, method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers +
+                           length + "Connection: close\r\n\r\n" + body);
 }
 
 }  // namespace labmesh::webui::testing

@@ -21,5 +21,8 @@ Result<RawHttpResponse> SendRaw(int port, const std::string& request);
 
 // GET (or another body-less method) `target` ("/api/v1/hosts?status=Ready").
 Result<RawHttpResponse> Request(int port, const std::string& method, const std::string& target);
+// The same with more header lines ("Authorization: Bearer lmt_...\r\n") and a body.
+Result<RawHttpResponse> Request(int port, const std::string& method, const std::string& target,
+                                const std::string& headers, const std::string& body = "");
 
 }  // namespace labmesh::webui::testing
