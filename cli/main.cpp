@@ -17,12 +17,15 @@
 #include <sstream>
 #include <zmq.hpp>
 
+#include "labmesh/cli/acl_commands.hpp"
+#include "labmesh/cli/audit_commands.hpp"
 #include "labmesh/cli/cli_util.hpp"
 #include "labmesh/cli/global_flags.hpp"
 #include "labmesh/cli/host_lifecycle_commands.hpp"
 #include "labmesh/cli/host_output.hpp"
 #include "labmesh/cli/job_commands.hpp"
 #include "labmesh/cli/results_commands.hpp"
+#include "labmesh/cli/user_commands.hpp"
 #include "labmesh/client/api_client.hpp"
 #include "labmesh/common/duration.hpp"
 #include "labmesh/common/flags.hpp"
@@ -82,7 +85,7 @@ void PrintTest(const protocol::TestInfo& t, bool json) {
 
 int main(int argc, char** argv) {
   Globals g;
-  CLI::App app{"labmesh: drive a labmesh coordinator (hosts, labels, jobs, results)"};
+  CLI::App app{"labmesh: drive a labmesh coordinator (hosts, labels, jobs, results, users)"};
   app.set_version_flag("--version", std::string(LABMESH_VERSION));
   app.require_subcommand(1);
   // --api, --user, --token, --credentials, --server-key, --json, --timeout.
@@ -276,6 +279,11 @@ int main(int argc, char** argv) {
 
   // ---- results ----
   labmesh::cli::ResultsCommands results_commands(app, g, action);
+
+  // ---- user, acl, audit ----
+  labmesh::cli::UserCommands user_commands(app, g, action);
+  labmesh::cli::AclCommands acl_commands(app, g, action);
+  labmesh::cli::AuditCommands audit_commands(app, g, action);
 
   try {
     app.parse(argc, argv);
