@@ -127,6 +127,10 @@ Result<Connection> ResolveConnection(const ConnectionFlags& flags, const EnvLook
   bool named = !path.empty();
   if (!named) path = DefaultCredentialsPath(env);
 
+  // "none" reads no file at all (as ssh -F none): scripts and test harnesses that must not
+  // pick up the invoking user's file.
+  if (path == kNoCredentialsFile) path.clear();
+
   Connection connection;
   CredentialsFile file;
   if (!path.empty()) {

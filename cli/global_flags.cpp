@@ -17,7 +17,7 @@ GlobalFlags::GlobalFlags(CLI::App& app, Globals& g) : g_(g) {
                  "API token (else $LABMESH_TOKEN, the credentials file)");
   app.add_option("--credentials", flags_.credentials_file,
                  "credentials file (else $LABMESH_CREDENTIALS, "
-                 "~/.config/labmesh/credentials); must not be readable by others");
+                 "~/.config/labmesh/credentials; none: no file); must not be readable by others");
   app.add_option("--server-key", flags_.server_key,
                  "the coordinator's Curve public key (Z85) or a file holding it, to speak "
                  "CurveZMQ to its API socket (else $LABMESH_SERVER_KEY, the credentials file)");

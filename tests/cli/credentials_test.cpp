@@ -243,6 +243,20 @@ TEST_F(ResolveConnectionTest, NamedFileWinsAndMustExist) {
             "credentials file " + home_.path() + "/missing does not exist");
 }
 
+TEST_F(ResolveConnectionTest, NoneReadsNoFile) {
+  WriteDefaultFile("token = \"home-token\"\napi = \"tcp://file:1\"\n");
+  ConnectionFlags flags;
+  flags.credentials_file = "none";
+  auto c = ResolveConnection(flags, FakeEnvironment(Env()));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->credentials.empty());
+  EXPECT_EQ(c->api, "tcp://127.0.0.1:7711");
+  EXPECT_EQ(c->credentials_file, "");
+  auto e = ResolveConnection({}, FakeEnvironment(Env({{"LABMESH_CREDENTIALS", "none"}})));
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_TRUE(e->credentials.empty());
+}
+
 TEST_F(ResolveConnectionTest, WorldReadableDefaultFileWithATokenIsAnError) {
   WriteDefaultFile("token = \"home-token\"\n");
   ASSERT_EQ(::chmod((home_.path() + "/.config/labmesh/credentials").c_str(), 0604), 0);

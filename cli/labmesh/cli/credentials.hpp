@@ -18,6 +18,8 @@ namespace labmesh::cli {
 
 // The API endpoint when nothing names one (CLI.md).
 inline constexpr char kDefaultApiEndpoint[] = "tcp://127.0.0.1:7711";
+// `--credentials none` / LABMESH_CREDENTIALS=none: read no credentials file.
+inline constexpr char kNoCredentialsFile[] = "none";
 
 // Looks up an environment variable; nullopt when unset or empty (an empty variable names
 // nothing, as in a shell's `LABMESH_TOKEN= labmesh ...`).
@@ -71,7 +73,7 @@ struct Connection {
 // Resolves every field: api from --api, LABMESH_API, the file, kDefaultApiEndpoint; the server
 // key from --server-key, LABMESH_SERVER_KEY, the file. The file is --credentials, else
 // LABMESH_CREDENTIALS, else DefaultCredentialsPath (a missing default file is no file; a
-// missing named one is an error). InvalidArgument (a usage error) for a bad file or a server key
+// missing named one is an error; kNoCredentialsFile reads none). InvalidArgument (a usage error) for a bad file or a server key
 // that is neither a 40-character Z85 key nor a file holding one.
 Result<Connection> ResolveConnection(const ConnectionFlags& flags, const EnvLookup& env);
 
