@@ -16,6 +16,15 @@
 namespace labmesh::cli {
 
 int Fail(const Status& status) {
+  if (status.code() == StatusCode::kUnauthenticated) {
+    std::cerr << "labmesh: not authenticated: " << status.message()
+              << " (give --token, LABMESH_TOKEN or ~/.config/labmesh/credentials)\n";
+    return kExitFailed;
+  }
+  if (status.code() == StatusCode::kPermissionDenied) {
+    std::cerr << "labmesh: permission denied: " << status.message() << "\n";
+    return kExitFailed;
+  }
   std::cerr << "labmesh: " << status.message() << "\n";
   bool unreachable =
       status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kTimeout;
@@ -62,6 +71,14 @@ std::string Join(const std::vector<std::string>& items, const char* sep) {
 
 std::string Dump(const nlohmann::json& j) {
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void PrintOk(const protocol::OkReply& ok, bool json) {
+  if (json) {
+    std::cout << Dump(nlohmann::json{{"ok", true}, {"message", ok.message}}) << "\n";
+  } else {
+    std::cout << ok.message << "\n";
+  }
 }
 
 Result<std::string> ReadControlFile(const std::string& path, uint64_t max_bytes) {

@@ -17,11 +17,15 @@
 #include <sstream>
 #include <zmq.hpp>
 
+#include "labmesh/cli/acl_commands.hpp"
+#include "labmesh/cli/audit_commands.hpp"
 #include "labmesh/cli/cli_util.hpp"
+#include "labmesh/cli/global_flags.hpp"
 #include "labmesh/cli/host_lifecycle_commands.hpp"
 #include "labmesh/cli/host_output.hpp"
 #include "labmesh/cli/job_commands.hpp"
 #include "labmesh/cli/results_commands.hpp"
+#include "labmesh/cli/user_commands.hpp"
 #include "labmesh/client/api_client.hpp"
 #include "labmesh/common/duration.hpp"
 #include "labmesh/common/flags.hpp"
@@ -41,14 +45,7 @@ using labmesh::cli::Join;
 using labmesh::cli::kExitOk;
 using labmesh::cli::PrintHost;
 using labmesh::cli::PrintHosts;
-
-void PrintOk(const protocol::OkReply& ok, bool json) {
-  if (json) {
-    std::cout << nlohmann::json{{"ok", true}, {"message", ok.message}}.dump(2) << "\n";
-  } else {
-    std::cout << ok.message << "\n";
-  }
-}
+using labmesh::cli::PrintOk;
 
 void PrintTests(const std::vector<protocol::TestInfo>& tests, bool json) {
   if (json) {
@@ -88,24 +85,11 @@ void PrintTest(const protocol::TestInfo& t, bool json) {
 
 int main(int argc, char** argv) {
   Globals g;
-  std::string timeout_text = "5s";
-  CLI::App app{"labmesh: drive a labmesh coordinator (hosts, labels, jobs, results)"};
+  CLI::App app{"labmesh: drive a labmesh coordinator (hosts, labels, jobs, results, users)"};
   app.set_version_flag("--version", std::string(LABMESH_VERSION));
   app.require_subcommand(1);
-  app.add_option("--api", g.api, "coordinator API endpoint")
-      ->envname("LABMESH_API")
-      ->default_str("tcp://127.0.0.1:7711");
-  g.api = "tcp://127.0.0.1:7711";
-  app.add_option("--user", g.user, "user name")->envname("LABMESH_USER");
-  app.add_option("--token", g.token, "API token")->envname("LABMESH_TOKEN");
-  app.add_flag("--json", g.json, "print one JSON document instead of a table");
-  auto* timeout_option =
-      app.add_option("--timeout", timeout_text, "how long to wait for the coordinator")
-      ->envname("LABMESH_TIMEOUT")
-      ->check([](const std::string& s) {
-        auto ms = labmesh::ParseDurationMs(s);
-        return ms.ok() ? std::string() : ms.status().message();
-      });
+  // --api, --user, --token, --credentials, --server-key, --json, --timeout.
+  labmesh::cli::GlobalFlags global_flags(app, g);
 
   // The action to run once the command line parsed; set by the chosen subcommand.
   labmesh::cli::Action action;
@@ -296,18 +280,20 @@ int main(int argc, char** argv) {
   // ---- results ----
   labmesh::cli::ResultsCommands results_commands(app, g, action);
 
+  // ---- user, acl, audit ----
+  labmesh::cli::UserCommands user_commands(app, g, action);
+  labmesh::cli::AclCommands acl_commands(app, g, action);
+  labmesh::cli::AuditCommands audit_commands(app, g, action);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return labmesh::flags::ExitForParseError(app, e);
   }
-  g.timeout_ms = *labmesh::ParseDurationMs(timeout_text);
-  g.timeout_given = timeout_option->count() > 0;
   if (!action) {
     std::cerr << app.help();
     return 2;
   }
   zmq::context_t context;
-  labmesh::client::ApiClient api(context, g.api, g.timeout_ms);
-  return action(api);
+  return global_flags.Run(action, labmesh::cli::ProcessEnvironment(), context);
 }

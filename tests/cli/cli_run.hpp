@@ -6,12 +6,16 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
 
 #include "labmesh/cli/cli_util.hpp"
+#include "labmesh/cli/credentials.hpp"
+#include "labmesh/cli/global_flags.hpp"
 #include "labmesh/client/api_client.hpp"
 
 namespace labmesh::cli::testing {
@@ -64,6 +68,44 @@ inline CliRun ParseAndRun(CLI::App& app, const Action& action, std::vector<std::
   }
   client::ApiClient api(context, endpoint, timeout_ms);
   run.exit_code = action(api);
+  run.out = capture.out();
+  run.err = capture.err();
+  return run;
+}
+
+// An environment holding just `vars` (an empty value counts as unset, as in the process).
+inline EnvLookup FakeEnvironment(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end() || it->second.empty()) return std::nullopt;
+    return it->second;
+  };
+}
+
+// As main runs a command line: `app` holds `global_flags` and the commands, which set `action`
+// when chosen; after the parse, GlobalFlags::Run resolves the endpoint and the credentials from
+// the flags, `env` and the credentials file, and runs the action. A parse error is exit 2 with
+// CLI11's message as `err`.
+inline CliRun ParseAndRunAsMain(CLI::App& app, GlobalFlags& global_flags, const Action& action,
+                                std::vector<std::string> args, zmq::context_t& context,
+                                const EnvLookup& env) {
+  args.insert(args.begin(), "labmesh");
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  CliRun run;
+  CaptureOutput capture;
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    run.exit_code = kExitUsage;
+    run.err = e.what();
+    return run;
+  }
+  if (!action) {
+    run.exit_code = kExitUsage;
+    return run;
+  }
+  run.exit_code = global_flags.Run(action, env, context);
   run.out = capture.out();
   run.err = capture.err();
   return run;

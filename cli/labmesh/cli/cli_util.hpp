@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "labmesh/common/status.hpp"
+#include "labmesh/protocol/messages.hpp"
 
 namespace labmesh::client {
 class ApiClient;
@@ -27,9 +28,11 @@ inline constexpr int kExitUnreachable = 3;
 // refuses more anyway; the CLI says so before sending).
 inline constexpr uint64_t kMaxControlBytes = 1u << 20;
 
+// Filled by GlobalFlags::Run from the flags, the environment and the credentials file
+// (credentials.hpp) before the action runs.
 struct Globals {
   std::string api;
-  std::string user;
+  std::string user;   // the user the credentials name, "" = none given
   std::string token;
   bool json = false;
   int64_t timeout_ms = 5'000;
@@ -42,12 +45,16 @@ struct Globals {
 using Action = std::function<int(client::ApiClient& api)>;
 
 // Prints "labmesh: MESSAGE" to stderr; returns 3 for Unavailable/Timeout, else 1.
+// Unauthenticated is "labmesh: not authenticated: MESSAGE (give --token, LABMESH_TOKEN or
+// ~/.config/labmesh/credentials)", PermissionDenied "labmesh: permission denied: MESSAGE".
 int Fail(const Status& status);
 
 // Prints "labmesh: MESSAGE" to stderr and returns 2.
 int UsageError(const std::string& message);
 
-// --user, else $LABMESH_USER, else $USER, else "unknown".
+// The user request bodies name (the coordinator believes the token, not this): the resolved
+// user (--user, $LABMESH_USER, the credentials file), else $LABMESH_USER, else $USER, else the
+// account's name, else "unknown".
 std::string UserOf(const Globals& g);
 
 // "5m ago", or "never" for 0; `wall_ms` is wall-clock ms since the epoch.
@@ -62,6 +69,9 @@ std::string Join(const std::vector<std::string>& items, const char* sep = ",");
 
 // Pretty JSON with invalid UTF-8 replaced instead of throwing (wire text is whatever was sent).
 std::string Dump(const nlohmann::json& j);
+
+// An OkReply: its message, or with `json` {"ok": true, "message": ...}.
+void PrintOk(const protocol::OkReply& ok, bool json);
 
 // The whole file. InvalidArgument naming the file when it is missing, not a regular file,
 // unreadable, or larger than `max_bytes` (checked before reading it).
