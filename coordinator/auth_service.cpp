@@ -218,9 +218,8 @@ Result<Principal> AuthService::Admit(const protocol::Envelope& request, ApiOrigi
     who.user = it->second.user;
     who.session = c.session;
   } else {
-    return Status::Unauthenticated(
-        "no credentials: give an API token (--token, LABMESH_TOKEN or "
-        "~/.config/labmesh/credentials) or log in on the web page");
+    return Status::Unauthenticated("no credentials: every request needs an API token or a web "
+                                   "session");
   }
   auto user = users_.find(who.user);
   if (user == users_.end()) return Status::Unauthenticated("user " + who.user + " was deleted");

@@ -124,7 +124,7 @@ TEST_F(AuthTest, FirstStartMakesAnAdminWhoseTokenIsOnlyInTheTokenFile) {
 TEST_F(AuthTest, CredentialsThatNameNobodyAreRefused) {
   auto none = Admit(protocol::HostListRequest{}, {});
   EXPECT_EQ(none.status().code(), StatusCode::kUnauthenticated);
-  EXPECT_NE(none.status().message().find("--token"), std::string::npos);
+  EXPECT_NE(none.status().message().find("API token"), std::string::npos);
   auto wrong = Admit(protocol::HostListRequest{}, Token("lmt_not-a-token"));
   EXPECT_EQ(wrong.status().code(), StatusCode::kUnauthenticated);
   auto mismatch = Admit(protocol::HostListRequest{}, {"bob", AdminToken(), "", "", ""});

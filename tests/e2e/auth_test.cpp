@@ -249,7 +249,9 @@ TEST(AuthE2eStart, TheCurveApiSocketServesClientsThatKnowTheCoordinatorsKey) {
                                      "--timeout", "3s"};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv, std::chrono::seconds(30),
-                      {{"HOME", cluster.root()}, {"LABMESH_SERVER_KEY", ""}});
+                      {{"HOME", cluster.root()},
+                       {"LABMESH_SERVER_KEY", ""},
+                       {"LABMESH_CREDENTIALS", "none"}});
   };
   auto ok = run({"--server-key", cluster.public_key(), "user", "list"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;

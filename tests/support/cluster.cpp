@@ -134,7 +134,7 @@ CommandResult E2eCluster::CliAs(const std::string& token, std::vector<std::strin
                      {"XDG_CONFIG_HOME", ""},
                      {"LABMESH_USER", ""},
                      {"LABMESH_TOKEN", ""},
-                     {"LABMESH_CREDENTIALS", ""},
+                     {"LABMESH_CREDENTIALS", "none"},
                      {"LABMESH_SERVER_KEY", ""}});
 }
 
