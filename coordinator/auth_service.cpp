@@ -188,7 +188,7 @@ bool AuthService::IsAuthRequest(MessageType type) {
   }
 }
 
-Result<Principal> AuthService::Admit(const protocol::Envelope& request, ApiOrigin origin) {
+Result<Principal> AuthService::Authenticate(const protocol::Envelope& request, ApiOrigin origin) {
   if (request.type == MessageType::kLoginRequest) return Principal{};
   const protocol::Credentials& c = request.credentials;
   Principal who;
@@ -211,10 +211,6 @@ Result<Principal> AuthService::Admit(const protocol::Envelope& request, ApiOrigi
       if (it != sessions_.end()) sessions_.erase(it);
       return Status::Unauthenticated("the web session has expired or ended; log in again");
     }
-    if (protocol::IsMutatingRequest(request.type) && !SecretEquals(c.csrf, it->second.csrf)) {
-      return Status::PermissionDenied(
-          "missing or wrong CSRF token (X-CSRF-Token) for a change made with a web session");
-    }
     who.user = it->second.user;
     who.session = c.session;
   } else {
@@ -224,10 +220,29 @@ Result<Principal> AuthService::Admit(const protocol::Envelope& request, ApiOrigi
   auto user = users_.find(who.user);
   if (user == users_.end()) return Status::Unauthenticated("user " + who.user + " was deleted");
   who.admin = user->second.admin;
+  return who;
+}
+
+Status AuthService::Authorize(const Principal& who, const protocol::Envelope& request) const {
+  if (!who.session.empty() && protocol::IsMutatingRequest(request.type)) {
+    auto session = sessions_.find(who.session);
+    if (session == sessions_.end() ||
+        !SecretEquals(request.credentials.csrf, session->second.csrf)) {
+      return Status::PermissionDenied(
+          "missing or wrong CSRF token (X-CSRF-Token) for a change made with a web session");
+    }
+  }
   if (protocol::IsAdminRequest(request.type) && !who.admin) {
     return Status::PermissionDenied(std::string(protocol::MessageTypeName(request.type)) +
                                     " needs an admin; " + who.user + " is not one");
   }
+  return Status::Ok();
+}
+
+Result<Principal> AuthService::Admit(const protocol::Envelope& request, ApiOrigin origin) {
+  auto who = Authenticate(request, origin);
+  if (!who.ok()) return who;
+  LABMESH_RETURN_IF_ERROR(Authorize(*who, request));
   return who;
 }
 

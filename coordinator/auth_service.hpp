@@ -39,9 +39,13 @@ class AuthService {
   // written to DATA_DIR/keys/admin.token (mode 0600).
   Status Load();
 
-  // Who sends `request`: Unauthenticated when the credentials name nobody (or a session expired,
-  // or a session's mutating request lacks its CSRF token), PermissionDenied for an admin-only
-  // request of a non-admin. LoginRequest needs no credentials (an empty Principal).
+  // Who sends `request`: Unauthenticated when the credentials name nobody (or a web session
+  // expired). LoginRequest needs no credentials (an empty Principal).
+  Result<Principal> Authenticate(const protocol::Envelope& request, ApiOrigin origin);
+  // May `who` send it: PermissionDenied for a web session's mutating request without its CSRF
+  // token, and for an admin-only request of a non-admin.
+  Status Authorize(const Principal& who, const protocol::Envelope& request) const;
+  // Both.
   Result<Principal> Admit(const protocol::Envelope& request, ApiOrigin origin);
 
   // User, ACL, audit and session requests.

@@ -352,8 +352,9 @@ class CoordinatorImpl final : public Coordinator {
     return i > 0;
   }
 
-  // Every API request passes here: decoded, admitted (authentication and the admin rule, in
-  // AuthService), audited when it changes something, then handed to the service that owns it.
+  // Every API request passes here: decoded, admitted (authentication, then the CSRF and admin
+  // rules, in AuthService), audited when it changes something (refused or not, with the user it
+  // authenticated as), then handed to the service that owns it.
   void HandleApiRequest(const std::string& routing_id, const ApiSocket& api,
                         zmq::message_t& payload) {
     auto envelope = protocol::DecodeEnvelope(payload.to_string_view(), api_limits_);
@@ -364,14 +365,15 @@ class CoordinatorImpl final : public Coordinator {
       return;
     }
     std::string from = FromOf(api, payload, envelope->credentials);
-    auto who = auth_->Admit(*envelope, api.origin);
+    auto who = auth_->Authenticate(*envelope, api.origin);
+    Status allowed = who.ok() ? auth_->Authorize(*who, *envelope) : who.status();
     if (protocol::IsMutatingRequest(envelope->type)) {
       audit_->Begin(routing_id, *envelope, AuditUser(*envelope, who), from);
     }
-    if (!who.ok()) {
+    if (!allowed.ok()) {
       spdlog::info("api {} from {} refused: {}", protocol::MessageTypeName(envelope->type), from,
-                   who.status().ToString());
-      SendToApi(routing_id, protocol::Encode(protocol::ErrorReply::FromStatus(who.status()),
+                   allowed.ToString());
+      SendToApi(routing_id, protocol::Encode(protocol::ErrorReply::FromStatus(allowed),
                                              envelope->request_id));
       return;
     }

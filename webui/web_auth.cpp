@@ -97,11 +97,6 @@ bool IsMutatingMethod(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
 }
 
-bool MissingCsrfToken(const HttpRequest& request, const WebCredentials& who) {
-  return who.kind == AuthKind::kSession && IsMutatingMethod(request.method) &&
-         who.credentials.csrf.empty();
-}
-
 int64_t MaxAgeSeconds(int64_t expires_ms, int64_t now_ms) {
   return expires_ms > now_ms ? (expires_ms - now_ms) / 1000 : 0;
 }

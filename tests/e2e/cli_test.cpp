@@ -121,9 +121,11 @@ TEST_F(Cli, UsageErrorsExitTwoAndHelpExitsZero) {
   EXPECT_EQ(RunCommand({AgentBinary(), "--coordinator-key", "not-a-key"}).exit_code, 2);
 }
 
-TEST_F(Cli, TheApiAddressComesFromTheEnvironment) {
+TEST_F(Cli, TheApiAddressAndTokenComeFromTheEnvironment) {
   auto result = RunCommand({CliBinary(), "--json", "host", "list"}, std::chrono::seconds(30),
-                           {{"LABMESH_API", cluster_.api_endpoint()}});
+                           {{"LABMESH_API", cluster_.api_endpoint()},
+                            {"LABMESH_TOKEN", cluster_.AdminToken()},
+                            {"LABMESH_CREDENTIALS", "none"}});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(nlohmann::json::parse(result.out).size(), 2u);
 }

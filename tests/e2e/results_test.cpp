@@ -156,7 +156,8 @@ TEST_F(Results, TheDrillDownServesFilesAndRefusesPathsThatClimbOut) {
            "/results/../../../etc/passwd", "/results/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
         "/results/" + std::to_string(id) + "-alice/..%2f..%2f..%2fetc/passwd",
         "/results/%252e%252e/etc/passwd", "/results/x%00/../../etc/passwd"}) {
-    auto refused = webui::testing::SendRaw(port, "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto refused = webui::testing::SendRaw(
+        port, "GET " + target + " HTTP/1.1\r\nHost: x\r\n" + bearer + "\r\n");
     ASSERT_TRUE(refused.ok()) << target;
     EXPECT_TRUE(refused->status == 403 || refused->status == 404 || refused->status == 400)
         << target << " -> " << refused->status;

@@ -16,7 +16,7 @@ using testing::OpenOrDie;
 using testing::TempDir;
 
 User MakeUser(const std::string& name, std::vector<std::string> hashes) {
-  User user{name, {kEveryoneGroup}, false, 1};
+  User user{name, {kEveryoneGroup}, false, 1, "", {}};
   uint32_t id = 0;
   for (auto& hash : hashes) user.tokens.push_back(ApiToken{++id, std::move(hash), 2});
   return user;
@@ -157,7 +157,7 @@ TEST(StoreAuth, VersionFourStoreGetsTokensAndAuditAndKeepsUsers) {
   std::filesystem::create_directories(tmp.db());
   // Every table a version-4 store has, with a user in it.
   using testing::PutRaw;
-  PutRaw(tmp.db(), kUsersTable, "alice", *EncodeValue(User{"alice", {kEveryoneGroup}, true, 1}));
+  PutRaw(tmp.db(), kUsersTable, "alice", *EncodeValue(User{"alice", {kEveryoneGroup}, true, 1, "", {}}));
   PutRaw(tmp.db(), kAclGroupsTable, kEveryoneGroup, *EncodeValue(AclGroup{kEveryoneGroup, "", 1}));
   for (const char* table : {kHostsTable, kLabelsTable, kRevokedKeysTable, kTestsTable, kJobsTable,
                             kEntriesTable, kTasksTable, kHostTasksTable, kHostEntriesTable}) {

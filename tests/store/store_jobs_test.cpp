@@ -309,8 +309,8 @@ TEST(StoreJobs, UsersAndGroupsPutAndList) {
   auto store = OpenOrDie(tmp.db());
   ASSERT_NE(store, nullptr);
   WriteBatch batch;
-  batch.PutUser(User{"bob", {"Everyone", "kernel-team"}, false, 5});
-  batch.PutUser(User{"alice", {"Everyone"}, true, 4});
+  batch.PutUser(User{"bob", {"Everyone", "kernel-team"}, false, 5, "", {}});
+  batch.PutUser(User{"alice", {"Everyone"}, true, 4, "", {}});
   batch.PutAclGroup(AclGroup{"kernel-team", "kernel people", 3});
   ASSERT_TRUE(store->Apply(batch).ok());
   Result<std::optional<User>> bob = store->GetUser("bob");

@@ -353,7 +353,7 @@ TEST(StoreSchema, VersionThreeStoreGetsTaskTablesAndIndexesEntriesByHost) {
   Job job;
   job.id = 1;
   PutRaw(tmp.db(), kJobsTable, IdKey(1), *EncodeValue(job));
-  PutRaw(tmp.db(), kUsersTable, "alice", *EncodeValue(User{"alice", {}, false, 1}));
+  PutRaw(tmp.db(), kUsersTable, "alice", *EncodeValue(User{"alice", {}, false, 1, "", {}}));
   PutRaw(tmp.db(), kAclGroupsTable, kEveryoneGroup, *EncodeValue(AclGroup{kEveryoneGroup, "", 1}));
   PutRaw(tmp.db(), kMetaTable, kSchemaVersionKey, Pack(3));
   EXPECT_EQ(GetRaw(tmp.db(), kTasksTable, "anything").rfind("<NotFound", 0), 0u);

@@ -52,11 +52,6 @@ protocol::Credentials AnonymousCredentials(const HttpRequest& request);
 // POST, PUT, PATCH and DELETE.
 bool IsMutatingMethod(std::string_view method);
 
-// True for a session-cookie request with a mutating method and no (or an empty) X-CSRF-Token
-// header. The web server refuses it with 403 before asking the coordinator (which checks the
-// token's value itself), so such a request changes nothing.
-bool MissingCsrfToken(const HttpRequest& request, const WebCredentials& who);
-
 // Whole seconds from `now_ms` until `expires_ms` (rounded down, so the cookie never outlives the
 // session), at least 0.
 int64_t MaxAgeSeconds(int64_t expires_ms, int64_t now_ms);
