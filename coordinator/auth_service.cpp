@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "job_rules.hpp"
 #include "secrets.hpp"
@@ -52,6 +53,23 @@ bool EraseSorted(std::vector<std::string>& v, const std::string& s) {
 
 bool Has(const std::vector<std::string>& v, const std::string& s) {
   return std::binary_search(v.begin(), v.end(), s);
+}
+
+// Every item of `all` (by name), or just the one called `name` when it is not empty: NotFound
+// "`what` NAME does not exist" when there is none.
+template <typename Item, typename ToInfo>
+auto OneOrAll(const std::map<std::string, Item>& all, const std::string& name,
+              const std::string& what, ToInfo to_info)
+    -> Result<std::vector<decltype(to_info(std::declval<const Item&>()))>> {
+  std::vector<decltype(to_info(std::declval<const Item&>()))> out;
+  if (name.empty()) {
+    for (const auto& [key, item] : all) out.push_back(to_info(item));
+    return out;
+  }
+  auto it = all.find(name);
+  if (it == all.end()) return Status::NotFound(what + " " + name + " does not exist");
+  out.push_back(to_info(it->second));
+  return out;
 }
 
 // Group names follow user names' rules (letters, digits, '.', '_', '-').
@@ -352,15 +370,10 @@ protocol::UserInfo AuthService::ToInfo(const store::User& user) const {
 std::string AuthService::UserList(const protocol::Envelope& e) {
   auto r = protocol::DecodeBody<protocol::UserListRequest>(e);
   if (!r.ok()) return Error(e.request_id, r.status());
-  protocol::UserListReply reply;
-  for (const auto& [name, user] : users_) {
-    if (!r->name.empty() && name != r->name) continue;
-    reply.users.push_back(ToInfo(user));
-  }
-  if (!r->name.empty() && reply.users.empty()) {
-    return Error(e.request_id, Status::NotFound("user " + r->name + " does not exist"));
-  }
-  return Encode(reply, e.request_id);
+  auto users = OneOrAll(users_, r->name, "user",
+                        [this](const store::User& user) { return ToInfo(user); });
+  if (!users.ok()) return Error(e.request_id, users.status());
+  return Encode(protocol::UserListReply{std::move(*users)}, e.request_id);
 }
 
 std::string AuthService::UserCreate(const protocol::Envelope& e, const Principal& who) {
@@ -474,15 +487,10 @@ protocol::AclInfo AuthService::ToInfo(const store::AclGroup& group) const {
 std::string AuthService::AclList(const protocol::Envelope& e) {
   auto r = protocol::DecodeBody<protocol::AclListRequest>(e);
   if (!r.ok()) return Error(e.request_id, r.status());
-  protocol::AclListReply reply;
-  for (const auto& [name, group] : groups_) {
-    if (!r->name.empty() && name != r->name) continue;
-    reply.groups.push_back(ToInfo(group));
-  }
-  if (!r->name.empty() && reply.groups.empty()) {
-    return Error(e.request_id, Status::NotFound("ACL group " + r->name + " does not exist"));
-  }
-  return Encode(reply, e.request_id);
+  auto groups = OneOrAll(groups_, r->name, "ACL group",
+                         [this](const store::AclGroup& group) { return ToInfo(group); });
+  if (!groups.ok()) return Error(e.request_id, groups.status());
+  return Encode(protocol::AclListReply{std::move(*groups)}, e.request_id);
 }
 
 std::string AuthService::AclCreate(const protocol::Envelope& e, const Principal& who) {

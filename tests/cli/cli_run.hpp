@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -45,11 +46,11 @@ class CaptureOutput {
   std::streambuf* old_err_;
 };
 
-// `app` already holds the commands, which set `action` when chosen. A parse error is exit 2
-// with CLI11's message as `err`, as in main.
-inline CliRun ParseAndRun(CLI::App& app, const Action& action, std::vector<std::string> args,
-                          zmq::context_t& context, const std::string& endpoint,
-                          int64_t timeout_ms) {
+// Parses `args` with `app` (whose commands set `action` when chosen) and, when that worked and
+// chose a command, runs `run_action` with the output captured. A parse error is exit 2 with
+// CLI11's message as `err`, as in main.
+inline CliRun ParseAndCapture(CLI::App& app, const Action& action, std::vector<std::string> args,
+                              const std::function<int()>& run_action) {
   args.insert(args.begin(), "labmesh");
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
@@ -66,11 +67,20 @@ inline CliRun ParseAndRun(CLI::App& app, const Action& action, std::vector<std::
     run.exit_code = kExitUsage;
     return run;
   }
-  client::ApiClient api(context, endpoint, timeout_ms);
-  run.exit_code = action(api);
+  run.exit_code = run_action();
   run.out = capture.out();
   run.err = capture.err();
   return run;
+}
+
+// Runs the chosen action against an ApiClient on `endpoint` (no credentials).
+inline CliRun ParseAndRun(CLI::App& app, const Action& action, std::vector<std::string> args,
+                          zmq::context_t& context, const std::string& endpoint,
+                          int64_t timeout_ms) {
+  return ParseAndCapture(app, action, std::move(args), [&] {
+    client::ApiClient api(context, endpoint, timeout_ms);
+    return action(api);
+  });
 }
 
 // An environment holding just `vars` (an empty value counts as unset, as in the process).
@@ -89,26 +99,8 @@ inline EnvLookup FakeEnvironment(std::map<std::string, std::string> vars) {
 inline CliRun ParseAndRunAsMain(CLI::App& app, GlobalFlags& global_flags, const Action& action,
                                 std::vector<std::string> args, zmq::context_t& context,
                                 const EnvLookup& env) {
-  args.insert(args.begin(), "labmesh");
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  CliRun run;
-  CaptureOutput capture;
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::ParseError& e) {
-    run.exit_code = kExitUsage;
-    run.err = e.what();
-    return run;
-  }
-  if (!action) {
-    run.exit_code = kExitUsage;
-    return run;
-  }
-  run.exit_code = global_flags.Run(action, env, context);
-  run.out = capture.out();
-  run.err = capture.err();
-  return run;
+  return ParseAndCapture(app, action, std::move(args),
+                         [&] { return global_flags.Run(action, env, context); });
 }
 
 }  // namespace labmesh::cli::testing
