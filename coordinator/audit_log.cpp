@@ -9,13 +9,6 @@
 namespace labmesh::coordinator {
 namespace {
 
-std::string OpenKey(const std::string& routing_id, uint64_t request_id) {
-  std::string key = routing_id;
-  key.push_back('\0');
-  key += std::to_string(request_id);
-  return key;
-}
-
 bool IsSecretName(std::string_view key) {
   std::string lower(key);
   std::transform(lower.begin(), lower.end(), lower.begin(),
@@ -73,26 +66,32 @@ void AuditLog::Begin(const std::string& routing_id, const protocol::Envelope& re
   record.action = std::string(protocol::MessageTypeName(request.type));
   record.target = DescribeBody(request.body.get());
   record.from = from;
-  if (open_.size() >= kMaxOpen) {
+  if (open_count_ >= kMaxOpen) {
     // Never answered (cannot happen while every request gets one reply): keep what is known.
-    auto oldest = std::min_element(open_.begin(), open_.end(), [](const auto& a, const auto& b) {
-      return a.second.id < b.second.id;
-    });
-    oldest->second.error = "no reply recorded";
-    done_.push_back(std::move(oldest->second));
-    open_.erase(oldest);
+    for (auto& [connection, records] : open_) {
+      for (auto& [id, stale] : records) {
+        stale.error = "no reply recorded";
+        done_.push_back(std::move(stale));
+      }
+    }
+    open_.clear();
+    open_count_ = 0;
   }
-  open_[OpenKey(routing_id, request.request_id)] = std::move(record);
+  auto [it, added] = open_[routing_id].insert_or_assign(request.request_id, std::move(record));
+  if (added) ++open_count_;
 }
 
 void AuditLog::OnReply(const std::string& routing_id, std::string_view reply_frame) {
-  if (open_.empty()) return;
+  auto connection = open_.find(routing_id);
+  if (connection == open_.end()) return;
   auto reply = protocol::DecodeEnvelope(reply_frame);
   if (!reply.ok()) return;
-  auto it = open_.find(OpenKey(routing_id, reply->request_id));
-  if (it == open_.end()) return;
+  auto it = connection->second.find(reply->request_id);
+  if (it == connection->second.end()) return;
   store::AuditRecord record = std::move(it->second);
-  open_.erase(it);
+  connection->second.erase(it);
+  if (connection->second.empty()) open_.erase(connection);
+  --open_count_;
   record.ok = reply->type != protocol::MessageType::kError;
   if (!record.ok) {
     auto error = protocol::DecodeBody<protocol::ErrorReply>(*reply);

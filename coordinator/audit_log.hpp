@@ -38,7 +38,7 @@ class AuditLog {
   // Writes the completed records. A failed write keeps them for the next call.
   Status Flush();
 
-  size_t pending() const { return open_.size(); }
+  size_t pending() const { return open_count_; }
 
  private:
   static constexpr size_t kMaxOpen = 100'000;  // requests awaiting a reply (then the oldest go)
@@ -46,7 +46,9 @@ class AuditLog {
   store::Store* store_;
   const Clock* clock_;
   uint64_t next_id_ = 1;
-  std::map<std::string, store::AuditRecord> open_;  // routing id \0 request id -> record
+  // routing id -> request id -> record: a reply is decoded only when its connection has one.
+  std::map<std::string, std::map<uint64_t, store::AuditRecord>> open_;
+  size_t open_count_ = 0;
   std::vector<store::AuditRecord> done_;
 };
 

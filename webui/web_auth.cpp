@@ -93,10 +93,6 @@ Result<WebCredentials> CredentialsOf(const HttpRequest& request) {
   return who;
 }
 
-bool IsMutatingMethod(std::string_view method) {
-  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
-}
-
 int64_t MaxAgeSeconds(int64_t expires_ms, int64_t now_ms) {
   return expires_ms > now_ms ? (expires_ms - now_ms) / 1000 : 0;
 }

@@ -49,9 +49,6 @@ Result<WebCredentials> CredentialsOf(const HttpRequest& request);
 // cookie must not take part).
 protocol::Credentials AnonymousCredentials(const HttpRequest& request);
 
-// POST, PUT, PATCH and DELETE.
-bool IsMutatingMethod(std::string_view method);
-
 // Whole seconds from `now_ms` until `expires_ms` (rounded down, so the cookie never outlives the
 // session), at least 0.
 int64_t MaxAgeSeconds(int64_t expires_ms, int64_t now_ms);
