@@ -27,6 +27,9 @@ constexpr size_t kMaxTokensPerUser = 16;
 constexpr size_t kMinPasswordBytes = 8;
 constexpr size_t kMaxPasswordBytes = 1024;
 constexpr size_t kMaxSessions = 10'000;
+constexpr uint32_t kMaxLoginFailures = 10;
+constexpr int64_t kLoginWindowMs = 60'000;
+constexpr size_t kMaxLoginAddresses = 10'000;
 constexpr size_t kMaxGroupNameBytes = 64;
 constexpr uint32_t kDefaultAuditLimit = 100;
 constexpr uint32_t kMaxAuditLimit = 10'000;
@@ -295,19 +298,48 @@ std::string AuthService::Login(const protocol::Envelope& e, const std::string& f
     return Error(e.request_id, Status::InvalidArgument(
                                    "log in with a user and either a token or a password"));
   }
+  int64_t now = clock_->SteadyMs();
+  auto failures = login_failures_.find(from);
+  if (failures != login_failures_.end() &&
+      now - failures->second.window_start_ms >= kLoginWindowMs) {
+    login_failures_.erase(failures);
+    failures = login_failures_.end();
+  }
+  if (failures != login_failures_.end() && failures->second.count >= kMaxLoginFailures) {
+    int64_t wait_s = (failures->second.window_start_ms + kLoginWindowMs - now + 999) / 1000;
+    return Error(e.request_id,
+                 Status::Unauthenticated("too many failed logins from here; try again in " +
+                                         std::to_string(wait_s) + " s"));
+  }
   auto user = users_.find(r->user);
-  if (user == users_.end()) return Error(e.request_id, refused);
   bool ok = false;
-  if (!r->token.empty()) {
+  if (user == users_.end()) {
+    ok = false;
+  } else if (!r->token.empty()) {
     auto holder = token_users_.find(TokenHash(r->token));
     ok = holder != token_users_.end() && holder->second == r->user;
   } else if (r->password.size() <= kMaxPasswordBytes) {
     ok = VerifyPassword(user->second.password_hash, r->password);
   }
   if (!ok) {
-    spdlog::warn("web login of {} from {} refused", r->user, from);
+    if (failures == login_failures_.end()) {
+      if (login_failures_.size() >= kMaxLoginAddresses) {
+        std::erase_if(login_failures_, [&](const auto& f) {
+          return now - f.second.window_start_ms >= kLoginWindowMs;
+        });
+        if (login_failures_.size() >= kMaxLoginAddresses) login_failures_.clear();
+      }
+      failures = login_failures_.emplace(from, LoginFailures{now, 0}).first;
+    }
+    if (++failures->second.count == kMaxLoginFailures) {
+      spdlog::warn("{} failed logins from {} within {} s: refusing its logins until then",
+                   kMaxLoginFailures, from, kLoginWindowMs / 1000);
+    } else if (failures->second.count < kMaxLoginFailures) {
+      spdlog::warn("web login of {} from {} refused", r->user, from);
+    }
     return Error(e.request_id, refused);
   }
+  if (failures != login_failures_.end()) login_failures_.erase(failures);
   ExpireSessions();
   if (sessions_.size() >= kMaxSessions) {
     auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a,

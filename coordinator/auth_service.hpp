@@ -66,6 +66,12 @@ class AuthService {
     std::string csrf;
     int64_t expires_ms = 0;  // wall clock
   };
+  // Failed logins from one address: past kMaxLoginFailures within kLoginWindowMs it is refused
+  // without a check (a password check costs the event loop ~0.1 s of Argon2id).
+  struct LoginFailures {
+    int64_t window_start_ms = 0;  // steady clock
+    uint32_t count = 0;
+  };
 
   std::string Login(const protocol::Envelope& e, const std::string& from);
   std::string WhoAmI(const protocol::Envelope& e, const Principal& who);
@@ -98,6 +104,7 @@ class AuthService {
   std::map<std::string, std::string> token_users_;  // token hash -> user name
   std::map<std::string, store::AclGroup> groups_;
   std::map<std::string, Session> sessions_;  // session id -> session
+  std::map<std::string, LoginFailures> login_failures_;  // by where the login came from
 };
 
 }  // namespace labmesh::coordinator

@@ -240,6 +240,26 @@ TEST_F(AuthTest, WebSessionsNeedTheirCsrfTokenToChangeThingsAndExpire) {
   EXPECT_EQ(someone_elses.status().code(), StatusCode::kUnauthenticated);
 }
 
+TEST_F(AuthTest, RepeatedFailedLoginsFromOneAddressAreRefusedUntilTheWindowEnds) {
+  std::string alice = NewUser("alice");
+  auto login = [&](const std::string& token, const std::string& from) {
+    auto envelope = protocol::DecodeEnvelope(
+        Encode(protocol::LoginRequest{"alice", token, ""}, 5, {"", "", "", "", ""}));
+    return protocol::DecodeAs<protocol::LoginReply>(auth_->Handle(*envelope, {}, from));
+  };
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(login("lmt_guess" + std::to_string(i), "web 10.0.0.66").status().code(),
+              StatusCode::kUnauthenticated);
+  }
+  // Even the right token is refused from there now; other addresses are not affected.
+  auto blocked = login(alice, "web 10.0.0.66");
+  EXPECT_EQ(blocked.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(blocked.status().message().find("too many failed logins"), std::string::npos);
+  EXPECT_TRUE(login(alice, "web 10.0.0.67").ok());
+  clock_.AdvanceMs(60'000);
+  EXPECT_TRUE(login(alice, "web 10.0.0.66").ok());
+}
+
 TEST_F(AuthTest, PasswordsAreHashedAndLogIn) {
   std::string alice = NewUser("alice");
   auto short_one = Call<protocol::OkReply>(protocol::UserPasswdRequest{"", "short"}, Token(alice));
