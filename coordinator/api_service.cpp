@@ -15,14 +15,6 @@ using protocol::HostStatus;
 
 namespace {
 
-std::string Error(uint64_t request_id, const Status& status) {
-  return Encode(ErrorReply::FromStatus(status), request_id);
-}
-
-std::string Ok(uint64_t request_id, std::string message) {
-  return Encode(protocol::OkReply{std::move(message)}, request_id);
-}
-
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -49,21 +41,22 @@ std::string ApiService::Handle(const protocol::Envelope& request, const Principa
     case T::kTestListRequest: return TestList(*envelope);
     case T::kTestShowRequest: return TestShow(*envelope);
     default:
-      return Error(envelope->request_id,
-                   Status::Unsupported(std::string(protocol::MessageTypeName(envelope->type)) +
-                                       " is not a request the API socket takes"));
+      return protocol::ErrorFrame(
+          envelope->request_id,
+          Status::Unsupported(std::string(protocol::MessageTypeName(envelope->type)) +
+                              " is not a request the API socket takes"));
   }
 }
 
 std::string ApiService::HostList(const protocol::Envelope& e) {
   auto req = protocol::DecodeBody<protocol::HostListRequest>(e);
-  if (!req.ok()) return Error(e.request_id, req.status());
+  if (!req.ok()) return protocol::ErrorFrame(e.request_id, req.status());
   std::optional<HostStatus> status;
   if (!req->status.empty()) {
     status = protocol::ParseHostStatus(req->status);
     if (!status) {
-      return Error(e.request_id, Status::InvalidArgument("unknown host status '" + req->status +
-                                                         "'"));
+      return protocol::ErrorFrame(
+          e.request_id, Status::InvalidArgument("unknown host status '" + req->status + "'"));
     }
   }
   protocol::HostListReply reply;
@@ -79,17 +72,18 @@ std::string ApiService::HostList(const protocol::Envelope& e) {
 
 std::string ApiService::HostShow(const protocol::Envelope& e) {
   auto req = protocol::DecodeBody<protocol::HostShowRequest>(e);
-  if (!req.ok()) return Error(e.request_id, req.status());
+  if (!req.ok()) return protocol::ErrorFrame(e.request_id, req.status());
   HostState* state = registry_->Find(req->hostname);
   if (state == nullptr) {
-    return Error(e.request_id, Status::NotFound("host " + req->hostname + " not found"));
+    return protocol::ErrorFrame(e.request_id,
+                                Status::NotFound("host " + req->hostname + " not found"));
   }
   return Encode(protocol::HostShowReply{registry_->ToInfo(*state)}, e.request_id);
 }
 
 std::string ApiService::HostPending(const protocol::Envelope& e) {
   auto req = protocol::DecodeBody<protocol::HostPendingRequest>(e);
-  if (!req.ok()) return Error(e.request_id, req.status());
+  if (!req.ok()) return protocol::ErrorFrame(e.request_id, req.status());
   protocol::HostListReply reply;
   for (const auto& [name, state] : registry_->hosts()) {
     if (state.record.enrollment != store::Enrollment::kPending) continue;
@@ -132,10 +126,11 @@ Status ApiService::Reject(HostState& host, const std::string& reason) {
 
 std::string ApiService::HostAction(const protocol::Envelope& e, const Principal& who) {
   auto req = protocol::DecodeBody<protocol::HostActionRequest>(e);
-  if (!req.ok()) return Error(e.request_id, req.status());
+  if (!req.ok()) return protocol::ErrorFrame(e.request_id, req.status());
   HostState* host = registry_->Find(req->hostname);
   if (host == nullptr) {
-    return Error(e.request_id, Status::NotFound("host " + req->hostname + " not found"));
+    return protocol::ErrorFrame(e.request_id,
+                                Status::NotFound("host " + req->hostname + " not found"));
   }
   const std::string& action = req->action;
   Status status;
@@ -186,31 +181,33 @@ std::string ApiService::HostAction(const protocol::Envelope& e, const Principal&
     status = Status::InvalidArgument("unknown host action '" + action +
                                      "' (accept, reject, lock, unlock, delete)");
   }
-  if (!status.ok()) return Error(e.request_id, status);
-  return Ok(e.request_id, "host " + req->hostname + " " + done);
+  if (!status.ok()) return protocol::ErrorFrame(e.request_id, status);
+  return protocol::OkFrame(e.request_id, "host " + req->hostname + " " + done);
 }
 
 std::string ApiService::HostMod(const protocol::Envelope& e, const Principal& who) {
   auto req = protocol::DecodeBody<protocol::HostModRequest>(e);
-  if (!req.ok()) return Error(e.request_id, req.status());
+  if (!req.ok()) return protocol::ErrorFrame(e.request_id, req.status());
   HostState* host = registry_->Find(req->hostname);
   if (host == nullptr) {
-    return Error(e.request_id, Status::NotFound("host " + req->hostname + " not found"));
+    return protocol::ErrorFrame(e.request_id,
+                                Status::NotFound("host " + req->hostname + " not found"));
   }
   if (req->protection.empty()) {
-    return Error(e.request_id, Status::InvalidArgument("nothing to change: give --protection"));
+    return protocol::ErrorFrame(e.request_id,
+                                Status::InvalidArgument("nothing to change: give --protection"));
   }
   std::optional<protocol::Protection> protection = protocol::ParseProtection(req->protection);
   if (!protection) {
-    return Error(e.request_id,
-                 Status::InvalidArgument("unknown protection '" + req->protection +
-                                         "' (none, repair-software-only, do-not-repair, "
-                                         "do-not-verify)"));
+    return protocol::ErrorFrame(
+        e.request_id, Status::InvalidArgument("unknown protection '" + req->protection +
+                                              "' (none, repair-software-only, do-not-repair, "
+                                              "do-not-verify)"));
   }
   if (host->record.protection != *protection) {
     store::Host updated = host->record;
     updated.protection = *protection;
-    if (Status s = registry_->Put(updated); !s.ok()) return Error(e.request_id, s);
+    if (Status s = registry_->Put(updated); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
     spdlog::info("host={} protection {} (by {})", req->hostname,
                  protocol::ProtectionName(*protection), who.user);
   }
@@ -219,27 +216,30 @@ std::string ApiService::HostMod(const protocol::Envelope& e, const Principal& wh
 
 std::string ApiService::HostLabel(const protocol::Envelope& e) {
   auto req = protocol::DecodeBody<protocol::HostLabelRequest>(e);
-  if (!req.ok()) return Error(e.request_id, req.status());
+  if (!req.ok()) return protocol::ErrorFrame(e.request_id, req.status());
   HostState* host = registry_->Find(req->hostname);
   if (host == nullptr) {
-    return Error(e.request_id, Status::NotFound("host " + req->hostname + " not found"));
+    return protocol::ErrorFrame(e.request_id,
+                                Status::NotFound("host " + req->hostname + " not found"));
   }
   if (req->add.empty() && req->remove.empty()) {
-    return Error(e.request_id, Status::InvalidArgument("nothing to change: give --add or --remove"));
+    return protocol::ErrorFrame(
+        e.request_id, Status::InvalidArgument("nothing to change: give --add or --remove"));
   }
   for (const auto& label : req->add) {
     if (Contains(req->remove, label)) {
-      return Error(e.request_id,
-                   Status::InvalidArgument("label " + label + " is both added and removed"));
+      return protocol::ErrorFrame(
+          e.request_id, Status::InvalidArgument("label " + label + " is both added and removed"));
     }
   }
   store::Host updated = host->record;
   std::vector<store::Label> new_labels;
   for (const auto& label : req->add) {
-    if (Status s = ValidateLabelName(label); !s.ok()) return Error(e.request_id, s);
+    if (Status s = ValidateLabelName(label); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
     if (HasAutomaticPrefix(label)) {
-      return Error(e.request_id,
-                   Status::InvalidArgument("'" + label + "' uses a prefix reserved for automatic labels"));
+      return protocol::ErrorFrame(
+          e.request_id,
+          Status::InvalidArgument("'" + label + "' uses a prefix reserved for automatic labels"));
     }
     if (!Contains(updated.admin_labels, label)) updated.admin_labels.push_back(label);
     // An admin label must be reserved for admins from now on.
@@ -252,18 +252,19 @@ std::string ApiService::HostLabel(const protocol::Envelope& e) {
     if (Contains(updated.admin_labels, label)) {
       std::erase(updated.admin_labels, label);
     } else if (Contains(updated.agent_labels, label)) {
-      return Error(e.request_id,
-                   Status::FailedPrecondition("label " + label + " on " + req->hostname +
-                                              " comes from the agent (facts or --labels); change "
-                                              "the agent's configuration instead"));
+      return protocol::ErrorFrame(
+          e.request_id,
+          Status::FailedPrecondition("label " + label + " on " + req->hostname +
+                                     " comes from the agent (facts or --labels); change "
+                                     "the agent's configuration instead"));
     } else {
-      return Error(e.request_id,
-                   Status::NotFound("host " + req->hostname + " has no label " + label));
+      return protocol::ErrorFrame(
+          e.request_id, Status::NotFound("host " + req->hostname + " has no label " + label));
     }
   }
   std::sort(updated.admin_labels.begin(), updated.admin_labels.end());
   if (Status s = registry_->PutMany({updated}, new_labels); !s.ok()) {
-    return Error(e.request_id, s);
+    return protocol::ErrorFrame(e.request_id, s);
   }
   HostState* state = registry_->Find(req->hostname);
   return Encode(protocol::HostShowReply{registry_->ToInfo(*state)}, e.request_id);
@@ -271,7 +272,7 @@ std::string ApiService::HostLabel(const protocol::Envelope& e) {
 
 std::string ApiService::LabelList(const protocol::Envelope& e) {
   auto req = protocol::DecodeBody<protocol::LabelListRequest>(e);
-  if (!req.ok()) return Error(e.request_id, req.status());
+  if (!req.ok()) return protocol::ErrorFrame(e.request_id, req.status());
   std::map<std::string, protocol::LabelInfo> labels;
   for (const auto& name : registry_->admin_labels()) labels[name] = {name, "admin", 0};
   for (const auto& [hostname, state] : registry_->hosts()) {
@@ -295,8 +296,9 @@ std::string ApiService::LabelList(const protocol::Envelope& e) {
 
 std::string ApiService::LabelAction(const protocol::Envelope& e, const Principal& who) {
   auto req = protocol::DecodeBody<protocol::LabelActionRequest>(e);
-  if (!req.ok()) return Error(e.request_id, req.status());
-  if (Status s = ValidateLabelName(req->name); !s.ok()) return Error(e.request_id, s);
+  if (!req.ok()) return protocol::ErrorFrame(e.request_id, req.status());
+  if (Status s = ValidateLabelName(req->name); !s.ok())
+    return protocol::ErrorFrame(e.request_id, s);
   Status status;
   if (req->action == "create") {
     if (HasAutomaticPrefix(req->name)) {
@@ -309,32 +311,33 @@ std::string ApiService::LabelAction(const protocol::Envelope& e, const Principal
   } else {
     status = Status::InvalidArgument("unknown label action '" + req->action + "' (create, delete)");
   }
-  if (!status.ok()) return Error(e.request_id, status);
-  return Ok(e.request_id, "label " + req->name + " " + req->action + "d");
+  if (!status.ok()) return protocol::ErrorFrame(e.request_id, status);
+  return protocol::OkFrame(e.request_id, "label " + req->name + " " + req->action + "d");
 }
 
 std::string ApiService::TestAdd(const protocol::Envelope& e, const Principal& who) {
   auto req = protocol::DecodeBody<protocol::TestAddRequest>(e);
-  if (!req.ok()) return Error(e.request_id, req.status());
+  if (!req.ok()) return protocol::ErrorFrame(e.request_id, req.status());
   auto added = catalog_->Add(req->name, req->control, req->description, who.user);
-  if (!added.ok()) return Error(e.request_id, added.status());
-  return Ok(e.request_id, "test " + req->name +
-                              (*added == TestCatalog::Added::kReplaced ? " replaced" : " added"));
+  if (!added.ok()) return protocol::ErrorFrame(e.request_id, added.status());
+  return protocol::OkFrame(
+      e.request_id,
+      "test " + req->name + (*added == TestCatalog::Added::kReplaced ? " replaced" : " added"));
 }
 
 std::string ApiService::TestList(const protocol::Envelope& e) {
   auto req = protocol::DecodeBody<protocol::TestListRequest>(e);
-  if (!req.ok()) return Error(e.request_id, req.status());
+  if (!req.ok()) return protocol::ErrorFrame(e.request_id, req.status());
   auto tests = catalog_->List(req->prefix);
-  if (!tests.ok()) return Error(e.request_id, tests.status());
+  if (!tests.ok()) return protocol::ErrorFrame(e.request_id, tests.status());
   return Encode(protocol::TestListReply{std::move(tests).value()}, e.request_id);
 }
 
 std::string ApiService::TestShow(const protocol::Envelope& e) {
   auto req = protocol::DecodeBody<protocol::TestShowRequest>(e);
-  if (!req.ok()) return Error(e.request_id, req.status());
+  if (!req.ok()) return protocol::ErrorFrame(e.request_id, req.status());
   auto test = catalog_->Show(req->name);
-  if (!test.ok()) return Error(e.request_id, test.status());
+  if (!test.ok()) return protocol::ErrorFrame(e.request_id, test.status());
   return Encode(protocol::TestShowReply{std::move(test).value()}, e.request_id);
 }
 

@@ -34,14 +34,6 @@ constexpr size_t kMaxGroupNameBytes = 64;
 constexpr uint32_t kDefaultAuditLimit = 100;
 constexpr uint32_t kMaxAuditLimit = 10'000;
 
-std::string Error(uint64_t request_id, const Status& status) {
-  return Encode(protocol::ErrorReply::FromStatus(status), request_id);
-}
-
-std::string Ok(uint64_t request_id, std::string message) {
-  return Encode(protocol::OkReply{std::move(message)}, request_id);
-}
-
 void InsertSorted(std::vector<std::string>& v, const std::string& s) {
   auto it = std::lower_bound(v.begin(), v.end(), s);
   if (it == v.end() || *it != s) v.insert(it, s);
@@ -284,7 +276,7 @@ std::string AuthService::Handle(const protocol::Envelope& e, const Principal& wh
     case MessageType::kAclMemberRequest: return AclMember(e, who);
     case MessageType::kAuditListRequest: return AuditList(e, who);
     default:
-      return Error(e.request_id, Status::Unsupported("not an auth request"));
+      return protocol::ErrorFrame(e.request_id, Status::Unsupported("not an auth request"));
   }
 }
 
@@ -292,11 +284,12 @@ std::string AuthService::Handle(const protocol::Envelope& e, const Principal& wh
 
 std::string AuthService::Login(const protocol::Envelope& e, const std::string& from) {
   auto r = protocol::DecodeBody<protocol::LoginRequest>(e);
-  if (!r.ok()) return Error(e.request_id, r.status());
+  if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
   const Status refused = Status::Unauthenticated("wrong user, token or password");
   if (r->user.empty() || (r->token.empty() == r->password.empty())) {
-    return Error(e.request_id, Status::InvalidArgument(
-                                   "log in with a user and either a token or a password"));
+    return protocol::ErrorFrame(
+        e.request_id,
+        Status::InvalidArgument("log in with a user and either a token or a password"));
   }
   int64_t now = clock_->SteadyMs();
   auto failures = login_failures_.find(from);
@@ -307,9 +300,9 @@ std::string AuthService::Login(const protocol::Envelope& e, const std::string& f
   }
   if (failures != login_failures_.end() && failures->second.count >= kMaxLoginFailures) {
     int64_t wait_s = (failures->second.window_start_ms + kLoginWindowMs - now + 999) / 1000;
-    return Error(e.request_id,
-                 Status::Unauthenticated("too many failed logins from here; try again in " +
-                                         std::to_string(wait_s) + " s"));
+    return protocol::ErrorFrame(
+        e.request_id, Status::Unauthenticated("too many failed logins from here; try again in " +
+                                              std::to_string(wait_s) + " s"));
   }
   auto user = users_.find(r->user);
   bool ok = false;
@@ -337,7 +330,7 @@ std::string AuthService::Login(const protocol::Envelope& e, const std::string& f
     } else if (failures->second.count < kMaxLoginFailures) {
       spdlog::warn("web login of {} from {} refused", r->user, from);
     }
-    return Error(e.request_id, refused);
+    return protocol::ErrorFrame(e.request_id, refused);
   }
   if (failures != login_failures_.end()) login_failures_.erase(failures);
   ExpireSessions();
@@ -361,7 +354,7 @@ std::string AuthService::Login(const protocol::Envelope& e, const std::string& f
 
 std::string AuthService::WhoAmI(const protocol::Envelope& e, const Principal& who) {
   auto r = protocol::DecodeBody<protocol::WhoAmIRequest>(e);
-  if (!r.ok()) return Error(e.request_id, r.status());
+  if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
   protocol::WhoAmIReply reply;
   reply.user = who.user;
   reply.admin = who.admin;
@@ -376,14 +369,15 @@ std::string AuthService::WhoAmI(const protocol::Envelope& e, const Principal& wh
 
 std::string AuthService::Logout(const protocol::Envelope& e, const Principal& who) {
   auto r = protocol::DecodeBody<protocol::LogoutRequest>(e);
-  if (!r.ok()) return Error(e.request_id, r.status());
+  if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
   if (r->all_sessions) {
     DropSessionsOf(who.user);
-    return Ok(e.request_id, "every web session of " + who.user + " ended");
+    return protocol::OkFrame(e.request_id, "every web session of " + who.user + " ended");
   }
-  if (who.session.empty()) return Ok(e.request_id, "no web session to end (API token)");
+  if (who.session.empty())
+    return protocol::OkFrame(e.request_id, "no web session to end (API token)");
   sessions_.erase(who.session);
-  return Ok(e.request_id, "logged out");
+  return protocol::OkFrame(e.request_id, "logged out");
 }
 
 // ---- users ----
@@ -401,19 +395,20 @@ protocol::UserInfo AuthService::ToInfo(const store::User& user) const {
 
 std::string AuthService::UserList(const protocol::Envelope& e) {
   auto r = protocol::DecodeBody<protocol::UserListRequest>(e);
-  if (!r.ok()) return Error(e.request_id, r.status());
+  if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
   auto users = OneOrAll(users_, r->name, "user",
                         [this](const store::User& user) { return ToInfo(user); });
-  if (!users.ok()) return Error(e.request_id, users.status());
+  if (!users.ok()) return protocol::ErrorFrame(e.request_id, users.status());
   return Encode(protocol::UserListReply{std::move(*users)}, e.request_id);
 }
 
 std::string AuthService::UserCreate(const protocol::Envelope& e, const Principal& who) {
   auto r = protocol::DecodeBody<protocol::UserCreateRequest>(e);
-  if (!r.ok()) return Error(e.request_id, r.status());
-  if (Status s = ValidateUserName(r->name); !s.ok()) return Error(e.request_id, s);
+  if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
+  if (Status s = ValidateUserName(r->name); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
   if (users_.count(r->name) > 0) {
-    return Error(e.request_id, Status::AlreadyExists("user " + r->name + " already exists"));
+    return protocol::ErrorFrame(e.request_id,
+                                Status::AlreadyExists("user " + r->name + " already exists"));
   }
   store::User user;
   user.name = r->name;
@@ -421,49 +416,52 @@ std::string AuthService::UserCreate(const protocol::Envelope& e, const Principal
   user.created_ms = clock_->WallMs();
   if (groups_.count(store::kEveryoneGroup) > 0) user.acl_groups = {store::kEveryoneGroup};
   std::string token = AddToken(user, false);
-  if (Status s = PutUsers({user}, {}); !s.ok()) return Error(e.request_id, s);
+  if (Status s = PutUsers({user}, {}); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
   spdlog::info("user {} created by {}{}", user.name, who.user, user.admin ? " (admin)" : "");
   return Encode(protocol::UserTokenReply{user.name, token}, e.request_id);
 }
 
 std::string AuthService::UserDelete(const protocol::Envelope& e, const Principal& who) {
   auto r = protocol::DecodeBody<protocol::UserDeleteRequest>(e);
-  if (!r.ok()) return Error(e.request_id, r.status());
+  if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
   auto it = users_.find(r->name);
   if (it == users_.end()) {
-    return Error(e.request_id, Status::NotFound("user " + r->name + " does not exist"));
+    return protocol::ErrorFrame(e.request_id,
+                                Status::NotFound("user " + r->name + " does not exist"));
   }
   if (it->second.admin) {
     size_t admins = std::count_if(users_.begin(), users_.end(),
                                   [](const auto& u) { return u.second.admin; });
     if (admins <= 1) {
-      return Error(e.request_id, Status::FailedPrecondition(
-                                     "user " + r->name + " is the last admin; make another "
-                                     "admin before deleting it"));
+      return protocol::ErrorFrame(e.request_id,
+                                  Status::FailedPrecondition("user " + r->name +
+                                                             " is the last admin; make another "
+                                                             "admin before deleting it"));
     }
   }
   store::WriteBatch batch;
   batch.DeleteUser(r->name);
-  if (Status s = store_->Apply(batch); !s.ok()) return Error(e.request_id, s);
+  if (Status s = store_->Apply(batch); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
   for (const auto& t : it->second.tokens) token_users_.erase(t.hash);
   users_.erase(it);
   DropSessionsOf(r->name);
   spdlog::info("user {} deleted by {}", r->name, who.user);
-  return Ok(e.request_id, "user " + r->name + " deleted; its tokens and sessions no longer work");
+  return protocol::OkFrame(e.request_id,
+                           "user " + r->name + " deleted; its tokens and sessions no longer work");
 }
 
 std::string AuthService::UserToken(const protocol::Envelope& e, const Principal& who) {
   auto r = protocol::DecodeBody<protocol::UserTokenRequest>(e);
-  if (!r.ok()) return Error(e.request_id, r.status());
+  if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
   std::string name = r->name.empty() ? who.user : r->name;
-  if (Status s = who.MayActFor(name); !s.ok()) return Error(e.request_id, s);
+  if (Status s = who.MayActFor(name); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
   auto it = users_.find(name);
   if (it == users_.end()) {
-    return Error(e.request_id, Status::NotFound("user " + name + " does not exist"));
+    return protocol::ErrorFrame(e.request_id, Status::NotFound("user " + name + " does not exist"));
   }
   store::User user = it->second;
   std::string token = AddToken(user, r->revoke_others);
-  if (Status s = PutUsers({user}, {}); !s.ok()) return Error(e.request_id, s);
+  if (Status s = PutUsers({user}, {}); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
   spdlog::info("new API token for {} made by {}{}", name, who.user,
                r->revoke_others ? " (older tokens revoked)" : "");
   return Encode(protocol::UserTokenReply{name, token}, e.request_id);
@@ -471,33 +469,33 @@ std::string AuthService::UserToken(const protocol::Envelope& e, const Principal&
 
 std::string AuthService::UserPasswd(const protocol::Envelope& e, const Principal& who) {
   auto r = protocol::DecodeBody<protocol::UserPasswdRequest>(e);
-  if (!r.ok()) return Error(e.request_id, r.status());
+  if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
   std::string name = r->name.empty() ? who.user : r->name;
-  if (Status s = who.MayActFor(name); !s.ok()) return Error(e.request_id, s);
+  if (Status s = who.MayActFor(name); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
   auto it = users_.find(name);
   if (it == users_.end()) {
-    return Error(e.request_id, Status::NotFound("user " + name + " does not exist"));
+    return protocol::ErrorFrame(e.request_id, Status::NotFound("user " + name + " does not exist"));
   }
   store::User user = it->second;
   if (r->password.empty()) {
     user.password_hash.clear();
   } else {
     if (r->password.size() < kMinPasswordBytes || r->password.size() > kMaxPasswordBytes) {
-      return Error(e.request_id,
-                   Status::InvalidArgument("a password must be " +
-                                           std::to_string(kMinPasswordBytes) + ".." +
-                                           std::to_string(kMaxPasswordBytes) + " bytes"));
+      return protocol::ErrorFrame(
+          e.request_id,
+          Status::InvalidArgument("a password must be " + std::to_string(kMinPasswordBytes) + ".." +
+                                  std::to_string(kMaxPasswordBytes) + " bytes"));
     }
     auto hash = HashPassword(r->password);
-    if (!hash.ok()) return Error(e.request_id, hash.status());
+    if (!hash.ok()) return protocol::ErrorFrame(e.request_id, hash.status());
     user.password_hash = *hash;
   }
-  if (Status s = PutUsers({user}, {}); !s.ok()) return Error(e.request_id, s);
+  if (Status s = PutUsers({user}, {}); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
   DropSessionsOf(name);
   spdlog::info("web password of {} {} by {}", name, r->password.empty() ? "removed" : "set",
                who.user);
-  return Ok(e.request_id, r->password.empty() ? "password of " + name + " removed"
-                                              : "password of " + name + " set");
+  return protocol::OkFrame(e.request_id, r->password.empty() ? "password of " + name + " removed"
+                                                             : "password of " + name + " set");
 }
 
 // ---- ACL groups ----
@@ -518,41 +516,45 @@ protocol::AclInfo AuthService::ToInfo(const store::AclGroup& group) const {
 
 std::string AuthService::AclList(const protocol::Envelope& e) {
   auto r = protocol::DecodeBody<protocol::AclListRequest>(e);
-  if (!r.ok()) return Error(e.request_id, r.status());
+  if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
   auto groups = OneOrAll(groups_, r->name, "ACL group",
                          [this](const store::AclGroup& group) { return ToInfo(group); });
-  if (!groups.ok()) return Error(e.request_id, groups.status());
+  if (!groups.ok()) return protocol::ErrorFrame(e.request_id, groups.status());
   return Encode(protocol::AclListReply{std::move(*groups)}, e.request_id);
 }
 
 std::string AuthService::AclCreate(const protocol::Envelope& e, const Principal& who) {
   auto r = protocol::DecodeBody<protocol::AclCreateRequest>(e);
-  if (!r.ok()) return Error(e.request_id, r.status());
-  if (Status s = ValidateGroupName(r->name); !s.ok()) return Error(e.request_id, s);
+  if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
+  if (Status s = ValidateGroupName(r->name); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
   if (r->description.size() > 1024) {
-    return Error(e.request_id, Status::InvalidArgument("description longer than 1024 bytes"));
+    return protocol::ErrorFrame(e.request_id,
+                                Status::InvalidArgument("description longer than 1024 bytes"));
   }
   if (groups_.count(r->name) > 0) {
-    return Error(e.request_id, Status::AlreadyExists("ACL group " + r->name + " already exists"));
+    return protocol::ErrorFrame(e.request_id,
+                                Status::AlreadyExists("ACL group " + r->name + " already exists"));
   }
   store::AclGroup group{r->name, r->description, clock_->WallMs()};
   store::WriteBatch batch;
   batch.PutAclGroup(group);
-  if (Status s = store_->Apply(batch); !s.ok()) return Error(e.request_id, s);
+  if (Status s = store_->Apply(batch); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
   groups_[group.name] = group;
   spdlog::info("ACL group {} created by {}", group.name, who.user);
-  return Ok(e.request_id, "ACL group " + group.name + " created");
+  return protocol::OkFrame(e.request_id, "ACL group " + group.name + " created");
 }
 
 std::string AuthService::AclDelete(const protocol::Envelope& e, const Principal& who) {
   auto r = protocol::DecodeBody<protocol::AclDeleteRequest>(e);
-  if (!r.ok()) return Error(e.request_id, r.status());
+  if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
   if (r->name == store::kEveryoneGroup) {
-    return Error(e.request_id, Status::FailedPrecondition(
-                                   "Everyone cannot be deleted (remove members from it instead)"));
+    return protocol::ErrorFrame(
+        e.request_id,
+        Status::FailedPrecondition("Everyone cannot be deleted (remove members from it instead)"));
   }
   if (groups_.count(r->name) == 0) {
-    return Error(e.request_id, Status::NotFound("ACL group " + r->name + " does not exist"));
+    return protocol::ErrorFrame(e.request_id,
+                                Status::NotFound("ACL group " + r->name + " does not exist"));
   }
   // The group and every membership of it go in one commit.
   store::WriteBatch batch;
@@ -571,30 +573,33 @@ std::string AuthService::AclDelete(const protocol::Envelope& e, const Principal&
   }
   for (const auto& user : users) batch.PutUser(user);
   if (Status s = registry_->PutMany(hosts, {}, std::move(batch)); !s.ok()) {
-    return Error(e.request_id, s);
+    return protocol::ErrorFrame(e.request_id, s);
   }
   for (const auto& user : users) users_[user.name] = user;
   groups_.erase(r->name);
   spdlog::info("ACL group {} deleted by {} ({} users, {} hosts lost it)", r->name, who.user,
                users.size(), hosts.size());
-  return Ok(e.request_id, "ACL group " + r->name + " deleted");
+  return protocol::OkFrame(e.request_id, "ACL group " + r->name + " deleted");
 }
 
 std::string AuthService::AclMember(const protocol::Envelope& e, const Principal& who) {
   auto r = protocol::DecodeBody<protocol::AclMemberRequest>(e);
-  if (!r.ok()) return Error(e.request_id, r.status());
+  if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
   if (groups_.count(r->name) == 0) {
-    return Error(e.request_id, Status::NotFound("ACL group " + r->name + " does not exist"));
+    return protocol::ErrorFrame(e.request_id,
+                                Status::NotFound("ACL group " + r->name + " does not exist"));
   }
   if (r->users.empty() && r->hosts.empty()) {
-    return Error(e.request_id, Status::InvalidArgument("name at least one user or host"));
+    return protocol::ErrorFrame(e.request_id,
+                                Status::InvalidArgument("name at least one user or host"));
   }
   // Every name must exist before anything changes.
   std::vector<store::User> users;
   for (const auto& name : r->users) {
     auto it = users_.find(name);
     if (it == users_.end()) {
-      return Error(e.request_id, Status::NotFound("user " + name + " does not exist"));
+      return protocol::ErrorFrame(e.request_id,
+                                  Status::NotFound("user " + name + " does not exist"));
     }
     users.push_back(it->second);
   }
@@ -602,7 +607,8 @@ std::string AuthService::AclMember(const protocol::Envelope& e, const Principal&
   for (const auto& name : r->hosts) {
     HostState* host = registry_->Find(name);
     if (host == nullptr) {
-      return Error(e.request_id, Status::NotFound("host " + name + " does not exist"));
+      return protocol::ErrorFrame(e.request_id,
+                                  Status::NotFound("host " + name + " does not exist"));
     }
     hosts.push_back(host->record);
   }
@@ -615,7 +621,7 @@ std::string AuthService::AclMember(const protocol::Envelope& e, const Principal&
   store::WriteBatch batch;
   for (const auto& user : users) batch.PutUser(user);
   if (Status s = registry_->PutMany(hosts, {}, std::move(batch)); !s.ok()) {
-    return Error(e.request_id, s);
+    return protocol::ErrorFrame(e.request_id, s);
   }
   for (const auto& user : users) users_[user.name] = user;
   spdlog::info("ACL group {}: {} users [{}] hosts [{}] by {}", r->name,
@@ -630,19 +636,20 @@ std::string AuthService::AclMember(const protocol::Envelope& e, const Principal&
 
 std::string AuthService::AuditList(const protocol::Envelope& e, const Principal& who) {
   auto r = protocol::DecodeBody<protocol::AuditListRequest>(e);
-  if (!r.ok()) return Error(e.request_id, r.status());
+  if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
   std::string user = r->user;
   if (!who.admin) {
     // A user reads their own records only.
     if (!user.empty() && user != who.user) {
-      return Error(e.request_id, Status::PermissionDenied(
-                                     "only admins may read other users' audit records"));
+      return protocol::ErrorFrame(
+          e.request_id,
+          Status::PermissionDenied("only admins may read other users' audit records"));
     }
     user = who.user;
   }
   uint32_t limit = r->limit == 0 ? kDefaultAuditLimit : std::min(r->limit, kMaxAuditLimit);
   auto records = store_->ListAudit(user, r->since_ms, limit);
-  if (!records.ok()) return Error(e.request_id, records.status());
+  if (!records.ok()) return protocol::ErrorFrame(e.request_id, records.status());
   protocol::AuditListReply reply;
   reply.records = std::move(*records);
   return Encode(reply, e.request_id);

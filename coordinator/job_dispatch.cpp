@@ -16,10 +16,6 @@ using protocol::MessageType;
 
 namespace {
 
-std::string Error(uint64_t request_id, const Status& status) {
-  return protocol::Encode(protocol::ErrorReply::FromStatus(status), request_id);
-}
-
 bool IsStarted(EntryStatus status) {
   return status != EntryStatus::kQueued && !protocol::IsFinal(status);
 }
@@ -40,7 +36,8 @@ void JobService::HandleAgent(const HostState& host, const protocol::Envelope& e)
     case MessageType::kSyncRequest: return OnSync(host, e);
     case MessageType::kTaskReport: return OnTaskReport(host, e);
     default:
-      to_agent_(host.routing_id, Error(e.request_id, Status::Unsupported("not a work message")));
+      to_agent_(host.routing_id,
+                protocol::ErrorFrame(e.request_id, Status::Unsupported("not a work message")));
   }
 }
 
@@ -214,7 +211,8 @@ void JobService::OnWorkRequest(const HostState& host) {
 
 void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
   auto report = protocol::DecodeBody<protocol::EntryReport>(e);
-  if (!report.ok()) return to_agent_(host.routing_id, Error(e.request_id, report.status()));
+  if (!report.ok())
+    return to_agent_(host.routing_id, protocol::ErrorFrame(e.request_id, report.status()));
   const std::string& name = host.record.hostname;
   auto it = entries_.find(report->entry_id);
   if (it == entries_.end() || protocol::IsFinal(it->second.status) ||
@@ -237,9 +235,10 @@ void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
     return;
   }
   if (report->phase != "running" && report->phase != "exited" && report->phase != "uploaded") {
-    return to_agent_(host.routing_id,
-                     Error(e.request_id, Status::InvalidArgument("unknown entry phase '" +
-                                                                 report->phase + "'")));
+    return to_agent_(
+        host.routing_id,
+        protocol::ErrorFrame(
+            e.request_id, Status::InvalidArgument("unknown entry phase '" + report->phase + "'")));
   }
   if (report->phase == "uploaded") {
     // Check the files before anything changes; a mismatch is sent again by the agent.
@@ -305,7 +304,8 @@ void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
 
 void JobService::OnChunk(const HostState& host, const protocol::Envelope& e) {
   auto chunk = protocol::DecodeBody<protocol::ResultChunk>(e);
-  if (!chunk.ok()) return to_agent_(host.routing_id, Error(e.request_id, chunk.status()));
+  if (!chunk.ok())
+    return to_agent_(host.routing_id, protocol::ErrorFrame(e.request_id, chunk.status()));
   const std::string& name = host.record.hostname;
   auto it = entries_.find(chunk->entry_id);
   if (it == entries_.end() || protocol::IsFinal(it->second.status) ||

@@ -27,10 +27,6 @@ constexpr uint32_t kDefaultHistory = 100;
 constexpr uint32_t kMaxHistory = 1000;
 constexpr int64_t kPeriodicCheckEveryMs = 5'000;
 
-std::string Error(uint64_t request_id, const Status& status) {
-  return protocol::Encode(protocol::ErrorReply::FromStatus(status), request_id);
-}
-
 HostStatus StatusWhileRunning(TaskKind kind) {
   switch (kind) {
     case TaskKind::kVerify: return HostStatus::kVerifying;
@@ -155,7 +151,8 @@ void JobService::SendTask(const store::SpecialTask& task) {
 
 void JobService::OnTaskReport(const HostState& host, const protocol::Envelope& e) {
   auto report = protocol::DecodeBody<protocol::TaskReport>(e);
-  if (!report.ok()) return to_agent_(host.routing_id, Error(e.request_id, report.status()));
+  if (!report.ok())
+    return to_agent_(host.routing_id, protocol::ErrorFrame(e.request_id, report.status()));
   const std::string& name = host.record.hostname;
   auto it = tasks_.find(name);
   if (it == tasks_.end() || it->second.id != report->task_id ||
@@ -376,24 +373,28 @@ void JobService::CheckPeriodicVerify() {
 void JobService::RequestTask(const std::string& routing_id, const protocol::Envelope& e,
                              const Principal& who) {
   auto request = protocol::DecodeBody<protocol::HostTaskRequest>(e);
-  if (!request.ok()) return to_api_(routing_id, Error(e.request_id, request.status()));
+  if (!request.ok())
+    return to_api_(routing_id, protocol::ErrorFrame(e.request_id, request.status()));
   auto kind = ParseRequestedKind(request->kind);
-  if (!kind.ok()) return to_api_(routing_id, Error(e.request_id, kind.status()));
+  if (!kind.ok()) return to_api_(routing_id, protocol::ErrorFrame(e.request_id, kind.status()));
   const HostState* host = registry_->Find(request->hostname);
   if (host == nullptr || host->record.enrollment != store::Enrollment::kAccepted) {
-    return to_api_(routing_id, Error(e.request_id,
-                                     Status::NotFound("no host named " + request->hostname)));
+    return to_api_(
+        routing_id,
+        protocol::ErrorFrame(e.request_id, Status::NotFound("no host named " + request->hostname)));
   }
   protocol::Protection protection = host->record.protection;
   if (*kind == TaskKind::kVerify && SkipsVerify(protection)) {
-    return to_api_(routing_id, Error(e.request_id, Status::FailedPrecondition(
-                                                       "host " + request->hostname +
-                                                       " has protection do-not-verify")));
+    return to_api_(routing_id,
+                   protocol::ErrorFrame(
+                       e.request_id, Status::FailedPrecondition("host " + request->hostname +
+                                                                " has protection do-not-verify")));
   }
   if (*kind == TaskKind::kRepair && RefusesRepair(protection)) {
-    return to_api_(routing_id, Error(e.request_id, Status::FailedPrecondition(
-                                                       "host " + request->hostname +
-                                                       " has protection do-not-repair")));
+    return to_api_(routing_id,
+                   protocol::ErrorFrame(
+                       e.request_id, Status::FailedPrecondition("host " + request->hostname +
+                                                                " has protection do-not-repair")));
   }
   auto open = tasks_.find(request->hostname);
   if (open != tasks_.end()) {
@@ -403,11 +404,12 @@ void JobService::RequestTask(const std::string& routing_id, const protocol::Enve
                                                   e.request_id));
     }
     return to_api_(routing_id,
-                   Error(e.request_id, Status::FailedPrecondition(
-                                           "host " + request->hostname + " already has " +
-                                           TaskName(open->second) + " (" +
-                                           std::string(TaskStatusName(open->second.status)) +
-                                           "); ask again when it has ended")));
+                   protocol::ErrorFrame(
+                       e.request_id,
+                       Status::FailedPrecondition("host " + request->hostname + " already has " +
+                                                  TaskName(open->second) + " (" +
+                                                  std::string(TaskStatusName(open->second.status)) +
+                                                  "); ask again when it has ended")));
   }
   const std::string& user = who.user;
   const store::SpecialTask& task =
@@ -419,15 +421,16 @@ void JobService::RequestTask(const std::string& routing_id, const protocol::Enve
 
 std::string JobService::History(const protocol::Envelope& e) const {
   auto request = protocol::DecodeBody<protocol::HostHistoryRequest>(e);
-  if (!request.ok()) return Error(e.request_id, request.status());
+  if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
   if (registry_->Find(request->hostname) == nullptr) {
-    return Error(e.request_id, Status::NotFound("no host named " + request->hostname));
+    return protocol::ErrorFrame(e.request_id,
+                                Status::NotFound("no host named " + request->hostname));
   }
   uint32_t limit = request->limit == 0 ? kDefaultHistory : std::min(request->limit, kMaxHistory);
   auto tasks = store_->ListHostTasks(request->hostname, limit);
-  if (!tasks.ok()) return Error(e.request_id, tasks.status());
+  if (!tasks.ok()) return protocol::ErrorFrame(e.request_id, tasks.status());
   auto entries = store_->ListHostEntries(request->hostname, limit);
-  if (!entries.ok()) return Error(e.request_id, entries.status());
+  if (!entries.ok()) return protocol::ErrorFrame(e.request_id, entries.status());
   std::map<uint64_t, std::optional<store::Job>> jobs;
   protocol::HostHistoryReply reply;
   for (const store::SpecialTask& task : *tasks) {

@@ -23,10 +23,6 @@ namespace {
 
 constexpr uint64_t kMaxLogReplyBytes = 1 << 20;
 
-std::string Error(uint64_t request_id, const Status& status) {
-  return protocol::Encode(protocol::ErrorReply::FromStatus(status), request_id);
-}
-
 bool Shares(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   for (const std::string& x : a) {
     if (std::find(b.begin(), b.end(), x) != b.end()) return true;
@@ -150,7 +146,8 @@ void JobService::HandleApi(const std::string& routing_id, const protocol::Envelo
     case MessageType::kHostTaskRequest: return RequestTask(routing_id, e, who);
     case MessageType::kHostHistoryRequest: return to_api_(routing_id, History(e));
     default:
-      to_api_(routing_id, Error(e.request_id, Status::Unsupported("not a job request")));
+      to_api_(routing_id,
+              protocol::ErrorFrame(e.request_id, Status::Unsupported("not a job request")));
   }
 }
 
@@ -190,7 +187,7 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
                         const Principal& who) {
   auto refuse = [&](const Status& status) {
     spdlog::info("job refused: {}", status.message());
-    to_api_(routing_id, Error(e.request_id, status));
+    to_api_(routing_id, protocol::ErrorFrame(e.request_id, status));
   };
   auto request = protocol::DecodeBody<protocol::JobCreateRequest>(e);
   if (!request.ok()) return refuse(request.status());
@@ -312,18 +309,21 @@ void JobService::AbortEntry(store::Entry& entry, const std::string& reason) {
 void JobService::Abort(const std::string& routing_id, const protocol::Envelope& e,
                        const Principal& who) {
   auto request = protocol::DecodeBody<protocol::JobAbortRequest>(e);
-  if (!request.ok()) return to_api_(routing_id, Error(e.request_id, request.status()));
+  if (!request.ok())
+    return to_api_(routing_id, protocol::ErrorFrame(e.request_id, request.status()));
   auto job_it = jobs_.find(request->id);
   if (job_it == jobs_.end()) {
     auto stored = store_->GetJob(request->id);
-    if (!stored.ok()) return to_api_(routing_id, Error(e.request_id, stored.status()));
+    if (!stored.ok())
+      return to_api_(routing_id, protocol::ErrorFrame(e.request_id, stored.status()));
     if (!stored->has_value()) {
-      return to_api_(routing_id, Error(e.request_id, Status::NotFound(
-                                                         "job " + std::to_string(request->id) +
-                                                         " not found")));
+      return to_api_(
+          routing_id,
+          protocol::ErrorFrame(
+              e.request_id, Status::NotFound("job " + std::to_string(request->id) + " not found")));
     }
     if (Status s = who.MayChangeJob((*stored)->owner, request->id); !s.ok()) {
-      return to_api_(routing_id, Error(e.request_id, s));
+      return to_api_(routing_id, protocol::ErrorFrame(e.request_id, s));
     }
     return to_api_(routing_id, protocol::Encode(protocol::OkReply{"job " +
                                                                   std::to_string(request->id) +
@@ -332,7 +332,7 @@ void JobService::Abort(const std::string& routing_id, const protocol::Envelope& 
   }
   ActiveJob& job = job_it->second;
   if (Status s = who.MayChangeJob(job.job.owner, request->id); !s.ok()) {
-    return to_api_(routing_id, Error(e.request_id, s));
+    return to_api_(routing_id, protocol::ErrorFrame(e.request_id, s));
   }
   std::string reason = "aborted by " + who.user;
   size_t matched = 0, now_aborted = 0, stopping = 0;
@@ -351,10 +351,11 @@ void JobService::Abort(const std::string& routing_id, const protocol::Envelope& 
     }
   }
   if (!request->host.empty() && matched == 0) {
-    return to_api_(routing_id,
-                   Error(e.request_id, Status::NotFound("job " + std::to_string(request->id) +
-                                                        " has no running or queued entry on " +
-                                                        request->host)));
+    return to_api_(
+        routing_id,
+        protocol::ErrorFrame(
+            e.request_id, Status::NotFound("job " + std::to_string(request->id) +
+                                           " has no running or queued entry on " + request->host)));
   }
   if (request->host.empty() && job.job.abort_reason.empty()) {
     job.job.abort_reason = reason;
@@ -391,22 +392,22 @@ void JobService::CheckTimeouts() {
 
 std::string JobService::List(const protocol::Envelope& e) const {
   auto request = protocol::DecodeBody<protocol::JobListRequest>(e);
-  if (!request.ok()) return Error(e.request_id, request.status());
+  if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
   if (!request->status.empty() && request->status != "Queued" && request->status != "Running" &&
       request->status != "Completed" && request->status != "Failed" &&
       request->status != "Aborted") {
-    return Error(e.request_id,
-                 Status::InvalidArgument("unknown job status '" + request->status +
-                                         "' (Queued, Running, Completed, Failed, Aborted)"));
+    return protocol::ErrorFrame(
+        e.request_id, Status::InvalidArgument("unknown job status '" + request->status +
+                                              "' (Queued, Running, Completed, Failed, Aborted)"));
   }
   auto jobs = store_->ListJobs();
-  if (!jobs.ok()) return Error(e.request_id, jobs.status());
+  if (!jobs.ok()) return protocol::ErrorFrame(e.request_id, jobs.status());
   protocol::JobListReply reply;
   for (auto it = jobs->rbegin(); it != jobs->rend(); ++it) {
     if (request->limit > 0 && reply.jobs.size() >= request->limit) break;
     if (!request->owner.empty() && it->owner != request->owner) continue;
     auto entries = store_->GetEntries(it->entry_ids);
-    if (!entries.ok()) return Error(e.request_id, entries.status());
+    if (!entries.ok()) return protocol::ErrorFrame(e.request_id, entries.status());
     protocol::JobInfo info = ToJobInfo(*it, *entries, /*with_control=*/false);
     if (!request->status.empty() && info.status != request->status) continue;
     reply.jobs.push_back(std::move(info));
@@ -425,9 +426,9 @@ Result<JobService::StoredJob> JobService::ReadJob(uint64_t id) const {
 
 std::string JobService::Show(const protocol::Envelope& e) const {
   auto request = protocol::DecodeBody<protocol::JobShowRequest>(e);
-  if (!request.ok()) return Error(e.request_id, request.status());
+  if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
   auto stored = ReadJob(request->id);
-  if (!stored.ok()) return Error(e.request_id, stored.status());
+  if (!stored.ok()) return protocol::ErrorFrame(e.request_id, stored.status());
   protocol::JobShowReply reply{ToJobInfo(stored->job, stored->entries, true)};
   for (protocol::EntryInfo& info : reply.job.entries) {
     auto live = entries_.find(info.id);
@@ -440,24 +441,25 @@ std::string JobService::Show(const protocol::Envelope& e) const {
 
 std::string JobService::Log(const protocol::Envelope& e) const {
   auto request = protocol::DecodeBody<protocol::JobLogRequest>(e);
-  if (!request.ok()) return Error(e.request_id, request.status());
+  if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
   auto stored = ReadJob(request->id);
-  if (!stored.ok()) return Error(e.request_id, stored.status());
+  if (!stored.ok()) return protocol::ErrorFrame(e.request_id, stored.status());
   const store::Job& job = stored->job;
   const store::Entry* entry = nullptr;
   for (const store::Entry& candidate : stored->entries) {
     if (candidate.hostname == request->host) entry = &candidate;
   }
   if (entry == nullptr) {
-    return Error(e.request_id, Status::NotFound("job " + std::to_string(request->id) +
-                                                " has no entry on host '" + request->host + "'"));
+    return protocol::ErrorFrame(e.request_id,
+                                Status::NotFound("job " + std::to_string(request->id) +
+                                                 " has no entry on host '" + request->host + "'"));
   }
   uint64_t max = request->max_bytes == 0 ? kMaxLogReplyBytes
                                          : std::min<uint64_t>(request->max_bytes, kMaxLogReplyBytes);
   uint64_t size = 0;
   auto data = results_->Read(ResultsRepository::EntryDir(job.id, job.owner, entry->hostname),
                              "debug/control.log", request->offset, max, &size);
-  if (!data.ok()) return Error(e.request_id, data.status());
+  if (!data.ok()) return protocol::ErrorFrame(e.request_id, data.status());
   protocol::JobLogReply reply;
   reply.data.assign(data->begin(), data->end());
   reply.next_offset = request->offset + data->size();
@@ -626,7 +628,7 @@ void JobService::Flush() {
     spdlog::error("job changes not stored: {}; reloading jobs from the store",
                   committed.ToString());
     for (const Outgoing& out : outgoing) {
-      if (!out.to_agent) to_api_(out.target, Error(out.request_id, committed));
+      if (!out.to_agent) to_api_(out.target, protocol::ErrorFrame(out.request_id, committed));
     }
     if (Status s = Load(); !s.ok()) spdlog::error("jobs not reloaded: {}", s.ToString());
     for (const std::string& host : idle) {

@@ -10,10 +10,6 @@ using protocol::MessageType;
 
 namespace {
 
-std::string Error(uint64_t request_id, const Status& status) {
-  return protocol::Encode(protocol::ErrorReply::FromStatus(status), request_id);
-}
-
 protocol::TestResultInfo ToInfo(store::ResultRecord r) {
   protocol::TestResultInfo info;
   info.id = r.id;
@@ -79,20 +75,23 @@ void ResultsService::HandleApi(const std::string& routing_id, const protocol::En
     case MessageType::kResultsSeriesRequest: return to_api_(routing_id, Series(e));
     case MessageType::kResultsReparseRequest: return Reparse(routing_id, e, who);
     default:
-      to_api_(routing_id, Error(e.request_id, Status::Unsupported("not a results request")));
+      to_api_(routing_id,
+              protocol::ErrorFrame(e.request_id, Status::Unsupported("not a results request")));
   }
 }
 
 std::string ResultsService::List(const protocol::Envelope& e) const {
   auto request = protocol::DecodeBody<protocol::ResultsListRequest>(e);
-  if (!request.ok()) return Error(e.request_id, request.status());
-  if (Status s = CheckStatusName(request->status); !s.ok()) return Error(e.request_id, s);
+  if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
+  if (Status s = CheckStatusName(request->status); !s.ok())
+    return protocol::ErrorFrame(e.request_id, s);
   if (Status s = CheckWindow(request->since_us, request->until_us); !s.ok()) {
-    return Error(e.request_id, s);
+    return protocol::ErrorFrame(e.request_id, s);
   }
   if (request->limit > store::kMaxQueryLimit) {
-    return Error(e.request_id, Status::InvalidArgument(
-                                   "--limit is at most " + std::to_string(store::kMaxQueryLimit)));
+    return protocol::ErrorFrame(
+        e.request_id,
+        Status::InvalidArgument("--limit is at most " + std::to_string(store::kMaxQueryLimit)));
   }
   store::ResultFilter filter;
   if (request->job_id != 0) filter.job_id = request->job_id;
@@ -105,7 +104,7 @@ std::string ResultsService::List(const protocol::Envelope& e) const {
   filter.limit = request->limit;
   filter.cursor = request->cursor;
   auto page = index_->Query(filter);
-  if (!page.ok()) return Error(e.request_id, page.status());
+  if (!page.ok()) return protocol::ErrorFrame(e.request_id, page.status());
   protocol::ResultsListReply reply;
   reply.results.reserve(page->records.size());
   for (store::ResultRecord& r : page->records) reply.results.push_back(ToInfo(std::move(r)));
@@ -115,13 +114,14 @@ std::string ResultsService::List(const protocol::Envelope& e) const {
 
 std::string ResultsService::Summary(const protocol::Envelope& e) const {
   auto request = protocol::DecodeBody<protocol::ResultsSummaryRequest>(e);
-  if (!request.ok()) return Error(e.request_id, request.status());
+  if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
   if (request->group_by != "host" && request->group_by != "label") {
-    return Error(e.request_id, Status::InvalidArgument("group results by 'host' or 'label', not '" +
-                                                       request->group_by.substr(0, 32) + "'"));
+    return protocol::ErrorFrame(
+        e.request_id, Status::InvalidArgument("group results by 'host' or 'label', not '" +
+                                              request->group_by.substr(0, 32) + "'"));
   }
   if (Status s = CheckWindow(request->since_us, request->until_us); !s.ok()) {
-    return Error(e.request_id, s);
+    return protocol::ErrorFrame(e.request_id, s);
   }
   store::SummaryFilter filter;
   filter.group_by =
@@ -133,7 +133,7 @@ std::string ResultsService::Summary(const protocol::Envelope& e) const {
   filter.since_us = request->since_us;
   filter.until_us = request->until_us;
   auto rows = index_->Summary(filter);
-  if (!rows.ok()) return Error(e.request_id, rows.status());
+  if (!rows.ok()) return protocol::ErrorFrame(e.request_id, rows.status());
   protocol::ResultsSummaryReply reply;
   for (const store::SummaryRow& row : *rows) {
     protocol::SummaryRowInfo info;
@@ -156,15 +156,17 @@ std::string ResultsService::Summary(const protocol::Envelope& e) const {
 
 std::string ResultsService::Series(const protocol::Envelope& e) const {
   auto request = protocol::DecodeBody<protocol::ResultsSeriesRequest>(e);
-  if (!request.ok()) return Error(e.request_id, request.status());
+  if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
   if (request->test.empty() || request->key.empty()) {
-    return Error(e.request_id, Status::InvalidArgument("a series needs a test and a key"));
+    return protocol::ErrorFrame(e.request_id,
+                                Status::InvalidArgument("a series needs a test and a key"));
   }
   if (Status s = CheckWindow(request->since_us, request->until_us); !s.ok()) {
-    return Error(e.request_id, s);
+    return protocol::ErrorFrame(e.request_id, s);
   }
   if (request->limit > 100'000) {
-    return Error(e.request_id, Status::InvalidArgument("a series has at most 100000 points"));
+    return protocol::ErrorFrame(e.request_id,
+                                Status::InvalidArgument("a series has at most 100000 points"));
   }
   store::SeriesFilter filter;
   filter.test = request->test;
@@ -175,7 +177,7 @@ std::string ResultsService::Series(const protocol::Envelope& e) const {
   filter.until_us = request->until_us;
   if (request->limit != 0) filter.limit = request->limit;
   auto points = index_->KeyvalSeries(filter);
-  if (!points.ok()) return Error(e.request_id, points.status());
+  if (!points.ok()) return protocol::ErrorFrame(e.request_id, points.status());
   protocol::ResultsSeriesReply reply;
   for (const store::SeriesPoint& p : *points) {
     reply.points.push_back({p.time_us, p.value, p.job_id, p.hostname, p.link});
@@ -186,19 +188,22 @@ std::string ResultsService::Series(const protocol::Envelope& e) const {
 void ResultsService::Reparse(const std::string& routing_id, const protocol::Envelope& e,
                              const Principal& who) {
   auto request = protocol::DecodeBody<protocol::ResultsReparseRequest>(e);
-  if (!request.ok()) return to_api_(routing_id, Error(e.request_id, request.status()));
+  if (!request.ok())
+    return to_api_(routing_id, protocol::ErrorFrame(e.request_id, request.status()));
   auto job = store_->GetJob(request->job_id);
-  if (!job.ok()) return to_api_(routing_id, Error(e.request_id, job.status()));
+  if (!job.ok()) return to_api_(routing_id, protocol::ErrorFrame(e.request_id, job.status()));
   if (!job->has_value()) {
     return to_api_(routing_id,
-                   Error(e.request_id, Status::NotFound("job " + std::to_string(request->job_id) +
-                                                        " not found")));
+                   protocol::ErrorFrame(
+                       e.request_id,
+                       Status::NotFound("job " + std::to_string(request->job_id) + " not found")));
   }
   if (Status s = who.MayChangeJob((*job)->owner, request->job_id); !s.ok()) {
-    return to_api_(routing_id, Error(e.request_id, s));
+    return to_api_(routing_id, protocol::ErrorFrame(e.request_id, s));
   }
   auto entries = store_->GetEntries((*job)->entry_ids);
-  if (!entries.ok()) return to_api_(routing_id, Error(e.request_id, entries.status()));
+  if (!entries.ok())
+    return to_api_(routing_id, protocol::ErrorFrame(e.request_id, entries.status()));
   uint64_t token = ++last_reparse_;
   PendingReparse pending{routing_id, e.request_id, 0, {}};
   pending.reply.job_id = request->job_id;
@@ -227,7 +232,7 @@ void ResultsService::OnIntakeReady() {
     if (it == reparses_.end()) continue;
     PendingReparse& pending = it->second;
     if (!done.status.ok()) {
-      to_api_(pending.routing_id, Error(pending.request_id, done.status));
+      to_api_(pending.routing_id, protocol::ErrorFrame(pending.request_id, done.status));
       reparses_.erase(it);
       continue;
     }

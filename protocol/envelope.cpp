@@ -177,4 +177,12 @@ Status ErrorReply::ToStatus() const {
   return Status(c, message);
 }
 
+std::string ErrorFrame(uint64_t request_id, const Status& status) {
+  return Encode(ErrorReply::FromStatus(status), request_id);
+}
+
+std::string OkFrame(uint64_t request_id, std::string message) {
+  return Encode(OkReply{std::move(message)}, request_id);
+}
+
 }  // namespace labmesh::protocol

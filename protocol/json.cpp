@@ -113,6 +113,8 @@ nlohmann::json ToJson(const HostInfo& h) {
       {"health", ToJson(h.health)},
       {"protection", h.protection},
       {"last_task", h.last_task.id == 0 ? nlohmann::json(nullptr) : ToJson(h.last_task)},
+      {"last_known_good", h.last_known_good},
+      {"update_failed_version", h.update_failed_version},
   };
   j["last_heartbeat"] =
       h.last_heartbeat_ms > 0 ? nlohmann::json(FormatWallTimeIso(h.last_heartbeat_ms)) : nullptr;
@@ -322,6 +324,31 @@ nlohmann::json ToJson(const ResultsReparseReply& reply) {
           {"entries", reply.entries},
           {"results", reply.results},
           {"warnings", reply.warnings}};
+}
+
+nlohmann::json ToJson(const PackageInfo& p) {
+  return {{"version", p.version},
+          {"sha256", p.sha256},
+          {"bytes", p.bytes},
+          {"uploaded_by", p.uploaded_by},
+          {"uploaded", WallTimeMsJson(p.uploaded_ms)},
+          {"uploaded_ms", p.uploaded_ms}};
+}
+
+nlohmann::json ToJson(const PackageListReply& reply) {
+  nlohmann::json packages = nlohmann::json::array();
+  for (const PackageInfo& p : reply.packages) packages.push_back(ToJson(p));
+  nlohmann::json desired = nullptr;
+  if (!reply.desired.version.empty()) {
+    desired = {{"version", reply.desired.version},
+               {"canary_percent", reply.desired.canary_percent},
+               {"set_by", reply.desired.set_by},
+               {"set", WallTimeMsJson(reply.desired.set_ms)},
+               {"set_ms", reply.desired.set_ms}};
+  }
+  return {{"packages", std::move(packages)},
+          {"desired", std::move(desired)},
+          {"host_versions", reply.host_versions}};
 }
 
 }  // namespace labmesh::protocol

@@ -1,11 +1,12 @@
 #include "labmesh/protocol/types.hpp"
 
-#include "labmesh/protocol/task_messages.hpp"
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <string>
+
+#include "labmesh/protocol/package_messages.hpp"
+#include "labmesh/protocol/task_messages.hpp"
 
 namespace labmesh::protocol {
 namespace {
@@ -35,6 +36,8 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kSyncReply, "SyncReply"},
     TypeName{MessageType::kRunTask, "RunTask"},
     TypeName{MessageType::kTaskReport, "TaskReport"},
+    TypeName{MessageType::kPackageChunkRequest, "PackageChunkRequest"},
+    TypeName{MessageType::kPackageChunk, "PackageChunk"},
     TypeName{MessageType::kHostListRequest, "HostListRequest"},
     TypeName{MessageType::kHostListReply, "HostListReply"},
     TypeName{MessageType::kHostShowRequest, "HostShowRequest"},
@@ -92,6 +95,11 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kWhoAmIRequest, "WhoAmIRequest"},
     TypeName{MessageType::kWhoAmIReply, "WhoAmIReply"},
     TypeName{MessageType::kLogoutRequest, "LogoutRequest"},
+    TypeName{MessageType::kPackageUploadRequest, "PackageUploadRequest"},
+    TypeName{MessageType::kPackageUploadReply, "PackageUploadReply"},
+    TypeName{MessageType::kPackageListRequest, "PackageListRequest"},
+    TypeName{MessageType::kPackageListReply, "PackageListReply"},
+    TypeName{MessageType::kPackageDesireRequest, "PackageDesireRequest"},
 };
 
 constexpr std::array<std::string_view, kMaxEntryStatus + 1> kEntryStatusNames = {
@@ -157,6 +165,8 @@ bool IsMutatingRequest(MessageType type) {
     case MessageType::kAclMemberRequest:
     case MessageType::kLoginRequest:
     case MessageType::kLogoutRequest:
+    case MessageType::kPackageUploadRequest:
+    case MessageType::kPackageDesireRequest:
       return true;
     default:
       return false;
@@ -175,6 +185,9 @@ bool IsAdminRequest(MessageType type) {
     case MessageType::kAclCreateRequest:
     case MessageType::kAclDeleteRequest:
     case MessageType::kAclMemberRequest:
+    case MessageType::kPackageUploadRequest:
+    case MessageType::kPackageListRequest:
+    case MessageType::kPackageDesireRequest:
       return true;
     default:
       return false;
@@ -258,6 +271,15 @@ std::string_view TaskStatusName(TaskStatus status) {
 bool IsFinal(TaskStatus status) {
   return status == TaskStatus::kCompleted || status == TaskStatus::kFailed ||
          status == TaskStatus::kAborted;
+}
+
+bool IsValidVersion(std::string_view version) {
+  if (version.empty() || version.size() > kMaxVersionBytes) return false;
+  if (!std::isalnum(static_cast<unsigned char>(version[0]))) return false;
+  return std::all_of(version.begin(), version.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '+' ||
+           c == '~' || c == '-';
+  });
 }
 
 }  // namespace labmesh::protocol

@@ -75,13 +75,21 @@ Status CreateAuthTablesV5(WriteTxn& txn) {
   return Status::Ok();
 }
 
-constexpr std::array<Migration, 5> kMigrations = {{
+// Version 6: agent packages (hosts gain last_known_good and update_failed_version in place; the
+// desired version is a meta key).
+Status CreatePackagesTableV6(WriteTxn& txn) {
+  Result<Dbi> dbi = txn.OpenDbi(kPackagesTable, /*create=*/true);
+  return dbi.ok() ? Status::Ok() : dbi.status();
+}
+
+constexpr std::array<Migration, 6> kMigrations = {{
     {1, "create tables hosts, labels, revoked_keys", &CreateTablesV1},
     {2, "create table tests (the test catalog)", &CreateTestsTable},
     {3, "create tables jobs, entries, users, acl_groups", &CreateJobTablesV3},
     {4, "create tables tasks, host_tasks, host_entries (indexed from entries)",
      &CreateTaskTablesV4},
     {5, "create tables tokens, audit", &CreateAuthTablesV5},
+    {6, "create table packages", &CreatePackagesTableV6},
 }};
 static_assert(kMigrations.back().to_version == kSchemaVersion,
               "the last migration must bring the store to kSchemaVersion");
@@ -129,6 +137,9 @@ Result<Tables> OpenTables(Txn& txn, Dbi meta) {
   if (!audit.ok()) return audit.status();
   tables.tokens = std::move(tokens).value();
   tables.audit = Table<AuditRecord>(std::move(audit).value());
+  Result<Dbi> packages = txn.OpenDbi(kPackagesTable, /*create=*/false);
+  if (!packages.ok()) return packages.status();
+  tables.packages = Table<Package>(std::move(packages).value());
   return tables;
 }
 

@@ -31,7 +31,9 @@ inline constexpr char kHostTasksTable[] = "host_tasks";
 inline constexpr char kHostEntriesTable[] = "host_entries";
 inline constexpr char kTokensTable[] = "tokens";
 inline constexpr char kAuditTable[] = "audit";
+inline constexpr char kPackagesTable[] = "packages";
 inline constexpr char kSchemaVersionKey[] = "schema_version";
+inline constexpr char kDesiredVersionKey[] = "desired_version";  // meta: a DesiredVersion
 inline constexpr unsigned kMaxTables = 16;  // room for the tables later versions add
 
 // Every table of the current schema, opened.
@@ -50,6 +52,7 @@ struct Tables {
   Dbi host_entries;  // hostname \0 IdKey(entry id) -> ""
   Dbi tokens;        // token hash -> user name
   Table<AuditRecord> audit;
+  Table<Package> packages;  // version -> Package
 };
 
 // The key of an index row (host_tasks, host_entries): hostname, a NUL, IdKey(id).

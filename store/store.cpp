@@ -249,6 +249,21 @@ class LmdbStore final : public Store {
       return tasks;
     });
   }
+  Result<std::optional<Package>> GetPackage(const std::string& version) const override {
+    return Read<std::optional<Package>>(
+        [&](const Txn& txn) { return tables_.packages.Get(txn, version); });
+  }
+  Result<std::vector<Package>> ListPackages() const override {
+    return Read<std::vector<Package>>([&](const Txn& txn) { return tables_.packages.List(txn); });
+  }
+  Result<DesiredVersion> GetDesiredVersion() const override {
+    return Read<DesiredVersion>([&](const Txn& txn) -> Result<DesiredVersion> {
+      Result<std::optional<std::string_view>> bytes = txn.Get(tables_.meta, kDesiredVersionKey);
+      if (!bytes.ok()) return bytes.status();
+      if (!bytes->has_value()) return DesiredVersion{};
+      return DecodeValue<DesiredVersion>(**bytes, "meta[desired_version]");
+    });
+  }
   Result<std::vector<Entry>> ListHostEntries(const std::string& hostname,
                                              size_t limit) const override {
     return Read<std::vector<Entry>>([&](const Txn& txn) -> Result<std::vector<Entry>> {
@@ -359,6 +374,12 @@ Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
             return tables_.acl_groups.Delete(txn, o.name);
           } else if constexpr (std::is_same_v<T, AuditRecord>) {
             return tables_.audit.Put(txn, IdKey(o.id), o);
+          } else if constexpr (std::is_same_v<T, Package>) {
+            return tables_.packages.Put(txn, o.version, o);
+          } else if constexpr (std::is_same_v<T, DesiredVersion>) {
+            Result<std::string> bytes = EncodeValue(o);
+            if (!bytes.ok()) return bytes.status();
+            return txn.Put(tables_.meta, kDesiredVersionKey, *bytes);
           } else {
             static_assert(kAlwaysFalse<T>, "WriteBatch::Op not handled");
           }

@@ -94,6 +94,15 @@ class FaultyStore final : public store::Store {
                                                     size_t limit) const override {
     return real_->ListHostEntries(hostname, limit);
   }
+  Result<std::optional<store::Package>> GetPackage(const std::string& version) const override {
+    return real_->GetPackage(version);
+  }
+  Result<std::vector<store::Package>> ListPackages() const override {
+    return real_->ListPackages();
+  }
+  Result<store::DesiredVersion> GetDesiredVersion() const override {
+    return real_->GetDesiredVersion();
+  }
   Status Apply(const store::WriteBatch& batch,
                Durability durability = Durability::kSync) override {
     if (fail_applies > 0) {

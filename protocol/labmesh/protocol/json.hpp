@@ -19,7 +19,8 @@ nlohmann::json ToJson(const HostHealth& health);
 // At least {"hostname","status","locked","labels","agent_version","last_heartbeat"};
 // last_heartbeat and registered are ISO-8601 UTC or null (never), last_heartbeat_ms and
 // registered_ms the same instants in ms.
-// ... plus "protection" and "last_task" (ToJson(TaskInfo), null when the host never had one).
+// ... plus "protection" and "last_task" (ToJson(TaskInfo), null when the host never had one),
+// "last_known_good" and "update_failed_version" ("" = none).
 nlohmann::json ToJson(const HostInfo& host);
 // {"name","passed","output","duration_ms"}.
 nlohmann::json ToJson(const TaskCheck& check);
@@ -78,5 +79,10 @@ nlohmann::json ToJson(const SeriesPointInfo& point);
 nlohmann::json ToJson(const ResultsSeriesReply& reply);
 // {"job_id","entries","results","warnings"}.
 nlohmann::json ToJson(const ResultsReparseReply& reply);
+// {"version","sha256","bytes","uploaded_by","uploaded","uploaded_ms"}.
+nlohmann::json ToJson(const PackageInfo& package);
+// {"packages":[...], "desired": null or {"version","canary_percent","set_by","set","set_ms"},
+//  "host_versions": {"0.1.0": 3, ...}}.
+nlohmann::json ToJson(const PackageListReply& reply);
 
 }  // namespace labmesh::protocol

@@ -5,14 +5,14 @@
 
 #include <cstdint>
 #include <map>
+#include <msgpack.hpp>
 #include <string>
 #include <vector>
-
-#include <msgpack.hpp>
 
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/auth_messages.hpp"
 #include "labmesh/protocol/job_messages.hpp"
+#include "labmesh/protocol/package_messages.hpp"
 #include "labmesh/protocol/results_messages.hpp"
 #include "labmesh/protocol/sync_messages.hpp"
 #include "labmesh/protocol/task_messages.hpp"
@@ -69,10 +69,14 @@ struct HostInfo {
   std::string protection = "none";  // ProtectionName
   // The host's latest special task (id 0 = none yet); its checks are left out (host history).
   TaskInfo last_task;
+  // Self-update (docs/update.md): the newest version this host completed an entry on, and a
+  // version whose update failed here (not tried again until it is desired again); "" = none.
+  std::string last_known_good;
+  std::string update_failed_version;
   MSGPACK_DEFINE_MAP(hostname, status, status_reason, locked, locked_by, lock_reason, labels,
                      agent_labels, admin_labels, acl_groups, agent_version, last_heartbeat_ms,
-                     registered_ms, incarnation, connected, public_key, facts, health,
-                     protection, last_task)
+                     registered_ms, incarnation, connected, public_key, facts, health, protection,
+                     last_task, last_known_good, update_failed_version)
 };
 
 struct LabelInfo {
@@ -114,6 +118,10 @@ struct OkReply {
   MSGPACK_DEFINE_MAP(message)
 };
 
+// The frames every handler answers with most: an ErrorReply for `status`, an OkReply.
+std::string ErrorFrame(uint64_t request_id, const Status& status);
+std::string OkFrame(uint64_t request_id, std::string message);
+
 // ---- agent socket ----
 
 struct AgentHello {
@@ -128,8 +136,11 @@ struct AgentHello {
   // Entries this agent runs or holds results of (a restarted coordinator re-attaches them; an
   // entry the coordinator expected on this host but is missing here failed).
   std::vector<HeldEntry> entries;
-  MSGPACK_DEFINE_MAP(hostname, agent_version, incarnation, public_key, enroll_token, labels,
-                     facts, entries)
+  // How an Update task ended when this process is the one a rollback brought back (task_id 0 =
+  // nothing to report): the coordinator ends that task with it (package_messages.hpp).
+  TaskReport update_report;
+  MSGPACK_DEFINE_MAP(hostname, agent_version, incarnation, public_key, enroll_token, labels, facts,
+                     entries, update_report)
 };
 
 struct Welcome {

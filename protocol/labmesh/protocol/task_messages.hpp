@@ -90,13 +90,18 @@ struct TaskInfo {
 struct RunTask {
   static constexpr MessageType kType = MessageType::kRunTask;
   uint64_t task_id = 0;
-  std::string kind;  // "Verify", "Repair" or "Cleanup"
+  std::string kind;  // "Verify", "Repair", "Cleanup" or "Update"
   // Repair: run the repair directory's executables after the built-in actions (false for
   // protection repair-software-only), and verify afterwards (false for do-not-verify).
   bool repair_scripts = true;
   bool verify_after = true;
   int64_t coordinator_ms = 0;  // the coordinator's wall clock when sent (the clock-skew check)
-  MSGPACK_DEFINE_MAP(task_id, kind, repair_scripts, verify_after, coordinator_ms)
+  // Update only (package_messages.hpp): the version to install and its package.
+  std::string version;
+  std::string package_sha256;
+  uint64_t package_bytes = 0;
+  MSGPACK_DEFINE_MAP(task_id, kind, repair_scripts, verify_after, coordinator_ms, version,
+                     package_sha256, package_bytes)
 };
 
 struct TaskReport {

@@ -20,9 +20,9 @@ enum class MessageType : uint16_t {
   kHeartbeatAck = 15,     // coordinator -> agent: heartbeat seen
   kReregister = 16,       // coordinator -> agent: I do not know you (restart): send hello again
   // Work (see docs/jobs.md for the whole flow).
-  kWorkRequest = 20,     // agent -> coordinator: idle, give me work (long poll; no reply until then)
-  kStartEntry = 21,      // coordinator -> agent: run this host queue entry
-  kEntryReport = 22,     // agent -> coordinator: an entry's phase (running/exited/uploaded)
+  kWorkRequest = 20,  // agent -> coordinator: idle, give me work (long poll; no reply until then)
+  kStartEntry = 21,   // coordinator -> agent: run this host queue entry
+  kEntryReport = 22,  // agent -> coordinator: an entry's phase (running/exited/uploaded)
   kEntryReportAck = 23,  // coordinator -> agent: report applied (done = drop the spool)
   kResultChunk = 24,     // agent -> coordinator: bytes of one results file at an offset
   kResultAck = 25,       // coordinator -> agent: how much of that file the coordinator holds
@@ -34,6 +34,9 @@ enum class MessageType : uint16_t {
   // Special tasks (docs/lifecycle.md).
   kRunTask = 29,     // coordinator -> agent: verify, repair or clean this host
   kTaskReport = 30,  // agent -> coordinator: how the task went, check by check
+  // Self-update (package_messages.hpp, docs/update.md).
+  kPackageChunkRequest = 31,  // agent -> coordinator: bytes of the package to install
+  kPackageChunk = 32,         // coordinator -> agent: those bytes
 
   // API socket (CLI / web page DEALER <-> coordinator ROUTER).
   kHostListRequest = 100,
@@ -98,6 +101,12 @@ enum class MessageType : uint16_t {
   kWhoAmIRequest = 182,
   kWhoAmIReply = 183,
   kLogoutRequest = 184,  // reply: kOkReply
+  // Agent packages (package_messages.hpp, docs/update.md). Admins only.
+  kPackageUploadRequest = 190,
+  kPackageUploadReply = 191,
+  kPackageListRequest = 192,
+  kPackageListReply = 193,
+  kPackageDesireRequest = 194,  // reply: kPackageListReply
 };
 
 // True for every type above; decoders refuse anything else.
@@ -106,7 +115,7 @@ std::string_view MessageTypeName(MessageType type);
 // API requests that change something (audited; web sessions must carry their CSRF token).
 // Login and Logout count: they are audited too.
 bool IsMutatingRequest(MessageType type);
-// API requests only admins may send (host, label, user, ACL administration).
+// API requests only admins may send (host, label, user, ACL and package administration).
 bool IsAdminRequest(MessageType type);
 
 // Host status, spelled on the wire and in every output exactly as in DESIGN.md.

@@ -46,7 +46,7 @@
 
 namespace labmesh::store {
 
-inline constexpr uint32_t kSchemaVersion = 5;
+inline constexpr uint32_t kSchemaVersion = 6;
 
 // Every host and user starts in this ACL group.
 inline constexpr char kEveryoneGroup[] = "Everyone";
@@ -86,11 +86,15 @@ struct Host {
   int64_t last_verified_ms = 0;   // wall clock: the last Verify (or Repair) that passed
   std::vector<int64_t> repairs_ms;  // wall clock: when its recent Repairs were queued
   bool repair_on_return = false;  // it went Dead: repair it when the agent comes back
+  // Self-update (docs/update.md): the newest version it completed an entry on, and the version
+  // whose Update task failed here (not tried again until it is desired again); "" = none.
+  std::string last_known_good;
+  std::string update_failed_version;
   MSGPACK_DEFINE_MAP(hostname, public_key, enrollment, status, status_reason, status_changed_ms,
                      locked, locked_by, lock_reason, locked_ms, agent_labels, admin_labels,
                      agent_version, facts, health, last_heartbeat_ms, incarnation, registered_ms,
                      attributes, acl_groups, protection, last_task_id, last_verified_ms,
-                     repairs_ms, repair_on_return)
+                     repairs_ms, repair_on_return, last_known_good, update_failed_version)
 };
 
 struct Label {
@@ -143,6 +147,11 @@ struct User {
 
 // One audited API request (the wire's record as it is stored).
 using AuditRecord = protocol::AuditRecord;
+
+// An agent package (its file is DATA_DIR/packages/<sha256>.tar.gz) and the version agents
+// should run, as the wire shows them (docs/update.md).
+using Package = protocol::PackageInfo;
+using DesiredVersion = protocol::DesiredVersion;
 
 // An ACL group. Membership is kept on hosts and users (their acl_groups).
 struct AclGroup {
@@ -261,6 +270,8 @@ class WriteBatch {
   void DeleteAclGroup(std::string name) { ops_.emplace_back(DeleteAclGroupOp{std::move(name)}); }
   void PutAudit(AuditRecord record) { ops_.emplace_back(std::move(record)); }
   void PutTask(SpecialTask task) { ops_.emplace_back(std::move(task)); }
+  void PutPackage(Package package) { ops_.emplace_back(std::move(package)); }
+  void SetDesiredVersion(DesiredVersion desired) { ops_.emplace_back(std::move(desired)); }
 
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
@@ -283,7 +294,7 @@ class WriteBatch {
   };
   using Op = std::variant<Host, DeleteHostOp, Label, DeleteLabelOp, RevokedKey, TestDef,
                           DeleteTestOp, Job, Entry, User, DeleteUserOp, AclGroup,
-                          DeleteAclGroupOp, SpecialTask, AuditRecord>;
+                          DeleteAclGroupOp, SpecialTask, AuditRecord, Package, DesiredVersion>;
   const std::vector<Op>& ops() const { return ops_; }
 
  private:
@@ -344,6 +355,10 @@ class Store {
                                                          size_t limit) const = 0;
   virtual Result<std::vector<Entry>> ListHostEntries(const std::string& hostname,
                                                      size_t limit) const = 0;
+  virtual Result<std::optional<Package>> GetPackage(const std::string& version) const = 0;
+  virtual Result<std::vector<Package>> ListPackages() const = 0;  // sorted by version string
+  // The desired version; version "" when none was ever set.
+  virtual Result<DesiredVersion> GetDesiredVersion() const = 0;
 
   // Commits the whole batch in one write transaction. When LMDB's map is full the transaction
   // is aborted, the map doubled and the batch retried. Fails with FailedPrecondition on a
