@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -17,6 +18,7 @@ constexpr size_t kHashBytes = 32;
 [[maybe_unused]] const int kSodiumReady = sodium_init();
 
 static_assert(sizeof(crypto_generichash_state) <= 384, "Blake2bHasher::state_ is too small");
+static_assert(sizeof(crypto_hash_sha256_state) <= 128, "Sha256Hasher::state_ is too small");
 
 std::string ToHex(const unsigned char* bytes, size_t n) {
   std::string hex(n * 2, '\0');
@@ -50,10 +52,34 @@ std::string Blake2bHasher::Hex() {
   return ToHex(out, sizeof out);
 }
 
-Result<FileHash> HashFile(const std::string& path) {
+Sha256Hasher::Sha256Hasher() {
+  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));
+}
+
+void Sha256Hasher::Update(std::string_view data) {
+  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_),
+                            reinterpret_cast<const unsigned char*>(data.data()), data.size());
+}
+
+std::string Sha256Hasher::Hex() {
+  unsigned char out[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), out);
+  return ToHex(out, sizeof out);
+}
+
+bool IsHexDigest(std::string_view text) {
+  return text.size() == 2 * kHashBytes &&
+         std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+namespace {
+
+template <typename Hasher>
+Result<FileHash> HashFileWith(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return Status::NotFound("cannot open " + path + ": " + std::strerror(errno));
-  Blake2bHasher hasher;
+  Hasher hasher;
   FileHash result;
   std::vector<char> buffer(1 << 20);
   for (;;) {
@@ -71,6 +97,13 @@ Result<FileHash> HashFile(const std::string& path) {
   ::close(fd);
   result.hex = hasher.Hex();
   return result;
+}
+
+}  // namespace
+
+Result<FileHash> HashFile(const std::string& path, HashKind kind) {
+  return kind == HashKind::kSha256 ? HashFileWith<Sha256Hasher>(path)
+                                   : HashFileWith<Blake2bHasher>(path);
 }
 
 }  // namespace labmesh

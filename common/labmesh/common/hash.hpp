@@ -1,6 +1,7 @@
 #pragma once
-// Content hashes: BLAKE2b-256 (libsodium's crypto_generichash with a 32-byte output), written
-// as 64 lower-case hex digits. Used for result chunks and files and, later, agent packages.
+// Content hashes, written as 64 lower-case hex digits: BLAKE2b-256 (libsodium's
+// crypto_generichash with a 32-byte output) for result chunks and files, SHA-256 for agent
+// packages (docs/update.md: what sha256sum prints, so people can check a package by hand).
 
 #include <string>
 #include <string_view>
@@ -23,11 +24,26 @@ class Blake2bHasher {
   alignas(64) unsigned char state_[384];  // crypto_generichash_state (size checked in .cpp)
 };
 
+// SHA-256, piece by piece like Blake2bHasher.
+class Sha256Hasher {
+ public:
+  Sha256Hasher();
+  void Update(std::string_view data);
+  std::string Hex();
+
+ private:
+  alignas(16) unsigned char state_[128];  // crypto_hash_sha256_state (size checked in .cpp)
+};
+
+// 64 lower-case hex digits and nothing else.
+bool IsHexDigest(std::string_view text);
+
 // The hash and size of the file at `path`, read in 1 MiB pieces.
 struct FileHash {
   std::string hex;
   uint64_t size = 0;
 };
-Result<FileHash> HashFile(const std::string& path);
+enum class HashKind { kBlake2b, kSha256 };
+Result<FileHash> HashFile(const std::string& path, HashKind kind = HashKind::kBlake2b);
 
 }  // namespace labmesh
