@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "labmesh/common/duration.hpp"
+#include "labmesh/protocol/json.hpp"
 
 namespace labmesh::cli {
 
@@ -67,6 +68,11 @@ std::string Join(const std::vector<std::string>& items, const char* sep) {
     out += item;
   }
   return out;
+}
+
+std::string WallTimeOrDash(int64_t wall_ms) {
+  std::string iso = protocol::FormatWallTimeIso(wall_ms);
+  return iso.empty() ? "-" : iso;
 }
 
 std::string Dump(const nlohmann::json& j) {

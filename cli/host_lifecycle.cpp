@@ -15,11 +15,6 @@ constexpr protocol::Protection kProtections[] = {
     protocol::Protection::kNone, protocol::Protection::kRepairSoftwareOnly,
     protocol::Protection::kDoNotRepair, protocol::Protection::kDoNotVerify};
 
-std::string TimeOrDash(int64_t wall_ms) {
-  std::string iso = protocol::FormatWallTimeIso(wall_ms);
-  return iso.empty() ? "-" : iso;
-}
-
 }  // namespace
 
 std::string ProtectionLevelList() {
@@ -81,7 +76,7 @@ std::string FormatHostHistory(const std::string& hostname,
   Table table({"WHEN", "TYPE", "ID", "JOB", "NAME", "STATUS", "REASON"});
   for (const auto& item : items) {
     // OneLine on every text: the line-per-item mapping below needs single-line cells.
-    table.Add({TimeOrDash(item.queued_ms), OneLine(item.type, 16), std::to_string(item.id),
+    table.Add({WallTimeOrDash(item.queued_ms), OneLine(item.type, 16), std::to_string(item.id),
                item.job_id == 0 ? "-" : std::to_string(item.job_id),
                OneLine(item.name, kReasonColumnChars), OneLine(item.status, 32),
                OneLine(item.reason, kReasonColumnChars)});

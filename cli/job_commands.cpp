@@ -21,11 +21,6 @@ namespace protocol = labmesh::protocol;
 // `job wait` and `job log --follow` ask the coordinator this often.
 constexpr auto kPollInterval = std::chrono::milliseconds(200);
 
-std::string TimeOrDash(int64_t wall_us) {
-  std::string iso = protocol::FormatWallTimeIso(wall_us / 1000);
-  return iso.empty() ? "-" : iso;
-}
-
 std::string DurationOrNone(int64_t ms) { return ms > 0 ? FormatDurationMs(ms) : "none"; }
 
 void PrintJobs(const std::vector<protocol::JobInfo>& jobs, bool json) {
@@ -78,8 +73,8 @@ void PrintJob(const protocol::JobInfo& job, bool json) {
   line("retry", job.retry == 0 ? "none"
                                 : "up to " + std::to_string(job.retry) +
                                       (job.retry == 1 ? " time" : " times") + " when a host is lost");
-  line("created", TimeOrDash(job.created_us));
-  line("finished", TimeOrDash(job.finished_us));
+  line("created", WallTimeOrDash(job.created_us / 1000));
+  line("finished", WallTimeOrDash(job.finished_us / 1000));
   std::cout << "\n";
   // Synchronous jobs add each entry's group and, while a control waits in a barrier or for a
   // value, what it waits for.
@@ -99,8 +94,9 @@ void PrintJob(const protocol::JobInfo& job, bool json) {
   Table table(columns);
   for (const auto& entry : job.entries) {
     std::string host = entry.host.empty() ? "(any " + entry.meta_label + ")" : entry.host;
-    std::vector<std::string> row = {host, entry.status, TimeOrDash(entry.started_us),
-                                    TimeOrDash(entry.finished_us), FormatEntryReason(entry)};
+    std::vector<std::string> row = {host, entry.status, WallTimeOrDash(entry.started_us / 1000),
+                                    WallTimeOrDash(entry.finished_us / 1000),
+                                    FormatEntryReason(entry)};
     if (groups) row.insert(row.begin() + 1, std::to_string(entry.group));
     if (retried) row.push_back(std::to_string(entry.retries));
     if (results) {

@@ -2,18 +2,18 @@
 // people and, with --json, one JSON document for scripts. Exit codes (CLI.md): 0 success,
 // 1 the operation ran but failed, 2 usage error, 3 coordinator unreachable or timed out.
 
-#include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <iomanip>
-#include <limits>
 #include <sstream>
 #include <zmq.hpp>
 
@@ -24,6 +24,7 @@
 #include "labmesh/cli/host_lifecycle_commands.hpp"
 #include "labmesh/cli/host_output.hpp"
 #include "labmesh/cli/job_commands.hpp"
+#include "labmesh/cli/package_commands.hpp"
 #include "labmesh/cli/results_commands.hpp"
 #include "labmesh/cli/user_commands.hpp"
 #include "labmesh/client/api_client.hpp"
@@ -284,6 +285,9 @@ int main(int argc, char** argv) {
   labmesh::cli::UserCommands user_commands(app, g, action);
   labmesh::cli::AclCommands acl_commands(app, g, action);
   labmesh::cli::AuditCommands audit_commands(app, g, action);
+
+  // ---- package ----
+  labmesh::cli::PackageCommands package_commands(app, g, action);
 
   try {
     app.parse(argc, argv);

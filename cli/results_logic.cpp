@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "labmesh/cli/cli_util.hpp"
 #include "labmesh/client/results_filters.hpp"
 #include "labmesh/common/duration.hpp"
 #include "labmesh/protocol/json.hpp"
@@ -30,11 +31,6 @@ Result<uint32_t> Limit(const std::string& command, const std::optional<uint32_t>
     return Status::InvalidArgument(command + ": --limit must be 1 to " + std::to_string(max));
   }
   return *limit;
-}
-
-std::string TimeOrDash(int64_t wall_us) {
-  std::string iso = protocol::FormatWallTimeIso(wall_us / 1000);
-  return iso.empty() ? "-" : iso;
 }
 
 std::string Duration(const protocol::TestResultInfo& r) {
@@ -125,7 +121,8 @@ std::string FormatResultsList(const protocol::ResultsListReply& reply) {
   Table table({"ID", "JOB", "HOST", "TEST", "STATUS", "STARTED", "DURATION", "REASON"});
   for (const auto& r : reply.results) {
     table.Add({std::to_string(r.id), std::to_string(r.job_id), r.host, r.test, r.status,
-               TimeOrDash(r.start_us), Duration(r), OneLine(r.reason, kReasonColumnChars)});
+               WallTimeOrDash(r.start_us / 1000), Duration(r),
+               OneLine(r.reason, kReasonColumnChars)});
   }
   std::string out = Printed(table);
   if (!reply.next_cursor.empty()) out += "more: --cursor " + reply.next_cursor + "\n";
@@ -154,7 +151,8 @@ std::string FormatResultsSeries(const protocol::ResultsSeriesReply& reply) {
   for (const auto& point : reply.points) {
     char value[40];
     std::snprintf(value, sizeof value, "%.10g", point.value);
-    table.Add({TimeOrDash(point.time_us), value, std::to_string(point.job_id), point.host});
+    table.Add(
+        {WallTimeOrDash(point.time_us / 1000), value, std::to_string(point.job_id), point.host});
   }
   return Printed(table);
 }

@@ -10,6 +10,8 @@
 #      over 1,000,000 results).
 #   5. barriers: scripts/bench-barrier.sh (barrier release latency with 100 and 1,000 simulated
 #      participants in one synchronous job).
+#   6. update: scripts/bench-update.sh (time and coordinator bytes sent to move 50 simulated
+#      agents to a 10 MiB agent package).
 # Every process runs on 127.0.0.1 and is stopped on exit. Exit status: 0 when the measurements
 # ran and the CPU target was met, 1 otherwise.
 #
@@ -120,4 +122,6 @@ LABMESH_SKIP_SETUP=1 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type
 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type "$root/scripts/bench-results.sh"
 LABMESH_SKIP_SETUP=1 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type \
   "$root/scripts/bench-barrier.sh"
+LABMESH_SKIP_SETUP=1 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type \
+  "$root/scripts/bench-update.sh"
 [[ $verdict == met ]]

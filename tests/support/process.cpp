@@ -53,7 +53,10 @@ pid_t Spawn(std::vector<std::string> argv, const std::string& out_path,
   sigset_t none;
   sigemptyset(&none);
   posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  // Its own process group, so that the destructor can kill everything it left behind (an
+  // agent's update watchdog and the agent that watchdog brings back keep the group).
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
   std::vector<std::string> env_strings = MergedEnv(env);
   auto args = CStrings(argv);
   auto envp = CStrings(env_strings);
@@ -93,6 +96,7 @@ Process::~Process() {
     Signal(SIGKILL);
     Wait(std::chrono::seconds(10));
   }
+  kill(-pid_, SIGKILL);  // whatever is left of its process group
 }
 
 bool Process::Running() {

@@ -23,7 +23,9 @@ class Process {
   // `env` entries are added to (or replace) the parent's environment.
   Process(std::vector<std::string> argv, std::string log_path,
           std::map<std::string, std::string> env = {});
-  ~Process();  // SIGKILLs a process still running
+  // The process runs in a process group of its own (its pid); the destructor SIGKILLs the
+  // process when it still runs and then whatever else is left in that group.
+  ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 

@@ -18,6 +18,7 @@ CHECKs (each may be given several times):
                                a text that contains TEXT
   --title HOST SELECTOR TEXT   ... has a title attribute (tooltip) that contains TEXT
   --history HOST TEXT          a click on HOST's row shows its history, which contains TEXT
+  --versions VERSION COUNT     the agent versions line says COUNT hosts run VERSION
 
 Run it with /usr/bin/python3: python3-selenium is a Debian package installed for the system
 Python, not for a pyenv python3 that may come first on PATH.
@@ -67,7 +68,14 @@ def run_checks(driver, checks, timeout_s):
         while True:
             got = None
             try:
-                if kind == "history":
+                if kind == "versions":
+                    version, want = args
+                    for item in driver.find_elements(By.CSS_SELECTOR, "#versions-list .version"):
+                        if item.get_attribute("data-version") == version:
+                            got = item.get_attribute("data-hosts")
+                    if got is not None and not driver.find_element(By.ID, "versions").is_displayed():
+                        got = "(hidden)"
+                elif kind == "history":
                     host, want = args
                     section = driver.find_element(By.ID, "history")
                     # A click on a selected host hides its history again: click only to open.
@@ -81,7 +89,7 @@ def run_checks(driver, checks, timeout_s):
                     got = element.text if kind == "text" else element.get_attribute("title")
             except (WebDriverException, LookupError) as e:
                 got = "(%s)" % e.__class__.__name__
-            if got is not None and want in got:
+            if got is not None and (got == want if kind == "versions" else want in got):
                 break
             if time.monotonic() >= deadline:
                 return fail("--%s %s: wanted %r in %r" % (kind, " ".join(args), want, got))
@@ -230,7 +238,7 @@ def check(driver, url, expected, checks, timeout_s, login=None, logout=False):
 def parse_args(args):
     """(checks, hostnames, login, logout) from the arguments after URL, or None when they are
     malformed. login is (kind, user, secret) with kind "token" or "password", or None."""
-    arity = {"--text": 3, "--title": 3, "--history": 2}
+    arity = {"--text": 3, "--title": 3, "--history": 2, "--versions": 2}
     checks, hostnames, login, logout = [], [], None, False
     i = 0
     while i < len(args):

@@ -182,6 +182,27 @@
     const parts = [hosts.length + (hosts.length === 1 ? ' host' : ' hosts')];
     for (const status of Object.keys(counts).sort()) parts.push(counts[status] + ' ' + status);
     $('summary').textContent = parts.join(' · ');
+    renderVersions(hosts);
+  }
+
+  // How many hosts run each agent version (self-update moves them; docs/update.md).
+  function renderVersions(hosts) {
+    const versions = {};
+    for (const host of hosts) {
+      const v = host.agent_version || 'unknown';
+      versions[v] = (versions[v] || 0) + 1;
+    }
+    const items = document.createDocumentFragment();
+    const names = Object.keys(versions).sort();
+    names.forEach((v, i) => {
+      if (i > 0) items.appendChild(document.createTextNode(' · '));
+      const item = el('span', 'version', v + ': ' + versions[v] + (versions[v] === 1 ? ' host' : ' hosts'));
+      item.dataset.version = v;
+      item.dataset.hosts = String(versions[v]);
+      items.appendChild(item);
+    });
+    $('versions-list').replaceChildren(items);
+    $('versions').hidden = names.length === 0;
   }
 
   function renderPending(pending) {

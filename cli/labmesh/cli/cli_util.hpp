@@ -62,6 +62,8 @@ std::string Age(int64_t wall_ms);
 // The same at a given "now" (wall-clock ms), for texts that are tested; a time after `now_ms`
 // (clock skew) is "0ms ago".
 std::string AgeAt(int64_t wall_ms, int64_t now_ms);
+// "2026-11-29T10:00:00Z" for wall-clock ms since the epoch, "-" for 0.
+std::string WallTimeOrDash(int64_t wall_ms);
 // Wall-clock ms since the epoch, now.
 int64_t NowMs();
 
