@@ -9,6 +9,7 @@
 // have deadlines.
 
 #include <fcntl.h>
+#include <signal.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -897,6 +898,83 @@ TEST(AgentUpdate, AnUpdateIsRefusedWhileAnEntryIsHeld) {
   EXPECT_FALSE(coordinator.reports[0].passed);
   EXPECT_NE(coordinator.reports[0].reason.find("an entry is held"), std::string::npos);
   EXPECT_EQ(coordinator.chunk_requests, 0);
+}
+
+// ---- the real binary through a real re-exec ----
+
+int ReadPid(const std::string& work) {
+  std::string text = ReadFile(work + "/agent.pid");
+  return text.empty() ? 0 : std::atoi(text.c_str());
+}
+
+// A package of `agent` (plus the real helpers) made by scripts/package-agent.sh.
+std::string ScriptPackage(const std::string& dir, const std::string& agent) {
+  const std::string bin = dir + "/bin";
+  fs::create_directories(bin);
+  fs::copy_file(agent, bin + "/labmesh-agent", fs::copy_options::overwrite_existing);
+  fs::copy_file(LABMESH_TEST_BIN, bin + "/labmesh-test", fs::copy_options::overwrite_existing);
+  fs::copy_file(LABMESH_SYNC_BIN, bin + "/labmesh-sync", fs::copy_options::overwrite_existing);
+  CommandResult made = RunCommand({std::string(LABMESH_SOURCE_DIR) + "/scripts/package-agent.sh",
+                                   "--build-dir", bin, "--output", dir + "/p.tar.gz"});
+  EXPECT_EQ(made.exit_code, 0) << made.err;
+  return ReadFile(dir + "/p.tar.gz");
+}
+
+std::vector<std::string> AgentArgs(const FakeCoordinator& coordinator, const std::string& work) {
+  return {LABMESH_AGENT_BIN, "--coordinator", coordinator.endpoint(), "--coordinator-key",
+          coordinator.public_key(), "--hostname", "lab-r", "--work-dir", work,
+          "--update-trial", "30s", "--log-level", "debug"};
+}
+
+TEST(AgentReexec, TheNewVersionRunsInTheSameProcessAndConfirmsItsTrial) {
+  TempDir tmp;
+  FakeCoordinator coordinator;
+  const std::string work = fs::canonical(tmp.path()).string() + "/work";
+  coordinator.package = ScriptPackage(tmp.path(), LABMESH_NEW_AGENT_BIN);
+  Process agent(AgentArgs(coordinator, work), tmp.path() + "/agent.log");
+  ASSERT_TRUE(coordinator.RunUntil([&] { return coordinator.welcomes > 0; })) << agent.Log();
+  EXPECT_EQ(coordinator.hellos[0].agent_version, std::string(LABMESH_VERSION));
+  coordinator.Send(protocol::Encode(UpdateTask(51, coordinator.package, "9.9.9")));
+  ASSERT_TRUE(coordinator.RunUntil([&] {
+    return coordinator.hellos.back().agent_version == "9.9.9";
+  })) << agent.Log();
+  EXPECT_TRUE(coordinator.reports.empty());
+  ASSERT_TRUE(coordinator.RunUntil([&] {
+    auto state = agent::LoadUpdateState(work);
+    return state.ok() && state->current_version == "9.9.9";
+  })) << agent.Log();
+  EXPECT_EQ(ReadPid(work), agent.pid());  // exec'd in place
+  EXPECT_TRUE(agent.Running());
+  EXPECT_EQ(agent::CurrentVersion(work), "9.9.9");
+}
+
+TEST(AgentReexec, AVersionThatDiesIsRolledBackAndReported) {
+  TempDir tmp;
+  FakeCoordinator coordinator;
+  const std::string work = fs::canonical(tmp.path()).string() + "/work";
+  const std::string broken = tmp.path() + "/broken-agent";
+  WriteFile(broken, "#!/bin/sh\n[ \"$1\" = --version ] && echo 9.9.8 && exit 0\nexit 3\n", 0755);
+  coordinator.package = ScriptPackage(tmp.path(), broken);
+  Process agent(AgentArgs(coordinator, work), tmp.path() + "/agent.log");
+  ASSERT_TRUE(coordinator.RunUntil([&] { return coordinator.welcomes > 0; })) << agent.Log();
+  const int first_pid = ReadPid(work);
+  coordinator.Send(protocol::Encode(UpdateTask(52, coordinator.package, "9.9.8")));
+  ASSERT_TRUE(coordinator.RunUntil([&] {
+    return coordinator.hellos.back().update_report.task_id == 52;
+  }, std::chrono::seconds(30))) << agent.Log();
+  const protocol::TaskReport& report = coordinator.hellos.back().update_report;
+  EXPECT_FALSE(report.passed);
+  EXPECT_EQ(report.kind, "Update");
+  EXPECT_EQ(report.reason, "version 9.9.8 exited before it registered");
+  EXPECT_EQ(coordinator.hellos.back().agent_version, std::string(LABMESH_VERSION));
+  EXPECT_EQ(agent::CurrentVersion(work), "");  // back to the binary as installed: no link
+  const int rolled_back = ReadPid(work);
+  EXPECT_NE(rolled_back, first_pid);  // the watchdog's process became the agent
+  ASSERT_TRUE(coordinator.RunUntil([&] {
+    auto state = agent::LoadUpdateState(work);
+    return state.ok() && state->failure.task_id == 0;  // cleared after the Welcome
+  })) << agent.Log();
+  if (rolled_back > 1) kill(rolled_back, SIGKILL);
 }
 
 }  // namespace
