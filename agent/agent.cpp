@@ -12,6 +12,7 @@
 #include <zmq.hpp>
 
 #include "health.hpp"
+#include "update/update_manager.hpp"
 #include "labmesh/common/backoff.hpp"
 #include "labmesh/common/curve_keys.hpp"
 #include "labmesh/protocol/envelope.hpp"
@@ -108,6 +109,15 @@ class AgentImpl final : public Agent {
     tasks_ = std::make_unique<TaskManager>(
         config_, clock_, hostname_, [this](const std::string& frame) { return Send(frame); },
         std::move(hooks));
+    UpdateManager::Hooks update_hooks;
+    update_hooks.entry_held = [this] { return work_->entry_count() > 0; };
+    update_hooks.next_request_id = [this] { return ++request_id_; };
+    update_hooks.ready_to_exec = [this] { Stop(); };
+    updates_ = std::make_unique<UpdateManager>(
+        config_, clock_, hostname_, [this](const std::string& frame) { return Send(frame); },
+        std::move(update_hooks));
+    updates_->Load();
+    work_->SetEntryDoneHook([this](uint64_t) { updates_->OnEntryDone(); });
     spdlog::info("agent host={} key={} incarnation={} coordinator={}", hostname_, keys_.public_z85,
                  incarnation_, config_.coordinator);
     return Status::Ok();
@@ -118,8 +128,9 @@ class AgentImpl final : public Agent {
     next_attempt_ms_ = clock_->SteadyMs() + backoff_.NextDelayMs();
     while (!stop_.load()) {
       int64_t now = clock_->SteadyMs();
-      int64_t deadline = std::min({NextDeadline(), work_->NextDeadlineMs(),
-                                   sync_->NextDeadlineMs(), tasks_->NextDeadlineMs()});
+      int64_t deadline =
+          std::min({NextDeadline(), work_->NextDeadlineMs(), sync_->NextDeadlineMs(),
+                    tasks_->NextDeadlineMs(), updates_->NextDeadlineMs()});
       int64_t wait = std::clamp<int64_t>(deadline - now, 0, kMaxPollMs);
       try {
         // The sockets (coordinator, local sync) and the entries' descriptors (output pipes,
@@ -134,6 +145,7 @@ class AgentImpl final : public Agent {
         poll_fds_.clear();
         work_->PollFds(&poll_fds_);
         tasks_->PollFds(&poll_fds_);
+        updates_->PollFds(&poll_fds_);
         for (int fd : poll_fds_) poll_items_.push_back({nullptr, fd, ZMQ_POLLIN, 0});
         zmq::poll(poll_items_, std::chrono::milliseconds(wait));
         if (socket_ && (poll_items_[0].revents & ZMQ_POLLIN)) Drain();
@@ -142,6 +154,7 @@ class AgentImpl final : public Agent {
         }
         work_->Service();
         tasks_->Service();
+        updates_->Service();
         sync_->Service();
         OnTimers();
       } catch (const zmq::error_t& e) {
@@ -158,6 +171,7 @@ class AgentImpl final : public Agent {
   AgentState state() const override { return state_.load(); }
   const std::string& hostname() const override { return hostname_; }
   const std::string& public_key() const override { return keys_.public_z85; }
+  std::optional<ExecPlan> TakeExecPlan() override { return updates_->TakeExecPlan(); }
 
  private:
   void SetState(AgentState to, std::string_view reason) {
@@ -201,13 +215,14 @@ class AgentImpl final : public Agent {
   bool SendHello() {
     protocol::AgentHello hello;
     hello.hostname = hostname_;
-    hello.agent_version = LABMESH_VERSION;
+    hello.agent_version = config_.version;
     hello.incarnation = incarnation_;
     hello.public_key = keys_.public_z85;
     hello.enroll_token = config_.enroll_token;
     hello.labels = config_.labels;
     hello.facts = facts_;
     hello.entries = work_->HeldEntries();
+    hello.update_report = updates_->UpdateReport();
     return Send(protocol::Encode(hello, ++request_id_));
   }
 
@@ -221,6 +236,7 @@ class AgentImpl final : public Agent {
   void Disconnect(int64_t retry_in_ms) {
     work_->OnDisconnected();
     tasks_->OnDisconnected();
+    updates_->OnDisconnected();
     sync_->OnDisconnected();
     socket_.reset();
     next_attempt_ms_ = clock_->SteadyMs() + retry_in_ms;
@@ -300,6 +316,7 @@ class AgentImpl final : public Agent {
                                               std::to_string(heartbeat_interval_ms_) + " ms");
         work_->OnWelcome();  // resend reports, resume uploads, ask for work when idle
         tasks_->OnWelcome();  // send a task report that could not be sent
+        updates_->OnWelcome();  // pass a trial, clear a reported rollback, resume a download
         sync_->OnWelcome();  // resend stored values and unanswered sync requests
         break;
       }
@@ -323,6 +340,7 @@ class AgentImpl final : public Agent {
       case T::kReregister:
         work_->OnDisconnected();  // until the next Welcome
         tasks_->OnDisconnected();
+        updates_->OnDisconnected();
         sync_->OnDisconnected();
         hello_deadline_ms_ = now + config_.hello_timeout_ms;
         SetState(AgentState::kConnecting, "coordinator asked for a new hello");
@@ -331,14 +349,17 @@ class AgentImpl final : public Agent {
       case T::kHeartbeatAck:
         break;
       case T::kError: {
-        if (sync_->Handle(*envelope)) break;  // the answer to one of the relay's requests
+        // The answer to one of the relay's requests, or to a package chunk request.
+        if (sync_->Handle(*envelope) || updates_->Handle(*envelope)) break;
         auto error = protocol::DecodeBody<protocol::ErrorReply>(*envelope);
         spdlog::warn("host={} coordinator error: {}", hostname_,
                      error.ok() ? error->ToStatus().ToString() : "(unreadable)");
         break;
       }
       default:
-        if (work_->Handle(*envelope) || tasks_->Handle(*envelope) || sync_->Handle(*envelope)) {
+        // RunTask of kind Update goes to the UpdateManager, the other kinds to the TaskManager.
+        if (work_->Handle(*envelope) || updates_->Handle(*envelope) || tasks_->Handle(*envelope) ||
+            sync_->Handle(*envelope)) {
           break;
         }
         spdlog::warn("host={} unexpected {} from the coordinator", hostname_,
@@ -361,6 +382,8 @@ class AgentImpl final : public Agent {
   std::unique_ptr<WorkManager> work_;
   // Declared after work_ (destroyed first): its hooks call into the WorkManager.
   std::unique_ptr<TaskManager> tasks_;
+  // Declared last (destroyed first): its hooks call into the WorkManager.
+  std::unique_ptr<UpdateManager> updates_;
   std::vector<zmq::pollitem_t> poll_items_;
   std::vector<int> poll_fds_;
   std::atomic<AgentState> state_{AgentState::kDisconnected};

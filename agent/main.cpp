@@ -1,16 +1,31 @@
 // labmesh-agent: parses configuration (flags > environment > config file > defaults), sets up
 // logging and runs the agent. Everything else lives in the library.
+//
+// Self-update (docs/update.md) adds three ways this binary starts: `--update-watchdog FD ARGS`
+// (hidden; must come first) runs the watchdog of an update trial with the agent's own ARGS; a
+// process with LABMESH_UPDATE_TRIAL_FD is a new version on trial; any other start first execs
+// WORK_DIR/current/labmesh-agent when `current` points at another binary.
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <iostream>
+#include <vector>
 
 #include "labmesh/agent/agent.hpp"
 #include "labmesh/common/curve_keys.hpp"
 #include "labmesh/common/flags.hpp"
 #include "labmesh/common/logging.hpp"
+#include "update/exec.hpp"
 #include "work/builtin_checks.hpp"
+
+// A test build sets another version (-DLABMESH_AGENT_VERSION="9.9.9") to play a new release.
+#ifdef LABMESH_AGENT_VERSION
+constexpr const char* kAgentVersion = LABMESH_AGENT_VERSION;
+#else
+constexpr const char* kAgentVersion = LABMESH_VERSION;
+#endif
 
 namespace {
 
@@ -33,9 +48,24 @@ CLI::Option* AddByteSize(CLI::App& app, const std::string& name, uint64_t& bytes
 int main(int argc, char** argv) {
   namespace flags = labmesh::flags;
   labmesh::agent::AgentConfig config;
+  config.version = kAgentVersion;
+  // `--update-watchdog FD` is taken off before CLI11 sees the agent's own arguments.
+  int watchdog_fd = -1;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() >= 2 && args[0] == "--update-watchdog") {
+    char* end = nullptr;
+    long fd = std::strtol(args[1].c_str(), &end, 10);
+    if (end == args[1].c_str() || *end != '\0' || fd < 0) {
+      std::cerr << "labmesh-agent: --update-watchdog needs a descriptor number\n";
+      return 2;
+    }
+    watchdog_fd = static_cast<int>(fd);
+    args.erase(args.begin(), args.begin() + 2);
+  }
+  config.exec_args = args;
   std::string key_or_file, log_level = "info";
   CLI::App app{"labmesh-agent: registers this machine with a labmesh coordinator and runs its work"};
-  app.set_version_flag("--version", std::string(LABMESH_VERSION));
+  app.set_version_flag("--version", std::string(kAgentVersion));
   flags::AddConfigFile(app);
   flags::Add(app, "coordinator", config.coordinator, "coordinator's agent socket");
   flags::Add(app, "coordinator-key", key_or_file,
@@ -77,12 +107,22 @@ int main(int argc, char** argv) {
   flags::Add(app, "upload-chunk", config.upload_chunk_bytes,
              "largest result chunk sent to the coordinator, in bytes")
       ->check(CLI::Range(uint64_t{1024}, uint64_t{8} << 20));
+  AddByteSize(app, "update-rate-limit", config.update_rate_limit_bytes,
+              "largest agent package download speed, per second (0 = no limit)");
+  flags::AddDuration(app, "update-trial", config.update_trial_ms,
+                     "a new agent version that has not registered this long after an update is "
+                     "rolled back")
+      ->check([](const std::string& text) {
+        auto ms = labmesh::ParseDurationMs(text);
+        return ms.ok() && *ms <= 0 ? std::string("must be more than 0") : std::string();
+      });
   flags::AddDuration(app, "fault-chunk-delay", config.fault_chunk_delay_ms,
                      "tests only: wait this long between result chunks")
       ->group("");  // hidden from --help
   flags::Add(app, "log-level", log_level, "trace, debug, info, warn, error, off");
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 wants them reversed
+    app.parse(reversed);
   } catch (const CLI::ParseError& e) {
     return flags::ExitForParseError(app, e);
   }
@@ -96,7 +136,11 @@ int main(int argc, char** argv) {
     std::cerr << "labmesh-agent: " << s.message() << "\n";
     return 2;
   }
+  if (watchdog_fd >= 0) return labmesh::agent::RunWatchdog(watchdog_fd, config);
+  config.update_trial_fd = labmesh::agent::TakeTrialFd();
+  labmesh::agent::MaybeHopToCurrent(config);  // returns when this binary is the one to run
   flags::LogGivenOptions(app, {"--enroll-token"});
+  if (config.version != LABMESH_VERSION) spdlog::info("agent version {}", config.version);
   labmesh::Status status = labmesh::agent::RunAgent(config);
   if (!status.ok()) {
     spdlog::error("{}", status.ToString());

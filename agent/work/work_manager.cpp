@@ -606,7 +606,9 @@ void WorkManager::OnReportAck(const protocol::EntryReportAck& ack) {
   Entry& e = *it->second;
   if (ack.done) {
     spdlog::info("host={} entry={} done; spool removed", hostname_, e.id());
-    Forget(e.id());
+    const uint64_t id = e.id();
+    Forget(id);
+    if (entry_done_) entry_done_(id);
     MaybeRequestWork();
     return;
   }

@@ -73,6 +73,11 @@ class WorkManager {
   // wires it to the SyncRelay. May be called more than once per entry.
   void SetControlEndedHook(ControlEndedFn hook) { control_ended_ = std::move(hook); }
   size_t entry_count() const { return entries_.size(); }
+  // Called (on the loop thread) when the coordinator says an entry is done (its spool goes):
+  // the agent makes its version the last known good (docs/update.md).
+  void SetEntryDoneHook(std::function<void(uint64_t entry_id)> hook) {
+    entry_done_ = std::move(hook);
+  }
 
   // For special tasks (TaskManager::Hooks). True while the entry's control has a process
   // (running, or stopped but not yet reaped): what carries its LABMESH_RESULTS_DIR is not left
@@ -128,6 +133,7 @@ class WorkManager {
   uint64_t incarnation_;
   SendFn send_;
   ControlEndedFn control_ended_;
+  std::function<void(uint64_t entry_id)> entry_done_;
   std::string work_dir_;  // absolute
   std::string spool_dir_;
   std::string helper_dir_;

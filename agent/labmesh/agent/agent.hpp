@@ -7,9 +7,12 @@
 //   any --Reject / silence / Reregister--> Disconnected (backoff) or Connecting (hello again)
 // Threads: Run() is the only thread touching the socket; Stop() may be called from any thread.
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "labmesh/agent/config.hpp"
 #include "labmesh/common/clock.hpp"
@@ -19,6 +22,19 @@ namespace labmesh::agent {
 
 enum class AgentState { kDisconnected, kConnecting, kPending, kRegistered };
 std::string_view AgentStateName(AgentState state);
+
+// What an agent that installed an update asks its caller to do once every socket is closed
+// (docs/update.md "Agent side"): start the watchdog, then exec the new version in this process.
+struct ExecPlan {
+  uint64_t task_id = 0;
+  std::string version;    // the new version
+  std::string work_dir;   // absolute
+  std::string exe;        // WORK_DIR/versions/V/labmesh-agent
+  std::vector<std::string> argv;  // argv[0] = exe, then the agent's own arguments (exec_args)
+  // The running binary, started as `watchdog_exe --update-watchdog FD ARGS...` before the exec.
+  std::string watchdog_exe;
+  std::vector<std::string> args;  // the agent's own arguments (AgentConfig::exec_args)
+};
 
 class Agent {
  public:
@@ -31,9 +47,13 @@ class Agent {
   virtual AgentState state() const = 0;
   virtual const std::string& hostname() const = 0;
   virtual const std::string& public_key() const = 0;
+  // After Run() returned: the update to exec, once (nullopt = none; Run() ended by Stop()).
+  virtual std::optional<ExecPlan> TakeExecPlan() = 0;
 };
 
-// For main(): Create + Run, with SIGTERM/SIGINT stopping the loop.
+// For main(): Create + Run, with SIGTERM/SIGINT stopping the loop; writes WORK_DIR/agent.pid.
+// When the agent installed an update, closes everything and execs it (ExecUpdate): returns
+// only when that failed.
 Status RunAgent(const AgentConfig& config);
 
 }  // namespace labmesh::agent

@@ -58,9 +58,26 @@ struct AgentConfig {
   std::string helper_dir;
   uint64_t upload_chunk_bytes = 256 * 1024;        // one ResultChunk at most
   uint64_t upload_window_bytes = 4 * 1024 * 1024;  // unacknowledged bytes per entry at most
-  int64_t log_flush_ms = 100;
+  int64_t log_flush_ms = 100;  // debug/control.log is streamed at most this often (or per 64 KiB)
   // Fault point for tests: wait this long between result chunks (0 = off).
-  int64_t fault_chunk_delay_ms = 0;  // debug/control.log is streamed at most this often (or per 64 KiB)
+  int64_t fault_chunk_delay_ms = 0;
+
+  // Self-update (docs/update.md "Agent side").
+  // The version this agent reports (AgentHello.agent_version); main sets it from the binary.
+  std::string version = LABMESH_VERSION;
+  // The arguments the agent was started with (argv[1..]): an update re-executes the new binary
+  // and the watchdog with them.
+  std::vector<std::string> exec_args;
+  // Package download speed cap in bytes per second (0 = no limit).
+  uint64_t update_rate_limit_bytes = 0;
+  uint64_t update_chunk_bytes = 256 * 1024;  // one PackageChunkRequest at most
+  // A chunk request unanswered this long is sent again (from the bytes on disk).
+  int64_t update_chunk_timeout_ms = 10'000;
+  // A new version that has not registered this long after the switch is killed and rolled back.
+  int64_t update_trial_ms = 2 * 60'000;
+  // The write end of the trial pipe when this process is a new version on trial (main reads it
+  // from LABMESH_UPDATE_TRIAL_FD); -1 = not on trial.
+  int update_trial_fd = -1;
 };
 
 }  // namespace labmesh::agent

@@ -1,0 +1,552 @@
+// UpdateManager: an Update task on the agent; see update_manager.hpp and docs/update.md.
+
+#include "update/update_manager.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <filesystem>
+#include <vector>
+
+#include "update/package.hpp"
+#include "work/builtin_checks.hpp"
+#include "work/runner.hpp"
+
+namespace labmesh::agent {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int64_t kSendRetryMs = 10;  // the socket refused a frame: try again this soon
+constexpr int kMaxBadAnswers = 8;     // unusable chunks in a row before the download fails
+
+std::string TarPath() {
+  for (const char* path : {"/usr/bin/tar", "/bin/tar"}) {
+    if (access(path, X_OK) == 0) return path;
+  }
+  return "/usr/bin/tar";
+}
+
+}  // namespace
+
+struct UpdateManager::Task {
+  protocol::RunTask run;
+  protocol::TaskReport report;
+  enum class Phase { kDownload, kUnpack } phase = Phase::kDownload;
+  int64_t started_ms = 0;       // of the running step
+  int fd = -1;                  // the .part file, open for writing
+  uint64_t have = 0;            // bytes on disk
+  std::unique_ptr<Sha256Hasher> hasher;  // over [0, have)
+  uint64_t request_id = 0;      // the outstanding chunk request (0 = none)
+  uint64_t request_bytes = 0;   // what it asked for
+  int64_t request_sent_ms = 0;
+  int64_t next_request_ms = 0;  // rate limit: no request before this
+  int bad_answers = 0;
+  std::unique_ptr<Runner> tar;
+  std::string tmp_dir;          // versions/V.tmp
+
+  ~Task() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+UpdateManager::UpdateManager(const AgentConfig& config, const Clock* clock, std::string hostname,
+                             SendFn send, Hooks hooks)
+    : config_(config),
+      clock_(clock),
+      hostname_(std::move(hostname)),
+      send_(std::move(send)),
+      hooks_(std::move(hooks)),
+      self_exe_(SelfExe()),
+      trial_fd_(config.update_trial_fd) {
+  std::error_code ec;
+  work_dir_ = fs::absolute(config_.work_dir, ec).lexically_normal().string();
+  if (!work_dir_.empty() && work_dir_.back() == '/') work_dir_.pop_back();
+}
+
+UpdateManager::~UpdateManager() {
+  if (trial_fd_ >= 0) {
+    spdlog::warn("host={} version {} stopped before it registered; the watchdog rolls back",
+                 hostname_, config_.version);
+    char byte = kTrialStopped;
+    if (write(trial_fd_, &byte, 1) != 1) {
+      // The watchdog is gone or the pipe broke: it sees EOF and rolls back anyway.
+    }
+    close(trial_fd_);
+  }
+}
+
+std::string UpdateManager::PartPath(const std::string& sha256) const {
+  return work_dir_ + "/update/" + sha256 + ".part";
+}
+
+uint64_t UpdateManager::downloaded_bytes() const { return task_ ? task_->have : 0; }
+
+void UpdateManager::Load() {
+  auto loaded = LoadUpdateState(work_dir_);
+  if (!loaded.ok()) {
+    spdlog::error("host={} {}; starting with empty update state", hostname_,
+                  loaded.status().ToString());
+    return;
+  }
+  state_ = std::move(*loaded);
+  if (state_.failure.task_id != 0) {
+    spdlog::warn("host={} task={} update to {} failed: {}; reporting it at registration",
+                 hostname_, state_.failure.task_id, state_.failure.version,
+                 state_.failure.reason);
+  }
+}
+
+void UpdateManager::Save() {
+  if (Status s = SaveUpdateState(work_dir_, state_); !s.ok()) {
+    spdlog::error("host={} {}", hostname_, s.ToString());
+  }
+}
+
+protocol::TaskReport UpdateManager::UpdateReport() const {
+  protocol::TaskReport report;
+  if (state_.failure.task_id == 0) return report;
+  report.task_id = state_.failure.task_id;
+  report.kind = "Update";
+  report.passed = false;
+  report.reason = state_.failure.reason;
+  report.checks.push_back({"trial", false, state_.failure.reason, 0});
+  const_cast<UpdateManager*>(this)->failure_reported_ = true;
+  return report;
+}
+
+void UpdateManager::OnWelcome() {
+  connected_ = true;
+  send_retry_ms_ = 0;
+  if (trial_fd_ >= 0) PassTrial();
+  if (failure_reported_ && state_.failure.task_id != 0) {
+    spdlog::info("host={} task={} rollback reported", hostname_, state_.failure.task_id);
+    state_.failure = {};
+    Save();
+  }
+  failure_reported_ = false;
+  if (report_unsent_) SendReport();
+  if (task_ && task_->phase == Task::Phase::kDownload) {
+    task_->request_id = 0;  // answers to requests of the old connection are ignored
+    RequestChunk(clock_->SteadyMs());
+  }
+}
+
+void UpdateManager::OnDisconnected() {
+  connected_ = false;
+  failure_reported_ = false;
+  if (task_) task_->request_id = 0;
+}
+
+void UpdateManager::PassTrial() {
+  char byte = kTrialPassed;
+  if (write(trial_fd_, &byte, 1) != 1) {
+    spdlog::error("host={} cannot tell the watchdog the trial passed", hostname_);
+  }
+  close(trial_fd_);
+  trial_fd_ = -1;
+  const UpdateState::Trial trial = state_.trial;
+  spdlog::info("host={} task={} version {} registered: the update is confirmed", hostname_,
+               trial.task_id, config_.version);
+  state_.current_version = config_.version;
+  state_.trial = {};
+  Save();
+  // Keep the running version, the last known good and the one before the update.
+  std::vector<std::string> keep = {CurrentVersion(work_dir_), config_.version,
+                                   state_.last_good_version, trial.from_version};
+  for (const std::string& dir : VersionsToPrune(work_dir_, keep)) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    spdlog::info("host={} removed old version {}{}", hostname_, dir, ec ? ": " + ec.message() : "");
+  }
+}
+
+void UpdateManager::OnEntryDone() {
+  if (state_.last_good_version == config_.version && state_.last_good_exe == self_exe_) return;
+  state_.last_good_version = config_.version;
+  state_.last_good_exe = self_exe_;
+  spdlog::info("host={} version {} ({}) is the last known good", hostname_, config_.version,
+               self_exe_);
+  Save();
+}
+
+bool UpdateManager::Handle(const protocol::Envelope& envelope) {
+  using T = protocol::MessageType;
+  if (envelope.type == T::kRunTask) {
+    auto run = protocol::DecodeBody<protocol::RunTask>(envelope);
+    if (!run.ok() || protocol::ParseTaskKind(run->kind) != protocol::TaskKind::kUpdate) {
+      return false;  // TaskManager's (it logs what it cannot read)
+    }
+    Start(*run);
+    return true;
+  }
+  if (envelope.type == T::kPackageChunk) {
+    auto chunk = protocol::DecodeBody<protocol::PackageChunk>(envelope);
+    if (!chunk.ok()) {
+      spdlog::warn("host={} undecodable PackageChunk: {}", hostname_, chunk.status().ToString());
+      if (task_ && envelope.request_id == task_->request_id) {
+        task_->request_id = 0;
+        ++task_->bad_answers;
+      }
+      return true;
+    }
+    OnChunk(envelope.request_id, *chunk);
+    return true;
+  }
+  if (envelope.type == T::kError) {
+    if (!task_ || task_->request_id == 0 || envelope.request_id != task_->request_id) {
+      return false;
+    }
+    auto error = protocol::DecodeBody<protocol::ErrorReply>(envelope);
+    Fail("download",
+         "the coordinator refused the chunk at " + std::to_string(task_->have) + ": " +
+             (error.ok() ? error->ToStatus().ToString() : std::string("(unreadable error)")),
+         task_->started_ms);
+    return true;
+  }
+  return false;
+}
+
+void UpdateManager::Start(const protocol::RunTask& run) {
+  const uint64_t id = run.task_id;
+  if (task_ && task_->run.task_id == id) {
+    if (task_->phase == Task::Phase::kDownload) {
+      spdlog::info("host={} task={} repeated; asking again from byte {}", hostname_, id,
+                   task_->have);
+      task_->request_id = 0;
+      RequestChunk(clock_->SteadyMs());
+    }
+    return;
+  }
+  if (plan_ && plan_->task_id == id) return;  // about to exec it
+  if (last_report_ && last_report_->task_id == id) {
+    spdlog::info("host={} task={} already finished; sending its report again", hostname_, id);
+    SendReport();
+    return;
+  }
+  if (plan_) {
+    spdlog::warn("host={} task={} ignored: task={} is about to exec", hostname_, id,
+                 plan_->task_id);
+    return;
+  }
+  if (task_) {
+    spdlog::warn("host={} task={} replaces update task={}", hostname_, id, task_->run.task_id);
+    task_.reset();
+  }
+  const int64_t now = clock_->SteadyMs();
+  task_ = std::make_unique<Task>();
+  Task& t = *task_;
+  t.run = run;
+  t.report.task_id = id;
+  t.report.kind = "Update";
+  t.started_ms = now;
+  spdlog::info("host={} task={} update {} -> {} ({} bytes, sha256 {})", hostname_, id,
+               config_.version, run.version, run.package_bytes, run.package_sha256);
+  if (hooks_.entry_held && hooks_.entry_held()) {
+    return Fail("no-entry-held", "an entry is held; the agent updates only when idle", now);
+  }
+  if (!protocol::IsValidVersion(run.version)) {
+    return Fail("task", "'" + run.version + "' is not a version", now);
+  }
+  if (!IsSha256Hex(run.package_sha256)) {
+    return Fail("task", "'" + run.package_sha256 + "' is not a SHA-256", now);
+  }
+  if (run.package_bytes == 0 || run.package_bytes > protocol::kMaxPackageBytes) {
+    return Fail("task", "a package of " + std::to_string(run.package_bytes) + " bytes", now);
+  }
+  std::error_code ec;
+  fs::create_directories(work_dir_ + "/update", ec);
+  // Other downloads are abandoned: only this package is wanted now.
+  for (const auto& item : fs::directory_iterator(work_dir_ + "/update", ec)) {
+    const fs::path& p = item.path();
+    if (p.extension() == ".part" && p.stem() != run.package_sha256) fs::remove(p, ec);
+  }
+  const std::string part = PartPath(run.package_sha256);
+  t.fd = open(part.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (t.fd < 0) return Fail("download", "cannot open " + part + ": " + strerror(errno), now);
+  struct stat st {};
+  fstat(t.fd, &st);
+  t.hasher = std::make_unique<Sha256Hasher>();
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size > run.package_bytes && ftruncate(t.fd, 0) == 0) size = 0;
+  // Resume: the bytes on disk are hashed once (blocking, bounded by the package size).
+  std::vector<char> buffer(256 * 1024);
+  while (t.have < size) {
+    ssize_t n = pread(t.fd, buffer.data(), std::min<uint64_t>(buffer.size(), size - t.have),
+                      static_cast<off_t>(t.have));
+    if (n <= 0) break;
+    t.hasher->Update({buffer.data(), static_cast<size_t>(n)});
+    t.have += static_cast<uint64_t>(n);
+  }
+  if (t.have != size && ftruncate(t.fd, static_cast<off_t>(t.have)) != 0) {
+    return Fail("download", "cannot truncate " + part, now);
+  }
+  if (t.have > 0) {
+    spdlog::info("host={} task={} resuming the download at byte {}", hostname_, id, t.have);
+  }
+  if (t.have == run.package_bytes) return Downloaded(now);
+  RequestChunk(now);
+}
+
+void UpdateManager::RequestChunk(int64_t now) {
+  if (!task_ || task_->phase != Task::Phase::kDownload || !connected_) return;
+  Task& t = *task_;
+  if (t.request_id != 0 || t.have >= t.run.package_bytes || now < t.next_request_ms) return;
+  uint64_t size = std::clamp<uint64_t>(config_.update_chunk_bytes, 1, protocol::kMaxPackageChunkBytes);
+  if (config_.update_rate_limit_bytes > 0) size = std::min(size, config_.update_rate_limit_bytes);
+  size = std::min(size, t.run.package_bytes - t.have);
+  protocol::PackageChunkRequest request;
+  request.sha256 = t.run.package_sha256;
+  request.offset = t.have;
+  request.max_bytes = static_cast<uint32_t>(size);
+  uint64_t request_id = hooks_.next_request_id ? hooks_.next_request_id() : 1;
+  if (!send_(protocol::Encode(request, request_id))) {
+    t.next_request_ms = now + kSendRetryMs;
+    return;
+  }
+  t.request_id = request_id;
+  t.request_bytes = size;
+  t.request_sent_ms = now;
+}
+
+void UpdateManager::OnChunk(uint64_t request_id, const protocol::PackageChunk& chunk) {
+  if (!task_ || task_->phase != Task::Phase::kDownload || request_id == 0 ||
+      request_id != task_->request_id) {
+    spdlog::debug("host={} PackageChunk for no outstanding request ignored", hostname_);
+    return;
+  }
+  Task& t = *task_;
+  const int64_t now = clock_->SteadyMs();
+  t.request_id = 0;
+  std::string problem;
+  if (chunk.sha256 != t.run.package_sha256) {
+    problem = "a chunk of another package";
+  } else if (chunk.total_bytes != t.run.package_bytes) {
+    problem = "total_bytes " + std::to_string(chunk.total_bytes) + ", the task said " +
+              std::to_string(t.run.package_bytes);
+  } else if (chunk.offset != t.have) {
+    problem = "a chunk at " + std::to_string(chunk.offset) + ", asked for " + std::to_string(t.have);
+  } else if (chunk.data.empty() || chunk.data.size() > t.request_bytes) {
+    problem = std::to_string(chunk.data.size()) + " bytes, asked for " +
+              std::to_string(t.request_bytes);
+  }
+  if (!problem.empty()) {
+    spdlog::warn("host={} task={} unusable PackageChunk: {}", hostname_, t.run.task_id, problem);
+    if (++t.bad_answers >= kMaxBadAnswers) {
+      return Fail("download", "the coordinator kept sending unusable chunks: " + problem,
+                  t.started_ms);
+    }
+    return RequestChunk(now);
+  }
+  t.bad_answers = 0;
+  const size_t n = chunk.data.size();
+  if (pwrite(t.fd, chunk.data.data(), n, static_cast<off_t>(t.have)) != static_cast<ssize_t>(n)) {
+    return Fail("download", "cannot write " + PartPath(t.run.package_sha256) + ": " +
+                                strerror(errno), t.started_ms);
+  }
+  t.hasher->Update({chunk.data.data(), n});
+  t.have += n;
+  if (config_.update_rate_limit_bytes > 0) {
+    // The time these bytes are worth at the cap counts from when they were asked for.
+    const int64_t cost_ms = static_cast<int64_t>(
+        (n * 1000 + config_.update_rate_limit_bytes - 1) / config_.update_rate_limit_bytes);
+    t.next_request_ms = std::max(t.next_request_ms, t.request_sent_ms) + cost_ms;
+  }
+  if (t.have == t.run.package_bytes) return Downloaded(now);
+  RequestChunk(now);
+}
+
+void UpdateManager::Downloaded(int64_t now) {
+  Task& t = *task_;
+  close(t.fd);
+  t.fd = -1;
+  Check("download", true, std::to_string(t.have) + " bytes", t.started_ms);
+  t.started_ms = now;
+  const std::string sha = t.hasher->Hex();
+  if (sha != t.run.package_sha256) {
+    std::error_code ec;
+    fs::remove(PartPath(t.run.package_sha256), ec);  // the next try starts over
+    return Fail("sha256", "the package's SHA-256 is " + sha + ", expected " +
+                              t.run.package_sha256, now);
+  }
+  Check("sha256", true, sha, now);
+  StartUnpack(clock_->SteadyMs());
+}
+
+void UpdateManager::StartUnpack(int64_t now) {
+  Task& t = *task_;
+  t.phase = Task::Phase::kUnpack;
+  t.started_ms = now;
+  t.tmp_dir = VersionDir(work_dir_, t.run.version) + ".tmp";
+  std::error_code ec;
+  fs::remove_all(t.tmp_dir, ec);
+  fs::create_directories(t.tmp_dir, ec);
+  if (ec) return Fail("unpack", "cannot create " + t.tmp_dir + ": " + ec.message(), now);
+  SpawnSpec spec;
+  spec.argv = {TarPath(), "-xzf", PartPath(t.run.package_sha256), "-C", t.tmp_dir,
+               "--no-same-owner", "--no-overwrite-dir"};
+  spec.env = {"PATH=/usr/bin:/bin", "LC_ALL=C"};
+  spec.cwd = t.tmp_dir;
+  spec.log_path = work_dir_ + "/update/tar.log";
+  fs::remove(spec.log_path, ec);
+  auto runner = Runner::Start(spec);
+  if (!runner.ok()) return Fail("unpack", runner.status().message(), now);
+  t.tar = std::move(*runner);
+}
+
+void UpdateManager::ServiceUnpack(int64_t now) {
+  Task& t = *task_;
+  t.tar->Service(now);
+  if (!t.tar->finished()) return;
+  const bool ok = t.tar->exit_code() == 0;
+  std::string exit = t.tar->term_signal() != 0
+                         ? "killed by signal " + std::to_string(t.tar->term_signal())
+                         : "exit status " + std::to_string(t.tar->exit_code());
+  t.tar.reset();
+  if (!ok) {
+    return Fail("unpack", OutputTail(work_dir_ + "/update/tar.log", "tar: " + exit), t.started_ms);
+  }
+  Check("unpack", true, "into " + t.tmp_dir, t.started_ms);
+  Install(clock_->SteadyMs());
+}
+
+void UpdateManager::Install(int64_t now) {
+  Task& t = *task_;
+  const std::string& version = t.run.version;
+  if (Status s = CheckPackageDir(t.tmp_dir, version); !s.ok()) {
+    return Fail("manifest", s.message(), now);
+  }
+  Check("manifest", true, "version " + version, now);
+  const std::string dir = VersionDir(work_dir_, version);
+  std::error_code ec;
+  fs::remove_all(dir, ec);  // an earlier copy of V; a running binary keeps its inode
+  fs::rename(t.tmp_dir, dir, ec);
+  if (ec) return Fail("install", "cannot rename to " + dir + ": " + ec.message(), now);
+  const std::string previous_link = CurrentVersion(work_dir_);
+  state_.trial = {};
+  state_.trial.task_id = t.run.task_id;
+  state_.trial.from_version = config_.version;
+  state_.trial.from_exe = self_exe_;
+  state_.trial.to_version = version;
+  state_.trial.to_exe = dir + "/" + kPackageAgentName;
+  state_.trial.deadline_wall_ms = clock_->WallMs() + config_.update_trial_ms;
+  state_.trial.pid = getpid();
+  if (Status s = SaveUpdateState(work_dir_, state_); !s.ok()) {
+    state_.trial = {};
+    return Fail("switch", s.message(), now);
+  }
+  if (Status s = SwitchCurrent(work_dir_, version); !s.ok()) {
+    state_.trial = {};
+    Save();
+    return Fail("switch", s.message(), now);
+  }
+  Check("switch", true, "current -> versions/" + version +
+                            (previous_link.empty() ? "" : " (was " + previous_link + ")"), now);
+  std::error_code rm_ec;
+  fs::remove(PartPath(t.run.package_sha256), rm_ec);
+  ExecPlan plan;
+  plan.task_id = t.run.task_id;
+  plan.version = version;
+  plan.work_dir = work_dir_;
+  plan.exe = state_.trial.to_exe;
+  plan.argv.push_back(plan.exe);
+  plan.argv.insert(plan.argv.end(), config_.exec_args.begin(), config_.exec_args.end());
+  plan.watchdog_exe = self_exe_;
+  plan.args = config_.exec_args;
+  spdlog::info("host={} task={} version {} installed; re-executing {}", hostname_,
+               t.run.task_id, version, plan.exe);
+  plan_ = std::move(plan);
+  task_.reset();
+  if (hooks_.ready_to_exec) hooks_.ready_to_exec();
+}
+
+std::optional<ExecPlan> UpdateManager::TakeExecPlan() {
+  std::optional<ExecPlan> plan = std::move(plan_);
+  plan_.reset();
+  return plan;
+}
+
+void UpdateManager::Check(const std::string& name, bool passed, std::string output,
+                          int64_t started_ms) {
+  if (!task_) return;
+  if (output.size() > protocol::kMaxTaskOutputBytes) {
+    output = output.substr(output.size() - protocol::kMaxTaskOutputBytes);
+  }
+  task_->report.checks.push_back(
+      {name, passed, std::move(output), std::max<int64_t>(0, clock_->SteadyMs() - started_ms)});
+}
+
+void UpdateManager::Fail(const std::string& step, const std::string& why, int64_t started_ms) {
+  if (!task_) return;
+  Check(step, false, why, started_ms);
+  Task& t = *task_;
+  t.report.passed = false;
+  // The reason is one line: the last line of a multi-line output (tar's says what failed).
+  std::string line = why;
+  while (!line.empty() && line.back() == '\n') line.pop_back();
+  if (size_t nl = line.rfind('\n'); nl != std::string::npos) line = line.substr(nl + 1);
+  t.report.reason = step + ": " + line;
+  spdlog::error("host={} task={} update to {} failed: {}", hostname_, t.run.task_id,
+                t.run.version, t.report.reason);
+  if (!t.tmp_dir.empty()) {
+    std::error_code ec;
+    fs::remove_all(t.tmp_dir, ec);
+  }
+  last_report_ = std::move(t.report);
+  task_.reset();
+  SendReport();
+}
+
+void UpdateManager::SendReport() {
+  if (!last_report_) return;
+  report_unsent_ = true;
+  if (!connected_) return;
+  if (send_(protocol::Encode(*last_report_))) {
+    report_unsent_ = false;
+  } else {
+    send_retry_ms_ = clock_->SteadyMs() + kSendRetryMs;
+  }
+}
+
+void UpdateManager::PollFds(std::vector<int>* fds) const {
+  if (task_ && task_->tar) task_->tar->PollFds(fds);
+}
+
+void UpdateManager::Service() {
+  const int64_t now = clock_->SteadyMs();
+  if (send_retry_ms_ != 0 && now >= send_retry_ms_) {
+    send_retry_ms_ = 0;
+    if (report_unsent_) SendReport();
+  }
+  if (!task_) return;
+  if (task_->phase == Task::Phase::kUnpack) {
+    if (task_->tar) ServiceUnpack(now);
+    return;
+  }
+  Task& t = *task_;
+  if (t.request_id != 0 && now >= t.request_sent_ms + config_.update_chunk_timeout_ms) {
+    spdlog::warn("host={} task={} no answer to the chunk request at {} within {} ms; asking again",
+                 hostname_, t.run.task_id, t.have, config_.update_chunk_timeout_ms);
+    t.request_id = 0;
+  }
+  RequestChunk(now);
+}
+
+int64_t UpdateManager::NextDeadlineMs() const {
+  int64_t next = send_retry_ms_ != 0 ? send_retry_ms_ : INT64_MAX;
+  if (!task_) return next;
+  const Task& t = *task_;
+  const int64_t now = clock_->SteadyMs();
+  if (t.phase == Task::Phase::kUnpack) {
+    return t.tar ? std::min(next, t.tar->NextDeadlineMs(now)) : now;
+  }
+  if (!connected_) return next;
+  if (t.request_id != 0) return std::min(next, t.request_sent_ms + config_.update_chunk_timeout_ms);
+  return std::min(next, std::max(now, t.next_request_ms));
+}
+
+}  // namespace labmesh::agent
