@@ -67,6 +67,12 @@ std::string Sha256Hasher::Hex() {
   return ToHex(out, sizeof out);
 }
 
+std::string Sha256Hex(std::string_view data) {
+  Sha256Hasher hasher;
+  hasher.Update(data);
+  return hasher.Hex();
+}
+
 bool IsHexDigest(std::string_view text) {
   return text.size() == 2 * kHashBytes &&
          std::all_of(text.begin(), text.end(),

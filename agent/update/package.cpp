@@ -2,8 +2,6 @@
 
 #include "update/package.hpp"
 
-#include <sodium.h>
-
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -15,17 +13,6 @@ namespace labmesh::agent {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string Hex(const unsigned char* bytes, size_t n) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    out += kDigits[bytes[i] >> 4];
-    out += kDigits[bytes[i] & 15];
-  }
-  return out;
-}
 
 std::vector<std::string_view> Words(std::string_view line) {
   std::vector<std::string_view> words;
@@ -48,53 +35,6 @@ bool IsPlainName(std::string_view name) {
 }
 
 }  // namespace
-
-static_assert(sizeof(crypto_hash_sha256_state) <= 128, "Sha256Hasher::state_ too small");
-
-Sha256Hasher::Sha256Hasher() {
-  if (sodium_init() < 0) {
-    // sodium_init fails only without a randomness source; hashing needs none of it.
-  }
-  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));
-}
-
-void Sha256Hasher::Update(std::string_view data) {
-  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_),
-                            reinterpret_cast<const unsigned char*>(data.data()), data.size());
-}
-
-std::string Sha256Hasher::Hex() {
-  unsigned char out[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), out);
-  return agent::Hex(out, sizeof out);
-}
-
-std::string Sha256Hex(std::string_view data) {
-  Sha256Hasher hasher;
-  hasher.Update(data);
-  return hasher.Hex();
-}
-
-Result<std::string> Sha256File(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot open " + path);
-  Sha256Hasher hasher;
-  std::vector<char> buffer(256 * 1024);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    if (in.gcount() > 0) hasher.Update({buffer.data(), static_cast<size_t>(in.gcount())});
-  }
-  if (in.bad()) return Status::Internal("cannot read " + path);
-  return hasher.Hex();
-}
-
-bool IsSha256Hex(std::string_view text) {
-  if (text.size() != 64) return false;
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
 
 Result<Manifest> ParseManifest(std::string_view text) {
   if (text.size() > kMaxManifestBytes) return Status::InvalidArgument("MANIFEST is too large");
@@ -123,7 +63,7 @@ Result<Manifest> ParseManifest(std::string_view text) {
       manifest.version = std::string(words[1]);
       version = true;
     } else if (words[0] == "sha256") {
-      if (words.size() != 3 || !IsSha256Hex(words[1])) {
+      if (words.size() != 3 || !IsHexDigest(words[1])) {
         return bad("expected 'sha256 <64 lower-hex digits> NAME'");
       }
       if (!IsPlainName(words[2])) return bad("'" + std::string(words[2]) + "' is not a file name");
@@ -175,10 +115,10 @@ Status CheckPackageDir(const std::string& dir, const std::string& version) {
     if (!fs::is_regular_file(fs::symlink_status(path, ec))) {
       return Status::InvalidArgument(name + " is not a regular file");
     }
-    auto hash = Sha256File(path);
+    auto hash = HashFile(path, HashKind::kSha256);
     if (!hash.ok()) return hash.status();
-    if (*hash != sha) {
-      return Status::InvalidArgument(name + " has SHA-256 " + *hash + ", MANIFEST says " + sha);
+    if (hash->hex != sha) {
+      return Status::InvalidArgument(name + " has SHA-256 " + hash->hex + ", MANIFEST says " + sha);
     }
   }
   return Status::Ok();

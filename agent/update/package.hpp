@@ -1,5 +1,5 @@
 #pragma once
-// An agent package on the agent's side (docs/update.md "The package"): SHA-256 helpers, the
+// An agent package on the agent's side (docs/update.md "The package"): the
 // MANIFEST parser and the check of an unpacked package directory. Pure functions over bytes
 // and files; no sockets, no state. Callable from any thread.
 
@@ -8,30 +8,13 @@
 #include <string>
 #include <string_view>
 
+#include "labmesh/common/hash.hpp"
 #include "labmesh/common/status.hpp"
 
 namespace labmesh::agent {
 
 inline constexpr const char* kPackageAgentName = "labmesh-agent";
 inline constexpr size_t kMaxManifestBytes = 64 * 1024;
-
-// SHA-256 of `data` / of a file's bytes, 64 lower-hex digits (libsodium crypto_hash_sha256).
-std::string Sha256Hex(std::string_view data);
-Result<std::string> Sha256File(const std::string& path);
-
-// Hashes a stream piece by piece: Update() any number of times, then Hex() once.
-class Sha256Hasher {
- public:
-  Sha256Hasher();
-  void Update(std::string_view data);
-  std::string Hex();
-
- private:
-  alignas(16) unsigned char state_[128];  // crypto_hash_sha256_state (size checked in .cpp)
-};
-
-// 64 lower-hex digits.
-bool IsSha256Hex(std::string_view text);
 
 struct Manifest {
   std::string version;

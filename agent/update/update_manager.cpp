@@ -21,7 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int64_t kSendRetryMs = 10;  // the socket refused a frame: try again this soon
 constexpr int kMaxBadAnswers = 8;     // unusable chunks in a row before the download fails
 
 std::string TarPath() {
@@ -252,7 +251,7 @@ void UpdateManager::Start(const protocol::RunTask& run) {
   if (!protocol::IsValidVersion(run.version)) {
     return Fail("task", "'" + run.version + "' is not a version", now);
   }
-  if (!IsSha256Hex(run.package_sha256)) {
+  if (!IsHexDigest(run.package_sha256)) {
     return Fail("task", "'" + run.package_sha256 + "' is not a SHA-256", now);
   }
   if (run.package_bytes == 0 || run.package_bytes > protocol::kMaxPackageBytes) {

@@ -38,10 +38,13 @@
 #include "labmesh/protocol/task_messages.hpp"
 #include "update/state.hpp"
 
+namespace labmesh {
+class Sha256Hasher;
+}  // namespace labmesh
+
 namespace labmesh::agent {
 
 class Runner;
-class Sha256Hasher;
 
 class UpdateManager {
  public:

@@ -22,13 +22,14 @@
 #include "labmesh/common/duration.hpp"
 
 namespace labmesh::agent {
-namespace {
 
-std::string Lower(std::string_view text) {
+std::string AsciiLower(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
+
+namespace {
 
 std::string ReadSmallFile(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -87,7 +88,7 @@ Result<uint64_t> ParseByteSize(std::string_view text) {
   if (ec != std::errc() || ptr != t.data() + digits || !std::isfinite(number)) return bad();
   std::string_view rest = t.substr(digits);
   while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-  const std::string unit = Lower(rest);
+  const std::string unit = AsciiLower(rest);
   double scale = 0;
   if (unit.empty() || unit == "b") {
     scale = 1;

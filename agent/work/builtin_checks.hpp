@@ -21,6 +21,8 @@ namespace labmesh::agent {
 // "256MiB", "1G", "512K", "1048576" (bytes), "10 GiB". K/M/G and KiB/MiB/GiB (and a trailing
 // "B" on the short forms, "KB") all mean powers of 1024. InvalidArgument names the bad text.
 Result<uint64_t> ParseByteSize(std::string_view text);
+// `text` with A-Z made a-z.
+std::string AsciiLower(std::string_view text);
 // "512 B", "12.3 GiB", "256.0 MiB": one decimal from KiB up.
 std::string FormatBytes(uint64_t bytes);
 

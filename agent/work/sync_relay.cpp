@@ -2,6 +2,8 @@
 
 #include "work/sync_relay.hpp"
 
+#include "labmesh/agent/config.hpp"
+
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -22,7 +24,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kMaxRequestsPerRead = 64;  // then the loop gets a turn
-constexpr int64_t kSendRetryMs = 10;     // after the agent socket refused a message
 constexpr const char* kBindDirPrefix = ".sync-";
 
 uint64_t InodeOf(const std::string& path) {

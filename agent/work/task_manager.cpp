@@ -25,17 +25,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int64_t kSendRetryMs = 10;  // after the socket refused the report
 // kill-leftovers waits this long for the killed processes to be gone (checked this often).
 constexpr int64_t kKillWaitMs = 2'000;
 constexpr int64_t kKillPollMs = 10;
 constexpr size_t kKeepTaskDirs = 5;      // scratch directories of the newest tasks kept
 constexpr size_t kMaxReasonBytes = 512;  // of TaskReport.reason
-
-std::string Lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
 
 bool IsDecimal(const std::string& name, uint64_t* value) {
   if (name.empty()) return false;
@@ -203,7 +197,7 @@ void TaskManager::Start(const protocol::RunTask& run) {
     t.steps.push_back({Step::Kind::kFailure, "task", "", "",
                        "the agent does not run tasks of kind '" + run.kind + "'"});
   }
-  t.task_name = Lower(t.report.kind);
+  t.task_name = AsciiLower(t.report.kind);
   if (t.steps.size() > protocol::kMaxTaskChecks) {
     spdlog::warn("host={} task={} has {} steps; only the first {} run", hostname_, run.task_id,
                  t.steps.size(), protocol::kMaxTaskChecks);

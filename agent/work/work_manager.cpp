@@ -34,7 +34,6 @@ constexpr uint64_t kStreamFlushBytes = 64 * 1024;  // stream at once past this m
 constexpr int64_t kReportResendMs = 5'000;        // an unacknowledged report is repeated
 constexpr int64_t kUploadStallMs = 10'000;         // no ack for this long: resend from acked
 constexpr int64_t kSaveEveryMs = 100;              // ack progress is persisted this often
-constexpr int64_t kSendRetryMs = 10;               // after the socket refused a message
 // Spool directories of finished entries kept in spool/free/ for reuse. One entry runs at a time
 // and at most one more waits for its done ack, so a few are plenty.
 constexpr size_t kMaxFreeSlots = 4;

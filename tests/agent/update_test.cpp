@@ -81,7 +81,7 @@ std::string BuildPackage(const std::string& dir, const PackageSpec& spec) {
     WriteFile(root + "/" + name, data, 0755);
     members.push_back(name);
     auto over = spec.manifest_sha.find(name);
-    std::string sha = over != spec.manifest_sha.end() ? over->second : agent::Sha256Hex(data);
+    std::string sha = over != spec.manifest_sha.end() ? over->second : Sha256Hex(data);
     if (!sha.empty()) manifest += "sha256 " + sha + " " + name + "\n";
   }
   WriteFile(root + "/MANIFEST", manifest);
@@ -98,7 +98,7 @@ protocol::RunTask UpdateTask(uint64_t id, const std::string& package, const std:
   run.task_id = id;
   run.kind = "Update";
   run.version = version;
-  run.package_sha256 = agent::Sha256Hex(package);
+  run.package_sha256 = Sha256Hex(package);
   run.package_bytes = package.size();
   return run;
 }
@@ -321,7 +321,7 @@ TEST(Update, AGoodPackageIsUnpackedSwitchedToAndPlannedForExec) {
   EXPECT_TRUE(fs::is_regular_file(dir + "/MANIFEST"));
   EXPECT_FALSE(fs::exists(dir + ".tmp"));
   EXPECT_EQ(agent::CurrentVersion(h.work_dir), "9.9.9");
-  EXPECT_FALSE(fs::exists(h.manager->PartPath(agent::Sha256Hex(h.package))));
+  EXPECT_FALSE(fs::exists(h.manager->PartPath(Sha256Hex(h.package))));
 
   auto plan = h.manager->TakeExecPlan();
   ASSERT_TRUE(plan);
@@ -355,7 +355,7 @@ TEST(Update, TheScriptsPackageIsAccepted) {
   ASSERT_EQ(made.exit_code, 0) << made.err;
   Harness h(tmp.path());
   h.package = ReadFile(tmp.path() + "/p.tar.gz");
-  EXPECT_EQ(made.out, tmp.path() + "/p.tar.gz\n" + agent::Sha256Hex(h.package) + "\n");
+  EXPECT_EQ(made.out, tmp.path() + "/p.tar.gz\n" + Sha256Hex(h.package) + "\n");
   h.Run(UpdateTask(1, h.package, "3.1.4"));
   ASSERT_TRUE(h.ServeToEnd());
   ASSERT_TRUE(h.reports.empty()) << h.reports[0].reason;
@@ -392,7 +392,7 @@ TEST(Update, TheDownloadResumesAtTheBytesOnDisk) {
   EXPECT_EQ(h->requests[3].second.offset, 256u * 1024);
 
   // The agent restarts: the partial file stays and the download continues at its size.
-  const std::string part = h->manager->PartPath(agent::Sha256Hex(package));
+  const std::string part = h->manager->PartPath(Sha256Hex(package));
   h.reset();
   EXPECT_EQ(fs::file_size(part), 256u * 1024);
   Harness again(tmp.path());
@@ -521,7 +521,7 @@ TEST(Update, AHashMismatchFailsAndSwitchesNothing) {
   Harness h(tmp.path());
   h.package = BuildPackage(tmp.path(), GoodSpec());
   protocol::RunTask run = UpdateTask(6, h.package, "9.9.9");
-  run.package_sha256 = agent::Sha256Hex("something else");
+  run.package_sha256 = Sha256Hex("something else");
   h.Run(run);
   ASSERT_TRUE(h.ServeToEnd());
   ASSERT_EQ(h.reports.size(), 1u);

@@ -1,6 +1,7 @@
 // End to end: agent self-update (docs/update.md) with the real coordinator, real agents and
 // packages made by scripts/package-agent.sh from a second agent build that reports another
-// version (LABMESH_AGENT_V2, built from agent/main.cpp with another version string).
+// version (LABMESH_AGENT_V2: tests/agent's agent_update_new_agent, built from agent/main.cpp to
+// report 9.9.9).
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -16,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kV2[] = "9.9.9-e2e";
+constexpr char kV2[] = "9.9.9";
 constexpr char kBroken[] = "6.6.6-broken";
 
 class UpdateE2e : public JobsE2e {

@@ -99,7 +99,10 @@ Process& E2eCluster::StartAgent(const std::string& hostname, std::vector<std::st
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   auto& slot = agents_[hostname];
   if (slot) slot->Signal(SIGKILL), slot->Wait();
-  slot = std::make_unique<Process>(argv, tmp_.path() + "/agent-" + hostname + ".log");
+  // In a process group of its own: a rollback's agent (started by the update watchdog) dies
+  // with it at the end of the test.
+  slot = std::make_unique<Process>(argv, tmp_.path() + "/agent-" + hostname + ".log",
+                                   std::map<std::string, std::string>{}, /*own_group=*/true);
   return *slot;
 }
 

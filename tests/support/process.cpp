@@ -39,7 +39,8 @@ std::vector<char*> CStrings(std::vector<std::string>& strings) {
 }
 
 pid_t Spawn(std::vector<std::string> argv, const std::string& out_path,
-            const std::string& err_path, const std::map<std::string, std::string>& env) {
+            const std::string& err_path, const std::map<std::string, std::string>& env,
+            bool own_group = false) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -53,10 +54,9 @@ pid_t Spawn(std::vector<std::string> argv, const std::string& out_path,
   sigset_t none;
   sigemptyset(&none);
   posix_spawnattr_setsigmask(&attr, &none);
-  // Its own process group, so that the destructor can kill everything it left behind (an
-  // agent's update watchdog and the agent that watchdog brings back keep the group).
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGMASK | (own_group ? POSIX_SPAWN_SETPGROUP : 0));
   std::vector<std::string> env_strings = MergedEnv(env);
   auto args = CStrings(argv);
   auto envp = CStrings(env_strings);
@@ -86,9 +86,9 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
 }
 
 Process::Process(std::vector<std::string> argv, std::string log_path,
-                 std::map<std::string, std::string> env)
-    : log_path_(std::move(log_path)) {
-  pid_ = Spawn(std::move(argv), log_path_, log_path_, env);
+                 std::map<std::string, std::string> env, bool own_group)
+    : own_group_(own_group), log_path_(std::move(log_path)) {
+  pid_ = Spawn(std::move(argv), log_path_, log_path_, env, own_group);
 }
 
 Process::~Process() {
@@ -96,7 +96,7 @@ Process::~Process() {
     Signal(SIGKILL);
     Wait(std::chrono::seconds(10));
   }
-  kill(-pid_, SIGKILL);  // whatever is left of its process group
+  if (own_group_) kill(-pid_, SIGKILL);  // whatever is left of its process group
 }
 
 bool Process::Running() {

@@ -20,12 +20,13 @@ bool WaitFor(const std::function<bool()>& condition,
 class Process {
  public:
   // Starts `argv[0]` with the given arguments; stdout and stderr go to `log_path`.
-  // `env` entries are added to (or replace) the parent's environment.
+  // `env` entries are added to (or replace) the parent's environment. With `own_group` the
+  // process leads a process group of its own and the destructor kills whatever is left in it
+  // too (an agent's update watchdog and the agent it brings back); without, it stays in the
+  // test's group (so that it may call setsid itself).
   Process(std::vector<std::string> argv, std::string log_path,
-          std::map<std::string, std::string> env = {});
-  // The process runs in a process group of its own (its pid); the destructor SIGKILLs the
-  // process when it still runs and then whatever else is left in that group.
-  ~Process();
+          std::map<std::string, std::string> env = {}, bool own_group = false);
+  ~Process();  // SIGKILLs a process still running (and, with own_group, its group)
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 
@@ -40,6 +41,7 @@ class Process {
 
  private:
   pid_t pid_ = -1;
+  bool own_group_ = false;
   std::optional<int> exit_code_;
   std::string log_path_;
 };

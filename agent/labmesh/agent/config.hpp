@@ -21,6 +21,10 @@ inline bool IsValidAgentAddress(std::string_view address) {
   return true;
 }
 
+// The agent socket refused a frame (its queue is full or the connection is not up): the part
+// that sent it tries again this soon.
+inline constexpr int64_t kSendRetryMs = 10;
+
 struct AgentConfig {
   std::string coordinator = "tcp://127.0.0.1:7710";
   std::string coordinator_key;  // Z85 public key of the coordinator (resolved by main)

@@ -24,6 +24,9 @@ class Blake2bHasher {
   alignas(64) unsigned char state_[384];  // crypto_generichash_state (size checked in .cpp)
 };
 
+// The SHA-256 of `data`.
+std::string Sha256Hex(std::string_view data);
+
 // SHA-256, piece by piece like Blake2bHasher.
 class Sha256Hasher {
  public:
