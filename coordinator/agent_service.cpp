@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "job_service.hpp"
+#include "package_service.hpp"
 #include "labels.hpp"
 
 namespace labmesh::coordinator {
@@ -45,6 +46,22 @@ void AgentService::HandleFrame(const std::string& routing_id, const std::string&
     case protocol::MessageType::kHeartbeat:
       HandleHeartbeat(routing_id, *envelope);
       break;
+    case protocol::MessageType::kPackageChunkRequest: {
+      if (packages_ != nullptr) {
+        // Read-only and nothing to commit: answered at once, off the job service's batch.
+        const HostState* state = registry_->FindByRoutingId(routing_id);
+        if (state == nullptr || state->record.enrollment != store::Enrollment::kAccepted) {
+          outbox_(routing_id, protocol::Encode(protocol::Reregister{"unknown connection"},
+                                               envelope->request_id));
+          return;
+        }
+        outbox_(routing_id, packages_->ServeChunk(state->record.hostname, *envelope));
+        return;
+      }
+      SendError(routing_id, envelope->request_id,
+                Status::Unsupported("this coordinator serves no packages"));
+      break;
+    }
     default:
       if (jobs_ != nullptr && JobService::IsWorkMessage(envelope->type)) {
         const HostState* state = registry_->FindByRoutingId(routing_id);
@@ -156,7 +173,7 @@ void AgentService::HandleHello(const std::string& routing_id, const std::string&
     }
   }
   StagedHello next{routing_id, envelope.request_id, std::move(host), is_new, came_back,
-                   hello->entries};
+                   hello->entries, hello->update_report};
   if (staged) {
     *staged = std::move(next);  // the later hello of the same agent wins
   } else {
@@ -197,7 +214,9 @@ void AgentService::CommitRegistrations() {
     spdlog::info("host={} registered (incarnation={} version={} labels={})", host.hostname,
                  host.incarnation, host.agent_version, host.agent_labels.size());
     SendWelcome(*registry_->Find(host.hostname), staged.request_id);
-    if (jobs_ != nullptr) jobs_->OnAgentRegistered(host.hostname, staged.held);
+    if (jobs_ != nullptr) {
+      jobs_->OnAgentRegistered(host.hostname, staged.held, staged.update_report);
+    }
   }
 }
 

@@ -18,6 +18,7 @@
 namespace labmesh::coordinator {
 
 class JobService;
+class PackageService;
 
 // Sends one frame to the agent connection `routing_id` (dropped when it is gone).
 using AgentOutbox = std::function<void(const std::string& routing_id, std::string frame)>;
@@ -48,6 +49,9 @@ class AgentService {
   // Tells a connection it is refused for good (rejected or deleted host).
   void SendReject(const std::string& routing_id, const std::string& reason);
 
+  // Serves PackageChunkRequest from registered agents (none served without it).
+  void set_packages(PackageService* packages) { packages_ = packages; }
+
   uint64_t heartbeats_received() const { return heartbeats_received_; }
 
  private:
@@ -59,6 +63,7 @@ class AgentService {
     bool is_new = false;
     bool came_back = false;  // Dead -> Ready
     std::vector<protocol::HeldEntry> held;  // entries the agent holds
+    protocol::TaskReport update_report;     // the Update it rolled back from (task_id 0: none)
   };
 
   void HandleHello(const std::string& routing_id, const std::string& curve_key,
@@ -73,6 +78,7 @@ class AgentService {
   HostRegistry* registry_;
   AgentOutbox outbox_;
   JobService* jobs_;
+  PackageService* packages_ = nullptr;
   protocol::DecodeLimits limits_;
   std::vector<StagedHello> staged_;
   uint64_t heartbeats_received_ = 0;

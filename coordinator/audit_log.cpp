@@ -33,6 +33,9 @@ std::string DescribeBody(const msgpack::object& body, size_t max_bytes) {
                     IsSecretName(std::string_view(kv.key.via.str.ptr, kv.key.via.str.size));
       if (secret) {
         out << "\"***\"";
+      } else if (kv.val.type == msgpack::type::BIN) {
+        // Bytes (a package chunk: up to 1 MiB) say nothing to a reader; their size does.
+        out << "\"<" << kv.val.via.bin.size << " bytes>\"";
       } else {
         out << kv.val;
       }

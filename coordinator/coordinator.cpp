@@ -13,6 +13,7 @@
 #include "auth_service.hpp"
 #include "host_registry.hpp"
 #include "job_service.hpp"
+#include "package_service.hpp"
 #include "results_intake.hpp"
 #include "results_repository.hpp"
 #include "results_service.hpp"
@@ -154,6 +155,13 @@ class CoordinatorImpl final : public Coordinator {
           SendToAgent(routing_id, std::move(frame));
         },
         jobs_.get());
+    packages_ = std::make_unique<PackageService>(
+        config_.data_dir + "/packages", clock_, store_.get(), registry_.get(), jobs_.get(),
+        [this](const std::string& routing_id, std::string frame) {
+          SendToApi(routing_id, frame);
+        });
+    LABMESH_RETURN_IF_ERROR(packages_->Load());
+    agents_->set_packages(packages_.get());
     api_ = std::make_unique<ApiService>(clock_, registry_.get(), agents_.get(), catalog_.get());
     auth_ = std::make_unique<AuthService>(config_, clock_, store_.get(), registry_.get());
     LABMESH_RETURN_IF_ERROR(auth_->Load());
@@ -382,6 +390,8 @@ class CoordinatorImpl final : public Coordinator {
       jobs_->HandleApi(routing_id, *envelope, *who);
     } else if (ResultsService::IsResultsRequest(envelope->type)) {
       results_service_->HandleApi(routing_id, *envelope, *who);
+    } else if (PackageService::IsPackageRequest(envelope->type)) {
+      packages_->HandleApi(routing_id, *envelope, *who);
     } else if (AuthService::IsAuthRequest(envelope->type)) {
       SendToApi(routing_id, auth_->Handle(*envelope, *who, from));
     } else {
@@ -427,6 +437,7 @@ class CoordinatorImpl final : public Coordinator {
   std::unique_ptr<store::ResultsIndex> results_index_;
   std::unique_ptr<ResultsIntake> intake_;  // after the index: its worker stops first
   std::unique_ptr<ResultsService> results_service_;
+  std::unique_ptr<PackageService> packages_;
   protocol::DecodeLimits api_limits_;
   std::unique_ptr<ApiService> api_;
   std::unique_ptr<AuthService> auth_;

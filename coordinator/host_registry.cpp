@@ -155,6 +155,8 @@ void HostRegistry::AdoptStatus(const store::Host& committed) {
   state->record.last_verified_ms = committed.last_verified_ms;
   state->record.repairs_ms = committed.repairs_ms;
   state->record.repair_on_return = committed.repair_on_return;
+  state->record.last_known_good = committed.last_known_good;
+  state->record.update_failed_version = committed.update_failed_version;
   spdlog::debug("host={} status {} -> {} ({})", committed.hostname, protocol::HostStatusName(from),
                 protocol::HostStatusName(committed.status), committed.status_reason);
 }
@@ -288,6 +290,8 @@ protocol::HostInfo HostRegistry::ToInfo(const HostState& state) const {
   info.facts = h.facts;
   info.health = h.health;
   info.protection = std::string(protocol::ProtectionName(h.protection));
+  info.last_known_good = h.last_known_good;
+  info.update_failed_version = h.update_failed_version;
   if (h.last_task_id != 0) {
     auto task = store_->GetTask(h.last_task_id);
     if (task.ok() && task->has_value()) info.last_task = ToTaskInfo(**task, /*with_checks=*/false);

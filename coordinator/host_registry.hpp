@@ -62,7 +62,7 @@ class HostRegistry {
   // record moved to `to` (checked against the table), not committed and not applied. After the
   // batch committed, AdoptStatus() applies the status fields of that record to memory, and the
   // lifecycle fields the job service owns (last_task_id, last_verified_ms, repairs_ms,
-  // repair_on_return).
+  // repair_on_return, last_known_good, update_failed_version).
   Result<store::Host> PrepareStatus(const std::string& hostname, protocol::HostStatus to,
                                     const std::string& reason) const;
   void AdoptStatus(const store::Host& committed);

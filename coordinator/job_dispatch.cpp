@@ -66,6 +66,7 @@ bool JobService::JobUsesHost(const ActiveJob& job, const std::string& hostname) 
 void JobService::Schedule() {
   // Pass 0 serves the synchronous groups that already hold some of their hosts, so that they
   // complete before new work takes the hosts they wait for; pass 1 everything in queue order.
+  ScheduleUpdates();  // an idle host updates before it is given an entry
   int64_t now = clock_->SteadyMs();
   bool holding_groups = std::any_of(groups_.begin(), groups_.end(), [](const auto& g) {
     return !g.second.started && g.second.pending > 0;
@@ -332,7 +333,8 @@ void JobService::OnChunk(const HostState& host, const protocol::Envelope& e) {
 // ---- host events ----
 
 void JobService::OnAgentRegistered(const std::string& hostname,
-                                   const std::vector<protocol::HeldEntry>& held) {
+                                   const std::vector<protocol::HeldEntry>& held,
+                                   const protocol::TaskReport& update_report) {
   idle_.erase(hostname);  // it asks again after the Welcome
   idle_after_entry_.erase(hostname);
   auto holds = [&](uint64_t id) {
@@ -378,7 +380,10 @@ void JobService::OnAgentRegistered(const std::string& hostname,
   const HostState* state = registry_->Find(hostname);
   if (state == nullptr) return;
   auto open = tasks_.find(hostname);
-  if (open != tasks_.end() && open->second.status == protocol::TaskStatus::kRunning) {
+  if (open != tasks_.end() && open->second.status == protocol::TaskStatus::kRunning &&
+      open->second.kind == protocol::TaskKind::kUpdate) {
+    OnUpdaterRegistered(*state, update_report);
+  } else if (open != tasks_.end() && open->second.status == protocol::TaskStatus::kRunning) {
     SendTask(open->second);
   } else if (state->record.status == protocol::HostStatus::kDead && open == tasks_.end()) {
     // (A task queued while it was away starts instead, from StartTasks.)
@@ -389,6 +394,14 @@ void JobService::OnAgentRegistered(const std::string& hostname,
     }
   }
   if (state->record.repair_on_return) StageLifecycle(hostname).repair_on_return = false;
+  // It runs the version it once failed to install (an Update lost with its host that went
+  // through after all): that is no failure any more.
+  const std::string& version = state->record.agent_version;
+  auto staged = lifecycle_changes_.find(hostname);
+  const std::string& failed = staged != lifecycle_changes_.end()
+                                  ? staged->second.update_failed_version
+                                  : state->record.update_failed_version;
+  if (!failed.empty() && failed == version) StageLifecycle(hostname).update_failed_version.clear();
 }
 
 void JobService::OnHostDead(const std::string& hostname) {
@@ -404,6 +417,7 @@ void JobService::OnHostDead(const std::string& hostname) {
     task.status = protocol::TaskStatus::kAborted;
     task.finished_ms = clock_->WallMs();
     task.reason = "host lost (no heartbeat) during the task";
+    if (task.kind == protocol::TaskKind::kUpdate) UpdateEnded(task, /*passed=*/false);
     ended_tasks_.push_back(std::move(task));
   }
   StageLifecycle(hostname).repair_on_return = true;
@@ -422,6 +436,7 @@ void JobService::OnHostDead(const std::string& hostname) {
 
 void JobService::OnHostDeleted(const std::string& hostname) {
   tasks_.erase(hostname);  // its records stay in the store; nobody will run it
+  update_targets_.erase(hostname);
   dirty_tasks_.erase(hostname);
   lifecycle_changes_.erase(hostname);
   idle_.erase(hostname);

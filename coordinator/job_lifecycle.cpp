@@ -71,6 +71,8 @@ JobService::LifecycleFields& JobService::StageLifecycle(const std::string& hostn
     fields.last_verified_ms = host->record.last_verified_ms;
     fields.repairs_ms = host->record.repairs_ms;
     fields.repair_on_return = host->record.repair_on_return;
+    fields.last_known_good = host->record.last_known_good;
+    fields.update_failed_version = host->record.update_failed_version;
   }
   return lifecycle_changes_.emplace(hostname, std::move(fields)).first->second;
 }
@@ -146,6 +148,7 @@ void JobService::SendTask(const store::SpecialTask& task) {
   protocol::RunTask run = RunTaskFor(task.kind, ProtectionOf(task.hostname));
   run.task_id = task.id;
   run.coordinator_ms = clock_->WallMs();
+  if (task.kind == TaskKind::kUpdate) FillUpdate(task, run);
   ToAgent(task.hostname, protocol::Encode(run));
 }
 
@@ -159,6 +162,13 @@ void JobService::OnTaskReport(const HostState& host, const protocol::Envelope& e
       it->second.status != TaskStatus::kRunning) {
     spdlog::debug("host={} report of task {} that is not running there: ignored", name,
                   report->task_id);
+    return;
+  }
+  if (it->second.kind == TaskKind::kUpdate && report->passed) {
+    // An Update passes only when the agent registers again on its target version
+    // (docs/update.md); a "passed" report would end it with the old agent still running.
+    spdlog::info("host={} {}: passed report ignored; it ends when the new agent registers", name,
+                 TaskName(it->second));
     return;
   }
   if (report->checks.size() > protocol::kMaxTaskChecks) {
@@ -242,7 +252,9 @@ void JobService::AfterTask(const store::SpecialTask& task, bool passed, const st
       NeedRepair(hostname, "cleanup failed: " + reason, 0);
       return;
     case TaskKind::kUpdate:
-      StageHostStatus(hostname, HostStatus::kReady, passed ? "updated" : "update failed");
+      UpdateEnded(task, passed);
+      StageHostStatus(hostname, HostStatus::kReady,
+                      passed ? "updated: " + reason : "update failed: " + reason);
       return;
   }
 }

@@ -123,6 +123,7 @@ Status JobService::Load() {
     }
   }
   LABMESH_RETURN_IF_ERROR(LoadTasks());
+  LABMESH_RETURN_IF_ERROR(LoadUpdates());
   spdlog::info("jobs loaded: {} active, {} entries queued, {} started, {} open tasks",
                jobs_.size(), queue_.size(), busy_.size(), tasks_.size());
   return Status::Ok();
@@ -491,6 +492,9 @@ void JobService::Finish(store::Entry& entry, EntryStatus to, const std::string& 
   if (!protocol::IsFinal(entry.status)) return;
   spdlog::info("job={} entry={} host={} {}{}{}", entry.job_id, entry.id, entry.hostname,
                protocol::EntryStatusName(to), reason.empty() ? "" : ": ", reason);
+  if (to == EntryStatus::kCompleted && !entry.hostname.empty()) {
+    NoteEntryCompleted(entry.hostname);
+  }
   if (started && !entry.hostname.empty()) {
     auto busy = busy_.find(entry.hostname);
     if (busy != busy_.end() && busy->second == entry.id) FreeHost(entry.hostname);
@@ -567,6 +571,8 @@ Status JobService::Commit() {
       record.last_verified_ms = fields->second.last_verified_ms;
       record.repairs_ms = fields->second.repairs_ms;
       record.repair_on_return = fields->second.repair_on_return;
+      record.last_known_good = fields->second.last_known_good;
+      record.update_failed_version = fields->second.update_failed_version;
     }
     auto change = host_changes_.find(name);
     if (change != host_changes_.end() && record.status != change->second.status) {
@@ -587,6 +593,7 @@ Status JobService::Commit() {
     batch.PutHost(record);
     hosts.push_back(std::move(record));
   }
+  if (desired_dirty_) batch.SetDesiredVersion(desired_);
   if (batch.empty()) return Status::Ok();
   LABMESH_RETURN_IF_ERROR(store_->Apply(batch));
   for (const store::Host& host : hosts) registry_->AdoptStatus(host);
@@ -601,7 +608,7 @@ void JobService::Flush() {
   }
   if (dirty_jobs_.empty() && dirty_entries_.empty() && host_changes_.empty() &&
       outgoing_.empty() && to_parse_.empty() && dirty_tasks_.empty() && ended_tasks_.empty() &&
-      lifecycle_changes_.empty()) {
+      lifecycle_changes_.empty() && !desired_dirty_) {
     return;
   }
   Status committed = Commit();
@@ -620,6 +627,7 @@ void JobService::Flush() {
   dirty_tasks_.clear();
   ended_tasks_.clear();
   lifecycle_changes_.clear();
+  desired_dirty_ = false;  // on failure Load() reads the stored one back
   std::vector<Outgoing> outgoing;
   outgoing.swap(outgoing_);
   std::vector<ParseWork> to_parse;

@@ -26,10 +26,18 @@
 // runs only while no entry is started on its host (a run-verify entry's own Verify aside). A
 // task moves the host to Verifying / Repairing / Cleaning and its report decides what comes
 // next (Ready, a Repair, Repair Failed, the waiting entry's start).
+//
+// Agent self-update (job_update.cpp, docs/update.md) is one more special task, Update: an idle
+// host whose agent version differs from its target version (package_rules.hpp) gets it in the
+// scheduling pass before any entry is given out. It ends when the agent registers again (with
+// the target version: Completed; with an update_report for it: Failed) or reports failure; a
+// Failed or Aborted Update records the host's update_failed_version. The desired version is
+// kept here (and committed with the batch) because it decides scheduling.
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -75,9 +83,11 @@ class JobService {
   // One work message from the registered agent of `host`.
   void HandleAgent(const HostState& host, const protocol::Envelope& envelope);
   // The agent of `hostname` (re)registered and holds `held`: re-attach, requeue or fail the
-  // entries the coordinator expected on it. Called after its Welcome was sent.
+  // entries the coordinator expected on it. Called after its Welcome was sent. `update_report`
+  // is the hello's (task_id 0 = none): the Update it rolled back from.
   void OnAgentRegistered(const std::string& hostname,
-                         const std::vector<protocol::HeldEntry>& held);
+                         const std::vector<protocol::HeldEntry>& held,
+                         const protocol::TaskReport& update_report = {});
   // The host went Dead: its started entries fail (infrastructure).
   void OnHostDead(const std::string& hostname);
   // The host was deleted: every entry on it that is not final fails.
@@ -105,6 +115,16 @@ class JobService {
   // Something outside this service may have made a host eligible (an unlock, an accept): the
   // next Flush() runs a scheduling pass.
   void RequestSchedule() { schedule_needed_ = true; }
+
+  // Agent self-update (job_update.cpp). The desired version as this service schedules by it
+  // (committed, or staged by SetDesiredVersion).
+  const store::DesiredVersion& desired_version() const { return desired_; }
+  // Makes `desired` (its package is `package`) the desired version: every host's
+  // update_failed_version naming it is cleared (so they try again), and a scheduling pass runs.
+  // Committed with the next Flush(); `reply` goes to `routing_id` after that commit (or an
+  // error, when it fails).
+  void SetDesiredVersion(const store::DesiredVersion& desired, const store::Package& package,
+                         const std::string& routing_id, std::string reply, uint64_t request_id);
 
   size_t queued_entries() const { return queue_.size(); }
   size_t open_tasks() const { return tasks_.size(); }
@@ -208,6 +228,8 @@ class JobService {
     int64_t last_verified_ms = 0;
     std::vector<int64_t> repairs_ms;
     bool repair_on_return = false;
+    std::string last_known_good;        // self-update (job_update.cpp)
+    std::string update_failed_version;
   };
   Status LoadTasks();
   void RequestTask(const std::string& routing_id, const protocol::Envelope& e,
@@ -245,6 +267,25 @@ class JobService {
   void MaybeCleanup(const store::Entry& entry, const std::string& outcome);
   void CheckPeriodicVerify();
   LifecycleFields& StageLifecycle(const std::string& hostname);
+
+  // Agent self-update (job_update.cpp).
+  // Reads the desired version and the targets of open Update tasks (from their reasons).
+  Status LoadUpdates();
+  // Queues and starts an Update task on each idle host whose agent should run another
+  // version. Called at the start of a scheduling pass, so it comes before entries.
+  void ScheduleUpdates();
+  // The package `hostname` should run now; nullopt = leave it alone.
+  std::optional<store::Package> UpdateTargetOf(const HostState& host) const;
+  // The Update task's RunTask fields (version and package).
+  void FillUpdate(const store::SpecialTask& task, protocol::RunTask& run) const;
+  // An agent with a Running Update task registered again: the task ends (Completed when it
+  // runs the target, Failed when it reports the rollback) or is sent again (it resumes).
+  void OnUpdaterRegistered(const HostState& host, const protocol::TaskReport& update_report);
+  // A Failed or Aborted Update: the host does not try that version again until it is desired
+  // again. Forgets the task's target.
+  void UpdateEnded(const store::SpecialTask& task, bool passed);
+  // An entry completed on `hostname`: the version it ran is the host's last known good.
+  void NoteEntryCompleted(const std::string& hostname);
   protocol::HostStatus StagedStatus(const std::string& hostname) const;
   protocol::Protection ProtectionOf(const std::string& hostname) const;
 
@@ -305,6 +346,12 @@ class JobService {
   std::set<std::string> dirty_tasks_;                // hosts whose open task changed
   std::vector<store::SpecialTask> ended_tasks_;      // ended since the last commit
   std::map<std::string, LifecycleFields> lifecycle_changes_;
+  // Self-update: the desired version and its package (nullopt when none), whether it changed
+  // since the last commit, and the target of each open Update task (host -> package).
+  store::DesiredVersion desired_;
+  std::optional<store::Package> desired_package_;
+  bool desired_dirty_ = false;
+  std::map<std::string, store::Package> update_targets_;
   int64_t started_wall_ms_ = 0;        // periodic verifies count from here at the earliest
   int64_t next_periodic_check_ms_ = 0;  // steady
 };

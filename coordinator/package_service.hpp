@@ -1,0 +1,86 @@
+#pragma once
+// PackageService: agent packages (docs/update.md). It owns DATA_DIR/packages/: uploads arrive
+// in packages/incoming/ in order, chunk by chunk; the chunk that completes one has the whole
+// file's SHA-256 checked, then the file becomes packages/<sha256>.tar.gz and a `packages`
+// record. It answers the API's package upload/list/desire and the agents' PackageChunkRequest.
+//
+// Event-loop thread only. Package records are its own (immutable: a version never names
+// another file); the desired version is committed by JobService, which schedules by it, and
+// the hosts' records only change through JobService's batches (update_failed_version).
+// Uploads in progress live in memory only: after a restart an upload starts over at offset 0.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "host_registry.hpp"
+#include "job_service.hpp"
+#include "labmesh/common/clock.hpp"
+#include "labmesh/protocol/envelope.hpp"
+#include "labmesh/protocol/package_messages.hpp"
+#include "labmesh/store/store.hpp"
+#include "principal.hpp"
+
+namespace labmesh::coordinator {
+
+class PackageService {
+ public:
+  // Uploads held at once; a new one beyond that drops the one left alone the longest (an
+  // upload whose client went away must not hold its disk space forever).
+  static constexpr size_t kMaxUploads = 4;
+
+  // `packages_dir` is DATA_DIR/packages. `jobs` takes the desired version (SetDesiredVersion)
+  // and may be null in tests of uploads alone (desire is then refused).
+  PackageService(std::string packages_dir, const Clock* clock, store::Store* store,
+                 HostRegistry* registry, JobService* jobs, FrameOutbox to_api);
+  ~PackageService();
+
+  // Creates packages/ and packages/incoming/, drops what a previous run left in incoming/ and
+  // learns the stored packages.
+  Status Load();
+
+  static bool IsPackageRequest(protocol::MessageType type);
+  // One admitted API request. Upload and list are answered at once; desire after the commit
+  // that stored the desired version.
+  void HandleApi(const std::string& routing_id, const protocol::Envelope& envelope,
+                 const Principal& who);
+
+  // The answer to a PackageChunkRequest of the agent of `hostname`: a PackageChunk, or an
+  // ErrorReply with the request's id (unknown package, offset past the end).
+  std::string ServeChunk(const std::string& hostname, const protocol::Envelope& envelope) const;
+
+  size_t uploads_in_progress() const { return uploads_.size(); }
+  // Where the package of `sha256` is kept.
+  std::string PackagePath(const std::string& sha256) const;
+
+ private:
+  struct Upload;
+
+  Result<protocol::PackageUploadReply> Receive(const protocol::PackageUploadRequest& request,
+                                               const Principal& who);
+  // The upload a chunk continues (or, at offset 0, starts over); errors name the offset
+  // expected.
+  Result<Upload*> UploadFor(const protocol::PackageUploadRequest& request);
+  void Drop(const std::string& key);
+  // Checks the hash of a complete upload, moves it into place and stores its record.
+  Result<protocol::PackageInfo> Finish(const std::string& key,
+                                       const protocol::PackageUploadRequest& request,
+                                       const Principal& who);
+  // `desired` overrides the one in force (the reply to a desire shows the new one).
+  Result<protocol::PackageListReply> List(const std::string& version,
+                                          const store::DesiredVersion* desired) const;
+  void Desire(const std::string& routing_id, const protocol::Envelope& e, const Principal& who);
+
+  std::string dir_;
+  std::string incoming_;
+  const Clock* clock_;
+  store::Store* store_;
+  HostRegistry* registry_;
+  JobService* jobs_;
+  FrameOutbox to_api_;
+  std::map<std::string, std::unique_ptr<Upload>> uploads_;  // "version sha256" -> upload
+  std::map<std::string, uint64_t> sizes_;                   // stored packages: sha256 -> bytes
+};
+
+}  // namespace labmesh::coordinator
