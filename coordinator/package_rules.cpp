@@ -4,13 +4,9 @@
 
 #include <algorithm>
 
-namespace labmesh::coordinator {
+#include "labmesh/common/hash.hpp"
 
-bool IsSha256Hex(std::string_view text) {
-  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
+namespace labmesh::coordinator {
 
 uint32_t CanaryBucket(std::string_view hostname) {
   [[maybe_unused]] static const int sodium_ready = sodium_init();  // idempotent, thread-safe
@@ -54,7 +50,7 @@ Status ValidateUploadChunk(const protocol::PackageUploadRequest& r) {
         "bad version '" + r.version.substr(0, protocol::kMaxVersionBytes) +
         "': 1 to 64 of A-Z a-z 0-9 . _ + ~ -, starting with a letter or digit");
   }
-  if (!IsSha256Hex(r.sha256)) {
+  if (!IsHexDigest(r.sha256)) {
     return Status::InvalidArgument("bad sha256: 64 lower-case hex digits expected");
   }
   if (r.total_bytes == 0 || r.total_bytes > protocol::kMaxPackageBytes) {

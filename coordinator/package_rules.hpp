@@ -13,10 +13,6 @@
 
 namespace labmesh::coordinator {
 
-// 64 lower-case hex digits: how a package's SHA-256 is written (and its file named, so this
-// is also what keeps a client-given hash from naming another path).
-bool IsSha256Hex(std::string_view text);
-
 // The host's stable place in the canary order, 0..99: BLAKE2b-256(hostname)'s first 8 bytes,
 // little-endian, mod 100. Stable across restarts and coordinators, so raising the canary
 // percentage only ever adds hosts.

@@ -1,7 +1,6 @@
 #include "package_service.hpp"
 
 #include <fcntl.h>
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "labmesh/common/hash.hpp"
 #include "package_rules.hpp"
 
 namespace labmesh::coordinator {
@@ -59,7 +59,7 @@ struct PackageService::Upload {
   std::string path;
   uint64_t total = 0;
   uint64_t received = 0;
-  crypto_hash_sha256_state sha;
+  Sha256Hasher sha;
   int64_t touched_ms = 0;  // steady
 };
 
@@ -76,7 +76,6 @@ PackageService::PackageService(std::string packages_dir, const Clock* clock, sto
 PackageService::~PackageService() = default;
 
 Status PackageService::Load() {
-  if (sodium_init() < 0) return Status::Internal("libsodium cannot be initialised");
   std::error_code ec;
   std::filesystem::create_directories(incoming_, ec);
   if (ec) return Status::Internal("cannot create " + incoming_ + ": " + ec.message());
@@ -166,8 +165,7 @@ Result<protocol::PackageUploadReply> PackageService::Receive(
     Drop(key);
     return s;
   }
-  crypto_hash_sha256_update(&u.sha, reinterpret_cast<const unsigned char*>(r.data.data()),
-                            r.data.size());
+  u.sha.Update(std::string_view(r.data.data(), r.data.size()));
   u.received += r.data.size();
   u.touched_ms = clock_->SteadyMs();
   if (u.received < u.total) return protocol::PackageUploadReply{u.received, false, {}};
@@ -196,7 +194,7 @@ Result<PackageService::Upload*> PackageService::UploadFor(const protocol::Packag
     Upload& u = *it->second;  // offset 0 starts it (over)
     u.total = r.total_bytes;
     u.received = 0;
-    crypto_hash_sha256_init(&u.sha);
+    u.sha = Sha256Hasher();
     return &u;
   }
   if (it == uploads_.end()) {
@@ -229,10 +227,7 @@ Result<protocol::PackageInfo> PackageService::Finish(const std::string& key,
                                                      const protocol::PackageUploadRequest& r,
                                                      const Principal& who) {
   Upload& u = *uploads_.at(key);
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(&u.sha, digest);
-  char hex[2 * crypto_hash_sha256_BYTES + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  const std::string hex = u.sha.Hex();
   if (r.sha256 != hex) {
     Drop(key);
     return Status::InvalidArgument("SHA-256 mismatch: the " + std::to_string(r.total_bytes) +
@@ -325,7 +320,7 @@ std::string PackageService::ServeChunk(const std::string& hostname,
                                        const protocol::Envelope& e) const {
   auto request = protocol::DecodeBody<protocol::PackageChunkRequest>(e);
   if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
-  if (!IsSha256Hex(request->sha256)) {
+  if (!IsHexDigest(request->sha256)) {
     return protocol::ErrorFrame(e.request_id, Status::InvalidArgument(
                                                   "bad sha256: 64 lower-case hex digits expected"));
   }

@@ -21,7 +21,9 @@ TEST(PackageRules, CanaryShareIsStableAndOnlyGrows) {
     EXPECT_LT(CanaryBucket(host), 100u);
     EXPECT_TRUE(InCanary(host, 100));
     for (uint32_t p = 1; p < 100; ++p) {
-      if (InCanary(host, p)) EXPECT_TRUE(InCanary(host, p + 1)) << host << " at " << p;
+      if (InCanary(host, p)) {
+        EXPECT_TRUE(InCanary(host, p + 1)) << host << " at " << p;
+      }
     }
     if (InCanary(host, 50)) ++in_half;
   }
