@@ -98,6 +98,7 @@ int PackageCommands::Upload(client::ApiClient& api) {
     auto answer = api.Call<protocol::PackageUploadReply>(request);
     if (!answer.ok()) return Fail(answer.status());
     reply = std::move(*answer);
+    if (reply.done) break;  // stored (at once, when the coordinator already had this file)
     if (reply.received_bytes != request.offset + n) {
       return Fail(Status::Internal("the coordinator holds " + std::to_string(reply.received_bytes) +
                                    " bytes, expected " + std::to_string(request.offset + n)));

@@ -252,6 +252,15 @@ TEST_F(UpdateE2e, PackageCommandsRefuseBadInputAndNonAdmins) {
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_NE(listed.out.find(kV2), std::string::npos) << listed.out;
   EXPECT_NE(listed.out.find("desired version: none"), std::string::npos) << listed.out;
+  // A file of several chunks, twice: the second upload is answered "stored" at its first chunk.
+  std::string several(2'500'000, '\0');
+  for (size_t i = 0; i < several.size(); ++i) several[i] = static_cast<char>(i * 7919 % 251);
+  std::string big = WriteFile("big.tar.gz", several);
+  for (int i = 0; i < 2; ++i) {
+    auto stored = cluster_.Cli({"--json", "package", "upload", big, "--version", "big-1"});
+    ASSERT_EQ(stored.exit_code, 0) << stored.err;
+    EXPECT_EQ(nlohmann::json::parse(stored.out)["bytes"], several.size());
+  }
   // Another package under the same version is refused: versions do not change.
   std::string other = MakePackage("broken", BrokenAgent());
   auto clash = cluster_.Cli({"package", "upload", other, "--version", kV2});

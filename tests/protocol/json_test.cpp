@@ -308,5 +308,19 @@ TEST(ResultsReparseJson, HasTheCounts) {
                 {{"job_id", 12}, {"entries", 4}, {"results", 5'000'000'000ULL}, {"warnings", 3}}));
 }
 
+TEST(PackageListJson, HasPackagesTheDesiredVersionAndHostsPerVersion) {
+  nlohmann::json j = ToJson(testing::Sample<PackageListReply>());
+  ASSERT_EQ(j["packages"].size(), 2u);
+  EXPECT_EQ(j["packages"][1]["version"], "0.2.0");
+  EXPECT_EQ(j["packages"][1]["bytes"], 10'485'760);
+  EXPECT_EQ(j["packages"][1]["uploaded_ms"], 1'764'000'000'005);
+  EXPECT_EQ(j["desired"]["version"], "0.2.0");
+  EXPECT_EQ(j["desired"]["canary_percent"], 10);
+  EXPECT_EQ(j["host_versions"], nlohmann::json({{"0.1.0", 90}, {"0.2.0", 10}}));
+  // Nothing desired: null, not an empty object.
+  EXPECT_TRUE(ToJson(PackageListReply{})["desired"].is_null());
+  EXPECT_TRUE(ToJson(PackageListReply{})["packages"].is_array());
+}
+
 }  // namespace
 }  // namespace labmesh::protocol

@@ -9,9 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "auth_expect_same.hpp"
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/protocol/messages.hpp"
-#include "auth_expect_same.hpp"
+#include "package_expect_same.hpp"
 #include "results_expect_same.hpp"
 #include "sample_messages.hpp"
 #include "task_expect_same.hpp"
@@ -65,6 +66,8 @@ void ExpectSame(const HostInfo& a, const HostInfo& b) {
   ExpectSame(a.health, b.health);
   EXPECT_EQ(a.protection, b.protection);
   ExpectSame(a.last_task, b.last_task);
+  EXPECT_EQ(a.last_known_good, b.last_known_good);
+  EXPECT_EQ(a.update_failed_version, b.update_failed_version);
 }
 void ExpectSame(const LabelInfo& a, const LabelInfo& b) {
   EXPECT_EQ(a.name, b.name);
@@ -89,6 +92,7 @@ void ExpectSame(const AgentHello& a, const AgentHello& b) {
     EXPECT_EQ(a.entries[i].entry_id, b.entries[i].entry_id);
     EXPECT_EQ(a.entries[i].phase, b.entries[i].phase);
   }
+  ExpectSame(a.update_report, b.update_report);
 }
 void ExpectSame(const Welcome& a, const Welcome& b) {
   EXPECT_EQ(a.hostname, b.hostname);
@@ -431,7 +435,7 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(ErrorReply{}), (V{"code", "message"}));
   EXPECT_EQ(keys(OkReply{}), (V{"message"}));
   EXPECT_EQ(keys(AgentHello{}), (V{"hostname", "agent_version", "incarnation", "public_key",
-                                   "enroll_token", "labels", "facts", "entries"}));
+                                   "enroll_token", "labels", "facts", "entries", "update_report"}));
   EXPECT_EQ(keys(Welcome{}), (V{"hostname", "heartbeat_interval_ms", "labels"}));
   EXPECT_EQ(keys(PendingApproval{}), (V{"message"}));
   EXPECT_EQ(keys(Reject{}), (V{"reason"}));
@@ -472,8 +476,21 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
             (V{"name", "user", "command", "control", "test", "hosts", "meta_label", "meta_count",
                "depends", "synch_count", "priority", "run_verify", "timeout_ms",
                "max_runtime_ms", "cleanup", "retry"}));
-  EXPECT_EQ(keys(RunTask{}),
-            (V{"task_id", "kind", "repair_scripts", "verify_after", "coordinator_ms"}));
+  EXPECT_EQ(keys(RunTask{}), (V{"task_id", "kind", "repair_scripts", "verify_after",
+                                "coordinator_ms", "version", "package_sha256", "package_bytes"}));
+  EXPECT_EQ(keys(PackageUploadRequest{}),
+            (V{"version", "sha256", "total_bytes", "offset", "data"}));
+  EXPECT_EQ(keys(PackageUploadReply{}), (V{"received_bytes", "done", "package"}));
+  EXPECT_EQ(keys(PackageListRequest{}), (V{"version"}));
+  EXPECT_EQ(keys(PackageListReply{}), (V{"packages", "desired", "host_versions"}));
+  auto list = BodyOf(Encode(Sample<PackageListReply>()));
+  EXPECT_EQ(KeysOf(list.get().via.map.ptr[0].val.via.array.ptr[0]),
+            (V{"version", "sha256", "bytes", "uploaded_by", "uploaded_ms"}));
+  EXPECT_EQ(KeysOf(list.get().via.map.ptr[1].val),
+            (V{"version", "canary_percent", "set_by", "set_ms"}));
+  EXPECT_EQ(keys(PackageDesireRequest{}), (V{"version", "canary_percent"}));
+  EXPECT_EQ(keys(PackageChunkRequest{}), (V{"sha256", "offset", "max_bytes"}));
+  EXPECT_EQ(keys(PackageChunk{}), (V{"sha256", "offset", "total_bytes", "data"}));
   EXPECT_EQ(keys(TaskReport{}), (V{"task_id", "kind", "passed", "reason", "checks"}));
   EXPECT_EQ(keys(HostTaskRequest{}), (V{"hostname", "kind", "user"}));
   EXPECT_EQ(keys(HostHistoryRequest{}), (V{"hostname", "limit"}));
@@ -500,10 +517,17 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
 
   auto show = BodyOf(Encode(Sample<HostShowReply>()));
   const msgpack::object& host = show.get().via.map.ptr[0].val;
-  EXPECT_EQ(KeysOf(host), (V{"hostname", "status", "status_reason", "locked", "locked_by",
-                             "lock_reason", "labels", "agent_labels", "admin_labels", "acl_groups",
-                             "agent_version", "last_heartbeat_ms", "registered_ms", "incarnation",
-                             "connected", "public_key", "facts", "health", "protection", "last_task"}));
+  EXPECT_EQ(KeysOf(host), (V{"hostname",        "status",
+                             "status_reason",   "locked",
+                             "locked_by",       "lock_reason",
+                             "labels",          "agent_labels",
+                             "admin_labels",    "acl_groups",
+                             "agent_version",   "last_heartbeat_ms",
+                             "registered_ms",   "incarnation",
+                             "connected",       "public_key",
+                             "facts",           "health",
+                             "protection",      "last_task",
+                             "last_known_good", "update_failed_version"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<AgentHello>())).get().via.map.ptr[6].val),
             (V{"arch", "os", "os_version", "kernel", "cpus", "memory_bytes", "address"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<Heartbeat>())).get().via.map.ptr[2].val),

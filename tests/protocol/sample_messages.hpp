@@ -13,24 +13,23 @@
 
 namespace labmesh::protocol::testing {
 
-using AllMessages =
-    std::tuple<ErrorReply, OkReply, AgentHello, Welcome, PendingApproval, Reject, Heartbeat,
-               HeartbeatAck, Reregister, HostListRequest, HostListReply, HostShowRequest,
-               HostShowReply, HostPendingRequest, HostActionRequest, HostLabelRequest,
-               LabelListRequest, LabelListReply, LabelActionRequest, TestAddRequest,
-               TestListRequest, TestListReply, TestShowRequest, TestShowReply, WorkRequest,
-               StartEntry, EntryReport, EntryReportAck, ResultChunk, ResultAck, AbortEntry,
-               SyncRequest, SyncReply, RunTask, TaskReport, HostTaskRequest, HostTaskReply,
-               HostHistoryRequest, HostHistoryReply, HostModRequest,
-               JobCreateRequest, JobCreateReply, JobListRequest, JobListReply, JobShowRequest,
-               JobShowReply, JobAbortRequest, JobLogRequest, JobLogReply, ResultsListRequest,
-               ResultsListReply, ResultsSummaryRequest, ResultsSummaryReply,
-               ResultsSeriesRequest, ResultsSeriesReply, ResultsReparseRequest,
-               ResultsReparseReply, UserListRequest, UserListReply, UserCreateRequest,
-               UserTokenReply, UserDeleteRequest, UserTokenRequest, UserPasswdRequest,
-               AclListRequest, AclListReply, AclCreateRequest, AclDeleteRequest,
-               AclMemberRequest, AuditListRequest, AuditListReply, LoginRequest, LoginReply,
-               WhoAmIRequest, WhoAmIReply, LogoutRequest>;
+using AllMessages = std::tuple<
+    ErrorReply, OkReply, AgentHello, Welcome, PendingApproval, Reject, Heartbeat, HeartbeatAck,
+    Reregister, HostListRequest, HostListReply, HostShowRequest, HostShowReply, HostPendingRequest,
+    HostActionRequest, HostLabelRequest, LabelListRequest, LabelListReply, LabelActionRequest,
+    TestAddRequest, TestListRequest, TestListReply, TestShowRequest, TestShowReply, WorkRequest,
+    StartEntry, EntryReport, EntryReportAck, ResultChunk, ResultAck, AbortEntry, SyncRequest,
+    SyncReply, RunTask, TaskReport, HostTaskRequest, HostTaskReply, HostHistoryRequest,
+    HostHistoryReply, HostModRequest, JobCreateRequest, JobCreateReply, JobListRequest,
+    JobListReply, JobShowRequest, JobShowReply, JobAbortRequest, JobLogRequest, JobLogReply,
+    ResultsListRequest, ResultsListReply, ResultsSummaryRequest, ResultsSummaryReply,
+    ResultsSeriesRequest, ResultsSeriesReply, ResultsReparseRequest, ResultsReparseReply,
+    UserListRequest, UserListReply, UserCreateRequest, UserTokenReply, UserDeleteRequest,
+    UserTokenRequest, UserPasswdRequest, AclListRequest, AclListReply, AclCreateRequest,
+    AclDeleteRequest, AclMemberRequest, AuditListRequest, AuditListReply, LoginRequest, LoginReply,
+    WhoAmIRequest, WhoAmIReply, LogoutRequest, PackageChunkRequest, PackageChunk,
+    PackageUploadRequest, PackageUploadReply, PackageListRequest, PackageListReply,
+    PackageDesireRequest>;
 
 // Calls f(Type{}) once per message type (a value, so that generic lambdas can name the type).
 template <typename F>
@@ -107,6 +106,8 @@ inline HostInfo SampleHostInfo(const std::string& hostname) {
   h.health = SampleHealth();
   h.protection = "do-not-repair";
   h.last_task = SampleTaskInfo(7, hostname);
+  h.last_known_good = "0.1.0";
+  h.update_failed_version = "0.2.0-bad";
   return h;
 }
 
@@ -200,6 +201,11 @@ inline AgentHello Sample<AgentHello>() {
   m.labels = {"gpu", "usb-hub"};
   m.facts = SampleFacts();
   m.entries = {HeldEntry{40, "running"}, HeldEntry{0xfedcba9876543210ULL, "uploaded"}};
+  m.update_report.task_id = 12;
+  m.update_report.kind = "Update";
+  m.update_report.passed = true;
+  m.update_report.reason = "version 9.9.9 exited before it registered";
+  m.update_report.checks = SampleChecks();
   return m;
 }
 template <>
@@ -379,6 +385,9 @@ inline RunTask Sample<RunTask>() {
   m.repair_scripts = false;
   m.verify_after = false;
   m.coordinator_ms = 1'764'365'548'123LL;
+  m.version = "0.2.0";
+  m.package_sha256 = std::string(64, 'a');
+  m.package_bytes = 10'485'760;
   return m;
 }
 template <>
@@ -672,6 +681,40 @@ inline WhoAmIReply Sample<WhoAmIReply>() {
 template <>
 inline LogoutRequest Sample<LogoutRequest>() {
   return LogoutRequest{true};
+}
+inline PackageInfo SamplePackage(const std::string& version) {
+  return PackageInfo{version, std::string(64, 'b'), 10'485'760, "alice", 1'764'000'000'005};
+}
+template <>
+inline PackageChunkRequest Sample<PackageChunkRequest>() {
+  return PackageChunkRequest{std::string(64, 'c'), 262'144, 262'144};
+}
+template <>
+inline PackageChunk Sample<PackageChunk>() {
+  return PackageChunk{std::string(64, 'c'), 262'144, 10'485'760, {'\x1f', '\x8b', '\0', 'x'}};
+}
+template <>
+inline PackageUploadRequest Sample<PackageUploadRequest>() {
+  return PackageUploadRequest{
+      "0.2.0", std::string(64, 'd'), 10'485'760, 1'048'576, {'\x1f', '\x8b', 'y'}};
+}
+template <>
+inline PackageUploadReply Sample<PackageUploadReply>() {
+  return PackageUploadReply{10'485'760, true, SamplePackage("0.2.0")};
+}
+template <>
+inline PackageListRequest Sample<PackageListRequest>() {
+  return PackageListRequest{"0.2.0"};
+}
+template <>
+inline PackageListReply Sample<PackageListReply>() {
+  return PackageListReply{{SamplePackage("0.1.0"), SamplePackage("0.2.0")},
+                          DesiredVersion{"0.2.0", 10, "alice", 1'764'000'000'006},
+                          {{"0.1.0", 90}, {"0.2.0", 10}}};
+}
+template <>
+inline PackageDesireRequest Sample<PackageDesireRequest>() {
+  return PackageDesireRequest{"0.2.0", 25};
 }
 
 // The encoding of every sample (request ids 1, 2, ...), the seeds of both fuzzers.

@@ -40,6 +40,9 @@ inline void ExpectSame(const RunTask& a, const RunTask& b) {
   EXPECT_EQ(a.repair_scripts, b.repair_scripts);
   EXPECT_EQ(a.verify_after, b.verify_after);
   EXPECT_EQ(a.coordinator_ms, b.coordinator_ms);
+  EXPECT_EQ(a.version, b.version);
+  EXPECT_EQ(a.package_sha256, b.package_sha256);
+  EXPECT_EQ(a.package_bytes, b.package_bytes);
 }
 inline void ExpectSame(const TaskReport& a, const TaskReport& b) {
   EXPECT_EQ(a.task_id, b.task_id);
