@@ -4,17 +4,92 @@
 // into memory at each chunk's offset, refusing bad hashes and gaps like the real one) and
 // returns the frames to answer with. Single-threaded: the test thread that owns it.
 
+#include <gtest/gtest.h>
+#include <zmq.h>
+
+#include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
+#include <zmq.hpp>
 
+#include "labmesh/agent/agent.hpp"
+#include "labmesh/common/clock.hpp"
 #include "labmesh/common/hash.hpp"
 #include "labmesh/protocol/envelope.hpp"
 #include "work/spool.hpp"
 
 namespace labmesh::testing {
+
+// The agent socket of a coordinator played by a test: a CurveZMQ ROUTER on tcp://127.0.0.1:*
+// (port read back) with a key pair of its own. The fake coordinators of the agent tests build
+// on it; only the test thread touches it.
+class CurveRouter {
+ public:
+  CurveRouter() {
+    char public_key[41] = {};
+    char secret_key[41] = {};
+    EXPECT_EQ(zmq_curve_keypair(public_key, secret_key), 0);
+    public_key_ = public_key;
+    socket_.set(zmq::sockopt::curve_server, 1);
+    socket_.set(zmq::sockopt::curve_secretkey, std::string(secret_key));
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.bind("tcp://127.0.0.1:*");
+    endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
+  }
+  const std::string& endpoint() const { return endpoint_; }
+  const std::string& public_key() const { return public_key_; }
+
+ protected:
+  zmq::context_t context_;
+  zmq::socket_t socket_{context_, zmq::socket_type::router};
+
+ private:
+  std::string endpoint_;
+  std::string public_key_;
+};
+
+// The production agent on its own thread, talking to `router`, stopped and joined by the
+// destructor (or Join()). The config gets the router's endpoint and key, a fast reconnect and
+// the helpers' directory (LABMESH_TEST_BIN's, which a test using this must define).
+class RunningAgent {
+ public:
+  RunningAgent(const CurveRouter& router, agent::AgentConfig config) {
+    config.coordinator = router.endpoint();
+    config.coordinator_key = router.public_key();
+    config.reconnect_initial_ms = 10;
+    config.helper_dir = std::filesystem::path(LABMESH_TEST_BIN).parent_path().string();
+    auto created = agent::Agent::Create(config, SystemClock::Default());
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    if (!created.ok()) return;
+    agent_ = std::move(*created);
+    thread_ = std::thread([this] {
+      (void)agent_->Run();
+      returned_ = true;
+    });
+  }
+  ~RunningAgent() { Join(); }
+  RunningAgent(const RunningAgent&) = delete;
+  RunningAgent& operator=(const RunningAgent&) = delete;
+
+  void Join() {
+    if (agent_) agent_->Stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  bool ok() const { return agent_ != nullptr; }
+  bool returned() const { return returned_; }  // Run() came back (Stop, or an update's exec)
+  agent::Agent& agent() { return *agent_; }
+
+ private:
+  std::unique_ptr<agent::Agent> agent_;
+  std::thread thread_;
+  std::atomic<bool> returned_{false};
+};
 
 class FakeResults {
  public:

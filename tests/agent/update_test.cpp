@@ -9,21 +9,22 @@
 // have deadlines.
 
 #include <fcntl.h>
-#include <signal.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
 #include <atomic>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <thread>
 #include <zmq.hpp>
 
+#include "fake_coordinator.hpp"
 #include "labmesh/agent/agent.hpp"
 #include "labmesh/common/clock.hpp"
 #include "labmesh/protocol/messages.hpp"
@@ -709,22 +710,8 @@ TEST(Update, ACompletedEntryMakesThisVersionTheLastKnownGood) {
 // A coordinator in the test: a CurveZMQ ROUTER on tcp://127.0.0.1:* that welcomes hellos,
 // acknowledges heartbeats, serves `package` to PackageChunkRequests and records hellos and
 // task reports.
-class FakeCoordinator {
+class FakeCoordinator : public CurveRouter {
  public:
-  FakeCoordinator() : socket_(context_, zmq::socket_type::router) {
-    char public_key[41] = {};
-    char secret_key[41] = {};
-    EXPECT_EQ(zmq_curve_keypair(public_key, secret_key), 0);
-    public_key_ = public_key;
-    socket_.set(zmq::sockopt::curve_server, 1);
-    socket_.set(zmq::sockopt::curve_secretkey, std::string(secret_key));
-    socket_.set(zmq::sockopt::linger, 0);
-    socket_.bind("tcp://127.0.0.1:*");
-    endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
-  }
-  const std::string& endpoint() const { return endpoint_; }
-  const std::string& public_key() const { return public_key_; }
-
   bool RunUntil(const std::function<bool()>& condition,
                 std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -786,54 +773,25 @@ class FakeCoordinator {
     }
   }
 
-  zmq::context_t context_;
-  zmq::socket_t socket_;
-  std::string endpoint_;
-  std::string public_key_;
   std::string identity_;
 };
 
-class RunningAgent {
- public:
-  RunningAgent(const FakeCoordinator& coordinator, const std::string& work_dir) {
-    agent::AgentConfig config;
-    config.coordinator = coordinator.endpoint();
-    config.coordinator_key = coordinator.public_key();
-    config.hostname = "lab-u";
-    config.work_dir = work_dir;
-    config.reconnect_initial_ms = 10;
-    config.exec_args = {"--work-dir", work_dir};
-    config.helper_dir = fs::path(LABMESH_TEST_BIN).parent_path().string();
-    config.kill_grace_ms = 200;
-    auto created = agent::Agent::Create(config, SystemClock::Default());
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
-    if (!created.ok()) return;
-    agent_ = std::move(*created);
-    thread_ = std::thread([this] {
-      (void)agent_->Run();
-      returned_ = true;
-    });
-  }
-  ~RunningAgent() { Join(); }
-  void Join() {
-    if (agent_) agent_->Stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  bool returned() const { return returned_; }
-  agent::Agent& agent() { return *agent_; }
-
- private:
-  std::unique_ptr<agent::Agent> agent_;
-  std::thread thread_;
-  std::atomic<bool> returned_{false};
-};
+// The agent of these tests: lab-u, re-executed (were it not in-process) with its work dir.
+agent::AgentConfig UpdateConfig(const std::string& work_dir) {
+  agent::AgentConfig config;
+  config.hostname = "lab-u";
+  config.work_dir = work_dir;
+  config.exec_args = {"--work-dir", work_dir};
+  config.kill_grace_ms = 200;
+  return config;
+}
 
 TEST(AgentUpdate, RunTaskUpdateInstallsAndRunReturnsWithTheExecPlan) {
   TempDir tmp;
   FakeCoordinator coordinator;
   coordinator.package = BuildPackage(tmp.path(), GoodSpec());
   const std::string work = tmp.path() + "/work";
-  RunningAgent running(coordinator, work);
+  RunningAgent running(coordinator, UpdateConfig(work));
   ASSERT_TRUE(coordinator.RunUntil([&] { return coordinator.welcomes > 0; }));
   EXPECT_EQ(coordinator.hellos.back().update_report.task_id, 0u);
   EXPECT_EQ(coordinator.hellos.back().agent_version, std::string(LABMESH_VERSION));
@@ -860,7 +818,7 @@ TEST(AgentUpdate, ARecordedRollbackIsInTheHelloUntilAWelcome) {
   state.failure.reason = "version 9.9.9 exited before it registered";
   ASSERT_TRUE(agent::SaveUpdateState(work, state).ok());
   {
-    RunningAgent running(coordinator, work);
+    RunningAgent running(coordinator, UpdateConfig(work));
     ASSERT_TRUE(coordinator.RunUntil([&] { return coordinator.welcomes > 0; }));
     const protocol::TaskReport& report = coordinator.hellos.at(0).update_report;
     EXPECT_EQ(report.task_id, 44u);
@@ -872,7 +830,7 @@ TEST(AgentUpdate, ARecordedRollbackIsInTheHelloUntilAWelcome) {
       return loaded.ok() && loaded->failure.task_id == 0;
     }));
   }
-  RunningAgent again(coordinator, work);
+  RunningAgent again(coordinator, UpdateConfig(work));
   ASSERT_TRUE(coordinator.RunUntil([&] { return coordinator.welcomes > 1; }));
   EXPECT_EQ(coordinator.hellos.back().update_report.task_id, 0u);  // reported once
 }
@@ -881,7 +839,7 @@ TEST(AgentUpdate, AnUpdateIsRefusedWhileAnEntryIsHeld) {
   TempDir tmp;
   FakeCoordinator coordinator;
   const std::string work = tmp.path() + "/work";
-  RunningAgent running(coordinator, work);
+  RunningAgent running(coordinator, UpdateConfig(work));
   ASSERT_TRUE(coordinator.RunUntil([&] { return coordinator.welcomes > 0; }));
   protocol::StartEntry start;
   start.entry_id = 77;

@@ -25,23 +25,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class FakeCoordinator {
+class FakeCoordinator : public CurveRouter {
  public:
-  FakeCoordinator() : socket_(context_, zmq::socket_type::router) {
-    char public_key[41] = {};
-    char secret_key[41] = {};
-    EXPECT_EQ(zmq_curve_keypair(public_key, secret_key), 0);
-    public_key_ = public_key;
-    socket_.set(zmq::sockopt::curve_server, 1);
-    socket_.set(zmq::sockopt::curve_secretkey, std::string(secret_key));
-    socket_.set(zmq::sockopt::linger, 0);
-    socket_.bind("tcp://127.0.0.1:*");
-    endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
-  }
-
-  const std::string& endpoint() const { return endpoint_; }
-  const std::string& public_key() const { return public_key_; }
-
   // Receives for up to `ms` and answers everything: hello -> Welcome, heartbeat -> ack, work
   // messages through FakeResults; a WorkRequest gets the next queued StartEntry.
   void Poll(int ms) {
@@ -100,43 +85,18 @@ class FakeCoordinator {
   std::vector<protocol::TaskReport> task_reports;
 
  private:
-  zmq::context_t context_;
-  zmq::socket_t socket_;
-  std::string endpoint_;
-  std::string public_key_;
   std::string identity_;
 };
 
-// An agent on its own thread, stopped and joined by the destructor.
-class RunningAgent {
- public:
-  RunningAgent(const FakeCoordinator& coordinator, const std::string& work_dir,
-               const std::string& address = "") {
-    agent::AgentConfig config;
-    config.coordinator = coordinator.endpoint();
-    config.coordinator_key = coordinator.public_key();
-    config.hostname = "lab-w";
-    config.work_dir = work_dir;
-    config.helper_dir = fs::path(LABMESH_TEST_BIN).parent_path().string();
-    config.reconnect_initial_ms = 10;
-    config.kill_grace_ms = 500;
-    config.address = address;
-    auto created = agent::Agent::Create(config, SystemClock::Default());
-    EXPECT_TRUE(created.ok()) << created.status().ToString();
-    if (!created.ok()) return;
-    agent_ = std::move(*created);
-    thread_ = std::thread([this] { (void)agent_->Run(); });
-  }
-  ~RunningAgent() {
-    if (agent_) agent_->Stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  bool ok() const { return agent_ != nullptr; }
-
- private:
-  std::unique_ptr<agent::Agent> agent_;
-  std::thread thread_;
-};
+// The agent of these tests: lab-w, with a short kill grace.
+agent::AgentConfig WorkConfig(const std::string& work_dir, const std::string& address = "") {
+  agent::AgentConfig config;
+  config.hostname = "lab-w";
+  config.work_dir = work_dir;
+  config.kill_grace_ms = 500;
+  config.address = address;
+  return config;
+}
 
 protocol::StartEntry Command(uint64_t id, const std::string& command) {
   protocol::StartEntry start;
@@ -156,7 +116,7 @@ TEST(AgentWork, AnEntryRunsAndItsResultsAreUploadedOverTheSocket) {
   FakeCoordinator coordinator;
   coordinator.queue.push_back(Command(
       1, "echo hello; labmesh-test run inner -- echo in; labmesh-test keyval inner k=v"));
-  RunningAgent agent(coordinator, tmp.path() + "/work");
+  RunningAgent agent(coordinator, WorkConfig(tmp.path() + "/work"));
   ASSERT_TRUE(agent.ok());
   FakeResults& r = coordinator.results;
   ASSERT_TRUE(coordinator.RunUntil([&] { return r.done_sent.count(1) > 0; }));
@@ -188,7 +148,7 @@ TEST(AgentWork, AnEntryRunsAndItsResultsAreUploadedOverTheSocket) {
 TEST(AgentWork, ARunTaskIsAnsweredWithATaskReportAndARepeatWithItAgain) {
   TempDir tmp;
   FakeCoordinator coordinator;
-  RunningAgent agent(coordinator, tmp.path() + "/work");
+  RunningAgent agent(coordinator, WorkConfig(tmp.path() + "/work"));
   ASSERT_TRUE(agent.ok());
   ASSERT_TRUE(coordinator.RunUntil([&] { return coordinator.results.work_requests > 0; }));
   protocol::RunTask run;
@@ -217,7 +177,7 @@ TEST(AgentWork, OutputIsStreamedWhileRunningAndAbortEndsTheEntry) {
   TempDir tmp;
   FakeCoordinator coordinator;
   coordinator.queue.push_back(Command(2, "echo started; sleep 300"));
-  RunningAgent agent(coordinator, tmp.path() + "/work");
+  RunningAgent agent(coordinator, WorkConfig(tmp.path() + "/work"));
   ASSERT_TRUE(agent.ok());
   FakeResults& r = coordinator.results;
   ASSERT_TRUE(coordinator.RunUntil([&] { return r.files[2]["debug/control.log"] == "started\n"; }));
@@ -241,12 +201,12 @@ TEST(AgentWork, ARestartedAgentListsItsEntryAndEndsItInError) {
   FakeResults& r = coordinator.results;
   coordinator.queue.push_back(Command(3, "echo before; sleep 300"));
   {
-    RunningAgent agent(coordinator, tmp.path() + "/work");
+    RunningAgent agent(coordinator, WorkConfig(tmp.path() + "/work"));
     ASSERT_TRUE(agent.ok());
     ASSERT_TRUE(coordinator.RunUntil([&] { return r.files[3]["debug/control.log"] == "before\n"; }));
   }  // the agent stops while the control runs
   size_t hellos = r.hellos.size();
-  RunningAgent again(coordinator, tmp.path() + "/work");
+  RunningAgent again(coordinator, WorkConfig(tmp.path() + "/work"));
   ASSERT_TRUE(again.ok());
   ASSERT_TRUE(coordinator.RunUntil([&] { return r.hellos.size() > hellos; }));
   ASSERT_EQ(r.hellos.back().entries.size(), 1u);
@@ -271,7 +231,7 @@ TEST(AgentWork, ManyShortEntriesRunOneAfterAnother) {
   FakeCoordinator coordinator;
   constexpr uint64_t kEntries = 200;
   for (uint64_t id = 1; id <= kEntries; ++id) coordinator.queue.push_back(Command(id, "true"));
-  RunningAgent agent(coordinator, tmp.path() + "/work");
+  RunningAgent agent(coordinator, WorkConfig(tmp.path() + "/work"));
   ASSERT_TRUE(agent.ok());
   FakeResults& r = coordinator.results;
   ASSERT_TRUE(coordinator.RunUntil([&] { return r.done_sent.size() == kEntries; },
@@ -304,7 +264,7 @@ TEST(AgentWork, AControlPassesValuesAndBarriersThroughItsAgent) {
   start.hosts = {"lab-v", "lab-w"};
   start.peers = {{"lab-w", "10.1.0.2"}, {"lab-v", "10.1.0.1"}};
   coordinator.queue.push_back(start);
-  RunningAgent agent(coordinator, tmp.path() + "/work", "10.1.0.2");
+  RunningAgent agent(coordinator, WorkConfig(tmp.path() + "/work", "10.1.0.2"));
   ASSERT_TRUE(agent.ok());
   FakeResults& r = coordinator.results;
   ASSERT_TRUE(coordinator.RunUntil([&] { return r.done_sent.count(5) > 0; }));
