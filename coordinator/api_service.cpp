@@ -78,7 +78,9 @@ std::string ApiService::HostShow(const protocol::Envelope& e) {
     return protocol::ErrorFrame(e.request_id,
                                 Status::NotFound("host " + req->hostname + " not found"));
   }
-  return Encode(protocol::HostShowReply{registry_->ToInfo(*state)}, e.request_id);
+  protocol::HostShowReply reply{registry_->ToInfo(*state), {}};
+  reply.health_history.assign(state->health_history.begin(), state->health_history.end());
+  return Encode(reply, e.request_id);
 }
 
 std::string ApiService::HostPending(const protocol::Envelope& e) {
@@ -267,7 +269,9 @@ std::string ApiService::HostLabel(const protocol::Envelope& e) {
     return protocol::ErrorFrame(e.request_id, s);
   }
   HostState* state = registry_->Find(req->hostname);
-  return Encode(protocol::HostShowReply{registry_->ToInfo(*state)}, e.request_id);
+  protocol::HostShowReply reply{registry_->ToInfo(*state), {}};
+  reply.health_history.assign(state->health_history.begin(), state->health_history.end());
+  return Encode(reply, e.request_id);
 }
 
 std::string ApiService::LabelList(const protocol::Envelope& e) {

@@ -237,6 +237,12 @@ void HostRegistry::RecordHeartbeat(const std::string& hostname,
   if (state == nullptr) return;
   state->record.health = health;
   state->record.last_heartbeat_ms = clock_->WallMs();
+  auto& history = state->health_history;
+  if (history.empty() ||
+      state->record.last_heartbeat_ms - history.back().time_ms >= kHealthHistoryEveryMs) {
+    history.push_back(protocol::HealthSample{state->record.last_heartbeat_ms, health});
+    if (history.size() > kHealthHistorySamples) history.pop_front();
+  }
   state->last_seen_steady_ms = clock_->SteadyMs();
   state->heartbeat_dirty = true;
 }

@@ -8,6 +8,7 @@
 // transition table and logs `from -> to (reason)`.
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <set>
@@ -34,7 +35,14 @@ struct HostState {
   std::string routing_id;   // the agent's current connection on the agent socket; "" = none
   int64_t last_seen_steady_ms = 0;
   bool heartbeat_dirty = false;  // health/last_heartbeat not yet persisted
+  // Recent health for the web page's host view, oldest first; memory only (kHealthHistory*).
+  std::deque<protocol::HealthSample> health_history;
 };
+
+// Health history: a heartbeat is kept when the newest kept one is at least this old...
+inline constexpr int64_t kHealthHistoryEveryMs = 30'000;
+// ...and at most this many are (one hour at one per 30 s).
+inline constexpr size_t kHealthHistorySamples = 120;
 
 class HostRegistry {
  public:

@@ -406,11 +406,17 @@ std::string JobService::List(const protocol::Envelope& e) const {
   protocol::JobListReply reply;
   for (auto it = jobs->rbegin(); it != jobs->rend(); ++it) {
     if (request->limit > 0 && reply.jobs.size() >= request->limit) break;
+    if (request->before_id != 0 && it->id >= request->before_id) continue;
     if (!request->owner.empty() && it->owner != request->owner) continue;
+    if (!request->name.empty() && !ContainsIgnoringCase(it->name, request->name)) continue;
     auto entries = store_->GetEntries(it->entry_ids);
     if (!entries.ok()) return protocol::ErrorFrame(e.request_id, entries.status());
     protocol::JobInfo info = ToJobInfo(*it, *entries, /*with_control=*/false);
     if (!request->status.empty() && info.status != request->status) continue;
+    if (request->finished_since_us != 0 &&
+        (info.finished_us == 0 || info.finished_us < request->finished_since_us)) {
+      continue;
+    }
     reply.jobs.push_back(std::move(info));
   }
   return protocol::Encode(reply, e.request_id);

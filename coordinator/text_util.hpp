@@ -1,6 +1,8 @@
 #pragma once
 // Small text helpers the coordinator's messages share.
 
+#include <algorithm>
+#include <cctype>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +17,15 @@ inline std::string Join(const std::vector<std::string>& values, std::string_view
     out += v;
   }
   return out;
+}
+
+// True when `text` contains `part`, ASCII letters compared without case.
+inline bool ContainsIgnoringCase(std::string_view text, std::string_view part) {
+  auto lower = [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
+  return std::search(text.begin(), text.end(), part.begin(), part.end(),
+                     [&](char a, char b) { return lower(a) == lower(b); }) != text.end();
 }
 
 }  // namespace labmesh::coordinator

@@ -238,7 +238,14 @@ struct JobListRequest {
   std::string owner;   // filter; "" = any
   std::string status;  // filter on JobInfo::status; "" = any
   uint32_t limit = 0;  // newest first; 0 = all
-  MSGPACK_DEFINE_MAP(owner, status, limit)
+  std::string name;    // filter: the name contains this, ignoring ASCII case; "" = any
+  // Paging, newest first: only jobs whose id is below this (the last id of the previous
+  // page); 0 = from the newest.
+  uint64_t before_id = 0;
+  // Only jobs that finished (all entries final) at or after this wall time, µs since the
+  // epoch; 0 = finished or not.
+  int64_t finished_since_us = 0;
+  MSGPACK_DEFINE_MAP(owner, status, limit, name, before_id, finished_since_us)
 };
 
 struct JobListReply {

@@ -204,10 +204,21 @@ struct HostShowRequest {
   MSGPACK_DEFINE_MAP(hostname)
 };
 
+// One heartbeat's health, as the coordinator received it (wall clock, ms since the epoch).
+struct HealthSample {
+  int64_t time_ms = 0;
+  HostHealth health;
+  MSGPACK_DEFINE_MAP(time_ms, health)
+};
+
 struct HostShowReply {
   static constexpr MessageType kType = MessageType::kHostShowReply;
   HostInfo host;
-  MSGPACK_DEFINE_MAP(host)
+  // HostShowRequest only (empty in the replies to label and mod requests): the host's recent
+  // health, oldest first. Kept in the coordinator's memory, not the store: one sample per 30 s
+  // of heartbeats for the last hour; empty after a coordinator restart until heartbeats come.
+  std::vector<HealthSample> health_history;
+  MSGPACK_DEFINE_MAP(host, health_history)
 };
 
 struct HostPendingRequest {
