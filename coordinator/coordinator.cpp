@@ -215,7 +215,9 @@ class CoordinatorImpl final : public Coordinator {
     }
 
     if (!config_.http_listen.empty()) {
-      auto web = WebBridge::Start(config_.http_listen, context_, inproc_api_, results_->root());
+      auto web = WebBridge::Start(
+          config_.http_listen, context_, inproc_api_,
+          WebBridge::Files{results_->root(), config_.web_static_dir, config_.chartjs_file});
       if (!web.ok()) return web.status();
       web_ = std::move(*web);
       endpoints_.http = web_->listening();

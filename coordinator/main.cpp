@@ -23,6 +23,11 @@ int main(int argc, char** argv) {
   flags::Add(app, "api-curve-listen", config.api_curve_listen,
              "a second API socket, CurveZMQ, on any address (empty: none)");
   flags::Add(app, "http-listen", config.http_listen, "web server ADDRESS:PORT (empty: off)");
+  flags::Add(app, "web-static-dir", config.web_static_dir,
+             "developers: serve the web page's files from DIR (webui/static) instead of the "
+             "built-in copy");
+  flags::Add(app, "chartjs-file", config.chartjs_file,
+             "Chart.js for the web page's plots (default: Debian libjs-chart.js's chart.min.js)");
   flags::AddDuration(app, "session-ttl", config.session_ttl_ms,
                      "how long a web login lasts");
   flags::Add(app, "handshake-failures", config.handshake_failures,

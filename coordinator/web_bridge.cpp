@@ -8,9 +8,8 @@ namespace {
 
 class WebBridgeImpl final : public WebBridge {
  public:
-  WebBridgeImpl(zmq::context_t& context, const std::string& inproc,
-                const std::string& results_root)
-      : api_(context, inproc, Options(results_root)), host_() {}
+  WebBridgeImpl(zmq::context_t& context, const std::string& inproc, const Files& files)
+      : api_(context, inproc, Options(files)), host_() {}
 
   Status Start(const std::string& listen) {
     auto server = webui::HttpServer::Start(listen, &api_);
@@ -29,9 +28,11 @@ class WebBridgeImpl final : public WebBridge {
   }
 
  private:
-  static webui::WebApiOptions Options(const std::string& results_root) {
+  static webui::WebApiOptions Options(const Files& files) {
     webui::WebApiOptions options;
-    options.results_root = results_root;
+    options.results_root = files.results_root;
+    options.static_dir = files.static_dir;
+    if (!files.chartjs_file.empty()) options.chartjs_file = files.chartjs_file;
     return options;
   }
 
@@ -45,8 +46,8 @@ class WebBridgeImpl final : public WebBridge {
 Result<std::unique_ptr<WebBridge>> WebBridge::Start(const std::string& http_listen,
                                                     zmq::context_t& context,
                                                     const std::string& inproc_api_endpoint,
-                                                    const std::string& results_root) {
-  auto bridge = std::make_unique<WebBridgeImpl>(context, inproc_api_endpoint, results_root);
+                                                    const Files& files) {
+  auto bridge = std::make_unique<WebBridgeImpl>(context, inproc_api_endpoint, files);
   LABMESH_RETURN_IF_ERROR(bridge->Start(http_listen));
   return std::unique_ptr<WebBridge>(std::move(bridge));
 }

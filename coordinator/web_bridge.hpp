@@ -15,11 +15,16 @@ namespace labmesh::coordinator {
 
 class WebBridge {
  public:
-  // `results_root` is DATA_DIR/results; empty = /results/ is not served (404).
+  // What the page is served with besides the API.
+  struct Files {
+    std::string results_root;  // DATA_DIR/results; empty = /results/ is not served (404)
+    std::string static_dir;    // --web-static-dir: the page from disk; empty = built in
+    std::string chartjs_file;  // --chartjs-file; empty = the Debian package's path
+  };
   static Result<std::unique_ptr<WebBridge>> Start(const std::string& http_listen,
                                                   zmq::context_t& context,
                                                   const std::string& inproc_api_endpoint,
-                                                  const std::string& results_root);
+                                                  const Files& files);
   virtual ~WebBridge() = default;
   // "127.0.0.1:7780" with the port actually bound.
   virtual std::string listening() const = 0;

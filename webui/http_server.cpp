@@ -62,13 +62,17 @@ void WriteFileBody(mg_connection* conn, const FileBody& file) {
   }
 }
 
+// Writes the status line and headers, and the body unless it is streamed (the caller then
+// runs response.stream) or the request was HEAD.
 void WriteResponse(mg_connection* conn, const HttpResponse& response, bool head_only) {
   mg_response_header_start(conn, response.status);
   if (!response.content_type.empty()) {
     mg_response_header_add(conn, "Content-Type", response.content_type.c_str(), -1);
   }
-  std::string length = std::to_string(response.body_length());
-  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+  if (!response.stream || response.file) {
+    std::string length = std::to_string(response.body_length());
+    mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+  }
   for (const auto& [name, value] : response.headers) {
     mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
   }
@@ -128,6 +132,36 @@ void Poke(const std::string& host, int port) {
 }
 
 }  // namespace
+
+// A streamed body's writes go straight to the connection; waits end early when the server
+// stops.
+class HttpServer::ConnectionSink final : public StreamSink {
+ public:
+  ConnectionSink(HttpServer* server, mg_connection* conn) : server_(server), conn_(conn) {}
+
+  bool Write(std::string_view bytes) override {
+    if (Stopping() || gone_) return false;
+    if (!bytes.empty() && mg_write(conn_, bytes.data(), bytes.size()) <= 0) gone_ = true;
+    return !gone_;
+  }
+
+  bool Wait(int64_t ms) override {
+    std::unique_lock lock(server_->stop_mutex_);
+    server_->stop_cv_.wait_for(lock, std::chrono::milliseconds(ms),
+                               [this] { return server_->stopping_; });
+    return !server_->stopping_ && !gone_;
+  }
+
+ private:
+  bool Stopping() {
+    std::lock_guard lock(server_->stop_mutex_);
+    return server_->stopping_;
+  }
+
+  HttpServer* server_;
+  mg_connection* conn_;
+  bool gone_ = false;
+};
 
 Status ValidateListenAddress(const std::string& listen) {
   std::string_view text = listen;
@@ -217,6 +251,11 @@ void HttpServer::Stop() {
   // returns, which an idle server does every 2 s (SOCKET_TIMEOUT_QUANTUM, compiled in). A
   // connection to ourselves wakes it at once; the poked connections carry no request and are
   // closed by civetweb without reaching the handler. Poking stops as soon as mg_stop returns.
+  {
+    std::lock_guard lock(stop_mutex_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
   std::atomic<bool> stopped{false};
   std::thread waker;
   if (port_ > 0) {
@@ -291,6 +330,10 @@ int HttpServer::Serve(mg_connection* conn) {
 
   HttpResponse response = handler_->Handle(request);
   WriteResponse(conn, response, head_only);
+  if (response.stream && !response.file && !head_only) {
+    ConnectionSink sink(this, conn);
+    response.stream(sink);
+  }
   return response.status;
 }
 

@@ -1,9 +1,8 @@
 #include "labmesh/webui/static_assets.hpp"
 
 namespace labmesh::webui {
-namespace {
 
-std::string_view ContentTypeFor(std::string_view name) {
+std::string_view StaticContentType(std::string_view name) {
   auto ends_with = [name](std::string_view suffix) { return name.ends_with(suffix); };
   if (ends_with(".html")) return "text/html; charset=utf-8";
   if (ends_with(".js")) return "text/javascript; charset=utf-8";
@@ -13,13 +12,11 @@ std::string_view ContentTypeFor(std::string_view name) {
   return "application/octet-stream";
 }
 
-}  // namespace
-
 std::optional<StaticAsset> FindStaticAsset(std::string_view name) {
   for (std::size_t i = 0; i < internal::kEmbeddedAssetCount; ++i) {
     const internal::EmbeddedAsset& asset = internal::kEmbeddedAssets[i];
     if (name == asset.name) {
-      return StaticAsset{asset.name, ContentTypeFor(name),
+      return StaticAsset{asset.name, StaticContentType(name),
                          std::string_view(reinterpret_cast<const char*>(asset.bytes), asset.size)};
     }
   }

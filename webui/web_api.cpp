@@ -1,9 +1,14 @@
 #include "labmesh/webui/web_api.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <exception>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -17,14 +22,15 @@
 #include "labmesh/webui/results_api.hpp"
 #include "labmesh/webui/static_assets.hpp"
 #include "labmesh/webui/url.hpp"
+#include "web_api_ask.hpp"
+#include "web_common.hpp"
 
 namespace labmesh::webui {
 namespace {
 
-constexpr char kJsonType[] = "application/json";
+
 constexpr char kReadMethods[] = "GET, HEAD";
 constexpr char kPostMethod[] = "POST";
-constexpr size_t kMaxHostnameBytes = 255;
 
 enum class Page {
   kIndex,
@@ -44,65 +50,104 @@ enum class Page {
   kResults,
   kResultsSummary,
   kResultsSeries,
+  kJobAbort,
+  kJobLog,
+  kTests,
+  kHostAction,
+  kHostLabels,
+  kHostProtection,
+  kEvents,
 };
+
+// The host actions POST /api/v1/hosts/<name>/<action> takes.
+bool IsHostAction(const std::string& action) {
+  return action == "lock" || action == "unlock" || action == "accept" || action == "reject" ||
+         action == "verify" || action == "repair";
+}
+
+// A file name --web-static-dir may serve: letters, digits, '_', '-', '.', with an extension,
+// not starting with '.' (so never "..", a hidden file or a path).
+bool IsStaticName(const std::string& name) {
+  if (name.empty() || name.size() > 100 || name.front() == '.' ||
+      name.find('.') == std::string::npos) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+}
 
 struct RouteMatch {
   Page page;
-  std::string arg;  // asset name, hostname or job id (as sent)
+  std::string arg;     // asset name, hostname or job id (as sent)
+  std::string action;  // kHostAction: lock, unlock, ...
 };
+
+RouteMatch Match(Page page, std::string arg, std::string action = "") {
+  return RouteMatch{page, std::move(arg), std::move(action)};
+}
 
 // Maps decoded path segments to a page; nullopt for a path we do not serve.
 std::optional<RouteMatch> MatchRoute(const std::vector<std::string>& s) {
-  if (s.empty() || (s.size() == 1 && s[0] == "index.html")) return RouteMatch{Page::kIndex, ""};
-  if (s.size() == 1 && s[0] == "healthz") return RouteMatch{Page::kHealthz, ""};
-  if (s.size() == 1 && s[0] == "login") return RouteMatch{Page::kLoginPage, ""};
-  if (s.size() == 2 && s[0] == "static" && FindStaticAsset(s[1])) {
-    return RouteMatch{Page::kAsset, s[1]};
+  if (s.empty() || (s.size() == 1 && s[0] == "index.html")) return Match(Page::kIndex, "");
+  if (s.size() == 1 && s[0] == "healthz") return Match(Page::kHealthz, "");
+  if (s.size() == 1 && s[0] == "login") return Match(Page::kLoginPage, "");
+  if (s.size() == 2 && s[0] == "static" && IsStaticName(s[1])) {
+    return Match(Page::kAsset, s[1]);
   }
   if (s.size() >= 3 && s[0] == "api" && s[1] == "v1") {
-    if (s.size() == 3 && s[2] == "login") return RouteMatch{Page::kLogin, ""};
-    if (s.size() == 3 && s[2] == "whoami") return RouteMatch{Page::kWhoAmI, ""};
-    if (s.size() == 3 && s[2] == "logout") return RouteMatch{Page::kLogout, ""};
-    if (s.size() == 3 && s[2] == "hosts") return RouteMatch{Page::kHosts, ""};
-    if (s.size() == 4 && s[2] == "hosts") return RouteMatch{Page::kHost, s[3]};
+    if (s.size() == 3 && s[2] == "login") return Match(Page::kLogin, "");
+    if (s.size() == 3 && s[2] == "whoami") return Match(Page::kWhoAmI, "");
+    if (s.size() == 3 && s[2] == "logout") return Match(Page::kLogout, "");
+    if (s.size() == 3 && s[2] == "hosts") return Match(Page::kHosts, "");
+    if (s.size() == 4 && s[2] == "hosts") return Match(Page::kHost, s[3]);
     if (s.size() == 5 && s[2] == "hosts" && s[4] == "history") {
-      return RouteMatch{Page::kHostHistory, s[3]};
+      return Match(Page::kHostHistory, s[3]);
     }
-    if (s.size() == 3 && s[2] == "labels") return RouteMatch{Page::kLabels, ""};
-    if (s.size() == 3 && s[2] == "pending") return RouteMatch{Page::kPending, ""};
-    if (s.size() == 3 && s[2] == "jobs") return RouteMatch{Page::kJobs, ""};
-    if (s.size() == 4 && s[2] == "jobs") return RouteMatch{Page::kJob, s[3]};
-    if (s.size() == 3 && s[2] == "results") return RouteMatch{Page::kResults, ""};
+    if (s.size() == 5 && s[2] == "hosts" && s[4] == "labels") {
+      return Match(Page::kHostLabels, s[3]);
+    }
+    if (s.size() == 5 && s[2] == "hosts" && s[4] == "protection") {
+      return Match(Page::kHostProtection, s[3]);
+    }
+    if (s.size() == 5 && s[2] == "hosts" && IsHostAction(s[4])) {
+      return Match(Page::kHostAction, s[3], s[4]);
+    }
+    if (s.size() == 5 && s[2] == "jobs" && s[4] == "abort") return Match(Page::kJobAbort, s[3]);
+    if (s.size() == 5 && s[2] == "jobs" && s[4] == "log") return Match(Page::kJobLog, s[3]);
+    if (s.size() == 3 && s[2] == "tests") return Match(Page::kTests, "");
+    if (s.size() == 3 && s[2] == "events") return Match(Page::kEvents, "");
+    if (s.size() == 3 && s[2] == "labels") return Match(Page::kLabels, "");
+    if (s.size() == 3 && s[2] == "pending") return Match(Page::kPending, "");
+    if (s.size() == 3 && s[2] == "jobs") return Match(Page::kJobs, "");
+    if (s.size() == 4 && s[2] == "jobs") return Match(Page::kJob, s[3]);
+    if (s.size() == 3 && s[2] == "results") return Match(Page::kResults, "");
     if (s.size() == 4 && s[2] == "results" && s[3] == "summary") {
-      return RouteMatch{Page::kResultsSummary, ""};
+      return Match(Page::kResultsSummary, "");
     }
     if (s.size() == 4 && s[2] == "results" && s[3] == "series") {
-      return RouteMatch{Page::kResultsSeries, ""};
+      return Match(Page::kResultsSeries, "");
     }
   }
   return std::nullopt;
 }
 
+// Pages that take only POST.
+bool IsPostOnly(Page page) {
+  return page == Page::kLogin || page == Page::kLogout || page == Page::kJobAbort ||
+         page == Page::kHostAction || page == Page::kHostLabels || page == Page::kHostProtection;
+}
+
 // The methods a page answers; every other one is 405 with this as the Allow header.
 std::string_view AllowedMethods(Page page) {
-  return page == Page::kLogin || page == Page::kLogout ? kPostMethod : kReadMethods;
+  if (page == Page::kJobs) return "GET, HEAD, POST";
+  return IsPostOnly(page) ? kPostMethod : kReadMethods;
 }
 
 bool Allows(Page page, std::string_view method) {
-  if (page == Page::kLogin || page == Page::kLogout) return method == "POST";
+  if (page == Page::kJobs && method == "POST") return true;
+  if (IsPostOnly(page)) return method == "POST";
   return method == "GET" || method == "HEAD";
-}
-
-HttpResponse ErrorResponse(int http_status, std::string_view code, const std::string& message,
-                           nlohmann::json body = nlohmann::json::object()) {
-  HttpResponse response;
-  response.status = http_status;
-  response.content_type = kJsonType;
-  body["error"] = message;
-  body["code"] = code;
-  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  response.headers.emplace_back("Cache-Control", "no-store");
-  return response;
 }
 
 // 401 for a request the coordinator (or the Authorization header's form) did not accept.
@@ -122,73 +167,10 @@ bool WantsHtml(const HttpRequest& request) {
   return accept && accept->find("text/html") != std::string_view::npos;
 }
 
-// A short, printable rendering of something the client sent, for error messages.
-std::string Quote(std::string_view text) {
-  constexpr size_t kMax = 120;
-  std::string out = "'";
-  for (char c : text.substr(0, kMax)) {
-    out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
-  }
-  if (text.size() > kMax) out += "...";
-  return out + "'";
-}
-
-Status ValidateHostname(const std::string& name) {
-  if (name.empty() || name.size() > kMaxHostnameBytes) {
-    return Status::InvalidArgument("hostname must be 1 to " + std::to_string(kMaxHostnameBytes) +
-                                   " bytes");
-  }
-  for (char c : name) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return Status::InvalidArgument("hostname contains a control character");
-    }
-  }
-  return Status::Ok();
-}
-
 nlohmann::json HostsToJson(const std::vector<protocol::HostInfo>& hosts) {
   nlohmann::json array = nlohmann::json::array();
   for (const auto& host : hosts) array.push_back(protocol::ToJson(host));
   return array;
-}
-
-std::string Param(const std::map<std::string, std::string>& params, const std::string& key) {
-  auto it = params.find(key);
-  return it == params.end() ? std::string() : it->second;
-}
-
-// A decimal number of at most `max`: digits only (no sign, no spaces), or InvalidArgument.
-Result<uint64_t> ParseDecimal(const std::string& what, const std::string& text, uint64_t max) {
-  auto bad = [&] {
-    return Status::InvalidArgument(what + " must be a number from 0 to " + std::to_string(max) +
-                                   ", not " + Quote(text));
-  };
-  if (text.empty() || text.size() > 20) return bad();
-  uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return bad();
-    uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (value > (max - digit) / 10) return bad();
-    value = value * 10 + digit;
-  }
-  return value;
-}
-
-// The job statuses JobInfo::status takes, as a filter in its canonical spelling
-// (case-insensitive), or InvalidArgument.
-Result<std::string> CanonicalJobStatus(const std::string& text) {
-  for (const char* status : {"Queued", "Running", "Completed", "Failed", "Aborted"}) {
-    std::string_view name = status;
-    if (text.size() == name.size() &&
-        std::equal(text.begin(), text.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return std::string(name);
-    }
-  }
-  return Status::InvalidArgument("unknown job status " + Quote(text) +
-                                 " (Queued, Running, Completed, Failed, Aborted)");
 }
 
 }  // namespace
@@ -280,27 +262,11 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
 
   switch (match->page) {
     case Page::kIndex:
+      return Asset("index.html");
     case Page::kLoginPage:
-    case Page::kAsset: {
-      const std::string name = match->page == Page::kIndex       ? "index.html"
-                               : match->page == Page::kLoginPage ? "login.html"
-                                                                 : match->arg;
-      auto asset = FindStaticAsset(name);
-      if (!asset) return JsonError(Status::Internal("page asset missing from the build"));
-      HttpResponse response;
-      response.content_type = std::string(asset->content_type);
-      response.body = std::string(asset->body);
-      // Revalidate every time: a new coordinator build must not run a stale app.js.
-      response.headers.emplace_back("Cache-Control", "no-cache");
-      response.headers.emplace_back("X-Content-Type-Options", "nosniff");
-      if (match->page != Page::kAsset) {
-        response.headers.emplace_back(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-            "frame-ancestors 'none'; base-uri 'none'");
-      }
-      return response;
-    }
+      return Asset("login.html");
+    case Page::kAsset:
+      return Asset(match->arg);
     case Page::kHealthz: {
       HttpResponse response;
       response.content_type = "text/plain; charset=utf-8";
@@ -312,6 +278,11 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
       return Login(request);
     default:
       break;
+  }
+  // A change's body is JSON (an empty one is {}): refused before anyone is asked.
+  if (request.method == "POST" && !request.body.empty() && !HasJsonContentType(request)) {
+    return ErrorResponse(415, StatusCodeName(StatusCode::kInvalidArgument),
+                         "the body must be JSON (Content-Type: application/json)");
   }
 
   // Everything below asks the coordinator as the request's sender.
@@ -333,7 +304,21 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
     case Page::kPending:
       return ListPending(as, request.query);
     case Page::kJobs:
-      return ListJobs(as, request.query);
+      return request.method == "POST" ? CreateJob(request, as) : ListJobs(as, request.query);
+    case Page::kJobAbort:
+      return AbortJob(request, as, match->arg);
+    case Page::kJobLog:
+      return JobLog(as, match->arg, request.query);
+    case Page::kTests:
+      return ListTests(as);
+    case Page::kHostAction:
+      return HostAction(request, as, match->arg, match->action);
+    case Page::kHostLabels:
+      return HostLabels(request, as, match->arg);
+    case Page::kHostProtection:
+      return HostProtection(request, as, match->arg);
+    case Page::kEvents:
+      return Events(request, as);
     case Page::kJob:
       return ShowJob(as, match->arg);
     case Page::kResults:
@@ -446,7 +431,15 @@ HttpResponse WebApi::ShowHost(const Who& who, const std::string& hostname) {
   request.hostname = hostname;
   auto reply = Ask<protocol::HostShowReply>(request, who);
   if (!reply.ok()) return JsonError(reply.status());
-  return Json(200, protocol::ToJson(reply->host));
+  nlohmann::json host = protocol::ToJson(reply->host);
+  nlohmann::json history = nlohmann::json::array();
+  for (const auto& sample : reply->health_history) {
+    nlohmann::json point = protocol::ToJson(sample.health);
+    point["time_ms"] = sample.time_ms;
+    history.push_back(std::move(point));
+  }
+  host["health_history"] = std::move(history);
+  return Json(200, host);
 }
 
 HttpResponse WebApi::HostHistory(const Who& who, const std::string& hostname, const std::string& query) {
@@ -514,6 +507,19 @@ HttpResponse WebApi::ListJobs(const Who& who, const std::string& query) {
     if (!parsed.ok()) return JsonError(parsed.status());
     request.limit = static_cast<uint32_t>(*parsed);
   }
+  request.name = Param(*params, "name");
+  std::string before_id = Param(*params, "before_id");
+  if (!before_id.empty()) {
+    auto parsed = ParseDecimal("before_id", before_id, UINT64_MAX);
+    if (!parsed.ok()) return JsonError(parsed.status());
+    request.before_id = *parsed;
+  }
+  std::string finished_since = Param(*params, "finished_since_us");
+  if (!finished_since.empty()) {
+    auto parsed = ParseDecimal("finished_since_us", finished_since, INT64_MAX);
+    if (!parsed.ok()) return JsonError(parsed.status());
+    request.finished_since_us = static_cast<int64_t>(*parsed);
+  }
   auto reply = Ask<protocol::JobListReply>(request, who);
   if (!reply.ok()) return JsonError(reply.status());
   nlohmann::json array = nlohmann::json::array();
@@ -531,6 +537,46 @@ HttpResponse WebApi::ShowJob(const Who& who, const std::string& id_text) {
   return Json(200, protocol::ToJson(reply->job));
 }
 
+HttpResponse WebApi::Asset(const std::string& name) {
+  HttpResponse response;
+  if (name == "chart.js") {
+    // Debian's copy, streamed from disk: it is not ours to embed (and 200 KB).
+    UniqueFd fd(::open(options_.chartjs_file.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat info {};
+    if (!fd.valid() || ::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
+      return JsonError(Status::NotFound("Chart.js is not installed (" + options_.chartjs_file +
+                                        "; Debian package libjs-chart.js): plots cannot draw"));
+    }
+    response.content_type = "text/javascript; charset=utf-8";
+    auto body = std::make_shared<FileBody>();
+    body->length = static_cast<uint64_t>(info.st_size);
+    body->fd = std::move(fd);
+    response.file = std::move(body);
+    response.headers.emplace_back("Cache-Control", "max-age=3600");
+  } else if (!options_.static_dir.empty()) {
+    std::string path = options_.static_dir + "/" + name;
+    std::ifstream file(path, std::ios::binary);
+    if (!file) return JsonError(Status::NotFound("no such page file: " + Quote(name)));
+    response.body.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+    response.content_type = std::string(StaticContentType(name));
+    response.headers.emplace_back("Cache-Control", "no-store");
+  } else {
+    auto asset = FindStaticAsset(name);
+    if (!asset) return JsonError(Status::NotFound("no such page file: " + Quote(name)));
+    response.content_type = std::string(asset->content_type);
+    response.body = std::string(asset->body);
+    // Revalidate every time: a new coordinator build must not run a stale app.js.
+    response.headers.emplace_back("Cache-Control", "no-cache");
+  }
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  if (name.ends_with(".html")) {
+    response.headers.emplace_back("Content-Security-Policy",
+                                  "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                                  "frame-ancestors 'none'; base-uri 'none'");
+  }
+  return response;
+}
+
 template <typename Reply, typename FromQuery>
 HttpResponse WebApi::QueryResults(const Who& who, const std::string& query,
                                   FromQuery from_query) {
@@ -543,40 +589,11 @@ HttpResponse WebApi::QueryResults(const Who& who, const std::string& query,
   return Json(200, protocol::ToJson(*reply));
 }
 
-template <typename Reply, typename Request>
-Result<Reply> WebApi::Ask(const Request& request, const Who& who) {
-  uint64_t id = next_request_id_.fetch_add(1);
-  std::string raw;
-  {
-    auto client = clients_.Acquire(who);
-    auto reply = client->CallRaw(protocol::Encode(request, id, client->credentials()), id);
-    if (!reply.ok()) return reply.status();
-    raw = std::move(reply).value();
-  }
-  auto envelope = protocol::DecodeEnvelope(raw);
-  if (!envelope.ok()) {
-    return Status::Internal("undecodable reply from the coordinator: " +
-                            envelope.status().message());
-  }
-  if (envelope->type == protocol::MessageType::kError) {
-    auto error = protocol::DecodeBody<protocol::ErrorReply>(*envelope);
-    if (!error.ok()) {
-      return Status::Internal("malformed error reply from the coordinator: " +
-                              error.status().message());
-    }
-    return error->ToStatus();
-  }
-  auto reply = protocol::DecodeBody<Reply>(*envelope);
-  if (!reply.ok()) {
-    return Status::Internal("unexpected reply from the coordinator: " + reply.status().message());
-  }
-  return reply;
-}
 
 HttpResponse WebApi::Json(int status, const nlohmann::json& body) const {
   HttpResponse response;
   response.status = status;
-  response.content_type = kJsonType;
+  response.content_type = kJsonContentType;
   // Replace, not throw, on invalid UTF-8: a hostname is whatever bytes an agent sent.
   response.body = body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   response.headers.emplace_back("Cache-Control", "no-store");

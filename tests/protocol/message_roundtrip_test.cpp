@@ -121,7 +121,16 @@ void ExpectSame(const HostListReply& a, const HostListReply& b) {
 void ExpectSame(const HostShowRequest& a, const HostShowRequest& b) {
   EXPECT_EQ(a.hostname, b.hostname);
 }
-void ExpectSame(const HostShowReply& a, const HostShowReply& b) { ExpectSame(a.host, b.host); }
+void ExpectSame(const HostShowReply& a, const HostShowReply& b) {
+  ExpectSame(a.host, b.host);
+  ASSERT_EQ(a.health_history.size(), b.health_history.size());
+  for (size_t i = 0; i < a.health_history.size(); ++i) {
+    EXPECT_EQ(a.health_history[i].time_ms, b.health_history[i].time_ms);
+    EXPECT_EQ(a.health_history[i].health.load1, b.health_history[i].health.load1);
+    EXPECT_EQ(a.health_history[i].health.disk_free_bytes,
+              b.health_history[i].health.disk_free_bytes);
+  }
+}
 void ExpectSame(const HostPendingRequest& a, const HostPendingRequest& b) {
   EXPECT_EQ(a.label, b.label);
 }
@@ -316,6 +325,9 @@ void ExpectSame(const JobListRequest& a, const JobListRequest& b) {
   EXPECT_EQ(a.owner, b.owner);
   EXPECT_EQ(a.status, b.status);
   EXPECT_EQ(a.limit, b.limit);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.before_id, b.before_id);
+  EXPECT_EQ(a.finished_since_us, b.finished_since_us);
 }
 void ExpectSame(const JobListReply& a, const JobListReply& b) {
   ASSERT_EQ(a.jobs.size(), b.jobs.size());
@@ -445,7 +457,8 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(HostListRequest{}), (V{"status", "label"}));
   EXPECT_EQ(keys(HostListReply{}), (V{"hosts"}));
   EXPECT_EQ(keys(HostShowRequest{}), (V{"hostname"}));
-  EXPECT_EQ(keys(HostShowReply{}), (V{"host"}));
+  EXPECT_EQ(keys(HostShowReply{}), (V{"host", "health_history"}));
+  EXPECT_EQ(keys(HealthSample{}), (V{"time_ms", "health"}));
   EXPECT_EQ(keys(HostPendingRequest{}), (V{"label"}));
   EXPECT_EQ(keys(HostActionRequest{}), (V{"hostname", "action", "reason", "user"}));
   EXPECT_EQ(keys(HostLabelRequest{}), (V{"hostname", "add", "remove"}));
@@ -496,7 +509,8 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(HostHistoryRequest{}), (V{"hostname", "limit"}));
   EXPECT_EQ(keys(HostModRequest{}), (V{"hostname", "protection", "user"}));
   EXPECT_EQ(keys(JobCreateReply{}), (V{"id"}));
-  EXPECT_EQ(keys(JobListRequest{}), (V{"owner", "status", "limit"}));
+  EXPECT_EQ(keys(JobListRequest{}),
+            (V{"owner", "status", "limit", "name", "before_id", "finished_since_us"}));
   EXPECT_EQ(keys(JobListReply{}), (V{"jobs"}));
   EXPECT_EQ(keys(JobShowRequest{}), (V{"id"}));
   EXPECT_EQ(keys(JobShowReply{}), (V{"job"}));

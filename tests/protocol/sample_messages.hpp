@@ -246,7 +246,12 @@ inline HostShowRequest Sample<HostShowRequest>() {
 }
 template <>
 inline HostShowReply Sample<HostShowReply>() {
-  return HostShowReply{SampleHostInfo("lab-17")};
+  HostShowReply reply{SampleHostInfo("lab-17"), {}};
+  HealthSample sample{1'764'000'000'000, reply.host.health};
+  reply.health_history = {sample, sample};
+  reply.health_history[1].time_ms += 30'000;
+  reply.health_history[1].health.load1 = 3.25;
+  return reply;
 }
 template <>
 inline HostPendingRequest Sample<HostPendingRequest>() {
@@ -466,7 +471,7 @@ inline JobCreateReply Sample<JobCreateReply>() {
 }
 template <>
 inline JobListRequest Sample<JobListRequest>() {
-  return JobListRequest{"alice", "Running", 20};
+  return JobListRequest{"alice", "Running", 20, "boot", 40, 1'764'000'000'000'000};
 }
 template <>
 inline JobListReply Sample<JobListReply>() {

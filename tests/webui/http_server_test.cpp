@@ -335,3 +335,53 @@ TEST(HttpServerTest, StopClosesThePortAndIsIdempotent) {
 
 }  // namespace
 }  // namespace labmesh::webui
+
+namespace labmesh::webui {
+namespace {
+
+// Streams "tick N" events until the sink says stop; remembers that it ended.
+class StreamingHandler : public HttpHandler {
+ public:
+  HttpResponse Handle(const HttpRequest&) override {
+    HttpResponse response{200, "text/event-stream", "", {}};
+    response.stream = [this](StreamSink& sink) {
+      ++started;
+      for (int i = 0;; ++i) {
+        if (!sink.Write("data: tick " + std::to_string(i) + "\n\n")) break;
+        // An hour: a Stop() that sat it out would fail the test by its timeout.
+        if (!sink.Wait(i == 0 ? 3'600'000 : 10)) break;
+      }
+      ++ended;
+    };
+    return response;
+  }
+  std::atomic<int> started{0};
+  std::atomic<int> ended{0};
+};
+
+TEST(HttpServerTest, AStreamedBodyHasNoLengthAndEndsWhenTheServerStops) {
+  StreamingHandler handler;
+  auto server = StartOrDie(&handler);
+  ASSERT_NE(server, nullptr);
+  auto response = testing::ReadStream(server->port(), "/events", "", "tick 0\n\n");
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->headers.count("content-length"), 0u) << response->raw;
+  EXPECT_EQ(response->body, "data: tick 0\n\n");
+
+  // Another stream is waiting in its 60 s Wait; stopping must not wait for it.
+  // Both streams sit in their hour-long Wait (the first one's client has gone, which only a write
+  // would notice); stopping must cut those waits, not sit them out.
+  std::thread reader([&] { (void)testing::ReadStream(server->port(), "/events", "", "never"); });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (handler.started < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(handler.started, 2);
+  server->Stop();
+  reader.join();
+  EXPECT_EQ(handler.ended, 2);
+}
+
+}  // namespace
+}  // namespace labmesh::webui

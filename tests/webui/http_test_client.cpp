@@ -47,6 +47,11 @@ Result<RawHttpResponse> Parse(std::string raw) {
 }  // namespace
 
 Result<RawHttpResponse> SendRaw(int port, const std::string& request) {
+  return SendRawUntil(port, request, {});
+}
+
+Result<RawHttpResponse> SendRawUntil(int port, const std::string& request,
+                                     const std::function<bool(const std::string&)>& enough) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return Status::Internal(std::string("socket: ") + std::strerror(errno));
   // A deadline, so that a broken server fails the test instead of hanging it.
@@ -76,6 +81,7 @@ Result<RawHttpResponse> SendRaw(int port, const std::string& request) {
     ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
     if (n > 0) {
       raw.append(buffer, static_cast<size_t>(n));
+      if (enough && enough(raw)) break;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -100,6 +106,16 @@ Result<RawHttpResponse> Request(int port, const std::string& method, const std::
       body.empty() ? "" : "Content-Length: " + std::to_string(body.size()) + "\r\n";
   return SendRaw(port, method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers +
                            length + "Connection: close\r\n\r\n" + body);
+}
+
+Result<RawHttpResponse> ReadStream(int port, const std::string& target, const std::string& headers,
+                                   const std::string& until) {
+  return SendRawUntil(
+      port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "\r\n",
+      [&](const std::string& raw) {
+        size_t body = raw.find("\r\n\r\n");
+        return body != std::string::npos && raw.find(until, body) != std::string::npos;
+      });
 }
 
 }  // namespace labmesh::webui::testing

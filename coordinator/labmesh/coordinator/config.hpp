@@ -17,6 +17,8 @@ struct CoordinatorConfig {
   // need the coordinator's public key); empty = none (docs/security.md).
   std::string api_curve_listen;
   std::string http_listen = "127.0.0.1:7780";       // civetweb; empty = no web server
+  std::string web_static_dir;  // developers: serve the page from this directory (webui/static)
+  std::string chartjs_file;    // Chart.js for the plots; "" = Debian's libjs-chart.js path
   int64_t heartbeat_interval_ms = 5'000;  // told to agents in Welcome
   int64_t dead_after_ms = 30'000;         // silent this long -> Dead
   // After a start, hosts get this long to come back before they can be declared Dead; never

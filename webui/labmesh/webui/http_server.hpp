@@ -6,7 +6,9 @@
 // and Stop may be called from any one owning thread.
 
 #include <cstddef>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "labmesh/common/status.hpp"
@@ -21,7 +23,8 @@ struct HttpServerOptions {
   // "127.0.0.1:7780", "[::1]:7780" or a bare port (all interfaces). Port 0 picks a free port;
   // read it back with port().
   std::string listen = "127.0.0.1:7780";
-  int num_threads = 4;
+  // Each open live-events stream holds one (WebApiOptions::max_live_streams caps them).
+  int num_threads = 24;
   int request_timeout_ms = 10000;       // a client slower than this is cut off
   size_t max_body_bytes = 1024 * 1024;  // a larger request body gets 413
 };
@@ -51,8 +54,15 @@ class HttpServer {
   static int OnRequest(mg_connection* conn, void* self);
   int Serve(mg_connection* conn);
 
+  class ConnectionSink;
+
   HttpHandler* handler_;
   const size_t max_body_bytes_;
+  // Set by Stop() before mg_stop so that streamed bodies (which would otherwise keep their
+  // worker, and so mg_stop, waiting) end at once.
+  std::mutex stop_mutex_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
   mg_context* context_ = nullptr;
   int port_ = 0;
   std::string wake_host_;  // where Stop() connects to wake civetweb's accept loop

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +72,20 @@ struct FileBody {
   uint64_t length = 0;
 };
 
+// Where a streamed body (server-sent events) goes. Both calls return false once the client has
+// gone or the server is stopping; the producer must then return promptly.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  virtual bool Write(std::string_view bytes) = 0;
+  // Waits `ms` (less when the server stops).
+  virtual bool Wait(int64_t ms) = 0;
+};
+
+// A body produced while it is sent, after the headers, without a Content-Length; the
+// connection closes when the function returns. Runs on the server's worker thread.
+using StreamBody = std::function<void(StreamSink& sink)>;
+
 struct HttpResponse {
   int status = 200;
   std::string content_type;
@@ -80,6 +95,8 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   // When set, the body is these bytes of a file instead of `body`.
   std::shared_ptr<const FileBody> file;
+  // When set (and `file` is not), the body is what this writes (server-sent events).
+  StreamBody stream;
 
   // The Content-Length this response announces.
   uint64_t body_length() const { return file ? file->length : body.size(); }

@@ -18,6 +18,9 @@ struct StaticAsset {
 // exactly, so no path (with "..", "/" or anything else) can reach outside the table.
 std::optional<StaticAsset> FindStaticAsset(std::string_view name);
 
+// The Content-Type for a page file, from its extension ("app.js" -> text/javascript).
+std::string_view StaticContentType(std::string_view name);
+
 namespace internal {
 // Filled by the generated static_assets_data.cpp.
 struct EmbeddedAsset {

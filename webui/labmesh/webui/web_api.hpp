@@ -53,6 +53,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -62,6 +63,7 @@
 #include "labmesh/common/clock.hpp"
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/envelope.hpp"
+#include "labmesh/protocol/job_messages.hpp"
 #include "labmesh/webui/api_client_pool.hpp"
 #include "labmesh/webui/http_types.hpp"
 #include "labmesh/webui/results_files.hpp"
@@ -76,6 +78,17 @@ struct WebApiOptions {
   // The results repository (DATA_DIR/results) served read-only under /results/; empty = not
   // served (/results/ is 404).
   std::string results_root;
+  // Developers: serve index.html, login.html and static/NAME from this directory (webui/static
+  // of a checkout) at each request instead of the copy built in; "" = the built-in copy.
+  std::string static_dir;
+  // Served as /static/chart.js (Debian's libjs-chart.js); 404 when missing.
+  std::string chartjs_file = "/usr/share/javascript/chart.js/chart.min.js";
+  // Live events (/api/v1/events): how often a stream asks the coordinator, when it sends a
+  // keepalive comment, when it ends (the browser reconnects), and how many may be open.
+  int64_t live_poll_ms = 500;
+  int64_t live_keepalive_ms = 15'000;
+  int64_t live_max_ms = 5 * 60'000;
+  size_t max_live_streams = 16;
 };
 
 // The HTTP status for a labmesh status code: NotFound 404, InvalidArgument 400,
@@ -110,6 +123,30 @@ class WebApi final : public HttpHandler {
   HttpResponse ListPending(const Who& who, const std::string& query);
   HttpResponse ListJobs(const Who& who, const std::string& query);
   HttpResponse ShowJob(const Who& who, const std::string& id_text);
+  // A page asset: the built-in copy, or options_.static_dir's, or Chart.js.
+  HttpResponse Asset(const std::string& name);
+
+  // web_actions.cpp: the changes (POST) and the job page's readers.
+  HttpResponse CreateJob(const HttpRequest& http, const Who& who);
+  HttpResponse AbortJob(const HttpRequest& http, const Who& who, const std::string& id_text);
+  HttpResponse JobLog(const Who& who, const std::string& id_text, const std::string& query);
+  HttpResponse ListTests(const Who& who);
+  // lock, unlock, accept, reject, verify, repair.
+  HttpResponse HostAction(const HttpRequest& http, const Who& who, const std::string& hostname,
+                          const std::string& action);
+  HttpResponse HostLabels(const HttpRequest& http, const Who& who, const std::string& hostname);
+  HttpResponse HostProtection(const HttpRequest& http, const Who& who,
+                              const std::string& hostname);
+  static Result<protocol::JobLogRequest> JobLogRequestFrom(
+      const std::string& id_text, const std::map<std::string, std::string>& params);
+  static nlohmann::json JobLogJson(const protocol::JobLogRequest& request,
+                                   const protocol::JobLogReply& reply);
+
+  // live_events.cpp: /api/v1/events.
+  struct LiveQuery;
+  static Result<LiveQuery> ParseLiveQuery(const HttpRequest& request);
+  HttpResponse Events(const HttpRequest& request, const Who& who);
+  void Stream(LiveQuery& live, const Who& who, StreamSink& sink);
   // Query parameters -> request (`from_query`: results_api.hpp; its refusal is 400) -> the
   // coordinator's Reply as ToJson.
   template <typename Reply, typename FromQuery>
@@ -128,6 +165,7 @@ class WebApi final : public HttpHandler {
   ApiClientPool clients_;
   std::unique_ptr<const ResultsFiles> results_;  // null without options.results_root
   std::atomic<uint64_t> next_request_id_{1};
+  std::atomic<size_t> live_streams_{0};
 };
 
 // A JSON error response {"error": message, "code": StatusCodeName(status.code())} with the

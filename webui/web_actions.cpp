@@ -1,0 +1,282 @@
+// WebApi's changes (POST: jobs, aborts, host actions) and the readers the job and create pages
+// add (the log, the test catalog). Each body is checked here (JSON object, known keys, value
+// types) before the coordinator is asked; what is allowed is the coordinator's decision.
+
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <string_view>
+#include <vector>
+
+#include "labmesh/protocol/json.hpp"
+#include "labmesh/protocol/messages.hpp"
+#include "labmesh/webui/url.hpp"
+#include "labmesh/webui/web_api.hpp"
+#include "labmesh/webui/web_auth.hpp"
+#include "web_api_ask.hpp"
+#include "web_common.hpp"
+
+namespace labmesh::webui {
+namespace {
+
+constexpr uint32_t kDefaultLogBytes = 64 * 1024;
+constexpr uint32_t kMaxLogBytes = 1024 * 1024;
+
+// The JSON object of a POST body, each field read once with its type checked.
+class BodyFields {
+ public:
+  // The body must be a JSON object (an empty body is {}) whose keys are all in `known`.
+  static Result<BodyFields> Parse(const std::string& body,
+                                  std::initializer_list<std::string_view> known) {
+    BodyFields fields;
+    if (body.find_first_not_of(" \t\r\n") == std::string::npos) return fields;
+    fields.json_ = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (!fields.json_.is_object()) {
+      return Status::InvalidArgument("the body must be a JSON object");
+    }
+    for (const auto& item : fields.json_.items()) {
+      bool ok = false;
+      for (std::string_view key : known) ok = ok || item.key() == key;
+      if (!ok) {
+        std::string names;
+        for (std::string_view key : known) names += (names.empty() ? "" : ", ") + std::string(key);
+        return Status::InvalidArgument("unknown field '" + item.key().substr(0, 60) +
+                                       "' (known: " + names + ")");
+      }
+    }
+    return fields;
+  }
+
+  Status String(const char* key, std::string* out) const {
+    const nlohmann::json* value = Find(key);
+    if (value == nullptr) return Status::Ok();
+    if (!value->is_string()) return Wrong(key, "a string");
+    *out = value->get<std::string>();
+    return Status::Ok();
+  }
+
+  Status Strings(const char* key, std::vector<std::string>* out) const {
+    const nlohmann::json* value = Find(key);
+    if (value == nullptr) return Status::Ok();
+    if (!value->is_array()) return Wrong(key, "an array of strings");
+    out->clear();
+    for (const auto& item : *value) {
+      if (!item.is_string()) return Wrong(key, "an array of strings");
+      out->push_back(item.get<std::string>());
+    }
+    return Status::Ok();
+  }
+
+  Status Bool(const char* key, bool* out) const {
+    const nlohmann::json* value = Find(key);
+    if (value == nullptr) return Status::Ok();
+    if (!value->is_boolean()) return Wrong(key, "true or false");
+    *out = value->get<bool>();
+    return Status::Ok();
+  }
+
+  template <typename Int>
+  Status Integer(const char* key, Int* out) const {
+    const nlohmann::json* value = Find(key);
+    if (value == nullptr) return Status::Ok();
+    constexpr auto kMax = static_cast<uint64_t>(std::numeric_limits<Int>::max());
+    if (!value->is_number_unsigned() || value->get<uint64_t>() > kMax) {
+      return Wrong(key, "a whole number from 0 to " + std::to_string(kMax));
+    }
+    *out = static_cast<Int>(value->get<uint64_t>());
+    return Status::Ok();
+  }
+
+ private:
+  // The value of `key`, or nullptr when it is missing or null.
+  const nlohmann::json* Find(const char* key) const {
+    if (!json_.is_object()) return nullptr;
+    auto it = json_.find(key);
+    return it == json_.end() || it->is_null() ? nullptr : &*it;
+  }
+
+  static Status Wrong(const char* key, const std::string& what) {
+    return Status::InvalidArgument(std::string(key) + " must be " + what);
+  }
+
+  nlohmann::json json_;
+};
+
+// Runs each check in order and gives the first failure.
+Status FirstError(std::initializer_list<Status> checks) {
+  for (const Status& status : checks) {
+    if (!status.ok()) return status;
+  }
+  return Status::Ok();
+}
+
+nlohmann::json OkJson() { return nlohmann::json{{"ok", true}}; }
+
+}  // namespace
+
+HttpResponse WebApi::CreateJob(const HttpRequest& http, const Who& who) {
+  auto body = BodyFields::Parse(
+      http.body, {"name", "user", "command", "control", "test", "hosts", "meta_label",
+                  "meta_count", "depends", "synch_count", "priority", "run_verify", "timeout_ms",
+                  "max_runtime_ms", "cleanup", "retry"});
+  if (!body.ok()) return JsonError(body.status());
+  protocol::JobCreateRequest request;
+  std::string ignored_user;  // the owner is who is logged in (the coordinator's rule)
+  Status read = FirstError(
+      {body->String("name", &request.name), body->String("user", &ignored_user),
+       body->String("command", &request.command), body->String("control", &request.control),
+       body->String("test", &request.test), body->Strings("hosts", &request.hosts),
+       body->String("meta_label", &request.meta_label),
+       body->Integer("meta_count", &request.meta_count),
+       body->Strings("depends", &request.depends),
+       body->Integer("synch_count", &request.synch_count),
+       body->String("priority", &request.priority), body->Bool("run_verify", &request.run_verify),
+       body->Integer("timeout_ms", &request.timeout_ms),
+       body->Integer("max_runtime_ms", &request.max_runtime_ms),
+       body->String("cleanup", &request.cleanup), body->Integer("retry", &request.retry)});
+  if (!read.ok()) return JsonError(read);
+  auto reply = Ask<protocol::JobCreateReply>(request, who);
+  if (!reply.ok()) return JsonError(reply.status());
+  HttpResponse response = Json(201, nlohmann::json{{"id", reply->id}});
+  response.headers.emplace_back("Location", "/api/v1/jobs/" + std::to_string(reply->id));
+  return response;
+}
+
+HttpResponse WebApi::AbortJob(const HttpRequest& http, const Who& who,
+                              const std::string& id_text) {
+  auto id = ParseDecimal("job id", id_text, UINT64_MAX);
+  if (!id.ok()) return JsonError(id.status());
+  auto body = BodyFields::Parse(http.body, {"host"});
+  if (!body.ok()) return JsonError(body.status());
+  protocol::JobAbortRequest request;
+  request.id = *id;
+  Status read = body->String("host", &request.host);
+  if (!read.ok()) return JsonError(read);
+  auto reply = Ask<protocol::OkReply>(request, who);
+  if (!reply.ok()) return JsonError(reply.status());
+  return Json(200, nlohmann::json{{"aborted", true}});
+}
+
+Result<protocol::JobLogRequest> WebApi::JobLogRequestFrom(
+    const std::string& id_text, const std::map<std::string, std::string>& params) {
+  auto id = ParseDecimal("job id", id_text, UINT64_MAX);
+  if (!id.ok()) return id.status();
+  protocol::JobLogRequest request;
+  request.id = *id;
+  request.host = Param(params, "host");
+  if (request.host.empty()) return Status::InvalidArgument("the log needs host=NAME");
+  LABMESH_RETURN_IF_ERROR(ValidateHostname(request.host));
+  std::string offset = Param(params, "offset");
+  if (!offset.empty()) {
+    auto parsed = ParseDecimal("offset", offset, INT64_MAX);
+    if (!parsed.ok()) return parsed.status();
+    request.offset = *parsed;
+  }
+  request.max_bytes = kDefaultLogBytes;
+  std::string max_bytes = Param(params, "max_bytes");
+  if (!max_bytes.empty()) {
+    auto parsed = ParseDecimal("max_bytes", max_bytes, kMaxLogBytes);
+    if (!parsed.ok()) return parsed.status();
+    if (*parsed == 0) return Status::InvalidArgument("max_bytes must be at least 1");
+    request.max_bytes = static_cast<uint32_t>(*parsed);
+  }
+  return request;
+}
+
+nlohmann::json WebApi::JobLogJson(const protocol::JobLogRequest& request,
+                                  const protocol::JobLogReply& reply) {
+  return {{"host", request.host},
+          {"data", std::string(reply.data.begin(), reply.data.end())},
+          {"offset", request.offset},
+          {"next_offset", reply.next_offset},
+          {"complete", reply.complete},
+          {"status", reply.status}};
+}
+
+HttpResponse WebApi::JobLog(const Who& who, const std::string& id_text,
+                            const std::string& query) {
+  auto params = ParseQuery(query);
+  if (!params.ok()) return JsonError(params.status());
+  auto request = JobLogRequestFrom(id_text, *params);
+  if (!request.ok()) return JsonError(request.status());
+  auto reply = Ask<protocol::JobLogReply>(*request, who);
+  if (!reply.ok()) return JsonError(reply.status());
+  return Json(200, JobLogJson(*request, *reply));
+}
+
+HttpResponse WebApi::ListTests(const Who& who) {
+  auto reply = Ask<protocol::TestListReply>(protocol::TestListRequest{}, who);
+  if (!reply.ok()) return JsonError(reply.status());
+  nlohmann::json array = nlohmann::json::array();
+  for (const auto& test : reply->tests) array.push_back(protocol::ToJson(test, false));
+  return Json(200, array);
+}
+
+HttpResponse WebApi::HostAction(const HttpRequest& http, const Who& who,
+                                const std::string& hostname, const std::string& action) {
+  Status valid = ValidateHostname(hostname);
+  if (!valid.ok()) return JsonError(valid);
+  if (action == "verify" || action == "repair") {
+    auto body = BodyFields::Parse(http.body, {});
+    if (!body.ok()) return JsonError(body.status());
+    protocol::HostTaskRequest request;
+    request.hostname = hostname;
+    request.kind = action;
+    auto reply = Ask<protocol::HostTaskReply>(request, who);
+    if (!reply.ok()) return JsonError(reply.status());
+    return Json(200, protocol::ToJson(reply->task));
+  }
+  auto body = BodyFields::Parse(http.body, {"reason"});
+  if (!body.ok()) return JsonError(body.status());
+  protocol::HostActionRequest request;
+  request.hostname = hostname;
+  request.action = action;  // lock, unlock, accept, reject (MatchRoute allows no other)
+  Status read = body->String("reason", &request.reason);
+  if (!read.ok()) return JsonError(read);
+  if (action == "lock" && request.reason.empty()) {
+    return JsonError(Status::InvalidArgument("a lock needs a reason"));
+  }
+  auto reply = Ask<protocol::OkReply>(request, who);
+  if (!reply.ok()) return JsonError(reply.status());
+  return Json(200, OkJson());
+}
+
+HttpResponse WebApi::HostLabels(const HttpRequest& http, const Who& who,
+                                const std::string& hostname) {
+  Status valid = ValidateHostname(hostname);
+  if (!valid.ok()) return JsonError(valid);
+  auto body = BodyFields::Parse(http.body, {"add", "remove"});
+  if (!body.ok()) return JsonError(body.status());
+  protocol::HostLabelRequest request;
+  request.hostname = hostname;
+  Status read = FirstError({body->Strings("add", &request.add),
+                            body->Strings("remove", &request.remove)});
+  if (!read.ok()) return JsonError(read);
+  if (request.add.empty() && request.remove.empty()) {
+    return JsonError(Status::InvalidArgument("give labels to add or remove"));
+  }
+  auto reply = Ask<protocol::HostShowReply>(request, who);
+  if (!reply.ok()) return JsonError(reply.status());
+  return Json(200, protocol::ToJson(reply->host));
+}
+
+HttpResponse WebApi::HostProtection(const HttpRequest& http, const Who& who,
+                                    const std::string& hostname) {
+  Status valid = ValidateHostname(hostname);
+  if (!valid.ok()) return JsonError(valid);
+  auto body = BodyFields::Parse(http.body, {"protection"});
+  if (!body.ok()) return JsonError(body.status());
+  protocol::HostModRequest request;
+  request.hostname = hostname;
+  Status read = body->String("protection", &request.protection);
+  if (!read.ok()) return JsonError(read);
+  if (request.protection.empty()) {
+    return JsonError(Status::InvalidArgument(
+        "protection must be one of none, repair-software-only, do-not-repair, do-not-verify"));
+  }
+  auto reply = Ask<protocol::HostShowReply>(request, who);
+  if (!reply.ok()) return JsonError(reply.status());
+  return Json(200, protocol::ToJson(reply->host));
+}
+
+}  // namespace labmesh::webui
