@@ -258,9 +258,11 @@ export function loadChart() {
   return chartPromise;
 }
 
-// "Jan 5 14:03" style tick labels for a linear x axis of ms.
+// "11-29 14:03:07" tick labels for a linear x axis of ms (Chart.js's time scale would need a
+// date adapter the coordinator does not serve).
 export function timeTick(value) {
   const d = new Date(value);
   const p = (n) => String(n).padStart(2, '0');
-  return (d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' + p(d.getHours()) + ':' + p(d.getMinutes());
+  return p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' + p(d.getHours()) + ':' +
+    p(d.getMinutes()) + ':' + p(d.getSeconds());
 }

@@ -32,10 +32,9 @@ export function mount(ctx) {
   ctx.container.append(
     h('section', null, h('h2', null, 'Hosts ', all('all hosts »', '#/hosts')), hostStats, versions),
     h('section', null, h('h2', null, 'Jobs ', all('all jobs »', '#/jobs')), jobStats),
-    h('div', 'columns wide',
-      h('section', null, h('h2', null, 'Latest jobs'), recent.table),
-      h('section', null, h('h2', null, 'Recent failures ', all('all failed »', '#/jobs?status=Failed')),
-        failures.table)));
+    h('section', null, h('h2', null, 'Latest jobs'), recent.table),
+    h('section', null, h('h2', null, 'Recent failures ', all('all failed »', '#/jobs?status=Failed')),
+      failures.table));
 
   let pendingCount = 0;
   let lastHosts = null;

@@ -56,12 +56,14 @@ export function mount(ctx) {
   filesLink.target = '_blank';
   filesLink.rel = 'noopener';
 
+  since.title = 'how long back: 90s, 30m, 2h, 7d (From/to override it)';
+  from.title = 'from (local time)';
+  to.title = 'until (local time)';
+  key.title = 'a keyval or perf key of the test: plotted over time';
   const form = h('form', 'form results-form',
-    field('Test', test), field('Host', host), field('Label', label), field('Status', status, 'results list only'),
-    field('Since', since, 'how long back (relative); or a range:'),
-    field('From / to', h('span', 'inline', from, ' – ', to), 'local time; overrides Since'),
-    field('Plot key', key, 'needs a test; the keyval\'s values over time'),
-    field('Matrix by', by),
+    field('Test', test), field('Host', host), field('Label', label), field('Status', status),
+    field('Since', since), field('From / to', h('span', 'inline', from, ' – ', to)),
+    field('Plot key', key), field('Matrix by', by),
     h('div', 'submit-row', submit, ' ', filesLink), testList, hostList, labelList, keyList);
   form.id = 'results-form';
 
