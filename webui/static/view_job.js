@@ -13,27 +13,28 @@ export const LOG_CAP_CHARS = 256 * 1024;
 const FINAL = new Set(['Completed', 'Failed', 'Aborted', 'Stopped']);
 
 // A button that asks "sure?" on the first click and acts on a second one within 5 s (no
-// modal dialog, which would stop the page's updates and get in the way of tests).
-function confirmButton(text, className, action) {
+// modal dialog, which would stop the page's updates and get in the way of tests). `armed`
+// (a Map, key → until when) keeps the question across redraws of the row it sits in.
+function confirmButton(text, className, action, armed, key) {
+  const state = armed || new Map();
   const b = button(text, className);
-  let armed = 0;
+  const draw = () => {
+    const on = (state.get(key) || 0) > Date.now();
+    b.textContent = on ? 'Really ' + text.toLowerCase() + '?' : text;
+    b.classList.toggle('armed', on);
+  };
   b.addEventListener('click', () => {
-    if (!armed) {
-      b.textContent = 'Really ' + text.toLowerCase() + '?';
-      b.classList.add('armed');
-      armed = setTimeout(() => {
-        armed = 0;
-        b.textContent = text;
-        b.classList.remove('armed');
-      }, 5000);
+    if ((state.get(key) || 0) > Date.now()) {
+      state.delete(key);
+      draw();
+      action();
       return;
     }
-    clearTimeout(armed);
-    armed = 0;
-    b.textContent = text;
-    b.classList.remove('armed');
-    action();
+    state.set(key, Date.now() + 5000);
+    draw();
+    setTimeout(draw, 5050);
   });
+  draw();
   return b;
 }
 
@@ -47,13 +48,14 @@ export function mount(ctx) {
   const path = '/api/v1/jobs/' + id;
   let logHost = ctx.params.query.get('log') || '';
   let job = null;
+  const armed = new Map();  // abort buttons waiting for their second click
 
   // --- header and actions ---
   const title = h('h2', null, 'Job ' + id);
   title.id = 'job-title';
   const status = el('span', 'job-status');
   status.id = 'job-status';
-  const abortJob = confirmButton('Abort job', 'danger', () => abort({}));
+  const abortJob = confirmButton('Abort job', 'danger', () => abort({}), armed, '');
   abortJob.id = 'job-abort';
   const clone = el('a', 'button-link', 'Clone as new job');
   clone.id = 'job-clone';
@@ -168,7 +170,7 @@ export function mount(ctx) {
       actions.appendChild(logButton);
     }
     if (!FINAL.has(e.status) && e.host) {
-      actions.appendChild(confirmButton('Abort', 'abort danger', () => abort({ host: e.host })));
+      actions.appendChild(confirmButton('Abort', 'abort danger', () => abort({ host: e.host }), armed, 'host:' + e.host));
     }
     tr.appendChild(actions);
     if (e.host && e.host === logHost) tr.classList.add('selected');
