@@ -125,6 +125,8 @@ export function mount(ctx) {
     act('lock', name + ' locked', () => post(path + '/lock', { reason: reason }))
       .then(() => { lockReason.value = ''; });
   });
+  lockReason.addEventListener('input', () => setError('lock', null));
+  lockReason.addEventListener('keydown', (e) => { if (e.key === 'Enter') lockButton.click(); });
   unlockButton.addEventListener('click', () => act('lock', name + ' unlocked', () => post(path + '/unlock')));
   verifyButton.addEventListener('click', () => act('task', 'verify queued on ' + name, () => post(path + '/verify')));
   repairButton.addEventListener('click', () => act('task', 'repair queued on ' + name, () => post(path + '/repair')));
