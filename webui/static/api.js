@@ -182,7 +182,9 @@ export class ViewContext {
   // after a pause unless the thing is gone (404). When the stream cannot be opened at all (503:
   // too many streams, or a server without /events) `fallback()` (a plain GET of the same data)
   // runs and the stream is tried again, so the page still updates every few seconds.
-  live(queryString, handlers, fallback) {
+  // `onEnd(body)`, if given, sees a server error event first and returns true when it dealt
+  // with it (e.g. opened another stream).
+  live(queryString, handlers, fallback, onEnd) {
     this.closeLive();
     if (!this.alive) return;
     const source = new EventSource('/api/v1/events?' + queryString);
@@ -213,16 +215,17 @@ export class ViewContext {
           toLogin();
           return;
         }
+        if (onEnd && onEnd(body)) return;
         setError(key, 'live updates stopped: ' + (body.error || 'unknown error') +
           (body.code ? ' (' + body.code + ')' : ''));
-        if (body.code !== 'NotFound') this.sourceTimer = setTimeout(() => this.live(queryString, handlers, fallback), 5000);
+        if (body.code !== 'NotFound') this.sourceTimer = setTimeout(() => this.live(queryString, handlers, fallback, onEnd), 5000);
         return;
       }
       if (source.readyState === EventSource.CLOSED) {
         // Refused (not a stream): the fallback's GET shows why (and goes to /login on 401).
         this.source = null;
         if (fallback) fallback();
-        this.sourceTimer = setTimeout(() => this.live(queryString, handlers, fallback), 3000);
+        this.sourceTimer = setTimeout(() => this.live(queryString, handlers, fallback, onEnd), 3000);
       }
       // CONNECTING: the browser reconnects by itself (the server ends streams every 5 min).
     });

@@ -249,6 +249,7 @@ export function mount(ctx) {
   }
 
   function showLog(hostname) {
+    if (hostname !== logHost) setError('log', null);
     logHost = hostname;
     logText = '';
     logNext = 0;
@@ -287,7 +288,17 @@ export function mount(ctx) {
   function openLive() {
     const handlers = { job: renderJob };
     if (logHost) handlers.log = appendLog;
-    ctx.live(query({ job: id, log: logHost, log_offset: logHost && logNext ? logNext : '' }), handlers, fallback);
+    // A log the server cannot give (no entry on that host) ends the stream: the job's own
+    // updates go on without it.
+    const onEnd = (body) => {
+      if (!logHost) return false;
+      const host = logHost;
+      showLog('');
+      setError('log', 'no log of ' + host + ': ' + body.error);
+      return true;
+    };
+    ctx.live(query({ job: id, log: logHost, log_offset: logHost && logNext ? logNext : '' }), handlers,
+      fallback, onEnd);
   }
 
   refreshJob();
