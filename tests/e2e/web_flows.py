@@ -77,6 +77,22 @@ class Flows:
         return by_css(self.driver, "#entries-body tr[data-entry-host=%s] .status"
                       % css_quote(host)).text.strip()
 
+    def entries_seen(self):
+        """What the job page shows of each entry, for a failure message."""
+        try:
+            return "; ".join("%s: %s (%s)" % (row.get_attribute("data-entry-host"),
+                                              row.get_attribute("data-status"),
+                                              by_css(row, ".reason").text)
+                             for row in all_css(self.driver, "#entries-body tr[data-entry-host]"))
+        except Exception as e:  # noqa: BLE001
+            return "(entries unreadable: %s)" % type(e).__name__
+
+    def wait_entries(self, what, condition):
+        try:
+            return wait_for(self.driver, what, condition)
+        except Failure as e:
+            raise Failure("%s; the page shows %s" % (e, self.entries_seen()))
+
     def fill_job_form(self, name, hosts, control=None, command=None):
         d = self.driver
         from selenium.webdriver.support.ui import Select
@@ -136,7 +152,7 @@ class Flows:
                            for h in bad]
                 raise Failure("entries ended %s: %s" % (bad, reasons))
             return all(s == "Completed" for s in statuses.values()) and statuses
-        wait_for(d, "both entries of job %s to be Completed" % self.job_id, done)
+        self.wait_entries("both entries of job %s to be Completed" % self.job_id, done)
         no_reload(d)
         return "job %s: %s Completed, no reload" % (self.job_id, " and ".join(self.hosts))
 
@@ -161,14 +177,14 @@ class Flows:
         host = self.hosts[1]
         job_id = self.fill_job_form("web-flows-abort-%d" % int(time.time()), [host],
                                     command="sleep 300")
-        wait_for(d, "the sleep on %s to be Running" % host,
-                 lambda d: self.entry_status(host) == "Running")
+        self.wait_entries("the sleep on %s to be Running" % host,
+                          lambda d: self.entry_status(host) == "Running")
         by_css(d, "#job-abort").click()  # the first click asks
         wait_for(d, "the abort button to ask", lambda d: "Really" in by_css(d, "#job-abort").text)
         by_css(d, "#job-abort").click()
-        wait_for(d, "job %s to be Aborted" % job_id,
-                 lambda d: by_css(d, "#job-status").text.strip() == "Aborted"
-                 and self.entry_status(host) == "Aborted")
+        self.wait_entries("job %s to be Aborted" % job_id,
+                          lambda d: by_css(d, "#job-status").text.strip() == "Aborted"
+                          and self.entry_status(host) == "Aborted")
         no_reload(d)
         return "job %s (sleep 300 on %s) Aborted" % (job_id, host)
 
