@@ -225,6 +225,7 @@ export function mount(ctx) {
       return;
     }
     const cell = new Map(rows.map((r) => [r.test + '\u0000' + r.group, r]));
+    const groupKind = p.by || (p.label ? 'label' : 'host');
     const table = el('table', 'matrix');
     table.appendChild(h('thead', null, h('tr', null, el('th', null, 'test'), ...groups.map((g) => el('th', 'num', g)))));
     const body = el('tbody');
@@ -242,7 +243,11 @@ export function mount(ctx) {
         td.dataset.group = g;
         if (r) {
           const rate = r.pass_rate;
-          td.textContent = rate === null || rate === undefined ? 'n/a' : Math.round(rate * 100) + '%';
+          // The cell opens the results behind it.
+          const a = el('a', null, rate === null || rate === undefined ? 'n/a' : Math.round(rate * 100) + '%');
+          a.href = '#/results?' + query(Object.assign({ test: t, since: p.since, from: p.from, to: p.to,
+            by: p.by }, groupKind === 'label' ? { label: g, host: p.host } : { host: g, label: p.label }));
+          td.appendChild(a);
           td.appendChild(el('span', 'small', ' (' + ((r.counts || {}).GOOD || 0) + '/' + r.total + ')'));
           if (rate !== null && rate !== undefined) td.style.backgroundColor = rateColor(rate);
           td.dataset.rate = rate === null || rate === undefined ? '' : String(rate);
