@@ -92,14 +92,17 @@ TEST_F(WebPageApi, AJobCreatedOverHttpRunsAndItsLogArrivesLive) {
       << log.dump();
   EXPECT_EQ(log["complete"], true);
 
-  // The live stream: the job, then its log, then (complete) nothing more of the log.
+  // The live stream: the job, then its whole log (compact JSON, "complete":true at its end).
   auto stream = ReadStream(port_, "/api/v1/events?job=" + std::to_string(id) + "&log=web-a",
-                           Bearer(admin_), "hello-from-the-web-page");
+                           Bearer(admin_), "\"complete\":true");
   ASSERT_TRUE(stream.ok()) << stream.status().ToString();
   EXPECT_EQ(stream->status, 200);
   EXPECT_NE(stream->headers["content-type"].find("text/event-stream"), std::string::npos);
   EXPECT_NE(stream->body.find("event: job\n"), std::string::npos) << stream->body;
-  EXPECT_NE(stream->body.find("event: log\nid: "), std::string::npos) << stream->body;
+  size_t log_event = stream->body.find("event: log\nid: ");
+  ASSERT_NE(log_event, std::string::npos) << stream->body;
+  EXPECT_NE(stream->body.find("hello-from-the-web-page", log_event), std::string::npos)
+      << stream->body;
 
   // A job list filtered by name finds it; one finished since its end too.
   auto named = GetJson(port_, "/api/v1/jobs?name=WEB-HEL", admin_);

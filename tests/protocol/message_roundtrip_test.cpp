@@ -458,7 +458,6 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(HostListReply{}), (V{"hosts"}));
   EXPECT_EQ(keys(HostShowRequest{}), (V{"hostname"}));
   EXPECT_EQ(keys(HostShowReply{}), (V{"host", "health_history"}));
-  EXPECT_EQ(keys(HealthSample{}), (V{"time_ms", "health"}));
   EXPECT_EQ(keys(HostPendingRequest{}), (V{"label"}));
   EXPECT_EQ(keys(HostActionRequest{}), (V{"hostname", "action", "reason", "user"}));
   EXPECT_EQ(keys(HostLabelRequest{}), (V{"hostname", "add", "remove"}));

@@ -24,7 +24,7 @@ struct HttpServerOptions {
   // read it back with port().
   std::string listen = "127.0.0.1:7780";
   // Each open live-events stream holds one (WebApiOptions::max_live_streams caps them).
-  int num_threads = 24;
+  int num_threads = 40;
   int request_timeout_ms = 10000;       // a client slower than this is cut off
   size_t max_body_bytes = 1024 * 1024;  // a larger request body gets 413
 };

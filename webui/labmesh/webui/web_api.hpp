@@ -84,11 +84,13 @@ struct WebApiOptions {
   // Served as /static/chart.js (Debian's libjs-chart.js); 404 when missing.
   std::string chartjs_file = "/usr/share/javascript/chart.js/chart.min.js";
   // Live events (/api/v1/events): how often a stream asks the coordinator, when it sends a
-  // keepalive comment, when it ends (the browser reconnects), and how many may be open.
+  // keepalive comment, when it ends (the browser reconnects), and how many may be open. A
+  // closed page is only noticed when a write fails, so the keepalive is short: a stream whose
+  // page has gone gives its place back within about two keepalives.
   int64_t live_poll_ms = 500;
-  int64_t live_keepalive_ms = 15'000;
+  int64_t live_keepalive_ms = 1'000;
   int64_t live_max_ms = 5 * 60'000;
-  size_t max_live_streams = 16;
+  size_t max_live_streams = 32;
 };
 
 // The HTTP status for a labmesh status code: NotFound 404, InvalidArgument 400,
