@@ -9,7 +9,10 @@
 #     installed config file (data dir, ports: 127.0.0.1 with ports the kernel picks) and two
 #     installed agents from theirs: one enrols with the token, one waits until the installed
 #     CLI accepts it;
-#  5. a reinstall (the upgrade path of the scripts) keeps the edited config; a purge removes
+#  5. the installed agent updates itself (a package of the tests' 9.9.9 build) into its state
+#     directory, a restart hops to it, and a newer .deb (the recorded installed version made
+#     older) takes over, after which the coordinator updates it again;
+#  6. a reinstall (the upgrade path of the scripts) keeps the edited config; a purge removes
 #     the state directories and the config.
 #
 #   package_test.sh --build-dir DIR
@@ -50,7 +53,7 @@ fail() {
   done
   exit 1
 }
-step() { echo "== $*"; }
+step() { echo "== [${SECONDS}s] $*"; }
 # wait_for SECONDS COMMAND...: runs COMMAND every 100 ms until it succeeds or time is up.
 wait_for() {
   local deadline=$((SECONDS + $1))
@@ -192,6 +195,8 @@ set_key "$conf" agent-listen "tcp://127.0.0.1:*"
 set_key "$conf" api-listen "tcp://127.0.0.1:*"
 set_key "$conf" http-listen "127.0.0.1:0"
 set_key "$conf" enroll-token "package-test-token"
+# Fast heartbeats (and so fast work requests and updates), as the e2e cluster uses.
+set_key "$conf" heartbeat-interval "300ms"
 "$root/usr/bin/labmesh-coordinator" --config "$conf" > "$tmp/coordinator.log" 2>&1 &
 pids+=($!)
 endpoints="$root/var/lib/labmesh/coordinator.endpoints"
@@ -218,13 +223,13 @@ set_key "$tmp/agent-pending.conf" work-dir "$tmp/pending-work"
 pids+=($!)
 "$root/usr/bin/labmesh-agent" --config "$tmp/agent-pending.conf" > "$tmp/agent-pending.log" 2>&1 &
 pids+=($!)
-host_is() {  # host_is NAME STATUS
+host_is() {  # host_is NAME STATUS [VERSION]
   cli --json host list 2>/dev/null | python3 -c '
 import json, sys
 hosts = {h["hostname"]: h for h in json.load(sys.stdin)}
 h = hosts.get(sys.argv[1])
 sys.exit(0 if h and h["status"] == sys.argv[2] and h["agent_version"] == sys.argv[3] else 1)
-' "$1" "$2" "$version"
+' "$1" "$2" "${3:-$version}"
 }
 wait_for 30 host_is pkg-token Ready || fail "the agent with the token did not become Ready"
 echo "pkg-token enrolled with the token"
@@ -237,6 +242,61 @@ if ! grep -q "\"installed_version\": \"$version\"" \
        "$root/var/lib/labmesh-agent/update/state.json" 2>/dev/null; then
   fail "the agent did not record its installed version in state.json"
 fi
+
+step "the installed agent updates itself; a restart hops to it; a newer package takes over"
+# The self-update package: the tests' second agent build (it reports 9.9.9) with the helpers.
+new_agent="$build_dir/tests/agent/new-agent/labmesh-agent"
+[[ -x "$new_agent" ]] || fail "$new_agent is not built (target agent_update_new_agent)"
+v2=$("$new_agent" --version)
+mkdir -p "$tmp/v2"
+cp "$new_agent" "$root/usr/bin/labmesh-test" "$root/usr/bin/labmesh-sync" "$tmp/v2/"
+"$source_dir/scripts/package-agent.sh" --build-dir "$tmp/v2" --output "$tmp/v2.tar.gz" \
+  > /dev/null || fail "package-agent.sh failed"
+cli package upload "$tmp/v2.tar.gz" --version "$v2" > /dev/null || fail "package upload failed"
+cli package desire "$v2" > /dev/null || fail "package desire failed"
+state_dir="$root/var/lib/labmesh-agent"
+wait_for 60 host_is pkg-token Ready "$v2" || fail "the installed agent did not update to $v2"
+[[ -x "$state_dir/versions/$v2/labmesh-agent" ]] || fail "no versions/$v2 in the state directory"
+[[ $(readlink "$state_dir/current") == "versions/$v2" ]] || fail "current does not point at $v2"
+stop_pid() {
+  kill -TERM "$1" 2>/dev/null || true
+  wait_for 20 sh -c "! kill -0 $1 2>/dev/null" || fail "process $1 did not stop on TERM"
+}
+# A service restart (or a reboot) starts the package's binary, which hops to `current`.
+stop_pid "${pids[1]}"
+"$root/usr/bin/labmesh-agent" --config "$aconf" > "$tmp/agent-token-2.log" 2>&1 &
+pids[1]=$!
+wait_for 30 grep -q "points at another agent" "$tmp/agent-token-2.log" ||
+  fail "the restarted agent did not hop to current"
+wait_for 30 host_is pkg-token Ready "$v2" || fail "the restarted agent is not Ready on $v2"
+# A newer package: as if the .deb installed before had been 0.0.9. apt installs it (the
+# upgrade path of the scripts) and its postinst restarts the service.
+stop_pid "${pids[1]}"
+python3 - "$state_dir/update/state.json" <<'PY' || fail "cannot edit state.json"
+import json, sys
+state = json.load(open(sys.argv[1]))
+state["installed_version"] = "0.0.9"
+json.dump(state, open(sys.argv[1], "w"))
+PY
+dpkg_root -i "$agent_deb" > "$tmp/dpkg-newer.log" 2>&1 || fail "dpkg -i of the newer package failed"
+"$root/usr/bin/labmesh-agent" --config "$aconf" > "$tmp/agent-token-3.log" 2>&1 &
+pids[1]=$!
+wait_for 30 grep -q "the package wins" "$tmp/agent-token-3.log" ||
+  fail "the newer package did not take over from the self-update"
+# It registered on the package's version, so the coordinator updates it again to the desired
+# one: a second Update task, completed.
+update_tasks_completed() {
+  cli --json host history pkg-token 2>/dev/null | python3 -c '
+import json, sys
+tasks = [t for t in json.load(sys.stdin) if t["type"] == "task" and t["name"] == "Update"]
+sys.exit(0 if len(tasks) == int(sys.argv[1]) and all(t["status"] == "Completed" for t in tasks) else 1)
+' "$1"
+}
+wait_for 60 update_tasks_completed 2 || fail "the coordinator did not update the agent again"
+wait_for 30 host_is pkg-token Ready "$v2" || fail "the agent is not back on $v2"
+grep -q "\"installed_version\": \"$version\"" "$state_dir/update/state.json" ||
+  fail "state.json does not record the package's version"
+
 for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 for pid in "${pids[@]}"; do
   wait_for 20 sh -c "! kill -0 $pid 2>/dev/null" || fail "process $pid did not stop on TERM"
