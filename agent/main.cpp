@@ -3,7 +3,8 @@
 //
 // Self-update (docs/update.md) adds three ways this binary starts: `--update-watchdog FD ARGS`
 // (hidden; must come first) runs the watchdog of an update trial with the agent's own ARGS; a
-// process with LABMESH_UPDATE_TRIAL_FD is a new version on trial; any other start first execs
+// process with LABMESH_UPDATE_TRIAL_FD is a new version on trial; any other start first settles
+// an unconfirmed trial and a newly installed package (ApplyStartupRules), then execs
 // WORK_DIR/current/labmesh-agent when `current` points at another binary.
 
 #include <CLI/CLI.hpp>
@@ -138,6 +139,7 @@ int main(int argc, char** argv) {
   }
   if (watchdog_fd >= 0) return labmesh::agent::RunWatchdog(watchdog_fd, config);
   config.update_trial_fd = labmesh::agent::TakeTrialFd();
+  labmesh::agent::ApplyStartupRules(config);  // an unconfirmed trial, a new package
   labmesh::agent::MaybeHopToCurrent(config);  // returns when this binary is the one to run
   flags::LogGivenOptions(app, {"--enroll-token"});
   if (config.version != LABMESH_VERSION) spdlog::info("agent version {}", config.version);

@@ -14,6 +14,9 @@ packages=(
   libjs-chart.js python3 python3-selenium chromium chromium-driver
   # inspection tools used by tests and benchmarks
   lmdb-utils
+  # Debian packages (scripts/package.sh: cpack's dpkg-shlibdeps needs file; the package test
+  # checks them with lintian)
+  dpkg-dev file lintian
 )
 
 missing=()

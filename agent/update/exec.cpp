@@ -156,6 +156,41 @@ int RunWatchdog(int fd, const AgentConfig& config) {
   return 1;
 }
 
+void ApplyStartupRules(const AgentConfig& config) {
+  if (getenv(kHoppedEnv) != nullptr || config.update_trial_fd >= 0) return;
+  const std::string work_dir = AbsoluteWorkDir(config.work_dir);
+  auto loaded = LoadUpdateState(work_dir);
+  if (!loaded.ok()) {
+    spdlog::error("{}; start-up rules skipped", loaded.status().ToString());
+    return;
+  }
+  const std::string self = SelfExe();
+  StartupPlan plan =
+      DecideStartup(*loaded, work_dir, self, config.version, config.update_trial_ms, FileExists);
+  if (plan.trial_failed) {
+    spdlog::error("task={} {}; rolling back (current -> {})", plan.state.failure.task_id,
+                  plan.state.failure.reason,
+                  plan.link_version.empty() ? "none" : "versions/" + plan.link_version);
+  }
+  if (plan.package_changed) {
+    spdlog::warn("installed agent {} is version {} (recorded: {}): the package wins over {}", self,
+                 config.version,
+                 loaded->installed_version.empty() ? "none" : loaded->installed_version,
+                 CurrentLink(work_dir));
+  }
+  // The link first, then state.json: a crash in between repeats the same decision next time.
+  if (plan.relink) {
+    if (Status s = SwitchCurrent(work_dir, plan.link_version); !s.ok()) {
+      spdlog::error("{}", s.ToString());
+    }
+  }
+  if (plan.save) {
+    if (Status s = SaveUpdateState(work_dir, plan.state); !s.ok()) {
+      spdlog::error("{}", s.ToString());
+    }
+  }
+}
+
 void MaybeHopToCurrent(const AgentConfig& config) {
   const bool hopped = getenv(kHoppedEnv) != nullptr;
   unsetenv(kHoppedEnv);

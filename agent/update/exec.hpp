@@ -5,6 +5,8 @@
 //   ExecUpdate        fork+exec the watchdog (this binary), then execv the new version
 //   RunWatchdog       `labmesh-agent --update-watchdog FD ARGS...`: waits for the trial's
 //                     outcome on FD and rolls back (DecideRollback) when it failed
+//   ApplyStartupRules a fresh start settles an unconfirmed trial and a newly installed package
+//                     (DecideStartup) before the hop
 //   MaybeHopToCurrent an agent started from another binary execs WORK_DIR/current/labmesh-agent
 //
 // All of them run on the main thread with no other threads and no sockets left (ExecUpdate
@@ -28,6 +30,11 @@ Status ExecUpdate(const ExecPlan& plan);
 
 // The watchdog's main: returns the exit code when it does not exec another agent.
 int RunWatchdog(int fd, const AgentConfig& config);
+
+// On a fresh start (no trial pipe, not LABMESH_UPDATE_HOPPED): applies DecideStartup to
+// state.json and `current` (logged). Call before MaybeHopToCurrent. Failures are logged; the
+// agent starts anyway.
+void ApplyStartupRules(const AgentConfig& config);
 
 // Execs WORK_DIR/current/labmesh-agent with config.exec_args when `current` resolves to
 // another binary than this one and this process is neither on trial nor itself a hop

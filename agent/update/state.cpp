@@ -43,6 +43,8 @@ Result<UpdateState> LoadUpdateState(const std::string& work_dir) {
   state.last_good_version = str(j, "last_known_good_version");
   state.last_good_exe = str(j, "last_known_good_exe");
   state.current_version = str(j, "current_version");
+  state.installed_version = str(j, "installed_version");
+  state.installed_exe = str(j, "installed_exe");
   if (auto t = j.find("trial"); t != j.end() && t->is_object()) {
     state.trial.task_id = static_cast<uint64_t>(num(*t, "task_id"));
     state.trial.from_version = str(*t, "from_version");
@@ -65,6 +67,10 @@ Status SaveUpdateState(const std::string& work_dir, const UpdateState& state) {
   j["last_known_good_version"] = state.last_good_version;
   j["last_known_good_exe"] = state.last_good_exe;
   j["current_version"] = state.current_version;
+  if (!state.installed_version.empty() || !state.installed_exe.empty()) {
+    j["installed_version"] = state.installed_version;
+    j["installed_exe"] = state.installed_exe;
+  }
   if (state.trial.task_id != 0) {
     j["trial"] = {{"task_id", state.trial.task_id},         {"from_version", state.trial.from_version},
                   {"from_exe", state.trial.from_exe},       {"to_version", state.trial.to_version},
@@ -149,6 +155,11 @@ RollbackPlan DecideRollback(TrialEvent event, const UpdateState& state,
           (trial_ms > 0 && trial_ms % 60'000 == 0 ? std::to_string(trial_ms / 60'000) + "m"
                                                   : FormatDurationMs(trial_ms));
       break;
+    case TrialEvent::kRestarted:
+      plan.failure.reason = "version " + v +
+                            " was not confirmed: the agent was restarted (service restart or "
+                            "reboot) before it registered";
+      break;
     case TrialEvent::kPassed: break;
   }
   bool good = !state.last_good_exe.empty() && state.last_good_version != v &&
@@ -174,6 +185,42 @@ std::optional<std::string> HopTarget(const std::string& work_dir, const std::str
   if (access(target.c_str(), X_OK) != 0) return std::nullopt;
   if (target.string() == self_exe) return std::nullopt;
   return candidate;
+}
+
+StartupPlan DecideStartup(const UpdateState& state, const std::string& work_dir,
+                          const std::string& self_exe, const std::string& self_version,
+                          int64_t trial_ms, bool (*exists)(const std::string& path)) {
+  StartupPlan plan;
+  plan.state = state;
+  if (state.trial.task_id != 0) {
+    RollbackPlan rollback =
+        DecideRollback(TrialEvent::kRestarted, state, work_dir, trial_ms, exists);
+    plan.trial_failed = true;
+    plan.save = true;
+    plan.relink = true;
+    plan.link_version = rollback.link_version;
+    plan.state.failure = rollback.failure;
+    plan.state.trial = {};
+  }
+  const std::string versions = work_dir + "/versions/";
+  const bool installed = !self_exe.empty() && self_exe.rfind(versions, 0) != 0;
+  if (installed && state.installed_version != self_version) {
+    plan.package_changed = true;
+    plan.save = true;
+    plan.relink = true;
+    plan.link_version = "";
+    plan.state.current_version = "";
+    if (plan.state.last_good_exe != self_exe) {
+      plan.state.last_good_version = "";
+      plan.state.last_good_exe = "";
+    }
+    plan.state.installed_version = self_version;
+    plan.state.installed_exe = self_exe;
+  } else if (installed && state.installed_exe != self_exe) {
+    plan.save = true;  // the same version at another path: remember where it is now
+    plan.state.installed_exe = self_exe;
+  }
+  return plan;
 }
 
 std::vector<std::string> VersionsToPrune(const std::string& work_dir,

@@ -31,6 +31,12 @@ struct UpdateState {
   std::string last_good_exe;
   // The version confirmed by a passed trial (what `current` should point at), "" = none.
   std::string current_version;
+  // The version and path of the binary the agent was last started from when that binary is
+  // not one of versions/ (the agent as installed, say by the .deb): a start from a binary of
+  // another version means a new package was installed, and the package wins over `current`
+  // (DecideStartup).
+  std::string installed_version;
+  std::string installed_exe;
   struct Trial {  // task_id 0 = no trial
     uint64_t task_id = 0;
     std::string from_version;
@@ -67,8 +73,9 @@ std::string CurrentVersion(const std::string& work_dir);
 // realpath of /proc/self/exe ("" when unknown).
 std::string SelfExe();
 
-// What a watchdog saw on the trial pipe.
-enum class TrialEvent { kPassed, kStopped, kExited, kTimedOut };
+// What a watchdog saw on the trial pipe; kRestarted: no watchdog saw anything, a fresh start
+// (service restart, reboot) found the trial unconfirmed in state.json.
+enum class TrialEvent { kPassed, kStopped, kExited, kTimedOut, kRestarted };
 
 // What the watchdog does about it: nothing (passed), or roll `current` back to `link_version`
 // ("" = remove the link: the binary before the update is not one of versions/), record
@@ -90,6 +97,32 @@ RollbackPlan DecideRollback(TrialEvent event, const UpdateState& state,
 // when `current` resolves to another binary than `self_exe`, nullopt when it is this one or
 // there is no usable link.
 std::optional<std::string> HopTarget(const std::string& work_dir, const std::string& self_exe);
+
+// What a fresh start does to the update bookkeeping before it runs (or hops to `current`).
+// A fresh start is one that is neither the process on trial (it has the trial pipe) nor an
+// agent exec'd by the start-up hop or a watchdog (LABMESH_UPDATE_HOPPED). Two rules, in order:
+//  1. An unconfirmed trial in state.json failed: the process on trial died without its
+//     watchdog finishing (systemd kills the whole service when its main PID dies) or the
+//     machine rebooted during the trial. It is rolled back like the watchdog does
+//     (DecideRollback with kRestarted): `current` follows the binary to go back to, the
+//     failure is recorded and reported at registration.
+//  2. Started from a binary outside versions/ (the installed agent) whose version differs from
+//     `installed_version`: a new package was installed, and it wins. `current` is removed (so
+//     no hop), `current_version` cleared, a last known good that is not this binary forgotten
+//     (a rollback then returns to this binary), and the new installed version recorded.
+// Then the caller applies `link_version` (when `relink`) and saves `state` (when `save`), and
+// the start-up hop follows `current` as before.
+struct StartupPlan {
+  bool save = false;
+  UpdateState state;
+  bool relink = false;
+  std::string link_version;  // "" = remove `current`
+  bool trial_failed = false;
+  bool package_changed = false;
+};
+StartupPlan DecideStartup(const UpdateState& state, const std::string& work_dir,
+                          const std::string& self_exe, const std::string& self_version,
+                          int64_t trial_ms, bool (*exists)(const std::string& path));
 
 // Version directories to remove after a confirmed update: everything in versions/ but `keep`
 // (and leftovers V.tmp are removed too).

@@ -282,6 +282,105 @@ TEST(Hop, OnlyWhenCurrentResolvesToAnotherBinary) {
   EXPECT_EQ(agent::CurrentVersion(work), "");
 }
 
+// ---- start-up rules (DecideStartup): systemd restarts, reboots, a newer package ----
+
+TEST(Startup, AnUnconfirmedTrialFailedAndGoesBackToTheLastKnownGood) {
+  agent::UpdateState state;
+  state.installed_version = "1.0";
+  state.installed_exe = "/usr/bin/labmesh-agent";
+  state.last_good_version = "2.0";
+  state.last_good_exe = "/w/versions/2.0/labmesh-agent";
+  state.current_version = "2.0";
+  state.trial.task_id = 9;
+  state.trial.from_version = "2.0";
+  state.trial.from_exe = "/w/versions/2.0/labmesh-agent";
+  state.trial.to_version = "3.0";
+  auto exists = [](const std::string&) { return true; };
+  auto plan = agent::DecideStartup(state, "/w", "/usr/bin/labmesh-agent", "1.0", 120'000, exists);
+  EXPECT_TRUE(plan.trial_failed);
+  EXPECT_FALSE(plan.package_changed);
+  EXPECT_TRUE(plan.save);
+  EXPECT_TRUE(plan.relink);
+  EXPECT_EQ(plan.link_version, "2.0");  // the hop then runs the last known good
+  EXPECT_EQ(plan.state.trial.task_id, 0u);
+  EXPECT_EQ(plan.state.failure.task_id, 9u);
+  EXPECT_EQ(plan.state.failure.version, "3.0");
+  EXPECT_NE(plan.state.failure.reason.find("version 3.0 was not confirmed"), std::string::npos)
+      << plan.state.failure.reason;
+  EXPECT_EQ(plan.state.last_good_version, "2.0");
+}
+
+TEST(Startup, AnUnconfirmedTrialWithoutALastKnownGoodGoesBackToTheInstalledBinary) {
+  agent::UpdateState state;
+  state.installed_version = "1.0";
+  state.installed_exe = "/usr/bin/labmesh-agent";
+  state.trial.task_id = 4;
+  state.trial.from_version = "1.0";
+  state.trial.from_exe = "/usr/bin/labmesh-agent";
+  state.trial.to_version = "2.0";
+  auto exists = [](const std::string&) { return true; };
+  auto plan = agent::DecideStartup(state, "/w", "/usr/bin/labmesh-agent", "1.0", 120'000, exists);
+  EXPECT_TRUE(plan.trial_failed);
+  EXPECT_TRUE(plan.relink);
+  EXPECT_EQ(plan.link_version, "");  // no link: this binary runs
+  EXPECT_EQ(plan.state.failure.task_id, 4u);
+}
+
+TEST(Startup, ANewlyInstalledPackageWinsOverCurrent) {
+  agent::UpdateState state;
+  state.installed_version = "1.0";
+  state.installed_exe = "/usr/bin/labmesh-agent";
+  state.current_version = "2.0";
+  state.last_good_version = "2.0";
+  state.last_good_exe = "/w/versions/2.0/labmesh-agent";
+  auto exists = [](const std::string&) { return true; };
+  auto plan = agent::DecideStartup(state, "/w", "/usr/bin/labmesh-agent", "2.5", 120'000, exists);
+  EXPECT_TRUE(plan.package_changed);
+  EXPECT_FALSE(plan.trial_failed);
+  EXPECT_TRUE(plan.save);
+  EXPECT_TRUE(plan.relink);
+  EXPECT_EQ(plan.link_version, "");  // no hop to versions/2.0
+  EXPECT_EQ(plan.state.installed_version, "2.5");
+  EXPECT_EQ(plan.state.current_version, "");
+  EXPECT_EQ(plan.state.last_good_exe, "");  // a rollback goes back to the package
+  EXPECT_EQ(plan.state.failure.task_id, 0u);
+
+  // A trial cut short by the package's postinst restart: reported, and the package runs.
+  state.trial.task_id = 12;
+  state.trial.to_version = "3.0";
+  state.trial.from_exe = "/w/versions/2.0/labmesh-agent";
+  plan = agent::DecideStartup(state, "/w", "/usr/bin/labmesh-agent", "2.5", 120'000, exists);
+  EXPECT_TRUE(plan.trial_failed);
+  EXPECT_TRUE(plan.package_changed);
+  EXPECT_EQ(plan.link_version, "");
+  EXPECT_EQ(plan.state.failure.task_id, 12u);
+
+  // The first start ever (nothing recorded) records the package; there is nothing to undo.
+  plan = agent::DecideStartup({}, "/w", "/usr/bin/labmesh-agent", "1.0", 120'000, exists);
+  EXPECT_TRUE(plan.package_changed);
+  EXPECT_EQ(plan.state.installed_version, "1.0");
+  EXPECT_EQ(plan.state.installed_exe, "/usr/bin/labmesh-agent");
+}
+
+TEST(Startup, TheSamePackageKeepsCurrentAndABinaryInVersionsIsNoPackage) {
+  agent::UpdateState state;
+  state.installed_version = "1.0";
+  state.installed_exe = "/usr/bin/labmesh-agent";
+  state.current_version = "2.0";
+  auto exists = [](const std::string&) { return true; };
+  auto plan = agent::DecideStartup(state, "/w", "/usr/bin/labmesh-agent", "1.0", 120'000, exists);
+  EXPECT_FALSE(plan.save);
+  EXPECT_FALSE(plan.relink);  // the hop follows `current` as before
+  plan = agent::DecideStartup(state, "/w", "/w/versions/2.0/labmesh-agent", "2.0", 120'000, exists);
+  EXPECT_FALSE(plan.package_changed);
+  EXPECT_FALSE(plan.save);
+  // The same version installed at another path: only the path is remembered.
+  plan = agent::DecideStartup(state, "/w", "/opt/labmesh/labmesh-agent", "1.0", 120'000, exists);
+  EXPECT_FALSE(plan.package_changed);
+  EXPECT_FALSE(plan.relink);
+  EXPECT_EQ(plan.state.installed_exe, "/opt/labmesh/labmesh-agent");
+}
+
 TEST(State, RoundTripsThroughStateJson) {
   TempDir tmp;
   agent::UpdateState state;
@@ -290,6 +389,8 @@ TEST(State, RoundTripsThroughStateJson) {
   state.trial.task_id = 3;
   state.trial.to_version = "2.0";
   state.trial.pid = 42;
+  state.installed_version = "0.9";
+  state.installed_exe = "/usr/bin/labmesh-agent";
   state.failure.task_id = 2;
   state.failure.reason = "why";
   ASSERT_TRUE(agent::SaveUpdateState(tmp.path(), state).ok());
@@ -299,6 +400,8 @@ TEST(State, RoundTripsThroughStateJson) {
   EXPECT_EQ(loaded->trial.to_version, "2.0");
   EXPECT_EQ(loaded->trial.pid, 42);
   EXPECT_EQ(loaded->failure.reason, "why");
+  EXPECT_EQ(loaded->installed_version, "0.9");
+  EXPECT_EQ(loaded->installed_exe, "/usr/bin/labmesh-agent");
   WriteFile(agent::StatePath(tmp.path()), "{not json");
   EXPECT_FALSE(agent::LoadUpdateState(tmp.path()).ok());
 }
@@ -933,6 +1036,86 @@ TEST(AgentReexec, AVersionThatDiesIsRolledBackAndReported) {
     return state.ok() && state->failure.task_id == 0;  // cleared after the Welcome
   })) << agent.Log();
   if (rolled_back > 1) kill(rolled_back, SIGKILL);
+}
+
+// ---- the real binary started fresh, as systemd starts it ----
+
+// A trial left unconfirmed in state.json (its process died and systemd killed the watchdog
+// with the rest of the service, or the machine rebooted): the next fresh start reports it as
+// failed at registration and goes back to the last known good (here versions/9.9.9).
+TEST(AgentStartup, AnUnconfirmedTrialIsReportedAndRolledBackAtAFreshStart) {
+  TempDir tmp;
+  FakeCoordinator coordinator;
+  const std::string work = fs::canonical(tmp.path()).string() + "/work";
+  fs::create_directories(work + "/versions/9.9.9");
+  fs::copy_file(LABMESH_NEW_AGENT_BIN, work + "/versions/9.9.9/labmesh-agent");
+  fs::create_directories(work + "/versions/9.9.8");
+  WriteFile(work + "/versions/9.9.8/labmesh-agent", "#!/bin/sh\nexit 3\n", 0755);
+  ASSERT_TRUE(agent::SwitchCurrent(work, "9.9.8").ok());
+  agent::UpdateState state;
+  state.installed_version = LABMESH_VERSION;
+  state.installed_exe = fs::canonical(LABMESH_AGENT_BIN).string();
+  state.last_good_version = "9.9.9";
+  state.last_good_exe = work + "/versions/9.9.9/labmesh-agent";
+  state.trial.task_id = 61;
+  state.trial.from_version = "9.9.9";
+  state.trial.from_exe = state.last_good_exe;
+  state.trial.to_version = "9.9.8";
+  state.trial.to_exe = work + "/versions/9.9.8/labmesh-agent";
+  ASSERT_TRUE(agent::SaveUpdateState(work, state).ok());
+
+  Process agent(AgentArgs(coordinator, work), tmp.path() + "/agent.log");
+  ASSERT_TRUE(coordinator.RunUntil([&] { return !coordinator.hellos.empty(); })) << agent.Log();
+  const protocol::AgentHello& hello = coordinator.hellos.front();
+  EXPECT_EQ(hello.agent_version, "9.9.9");  // the last known good, through the hop
+  EXPECT_EQ(hello.update_report.task_id, 61u);
+  EXPECT_FALSE(hello.update_report.passed);
+  EXPECT_NE(hello.update_report.reason.find("9.9.8 was not confirmed"), std::string::npos)
+      << hello.update_report.reason;
+  EXPECT_EQ(agent::CurrentVersion(work), "9.9.9");
+  ASSERT_TRUE(coordinator.RunUntil([&] {
+    auto loaded = agent::LoadUpdateState(work);
+    return loaded.ok() && loaded->trial.task_id == 0 && loaded->failure.task_id == 0;
+  })) << agent.Log();
+}
+
+// A new package installed over an agent that updated itself: the installed binary's version
+// differs from the recorded one, so it runs itself instead of hopping to `current`; the same
+// installed version hops as before.
+TEST(AgentStartup, ANewlyInstalledBinaryWinsAndTheSameOneHopsToCurrent) {
+  TempDir tmp;
+  const std::string work = fs::canonical(tmp.path()).string() + "/work";
+  fs::create_directories(work + "/versions/9.9.9");
+  fs::copy_file(LABMESH_NEW_AGENT_BIN, work + "/versions/9.9.9/labmesh-agent");
+  auto prepare = [&](const std::string& installed_version) {
+    ASSERT_TRUE(agent::SwitchCurrent(work, "9.9.9").ok());
+    agent::UpdateState state;
+    state.installed_version = installed_version;
+    state.current_version = "9.9.9";
+    state.last_good_version = "9.9.9";
+    state.last_good_exe = work + "/versions/9.9.9/labmesh-agent";
+    ASSERT_TRUE(agent::SaveUpdateState(work, state).ok());
+  };
+  {
+    prepare(LABMESH_VERSION);  // the same package as recorded: `current` wins
+    FakeCoordinator coordinator;
+    Process agent(AgentArgs(coordinator, work), tmp.path() + "/same.log");
+    ASSERT_TRUE(coordinator.RunUntil([&] { return !coordinator.hellos.empty(); })) << agent.Log();
+    EXPECT_EQ(coordinator.hellos.front().agent_version, "9.9.9");
+  }
+  {
+    prepare("0.0.1-old");  // another package was installed since: it wins
+    FakeCoordinator coordinator;
+    Process agent(AgentArgs(coordinator, work), tmp.path() + "/new.log");
+    ASSERT_TRUE(coordinator.RunUntil([&] { return !coordinator.hellos.empty(); })) << agent.Log();
+    EXPECT_EQ(coordinator.hellos.front().agent_version, std::string(LABMESH_VERSION));
+    EXPECT_EQ(agent::CurrentVersion(work), "");
+    auto loaded = agent::LoadUpdateState(work);
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_EQ(loaded->installed_version, std::string(LABMESH_VERSION));
+    EXPECT_EQ(loaded->current_version, "");
+    EXPECT_EQ(loaded->last_good_exe, "");
+  }
 }
 
 }  // namespace
