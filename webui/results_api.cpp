@@ -1,44 +1,15 @@
 #include "labmesh/webui/results_api.hpp"
 
-#include <charconv>
 #include <cstdint>
 #include <string_view>
 
 #include "labmesh/client/results_filters.hpp"
+#include "web_common.hpp"
 
 namespace labmesh::webui {
 namespace {
 
 constexpr char kDefaultSummaryWindow[] = "7d";
-
-std::string Param(const QueryParams& params, const std::string& key) {
-  auto it = params.find(key);
-  return it == params.end() ? std::string() : it->second;
-}
-
-std::string Quote(std::string_view text) {
-  constexpr size_t kMax = 80;
-  std::string out = "'";
-  for (char c : text.substr(0, kMax)) {
-    out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
-  }
-  if (text.size() > kMax) out += "...";
-  return out + "'";
-}
-
-// Decimal digits only (no sign, no spaces, no exponent), from `min` to `max`.
-Result<uint64_t> Number(const std::string& name, const std::string& text, uint64_t min,
-                        uint64_t max) {
-  uint64_t value = 0;
-  bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (!digits || ec != std::errc() || end != text.data() + text.size() || value < min ||
-      value > max) {
-    return Status::InvalidArgument(name + " must be a number from " + std::to_string(min) + " to " +
-                                   std::to_string(max) + ", not " + Quote(text));
-  }
-  return value;
-}
 
 // The window from since/until (lookbacks) or since_us/until_us (instants), at most one of each
 // pair; `default_since` is the lookback used when neither since parameter is given.
@@ -59,13 +30,13 @@ Result<client::TimeWindowUs> Window(const QueryParams& params, int64_t now_us,
   if (!window.ok()) return window.status();
   constexpr uint64_t kMaxUs = static_cast<uint64_t>(INT64_MAX);
   if (!since_us.empty()) {
-    auto value = Number("since_us", since_us, 0, kMaxUs);
+    auto value = ParseDecimal("since_us", since_us, kMaxUs, 0);
     if (!value.ok()) return value.status();
     window->since_us = static_cast<int64_t>(*value);
   }
   if (!until_us.empty()) {
     // 0 would mean "no upper bound" on the wire, not "before 1970".
-    auto value = Number("until_us", until_us, 1, kMaxUs);
+    auto value = ParseDecimal("until_us", until_us, kMaxUs, 1);
     if (!value.ok()) return value.status();
     window->until_us = static_cast<int64_t>(*value);
   }
@@ -76,7 +47,7 @@ Result<client::TimeWindowUs> Window(const QueryParams& params, int64_t now_us,
 Result<uint32_t> Limit(const QueryParams& params, uint32_t max) {
   std::string text = Param(params, "limit");
   if (text.empty()) return uint32_t{0};  // the coordinator's default
-  auto value = Number("limit", text, 1, max);
+  auto value = ParseDecimal("limit", text, max, 1);
   if (!value.ok()) return value.status();
   return static_cast<uint32_t>(*value);
 }
@@ -88,7 +59,7 @@ Result<protocol::ResultsListRequest> ResultsListRequestFromQuery(const QueryPara
   protocol::ResultsListRequest request;
   std::string job = Param(params, "job");
   if (!job.empty()) {
-    auto id = Number("job", job, 1, UINT64_MAX);
+    auto id = ParseDecimal("job", job, UINT64_MAX, 1);
     if (!id.ok()) return id.status();
     request.job_id = *id;
   }

@@ -47,19 +47,21 @@ std::string Param(const std::map<std::string, std::string>& params, const std::s
 }
 
 // A decimal number of at most `max`: digits only (no sign, no spaces), or InvalidArgument.
-Result<uint64_t> ParseDecimal(const std::string& what, const std::string& text, uint64_t max) {
+Result<uint64_t> ParseDecimal(const std::string& what, const std::string& text, uint64_t max,
+                              uint64_t min) {
   auto bad = [&] {
-    return Status::InvalidArgument(what + " must be a number from 0 to " + std::to_string(max) +
-                                   ", not " + Quote(text));
+    return Status::InvalidArgument(what + " must be a number from " + std::to_string(min) +
+                                   " to " + std::to_string(max) + ", not " + Quote(text));
   };
   if (text.empty() || text.size() > 20) return bad();
   uint64_t value = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return bad();
     uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (value > (max - digit) / 10) return bad();
+    if (digit > max || value > (max - digit) / 10) return bad();
     value = value * 10 + digit;
   }
+  if (value < min) return bad();
   return value;
 }
 

@@ -30,8 +30,10 @@ Status ValidateHostname(const std::string& name);
 // The query parameter `key`, or "" when absent.
 std::string Param(const std::map<std::string, std::string>& params, const std::string& key);
 
-// A decimal number of at most `max`: digits only (no sign, no spaces), or InvalidArgument.
-Result<uint64_t> ParseDecimal(const std::string& what, const std::string& text, uint64_t max);
+// A decimal number from `min` to `max`: digits only (no sign, no spaces, no exponent), or
+// InvalidArgument naming `what` and the range.
+Result<uint64_t> ParseDecimal(const std::string& what, const std::string& text, uint64_t max,
+                              uint64_t min = 0);
 
 // The job statuses JobInfo::status takes, as a filter in its canonical spelling
 // (case-insensitive), or InvalidArgument.
