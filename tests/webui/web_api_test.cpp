@@ -419,7 +419,10 @@ TEST_F(WebApiTest, PageAssetsAndHealthz) {
   HttpResponse js = api_.Handle(Get("/static/app.js"));
   ASSERT_EQ(js.status, 200);
   EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
-  EXPECT_NE(js.body.find("/api/v1/hosts"), std::string::npos);
+  EXPECT_NE(js.body.find("import"), std::string::npos);  // the router, loading the views
+  HttpResponse view = api_.Handle(Get("/static/view_hosts.js"));
+  ASSERT_EQ(view.status, 200);
+  EXPECT_NE(view.body.find("/api/v1/hosts"), std::string::npos);
   HttpResponse css = api_.Handle(Get("/static/style.css"));
   ASSERT_EQ(css.status, 200);
   EXPECT_EQ(css.content_type, "text/css; charset=utf-8");

@@ -350,7 +350,7 @@ TEST_F(WebAuthTest, ThePageAndTheLoginPageNeedNoCredentials) {
   EXPECT_FALSE(Header(login, "Content-Security-Policy").empty());
   EXPECT_NE(api_.Handle(Make("GET", "/static/login.js")).body.find("/api/v1/login"),
             std::string::npos);
-  EXPECT_NE(api_.Handle(Make("GET", "/static/app.js")).body.find("X-CSRF-Token"),
+  EXPECT_NE(api_.Handle(Make("GET", "/static/api.js")).body.find("X-CSRF-Token"),
             std::string::npos);
   EXPECT_TRUE(coordinator_.Requests().empty());
 }
