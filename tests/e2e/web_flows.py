@@ -196,6 +196,12 @@ class Flows:
                  lambda d: by_css(d, "#lock-state").get_attribute("data-locked") in ("0", "1"))
         if by_css(d, "#lock-state").get_attribute("data-locked") == "1":
             raise Failure("%s is locked already" % self.lock)
+        # The hour of health drew as a chart (its heartbeats gave at least one sample).
+        wait_for(d, "the health chart of %s" % self.lock, lambda d: d.execute_script(
+            "const c = document.getElementById('health-chart');"
+            "const chart = c && window.Chart && Chart.getChart(c);"
+            "return !!chart && chart.data.datasets.length > 0"
+            " && chart.data.datasets[0].data.length >= 1;"))
         by_css(d, "#lock-reason").send_keys(reason)
         by_css(d, "#lock-button").click()
         wait_for(d, "%s to show locked" % self.lock,

@@ -3,7 +3,7 @@
 // (its one EventSource, timers, charts) so that leaving the view closes all of it.
 // The session is an HttpOnly cookie this script never sees; the CSRF token comes from whoami.
 
-import { $, setServerNow } from './dom.js';
+import { $, formatTime, setServerNow } from './dom.js';
 
 export const session = { me: null, leaving: false };
 
@@ -263,9 +263,31 @@ export function loadChart() {
 
 // "11-29 14:03:07" tick labels for a linear x axis of ms (Chart.js's time scale would need a
 // date adapter the coordinator does not serve).
-export function timeTick(value) {
+function timeTick(value) {
   const d = new Date(value);
   const p = (n) => String(n).padStart(2, '0');
   return p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' + p(d.getHours()) + ':' +
     p(d.getMinutes()) + ':' + p(d.getSeconds());
+}
+
+// A line chart over time, as every plot of the page draws it: points {x: ms, y}, not parsed,
+// no animation, the x axis in timeTick labels, the tooltip titled with the point's time.
+// `yScales` are the y axes (Chart.js `scales` entries besides x); `tooltipCallbacks` and
+// `onClick` are added to the options.
+export function timeLineChart(Chart, canvas, datasets, yScales, tooltipCallbacks = {}, onClick) {
+  const options = {
+    animation: false,
+    maintainAspectRatio: false,
+    parsing: false,
+    scales: Object.assign({ x: { type: 'linear', ticks: { callback: timeTick, maxTicksLimit: 8 } } },
+      yScales),
+    plugins: {
+      tooltip: {
+        callbacks: Object.assign({ title: (items) => items.length ? formatTime(items[0].parsed.x) : '' },
+          tooltipCallbacks),
+      },
+    },
+  };
+  if (onClick) options.onClick = onClick;
+  return new Chart(canvas, { type: 'line', data: { datasets: datasets }, options: options });
 }

@@ -5,7 +5,7 @@
 
 import { badge, button, el, field, formatAgo, formatBytes, formatTime, h, input, jobHref,
   markUpdated, select, whenCell } from './dom.js';
-import { get, loadChart, notice, post, setError, timeTick } from './api.js';
+import { get, loadChart, notice, post, setError, timeLineChart } from './api.js';
 import { heartbeatCell, loadText, lockText, memoryText } from './view_hosts.js';
 
 const PROTECTIONS = ['none', 'repair-software-only', 'do-not-repair', 'do-not-verify'];
@@ -286,21 +286,10 @@ export function mount(ctx) {
     }
     loadChart().then((Chart) => {
       if (!ctx.alive || chart) return;
-      chart = new Chart(canvas, {
-        type: 'line',
-        data: { datasets: datasets },
-        options: {
-          animation: false,
-          maintainAspectRatio: false,
-          parsing: false,
-          scales: {
-            x: { type: 'linear', ticks: { callback: timeTick, maxTicksLimit: 8 } },
-            y: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: 'load' } },
-            pct: { type: 'linear', position: 'right', min: 0, max: 100, grid: { drawOnChartArea: false },
-              title: { display: true, text: '% used' } },
-          },
-          plugins: { tooltip: { callbacks: { title: (items) => items.length ? formatTime(items[0].parsed.x) : '' } } },
-        },
+      chart = timeLineChart(Chart, canvas, datasets, {
+        y: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: 'load' } },
+        pct: { type: 'linear', position: 'right', min: 0, max: 100, grid: { drawOnChartArea: false },
+          title: { display: true, text: '% used' } },
       });
     }).catch((e) => {
       chartFailed = true;

@@ -6,7 +6,7 @@
 
 import { badge, button, el, emptyRow, field, formatDuration, formatTime, h, input, jobHref,
   markUpdated, query, select } from './dom.js';
-import { get, loadChart, timeTick } from './api.js';
+import { get, loadChart, timeLineChart } from './api.js';
 
 const STATUSES = ['', 'GOOD', 'FAIL', 'ERROR', 'ABORT', 'WARN', 'TEST_NA'];
 
@@ -179,32 +179,14 @@ export function mount(ctx) {
     if (!ctx.alive) return;
     chartBox.hidden = false;
     if (chart) chart.destroy();
-    chart = new Chart(canvas, {
-      type: 'line',
-      data: { datasets: datasets },
-      options: {
-        animation: false,
-        maintainAspectRatio: false,
-        parsing: false,
-        scales: {
-          x: { type: 'linear', ticks: { callback: timeTick, maxTicksLimit: 8 } },
-          y: { type: 'linear', title: { display: true, text: p.key } },
-        },
-        plugins: {
-          tooltip: {
-            callbacks: {
-              title: (items) => items.length ? formatTime(items[0].parsed.x) : '',
-              afterLabel: (item) => 'job ' + item.raw.job + ' (click for its files)',
-            },
-          },
-        },
-        onClick: (event, elements) => {
-          if (!elements.length) return;
-          const point = datasets[elements[0].datasetIndex].data[elements[0].index];
-          if (point && point.link) window.open(point.link, '_blank', 'noopener');
-        },
-      },
-    });
+    chart = timeLineChart(Chart, canvas, datasets,
+      { y: { type: 'linear', title: { display: true, text: p.key } } },
+      { afterLabel: (item) => 'job ' + item.raw.job + ' (click for its files)' },
+      (event, elements) => {
+        if (!elements.length) return;
+        const point = datasets[elements[0].datasetIndex].data[elements[0].index];
+        if (point && point.link) window.open(point.link, '_blank', 'noopener');
+      });
   }
 
   // --- the matrix ---
