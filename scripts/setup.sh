@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake pkg-config git ca-certificates curl procps
+  # faster builds: scripts/test.sh and the demo use them when present
+  ninja-build ccache mold
   # libraries
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev liblmdb-dev libcivetweb-dev libspdlog-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libsodium-dev libpugixml-dev
