@@ -3,21 +3,23 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
-#include "job_service.hpp"
-#include "package_service.hpp"
+#include "batch.hpp"
+#include "core.hpp"
 #include "labels.hpp"
+#include "package_service.hpp"
 
 namespace labmesh::coordinator {
 
 using protocol::HostStatus;
 
 AgentService::AgentService(const CoordinatorConfig& config, const Clock* clock,
-                           HostRegistry* registry, AgentOutbox outbox, JobService* jobs)
+                           HostRegistry* registry, Batch* batch, AgentOutbox outbox, Core* core)
     : config_(config),
       clock_(clock),
       registry_(registry),
+      batch_(batch),
       outbox_(std::move(outbox)),
-      jobs_(jobs) {
+      core_(core) {
   limits_.max_frame_bytes = config.max_frame_bytes;
 }
 
@@ -48,7 +50,7 @@ void AgentService::HandleFrame(const std::string& routing_id, const std::string&
       break;
     case protocol::MessageType::kPackageChunkRequest: {
       if (packages_ != nullptr) {
-        // Read-only and nothing to commit: answered at once, off the job service's batch.
+        // Read-only and nothing to commit: answered at once, off the turn's batch.
         const HostState* state = registry_->FindByRoutingId(routing_id);
         if (state == nullptr || state->record.enrollment != store::Enrollment::kAccepted) {
           outbox_(routing_id, protocol::Encode(protocol::Reregister{"unknown connection"},
@@ -63,14 +65,14 @@ void AgentService::HandleFrame(const std::string& routing_id, const std::string&
       break;
     }
     default:
-      if (jobs_ != nullptr && JobService::IsWorkMessage(envelope->type)) {
+      if (core_ != nullptr && Core::IsWorkMessage(envelope->type)) {
         const HostState* state = registry_->FindByRoutingId(routing_id);
         if (state == nullptr || state->record.enrollment != store::Enrollment::kAccepted) {
           outbox_(routing_id, protocol::Encode(protocol::Reregister{"unknown connection"},
                                                envelope->request_id));
           return;
         }
-        jobs_->HandleAgent(*state, *envelope);
+        core_->HandleAgent(*state, *envelope);
         return;
       }
       SendError(routing_id, envelope->request_id,
@@ -111,10 +113,10 @@ void AgentService::HandleHello(const std::string& routing_id, const std::string&
   }
   if (registry_->IsKeyRevoked(curve_key)) return reject("this agent's key has been revoked");
 
-  // What we know of this host: a hello staged in this batch, else the registry.
+  // What we know of this host: a hello staged in this turn, else the registry's staged view.
   StagedHello* staged = FindStaged(hello->hostname);
   HostState* existing = registry_->Find(hello->hostname);
-  const store::Host* known = staged ? &staged->host : existing ? &existing->record : nullptr;
+  const store::Host* known = registry_->Staged(hello->hostname);
   if (known != nullptr && known->public_key != curve_key) {
     return reject("host " + hello->hostname +
                   " is registered with another key; an admin must delete it first");
@@ -161,8 +163,8 @@ void AgentService::HandleHello(const std::string& routing_id, const std::string&
   }
   bool came_back = staged && staged->came_back;
   if (host.enrollment == store::Enrollment::kAccepted && host.status == HostStatus::kDead &&
-      host.repair_on_return && jobs_ != nullptr) {
-    // It was lost: it stays Dead until the job service has repaired (or verified) it.
+      host.repair_on_return && core_ != nullptr) {
+    // It was lost: it stays Dead until the host tasks have repaired (or verified) it.
     came_back = true;
   } else if (host.enrollment == store::Enrollment::kAccepted && host.status == HostStatus::kDead) {
     // A Dead host that speaks again is Ready again.
@@ -172,6 +174,11 @@ void AgentService::HandleHello(const std::string& routing_id, const std::string&
       came_back = true;
     }
   }
+  if (host.status != (known ? known->status : host.status)) {
+    spdlog::info("host={} status {} -> {} (agent registered again)", host.hostname,
+                 protocol::HostStatusName(known->status), protocol::HostStatusName(host.status));
+  }
+  registry_->StageRegistration(host);
   StagedHello next{routing_id, envelope.request_id, std::move(host), is_new, came_back,
                    hello->entries, hello->update_report};
   if (staged) {
@@ -181,19 +188,19 @@ void AgentService::HandleHello(const std::string& routing_id, const std::string&
   }
 }
 
-void AgentService::CommitRegistrations() {
+void AgentService::FinishRegistrations() {
   if (staged_.empty()) return;
-  std::vector<StagedHello> batch;
-  batch.swap(staged_);
-  std::vector<store::Host> hosts;
-  hosts.reserve(batch.size());
-  for (const auto& staged : batch) hosts.push_back(staged.host);
-  if (Status s = registry_->PutMany(hosts, {}); !s.ok()) {
-    spdlog::error("{} registrations not stored: {}", batch.size(), s.ToString());
-    for (const auto& staged : batch) SendError(staged.routing_id, staged.request_id, s);
-    return;
-  }
-  for (const auto& staged : batch) {
+  std::vector<StagedHello> hellos;
+  hellos.swap(staged_);
+  batch_->MarkDurable();
+  // A failed commit stores none of them: each agent hears why and says hello again.
+  std::vector<std::pair<std::string, uint64_t>> asked;
+  for (const auto& staged : hellos) asked.emplace_back(staged.routing_id, staged.request_id);
+  batch_->OnFailure([this, asked = std::move(asked)](const Status& s) {
+    spdlog::error("{} registrations not stored: {}", asked.size(), s.ToString());
+    for (const auto& [routing_id, request_id] : asked) SendError(routing_id, request_id, s);
+  });
+  for (const auto& staged : hellos) {
     const store::Host& host = staged.host;
     registry_->SetConnection(host.hostname, staged.routing_id);
     if (host.enrollment == store::Enrollment::kPending) {
@@ -201,10 +208,11 @@ void AgentService::CommitRegistrations() {
         spdlog::info("host={} key={} waits for approval (labmesh host accept {})", host.hostname,
                      host.public_key, host.hostname);
       }
-      outbox_(staged.routing_id,
-              protocol::Encode(protocol::PendingApproval{"waiting for an admin: labmesh host accept " +
-                                                         host.hostname},
-                               staged.request_id));
+      batch_->ToConnection(staged.routing_id,
+                           protocol::Encode(protocol::PendingApproval{
+                                                "waiting for an admin: labmesh host accept " +
+                                                host.hostname},
+                                            staged.request_id));
       continue;
     }
     if (staged.came_back) {
@@ -213,25 +221,31 @@ void AgentService::CommitRegistrations() {
     }
     spdlog::info("host={} registered (incarnation={} version={} labels={})", host.hostname,
                  host.incarnation, host.agent_version, host.agent_labels.size());
-    SendWelcome(*registry_->Find(host.hostname), staged.request_id);
-    if (jobs_ != nullptr) {
-      jobs_->OnAgentRegistered(host.hostname, staged.held, staged.update_report);
+    batch_->ToConnection(staged.routing_id, WelcomeFor(host, staged.request_id));
+    if (core_ != nullptr) {
+      core_->OnAgentRegistered(host.hostname, staged.held, staged.update_report);
     }
   }
 }
 
-void AgentService::SendWelcome(const HostState& state, uint64_t request_id) {
-  if (state.routing_id.empty()) return;
+std::string AgentService::WelcomeFor(const store::Host& host, uint64_t request_id) const {
   protocol::Welcome welcome;
-  welcome.hostname = state.record.hostname;
+  welcome.hostname = host.hostname;
   welcome.heartbeat_interval_ms = static_cast<uint32_t>(config_.heartbeat_interval_ms);
-  welcome.labels = EffectiveLabels(state.record.agent_labels, state.record.admin_labels);
-  outbox_(state.routing_id, protocol::Encode(welcome, request_id));
+  welcome.labels = EffectiveLabels(host.agent_labels, host.admin_labels);
+  return protocol::Encode(welcome, request_id);
 }
 
-void AgentService::SendReject(const std::string& routing_id, const std::string& reason) {
+void AgentService::QueueWelcome(const std::string& hostname, uint64_t request_id) {
+  const HostState* state = registry_->Find(hostname);
+  const store::Host* host = registry_->Staged(hostname);
+  if (state == nullptr || host == nullptr || state->routing_id.empty()) return;
+  batch_->ToConnection(state->routing_id, WelcomeFor(*host, request_id));
+}
+
+void AgentService::QueueReject(const std::string& routing_id, const std::string& reason) {
   if (routing_id.empty()) return;
-  outbox_(routing_id, protocol::Encode(protocol::Reject{reason}));
+  batch_->ToConnection(routing_id, protocol::Encode(protocol::Reject{reason}));
 }
 
 void AgentService::HandleHeartbeat(const std::string& routing_id,
@@ -252,9 +266,9 @@ void AgentService::HandleHeartbeat(const std::string& routing_id,
   }
   ++heartbeats_received_;
   registry_->RecordHeartbeat(state->record.hostname, heartbeat->health);
-  if (state->record.status == HostStatus::kDead) {
-    if (Status s = registry_->SetStatus(state->record.hostname, HostStatus::kReady,
-                                        "heartbeat resumed");
+  if (registry_->StagedStatus(state->record.hostname) == HostStatus::kDead) {
+    if (Status s = registry_->Transition(state->record.hostname, HostStatus::kReady,
+                                         "heartbeat resumed");
         !s.ok()) {
       spdlog::error("host={} {}", state->record.hostname, s.ToString());
     }
@@ -265,15 +279,16 @@ void AgentService::HandleHeartbeat(const std::string& routing_id,
 
 void AgentService::CheckDeadHosts() {
   for (const std::string& hostname : registry_->SilentHosts(config_.dead_after_ms)) {
-    Status s = registry_->SetStatus(hostname, HostStatus::kDead,
-                                    "no heartbeat for " + std::to_string(config_.dead_after_ms) +
-                                        " ms");
+    if (registry_->StagedStatus(hostname) == HostStatus::kDead) continue;  // staged already
+    Status s = registry_->Transition(hostname, HostStatus::kDead,
+                                     "no heartbeat for " + std::to_string(config_.dead_after_ms) +
+                                         " ms");
     if (!s.ok()) {
       spdlog::error("host={} cannot mark Dead: {}", hostname, s.ToString());
       continue;
     }
     registry_->DropConnection(hostname);
-    if (jobs_ != nullptr) jobs_->OnHostDead(hostname);
+    if (core_ != nullptr) core_->OnHostDead(hostname);
   }
 }
 

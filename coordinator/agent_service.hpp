@@ -1,8 +1,11 @@
 #pragma once
 // AgentService: everything that arrives on the agent socket - registration (enrollment policy,
-// labels, key checks) and heartbeats - plus the periodic dead-host check.
+// labels, key checks) and heartbeats - plus the periodic dead-host check. Work messages go to
+// the Core.
 //
-// Called only by the event-loop thread. Replies go out through the Outbox the loop provides.
+// Called only by the event-loop thread. Host records change only through the HostRegistry,
+// staged into the loop turn's Batch; registration replies leave after its commit. Replies that
+// need no commit go out at once through the Outbox the loop provides.
 
 #include <cstdint>
 #include <functional>
@@ -17,7 +20,8 @@
 
 namespace labmesh::coordinator {
 
-class JobService;
+class Batch;
+class Core;
 class PackageService;
 
 // Sends one frame to the agent connection `routing_id` (dropped when it is gone).
@@ -25,10 +29,10 @@ using AgentOutbox = std::function<void(const std::string& routing_id, std::strin
 
 class AgentService {
  public:
-  // `jobs` (may be null in tests of registration alone) takes the work messages and hears of
-  // registrations and dead hosts.
+  // `core` (may be null in tests of registration alone) takes the work messages and hears of
+  // registrations and dead hosts. Changes are staged into `batch`.
   AgentService(const CoordinatorConfig& config, const Clock* clock, HostRegistry* registry,
-               AgentOutbox outbox, JobService* jobs = nullptr);
+               Batch* batch, AgentOutbox outbox, Core* core = nullptr);
 
   // One frame from an agent connection. `curve_key` is the Z85 public key the Curve handshake
   // authenticated (the ZAP User-Id). Malformed frames get an Error reply and change nothing.
@@ -36,18 +40,19 @@ class AgentService {
   void HandleFrame(const std::string& routing_id, const std::string& curve_key,
                    std::string_view frame);
 
-  // Commits every staged hello in one write transaction (group commit: a lab-wide restart of a
-  // thousand agents is a handful of commits, not a thousand), then answers each one. The loop
-  // calls it after each batch of agent messages.
-  void CommitRegistrations();
+  // Stages every hello of this turn into the batch and queues its answer (after the commit:
+  // a lab-wide restart of a thousand agents is a handful of commits, not a thousand), and tells
+  // the core of each registered host. The loop calls it at the end of each turn, before the
+  // core commits the batch.
+  void FinishRegistrations();
 
   // Declares silent hosts Dead. Called by the loop's timer.
   void CheckDeadHosts();
 
-  // Sends Welcome to an accepted host's live connection (used when an admin accepts it).
-  void SendWelcome(const HostState& host, uint64_t request_id = 0);
-  // Tells a connection it is refused for good (rejected or deleted host).
-  void SendReject(const std::string& routing_id, const std::string& reason);
+  // Welcome to an accepted host's live connection, after the commit (an admin accepted it).
+  void QueueWelcome(const std::string& hostname, uint64_t request_id = 0);
+  // Tells a connection it is refused for good (rejected or deleted host), after the commit.
+  void QueueReject(const std::string& routing_id, const std::string& reason);
 
   // Serves PackageChunkRequest from registered agents (none served without it).
   void set_packages(PackageService* packages) { packages_ = packages; }
@@ -59,7 +64,7 @@ class AgentService {
   struct StagedHello {
     std::string routing_id;
     uint64_t request_id = 0;
-    store::Host host;
+    store::Host host;  // as staged in the registry (the last hello of the turn wins)
     bool is_new = false;
     bool came_back = false;  // Dead -> Ready
     std::vector<protocol::HeldEntry> held;  // entries the agent holds
@@ -71,13 +76,15 @@ class AgentService {
   StagedHello* FindStaged(const std::string& hostname);
   void HandleHeartbeat(const std::string& routing_id, const protocol::Envelope& envelope);
   void SendError(const std::string& routing_id, uint64_t request_id, const Status& status);
+  std::string WelcomeFor(const store::Host& host, uint64_t request_id) const;
   bool TokenMatches(const std::string& token) const;
 
   const CoordinatorConfig& config_;
   const Clock* clock_;
   HostRegistry* registry_;
+  Batch* batch_;
   AgentOutbox outbox_;
-  JobService* jobs_;
+  Core* core_;
   PackageService* packages_ = nullptr;
   protocol::DecodeLimits limits_;
   std::vector<StagedHello> staged_;

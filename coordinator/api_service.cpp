@@ -97,19 +97,10 @@ std::string ApiService::HostPending(const protocol::Envelope& e) {
 }
 
 Status ApiService::Accept(HostState& host) {
-  if (host.record.enrollment != store::Enrollment::kPending) {
-    return Status::FailedPrecondition("host " + host.record.hostname +
-                                      " is not waiting for approval");
-  }
-  store::Host updated = host.record;
-  updated.enrollment = store::Enrollment::kAccepted;
-  updated.status = HostStatus::kReady;
-  updated.status_reason = "accepted by an admin";
-  updated.status_changed_ms = clock_->WallMs();
-  LABMESH_RETURN_IF_ERROR(registry_->Put(updated));
-  spdlog::info("host={} accepted", updated.hostname);
+  const std::string hostname = host.record.hostname;
+  LABMESH_RETURN_IF_ERROR(registry_->Accept(hostname, "accepted by an admin"));
   // The waiting agent becomes Ready at once, without a restart.
-  agents_->SendWelcome(*registry_->Find(updated.hostname));
+  agents_->QueueWelcome(hostname);
   return Status::Ok();
 }
 
@@ -122,7 +113,7 @@ Status ApiService::Reject(HostState& host, const std::string& reason) {
   std::string hostname = host.record.hostname;
   LABMESH_RETURN_IF_ERROR(registry_->DeleteAndRevoke(hostname, reason));
   spdlog::info("host={} enrollment rejected", hostname);
-  agents_->SendReject(routing_id, "enrollment rejected by an admin");
+  agents_->QueueReject(routing_id, "enrollment rejected by an admin");
   return Status::Ok();
 }
 
@@ -130,11 +121,12 @@ std::string ApiService::HostAction(const protocol::Envelope& e, const Principal&
   auto req = protocol::DecodeBody<protocol::HostActionRequest>(e);
   if (!req.ok()) return protocol::ErrorFrame(e.request_id, req.status());
   HostState* host = registry_->Find(req->hostname);
-  if (host == nullptr) {
+  if (host == nullptr || registry_->Staged(req->hostname) == nullptr) {
     return protocol::ErrorFrame(e.request_id,
                                 Status::NotFound("host " + req->hostname + " not found"));
   }
   const std::string& action = req->action;
+  const store::Host& staged = *registry_->Staged(req->hostname);
   Status status;
   std::string done;
   if (action == "accept") {
@@ -147,26 +139,22 @@ std::string ApiService::HostAction(const protocol::Envelope& e, const Principal&
     bool lock = action == "lock";
     if (lock && req->reason.empty()) {
       status = Status::InvalidArgument("locking a host needs a reason");
-    } else if (!lock && !host->record.locked &&
-               host->record.status == protocol::HostStatus::kRepairFailed) {
+    } else if (!lock && !staged.locked && staged.status == protocol::HostStatus::kRepairFailed) {
       // Someone looked at a Repair Failed host and vouches for it: back into scheduling.
       std::string by = who.user;
-      status = registry_->SetStatus(req->hostname, protocol::HostStatus::kReady,
-                                    "released from Repair Failed by " + by);
+      status = registry_->Transition(req->hostname, protocol::HostStatus::kReady,
+                                     "released from Repair Failed by " + by);
       if (status.ok()) spdlog::info("host={} released from Repair Failed by {}", req->hostname, by);
-    } else if (host->record.locked == lock) {
+    } else if (staged.locked == lock) {
       status = Status::FailedPrecondition("host " + req->hostname + " is already " +
                                           (lock ? "locked" : "unlocked"));
     } else {
-      store::Host updated = host->record;
-      updated.locked = lock;
-      updated.locked_by = lock ? who.user : "";
-      updated.lock_reason = lock ? req->reason : "";
-      updated.locked_ms = lock ? clock_->WallMs() : 0;
-      status = registry_->Put(updated);
-      if (status.ok()) {
-        spdlog::info("host={} {} by {} ({})", req->hostname, action, who.user, req->reason);
-      }
+      store::Host* updated = registry_->Stage(req->hostname);
+      updated->locked = lock;
+      updated->locked_by = lock ? who.user : "";
+      updated->lock_reason = lock ? req->reason : "";
+      updated->locked_ms = lock ? clock_->WallMs() : 0;
+      spdlog::info("host={} {} by {} ({})", req->hostname, action, who.user, req->reason);
     }
     done = lock ? "locked" : "unlocked";
   } else if (action == "delete") {
@@ -175,7 +163,7 @@ std::string ApiService::HostAction(const protocol::Envelope& e, const Principal&
                                         req->reason.empty() ? "deleted" : req->reason);
     if (status.ok()) {
       spdlog::info("host={} deleted and its key revoked", req->hostname);
-      agents_->SendReject(routing_id, "host deleted by an admin");
+      agents_->QueueReject(routing_id, "host deleted by an admin");
       if (on_host_deleted_) on_host_deleted_(req->hostname);
     }
     done = "deleted";
@@ -206,14 +194,18 @@ std::string ApiService::HostMod(const protocol::Envelope& e, const Principal& wh
                                               "' (none, repair-software-only, do-not-repair, "
                                               "do-not-verify)"));
   }
-  if (host->record.protection != *protection) {
-    store::Host updated = host->record;
-    updated.protection = *protection;
-    if (Status s = registry_->Put(updated); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
+  store::Host* updated = registry_->Stage(req->hostname);
+  if (updated == nullptr) {
+    return protocol::ErrorFrame(e.request_id,
+                                Status::NotFound("host " + req->hostname + " not found"));
+  }
+  if (updated->protection != *protection) {
+    updated->protection = *protection;
     spdlog::info("host={} protection {} (by {})", req->hostname,
                  protocol::ProtectionName(*protection), who.user);
   }
-  return protocol::Encode(protocol::HostShowReply{registry_->ToInfo(*host)}, e.request_id);
+  return protocol::Encode(protocol::HostShowReply{registry_->ToInfo(*host, *updated)},
+                          e.request_id);
 }
 
 std::string ApiService::HostLabel(const protocol::Envelope& e) {
@@ -234,7 +226,12 @@ std::string ApiService::HostLabel(const protocol::Envelope& e) {
           e.request_id, Status::InvalidArgument("label " + label + " is both added and removed"));
     }
   }
-  store::Host updated = host->record;
+  const store::Host* current = registry_->Staged(req->hostname);
+  if (current == nullptr) {
+    return protocol::ErrorFrame(e.request_id,
+                                Status::NotFound("host " + req->hostname + " not found"));
+  }
+  store::Host updated = *current;
   std::vector<store::Label> new_labels;
   for (const auto& label : req->add) {
     if (Status s = ValidateLabelName(label); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
@@ -245,7 +242,7 @@ std::string ApiService::HostLabel(const protocol::Envelope& e) {
     }
     if (!Contains(updated.admin_labels, label)) updated.admin_labels.push_back(label);
     // An admin label must be reserved for admins from now on.
-    if (registry_->admin_labels().count(label) == 0) {
+    if (!registry_->IsAdminLabel(label)) {
       new_labels.push_back(store::Label{label, "host label", clock_->WallMs()});
     }
     std::erase(updated.agent_labels, label);
@@ -265,11 +262,9 @@ std::string ApiService::HostLabel(const protocol::Envelope& e) {
     }
   }
   std::sort(updated.admin_labels.begin(), updated.admin_labels.end());
-  if (Status s = registry_->PutMany({updated}, new_labels); !s.ok()) {
-    return protocol::ErrorFrame(e.request_id, s);
-  }
+  registry_->StageMany({updated}, new_labels);
   HostState* state = registry_->Find(req->hostname);
-  protocol::HostShowReply reply{registry_->ToInfo(*state), {}};
+  protocol::HostShowReply reply{registry_->ToInfo(*state, *registry_->Staged(req->hostname)), {}};
   reply.health_history.assign(state->health_history.begin(), state->health_history.end());
   return Encode(reply, e.request_id);
 }

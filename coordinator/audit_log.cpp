@@ -1,5 +1,7 @@
 #include "audit_log.hpp"
 
+#include "batch.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -101,6 +103,21 @@ void AuditLog::OnReply(const std::string& routing_id, std::string_view reply_fra
     record.error = error.ok() ? error->ToStatus().ToString() : "error";
   }
   done_.push_back(std::move(record));
+}
+
+void AuditLog::Stage(Batch& batch) {
+  if (done_.empty()) return;
+  std::vector<store::AuditRecord> staged;
+  staged.swap(done_);
+  for (const auto& record : staged) batch.writes().PutAudit(record);
+  batch.MarkDurable();
+  batch.OnFailure([this, staged = std::move(staged)](const Status& status) mutable {
+    spdlog::error("{} audit records not written (kept for the next turn): {}", staged.size(),
+                  status.ToString());
+    // (A change answered after this commit is recorded as it was decided; its caller got the
+    // commit's error instead, and the change itself was not stored either.)
+    for (auto& record : staged) done_.push_back(std::move(record));
+  });
 }
 
 Status AuditLog::Flush() {

@@ -20,6 +20,8 @@
 
 namespace labmesh::coordinator {
 
+class Batch;
+
 // The body of a request as audit text: its fields as JSON-like text with secrets (password,
 // token and anything named like them) replaced by "***", cut at `max_bytes`.
 std::string DescribeBody(const msgpack::object& body, size_t max_bytes = 512);
@@ -35,7 +37,10 @@ class AuditLog {
              const std::string& user, const std::string& from);
   // Every reply sent to the API: completes the record of the request it answers, if any.
   void OnReply(const std::string& routing_id, std::string_view reply_frame);
-  // Writes the completed records. A failed write keeps them for the next call.
+  // Puts the completed records into the loop turn's batch. When its commit fails they are kept
+  // for the next turn.
+  void Stage(Batch& batch);
+  // Writes the completed records at once (outside a loop turn). A failed write keeps them.
   Status Flush();
 
   size_t pending() const { return open_count_; }

@@ -180,27 +180,6 @@ void AuthService::DropSessionsOf(const std::string& user) {
 
 // ---- the gate ----
 
-bool AuthService::IsAuthRequest(MessageType type) {
-  switch (type) {
-    case MessageType::kUserListRequest:
-    case MessageType::kUserCreateRequest:
-    case MessageType::kUserDeleteRequest:
-    case MessageType::kUserTokenRequest:
-    case MessageType::kUserPasswdRequest:
-    case MessageType::kAclListRequest:
-    case MessageType::kAclCreateRequest:
-    case MessageType::kAclDeleteRequest:
-    case MessageType::kAclMemberRequest:
-    case MessageType::kAuditListRequest:
-    case MessageType::kLoginRequest:
-    case MessageType::kWhoAmIRequest:
-    case MessageType::kLogoutRequest:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Result<Principal> AuthService::Authenticate(const protocol::Envelope& request, ApiOrigin origin) {
   if (request.type == MessageType::kLoginRequest) return Principal{};
   const protocol::Credentials& c = request.credentials;
@@ -236,8 +215,9 @@ Result<Principal> AuthService::Authenticate(const protocol::Envelope& request, A
   return who;
 }
 
-Status AuthService::Authorize(const Principal& who, const protocol::Envelope& request) const {
-  if (!who.session.empty() && protocol::IsMutatingRequest(request.type)) {
+Status AuthService::Authorize(const Principal& who, const protocol::Envelope& request,
+                             const ApiRouteFlags& route) const {
+  if (!who.session.empty() && route.mutating) {
     auto session = sessions_.find(who.session);
     if (session == sessions_.end() ||
         !SecretEquals(request.credentials.csrf, session->second.csrf)) {
@@ -245,7 +225,7 @@ Status AuthService::Authorize(const Principal& who, const protocol::Envelope& re
           "missing or wrong CSRF token (X-CSRF-Token) for a change made with a web session");
     }
   }
-  if (protocol::IsAdminRequest(request.type) && !who.admin) {
+  if (route.admin_only && !who.admin) {
     return Status::PermissionDenied(std::string(protocol::MessageTypeName(request.type)) +
                                     " needs an admin; " + who.user + " is not one");
   }
@@ -253,9 +233,14 @@ Status AuthService::Authorize(const Principal& who, const protocol::Envelope& re
 }
 
 Result<Principal> AuthService::Admit(const protocol::Envelope& request, ApiOrigin origin) {
+  const ApiRouteFlags* route = FindApiRoute(request.type);
+  if (route == nullptr) {
+    return Status::Unsupported(std::string(protocol::MessageTypeName(request.type)) +
+                               " is not a request the API socket takes");
+  }
   auto who = Authenticate(request, origin);
   if (!who.ok()) return who;
-  LABMESH_RETURN_IF_ERROR(Authorize(*who, request));
+  LABMESH_RETURN_IF_ERROR(Authorize(*who, request, *route));
   return who;
 }
 
@@ -566,13 +551,14 @@ std::string AuthService::AclDelete(const protocol::Envelope& e, const Principal&
     EraseSorted(users.back().acl_groups, r->name);
   }
   std::vector<store::Host> hosts;
-  for (const auto& [name, host] : registry_->hosts()) {
-    if (!Has(host.record.acl_groups, r->name)) continue;
-    hosts.push_back(host.record);
+  for (const auto& [name, state] : registry_->hosts()) {
+    const store::Host* host = registry_->Staged(name);
+    if (host == nullptr || !Has(host->acl_groups, r->name)) continue;
+    hosts.push_back(*host);
     EraseSorted(hosts.back().acl_groups, r->name);
   }
   for (const auto& user : users) batch.PutUser(user);
-  if (Status s = registry_->PutMany(hosts, {}, std::move(batch)); !s.ok()) {
+  if (Status s = registry_->CommitNow(hosts, std::move(batch)); !s.ok()) {
     return protocol::ErrorFrame(e.request_id, s);
   }
   for (const auto& user : users) users_[user.name] = user;
@@ -605,12 +591,12 @@ std::string AuthService::AclMember(const protocol::Envelope& e, const Principal&
   }
   std::vector<store::Host> hosts;
   for (const auto& name : r->hosts) {
-    HostState* host = registry_->Find(name);
+    const store::Host* host = registry_->Staged(name);
     if (host == nullptr) {
       return protocol::ErrorFrame(e.request_id,
                                   Status::NotFound("host " + name + " does not exist"));
     }
-    hosts.push_back(host->record);
+    hosts.push_back(*host);
   }
   for (auto& user : users) {
     r->remove ? (void)EraseSorted(user.acl_groups, r->name) : InsertSorted(user.acl_groups, r->name);
@@ -620,7 +606,7 @@ std::string AuthService::AclMember(const protocol::Envelope& e, const Principal&
   }
   store::WriteBatch batch;
   for (const auto& user : users) batch.PutUser(user);
-  if (Status s = registry_->PutMany(hosts, {}, std::move(batch)); !s.ok()) {
+  if (Status s = registry_->CommitNow(hosts, std::move(batch)); !s.ok()) {
     return protocol::ErrorFrame(e.request_id, s);
   }
   for (const auto& user : users) users_[user.name] = user;

@@ -22,6 +22,7 @@
 #include "labmesh/coordinator/config.hpp"
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/store/store.hpp"
+#include "api_routes.hpp"
 #include "principal.hpp"
 
 namespace labmesh::coordinator {
@@ -42,14 +43,14 @@ class AuthService {
   // Who sends `request`: Unauthenticated when the credentials name nobody (or a web session
   // expired). LoginRequest needs no credentials (an empty Principal).
   Result<Principal> Authenticate(const protocol::Envelope& request, ApiOrigin origin);
-  // May `who` send it: PermissionDenied for a web session's mutating request without its CSRF
-  // token, and for an admin-only request of a non-admin.
-  Status Authorize(const Principal& who, const protocol::Envelope& request) const;
-  // Both.
+  // May `who` send it (its `route` in the API's route table): PermissionDenied for a web
+  // session's mutating request without its CSRF token, and for an admin-only request of a
+  // non-admin.
+  Status Authorize(const Principal& who, const protocol::Envelope& request,
+                   const ApiRouteFlags& route) const;
+  // Both; a request the route table does not know is Unsupported.
   Result<Principal> Admit(const protocol::Envelope& request, ApiOrigin origin);
 
-  // User, ACL, audit and session requests.
-  static bool IsAuthRequest(protocol::MessageType type);
   // Returns the reply frame. `from` is where the request came from (for logs).
   std::string Handle(const protocol::Envelope& request, const Principal& who,
                      const std::string& from);

@@ -8,11 +8,12 @@
 #include <zmq.hpp>
 
 #include "agent_service.hpp"
+#include "api_routes.hpp"
 #include "api_service.hpp"
 #include "audit_log.hpp"
 #include "auth_service.hpp"
+#include "core.hpp"
 #include "host_registry.hpp"
-#include "job_service.hpp"
 #include "package_service.hpp"
 #include "results_intake.hpp"
 #include "results_repository.hpp"
@@ -126,7 +127,7 @@ class CoordinatorImpl final : public Coordinator {
 
     catalog_ = std::make_unique<TestCatalog>(store_.get(), clock_);
     results_ = std::make_unique<ResultsRepository>(config_.data_dir + "/results");
-    jobs_ = std::make_unique<JobService>(
+    core_ = std::make_unique<Core>(
         config_, clock_, store_.get(), registry_.get(), catalog_.get(), results_.get(),
         [this](const std::string& routing_id, std::string frame) {
           SendToAgent(routing_id, std::move(frame));
@@ -134,7 +135,7 @@ class CoordinatorImpl final : public Coordinator {
         [this](const std::string& routing_id, std::string frame) {
           SendToApi(routing_id, frame);
         });
-    LABMESH_RETURN_IF_ERROR(jobs_->Load());
+    LABMESH_RETURN_IF_ERROR(core_->Load());
 
     // The analysis backend: its own index environment and worker thread (docs/results.md).
     auto index = store::ResultsIndex::Open(config_.data_dir + "/results-index");
@@ -142,21 +143,21 @@ class CoordinatorImpl final : public Coordinator {
     results_index_ = std::move(*index);
     intake_ = std::make_unique<ResultsIntake>(results_->root(), results_index_.get());
     LABMESH_RETURN_IF_ERROR(intake_->Start());
-    jobs_->set_parser([this](ParseWork work) { intake_->Submit(std::move(work)); });
+    core_->jobs().set_parser([this](ParseWork work) { intake_->Submit(std::move(work)); });
     results_service_ = std::make_unique<ResultsService>(
         config_, clock_, store_.get(), results_index_.get(), intake_.get(), registry_.get(),
         [this](const std::string& routing_id, std::string frame) {
           SendToApi(routing_id, frame);
         },
-        [this](const ParseDone& done) { jobs_->OnParsed(done); });
+        [this](const ParseDone& done) { core_->jobs().OnParsed(done); });
     agents_ = std::make_unique<AgentService>(
-        config_, clock_, registry_.get(),
+        config_, clock_, registry_.get(), &core_->batch(),
         [this](const std::string& routing_id, std::string frame) {
           SendToAgent(routing_id, std::move(frame));
         },
-        jobs_.get());
+        core_.get());
     packages_ = std::make_unique<PackageService>(
-        config_.data_dir + "/packages", clock_, store_.get(), registry_.get(), jobs_.get(),
+        config_.data_dir + "/packages", clock_, store_.get(), registry_.get(), &core_->updates(),
         [this](const std::string& routing_id, std::string frame) {
           SendToApi(routing_id, frame);
         });
@@ -167,7 +168,14 @@ class CoordinatorImpl final : public Coordinator {
     LABMESH_RETURN_IF_ERROR(auth_->Load());
     audit_ = std::make_unique<AuditLog>(store_.get(), clock_);
     LABMESH_RETURN_IF_ERROR(audit_->Load());
-    api_->set_on_host_deleted([this](const std::string& host) { jobs_->OnHostDeleted(host); });
+    core_->set_audit(audit_.get());
+    // Replies to audited requests are recorded as they are staged, so that their audit records
+    // commit in the same turn as the change they describe.
+    core_->batch().set_on_api([this](const std::string& routing_id, const std::string& frame) {
+      audit_->OnReply(routing_id, frame);
+    });
+    api_->set_on_host_deleted([this](const std::string& host) { core_->OnHostDeleted(host); });
+    BindRoutes();
 
     try {
       // The ZAP handler must exist before the Curve socket binds.
@@ -247,7 +255,7 @@ class CoordinatorImpl final : public Coordinator {
     const int item_count = api_curve_socket_ ? 6 : 5;
     while (!stop_.load()) {
       int64_t now = clock_->SteadyMs();
-      int64_t next_timer = std::min({next_dead_check, next_flush, jobs_->NextDeadlineMs()});
+      int64_t next_timer = std::min({next_dead_check, next_flush, core_->NextDeadlineMs()});
       int64_t wait = std::clamp<int64_t>(next_timer - now, 0, kMaxPollMs);
       try {
         zmq::poll(items, item_count, std::chrono::milliseconds(wait));
@@ -260,7 +268,7 @@ class CoordinatorImpl final : public Coordinator {
         if (item_count > 5 && (items[5].revents & ZMQ_POLLIN)) {
           api = DrainApiSocket(api_curve_socket_, kCurveApi) || api;
         }
-        if (api) jobs_->RequestSchedule();  // a lock, accept or label change may free a host
+        if (api) core_->RequestSchedule();  // a lock, accept or label change may free a host
       } catch (const zmq::error_t& e) {
         if (e.num() == EINTR) continue;
         spdlog::error("event loop: {}", e.what());
@@ -269,22 +277,20 @@ class CoordinatorImpl final : public Coordinator {
       now = clock_->SteadyMs();
       if (now >= next_dead_check) {
         agents_->CheckDeadHosts();
-        jobs_->CheckTimeouts();
+        core_->CheckTimeouts();
         next_dead_check = now + dead_check_every;
       }
-      if (now >= jobs_->NextDeadlineMs()) jobs_->OnTimer();
-      jobs_->Flush();
-      (void)audit_->Flush();  // logs its own failure and keeps the records for the next turn
-      if (now >= next_flush) {
-        if (Status s = registry_->FlushHeartbeats(); !s.ok()) {
-          spdlog::error("heartbeats not persisted: {}", s.ToString());
-        }
-        next_flush = now + config_.heartbeat_flush_ms;
-      }
+      if (now >= core_->NextDeadlineMs()) core_->OnTimer();
+      // The turn's one commit: registrations, jobs, entries, tasks, host records, audit records
+      // and (every heartbeat-flush interval) heartbeats. A failure is logged and handled there.
+      bool heartbeats = now >= next_flush;
+      agents_->FinishRegistrations();
+      (void)core_->Flush(heartbeats);
+      if (heartbeats) next_flush = now + config_.heartbeat_flush_ms;
     }
     web_.reset();
-    (void)audit_->Flush();
-    Status flushed = registry_->FlushHeartbeats();
+    agents_->FinishRegistrations();
+    Status flushed = core_->Flush(/*heartbeats=*/true);
     spdlog::info("coordinator stopped");
     return flushed;
   }
@@ -340,10 +346,7 @@ class CoordinatorImpl final : public Coordinator {
     }
   }
 
-  void DrainAgentSocketAndCommit() {
-    DrainAgentSocket();
-    agents_->CommitRegistrations();
-  }
+  void DrainAgentSocketAndCommit() { DrainAgentSocket(); }
 
   // Reads what one API socket holds; true when it held anything.
   bool DrainApiSocket(zmq::socket_t& socket, const ApiSocket& api) {
@@ -375,9 +378,18 @@ class CoordinatorImpl final : public Coordinator {
       return;
     }
     std::string from = FromOf(api, payload, envelope->credentials);
+    const ApiRouteFlags* route = FindApiRoute(envelope->type);
+    if (route == nullptr) {
+      SendToApi(routing_id,
+                protocol::ErrorFrame(envelope->request_id,
+                                     Status::Unsupported(
+                                         std::string(protocol::MessageTypeName(envelope->type)) +
+                                         " is not a request the API socket takes")));
+      return;
+    }
     auto who = auth_->Authenticate(*envelope, api.origin);
-    Status allowed = who.ok() ? auth_->Authorize(*who, *envelope) : who.status();
-    if (protocol::IsMutatingRequest(envelope->type)) {
+    Status allowed = who.ok() ? auth_->Authorize(*who, *envelope, *route) : who.status();
+    if (route->mutating) {
       audit_->Begin(routing_id, *envelope, AuditUser(*envelope, who), from);
     }
     if (!allowed.ok()) {
@@ -387,18 +399,59 @@ class CoordinatorImpl final : public Coordinator {
                                              envelope->request_id));
       return;
     }
-    // Job requests go to the job service, which may answer after its next commit.
-    if (JobService::IsJobRequest(envelope->type)) {
-      jobs_->HandleApi(routing_id, *envelope, *who);
-    } else if (ResultsService::IsResultsRequest(envelope->type)) {
-      results_service_->HandleApi(routing_id, *envelope, *who);
-    } else if (PackageService::IsPackageRequest(envelope->type)) {
-      packages_->HandleApi(routing_id, *envelope, *who);
-    } else if (AuthService::IsAuthRequest(envelope->type)) {
-      SendToApi(routing_id, auth_->Handle(*envelope, *who, from));
-    } else {
-      SendToApi(routing_id, api_->Handle(*envelope, *who));
-    }
+    routes_.Dispatch(*route, routing_id, *envelope, *who, from,
+                     [&](std::string frame) { SendToApi(routing_id, frame); });
+  }
+
+  // The route table's handlers (api_routes.hpp): each owner's service answers its requests.
+  // Services that stage their changes into the turn's batch answer a change after its commit;
+  // those that commit on their own (users, the catalog, packages) answer at once.
+  void BindRoutes() {
+    using T = protocol::MessageType;
+    using Reply = ApiRoutes::Reply;
+    routes_.Bind(ApiOwner::kHosts, [this](const std::string& id, const protocol::Envelope& e,
+                                          const Principal& who, const std::string&,
+                                          const Reply& reply) {
+      std::string frame = api_->Handle(e, who);
+      if (FindApiRoute(e.type)->mutating) {
+        core_->batch().ToApi(id, std::move(frame), e.request_id);
+      } else {
+        reply(std::move(frame));
+      }
+    });
+    routes_.Bind(ApiOwner::kCatalog, [this](const std::string&, const protocol::Envelope& e,
+                                            const Principal& who, const std::string&,
+                                            const Reply& reply) { reply(api_->Handle(e, who)); });
+    routes_.Bind(ApiOwner::kJobs, [this](const std::string& id, const protocol::Envelope& e,
+                                         const Principal& who, const std::string&,
+                                         const Reply& reply) {
+      JobService& jobs = core_->jobs();
+      switch (e.type) {
+        case T::kJobCreateRequest: return jobs.Create(id, e, who);
+        case T::kJobAbortRequest: return jobs.Abort(id, e, who);
+        case T::kJobListRequest: return reply(jobs.List(e));
+        case T::kJobShowRequest: return reply(jobs.Show(e));
+        case T::kJobLogRequest: return reply(jobs.Log(e));
+        default: return reply(protocol::ErrorFrame(e.request_id, Status::Unsupported("not a job request")));
+      }
+    });
+    routes_.Bind(ApiOwner::kHostTasks, [this](const std::string& id, const protocol::Envelope& e,
+                                              const Principal& who, const std::string&,
+                                              const Reply& reply) {
+      if (e.type == T::kHostTaskRequest) return core_->tasks().RequestTask(id, e, who);
+      reply(core_->tasks().History(e));
+    });
+    routes_.Bind(ApiOwner::kResults, [this](const std::string& id, const protocol::Envelope& e,
+                                            const Principal& who, const std::string&,
+                                            const Reply&) {
+      results_service_->HandleApi(id, e, who);
+    });
+    routes_.Bind(ApiOwner::kPackages, [this](const std::string& id, const protocol::Envelope& e,
+                                             const Principal& who, const std::string&,
+                                             const Reply&) { packages_->HandleApi(id, e, who); });
+    routes_.Bind(ApiOwner::kAuth, [this](const std::string&, const protocol::Envelope& e,
+                                         const Principal& who, const std::string& from,
+                                         const Reply& reply) { reply(auth_->Handle(e, who, from)); });
   }
 
   // Who an audit record names: the admitted user, else who the request claimed to be (a login's
@@ -435,7 +488,7 @@ class CoordinatorImpl final : public Coordinator {
   std::unique_ptr<AgentService> agents_;
   std::unique_ptr<TestCatalog> catalog_;
   std::unique_ptr<ResultsRepository> results_;
-  std::unique_ptr<JobService> jobs_;
+  std::unique_ptr<Core> core_;
   std::unique_ptr<store::ResultsIndex> results_index_;
   std::unique_ptr<ResultsIntake> intake_;  // after the index: its worker stops first
   std::unique_ptr<ResultsService> results_service_;
@@ -444,6 +497,7 @@ class CoordinatorImpl final : public Coordinator {
   std::unique_ptr<ApiService> api_;
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<AuditLog> audit_;
+  ApiRoutes routes_;
   zmq::context_t context_;
   std::unique_ptr<ZapHandler> zap_;
   zmq::socket_t agent_socket_;

@@ -101,127 +101,237 @@ HostState* HostRegistry::FindByRoutingId(const std::string& routing_id) {
   return it == routing_to_host_.end() ? nullptr : Find(it->second);
 }
 
-Status HostRegistry::Put(const store::Host& host) { return PutMany({host}, {}); }
-
-Status HostRegistry::PutMany(const std::vector<store::Host>& hosts,
-                             const std::vector<store::Label>& labels, store::WriteBatch batch) {
-  for (const auto& host : hosts) batch.PutHost(host);
-  for (const auto& label : labels) batch.PutLabel(label);
-  LABMESH_RETURN_IF_ERROR(store_->Apply(batch));
-  for (const auto& host : hosts) {
-    auto [it, inserted] = hosts_.try_emplace(host.hostname);
-    if (inserted) it->second.last_seen_steady_ms = clock_->SteadyMs();
-    if (!inserted && it->second.record.public_key != host.public_key) {
-      key_to_host_.erase(it->second.record.public_key);
-    }
-    if (!host.public_key.empty()) key_to_host_[host.public_key] = host.hostname;
-    it->second.record = host;
-    it->second.heartbeat_dirty = false;
-  }
-  for (const auto& label : labels) admin_labels_.insert(label.name);
-  return Status::Ok();
+const store::Host* HostRegistry::Staged(const std::string& hostname) const {
+  if (staged_deleted_.count(hostname) > 0) return nullptr;
+  auto staged = staged_.find(hostname);
+  if (staged != staged_.end()) return &staged->second;
+  auto it = hosts_.find(hostname);
+  return it == hosts_.end() ? nullptr : &it->second.record;
 }
 
-Status HostRegistry::SetStatus(const std::string& hostname, HostStatus to,
-                               const std::string& reason) {
-  HostState* state = Find(hostname);
-  if (state == nullptr) return Status::NotFound("host " + hostname + " not found");
-  HostStatus from = state->record.status;
-  store::Host updated = state->record;
-  LABMESH_RETURN_IF_ERROR(MoveStatus(updated, to, reason, clock_->WallMs()));
-  LABMESH_RETURN_IF_ERROR(Put(updated));
+HostStatus HostRegistry::StagedStatus(const std::string& hostname) const {
+  const store::Host* host = Staged(hostname);
+  return host != nullptr ? host->status : HostStatus::kDead;
+}
+
+store::Host* HostRegistry::Stage(const std::string& hostname) {
+  if (staged_deleted_.count(hostname) > 0) return nullptr;
+  auto staged = staged_.find(hostname);
+  if (staged != staged_.end()) return &staged->second;
+  auto it = hosts_.find(hostname);
+  if (it == hosts_.end()) return nullptr;
+  return &staged_.emplace(hostname, it->second.record).first->second;
+}
+
+Status HostRegistry::Transition(const std::string& hostname, HostStatus to,
+                                const std::string& reason) {
+  const store::Host* current = Staged(hostname);
+  if (current == nullptr) return Status::NotFound("host " + hostname + " not found");
+  HostStatus from = current->status;
+  store::Host moved = *current;
+  LABMESH_RETURN_IF_ERROR(MoveStatus(moved, to, reason, clock_->WallMs()));
+  *Stage(hostname) = std::move(moved);
   spdlog::info("host={} status {} -> {} ({})", hostname, protocol::HostStatusName(from),
                protocol::HostStatusName(to), reason);
   return Status::Ok();
 }
 
-Result<store::Host> HostRegistry::PrepareStatus(const std::string& hostname, HostStatus to,
-                                                const std::string& reason) const {
-  auto it = hosts_.find(hostname);
-  if (it == hosts_.end()) return Status::NotFound("host " + hostname + " not found");
-  store::Host updated = it->second.record;
-  LABMESH_RETURN_IF_ERROR(MoveStatus(updated, to, reason, clock_->WallMs()));
-  return updated;
-}
-
-void HostRegistry::AdoptStatus(const store::Host& committed) {
-  HostState* state = Find(committed.hostname);
-  if (state == nullptr) return;
-  HostStatus from = state->record.status;
-  state->record.status = committed.status;
-  state->record.status_reason = committed.status_reason;
-  state->record.status_changed_ms = committed.status_changed_ms;
-  state->record.last_task_id = committed.last_task_id;
-  state->record.last_verified_ms = committed.last_verified_ms;
-  state->record.repairs_ms = committed.repairs_ms;
-  state->record.repair_on_return = committed.repair_on_return;
-  state->record.last_known_good = committed.last_known_good;
-  state->record.update_failed_version = committed.update_failed_version;
-  spdlog::debug("host={} status {} -> {} ({})", committed.hostname, protocol::HostStatusName(from),
-                protocol::HostStatusName(committed.status), committed.status_reason);
-}
-
-Status HostRegistry::DeleteAndRevoke(const std::string& hostname, const std::string& reason) {
-  HostState* state = Find(hostname);
-  if (state == nullptr) return Status::NotFound("host " + hostname + " not found");
-  store::WriteBatch batch;
-  batch.DeleteHost(hostname);
-  std::string key = state->record.public_key;
-  if (!key.empty()) {
-    batch.RevokeKey(store::RevokedKey{key, hostname, reason, clock_->WallMs()});
+Status HostRegistry::Accept(const std::string& hostname, const std::string& reason) {
+  store::Host* host = Stage(hostname);
+  if (host == nullptr) return Status::NotFound("host " + hostname + " not found");
+  if (host->enrollment != store::Enrollment::kPending) {
+    return Status::FailedPrecondition("host " + hostname + " is not waiting for approval");
   }
+  // A host waiting for approval was never scheduled: its status is the Ready it registered
+  // with, and enrolment does not move it.
+  host->enrollment = store::Enrollment::kAccepted;
+  host->status_reason = reason;
+  host->status_changed_ms = clock_->WallMs();
+  spdlog::info("host={} accepted ({})", hostname, reason);
+  return Status::Ok();
+}
+
+void HostRegistry::StageRegistration(store::Host host) {
+  std::string name = host.hostname;
+  staged_deleted_.erase(name);
+  staged_[name] = std::move(host);
+}
+
+void HostRegistry::StageMany(const std::vector<store::Host>& hosts,
+                             const std::vector<store::Label>& labels) {
+  for (const auto& host : hosts) {
+    staged_deleted_.erase(host.hostname);
+    staged_[host.hostname] = host;
+  }
+  for (const auto& label : labels) {
+    staged_labels_deleted_.erase(label.name);
+    staged_labels_.push_back(label);
+  }
+}
+
+Status HostRegistry::CommitNow(const std::vector<store::Host>& hosts, store::WriteBatch batch) {
+  for (const auto& host : hosts) batch.PutHost(host);
   LABMESH_RETURN_IF_ERROR(store_->Apply(batch));
-  if (!state->routing_id.empty()) routing_to_host_.erase(state->routing_id);
-  hosts_.erase(hostname);
-  if (!key.empty()) {
-    key_to_host_.erase(key);
-    revoked_keys_.insert(key);
+  for (const auto& host : hosts) {
+    auto it = hosts_.find(host.hostname);
+    if (it == hosts_.end()) continue;
+    it->second.record = host;
+    it->second.heartbeat_dirty = false;
+    auto staged = staged_.find(host.hostname);
+    if (staged != staged_.end()) staged->second = host;
   }
   return Status::Ok();
 }
 
-Status HostRegistry::CreateAdminLabel(const std::string& name, const std::string& user) {
-  if (admin_labels_.count(name) > 0) {
-    return Status::AlreadyExists("label " + name + " already exists");
+bool HostRegistry::HasStaged() const {
+  return !staged_.empty() || !staged_deleted_.empty() || !staged_labels_.empty() ||
+         !staged_labels_deleted_.empty();
+}
+
+bool HostRegistry::WriteTo(store::WriteBatch& batch, bool heartbeats) {
+  written_heartbeats_.clear();
+  for (const std::string& name : staged_deleted_) batch.DeleteHost(name);
+  for (const auto& key : staged_revoked_) batch.RevokeKey(key);
+  for (const auto& label : staged_labels_) batch.PutLabel(label);
+  for (const std::string& name : staged_labels_deleted_) batch.DeleteLabel(name);
+  for (const auto& [name, host] : staged_) {
+    if (staged_deleted_.count(name) == 0) batch.PutHost(host);
   }
-  // Agents that claimed this name lose it: from now on only admins hand it out.
-  std::vector<store::Host> changed;
-  for (const auto& [hostname, state] : hosts_) {
-    const auto& labels = state.record.agent_labels;
-    if (std::find(labels.begin(), labels.end(), name) != labels.end()) {
-      store::Host host = state.record;
-      std::erase(host.agent_labels, name);
-      changed.push_back(std::move(host));
+  if (heartbeats) {
+    for (auto& [name, state] : hosts_) {
+      if (!state.heartbeat_dirty) continue;
+      written_heartbeats_.push_back(name);
+      if (staged_.count(name) == 0 && staged_deleted_.count(name) == 0) {
+        batch.PutHost(state.record);
+      }
     }
   }
-  return PutMany(changed, {store::Label{name, user, clock_->WallMs()}});
+  return HasStaged();
+}
+
+void HostRegistry::Adopt() {
+  for (const std::string& name : written_heartbeats_) {
+    if (HostState* state = Find(name)) state->heartbeat_dirty = false;
+  }
+  written_heartbeats_.clear();
+  for (const std::string& name : staged_deleted_) {
+    auto it = hosts_.find(name);
+    if (it == hosts_.end()) continue;
+    if (!it->second.routing_id.empty()) routing_to_host_.erase(it->second.routing_id);
+    key_to_host_.erase(it->second.record.public_key);
+    hosts_.erase(it);
+  }
+  for (const auto& key : staged_revoked_) revoked_keys_.insert(key.public_key);
+  for (auto& [name, host] : staged_) {
+    if (staged_deleted_.count(name) > 0) continue;
+    auto [it, inserted] = hosts_.try_emplace(name);
+    HostState& state = it->second;
+    if (inserted) state.last_seen_steady_ms = clock_->SteadyMs();
+    if (!inserted && state.record.public_key != host.public_key) {
+      key_to_host_.erase(state.record.public_key);
+    }
+    if (!host.public_key.empty()) key_to_host_[host.public_key] = name;
+    // Heartbeats that arrived after the change was staged are newer than its copy of them.
+    if (!inserted) {
+      host.health = state.record.health;
+      host.last_heartbeat_ms = std::max(host.last_heartbeat_ms, state.record.last_heartbeat_ms);
+    }
+    state.record = std::move(host);
+    state.heartbeat_dirty = false;
+  }
+  for (const auto& label : staged_labels_) admin_labels_.insert(label.name);
+  for (const std::string& name : staged_labels_deleted_) admin_labels_.erase(name);
+  std::map<std::string, std::string> connections;
+  connections.swap(staged_connections_);
+  staged_.clear();
+  staged_deleted_.clear();
+  staged_revoked_.clear();
+  staged_labels_.clear();
+  staged_labels_deleted_.clear();
+  for (const auto& [name, routing_id] : connections) SetConnection(name, routing_id);
+}
+
+void HostRegistry::Discard() {
+  written_heartbeats_.clear();
+  staged_.clear();
+  staged_connections_.clear();
+  staged_deleted_.clear();
+  staged_revoked_.clear();
+  staged_labels_.clear();
+  staged_labels_deleted_.clear();
+}
+
+Status HostRegistry::Commit(store::Store::Durability durability) {
+  store::WriteBatch batch;
+  bool durable = WriteTo(batch, /*heartbeats=*/true);
+  if (batch.empty()) return Status::Ok();
+  Status s = store_->Apply(batch, durable ? durability : store::Store::Durability::kLazy);
+  if (s.ok()) {
+    Adopt();
+  } else {
+    Discard();
+  }
+  return s;
+}
+
+Status HostRegistry::DeleteAndRevoke(const std::string& hostname, const std::string& reason) {
+  const store::Host* host = Staged(hostname);
+  if (host == nullptr) return Status::NotFound("host " + hostname + " not found");
+  if (!host->public_key.empty()) {
+    staged_revoked_.push_back(store::RevokedKey{host->public_key, hostname, reason, clock_->WallMs()});
+  }
+  staged_.erase(hostname);
+  staged_connections_.erase(hostname);
+  staged_deleted_.insert(hostname);
+  return Status::Ok();
+}
+
+bool HostRegistry::IsAdminLabel(const std::string& name) const {
+  if (staged_labels_deleted_.count(name) > 0) return false;
+  for (const auto& label : staged_labels_) {
+    if (label.name == name) return true;
+  }
+  return admin_labels_.count(name) > 0;
+}
+
+Status HostRegistry::CreateAdminLabel(const std::string& name, const std::string& user) {
+  if (IsAdminLabel(name)) return Status::AlreadyExists("label " + name + " already exists");
+  // Agents that claimed this name lose it: from now on only admins hand it out.
+  for (const auto& [hostname, state] : hosts_) {
+    const store::Host* host = Staged(hostname);
+    if (host == nullptr) continue;
+    const auto& labels = host->agent_labels;
+    if (std::find(labels.begin(), labels.end(), name) != labels.end()) {
+      std::erase(Stage(hostname)->agent_labels, name);
+    }
+  }
+  staged_labels_deleted_.erase(name);
+  staged_labels_.push_back(store::Label{name, user, clock_->WallMs()});
+  return Status::Ok();
 }
 
 Status HostRegistry::DeleteAdminLabel(const std::string& name) {
-  if (admin_labels_.count(name) == 0) {
-    return Status::NotFound("label " + name + " is not an admin label");
-  }
-  store::WriteBatch batch;
-  std::vector<store::Host> changed;
+  if (!IsAdminLabel(name)) return Status::NotFound("label " + name + " is not an admin label");
   for (const auto& [hostname, state] : hosts_) {
-    const auto& labels = state.record.admin_labels;
+    const store::Host* host = Staged(hostname);
+    if (host == nullptr) continue;
+    const auto& labels = host->admin_labels;
     if (std::find(labels.begin(), labels.end(), name) != labels.end()) {
-      store::Host host = state.record;
-      std::erase(host.admin_labels, name);
-      batch.PutHost(host);
-      changed.push_back(std::move(host));
+      std::erase(Stage(hostname)->admin_labels, name);
     }
   }
-  batch.DeleteLabel(name);
-  LABMESH_RETURN_IF_ERROR(store_->Apply(batch));
-  for (auto& host : changed) hosts_[host.hostname].record = std::move(host);
-  admin_labels_.erase(name);
+  std::erase_if(staged_labels_, [&](const store::Label& l) { return l.name == name; });
+  staged_labels_deleted_.insert(name);
   return Status::Ok();
 }
 
 void HostRegistry::SetConnection(const std::string& hostname, const std::string& routing_id) {
   HostState* state = Find(hostname);
-  if (state == nullptr) return;
+  if (state == nullptr) {
+    // A host registering for the first time exists once its record is committed.
+    if (staged_.count(hostname) > 0) staged_connections_[hostname] = routing_id;
+    return;
+  }
   if (!state->routing_id.empty()) routing_to_host_.erase(state->routing_id);
   // Another host's stale mapping for the same connection cannot exist: routing ids are unique.
   state->routing_id = routing_id;
@@ -245,20 +355,11 @@ void HostRegistry::RecordHeartbeat(const std::string& hostname,
   }
   state->last_seen_steady_ms = clock_->SteadyMs();
   state->heartbeat_dirty = true;
-}
-
-Status HostRegistry::FlushHeartbeats() {
-  store::WriteBatch batch;
-  std::vector<HostState*> flushed;
-  for (auto& [name, state] : hosts_) {
-    if (!state.heartbeat_dirty) continue;
-    batch.PutHost(state.record);
-    flushed.push_back(&state);
+  auto staged = staged_.find(hostname);
+  if (staged != staged_.end()) {
+    staged->second.health = health;
+    staged->second.last_heartbeat_ms = state->record.last_heartbeat_ms;
   }
-  if (batch.empty()) return Status::Ok();
-  LABMESH_RETURN_IF_ERROR(store_->Apply(batch, store::Store::Durability::kLazy));
-  for (HostState* state : flushed) state->heartbeat_dirty = false;
-  return Status::Ok();
 }
 
 std::vector<std::string> HostRegistry::SilentHosts(int64_t dead_after_ms) const {
@@ -272,8 +373,7 @@ std::vector<std::string> HostRegistry::SilentHosts(int64_t dead_after_ms) const 
   return silent;
 }
 
-protocol::HostInfo HostRegistry::ToInfo(const HostState& state) const {
-  const store::Host& h = state.record;
+protocol::HostInfo HostRegistry::ToInfo(const HostState& state, const store::Host& h) const {
   protocol::HostInfo info;
   info.hostname = h.hostname;
   info.status = h.enrollment == store::Enrollment::kPending

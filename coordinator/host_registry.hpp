@@ -1,11 +1,12 @@
 #pragma once
 // HostRegistry: the coordinator's in-memory view of every host, backed by the store.
 //
-// Owned and called only by the event-loop thread. Every change except heartbeats is committed
-// to the store first and applied to memory only when the commit succeeded. Heartbeats (health,
-// last_heartbeat) change memory at once and are persisted in batches by FlushHeartbeats().
-// Status changes go through SetStatus(), the one writer of a host's status, which checks the
-// transition table and logs `from -> to (reason)`.
+// Owned and called only by the event-loop thread. It is the only writer of host records: every
+// other service (registration, the API, the job side) asks it. Every change except heartbeats
+// is staged and committed with the loop turn's batch, and applied to memory only when that
+// commit succeeded. Heartbeats (health, last_heartbeat) change memory at once and are
+// persisted with the turn's batch every heartbeat-flush interval. Status changes go through
+// Transition(), which checks the transition table and logs `from -> to (reason)`.
 
 #include <cstdint>
 #include <deque>
@@ -58,46 +59,71 @@ class HostRegistry {
   HostState* FindByKey(const std::string& public_key);
   HostState* FindByRoutingId(const std::string& routing_id);
   const std::set<std::string>& admin_labels() const { return admin_labels_; }
+  // Whether `name` is an admin label after this turn's commit.
+  bool IsAdminLabel(const std::string& name) const;
   bool IsKeyRevoked(const std::string& public_key) const {
     return revoked_keys_.count(public_key) > 0;
   }
 
-  // Commits `host` (new or changed; status changes must go through SetStatus) and then applies it.
-  Status Put(const store::Host& host);
-  // Moves a host to `to`, committing the change. Refuses moves the table does not allow.
-  Status SetStatus(const std::string& hostname, protocol::HostStatus to, const std::string& reason);
-  // For changes committed together with other records (the job service's batches): the host's
-  // record moved to `to` (checked against the table), not committed and not applied. After the
-  // batch committed, AdoptStatus() applies the status fields of that record to memory, and the
-  // lifecycle fields the job service owns (last_task_id, last_verified_ms, repairs_ms,
-  // repair_on_return, last_known_good, update_failed_version).
-  Result<store::Host> PrepareStatus(const std::string& hostname, protocol::HostStatus to,
-                                    const std::string& reason) const;
-  void AdoptStatus(const store::Host& committed);
-  // Removes a host and revokes its key in one commit.
+  // ---- changes ----
+  // The registry is the only writer of host records. Changes are staged: the loop turn's
+  // batch commits them together with everything else of the turn (WriteTo, then Adopt after
+  // the commit or Discard after a failed one), and memory (hosts(), Find()) changes only
+  // after the commit. Staged() shows a host as it will be after the commit; every writer builds
+  // its change from it, so two writers of one turn never undo each other.
+  const store::Host* Staged(const std::string& hostname) const;
+  // The staged status; kDead for a host that does not exist (or is being deleted).
+  protocol::HostStatus StagedStatus(const std::string& hostname) const;
+  // The staged copy of a host to change fields other than status on (lock, labels, protection,
+  // lifecycle fields); nullptr when there is no such host. Status moves go through Transition.
+  store::Host* Stage(const std::string& hostname);
+  // Moves a host to `to` through the transition table (the one place a host's status changes)
+  // and logs `from -> to (reason)`. Refuses moves the table does not allow and changes nothing.
+  Status Transition(const std::string& hostname, protocol::HostStatus to,
+                    const std::string& reason);
+  // An admin accepts a host waiting for approval: enrolled, Ready.
+  Status Accept(const std::string& hostname, const std::string& reason);
+  // A registration's record (new or known host), built from Staged() by the hello handling;
+  // its status moves were checked with MoveStatus.
+  void StageRegistration(store::Host host);
+  // Replaces staged records (built from Staged()), with admin labels to create.
+  void StageMany(const std::vector<store::Host>& hosts, const std::vector<store::Label>& labels);
+  // Removes a host and revokes its key (staged, one commit).
   Status DeleteAndRevoke(const std::string& hostname, const std::string& reason);
   // Creates or deletes an admin label; deleting removes it from every host in the same commit.
   Status CreateAdminLabel(const std::string& name, const std::string& user);
   Status DeleteAdminLabel(const std::string& name);
-  // Commits the changed hosts of one admin-label change (e.g. `label create` stripping agent
-  // labels that collide with the new name) in one transaction.
-  // `batch` holds other records to commit with them (ACL changes: the users' records).
-  Status PutMany(const std::vector<store::Host>& hosts, const std::vector<store::Label>& labels,
-                 store::WriteBatch batch = {});
+  // Commits `hosts` (built from Staged()) with `batch` at once, outside the turn's batch: for
+  // the ACL changes AuthService commits together with its users' records. A host's staged copy
+  // takes the committed record, so the turn's own commit repeats, never undoes, it.
+  Status CommitNow(const std::vector<store::Host>& hosts, store::WriteBatch batch);
+
+  // Puts every staged change (and, with `heartbeats`, every host whose heartbeat changed) into
+  // `batch`. Returns whether anything needs a durable commit (heartbeats alone do not).
+  bool WriteTo(store::WriteBatch& batch, bool heartbeats);
+  // The batch of the last WriteTo committed: staged changes become the hosts' records.
+  void Adopt();
+  // It failed: staged changes are dropped (heartbeats stay dirty for the next try).
+  void Discard();
+  bool HasStaged() const;
+  // WriteTo + Apply + Adopt/Discard, for callers outside the loop turn (tests, shutdown).
+  Status Commit(store::Store::Durability durability = store::Store::Durability::kSync);
 
   void SetConnection(const std::string& hostname, const std::string& routing_id);
   void DropConnection(const std::string& hostname);
   // Records a heartbeat in memory only.
   void RecordHeartbeat(const std::string& hostname, const protocol::HostHealth& health);
-  // Persists every host whose heartbeat changed since the last flush, in one transaction
-  // without an fsync of its own (heartbeats are soft state).
-  Status FlushHeartbeats();
+  // Persists every host whose heartbeat changed since the last flush (and anything staged),
+  // in one transaction without an fsync of its own (heartbeats are soft state).
+  Status FlushHeartbeats() { return Commit(store::Store::Durability::kLazy); }
 
   // Accepted hosts that are not Dead and have been silent for longer than `dead_after_ms`
   // (connected or not: a host whose agent never came back after a restart goes Dead too).
   std::vector<std::string> SilentHosts(int64_t dead_after_ms) const;
 
-  protocol::HostInfo ToInfo(const HostState& state) const;
+  protocol::HostInfo ToInfo(const HostState& state) const { return ToInfo(state, state.record); }
+  // The same with `record` (e.g. a staged one) for the record's fields.
+  protocol::HostInfo ToInfo(const HostState& state, const store::Host& record) const;
 
  private:
   store::Store* store_;
@@ -107,6 +133,15 @@ class HostRegistry {
   std::map<std::string, std::string> key_to_host_;  // Curve public key -> hostname
   std::set<std::string> admin_labels_;
   std::set<std::string> revoked_keys_;
+
+  // Staged for the turn's commit.
+  std::map<std::string, store::Host> staged_;  // changed or new hosts
+  std::map<std::string, std::string> staged_connections_;  // new hosts: routing id at Adopt
+  std::set<std::string> staged_deleted_;
+  std::vector<store::RevokedKey> staged_revoked_;
+  std::vector<store::Label> staged_labels_;            // admin labels created
+  std::set<std::string> staged_labels_deleted_;
+  std::vector<std::string> written_heartbeats_;  // hosts whose heartbeat the last WriteTo wrote
 };
 
 }  // namespace labmesh::coordinator

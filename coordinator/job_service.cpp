@@ -1,5 +1,5 @@
-// JobService, API half: loading, job creation, abort, timeouts, readers, and the batched
-// commit. The agent half (scheduling, reports, chunks, re-attach) is in job_dispatch.cpp.
+// JobService, API half: loading, job creation, abort, timeouts, readers and staging. The agent
+// half (reports, chunks, host events, parsing, the entries' moves) is in job_reports.cpp.
 
 #include "job_service.hpp"
 
@@ -11,6 +11,7 @@
 #include "job_rules.hpp"
 #include "job_view.hpp"
 #include "labels.hpp"
+#include "scheduler.hpp"
 #include "text_util.hpp"
 
 namespace labmesh::coordinator {
@@ -34,46 +35,30 @@ bool Shares(const std::vector<std::string>& a, const std::vector<std::string>& b
 
 JobService::JobService(const CoordinatorConfig& config, const Clock* clock, store::Store* store,
                        HostRegistry* registry, TestCatalog* catalog, ResultsRepository* results,
-                       FrameOutbox to_agent, FrameOutbox to_api)
+                       Batch* batch, FrameOutbox to_agent, FrameOutbox to_api)
     : config_(config),
       clock_(clock),
       store_(store),
       registry_(registry),
       catalog_(catalog),
       results_(results),
+      batch_(batch),
       to_agent_(std::move(to_agent)),
-      to_api_(std::move(to_api)),
-      sync_(clock, [this](const std::string& hostname, uint64_t request_id,
-                          protocol::SyncReply reply) {
-        // Nothing to commit for a sync answer: it goes out at once.
-        const HostState* host = registry_->Find(hostname);
-        if (host != nullptr && !host->routing_id.empty()) {
-          to_agent_(host->routing_id, protocol::Encode(reply, request_id));
-        }
-      }) {
-  limits_.max_frame_bytes = config.max_frame_bytes;
+      to_api_(std::move(to_api)) {}
+
+void JobService::Wire(Scheduler* scheduler, HostTasks* tasks, UpdateScheduler* updates) {
+  scheduler_ = scheduler;
+  tasks_ = tasks;
+  updates_ = updates;
 }
 
 Status JobService::Load() {
   jobs_.clear();
   entries_.clear();
-  queue_.clear();
-  busy_.clear();
-  idle_.clear();
-  idle_after_entry_.clear();
   dirty_jobs_.clear();
   dirty_entries_.clear();
-  host_changes_.clear();
-  outgoing_.clear();
   finished_jobs_.clear();
   to_parse_.clear();
-  groups_.clear();
-  dirty_tasks_.clear();
-  ended_tasks_.clear();
-  lifecycle_changes_.clear();
-  // sync_ keeps its groups: after a failed commit the agents still wait on them (Open is
-  // idempotent); at the first load it is empty.
-  schedule_needed_ = true;
   auto max_job = store_->MaxJobId();
   if (!max_job.ok()) return max_job.status();
   auto max_entry = store_->MaxEntryId();
@@ -98,58 +83,34 @@ Status JobService::Load() {
       if (entry.status == EntryStatus::kPending) {
         // Holds do not survive a restart: the host asks for work again and the entry waits
         // for its group anew.
-        StageHostStatus(entry.hostname, protocol::HostStatus::kReady, "coordinator restarted");
+        if (registry_->StagedStatus(entry.hostname) == HostStatus::kPending) {
+          (void)registry_->Transition(entry.hostname, HostStatus::kReady, "coordinator restarted");
+        }
         Move(entry, EntryStatus::kQueued, "coordinator restarted while holding " + entry.hostname);
         if (!entry.meta_label.empty()) entry.hostname.clear();
-      }
-      if (entry.status == EntryStatus::kQueued) {
-        queue_.insert({-static_cast<int>(active.job.priority), entry.job_id, entry.id});
       } else if (entry.status == EntryStatus::kParsing) {
         to_parse_.push_back(ParseWorkFor(entry, active));  // parsed again: the files are there
-      } else if (!entry.hostname.empty()) {
-        busy_[entry.hostname] = entry.id;
-        if (active.job.synch_count > 1) groups_[KeyOf(entry)].started = true;
       }
       entries_.emplace(entry.id, std::move(entry));
     }
     jobs_.emplace(active.job.id, std::move(active));
   }
-  // Started groups take their barriers and values again (agents resend what is unanswered).
-  for (auto& [id, active] : jobs_) {
-    for (uint64_t entry_id : active.job.entry_ids) {
-      auto it = entries_.find(entry_id);
-      if (it == entries_.end() || it->second.status == EntryStatus::kQueued) continue;
-      sync_.Open(KeyOf(it->second), HostsFor(it->second, active));
-    }
-  }
-  LABMESH_RETURN_IF_ERROR(LoadTasks());
-  LABMESH_RETURN_IF_ERROR(LoadUpdates());
-  spdlog::info("jobs loaded: {} active, {} entries queued, {} started, {} open tasks",
-               jobs_.size(), queue_.size(), busy_.size(), tasks_.size());
   return Status::Ok();
 }
 
-bool JobService::IsJobRequest(MessageType type) {
-  return type == MessageType::kJobCreateRequest || type == MessageType::kJobListRequest ||
-         type == MessageType::kJobShowRequest || type == MessageType::kJobAbortRequest ||
-         type == MessageType::kJobLogRequest || type == MessageType::kHostTaskRequest ||
-         type == MessageType::kHostHistoryRequest;
+JobService::ActiveJob* JobService::FindJob(uint64_t id) {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second;
 }
 
-void JobService::HandleApi(const std::string& routing_id, const protocol::Envelope& e,
-                           const Principal& who) {
-  switch (e.type) {
-    case MessageType::kJobCreateRequest: return Create(routing_id, e, who);
-    case MessageType::kJobAbortRequest: return Abort(routing_id, e, who);
-    case MessageType::kJobListRequest: return to_api_(routing_id, List(e));
-    case MessageType::kJobShowRequest: return to_api_(routing_id, Show(e));
-    case MessageType::kJobLogRequest: return to_api_(routing_id, Log(e));
-    case MessageType::kHostTaskRequest: return RequestTask(routing_id, e, who);
-    case MessageType::kHostHistoryRequest: return to_api_(routing_id, History(e));
-    default:
-      to_api_(routing_id,
-              protocol::ErrorFrame(e.request_id, Status::Unsupported("not a job request")));
-  }
+store::Entry* JobService::FindEntry(uint64_t id) {
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+const store::Entry* JobService::FindEntry(uint64_t id) const {
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : &it->second;
 }
 
 Result<std::vector<std::string>> JobService::GroupsOf(const std::string& user) const {
@@ -268,24 +229,24 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
   for (uint32_t i = 0; i < r.meta_count; ++i) add_entry("", r.meta_label);
 
   ActiveJob active{job, std::move(*groups), entries.size()};
+  jobs_.emplace(job.id, std::move(active));
   for (store::Entry& entry : entries) {
-    queue_.insert({-static_cast<int>(job.priority), job.id, entry.id});
     dirty_entries_.insert(entry.id);
-    entries_.emplace(entry.id, std::move(entry));
+    const store::Entry& queued = entries_.emplace(entry.id, std::move(entry)).first->second;
+    scheduler_->QueueEntry(queued);
   }
   dirty_jobs_.insert(job.id);
-  jobs_.emplace(job.id, std::move(active));
-  schedule_needed_ = true;
+  scheduler_->RequestSchedule();
   spdlog::info("job={} created by {}: '{}' {} entries, priority {}", job.id, job.owner, job.name,
                job.entry_ids.size(), protocol::PriorityName(job.priority));
-  ToApi(routing_id, protocol::Encode(protocol::JobCreateReply{job.id}, e.request_id), true);
-  outgoing_.back().request_id = e.request_id;
+  batch_->ToApi(routing_id, protocol::Encode(protocol::JobCreateReply{job.id}, e.request_id),
+                e.request_id);
 }
 
 void JobService::AbortEntry(store::Entry& entry, const std::string& reason) {
   if (protocol::IsFinal(entry.status) || entry.abort_requested) return;
   if (entry.status == EntryStatus::kQueued) {
-    queue_.erase({-static_cast<int>(jobs_.at(entry.job_id).job.priority), entry.job_id, entry.id});
+    scheduler_->Dequeue(entry);
     Finish(entry, EntryStatus::kAborted, reason, "");
     return;
   }
@@ -304,7 +265,7 @@ void JobService::AbortEntry(store::Entry& entry, const std::string& reason) {
   entry.abort_requested = true;
   entry.abort_reason = reason;
   dirty_entries_.insert(entry.id);
-  ToAgent(entry.hostname, protocol::Encode(protocol::AbortEntry{entry.id, reason, false}));
+  batch_->ToAgent(entry.hostname, protocol::Encode(protocol::AbortEntry{entry.id, reason, false}));
 }
 
 void JobService::Abort(const std::string& routing_id, const protocol::Envelope& e,
@@ -364,13 +325,13 @@ void JobService::Abort(const std::string& routing_id, const protocol::Envelope& 
   }
   spdlog::info("job={} {}: {} entries aborted, {} being stopped", request->id, reason,
                now_aborted, stopping);
-  ToApi(routing_id,
-        protocol::Encode(protocol::OkReply{"job " + std::to_string(request->id) + ": " +
-                                           std::to_string(now_aborted) + " entries aborted, " +
-                                           std::to_string(stopping) + " being stopped"},
-                         e.request_id),
-        true);
-  outgoing_.back().request_id = e.request_id;
+  batch_->ToApi(routing_id,
+                protocol::Encode(protocol::OkReply{"job " + std::to_string(request->id) + ": " +
+                                                   std::to_string(now_aborted) +
+                                                   " entries aborted, " +
+                                                   std::to_string(stopping) + " being stopped"},
+                                 e.request_id),
+                e.request_id);
 }
 
 void JobService::CheckTimeouts() {
@@ -388,7 +349,6 @@ void JobService::CheckTimeouts() {
       spdlog::info("job={} {}", id, reason);
     }
   }
-  CheckPeriodicVerify();
 }
 
 std::string JobService::List(const protocol::Envelope& e) const {
@@ -440,7 +400,7 @@ std::string JobService::Show(const protocol::Envelope& e) const {
   for (protocol::EntryInfo& info : reply.job.entries) {
     auto live = entries_.find(info.id);
     if (live != entries_.end() && !info.host.empty()) {
-      info.waiting_in = sync_.WaitingIn(KeyOf(live->second), info.host);
+      info.waiting_in = scheduler_->sync().WaitingIn(Scheduler::KeyOf(live->second), info.host);
     }
   }
   return protocol::Encode(reply, e.request_id);
@@ -475,196 +435,27 @@ std::string JobService::Log(const protocol::Envelope& e) const {
   return protocol::Encode(reply, e.request_id);
 }
 
-// ---- staged changes ----
+// ---- staging ----
 
-void JobService::Move(store::Entry& entry, EntryStatus to, const std::string& reason) {
-  EntryStatus from = entry.status;
-  if (Status s = MoveEntry(entry, to, reason, clock_->WallUs()); !s.ok()) {
-    spdlog::error("job={} entry={} {}", entry.job_id, entry.id, s.message());
-    return;
-  }
-  dirty_entries_.insert(entry.id);
-  OnEntryMoved(entry, from, reason);
-  spdlog::debug("job={} entry={} host={} -> {} ({})", entry.job_id, entry.id, entry.hostname,
-                protocol::EntryStatusName(to), reason);
-}
-
-void JobService::Finish(store::Entry& entry, EntryStatus to, const std::string& reason,
-                        const std::string& fault) {
-  if (protocol::IsFinal(entry.status)) return;
-  bool started = entry.status != EntryStatus::kQueued;
-  entry.fault = fault;
-  Move(entry, to, reason);
-  if (!protocol::IsFinal(entry.status)) return;
-  spdlog::info("job={} entry={} host={} {}{}{}", entry.job_id, entry.id, entry.hostname,
-               protocol::EntryStatusName(to), reason.empty() ? "" : ": ", reason);
-  if (to == EntryStatus::kCompleted && !entry.hostname.empty()) {
-    NoteEntryCompleted(entry.hostname);
-  }
-  if (started && !entry.hostname.empty()) {
-    auto busy = busy_.find(entry.hostname);
-    if (busy != busy_.end() && busy->second == entry.id) FreeHost(entry.hostname);
-  }
-  OnEntryFinished(entry, reason, fault);
-  ActiveJob& job = jobs_.at(entry.job_id);
-  if (job.open_entries > 0 && --job.open_entries == 0) {
-    job.job.finished_us = clock_->WallUs();
-    dirty_jobs_.insert(job.job.id);
-    finished_jobs_.push_back(job.job.id);
-  }
-}
-
-void JobService::FreeHost(const std::string& hostname) {
-  busy_.erase(hostname);
-  schedule_needed_ = true;
-  if (idle_after_entry_.erase(hostname) > 0) idle_.insert(hostname);
-  const HostState* host = registry_->Find(hostname);
-  auto change = host_changes_.find(hostname);
-  protocol::HostStatus current = change != host_changes_.end()
-                                     ? change->second.status
-                                     : host ? host->record.status : protocol::HostStatus::kDead;
-  if (host != nullptr && current == protocol::HostStatus::kRunning) {
-    StageHostStatus(hostname, protocol::HostStatus::kReady, "entry finished");
-  } else if (host != nullptr && current == protocol::HostStatus::kPending) {
-    // Held for a group that did not start: the agent still waits for work.
-    StageHostStatus(hostname, protocol::HostStatus::kReady, "released by its group");
-    if (!host->routing_id.empty()) idle_.insert(hostname);
-  }
-}
-
-void JobService::StageHostStatus(const std::string& hostname, protocol::HostStatus to,
-                                 const std::string& reason) {
-  host_changes_[hostname] = HostChange{to, reason, clock_->WallMs()};
-}
-
-void JobService::ToAgent(const std::string& hostname, std::string frame) {
-  outgoing_.push_back({true, hostname, std::move(frame), 0});
-}
-
-void JobService::ToApi(const std::string& routing_id, std::string frame, bool after_commit) {
-  if (!after_commit) return to_api_(routing_id, std::move(frame));
-  outgoing_.push_back({false, routing_id, std::move(frame), 0});
-}
-
-// ---- commit ----
-
-Status JobService::Commit() {
-  store::WriteBatch batch;
+void JobService::Stage(store::WriteBatch& writes) {
   for (uint64_t id : dirty_jobs_) {
     auto it = jobs_.find(id);
-    if (it != jobs_.end()) batch.PutJob(it->second.job);
+    if (it != jobs_.end()) writes.PutJob(it->second.job);
   }
   for (uint64_t id : dirty_entries_) {
     auto it = entries_.find(id);
-    if (it != entries_.end()) batch.PutEntry(it->second);
-  }
-  for (const std::string& name : dirty_tasks_) {
-    auto it = tasks_.find(name);
-    if (it != tasks_.end()) batch.PutTask(it->second);
-  }
-  for (const store::SpecialTask& task : ended_tasks_) batch.PutTask(task);
-  std::vector<store::Host> hosts;
-  std::set<std::string> changed_hosts;
-  for (const auto& [name, change] : host_changes_) changed_hosts.insert(name);
-  for (const auto& [name, fields] : lifecycle_changes_) changed_hosts.insert(name);
-  for (const std::string& name : changed_hosts) {
-    const HostState* state = registry_->Find(name);
-    if (state == nullptr) continue;
-    store::Host record = state->record;  // current fields, plus the staged ones
-    auto fields = lifecycle_changes_.find(name);
-    if (fields != lifecycle_changes_.end()) {
-      record.last_task_id = fields->second.last_task_id;
-      record.last_verified_ms = fields->second.last_verified_ms;
-      record.repairs_ms = fields->second.repairs_ms;
-      record.repair_on_return = fields->second.repair_on_return;
-      record.last_known_good = fields->second.last_known_good;
-      record.update_failed_version = fields->second.update_failed_version;
-    }
-    auto change = host_changes_.find(name);
-    if (change != host_changes_.end() && record.status != change->second.status) {
-      // One batch may move a host through Ready (a task ended, then an entry started there).
-      HostStatus from = record.status;
-      HostStatus to = change->second.status;
-      if (CanTransition(from, to) ||
-          (CanTransition(from, HostStatus::kReady) && CanTransition(HostStatus::kReady, to))) {
-        record.status = change->second.status;
-        record.status_reason = change->second.reason;
-        record.status_changed_ms = change->second.at_ms;
-      } else {
-        spdlog::error("host={} staged move {} -> {} not allowed; dropped", name,
-                      protocol::HostStatusName(record.status),
-                      protocol::HostStatusName(change->second.status));
-      }
-    }
-    batch.PutHost(record);
-    hosts.push_back(std::move(record));
-  }
-  if (desired_dirty_) batch.SetDesiredVersion(desired_);
-  if (batch.empty()) return Status::Ok();
-  LABMESH_RETURN_IF_ERROR(store_->Apply(batch));
-  for (const store::Host& host : hosts) registry_->AdoptStatus(host);
-  return Status::Ok();
-}
-
-void JobService::Flush() {
-  StartTasks();  // before scheduling: a host with a queued task is not given an entry
-  if (schedule_needed_) {
-    schedule_needed_ = false;
-    Schedule();
-  }
-  if (dirty_jobs_.empty() && dirty_entries_.empty() && host_changes_.empty() &&
-      outgoing_.empty() && to_parse_.empty() && dirty_tasks_.empty() && ended_tasks_.empty() &&
-      lifecycle_changes_.empty() && !desired_dirty_) {
-    return;
-  }
-  Status committed = Commit();
-  std::set<std::string> idle;
-  if (!committed.ok()) {
-    // Hosts that asked for work (and those this lost batch gave an entry) will not ask again
-    // until their next entry: they stay idle across the reload.
-    idle = idle_;
-    for (const auto& [host, change] : host_changes_) {
-      if (change.status == protocol::HostStatus::kRunning) idle.insert(host);
-    }
+    if (it != entries_.end()) writes.PutEntry(it->second);
   }
   dirty_jobs_.clear();
   dirty_entries_.clear();
-  host_changes_.clear();
-  dirty_tasks_.clear();
-  ended_tasks_.clear();
-  lifecycle_changes_.clear();
-  desired_dirty_ = false;  // on failure Load() reads the stored one back
-  std::vector<Outgoing> outgoing;
-  outgoing.swap(outgoing_);
+}
+
+void JobService::AfterCommit() {
   std::vector<ParseWork> to_parse;
   to_parse.swap(to_parse_);
-  if (!committed.ok()) {
-    spdlog::error("job changes not stored: {}; reloading jobs from the store",
-                  committed.ToString());
-    for (const Outgoing& out : outgoing) {
-      if (!out.to_agent) to_api_(out.target, protocol::ErrorFrame(out.request_id, committed));
-    }
-    if (Status s = Load(); !s.ok()) spdlog::error("jobs not reloaded: {}", s.ToString());
-    for (const std::string& host : idle) {
-      if (busy_.count(host) == 0) idle_.insert(host);
-    }
-    return;
-  }
-  for (Outgoing& out : outgoing) {
-    if (out.to_agent) {
-      const HostState* host = registry_->Find(out.target);
-      if (host != nullptr && !host->routing_id.empty()) to_agent_(host->routing_id, std::move(out.frame));
-    } else {
-      to_api_(out.target, std::move(out.frame));
-    }
-  }
   for (ParseWork& work : to_parse) {
     if (parse_) parse_(std::move(work));
   }
-  Prune();
-}
-
-void JobService::Prune() {
   for (uint64_t id : finished_jobs_) {
     auto it = jobs_.find(id);
     if (it == jobs_.end() || it->second.open_entries > 0) continue;
@@ -672,58 +463,6 @@ void JobService::Prune() {
     jobs_.erase(it);
   }
   finished_jobs_.clear();
-}
-
-// ---- parsing ----
-
-ParseWork JobService::ParseWorkFor(const store::Entry& entry, const ActiveJob& job) const {
-  return ParseWorkOf(entry, job.job.owner, *registry_,
-                     entry.started_us != 0 ? entry.started_us : clock_->WallUs());
-}
-
-void JobService::OnParsed(const ParseDone& done) {
-  auto it = entries_.find(done.work.entry_id);
-  if (it == entries_.end() || it->second.status != EntryStatus::kParsing) return;
-  store::Entry& entry = it->second;
-  entry.result_counts.clear();
-  for (size_t i = 0; i < store::kResultStatusCount; ++i) {
-    auto status = static_cast<store::ResultStatus>(i);
-    if (done.counts[status] > 0) {
-      entry.result_counts[std::string(store::ResultStatusName(status))] = done.counts[status];
-    }
-  }
-  entry.parse_warnings = done.warnings;
-  if (!done.status.ok()) {
-    entry.parse_warnings.push_back("results not indexed: " + done.status.message());
-  }
-  dirty_entries_.insert(entry.id);
-  FinishParsed(entry, &done);
-}
-
-void JobService::FinishParsed(store::Entry& entry, const ParseDone* done) {
-  const std::string& outcome = entry.outcome;
-  if (entry.abort_requested || outcome == "aborted") {
-    Finish(entry, EntryStatus::kAborted,
-           entry.abort_reason.empty() ? entry.outcome_reason : entry.abort_reason, "");
-  } else if (outcome == "error") {
-    Finish(entry, EntryStatus::kFailed, entry.outcome_reason, "infrastructure");
-  } else if (outcome != "passed") {
-    Finish(entry, EntryStatus::kFailed,
-           entry.outcome_reason.empty() ? "exit status " + std::to_string(entry.exit_code)
-                                        : entry.outcome_reason,
-           "test");
-  } else if (done != nullptr && !done->failed.empty()) {
-    // The control passed, but a test it ran did not: the entry failed.
-    uint64_t bad = done->counts[store::ResultStatus::kFail] +
-                   done->counts[store::ResultStatus::kError] +
-                   done->counts[store::ResultStatus::kAbort];
-    Finish(entry, EntryStatus::kFailed,
-           std::to_string(bad) + " of " + std::to_string(done->results) +
-               " tests did not pass: " + Join(done->failed) + (bad > done->failed.size() ? ", ..." : ""),
-           "test");
-  } else {
-    Finish(entry, EntryStatus::kCompleted, "", "");
-  }
 }
 
 }  // namespace labmesh::coordinator

@@ -64,13 +64,13 @@ struct PackageService::Upload {
 };
 
 PackageService::PackageService(std::string packages_dir, const Clock* clock, store::Store* store,
-                               HostRegistry* registry, JobService* jobs, FrameOutbox to_api)
+                               HostRegistry* registry, UpdateScheduler* updates, FrameOutbox to_api)
     : dir_(std::move(packages_dir)),
       incoming_(dir_ + "/incoming"),
       clock_(clock),
       store_(store),
       registry_(registry),
-      jobs_(jobs),
+      updates_(updates),
       to_api_(std::move(to_api)) {}
 
 PackageService::~PackageService() = default;
@@ -100,11 +100,6 @@ Status PackageService::Load() {
 
 std::string PackageService::PackagePath(const std::string& sha256) const {
   return dir_ + "/" + sha256 + ".tar.gz";
-}
-
-bool PackageService::IsPackageRequest(MessageType type) {
-  return type == MessageType::kPackageUploadRequest || type == MessageType::kPackageListRequest ||
-         type == MessageType::kPackageDesireRequest;
 }
 
 void PackageService::HandleApi(const std::string& routing_id, const protocol::Envelope& e,
@@ -275,8 +270,8 @@ Result<protocol::PackageListReply> PackageService::List(
                    });
   if (desired != nullptr) {
     reply.desired = *desired;
-  } else if (jobs_ != nullptr) {
-    reply.desired = jobs_->desired_version();
+  } else if (updates_ != nullptr) {
+    reply.desired = updates_->desired_version();
   } else {
     auto stored = store_->GetDesiredVersion();
     if (!stored.ok()) return stored.status();
@@ -298,7 +293,7 @@ void PackageService::Desire(const std::string& routing_id, const protocol::Envel
   auto request = protocol::DecodeBody<protocol::PackageDesireRequest>(e);
   if (!request.ok()) return refuse(request.status());
   if (Status s = ValidateDesire(*request); !s.ok()) return refuse(s);
-  if (jobs_ == nullptr) return refuse(Status::Unsupported("no scheduler to desire a version of"));
+  if (updates_ == nullptr) return refuse(Status::Unsupported("no scheduler to desire a version of"));
   auto package = store_->GetPackage(request->version);
   if (!package.ok()) return refuse(package.status());
   if (!package->has_value()) {
@@ -310,7 +305,7 @@ void PackageService::Desire(const std::string& routing_id, const protocol::Envel
                                 clock_->WallMs()};
   auto reply = List("", &desired);
   if (!reply.ok()) return refuse(reply.status());
-  jobs_->SetDesiredVersion(desired, **package, routing_id, protocol::Encode(*reply, e.request_id),
+  updates_->SetDesiredVersion(desired, **package, routing_id, protocol::Encode(*reply, e.request_id),
                            e.request_id);
 }
 

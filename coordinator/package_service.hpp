@@ -5,8 +5,8 @@
 // record. It answers the API's package upload/list/desire and the agents' PackageChunkRequest.
 //
 // Event-loop thread only. Package records are its own (immutable: a version never names
-// another file); the desired version is committed by JobService, which schedules by it, and
-// the hosts' records only change through JobService's batches (update_failed_version).
+// another file); the desired version is the UpdateScheduler's, which schedules by it and
+// commits it with the loop turn's batch; host records change only through the HostRegistry.
 // Uploads in progress live in memory only: after a restart an upload starts over at offset 0.
 
 #include <cstdint>
@@ -16,6 +16,7 @@
 
 #include "host_registry.hpp"
 #include "job_service.hpp"
+#include "update_scheduler.hpp"
 #include "labmesh/common/clock.hpp"
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/protocol/package_messages.hpp"
@@ -30,17 +31,16 @@ class PackageService {
   // upload whose client went away must not hold its disk space forever).
   static constexpr size_t kMaxUploads = 4;
 
-  // `packages_dir` is DATA_DIR/packages. `jobs` takes the desired version (SetDesiredVersion)
+  // `packages_dir` is DATA_DIR/packages. `updates` takes the desired version (SetDesiredVersion)
   // and may be null in tests of uploads alone (desire is then refused).
   PackageService(std::string packages_dir, const Clock* clock, store::Store* store,
-                 HostRegistry* registry, JobService* jobs, FrameOutbox to_api);
+                 HostRegistry* registry, UpdateScheduler* updates, FrameOutbox to_api);
   ~PackageService();
 
   // Creates packages/ and packages/incoming/, drops what a previous run left in incoming/ and
   // learns the stored packages.
   Status Load();
 
-  static bool IsPackageRequest(protocol::MessageType type);
   // One admitted API request. Upload and list are answered at once; desire after the commit
   // that stored the desired version.
   void HandleApi(const std::string& routing_id, const protocol::Envelope& envelope,
@@ -77,7 +77,7 @@ class PackageService {
   const Clock* clock_;
   store::Store* store_;
   HostRegistry* registry_;
-  JobService* jobs_;
+  UpdateScheduler* updates_;
   FrameOutbox to_api_;
   std::map<std::string, std::unique_ptr<Upload>> uploads_;  // "version sha256" -> upload
   std::map<std::string, uint64_t> sizes_;                   // stored packages: sha256 -> bytes

@@ -62,11 +62,6 @@ ResultsService::ResultsService(const CoordinatorConfig& config, const Clock* clo
   limits_.max_frame_bytes = config.max_frame_bytes;
 }
 
-bool ResultsService::IsResultsRequest(MessageType type) {
-  return type == MessageType::kResultsListRequest || type == MessageType::kResultsSummaryRequest ||
-         type == MessageType::kResultsSeriesRequest || type == MessageType::kResultsReparseRequest;
-}
-
 void ResultsService::HandleApi(const std::string& routing_id, const protocol::Envelope& e,
                                const Principal& who) {
   switch (e.type) {

@@ -28,7 +28,6 @@ class ResultsService {
                  store::ResultsIndex* index, ResultsIntake* intake, HostRegistry* registry,
                  FrameOutbox to_api, std::function<void(const ParseDone&)> on_first_parse);
 
-  static bool IsResultsRequest(protocol::MessageType type);
   // Reparses are for the job's owner and admins (`who`, admitted by AuthService).
   void HandleApi(const std::string& routing_id, const protocol::Envelope& envelope,
                  const Principal& who);

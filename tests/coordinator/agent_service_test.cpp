@@ -134,6 +134,7 @@ TEST_F(AgentServiceTest, WithoutTokenANewHostWaitsForApproval) {
   // Nor is it ever declared Dead.
   services_->clock().AdvanceMs(10 * kDeadAfterMs);
   services_->agents().CheckDeadHosts();
+  (void)services_->EndOfTurn();  // as the loop does after its timer
   EXPECT_EQ(Find("newbie")->record.status, HostStatus::kReady);
   EXPECT_EQ(Find("newbie")->record.enrollment, store::Enrollment::kPending);
 }
@@ -165,7 +166,7 @@ TEST_F(AgentServiceTest, RefusedHellosGetARejectAndChangeNothing) {
   Make(Config(/*auto_accept=*/true));
   std::string owner_key = Register("lab-1", "conn-1");
   std::string revoked_key = Register("lab-2", "conn-2");
-  ASSERT_TRUE(services_->registry().DeleteAndRevoke("lab-2", "stolen").ok());
+  ASSERT_TRUE(testing::Committed(services_->registry(), services_->registry().DeleteAndRevoke("lab-2", "stolen")).ok());
   services_->TakeSent();
   std::string before = services_->Snapshot();
 
@@ -258,10 +259,12 @@ TEST_F(AgentServiceTest, SilentHostsTurnDeadAndAHelloBringsThemBackReady) {
   services_->clock().AdvanceMs(kDeadAfterMs);
   Only<protocol::HeartbeatAck>(Beat("conn-2", 1), "conn-2");
   services_->agents().CheckDeadHosts();
+  (void)services_->EndOfTurn();  // as the loop does after its timer
   EXPECT_EQ(Find("lab-1")->record.status, HostStatus::kReady);  // exactly dead_after: not yet
 
   services_->clock().AdvanceMs(1);
   services_->agents().CheckDeadHosts();
+  (void)services_->EndOfTurn();  // as the loop does after its timer
   const HostState* lab1 = Find("lab-1");
   EXPECT_EQ(lab1->record.status, HostStatus::kDead);
   EXPECT_NE(lab1->record.status_reason.find("no heartbeat"), std::string::npos);
@@ -277,6 +280,7 @@ TEST_F(AgentServiceTest, SilentHostsTurnDeadAndAHelloBringsThemBackReady) {
   // Checking again does not move a Dead host (Dead -> Dead is no move).
   services_->clock().AdvanceMs(kDeadAfterMs + 1);
   services_->agents().CheckDeadHosts();
+  (void)services_->EndOfTurn();  // as the loop does after its timer
   EXPECT_EQ(Find("lab-1")->record.status, HostStatus::kDead);
 
   auto sent = Hello("conn-3", key, MakeHello("lab-1", key, 2));
@@ -289,7 +293,7 @@ TEST_F(AgentServiceTest, SilentHostsTurnDeadAndAHelloBringsThemBackReady) {
 
 TEST_F(AgentServiceTest, AHelloKeepsAdminLabelsAndDropsAgentClaimsOnThem) {
   Make(Config(/*auto_accept=*/true));
-  ASSERT_TRUE(services_->registry().CreateAdminLabel("pool:prod", "admin").ok());
+  ASSERT_TRUE(testing::Committed(services_->registry(), services_->registry().CreateAdminLabel("pool:prod", "admin")).ok());
   std::string key = NewCurveKey();
   auto sent = Hello("conn-1", key, MakeHello("lab-1", key, 1, {"pool:prod", "mine"}));
   auto welcome = Only<protocol::Welcome>(sent, "conn-1");
@@ -298,7 +302,7 @@ TEST_F(AgentServiceTest, AHelloKeepsAdminLabelsAndDropsAgentClaimsOnThem) {
 
   store::Host host = Find("lab-1")->record;
   host.admin_labels = {"pool:prod"};
-  ASSERT_TRUE(services_->registry().Put(host).ok());
+  ASSERT_TRUE(testing::PutNow(services_->registry(), host).ok());
   // After a restart with other asked-for labels, the admin label is still there.
   sent = Hello("conn-2", key, MakeHello("lab-1", key, 2, {"other"}));
   welcome = Only<protocol::Welcome>(sent, "conn-2");

@@ -122,8 +122,8 @@ TEST_F(ApiServiceTest, HostListShowsAcceptedHostsFilteredByStatusAndLabel) {
   Enrol("lab-1", "c1", true, {"gpu"});
   Enrol("lab-2", "c2", true, {"usb"});
   Enrol("newbie", "c3", false);
-  ASSERT_TRUE(services_->registry().SetStatus("lab-2", HostStatus::kRepairing, "disk").ok());
-  ASSERT_TRUE(services_->registry().SetStatus("lab-2", HostStatus::kRepairFailed, "disk").ok());
+  ASSERT_TRUE(testing::MoveNow(services_->registry(), "lab-2", HostStatus::kRepairing, "disk").ok());
+  ASSERT_TRUE(testing::MoveNow(services_->registry(), "lab-2", HostStatus::kRepairFailed, "disk").ok());
 
   EXPECT_EQ(Names(*List()), (std::vector<std::string>{"lab-1", "lab-2"}));
   EXPECT_EQ(Names(*List("Ready")), (std::vector<std::string>{"lab-1"}));

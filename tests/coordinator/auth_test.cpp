@@ -145,7 +145,8 @@ TEST_F(AuthTest, AdminRequestsNeedAnAdmin) {
         MessageType::kHostModRequest, MessageType::kUserCreateRequest,
         MessageType::kUserDeleteRequest, MessageType::kAclCreateRequest,
         MessageType::kAclDeleteRequest, MessageType::kAclMemberRequest}) {
-    EXPECT_TRUE(protocol::IsAdminRequest(type)) << protocol::MessageTypeName(type);
+    ASSERT_NE(FindApiRoute(type), nullptr) << protocol::MessageTypeName(type);
+    EXPECT_TRUE(FindApiRoute(type)->admin_only) << protocol::MessageTypeName(type);
   }
   auto create = Call<protocol::UserTokenReply>(protocol::UserCreateRequest{"mallory", true},
                                                Token(alice));
@@ -288,7 +289,7 @@ TEST_F(AuthTest, AclGroupsHoldUsersAndHosts) {
   for (const char* name : {"lab-1", "lab-2"}) {
     store::Host host = testing::SampleHost(name, testing::NewCurveKey());
     host.acl_groups = {"Everyone"};  // as registration makes them
-    ASSERT_TRUE(registry_->Put(host).ok());
+    ASSERT_TRUE(testing::PutNow(*registry_, host).ok());
   }
   NewUser("alice");
   protocol::Credentials admin = Token(AdminToken());

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "agent_service.hpp"
+#include "api_routes.hpp"
+#include "batch.hpp"
 #include "principal.hpp"
 #include "api_service.hpp"
 #include "host_registry.hpp"
@@ -220,10 +222,18 @@ inline std::optional<protocol::ErrorReply> ErrorIn(std::string_view frame) {
 
 // ---- the coordinator's services without sockets ----
 
-// Runs the loop's end-of-batch step: hellos staged for a group commit are stored and answered.
-template <typename Agents>
-void EndOfBatch(Agents& agents) {
-  agents.CommitRegistrations();
+// Test shortcuts for the registry outside a loop turn: a change staged and committed at once.
+inline Status Committed(HostRegistry& registry, Status staged) {
+  if (!staged.ok()) return staged;
+  return registry.Commit();
+}
+inline Status PutNow(HostRegistry& registry, const store::Host& host) {
+  registry.StageMany({host}, {});
+  return registry.Commit();
+}
+inline Status MoveNow(HostRegistry& registry, const std::string& hostname,
+                      protocol::HostStatus to, const std::string& reason) {
+  return Committed(registry, registry.Transition(hostname, to, reason));
 }
 
 // One frame the services asked the event loop to send to an agent connection.
@@ -231,6 +241,28 @@ struct Sent {
   std::string routing_id;
   std::string frame;
 };
+
+// The end of a loop turn without the job side (core.hpp does it with it): the hellos of the
+// turn are staged, the registry's changes go into the batch, the batch commits once and its
+// frames are "sent" into `sent` (API frames too, under their routing id).
+inline Status EndTurn(AgentService& agents, HostRegistry& registry, store::Store& store,
+                      Batch& batch, std::vector<Sent>& sent) {
+  agents.FinishRegistrations();
+  if (registry.WriteTo(batch.writes(), /*heartbeats=*/false)) batch.MarkDurable();
+  auto record = [&sent](const std::string& id, std::string frame) {
+    sent.push_back(Sent{id, std::move(frame)});
+  };
+  Batch::Senders senders{
+      [&registry, &sent](const std::string& hostname, std::string frame) {
+        const HostState* host = registry.Find(hostname);
+        if (host != nullptr && !host->routing_id.empty()) {
+          sent.push_back(Sent{host->routing_id, std::move(frame)});
+        }
+      },
+      record, record};
+  return batch.Commit(&store, senders, [&registry] { registry.Adopt(); },
+                      [&registry] { registry.Discard(); });
+}
 
 // The admitted user of a request in these tests: the `user` its body names (the CLI still sends
 // one), else alice; an admin, so that the rules of admission stay out of the way.
@@ -259,7 +291,7 @@ class Services {
     registry_ = std::make_unique<HostRegistry>(store_.get(), &clock_);
     EXPECT_TRUE(registry_->Load().ok());
     agents_ = std::make_unique<AgentService>(
-        config_, &clock_, registry_.get(),
+        config_, &clock_, registry_.get(), &batch_,
         [this](const std::string& routing_id, std::string frame) {
           sent_.push_back(Sent{routing_id, std::move(frame)});
         });
@@ -271,6 +303,9 @@ class Services {
   FaultyStore& store() { return *store_; }
   HostRegistry& registry() { return *registry_; }
   AgentService& agents() { return *agents_; }
+  Batch& batch() { return batch_; }
+  // The end of the loop turn (see EndTurn); what it sent is in TakeSent().
+  Status EndOfTurn() { return EndTurn(*agents_, *registry_, *store_, batch_, sent_); }
   ApiService& api() { return *api_; }
   const CoordinatorConfig& config() const { return config_; }
 
@@ -282,7 +317,7 @@ class Services {
                                std::string_view frame) {
     sent_.clear();
     agents_->HandleFrame(routing_id, curve_key, frame);
-    EndOfBatch(*agents_);  // as the event loop does after each batch of agent messages
+    (void)EndOfTurn();  // as the event loop does after each batch of agent messages
     return TakeSent();
   }
 
@@ -296,7 +331,24 @@ class Services {
       return protocol::Encode(protocol::ErrorReply::FromStatus(envelope.status()),
                               protocol::PeekRequestId(frame, limits));
     }
-    return api_->Handle(*envelope, PrincipalFor(*envelope));
+    // As the route table has it: a change to hosts is answered after the turn's commit.
+    std::string reply = api_->Handle(*envelope, PrincipalFor(*envelope));
+    const ApiRouteFlags* route = FindApiRoute(envelope->type);
+    if (route != nullptr && route->mutating) {
+      batch_.ToApi("api", std::move(reply), envelope->request_id);
+      std::vector<Sent> before = TakeSent();
+      (void)EndOfTurn();
+      std::vector<Sent> now = TakeSent();
+      sent_ = std::move(before);
+      for (Sent& s : now) {
+        if (s.routing_id == "api") {
+          reply = std::move(s.frame);
+        } else {
+          sent_.push_back(std::move(s));
+        }
+      }
+    }
+    return reply;
   }
 
   // An API request; the reply decoded as Reply (an ErrorReply becomes its Status).
@@ -339,6 +391,7 @@ class Services {
   FakeClock clock_;
   std::unique_ptr<FaultyStore> store_;
   std::unique_ptr<HostRegistry> registry_;
+  Batch batch_;
   std::unique_ptr<AgentService> agents_;
   std::unique_ptr<TestCatalog> catalog_;
   std::unique_ptr<ApiService> api_;

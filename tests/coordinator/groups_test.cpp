@@ -212,7 +212,7 @@ TEST_F(Groups, HostLostDuringABarrierReleasesWaitersAndAbortsTheGroup) {
   clock_.AdvanceMs(5000);
   Heartbeat("h1");
   agents_->CheckDeadHosts();
-  jobs_->Flush();
+  Flush();
   auto released = Replies("h1");
   ASSERT_EQ(released.size(), 1u);
   EXPECT_FALSE(released[0].ok);
@@ -298,7 +298,7 @@ TEST_F(Groups, AGroupThatCannotCompleteReleasesItsHostsAndTriesAgain) {
   EXPECT_EQ(jobs_->NextDeadlineMs(), clock_.SteadyMs() + 10'000);
   clock_.AdvanceMs(10'000);
   jobs_->OnTimer();
-  jobs_->Flush();
+  Flush();
   auto starts = TakeStarts("h1");
   ASSERT_EQ(starts.size(), 1u);  // released: the other job runs
   EXPECT_EQ(starts[0].job_id, *other);
@@ -311,7 +311,7 @@ TEST_F(Groups, AGroupThatCannotCompleteReleasesItsHostsAndTriesAgain) {
   EXPECT_EQ(EntryOn(Show(*sync), "h1")->status, "Queued");
   clock_.AdvanceMs(5'000);
   jobs_->OnTimer();
-  jobs_->Flush();
+  Flush();
   EXPECT_EQ(EntryOn(Show(*sync), "h1")->status, "Pending");
   AgentSend("h2", protocol::WorkRequest{incarnations_["h2"]});
   EXPECT_EQ(TakeStarts("h1").size(), 1u);
@@ -377,7 +377,7 @@ TEST_F(Groups, CoordinatorRestartRequeuesHeldEntriesAndFreesTheirHosts) {
   registry_ = std::make_unique<HostRegistry>(store_.get(), &clock_);
   ASSERT_TRUE(registry_->Load().ok());
   StartJobs();
-  jobs_->Flush();
+  Flush();
   EXPECT_EQ(registry_->Find("h1")->record.status, protocol::HostStatus::kReady);
   EXPECT_EQ(EntryOn(Show(*sync), "h1")->status, "Queued");
   agent_sent_.clear();

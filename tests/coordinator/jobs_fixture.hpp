@@ -1,6 +1,6 @@
 #pragma once
-// The Jobs fixture: JobService with AgentService on a real store, a fake clock and recording
-// outboxes, with helpers that play agents (register, ask for work, run an entry) and API
+// The Jobs fixture: the coordinator's Core (JobService, Scheduler, HostTasks, UpdateScheduler)
+// with AgentService on a real store, a fake clock and recording outboxes, with helpers that play agents (register, ask for work, run an entry) and API
 // callers. Shared by jobs_test.cpp and groups_test.cpp.
 
 #include <gtest/gtest.h>
@@ -12,7 +12,7 @@
 
 #include "agent_service.hpp"
 #include "coordinator_test_util.hpp"
-#include "job_service.hpp"
+#include "core.hpp"
 #include "labmesh/common/hash.hpp"
 
 namespace labmesh::coordinator::testing {
@@ -34,15 +34,21 @@ class Jobs : public ::testing::Test {
 
   void StartJobs() {
     agents_.reset();
-    jobs_ = std::make_unique<JobService>(
+    jobs_ = std::make_unique<Core>(
         config_, &clock_, store_.get(), registry_.get(), catalog_.get(), results_.get(),
         [this](const std::string& id, std::string frame) { agent_sent_.push_back({id, frame}); },
         [this](const std::string& id, std::string frame) { api_sent_.push_back({id, frame}); });
     ASSERT_TRUE(jobs_->Load().ok());
     agents_ = std::make_unique<AgentService>(
-        config_, &clock_, registry_.get(),
+        config_, &clock_, registry_.get(), &jobs_->batch(),
         [this](const std::string& id, std::string frame) { agent_sent_.push_back({id, frame}); },
         jobs_.get());
+  }
+
+  // The end of a loop turn, as the coordinator's loop has it: hellos staged, one commit.
+  void Flush() {
+    agents_->FinishRegistrations();
+    (void)jobs_->Flush();
   }
 
   // Registers `host` (connection "c-<host>") holding `held`, and lets it ask for work.
@@ -63,8 +69,7 @@ class Jobs : public ::testing::Test {
   template <typename M>
   void AgentSend(const std::string& host, const M& message) {
     agents_->HandleFrame("c-" + host, keys_[host], protocol::Encode(message, ++request_id_));
-    agents_->CommitRegistrations();
-    jobs_->Flush();
+    Flush();
     AnswerTasks();
   }
 
@@ -89,13 +94,28 @@ class Jobs : public ::testing::Test {
     answering_ = false;
   }
 
+  // The route table's job and host-task rows, as the coordinator binds them.
+  void HandleApi(const std::string& id, const protocol::Envelope& e, const Principal& who) {
+    auto reply = [&](std::string frame) { api_sent_.push_back({id, std::move(frame)}); };
+    switch (e.type) {
+      case MessageType::kJobCreateRequest: return jobs_->jobs().Create(id, e, who);
+      case MessageType::kJobAbortRequest: return jobs_->jobs().Abort(id, e, who);
+      case MessageType::kJobListRequest: return reply(jobs_->jobs().List(e));
+      case MessageType::kJobShowRequest: return reply(jobs_->jobs().Show(e));
+      case MessageType::kJobLogRequest: return reply(jobs_->jobs().Log(e));
+      case MessageType::kHostTaskRequest: return jobs_->tasks().RequestTask(id, e, who);
+      case MessageType::kHostHistoryRequest: return reply(jobs_->tasks().History(e));
+      default: ADD_FAILURE() << "not a job request";
+    }
+  }
+
   template <typename Reply, typename Request>
   Result<Reply> Call(const Request& request) {
     api_sent_.clear();
     auto envelope = protocol::DecodeEnvelope(protocol::Encode(request, 7));
     EXPECT_TRUE(envelope.ok());
-    jobs_->HandleApi("api", *envelope, PrincipalFor(*envelope));
-    jobs_->Flush();
+    HandleApi("api", *envelope, PrincipalFor(*envelope));
+    Flush();
     AnswerTasks();
     EXPECT_EQ(api_sent_.size(), 1u);
     if (api_sent_.empty()) return Status::Internal("no reply");
@@ -193,7 +213,7 @@ class Jobs : public ::testing::Test {
   std::unique_ptr<HostRegistry> registry_;
   std::unique_ptr<TestCatalog> catalog_;
   std::unique_ptr<ResultsRepository> results_;
-  std::unique_ptr<JobService> jobs_;
+  std::unique_ptr<Core> jobs_;  // the core; named for what most tests use it for
   std::unique_ptr<AgentService> agents_;
   std::map<std::string, std::string> keys_;
   std::vector<Sent> agent_sent_;

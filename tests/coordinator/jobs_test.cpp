@@ -89,7 +89,7 @@ TEST_F(Jobs, NamedHostsJobRunsToCompletedWithItsFiles) {
     EXPECT_EQ(text, "hello\n");
   }
   EXPECT_EQ(registry_->Find("h1")->record.status, protocol::HostStatus::kReady);
-  EXPECT_EQ(jobs_->active_jobs(), 0u);
+  EXPECT_EQ(jobs_->jobs().active_jobs(), 0u);
   // The history records every move with a time.
   auto stored = store_->GetEntry(s1[0].entry_id);
   ASSERT_TRUE(stored.ok() && stored->has_value());
@@ -170,7 +170,7 @@ TEST_F(Jobs, JobsThatCanNeverRunAreRefusedAndChangeNothing) {
   auto after = store_->ListJobs();
   EXPECT_EQ(before->size(), after->size());
   EXPECT_EQ(after->size(), 0u);
-  EXPECT_EQ(jobs_->active_jobs(), 0u);
+  EXPECT_EQ(jobs_->jobs().active_jobs(), 0u);
 }
 
 TEST_F(Jobs, AbortQueuedAtOnceAndRunningThroughTheAgent) {
@@ -294,7 +294,7 @@ TEST_F(Jobs, AFailedCommitSendsNothingAndTheJobCanBeSubmittedAgain) {
   auto refused = Create({.hosts = {"h1"}});
   EXPECT_FALSE(refused.ok());
   EXPECT_TRUE(TakeStarts("h1").empty());  // nothing announced that was not stored
-  EXPECT_EQ(jobs_->active_jobs(), 0u);
+  EXPECT_EQ(jobs_->jobs().active_jobs(), 0u);
   EXPECT_EQ(store_->ListJobs()->size(), 0u);
   // The idle host is still known to want work.
   auto id = Create({.hosts = {"h1"}});
@@ -309,7 +309,7 @@ TEST_F(Jobs, DeadHostFailsItsEntryAndAStaleReportIsDiscarded) {
   auto starts = TakeStarts("h1");
   clock_.AdvanceMs(5000);
   agents_->CheckDeadHosts();
-  jobs_->Flush();
+  Flush();
   protocol::JobInfo job = Show(*id);
   EXPECT_EQ(job.status, "Failed");
   EXPECT_EQ(job.entries[0].fault, "infrastructure");
@@ -352,7 +352,7 @@ TEST_F(Jobs, JobTimeoutAbortsTheJob) {
   auto queued = Create({.hosts = {"h1"}, .timeout_ms = 1000});
   clock_.AdvanceMs(2000);
   jobs_->CheckTimeouts();
-  jobs_->Flush();
+  Flush();
   EXPECT_EQ(TakeSentOf<protocol::AbortEntry>("h1").size(), 1u);
   EXPECT_EQ(Show(*queued).status, "Aborted");
   EXPECT_NE(Show(*queued).abort_reason.find("timeout"), std::string::npos);

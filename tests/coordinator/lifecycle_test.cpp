@@ -51,7 +51,7 @@ class Lifecycle : public Jobs {
   void SetProtection(const std::string& host, protocol::Protection protection) {
     store::Host record = registry_->Find(host)->record;
     record.protection = protection;
-    ASSERT_TRUE(registry_->Put(record).ok());
+    ASSERT_TRUE(PutNow(*registry_, record).ok());
   }
 
   Result<protocol::TaskInfo> Ask(const std::string& host, const std::string& kind) {
@@ -190,7 +190,7 @@ TEST_F(Lifecycle, LostHostRequeuesWithRetryAndIsRepairedWhenItReturns) {
   clock_.AdvanceMs(5000);
   Heartbeat("h2");
   agents_->CheckDeadHosts();
-  jobs_->Flush();
+  Flush();
   EXPECT_EQ(StatusOf("h1"), HostStatus::kDead);
 
   RunOne("h2", 0);
@@ -216,7 +216,7 @@ TEST_F(Lifecycle, LostHostWithoutRetryFailsTheEntryHostLost) {
   clock_.AdvanceMs(5000);
   Heartbeat("h2");
   agents_->CheckDeadHosts();
-  jobs_->Flush();
+  Flush();
   protocol::JobInfo job = Show(*id);
   EXPECT_EQ(job.entries[0].status, "Failed");
   EXPECT_EQ(job.entries[0].reason.rfind("host lost", 0), 0u) << job.entries[0].reason;
@@ -338,13 +338,13 @@ TEST_F(Lifecycle, IdleHostsAreVerifiedPeriodically) {
   clock_.AdvanceMs(61'000);
   Heartbeat("h1");
   jobs_->CheckTimeouts();
-  jobs_->Flush();
+  Flush();
   protocol::RunTask verify = OneTask("h1", "Verify");
   Report("h1", verify, true);
   clock_.AdvanceMs(30'000);
   Heartbeat("h1");
   jobs_->CheckTimeouts();
-  jobs_->Flush();
+  Flush();
   EXPECT_TRUE(TakeTasks("h1").empty());  // verified 30 s ago
 }
 

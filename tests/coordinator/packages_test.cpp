@@ -254,7 +254,7 @@ TEST_F(Packages, DesireOfAnUnknownVersionOrBadShareIsRefused) {
   EXPECT_EQ(Desire("0.2.0", 0).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Desire("0.2.0", 101).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->GetDesiredVersion()->version, "");
-  EXPECT_EQ(jobs_->desired_version().version, "");
+  EXPECT_EQ(jobs_->updates().desired_version().version, "");
 }
 
 TEST_F(Packages, DesireThatIsNotStoredIsNotInForce) {
@@ -262,7 +262,7 @@ TEST_F(Packages, DesireThatIsNotStoredIsNotInForce) {
   store_->fail_applies = 1;
   auto refused = Desire("0.2.0");
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(jobs_->desired_version().version, "");  // reloaded from the store
+  EXPECT_EQ(jobs_->updates().desired_version().version, "");  // reloaded from the store
   EXPECT_EQ(store_->GetDesiredVersion()->version, "");
 }
 

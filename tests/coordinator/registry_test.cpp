@@ -49,7 +49,7 @@ class RegistryTest : public ::testing::Test {
   // Adds an accepted Ready host and returns its key.
   std::string AddHost(const std::string& hostname) {
     std::string key = NewCurveKey();
-    EXPECT_TRUE(registry_->Put(SampleHost(hostname, key)).ok());
+    EXPECT_TRUE(testing::PutNow(*registry_, SampleHost(hostname, key)).ok());
     return key;
   }
 
@@ -78,26 +78,26 @@ TEST_F(RegistryTest, AFailedCommitLeavesMemoryUnchanged) {
   store::Host changed = registry_->Find("lab-1")->record;
   changed.locked = true;
   changed.lock_reason = "bad fan";
-  EXPECT_FALSE(registry_->Put(changed).ok());
+  EXPECT_FALSE(testing::PutNow(*registry_, changed).ok());
   EXPECT_EQ(Packed(registry_->Find("lab-1")->record), before);
   EXPECT_EQ(Packed(*Stored("lab-1")), before);
 
   store_->fail_applies = 1;
-  EXPECT_FALSE(registry_->Put(SampleHost("lab-2", NewCurveKey())).ok());
+  EXPECT_FALSE(testing::PutNow(*registry_, SampleHost("lab-2", NewCurveKey())).ok());
   EXPECT_EQ(registry_->Find("lab-2"), nullptr);
   EXPECT_FALSE(Stored("lab-2").has_value());
 
   store_->fail_applies = 1;
-  EXPECT_FALSE(registry_->SetStatus("lab-1", HostStatus::kRunning, "job 1").ok());
+  EXPECT_FALSE(testing::MoveNow(*registry_, "lab-1", HostStatus::kRunning, "job 1").ok());
   EXPECT_EQ(registry_->Find("lab-1")->record.status, HostStatus::kReady);
 
   store_->fail_applies = 1;
-  EXPECT_FALSE(registry_->DeleteAndRevoke("lab-1", "gone").ok());
+  EXPECT_FALSE(testing::Committed(*registry_, registry_->DeleteAndRevoke("lab-1", "gone")).ok());
   ASSERT_NE(registry_->Find("lab-1"), nullptr);
   EXPECT_FALSE(registry_->IsKeyRevoked(registry_->Find("lab-1")->record.public_key));
 
   store_->fail_applies = 1;
-  EXPECT_FALSE(registry_->CreateAdminLabel("gpu", "admin").ok());
+  EXPECT_FALSE(testing::Committed(*registry_, registry_->CreateAdminLabel("gpu", "admin")).ok());
   EXPECT_EQ(registry_->admin_labels().count("gpu"), 0u);
   EXPECT_EQ(registry_->Find("lab-1")->record.agent_labels, SampleHost("x", "k").agent_labels);
 
@@ -108,7 +108,7 @@ TEST_F(RegistryTest, AFailedCommitLeavesMemoryUnchanged) {
 TEST_F(RegistryTest, SetStatusCommitsAnAllowedMoveWithReasonAndTime) {
   AddHost("lab-1");
   clock_.AdvanceMs(5'000);
-  ASSERT_TRUE(registry_->SetStatus("lab-1", HostStatus::kRunning, "job 7").ok());
+  ASSERT_TRUE(testing::MoveNow(*registry_, "lab-1", HostStatus::kRunning, "job 7").ok());
   const store::Host& record = registry_->Find("lab-1")->record;
   EXPECT_EQ(record.status, HostStatus::kRunning);
   EXPECT_EQ(record.status_reason, "job 7");
@@ -123,12 +123,12 @@ TEST_F(RegistryTest, SetStatusRefusesIllegalMovesAndChangesNothing) {
   std::string before = Packed(registry_->Find("lab-1")->record);
   int applies = store_->applies;
 
-  Status refused = registry_->SetStatus("lab-1", HostStatus::kRepairFailed, "no");
+  Status refused = testing::MoveNow(*registry_, "lab-1", HostStatus::kRepairFailed, "no");
   EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(refused.message().find("Repair Failed"), std::string::npos) << refused.message();
-  EXPECT_EQ(registry_->SetStatus("lab-1", HostStatus::kReady, "again").code(),
+  EXPECT_EQ(testing::MoveNow(*registry_, "lab-1", HostStatus::kReady, "again").code(),
             StatusCode::kFailedPrecondition);  // no self move
-  EXPECT_EQ(registry_->SetStatus("nope", HostStatus::kDead, "x").code(), StatusCode::kNotFound);
+  EXPECT_EQ(testing::MoveNow(*registry_, "nope", HostStatus::kDead, "x").code(), StatusCode::kNotFound);
 
   EXPECT_EQ(store_->applies, applies);  // nothing even reached the store
   EXPECT_EQ(Packed(registry_->Find("lab-1")->record), before);
@@ -187,9 +187,9 @@ TEST_F(RegistryTest, SilentHostsAreThoseNotHeardFromForLongerThanDeadAfter) {
   AddHost("lab-2");
   store::Host pending = SampleHost("newbie", NewCurveKey());
   pending.enrollment = store::Enrollment::kPending;
-  ASSERT_TRUE(registry_->Put(pending).ok());
+  ASSERT_TRUE(testing::PutNow(*registry_, pending).ok());
   AddHost("corpse");
-  ASSERT_TRUE(registry_->SetStatus("corpse", HostStatus::kDead, "test").ok());
+  ASSERT_TRUE(testing::MoveNow(*registry_, "corpse", HostStatus::kDead, "test").ok());
 
   clock_.AdvanceMs(kDeadAfterMs);
   EXPECT_TRUE(registry_->SilentHosts(kDeadAfterMs).empty());  // exactly dead_after: not yet
@@ -207,8 +207,8 @@ TEST_F(RegistryTest, SilentHostsAreThoseNotHeardFromForLongerThanDeadAfter) {
 TEST_F(RegistryTest, LoadAfterReopenKeepsEverythingAndGivesAGracePeriod) {
   std::string key1 = AddHost("lab-1");
   std::string key2 = AddHost("lab-2");
-  ASSERT_TRUE(registry_->CreateAdminLabel("pool:prod", "admin").ok());
-  ASSERT_TRUE(registry_->DeleteAndRevoke("lab-2", "stolen").ok());
+  ASSERT_TRUE(testing::Committed(*registry_, registry_->CreateAdminLabel("pool:prod", "admin")).ok());
+  ASSERT_TRUE(testing::Committed(*registry_, registry_->DeleteAndRevoke("lab-2", "stolen")).ok());
   protocol::HostHealth health;
   health.uptime_s = 7;
   registry_->RecordHeartbeat("lab-1", health);
@@ -241,7 +241,7 @@ TEST_F(RegistryTest, LoadAfterReopenKeepsEverythingAndGivesAGracePeriod) {
 
 TEST_F(RegistryTest, UnflushedHeartbeatsAreLostByAReloadButNothingElseIs) {
   AddHost("lab-1");
-  ASSERT_TRUE(registry_->SetStatus("lab-1", HostStatus::kVerifying, "verify").ok());
+  ASSERT_TRUE(testing::MoveNow(*registry_, "lab-1", HostStatus::kVerifying, "verify").ok());
   protocol::HostHealth health;
   health.uptime_s = 5;
   registry_->RecordHeartbeat("lab-1", health);
@@ -273,7 +273,7 @@ TEST_F(RegistryTest, DeleteAndRevokeRemovesTheHostAndRevokesItsKeyInOneCommit) {
   AddHost("lab-2");
   registry_->SetConnection("lab-1", "conn-1");
   int applies = store_->applies;
-  ASSERT_TRUE(registry_->DeleteAndRevoke("lab-1", "decommissioned").ok());
+  ASSERT_TRUE(testing::Committed(*registry_, registry_->DeleteAndRevoke("lab-1", "decommissioned")).ok());
   EXPECT_EQ(store_->applies, applies + 1);
   EXPECT_EQ(registry_->Find("lab-1"), nullptr);
   EXPECT_EQ(registry_->FindByRoutingId("conn-1"), nullptr);
@@ -288,18 +288,18 @@ TEST_F(RegistryTest, DeleteAndRevokeRemovesTheHostAndRevokesItsKeyInOneCommit) {
   EXPECT_EQ((*revoked)->revoked_ms, clock_.WallMs());
   EXPECT_NE(registry_->Find("lab-2"), nullptr);  // the other host is untouched
 
-  EXPECT_EQ(registry_->DeleteAndRevoke("lab-1", "again").code(), StatusCode::kNotFound);
+  EXPECT_EQ(testing::Committed(*registry_, registry_->DeleteAndRevoke("lab-1", "again")).code(), StatusCode::kNotFound);
 }
 
 TEST_F(RegistryTest, CreatingAnAdminLabelStripsItFromAgentLabels) {
   AddHost("lab-1");  // agent labels include "gpu"
   store::Host other = SampleHost("lab-2", NewCurveKey());
   other.agent_labels = {"arch:x86_64"};
-  ASSERT_TRUE(registry_->Put(other).ok());
+  ASSERT_TRUE(testing::PutNow(*registry_, other).ok());
   std::string lab2_before = Packed(*Stored("lab-2"));
 
   int applies = store_->applies;
-  ASSERT_TRUE(registry_->CreateAdminLabel("gpu", "alice").ok());
+  ASSERT_TRUE(testing::Committed(*registry_, registry_->CreateAdminLabel("gpu", "alice")).ok());
   EXPECT_EQ(store_->applies, applies + 1);
   EXPECT_EQ(registry_->admin_labels().count("gpu"), 1u);
   const auto& agent_labels = registry_->Find("lab-1")->record.agent_labels;
@@ -310,17 +310,17 @@ TEST_F(RegistryTest, CreatingAnAdminLabelStripsItFromAgentLabels) {
   ASSERT_TRUE(label.ok() && label->has_value());
   EXPECT_EQ((*label)->created_by, "alice");
 
-  EXPECT_EQ(registry_->CreateAdminLabel("gpu", "bob").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(testing::Committed(*registry_, registry_->CreateAdminLabel("gpu", "bob")).code(), StatusCode::kAlreadyExists);
 }
 
 TEST_F(RegistryTest, DeletingAnAdminLabelStripsItFromEveryHost) {
-  ASSERT_TRUE(registry_->CreateAdminLabel("pool:prod", "alice").ok());
+  ASSERT_TRUE(testing::Committed(*registry_, registry_->CreateAdminLabel("pool:prod", "alice")).ok());
   for (const char* name : {"lab-1", "lab-2"}) {
     store::Host host = SampleHost(name, NewCurveKey());
     host.admin_labels = {"pool:prod", "rack:7"};
-    ASSERT_TRUE(registry_->Put(host).ok());
+    ASSERT_TRUE(testing::PutNow(*registry_, host).ok());
   }
-  ASSERT_TRUE(registry_->DeleteAdminLabel("pool:prod").ok());
+  ASSERT_TRUE(testing::Committed(*registry_, registry_->DeleteAdminLabel("pool:prod")).ok());
   EXPECT_EQ(registry_->admin_labels().count("pool:prod"), 0u);
   for (const char* name : {"lab-1", "lab-2"}) {
     EXPECT_EQ(registry_->Find(name)->record.admin_labels, (std::vector<std::string>{"rack:7"}));
@@ -329,15 +329,15 @@ TEST_F(RegistryTest, DeletingAnAdminLabelStripsItFromEveryHost) {
   auto label = store_->GetLabel("pool:prod");
   ASSERT_TRUE(label.ok());
   EXPECT_FALSE(label->has_value());
-  EXPECT_EQ(registry_->DeleteAdminLabel("pool:prod").code(), StatusCode::kNotFound);
-  EXPECT_EQ(registry_->DeleteAdminLabel("gpu").code(), StatusCode::kNotFound);  // agent label
+  EXPECT_EQ(testing::Committed(*registry_, registry_->DeleteAdminLabel("pool:prod")).code(), StatusCode::kNotFound);
+  EXPECT_EQ(testing::Committed(*registry_, registry_->DeleteAdminLabel("gpu")).code(), StatusCode::kNotFound);  // agent label
 }
 
 TEST_F(RegistryTest, ToInfoShowsPendingEnrollmentsAndEffectiveLabels) {
   store::Host host = SampleHost("newbie", NewCurveKey());
   host.enrollment = store::Enrollment::kPending;
   host.admin_labels = {"rack:7"};
-  ASSERT_TRUE(registry_->Put(host).ok());
+  ASSERT_TRUE(testing::PutNow(*registry_, host).ok());
   protocol::HostInfo info = registry_->ToInfo(*registry_->Find("newbie"));
   EXPECT_EQ(info.status, "Pending Approval");
   EXPECT_EQ(info.labels,
@@ -348,8 +348,8 @@ TEST_F(RegistryTest, ToInfoShowsPendingEnrollmentsAndEffectiveLabels) {
   EXPECT_FALSE(info.connected);
 
   AddHost("lab-1");
-  ASSERT_TRUE(registry_->SetStatus("lab-1", HostStatus::kRepairing, "disk").ok());
-  ASSERT_TRUE(registry_->SetStatus("lab-1", HostStatus::kRepairFailed, "disk").ok());
+  ASSERT_TRUE(testing::MoveNow(*registry_, "lab-1", HostStatus::kRepairing, "disk").ok());
+  ASSERT_TRUE(testing::MoveNow(*registry_, "lab-1", HostStatus::kRepairFailed, "disk").ok());
   EXPECT_EQ(registry_->ToInfo(*registry_->Find("lab-1")).status, "Repair Failed");
 }
 

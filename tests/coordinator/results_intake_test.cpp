@@ -82,7 +82,7 @@ class Parsing : public Jobs {
  protected:
   void SetUp() override {
     Jobs::SetUp();
-    jobs_->set_parser([this](ParseWork work) { submitted_.push_back(std::move(work)); });
+    jobs_->jobs().set_parser([this](ParseWork work) { submitted_.push_back(std::move(work)); });
   }
   void Upload(const std::string& host, uint64_t entry, const std::string& outcome) {
     protocol::EntryReport report;
@@ -118,8 +118,8 @@ TEST_F(Parsing, AnEntryIsParsedOffTheSchedulingPathThenCompletedOrFailed) {
   done.counts[store::ResultStatus::kFail] = 1;
   done.failed = {"boot"};
   done.warnings = {"broken.xml: not well-formed"};
-  jobs_->OnParsed(done);
-  jobs_->Flush();
+  jobs_->jobs().OnParsed(done);
+  Flush();
   protocol::JobInfo job = Show(*first);
   EXPECT_EQ(job.entries[0].status, "Failed");
   EXPECT_EQ(job.entries[0].reason, "1 of 3 tests did not pass: boot");
@@ -133,9 +133,9 @@ TEST_F(Parsing, AnEntryIsParsedOffTheSchedulingPathThenCompletedOrFailed) {
   clean.work = submitted_.at(1);
   clean.results = 1;
   clean.counts[store::ResultStatus::kGood] = 1;
-  jobs_->OnParsed(clean);
-  jobs_->OnParsed(clean);  // a repeat changes nothing
-  jobs_->Flush();
+  jobs_->jobs().OnParsed(clean);
+  jobs_->jobs().OnParsed(clean);  // a repeat changes nothing
+  Flush();
   EXPECT_EQ(Show(*second).status, "Completed");
 }
 
@@ -148,13 +148,13 @@ TEST_F(Parsing, ARestartParsesEntriesLeftInParsingAgain) {
   ASSERT_TRUE(registry_->Load().ok());
   StartJobs();
   submitted_.clear();
-  jobs_->set_parser([this](ParseWork work) { submitted_.push_back(std::move(work)); });
-  jobs_->Flush();
+  jobs_->jobs().set_parser([this](ParseWork work) { submitted_.push_back(std::move(work)); });
+  Flush();
   ASSERT_EQ(submitted_.size(), 1u);
   ParseDone done;
   done.work = submitted_[0];
-  jobs_->OnParsed(done);
-  jobs_->Flush();
+  jobs_->jobs().OnParsed(done);
+  Flush();
   EXPECT_EQ(Show(*id).entries[0].status, "Failed");  // the control's own failure
 }
 

@@ -33,7 +33,7 @@ class Update : public Jobs {
 
   void StartPackages() {
     packages_ = std::make_unique<PackageService>(
-        dir_.path() + "/packages", &clock_, store_.get(), registry_.get(), jobs_.get(),
+        dir_.path() + "/packages", &clock_, store_.get(), registry_.get(), &jobs_->updates(),
         [this](const std::string& id, std::string frame) { api_sent_.push_back({id, frame}); });
     ASSERT_TRUE(packages_->Load().ok());
     agents_->set_packages(packages_.get());
@@ -57,7 +57,7 @@ class Update : public Jobs {
     auto envelope = protocol::DecodeEnvelope(protocol::Encode(request, 9));
     EXPECT_TRUE(envelope.ok());
     packages_->HandleApi("api", *envelope, Principal{user, true, ""});
-    jobs_->Flush();
+    Flush();
     EXPECT_EQ(api_sent_.size(), 1u);
     if (api_sent_.empty()) return Status::Internal("no reply");
     EXPECT_EQ(RequestIdOf(api_sent_.back().frame), 9u);

@@ -96,7 +96,7 @@ TEST_F(Updates, RegistrationOnTheTargetVersionCompletesIt) {
   EXPECT_EQ(RecordOf("h1").agent_version, "0.2.0");
   EXPECT_EQ(RecordOf("h1").update_failed_version, "");
   EXPECT_TRUE(TakeTasks("h1").empty());
-  EXPECT_EQ(jobs_->open_tasks(), 0u);
+  EXPECT_EQ(jobs_->tasks().open_tasks(), 0u);
   auto list = PackageCall<protocol::PackageListReply>(protocol::PackageListRequest{});
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list->host_versions["0.2.0"], 1u);
@@ -182,7 +182,7 @@ TEST_F(Updates, LostHostAbortsTheUpdateAndRecordsIt) {
   protocol::RunTask run = StartUpdate();
   clock_.AdvanceMs(5000);
   agents_->CheckDeadHosts();
-  jobs_->Flush();
+  Flush();
   EXPECT_EQ(TaskById(run.task_id).status, TaskStatus::kAborted);
   EXPECT_EQ(RecordOf("h1").update_failed_version, "0.2.0");
   // It comes back on the version after all: that is no failure any more.

@@ -1,17 +1,19 @@
-// JobService, host lifecycle: special tasks (Verify, Repair, Cleanup), verify before an entry
-// runs, cleanup after it, repair of failed and returning hosts, retry of entries whose host was
-// lost, periodic verifies, and the API's `host verify|repair|history`. See job_service.hpp and
-// docs/lifecycle.md; the decisions themselves are in lifecycle_rules.hpp.
+// HostTasks: special tasks (Verify, Repair, Cleanup, Update), verify before an entry runs,
+// cleanup after it, repair of failed and returning hosts, periodic verifies, and the API's
+// `host verify|repair|history`. See host_tasks.hpp and docs/lifecycle.md.
+
+#include "host_tasks.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <map>
 
-#include "job_service.hpp"
 #include "job_view.hpp"
 #include "labmesh/common/duration.hpp"
 #include "lifecycle_rules.hpp"
+#include "scheduler.hpp"
+#include "update_scheduler.hpp"
 
 namespace labmesh::coordinator {
 
@@ -43,9 +45,110 @@ std::string TaskName(const store::SpecialTask& task) {
 
 }  // namespace
 
+bool CanMoveTask(TaskStatus from, TaskStatus to) {
+  switch (from) {
+    case TaskStatus::kQueued: return to == TaskStatus::kRunning || to == TaskStatus::kAborted;
+    case TaskStatus::kRunning:
+      return to == TaskStatus::kCompleted || to == TaskStatus::kFailed ||
+             to == TaskStatus::kAborted;
+    default: return false;  // final
+  }
+}
+
+HostTasks::HostTasks(const CoordinatorConfig& config, const Clock* clock, store::Store* store,
+                     HostRegistry* registry, Batch* batch, FrameOutbox to_agent,
+                     FrameOutbox to_api)
+    : config_(config),
+      clock_(clock),
+      store_(store),
+      registry_(registry),
+      batch_(batch),
+      to_agent_(std::move(to_agent)),
+      to_api_(std::move(to_api)) {}
+
+void HostTasks::Wire(JobService* jobs, Scheduler* scheduler, UpdateScheduler* updates) {
+  jobs_ = jobs;
+  scheduler_ = scheduler;
+  updates_ = updates;
+}
+
+void HostTasks::MoveTask(store::SpecialTask& task, TaskStatus to) {
+  if (!CanMoveTask(task.status, to)) {
+    spdlog::error("host={} {} cannot go from {} to {}", task.hostname, TaskName(task),
+                  TaskStatusName(task.status), TaskStatusName(to));
+    return;
+  }
+  task.status = to;
+}
+
+void HostTasks::SetHost(const std::string& hostname, HostStatus to, const std::string& reason) {
+  // A host already in `to` keeps its record as it is (reason and time of that move).
+  if (registry_->Staged(hostname) == nullptr || registry_->StagedStatus(hostname) == to) return;
+  if (Status s = registry_->Transition(hostname, to, reason); !s.ok()) {
+    spdlog::error("host={} {}", hostname, s.message());
+  }
+}
+
+const store::SpecialTask* HostTasks::OpenTask(const std::string& hostname) const {
+  auto it = tasks_.find(hostname);
+  return it == tasks_.end() ? nullptr : &it->second;
+}
+
+void HostTasks::Stage(store::WriteBatch& writes) {
+  for (const std::string& name : dirty_tasks_) {
+    auto it = tasks_.find(name);
+    if (it != tasks_.end()) writes.PutTask(it->second);
+  }
+  for (const store::SpecialTask& task : ended_tasks_) writes.PutTask(task);
+  dirty_tasks_.clear();
+  ended_tasks_.clear();
+}
+
+void HostTasks::OnAgentRegistered(const std::string& hostname,
+                                  const protocol::TaskReport& update_report) {
+  const store::Host* host = registry_->Staged(hostname);
+  if (host == nullptr) return;
+  auto open = tasks_.find(hostname);
+  if (open != tasks_.end() && open->second.status == TaskStatus::kRunning &&
+      open->second.kind == TaskKind::kUpdate) {
+    updates_->OnUpdaterRegistered(hostname, update_report);
+  } else if (open != tasks_.end() && open->second.status == TaskStatus::kRunning) {
+    SendTask(open->second);
+  } else if (host->status == HostStatus::kDead && open == tasks_.end()) {
+    // (A task queued while it was away starts instead, from StartTasks.)
+    if (std::optional<TaskKind> kind = TaskOnReturn(host->protection)) {
+      QueueTask(hostname, *kind, "the host came back after it was lost", kCoordinatorUser);
+    } else {
+      SetHost(hostname, HostStatus::kReady, "agent registered again");
+    }
+  }
+  if (registry_->Staged(hostname)->repair_on_return) registry_->Stage(hostname)->repair_on_return = false;
+}
+
+void HostTasks::OnHostDead(const std::string& hostname) {
+  // Its task ends (Aborted); when it comes back it is repaired before it is Ready.
+  auto open = tasks_.find(hostname);
+  if (open != tasks_.end()) {
+    store::SpecialTask task = std::move(open->second);
+    tasks_.erase(open);
+    dirty_tasks_.erase(hostname);
+    MoveTask(task, TaskStatus::kAborted);
+    task.finished_ms = clock_->WallMs();
+    task.reason = "host lost (no heartbeat) during the task";
+    if (task.kind == TaskKind::kUpdate) updates_->UpdateEnded(task, /*passed=*/false);
+    ended_tasks_.push_back(std::move(task));
+  }
+  if (store::Host* host = registry_->Stage(hostname)) host->repair_on_return = true;
+}
+
+void HostTasks::OnHostDeleted(const std::string& hostname) {
+  tasks_.erase(hostname);  // its records stay in the store; nobody will run it
+  dirty_tasks_.erase(hostname);
+}
+
 // ---- state ----
 
-Status JobService::LoadTasks() {
+Status HostTasks::Load() {
   tasks_.clear();
   auto max_task = store_->MaxTaskId();
   if (!max_task.ok()) return max_task.status();
@@ -62,36 +165,14 @@ Status JobService::LoadTasks() {
   return Status::Ok();
 }
 
-JobService::LifecycleFields& JobService::StageLifecycle(const std::string& hostname) {
-  auto it = lifecycle_changes_.find(hostname);
-  if (it != lifecycle_changes_.end()) return it->second;
-  LifecycleFields fields;
-  if (const HostState* host = registry_->Find(hostname)) {
-    fields.last_task_id = host->record.last_task_id;
-    fields.last_verified_ms = host->record.last_verified_ms;
-    fields.repairs_ms = host->record.repairs_ms;
-    fields.repair_on_return = host->record.repair_on_return;
-    fields.last_known_good = host->record.last_known_good;
-    fields.update_failed_version = host->record.update_failed_version;
-  }
-  return lifecycle_changes_.emplace(hostname, std::move(fields)).first->second;
-}
-
-HostStatus JobService::StagedStatus(const std::string& hostname) const {
-  auto change = host_changes_.find(hostname);
-  if (change != host_changes_.end()) return change->second.status;
-  const HostState* host = registry_->Find(hostname);
-  return host != nullptr ? host->record.status : HostStatus::kDead;
-}
-
-protocol::Protection JobService::ProtectionOf(const std::string& hostname) const {
-  const HostState* host = registry_->Find(hostname);
-  return host != nullptr ? host->record.protection : protocol::Protection::kNone;
+protocol::Protection HostTasks::ProtectionOf(const std::string& hostname) const {
+  const store::Host* host = registry_->Staged(hostname);
+  return host != nullptr ? host->protection : protocol::Protection::kNone;
 }
 
 // ---- tasks ----
 
-store::SpecialTask& JobService::QueueTask(const std::string& hostname, TaskKind kind,
+store::SpecialTask& HostTasks::QueueTask(const std::string& hostname, TaskKind kind,
                                           const std::string& reason, const std::string& by,
                                           const store::Entry* entry) {
   store::SpecialTask task;
@@ -106,35 +187,35 @@ store::SpecialTask& JobService::QueueTask(const std::string& hostname, TaskKind 
     task.entry_id = entry->id;
   }
   task.queued_ms = clock_->WallMs();
-  StageLifecycle(hostname).last_task_id = task.id;
+  if (store::Host* host = registry_->Stage(hostname)) host->last_task_id = task.id;
   dirty_tasks_.insert(hostname);
   spdlog::info("host={} {} queued: {} (by {})", hostname, TaskName(task), reason, by);
   tasks_[hostname] = std::move(task);
   return tasks_[hostname];
 }
 
-bool JobService::CanStartTask(const std::string& hostname) const {
+bool HostTasks::CanStartTask(const std::string& hostname) const {
   const HostState* host = registry_->Find(hostname);
   if (host == nullptr || host->routing_id.empty()) return false;  // waits for the agent
-  if (busy_.count(hostname) > 0) return false;  // an entry is started (or held) there
-  HostStatus status = StagedStatus(hostname);
+  if (scheduler_->IsBusy(hostname)) return false;  // an entry is started (or held) there
+  HostStatus status = registry_->StagedStatus(hostname);
   return status == HostStatus::kReady || status == HostStatus::kRepairFailed ||
          status == HostStatus::kDead;  // Dead yet connected: it just came back
 }
 
-void JobService::StartTasks() {
+void HostTasks::StartTasks() {
   for (auto& [name, task] : tasks_) {
     if (task.status == TaskStatus::kQueued && CanStartTask(name)) StartTask(task);
   }
 }
 
-void JobService::StartTask(store::SpecialTask& task) {
+void HostTasks::StartTask(store::SpecialTask& task) {
   const std::string hostname = task.hostname;
   protocol::Protection protection = ProtectionOf(hostname);
-  task.status = TaskStatus::kRunning;
+  MoveTask(task, TaskStatus::kRunning);
   task.started_ms = clock_->WallMs();
   dirty_tasks_.insert(hostname);
-  StageHostStatus(hostname, StatusWhileRunning(task.kind), TaskName(task) + ": " + task.reason);
+  SetHost(hostname, StatusWhileRunning(task.kind), TaskName(task) + ": " + task.reason);
   if (task.kind == TaskKind::kVerify && SkipsVerify(protection)) {
     EndTask(hostname, true, "",
             {protocol::TaskCheck{"skipped", true, "protection do-not-verify: not verified", 0}});
@@ -144,15 +225,15 @@ void JobService::StartTask(store::SpecialTask& task) {
   SendTask(task);
 }
 
-void JobService::SendTask(const store::SpecialTask& task) {
+void HostTasks::SendTask(const store::SpecialTask& task) {
   protocol::RunTask run = RunTaskFor(task.kind, ProtectionOf(task.hostname));
   run.task_id = task.id;
   run.coordinator_ms = clock_->WallMs();
-  if (task.kind == TaskKind::kUpdate) FillUpdate(task, run);
-  ToAgent(task.hostname, protocol::Encode(run));
+  if (task.kind == TaskKind::kUpdate) updates_->FillUpdate(task, run);
+  batch_->ToAgent(task.hostname, protocol::Encode(run));
 }
 
-void JobService::OnTaskReport(const HostState& host, const protocol::Envelope& e) {
+void HostTasks::OnTaskReport(const HostState& host, const protocol::Envelope& e) {
   auto report = protocol::DecodeBody<protocol::TaskReport>(e);
   if (!report.ok())
     return to_agent_(host.routing_id, protocol::ErrorFrame(e.request_id, report.status()));
@@ -184,14 +265,14 @@ void JobService::OnTaskReport(const HostState& host, const protocol::Envelope& e
   EndTask(name, report->passed, reason, std::move(report->checks));
 }
 
-void JobService::EndTask(const std::string& hostname, bool passed, const std::string& reason,
+void HostTasks::EndTask(const std::string& hostname, bool passed, const std::string& reason,
                          std::vector<protocol::TaskCheck> checks) {
   auto it = tasks_.find(hostname);
   if (it == tasks_.end()) return;
   store::SpecialTask task = std::move(it->second);
   tasks_.erase(it);
   dirty_tasks_.erase(hostname);
-  task.status = passed ? TaskStatus::kCompleted : TaskStatus::kFailed;
+  MoveTask(task, passed ? TaskStatus::kCompleted : TaskStatus::kFailed);
   task.finished_ms = clock_->WallMs();
   if (!reason.empty()) task.reason = reason;
   task.checks = std::move(checks);
@@ -199,112 +280,115 @@ void JobService::EndTask(const std::string& hostname, bool passed, const std::st
                reason.empty() ? "" : ": ", reason);
   ended_tasks_.push_back(task);
   AfterTask(task, passed, reason);
-  schedule_needed_ = true;
+  scheduler_->RequestSchedule();
 }
 
-void JobService::AfterTask(const store::SpecialTask& task, bool passed, const std::string& reason) {
+void HostTasks::AfterTask(const store::SpecialTask& task, bool passed, const std::string& reason) {
   const std::string& hostname = task.hostname;
   // The entry this task ran for, when it still waits for it on this host.
   store::Entry* entry = nullptr;
   if (task.entry_id != 0) {
-    auto it = entries_.find(task.entry_id);
-    if (it != entries_.end() && !protocol::IsFinal(it->second.status)) entry = &it->second;
+    store::Entry* waiting = jobs_->FindEntry(task.entry_id);
+    if (waiting != nullptr && !protocol::IsFinal(waiting->status)) entry = waiting;
   }
-  auto busy = busy_.find(hostname);
   bool verifying_entry = entry != nullptr && entry->status == EntryStatus::kVerifying &&
-                         busy != busy_.end() && busy->second == entry->id;
+                         scheduler_->BusyWith(hostname) == entry->id;
   switch (task.kind) {
     case TaskKind::kVerify:
       if (passed) {
-        StageLifecycle(hostname).last_verified_ms = clock_->WallMs();
+        if (store::Host* host = registry_->Stage(hostname)) {
+          host->last_verified_ms = clock_->WallMs();
+        }
         if (verifying_entry) {
-          ActiveJob& job = jobs_.at(entry->job_id);
+          JobService::ActiveJob& job = jobs_->job(entry->job_id);
           if (job.job.synch_count > 1) {
-            Hold(*entry, job, *registry_->Find(hostname));
+            scheduler_->Hold(*entry, job, hostname);
           } else {
-            StartOn(*entry, job, hostname);
+            scheduler_->StartOn(*entry, job, hostname);
           }
           return;
         }
-        StageHostStatus(hostname, HostStatus::kReady, "verify passed");
+        SetHost(hostname, HostStatus::kReady, "verify passed");
         return;
       }
       if (verifying_entry) {
-        busy_.erase(hostname);
-        Requeue(*entry, "verify of " + hostname + " failed (" + reason + "); queued again");
+        scheduler_->ClearBusy(hostname, entry->id);
+        scheduler_->Requeue(*entry, "verify of " + hostname + " failed (" + reason + "); queued again");
       }
       NeedRepair(hostname, "verify failed: " + reason,
                  verifying_entry && entry->meta_label.empty() ? entry->id : 0);
       return;
     case TaskKind::kRepair:
       if (passed) {
-        StageLifecycle(hostname).last_verified_ms = clock_->WallMs();
-        StageHostStatus(hostname, HostStatus::kReady, "repair passed");
+        if (store::Host* host = registry_->Stage(hostname)) {
+          host->last_verified_ms = clock_->WallMs();
+        }
+        SetHost(hostname, HostStatus::kReady, "repair passed");
         return;
       }
       LeaveRepairFailed(hostname, "repair failed: " + reason, task.entry_id);
       return;
     case TaskKind::kCleanup:
       if (passed) {
-        StageHostStatus(hostname, HostStatus::kReady, "cleanup passed");
+        SetHost(hostname, HostStatus::kReady, "cleanup passed");
         return;
       }
       NeedRepair(hostname, "cleanup failed: " + reason, 0);
       return;
     case TaskKind::kUpdate:
-      UpdateEnded(task, passed);
-      StageHostStatus(hostname, HostStatus::kReady,
+      updates_->UpdateEnded(task, passed);
+      SetHost(hostname, HostStatus::kReady,
                       passed ? "updated: " + reason : "update failed: " + reason);
       return;
   }
 }
 
-void JobService::NeedRepair(const std::string& hostname, const std::string& reason,
+void HostTasks::NeedRepair(const std::string& hostname, const std::string& reason,
                             uint64_t entry_id) {
   if (RefusesRepair(ProtectionOf(hostname))) {
     LeaveRepairFailed(hostname, reason + "; not repaired (protection do-not-repair)", entry_id);
     return;
   }
-  LifecycleFields& fields = StageLifecycle(hostname);
+  store::Host* fields = registry_->Stage(hostname);
+  if (fields == nullptr) return;
   int64_t now = clock_->WallMs();
-  if (!MayRepairAgain(fields.repairs_ms, now, config_.repair_limit, config_.repair_window_ms)) {
+  if (!MayRepairAgain(fields->repairs_ms, now, config_.repair_limit, config_.repair_window_ms)) {
     LeaveRepairFailed(hostname,
-                      reason + "; repaired " + std::to_string(fields.repairs_ms.size()) +
+                      reason + "; repaired " + std::to_string(fields->repairs_ms.size()) +
                           " times within " + FormatDurationMs(config_.repair_window_ms) +
                           " already, left for a person (labmesh host repair " + hostname + ")",
                       entry_id);
     return;
   }
-  fields.repairs_ms.push_back(now);
-  const store::Entry* entry = nullptr;
-  if (entry_id != 0) entry = &entries_.at(entry_id);
+  fields->repairs_ms.push_back(now);
+  const store::Entry* entry = entry_id != 0 ? jobs_->FindEntry(entry_id) : nullptr;
   StartTask(QueueTask(hostname, TaskKind::kRepair, reason, kCoordinatorUser, entry));
 }
 
-void JobService::LeaveRepairFailed(const std::string& hostname, const std::string& reason,
+void HostTasks::LeaveRepairFailed(const std::string& hostname, const std::string& reason,
                                    uint64_t entry_id) {
-  StageHostStatus(hostname, HostStatus::kRepairFailed, reason);
-  auto it = entries_.find(entry_id);
-  if (it == entries_.end()) return;
-  store::Entry& entry = it->second;
+  SetHost(hostname, HostStatus::kRepairFailed, reason);
+  store::Entry* found = entry_id != 0 ? jobs_->FindEntry(entry_id) : nullptr;
+  if (found == nullptr) return;
+  store::Entry& entry = *found;
   if (entry.status != EntryStatus::kQueued || !entry.meta_label.empty() ||
       entry.hostname != hostname) {
     return;
   }
   // A named host that cannot be mended: its entry would wait for a person.
-  queue_.erase({-static_cast<int>(jobs_.at(entry.job_id).job.priority), entry.job_id, entry.id});
-  Finish(entry, EntryStatus::kFailed, "host " + hostname + " is Repair Failed: " + reason,
+  scheduler_->Dequeue(entry);
+  jobs_->Finish(entry, EntryStatus::kFailed, "host " + hostname + " is Repair Failed: " + reason,
          "infrastructure");
 }
 
 // ---- entries ----
 
-bool JobService::NeedsVerifyFirst(const ActiveJob& job, const HostState& host) const {
-  return job.job.run_verify && !SkipsVerify(host.record.protection);
+bool HostTasks::NeedsVerifyFirst(const JobService::ActiveJob& job, const store::Host& host) const {
+  return job.job.run_verify && !SkipsVerify(host.protection);
 }
 
-void JobService::VerifyBeforeRun(store::Entry& entry, const std::string& hostname) {
-  Move(entry, EntryStatus::kVerifying, "verifying " + hostname + " before the run");
+void HostTasks::VerifyBeforeRun(store::Entry& entry, const std::string& hostname) {
+  jobs_->Move(entry, EntryStatus::kVerifying, "verifying " + hostname + " before the run");
   auto open = tasks_.find(hostname);
   if (open != tasks_.end()) {
     // Cannot happen (a host with an open task is not eligible); keep the entry safe anyway.
@@ -318,37 +402,11 @@ void JobService::VerifyBeforeRun(store::Entry& entry, const std::string& hostnam
                       kCoordinatorUser, &entry));
 }
 
-void JobService::LoseEntry(store::Entry& entry, const std::string& reason) {
-  ActiveJob& job = jobs_.at(entry.job_id);
-  bool retry = job.job.synch_count <= 1 && entry.retries < job.job.retry &&
-               !entry.abort_requested && entry.status != EntryStatus::kParsing;
-  if (!retry) {
-    Finish(entry, EntryStatus::kFailed, reason, "infrastructure");
-    return;
-  }
-  std::string hostname = entry.hostname;
-  ++entry.retries;
-  auto busy = busy_.find(hostname);
-  if (busy != busy_.end() && busy->second == entry.id) busy_.erase(busy);
-  Requeue(entry, reason + "; queued again (retry " + std::to_string(entry.retries) + " of " +
-                     std::to_string(job.job.retry) + ")");
-  entry.exit_code = -1;
-  entry.signal = 0;
-  entry.started_us = 0;
-  entry.report_sequence = 0;  // the next agent counts its reports from 1
-  entry.outcome.clear();
-  entry.outcome_reason.clear();
-  entry.fault.clear();
-  schedule_needed_ = true;
-  spdlog::info("job={} entry={} {} (retry {} of {})", entry.job_id, entry.id, reason,
-               entry.retries, job.job.retry);
-}
-
-void JobService::MaybeCleanup(const store::Entry& entry, const std::string& outcome) {
-  const ActiveJob& job = jobs_.at(entry.job_id);
+void HostTasks::MaybeCleanup(const store::Entry& entry, const std::string& outcome) {
+  const JobService::ActiveJob& job = jobs_->job(entry.job_id);
   const std::string& hostname = entry.hostname;
   if (!NeedsCleanup(job.job.cleanup, outcome)) return;
-  if (busy_.count(hostname) > 0 || tasks_.count(hostname) > 0) return;
+  if (scheduler_->IsBusy(hostname) || tasks_.count(hostname) > 0) return;
   const HostState* host = registry_->Find(hostname);
   if (host == nullptr || host->routing_id.empty()) return;
   StartTask(QueueTask(hostname, TaskKind::kCleanup,
@@ -357,22 +415,21 @@ void JobService::MaybeCleanup(const store::Entry& entry, const std::string& outc
                       kCoordinatorUser, &entry));
 }
 
-void JobService::CheckPeriodicVerify() {
+void HostTasks::CheckPeriodicVerify() {
   if (config_.verify_interval_ms <= 0) return;
   int64_t steady = clock_->SteadyMs();
   if (steady < next_periodic_check_ms_) return;
   next_periodic_check_ms_ = steady + std::min(kPeriodicCheckEveryMs, config_.verify_interval_ms);
   int64_t now = clock_->WallMs();
-  for (const std::string& name : idle_) {
-    if (tasks_.count(name) > 0 || busy_.count(name) > 0) continue;
+  for (const std::string& name : scheduler_->idle()) {
+    if (tasks_.count(name) > 0 || scheduler_->IsBusy(name)) continue;
     const HostState* host = registry_->Find(name);
-    if (host == nullptr || host->routing_id.empty() || SkipsVerify(host->record.protection) ||
-        StagedStatus(name) != HostStatus::kReady) {
+    const store::Host* staged = registry_->Staged(name);
+    if (host == nullptr || staged == nullptr || host->routing_id.empty() ||
+        SkipsVerify(staged->protection) || staged->status != HostStatus::kReady) {
       continue;
     }
-    auto staged = lifecycle_changes_.find(name);
-    int64_t verified = staged != lifecycle_changes_.end() ? staged->second.last_verified_ms
-                                                          : host->record.last_verified_ms;
+    int64_t verified = staged->last_verified_ms;
     if (now - std::max(verified, started_wall_ms_) < config_.verify_interval_ms) continue;
     QueueTask(name, TaskKind::kVerify,
               "periodic verify (every " + FormatDurationMs(config_.verify_interval_ms) + ")",
@@ -382,7 +439,7 @@ void JobService::CheckPeriodicVerify() {
 
 // ---- API ----
 
-void JobService::RequestTask(const std::string& routing_id, const protocol::Envelope& e,
+void HostTasks::RequestTask(const std::string& routing_id, const protocol::Envelope& e,
                              const Principal& who) {
   auto request = protocol::DecodeBody<protocol::HostTaskRequest>(e);
   if (!request.ok())
@@ -426,12 +483,12 @@ void JobService::RequestTask(const std::string& routing_id, const protocol::Enve
   const std::string& user = who.user;
   const store::SpecialTask& task =
       QueueTask(request->hostname, *kind, "requested by " + user, user);
-  ToApi(routing_id,
-        protocol::Encode(protocol::HostTaskReply{ToTaskInfo(task, true)}, e.request_id), true);
-  outgoing_.back().request_id = e.request_id;
+  batch_->ToApi(routing_id,
+                protocol::Encode(protocol::HostTaskReply{ToTaskInfo(task, true)}, e.request_id),
+                e.request_id);
 }
 
-std::string JobService::History(const protocol::Envelope& e) const {
+std::string HostTasks::History(const protocol::Envelope& e) const {
   auto request = protocol::DecodeBody<protocol::HostHistoryRequest>(e);
   if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
   if (registry_->Find(request->hostname) == nullptr) {

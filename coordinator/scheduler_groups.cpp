@@ -1,40 +1,36 @@
-// JobService, groups: holding hosts for synchronous jobs, starting a group in one fan-out,
+// Scheduler, groups: holding hosts for synchronous jobs, starting a group in one fan-out,
 // releasing holds that cannot complete, aborting the rest of a group that lost a host, and the
-// sync requests (barriers, values) of started groups. See job_service.hpp and docs/sync.md.
+// sync requests (barriers, values) of started groups. See scheduler.hpp and docs/sync.md.
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <limits>
 
-#include "job_service.hpp"
 #include "labmesh/common/duration.hpp"
+#include "scheduler.hpp"
 #include "text_util.hpp"
 
 namespace labmesh::coordinator {
 
 using protocol::EntryStatus;
 
-namespace {
-
-}  // namespace
-
-std::vector<store::Entry*> JobService::GroupEntries(const ActiveJob& job, uint32_t group) {
+std::vector<store::Entry*> Scheduler::GroupEntries(const ActiveJob& job, uint32_t group) {
   std::vector<store::Entry*> members;
   for (uint64_t id : job.job.entry_ids) {
-    auto it = entries_.find(id);
-    if (it != entries_.end() && it->second.group == group) members.push_back(&it->second);
+    auto it = jobs_->entries().find(id);
+    if (it != jobs_->entries().end() && it->second.group == group) members.push_back(&it->second);
   }
   return members;
 }
 
-std::vector<std::string> JobService::HostsFor(const store::Entry& entry,
+std::vector<std::string> Scheduler::HostsFor(const store::Entry& entry,
                                               const ActiveJob& job) const {
   std::vector<std::string> hosts;
   if (job.job.synch_count > 1) {
     for (uint64_t id : job.job.entry_ids) {
-      auto it = entries_.find(id);
-      if (it != entries_.end() && it->second.group == entry.group &&
+      auto it = jobs_->entries().find(id);
+      if (it != jobs_->entries().end() && it->second.group == entry.group &&
           !it->second.hostname.empty()) {
         hosts.push_back(it->second.hostname);
       }
@@ -42,8 +38,8 @@ std::vector<std::string> JobService::HostsFor(const store::Entry& entry,
   } else {
     hosts = job.job.hosts;
     for (uint64_t id : job.job.entry_ids) {
-      auto it = entries_.find(id);
-      if (it != entries_.end() && !it->second.meta_label.empty() && !it->second.hostname.empty()) {
+      auto it = jobs_->entries().find(id);
+      if (it != jobs_->entries().end() && !it->second.meta_label.empty() && !it->second.hostname.empty()) {
         hosts.push_back(it->second.hostname);
       }
     }
@@ -53,33 +49,22 @@ std::vector<std::string> JobService::HostsFor(const store::Entry& entry,
   return hosts;
 }
 
-void JobService::QueueEntry(const store::Entry& entry) {
-  queue_.insert({-static_cast<int>(jobs_.at(entry.job_id).job.priority), entry.job_id, entry.id});
-}
-
-void JobService::Requeue(store::Entry& entry, const std::string& reason) {
-  Move(entry, EntryStatus::kQueued, reason);
-  if (!entry.meta_label.empty()) entry.hostname.clear();  // any host with the label will do
-  QueueEntry(entry);
-}
-
-void JobService::Hold(store::Entry& entry, ActiveJob& job, const HostState& host) {
-  const std::string& name = host.record.hostname;
+void Scheduler::Hold(store::Entry& entry, ActiveJob& job, const std::string& hostname) {
+  const std::string name = hostname;
   GroupKey key = KeyOf(entry);
   entry.hostname = name;
-  busy_[name] = entry.id;
-  idle_.erase(name);
-  StageHostStatus(name, protocol::HostStatus::kPending,
+  SetBusy(name, entry.id);
+  SetHost(name, protocol::HostStatus::kPending,
                   "held for job " + std::to_string(job.job.id) + " group " +
                       std::to_string(key.group));
   uint32_t held = groups_[key].pending + 1;
-  Move(entry, EntryStatus::kPending,
+  jobs_->Move(entry, EntryStatus::kPending,
        "holding " + name + " for group " + std::to_string(key.group) + " (" +
            std::to_string(held) + "/" + std::to_string(job.job.synch_count) + " hosts)");
   if (groups_[key].pending == job.job.synch_count) StartGroup(key, job);
 }
 
-void JobService::StartGroup(const GroupKey& key, ActiveJob& job) {
+void Scheduler::StartGroup(const GroupKey& key, ActiveJob& job) {
   std::vector<store::Entry*> members = GroupEntries(job, key.group);
   groups_[key].started = true;
   std::vector<std::string> hosts;
@@ -94,9 +79,10 @@ void JobService::StartGroup(const GroupKey& key, ActiveJob& job) {
       "group " + std::to_string(key.group) + " started together on " + Join(named) +
       (hosts.size() > kNamed ? " and " + std::to_string(hosts.size() - kNamed) + " more" : "");
   for (store::Entry* m : members) {
-    StageHostStatus(m->hostname, protocol::HostStatus::kRunning,
+    started_this_turn_.insert(m->hostname);
+    SetHost(m->hostname, protocol::HostStatus::kRunning,
                     "job " + std::to_string(job.job.id) + " entry " + std::to_string(m->id));
-    Move(*m, EntryStatus::kStarting, together);
+    jobs_->Move(*m, EntryStatus::kStarting, together);
   }
   spdlog::info("job={} {}", job.job.id, together);
   // One fan-out: the starts leave back to back after the commit. The group's members share
@@ -106,14 +92,13 @@ void JobService::StartGroup(const GroupKey& key, ActiveJob& job) {
   for (const store::Entry* m : members) SendStart(*m, job, &roster);
 }
 
-void JobService::Unhold(store::Entry& entry, const std::string& reason) {
+void Scheduler::Unhold(store::Entry& entry, const std::string& reason) {
   std::string host = entry.hostname;
   Requeue(entry, reason);
-  auto busy = busy_.find(host);
-  if (busy != busy_.end() && busy->second == entry.id) FreeHost(host);
+  if (BusyWith(host) == entry.id) FreeHost(host);
 }
 
-void JobService::ReleaseExpiredHolds() {
+void Scheduler::ReleaseExpiredHolds() {
   int64_t now = clock_->SteadyMs();
   for (auto& [key, group] : groups_) {
     if (group.retry_after_ms != 0 && group.retry_after_ms <= now) {
@@ -124,7 +109,7 @@ void JobService::ReleaseExpiredHolds() {
         now < group.hold_since_ms + config_.sync_hold_ms) {
       continue;
     }
-    ActiveJob& job = jobs_.at(key.job_id);
+    ActiveJob& job = jobs_->job(key.job_id);
     std::string why = "group " + std::to_string(key.group) + " gathered " +
                       std::to_string(group.pending) + " of its " +
                       std::to_string(job.job.synch_count) + " hosts and no more for " +
@@ -138,11 +123,11 @@ void JobService::ReleaseExpiredHolds() {
   }
 }
 
-void JobService::OnEntryMoved(store::Entry& entry, EntryStatus from, const std::string& reason) {
-  auto job = jobs_.find(entry.job_id);
-  if (job == jobs_.end()) return;  // loading: the groups are rebuilt after
+void Scheduler::OnEntryMoved(store::Entry& entry, EntryStatus from, const std::string& reason) {
+  ActiveJob* job = jobs_->FindJob(entry.job_id);
+  if (job == nullptr) return;  // loading: the groups are rebuilt after
   GroupKey key = KeyOf(entry);
-  if (job->second.job.synch_count > 1) {
+  if (job->job.synch_count > 1) {
     GroupState& group = groups_[key];
     if (entry.status == EntryStatus::kPending) {
       ++group.pending;
@@ -157,11 +142,11 @@ void JobService::OnEntryMoved(store::Entry& entry, EntryStatus from, const std::
   }
 }
 
-void JobService::OnEntryFinished(store::Entry& entry, const std::string& reason,
+void Scheduler::OnEntryFinished(store::Entry& entry, const std::string& reason,
                                  const std::string& fault) {
-  auto job_it = jobs_.find(entry.job_id);
-  if (job_it == jobs_.end()) return;
-  ActiveJob& job = job_it->second;
+  ActiveJob* job_it = jobs_->FindJob(entry.job_id);
+  if (job_it == nullptr) return;
+  ActiveJob& job = *job_it;
   GroupKey key = KeyOf(entry);
   if (job.job.synch_count > 1) {
     auto group = groups_.find(key);
@@ -180,7 +165,7 @@ void JobService::OnEntryFinished(store::Entry& entry, const std::string& reason,
     }
     if (!why.empty()) {
       for (store::Entry* m : GroupEntries(job, key.group)) {
-        if (m != &entry) AbortEntry(*m, why);
+        if (m != &entry) jobs_->AbortEntry(*m, why);
       }
     }
   }
@@ -193,7 +178,7 @@ void JobService::OnEntryFinished(store::Entry& entry, const std::string& reason,
   }
 }
 
-void JobService::OnSync(const HostState& host, const protocol::Envelope& e) {
+void Scheduler::OnSync(const HostState& host, const protocol::Envelope& e) {
   auto request = protocol::DecodeBody<protocol::SyncRequest>(e);
   if (!request.ok()) {
     return to_agent_(host.routing_id,
@@ -207,15 +192,15 @@ void JobService::OnSync(const HostState& host, const protocol::Envelope& e) {
   };
   if (Status s = ValidateSyncRequest(*request); !s.ok()) return refuse(s.message());
   const std::string& name = host.record.hostname;
-  auto it = entries_.find(request->entry_id);
-  if (it == entries_.end() || it->second.hostname != name ||
+  auto it = jobs_->entries().find(request->entry_id);
+  if (it == jobs_->entries().end() || it->second.hostname != name ||
       (it->second.status != EntryStatus::kStarting && it->second.status != EntryStatus::kRunning)) {
     return refuse("entry " + std::to_string(request->entry_id) + " is not running on " + name);
   }
   sync_.Handle(KeyOf(it->second), name, e.request_id, *request);
 }
 
-int64_t JobService::NextDeadlineMs() const {
+int64_t Scheduler::NextDeadlineMs() const {
   int64_t next = sync_.NextDeadlineMs();
   for (const auto& [key, group] : groups_) {
     if (!group.started && group.pending > 0) {
@@ -226,7 +211,7 @@ int64_t JobService::NextDeadlineMs() const {
   return next;
 }
 
-void JobService::OnTimer() {
+void Scheduler::OnTimer() {
   sync_.CheckTimeouts();
   ReleaseExpiredHolds();
 }

@@ -1,0 +1,109 @@
+#include "api_routes.hpp"
+
+#include <algorithm>
+
+namespace labmesh::coordinator {
+
+using protocol::MessageType;
+using T = MessageType;
+
+namespace {
+
+constexpr bool kReads = false, kChanges = true;
+constexpr bool kAnyone = false, kAdmins = true;
+
+}  // namespace
+
+std::string_view ApiOwnerName(ApiOwner owner) {
+  switch (owner) {
+    case ApiOwner::kHosts: return "hosts";
+    case ApiOwner::kCatalog: return "catalog";
+    case ApiOwner::kJobs: return "jobs";
+    case ApiOwner::kHostTasks: return "host tasks";
+    case ApiOwner::kResults: return "results";
+    case ApiOwner::kAuth: return "auth";
+    case ApiOwner::kPackages: return "packages";
+  }
+  return "?";
+}
+
+const std::vector<ApiRouteFlags>& ApiRouteTable() {
+  using O = ApiOwner;
+  static const std::vector<ApiRouteFlags> table = {
+      // hosts and labels (ApiService)
+      {T::kHostListRequest, O::kHosts, kReads, kAnyone},
+      {T::kHostShowRequest, O::kHosts, kReads, kAnyone},
+      {T::kHostPendingRequest, O::kHosts, kReads, kAnyone},
+      {T::kHostActionRequest, O::kHosts, kChanges, kAdmins},
+      {T::kHostLabelRequest, O::kHosts, kChanges, kAdmins},
+      {T::kLabelListRequest, O::kHosts, kReads, kAnyone},
+      {T::kLabelActionRequest, O::kHosts, kChanges, kAdmins},
+      {T::kHostModRequest, O::kHosts, kChanges, kAdmins},
+      // host tasks (HostTasks)
+      {T::kHostTaskRequest, O::kHostTasks, kChanges, kAdmins},
+      {T::kHostHistoryRequest, O::kHostTasks, kReads, kAnyone},
+      // the test catalog (ApiService)
+      {T::kTestAddRequest, O::kCatalog, kChanges, kAnyone},
+      {T::kTestListRequest, O::kCatalog, kReads, kAnyone},
+      {T::kTestShowRequest, O::kCatalog, kReads, kAnyone},
+      // jobs (JobService)
+      {T::kJobCreateRequest, O::kJobs, kChanges, kAnyone},
+      {T::kJobListRequest, O::kJobs, kReads, kAnyone},
+      {T::kJobShowRequest, O::kJobs, kReads, kAnyone},
+      {T::kJobAbortRequest, O::kJobs, kChanges, kAnyone},
+      {T::kJobLogRequest, O::kJobs, kReads, kAnyone},
+      // results (ResultsService)
+      {T::kResultsListRequest, O::kResults, kReads, kAnyone},
+      {T::kResultsSummaryRequest, O::kResults, kReads, kAnyone},
+      {T::kResultsSeriesRequest, O::kResults, kReads, kAnyone},
+      {T::kResultsReparseRequest, O::kResults, kChanges, kAnyone},
+      // users, ACL groups, audit, sessions (AuthService)
+      {T::kUserListRequest, O::kAuth, kReads, kAnyone},
+      {T::kUserCreateRequest, O::kAuth, kChanges, kAdmins},
+      {T::kUserDeleteRequest, O::kAuth, kChanges, kAdmins},
+      {T::kUserTokenRequest, O::kAuth, kChanges, kAnyone},
+      {T::kUserPasswdRequest, O::kAuth, kChanges, kAnyone},
+      {T::kAclListRequest, O::kAuth, kReads, kAnyone},
+      {T::kAclCreateRequest, O::kAuth, kChanges, kAdmins},
+      {T::kAclDeleteRequest, O::kAuth, kChanges, kAdmins},
+      {T::kAclMemberRequest, O::kAuth, kChanges, kAdmins},
+      {T::kAuditListRequest, O::kAuth, kReads, kAnyone},
+      {T::kLoginRequest, O::kAuth, kChanges, kAnyone},
+      {T::kWhoAmIRequest, O::kAuth, kReads, kAnyone},
+      {T::kLogoutRequest, O::kAuth, kChanges, kAnyone},
+      // agent packages (PackageService)
+      {T::kPackageUploadRequest, O::kPackages, kChanges, kAdmins},
+      {T::kPackageListRequest, O::kPackages, kReads, kAdmins},
+      {T::kPackageDesireRequest, O::kPackages, kChanges, kAdmins},
+  };
+  return table;
+}
+
+const ApiRouteFlags* FindApiRoute(MessageType type) {
+  const auto& table = ApiRouteTable();
+  auto it = std::find_if(table.begin(), table.end(),
+                         [&](const ApiRouteFlags& r) { return r.type == type; });
+  return it == table.end() ? nullptr : &*it;
+}
+
+bool ApiRoutes::Complete() const {
+  for (const ApiRouteFlags& route : ApiRouteTable()) {
+    if (handlers_.count(route.owner) == 0) return false;
+  }
+  return true;
+}
+
+void ApiRoutes::Dispatch(const ApiRouteFlags& route, const std::string& routing_id,
+                         const protocol::Envelope& e, const Principal& who,
+                         const std::string& from, const Reply& reply) const {
+  auto it = handlers_.find(route.owner);
+  if (it == handlers_.end()) {
+    reply(protocol::ErrorFrame(
+        e.request_id, Status::Unsupported(std::string(ApiOwnerName(route.owner)) +
+                                          " requests are not served here")));
+    return;
+  }
+  it->second(routing_id, e, who, from, reply);
+}
+
+}  // namespace labmesh::coordinator

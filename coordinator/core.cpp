@@ -1,0 +1,130 @@
+#include "core.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace labmesh::coordinator {
+
+using protocol::MessageType;
+
+Core::Core(const CoordinatorConfig& config, const Clock* clock, store::Store* store,
+           HostRegistry* registry, TestCatalog* catalog, ResultsRepository* results,
+           FrameOutbox to_agent, FrameOutbox to_api)
+    : config_(config),
+      store_(store),
+      registry_(registry),
+      to_agent_(to_agent),
+      to_api_(to_api),
+      jobs_(config, clock, store, registry, catalog, results, &batch_, to_agent, to_api),
+      scheduler_(config, clock, registry, &batch_, to_agent),
+      tasks_(config, clock, store, registry, &batch_, to_agent, to_api),
+      updates_(clock, store, registry, &batch_) {
+  jobs_.Wire(&scheduler_, &tasks_, &updates_);
+  scheduler_.Wire(&jobs_, &tasks_, &updates_);
+  tasks_.Wire(&jobs_, &scheduler_, &updates_);
+  updates_.Wire(&tasks_, &scheduler_);
+}
+
+Status Core::Load() {
+  LABMESH_RETURN_IF_ERROR(jobs_.Load());
+  scheduler_.Load();
+  LABMESH_RETURN_IF_ERROR(tasks_.Load());
+  LABMESH_RETURN_IF_ERROR(updates_.Load());
+  spdlog::info("jobs loaded: {} active, {} entries queued, {} open tasks", jobs_.active_jobs(),
+               scheduler_.queued_entries(), tasks_.open_tasks());
+  return Status::Ok();
+}
+
+bool Core::IsWorkMessage(MessageType type) {
+  return type == MessageType::kWorkRequest || type == MessageType::kEntryReport ||
+         type == MessageType::kResultChunk || type == MessageType::kSyncRequest ||
+         type == MessageType::kTaskReport;
+}
+
+void Core::HandleAgent(const HostState& host, const protocol::Envelope& e) {
+  switch (e.type) {
+    case MessageType::kWorkRequest: return scheduler_.OnWorkRequest(host);
+    case MessageType::kEntryReport: return jobs_.OnReport(host, e);
+    case MessageType::kResultChunk: return jobs_.OnChunk(host, e);
+    case MessageType::kSyncRequest: return scheduler_.OnSync(host, e);
+    case MessageType::kTaskReport: return tasks_.OnTaskReport(host, e);
+    default:
+      to_agent_(host.routing_id,
+                protocol::ErrorFrame(e.request_id, Status::Unsupported("not a work message")));
+  }
+}
+
+void Core::OnAgentRegistered(const std::string& hostname,
+                             const std::vector<protocol::HeldEntry>& held,
+                             const protocol::TaskReport& update_report) {
+  scheduler_.ForgetIdle(hostname);  // it asks again after the Welcome
+  jobs_.OnAgentRegistered(hostname, held);
+  tasks_.OnAgentRegistered(hostname, update_report);
+  updates_.OnAgentRegistered(hostname);
+}
+
+void Core::OnHostDead(const std::string& hostname) {
+  scheduler_.ForgetIdle(hostname);
+  tasks_.OnHostDead(hostname);
+  jobs_.OnHostDead(hostname);
+}
+
+void Core::OnHostDeleted(const std::string& hostname) {
+  tasks_.OnHostDeleted(hostname);
+  updates_.Forget(hostname);
+  scheduler_.ForgetHost(hostname);
+  jobs_.OnHostDeleted(hostname);
+}
+
+void Core::CheckTimeouts() {
+  jobs_.CheckTimeouts();
+  tasks_.CheckPeriodicVerify();
+}
+
+Status Core::Flush(bool heartbeats) {
+  tasks_.StartTasks();  // before scheduling: a host with a queued task is not given an entry
+  scheduler_.ScheduleIfNeeded();
+
+  store::WriteBatch& writes = batch_.writes();
+  // Entries handed to the parser after the commit count as work even with nothing to write.
+  bool staged = jobs_.HasStaged() || tasks_.HasStaged() || updates_.HasStaged();
+  if (staged) batch_.MarkDurable();
+  jobs_.Stage(writes);
+  tasks_.Stage(writes);
+  updates_.Stage(writes);
+  if (registry_->WriteTo(writes, heartbeats)) batch_.MarkDurable();
+  if (audit_ != nullptr) audit_->Stage(batch_);
+
+  // Hosts that asked for work (and those this batch gave an entry) will not ask again until
+  // their next entry: after a failed commit they stay idle across the reload.
+  std::set<std::string> idle;
+  if (staged || !batch_.empty()) {
+    idle = scheduler_.idle();
+    idle.insert(scheduler_.started_this_turn().begin(), scheduler_.started_this_turn().end());
+  }
+  scheduler_.EndTurn();
+  if (!staged && batch_.empty()) return Status::Ok();
+
+  Batch::Senders senders{
+      [this](const std::string& hostname, std::string frame) {
+        const HostState* host = registry_->Find(hostname);
+        if (host != nullptr && !host->routing_id.empty()) to_agent_(host->routing_id, std::move(frame));
+      },
+      [this](const std::string& routing_id, std::string frame) {
+        to_agent_(routing_id, std::move(frame));
+      },
+      [this](const std::string& routing_id, std::string frame) {
+        to_api_(routing_id, std::move(frame));
+      }};
+  Status committed = batch_.Commit(
+      store_, senders, [this] { registry_->Adopt(); }, [this] { registry_->Discard(); });
+  if (committed.ok()) {
+    jobs_.AfterCommit();
+    return committed;
+  }
+  spdlog::error("reloading jobs, entries and tasks from the store");
+  if (Status s = Load(); !s.ok()) spdlog::error("jobs not reloaded: {}", s.ToString());
+  scheduler_.RestoreIdle(idle);
+  return committed;
+}
+
+}  // namespace labmesh::coordinator

@@ -1,0 +1,89 @@
+#pragma once
+// Core: the coordinator's job-side peers wired together - JobService (jobs and entries),
+// Scheduler (queue, idle/busy hosts, group holds), HostTasks (verify/repair/cleanup/update
+// tasks) and UpdateScheduler (the desired agent version) - around the loop turn's one Batch,
+// and the end of a turn: start tasks, schedule, stage every peer's changes with the
+// HostRegistry's and the audit log's, commit once, send (docs/architecture.md).
+//
+// Owned and called only by the event-loop thread. The peers know each other (a job's path
+// crosses all four), but each owns its own state and writes only its own records.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "audit_log.hpp"
+#include "batch.hpp"
+#include "host_registry.hpp"
+#include "host_tasks.hpp"
+#include "job_service.hpp"
+#include "scheduler.hpp"
+#include "update_scheduler.hpp"
+
+namespace labmesh::coordinator {
+
+class Core {
+ public:
+  // `to_agent` and `to_api` send at once (by routing id): replies that need no commit, and the
+  // batch's frames after it.
+  Core(const CoordinatorConfig& config, const Clock* clock, store::Store* store,
+       HostRegistry* registry, TestCatalog* catalog, ResultsRepository* results,
+       FrameOutbox to_agent, FrameOutbox to_api);
+
+  // Loads every peer from the store (at start, and after a failed commit).
+  Status Load();
+
+  Batch& batch() { return batch_; }
+  JobService& jobs() { return jobs_; }
+  Scheduler& scheduler() { return scheduler_; }
+  HostTasks& tasks() { return tasks_; }
+  UpdateScheduler& updates() { return updates_; }
+  const JobService& jobs() const { return jobs_; }
+  const Scheduler& scheduler() const { return scheduler_; }
+  const HostTasks& tasks() const { return tasks_; }
+  const UpdateScheduler& updates() const { return updates_; }
+
+  // Audit records are staged with the turn's batch (nullptr: none).
+  void set_audit(AuditLog* audit) { audit_ = audit; }
+
+  // The agent-socket message types the job side takes, and one of them from the registered
+  // agent of `host`.
+  static bool IsWorkMessage(protocol::MessageType type);
+  void HandleAgent(const HostState& host, const protocol::Envelope& envelope);
+
+  // Host events (AgentService, ApiService): staged into the turn's batch.
+  void OnAgentRegistered(const std::string& hostname,
+                         const std::vector<protocol::HeldEntry>& held,
+                         const protocol::TaskReport& update_report = {});
+  void OnHostDead(const std::string& hostname);
+  void OnHostDeleted(const std::string& hostname);
+  // Something outside the core may have made a host eligible (an unlock, an accept).
+  void RequestSchedule() { scheduler_.RequestSchedule(); }
+
+  // Job timeouts and periodic verifies. Called by the loop's timer.
+  void CheckTimeouts();
+  // Sync timeouts and group holds; call when the steady clock reaches NextDeadlineMs().
+  void OnTimer() { scheduler_.OnTimer(); }
+  int64_t NextDeadlineMs() const { return scheduler_.NextDeadlineMs(); }
+
+  // The end of a loop turn: starts queued tasks, runs a scheduling pass when one is needed,
+  // stages every peer's changes, the registry's (with the heartbeats when `heartbeats`) and the
+  // audit log's, and commits the batch once; then sends. A failed commit reloads the peers.
+  Status Flush(bool heartbeats = false);
+
+ private:
+  const CoordinatorConfig& config_;
+  store::Store* store_;
+  HostRegistry* registry_;
+  FrameOutbox to_agent_;
+  FrameOutbox to_api_;
+  Batch batch_;
+  JobService jobs_;
+  Scheduler scheduler_;
+  HostTasks tasks_;
+  UpdateScheduler updates_;
+  AuditLog* audit_ = nullptr;
+};
+
+}  // namespace labmesh::coordinator

@@ -1,0 +1,329 @@
+// JobService, agent half: entry reports and result chunks, the entries of hosts that register
+// again, die or are deleted, parsing, and the entries' status moves. See job_service.hpp.
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "entry_status.hpp"
+#include "host_tasks.hpp"
+#include "job_service.hpp"
+#include "scheduler.hpp"
+#include "text_util.hpp"
+#include "update_scheduler.hpp"
+
+namespace labmesh::coordinator {
+
+using protocol::EntryStatus;
+
+namespace {
+
+bool IsStarted(EntryStatus status) {
+  return status != EntryStatus::kQueued && !protocol::IsFinal(status);
+}
+
+}  // namespace
+
+// ---- moves ----
+
+void JobService::Move(store::Entry& entry, EntryStatus to, const std::string& reason) {
+  EntryStatus from = entry.status;
+  if (Status s = MoveEntry(entry, to, reason, clock_->WallUs()); !s.ok()) {
+    spdlog::error("job={} entry={} {}", entry.job_id, entry.id, s.message());
+    return;
+  }
+  dirty_entries_.insert(entry.id);
+  scheduler_->OnEntryMoved(entry, from, reason);
+  spdlog::debug("job={} entry={} host={} -> {} ({})", entry.job_id, entry.id, entry.hostname,
+                protocol::EntryStatusName(to), reason);
+}
+
+void JobService::Finish(store::Entry& entry, EntryStatus to, const std::string& reason,
+                        const std::string& fault) {
+  if (protocol::IsFinal(entry.status)) return;
+  bool started = entry.status != EntryStatus::kQueued;
+  entry.fault = fault;
+  Move(entry, to, reason);
+  if (!protocol::IsFinal(entry.status)) return;
+  spdlog::info("job={} entry={} host={} {}{}{}", entry.job_id, entry.id, entry.hostname,
+               protocol::EntryStatusName(to), reason.empty() ? "" : ": ", reason);
+  if (to == EntryStatus::kCompleted && !entry.hostname.empty()) {
+    updates_->NoteEntryCompleted(entry.hostname);
+  }
+  if (started && !entry.hostname.empty() && scheduler_->BusyWith(entry.hostname) == entry.id) {
+    scheduler_->FreeHost(entry.hostname);
+  }
+  scheduler_->OnEntryFinished(entry, reason, fault);
+  ActiveJob& job = jobs_.at(entry.job_id);
+  if (job.open_entries > 0 && --job.open_entries == 0) {
+    job.job.finished_us = clock_->WallUs();
+    dirty_jobs_.insert(job.job.id);
+    finished_jobs_.push_back(job.job.id);
+  }
+}
+
+void JobService::LoseEntry(store::Entry& entry, const std::string& reason) {
+  ActiveJob& job = jobs_.at(entry.job_id);
+  bool retry = job.job.synch_count <= 1 && entry.retries < job.job.retry &&
+               !entry.abort_requested && entry.status != EntryStatus::kParsing;
+  if (!retry) {
+    Finish(entry, EntryStatus::kFailed, reason, "infrastructure");
+    return;
+  }
+  std::string hostname = entry.hostname;
+  ++entry.retries;
+  scheduler_->ClearBusy(hostname, entry.id);
+  scheduler_->Requeue(entry, reason + "; queued again (retry " + std::to_string(entry.retries) + " of " +
+                     std::to_string(job.job.retry) + ")");
+  entry.exit_code = -1;
+  entry.signal = 0;
+  entry.started_us = 0;
+  entry.report_sequence = 0;  // the next agent counts its reports from 1
+  entry.outcome.clear();
+  entry.outcome_reason.clear();
+  entry.fault.clear();
+  scheduler_->RequestSchedule();
+  spdlog::info("job={} entry={} {} (retry {} of {})", entry.job_id, entry.id, reason,
+               entry.retries, job.job.retry);
+}
+
+// ---- agent messages ----
+
+void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
+  auto report = protocol::DecodeBody<protocol::EntryReport>(e);
+  if (!report.ok())
+    return to_agent_(host.routing_id, protocol::ErrorFrame(e.request_id, report.status()));
+  const std::string& name = host.record.hostname;
+  auto it = entries_.find(report->entry_id);
+  if (it == entries_.end() || protocol::IsFinal(it->second.status) ||
+      it->second.hostname != name) {
+    // Finished (or never ours): the agent may forget it; a running control is killed.
+    if (report->phase == "running") {
+      batch_->ToAgent(name, protocol::Encode(protocol::AbortEntry{report->entry_id,
+                                                          "the entry is finished", true}));
+    } else {
+      batch_->ToAgent(name, protocol::Encode(
+                        protocol::EntryReportAck{report->entry_id, report->sequence, true},
+                        e.request_id));
+    }
+    return;
+  }
+  store::Entry& entry = it->second;
+  if (report->sequence <= entry.report_sequence) {
+    batch_->ToAgent(name, protocol::Encode(
+                      protocol::EntryReportAck{entry.id, report->sequence, false}, e.request_id));
+    return;
+  }
+  if (report->phase != "running" && report->phase != "exited" && report->phase != "uploaded") {
+    return to_agent_(
+        host.routing_id,
+        protocol::ErrorFrame(
+            e.request_id, Status::InvalidArgument("unknown entry phase '" + report->phase + "'")));
+  }
+  if (report->phase == "uploaded") {
+    // Check the files before anything changes; a mismatch is sent again by the agent.
+    std::string bad_path;
+    uint64_t held = 0;
+    const ActiveJob& job = jobs_.at(entry.job_id);
+    std::string dir = ResultsRepository::EntryDir(job.job.id, job.job.owner, name);
+    if (Status s = results_->Verify(dir, report->files, &bad_path, &held); !s.ok()) {
+      spdlog::warn("job={} entry={} host={} results incomplete: {}", entry.job_id, entry.id, name,
+                   s.message());
+      if (bad_path.empty()) {  // a path no file may have: the upload can never succeed
+        Finish(entry, EntryStatus::kFailed, "upload refused: " + s.message(), "infrastructure");
+        batch_->ToAgent(name, protocol::Encode(
+                          protocol::EntryReportAck{entry.id, report->sequence, true},
+                          e.request_id));
+      } else {
+        batch_->ToAgent(name, protocol::Encode(protocol::ResultAck{entry.id, bad_path, held, s.message()}));
+      }
+      return;
+    }
+  }
+
+  entry.report_sequence = report->sequence;
+  dirty_entries_.insert(entry.id);
+  if (report->started_us != 0) entry.started_us = report->started_us;
+  // Reports are resent only as the latest one, so a phase may arrive without its predecessors.
+  if (entry.status == EntryStatus::kStarting && report->phase == "running") {
+    Move(entry, EntryStatus::kRunning, "control started");
+  }
+  if (report->phase == "exited" || report->phase == "uploaded") {
+    entry.exit_code = report->exit_code;
+    entry.signal = report->signal;
+    if (entry.status == EntryStatus::kStarting && report->started_us != 0) {
+      Move(entry, EntryStatus::kRunning, "control started");
+    }
+    if (entry.status == EntryStatus::kStarting || entry.status == EntryStatus::kRunning) {
+      std::string why = report->reason.empty() ? report->outcome : report->reason;
+      Move(entry, EntryStatus::kGathering, "control ended (" + why + "); uploading results");
+    }
+  }
+  bool done = false;
+  bool cleanup = false;
+  if (report->phase == "uploaded") {
+    // The agent is done with the entry (its spool may go) and the host is free; the entry's
+    // final status waits for its files to be parsed, off the scheduling path.
+    entry.outcome = report->outcome;
+    entry.outcome_reason = report->reason;
+    Move(entry, EntryStatus::kParsing, "results received; parsing");
+    done = true;
+    if (parse_) {
+      if (scheduler_->BusyWith(name) == entry.id) scheduler_->FreeHost(name);
+      to_parse_.push_back(ParseWorkFor(entry, jobs_.at(entry.job_id)));
+    } else {
+      FinishParsed(entry, nullptr);
+    }
+    cleanup = true;
+  }
+  batch_->ToAgent(name, protocol::Encode(protocol::EntryReportAck{entry.id, report->sequence, done},
+                                 e.request_id));
+  if (cleanup) tasks_->MaybeCleanup(entry, report->outcome);  // after the ack: the agent drops the spool
+}
+
+void JobService::OnChunk(const HostState& host, const protocol::Envelope& e) {
+  auto chunk = protocol::DecodeBody<protocol::ResultChunk>(e);
+  if (!chunk.ok())
+    return to_agent_(host.routing_id, protocol::ErrorFrame(e.request_id, chunk.status()));
+  const std::string& name = host.record.hostname;
+  auto it = entries_.find(chunk->entry_id);
+  if (it == entries_.end() || protocol::IsFinal(it->second.status) ||
+      it->second.hostname != name) {
+    to_agent_(host.routing_id, protocol::Encode(protocol::AbortEntry{
+                                   chunk->entry_id, "the entry is finished", true}));
+    return;
+  }
+  const ActiveJob& job = jobs_.at(it->second.job_id);
+  uint64_t held = 0;
+  Status written = results_->WriteChunk(
+      ResultsRepository::EntryDir(job.job.id, job.job.owner, name), *chunk, &held);
+  if (!written.ok()) {
+    spdlog::warn("job={} entry={} host={} chunk of {} refused: {}", job.job.id, chunk->entry_id,
+                 name, chunk->path.substr(0, 200), written.message());
+  }
+  // Chunk acks need no commit (the file is the state): answer at once.
+  to_agent_(host.routing_id,
+            protocol::Encode(protocol::ResultAck{chunk->entry_id, chunk->path, held,
+                                                 written.ok() ? "" : written.message()},
+                             e.request_id));
+}
+
+// ---- host events ----
+
+void JobService::OnAgentRegistered(const std::string& hostname,
+                                   const std::vector<protocol::HeldEntry>& held) {
+  auto holds = [&](uint64_t id) {
+    return std::any_of(held.begin(), held.end(),
+                       [&](const protocol::HeldEntry& h) { return h.entry_id == id; });
+  };
+  if (uint64_t busy = scheduler_->BusyWith(hostname); busy != 0) {
+    store::Entry& entry = entries_.at(busy);
+    if (entry.status == EntryStatus::kVerifying) {
+      // Its host's Verify is sent again (HostTasks).
+    } else if (holds(entry.id)) {
+      spdlog::info("job={} entry={} host={} re-attached ({})", entry.job_id, entry.id, hostname,
+                   protocol::EntryStatusName(entry.status));
+      if (entry.abort_requested) {
+        batch_->ToAgent(hostname,
+                        protocol::Encode(protocol::AbortEntry{entry.id, entry.abort_reason, false}));
+      }
+    } else if (entry.status == EntryStatus::kPending) {
+      // Still held for its group; the agent asks for work again after the Welcome.
+    } else if (entry.status == EntryStatus::kStarting && jobs_.at(entry.job_id).job.synch_count <= 1) {
+      scheduler_->Requeue(entry, "the agent never got the start; queued again");
+      scheduler_->FreeHost(hostname);
+    } else if (entry.status == EntryStatus::kStarting) {
+      // Its group started without it; it cannot start alone later.
+      Finish(entry, EntryStatus::kFailed,
+             "the agent on " + hostname + " restarted before its group's start reached it",
+             "infrastructure");
+    } else {
+      LoseEntry(entry, "host lost (the agent on " + hostname + " restarted without the entry)");
+    }
+  }
+  for (const protocol::HeldEntry& h : held) {
+    auto it = entries_.find(h.entry_id);
+    bool live = it != entries_.end() && !protocol::IsFinal(it->second.status) &&
+                it->second.hostname == hostname;
+    if (!live) {
+      batch_->ToAgent(hostname, protocol::Encode(protocol::AbortEntry{
+                                    h.entry_id, "the entry is finished", true}));
+    }
+  }
+}
+
+void JobService::OnHostDead(const std::string& hostname) {
+  uint64_t busy = scheduler_->BusyWith(hostname);
+  if (busy == 0) return;
+  store::Entry& entry = entries_.at(busy);
+  if (entry.status == EntryStatus::kPending) {
+    scheduler_->Unhold(entry, "host " + hostname + " lost (no heartbeat) while held for its group");
+  } else if (entry.status == EntryStatus::kVerifying) {
+    scheduler_->ClearBusy(hostname, entry.id);
+    scheduler_->Requeue(entry, "host " + hostname + " lost (no heartbeat) while verified; queued again");
+  } else if (IsStarted(entry.status)) {
+    LoseEntry(entry, "host lost (" + hostname + ": no heartbeat)");
+  }
+}
+
+void JobService::OnHostDeleted(const std::string& hostname) {
+  for (auto& [id, entry] : entries_) {
+    if (entry.hostname != hostname || protocol::IsFinal(entry.status)) continue;
+    if (entry.status == EntryStatus::kQueued) scheduler_->Dequeue(entry);
+    Finish(entry, EntryStatus::kFailed, "host " + hostname + " was deleted", "infrastructure");
+  }
+}
+
+// ---- parsing ----
+
+ParseWork JobService::ParseWorkFor(const store::Entry& entry, const ActiveJob& job) const {
+  return ParseWorkOf(entry, job.job.owner, *registry_,
+                     entry.started_us != 0 ? entry.started_us : clock_->WallUs());
+}
+
+void JobService::OnParsed(const ParseDone& done) {
+  auto it = entries_.find(done.work.entry_id);
+  if (it == entries_.end() || it->second.status != EntryStatus::kParsing) return;
+  store::Entry& entry = it->second;
+  entry.result_counts.clear();
+  for (size_t i = 0; i < store::kResultStatusCount; ++i) {
+    auto status = static_cast<store::ResultStatus>(i);
+    if (done.counts[status] > 0) {
+      entry.result_counts[std::string(store::ResultStatusName(status))] = done.counts[status];
+    }
+  }
+  entry.parse_warnings = done.warnings;
+  if (!done.status.ok()) {
+    entry.parse_warnings.push_back("results not indexed: " + done.status.message());
+  }
+  dirty_entries_.insert(entry.id);
+  FinishParsed(entry, &done);
+}
+
+void JobService::FinishParsed(store::Entry& entry, const ParseDone* done) {
+  const std::string& outcome = entry.outcome;
+  if (entry.abort_requested || outcome == "aborted") {
+    Finish(entry, EntryStatus::kAborted,
+           entry.abort_reason.empty() ? entry.outcome_reason : entry.abort_reason, "");
+  } else if (outcome == "error") {
+    Finish(entry, EntryStatus::kFailed, entry.outcome_reason, "infrastructure");
+  } else if (outcome != "passed") {
+    Finish(entry, EntryStatus::kFailed,
+           entry.outcome_reason.empty() ? "exit status " + std::to_string(entry.exit_code)
+                                        : entry.outcome_reason,
+           "test");
+  } else if (done != nullptr && !done->failed.empty()) {
+    // The control passed, but a test it ran did not: the entry failed.
+    uint64_t bad = done->counts[store::ResultStatus::kFail] +
+                   done->counts[store::ResultStatus::kError] +
+                   done->counts[store::ResultStatus::kAbort];
+    Finish(entry, EntryStatus::kFailed,
+           std::to_string(bad) + " of " + std::to_string(done->results) +
+               " tests did not pass: " + Join(done->failed) + (bad > done->failed.size() ? ", ..." : ""),
+           "test");
+  } else {
+    Finish(entry, EntryStatus::kCompleted, "", "");
+  }
+}
+
+}  // namespace labmesh::coordinator

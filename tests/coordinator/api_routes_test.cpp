@@ -1,0 +1,71 @@
+// The API's route table (api_routes.hpp): every request type of the protocol has exactly one
+// row, replies and agent messages have none, and its flags agree with the protocol's own
+// classification (PROTOCOL.md; the web server's test double uses that), so the two cannot drift.
+
+#include "api_routes.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace labmesh::coordinator {
+namespace {
+
+using protocol::MessageType;
+
+TEST(ApiRoutes, EveryApiRequestHasOneRowAndNothingElseHasAny) {
+  std::set<MessageType> seen;
+  for (const ApiRouteFlags& route : ApiRouteTable()) {
+    EXPECT_TRUE(seen.insert(route.type).second) << protocol::MessageTypeName(route.type);
+    EXPECT_NE(protocol::MessageTypeName(route.type).find("Request"), std::string_view::npos)
+        << protocol::MessageTypeName(route.type);
+    EXPECT_GE(static_cast<uint32_t>(route.type), 100u);  // the API's numbers
+  }
+  for (uint32_t n = 0; n < 1000; ++n) {
+    if (!protocol::IsKnownMessageType(n)) continue;
+    auto type = static_cast<MessageType>(n);
+    bool api_request = n >= 100 && protocol::MessageTypeName(type).ends_with("Request");
+    EXPECT_EQ(FindApiRoute(type) != nullptr, api_request) << protocol::MessageTypeName(type);
+  }
+}
+
+TEST(ApiRoutes, FlagsAgreeWithTheProtocolsClassification) {
+  for (const ApiRouteFlags& route : ApiRouteTable()) {
+    EXPECT_EQ(route.mutating, protocol::IsMutatingRequest(route.type))
+        << protocol::MessageTypeName(route.type);
+    EXPECT_EQ(route.admin_only, protocol::IsAdminRequest(route.type))
+        << protocol::MessageTypeName(route.type);
+  }
+}
+
+TEST(ApiRoutes, DispatchRunsTheOwnersHandlerAndRefusesAnUnboundOwner) {
+  ApiRoutes routes;
+  EXPECT_FALSE(routes.Complete());
+  std::vector<std::string> calls;
+  for (ApiOwner owner : {ApiOwner::kHosts, ApiOwner::kCatalog, ApiOwner::kJobs,
+                         ApiOwner::kHostTasks, ApiOwner::kResults, ApiOwner::kAuth}) {
+    routes.Bind(owner, [&calls, owner](const std::string& id, const protocol::Envelope&,
+                                       const Principal&, const std::string&,
+                                       const ApiRoutes::Reply& reply) {
+      calls.push_back(std::string(ApiOwnerName(owner)) + ":" + id);
+      reply("ok");
+    });
+  }
+  EXPECT_FALSE(routes.Complete());  // packages are not bound
+  protocol::Envelope e;
+  e.type = MessageType::kJobShowRequest;
+  e.request_id = 5;
+  std::string replied;
+  auto reply = [&](std::string frame) { replied = std::move(frame); };
+  routes.Dispatch(*FindApiRoute(MessageType::kJobShowRequest), "p1", e, Principal{}, "", reply);
+  EXPECT_EQ(calls, std::vector<std::string>{"jobs:p1"});
+  EXPECT_EQ(replied, "ok");
+  routes.Dispatch(*FindApiRoute(MessageType::kPackageListRequest), "p2", e, Principal{}, "",
+                  reply);
+  auto error = protocol::DecodeAs<protocol::OkReply>(replied);
+  EXPECT_EQ(error.status().code(), StatusCode::kUnsupported);
+  EXPECT_EQ(calls.size(), 1u);
+}
+
+}  // namespace
+}  // namespace labmesh::coordinator
