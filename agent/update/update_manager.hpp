@@ -29,8 +29,8 @@
 #include <string>
 #include <vector>
 
-#include "labmesh/agent/agent.hpp"
 #include "labmesh/agent/config.hpp"
+#include "labmesh/agent/exec_plan.hpp"
 #include "labmesh/common/clock.hpp"
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/envelope.hpp"
