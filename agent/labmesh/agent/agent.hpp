@@ -6,6 +6,12 @@
 //   Connecting --PendingApproval--> Pending --Welcome (admin accepted)--> Registered
 //   any --Reject / silence / Reregister--> Disconnected (backoff) or Connecting (hello again)
 // Threads: Run() is the only thread touching the socket; Stop() may be called from any thread.
+//
+// Structure: Run() is the event loop. It owns the coordinator socket, the state machine above,
+// the hello and the heartbeats, and drives the agent's managers - work (entries), update,
+// tasks (special tasks) and the sync relay - through one interface (agent/manager.hpp), in one
+// fixed order: poll, the coordinator's messages (each offered to one manager after the other
+// until one takes it), OnPolled, Service, then its own timers.
 
 #include <cstdint>
 #include <memory>
