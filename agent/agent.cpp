@@ -126,8 +126,8 @@ class AgentImpl final : public Agent {
     // It matters for Handle: the UpdateManager comes before the TaskManager, which takes every
     // RunTask (the Update ones are the UpdateManager's). An Error answers a request of the
     // UpdateManager or of the SyncRelay (request ids come from one counter: never both); the
-    // others decline it. The SyncRelay stays after the WorkManager, as it always was: a control that
-    // ends in the WorkManager's Service() has its helpers answered (EntryEnded) before the
+    // others decline it. The SyncRelay stays after the WorkManager, as it always was: a control
+    // that ends in the WorkManager's Service() has its helpers answered (EntryEnded) before the
     // relay's Service() retries their requests. Otherwise the managers do not depend on their
     // order: they reach each other only through the hooks wired above.
     managers_ = {work_.get(), updates_.get(), tasks_.get(), sync_.get()};

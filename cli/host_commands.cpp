@@ -13,12 +13,14 @@ HostCommands::HostCommands(CLI::App& app, const Globals& g, Action& action) : g_
       "list", "hosts with status, labels, lock, version, heartbeat, last special task");
   list->add_option("--status", status_, "only hosts in this status");
   list->add_option("--label", label_, "only hosts carrying this label");
-  list->callback([this, &action] { action = [this](client::ApiClient& api) { return List(api); }; });
+  list->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return List(api); }; });
 
   auto* show = host->add_subcommand(
       "show", "one host: facts, health, labels, groups, protection, last special task");
   show->add_option("name", hostname_, "hostname")->required();
-  show->callback([this, &action] { action = [this](client::ApiClient& api) { return Show(api); }; });
+  show->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return Show(api); }; });
 
   auto* pending = host->add_subcommand("pending", "agents waiting for approval");
   pending->add_option("--label", label_, "only hosts carrying this label");
@@ -51,7 +53,8 @@ HostCommands::HostCommands(CLI::App& app, const Globals& g, Action& action) : g_
   label->add_option("--add", add_labels_, "labels to add, comma-separated")->delimiter(',');
   label->add_option("--remove", remove_labels_, "labels to remove, comma-separated")
       ->delimiter(',');
-  label->callback([this, &action] { action = [this](client::ApiClient& api) { return Label(api); }; });
+  label->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return Label(api); }; });
 
   lifecycle_.emplace(*host, g, action);
 }

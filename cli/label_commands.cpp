@@ -12,7 +12,8 @@ LabelCommands::LabelCommands(CLI::App& app, const Globals& g, Action& action) : 
 
   auto* list = label->add_subcommand("list", "labels with their kind and host count");
   list->add_option("--kind", kind_, "admin, agent or auto");
-  list->callback([this, &action] { action = [this](client::ApiClient& api) { return List(api); }; });
+  list->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return List(api); }; });
 
   for (const char* verb : {"create", "delete"}) {
     auto* sub = label->add_subcommand(verb, std::string(verb) + " an admin label");
@@ -40,8 +41,7 @@ int LabelCommands::List(client::ApiClient& api) {
 }
 
 int LabelCommands::LabelAction(client::ApiClient& api, const std::string& verb) {
-  auto reply =
-      api.Call<protocol::OkReply>(protocol::LabelActionRequest{name_, verb, UserOf(g_)});
+  auto reply = api.Call<protocol::OkReply>(protocol::LabelActionRequest{name_, verb, UserOf(g_)});
   if (!reply.ok()) return Fail(reply.status());
   PrintOk(*reply, g_.json);
   return kExitOk;

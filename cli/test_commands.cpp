@@ -10,8 +10,8 @@
 namespace labmesh::cli {
 
 TestCommands::TestCommands(CLI::App& app, const Globals& g, Action& action) : g_(g) {
-  auto* test = app.add_subcommand("test", "the test catalog: named control programs")
-                   ->require_subcommand(1);
+  auto* test =
+      app.add_subcommand("test", "the test catalog: named control programs")->require_subcommand(1);
 
   auto* add = test->add_subcommand(
       "add", "add a test (or replace the one of that name) from a control file");
@@ -24,11 +24,13 @@ TestCommands::TestCommands(CLI::App& app, const Globals& g, Action& action) : g_
 
   auto* list = test->add_subcommand("list", "tests with description, size and creator");
   list->add_option("--prefix", prefix_, "only tests whose name starts with this");
-  list->callback([this, &action] { action = [this](client::ApiClient& api) { return List(api); }; });
+  list->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return List(api); }; });
 
   auto* show = test->add_subcommand("show", "one test with its control");
   show->add_option("name", name_, "test name")->required();
-  show->callback([this, &action] { action = [this](client::ApiClient& api) { return Show(api); }; });
+  show->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return Show(api); }; });
 }
 
 int TestCommands::Add(client::ApiClient& api) {

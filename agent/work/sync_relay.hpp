@@ -23,8 +23,9 @@
 // blocks. The loop polls the socket (AppendPollItems) for ZMQ_POLLIN beside its other sockets;
 // OnPolled() calls OnReadable() when it is readable, before any manager's Service(); the loop
 // calls Service() at every turn, wakes no later than NextDeadlineMs(), and offers the relay
-// every coordinator message no manager before it took (Handle). ZeroMQ exceptions on the local socket are caught here:
-// they never reach the loop (which would take them for a broken coordinator connection).
+// every coordinator message no manager before it took (Handle). ZeroMQ exceptions on the local
+// socket are caught here: they never reach the loop (which would take them for a broken
+// coordinator connection).
 
 #include <cstdint>
 #include <deque>

@@ -13,9 +13,9 @@ namespace labmesh::agent {
 
 struct ExecPlan {
   uint64_t task_id = 0;
-  std::string version;    // the new version
-  std::string work_dir;   // absolute
-  std::string exe;        // WORK_DIR/versions/V/labmesh-agent
+  std::string version;            // the new version
+  std::string work_dir;           // absolute
+  std::string exe;                // WORK_DIR/versions/V/labmesh-agent
   std::vector<std::string> argv;  // argv[0] = exe, then the agent's own arguments (exec_args)
   // The running binary, started as `watchdog_exe --update-watchdog FD ARGS...` before the exec.
   std::string watchdog_exe;
