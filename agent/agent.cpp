@@ -8,14 +8,17 @@
 #include <atomic>
 #include <filesystem>
 #include <random>
+#include <span>
+#include <utility>
 #include <vector>
 #include <zmq.hpp>
 
 #include "health.hpp"
-#include "update/update_manager.hpp"
 #include "labmesh/common/backoff.hpp"
 #include "labmesh/common/curve_keys.hpp"
 #include "labmesh/protocol/envelope.hpp"
+#include "manager.hpp"
+#include "update/update_manager.hpp"
 #include "work/sync_relay.hpp"
 #include "work/task_manager.hpp"
 #include "work/work_manager.hpp"
@@ -118,6 +121,16 @@ class AgentImpl final : public Agent {
         std::move(update_hooks));
     updates_->Load();
     work_->SetEntryDoneHook([this](uint64_t) { updates_->OnEntryDone(); });
+    // The order the loop offers the managers everything: the poll, each coordinator message
+    // (Handle, until one takes it), OnPolled, Service, OnWelcome, OnDisconnected, FillHello.
+    // It matters for Handle: the UpdateManager comes before the TaskManager, which takes every
+    // RunTask (the Update ones are the UpdateManager's). An Error answers a request of the
+    // UpdateManager or of the SyncRelay (request ids come from one counter: never both); the
+    // others decline it. The SyncRelay stays after the WorkManager, as it always was: a control
+    // that ends in the WorkManager's Service() has its helpers answered (EntryEnded) before the
+    // relay's Service() retries their requests. Otherwise the managers do not depend on their
+    // order: they reach each other only through the hooks wired above.
+    managers_ = {work_.get(), updates_.get(), tasks_.get(), sync_.get()};
     spdlog::info("agent host={} key={} incarnation={} coordinator={}", hostname_, keys_.public_z85,
                  incarnation_, config_.coordinator);
     return Status::Ok();
@@ -128,34 +141,32 @@ class AgentImpl final : public Agent {
     next_attempt_ms_ = clock_->SteadyMs() + backoff_.NextDelayMs();
     while (!stop_.load()) {
       int64_t now = clock_->SteadyMs();
-      int64_t deadline =
-          std::min({NextDeadline(), work_->NextDeadlineMs(), sync_->NextDeadlineMs(),
-                    tasks_->NextDeadlineMs(), updates_->NextDeadlineMs()});
+      int64_t deadline = NextDeadline();
+      for (const Manager* manager : managers_) {
+        deadline = std::min(deadline, manager->NextDeadlineMs());
+      }
       int64_t wait = std::clamp<int64_t>(deadline - now, 0, kMaxPollMs);
       try {
-        // The sockets (coordinator, local sync) and the entries' descriptors (output pipes,
-        // pidfds) in one poll, so that a control's exit or output or a helper's request is
-        // handled at once and the loop never sleeps on work.
+        // The coordinator socket and every manager's items (the local sync socket, the entries'
+        // and tasks' output pipes and pidfds) in one poll, so that a control's exit or output
+        // or a helper's request is handled at once and the loop never sleeps on work.
         poll_items_.clear();
         if (socket_) poll_items_.push_back({socket_->handle(), 0, ZMQ_POLLIN, 0});
-        const size_t sync_item = poll_items_.size();
-        if (sync_->socket_handle()) {
-          poll_items_.push_back({sync_->socket_handle(), 0, ZMQ_POLLIN, 0});
+        poll_ranges_.clear();
+        for (const Manager* manager : managers_) {
+          const size_t begin = poll_items_.size();
+          manager->AppendPollItems(&poll_items_);
+          poll_ranges_.emplace_back(begin, poll_items_.size() - begin);
         }
-        poll_fds_.clear();
-        work_->PollFds(&poll_fds_);
-        tasks_->PollFds(&poll_fds_);
-        updates_->PollFds(&poll_fds_);
-        for (int fd : poll_fds_) poll_items_.push_back({nullptr, fd, ZMQ_POLLIN, 0});
         zmq::poll(poll_items_, std::chrono::milliseconds(wait));
+        // The coordinator's messages first, then what the managers' own sockets hold, then
+        // every manager's pipes and timers, then the agent's timers (manager.hpp).
         if (socket_ && (poll_items_[0].revents & ZMQ_POLLIN)) Drain();
-        if (sync_->socket_handle() && (poll_items_[sync_item].revents & ZMQ_POLLIN)) {
-          sync_->OnReadable();
+        const std::span<const zmq::pollitem_t> polled(poll_items_);
+        for (size_t i = 0; i < managers_.size(); ++i) {
+          managers_[i]->OnPolled(polled.subspan(poll_ranges_[i].first, poll_ranges_[i].second));
         }
-        work_->Service();
-        tasks_->Service();
-        updates_->Service();
-        sync_->Service();
+        for (Manager* manager : managers_) manager->Service();
         OnTimers();
       } catch (const zmq::error_t& e) {
         if (e.num() == EINTR) continue;
@@ -221,8 +232,7 @@ class AgentImpl final : public Agent {
     hello.enroll_token = config_.enroll_token;
     hello.labels = config_.labels;
     hello.facts = facts_;
-    hello.entries = work_->HeldEntries();
-    hello.update_report = updates_->UpdateReport();
+    for (const Manager* manager : managers_) manager->FillHello(&hello);  // entries, update report
     return Send(protocol::Encode(hello, ++request_id_));
   }
 
@@ -234,10 +244,7 @@ class AgentImpl final : public Agent {
   }
 
   void Disconnect(int64_t retry_in_ms) {
-    work_->OnDisconnected();
-    tasks_->OnDisconnected();
-    updates_->OnDisconnected();
-    sync_->OnDisconnected();
+    for (Manager* manager : managers_) manager->OnDisconnected();
     socket_.reset();
     next_attempt_ms_ = clock_->SteadyMs() + retry_in_ms;
     SetState(AgentState::kDisconnected, "retry in " + std::to_string(retry_in_ms) + " ms");
@@ -314,10 +321,10 @@ class AgentImpl final : public Agent {
         SetState(AgentState::kRegistered, "welcome, " + std::to_string(welcome->labels.size()) +
                                               " labels, heartbeat every " +
                                               std::to_string(heartbeat_interval_ms_) + " ms");
-        work_->OnWelcome();  // resend reports, resume uploads, ask for work when idle
-        tasks_->OnWelcome();  // send a task report that could not be sent
-        updates_->OnWelcome();  // pass a trial, clear a reported rollback, resume a download
-        sync_->OnWelcome();  // resend stored values and unanswered sync requests
+        // Work: resend reports, resume uploads, ask for work when idle. Update: pass a trial,
+        // clear a reported rollback, resume a download. Tasks: send a report that could not be
+        // sent. Sync: resend stored values and unanswered requests.
+        for (Manager* manager : managers_) manager->OnWelcome();
         break;
       }
       case T::kPendingApproval: {
@@ -338,10 +345,7 @@ class AgentImpl final : public Agent {
         break;
       }
       case T::kReregister:
-        work_->OnDisconnected();  // until the next Welcome
-        tasks_->OnDisconnected();
-        updates_->OnDisconnected();
-        sync_->OnDisconnected();
+        for (Manager* manager : managers_) manager->OnDisconnected();  // until the next Welcome
         hello_deadline_ms_ = now + config_.hello_timeout_ms;
         SetState(AgentState::kConnecting, "coordinator asked for a new hello");
         hello_unsent_ = !SendHello();
@@ -350,21 +354,27 @@ class AgentImpl final : public Agent {
         break;
       case T::kError: {
         // The answer to one of the relay's requests, or to a package chunk request.
-        if (sync_->Handle(*envelope) || updates_->Handle(*envelope)) break;
+        if (Offer(*envelope)) break;
         auto error = protocol::DecodeBody<protocol::ErrorReply>(*envelope);
         spdlog::warn("host={} coordinator error: {}", hostname_,
                      error.ok() ? error->ToStatus().ToString() : "(unreadable)");
         break;
       }
       default:
-        // RunTask of kind Update goes to the UpdateManager, the other kinds to the TaskManager.
-        if (work_->Handle(*envelope) || updates_->Handle(*envelope) || tasks_->Handle(*envelope) ||
-            sync_->Handle(*envelope)) {
-          break;
-        }
+        // RunTask of kind Update goes to the UpdateManager, the other kinds to the TaskManager
+        // (the order of managers_).
+        if (Offer(*envelope)) break;
         spdlog::warn("host={} unexpected {} from the coordinator", hostname_,
                      protocol::MessageTypeName(envelope->type));
     }
+  }
+
+  // A coordinator message to each manager in turn until one takes it; false when none did.
+  bool Offer(const protocol::Envelope& envelope) {
+    for (Manager* manager : managers_) {
+      if (manager->Handle(envelope)) return true;
+    }
+    return false;
   }
 
   AgentConfig config_;
@@ -384,8 +394,11 @@ class AgentImpl final : public Agent {
   std::unique_ptr<TaskManager> tasks_;
   // Declared last (destroyed first): its hooks call into the WorkManager.
   std::unique_ptr<UpdateManager> updates_;
+  // The four above, as the loop sees them, in the order set in Init() (not owned).
+  std::vector<Manager*> managers_;
   std::vector<zmq::pollitem_t> poll_items_;
-  std::vector<int> poll_fds_;
+  // Per manager (same index): where its items start in poll_items_, and how many.
+  std::vector<std::pair<size_t, size_t>> poll_ranges_;
   std::atomic<AgentState> state_{AgentState::kDisconnected};
   std::atomic<bool> stop_{false};
   int64_t heartbeat_interval_ms_;

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "labmesh/agent/agent.hpp"
 #include "labmesh/agent/config.hpp"
+#include "labmesh/agent/exec_plan.hpp"
 #include "labmesh/common/status.hpp"
 
 namespace labmesh::agent {

@@ -106,6 +106,10 @@ void UpdateManager::Save() {
   }
 }
 
+void UpdateManager::FillHello(protocol::AgentHello* hello) const {
+  hello->update_report = UpdateReport();
+}
+
 protocol::TaskReport UpdateManager::UpdateReport() const {
   protocol::TaskReport report;
   if (state_.failure.task_id == 0) return report;
@@ -511,8 +515,11 @@ void UpdateManager::SendReport() {
   }
 }
 
-void UpdateManager::PollFds(std::vector<int>* fds) const {
-  if (task_ && task_->tar) task_->tar->PollFds(fds);
+void UpdateManager::AppendPollItems(std::vector<zmq_pollitem_t>* items) const {
+  if (!task_ || !task_->tar) return;
+  std::vector<int> fds;
+  task_->tar->PollFds(&fds);
+  for (int fd : fds) AppendPollFd(fd, items);
 }
 
 void UpdateManager::Service() {

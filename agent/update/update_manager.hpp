@@ -16,9 +16,10 @@
 // (one byte on the trial pipe, state.json's current_version, old versions pruned); a failure a
 // watchdog recorded goes into AgentHello.update_report (UpdateReport) until a Welcome.
 //
-// Ownership and threads: the agent's event loop thread owns it and is the only caller. Nothing
-// blocks for long: the loop polls PollFds() (tar's pipe and pidfd), calls Service() at every
-// turn and wakes no later than NextDeadlineMs(). Blocking parts, each bounded by the package
+// Ownership and threads: the agent's event loop thread owns it and is the only caller. It is
+// one of the loop's Managers (manager.hpp). Nothing blocks for long: the loop polls its
+// AppendPollItems() (tar's pipe and pidfd), calls Service() at every turn and wakes no later
+// than NextDeadlineMs(). Blocking parts, each bounded by the package
 // size: hashing the bytes already on disk when a download resumes, and hashing the unpacked
 // files for the MANIFEST check (a package is a few tens of MiB: well under a second).
 
@@ -29,13 +30,15 @@
 #include <string>
 #include <vector>
 
-#include "labmesh/agent/agent.hpp"
 #include "labmesh/agent/config.hpp"
+#include "labmesh/agent/exec_plan.hpp"
+#include "labmesh/agent/exec_plan.hpp"
 #include "labmesh/common/clock.hpp"
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/protocol/package_messages.hpp"
 #include "labmesh/protocol/task_messages.hpp"
+#include "manager.hpp"
 #include "update/state.hpp"
 
 namespace labmesh {
@@ -46,7 +49,7 @@ namespace labmesh::agent {
 
 class Runner;
 
-class UpdateManager {
+class UpdateManager final : public Manager {
  public:
   using SendFn = std::function<bool(const std::string& frame)>;
   struct Hooks {
@@ -69,19 +72,20 @@ class UpdateManager {
 
   // The failure a rollback left to report (task_id 0 = none), for AgentHello.update_report.
   protocol::TaskReport UpdateReport() const;
+  void FillHello(protocol::AgentHello* hello) const override;  // update_report = UpdateReport()
 
   // A Welcome: passes a trial, clears a reported failure, resends an unsent report and asks
   // again for the next chunk of a download.
-  void OnWelcome();
-  void OnDisconnected();
+  void OnWelcome() override;
+  void OnDisconnected() override;
 
   // Handles RunTask of kind Update, PackageChunk and ErrorReply answering our requests; false
-  // for anything else.
-  bool Handle(const protocol::Envelope& envelope);
+  // for anything else (a RunTask of another kind is the TaskManager's).
+  bool Handle(const protocol::Envelope& envelope) override;
 
-  void PollFds(std::vector<int>* fds) const;
-  void Service();
-  int64_t NextDeadlineMs() const;
+  void AppendPollItems(std::vector<zmq_pollitem_t>* items) const override;  // tar's pipe, pidfd
+  void Service() override;
+  int64_t NextDeadlineMs() const override;
 
   // An entry completed: this version (and binary) becomes the last known good.
   void OnEntryDone();

@@ -114,6 +114,14 @@ Status SyncRelay::Bind() {
   return Status::Ok();
 }
 
+void SyncRelay::AppendPollItems(std::vector<zmq_pollitem_t>* items) const {
+  if (socket_) items->push_back(zmq_pollitem_t{socket_->handle(), 0, ZMQ_POLLIN, 0});
+}
+
+void SyncRelay::OnPolled(std::span<const zmq_pollitem_t> items) {
+  if (!items.empty() && (items.front().revents & ZMQ_POLLIN)) OnReadable();
+}
+
 void SyncRelay::OnReadable() {
   if (!socket_) return;
   try {

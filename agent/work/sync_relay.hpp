@@ -19,11 +19,13 @@
 // (generations, stored values) is dropped.
 //
 // Ownership and threads: the agent's event loop owns the relay and is the only caller of every
-// method; the relay owns its socket. Nothing blocks. The loop polls socket_handle() for
-// ZMQ_POLLIN beside its other sockets, calls OnReadable() when it is readable, Service() at
-// every turn, wakes no later than NextDeadlineMs(), and offers every coordinator message the
-// WorkManager did not take to Handle(). ZeroMQ exceptions on the local socket are caught here:
-// they never reach the loop (which would take them for a broken coordinator connection).
+// method; the relay owns its socket. It is one of the loop's Managers (manager.hpp). Nothing
+// blocks. The loop polls the socket (AppendPollItems) for ZMQ_POLLIN beside its other sockets;
+// OnPolled() calls OnReadable() when it is readable, before any manager's Service(); the loop
+// calls Service() at every turn, wakes no later than NextDeadlineMs(), and offers the relay
+// every coordinator message no manager before it took (Handle). ZeroMQ exceptions on the local
+// socket are caught here: they never reach the loop (which would take them for a broken
+// coordinator connection).
 
 #include <cstdint>
 #include <deque>
@@ -39,6 +41,7 @@
 #include "labmesh/common/clock.hpp"
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/envelope.hpp"
+#include "manager.hpp"
 
 namespace labmesh::agent {
 
@@ -53,7 +56,7 @@ struct SyncRelayLimits {
   size_t max_helper_frame_bytes = 1 << 20;  // ZMQ_MAXMSGSIZE of the local socket
 };
 
-class SyncRelay {
+class SyncRelay final : public Manager {
  public:
   // Sends a frame to the coordinator over the agent socket; false when it was not taken.
   using SendFn = std::function<bool(const std::string& frame)>;
@@ -75,19 +78,24 @@ class SyncRelay {
   // For zmq::poll (ZMQ_POLLIN); nullptr while unbound.
   void* socket_handle() const { return socket_ ? socket_->handle() : nullptr; }
 
+  // The local socket, while bound.
+  void AppendPollItems(std::vector<zmq_pollitem_t>* items) const override;
+  // OnReadable() when the local socket is readable.
+  void OnPolled(std::span<const zmq_pollitem_t> items) override;
   // Takes the helpers' requests waiting on the socket (a bounded number per call).
   void OnReadable();
   // A coordinator message: a SyncReply, or an Error whose request id is one of the relay's.
   // False for anything else (the caller handles it).
-  bool Handle(const protocol::Envelope& envelope);
-  void OnWelcome();       // connected (again): resend stored values, then unanswered requests
-  void OnDisconnected();  // nothing is sent until the next OnWelcome()
+  bool Handle(const protocol::Envelope& envelope) override;
+  void OnWelcome() override;       // connected (again): resend stored values, then unanswered
+                                   // requests
+  void OnDisconnected() override;  // nothing is sent until the next OnWelcome()
   // The entry's control ended or is being stopped: answer its helpers, forget the entry.
   // `why` (may be empty) is added to "the entry ended".
   void EntryEnded(uint64_t entry_id, const std::string& why);
 
-  void Service();                  // send retries, local timeouts
-  int64_t NextDeadlineMs() const;  // INT64_MAX = no timer
+  void Service() override;                  // send retries, local timeouts
+  int64_t NextDeadlineMs() const override;  // INT64_MAX = no timer
 
   size_t outstanding() const { return pending_.size(); }
   const std::string& socket_path() const { return socket_path_; }

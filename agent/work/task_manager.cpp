@@ -542,8 +542,11 @@ void TaskManager::PruneScratchDirs(uint64_t current_task_id) {
   }
 }
 
-void TaskManager::PollFds(std::vector<int>* fds) const {
-  if (current_ && current_->runner) current_->runner->PollFds(fds);
+void TaskManager::AppendPollItems(std::vector<zmq_pollitem_t>* items) const {
+  if (!current_ || !current_->runner) return;
+  std::vector<int> fds;
+  current_->runner->PollFds(&fds);
+  for (int fd : fds) AppendPollFd(fd, items);
 }
 
 void TaskManager::Service() {

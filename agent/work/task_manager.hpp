@@ -9,8 +9,9 @@
 // only when it waits for no other, so this happens only when its view and ours differ).
 //
 // Ownership and threads: the agent's event loop thread owns the TaskManager and is the only
-// caller of every method. Nothing blocks: the loop polls PollFds() beside its socket, calls
-// Service() at every turn and wakes no later than NextDeadlineMs(). Messages go out through
+// caller of every method. It is one of the loop's Managers (manager.hpp): nothing blocks, the
+// loop polls its AppendPollItems() beside its socket, calls Service() at every turn and wakes
+// no later than NextDeadlineMs(). Messages go out through
 // the `send` callback (the agent's non-blocking Send, false when nothing could take it). What
 // it needs of the entries (whose processes are not leftovers, whose spool must not be touched)
 // comes through Hooks, which the agent wires to its WorkManager.
@@ -28,10 +29,11 @@
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/protocol/task_messages.hpp"
+#include "manager.hpp"
 
 namespace labmesh::agent {
 
-class TaskManager {
+class TaskManager final : public Manager {
  public:
   using SendFn = std::function<bool(const std::string& frame)>;
   struct Hooks {
@@ -55,19 +57,21 @@ class TaskManager {
   TaskManager& operator=(const TaskManager&) = delete;
 
   // The coordinator welcomed us: a report that could not be sent goes out now.
-  void OnWelcome();
+  void OnWelcome() override;
   // The connection is gone: nothing is sent until the next OnWelcome(); the task goes on.
-  void OnDisconnected();
+  void OnDisconnected() override;
 
-  // Handles RunTask; false for any other type (the caller handles it).
-  bool Handle(const protocol::Envelope& envelope);
+  // Handles RunTask, of any kind (an Update reports that this manager does not run it); false
+  // for any other type (the caller handles it). The agent offers RunTask to the UpdateManager
+  // first, which takes the Update ones.
+  bool Handle(const protocol::Envelope& envelope) override;
 
-  // Descriptors the loop must poll for readability (a script's output pipe and pidfd).
-  void PollFds(std::vector<int>* fds) const;
+  // The descriptors the loop must poll for readability (a script's output pipe and pidfd).
+  void AppendPollItems(std::vector<zmq_pollitem_t>* items) const override;
   // Starts queued tasks, runs steps, reads output, reaps scripts, fires timeouts and retries.
-  void Service();
+  void Service() override;
   // When Service() must run next without any descriptor being ready (INT64_MAX = no timer).
-  int64_t NextDeadlineMs() const;
+  int64_t NextDeadlineMs() const override;
 
   // A task is running or queued.
   bool Busy() const { return current_ != nullptr || !queued_.empty(); }

@@ -203,6 +203,8 @@ void WorkManager::OnWelcome() {
 
 void WorkManager::OnDisconnected() { connected_ = false; }
 
+void WorkManager::FillHello(protocol::AgentHello* hello) const { hello->entries = HeldEntries(); }
+
 bool WorkManager::SendFrame(const std::string& frame) {
   if (!connected_) return false;
   if (send_(frame)) return true;
@@ -617,10 +619,12 @@ void WorkManager::OnReportAck(const protocol::EntryReportAck& ack) {
   }
 }
 
-void WorkManager::PollFds(std::vector<int>* fds) const {
+void WorkManager::AppendPollItems(std::vector<zmq_pollitem_t>* items) const {
+  std::vector<int> fds;
   for (const auto& [id, entry] : entries_) {
-    if (entry->runner) entry->runner->PollFds(fds);
+    if (entry->runner) entry->runner->PollFds(&fds);
   }
+  for (int fd : fds) AppendPollFd(fd, items);
 }
 
 void WorkManager::Service() {

@@ -5,9 +5,10 @@
 // when it ended, and sends/resends EntryReports until the coordinator acknowledges them.
 //
 // Ownership and threads: the agent's event loop thread owns the WorkManager and is the only
-// caller of every method. Nothing blocks: the loop polls PollFds() beside its socket, calls
-// Service() at every turn and wakes no later than NextDeadlineMs(). Messages go out through
-// the `send` callback (the agent's non-blocking Send, false when nothing could take it).
+// caller of every method. It is one of the loop's Managers (manager.hpp): nothing blocks, the
+// loop polls its AppendPollItems() beside its socket, calls Service() at every turn and wakes
+// no later than NextDeadlineMs(). Messages go out through the `send` callback (the agent's
+// non-blocking Send, false when nothing could take it).
 
 #include <cstdint>
 #include <functional>
@@ -20,12 +21,13 @@
 #include "labmesh/common/clock.hpp"
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/envelope.hpp"
+#include "manager.hpp"
 #include "work/runner.hpp"
 #include "work/spool.hpp"
 
 namespace labmesh::agent {
 
-class WorkManager {
+class WorkManager final : public Manager {
  public:
   using SendFn = std::function<bool(const std::string& frame)>;
   // The control of `entry_id` ended or is being stopped (abort, max runtime, discard); `why` is
@@ -46,23 +48,24 @@ class WorkManager {
 
   // For AgentHello.entries: every entry held, with its phase.
   std::vector<protocol::HeldEntry> HeldEntries() const;
+  void FillHello(protocol::AgentHello* hello) const override;  // entries = HeldEntries()
 
   // The coordinator welcomed us (first time or again): resend every unacknowledged report,
   // restart uploads from the acknowledged offsets and ask for work when idle.
-  void OnWelcome();
+  void OnWelcome() override;
   // The connection is gone: nothing is sent until the next OnWelcome().
-  void OnDisconnected();
+  void OnDisconnected() override;
 
   // Handles StartEntry, EntryReportAck, ResultAck and AbortEntry; false for any other type
   // (the caller handles it).
-  bool Handle(const protocol::Envelope& envelope);
+  bool Handle(const protocol::Envelope& envelope) override;
 
-  // Descriptors the loop must poll for readability (output pipes, pidfds).
-  void PollFds(std::vector<int>* fds) const;
+  // The descriptors the loop must poll for readability (the controls' output pipes, pidfds).
+  void AppendPollItems(std::vector<zmq_pollitem_t>* items) const override;
   // Reads output, reaps controls, fires timers (flush, max runtime, kill grace, resends).
-  void Service();
+  void Service() override;
   // When Service() must run next without any descriptor being ready (INT64_MAX = no timer).
-  int64_t NextDeadlineMs() const;
+  int64_t NextDeadlineMs() const override;
 
   // True when no entry is running or uploading: the host may take new work.
   bool Idle() const;

@@ -6,15 +6,21 @@
 //   Connecting --PendingApproval--> Pending --Welcome (admin accepted)--> Registered
 //   any --Reject / silence / Reregister--> Disconnected (backoff) or Connecting (hello again)
 // Threads: Run() is the only thread touching the socket; Stop() may be called from any thread.
+//
+// Structure: Run() is the event loop. It owns the coordinator socket, the state machine above,
+// the hello and the heartbeats, and drives the agent's managers - work (entries), update,
+// tasks (special tasks) and the sync relay - through one interface (agent/manager.hpp), in one
+// fixed order: poll, the coordinator's messages (each offered to one manager after the other
+// until one takes it), OnPolled, Service, then its own timers.
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "labmesh/agent/config.hpp"
+#include "labmesh/agent/exec_plan.hpp"
 #include "labmesh/common/clock.hpp"
 #include "labmesh/common/status.hpp"
 
@@ -22,19 +28,6 @@ namespace labmesh::agent {
 
 enum class AgentState { kDisconnected, kConnecting, kPending, kRegistered };
 std::string_view AgentStateName(AgentState state);
-
-// What an agent that installed an update asks its caller to do once every socket is closed
-// (docs/update.md "Agent side"): start the watchdog, then exec the new version in this process.
-struct ExecPlan {
-  uint64_t task_id = 0;
-  std::string version;    // the new version
-  std::string work_dir;   // absolute
-  std::string exe;        // WORK_DIR/versions/V/labmesh-agent
-  std::vector<std::string> argv;  // argv[0] = exe, then the agent's own arguments (exec_args)
-  // The running binary, started as `watchdog_exe --update-watchdog FD ARGS...` before the exec.
-  std::string watchdog_exe;
-  std::vector<std::string> args;  // the agent's own arguments (AgentConfig::exec_args)
-};
 
 class Agent {
  public:
