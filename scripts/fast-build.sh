@@ -29,7 +29,8 @@ configure() {
     local launcher="env;CCACHE_BASEDIR=${CCACHE_BASEDIR:-$fast_build_root}"
     launcher+=";CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}"
     launcher+=";CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
-    args+=("-DCMAKE_C_COMPILER_LAUNCHER=$launcher;ccache" "-DCMAKE_CXX_COMPILER_LAUNCHER=$launcher;ccache")
+    args+=("-DCMAKE_C_COMPILER_LAUNCHER=$launcher;ccache"
+           "-DCMAKE_CXX_COMPILER_LAUNCHER=$launcher;ccache")
   else
     args+=(-DCMAKE_C_COMPILER_LAUNCHER= -DCMAKE_CXX_COMPILER_LAUNCHER=)
   fi
