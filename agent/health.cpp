@@ -14,17 +14,12 @@
 namespace labmesh::agent {
 namespace {
 
-// Value of `key` in /proc/meminfo, in bytes (the file says kB).
-uint64_t MemInfoBytes(const std::string& key) {
-  std::ifstream in("/proc/meminfo");
-  std::string name;
-  uint64_t kb = 0;
-  std::string unit;
-  while (in >> name >> kb) {
-    std::getline(in, unit);
-    if (name == key + ":") return kb * 1024;
-  }
-  return 0;
+// The whole of a small file (/proc files report size 0, so read until the end); "" if unreadable.
+std::string ReadSmallFile(const char* path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 std::string Unquote(std::string value) {
@@ -55,6 +50,29 @@ std::string PrimaryAddress() {
 
 }  // namespace
 
+std::optional<LoadAverages> ParseLoadavg(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  LoadAverages load;
+  if (!(in >> load.load1 >> load.load5 >> load.load15)) return std::nullopt;
+  return load;
+}
+
+std::optional<uint64_t> ParseMeminfo(std::string_view text, std::string_view key) {
+  std::istringstream in{std::string(text)};
+  std::string line;
+  while (std::getline(in, line)) {
+    auto colon = line.find(':');
+    if (colon == std::string::npos || std::string_view(line).substr(0, colon) != key) continue;
+    std::istringstream fields(line.substr(colon + 1));
+    uint64_t value = 0;
+    std::string unit;
+    if (!(fields >> value)) return std::nullopt;
+    fields >> unit;
+    return unit == "kB" ? value * 1024 : value;
+  }
+  return std::nullopt;
+}
+
 protocol::HostFacts CollectFacts() {
   protocol::HostFacts facts;
   utsname uts{};
@@ -73,17 +91,21 @@ protocol::HostFacts CollectFacts() {
   }
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   facts.cpus = cpus > 0 ? static_cast<uint32_t>(cpus) : 0;
-  facts.memory_bytes = MemInfoBytes("MemTotal");
+  facts.memory_bytes = ParseMeminfo(ReadSmallFile("/proc/meminfo"), "MemTotal").value_or(0);
   facts.address = PrimaryAddress();
   return facts;
 }
 
 protocol::HostHealth CollectHealth(const std::string& work_dir) {
   protocol::HostHealth health;
-  std::ifstream loadavg("/proc/loadavg");
-  loadavg >> health.load1 >> health.load5 >> health.load15;
-  health.mem_total_bytes = MemInfoBytes("MemTotal");
-  health.mem_available_bytes = MemInfoBytes("MemAvailable");
+  if (auto load = ParseLoadavg(ReadSmallFile("/proc/loadavg"))) {
+    health.load1 = load->load1;
+    health.load5 = load->load5;
+    health.load15 = load->load15;
+  }
+  std::string meminfo = ReadSmallFile("/proc/meminfo");
+  health.mem_total_bytes = ParseMeminfo(meminfo, "MemTotal").value_or(0);
+  health.mem_available_bytes = ParseMeminfo(meminfo, "MemAvailable").value_or(0);
   struct statvfs fs {};
   if (statvfs(work_dir.c_str(), &fs) == 0) {
     health.disk_total_bytes = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize;

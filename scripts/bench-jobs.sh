@@ -29,7 +29,8 @@ die() { log "$*"; exit 1; }
 if [[ ${LABMESH_SKIP_SETUP:-0} != 1 ]]; then
   "$root/scripts/setup.sh"
 fi
-cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
+source "$root/scripts/fast-build.sh"
+configure "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
 cmake --build "$build_dir" --target labmesh-coordinator labmesh-agent labmesh-test \
   labmesh-jobbench -j"$(nproc)"
 coordinator_bin=$build_dir/coordinator/labmesh-coordinator

@@ -30,7 +30,8 @@ if [[ ${1:-} == stop ]]; then
 fi
 
 bash scripts/setup.sh
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+source scripts/fast-build.sh
+configure "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build_dir" -j"$(nproc)" --target labmesh-coordinator labmesh-agent labmesh labmesh-test
 
 stop_demo

@@ -30,7 +30,8 @@ for tool in cmake cpack dpkg dpkg-deb dpkg-shlibdeps file; do
 done
 
 if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
-  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
+  source scripts/fast-build.sh
+  configure "$build_dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
     -DCMAKE_UNITY_BUILD=ON
   cmake --build "$build_dir" -j"$(nproc)" --target labmesh-agent labmesh-coordinator labmesh
 fi

@@ -191,13 +191,20 @@ TEST_F(HostTasksE2e, AgentKilledDuringAnEntryFailsOrRetriesAndIsRepairedOnReturn
   // The orphaned `sleep 30` of the lost entry was a leftover the repair killed.
   EXPECT_TRUE(HasCheck(back, "kill-leftovers"));
 
-  // Now with --retry 1: whichever host runs it is killed; the other one completes it.
-  uint64_t retried = Create({"--name", "retried", "--command", "sleep 2", "--label", "pool",
+  // Now with --retry 1: whichever host runs it is killed; the other one completes it. The
+  // control runs until the test has killed the first agent (the flag file), so it cannot finish
+  // before the kill on a slow machine (a fixed `sleep 2` could); after 60 s without the flag it
+  // fails, and so does the test.
+  std::string killed = Flag("first-agent-killed");
+  std::string control = "i=0; while [ ! -e " + killed + " ] && [ $i -lt 600 ]; do sleep 0.1; " +
+                        "i=$((i+1)); done; test -e " + killed;
+  uint64_t retried = Create({"--name", "retried", "--command", control, "--label", "pool",
                              "--count", "1", "--retry", "1"});
   ASSERT_NE(retried, 0u);
   ASSERT_TRUE(WaitForEntryStatus(retried, "Running"));
   std::string first = Show(retried)["entries"][0]["host"];
   cluster_.KillAgent(first, SIGKILL);
+  std::ofstream(killed).close();
   ASSERT_TRUE(WaitForJobStatus(retried, "Completed", std::chrono::seconds(40)))
       << cluster_.coordinator().Log();
   auto entry = Show(retried)["entries"][0];

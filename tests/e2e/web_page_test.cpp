@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "browser.hpp"
 #include "cluster.hpp"
 #include "http_test_client.hpp"
 
@@ -193,9 +194,7 @@ TEST_F(WebPageApi, HostActionsAreAdminOnlyAndBadBodiesChangeNothing) {
 }
 
 TEST(WebPage, ChromiumRunsTheIssuesFlows) {
-  if (access("/usr/bin/chromium", X_OK) != 0 || access("/usr/bin/chromedriver", X_OK) != 0) {
-    GTEST_SKIP() << "Chromium or chromedriver not installed (scripts/setup.sh installs them)";
-  }
+  LABMESH_SKIP_WITHOUT_BROWSER();
   E2eCluster cluster({"--enroll-token", kToken});
   cluster.StartCoordinator();
   cluster.StartAgent("flow-1", {"--enroll-token", kToken});

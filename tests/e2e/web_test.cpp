@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "browser.hpp"
 #include "cluster.hpp"
 #include "http_test_client.hpp"
 
@@ -91,9 +92,7 @@ TEST(Web, ServesHostsAsJsonWithTheCliFieldsAndThePage) {
 }
 
 TEST(Web, ChromiumShowsTheRegisteredHosts) {
-  if (access("/usr/bin/chromium", X_OK) != 0 || access("/usr/bin/chromedriver", X_OK) != 0) {
-    GTEST_SKIP() << "Chromium or chromedriver not installed (scripts/setup.sh installs them)";
-  }
+  LABMESH_SKIP_WITHOUT_BROWSER();
   E2eCluster cluster;
   cluster.StartCoordinator();
   cluster.StartAgent("page-1");

@@ -1,6 +1,7 @@
-// A small GoogleTest program whose XML report parsers_junit_gtest_test reads: five tests pass,
-// three fail on purpose (EXPECT_EQ), one skips (GTEST_SKIP) and one is DISABLED_. Built with the
-// parser tests but never registered with ctest: its failures are the point.
+// A small GoogleTest program whose XML report junit_gtest_test.cpp (in parsers_tests) reads:
+// five tests pass, three fail on purpose (EXPECT_EQ), one skips (GTEST_SKIP) and one is
+// DISABLED_. Built with the parser tests but never registered with ctest: its failures are the
+// point.
 
 #include <gtest/gtest.h>
 

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "browser.hpp"
 #include "fake_coordinator.hpp"
 #include "labmesh/webui/http_server.hpp"
 #include "labmesh/webui/web_api.hpp"
@@ -19,8 +20,6 @@ namespace labmesh::webui {
 namespace {
 
 constexpr char kEndpoint[] = "inproc://webui-page-test-api";
-
-bool Executable(const char* path) { return ::access(path, X_OK) == 0; }
 
 // Exit status of a shell command; -1 when it did not exit normally.
 int RunShell(const std::string& command) {
@@ -31,11 +30,7 @@ int RunShell(const std::string& command) {
 class PageBrowserTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!Executable("/usr/bin/chromium") || !Executable("/usr/bin/chromedriver") ||
-        !Executable("/usr/bin/python3") ||
-        RunShell("/usr/bin/python3 -c 'import selenium' >/dev/null 2>&1") != 0) {
-      GTEST_SKIP() << "needs /usr/bin/chromium, /usr/bin/chromedriver and python3-selenium";
-    }
+    LABMESH_SKIP_WITHOUT_BROWSER();
     testing::FakeUser user;
     user.expires_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
