@@ -15,6 +15,7 @@
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/protocol/messages.hpp"
 #include "package_expect_same.hpp"
+#include "protocol_codec.hpp"
 #include "results_expect_same.hpp"
 #include "sample_messages.hpp"
 #include "task_expect_same.hpp"
@@ -359,7 +360,8 @@ void ExpectSame(const JobLogReply& a, const JobLogReply& b) {
 msgpack::object_handle BodyOf(const std::string& frame) {
   auto envelope = DecodeEnvelope(frame);
   EXPECT_TRUE(envelope.ok()) << envelope.status().ToString();
-  return std::move(envelope->body);
+  if (!envelope.ok()) return msgpack::object_handle();
+  return msgpack::clone(BodyObject(*envelope));
 }
 
 // Fails for every map key (recursively through nested maps) whose value equals the default.
