@@ -5,53 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
-#include <sstream>
 
 namespace labmesh::coordinator {
-namespace {
-
-bool IsSecretName(std::string_view key) {
-  std::string lower(key);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower.find("password") != std::string::npos || lower.find("token") != std::string::npos ||
-         lower.find("secret") != std::string::npos;
-}
-
-}  // namespace
-
-std::string DescribeBody(const msgpack::object& body, size_t max_bytes) {
-  std::ostringstream out;
-  if (body.type != msgpack::type::MAP) {
-    out << body;
-  } else {
-    out << '{';
-    for (uint32_t i = 0; i < body.via.map.size; ++i) {
-      const msgpack::object_kv& kv = body.via.map.ptr[i];
-      if (i > 0) out << ',';
-      out << kv.key << ':';
-      bool secret = kv.key.type == msgpack::type::STR &&
-                    IsSecretName(std::string_view(kv.key.via.str.ptr, kv.key.via.str.size));
-      if (secret) {
-        out << "\"***\"";
-      } else if (kv.val.type == msgpack::type::BIN) {
-        // Bytes (a package chunk: up to 1 MiB) say nothing to a reader; their size does.
-        out << "\"<" << kv.val.via.bin.size << " bytes>\"";
-      } else {
-        out << kv.val;
-      }
-      if (static_cast<size_t>(out.tellp()) > max_bytes) break;
-    }
-    out << '}';
-  }
-  std::string text = out.str();
-  if (text.size() > max_bytes) {
-    text.resize(max_bytes - 3);
-    text += "...";
-  }
-  return text;
-}
 
 AuditLog::AuditLog(store::Store* store, const Clock* clock) : store_(store), clock_(clock) {}
 
@@ -69,7 +24,7 @@ void AuditLog::Begin(const std::string& routing_id, const protocol::Envelope& re
   record.time_ms = clock_->WallMs();
   record.user = user;
   record.action = std::string(protocol::MessageTypeName(request.type));
-  record.target = DescribeBody(request.body.get());
+  record.target = protocol::DescribeBody(request);
   record.from = from;
   if (open_count_ >= kMaxOpen) {
     // Never answered (cannot happen while every request gets one reply): keep what is known.

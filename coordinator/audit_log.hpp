@@ -22,10 +22,8 @@ namespace labmesh::coordinator {
 
 class Batch;
 
-// The body of a request as audit text: its fields as JSON-like text with secrets (password,
-// token and anything named like them) replaced by "***", cut at `max_bytes`.
-std::string DescribeBody(const msgpack::object& body, size_t max_bytes = 512);
-
+// A record's `target` is protocol::DescribeBody(request) (envelope.hpp): the body's fields with
+// secrets replaced by "***", at most 512 bytes.
 class AuditLog {
  public:
   AuditLog(store::Store* store, const Clock* clock);

@@ -2,6 +2,8 @@
 
 #include <exception>
 
+#include "protocol_codec.hpp"
+
 namespace labmesh::protocol {
 namespace {
 
@@ -130,7 +132,7 @@ Result<Envelope> DecodeEnvelope(std::string_view frame, const DecodeLimits& limi
   envelope.type = static_cast<MessageType>(items[1].via.u64);
   envelope.request_id = items[2].via.u64;
   // The body object points into the handle's zone; keep the zone alive with it.
-  envelope.body = msgpack::object_handle(items[3], std::move(handle.zone()));
+  envelope.body = MakeBody(items[3], std::move(handle.zone()));
   return envelope;
 }
 
@@ -142,28 +144,6 @@ uint64_t PeekRequestId(std::string_view frame, const DecodeLimits& limits) {
   const msgpack::object& id = root.via.array.ptr[2];
   return id.type == msgpack::type::POSITIVE_INTEGER ? id.via.u64 : 0;
 }
-
-namespace detail {
-
-std::string PackEnvelope(MessageType type, uint64_t request_id, const msgpack::sbuffer& body,
-                         const Credentials* credentials) {
-  msgpack::sbuffer out(body.size() + 16);
-  msgpack::packer<msgpack::sbuffer> packer(out);
-  packer.pack_array(credentials != nullptr ? 5 : 4);
-  packer.pack(kProtocolVersion);
-  packer.pack(static_cast<uint32_t>(type));
-  packer.pack(request_id);
-  out.write(body.data(), body.size());
-  if (credentials != nullptr) packer.pack(*credentials);
-  return std::string(out.data(), out.size());
-}
-
-Status ConvertError(MessageType type, const char* what) {
-  return Status::InvalidArgument(std::string("malformed ") + std::string(MessageTypeName(type)) +
-                                 " body (" + what + ")");
-}
-
-}  // namespace detail
 
 ErrorReply ErrorReply::FromStatus(const Status& status) {
   return ErrorReply{static_cast<uint32_t>(status.code()), status.message()};

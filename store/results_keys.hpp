@@ -9,8 +9,6 @@
 #include <string_view>
 #include <vector>
 
-#include <msgpack.hpp>
-
 #include "labmesh/store/results_index.hpp"
 
 namespace labmesh::store::results {
@@ -99,11 +97,10 @@ std::string JoinLabels(const std::vector<std::string>& labels);
 std::string LabelSetHash(std::string_view joined);
 
 // entries[job, entry]: the entry's record ids (the order ReplaceEntry reuses them in) and its
-// counts per status.
+// counts per status. Stored as a map {ids, counts} (record_codec.hpp).
 struct EntryIndex {
   std::vector<uint64_t> ids;
   std::vector<uint64_t> counts;  // kResultStatusCount values
-  MSGPACK_DEFINE_MAP(ids, counts)
 };
 
 // Query cursors: "<start_us>.<id>", the position of the last result returned or examined.

@@ -1,8 +1,9 @@
 #pragma once
 // A typed table: one LMDB named database whose values are MessagePack encodings of T
-// (msgpack-cxx, T declares MSGPACK_DEFINE_MAP). This is the one layer of the store that talks
-// to msgpack, so it is where msgpack's exceptions are caught: bytes that do not decode to a T
-// become Status::Corruption naming the table and key, never a crash.
+// (msgpack-cxx, with T's adaptors from record_codec.hpp). This is the one layer of the store
+// that talks to msgpack, so it is where msgpack's exceptions are caught: bytes that do not decode
+// to a T become Status::Corruption naming the table and key, never a crash. Private to the store
+// (and its tests): it pulls in msgpack.
 
 #include <cstdint>
 #include <exception>
@@ -15,6 +16,7 @@
 
 #include "labmesh/common/status.hpp"
 #include "lmdb_env.hpp"
+#include "record_codec.hpp"
 
 namespace labmesh::store {
 

@@ -17,6 +17,7 @@
 
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/job_messages.hpp"
+#include "protocol_codec.hpp"  // SpoolRecord embeds StartEntry and FileDigest
 
 namespace labmesh::agent {
 

@@ -395,7 +395,7 @@ TEST(AuditLogTest, LongBodiesAreCut) {
   auto envelope = protocol::DecodeEnvelope(
       Encode(protocol::TestAddRequest{"t", std::string(5000, 'x'), "", "alice"}, 1));
   ASSERT_TRUE(envelope.ok());
-  std::string text = DescribeBody(envelope->body.get());
+  std::string text = protocol::DescribeBody(*envelope);
   EXPECT_LE(text.size(), 512u);
   EXPECT_EQ(text.substr(text.size() - 3), "...");
 }

@@ -24,6 +24,7 @@
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/store/store.hpp"
 #include "process.hpp"
+#include "record_codec.hpp"  // raw MessagePack of protocol messages and store records
 
 namespace labmesh::coordinator::testing {
 
@@ -268,7 +269,7 @@ inline Status EndTurn(AgentService& agents, HostRegistry& registry, store::Store
 // one), else alice; an admin, so that the rules of admission stay out of the way.
 inline Principal PrincipalFor(const protocol::Envelope& envelope) {
   std::string user = "alice";
-  const msgpack::object& body = envelope.body.get();
+  const msgpack::object& body = protocol::BodyObject(envelope);
   if (body.type == msgpack::type::MAP) {
     for (uint32_t i = 0; i < body.via.map.size; ++i) {
       const auto& kv = body.via.map.ptr[i];

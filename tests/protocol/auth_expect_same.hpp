@@ -8,9 +8,8 @@
 #include <string>
 #include <type_traits>
 
-#include <msgpack.hpp>
-
 #include "labmesh/protocol/auth_messages.hpp"
+#include "protocol_codec.hpp"  // packs both sides with the wire encoders
 
 namespace labmesh::protocol::testing {
 

@@ -9,6 +9,7 @@
 
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/protocol/messages.hpp"
+#include "protocol_codec.hpp"
 #include "sample_messages.hpp"
 
 namespace labmesh::protocol {

@@ -7,12 +7,15 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "auth_expect_same.hpp"
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/protocol/messages.hpp"
 #include "package_expect_same.hpp"
+#include "protocol_codec.hpp"
 #include "results_expect_same.hpp"
 #include "sample_messages.hpp"
 #include "task_expect_same.hpp"
@@ -357,7 +360,8 @@ void ExpectSame(const JobLogReply& a, const JobLogReply& b) {
 msgpack::object_handle BodyOf(const std::string& frame) {
   auto envelope = DecodeEnvelope(frame);
   EXPECT_TRUE(envelope.ok()) << envelope.status().ToString();
-  return std::move(envelope->body);
+  if (!envelope.ok()) return msgpack::object_handle();
+  return msgpack::clone(BodyObject(*envelope));
 }
 
 // Fails for every map key (recursively through nested maps) whose value equals the default.
@@ -785,6 +789,86 @@ TEST(Encoding, MatchesTheWorkedExampleInProtocolMd) {
                                     0x75, 0x73, 0xa5, 0x52, 0x65, 0x61, 0x64, 0x79, 0xa5, 0x6c,
                                     0x61, 0x62, 0x65, 0x6c, 0xa3, 0x67, 0x70, 0x75};
   EXPECT_EQ(frame, std::string(reinterpret_cast<const char*>(expected), sizeof expected));
+}
+
+// Lower-case hex of every byte, for pinning encodings in the tests below.
+std::string Hex(std::string_view bytes) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : bytes) {
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 15];
+  }
+  return hex;
+}
+
+// The exact frames of one sample message per family (and one with credentials), captured before
+// the codec moved out of the public headers (issue 19): the map keys, their order, integer
+// widths and bin/str choices are the wire format, so any change here is a protocol change.
+TEST(Encoding, OneMessageOfEachFamilyKeepsItsExactBytes) {
+  Credentials credentials{"alice", "tok-1", "sess-2", "csrf-3", "web 10.0.0.5"};
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"Heartbeat", Encode(Sample<Heartbeat>(), 1)},
+      {"HostActionRequest+credentials",
+       Encode(Sample<HostActionRequest>(), 2, credentials)},
+      {"EntryReport", Encode(Sample<EntryReport>(), 3)},
+      {"TaskReport", Encode(Sample<TaskReport>(), 4)},
+      {"ResultsSummaryReply", Encode(Sample<ResultsSummaryReply>(), 5)},
+      {"WhoAmIReply", Encode(Sample<WhoAmIReply>(), 6)},
+      {"PackageListReply", Encode(Sample<PackageListReply>(), 7)},
+      {"SyncReply", Encode(Sample<SyncReply>(), 8)},
+  };
+  const std::vector<std::string> expected = {
+      "94010e0183ab696e6361726e6174696f6ecf0123456789abcdefa873657175656e63652aa66865616c746888a5"
+      "6c6f616431cb3fd0000000000000a56c6f616435cb3ff8000000000000a66c6f61643135cb400e000000000000"
+      "af6d656d5f746f74616c5f6279746573cf0000001000000000b36d656d5f617661696c61626c655f6279746573"
+      "cf00000002dfdc1c35b06469736b5f746f74616c5f6279746573cf000000e8e0db6000af6469736b5f66726565"
+      "5f6279746573cf0000005d21dba000a8757074696d655f73ce000d2f00",
+      "9501690284a8686f73746e616d65a66c61622d3137a6616374696f6ea46c6f636ba6726561736f6eb06669726d"
+      "776172652075706772616465a475736572a5616c69636585a475736572a5616c696365a5746f6b656ea5746f6b"
+      "2d31a773657373696f6ea6736573732d32a463737266a6637372662d33a466726f6dac7765622031302e302e30"
+      "2e35",
+      "940116038ba8656e7472795f696428a873657175656e636503ab696e6361726e6174696f6ecf0123456789abcd"
+      "efa57068617365a875706c6f61646564aa737461727465645f7573cf000644ae5dcd5541a8656e6465645f7573"
+      "cf000644ae5e752e00a9657869745f636f646503a67369676e616c0fa76f7574636f6d65a66661696c6564a672"
+      "6561736f6ead65786974207374617475732033a566696c65739283a470617468b164656275672f636f6e74726f"
+      "6c2e6c6f67a473697a65cf000000012a05f200a468617368d94061616161616161616161616161616161616161"
+      "616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
+      "83a470617468aa7374617475732e6c6f67a473697a65ccb5a468617368d9403030303030303030303030303030"
+      "303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030"
+      "3030303030",
+      "94011e0485a77461736b5f696407a46b696e64a6566572696679a6706173736564c3a6726561736f6ed9267665"
+      "726966792e642f31302d6469736b206661696c65643a2065786974207374617475732031a6636865636b739284"
+      "a46e616d65aa667265652d7370616365a6706173736564c3a66f7574707574d92031322e302047694220667265"
+      "6520286174206c6561737420312e302047694229ab6475726174696f6e5f6d730184a46e616d65b07665726966"
+      "792e642f31302d6469736ba6706173736564c2a66f7574707574b96e6f202f746d702f6f6b0a09657869742073"
+      "74617475732031ab6475726174696f6e5f6d7323",
+      "9401cc8f0581a4726f77739287a474657374ab6b65726e656c2f626f6f74a567726f7570a3677075a5746f7461"
+      "6ccf000000012a05f200a6636f756e747383a44641494cce3b9aca00a4474f4f44ceee6b27ffa7544553545f4e"
+      "4101a9706173735f72617465cb3fe999999999999aa866697273745f7573cf0006445941624000a76c6173745f"
+      "7573cf000644ae5e78fe9087a474657374ab6b65726e656c2f626f6f74a567726f7570a77573622d687562a574"
+      "6f74616ccf000000012a05f200a6636f756e747383a44641494cce3b9aca00a4474f4f44ceee6b27ffa7544553"
+      "545f4e4101a9706173735f72617465cb3fe999999999999aa866697273745f7573cf0006445941624000a76c61"
+      "73745f7573cf000644ae5e78fe90",
+      "9401ccb70685a475736572a5616c696365a561646d696ec3aa61636c5f67726f75707391a845766572796f6e65"
+      "a463737266aa637372662d746f6b656eaa657870697265735f6d73cf0000019ab697e804",
+      "9401ccc10783a87061636b616765739285a776657273696f6ea5302e312e30a6736861323536d9406262626262"
+      "626262626262626262626262626262626262626262626262626262626262626262626262626262626262626262"
+      "6262626262626262626262626262a56279746573ce00a00000ab75706c6f616465645f6279a5616c696365ab75"
+      "706c6f616465645f6d73cf0000019ab697e80585a776657273696f6ea5302e322e30a6736861323536d9406262"
+      "626262626262626262626262626262626262626262626262626262626262626262626262626262626262626262"
+      "6262626262626262626262626262626262a56279746573ce00a00000ab75706c6f616465645f6279a5616c6963"
+      "65ab75706c6f616465645f6d73cf0000019ab697e805a76465736972656484a776657273696f6ea5302e322e30"
+      "ae63616e6172795f70657263656e740aa67365745f6279a5616c696365a67365745f6d73cf0000019ab697e806"
+      "ad686f73745f76657273696f6e7382a5302e312e305aa5302e322e300a",
+      "94011c0888a8656e7472795f696428a26f70a477616974a46e616d65ab7365727665722d706f7274aa67656e65"
+      "726174696f6e02a26f6bc3a56572726f72a46e6f6e65a576616c7565c40438303830a966726f6d5f686f7374a6"
+      "6c61622d3138",
+  };
+  ASSERT_EQ(cases.size(), expected.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(Hex(cases[i].second), expected[i]) << cases[i].first;
+  }
 }
 
 }  // namespace

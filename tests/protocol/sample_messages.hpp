@@ -739,12 +739,12 @@ inline int DecodeBodyAsEveryType(const Envelope& envelope) {
   ForEachMessageType([&](auto m) {
     using M = decltype(m);
     (void)DecodeBody<M>(envelope);
-    // A view of the same body under M's type number; `envelope` keeps the memory alive.
+    // The same body (shared, not copied) under M's type number.
     Envelope as_m;
     as_m.version = envelope.version;
     as_m.type = M::kType;
     as_m.request_id = envelope.request_id;
-    as_m.body = msgpack::object_handle(envelope.body.get(), msgpack::unique_ptr<msgpack::zone>());
+    as_m.body = envelope.body;
     if (DecodeBody<M>(as_m).ok()) ++converted;
   });
   return converted;

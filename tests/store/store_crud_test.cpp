@@ -3,8 +3,15 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "labmesh/store/results_index.hpp"
 #include "labmesh/store/store.hpp"
+#include "results_keys.hpp"
 #include "store_test_util.hpp"
+#include "table.hpp"
 
 namespace labmesh::store {
 namespace {
@@ -325,6 +332,166 @@ TEST(StoreCrud, RejectsBadMapOptions) {
   options.initial_map_bytes = 4 << 20;
   options.max_map_bytes = 1 << 20;
   EXPECT_EQ(Store::Open(tmp.db(), options).status().code(), StatusCode::kInvalidArgument);
+}
+
+std::string Hex(std::string_view bytes) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : bytes) {
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 15];
+  }
+  return hex;
+}
+
+template <typename T>
+std::string StoredHex(const T& value) {
+  Result<std::string> bytes = EncodeValue(value);
+  EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
+  return bytes.ok() ? Hex(*bytes) : "";
+}
+
+// The exact bytes of one record of each kind with its enums away from their defaults, captured
+// before the codec moved out of the public headers (issue 19): what the store wrote must read
+// back, so any change here needs a migration.
+TEST(StoredBytes, OneRecordOfEachKindKeepsItsExactBytes) {
+  Host host = MakeHost("lab-1");
+  host.enrollment = Enrollment::kPending;
+  host.protection = protocol::Protection::kDoNotRepair;
+  host.acl_groups = {kEveryoneGroup};
+  host.repairs_ms = {5, 6};
+  host.last_known_good = "0.1.0";
+
+  Job job;
+  job.id = 42;
+  job.name = "boot";
+  job.owner = "alice";
+  job.priority = protocol::Priority::kUrgent;
+  job.hosts = {"lab-1"};
+  job.entry_ids = {1, 2};
+  job.retry = 1;
+
+  Entry entry;
+  entry.id = 1;
+  entry.job_id = 42;
+  entry.hostname = "lab-1";
+  entry.status = protocol::EntryStatus::kRunning;
+  entry.history = {StatusChange{protocol::EntryStatus::kQueued, 10, "queued"},
+                   StatusChange{protocol::EntryStatus::kRunning, 20, "started"}};
+  entry.result_counts = {{"GOOD", 3}};
+
+  SpecialTask task;
+  task.id = 9;
+  task.hostname = "lab-1";
+  task.kind = protocol::TaskKind::kRepair;
+  task.status = protocol::TaskStatus::kFailed;
+  task.checks = {protocol::TaskCheck{"free-space", true, "ok", 1}};
+
+  User user{"bob", {kEveryoneGroup}, true, 30, "", {ApiToken{1, "ab12", 31}}};
+
+  ResultRecord record;
+  record.id = 5;
+  record.job_id = 42;
+  record.entry_id = 1;
+  record.hostname = "lab-1";
+  record.labels = {"gpu"};
+  record.test = "boot/kernel";
+  record.status = "GOOD";
+  record.start_us = 100;
+  record.keyvals = {{"k", "v"}};
+  record.perf = {{"mbps", 941.5}};
+
+  results::EntryIndex index{{5, 6}, {1, 2, 0, 0, 0, 0}};
+
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"Host", StoredHex(host)},
+      {"Label", StoredHex(Label{"gpu", "alice", 7})},
+      {"RevokedKey", StoredHex(RevokedKey{"key", "lab-2", "deleted", 8})},
+      {"TestDef", StoredHex(TestDef{"t", "d", "c", "alice", 1, "bob", 2})},
+      {"Job", StoredHex(job)},
+      {"Entry", StoredHex(entry)},
+      {"SpecialTask", StoredHex(task)},
+      {"User", StoredHex(user)},
+      {"AclGroup", StoredHex(AclGroup{"kernel", "team", 3})},
+      {"AuditRecord", StoredHex(AuditRecord{4, 5, "alice", "JobAbortRequest", "{}", "local",
+                                            true, ""})},
+      {"Package", StoredHex(Package{"0.2.0", "ff", 10, "alice", 11})},
+      {"DesiredVersion", StoredHex(DesiredVersion{"0.2.0", 50, "alice", 12})},
+      {"ResultRecord", StoredHex(record)},
+      {"EntryIndex", StoredHex(index)},
+  };
+  const std::vector<std::string> expected = {
+      // Host
+      "de001ba8686f73746e616d65a56c61622d31aa7075626c69635f6b6579a96b65792d6c61622d31aa656e726f6c"
+      "6c6d656e7401a673746174757302ad7374617475735f726561736f6ea66a6f62203432b17374617475735f6368"
+      "616e6765645f6d7300a66c6f636b6564c2a96c6f636b65645f6279a0ab6c6f636b5f726561736f6ea0a96c6f63"
+      "6b65645f6d7300ac6167656e745f6c6162656c7392ab617263683a7838365f3634a96f733a64656269616eac61"
+      "646d696e5f6c6162656c7391a9706f6f6c3a66617374ad6167656e745f76657273696f6ea0a5666163747387a4"
+      "61726368a67838365f3634a26f73a0aa6f735f76657273696f6ea0a66b65726e656ca0a46370757308ac6d656d"
+      "6f72795f627974657300a761646472657373a0a66865616c746888a56c6f616431cb3fe0000000000000a56c6f"
+      "61643500a66c6f6164313500af6d656d5f746f74616c5f627974657300b36d656d5f617661696c61626c655f62"
+      "7974657300b06469736b5f746f74616c5f627974657300af6469736b5f667265655f627974657300a875707469"
+      "6d655f7300b16c6173745f6865617274626561745f6d7300ab696e6361726e6174696f6e07ad72656769737465"
+      "7265645f6d7300aa6174747269627574657381a46e6f7465a568656c6c6faa61636c5f67726f75707391a84576"
+      "6572796f6e65aa70726f74656374696f6e02ac6c6173745f7461736b5f696400b06c6173745f76657269666965"
+      "645f6d7300aa726570616972735f6d73920506b07265706169725f6f6e5f72657475726ec2af6c6173745f6b6e"
+      "6f776e5f676f6f64a5302e312e30b57570646174655f6661696c65645f76657273696f6ea0",
+      // Label
+      "83a46e616d65a3677075aa637265617465645f6279a5616c696365aa637265617465645f6d7307",
+      // RevokedKey
+      "84aa7075626c69635f6b6579a36b6579a8686f73746e616d65a56c61622d32a6726561736f6ea764656c657465"
+      "64aa7265766f6b65645f6d7308",
+      // TestDef
+      "87a46e616d65a174ab6465736372697074696f6ea164a7636f6e74726f6ca163aa637265617465645f6279a561"
+      "6c696365aa637265617465645f6d7301aa757064617465645f6279a3626f62aa757064617465645f6d7302",
+      // Job
+      "de0015a269642aa46e616d65a4626f6f74a56f776e6572a5616c696365a87072696f7269747903ab73796e6368"
+      "5f636f756e7401ac636f6e74726f6c5f6b696e64a0a7636f6e74726f6ca0a9746573745f6e616d65a0a5686f73"
+      "747391a56c61622d31aa6d6574615f6c6162656ca0aa6d6574615f636f756e7400a7646570656e647390aa7275"
+      "6e5f766572696679c2aa74696d656f75745f6d7300ae6d61785f72756e74696d655f6d7300aa63726561746564"
+      "5f757300ab66696e69736865645f757300ac61626f72745f726561736f6ea0a9656e7472795f696473920102a7"
+      "636c65616e7570aa6f6e2d6661696c757265a5726574727901",
+      // Entry
+      "de0016a2696401a66a6f625f69642aa8686f73746e616d65a56c61622d31aa6d6574615f6c6162656ca0a67374"
+      "6174757304ad7374617475735f726561736f6ea0a56661756c74a0a9657869745f636f6465ffa67369676e616c"
+      "00a97175657565645f757300aa737461727465645f757300ab66696e69736865645f757300a7686973746f7279"
+      "9283a673746174757300a561745f75730aa6726561736f6ea671756575656483a673746174757304a561745f75"
+      "7314a6726561736f6ea773746172746564af7265706f72745f73657175656e636500af61626f72745f72657175"
+      "6573746564c2ac61626f72745f726561736f6ea0a567726f757000a76f7574636f6d65a0ae6f7574636f6d655f"
+      "726561736f6ea0ad726573756c745f636f756e747381a4474f4f4403ae70617273655f7761726e696e677390a7"
+      "7265747269657300",
+      // SpecialTask
+      "8ca2696409a8686f73746e616d65a56c61622d31a46b696e6401a673746174757303a6726561736f6ea0ac7265"
+      "717565737465645f6279a0a66a6f625f696400a8656e7472795f696400a97175657565645f6d7300aa73746172"
+      "7465645f6d7300ab66696e69736865645f6d7300a6636865636b739184a46e616d65aa667265652d7370616365"
+      "a6706173736564c3a66f7574707574a26f6bab6475726174696f6e5f6d7301",
+      // User
+      "86a46e616d65a3626f62aa61636c5f67726f75707391a845766572796f6e65a561646d696ec3aa637265617465"
+      "645f6d731ead70617373776f72645f68617368a0a6746f6b656e739183a2696401a468617368a461623132aa63"
+      "7265617465645f6d731f",
+      // AclGroup
+      "83a46e616d65a66b65726e656cab6465736372697074696f6ea47465616daa637265617465645f6d7303",
+      // AuditRecord
+      "88a2696404a774696d655f6d7305a475736572a5616c696365a6616374696f6eaf4a6f6241626f727452657175"
+      "657374a6746172676574a27b7da466726f6da56c6f63616ca26f6bc3a56572726f72a0",
+      // Package
+      "85a776657273696f6ea5302e322e30a6736861323536a26666a562797465730aab75706c6f616465645f6279a5"
+      "616c696365ab75706c6f616465645f6d730b",
+      // DesiredVersion
+      "84a776657273696f6ea5302e322e30ae63616e6172795f70657263656e7432a67365745f6279a5616c696365a6"
+      "7365745f6d730c",
+      // ResultRecord
+      "8fa2696405a66a6f625f69642aa8656e7472795f696401a8686f73746e616d65a56c61622d31a66c6162656c73"
+      "91a3677075a474657374ab626f6f742f6b65726e656ca6737461747573a4474f4f44a6726561736f6ea0a87374"
+      "6172745f757364a6656e645f757300ab6475726174696f6e5f757300a76b657976616c7381a16ba176a4706572"
+      "6681a46d627073cb408d6c0000000000a466696c65a0a46c696e6ba0",
+      // EntryIndex
+      "82a3696473920506a6636f756e747396010200000000",
+  };
+  ASSERT_EQ(cases.size(), expected.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(cases[i].second, expected[i]) << cases[i].first;
+  }
 }
 
 }  // namespace

@@ -6,8 +6,6 @@
 #include <string>
 #include <vector>
 
-#include <msgpack.hpp>
-
 #include "labmesh/protocol/types.hpp"
 
 namespace labmesh::protocol {
@@ -19,19 +17,16 @@ struct UserInfo {
   int64_t created_ms = 0;
   uint32_t tokens = 0;        // how many API tokens it has (never the tokens themselves)
   bool has_password = false;  // set with `labmesh user passwd` (web login)
-  MSGPACK_DEFINE_MAP(name, admin, acl_groups, created_ms, tokens, has_password)
 };
 
 struct UserListRequest {
   static constexpr MessageType kType = MessageType::kUserListRequest;
   std::string name;  // just this user; "" = all
-  MSGPACK_DEFINE_MAP(name)
 };
 
 struct UserListReply {
   static constexpr MessageType kType = MessageType::kUserListReply;
   std::vector<UserInfo> users;  // sorted by name
-  MSGPACK_DEFINE_MAP(users)
 };
 
 // Admin only. The new user joins Everyone and gets its first token (shown once).
@@ -39,7 +34,6 @@ struct UserCreateRequest {
   static constexpr MessageType kType = MessageType::kUserCreateRequest;
   std::string name;
   bool admin = false;
-  MSGPACK_DEFINE_MAP(name, admin)
 };
 
 // A token in clear: the only time it is ever sent.
@@ -47,14 +41,12 @@ struct UserTokenReply {
   static constexpr MessageType kType = MessageType::kUserTokenReply;
   std::string name;
   std::string token;
-  MSGPACK_DEFINE_MAP(name, token)
 };
 
 // Admin only; reply OkReply. Its tokens and sessions stop working at once; its jobs stay.
 struct UserDeleteRequest {
   static constexpr MessageType kType = MessageType::kUserDeleteRequest;
   std::string name;
-  MSGPACK_DEFINE_MAP(name)
 };
 
 // A new token for `name` (admins: anyone; a user: themself). `revoke_others` drops every
@@ -63,7 +55,6 @@ struct UserTokenRequest {
   static constexpr MessageType kType = MessageType::kUserTokenRequest;
   std::string name;
   bool revoke_others = false;
-  MSGPACK_DEFINE_MAP(name, revoke_others)
 };
 
 // Sets the web login password of `name` (admins: anyone; a user: themself); "" removes it.
@@ -72,7 +63,6 @@ struct UserPasswdRequest {
   static constexpr MessageType kType = MessageType::kUserPasswdRequest;
   std::string name;
   std::string password;
-  MSGPACK_DEFINE_MAP(name, password)
 };
 
 struct AclInfo {
@@ -81,19 +71,16 @@ struct AclInfo {
   int64_t created_ms = 0;
   std::vector<std::string> users;  // sorted
   std::vector<std::string> hosts;  // sorted
-  MSGPACK_DEFINE_MAP(name, description, created_ms, users, hosts)
 };
 
 struct AclListRequest {
   static constexpr MessageType kType = MessageType::kAclListRequest;
   std::string name;  // just this group; "" = all
-  MSGPACK_DEFINE_MAP(name)
 };
 
 struct AclListReply {
   static constexpr MessageType kType = MessageType::kAclListReply;
   std::vector<AclInfo> groups;  // sorted by name
-  MSGPACK_DEFINE_MAP(groups)
 };
 
 // Admin only; reply OkReply.
@@ -101,14 +88,12 @@ struct AclCreateRequest {
   static constexpr MessageType kType = MessageType::kAclCreateRequest;
   std::string name;
   std::string description;
-  MSGPACK_DEFINE_MAP(name, description)
 };
 
 // Admin only; reply OkReply. Everyone cannot be deleted.
 struct AclDeleteRequest {
   static constexpr MessageType kType = MessageType::kAclDeleteRequest;
   std::string name;
-  MSGPACK_DEFINE_MAP(name)
 };
 
 // Admin only: adds (`remove` false) or removes users and hosts; every name must exist.
@@ -119,7 +104,6 @@ struct AclMemberRequest {
   bool remove = false;
   std::vector<std::string> users;
   std::vector<std::string> hosts;
-  MSGPACK_DEFINE_MAP(name, remove, users, hosts)
 };
 
 // One mutating API request, as the audit log keeps it.
@@ -132,7 +116,6 @@ struct AuditRecord {
   std::string from;     // "tcp://10.0.0.5:41234", "web 10.0.0.5", "local"
   bool ok = false;
   std::string error;  // "PermissionDenied: ..." when refused
-  MSGPACK_DEFINE_MAP(id, time_ms, user, action, target, from, ok, error)
 };
 
 // Any user may read the audit log. Newest first.
@@ -141,13 +124,11 @@ struct AuditListRequest {
   std::string user;      // filter; "" = all
   int64_t since_ms = 0;  // only records at or after; 0 = all
   uint32_t limit = 100;  // 0 = the default (100)
-  MSGPACK_DEFINE_MAP(user, since_ms, limit)
 };
 
 struct AuditListReply {
   static constexpr MessageType kType = MessageType::kAuditListReply;
   std::vector<AuditRecord> records;
-  MSGPACK_DEFINE_MAP(records)
 };
 
 // The web server's login: user with a token or a password. Needs no credentials. Reply
@@ -158,7 +139,6 @@ struct LoginRequest {
   std::string user;
   std::string token;
   std::string password;
-  MSGPACK_DEFINE_MAP(user, token, password)
 };
 
 struct LoginReply {
@@ -168,14 +148,12 @@ struct LoginReply {
   std::string session;
   std::string csrf;
   int64_t expires_ms = 0;  // wall clock
-  MSGPACK_DEFINE_MAP(user, admin, session, csrf, expires_ms)
 };
 
 // Who the credentials name. Reply WhoAmIReply.
 struct WhoAmIRequest {
   static constexpr MessageType kType = MessageType::kWhoAmIRequest;
   bool with_groups = true;  // false: skip acl_groups (the web server's per-request check)
-  MSGPACK_DEFINE_MAP(with_groups)
 };
 
 struct WhoAmIReply {
@@ -185,14 +163,12 @@ struct WhoAmIReply {
   std::vector<std::string> acl_groups;
   std::string csrf;        // web sessions only: the session's CSRF token
   int64_t expires_ms = 0;  // web sessions only
-  MSGPACK_DEFINE_MAP(user, admin, acl_groups, csrf, expires_ms)
 };
 
 // Ends the session the credentials carry. Reply OkReply.
 struct LogoutRequest {
   static constexpr MessageType kType = MessageType::kLogoutRequest;
   bool all_sessions = false;  // end every web session of this user, not just this one
-  MSGPACK_DEFINE_MAP(all_sessions)
 };
 
 }  // namespace labmesh::protocol

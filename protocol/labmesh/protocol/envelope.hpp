@@ -10,10 +10,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
-
-#include <msgpack.hpp>
+#include <utility>
 
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/messages.hpp"
@@ -44,16 +44,29 @@ struct Credentials {
   bool empty() const {
     return user.empty() && token.empty() && session.empty() && csrf.empty() && from.empty();
   }
-  MSGPACK_DEFINE_MAP(user, token, session, csrf, from)
 };
 
-// A decoded envelope. The body stays a MessagePack object until DecodeBody<T> converts it; the
-// object handle owns the memory the body points into.
+// A message body as DecodeEnvelope found it, not yet converted to a struct: an opaque, shared,
+// read-only value (copies share it). What it holds is private to protocol/ (protocol_codec.hpp);
+// callers convert it with DecodeBody<M> or describe it with DescribeBody.
+class MessageBody {
+ public:
+  struct Impl;  // protocol_codec.hpp
+  MessageBody() = default;
+  explicit MessageBody(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  bool empty() const { return impl_ == nullptr; }
+  const Impl* impl() const { return impl_.get(); }
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+// A decoded envelope. The body stays undecoded until DecodeBody<T> converts it.
 struct Envelope {
   uint32_t version = 0;
   MessageType type = MessageType::kError;
   uint64_t request_id = 0;
-  msgpack::object_handle body;
+  MessageBody body;
   Credentials credentials;  // empty when the frame has no fifth element
 };
 
@@ -66,62 +79,28 @@ Result<Envelope> DecodeEnvelope(std::string_view frame, const DecodeLimits& limi
 // MessagePack array with an unsigned integer there, else 0. Never throws.
 uint64_t PeekRequestId(std::string_view frame, const DecodeLimits& limits = {});
 
-namespace detail {
-std::string PackEnvelope(MessageType type, uint64_t request_id, const msgpack::sbuffer& body,
-                         const Credentials* credentials = nullptr);
-Status ConvertError(MessageType type, const char* what);
-}  // namespace detail
+// The typed encode and decode of every message struct (one with `static constexpr MessageType
+// kType`). Declared here, defined and instantiated once per message type in protocol/codec.cpp,
+// so that callers compile no MessagePack; a type missing from that list fails to link.
 
-// Encodes a message struct (one with `static constexpr MessageType kType` and MSGPACK_DEFINE_MAP).
+// Encodes a message struct.
 template <typename M>
-std::string Encode(const M& message, uint64_t request_id = 0) {
-  msgpack::sbuffer body;
-  msgpack::pack(body, message);
-  return detail::PackEnvelope(M::kType, request_id, body);
-}
+std::string Encode(const M& message, uint64_t request_id = 0);
 // The same with credentials (a fifth element) when they are not empty.
 template <typename M>
-std::string Encode(const M& message, uint64_t request_id, const Credentials& credentials) {
-  msgpack::sbuffer body;
-  msgpack::pack(body, message);
-  return detail::PackEnvelope(M::kType, request_id, body,
-                              credentials.empty() ? nullptr : &credentials);
-}
+std::string Encode(const M& message, uint64_t request_id, const Credentials& credentials);
 
 // Converts the envelope's body into M; wrong field types or a type mismatch are an error.
 template <typename M>
-Result<M> DecodeBody(const Envelope& envelope) {
-  if (envelope.type != M::kType) {
-    return Status::InvalidArgument("expected message type " +
-                                   std::to_string(static_cast<int>(M::kType)) + ", got " +
-                                   std::to_string(static_cast<int>(envelope.type)));
-  }
-  if (envelope.body.get().type != msgpack::type::MAP) {
-    return Status::InvalidArgument("message body is not a map");
-  }
-  try {
-    M message;
-    envelope.body.get().convert(message);
-    return message;
-  } catch (const std::exception& e) {
-    return detail::ConvertError(M::kType, e.what());
-  }
-}
+Result<M> DecodeBody(const Envelope& envelope);
 
 // Decodes a frame that must hold exactly an M (or an Error message, which becomes the Status).
 template <typename M>
 Result<M> DecodeAs(std::string_view frame, const DecodeLimits& limits = {});
 
-template <typename M>
-Result<M> DecodeAs(std::string_view frame, const DecodeLimits& limits) {
-  auto envelope = DecodeEnvelope(frame, limits);
-  if (!envelope.ok()) return envelope.status();
-  if (envelope->type == MessageType::kError && M::kType != MessageType::kError) {
-    auto error = DecodeBody<ErrorReply>(*envelope);
-    if (!error.ok()) return error.status();
-    return error->ToStatus();
-  }
-  return DecodeBody<M>(*envelope);
-}
+// The body of a request as audit text: its fields as JSON-like text with secrets (password,
+// token and anything named like them) replaced by "***" and bytes by their size, cut at
+// `max_bytes` (ending in "..." when cut).
+std::string DescribeBody(const Envelope& envelope, size_t max_bytes = 512);
 
 }  // namespace labmesh::protocol

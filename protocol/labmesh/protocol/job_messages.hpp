@@ -13,8 +13,6 @@
 #include <string>
 #include <vector>
 
-#include <msgpack.hpp>
-
 #include "labmesh/protocol/types.hpp"
 
 namespace labmesh::protocol {
@@ -26,7 +24,6 @@ struct FileDigest {
   std::string path;  // relative to the entry's results directory, '/'-separated, no ".."
   uint64_t size = 0;
   std::string hash;  // BLAKE2b-256 (libsodium crypto_generichash) of the whole file, lower hex
-  MSGPACK_DEFINE_MAP(path, size, hash)
 };
 
 // An entry an agent holds (runs, or has results of not yet acknowledged), told in AgentHello so
@@ -34,7 +31,6 @@ struct FileDigest {
 struct HeldEntry {
   uint64_t entry_id = 0;
   std::string phase;  // "running", "exited", "uploaded" (as EntryReport::phase)
-  MSGPACK_DEFINE_MAP(entry_id, phase)
 };
 
 // One host queue entry as readers see it.
@@ -61,9 +57,6 @@ struct EntryInfo {
   std::map<std::string, uint64_t> result_counts;
   std::vector<std::string> parse_warnings;
   uint32_t retries = 0;  // times it was queued again after its host was lost (job's --retry)
-  MSGPACK_DEFINE_MAP(id, job_id, host, meta_label, status, reason, fault, exit_code, signal,
-                     queued_us, started_us, finished_us, results_path, group, waiting_in,
-                     result_counts, parse_warnings, retries)
 };
 
 struct JobInfo {
@@ -91,10 +84,6 @@ struct JobInfo {
   std::vector<EntryInfo> entries;
   std::string cleanup = "on-failure";  // "never", "always" or "on-failure"
   uint32_t retry = 0;
-  MSGPACK_DEFINE_MAP(id, name, owner, priority, synch_count, status, control_kind, control,
-                     test_name, hosts, meta_label, meta_count, depends, run_verify, timeout_ms,
-                     max_runtime_ms, created_us, finished_us, abort_reason, entries, cleanup,
-                     retry)
 };
 
 // ---- agent socket ----
@@ -104,7 +93,6 @@ struct JobInfo {
 struct WorkRequest {
   static constexpr MessageType kType = MessageType::kWorkRequest;
   uint64_t incarnation = 0;
-  MSGPACK_DEFINE_MAP(incarnation)
 };
 
 // Run one entry. Sent again (same entry_id) after a reconnect when the coordinator has no
@@ -127,8 +115,6 @@ struct StartEntry {
   // LABMESH_PEERS: host -> address as that host's agent reported it (HostFacts::address), for
   // every host in `hosts` whose address is known.
   std::map<std::string, std::string> peers;
-  MSGPACK_DEFINE_MAP(entry_id, job_id, job_name, owner, hostname, hosts, control_kind, control,
-                     max_runtime_ms, synch_count, group, peers)
 };
 
 // An entry's phase on the agent. Sent when it changes and again after every (re)connect until
@@ -152,8 +138,6 @@ struct EntryReport {
   std::string outcome;
   std::string reason;  // human words for a failure, e.g. "exit status 3", "max runtime 2s exceeded"
   std::vector<FileDigest> files;  // phase "uploaded" only
-  MSGPACK_DEFINE_MAP(entry_id, sequence, incarnation, phase, started_us, ended_us, exit_code,
-                     signal, outcome, reason, files)
 };
 
 struct EntryReportAck {
@@ -163,7 +147,6 @@ struct EntryReportAck {
   // True when the coordinator is finished with the entry (results checked and final, or the
   // entry no longer exists): the agent deletes its spool for it and forgets it.
   bool done = false;
-  MSGPACK_DEFINE_MAP(entry_id, sequence, done)
 };
 
 // Bytes of one results file. debug/control.log is streamed this way while the control runs;
@@ -175,7 +158,6 @@ struct ResultChunk {
   uint64_t offset = 0;
   std::vector<char> data;  // MessagePack bin
   std::string hash;
-  MSGPACK_DEFINE_MAP(entry_id, path, offset, data, hash)
 };
 
 // The coordinator holds bytes [0, next_offset) of the file. Sent for every chunk, also for one
@@ -186,7 +168,6 @@ struct ResultAck {
   std::string path;
   uint64_t next_offset = 0;
   std::string error;  // why a chunk was refused; "" when it was written
-  MSGPACK_DEFINE_MAP(entry_id, path, next_offset, error)
 };
 
 // Kill the entry's control (TERM to its process group, KILL after a grace period) and upload
@@ -197,7 +178,6 @@ struct AbortEntry {
   uint64_t entry_id = 0;
   std::string reason;
   bool discard = false;  // the coordinator is done with the entry: nothing more to upload
-  MSGPACK_DEFINE_MAP(entry_id, reason, discard)
 };
 
 // ---- API socket ----
@@ -222,15 +202,11 @@ struct JobCreateRequest {
   int64_t max_runtime_ms = 0;
   std::string cleanup = "on-failure";  // "never", "always" or "on-failure"
   uint32_t retry = 0;  // an entry whose host is lost is queued again up to this many times
-  MSGPACK_DEFINE_MAP(name, user, command, control, test, hosts, meta_label, meta_count, depends,
-                     synch_count, priority, run_verify, timeout_ms, max_runtime_ms, cleanup,
-                     retry)
 };
 
 struct JobCreateReply {
   static constexpr MessageType kType = MessageType::kJobCreateReply;
   uint64_t id = 0;
-  MSGPACK_DEFINE_MAP(id)
 };
 
 struct JobListRequest {
@@ -245,25 +221,21 @@ struct JobListRequest {
   // Only jobs that finished (all entries final) at or after this wall time, µs since the
   // epoch; 0 = finished or not.
   int64_t finished_since_us = 0;
-  MSGPACK_DEFINE_MAP(owner, status, limit, name, before_id, finished_since_us)
 };
 
 struct JobListReply {
   static constexpr MessageType kType = MessageType::kJobListReply;
   std::vector<JobInfo> jobs;  // newest first; `control` left empty
-  MSGPACK_DEFINE_MAP(jobs)
 };
 
 struct JobShowRequest {
   static constexpr MessageType kType = MessageType::kJobShowRequest;
   uint64_t id = 0;
-  MSGPACK_DEFINE_MAP(id)
 };
 
 struct JobShowReply {
   static constexpr MessageType kType = MessageType::kJobShowReply;
   JobInfo job;
-  MSGPACK_DEFINE_MAP(job)
 };
 
 // Aborts every entry of the job that is not final, or only the one on `host`.
@@ -272,7 +244,6 @@ struct JobAbortRequest {
   uint64_t id = 0;
   std::string host;  // "" = the whole job
   std::string user;
-  MSGPACK_DEFINE_MAP(id, host, user)
 };
 
 // Reads the control's output (debug/control.log) of the job's entry on `host`, from `offset`.
@@ -282,7 +253,6 @@ struct JobLogRequest {
   std::string host;
   uint64_t offset = 0;
   uint32_t max_bytes = 0;  // 0 = the coordinator's cap (1 MiB)
-  MSGPACK_DEFINE_MAP(id, host, offset, max_bytes)
 };
 
 struct JobLogReply {
@@ -292,7 +262,6 @@ struct JobLogReply {
   // True when the entry is final and `next_offset` is the end of the log: nothing more will come.
   bool complete = false;
   std::string status;  // the entry's status
-  MSGPACK_DEFINE_MAP(data, next_offset, complete, status)
 };
 
 }  // namespace labmesh::protocol

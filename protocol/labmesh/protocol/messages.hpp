@@ -1,11 +1,12 @@
 #pragma once
-// Every message body of labmesh, one struct each. Field names are the wire's map keys.
+// Every message body of labmesh, one struct each. Field names are the wire's map keys, in the
+// order protocol/protocol_codec.hpp lists them (the MessagePack adaptors live there and in
+// protocol/*.cpp, so naming a message costs no msgpack templates): a new field goes in both.
 // Families: agent registration and health (agent socket), host and label administration and
 // the test catalog (API socket), and the shared error/ok replies.
 
 #include <cstdint>
 #include <map>
-#include <msgpack.hpp>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,6 @@ struct HostFacts {
   uint32_t cpus = 0;
   uint64_t memory_bytes = 0;
   std::string address;  // the address other hosts can reach this one at, as the agent sees it
-  MSGPACK_DEFINE_MAP(arch, os, os_version, kernel, cpus, memory_bytes, address)
 };
 
 // A heartbeat's health sample, read from /proc and statvfs.
@@ -42,8 +42,6 @@ struct HostHealth {
   uint64_t disk_total_bytes = 0;  // file system of the agent's work dir
   uint64_t disk_free_bytes = 0;
   uint64_t uptime_s = 0;
-  MSGPACK_DEFINE_MAP(load1, load5, load15, mem_total_bytes, mem_available_bytes,
-                     disk_total_bytes, disk_free_bytes, uptime_s)
 };
 
 // One host as every reader (CLI, web page) sees it.
@@ -73,17 +71,12 @@ struct HostInfo {
   // version whose update failed here (not tried again until it is desired again); "" = none.
   std::string last_known_good;
   std::string update_failed_version;
-  MSGPACK_DEFINE_MAP(hostname, status, status_reason, locked, locked_by, lock_reason, labels,
-                     agent_labels, admin_labels, acl_groups, agent_version, last_heartbeat_ms,
-                     registered_ms, incarnation, connected, public_key, facts, health, protection,
-                     last_task, last_known_good, update_failed_version)
 };
 
 struct LabelInfo {
   std::string name;
   std::string kind;  // "admin" (created with `label create`), "agent" or "auto"
   uint32_t hosts = 0;
-  MSGPACK_DEFINE_MAP(name, kind, hosts)
 };
 
 // One test of the catalog: a named control program (its text, stored as given).
@@ -96,8 +89,6 @@ struct TestInfo {
   int64_t created_ms = 0;  // wall clock, ms since epoch
   std::string updated_by;  // who last replaced it (== created_by until then)
   int64_t updated_ms = 0;
-  MSGPACK_DEFINE_MAP(name, description, control, control_bytes, created_by, created_ms,
-                     updated_by, updated_ms)
 };
 
 // ---- either direction ----
@@ -106,7 +97,6 @@ struct ErrorReply {
   static constexpr MessageType kType = MessageType::kError;
   uint32_t code = 0;  // labmesh::StatusCode
   std::string message;
-  MSGPACK_DEFINE_MAP(code, message)
 
   static ErrorReply FromStatus(const Status& status);
   Status ToStatus() const;
@@ -115,7 +105,6 @@ struct ErrorReply {
 struct OkReply {
   static constexpr MessageType kType = MessageType::kOkReply;
   std::string message;
-  MSGPACK_DEFINE_MAP(message)
 };
 
 // The frames every handler answers with most: an ErrorReply for `status`, an OkReply.
@@ -139,8 +128,6 @@ struct AgentHello {
   // How an Update task ended when this process is the one a rollback brought back (task_id 0 =
   // nothing to report): the coordinator ends that task with it (package_messages.hpp).
   TaskReport update_report;
-  MSGPACK_DEFINE_MAP(hostname, agent_version, incarnation, public_key, enroll_token, labels, facts,
-                     entries, update_report)
 };
 
 struct Welcome {
@@ -148,19 +135,16 @@ struct Welcome {
   std::string hostname;
   uint32_t heartbeat_interval_ms = 0;  // the coordinator's wish; the agent follows it
   std::vector<std::string> labels;     // effective labels after the coordinator's rules
-  MSGPACK_DEFINE_MAP(hostname, heartbeat_interval_ms, labels)
 };
 
 struct PendingApproval {
   static constexpr MessageType kType = MessageType::kPendingApproval;
   std::string message;
-  MSGPACK_DEFINE_MAP(message)
 };
 
 struct Reject {
   static constexpr MessageType kType = MessageType::kReject;
   std::string reason;
-  MSGPACK_DEFINE_MAP(reason)
 };
 
 struct Heartbeat {
@@ -168,19 +152,16 @@ struct Heartbeat {
   uint64_t incarnation = 0;
   uint64_t sequence = 0;
   HostHealth health;
-  MSGPACK_DEFINE_MAP(incarnation, sequence, health)
 };
 
 struct HeartbeatAck {
   static constexpr MessageType kType = MessageType::kHeartbeatAck;
   uint64_t sequence = 0;
-  MSGPACK_DEFINE_MAP(sequence)
 };
 
 struct Reregister {
   static constexpr MessageType kType = MessageType::kReregister;
   std::string reason;
-  MSGPACK_DEFINE_MAP(reason)
 };
 
 // ---- API socket ----
@@ -189,26 +170,22 @@ struct HostListRequest {
   static constexpr MessageType kType = MessageType::kHostListRequest;
   std::string status;  // filter; empty = any
   std::string label;   // filter; empty = any
-  MSGPACK_DEFINE_MAP(status, label)
 };
 
 struct HostListReply {
   static constexpr MessageType kType = MessageType::kHostListReply;
   std::vector<HostInfo> hosts;
-  MSGPACK_DEFINE_MAP(hosts)
 };
 
 struct HostShowRequest {
   static constexpr MessageType kType = MessageType::kHostShowRequest;
   std::string hostname;
-  MSGPACK_DEFINE_MAP(hostname)
 };
 
 // One heartbeat's health, as the coordinator received it (wall clock, ms since the epoch).
 struct HealthSample {
   int64_t time_ms = 0;
   HostHealth health;
-  MSGPACK_DEFINE_MAP(time_ms, health)
 };
 
 struct HostShowReply {
@@ -218,13 +195,11 @@ struct HostShowReply {
   // health, oldest first. Kept in the coordinator's memory, not the store: one sample per 30 s
   // of heartbeats for the last hour; empty after a coordinator restart until heartbeats come.
   std::vector<HealthSample> health_history;
-  MSGPACK_DEFINE_MAP(host, health_history)
 };
 
 struct HostPendingRequest {
   static constexpr MessageType kType = MessageType::kHostPendingRequest;
   std::string label;  // filter; empty = any
-  MSGPACK_DEFINE_MAP(label)
 };
 
 struct HostActionRequest {
@@ -233,7 +208,6 @@ struct HostActionRequest {
   std::string action;  // "accept", "reject", "lock", "unlock", "delete"
   std::string reason;  // lock reason (required for lock), reject/delete note
   std::string user;    // who asks (recorded as locked_by)
-  MSGPACK_DEFINE_MAP(hostname, action, reason, user)
 };
 
 struct HostLabelRequest {
@@ -241,19 +215,16 @@ struct HostLabelRequest {
   std::string hostname;
   std::vector<std::string> add;
   std::vector<std::string> remove;
-  MSGPACK_DEFINE_MAP(hostname, add, remove)
 };
 
 struct LabelListRequest {
   static constexpr MessageType kType = MessageType::kLabelListRequest;
   std::string kind;  // filter: "admin", "agent", "auto"; empty = all
-  MSGPACK_DEFINE_MAP(kind)
 };
 
 struct LabelListReply {
   static constexpr MessageType kType = MessageType::kLabelListReply;
   std::vector<LabelInfo> labels;
-  MSGPACK_DEFINE_MAP(labels)
 };
 
 struct LabelActionRequest {
@@ -261,7 +232,6 @@ struct LabelActionRequest {
   std::string name;
   std::string action;  // "create", "delete"
   std::string user;
-  MSGPACK_DEFINE_MAP(name, action, user)
 };
 
 // Adds a test to the catalog, or replaces the one of that name (created_* are kept).
@@ -271,35 +241,26 @@ struct TestAddRequest {
   std::string control;  // the program's text, byte for byte
   std::string description;
   std::string user;  // who asks (recorded as created_by / updated_by)
-  MSGPACK_DEFINE_MAP(name, control, description, user)
 };
 
 struct TestListRequest {
   static constexpr MessageType kType = MessageType::kTestListRequest;
   std::string prefix;  // only tests whose name starts with this; empty = all
-  MSGPACK_DEFINE_MAP(prefix)
 };
 
 struct TestListReply {
   static constexpr MessageType kType = MessageType::kTestListReply;
   std::vector<TestInfo> tests;  // sorted by name; `control` left empty to keep replies small
-  MSGPACK_DEFINE_MAP(tests)
 };
 
 struct TestShowRequest {
   static constexpr MessageType kType = MessageType::kTestShowRequest;
   std::string name;
-  MSGPACK_DEFINE_MAP(name)
 };
 
 struct TestShowReply {
   static constexpr MessageType kType = MessageType::kTestShowReply;
   TestInfo test;  // with its control
-  MSGPACK_DEFINE_MAP(test)
 };
 
 }  // namespace labmesh::protocol
-
-// HostStatus travels as a string on the wire (HostInfo::status); stored records (store/) keep
-// the enum's number, which this declares.
-MSGPACK_ADD_ENUM(labmesh::protocol::HostStatus);

@@ -24,8 +24,6 @@
 #include <string>
 #include <vector>
 
-#include <msgpack.hpp>
-
 #include "labmesh/protocol/types.hpp"
 
 namespace labmesh::protocol {
@@ -43,7 +41,6 @@ struct PackageInfo {
   uint64_t bytes = 0;
   std::string uploaded_by;
   int64_t uploaded_ms = 0;  // wall clock, ms since epoch
-  MSGPACK_DEFINE_MAP(version, sha256, bytes, uploaded_by, uploaded_ms)
 };
 
 // The version agents should run. version "" = none desired (agents are left alone).
@@ -52,7 +49,6 @@ struct DesiredVersion {
   uint32_t canary_percent = 100;  // 1..100: hosts whose stable hash falls below move to it
   std::string set_by;
   int64_t set_ms = 0;
-  MSGPACK_DEFINE_MAP(version, canary_percent, set_by, set_ms)
 };
 
 // ---- API socket ----
@@ -68,7 +64,6 @@ struct PackageUploadRequest {
   uint64_t total_bytes = 0;
   uint64_t offset = 0;
   std::vector<char> data;  // MessagePack bin, at most kMaxPackageChunkBytes
-  MSGPACK_DEFINE_MAP(version, sha256, total_bytes, offset, data)
 };
 
 struct PackageUploadReply {
@@ -76,13 +71,11 @@ struct PackageUploadReply {
   uint64_t received_bytes = 0;  // the coordinator holds [0, received_bytes)
   bool done = false;            // stored: `package` says how
   PackageInfo package;
-  MSGPACK_DEFINE_MAP(received_bytes, done, package)
 };
 
 struct PackageListRequest {
   static constexpr MessageType kType = MessageType::kPackageListRequest;
   std::string version;  // just this version's package; "" = all
-  MSGPACK_DEFINE_MAP(version)
 };
 
 struct PackageListReply {
@@ -90,7 +83,6 @@ struct PackageListReply {
   std::vector<PackageInfo> packages;  // by upload time, oldest first
   DesiredVersion desired;
   std::map<std::string, uint32_t> host_versions;  // agent version -> hosts running it
-  MSGPACK_DEFINE_MAP(packages, desired, host_versions)
 };
 
 // Admin only. `version` must be an uploaded package. canary_percent 100 = every host. Desiring
@@ -99,7 +91,6 @@ struct PackageDesireRequest {
   static constexpr MessageType kType = MessageType::kPackageDesireRequest;
   std::string version;
   uint32_t canary_percent = 100;
-  MSGPACK_DEFINE_MAP(version, canary_percent)
 };
 // Reply: PackageListReply as it is after the change.
 
@@ -111,7 +102,6 @@ struct PackageChunkRequest {
   std::string sha256;
   uint64_t offset = 0;
   uint32_t max_bytes = 0;  // capped at kMaxPackageChunkBytes
-  MSGPACK_DEFINE_MAP(sha256, offset, max_bytes)
 };
 
 // The answer (same request id). Errors (unknown package, offset past the end) come as
@@ -122,7 +112,6 @@ struct PackageChunk {
   uint64_t offset = 0;
   uint64_t total_bytes = 0;
   std::vector<char> data;  // MessagePack bin
-  MSGPACK_DEFINE_MAP(sha256, offset, total_bytes, data)
 };
 
 }  // namespace labmesh::protocol

@@ -9,8 +9,6 @@
 #include <string>
 #include <vector>
 
-#include <msgpack.hpp>
-
 #include "labmesh/protocol/types.hpp"
 
 namespace labmesh::protocol {
@@ -32,8 +30,6 @@ struct TestResultInfo {
   std::map<std::string, double> perf;  // key{perf}=value
   std::string file;  // the file it was parsed from, relative to the entry's results directory
   std::string link;  // "/results/<job>-<owner>/<host>/<file>" on the coordinator's web server
-  MSGPACK_DEFINE_MAP(id, job_id, entry_id, host, labels, test, status, reason, start_us, end_us,
-                     duration_us, keyvals, perf, file, link)
 };
 
 struct ResultsListRequest {
@@ -47,14 +43,12 @@ struct ResultsListRequest {
   int64_t until_us = 0;
   uint32_t limit = 0;    // 0 = 100; at most 1000
   std::string cursor;    // next_cursor of the previous page
-  MSGPACK_DEFINE_MAP(job_id, host, label, test, status, since_us, until_us, limit, cursor)
 };
 
 struct ResultsListReply {
   static constexpr MessageType kType = MessageType::kResultsListReply;
   std::vector<TestResultInfo> results;  // newest first
   std::string next_cursor;              // "" = no more
-  MSGPACK_DEFINE_MAP(results, next_cursor)
 };
 
 struct SummaryRowInfo {
@@ -65,7 +59,6 @@ struct SummaryRowInfo {
   double pass_rate = -1;  // GOOD / (total - TEST_NA); -1 when every result was TEST_NA
   int64_t first_us = 0;
   int64_t last_us = 0;
-  MSGPACK_DEFINE_MAP(test, group, total, counts, pass_rate, first_us, last_us)
 };
 
 // Pass rates per test x host (group_by "host") or test x label ("label") over a window
@@ -79,13 +72,11 @@ struct ResultsSummaryRequest {
   std::string label;
   int64_t since_us = 0;
   int64_t until_us = 0;
-  MSGPACK_DEFINE_MAP(group_by, test, test_prefix, host, label, since_us, until_us)
 };
 
 struct ResultsSummaryReply {
   static constexpr MessageType kType = MessageType::kResultsSummaryReply;
   std::vector<SummaryRowInfo> rows;  // by test, then group
-  MSGPACK_DEFINE_MAP(rows)
 };
 
 struct SeriesPointInfo {
@@ -94,7 +85,6 @@ struct SeriesPointInfo {
   uint64_t job_id = 0;
   std::string host;
   std::string link;
-  MSGPACK_DEFINE_MAP(time_us, value, job_id, host, link)
 };
 
 // One perf value (or numeric keyval) of one test over time, for plots.
@@ -107,13 +97,11 @@ struct ResultsSeriesRequest {
   int64_t since_us = 0;
   int64_t until_us = 0;
   uint32_t limit = 0;  // 0 = 1000; at most 100,000
-  MSGPACK_DEFINE_MAP(test, key, host, label, since_us, until_us, limit)
 };
 
 struct ResultsSeriesReply {
   static constexpr MessageType kType = MessageType::kResultsSeriesReply;
   std::vector<SeriesPointInfo> points;  // oldest first
-  MSGPACK_DEFINE_MAP(points)
 };
 
 // Rebuilds the index of a job from its files in the results repository.
@@ -121,7 +109,6 @@ struct ResultsReparseRequest {
   static constexpr MessageType kType = MessageType::kResultsReparseRequest;
   uint64_t job_id = 0;
   std::string user;
-  MSGPACK_DEFINE_MAP(job_id, user)
 };
 
 struct ResultsReparseReply {
@@ -130,7 +117,6 @@ struct ResultsReparseReply {
   uint32_t entries = 0;   // entries whose files were parsed
   uint64_t results = 0;   // results indexed
   uint32_t warnings = 0;  // parse warnings
-  MSGPACK_DEFINE_MAP(job_id, entries, results, warnings)
 };
 
 }  // namespace labmesh::protocol

@@ -14,8 +14,6 @@
 #include <string>
 #include <vector>
 
-#include <msgpack.hpp>
-
 #include "labmesh/protocol/types.hpp"
 
 namespace labmesh::protocol {
@@ -34,7 +32,6 @@ struct SyncRequest {
   std::vector<char> value;  // send: the value (at most kMaxSyncValueBytes)
   std::string from_host;    // wait: only the value this host sent; "" = any host's
   int64_t timeout_ms = 0;   // barrier, wait: give up after this long; 0 = no limit
-  MSGPACK_DEFINE_MAP(entry_id, op, name, generation, value, from_host, timeout_ms)
 };
 
 struct SyncReply {
@@ -49,7 +46,6 @@ struct SyncReply {
   std::string error;
   std::vector<char> value;  // wait: the value
   std::string from_host;    // wait: the host that sent it
-  MSGPACK_DEFINE_MAP(entry_id, op, name, generation, ok, error, value, from_host)
 };
 
 }  // namespace labmesh::protocol

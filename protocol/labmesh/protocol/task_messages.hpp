@@ -19,8 +19,6 @@
 #include <string_view>
 #include <vector>
 
-#include <msgpack.hpp>
-
 #include "labmesh/protocol/types.hpp"
 
 namespace labmesh::protocol {
@@ -63,7 +61,6 @@ struct TaskCheck {
   bool passed = false;
   std::string output;  // what it said (the tail, at most kMaxTaskOutputBytes)
   int64_t duration_ms = 0;
-  MSGPACK_DEFINE_MAP(name, passed, output, duration_ms)
 };
 
 // A task as the API shows it.
@@ -81,8 +78,6 @@ struct TaskInfo {
   int64_t started_ms = 0;
   int64_t finished_ms = 0;
   std::vector<TaskCheck> checks;
-  MSGPACK_DEFINE_MAP(id, hostname, kind, status, reason, requested_by, job_id, entry_id,
-                     queued_ms, started_ms, finished_ms, checks)
 };
 
 // ---- agent socket ----
@@ -100,8 +95,6 @@ struct RunTask {
   std::string version;
   std::string package_sha256;
   uint64_t package_bytes = 0;
-  MSGPACK_DEFINE_MAP(task_id, kind, repair_scripts, verify_after, coordinator_ms, version,
-                     package_sha256, package_bytes)
 };
 
 struct TaskReport {
@@ -111,7 +104,6 @@ struct TaskReport {
   bool passed = false;
   std::string reason;  // "" when passed; else the first failure in words
   std::vector<TaskCheck> checks;  // in the order they ran
-  MSGPACK_DEFINE_MAP(task_id, kind, passed, reason, checks)
 };
 
 // ---- API socket ----
@@ -121,20 +113,17 @@ struct HostTaskRequest {
   std::string hostname;
   std::string kind;  // "verify" or "repair" (case-insensitive)
   std::string user;
-  MSGPACK_DEFINE_MAP(hostname, kind, user)
 };
 
 struct HostTaskReply {
   static constexpr MessageType kType = MessageType::kHostTaskReply;
   TaskInfo task;  // as queued
-  MSGPACK_DEFINE_MAP(task)
 };
 
 struct HostHistoryRequest {
   static constexpr MessageType kType = MessageType::kHostHistoryRequest;
   std::string hostname;
   uint32_t limit = 0;  // newest first; 0 = 100
-  MSGPACK_DEFINE_MAP(hostname, limit)
 };
 
 // One line of a host's history: a special task or a job entry that ran there.
@@ -150,14 +139,11 @@ struct HistoryItem {
   int64_t started_ms = 0;
   int64_t finished_ms = 0;
   std::vector<TaskCheck> checks;  // tasks only
-  MSGPACK_DEFINE_MAP(type, id, job_id, name, status, reason, requested_by, queued_ms, started_ms,
-                     finished_ms, checks)
 };
 
 struct HostHistoryReply {
   static constexpr MessageType kType = MessageType::kHostHistoryReply;
   std::vector<HistoryItem> items;  // newest first (by queued time)
-  MSGPACK_DEFINE_MAP(items)
 };
 
 struct HostModRequest {
@@ -165,12 +151,7 @@ struct HostModRequest {
   std::string hostname;
   std::string protection;  // ProtectionName spelling; "" = unchanged
   std::string user;
-  MSGPACK_DEFINE_MAP(hostname, protection, user)
 };
 // Reply: HostShowReply with the changed host.
 
 }  // namespace labmesh::protocol
-
-MSGPACK_ADD_ENUM(labmesh::protocol::Protection);
-MSGPACK_ADD_ENUM(labmesh::protocol::TaskKind);
-MSGPACK_ADD_ENUM(labmesh::protocol::TaskStatus);

@@ -46,8 +46,6 @@
 #include <string_view>
 #include <vector>
 
-#include <msgpack.hpp>
-
 #include "labmesh/common/status.hpp"
 
 namespace labmesh::store {
@@ -98,8 +96,6 @@ struct ResultRecord {
   std::map<std::string, double> perf;
   std::string file;  // source file relative to the entry's results dir
   std::string link;  // "/results/<job>-<owner>/<host>/<file>" set by the caller
-  MSGPACK_DEFINE_MAP(id, job_id, entry_id, hostname, labels, test, status, reason, start_us,
-                     end_us, duration_us, keyvals, perf, file, link)
   bool operator==(const ResultRecord&) const = default;
 };
 

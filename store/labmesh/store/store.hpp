@@ -19,7 +19,9 @@
 //   audit         IdKey(record id)   -> AuditRecord (version 5): every mutating API request
 // Job and entry keys are the id as 20 zero-padded decimal digits, so that key order is id order.
 // Values are MessagePack maps with string keys, so fields can be added without a migration;
-// a migration is needed only when a key or meaning changes (see schema_version).
+// a migration is needed only when a key or meaning changes (see schema_version). The records
+// below are plain structs; their map keys, in stored order, are listed in store/record_codec.hpp
+// (private to the store): a field added here goes there too. Enums are stored as numbers.
 //
 // Threading: one Store is shared by every thread of a process. Reads take their own read
 // transaction; Apply() takes the single write transaction. Another process may open the same
@@ -36,8 +38,6 @@
 #include <string>
 #include <variant>
 #include <vector>
-
-#include <msgpack.hpp>
 
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/messages.hpp"
@@ -90,18 +90,12 @@ struct Host {
   // whose Update task failed here (not tried again until it is desired again); "" = none.
   std::string last_known_good;
   std::string update_failed_version;
-  MSGPACK_DEFINE_MAP(hostname, public_key, enrollment, status, status_reason, status_changed_ms,
-                     locked, locked_by, lock_reason, locked_ms, agent_labels, admin_labels,
-                     agent_version, facts, health, last_heartbeat_ms, incarnation, registered_ms,
-                     attributes, acl_groups, protection, last_task_id, last_verified_ms,
-                     repairs_ms, repair_on_return, last_known_good, update_failed_version)
 };
 
 struct Label {
   std::string name;
   std::string created_by;
   int64_t created_ms = 0;
-  MSGPACK_DEFINE_MAP(name, created_by, created_ms)
 };
 
 // A key that may never register again (its host was deleted or its enrollment rejected).
@@ -110,7 +104,6 @@ struct RevokedKey {
   std::string hostname;
   std::string reason;
   int64_t revoked_ms = 0;
-  MSGPACK_DEFINE_MAP(public_key, hostname, reason, revoked_ms)
 };
 
 // A test of the catalog: a named control program, its text stored as given.
@@ -122,7 +115,6 @@ struct TestDef {
   int64_t created_ms = 0;
   std::string updated_by;
   int64_t updated_ms = 0;
-  MSGPACK_DEFINE_MAP(name, description, control, created_by, created_ms, updated_by, updated_ms)
 };
 
 // An API token of a user: only its hash is kept (the token itself is shown once).
@@ -130,7 +122,6 @@ struct ApiToken {
   uint32_t id = 0;   // per user, increasing
   std::string hash;  // TokenHash(token): hex BLAKE2b-256
   int64_t created_ms = 0;
-  MSGPACK_DEFINE_MAP(id, hash, created_ms)
 };
 
 // A user known to the coordinator (docs/security.md). Jobs of a name without a record (made
@@ -142,7 +133,6 @@ struct User {
   int64_t created_ms = 0;
   std::string password_hash;  // crypto_pwhash_str (Argon2id) of the web password; "" = none
   std::vector<ApiToken> tokens;
-  MSGPACK_DEFINE_MAP(name, acl_groups, admin, created_ms, password_hash, tokens)
 };
 
 // One audited API request (the wire's record as it is stored).
@@ -158,7 +148,6 @@ struct AclGroup {
   std::string name;
   std::string description;
   int64_t created_ms = 0;
-  MSGPACK_DEFINE_MAP(name, description, created_ms)
 };
 
 // One move of an entry's status, kept in the entry's history.
@@ -166,7 +155,6 @@ struct StatusChange {
   protocol::EntryStatus status = protocol::EntryStatus::kQueued;
   int64_t at_us = 0;
   std::string reason;
-  MSGPACK_DEFINE_MAP(status, at_us, reason)
 };
 
 // A job as created: what to run, where, and how. Entries carry the progress.
@@ -192,10 +180,6 @@ struct Job {
   std::vector<uint64_t> entry_ids;
   std::string cleanup = "on-failure";  // "never", "always", "on-failure"
   uint32_t retry = 0;                  // requeues of an entry whose host was lost
-  MSGPACK_DEFINE_MAP(id, name, owner, priority, synch_count, control_kind, control, test_name,
-                     hosts, meta_label, meta_count, depends, run_verify, timeout_ms,
-                     max_runtime_ms, created_us, finished_us, abort_reason, entry_ids, cleanup,
-                     retry)
 };
 
 // A host queue entry: one (job, host) pair.
@@ -226,10 +210,6 @@ struct Entry {
   std::map<std::string, uint64_t> result_counts;  // parsed results per status
   std::vector<std::string> parse_warnings;
   uint32_t retries = 0;  // times it was queued again after its host was lost
-  MSGPACK_DEFINE_MAP(id, job_id, hostname, meta_label, status, status_reason, fault, exit_code,
-                     signal, queued_us, started_us, finished_us, history, report_sequence,
-                     abort_requested, abort_reason, group, outcome, outcome_reason, result_counts,
-                     parse_warnings, retries)
 };
 
 // A special task (Verify, Repair, Cleanup, Update) on one host (docs/lifecycle.md).
@@ -246,8 +226,6 @@ struct SpecialTask {
   int64_t started_ms = 0;
   int64_t finished_ms = 0;
   std::vector<protocol::TaskCheck> checks;
-  MSGPACK_DEFINE_MAP(id, hostname, kind, status, reason, requested_by, job_id, entry_id,
-                     queued_ms, started_ms, finished_ms, checks)
 };
 
 // Changes to commit together. Order is kept: a later change to the same key wins.
@@ -371,7 +349,3 @@ class Store {
 };
 
 }  // namespace labmesh::store
-
-MSGPACK_ADD_ENUM(labmesh::store::Enrollment);
-MSGPACK_ADD_ENUM(labmesh::protocol::EntryStatus);
-MSGPACK_ADD_ENUM(labmesh::protocol::Priority);
