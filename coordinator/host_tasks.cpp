@@ -24,7 +24,6 @@ using protocol::TaskStatus;
 
 namespace {
 
-constexpr char kCoordinatorUser[] = "labmesh";
 constexpr uint32_t kDefaultHistory = 100;
 constexpr uint32_t kMaxHistory = 1000;
 constexpr int64_t kPeriodicCheckEveryMs = 5'000;
@@ -252,17 +251,9 @@ void HostTasks::OnTaskReport(const HostState& host, const protocol::Envelope& e)
                  TaskName(it->second));
     return;
   }
-  if (report->checks.size() > protocol::kMaxTaskChecks) {
-    report->checks.resize(protocol::kMaxTaskChecks);
-  }
-  for (protocol::TaskCheck& check : report->checks) {
-    if (check.output.size() > protocol::kMaxTaskOutputBytes) {
-      check.output.erase(0, check.output.size() - protocol::kMaxTaskOutputBytes);
-    }
-  }
   std::string reason = report->reason;
   if (!report->passed && reason.empty()) reason = "failed (the agent gave no reason)";
-  EndTask(name, report->passed, reason, std::move(report->checks));
+  EndTask(name, report->passed, reason, CappedChecks(std::move(report->checks)));
 }
 
 void HostTasks::EndTask(const std::string& hostname, bool passed, const std::string& reason,

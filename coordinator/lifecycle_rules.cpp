@@ -4,6 +4,16 @@
 
 namespace labmesh::coordinator {
 
+std::vector<protocol::TaskCheck> CappedChecks(std::vector<protocol::TaskCheck> checks) {
+  if (checks.size() > protocol::kMaxTaskChecks) checks.resize(protocol::kMaxTaskChecks);
+  for (protocol::TaskCheck& check : checks) {
+    if (check.output.size() > protocol::kMaxTaskOutputBytes) {
+      check.output.erase(0, check.output.size() - protocol::kMaxTaskOutputBytes);
+    }
+  }
+  return checks;
+}
+
 using protocol::Protection;
 using protocol::TaskKind;
 

@@ -1,8 +1,8 @@
 #pragma once
 // The host lifecycle's decisions (docs/lifecycle.md), as pure functions: what a special task
 // runs under a protection level, which task a returning host gets, whether a job's entry needs
-// a Cleanup, and whether a host may be repaired again automatically. JobService
-// (job_lifecycle.cpp) acts on them.
+// a Cleanup, and whether a host may be repaired again automatically. HostTasks (host_tasks.cpp)
+// and the UpdateScheduler act on them.
 
 #include <cstdint>
 #include <optional>
@@ -14,6 +14,13 @@
 #include "labmesh/protocol/task_messages.hpp"
 
 namespace labmesh::coordinator {
+
+// Who the coordinator's own tasks are requested by.
+inline constexpr char kCoordinatorUser[] = "labmesh";
+
+// What an agent reports, kept within the limits a TaskReport has on the wire (the first
+// kMaxTaskChecks checks, the tail of each output).
+std::vector<protocol::TaskCheck> CappedChecks(std::vector<protocol::TaskCheck> checks);
 
 // The RunTask for a task of `kind` on a host with `protection` (task_id and clock left 0).
 protocol::RunTask RunTaskFor(protocol::TaskKind kind, protocol::Protection protection);

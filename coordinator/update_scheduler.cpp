@@ -10,6 +10,7 @@
 #include "update_scheduler.hpp"
 
 #include "host_tasks.hpp"
+#include "lifecycle_rules.hpp"
 #include "package_rules.hpp"
 #include "scheduler.hpp"
 
@@ -19,22 +20,6 @@ using protocol::HostStatus;
 using protocol::TaskKind;
 using protocol::TaskStatus;
 
-namespace {
-
-constexpr char kCoordinatorUser[] = "labmesh";
-
-// What an agent reports is kept within the limits a TaskReport has on the wire.
-std::vector<protocol::TaskCheck> CappedChecks(std::vector<protocol::TaskCheck> checks) {
-  if (checks.size() > protocol::kMaxTaskChecks) checks.resize(protocol::kMaxTaskChecks);
-  for (protocol::TaskCheck& check : checks) {
-    if (check.output.size() > protocol::kMaxTaskOutputBytes) {
-      check.output.erase(0, check.output.size() - protocol::kMaxTaskOutputBytes);
-    }
-  }
-  return checks;
-}
-
-}  // namespace
 
 UpdateScheduler::UpdateScheduler(const Clock* clock, store::Store* store, HostRegistry* registry,
                                  Batch* batch)
