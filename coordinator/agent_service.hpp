@@ -36,7 +36,7 @@ class AgentService {
 
   // One frame from an agent connection. `curve_key` is the Z85 public key the Curve handshake
   // authenticated (the ZAP User-Id). Malformed frames get an Error reply and change nothing.
-  // Hellos are staged, not answered: CommitRegistrations() stores them together.
+  // Hellos are staged, not answered: FinishRegistrations() stages them for the turn's commit.
   void HandleFrame(const std::string& routing_id, const std::string& curve_key,
                    std::string_view frame);
 

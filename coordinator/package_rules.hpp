@@ -1,7 +1,7 @@
 #pragma once
 // Agent self-update's decisions (docs/update.md), as pure functions: which version a host
 // should run, whether an upload chunk or a desire request is acceptable, and how an Update
-// task names its target version. PackageService and JobService (job_update.cpp) act on them.
+// task names its target version. PackageService and the UpdateScheduler act on them.
 
 #include <cstdint>
 #include <optional>

@@ -13,7 +13,7 @@
 // releases every earlier generation of that name (the arriving host passed them, so everyone
 // did).
 //
-// Owned and called only by the event-loop thread (JobService). Replies go out at once through
+// Owned and called only by the event-loop thread (the Scheduler). Replies go out at once through
 // the ReplyFn: nothing here needs a commit.
 
 #include <compare>

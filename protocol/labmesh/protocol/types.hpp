@@ -112,6 +112,9 @@ enum class MessageType : uint16_t {
 // True for every type above; decoders refuse anything else.
 bool IsKnownMessageType(uint32_t type);
 std::string_view MessageTypeName(MessageType type);
+// The protocol's classification of API requests (PROTOCOL.md). The coordinator decides by its
+// route table (coordinator/api_routes.cpp), which a test keeps in agreement with these; they
+// serve clients and test doubles that do not link the coordinator.
 // API requests that change something (audited; web sessions must carry their CSRF token).
 // Login and Logout count: they are audited too.
 bool IsMutatingRequest(MessageType type);
