@@ -32,6 +32,10 @@ crypto_generichash_state* State(unsigned char* raw) {
 
 }  // namespace
 
+std::string HexOf(std::string_view bytes) {
+  return ToHex(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
 std::string Blake2bHex(std::string_view data) {
   unsigned char out[kHashBytes];
   crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(data.data()),

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "auth_expect_same.hpp"
+#include "labmesh/common/hash.hpp"
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/protocol/messages.hpp"
 #include "package_expect_same.hpp"
@@ -791,16 +792,6 @@ TEST(Encoding, MatchesTheWorkedExampleInProtocolMd) {
   EXPECT_EQ(frame, std::string(reinterpret_cast<const char*>(expected), sizeof expected));
 }
 
-// Lower-case hex of every byte, for pinning encodings in the tests below.
-std::string Hex(std::string_view bytes) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : bytes) {
-    hex += kDigits[c >> 4];
-    hex += kDigits[c & 15];
-  }
-  return hex;
-}
 
 // The exact frames of one sample message per family (and one with credentials), captured before
 // the codec moved out of the public headers (issue 19): the map keys, their order, integer
@@ -867,7 +858,7 @@ TEST(Encoding, OneMessageOfEachFamilyKeepsItsExactBytes) {
   };
   ASSERT_EQ(cases.size(), expected.size());
   for (size_t i = 0; i < cases.size(); ++i) {
-    EXPECT_EQ(Hex(cases[i].second), expected[i]) << cases[i].first;
+    EXPECT_EQ(HexOf(cases[i].second), expected[i]) << cases[i].first;
   }
 }
 

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "labmesh/common/hash.hpp"
 #include "labmesh/store/results_index.hpp"
 #include "labmesh/store/store.hpp"
 #include "results_keys.hpp"
@@ -334,21 +335,12 @@ TEST(StoreCrud, RejectsBadMapOptions) {
   EXPECT_EQ(Store::Open(tmp.db(), options).status().code(), StatusCode::kInvalidArgument);
 }
 
-std::string Hex(std::string_view bytes) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : bytes) {
-    hex += kDigits[c >> 4];
-    hex += kDigits[c & 15];
-  }
-  return hex;
-}
 
 template <typename T>
 std::string StoredHex(const T& value) {
   Result<std::string> bytes = EncodeValue(value);
   EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
-  return bytes.ok() ? Hex(*bytes) : "";
+  return bytes.ok() ? HexOf(*bytes) : "";
 }
 
 // The exact bytes of one record of each kind with its enums away from their defaults, captured

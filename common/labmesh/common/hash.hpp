@@ -13,6 +13,9 @@ namespace labmesh {
 // The hash of `data`.
 std::string Blake2bHex(std::string_view data);
 
+// Any bytes as lower-case hex, two digits a byte (libsodium's bin2hex).
+std::string HexOf(std::string_view bytes);
+
 // Hashes a stream piece by piece: Update() any number of times, then Hex() once.
 class Blake2bHasher {
  public:
