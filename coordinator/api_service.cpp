@@ -204,7 +204,7 @@ std::string ApiService::HostMod(const protocol::Envelope& e, const Principal& wh
     spdlog::info("host={} protection {} (by {})", req->hostname,
                  protocol::ProtectionName(*protection), who.user);
   }
-  return protocol::Encode(protocol::HostShowReply{registry_->ToInfo(*host, *updated)},
+  return protocol::Encode(protocol::HostShowReply{registry_->ToInfo(*host, *updated), {}},
                           e.request_id);
 }
 
