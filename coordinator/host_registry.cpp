@@ -131,8 +131,14 @@ Status HostRegistry::Transition(const std::string& hostname, HostStatus to,
   store::Host moved = *current;
   LABMESH_RETURN_IF_ERROR(MoveStatus(moved, to, reason, clock_->WallMs()));
   *Stage(hostname) = std::move(moved);
-  spdlog::info("host={} status {} -> {} ({})", hostname, protocol::HostStatusName(from),
-               protocol::HostStatusName(to), reason);
+  // Every entry moves its host Ready -> Running -> Ready (groups through Pending): that churn is
+  // debug; everything else (Dead, tasks, Repair Failed) is worth a line at info.
+  auto churn = [](HostStatus s) {
+    return s == HostStatus::kReady || s == HostStatus::kRunning || s == HostStatus::kPending;
+  };
+  spdlog::log(churn(from) && churn(to) ? spdlog::level::debug : spdlog::level::info,
+              "host={} status {} -> {} ({})", hostname, protocol::HostStatusName(from),
+              protocol::HostStatusName(to), reason);
   return Status::Ok();
 }
 
