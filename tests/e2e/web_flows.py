@@ -29,6 +29,7 @@ why, saves DIR/<step>.png and DIR/<step>.html (the page as it was), and exits 1.
 """
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -91,7 +92,25 @@ class Flows:
         try:
             return wait_for(self.driver, what, condition)
         except Failure as e:
-            raise Failure("%s; the page shows %s" % (e, self.entries_seen()))
+            raise Failure("%s; the page shows %s; the coordinator says %s"
+                          % (e, self.entries_seen(), self.coordinator_says()))
+
+    def coordinator_says(self):
+        """The job's entries as /api/v1/jobs/ID gives them now, asked from the page's session:
+        tells a page that stopped updating from an entry that is really stuck."""
+        m = re.match(r"^#/jobs/(\d+)", self.driver.execute_script("return window.location.hash") or "")
+        if not m:
+            return "(not on a job page)"
+        try:
+            text = self.driver.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
+                "fetch('/api/v1/jobs/' + arguments[0], {credentials: 'same-origin'})"
+                ".then(r => r.text()).then(done, e => done('fetch failed: ' + e));", m.group(1))
+            job = json.loads(text)
+            return ", ".join("%s: %s (%s)" % (e.get("host"), e.get("status"), e.get("reason", ""))
+                             for e in job.get("entries", [])) or text[:300]
+        except Exception as e:  # a diagnosis must not hide the failure it explains
+            return "(could not ask: %s)" % e
 
     def fill_job_form(self, name, hosts, control=None, command=None):
         d = self.driver
