@@ -284,7 +284,6 @@ class CoordinatorImpl final : public Coordinator {
       // The turn's one commit: registrations, jobs, entries, tasks, host records, audit records
       // and (every heartbeat-flush interval) heartbeats. A failure is logged and handled there.
       bool heartbeats = now >= next_flush;
-      agents_->FinishRegistrations();
       (void)core_->Flush(heartbeats);
       if (heartbeats) next_flush = now + config_.heartbeat_flush_ms;
     }
@@ -346,7 +345,13 @@ class CoordinatorImpl final : public Coordinator {
     }
   }
 
-  void DrainAgentSocketAndCommit() { DrainAgentSocket(); }
+  // Hellos are finished (staged, connections set, answers queued) right after the drain, as
+  // before the one commit per turn: the dead-host check later in the turn must see an agent
+  // that just said hello as heard from.
+  void DrainAgentSocketAndCommit() {
+    DrainAgentSocket();
+    agents_->FinishRegistrations();
+  }
 
   // Reads what one API socket holds; true when it held anything.
   bool DrainApiSocket(zmq::socket_t& socket, const ApiSocket& api) {
