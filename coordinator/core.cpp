@@ -94,15 +94,10 @@ Status Core::Flush(bool heartbeats) {
   if (registry_->WriteTo(writes, heartbeats)) batch_.MarkDurable();
   if (audit_ != nullptr) audit_->Stage(batch_);
 
-  // Hosts that asked for work (and those this batch gave an entry) will not ask again until
-  // their next entry: after a failed commit they stay idle across the reload.
-  std::set<std::string> idle;
-  if (staged || !batch_.empty()) {
-    idle = scheduler_.idle();
-    idle.insert(scheduler_.started_this_turn().begin(), scheduler_.started_this_turn().end());
+  if (!staged && batch_.empty()) {
+    scheduler_.EndTurn();
+    return Status::Ok();
   }
-  scheduler_.EndTurn();
-  if (!staged && batch_.empty()) return Status::Ok();
 
   Batch::Senders senders{
       [this](const std::string& hostname, std::string frame) {
@@ -119,11 +114,12 @@ Status Core::Flush(bool heartbeats) {
       store_, senders, [this] { registry_->Adopt(); }, [this] { registry_->Discard(); });
   if (committed.ok()) {
     jobs_.AfterCommit();
-    return committed;
+  } else {
+    // The Scheduler keeps the hosts that wait for work idle across the reload.
+    spdlog::error("reloading jobs, entries and tasks from the store");
+    if (Status s = Load(); !s.ok()) spdlog::error("jobs not reloaded: {}", s.ToString());
   }
-  spdlog::error("reloading jobs, entries and tasks from the store");
-  if (Status s = Load(); !s.ok()) spdlog::error("jobs not reloaded: {}", s.ToString());
-  scheduler_.RestoreIdle(idle);
+  scheduler_.EndTurn();
   return committed;
 }
 

@@ -38,6 +38,11 @@ void Scheduler::Wire(JobService* jobs, HostTasks* tasks, UpdateScheduler* update
 }
 
 void Scheduler::Load() {
+  // After a failed commit: hosts that asked for work, and those the lost batch gave an entry,
+  // will not ask again until their next entry, so they stay idle across the reload unless an
+  // entry is theirs again. (At the first load both sets are empty.)
+  std::set<std::string> asked = std::move(idle_);
+  asked.insert(started_this_turn_.begin(), started_this_turn_.end());
   queue_.clear();
   busy_.clear();
   idle_.clear();
@@ -56,6 +61,9 @@ void Scheduler::Load() {
       busy_[entry.hostname] = entry.id;
       if (job.job.synch_count > 1) groups_[KeyOf(entry)].started = true;
     }
+  }
+  for (const std::string& host : asked) {
+    if (busy_.count(host) == 0) idle_.insert(host);
   }
   // Started groups take their barriers and values again (agents resend what is unanswered).
   for (const auto& [id, entry] : jobs_->entries()) {
@@ -93,12 +101,6 @@ void Scheduler::ForgetIdle(const std::string& hostname) {
 void Scheduler::ForgetHost(const std::string& hostname) {
   ForgetIdle(hostname);
   busy_.erase(hostname);
-}
-
-void Scheduler::RestoreIdle(const std::set<std::string>& hosts) {
-  for (const std::string& host : hosts) {
-    if (busy_.count(host) == 0) idle_.insert(host);
-  }
 }
 
 Scheduler::QueueKey Scheduler::KeyInQueue(const store::Entry& entry) const {

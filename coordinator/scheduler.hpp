@@ -83,11 +83,9 @@ class Scheduler {
   // LABMESH_HOSTS of an entry: its group's hosts (synchronous) or the job's hosts so far.
   std::vector<std::string> HostsFor(const store::Entry& entry, const ActiveJob& job) const;
   static GroupKey KeyOf(const store::Entry& entry) { return {entry.job_id, entry.group}; }
-  // Hosts this turn gave an entry: after a failed commit they stay idle across the reload.
-  const std::set<std::string>& started_this_turn() const { return started_this_turn_; }
+  // The turn's batch was committed (or reloaded after a failure): forget which hosts it gave
+  // an entry (Load keeps those idle after a failed commit).
   void EndTurn() { started_this_turn_.clear(); }
-  // After a reload: hosts that asked for work and are not busy again.
-  void RestoreIdle(const std::set<std::string>& hosts);
 
   // Sync timeouts, group holds that expired, groups whose pause ended. Call when the steady
   // clock reaches NextDeadlineMs() (calling it earlier does no harm).
