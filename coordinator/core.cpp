@@ -9,15 +9,14 @@ using protocol::MessageType;
 Core::Core(const CoordinatorConfig& config, const Clock* clock, store::Store* store,
            HostRegistry* registry, TestCatalog* catalog, ResultsRepository* results,
            FrameOutbox to_agent, FrameOutbox to_api)
-    : config_(config),
-      store_(store),
+    : store_(store),
       registry_(registry),
       to_agent_(to_agent),
       to_api_(to_api),
       jobs_(config, clock, store, registry, catalog, results, &batch_, to_agent, to_api),
       scheduler_(config, clock, registry, &batch_, to_agent),
       tasks_(config, clock, store, registry, &batch_, to_agent, to_api),
-      updates_(clock, store, registry, &batch_) {
+      updates_(store, registry, &batch_) {
   jobs_.Wire(&scheduler_, &tasks_, &updates_);
   scheduler_.Wire(&jobs_, &tasks_, &updates_);
   tasks_.Wire(&jobs_, &scheduler_, &updates_);

@@ -73,7 +73,6 @@ class Core {
   Status Flush(bool heartbeats = false);
 
  private:
-  const CoordinatorConfig& config_;
   store::Store* store_;
   HostRegistry* registry_;
   FrameOutbox to_agent_;

@@ -21,9 +21,8 @@ using protocol::TaskKind;
 using protocol::TaskStatus;
 
 
-UpdateScheduler::UpdateScheduler(const Clock* clock, store::Store* store, HostRegistry* registry,
-                                 Batch* batch)
-    : clock_(clock), store_(store), registry_(registry), batch_(batch) {}
+UpdateScheduler::UpdateScheduler(store::Store* store, HostRegistry* registry, Batch* batch)
+    : store_(store), registry_(registry), batch_(batch) {}
 
 void UpdateScheduler::Wire(HostTasks* tasks, Scheduler* scheduler) {
   tasks_ = tasks;

@@ -23,7 +23,7 @@ class Scheduler;
 
 class UpdateScheduler {
  public:
-  UpdateScheduler(const Clock* clock, store::Store* store, HostRegistry* registry, Batch* batch);
+  UpdateScheduler(store::Store* store, HostRegistry* registry, Batch* batch);
   void Wire(HostTasks* tasks, Scheduler* scheduler);
 
   // Reads the desired version and the targets of open Update tasks (from their reasons).
@@ -63,7 +63,6 @@ class UpdateScheduler {
   // The package `host` should run now; nullopt = leave it alone.
   std::optional<store::Package> UpdateTargetOf(const store::Host& host) const;
 
-  const Clock* clock_;
   store::Store* store_;
   HostRegistry* registry_;
   Batch* batch_;
