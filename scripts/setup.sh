@@ -16,6 +16,10 @@ packages=(
   libjs-chart.js python3 python3-selenium chromium chromium-driver
   # inspection tools used by tests and benchmarks
   lmdb-utils
+  # fuzzing (scripts/fuzz.sh: libFuzzer targets built with clang, ASan and UBSan)
+  clang-16 libfuzzer-16-dev libclang-rt-16-dev
+  # the protocol conformance test drives the coordinator from Python, from PROTOCOL.md alone
+  python3-zmq python3-msgpack
   # Debian packages (scripts/package.sh: cpack's dpkg-shlibdeps needs file; the package test
   # checks them with lintian)
   dpkg-dev file lintian
