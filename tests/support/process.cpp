@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -76,8 +77,23 @@ int DecodeWaitStatus(int status) {
 
 }  // namespace
 
+std::chrono::milliseconds Scaled(std::chrono::milliseconds timeout) {
+  static const double scale = [] {
+    const char* text = std::getenv("LABMESH_TEST_TIME_SCALE");
+    if (text == nullptr || *text == '\0') return 1.0;
+    char* end = nullptr;
+    double value = std::strtod(text, &end);
+    if (*end != '\0' || !(value >= 1.0 && value <= 100.0)) {
+      throw std::runtime_error("LABMESH_TEST_TIME_SCALE must be a number from 1 to 100, not '" +
+                               std::string(text) + "'");
+    }
+    return value;
+  }();
+  return std::chrono::milliseconds(static_cast<std::int64_t>(timeout.count() * scale));
+}
+
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto deadline = std::chrono::steady_clock::now() + Scaled(timeout);
   for (;;) {
     if (condition()) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;

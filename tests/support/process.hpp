@@ -13,7 +13,13 @@
 
 namespace labmesh::testing {
 
-// Polls `condition` every few milliseconds until it is true or `timeout` passes.
+// `timeout` multiplied by $LABMESH_TEST_TIME_SCALE (a number >= 1; 1 when unset), which the
+// sanitizer runs set (scripts/test.sh) because instrumented code runs several times slower.
+// WaitFor, Process::Wait and RunCommand apply it to their deadlines; a test waiting some other
+// way (a poll with a timeout) passes its deadline through it.
+std::chrono::milliseconds Scaled(std::chrono::milliseconds timeout);
+
+// Polls `condition` every few milliseconds until it is true or `timeout` (Scaled) passes.
 bool WaitFor(const std::function<bool()>& condition,
              std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
