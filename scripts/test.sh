@@ -76,9 +76,13 @@ cmake --build "$build_dir" -j"$jobs" --target "${targets[@]}"
 # exit status nobody reads is not lost: the run fails at the end when the directory holds one.
 # A report also ends the process with exit code 66 (halt_on_error), which fails a test binary at
 # once. Chromium and Python are not instrumented and ignore the options.
+# GCC's UBSan runtime ignores log_path and writes to stderr: tests/support's Process and
+# RunCommand copy a child's output holding a UBSan report into the same directory
+# (LABMESH_SANITIZER_REPORT_DIR); a test binary's own report fails its test with the output.
 report_dir=$(cd "$build_dir" && pwd)/sanitizer-reports
 rm -rf "$report_dir"
 mkdir -p "$report_dir"
+export LABMESH_SANITIZER_REPORT_DIR=$report_dir
 common="log_path=$report_dir/report:log_exe_name=1:exitcode=66:halt_on_error=1"
 common+=":print_stacktrace=1"
 export ASAN_OPTIONS="$common:detect_leaks=1"

@@ -69,6 +69,21 @@ pid_t Spawn(std::vector<std::string> argv, const std::string& out_path,
   return pid;
 }
 
+// GCC links UBSan as a runtime of its own beside ASan's, and that runtime never reads
+// log_path: its reports go to stderr only, which for a spawned daemon is a log file in a temp
+// directory the test removes. When the sanitizer runs name a report directory
+// (LABMESH_SANITIZER_REPORT_DIR, scripts/test.sh), a child's output holding a UBSan report is
+// copied there, so that scripts/test.sh finds it beside the ASan, LSan and TSan reports.
+void KeepSanitizerReport(const std::string& output_path, const std::string& program, pid_t pid) {
+  const char* dir = std::getenv("LABMESH_SANITIZER_REPORT_DIR");
+  if (dir == nullptr || *dir == '\0') return;
+  std::string output = ReadFile(output_path);
+  if (output.find(": runtime error: ") == std::string::npos) return;
+  std::string name = std::filesystem::path(program).filename().string();
+  std::ofstream(std::string(dir) + "/report." + name + "." + std::to_string(pid) + ".ubsan")
+      << output;
+}
+
 int DecodeWaitStatus(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -103,7 +118,7 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
 
 Process::Process(std::vector<std::string> argv, std::string log_path,
                  std::map<std::string, std::string> env, bool own_group)
-    : own_group_(own_group), log_path_(std::move(log_path)) {
+    : own_group_(own_group), program_(argv.at(0)), log_path_(std::move(log_path)) {
   pid_ = Spawn(std::move(argv), log_path_, log_path_, env, own_group);
 }
 
@@ -113,6 +128,7 @@ Process::~Process() {
     Wait(std::chrono::seconds(10));
   }
   if (own_group_) kill(-pid_, SIGKILL);  // whatever is left of its process group
+  KeepSanitizerReport(log_path_, program_, pid_);
 }
 
 bool Process::Running() {
@@ -152,6 +168,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::mill
   } else {
     result.exit_code = DecodeWaitStatus(status);
   }
+  KeepSanitizerReport(err, argv.at(0), pid);
   result.out = ReadFile(out);
   result.err = ReadFile(err);
   return result;
