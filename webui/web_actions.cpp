@@ -4,8 +4,6 @@
 
 #include <cstdint>
 #include <initializer_list>
-#include <limits>
-#include <string_view>
 #include <vector>
 
 #include "labmesh/protocol/json.hpp"
@@ -13,6 +11,7 @@
 #include "labmesh/webui/url.hpp"
 #include "labmesh/webui/web_api.hpp"
 #include "labmesh/webui/web_auth.hpp"
+#include "body_fields.hpp"
 #include "web_api_ask.hpp"
 #include "web_common.hpp"
 
@@ -21,86 +20,6 @@ namespace {
 
 constexpr uint32_t kDefaultLogBytes = 64 * 1024;
 constexpr uint32_t kMaxLogBytes = 1024 * 1024;
-
-// The JSON object of a POST body, each field read once with its type checked.
-class BodyFields {
- public:
-  // The body must be a JSON object (an empty body is {}) whose keys are all in `known`.
-  static Result<BodyFields> Parse(const std::string& body,
-                                  std::initializer_list<std::string_view> known) {
-    BodyFields fields;
-    if (body.find_first_not_of(" \t\r\n") == std::string::npos) return fields;
-    fields.json_ = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (!fields.json_.is_object()) {
-      return Status::InvalidArgument("the body must be a JSON object");
-    }
-    for (const auto& item : fields.json_.items()) {
-      bool ok = false;
-      for (std::string_view key : known) ok = ok || item.key() == key;
-      if (!ok) {
-        std::string names;
-        for (std::string_view key : known) names += (names.empty() ? "" : ", ") + std::string(key);
-        return Status::InvalidArgument("unknown field '" + item.key().substr(0, 60) +
-                                       "' (known: " + names + ")");
-      }
-    }
-    return fields;
-  }
-
-  Status String(const char* key, std::string* out) const {
-    const nlohmann::json* value = Find(key);
-    if (value == nullptr) return Status::Ok();
-    if (!value->is_string()) return Wrong(key, "a string");
-    *out = value->get<std::string>();
-    return Status::Ok();
-  }
-
-  Status Strings(const char* key, std::vector<std::string>* out) const {
-    const nlohmann::json* value = Find(key);
-    if (value == nullptr) return Status::Ok();
-    if (!value->is_array()) return Wrong(key, "an array of strings");
-    out->clear();
-    for (const auto& item : *value) {
-      if (!item.is_string()) return Wrong(key, "an array of strings");
-      out->push_back(item.get<std::string>());
-    }
-    return Status::Ok();
-  }
-
-  Status Bool(const char* key, bool* out) const {
-    const nlohmann::json* value = Find(key);
-    if (value == nullptr) return Status::Ok();
-    if (!value->is_boolean()) return Wrong(key, "true or false");
-    *out = value->get<bool>();
-    return Status::Ok();
-  }
-
-  template <typename Int>
-  Status Integer(const char* key, Int* out) const {
-    const nlohmann::json* value = Find(key);
-    if (value == nullptr) return Status::Ok();
-    constexpr auto kMax = static_cast<uint64_t>(std::numeric_limits<Int>::max());
-    if (!value->is_number_unsigned() || value->get<uint64_t>() > kMax) {
-      return Wrong(key, "a whole number from 0 to " + std::to_string(kMax));
-    }
-    *out = static_cast<Int>(value->get<uint64_t>());
-    return Status::Ok();
-  }
-
- private:
-  // The value of `key`, or nullptr when it is missing or null.
-  const nlohmann::json* Find(const char* key) const {
-    if (!json_.is_object()) return nullptr;
-    auto it = json_.find(key);
-    return it == json_.end() || it->is_null() ? nullptr : &*it;
-  }
-
-  static Status Wrong(const char* key, const std::string& what) {
-    return Status::InvalidArgument(std::string(key) + " must be " + what);
-  }
-
-  nlohmann::json json_;
-};
 
 // Runs each check in order and gives the first failure.
 Status FirstError(std::initializer_list<Status> checks) {
