@@ -130,7 +130,9 @@ void WorkManager::OnResultAck(const protocol::ResultAck& ack) {
     f->acked = ack.next_offset;
   }
   if (flight.sent < f->acked) flight.sent = f->acked;
-  if (e.record.files_listed && f->acked >= f->size) f->done = true;
+  // Only a chunk written finishes a file: a refused one (a full disk, say) says nothing about
+  // an empty file, which would otherwise count as uploaded without ever being created.
+  if (ack.error.empty() && e.record.files_listed && f->acked >= f->size) f->done = true;
   e.dirty = true;
   if (e.record.phase == "exited") {
     Pump(e);
