@@ -139,6 +139,13 @@ int main(int argc, char** argv) {
   }
   if (watchdog_fd >= 0) return labmesh::agent::RunWatchdog(watchdog_fd, config);
   config.update_trial_fd = labmesh::agent::TakeTrialFd();
+  // One agent per work directory, before anything in it changes (the start-up rules too). A
+  // successor of an update or a hop waits a moment for the process it replaces to be gone.
+  auto lock = labmesh::agent::LockWorkDir(config);
+  if (!lock.ok()) {
+    spdlog::error("{}", lock.status().ToString());
+    return 1;
+  }
   labmesh::agent::ApplyStartupRules(config);  // an unconfirmed trial, a new package
   labmesh::agent::MaybeHopToCurrent(config);  // returns when this binary is the one to run
   flags::LogGivenOptions(app, {"--enroll-token"});

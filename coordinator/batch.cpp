@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "labmesh/protocol/envelope.hpp"
 
 namespace labmesh::coordinator {
@@ -40,8 +42,21 @@ Status Batch::Commit(store::Store* store, const Senders& senders,
                                              : store::Store::Durability::kLazy);
   }
   if (!committed.ok()) {
-    spdlog::error("the loop turn's changes ({} records) not stored: {}", writes.size(),
-                  committed.ToString());
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+    if (committed.ToString() != last_failure_ || now_ms - last_failure_log_ms_ >= 10'000) {
+      spdlog::error("the loop turn's changes ({} records) not stored: {}{}", writes.size(),
+                    committed.ToString(),
+                    failures_unlogged_ == 0
+                        ? std::string()
+                        : " (and " + std::to_string(failures_unlogged_) + " failed turns before)");
+      last_failure_ = committed.ToString();
+      last_failure_log_ms_ = now_ms;
+      failures_unlogged_ = 0;
+    } else {
+      ++failures_unlogged_;
+    }
     if (discard) discard();
     for (auto& fn : on_failure) fn(committed);
     for (Frame& f : frames) {

@@ -78,6 +78,11 @@ class Batch {
   std::vector<std::function<void(const Status&)>> on_failure_;
   bool durable_ = false;
   std::function<void(const std::string&, const std::string&)> on_api_;
+  // Failed commits are logged once per kind of failure and then every 10 s (a full disk fails
+  // one every turn until there is room).
+  std::string last_failure_;
+  int64_t last_failure_log_ms_ = 0;
+  uint64_t failures_unlogged_ = 0;
 };
 
 }  // namespace labmesh::coordinator

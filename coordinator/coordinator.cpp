@@ -13,12 +13,15 @@
 #include "audit_log.hpp"
 #include "auth_service.hpp"
 #include "core.hpp"
+#include "disk_guard.hpp"
 #include "host_registry.hpp"
 #include "package_service.hpp"
 #include "results_intake.hpp"
 #include "results_repository.hpp"
 #include "results_service.hpp"
 #include "labmesh/common/curve_keys.hpp"
+#include "labmesh/common/dir_lock.hpp"
+#include "labmesh/common/disk_space.hpp"
 #include "labmesh/store/results_index.hpp"
 #include "labmesh/store/store.hpp"
 #include "web_bridge.hpp"
@@ -59,6 +62,13 @@ RouterRead ReadRouterMessage(zmq::socket_t& socket, zmq::message_t& id, zmq::mes
     more = rest.more();
   }
   return read;
+}
+
+// Requests that bring new data (jobs, tests, packages): refused while the disk is full.
+bool NeedsRoom(protocol::MessageType type) {
+  using T = protocol::MessageType;
+  return type == T::kJobCreateRequest || type == T::kTestAddRequest ||
+         type == T::kPackageUploadRequest;
 }
 
 std::string MultiFrameError() {
@@ -112,14 +122,22 @@ class CoordinatorImpl final : public Coordinator {
     if (config_.heartbeat_interval_ms <= 0 || config_.dead_after_ms <= 0) {
       return Status::InvalidArgument("heartbeat interval and dead-after must be positive");
     }
-    for (const char* sub : {"", "/db", "/results", "/packages", "/keys"}) {
+    // One coordinator per data directory, taken before anything in it is touched.
+    LABMESH_RETURN_IF_ERROR(MakeDirs(config_.data_dir));
+    auto lock = DirLock::Acquire(config_.data_dir, "coordinator");
+    if (!lock.ok()) return lock.status();
+    lock_ = std::move(*lock);
+    for (const char* sub : {"/db", "/results", "/packages", "/keys"}) {
       LABMESH_RETURN_IF_ERROR(MakeDirs(config_.data_dir + sub));
     }
     auto keys = LoadOrCreateCurveKeys(config_.data_dir + "/keys", "coordinator");
     if (!keys.ok()) return keys.status();
     keys_ = *keys;
 
-    auto store = store::Store::Open(config_.data_dir + "/db");
+    store::StoreOptions store_options;
+    store_options.max_map_bytes = config_.store_map_bytes;
+    store_options.initial_map_bytes = std::min(store_options.initial_map_bytes, config_.store_map_bytes);
+    auto store = store::Store::Open(config_.data_dir + "/db", store_options);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
     registry_ = std::make_unique<HostRegistry>(store_.get(), clock_);
@@ -136,6 +154,8 @@ class CoordinatorImpl final : public Coordinator {
           SendToApi(routing_id, frame);
         });
     LABMESH_RETURN_IF_ERROR(core_->Load());
+    disk_ = std::make_unique<DiskGuard>(config_.data_dir, config_.min_free_bytes, clock_);
+    core_->set_disk_guard(disk_.get());
 
     // The analysis backend: its own index environment and worker thread (docs/results.md).
     auto index = store::ResultsIndex::Open(config_.data_dir + "/results-index");
@@ -230,7 +250,12 @@ class CoordinatorImpl final : public Coordinator {
       web_ = std::move(*web);
       endpoints_.http = web_->listening();
     }
-    LABMESH_RETURN_IF_ERROR(WriteEndpointsFile());
+    if (Status written = WriteEndpointsFile(); !written.ok()) {
+      // A start on a full disk must not fail (a service manager would restart it in a loop).
+      auto room = AvailableBytes(config_.data_dir);
+      if (!room.ok() || *room >= (1u << 20)) return written;
+      spdlog::error("disk full: {}; the file is not up to date", written.ToString());
+    }
     spdlog::info("coordinator listening: agents {} api {}{} http {} (data {})", endpoints_.agent,
                  endpoints_.api,
                  endpoints_.api_curve.empty() ? "" : " api (curve) " + endpoints_.api_curve,
@@ -281,6 +306,7 @@ class CoordinatorImpl final : public Coordinator {
         next_dead_check = now + dead_check_every;
       }
       if (now >= core_->NextDeadlineMs()) core_->OnTimer();
+      disk_->Check();
       // The turn's one commit: registrations, jobs, entries, tasks, host records, audit records
       // and (every heartbeat-flush interval) heartbeats. A failure is logged and handled there.
       bool heartbeats = now >= next_flush;
@@ -397,6 +423,7 @@ class CoordinatorImpl final : public Coordinator {
     if (route->mutating) {
       audit_->Begin(routing_id, *envelope, AuditUser(*envelope, who), from);
     }
+    if (allowed.ok() && NeedsRoom(envelope->type)) allowed = disk_->Admit();
     if (!allowed.ok()) {
       spdlog::info("api {} from {} refused: {}", protocol::MessageTypeName(envelope->type), from,
                    allowed.ToString());
@@ -487,6 +514,7 @@ class CoordinatorImpl final : public Coordinator {
 
   CoordinatorConfig config_;
   const Clock* clock_;
+  std::unique_ptr<DirLock> lock_;  // first member: released after everything else closed
   CurveKeyPair keys_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<HostRegistry> registry_;
@@ -494,6 +522,7 @@ class CoordinatorImpl final : public Coordinator {
   std::unique_ptr<TestCatalog> catalog_;
   std::unique_ptr<ResultsRepository> results_;
   std::unique_ptr<Core> core_;
+  std::unique_ptr<DiskGuard> disk_;
   std::unique_ptr<store::ResultsIndex> results_index_;
   std::unique_ptr<ResultsIntake> intake_;  // after the index: its worker stops first
   std::unique_ptr<ResultsService> results_service_;

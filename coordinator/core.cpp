@@ -80,6 +80,9 @@ void Core::CheckTimeouts() {
 }
 
 Status Core::Flush(bool heartbeats) {
+  // With the disk full, heartbeats (soft state) stay in memory, dirty, until there is room:
+  // writing them could only fail, and a host's liveness never depends on the store.
+  if (heartbeats && disk_ != nullptr && disk_->full()) heartbeats = false;
   tasks_.StartTasks();  // before scheduling: a host with a queued task is not given an entry
   scheduler_.ScheduleIfNeeded();
 
@@ -114,9 +117,14 @@ Status Core::Flush(bool heartbeats) {
   if (committed.ok()) {
     jobs_.AfterCommit();
   } else {
-    // The Scheduler keeps the hosts that wait for work idle across the reload.
-    spdlog::error("reloading jobs, entries and tasks from the store");
-    if (Status s = Load(); !s.ok()) spdlog::error("jobs not reloaded: {}", s.ToString());
+    if (disk_ != nullptr) disk_->OnWriteFailed(committed);
+    // Only the job side changes memory before its commit; a turn that staged nothing there
+    // (registrations, host changes, audit records) has nothing to reload. The Scheduler keeps
+    // the hosts that wait for work idle across the reload.
+    if (staged) {
+      spdlog::error("reloading jobs, entries and tasks from the store");
+      if (Status s = Load(); !s.ok()) spdlog::error("jobs not reloaded: {}", s.ToString());
+    }
   }
   scheduler_.EndTurn();
   return committed;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "audit_log.hpp"
+#include "disk_guard.hpp"
 #include "batch.hpp"
 #include "host_registry.hpp"
 #include "host_tasks.hpp"
@@ -46,6 +47,12 @@ class Core {
 
   // Audit records are staged with the turn's batch (nullptr: none).
   void set_audit(AuditLog* audit) { audit_ = audit; }
+  // Running out of disk: result chunks are refused while it is full, heartbeats stay in memory
+  // (they are written when there is room again) and a failed commit tells it.
+  void set_disk_guard(DiskGuard* disk) {
+    disk_ = disk;
+    jobs_.set_disk_guard(disk);
+  }
 
   // The agent-socket message types the job side takes, and one of them from the registered
   // agent of `host`.
@@ -83,6 +90,7 @@ class Core {
   HostTasks tasks_;
   UpdateScheduler updates_;
   AuditLog* audit_ = nullptr;
+  DiskGuard* disk_ = nullptr;
 };
 
 }  // namespace labmesh::coordinator

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "disk_guard.hpp"
+#include "labmesh/common/disk_space.hpp"
 #include "entry_status.hpp"
 #include "host_tasks.hpp"
 #include "job_service.hpp"
@@ -194,18 +196,27 @@ void JobService::OnChunk(const HostState& host, const protocol::Envelope& e) {
     return;
   }
   const ActiveJob& job = jobs_.at(it->second.job_id);
+  const std::string dir = ResultsRepository::EntryDir(job.job.id, job.job.owner, name);
   uint64_t held = 0;
-  Status written = results_->WriteChunk(
-      ResultsRepository::EntryDir(job.job.id, job.job.owner, name), *chunk, &held);
-  if (!written.ok()) {
+  // A full disk refuses the chunk (and a write that finds it full tells the guard); the agent
+  // sends it again after retry_after_ms.
+  Status written = disk_ != nullptr ? disk_->Admit() : Status::Ok();
+  if (written.ok()) {
+    written = results_->WriteChunk(dir, *chunk, &held);
+    if (disk_ != nullptr) disk_->OnWriteFailed(written);
+  } else {
+    held = results_->HeldBytes(dir, chunk->path);
+  }
+  const bool full = IsDiskFull(written);
+  if (!written.ok() && !full) {
     spdlog::warn("job={} entry={} host={} chunk of {} refused: {}", job.job.id, chunk->entry_id,
                  name, chunk->path.substr(0, 200), written.message());
   }
   // Chunk acks need no commit (the file is the state): answer at once.
-  to_agent_(host.routing_id,
-            protocol::Encode(protocol::ResultAck{chunk->entry_id, chunk->path, held,
-                                                 written.ok() ? "" : written.message()},
-                             e.request_id));
+  protocol::ResultAck ack{chunk->entry_id, chunk->path, held,
+                          written.ok() ? "" : written.message()};
+  if (full) ack.retry_after_ms = DiskGuard::kChunkRetryMs;
+  to_agent_(host.routing_id, protocol::Encode(ack, e.request_id));
 }
 
 // ---- host events ----

@@ -37,6 +37,7 @@
 
 namespace labmesh::coordinator {
 
+class DiskGuard;
 class Scheduler;
 class HostTasks;
 class UpdateScheduler;
@@ -83,6 +84,8 @@ class JobService {
   // Entries whose files are all received go to `parse` (after the commit that made them
   // Parsing); OnParsed() finishes them. Without a parser they finish at once.
   void set_parser(std::function<void(ParseWork)> parse) { parse_ = std::move(parse); }
+  // While it says the disk is full, result chunks are refused (the agent sends them again later).
+  void set_disk_guard(DiskGuard* disk) { disk_ = disk; }
   void OnParsed(const ParseDone& done);
 
   // Job timeouts. Called by the loop's timer.
@@ -138,6 +141,7 @@ class JobService {
   HostRegistry* registry_;
   TestCatalog* catalog_;
   ResultsRepository* results_;
+  DiskGuard* disk_ = nullptr;
   Batch* batch_;
   FrameOutbox to_agent_;
   FrameOutbox to_api_;

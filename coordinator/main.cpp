@@ -56,6 +56,15 @@ int main(int argc, char** argv) {
   app.add_flag("--auto-accept", config.auto_accept, "accept every new agent")
       ->envname("LABMESH_AUTO_ACCEPT");
   flags::Add(app, "max-frame-bytes", config.max_frame_bytes, "largest message accepted");
+  flags::Add(app, "store-map-size", config.store_map_bytes,
+             "largest size of the store's LMDB map (e.g. 64GiB); a store that reaches it refuses "
+             "new work like a full disk")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(uint64_t{1} << 20, uint64_t{1} << 46));
+  flags::Add(app, "min-free-space", config.min_free_bytes,
+             "free space the data directory's file system keeps; below it new jobs, tests and "
+             "uploads are refused (e.g. 256MiB)")
+      ->transform(CLI::AsSizeValue(false));
   flags::Add(app, "io-threads", config.io_threads,
              "ZeroMQ I/O threads (Curve and TCP work of the agent connections)")
       ->check(CLI::Range(1, 64));

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <span>
 
+#include "labmesh/common/disk_space.hpp"
 #include "labmesh/common/hash.hpp"
 #include "host_registry.hpp"
 #include "labels.hpp"
@@ -166,6 +168,15 @@ void ResultsIntake::Process(std::vector<ParseWork> batch) {
     }
   }
   Status written = index_->ReplaceEntries(std::span<store::EntryResults>(entries));
+  if (IsDiskFull(written)) {
+    // Nothing was written and the files are still there: the entries stay Parsing and are
+    // parsed again once there is room (docs/decisions.md "Running out of disk").
+    spdlog::error("results of {} entries wait for room: {}", entries.size(), written.ToString());
+    std::unique_lock lock(mu_);
+    for (auto it = done.rbegin(); it != done.rend(); ++it) queue_.push_front(std::move(it->work));
+    wake_.wait_for(lock, std::chrono::milliseconds(kDiskFullRetryMs), [&] { return stopping_; });
+    return;
+  }
   if (!written.ok()) {
     spdlog::error("results of {} entries not indexed: {}", entries.size(), written.ToString());
   }

@@ -61,6 +61,8 @@ class ResultsIntake {
  public:
   static constexpr size_t kMaxEntriesPerCommit = 64;
   static constexpr size_t kMaxWarningsKept = 20;
+  // The index's disk is full: the same entries are tried again this much later.
+  static constexpr int64_t kDiskFullRetryMs = 5'000;
 
   ResultsIntake(std::string results_root, store::ResultsIndex* index);
   ~ResultsIntake();

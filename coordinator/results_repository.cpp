@@ -9,12 +9,14 @@
 #include <filesystem>
 
 #include "job_rules.hpp"
+#include "labmesh/common/disk_space.hpp"
 #include "labmesh/common/hash.hpp"
 
 namespace labmesh::coordinator {
 namespace {
 
 Status Errno(const std::string& what) {
+  if (IsNoSpaceErrno(errno)) return DiskFull(what + ": " + std::strerror(errno));
   return Status::Internal(what + ": " + std::strerror(errno));
 }
 
@@ -42,6 +44,9 @@ Status ResultsRepository::WriteChunk(const std::string& entry_dir,
   std::string path = root_ + "/" + entry_dir + "/" + chunk.path;
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  if (ec && IsNoSpaceErrno(ec.value())) {
+    return DiskFull("cannot create the directory of " + chunk.path + ": " + ec.message());
+  }
   if (ec) return Status::Internal("cannot create the directory of " + chunk.path + ": " + ec.message());
   Fd file{::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)};
   if (file.fd < 0) return Errno("cannot open " + chunk.path);
@@ -69,6 +74,15 @@ Status ResultsRepository::WriteChunk(const std::string& entry_dir,
   }
   *held = std::max<uint64_t>(*held, chunk.offset + data.size());
   return Status::Ok();
+}
+
+uint64_t ResultsRepository::HeldBytes(const std::string& entry_dir,
+                                      const std::string& path) const {
+  if (!ValidateResultPath(path).ok()) return 0;
+  struct stat st {};
+  std::string full = root_ + "/" + entry_dir + "/" + path;
+  if (::lstat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  return static_cast<uint64_t>(st.st_size);
 }
 
 Status ResultsRepository::Verify(const std::string& entry_dir,

@@ -4,7 +4,7 @@
 //
 // Only the event-loop thread writes. Paths from agents are checked with ValidateResultPath and
 // files are opened with O_NOFOLLOW; directories are created by this class only, so nothing in
-// the tree can point outside it.
+// the tree can point outside it. A write that finds the file system full fails with DiskFull.
 
 #include <cstdint>
 #include <string>
@@ -27,6 +27,9 @@ class ResultsRepository {
   // *held, also when the chunk is refused (the Status says why).
   Status WriteChunk(const std::string& entry_dir, const protocol::ResultChunk& chunk,
                     uint64_t* held);
+
+  // The size of entry_dir/path (what the coordinator holds of it); 0 when it does not exist.
+  uint64_t HeldBytes(const std::string& entry_dir, const std::string& path) const;
 
   // Checks that every file exists with its size and hash. On a mismatch the file is truncated
   // to what can be trusted (its size when it is short, 0 when the bytes differ) and *bad_path /

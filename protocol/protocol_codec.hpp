@@ -114,7 +114,8 @@ LABMESH_CODEC_MAP(labmesh::protocol::EntryReport, entry_id, sequence, incarnatio
                   started_us, ended_us, exit_code, signal, outcome, reason, files);
 LABMESH_CODEC_MAP(labmesh::protocol::EntryReportAck, entry_id, sequence, done);
 LABMESH_CODEC_MAP(labmesh::protocol::ResultChunk, entry_id, path, offset, data, hash);
-LABMESH_CODEC_MAP(labmesh::protocol::ResultAck, entry_id, path, next_offset, error);
+LABMESH_CODEC_MAP(labmesh::protocol::ResultAck, entry_id, path, next_offset, error,
+                  retry_after_ms);
 LABMESH_CODEC_MAP(labmesh::protocol::AbortEntry, entry_id, reason, discard);
 LABMESH_CODEC_MAP(labmesh::protocol::JobCreateRequest, name, user, command, control, test, hosts,
                   meta_label, meta_count, depends, synch_count, priority, run_verify, timeout_ms,

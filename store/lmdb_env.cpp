@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "labmesh/common/disk_space.hpp"
+
 namespace labmesh::store {
 namespace {
 
@@ -22,6 +24,16 @@ struct CursorCloser {
   void operator()(MDB_cursor* cursor) const { mdb_cursor_close(cursor); }
 };
 
+// Under this much room left on the environment's file system, a failed write is a full disk.
+constexpr uint64_t kLowSpaceBytes = 16ull << 20;
+
+bool LowOnSpace(const Env& env) {
+  const char* path = nullptr;
+  if (mdb_env_get_path(env.get(), &path) != MDB_SUCCESS || path == nullptr) return false;
+  Result<uint64_t> available = AvailableBytes(path);
+  return available.ok() && *available < kLowSpaceBytes;
+}
+
 }  // namespace
 
 Status LmdbStatus(int rc, std::string_view what) {
@@ -35,6 +47,9 @@ Status LmdbStatus(int rc, std::string_view what) {
       return Status::NotFound(std::move(message));
     case MDB_MAP_FULL:
       return Status::TooLarge(std::move(message));
+    case ENOSPC:
+    case EDQUOT:
+      return DiskFull(std::move(message));
     case MDB_BAD_VALSIZE:
       return Status::InvalidArgument(std::move(message));
     case MDB_CORRUPTED:
@@ -238,8 +253,10 @@ Status SharedEnv::GrowMap() {
   std::unique_lock lock(gate_);
   uint64_t current = env_->MapSize();
   if (current >= max_map_bytes_) {
-    return Status::TooLarge("batch does not fit: LMDB map is at max_map_bytes (" +
-                            std::to_string(max_map_bytes_) + ")");
+    const char* path = nullptr;
+    mdb_env_get_path(env_->get(), &path);
+    return DiskFull("the LMDB map of " + std::string(path != nullptr ? path : "?") +
+                    " is at its limit of " + std::to_string(max_map_bytes_ >> 20) + " MiB");
   }
   uint64_t next = std::min(current * 2, max_map_bytes_);
   LABMESH_RETURN_IF_ERROR(env_->SetMapSize(next));
@@ -273,6 +290,9 @@ Status SharedEnv::Write(const std::function<Status(WriteTxn&)>& fn, bool sync) {
     if (status.ok()) return status;
     if (rc == MDB_MAP_FULL) {
       LABMESH_RETURN_IF_ERROR(GrowMap());
+    } else if (rc == EIO && LowOnSpace(*env_)) {
+      // LMDB reports a short write ("filesystem full?") as EIO.
+      return DiskFull(status.message());
     } else if (rc == MDB_MAP_RESIZED && resized++ < kMaxResizeRetries) {
       LABMESH_RETURN_IF_ERROR(AdoptMapSize());
     } else {

@@ -21,7 +21,8 @@
 namespace labmesh::store {
 
 // Turns an LMDB (or errno) return code into a Status whose message names `what`.
-// MDB_MAP_FULL -> TooLarge, MDB_BAD_VALSIZE -> InvalidArgument, MDB_NOTFOUND/ENOENT ->
+// MDB_MAP_FULL -> TooLarge, ENOSPC/EDQUOT -> DiskFull (Unavailable, common/disk_space.hpp),
+// MDB_BAD_VALSIZE -> InvalidArgument, MDB_NOTFOUND/ENOENT ->
 // NotFound, damaged files -> Corruption, EACCES -> PermissionDenied.
 Status LmdbStatus(int rc, std::string_view what);
 
@@ -216,7 +217,10 @@ class MapGate {
 //   - gate_ is held shared by every transaction for its whole life; mdb_env_set_mapsize runs
 //     only under it exclusively, i.e. when this process has no transaction open (LMDB's rule);
 //   - a full map is doubled (capped at max_map_bytes) and the write retried; a map grown by
-//     another process is adopted and the transaction retried.
+//     another process is adopted and the transaction retried;
+//   - a map at its cap, or a file system without room, fails the write with DiskFull
+//     (`Unavailable: disk full: ...`) and changes nothing (LMDB's short write, EIO, counts as
+//     one when the file system has less than 16 MiB left).
 class SharedEnv {
  public:
   SharedEnv(std::unique_ptr<Env> env, uint64_t max_map_bytes);

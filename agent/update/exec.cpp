@@ -222,6 +222,15 @@ int TakeTrialFd() {
   return static_cast<int>(fd);
 }
 
+Result<std::unique_ptr<DirLock>> LockWorkDir(const AgentConfig& config) {
+  const std::string work_dir = AbsoluteWorkDir(config.work_dir);
+  std::error_code ec;
+  fs::create_directories(work_dir, ec);
+  if (ec) return Status::FailedPrecondition("cannot create " + work_dir + ": " + ec.message());
+  const bool successor = getenv(kHoppedEnv) != nullptr || config.update_trial_fd >= 0;
+  return DirLock::Acquire(work_dir, "agent", successor ? kSuccessorLockWaitMs : 0);
+}
+
 Status WritePidFile(const std::string& work_dir) {
   const std::string path = AbsoluteWorkDir(work_dir) + "/agent.pid";
   std::ofstream out(path + ".tmp", std::ios::trunc);

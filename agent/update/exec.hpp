@@ -17,7 +17,10 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "labmesh/agent/config.hpp"
+#include "labmesh/common/dir_lock.hpp"
 #include "labmesh/agent/exec_plan.hpp"
 #include "labmesh/common/status.hpp"
 
@@ -44,6 +47,12 @@ void MaybeHopToCurrent(const AgentConfig& config);
 // Reads and clears LABMESH_UPDATE_TRIAL_FD: the pipe's write end (close-on-exec from now on,
 // so no control inherits it), or -1.
 int TakeTrialFd();
+
+// Creates WORK_DIR and takes its DirLock (one agent per work directory). A successor (a new
+// version on trial, an agent a hop or the watchdog exec'd) waits up to kSuccessorLockWaitMs
+// for the process it replaces to be gone; any other start fails at once when it is held.
+inline constexpr int64_t kSuccessorLockWaitMs = 10'000;
+Result<std::unique_ptr<DirLock>> LockWorkDir(const AgentConfig& config);
 
 // WORK_DIR/agent.pid with this process's id (operators and tests find the agent by it).
 Status WritePidFile(const std::string& work_dir);

@@ -27,8 +27,11 @@ struct WorkManager::Entry {
   int64_t last_ack_ms = 0;
   int64_t report_sent_ms = 0;
   int64_t last_save_ms = 0;
-  int64_t pump_after_ms = 0;  // fault point chunk_delay: no chunk before this
+  // No chunk before this: fault point chunk_delay, or a ResultAck's retry_after_ms (the
+  // coordinator's disk is full).
+  int64_t pump_after_ms = 0;
   bool dirty = false;
+  bool disk_full = false;  // a save failed for room while the control ran: it ends as "error"
   uint64_t saves = 0;  // save number of the newest record on disk (SaveRecord)
 
   uint64_t id() const { return record.start.entry_id; }

@@ -16,6 +16,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "labmesh/common/disk_space.hpp"
+
 namespace labmesh::agent {
 namespace fs = std::filesystem;
 
@@ -148,6 +150,9 @@ Status SaveRecord(const std::string& base, const SpoolRecord& record, uint64_t* 
   // No O_TRUNC: the file keeps its inode and blocks; ftruncate drops a longer old tail.
   std::string path = RecordFile(base, save);
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 && IsNoSpaceErrno(errno)) {
+    return DiskFull("cannot write " + path + ": " + std::strerror(errno));
+  }
   if (fd < 0) return Status::Internal("cannot write " + path + ": " + std::strerror(errno));
   size_t done = 0;
   int err = 0;
@@ -162,6 +167,7 @@ Status SaveRecord(const std::string& base, const SpoolRecord& record, uint64_t* 
   }
   if (err == 0 && ftruncate(fd, static_cast<off_t>(bytes.size())) != 0) err = errno;
   close(fd);
+  if (IsNoSpaceErrno(err)) return DiskFull("cannot write " + path + ": " + std::strerror(err));
   if (err != 0) return Status::Internal("cannot write " + path + ": " + std::strerror(err));
   *saves = save;
   return Status::Ok();

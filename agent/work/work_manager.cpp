@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "labmesh/common/disk_space.hpp"
 #include "labmesh/common/duration.hpp"
 #include "work/control.hpp"
 #include "work/entry.hpp"
@@ -38,6 +39,9 @@ constexpr int64_t kSaveEveryMs = 100;              // ack progress is persisted 
 // Spool directories of finished entries kept in spool/free/ for reuse. One entry runs at a time
 // and at most one more waits for its done ack, so a few are plenty.
 constexpr size_t kMaxFreeSlots = 4;
+// Less room than this on the work directory's file system and an entry fails at its start as
+// infrastructure: its spool and results could not be kept.
+constexpr uint64_t kEntryMinFreeBytes = uint64_t{4} << 20;
 
 
 std::string AgentBinaryDir() {
@@ -235,9 +239,16 @@ void WorkManager::Start(const protocol::StartEntry& start) {
 
   std::error_code ec;
   std::string failure;
-  TakeFreeSlot(e.paths.dir);
-  fs::create_directories(e.paths.results + "/debug", ec);
-  if (ec) failure = "spool unusable: " + ec.message();
+  if (auto room = AvailableBytes(work_dir_); room.ok() && *room < kEntryMinFreeBytes) {
+    failure = "disk full: " + std::to_string(*room >> 10) + " KiB free on the file system of " +
+              work_dir_ + " (an entry needs " + std::to_string(kEntryMinFreeBytes >> 20) +
+              " MiB for its spool and results)";
+  }
+  if (failure.empty()) {
+    TakeFreeSlot(e.paths.dir);
+    fs::create_directories(e.paths.results + "/debug", ec);
+    if (ec) failure = "spool unusable: " + ec.message();
+  }
   if (failure.empty()) {
     ControlContext context{hostname_, work_dir_, helper_dir_};
     auto spec = ControlSpawnSpec(start, e.paths, context, environ);
@@ -394,6 +405,13 @@ void WorkManager::Finish(Entry& e) {
       r.outcome = "failed";
       r.reason = "exit status " + std::to_string(e.runner->exit_code());
     }
+    auto room = AvailableBytes(work_dir_);
+    if (room.ok() && *room < kEntryMinFreeBytes) e.disk_full = true;
+    if (r.outcome != "aborted" && e.disk_full) {
+      // Its output or spool may be cut short: not the test's fault.
+      r.outcome = "error";
+      r.reason = "disk full: the work directory's file system filled up while the control ran";
+    }
     r.exit_code = e.runner->exit_code();
     r.signal = e.runner->term_signal();
     e.runner.reset();
@@ -501,9 +519,9 @@ void WorkManager::ServiceEntry(Entry& e, int64_t now) {
     e.last_ack_ms = now;
     Pump(e);
   }
-  if (e.pump_after_ms != 0 && now >= e.pump_after_ms && e.record.phase == "exited") {
-    e.pump_after_ms = 0;
-    Pump(e);
+  if (e.pump_after_ms != 0 && now >= e.pump_after_ms) {
+    e.pump_after_ms = 0;  // also while running, or the passed deadline would spin the loop
+    if (e.record.phase == "exited") Pump(e);
   }
   if (e.dirty && now - e.last_save_ms >= kSaveEveryMs) Save(e);
 }

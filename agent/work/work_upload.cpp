@@ -6,11 +6,16 @@
 
 #include <algorithm>
 
+#include "labmesh/common/disk_space.hpp"
 #include "labmesh/common/hash.hpp"
 #include "work/entry.hpp"
 #include "work/work_manager.hpp"
 
 namespace labmesh::agent {
+namespace {
+// The longest pause a ResultAck's retry_after_ms can impose.
+constexpr uint64_t kMaxRetryAfterMs = 60'000;
+}  // namespace
 
 void WorkManager::NewReport(Entry& e) {
   e.record.sequence++;
@@ -40,6 +45,9 @@ void WorkManager::SendReport(Entry& e) {
 void WorkManager::Save(Entry& e) {
   Status s = SaveRecord(e.paths.record, e.record, &e.saves);
   if (!s.ok()) spdlog::warn("host={} entry={} {}", hostname_, e.id(), s.ToString());
+  // The previous record stays valid (SaveRecord alternates two files); a control still running
+  // ends as an infrastructure failure.
+  if (IsDiskFull(s) && e.runner) e.disk_full = true;
   e.dirty = false;
   e.last_save_ms = clock_->SteadyMs();
 }
@@ -49,7 +57,8 @@ void WorkManager::Pump(Entry& e) {
   // Fault point (tests only): one chunk per fault_chunk_delay_ms, so that an upload lasts long
   // enough to be interrupted.
   const int64_t delay = config_.fault_chunk_delay_ms;
-  if (delay > 0 && clock_->SteadyMs() < e.pump_after_ms) return;
+  // Also a pause the coordinator asked for (its disk is full: ResultAck.retry_after_ms).
+  if (clock_->SteadyMs() < e.pump_after_ms) return;
   uint64_t in_flight = e.InFlight();
   const bool running = e.record.phase == "running";
   for (SpoolFile& f : e.record.files) {
@@ -113,11 +122,17 @@ void WorkManager::OnResultAck(const protocol::ResultAck& ack) {
       flight.stale = flight.chunks_out;  // ResultAck does not say which chunk it answers
       flight.chunks_out = 0;
       flight.sent = ack.next_offset;
+      if (ack.retry_after_ms > 0) {
+        e.pump_after_ms = clock_->SteadyMs() + static_cast<int64_t>(std::min<uint64_t>(
+                                                   ack.retry_after_ms, kMaxRetryAfterMs));
+      }
     }
     f->acked = ack.next_offset;
   }
   if (flight.sent < f->acked) flight.sent = f->acked;
-  if (e.record.files_listed && f->acked >= f->size) f->done = true;
+  // Only a chunk written finishes a file: a refused one (a full disk, say) says nothing about
+  // an empty file, which would otherwise count as uploaded without ever being created.
+  if (ack.error.empty() && e.record.files_listed && f->acked >= f->size) f->done = true;
   e.dirty = true;
   if (e.record.phase == "exited") {
     Pump(e);

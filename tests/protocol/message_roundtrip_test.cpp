@@ -281,6 +281,7 @@ void ExpectSame(const ResultAck& a, const ResultAck& b) {
   EXPECT_EQ(a.path, b.path);
   EXPECT_EQ(a.next_offset, b.next_offset);
   EXPECT_EQ(a.error, b.error);
+  EXPECT_EQ(a.retry_after_ms, b.retry_after_ms);
 }
 void ExpectSame(const AbortEntry& a, const AbortEntry& b) {
   EXPECT_EQ(a.entry_id, b.entry_id);
@@ -483,7 +484,8 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                "exit_code", "signal", "outcome", "reason", "files"}));
   EXPECT_EQ(keys(EntryReportAck{}), (V{"entry_id", "sequence", "done"}));
   EXPECT_EQ(keys(ResultChunk{}), (V{"entry_id", "path", "offset", "data", "hash"}));
-  EXPECT_EQ(keys(ResultAck{}), (V{"entry_id", "path", "next_offset", "error"}));
+  EXPECT_EQ(keys(ResultAck{}),
+            (V{"entry_id", "path", "next_offset", "error", "retry_after_ms"}));
   EXPECT_EQ(keys(AbortEntry{}), (V{"entry_id", "reason", "discard"}));
   EXPECT_EQ(keys(SyncRequest{}), (V{"entry_id", "op", "name", "generation", "value", "from_host",
                                     "timeout_ms"}));

@@ -351,7 +351,7 @@ inline ResultChunk Sample<ResultChunk>() {
 }
 template <>
 inline ResultAck Sample<ResultAck>() {
-  return ResultAck{40, "debug/control.log", 5'000'000'005ULL, "hash mismatch"};
+  return ResultAck{40, "debug/control.log", 5'000'000'005ULL, "hash mismatch", 2'000};
 }
 template <>
 inline AbortEntry Sample<AbortEntry>() {

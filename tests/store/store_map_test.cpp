@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "labmesh/common/disk_space.hpp"
 #include "labmesh/store/store.hpp"
 #include "store_test_util.hpp"
 
@@ -81,7 +82,8 @@ TEST(StoreMap, OneBatchLargerThanTheMapGrowsSeveralTimes) {
   EXPECT_EQ(hosts->size(), 1000u);
 }
 
-TEST(StoreMap, MaxMapBytesGivesTooLargeAndChangesNothing) {
+// A map at its cap is a full disk for the coordinator: Unavailable "disk full", nothing written.
+TEST(StoreMap, MaxMapBytesGivesDiskFullAndChangesNothing) {
   TempDir tmp;
   StoreOptions options;
   options.initial_map_bytes = kMiB;
@@ -96,7 +98,8 @@ TEST(StoreMap, MaxMapBytesGivesTooLargeAndChangesNothing) {
   huge.DeleteHost("keep");
   for (int i = 0; i < 1000; ++i) huge.PutHost(MakeHost(Name(i), 4000));  // ~4 MB
   Status status = store->Apply(huge);
-  EXPECT_EQ(status.code(), StatusCode::kTooLarge) << status.ToString();
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.ToString();
+  EXPECT_TRUE(IsDiskFull(status)) << status.ToString();
   EXPECT_EQ(store->map_size_bytes(), 2 * kMiB);
 
   Result<std::vector<Host>> hosts = store->ListHosts();

@@ -49,6 +49,13 @@ struct CoordinatorConfig {
   // one address are refused outright for the rest of the window (one log line per window).
   uint32_t handshake_failures = 5;
   int64_t handshake_window_ms = 60'000;
+  // Running out of disk (docs/decisions.md). The store's LMDB map grows up to this size; a
+  // store that reaches it is full like a full disk.
+  uint64_t store_map_bytes = 64ull << 30;
+  // Below this much free space on the data directory's file system, new jobs, test additions
+  // and uploads are refused (`Unavailable: disk full`) so that the work already accepted can
+  // finish in what is left.
+  uint64_t min_free_bytes = 256ull << 20;
 };
 
 }  // namespace labmesh::coordinator

@@ -168,6 +168,9 @@ struct ResultAck {
   std::string path;
   uint64_t next_offset = 0;
   std::string error;  // why a chunk was refused; "" when it was written
+  // With an error: send this file's chunks again only after this long (the coordinator's disk
+  // is full); 0 = at once.
+  uint64_t retry_after_ms = 0;
 };
 
 // Kill the entry's control (TERM to its process group, KILL after a grace period) and upload

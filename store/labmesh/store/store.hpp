@@ -281,7 +281,7 @@ class WriteBatch {
 
 struct StoreOptions {
   // LMDB's map size: where it starts, and how far Apply() may grow it when the map is full
-  // (doubling each time) before giving up with TooLarge.
+  // (doubling each time) before giving up with DiskFull (`Unavailable: disk full: ...`).
   uint64_t initial_map_bytes = 64ull << 20;
   uint64_t max_map_bytes = 64ull << 30;
   bool read_only = false;  // for inspection from another process; never migrates
