@@ -20,9 +20,13 @@
 #include "labmesh/cli/results_commands.hpp"
 #include "labmesh/cli/test_commands.hpp"
 #include "labmesh/cli/user_commands.hpp"
+#include "labmesh/cli/visible_text.hpp"
 #include "labmesh/common/flags.hpp"
 
 int main(int argc, char** argv) {
+  // Names, reasons and logs are other people's text: their terminal escapes are shown as
+  // \x1b-style text, never run by the user's terminal (visible_text.hpp).
+  labmesh::cli::MakeOutputVisible();
   labmesh::cli::Globals g;
   CLI::App app{"labmesh: drive a labmesh coordinator (hosts, labels, jobs, results, users)"};
   app.set_version_flag("--version", std::string(LABMESH_VERSION));

@@ -1,6 +1,7 @@
 #include "labmesh/common/hash.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sodium.h>
 #include <unistd.h>
 
@@ -87,8 +88,15 @@ namespace {
 
 template <typename Hasher>
 Result<FileHash> HashFileWith(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  // O_NONBLOCK and the check after it: a FIFO put where a file was (a control's result file)
+  // must not hang the caller in open() or read().
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return Status::NotFound("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::InvalidArgument("cannot hash " + path + ": not a regular file");
+  }
   Hasher hasher;
   FileHash result;
   std::vector<char> buffer(1 << 20);

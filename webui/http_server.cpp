@@ -73,9 +73,14 @@ void WriteResponse(mg_connection* conn, const HttpResponse& response, bool head_
     std::string length = std::to_string(response.body_length());
     mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
   }
+  bool nosniff = false;
   for (const auto& [name, value] : response.headers) {
     mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+    nosniff = nosniff || name == "X-Content-Type-Options";
   }
+  // Every answer, JSON and errors included: the browser takes the Content-Type as given and
+  // never guesses HTML (or script) from a body that quotes someone's text.
+  if (!nosniff) mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);
   mg_response_header_send(conn);
   if (head_only) return;
   if (response.file) {

@@ -326,8 +326,15 @@ Result<std::vector<SpoolFile>> ListResultFiles(const std::string& results_dir) {
 }
 
 Result<std::vector<char>> ReadChunk(const std::string& path, uint64_t offset, size_t max) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  // O_NONBLOCK: a file the control swapped for a FIFO after the listing must not hang the
+  // agent in open(); the fstat below then refuses it.
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return Status::Internal("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return Status::Internal("cannot read " + path + ": no longer a regular file");
+  }
   std::vector<char> data(max);
   size_t got = 0;
   while (got < max) {

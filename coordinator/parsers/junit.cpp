@@ -27,8 +27,8 @@ using internal::Warnings;
 class JUnitReader {
  public:
   JUnitReader(std::string_view text, const std::string& file, Warnings* warn,
-              std::vector<TestResult>* results)
-      : text_(text), file_(file), warn_(warn), results_(results) {}
+              std::vector<TestResult>* results, size_t room)
+      : text_(text), file_(file), warn_(warn), results_(results), room_(room) {}
 
   void Suite(const pugi::xml_node& suite, const std::string& path, int depth) {
     if (depth > kMaxNesting) {
@@ -46,12 +46,20 @@ class JUnitReader {
         }
         Suite(child, child_path, depth + 1);
       } else if (name == "testcase") {
+        if (results_->size() >= room_) {
+          if (!full_) warn_->Add(LineOf(child, true), internal::ResultsCutWarning(), true);
+          full_ = true;
+          return;
+        }
         Case(child, path);
       }
     }
   }
 
-  size_t LineOf(const pugi::xml_node& node) const {
+  // The line of `node` for a warning; 0 once warnings are only counted (it costs a scan of
+  // the text up to the node, which a file of a million bad testcases would repeat each time).
+  size_t LineOf(const pugi::xml_node& node, bool always = false) const {
+    if (warn_->Full() && !always) return 0;
     ptrdiff_t offset = node.offset_debug();
     if (offset < 0 || static_cast<size_t>(offset) > text_.size()) return 0;
     return LineAtOffset(text_, static_cast<size_t>(offset));
@@ -218,6 +226,8 @@ class JUnitReader {
   const std::string& file_;
   Warnings* warn_;
   std::vector<TestResult>* results_;
+  size_t room_;        // at most this many results (kMaxResults less what the entry has)
+  bool full_ = false;  // room_ reached: the rest of the document is not read
 };
 
 bool IsJUnitRoot(const pugi::xml_node& root) {
@@ -245,7 +255,7 @@ bool ParseJUnit(std::string_view text, const std::string& file, ParseOutput* out
     return false;
   } else {
     std::vector<TestResult> results;
-    JUnitReader reader(text, file, &warn, &results);
+    JUnitReader reader(text, file, &warn, &results, internal::ResultRoom(*out));
     if (std::string_view(root.name()) == "testsuite") {
       // The root suite's own name prefixes its cases only when they have no classname.
       reader.Suite(doc, "", 0);

@@ -19,10 +19,19 @@ Keyvals ParseKeyval(std::string_view text, const std::string& file,
   size_t first_warning = warnings->size();
   internal::Warnings warn(file, warnings);
   std::vector<Keyvals> iterations(1);
-  std::vector<std::string_view> lines = internal::SplitLines(text);
+  bool cut = false;
+  std::vector<std::string_view> lines = internal::SplitLines(text, &cut);
+  size_t keys = 0;  // stored so far, over all iterations
   for (size_t i = 0; i < lines.size(); ++i) {
     size_t lineno = i + 1;
     std::string_view line = Trim(lines[i]);
+    if (keys >= kMaxKeyvalKeys) {
+      warn.Add(lineno, "more than " + std::to_string(kMaxKeyvalKeys) +
+                           " keys; the rest of the file is not read",
+               true);
+      cut = false;  // said already
+      break;
+    }
     if (line.empty()) {
       const Keyvals& last = iterations.back();
       if (!last.keyvals.empty() || !last.perf.empty()) iterations.emplace_back();
@@ -59,13 +68,16 @@ Keyvals ParseKeyval(std::string_view text, const std::string& file,
                              CapUtf8(value, 80) + "'");
         continue;
       }
-      iterations.back().perf[std::string(key)] = number;
+      keys += iterations.back().perf.insert_or_assign(std::string(key), number).second;
     } else if (type.empty() || type == "attr") {
-      iterations.back().keyvals[std::string(key)] = CapUtf8(value, kMaxValueBytes);
+      keys += iterations.back()
+                  .keyvals.insert_or_assign(std::string(key), CapUtf8(value, kMaxValueBytes))
+                  .second;
     } else {
       warn.Add(lineno, "unknown keyval type {" + CapUtf8(type, 40) + "} (perf or attr)");
     }
   }
+  if (cut) warn.Add(kMaxLinesPerFile, internal::LinesCutWarning(), true);
   if (iterations.size() > 1 && iterations.back().keyvals.empty() &&
       iterations.back().perf.empty()) {
     iterations.pop_back();

@@ -7,10 +7,15 @@
 
 namespace labmesh::parsers::internal {
 
-std::vector<std::string_view> SplitLines(std::string_view text) {
+std::vector<std::string_view> SplitLines(std::string_view text, bool* cut) {
   std::vector<std::string_view> lines;
+  if (cut != nullptr) *cut = false;
   size_t pos = 0;
   while (pos < text.size()) {
+    if (lines.size() >= kMaxLinesPerFile) {
+      if (cut != nullptr) *cut = true;
+      break;
+    }
     size_t nl = text.find('\n', pos);
     size_t end = nl == std::string_view::npos ? text.size() : nl;
     std::string_view line = text.substr(pos, end - pos);
@@ -20,6 +25,20 @@ std::vector<std::string_view> SplitLines(std::string_view text) {
     pos = nl + 1;
   }
   return lines;
+}
+
+std::string LinesCutWarning() {
+  return "more than " + std::to_string(kMaxLinesPerFile) +
+         " lines; the rest of the file is not read";
+}
+
+size_t ResultRoom(const ParseOutput& out) {
+  return out.results.size() >= kMaxResults ? 0 : kMaxResults - out.results.size();
+}
+
+std::string ResultsCutWarning() {
+  return "more than " + std::to_string(kMaxResults) +
+         " results for this directory; the rest of the file is not read";
 }
 
 std::string_view Trim(std::string_view s) {
@@ -166,8 +185,8 @@ std::string_view BaseName(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-void Warnings::Add(size_t line, std::string_view what) {
-  if (added_ >= kMaxWarningsPerFile) {
+void Warnings::Add(size_t line, std::string_view what, bool always) {
+  if (added_ >= kMaxWarningsPerFile && !always) {
     ++suppressed_;
     return;
   }

@@ -13,8 +13,14 @@
 namespace labmesh::parsers::internal {
 
 // The lines of `text` split at '\n', each without its '\n' and a trailing '\r'. A final line
-// without '\n' is kept; an empty text has no lines.
-std::vector<std::string_view> SplitLines(std::string_view text);
+// without '\n' is kept; an empty text has no lines. At most kMaxLinesPerFile lines: when the
+// text has more, `*cut` (if given) is set and the rest is not split.
+std::vector<std::string_view> SplitLines(std::string_view text, bool* cut = nullptr);
+// The warning a parser adds when SplitLines cut its file.
+std::string LinesCutWarning();
+// How many more results `out` may take before kMaxResults, and the warning when it is full.
+size_t ResultRoom(const ParseOutput& out);
+std::string ResultsCutWarning();
 
 std::string_view Trim(std::string_view s);
 bool StartsWith(std::string_view s, std::string_view prefix);
@@ -56,7 +62,10 @@ class Warnings {
   Warnings(const Warnings&) = delete;
   Warnings& operator=(const Warnings&) = delete;
 
-  void Add(size_t line, std::string_view what);
+  // `always`: kept even past the cap (a limit that cut the file must always be said).
+  void Add(size_t line, std::string_view what, bool always = false);
+  // True once further warnings are only counted: a caller may skip working out their text.
+  bool Full() const { return added_ >= kMaxWarningsPerFile; }
   void Finish();
 
  private:

@@ -54,9 +54,10 @@ class FdCloser {
 
 std::string Errno(int err) { return std::strerror(err); }
 
-// Collects the relative paths of recognised regular files below the directory `dir_fd`.
+// Collects the relative paths of recognised regular files below the directory `dir_fd`, at most
+// kMaxDirEntries names in all (`*seen` counts them over the whole walk).
 void Walk(int dir_fd, const std::string& rel, int depth, std::vector<std::string>* files,
-          std::vector<std::string>* warnings) {
+          std::vector<std::string>* warnings, size_t* seen) {
   int list_fd = dup(dir_fd);
   DIR* d = list_fd < 0 ? nullptr : fdopendir(list_fd);
   if (d == nullptr) {
@@ -67,7 +68,18 @@ void Walk(int dir_fd, const std::string& rel, int depth, std::vector<std::string
   std::vector<std::string> names;
   while (dirent* e = readdir(d)) {
     std::string_view name = e->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
+    if (name == "." || name == "..") continue;
+    if (*seen >= kMaxDirEntries) {
+      if (*seen == kMaxDirEntries) {
+        warnings->push_back((rel.empty() ? "." : rel) + ": more than " +
+                            std::to_string(kMaxDirEntries) +
+                            " files and directories in the results; the rest is not read");
+        ++*seen;  // warn once
+      }
+      break;
+    }
+    ++*seen;
+    names.emplace_back(name);
   }
   closedir(d);
   std::sort(names.begin(), names.end());
@@ -88,9 +100,13 @@ void Walk(int dir_fd, const std::string& rel, int depth, std::vector<std::string
         continue;
       }
       FdCloser closer(sub);
-      Walk(sub, path, depth + 1, files, warnings);
-    } else if (S_ISREG(st.st_mode) && KindOf(path) != FileKind::kNone) {
-      files->push_back(path);
+      Walk(sub, path, depth + 1, files, warnings, seen);
+    } else if (KindOf(path) != FileKind::kNone) {
+      if (S_ISREG(st.st_mode)) {
+        files->push_back(path);
+      } else {  // a FIFO, socket or device named like a result file: never opened
+        warnings->push_back(path + ": not a regular file, not read");
+      }
     }
   }
 }
@@ -162,6 +178,10 @@ void AttachKeyval(const std::string& rel, std::string_view text, ParseOutput* ou
   std::string dir(DirName(rel));
   std::vector<size_t> targets = KeyvalTargets(out->results, dir);
   if (targets.empty()) {
+    if (internal::ResultRoom(*out) == 0) {
+      out->warnings.push_back(internal::ValidUtf8(rel) + ": " + internal::ResultsCutWarning());
+      return;
+    }
     TestResult r;
     r.test = internal::CleanName(dir);
     r.status = std::string(kTestNa);
@@ -190,12 +210,18 @@ ParseOutput ParseResultsDir(const std::string& dir) {
   }
   FdCloser closer(root);
   std::vector<std::string> files, walk_warnings;
-  Walk(root, "", 0, &files, &walk_warnings);
+  size_t seen = 0;
+  Walk(root, "", 0, &files, &walk_warnings, &seen);
   for (const std::string& w : walk_warnings) out.warnings.push_back(internal::ValidUtf8(w));
   std::sort(files.begin(), files.end());
 
   std::vector<std::pair<std::string, std::string>> keyvals;  // after every result is known
+  size_t not_parsed = 0;  // files left once the results are full
   for (const std::string& rel : files) {
+    if (internal::ResultRoom(out) == 0 && KindOf(rel) != FileKind::kKeyval) {
+      ++not_parsed;
+      continue;
+    }
     Result<std::string> text = ReadBelow(root, rel);
     if (!text.ok()) {
       out.warnings.push_back(internal::ValidUtf8(rel) + ": " + text.status().message());
@@ -217,6 +243,10 @@ ParseOutput ParseResultsDir(const std::string& dir) {
       case FileKind::kNone:
         break;
     }
+  }
+  if (not_parsed > 0) {
+    out.warnings.push_back(std::to_string(not_parsed) + " files not parsed: more than " +
+                           std::to_string(kMaxResults) + " results for this directory");
   }
   for (const auto& [rel, text] : keyvals) AttachKeyval(rel, text, &out);
   // Keyval-only results belong at their file's place in the path order.

@@ -145,6 +145,8 @@ class StatusLogParser {
     }
   }
 
+  size_t results() const { return results_.size(); }
+
   // Closes what is still open (the log was cut off) and hands the results over.
   std::vector<TestResult> Finish() {
     std::vector<int> still_open = open_;
@@ -320,10 +322,18 @@ void ParseStatusLog(std::string_view text, const std::string& file, ParseOutput*
   size_t first_result = out->results.size(), first_warning = out->warnings.size();
   Warnings warn(file, &out->warnings);
   StatusLogParser parser(&warn);
-  std::vector<std::string_view> lines = internal::SplitLines(text);
+  bool cut = false;
+  std::vector<std::string_view> lines = internal::SplitLines(text, &cut);
+  size_t room = internal::ResultRoom(*out);
   for (size_t i = 0; i < lines.size(); ++i) {
+    if (parser.results() >= room) {  // every START and status line makes one result
+      warn.Add(i + 1, internal::ResultsCutWarning(), true);
+      cut = false;  // said already
+      break;
+    }
     if (std::optional<Line> line = ParseLine(lines[i], i + 1, &warn)) parser.Add(*line, i + 1);
   }
+  if (cut) warn.Add(kMaxLinesPerFile, internal::LinesCutWarning(), true);
   for (TestResult& r : parser.Finish()) {
     r.file = file;
     out->results.push_back(std::move(r));

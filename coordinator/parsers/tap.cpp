@@ -128,7 +128,8 @@ std::optional<std::string> YamlValue(const std::vector<std::string>& yaml, std::
 
 class TapParser {
  public:
-  TapParser(std::vector<TapLine> lines, Warnings* warn) : lines_(std::move(lines)), warn_(warn) {}
+  TapParser(std::vector<TapLine> lines, size_t room, Warnings* warn)
+      : lines_(std::move(lines)), warn_(warn), room_(room) {}
 
   // Parses the whole file into `top`; bailed() then says whether it ended with "Bail out!".
   void Run(Stream* top) {
@@ -136,6 +137,9 @@ class TapParser {
     Finish(top, /*top=*/true, 0);
   }
   bool bailed() const { return bailed_; }
+  // The results reached `room` (kMaxResults); parsing stopped at line full_at().
+  bool full() const { return full_at_ > 0; }
+  size_t full_at() const { return full_at_; }
   const std::string& bail_reason() const { return bail_reason_; }
 
  private:
@@ -143,7 +147,7 @@ class TapParser {
     std::optional<Stream> child;  // a subtest waiting for its parent's test line
     std::string child_name;       // from "# Subtest: name"
     std::string hint;             // a "# Subtest: name" at this level, for the next child
-    while (i_ < lines_.size() && !bailed_) {
+    while (i_ < lines_.size() && !bailed_ && full_at_ == 0) {
       const TapLine& line = lines_[i_];
       size_t lineno = i_ + 1;
       if (line.body.empty()) {
@@ -184,6 +188,10 @@ class TapParser {
         continue;
       }
       if (IsTestLine(line.body)) {
+        if (produced_ >= room_) {
+          full_at_ = lineno;
+          break;
+        }
         TestPoint(indent, s, child ? &*child : nullptr);
         child.reset();
         continue;
@@ -292,6 +300,7 @@ class TapParser {
     Yaml(indent, &r);
     std::string name = r.test;  // Attach grows s->results: no reference into it
     s->results.push_back(std::move(r));
+    ++produced_;
     if (child != nullptr) Attach(s, child, name);
   }
 
@@ -387,6 +396,9 @@ class TapParser {
   size_t i_ = 0;
   bool bailed_ = false;
   std::string bail_reason_;
+  size_t room_;
+  size_t produced_ = 0;  // test lines read, subtests included
+  size_t full_at_ = 0;
 };
 
 }  // namespace
@@ -395,7 +407,8 @@ void ParseTap(std::string_view text, const std::string& file, ParseOutput* out) 
   size_t first_result = out->results.size(), first_warning = out->warnings.size();
   Warnings warn(file, &out->warnings);
   std::vector<TapLine> lines;
-  for (std::string_view raw : internal::SplitLines(text)) {
+  bool cut = false;
+  for (std::string_view raw : internal::SplitLines(text, &cut)) {
     TapLine line;
     while (line.indent < raw.size() && raw[line.indent] == ' ') ++line.indent;
     line.body = raw.substr(line.indent);
@@ -404,8 +417,13 @@ void ParseTap(std::string_view text, const std::string& file, ParseOutput* out) 
     lines.push_back(line);
   }
   Stream top;
-  TapParser parser(std::move(lines), &warn);
+  TapParser parser(std::move(lines), internal::ResultRoom(*out), &warn);
   parser.Run(&top);
+  if (parser.full()) {
+    warn.Add(parser.full_at(), internal::ResultsCutWarning(), true);
+  } else if (cut) {
+    warn.Add(kMaxLinesPerFile, internal::LinesCutWarning(), true);
+  }
   if (parser.bailed()) {
     TestResult r;
     r.test = "bail out";

@@ -31,6 +31,12 @@ inline constexpr size_t kMaxValueBytes = 4096;       // one keyval value
 inline constexpr uint64_t kMaxFileBytes = 64 << 20;  // larger files are skipped with a warning
 inline constexpr size_t kMaxWarningsPerFile = 50;    // then one "further warnings suppressed"
 inline constexpr int kMaxNesting = 64;  // deeper status.log groups / TAP subtests / suites
+// Bounds on what hostile results can make a parse hold in memory or cost in time (issue 20,
+// docs/results-parsers.md "Limits"): each cut adds one warning saying what was not read.
+inline constexpr size_t kMaxLinesPerFile = 1'000'000;  // status.log, TAP, keyval: the rest is not read
+inline constexpr size_t kMaxResults = 100'000;    // per ParseOutput (one entry's directory)
+inline constexpr size_t kMaxKeyvalKeys = 10'000;  // distinct keys of one keyval file
+inline constexpr size_t kMaxDirEntries = 100'000;  // files and directories walked below `dir`
 
 // One test result. Every string is valid UTF-8 (invalid bytes become U+FFFD), so it can go
 // into JSON as it is.
