@@ -52,6 +52,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   flags::AddDuration(app, "repair-window", config.repair_window_ms,
                      "the window --repair-limit counts repairs in");
+  flags::AddDuration(app, "task-deadline", config.task_deadline_ms,
+                     "a verify/repair/cleanup/update task whose agent has not reported this long "
+                     "after its start fails (0: no deadline)");
   flags::Add(app, "enroll-token", config.enroll_token, "agents presenting this token are accepted");
   app.add_flag("--auto-accept", config.auto_accept, "accept every new agent")
       ->envname("LABMESH_AUTO_ACCEPT");
