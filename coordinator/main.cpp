@@ -58,7 +58,9 @@ int main(int argc, char** argv) {
   flags::Add(app, "enroll-token", config.enroll_token, "agents presenting this token are accepted");
   app.add_flag("--auto-accept", config.auto_accept, "accept every new agent")
       ->envname("LABMESH_AUTO_ACCEPT");
-  flags::Add(app, "max-frame-bytes", config.max_frame_bytes, "largest message accepted");
+  flags::Add(app, "max-frame-bytes", config.max_frame_bytes,
+             "largest message accepted (one up to twice this is answered TooLarge; a larger one "
+             "drops its connection)");
   flags::Add(app, "io-threads", config.io_threads,
              "ZeroMQ I/O threads (Curve and TCP work of the agent connections)")
       ->check(CLI::Range(1, 64));
