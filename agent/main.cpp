@@ -106,8 +106,9 @@ int main(int argc, char** argv) {
              "directory of labmesh-test and labmesh-sync, first on a control's PATH "
              "(default: the agent's own)");
   flags::Add(app, "upload-chunk", config.upload_chunk_bytes,
-             "largest result chunk sent to the coordinator, in bytes")
-      ->check(CLI::Range(uint64_t{1024}, uint64_t{8} << 20));
+             "largest result chunk sent to the coordinator, in bytes (at most 262144: the "
+             "coordinator refuses larger ones)")
+      ->check(CLI::Range(uint64_t{1024}, labmesh::protocol::kMaxResultChunkBytes));
   AddByteSize(app, "update-rate-limit", config.update_rate_limit_bytes,
               "largest agent package download speed, per second (0 = no limit)");
   flags::AddDuration(app, "update-trial", config.update_trial_ms,

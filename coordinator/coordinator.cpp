@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <zmq.hpp>
 
 #include "agent_service.hpp"
@@ -208,7 +209,7 @@ class CoordinatorImpl final : public Coordinator {
       agent_socket_.set(zmq::sockopt::curve_server, 1);
       agent_socket_.set(zmq::sockopt::curve_secretkey, keys_.secret_z85);
       agent_socket_.set(zmq::sockopt::zap_domain, kAgentZapDomain);
-      agent_socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(config_.max_frame_bytes));
+      agent_socket_.set(zmq::sockopt::maxmsgsize, ReadCap());
       agent_socket_.set(zmq::sockopt::sndhwm, 10'000);
       agent_socket_.set(zmq::sockopt::rcvhwm, 10'000);
       agent_socket_.bind(config_.agent_listen);
@@ -216,7 +217,7 @@ class CoordinatorImpl final : public Coordinator {
 
       api_socket_ = zmq::socket_t(context_, zmq::socket_type::router);
       api_socket_.set(zmq::sockopt::linger, 0);
-      api_socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(config_.max_frame_bytes));
+      api_socket_.set(zmq::sockopt::maxmsgsize, ReadCap());
       api_socket_.bind(config_.api_listen);
       endpoints_.api = api_socket_.get(zmq::sockopt::last_endpoint);
 
@@ -226,8 +227,7 @@ class CoordinatorImpl final : public Coordinator {
         api_curve_socket_.set(zmq::sockopt::curve_server, 1);
         api_curve_socket_.set(zmq::sockopt::curve_secretkey, keys_.secret_z85);
         api_curve_socket_.set(zmq::sockopt::zap_domain, kApiZapDomain);
-        api_curve_socket_.set(zmq::sockopt::maxmsgsize,
-                              static_cast<int64_t>(config_.max_frame_bytes));
+        api_curve_socket_.set(zmq::sockopt::maxmsgsize, ReadCap());
         api_curve_socket_.bind(config_.api_curve_listen);
         endpoints_.api_curve = api_curve_socket_.get(zmq::sockopt::last_endpoint);
       }
@@ -325,6 +325,15 @@ class CoordinatorImpl final : public Coordinator {
   const std::string& public_key() const override { return keys_.public_z85; }
 
  private:
+  // ZeroMQ's ZMQ_MAXMSGSIZE on the sockets: twice the frame limit. A frame over the limit but
+  // under this cap is read and answered with Error TooLarge (PROTOCOL.md §4), the connection
+  // and its other requests kept; only a frame beyond the cap makes ZeroMQ drop the connection
+  // without reading it (so nobody makes the coordinator buffer gigabytes).
+  int64_t ReadCap() const {
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 2;
+    return 2 * std::min<int64_t>(static_cast<int64_t>(config_.max_frame_bytes), kMax);
+  }
+
   Status WriteEndpointsFile() {
     std::string path = config_.data_dir + "/coordinator.endpoints";
     std::ofstream out(path + ".tmp", std::ios::trunc);

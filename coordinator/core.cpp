@@ -77,6 +77,7 @@ void Core::OnHostDeleted(const std::string& hostname) {
 void Core::CheckTimeouts() {
   jobs_.CheckTimeouts();
   tasks_.CheckPeriodicVerify();
+  tasks_.CheckDeadlines();
 }
 
 Status Core::Flush(bool heartbeats) {

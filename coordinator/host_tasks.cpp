@@ -428,6 +428,27 @@ void HostTasks::CheckPeriodicVerify() {
   }
 }
 
+void HostTasks::CheckDeadlines() {
+  const int64_t deadline = config_.task_deadline_ms;
+  if (deadline <= 0) return;
+  int64_t now = clock_->WallMs();
+  std::vector<std::string> late;  // EndTask may queue and start the next task: collect first
+  for (const auto& [name, task] : tasks_) {
+    // Counted from this coordinator's start at the earliest: agents re-report after a restart.
+    if (task.status == TaskStatus::kRunning &&
+        now - std::max(task.started_ms, started_wall_ms_) >= deadline) {
+      late.push_back(name);
+    }
+  }
+  for (const std::string& name : late) {
+    spdlog::warn("host={} {}: no report within {}", name, TaskName(tasks_.at(name)),
+                 FormatDurationMs(deadline));
+    EndTask(name, false,
+            "no report from the agent within " + FormatDurationMs(deadline) + " (--task-deadline)",
+            {});
+  }
+}
+
 // ---- API ----
 
 void HostTasks::RequestTask(const std::string& routing_id, const protocol::Envelope& e,

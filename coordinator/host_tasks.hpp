@@ -60,6 +60,9 @@ class HostTasks {
   void StartTasks();
   // Periodic verifies of idle hosts. Called by the loop's timer.
   void CheckPeriodicVerify();
+  // Running tasks past --task-deadline fail (their host's agent never reported). Called by the
+  // loop's timer.
+  void CheckDeadlines();
 
   // ---- for the peers ----
   bool HasOpenTask(const std::string& hostname) const { return tasks_.count(hostname) > 0; }

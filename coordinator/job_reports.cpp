@@ -24,6 +24,36 @@ bool IsStarted(EntryStatus status) {
   return status != EntryStatus::kQueued && !protocol::IsFinal(status);
 }
 
+// What PROTOCOL.md asks of every EntryReport, whatever the entry's state.
+Status CheckReportFields(const protocol::EntryReport& report) {
+  const std::string& phase = report.phase;
+  if (phase != "running" && phase != "exited" && phase != "uploaded") {
+    return Status::InvalidArgument("unknown entry phase '" + phase.substr(0, 64) +
+                                   "' (expected running, exited or uploaded)");
+  }
+  const std::string& outcome = report.outcome;
+  if (!outcome.empty() && outcome != "passed" && outcome != "failed" && outcome != "aborted" &&
+      outcome != "error") {
+    return Status::InvalidArgument("unknown outcome '" + outcome.substr(0, 64) +
+                                   "' (expected passed, failed, aborted or error)");
+  }
+  if (phase == "exited" && outcome.empty()) {
+    return Status::InvalidArgument("an 'exited' report must carry the control's outcome");
+  }
+  return Status::Ok();
+}
+
+// The parse warning of files the agent uploaded but left out of its "uploaded" report.
+std::string UnlistedWarning(const std::vector<std::string>& paths) {
+  constexpr size_t kNamed = 10;
+  std::string names;
+  for (size_t i = 0; i < paths.size() && i < kNamed; ++i) {
+    names += (i == 0 ? "" : ", ") + paths[i].substr(0, 200);
+  }
+  if (paths.size() > kNamed) names += " and " + std::to_string(paths.size() - kNamed) + " more";
+  return "uploaded but not in the agent's file list (kept, not checked): " + names;
+}
+
 }  // namespace
 
 // ---- moves ----
@@ -84,6 +114,7 @@ void JobService::LoseEntry(store::Entry& entry, const std::string& reason) {
   entry.outcome.clear();
   entry.outcome_reason.clear();
   entry.fault.clear();
+  entry.parse_warnings.clear();
   scheduler_->RequestSchedule();
   spdlog::info("job={} entry={} {} (retry {} of {})", entry.job_id, entry.id, reason,
                entry.retries, job.job.retry);
@@ -96,6 +127,20 @@ void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
   if (!report.ok())
     return to_agent_(host.routing_id, protocol::ErrorFrame(e.request_id, report.status()));
   const std::string& name = host.record.hostname;
+  auto refuse = [&](const Status& status) {
+    // Debug only: a broken client can send these in a flood; it hears why in the Error.
+    spdlog::debug("host={} entry={} report {} refused: {}", name, report->entry_id,
+                 report->sequence, status.message());
+    to_agent_(host.routing_id, protocol::ErrorFrame(e.request_id, status));
+  };
+  // Nothing of a refused report is applied, and its sequence is not used up (PROTOCOL.md).
+  if (report->incarnation != host.record.incarnation) {
+    return refuse(Status::FailedPrecondition(
+        "report of incarnation " + std::to_string(report->incarnation) +
+        ", but this connection registered incarnation " +
+        std::to_string(host.record.incarnation) + " (send the AgentHello's incarnation)"));
+  }
+  if (Status s = CheckReportFields(*report); !s.ok()) return refuse(s);
   auto it = entries_.find(report->entry_id);
   if (it == entries_.end() || protocol::IsFinal(it->second.status) ||
       it->second.hostname != name) {
@@ -112,16 +157,19 @@ void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
   }
   store::Entry& entry = it->second;
   if (report->sequence <= entry.report_sequence) {
+    // Applied already: only acknowledged, `done` as the applied one's ack said.
     batch_->ToAgent(name, protocol::Encode(
-                      protocol::EntryReportAck{entry.id, report->sequence, false}, e.request_id));
+                      protocol::EntryReportAck{entry.id, report->sequence,
+                                               entry.status == EntryStatus::kParsing},
+                      e.request_id));
     return;
   }
-  if (report->phase != "running" && report->phase != "exited" && report->phase != "uploaded") {
-    return to_agent_(
-        host.routing_id,
-        protocol::ErrorFrame(
-            e.request_id, Status::InvalidArgument("unknown entry phase '" + report->phase + "'")));
+  if (report->phase != "running" && report->outcome.empty() && entry.outcome.empty()) {
+    return refuse(Status::InvalidArgument(
+        "an '" + report->phase + "' report must carry the control's outcome (\"passed\", " +
+        "\"failed\", \"aborted\" or \"error\") unless an 'exited' report was applied"));
   }
+  std::vector<std::string> unlisted;
   if (report->phase == "uploaded") {
     // Check the files before anything changes; a mismatch is sent again by the agent.
     std::string bad_path;
@@ -137,10 +185,14 @@ void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
                           protocol::EntryReportAck{entry.id, report->sequence, true},
                           e.request_id));
       } else {
-        batch_->ToAgent(name, protocol::Encode(protocol::ResultAck{entry.id, bad_path, held, s.message()}));
+        // The report is not applied: the agent resends the file from `held`, then the report.
+        to_agent_(host.routing_id,
+                  protocol::Encode(protocol::ResultAck{entry.id, bad_path, held, s.message()},
+                                   e.request_id));
       }
       return;
     }
+    unlisted = results_->Unlisted(dir, report->files);
   }
 
   entry.report_sequence = report->sequence;
@@ -151,23 +203,30 @@ void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
     Move(entry, EntryStatus::kRunning, "control started");
   }
   if (report->phase == "exited" || report->phase == "uploaded") {
-    entry.exit_code = report->exit_code;
-    entry.signal = report->signal;
+    // A later report's field replaces an earlier one's only when it is set (not its default).
+    if (report->exit_code != -1) entry.exit_code = report->exit_code;
+    if (report->signal != 0) entry.signal = report->signal;
+    if (!report->outcome.empty()) entry.outcome = report->outcome;
+    if (!report->reason.empty()) entry.outcome_reason = report->reason;
     if (entry.status == EntryStatus::kStarting && report->started_us != 0) {
       Move(entry, EntryStatus::kRunning, "control started");
     }
     if (entry.status == EntryStatus::kStarting || entry.status == EntryStatus::kRunning) {
-      std::string why = report->reason.empty() ? report->outcome : report->reason;
+      std::string why = entry.outcome_reason.empty() ? entry.outcome : entry.outcome_reason;
       Move(entry, EntryStatus::kGathering, "control ended (" + why + "); uploading results");
     }
   }
   bool done = false;
-  bool cleanup = false;
   if (report->phase == "uploaded") {
     // The agent is done with the entry (its spool may go) and the host is free; the entry's
     // final status waits for its files to be parsed, off the scheduling path.
-    entry.outcome = report->outcome;
-    entry.outcome_reason = report->reason;
+    entry.parse_warnings.clear();
+    if (!unlisted.empty()) {
+      // Kept and parsed, but said: the agent did not vouch for these (PROTOCOL.md).
+      entry.parse_warnings.push_back(UnlistedWarning(unlisted));
+      spdlog::warn("job={} entry={} host={} {}", entry.job_id, entry.id, name,
+                   entry.parse_warnings.back());
+    }
     Move(entry, EntryStatus::kParsing, "results received; parsing");
     done = true;
     if (parse_) {
@@ -176,11 +235,11 @@ void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
     } else {
       FinishParsed(entry, nullptr);
     }
-    cleanup = true;
   }
   batch_->ToAgent(name, protocol::Encode(protocol::EntryReportAck{entry.id, report->sequence, done},
                                  e.request_id));
-  if (cleanup) tasks_->MaybeCleanup(entry, report->outcome);  // after the ack: the agent drops the spool
+  // After the ack: the agent drops the spool before the Cleanup's RunTask reaches it.
+  if (done) tasks_->MaybeCleanup(entry, entry.outcome);
 }
 
 void JobService::OnChunk(const HostState& host, const protocol::Envelope& e) {
@@ -303,7 +362,9 @@ void JobService::OnParsed(const ParseDone& done) {
       entry.result_counts[std::string(store::ResultStatusName(status))] = done.counts[status];
     }
   }
-  entry.parse_warnings = done.warnings;
+  // Warnings of the upload (unlisted files) come first, then the parser's.
+  entry.parse_warnings.insert(entry.parse_warnings.end(), done.warnings.begin(),
+                              done.warnings.end());
   if (!done.status.ok()) {
     entry.parse_warnings.push_back("results not indexed: " + done.status.message());
   }

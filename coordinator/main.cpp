@@ -52,10 +52,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   flags::AddDuration(app, "repair-window", config.repair_window_ms,
                      "the window --repair-limit counts repairs in");
+  flags::AddDuration(app, "task-deadline", config.task_deadline_ms,
+                     "a verify/repair/cleanup/update task whose agent has not reported this long "
+                     "after its start fails (0: no deadline)");
   flags::Add(app, "enroll-token", config.enroll_token, "agents presenting this token are accepted");
   app.add_flag("--auto-accept", config.auto_accept, "accept every new agent")
       ->envname("LABMESH_AUTO_ACCEPT");
-  flags::Add(app, "max-frame-bytes", config.max_frame_bytes, "largest message accepted");
+  flags::Add(app, "max-frame-bytes", config.max_frame_bytes,
+             "largest message accepted (one up to twice this is answered TooLarge; a larger one "
+             "drops its connection)");
   flags::Add(app, "store-map-size", config.store_map_bytes,
              "largest size of the store's LMDB map (e.g. 64GiB); a store that reaches it refuses "
              "new work like a full disk")

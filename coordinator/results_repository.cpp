@@ -4,9 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 #include "job_rules.hpp"
 #include "labmesh/common/disk_space.hpp"
@@ -42,6 +44,17 @@ Status ResultsRepository::WriteChunk(const std::string& entry_dir,
   *held = 0;
   LABMESH_RETURN_IF_ERROR(ValidateResultPath(chunk.path));
   std::string path = root_ + "/" + entry_dir + "/" + chunk.path;
+  if (chunk.data.size() > protocol::kMaxResultChunkBytes) {
+    // Refused before anything is created; the ack still says how much of the file is held.
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      *held = static_cast<uint64_t>(st.st_size);
+    }
+    return Status::TooLarge("chunk of " + std::to_string(chunk.data.size()) + " bytes of " +
+                            chunk.path + " exceeds the limit of " +
+                            std::to_string(protocol::kMaxResultChunkBytes) +
+                            " bytes (256 KiB); nothing written");
+  }
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   if (ec && IsNoSpaceErrno(ec.value())) {
@@ -89,6 +102,7 @@ Status ResultsRepository::Verify(const std::string& entry_dir,
                                  const std::vector<protocol::FileDigest>& files,
                                  std::string* bad_path, uint64_t* held) {
   for (const protocol::FileDigest& file : files) {
+    bad_path->clear();  // empty: a path no file may have (the upload can never succeed)
     LABMESH_RETURN_IF_ERROR(ValidateResultPath(file.path));
     std::string path = root_ + "/" + entry_dir + "/" + file.path;
     Result<FileHash> hash = HashFile(path);
@@ -111,6 +125,23 @@ Status ResultsRepository::Verify(const std::string& entry_dir,
   bad_path->clear();
   *held = 0;
   return Status::Ok();
+}
+
+std::vector<std::string> ResultsRepository::Unlisted(
+    const std::string& entry_dir, const std::vector<protocol::FileDigest>& files) const {
+  std::set<std::string> listed;
+  for (const protocol::FileDigest& file : files) listed.insert(file.path);
+  std::vector<std::string> unlisted;
+  const std::filesystem::path dir = root_ + "/" + entry_dir;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
+    std::string path = it->path().lexically_relative(dir).generic_string();
+    if (listed.count(path) == 0) unlisted.push_back(std::move(path));
+  }
+  std::sort(unlisted.begin(), unlisted.end());
+  return unlisted;
 }
 
 Result<std::string> ResultsRepository::Read(const std::string& entry_dir, const std::string& path,

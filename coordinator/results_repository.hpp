@@ -37,6 +37,11 @@ class ResultsRepository {
   Status Verify(const std::string& entry_dir, const std::vector<protocol::FileDigest>& files,
                 std::string* bad_path, uint64_t* held);
 
+  // The regular files under entry_dir that `files` does not name (uploaded, but not vouched
+  // for by the agent's "uploaded" report), relative and sorted; symlinks are not followed.
+  std::vector<std::string> Unlisted(const std::string& entry_dir,
+                                    const std::vector<protocol::FileDigest>& files) const;
+
   // Up to max_bytes of entry_dir/path from offset; *size receives the file's size (0 when it
   // does not exist yet, which is not an error).
   Result<std::string> Read(const std::string& entry_dir, const std::string& path, uint64_t offset,

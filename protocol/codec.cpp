@@ -25,9 +25,42 @@ std::string PackEnvelope(MessageType type, uint64_t request_id, const msgpack::s
   return std::string(out.data(), out.size());
 }
 
-Status ConvertError(MessageType type, const char* what) {
-  return Status::InvalidArgument(std::string("malformed ") + std::string(MessageTypeName(type)) +
-                                 " body (" + what + ")");
+// How many of a refused body's keys are tried one by one to name the culprit (below).
+constexpr uint32_t kMaxDiagnosedKeys = 256;
+
+// A key as it may appear in an error text: at most 64 bytes, printable ASCII only.
+std::string PrintableKey(const msgpack::object& key) {
+  std::string_view raw(key.via.str.ptr, std::min<uint32_t>(key.via.str.size, 64));
+  std::string out;
+  for (char c : raw) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return key.via.str.size > 64 ? out + "..." : out;
+}
+
+// Why msgpack-c refused to convert `body` (a map) into an M, in the words of PROTOCOL.md §3
+// rather than its exception's (msgpack::type_error says only "std::bad_cast"): each pair is
+// converted alone, and the first that fails is named. Only runs for a refused message.
+template <typename M>
+Status ConvertError(const msgpack::object& body) {
+  std::string prefix = "malformed " + std::string(MessageTypeName(M::kType)) + " body: ";
+  uint32_t pairs = std::min(body.via.map.size, kMaxDiagnosedKeys);
+  for (uint32_t i = 0; i < pairs; ++i) {
+    msgpack::object_kv& kv = body.via.map.ptr[i];
+    if (kv.key.type != msgpack::type::STR) {
+      return Status::InvalidArgument(prefix + "a key that is not a string");
+    }
+    msgpack::object single;
+    single.type = msgpack::type::MAP;
+    single.via.map.size = 1;
+    single.via.map.ptr = &kv;
+    try {
+      M message;
+      single.convert(message);
+    } catch (const std::exception&) {
+      return Status::InvalidArgument(prefix + "field '" + PrintableKey(kv.key) +
+                                     "' holds a value of the wrong type or out of range");
+    }
+  }
+  return Status::InvalidArgument(prefix + "a value of the wrong type or out of range");
 }
 
 bool IsSecretFieldName(std::string_view key) {
@@ -81,8 +114,8 @@ Result<M> DecodeBody(const Envelope& envelope) {
     M message;
     body.convert(message);
     return message;
-  } catch (const std::exception& e) {
-    return ConvertError(M::kType, e.what());
+  } catch (const std::exception&) {
+    return ConvertError<M>(body);
   }
 }
 

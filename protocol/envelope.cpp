@@ -57,6 +57,49 @@ class ShapeCheck : public msgpack::null_visitor {
   std::string failure_;
 };
 
+// Reads the request id of an envelope - the third element of a top-level array of four or
+// five elements, when it is an unsigned integer - and stops there (returning false stops
+// msgpack::parse). Anything else before it (a container, a frame that is no array) means no id.
+class RequestIdPeek : public msgpack::null_visitor {
+ public:
+  bool start_array(uint32_t elements) {
+    if (depth_ != 0 || (elements != 4 && elements != 5)) return false;
+    depth_ = 1;
+    return true;
+  }
+  bool start_map(uint32_t) { return false; }
+  bool start_array_item() {
+    ++index_;
+    return true;
+  }
+  bool visit_positive_integer(uint64_t value) {
+    if (depth_ != 1) return false;
+    if (index_ == 2) {
+      id_ = value;
+      return false;
+    }
+    return true;
+  }
+  // The version and type are checked by DecodeEnvelope, not here; any scalar passes.
+  bool visit_nil() { return Scalar(); }
+  bool visit_boolean(bool) { return Scalar(); }
+  bool visit_negative_integer(int64_t) { return Scalar(); }
+  bool visit_float32(float) { return Scalar(); }
+  bool visit_float64(double) { return Scalar(); }
+  bool visit_str(const char*, uint32_t) { return Scalar(); }
+  bool visit_bin(const char*, uint32_t) { return Scalar(); }
+  bool visit_ext(const char*, uint32_t) { return Scalar(); }
+
+  uint64_t id() const { return id_; }
+
+ private:
+  bool Scalar() const { return depth_ == 1 && index_ < 2; }
+
+  int depth_ = 0;
+  int index_ = -1;
+  uint64_t id_ = 0;
+};
+
 // The frame as a MessagePack object, with the size, shape and single-object checks applied.
 Result<msgpack::object_handle> UnpackFrame(std::string_view frame, const DecodeLimits& limits) {
   if (frame.size() > limits.max_frame_bytes) {
@@ -83,8 +126,11 @@ Result<msgpack::object_handle> UnpackFrame(std::string_view frame, const DecodeL
     return handle;
   } catch (const msgpack::insufficient_bytes&) {
     return Status::InvalidArgument("truncated frame");
-  } catch (const std::exception& e) {
+  } catch (const msgpack::unpack_error& e) {
+    // msgpack-c's own words ("parse error", "str size overflow", ...), never a C++ type name.
     return Status::InvalidArgument(std::string("not MessagePack: ") + e.what());
+  } catch (const std::exception&) {
+    return Status::InvalidArgument("not MessagePack: the frame cannot be decoded");
   }
 }
 
@@ -123,9 +169,9 @@ Result<Envelope> DecodeEnvelope(std::string_view frame, const DecodeLimits& limi
     }
     try {
       items[4].convert(envelope.credentials);
-    } catch (const std::exception& e) {
-      return Status::InvalidArgument(std::string("malformed envelope credentials (") + e.what() +
-                                     ")");
+    } catch (const std::exception&) {
+      return Status::InvalidArgument(
+          "malformed envelope credentials: a key or value that is not a string");
     }
   }
   envelope.version = static_cast<uint32_t>(items[0].via.u64);
@@ -136,13 +182,16 @@ Result<Envelope> DecodeEnvelope(std::string_view frame, const DecodeLimits& limi
   return envelope;
 }
 
-uint64_t PeekRequestId(std::string_view frame, const DecodeLimits& limits) {
-  auto unpacked = UnpackFrame(frame, limits);
-  if (!unpacked.ok()) return 0;
-  const msgpack::object& root = unpacked->get();
-  if (root.type != msgpack::type::ARRAY || root.via.array.size < 3) return 0;
-  const msgpack::object& id = root.via.array.ptr[2];
-  return id.type == msgpack::type::POSITIVE_INTEGER ? id.via.u64 : 0;
+uint64_t PeekRequestId(std::string_view frame, const DecodeLimits&) {
+  // Only the envelope's first three elements are read, so the id is found whatever follows
+  // it: a body nested too deep, a frame over the size limit, garbage after the id.
+  RequestIdPeek peek;
+  try {
+    std::size_t offset = 0;
+    (void)msgpack::parse(frame.data(), frame.size(), offset, peek);
+  } catch (const std::exception&) {
+  }
+  return peek.id();
 }
 
 ErrorReply ErrorReply::FromStatus(const Status& status) {

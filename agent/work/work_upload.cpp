@@ -130,9 +130,20 @@ void WorkManager::OnResultAck(const protocol::ResultAck& ack) {
     f->acked = ack.next_offset;
   }
   if (flight.sent < f->acked) flight.sent = f->acked;
-  // Only a chunk written finishes a file: a refused one (a full disk, say) says nothing about
-  // an empty file, which would otherwise count as uploaded without ever being created.
-  if (ack.error.empty() && e.record.files_listed && f->acked >= f->size) f->done = true;
+  if (e.record.phase == "uploaded" && !ack.error.empty()) {
+    // The coordinator refused the "uploaded" report: this file is not what it holds
+    // (PROTOCOL.md, EntryReport). Back to uploading it from next_offset; once it is acked, a
+    // new "uploaded" report (the next sequence) follows. The refused one is not resent.
+    spdlog::warn("host={} entry={} uploaded report refused ({}): sending {} again from {}",
+                 hostname_, e.id(), ack.error, f->path, ack.next_offset);
+    f->done = false;  // even an empty file: its (empty) chunk is sent again
+    e.record.phase = "exited";
+    e.record.report_acked = true;
+  } else if (ack.error.empty() && e.record.files_listed && f->acked >= f->size) {
+    // Only a chunk written finishes a file: a refused one (a full disk, say) says nothing about
+    // an empty file, which would otherwise count as uploaded without ever being created.
+    f->done = true;
+  }
   e.dirty = true;
   if (e.record.phase == "exited") {
     Pump(e);

@@ -97,6 +97,9 @@ class FakeResults {
   bool done_on_uploaded = true;
   // Refuse the chunk with this number (1 = the first chunk received) as a bad hash.
   int refuse_chunk = 0;
+  // Refuse the first "uploaded" report as the real coordinator does when a file differs
+  // (PROTOCOL.md): drop this file's copy and answer with a ResultAck instead of an ack.
+  std::string refuse_uploaded_file;
 
   std::vector<std::string> Handle(const std::string& frame) {
     std::vector<std::string> replies;
@@ -119,6 +122,15 @@ class FakeResults {
         auto report = protocol::DecodeBody<protocol::EntryReport>(*envelope);
         if (!report.ok()) break;
         reports.push_back(*report);
+        if (report->phase == "uploaded" && !refuse_uploaded_file.empty()) {
+          files[report->entry_id][refuse_uploaded_file].clear();
+          replies.push_back(protocol::Encode(
+              protocol::ResultAck{report->entry_id, refuse_uploaded_file, 0,
+                                  refuse_uploaded_file + " differs from the agent's file"},
+              envelope->request_id));
+          refuse_uploaded_file.clear();
+          break;
+        }
         protocol::EntryReportAck ack;
         ack.entry_id = report->entry_id;
         ack.sequence = report->sequence;

@@ -424,6 +424,25 @@ TEST(WorkManager, RefusedChunksAreResentFromTheCoordinatorsOffset) {
   EXPECT_GT(h.coordinator.chunks, 51);  // some were sent twice
 }
 
+// Issue 20: an "uploaded" report the coordinator refuses with a ResultAck (its copy of a file
+// differs) sends the agent back to uploading that file, then a new "uploaded" report follows.
+TEST(WorkManager, ARefusedUploadedReportResendsTheFileAndReportsAgain) {
+  TempDir tmp;
+  Harness h(tmp.path());
+  ASSERT_TRUE(h.manager->Load().ok());
+  h.manager->OnWelcome();
+  h.coordinator.refuse_uploaded_file = "data";
+  h.Send(Command(15, "printf 0123456789 > data"));
+  ASSERT_TRUE(h.RunUntil([&] { return h.coordinator.done_sent.count(15) > 0; }));
+  std::vector<uint64_t> uploaded;
+  for (const auto& report : h.coordinator.reports) {
+    if (report.entry_id == 15 && report.phase == "uploaded") uploaded.push_back(report.sequence);
+  }
+  ASSERT_EQ(uploaded.size(), 2u);
+  EXPECT_EQ(uploaded[1], uploaded[0] + 1);
+  EXPECT_EQ(h.coordinator.files[15]["data"], "0123456789");
+}
+
 ino_t Inode(const std::string& path) {
   struct stat st {};
   EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;

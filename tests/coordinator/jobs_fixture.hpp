@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "agent_service.hpp"
@@ -66,8 +67,20 @@ class Jobs : public ::testing::Test {
     AgentSend(host, protocol::Heartbeat{incarnations_[host], ++request_id_, {}});
   }
 
+  // An EntryReport without an incarnation gets the host's current one, as the real agent's
+  // do (PROTOCOL.md: the coordinator refuses a report of another incarnation).
   template <typename M>
   void AgentSend(const std::string& host, const M& message) {
+    if constexpr (std::is_same_v<M, protocol::EntryReport>) {
+      if (message.incarnation == 0) {
+        protocol::EntryReport report = message;
+        report.incarnation = incarnations_[host];
+        agents_->HandleFrame("c-" + host, keys_[host], protocol::Encode(report, ++request_id_));
+        Flush();
+        AnswerTasks();
+        return;
+      }
+    }
     agents_->HandleFrame("c-" + host, keys_[host], protocol::Encode(message, ++request_id_));
     Flush();
     AnswerTasks();

@@ -218,6 +218,69 @@ TEST_F(Jobs, RepeatedReportsAreAppliedOnce) {
   (void)id;
 }
 
+// Issue 20 (PROTOCOL.md, EntryReport): a report of another incarnation or without its
+// outcome is refused and not applied; "uploaded" may leave out what "exited" said; one whose
+// files do not match is refused with a ResultAck (the report's request id) and not applied; a
+// repeat of the applied one is acked done; a file it does not list is recorded.
+TEST_F(Jobs, ReportsAreCheckedAndUploadedKeepsWhatExitedSaid) {
+  Register("h1");
+  auto id = Create({.hosts = {"h1"}});
+  auto starts = TakeStarts("h1");
+  ASSERT_EQ(starts.size(), 1u);
+  const uint64_t entry = starts[0].entry_id;
+  const std::string log = "hello\n";
+  Chunk("h1", entry, "debug/control.log", log);
+  Chunk("h1", entry, "extra.txt", "x");
+  protocol::EntryReport report;
+  report.entry_id = entry;
+  report.sequence = 1;
+  report.phase = "exited";
+  report.exit_code = 3;
+  report.incarnation = incarnations_["h1"] + 7;
+  report.outcome = "failed";
+  AgentSend("h1", report);
+  report.incarnation = incarnations_["h1"];
+  report.outcome = "";
+  AgentSend("h1", report);
+  auto errors = TakeSentOf<protocol::ErrorReply>("h1");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].code, static_cast<uint32_t>(StatusCode::kFailedPrecondition));
+  EXPECT_EQ(errors[1].code, static_cast<uint32_t>(StatusCode::kInvalidArgument));
+  EXPECT_EQ(Show(*id).entries[0].status, "Starting");  // nothing applied
+  report.outcome = "failed";
+  report.reason = "exit status 3";
+  AgentSend("h1", report);
+
+  protocol::EntryReport uploaded;
+  uploaded.entry_id = entry;
+  uploaded.sequence = 2;
+  uploaded.phase = "uploaded";
+  uploaded.files = {{"debug/control.log", log.size() + 1, Blake2bHex(log + "!")}};
+  AgentSend("h1", uploaded);
+  auto refusals = TakeSentOf<protocol::ResultAck>("h1");
+  ASSERT_FALSE(refusals.empty());
+  EXPECT_EQ(refusals.back().path, "debug/control.log");
+  EXPECT_EQ(refusals.back().next_offset, log.size());
+  EXPECT_FALSE(refusals.back().error.empty());
+  EXPECT_EQ(Show(*id).entries[0].status, "Gathering");
+  TakeSentOf<protocol::EntryReportAck>("h1");
+
+  uploaded.files = {{"debug/control.log", log.size(), Blake2bHex(log)}};
+  AgentSend("h1", uploaded);
+  AgentSend("h1", uploaded);  // a repeat: acked as the first, nothing applied again
+  auto acks = TakeSentOf<protocol::EntryReportAck>("h1");
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_TRUE(acks[0].done);
+  EXPECT_TRUE(acks[1].done);
+  protocol::JobInfo job = Show(*id);
+  EXPECT_EQ(job.status, "Failed");
+  EXPECT_EQ(job.entries[0].exit_code, 3);
+  EXPECT_EQ(job.entries[0].reason, "exit status 3");
+  EXPECT_EQ(job.entries[0].fault, "test");
+  ASSERT_FALSE(job.entries[0].parse_warnings.empty());
+  EXPECT_NE(job.entries[0].parse_warnings[0].find("extra.txt"), std::string::npos);
+}
+
 TEST_F(Jobs, CoordinatorRestartReattachesHeldEntriesAndRequeuesUnstarted) {
   Register("h1");
   Register("h2");

@@ -366,5 +366,44 @@ TEST_F(Lifecycle, RunningTaskIsSentAgainAfterARestart) {
   EXPECT_EQ(StatusOf("h1"), HostStatus::kReady);
 }
 
+// Issue 20: RunTask is idempotent, not acknowledged; an agent that never answers it does not
+// leave its host Cleaning forever: the task fails at --task-deadline, and a failed task's rule
+// follows (a Repair, which fails the same way: Repair Failed).
+TEST_F(Lifecycle, TaskWithoutAReportFailsAtItsDeadline) {
+  config_.task_deadline_ms = 60'000;
+  Register("h1");
+  ASSERT_TRUE(Create({.hosts = {"h1"}}).ok());
+  RunOne("h1", 1);
+  protocol::RunTask cleanup = OneTask("h1", "Cleanup");
+  auto tick = [&](int64_t ms) {
+    clock_.AdvanceMs(ms);
+    Heartbeat("h1");
+    jobs_->CheckTimeouts();
+    Flush();
+  };
+  tick(59'000);
+  EXPECT_EQ(StatusOf("h1"), HostStatus::kCleaning);
+  tick(2'000);
+  OneTask("h1", "Repair");
+  EXPECT_EQ(StatusOf("h1"), HostStatus::kRepairing);
+  Report("h1", cleanup, true);  // too late: ignored
+  EXPECT_EQ(StatusOf("h1"), HostStatus::kRepairing);
+  tick(61'000);
+  EXPECT_EQ(StatusOf("h1"), HostStatus::kRepairFailed);
+  EXPECT_NE(ReasonOf("h1").find("no report from the agent within"), std::string::npos)
+      << ReasonOf("h1");
+  auto history = Call<protocol::HostHistoryReply>(protocol::HostHistoryRequest{"h1", 10});
+  ASSERT_TRUE(history.ok());
+  bool found = false;
+  for (const protocol::HistoryItem& item : history->items) {
+    if (item.type == "task" && item.id == cleanup.task_id) {
+      found = true;
+      EXPECT_EQ(item.status, "Failed");
+      EXPECT_NE(item.reason.find("--task-deadline"), std::string::npos) << item.reason;
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
 }  // namespace
 }  // namespace labmesh::coordinator::testing

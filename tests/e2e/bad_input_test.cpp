@@ -107,8 +107,12 @@ TEST_F(BadInput, TheApiSocketAnswersEveryMalformedRequestWithAnError) {
   (void)api.recv(multi);
   EXPECT_EQ(ErrorCodeOf(multi.to_string()), StatusCode::kInvalidArgument);
 
-  // Oversized: the connection is dropped by ZeroMQ (ZMQ_MAXMSGSIZE), nothing is answered.
-  EXPECT_FALSE(Exchange(api, std::string(kMaxFrame * 2, 'x'), std::chrono::milliseconds(500)));
+  // Over the limit: answered TooLarge (PROTOCOL.md section 4), the connection kept.
+  reply = Exchange(api, std::string(kMaxFrame + 1, 'x'));
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(ErrorCodeOf(*reply), StatusCode::kTooLarge);
+  // Over twice the limit: the connection is dropped by ZeroMQ (ZMQ_MAXMSGSIZE), unanswered.
+  EXPECT_FALSE(Exchange(api, std::string(kMaxFrame * 2 + 1, 'x'), std::chrono::milliseconds(500)));
   // Nothing was changed by any of it.
   ExpectStillServing();
 }

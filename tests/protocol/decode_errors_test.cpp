@@ -327,6 +327,34 @@ TEST(DecodeErrors, MalformedBodyErrorNamesTheMessageType) {
       << body.status().message();
 }
 
+// Issue 20: the text names the field in the document's words, never a C++ exception.
+TEST(DecodeErrors, MalformedBodyErrorNamesTheFieldAndNoExceptionType) {
+  auto text = [](const std::string& frame) {
+    auto envelope = DecodeEnvelope(frame);
+    EXPECT_TRUE(envelope.ok());
+    return envelope.ok() ? DecodeBody<EntryReport>(*envelope).status().message() : "";
+  };
+  std::string wrong = text(Frame(1, 22, 1, [](Packer& p) {
+    p.pack_map(2);
+    p.pack(std::string("phase"));
+    p.pack(std::string("exited"));
+    p.pack(std::string("sequence"));
+    p.pack(-1);
+  }));
+  EXPECT_EQ(wrong, "malformed EntryReport body: field 'sequence' holds a value of the wrong "
+                   "type or out of range");
+  std::string key = text(Frame(1, 22, 1, [](Packer& p) {
+    p.pack_map(1);
+    p.pack(7);
+    p.pack(1);
+  }));
+  EXPECT_EQ(key, "malformed EntryReport body: a key that is not a string");
+  for (const std::string& t : {wrong, key}) {
+    EXPECT_EQ(t.find("std::"), std::string::npos) << t;
+    EXPECT_EQ(t.find("bad_cast"), std::string::npos) << t;
+  }
+}
+
 TEST(DecodeErrors, MapClaiming2To32EntriesInATinyFrameIsInvalidArgument) {
   // map 32 with 0xffffffff pairs, as the body and as the root.
   std::string body = Bytes({0x94, 0x01, 0x64, 0x07, 0xdf, 0xff, 0xff, 0xff, 0xff});
@@ -412,17 +440,32 @@ TEST(PeekRequestId, FindsTheIdOfAFrameTheDecoderRefuses) {
   EXPECT_EQ(PeekRequestId(Frame(7, 100, 42)), 42u);   // wrong version
   EXPECT_EQ(PeekRequestId(Frame(1, 100, 43, [](Packer& p) { p.pack_nil(); })), 43u);
   EXPECT_EQ(PeekRequestId(Encode(HostShowRequest{"lab-17"}, 44)), 44u);
+  // PROTOCOL.md §4: the id is read from the envelope's head, whatever follows it - a truncated
+  // body, a frame over the size limit, a body nested deeper than the limit.
+  std::string frame = Encode(HostShowRequest{"lab-17"}, 45);
+  EXPECT_EQ(PeekRequestId(frame.substr(0, frame.size() - 1)), 45u);
+  DecodeLimits limits;
+  limits.max_frame_bytes = 4;
+  EXPECT_EQ(PeekRequestId(frame, limits), 45u);
+  std::string deep = Frame(1, 100, 930, [](Packer& p) {
+    for (int i = 0; i < 40; ++i) {
+      p.pack_map(1);
+      p.pack(std::string("k"));
+    }
+    p.pack_nil();
+  });
+  EXPECT_EQ(EnvelopeCode(deep), StatusCode::kInvalidArgument);
+  EXPECT_EQ(PeekRequestId(deep), 930u);
 }
 
 TEST(PeekRequestId, IsZeroWhenThereIsNoIdToRead) {
   EXPECT_EQ(PeekRequestId(""), 0u);
   EXPECT_EQ(PeekRequestId(Bytes({0xc1})), 0u);
-  std::string frame = Encode(HostShowRequest{"lab-17"}, 45);
-  EXPECT_EQ(PeekRequestId(frame.substr(0, frame.size() - 1)), 0u);
+  EXPECT_EQ(PeekRequestId(Bytes({0x94, 0x01, 0x64})), 0u);  // cut before the id
+  EXPECT_EQ(PeekRequestId(Bytes({0x94, 0x01, 0x64, 0xa1, 0x37, 0x80})), 0u);  // id is a string
+  EXPECT_EQ(PeekRequestId(Bytes({0x93, 0x01, 0x64, 0x07})), 0u);  // three elements
+  EXPECT_EQ(PeekRequestId(Bytes({0x94, 0x91, 0x01, 0x64, 0x07, 0x80})), 0u);  // version nested
   EXPECT_EQ(PeekRequestId(Pack([](Packer& p) { p.pack_map(0); })), 0u);
-  DecodeLimits limits;
-  limits.max_frame_bytes = 4;
-  EXPECT_EQ(PeekRequestId(frame, limits), 0u);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "labmesh/protocol/envelope.hpp"
+#include "labmesh/protocol/job_messages.hpp"
 
 namespace labmesh::agent {
 
@@ -60,7 +61,7 @@ struct AgentConfig {
   int64_t kill_grace_ms = 5'000;
   // Where labmesh-test lives, put first on the control's PATH; "" = the agent binary's directory.
   std::string helper_dir;
-  uint64_t upload_chunk_bytes = 256 * 1024;        // one ResultChunk at most
+  uint64_t upload_chunk_bytes = protocol::kMaxResultChunkBytes;  // one ResultChunk at most
   uint64_t upload_window_bytes = 4 * 1024 * 1024;  // unacknowledged bytes per entry at most
   int64_t log_flush_ms = 100;  // debug/control.log is streamed at most this often (or per 64 KiB)
   // Fault point for tests: wait this long between result chunks (0 = off).

@@ -43,6 +43,10 @@ struct CoordinatorConfig {
   // again automatically: it goes Repair Failed and waits for a person.
   uint32_t repair_limit = 3;
   int64_t repair_window_ms = 3'600'000;
+  // A task whose agent has not reported within this long after it started (or after this
+  // coordinator started, if later) fails, so that an agent that never answers RunTask does not
+  // leave its host Verifying/Repairing/Cleaning/Updating forever (0 = no deadline).
+  int64_t task_deadline_ms = 3'600'000;
   // Security (docs/security.md). A web session lasts this long after its login.
   int64_t session_ttl_ms = 12 * 3'600'000;
   // Agents whose Curve handshake was refused this many times within handshake_window_ms from

@@ -75,8 +75,10 @@ struct Envelope {
 Result<Envelope> DecodeEnvelope(std::string_view frame, const DecodeLimits& limits = {});
 
 // The request_id of a frame DecodeEnvelope refused, so that the Error reply can still echo it
-// (a client matches replies by request_id): the third element when the frame is a well-formed
-// MessagePack array with an unsigned integer there, else 0. Never throws.
+// (a client matches replies by request_id): the third element when the frame begins with a
+// MessagePack array of four or five elements whose first two are scalars and whose third is an
+// unsigned integer, whatever follows (a body too deep, a frame too large); else 0. Reads only
+// the frame's first bytes. Never throws.
 uint64_t PeekRequestId(std::string_view frame, const DecodeLimits& limits = {});
 
 // The typed encode and decode of every message struct (one with `static constexpr MessageType

@@ -149,6 +149,9 @@ struct EntryReportAck {
   bool done = false;
 };
 
+// The largest ResultChunk.data the coordinator accepts (PROTOCOL.md): one byte more is refused.
+inline constexpr uint64_t kMaxResultChunkBytes = 256 * 1024;
+
 // Bytes of one results file. debug/control.log is streamed this way while the control runs;
 // every file is sent this way after it ended. `hash` is BLAKE2b-256 (lower hex) of `data`.
 struct ResultChunk {
