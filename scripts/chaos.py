@@ -342,12 +342,14 @@ def verify(cluster, args, plan, ids, final, kills, started):
     files_missing, files_bad, files_checked, results_missing = [], [], 0, []
     entries = 0
     statuses = collections.Counter()
+    listed = cluster.cli_json("job", "list", "--limit", "0") or []
+    by_id = {job["id"]: job for job in listed}
     for name, _, sizes in plan:
         if name not in ids:
             continue
-        job = cluster.cli_json("job", "show", str(ids[name]))
+        job = by_id.get(ids[name])
         if job is None:
-            failures.append(f"job {name} ({ids[name]}) cannot be shown")
+            failures.append(f"job {name} ({ids[name]}) is not listed")
             continue
         statuses[job["status"]] += 1
         for entry in job["entries"]:
@@ -355,15 +357,19 @@ def verify(cluster, args, plan, ids, final, kills, started):
             if starts[entry["id"]] > 1 + entry["retries"]:
                 run_twice.append(f"entry {entry['id']} (job {job['id']}) started "
                                  f"{starts[entry['id']]} times with {entry['retries']} retries")
-            # An entry whose files were parsed has its counts; its last finished run's files
-            # must be there with the control's hashes.
+            # An entry whose files were parsed has its counts; the files of its last finished
+            # run on its host must be there with the hashes its control recorded.
             if not entry["result_counts"]:
                 continue
             if entry["status"] == "Completed" and entry["result_counts"].get("GOOD") != 1:
                 results_missing.append(f"entry {entry['id']}: {entry['result_counts']}")
             recorded = ledger_files.get((entry["id"], entry["host"]))
             if recorded is None:
-                files_missing.append(f"entry {entry['id']}: its control never finished")
+                # A control stopped early (an aborted group) uploads what it had: nothing the
+                # ledger knows. A Completed entry's control must have finished.
+                if entry["status"] == "Completed":
+                    files_missing.append(f"entry {entry['id']}: Completed, but its control "
+                                         "never finished")
                 continue
             if len(recorded) != len(sizes):
                 files_missing.append(f"entry {entry['id']}: the control wrote {len(recorded)} "
