@@ -13,6 +13,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "fault_filter.hpp"
 #include "health.hpp"
 #include "labmesh/common/backoff.hpp"
 #include "labmesh/common/curve_keys.hpp"
@@ -78,6 +79,12 @@ class AgentImpl final : public Agent {
     if (!keys.ok()) return keys.status();
     keys_ = *keys;
     facts_ = CollectFacts();
+    auto faults = FaultFilter::Parse(config_.fault_filter);
+    if (!faults.ok()) return faults.status();
+    faults_ = std::move(*faults);
+    if (faults_.active()) {
+        spdlog::warn("host={} fault filter (tests only): {}", hostname_, config_.fault_filter);
+    }
     if (!config_.address.empty()) {
       if (!IsValidAgentAddress(config_.address)) {
         return Status::InvalidArgument("--address '" + config_.address +
@@ -168,6 +175,7 @@ class AgentImpl final : public Agent {
         }
         for (Manager* manager : managers_) manager->Service();
         OnTimers();
+        if (!delayed_.empty()) ReleaseDelayed();
       } catch (const zmq::error_t& e) {
         if (e.num() == EINTR) continue;
         spdlog::warn("connection error: {}; reconnecting", e.what());
@@ -194,6 +202,12 @@ class AgentImpl final : public Agent {
   }
 
   int64_t NextDeadline() const {
+    int64_t deadline = StateDeadline();
+    for (const Delayed& d : delayed_) deadline = std::min(deadline, d.due_ms);
+    return deadline;
+  }
+
+  int64_t StateDeadline() const {
     switch (state_.load()) {
       case AgentState::kDisconnected: return next_attempt_ms_;
       case AgentState::kConnecting:
@@ -238,9 +252,57 @@ class AgentImpl final : public Agent {
 
   bool Send(const std::string& frame) {
     if (!socket_) return false;
+    if (faults_.active()) {
+      switch (Judge(FaultDirection::kOut, frame)) {
+        case FaultVerdict::Action::kDrop: return true;  // "sent", and lost on the way
+        case FaultVerdict::Action::kDelay: return true;
+        case FaultVerdict::Action::kDuplicate: SendNow(frame); break;
+        case FaultVerdict::Action::kPass: break;
+      }
+    }
+    return SendNow(frame);
+  }
+
+  bool SendNow(const std::string& frame) {
+    if (!socket_) return false;
     // Never block the loop: a full queue (or no connection yet) is noticed by the missing
     // answers, which make us retry or reconnect.
     return socket_->send(zmq::buffer(frame), zmq::send_flags::dontwait).has_value();
+  }
+
+  // The fault filter's verdict on a frame (fault_filter.hpp); a delayed frame is kept until
+  // ReleaseDelayed() hands it on.
+  FaultVerdict::Action Judge(FaultDirection direction, std::string_view frame) {
+    auto envelope = protocol::DecodeEnvelope(frame, limits_);
+    std::string_view type = envelope.ok() ? protocol::MessageTypeName(envelope->type) : "?";
+    FaultVerdict verdict = faults_.Judge(direction, type, clock_->SteadyMs());
+    if (verdict.action == FaultVerdict::Action::kPass) return verdict.action;
+    spdlog::warn("host={} fault filter: {} {} {} ({})", hostname_,
+                 verdict.action == FaultVerdict::Action::kDrop        ? "dropped"
+                 : verdict.action == FaultVerdict::Action::kDuplicate ? "duplicated"
+                                                                      : "delayed",
+                 direction == FaultDirection::kIn ? "incoming" : "outgoing", type, verdict.rule);
+    if (verdict.action == FaultVerdict::Action::kDelay) {
+      delayed_.push_back({clock_->SteadyMs() + verdict.delay_ms, direction, std::string(frame)});
+    }
+    return verdict.action;
+  }
+
+  void ReleaseDelayed() {
+    int64_t now = clock_->SteadyMs();
+    std::vector<Delayed> due;
+    std::erase_if(delayed_, [&](Delayed& d) {
+      if (d.due_ms > now) return false;
+      due.push_back(std::move(d));
+      return true;
+    });
+    for (const Delayed& d : due) {
+      if (d.direction == FaultDirection::kOut) {
+        SendNow(d.frame);
+      } else {
+        Handle(d.frame);
+      }
+    }
   }
 
   void Disconnect(int64_t retry_in_ms) {
@@ -295,6 +357,14 @@ class AgentImpl final : public Agent {
     for (int i = 0; i < 64 && socket_; ++i) {
       zmq::message_t message;
       if (!socket_->recv(message, zmq::recv_flags::dontwait)) return;
+      if (faults_.active()) {
+        switch (Judge(FaultDirection::kIn, message.to_string_view())) {
+          case FaultVerdict::Action::kDrop:
+          case FaultVerdict::Action::kDelay: continue;
+          case FaultVerdict::Action::kDuplicate: Handle(message.to_string_view()); break;
+          case FaultVerdict::Action::kPass: break;
+        }
+      }
       Handle(message.to_string_view());
     }
   }
@@ -410,6 +480,14 @@ class AgentImpl final : public Agent {
   uint64_t request_id_ = 0;
   bool hello_unsent_ = false;
   uint64_t heartbeat_sequence_ = 0;
+  // Tests only (--fault-filter): the rules, and the frames they hold back.
+  FaultFilter faults_;
+  struct Delayed {
+    int64_t due_ms;
+    FaultDirection direction;
+    std::string frame;
+  };
+  std::vector<Delayed> delayed_;
 };
 
 }  // namespace

@@ -121,6 +121,9 @@ int main(int argc, char** argv) {
   flags::AddDuration(app, "fault-chunk-delay", config.fault_chunk_delay_ms,
                      "tests only: wait this long between result chunks")
       ->group("");  // hidden from --help
+  flags::Add(app, "fault-filter", config.fault_filter,
+             "tests only: drop, delay or duplicate chosen messages (docs/chaos.md)")
+      ->group("");  // hidden from --help
   flags::Add(app, "log-level", log_level, "trace, debug, info, warn, error, off");
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 wants them reversed

@@ -54,6 +54,17 @@ std::string UnlistedWarning(const std::vector<std::string>& paths) {
   return "uploaded but not in the agent's file list (kept, not checked): " + names;
 }
 
+// The entry's current attempt was sent to its host: only then may that host's agent hold it,
+// report on it and upload for it. An agent holding an entry that is Queued (again), Pending or
+// Verifying holds an earlier attempt (its host was lost and the entry requeued, --retry), which
+// must be dropped: applied to the queued entry, its reports moved nothing, its parse indexed
+// it, and its sequence numbers hid the next attempt's reports, which left it Starting forever.
+bool AttemptOnHost(const store::Entry& entry, const std::string& hostname) {
+  return entry.hostname == hostname &&
+         (entry.status == EntryStatus::kStarting || entry.status == EntryStatus::kRunning ||
+          entry.status == EntryStatus::kGathering || entry.status == EntryStatus::kParsing);
+}
+
 }  // namespace
 
 // ---- moves ----
@@ -142,9 +153,9 @@ void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
   }
   if (Status s = CheckReportFields(*report); !s.ok()) return refuse(s);
   auto it = entries_.find(report->entry_id);
-  if (it == entries_.end() || protocol::IsFinal(it->second.status) ||
-      it->second.hostname != name) {
-    // Finished (or never ours): the agent may forget it; a running control is killed.
+  if (it == entries_.end() || !AttemptOnHost(it->second, name)) {
+    // Finished, queued again or never ours: the agent may forget it; a running control is
+    // killed.
     if (report->phase == "running") {
       batch_->ToAgent(name, protocol::Encode(protocol::AbortEntry{report->entry_id,
                                                           "the entry is finished", true}));
@@ -248,8 +259,7 @@ void JobService::OnChunk(const HostState& host, const protocol::Envelope& e) {
     return to_agent_(host.routing_id, protocol::ErrorFrame(e.request_id, chunk.status()));
   const std::string& name = host.record.hostname;
   auto it = entries_.find(chunk->entry_id);
-  if (it == entries_.end() || protocol::IsFinal(it->second.status) ||
-      it->second.hostname != name) {
+  if (it == entries_.end() || !AttemptOnHost(it->second, name)) {
     to_agent_(host.routing_id, protocol::Encode(protocol::AbortEntry{
                                    chunk->entry_id, "the entry is finished", true}));
     return;
@@ -313,8 +323,7 @@ void JobService::OnAgentRegistered(const std::string& hostname,
   }
   for (const protocol::HeldEntry& h : held) {
     auto it = entries_.find(h.entry_id);
-    bool live = it != entries_.end() && !protocol::IsFinal(it->second.status) &&
-                it->second.hostname == hostname;
+    bool live = it != entries_.end() && AttemptOnHost(it->second, hostname);
     if (!live) {
       batch_->ToAgent(hostname, protocol::Encode(protocol::AbortEntry{
                                     h.entry_id, "the entry is finished", true}));

@@ -9,6 +9,7 @@
 #include "labmesh/common/flags.hpp"
 #include "labmesh/common/logging.hpp"
 #include "labmesh/coordinator/coordinator.hpp"
+#include "store_check.hpp"
 
 int main(int argc, char** argv) {
   namespace flags = labmesh::flags;
@@ -74,6 +75,12 @@ int main(int argc, char** argv) {
              "ZeroMQ I/O threads (Curve and TCP work of the agent connections)")
       ->check(CLI::Range(1, 64));
   flags::Add(app, "log-level", log_level, "trace, debug, info, warn, error, off");
+  std::string check_dir;
+  app.add_option("--check", check_dir,
+                 "check the store in DATA_DIR read-only (beside a running coordinator too), print "
+                 "each broken invariant and exit: 0 clean, 1 problems found, 2 unreadable "
+                 "(docs/chaos.md)")
+      ->type_name("DATA_DIR");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -82,6 +89,17 @@ int main(int argc, char** argv) {
   if (auto s = labmesh::SetupLogging("coordinator", log_level); !s.ok()) {
     std::cerr << "labmesh-coordinator: " << s.message() << "\n";
     return 2;
+  }
+  if (!check_dir.empty()) {
+    auto report = labmesh::coordinator::CheckDataDir(check_dir);
+    if (!report.ok()) {
+      std::cerr << "labmesh-coordinator --check " << check_dir << ": "
+                << report.status().ToString() << "\n";
+      return 2;
+    }
+    for (const std::string& problem : report->problems) std::cout << problem << "\n";
+    std::cout << "check " << check_dir << ": " << report->Summary() << std::endl;
+    return report->clean() ? 0 : 1;
   }
   flags::LogGivenOptions(app, {"--enroll-token"});
   labmesh::Status status = labmesh::coordinator::RunCoordinator(config);

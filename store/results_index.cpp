@@ -9,6 +9,7 @@
 // fsync, and each hot page written once.
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "results_index_impl.hpp"
@@ -102,6 +103,39 @@ Status LmdbResultsIndex::Init() {
     }
     return Status::Ok();
   });
+}
+
+Status LmdbResultsIndex::InitReadOnly() {
+  ReadTxn txn(env_.env());
+  LABMESH_RETURN_IF_ERROR(txn.Begin());
+  auto open = [&](const char* name, Dbi* dbi) -> Status {
+    Result<Dbi> opened = txn.OpenDbi(name, /*create=*/false);
+    if (!opened.ok()) return opened.status();
+    *dbi = std::move(opened).value();
+    return Status::Ok();
+  };
+  LABMESH_RETURN_IF_ERROR(open("meta", &tables_.meta));
+  Result<uint32_t> version = ReadSchemaVersion(txn, tables_.meta);
+  if (!version.ok()) return version.status();
+  if (*version > kResultsIndexSchemaVersion) {
+    return Status::FailedPrecondition("results index has schema version " +
+                                      std::to_string(*version) + ", newer than this labmesh (" +
+                                      std::to_string(kResultsIndexSchemaVersion) + ")");
+  }
+  Dbi records, entries;
+  LABMESH_RETURN_IF_ERROR(open("records", &records));
+  LABMESH_RETURN_IF_ERROR(open("entries", &entries));
+  tables_.records = Table<ResultRecord>(records);
+  tables_.entries = Table<EntryIndex>(entries);
+  const std::initializer_list<std::pair<const char*, Dbi*>> others = {
+      {"by_time", &tables_.by_time},       {"by_job", &tables_.by_job},
+      {"by_test", &tables_.by_test},       {"by_host", &tables_.by_host},
+      {"sum_test", &tables_.sum_test},     {"sum_host", &tables_.sum_host},
+      {"label_sets", &tables_.label_sets}, {"label_set_ids", &tables_.label_set_ids},
+      {"label_hosts", &tables_.label_hosts}};
+  for (auto [name, dbi] : others) LABMESH_RETURN_IF_ERROR(open(name, dbi));
+  // Committing a read transaction keeps its table handles for later transactions.
+  return txn.Commit();
 }
 
 Result<ResultRecord> ReadRecord(const Txn& txn, const IndexTables& tables, uint64_t id) {
@@ -465,6 +499,28 @@ Result<StatusCounts> LmdbResultsIndex::CountsForJob(uint64_t job_id) const {
   });
 }
 
+Result<std::vector<IndexedEntry>> LmdbResultsIndex::ListEntries() const {
+  return env_.Read<std::vector<IndexedEntry>>(
+      [&](const Txn& txn) -> Result<std::vector<IndexedEntry>> {
+        std::vector<IndexedEntry> out;
+        Result<Cursor> cursor = txn.OpenCursor(tables_.entries.dbi());
+        if (!cursor.ok()) return cursor.status();
+        LABMESH_RETURN_IF_ERROR(cursor->First());
+        while (cursor->valid()) {
+          if (cursor->key().size() != 16) return Corrupt("entries key is not job, entry");
+          Result<EntryIndex> entry = DecodeValue<EntryIndex>(cursor->value(), "entries");
+          if (!entry.ok()) return entry.status();
+          IndexedEntry& indexed = out.emplace_back();
+          indexed.job_id = GetU64(cursor->key().substr(0, 8));
+          indexed.entry_id = GetU64(cursor->key().substr(8));
+          indexed.record_ids = std::move(entry->ids);
+          AddCounts(indexed.counts, entry->counts);
+          LABMESH_RETURN_IF_ERROR(cursor->Next());
+        }
+        return out;
+      });
+}
+
 }  // namespace results
 
 Result<std::unique_ptr<ResultsIndex>> ResultsIndex::Open(const std::string& dir,
@@ -472,16 +528,24 @@ Result<std::unique_ptr<ResultsIndex>> ResultsIndex::Open(const std::string& dir,
   if (options.initial_map_bytes == 0 || options.max_map_bytes < options.initial_map_bytes) {
     return Status::InvalidArgument("need 0 < initial_map_bytes <= max_map_bytes");
   }
-  LABMESH_RETURN_IF_ERROR(MakeDirs(dir));
+  if (options.read_only) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+      return Status::NotFound("no results index in " + dir);
+    }
+  } else {
+    LABMESH_RETURN_IF_ERROR(MakeDirs(dir));
+  }
   Env::Options env_options;
   env_options.dir = dir;
+  env_options.read_only = options.read_only;
   env_options.max_dbs = results::kIndexTables;
   env_options.min_map_bytes = options.initial_map_bytes;
   Result<std::unique_ptr<Env>> env = Env::Open(env_options);
   if (!env.ok()) return env.status();
 
   auto index = std::make_unique<results::LmdbResultsIndex>(std::move(env).value(), options);
-  Status opened = index->Init();
+  Status opened = options.read_only ? index->InitReadOnly() : index->Init();
   if (!opened.ok()) {
     return Status(opened.code(), "open results index in " + dir + ": " + opened.message());
   }

@@ -108,6 +108,8 @@ class LmdbResultsIndex final : public ResultsIndex {
   // Creates or opens the tables (refusing a newer schema) and reads the writer's counters.
   // Called once by Open, before the index is shared.
   Status Init();
+  // Init for a read-only index: opens the existing tables in a read transaction.
+  Status InitReadOnly();
 
   uint64_t map_size_bytes() const override { return env_.map_size(); }
   Status ReplaceEntry(uint64_t job_id, uint64_t entry_id,
@@ -121,6 +123,7 @@ class LmdbResultsIndex final : public ResultsIndex {
   Result<std::optional<StatusCounts>> CountsForEntry(uint64_t job_id,
                                                      uint64_t entry_id) const override;
   Result<StatusCounts> CountsForJob(uint64_t job_id) const override;
+  Result<std::vector<IndexedEntry>> ListEntries() const override;
 
  private:
   // Runs `fill` (which calls ReplaceInTxn for each entry) and Finish in one write transaction

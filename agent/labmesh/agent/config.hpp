@@ -66,6 +66,9 @@ struct AgentConfig {
   int64_t log_flush_ms = 100;  // debug/control.log is streamed at most this often (or per 64 KiB)
   // Fault point for tests: wait this long between result chunks (0 = off).
   int64_t fault_chunk_delay_ms = 0;
+  // Fault filter for tests: rules that drop, delay or duplicate chosen messages to and from the
+  // coordinator (agent/fault_filter.hpp, docs/chaos.md); "" = off.
+  std::string fault_filter;
 
   // Self-update (docs/update.md "Agent side").
   // The version this agent reports (AgentHello.agent_version); main sets it from the binary.

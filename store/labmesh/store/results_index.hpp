@@ -186,6 +186,18 @@ struct ResultsIndexOptions {
   // false commits without fsync (MDB_NOSYNC): a machine crash may then lose the last batches,
   // which a reparse restores. Only for rebuilding from the files; see docs/decisions.md.
   bool sync_commits = true;
+  // For inspection (`labmesh-coordinator --check`), also beside a live coordinator: opens an
+  // existing index with MDB_RDONLY and never writes (every write fails with
+  // FailedPrecondition). A missing index is NotFound.
+  bool read_only = false;
+};
+
+// What the index holds for one entry: its record ids and its counts (CountsForEntry).
+struct IndexedEntry {
+  uint64_t job_id = 0;
+  uint64_t entry_id = 0;
+  std::vector<uint64_t> record_ids;
+  StatusCounts counts;
 };
 
 class ResultsIndex {
@@ -238,6 +250,9 @@ class ResultsIndex {
                                                              uint64_t entry_id) const = 0;
   // The counts of every indexed entry of the job (zeros when none).
   virtual Result<StatusCounts> CountsForJob(uint64_t job_id) const = 0;
+  // Every indexed entry, by job then entry id, from one read transaction (for the store
+  // check: the cost grows with the entries ever indexed).
+  virtual Result<std::vector<IndexedEntry>> ListEntries() const = 0;
 };
 
 }  // namespace labmesh::store
