@@ -27,7 +27,7 @@ store::Entry MakeEntry(uint64_t id, uint64_t job_id, const std::string& host,
   entry.id = id;
   entry.job_id = job_id;
   entry.hostname = host;
-  entry.history.push_back({EntryStatus::kQueued, 1000, ""});
+  entry.history.push_back(store::StatusChange{EntryStatus::kQueued, 1000, ""});
   int64_t now = 1000;
   for (EntryStatus to : path) EXPECT_TRUE(MoveEntry(entry, to, "test", ++now).ok());
   return entry;
@@ -168,7 +168,8 @@ TEST_F(StoreCheckTest, StatusThatIsNotTheHistorysLast) {
 }
 
 TEST_F(StoreCheckTest, HistoryWithAForbiddenMove) {
-  done_.history.insert(done_.history.begin() + 1, {EntryStatus::kCompleted, 1000, "early"});
+  done_.history.insert(done_.history.begin() + 1,
+                       store::StatusChange{EntryStatus::kCompleted, 1000, "early"});
   StoreCheckReport report = Check();
   EXPECT_TRUE(Reported(report, {"entry 10", "Queued -> Completed", "not allowed"}))
       << Problems(report);
