@@ -465,8 +465,9 @@ TEST_F(ApiServiceTest, EveryMalformedRequestGetsAnErrorReplyAndChangesNothing) {
       {"empty", "", 0},
       {"garbage", "GET / HTTP/1.1\r\n\r\n", 0},
       {"msgpack nil", std::string("\xc0", 1), 0},
+      // PROTOCOL.md section 4: the id is read from the envelope's head, whatever follows it.
       {"truncated", Encode(protocol::HostActionRequest{"lab-1", "delete", "", ""}, 3).substr(0, 9),
-       0},
+       3},
       {"three elements",
        [&] {
          msgpack::sbuffer b;
@@ -477,7 +478,7 @@ TEST_F(ApiServiceTest, EveryMalformedRequestGetsAnErrorReplyAndChangesNothing) {
          p.pack(4);
          return std::string(b.data(), b.size());
        }(),
-       4},
+       0},  // no envelope (four or five elements), so no id to echo
       {"unknown type", RawFrame(v, 4242, 5, [](Packer& p) { p.pack_map(0); }), 5},
       {"retired or unused type", RawFrame(v, 99, 6, [](Packer& p) { p.pack_map(0); }), 6},
       {"future version", RawFrame(v + 1, type(MessageType::kHostActionRequest), 7,
