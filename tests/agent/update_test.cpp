@@ -629,7 +629,8 @@ TEST(Update, AHashMismatchFailsAndSwitchesNothing) {
   h.Run(run);
   ASSERT_TRUE(h.ServeToEnd());
   ASSERT_EQ(h.reports.size(), 1u);
-  const auto& report = h.reports[0];
+  // A copy: the repeated RunTask below appends to h.reports, which may move its elements.
+  const protocol::TaskReport report = h.reports[0];
   EXPECT_FALSE(report.passed);
   ASSERT_NE(Find(report, "download"), nullptr);
   EXPECT_TRUE(Find(report, "download")->passed);
