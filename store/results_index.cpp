@@ -52,6 +52,32 @@ BucketDelta& DeltaOf(WriteState& state, const ResultRecord& record, uint32_t lab
   return it->second.delta;
 }
 
+// The index's tables but meta, opened by `open(name, &dbi)`: a create-if-missing one for the
+// writer, a must-exist one for a read-only check.
+template <typename Open>
+Status OpenIndexTables(IndexTables& tables, const Open& open) {
+  Dbi records, entries;
+  LABMESH_RETURN_IF_ERROR(open("records", &records));
+  LABMESH_RETURN_IF_ERROR(open("entries", &entries));
+  tables.records = Table<ResultRecord>(records);
+  tables.entries = Table<EntryIndex>(entries);
+  const std::initializer_list<std::pair<const char*, Dbi*>> others = {
+      {"by_time", &tables.by_time},       {"by_job", &tables.by_job},
+      {"by_test", &tables.by_test},       {"by_host", &tables.by_host},
+      {"sum_test", &tables.sum_test},     {"sum_host", &tables.sum_host},
+      {"label_sets", &tables.label_sets}, {"label_set_ids", &tables.label_set_ids},
+      {"label_hosts", &tables.label_hosts}};
+  for (auto [name, dbi] : others) LABMESH_RETURN_IF_ERROR(open(name, dbi));
+  return Status::Ok();
+}
+
+Status SchemaNotNewer(uint32_t version) {
+  if (version <= kResultsIndexSchemaVersion) return Status::Ok();
+  return Status::FailedPrecondition("results index has schema version " +
+                                    std::to_string(version) + ", newer than this labmesh (" +
+                                    std::to_string(kResultsIndexSchemaVersion) + ")");
+}
+
 }  // namespace
 
 Status LmdbResultsIndex::Init() {
@@ -65,26 +91,11 @@ Status LmdbResultsIndex::Init() {
     LABMESH_RETURN_IF_ERROR(open("meta", &tables_.meta));
     Result<uint32_t> version = ReadSchemaVersion(txn, tables_.meta);
     if (!version.ok()) return version.status();
-    if (*version > kResultsIndexSchemaVersion) {
-      return Status::FailedPrecondition(
-          "results index has schema version " + std::to_string(*version) +
-          ", newer than this labmesh (" + std::to_string(kResultsIndexSchemaVersion) + ")");
-    }
+    LABMESH_RETURN_IF_ERROR(SchemaNotNewer(*version));
     if (*version == 0) {
       LABMESH_RETURN_IF_ERROR(WriteSchemaVersion(txn, tables_.meta, kResultsIndexSchemaVersion));
     }
-    Dbi records, entries;
-    LABMESH_RETURN_IF_ERROR(open("records", &records));
-    LABMESH_RETURN_IF_ERROR(open("entries", &entries));
-    tables_.records = Table<ResultRecord>(records);
-    tables_.entries = Table<EntryIndex>(entries);
-    const std::initializer_list<std::pair<const char*, Dbi*>> others = {
-        {"by_time", &tables_.by_time},       {"by_job", &tables_.by_job},
-        {"by_test", &tables_.by_test},       {"by_host", &tables_.by_host},
-        {"sum_test", &tables_.sum_test},     {"sum_host", &tables_.sum_host},
-        {"label_sets", &tables_.label_sets}, {"label_set_ids", &tables_.label_set_ids},
-        {"label_hosts", &tables_.label_hosts}};
-    for (auto [name, dbi] : others) LABMESH_RETURN_IF_ERROR(open(name, dbi));
+    LABMESH_RETURN_IF_ERROR(OpenIndexTables(tables_, open));
 
     next_id_ = 1;
     Result<std::optional<std::string_view>> next = txn.Get(tables_.meta, kNextIdKey);
@@ -117,23 +128,8 @@ Status LmdbResultsIndex::InitReadOnly() {
   LABMESH_RETURN_IF_ERROR(open("meta", &tables_.meta));
   Result<uint32_t> version = ReadSchemaVersion(txn, tables_.meta);
   if (!version.ok()) return version.status();
-  if (*version > kResultsIndexSchemaVersion) {
-    return Status::FailedPrecondition("results index has schema version " +
-                                      std::to_string(*version) + ", newer than this labmesh (" +
-                                      std::to_string(kResultsIndexSchemaVersion) + ")");
-  }
-  Dbi records, entries;
-  LABMESH_RETURN_IF_ERROR(open("records", &records));
-  LABMESH_RETURN_IF_ERROR(open("entries", &entries));
-  tables_.records = Table<ResultRecord>(records);
-  tables_.entries = Table<EntryIndex>(entries);
-  const std::initializer_list<std::pair<const char*, Dbi*>> others = {
-      {"by_time", &tables_.by_time},       {"by_job", &tables_.by_job},
-      {"by_test", &tables_.by_test},       {"by_host", &tables_.by_host},
-      {"sum_test", &tables_.sum_test},     {"sum_host", &tables_.sum_host},
-      {"label_sets", &tables_.label_sets}, {"label_set_ids", &tables_.label_set_ids},
-      {"label_hosts", &tables_.label_hosts}};
-  for (auto [name, dbi] : others) LABMESH_RETURN_IF_ERROR(open(name, dbi));
+  LABMESH_RETURN_IF_ERROR(SchemaNotNewer(*version));
+  LABMESH_RETURN_IF_ERROR(OpenIndexTables(tables_, open));
   // Committing a read transaction keeps its table handles for later transactions.
   return txn.Commit();
 }
