@@ -1,0 +1,82 @@
+// The coordinator's options (labmesh/coordinator/flags.hpp): main() and the config fuzz target
+// declare them through AddFlags, so both read a config file the same way.
+
+#include "labmesh/coordinator/flags.hpp"
+
+#include <cstdint>
+
+#include "labmesh/common/flags.hpp"
+
+namespace labmesh::coordinator {
+
+void AddFlags(CLI::App& app, CommandLine& line) {
+  namespace flags = labmesh::flags;
+  CoordinatorConfig& config = line.config;
+  std::string& log_level = line.log_level;
+  app.set_version_flag("--version", std::string(LABMESH_VERSION));
+  flags::AddConfigFile(app);
+  flags::Add(app, "data-dir", config.data_dir, "data directory (store, results, packages, keys)");
+  flags::Add(app, "agent-listen", config.agent_listen, "agent socket (CurveZMQ)");
+  flags::Add(app, "api-listen", config.api_listen, "API socket (plain: loopback or ipc only)");
+  flags::Add(app, "api-curve-listen", config.api_curve_listen,
+             "a second API socket, CurveZMQ, on any address (empty: none)");
+  flags::Add(app, "http-listen", config.http_listen, "web server ADDRESS:PORT (empty: off)");
+  flags::Add(app, "web-static-dir", config.web_static_dir,
+             "developers: serve the web page's files from DIR (webui/static) instead of the "
+             "built-in copy");
+  flags::Add(app, "chartjs-file", config.chartjs_file,
+             "Chart.js for the web page's plots (default: Debian libjs-chart.js's chart.min.js)");
+  flags::AddDuration(app, "session-ttl", config.session_ttl_ms,
+                     "how long a web login lasts");
+  flags::Add(app, "handshake-failures", config.handshake_failures,
+             "refused agent handshakes from one address within --handshake-window before it is "
+             "refused outright")
+      ->check(CLI::Range(1, 1'000'000));
+  flags::AddDuration(app, "handshake-window", config.handshake_window_ms,
+                     "the window --handshake-failures counts in");
+  flags::AddDuration(app, "heartbeat-interval", config.heartbeat_interval_ms,
+                     "heartbeat interval asked of agents");
+  flags::AddDuration(app, "dead-after", config.dead_after_ms, "a host silent this long is Dead");
+  flags::AddDuration(app, "sync-hold", config.sync_hold_ms,
+                     "a synchronous group that cannot gather its hosts this long releases them");
+  flags::AddDuration(app, "restart-grace", config.restart_grace_ms,
+                     "after a start, time for hosts to come back before any is Dead (0: dead-after)");
+  flags::AddDuration(app, "heartbeat-flush", config.heartbeat_flush_ms,
+                     "how often heartbeats are persisted");
+  flags::AddDuration(app, "verify-interval", config.verify_interval_ms,
+                     "verify an idle host not verified for this long (0: never)");
+  flags::Add(app, "repair-limit", config.repair_limit,
+             "automatic repairs of one host within --repair-window before it is left Repair Failed")
+      ->check(CLI::Range(1, 1000));
+  flags::AddDuration(app, "repair-window", config.repair_window_ms,
+                     "the window --repair-limit counts repairs in");
+  flags::AddDuration(app, "task-deadline", config.task_deadline_ms,
+                     "a verify/repair/cleanup/update task whose agent has not reported this long "
+                     "after its start fails (0: no deadline)");
+  flags::Add(app, "enroll-token", config.enroll_token, "agents presenting this token are accepted");
+  app.add_flag("--auto-accept", config.auto_accept, "accept every new agent")
+      ->envname("LABMESH_AUTO_ACCEPT");
+  flags::Add(app, "max-frame-bytes", config.max_frame_bytes,
+             "largest message accepted (one up to twice this is answered TooLarge; a larger one "
+             "drops its connection)");
+  flags::Add(app, "store-map-size", config.store_map_bytes,
+             "largest size of the store's LMDB map (e.g. 64GiB); a store that reaches it refuses "
+             "new work like a full disk")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(uint64_t{1} << 20, uint64_t{1} << 46));
+  flags::Add(app, "min-free-space", config.min_free_bytes,
+             "free space the data directory's file system keeps; below it new jobs, tests and "
+             "uploads are refused (e.g. 256MiB)")
+      ->transform(CLI::AsSizeValue(false));
+  flags::Add(app, "io-threads", config.io_threads,
+             "ZeroMQ I/O threads (Curve and TCP work of the agent connections)")
+      ->check(CLI::Range(1, 64));
+  flags::Add(app, "log-level", log_level, "trace, debug, info, warn, error, off");
+  app.add_option("--check", line.check_dir,
+                 "check the store in DATA_DIR read-only (beside a running coordinator too), print "
+                 "each broken invariant and exit: 0 clean, 1 problems found, 2 unreadable "
+                 "(docs/chaos.md)")
+      ->type_name("DATA_DIR");
+}
+
+}  // namespace labmesh::coordinator

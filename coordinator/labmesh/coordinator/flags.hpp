@@ -1,0 +1,24 @@
+#pragma once
+// The coordinator's command line, config file and environment (common/flags.hpp's precedence):
+// every option labmesh-coordinator takes, declared once, for its main() and for whatever else
+// must read a config file exactly as the daemon does (the config fuzz target, docs/fuzzing.md).
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "labmesh/coordinator/config.hpp"
+
+namespace labmesh::coordinator {
+
+// What the command line sets besides the daemon's configuration.
+struct CommandLine {
+  CoordinatorConfig config;
+  std::string log_level = "info";
+  std::string check_dir;  // --check DATA_DIR: check the store and exit
+};
+
+// Declares every option on `app`, bound to `line`, which must outlive the parse.
+void AddFlags(CLI::App& app, CommandLine& line);
+
+}  // namespace labmesh::coordinator
