@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return flags::ExitForParseError(app, e);
   }
-  if (auto s = labmesh::SetupLogging("coordinator", line.log_level); !s.ok()) {
+  if (auto s = labmesh::SetupLogging("coordinator", line.log); !s.ok()) {
     std::cerr << "labmesh-coordinator: " << s.message() << "\n";
     return 2;
   }
