@@ -20,6 +20,9 @@ void AddFlags(CLI::App& app, CommandLine& line) {
   flags::Add(app, "api-curve-listen", config.api_curve_listen,
              "a second API socket, CurveZMQ, on any address (empty: none)");
   flags::Add(app, "http-listen", config.http_listen, "web server ADDRESS:PORT (empty: off)");
+  flags::Add(app, "metrics-token", config.metrics_token,
+             "GET /metrics on the web port answers requests with `Authorization: Bearer TOKEN` "
+             "(from anywhere); without it, loopback clients only (docs/monitoring.md)");
   flags::Add(app, "web-static-dir", config.web_static_dir,
              "developers: serve the web page's files from DIR (webui/static) instead of the "
              "built-in copy");
