@@ -450,8 +450,12 @@ class CoordinatorImpl final : public Coordinator {
     }
     if (allowed.ok() && NeedsRoom(envelope->type)) allowed = disk_->Admit();
     if (!allowed.ok()) {
-      spdlog::info("api {} from {} refused: {}", protocol::MessageTypeName(envelope->type), from,
-                   allowed.ToString());
+      if (envelope->type == protocol::MessageType::kMetricsRequest) {
+        metrics_service_->NoteRefused(from, allowed);  // a scraper retries forever: rate-limited
+      } else {
+        spdlog::info("api {} from {} refused: {}", protocol::MessageTypeName(envelope->type),
+                     from, allowed.ToString());
+      }
       SendToApi(routing_id, protocol::Encode(protocol::ErrorReply::FromStatus(allowed),
                                              envelope->request_id));
       return;

@@ -3,6 +3,7 @@
 #include <prometheus/client_metric.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <map>
@@ -137,6 +138,22 @@ MetricsService::MetricsService(const CoordinatorConfig& config, const Clock* clo
 
 std::string MetricsService::Handle(const protocol::Envelope& e) const {
   return protocol::Encode(protocol::MetricsReply{Text()}, e.request_id);
+}
+
+void MetricsService::NoteRefused(const std::string& from, const Status& why) {
+  const int64_t now = clock_->SteadyMs();
+  if (refusals_.size() >= kMaxRefusingClients && refusals_.count(from) == 0) refusals_.clear();
+  Refusals& client = refusals_[from];
+  if (client.next_log_ms != 0 && now < client.next_log_ms) {
+    ++client.unlogged;
+    return;
+  }
+  spdlog::info("metrics scrape from {} refused: {}{}", from, why.ToString(),
+               client.unlogged == 0
+                   ? std::string()
+                   : " (" + std::to_string(client.unlogged) + " more refused in the last minute)");
+  client.unlogged = 0;
+  client.next_log_ms = now + kRefusalLogEveryMs;
 }
 
 std::string MetricsService::Text() const {

@@ -10,9 +10,11 @@
 // called only by the event-loop thread (it reads the registry's and the jobs' maps).
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "labmesh/common/clock.hpp"
+#include "labmesh/common/status.hpp"
 #include "labmesh/coordinator/config.hpp"
 #include "labmesh/protocol/envelope.hpp"
 
@@ -47,11 +49,24 @@ class MetricsService {
   // The whole exposition: Metrics' families, then the gauges read now.
   std::string Text() const;
 
+  // Logs a refused scrape from `from` (where the API request came from): the first one, then
+  // at most one line per client a minute saying how many were refused meanwhile. A scraper with
+  // a wrong token retries every scrape interval, forever.
+  void NoteRefused(const std::string& from, const Status& why);
+  static constexpr int64_t kRefusalLogEveryMs = 60'000;
+
  private:
+  struct Refusals {
+    int64_t next_log_ms = 0;  // steady clock; before it, refusals are only counted
+    uint64_t unlogged = 0;
+  };
+
   const CoordinatorConfig& config_;
   const Clock* clock_;
   Sources sources_;
   int64_t start_wall_ms_;
+  std::map<std::string, Refusals> refusals_;  // by client; cleared past kMaxRefusingClients
+  static constexpr size_t kMaxRefusingClients = 1024;
 };
 
 }  // namespace labmesh::coordinator

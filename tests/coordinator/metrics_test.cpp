@@ -3,7 +3,10 @@
 // (the Jobs fixture: a real store, a fake clock, played agents) with MetricsService's text.
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -192,6 +195,32 @@ TEST(MetricsCounters, ParsesCountResultsAndErrors) {
   EXPECT_EQ(Sample(text, "labmesh_results_parse_errors_total"), 3);
   EXPECT_EQ(Sample(text, "labmesh_results_parsed_entries_total"), 2);
   EXPECT_EQ(Sample(text, "labmesh_build_info{version=\"" LABMESH_VERSION "\"}"), 1);
+}
+
+TEST(MetricsRefusals, ARefusedScraperIsLoggedOnceAMinuteWithTheCountBetween) {
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "refusals-test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  CoordinatorConfig config;
+  FakeClock clock;
+  MetricsService service(config, &clock, MetricsService::Sources{});
+  const Status wrong = Status::Unauthenticated("the scrape token is not this coordinator's");
+  for (int i = 0; i < 4; ++i) {  // every 15 s, as Prometheus would
+    service.NoteRefused("web 192.0.2.7", wrong);
+    clock.AdvanceMs(15'000);
+  }
+  service.NoteRefused("web 192.0.2.8", wrong);  // another client has its own line
+  clock.AdvanceMs(1);
+  service.NoteRefused("web 192.0.2.7", wrong);  // a minute and 1 ms after the first line
+  spdlog::set_default_logger(previous);
+
+  std::string text = log.str();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 3) << text;
+  EXPECT_NE(text.find("metrics scrape from web 192.0.2.7 refused: Unauthenticated"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("metrics scrape from web 192.0.2.8 refused"), std::string::npos) << text;
+  EXPECT_NE(text.find("(3 more refused in the last minute)"), std::string::npos) << text;
 }
 
 }  // namespace
