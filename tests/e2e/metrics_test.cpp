@@ -259,6 +259,7 @@ TEST(Metrics, ARealPrometheusScrapesTheCoordinatorAndCountsItsHosts) {
   std::string last;
   bool counted = WaitFor(
       [&] {
+        if (!prometheus.Running()) return true;  // it failed to start: say so below
         auto answer = Request(port, "GET", query);
         if (!answer.ok() || answer->status != 200) return false;
         last = answer->body;
@@ -268,7 +269,8 @@ TEST(Metrics, ARealPrometheusScrapesTheCoordinatorAndCountsItsHosts) {
         return result.is_array() && result.size() == 1 && result[0]["value"][1] == "3";
       },
       std::chrono::seconds(90));
-  ASSERT_TRUE(counted) << "last answer: " << last << "\nprometheus:\n" << prometheus.Log();
+  ASSERT_TRUE(counted && prometheus.Running())
+      << "last answer: " << last << "\nprometheus:\n" << prometheus.Log();
 
   // Its rules loaded and evaluate without error against the real figures.
   auto loaded =
