@@ -53,6 +53,7 @@ const std::vector<ApiRouteFlags>& ApiRouteTable() {
       {T::kJobShowRequest, O::kJobs, kReads, kAnyone},
       {T::kJobAbortRequest, O::kJobs, kChanges, kAnyone},
       {T::kJobLogRequest, O::kJobs, kReads, kAnyone},
+      {T::kHostAvailRequest, O::kJobs, kReads, kAnyone},
       // results (ResultsService)
       {T::kResultsListRequest, O::kResults, kReads, kAnyone},
       {T::kResultsSummaryRequest, O::kResults, kReads, kAnyone},

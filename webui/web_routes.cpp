@@ -70,6 +70,7 @@ std::optional<RouteMatch> MatchRoute(const std::vector<std::string>& s) {
     if (s.size() == 3 && s[2] == "labels") return Match(Page::kLabels, "");
     if (s.size() == 3 && s[2] == "pending") return Match(Page::kPending, "");
     if (s.size() == 3 && s[2] == "jobs") return Match(Page::kJobs, "");
+    if (s.size() == 3 && s[2] == "avail") return Match(Page::kAvail, "");
     if (s.size() == 4 && s[2] == "jobs") return Match(Page::kJob, s[3]);
     if (s.size() == 3 && s[2] == "results") return Match(Page::kResults, "");
     if (s.size() == 4 && s[2] == "results" && s[3] == "summary") {
@@ -122,6 +123,7 @@ std::string_view RouteLabel(const HttpRequest& request) {
     case Page::kLabels: return "/api/v1/labels";
     case Page::kPending: return "/api/v1/pending";
     case Page::kJobs: return "/api/v1/jobs";
+    case Page::kAvail: return "/api/v1/avail";
     case Page::kJob: return "/api/v1/jobs/{id}";
     case Page::kJobAbort: return "/api/v1/jobs/{id}/abort";
     case Page::kJobLog: return "/api/v1/jobs/{id}/log";

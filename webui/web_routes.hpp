@@ -27,6 +27,7 @@ enum class Page {
   kLabels,
   kPending,
   kJobs,
+  kAvail,
   kJob,
   kResults,
   kResultsSummary,

@@ -132,6 +132,8 @@ class WebApi final : public HttpHandler {
   HttpResponse ListPending(const Who& who, const std::string& query);
   HttpResponse ListJobs(const Who& who, const std::string& query);
   HttpResponse ShowJob(const Who& who, const std::string& id_text);
+  // GET /api/v1/avail?label=L[&count=N][&depends=a,b]: what `host avail` prints.
+  HttpResponse HostAvail(const Who& who, const std::string& query);
   // metrics_page.cpp: GET /metrics.
   HttpResponse Metrics(const HttpRequest& request);
   // A page asset: the built-in copy, or options_.static_dir's, or Chart.js.
