@@ -188,6 +188,7 @@ class CoordinatorImpl final : public Coordinator {
         });
     LABMESH_RETURN_IF_ERROR(packages_->Load());
     agents_->set_packages(packages_.get());
+    agents_->set_metrics(&metrics_);
     api_ = std::make_unique<ApiService>(clock_, registry_.get(), agents_.get(), catalog_.get());
     auth_ = std::make_unique<AuthService>(config_, clock_, store_.get(), registry_.get());
     LABMESH_RETURN_IF_ERROR(auth_->Load());

@@ -17,6 +17,8 @@ using prometheus::Histogram;
 // Waiting for a host: from a second to a day.
 const Histogram::BucketBoundaries kWaitBuckets = {0.1, 0.5, 1, 5, 15, 30, 60, 300, 900,
                                                   1800, 3600, 4 * 3600, 24 * 3600};
+// Between two heartbeats of one agent (5 s by default): late ones stand out.
+const Histogram::BucketBoundaries kGapBuckets = {0.5, 1, 2, 3, 5, 6, 8, 10, 15, 20, 30, 60, 120};
 // Work on the loop: 50 us to 2.5 s (a turn past a second stalls every agent's heartbeat).
 const Histogram::BucketBoundaries kLoopBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
                                                   0.0025,  0.005,  0.01,    0.025,  0.05,
@@ -87,6 +89,13 @@ struct Metrics::Impl {
           .Register(registry)
           .Add({});
 
+  prometheus::Histogram& heartbeat_gap =
+      prometheus::BuildHistogram()
+          .Name("labmesh_heartbeat_gap_seconds")
+          .Help("Time between two heartbeats of one agent (or its registration and first one)")
+          .Register(registry)
+          .Add({}, kGapBuckets);
+
   Impl() {
     for (size_t i = 0; i < std::size(kFinal); ++i) {
       finished[i] =
@@ -121,6 +130,8 @@ void Metrics::Parsed(uint64_t results, uint64_t errors) {
 void Metrics::UploadBytes(uint64_t bytes) {
   impl_->upload_bytes.Increment(static_cast<double>(bytes));
 }
+
+void Metrics::Heartbeat(double gap_s) { impl_->heartbeat_gap.Observe(gap_s < 0 ? 0 : gap_s); }
 
 std::vector<prometheus::MetricFamily> Metrics::Collect() const {
   return impl_->registry.Collect();

@@ -42,6 +42,8 @@ class Metrics {
   void Parsed(uint64_t results, uint64_t errors);
   // Bytes of result files written from agents' chunks.
   void UploadBytes(uint64_t bytes);
+  // A heartbeat of a registered agent, `gap_s` after its previous one (or its registration).
+  void Heartbeat(double gap_s);
 
   // Results retention (issue 23, built apart): the sweeper's figures - directories and bytes
   // removed, index rows and records deleted, the longest batch - belong here, declared in

@@ -107,6 +107,7 @@ class MetricsJobs : public testing::Jobs {
   void SetUp() override {
     Jobs::SetUp();
     jobs_->set_metrics(&metrics_);
+    agents_->set_metrics(&metrics_);
   }
 
   std::string Text() {
@@ -181,6 +182,10 @@ TEST_F(MetricsJobs, ScrapeTimeGaugesShowHostsQueueAndAgentLag) {
   text = Text();
   EXPECT_EQ(Sample(text, "labmesh_heartbeat_lag_max_seconds"), 11);
   EXPECT_EQ(Sample(text, "labmesh_hosts_heartbeat_late"), 1);
+  // h2's heartbeat came 11 s after its registration: in the 15 s bucket, not the 10 s one.
+  EXPECT_EQ(Sample(text, "labmesh_heartbeat_gap_seconds_count"), 1);
+  EXPECT_EQ(Sample(text, "labmesh_heartbeat_gap_seconds_bucket{le=\"10\"}"), 0);
+  EXPECT_EQ(Sample(text, "labmesh_heartbeat_gap_seconds_bucket{le=\"15\"}"), 1);
 }
 
 TEST(MetricsCounters, ParsesCountResultsAndErrors) {

@@ -147,6 +147,7 @@ TEST(Metrics, ARealCoordinatorShowsItsHostsAgentsAndJobsInTextPromtoolAccepts) {
   EXPECT_GT(Sample(text, "labmesh_data_dir_free_bytes").value_or(0), 0);
   EXPECT_EQ(Sample(text, "labmesh_disk_full"), 0);
   EXPECT_LT(Sample(text, "labmesh_heartbeat_lag_max_seconds").value_or(99), 10);
+  EXPECT_GT(Sample(text, "labmesh_heartbeat_gap_seconds_count").value_or(0), 0);
   EXPECT_GE(Sample(text, "labmesh_http_requests_total{code=\"200\",route=\"/metrics\"}").value_or(0), 1)
       << text;
 
