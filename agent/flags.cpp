@@ -32,7 +32,6 @@ void AddFlags(CLI::App& app, CommandLine& line) {
   namespace flags = labmesh::flags;
   AgentConfig& config = line.config;
   std::string& key_or_file = line.key_or_file;
-  std::string& log_level = line.log_level;
   flags::AddConfigFile(app);
   flags::Add(app, "coordinator", config.coordinator, "coordinator's agent socket");
   flags::Add(app, "coordinator-key", key_or_file,
@@ -90,7 +89,7 @@ void AddFlags(CLI::App& app, CommandLine& line) {
   flags::Add(app, "fault-filter", config.fault_filter,
              "tests only: drop, delay or duplicate chosen messages (docs/chaos.md)")
       ->group("");  // hidden from --help
-  flags::Add(app, "log-level", log_level, "trace, debug, info, warn, error, off");
+  flags::AddLogFlags(app, line.log);
 }
 
 }  // namespace labmesh::agent

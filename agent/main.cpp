@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   config.coordinator_key = *key;
-  if (auto s = labmesh::SetupLogging("agent", line.log_level); !s.ok()) {
+  if (auto s = labmesh::SetupLogging("agent", line.log); !s.ok()) {
     std::cerr << "labmesh-agent: " << s.message() << "\n";
     return 2;
   }

@@ -6,6 +6,7 @@
 #include "batch.hpp"
 #include "core.hpp"
 #include "labels.hpp"
+#include "metrics.hpp"
 #include "package_service.hpp"
 
 namespace labmesh::coordinator {
@@ -265,6 +266,9 @@ void AgentService::HandleHeartbeat(const std::string& routing_id,
     return;
   }
   ++heartbeats_received_;
+  if (metrics_ != nullptr) {
+    metrics_->Heartbeat(static_cast<double>(clock_->SteadyMs() - state->last_seen_steady_ms) / 1000);
+  }
   registry_->RecordHeartbeat(state->record.hostname, heartbeat->health);
   if (registry_->StagedStatus(state->record.hostname) == HostStatus::kDead) {
     if (Status s = registry_->Transition(state->record.hostname, HostStatus::kReady,

@@ -22,6 +22,7 @@ namespace labmesh::coordinator {
 
 class Batch;
 class Core;
+class Metrics;
 class PackageService;
 
 // Sends one frame to the agent connection `routing_id` (dropped when it is gone).
@@ -57,6 +58,9 @@ class AgentService {
   // Serves PackageChunkRequest from registered agents (none served without it).
   void set_packages(PackageService* packages) { packages_ = packages; }
 
+  // Heartbeats are counted there with the gap since the agent's previous one (nullptr: not).
+  void set_metrics(Metrics* metrics) { metrics_ = metrics; }
+
   uint64_t heartbeats_received() const { return heartbeats_received_; }
 
  private:
@@ -86,6 +90,7 @@ class AgentService {
   AgentOutbox outbox_;
   Core* core_;
   PackageService* packages_ = nullptr;
+  Metrics* metrics_ = nullptr;
   protocol::DecodeLimits limits_;
   std::vector<StagedHello> staged_;
   uint64_t heartbeats_received_ = 0;

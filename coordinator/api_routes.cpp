@@ -23,6 +23,7 @@ std::string_view ApiOwnerName(ApiOwner owner) {
     case ApiOwner::kResults: return "results";
     case ApiOwner::kAuth: return "auth";
     case ApiOwner::kPackages: return "packages";
+    case ApiOwner::kMetrics: return "metrics";
   }
   return "?";
 }
@@ -76,6 +77,8 @@ const std::vector<ApiRouteFlags>& ApiRouteTable() {
       {T::kPackageUploadRequest, O::kPackages, kChanges, kAdmins},
       {T::kPackageListRequest, O::kPackages, kReads, kAdmins},
       {T::kPackageDesireRequest, O::kPackages, kChanges, kAdmins},
+      // metrics (MetricsService): the scrape token or loopback, not users (scrape_rules.hpp)
+      {T::kMetricsRequest, O::kMetrics, kReads, kAnyone},
   };
   return table;
 }

@@ -12,6 +12,7 @@
 
 #include "auth_util.hpp"
 #include "job_rules.hpp"
+#include "scrape_rules.hpp"
 #include "secrets.hpp"
 #include "text_util.hpp"
 
@@ -135,6 +136,15 @@ void AuthService::DropSessionsOf(const std::string& user) {
 
 Result<Principal> AuthService::Authenticate(const protocol::Envelope& request, ApiOrigin origin) {
   if (request.type == MessageType::kLoginRequest) return Principal{};
+  if (request.type == MessageType::kMetricsRequest) {
+    // A scraper is no user: the scrape token, or a client on this machine.
+    auto scrape = protocol::DecodeBody<protocol::MetricsRequest>(request);
+    if (!scrape.ok()) return scrape.status();
+    bool loopback = origin == ApiOrigin::kLocal ||  // the plain socket: loopback or ipc only
+                    (origin == ApiOrigin::kWeb && IsLoopbackAddress(request.credentials.from));
+    LABMESH_RETURN_IF_ERROR(AdmitScrape(config_.metrics_token, scrape->token, loopback));
+    return Principal{};
+  }
   const protocol::Credentials& c = request.credentials;
   Principal who;
   if (!c.token.empty()) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -16,6 +17,8 @@
 #include "core.hpp"
 #include "disk_guard.hpp"
 #include "host_registry.hpp"
+#include "metrics.hpp"
+#include "metrics_service.hpp"
 #include "package_service.hpp"
 #include "results_intake.hpp"
 #include "results_repository.hpp"
@@ -157,6 +160,7 @@ class CoordinatorImpl final : public Coordinator {
     LABMESH_RETURN_IF_ERROR(core_->Load());
     disk_ = std::make_unique<DiskGuard>(config_.data_dir, config_.min_free_bytes, clock_);
     core_->set_disk_guard(disk_.get());
+    core_->set_metrics(&metrics_);
 
     // The analysis backend: its own index environment and worker thread (docs/results.md).
     auto index = store::ResultsIndex::Open(config_.data_dir + "/results-index");
@@ -184,6 +188,7 @@ class CoordinatorImpl final : public Coordinator {
         });
     LABMESH_RETURN_IF_ERROR(packages_->Load());
     agents_->set_packages(packages_.get());
+    agents_->set_metrics(&metrics_);
     api_ = std::make_unique<ApiService>(clock_, registry_.get(), agents_.get(), catalog_.get());
     auth_ = std::make_unique<AuthService>(config_, clock_, store_.get(), registry_.get());
     LABMESH_RETURN_IF_ERROR(auth_->Load());
@@ -196,6 +201,10 @@ class CoordinatorImpl final : public Coordinator {
       audit_->OnReply(routing_id, frame);
     });
     api_->set_on_host_deleted([this](const std::string& host) { core_->OnHostDeleted(host); });
+    metrics_service_ = std::make_unique<MetricsService>(
+        config_, clock_,
+        MetricsService::Sources{&metrics_, registry_.get(), &core_->jobs(), store_.get(),
+                                results_index_.get(), disk_.get()});
     BindRoutes();
 
     try {
@@ -282,8 +291,9 @@ class CoordinatorImpl final : public Coordinator {
       int64_t now = clock_->SteadyMs();
       int64_t next_timer = std::min({next_dead_check, next_flush, core_->NextDeadlineMs()});
       int64_t wait = std::clamp<int64_t>(next_timer - now, 0, kMaxPollMs);
+      int events = 0;
       try {
-        zmq::poll(items, item_count, std::chrono::milliseconds(wait));
+        events = zmq::poll(items, item_count, std::chrono::milliseconds(wait));
         if (items[3].revents & ZMQ_POLLIN) results_service_->OnIntakeReady();
         if (items[2].revents & ZMQ_POLLIN) zap_->HandleReady();
         if (items[0].revents & ZMQ_POLLIN) DrainAgentSocketAndCommit();
@@ -299,8 +309,11 @@ class CoordinatorImpl final : public Coordinator {
         spdlog::error("event loop: {}", e.what());
         return Status::Internal(std::string("event loop: ") + e.what());
       }
+      const auto turn_begin = std::chrono::steady_clock::now();  // after the poll's wait
       now = clock_->SteadyMs();
+      bool busy = events > 0;
       if (now >= next_dead_check) {
+        busy = true;
         agents_->CheckDeadHosts();
         core_->CheckTimeouts();
         next_dead_check = now + dead_check_every;
@@ -312,6 +325,10 @@ class CoordinatorImpl final : public Coordinator {
       bool heartbeats = now >= next_flush;
       (void)core_->Flush(heartbeats);
       if (heartbeats) next_flush = now + config_.heartbeat_flush_ms;
+      if (busy || heartbeats) {
+        metrics_.LoopTurn(std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                        turn_begin).count());
+      }
     }
     web_.reset();
     agents_->FinishRegistrations();
@@ -434,8 +451,12 @@ class CoordinatorImpl final : public Coordinator {
     }
     if (allowed.ok() && NeedsRoom(envelope->type)) allowed = disk_->Admit();
     if (!allowed.ok()) {
-      spdlog::info("api {} from {} refused: {}", protocol::MessageTypeName(envelope->type), from,
-                   allowed.ToString());
+      if (envelope->type == protocol::MessageType::kMetricsRequest) {
+        metrics_service_->NoteRefused(from, allowed);  // a scraper retries forever: rate-limited
+      } else {
+        spdlog::info("api {} from {} refused: {}", protocol::MessageTypeName(envelope->type),
+                     from, allowed.ToString());
+      }
       SendToApi(routing_id, protocol::Encode(protocol::ErrorReply::FromStatus(allowed),
                                              envelope->request_id));
       return;
@@ -491,6 +512,9 @@ class CoordinatorImpl final : public Coordinator {
     routes_.Bind(ApiOwner::kPackages, [this](const std::string& id, const protocol::Envelope& e,
                                              const Principal& who, const std::string&,
                                              const Reply&) { packages_->HandleApi(id, e, who); });
+    routes_.Bind(ApiOwner::kMetrics, [this](const std::string&, const protocol::Envelope& e,
+                                            const Principal&, const std::string&,
+                                            const Reply& reply) { reply(metrics_service_->Handle(e)); });
     routes_.Bind(ApiOwner::kAuth, [this](const std::string&, const protocol::Envelope& e,
                                          const Principal& who, const std::string& from,
                                          const Reply& reply) { reply(auth_->Handle(e, who, from)); });
@@ -527,6 +551,7 @@ class CoordinatorImpl final : public Coordinator {
   std::unique_ptr<DirLock> lock_;  // first member: released after everything else closed
   CurveKeyPair keys_;
   std::unique_ptr<store::Store> store_;
+  Metrics metrics_;  // before everything that counts into it
   std::unique_ptr<HostRegistry> registry_;
   std::unique_ptr<AgentService> agents_;
   std::unique_ptr<TestCatalog> catalog_;
@@ -541,6 +566,7 @@ class CoordinatorImpl final : public Coordinator {
   std::unique_ptr<ApiService> api_;
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<MetricsService> metrics_service_;
   ApiRoutes routes_;
   zmq::context_t context_;
   std::unique_ptr<ZapHandler> zap_;

@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
+#include "metrics.hpp"
+
 namespace labmesh::coordinator {
 
 using protocol::MessageType;
@@ -85,7 +89,15 @@ Status Core::Flush(bool heartbeats) {
   // writing them could only fail, and a host's liveness never depends on the store.
   if (heartbeats && disk_ != nullptr && disk_->full()) heartbeats = false;
   tasks_.StartTasks();  // before scheduling: a host with a queued task is not given an entry
-  scheduler_.ScheduleIfNeeded();
+  if (metrics_ != nullptr && scheduler_.schedule_needed()) {
+    // The work's own duration, from the real clock: a test's fake clock stands still.
+    auto begin = std::chrono::steady_clock::now();
+    scheduler_.ScheduleIfNeeded();
+    metrics_->SchedulingPass(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+  } else {
+    scheduler_.ScheduleIfNeeded();
+  }
 
   store::WriteBatch& writes = batch_.writes();
   // Entries handed to the parser after the commit count as work even with nothing to write.

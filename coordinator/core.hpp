@@ -54,6 +54,13 @@ class Core {
     jobs_.set_disk_guard(disk);
   }
 
+  // Scheduling passes, entries started and finished, uploads and parses are counted there
+  // (nullptr: not counted).
+  void set_metrics(Metrics* metrics) {
+    metrics_ = metrics;
+    jobs_.set_metrics(metrics);
+  }
+
   // The agent-socket message types the job side takes, and one of them from the registered
   // agent of `host`.
   static bool IsWorkMessage(protocol::MessageType type);
@@ -91,6 +98,7 @@ class Core {
   UpdateScheduler updates_;
   AuditLog* audit_ = nullptr;
   DiskGuard* disk_ = nullptr;
+  Metrics* metrics_ = nullptr;
 };
 
 }  // namespace labmesh::coordinator

@@ -12,7 +12,6 @@ namespace labmesh::coordinator {
 void AddFlags(CLI::App& app, CommandLine& line) {
   namespace flags = labmesh::flags;
   CoordinatorConfig& config = line.config;
-  std::string& log_level = line.log_level;
   app.set_version_flag("--version", std::string(LABMESH_VERSION));
   flags::AddConfigFile(app);
   flags::Add(app, "data-dir", config.data_dir, "data directory (store, results, packages, keys)");
@@ -21,6 +20,9 @@ void AddFlags(CLI::App& app, CommandLine& line) {
   flags::Add(app, "api-curve-listen", config.api_curve_listen,
              "a second API socket, CurveZMQ, on any address (empty: none)");
   flags::Add(app, "http-listen", config.http_listen, "web server ADDRESS:PORT (empty: off)");
+  flags::Add(app, "metrics-token", config.metrics_token,
+             "GET /metrics on the web port answers requests with `Authorization: Bearer TOKEN` "
+             "(from anywhere); without it, loopback clients only (docs/monitoring.md)");
   flags::Add(app, "web-static-dir", config.web_static_dir,
              "developers: serve the web page's files from DIR (webui/static) instead of the "
              "built-in copy");
@@ -71,7 +73,7 @@ void AddFlags(CLI::App& app, CommandLine& line) {
   flags::Add(app, "io-threads", config.io_threads,
              "ZeroMQ I/O threads (Curve and TCP work of the agent connections)")
       ->check(CLI::Range(1, 64));
-  flags::Add(app, "log-level", log_level, "trace, debug, info, warn, error, off");
+  flags::AddLogFlags(app, line.log);
   app.add_option("--check", line.check_dir,
                  "check the store in DATA_DIR read-only (beside a running coordinator too), print "
                  "each broken invariant and exit: 0 clean, 1 problems found, 2 unreadable "

@@ -10,6 +10,7 @@
 #include "entry_status.hpp"
 #include "host_tasks.hpp"
 #include "job_service.hpp"
+#include "metrics.hpp"
 #include "scheduler.hpp"
 #include "text_util.hpp"
 #include "update_scheduler.hpp"
@@ -76,6 +77,13 @@ void JobService::Move(store::Entry& entry, EntryStatus to, const std::string& re
     return;
   }
   dirty_entries_.insert(entry.id);
+  if (metrics_ != nullptr) {
+    if (to == EntryStatus::kStarting) {
+      metrics_->EntryStarted(static_cast<double>(clock_->WallUs() - entry.queued_us) / 1e6);
+    } else if (protocol::IsFinal(to)) {
+      metrics_->EntryFinished(to);
+    }
+  }
   scheduler_->OnEntryMoved(entry, from, reason);
   spdlog::debug("job={} entry={} host={} -> {} ({})", entry.job_id, entry.id, entry.hostname,
                 protocol::EntryStatusName(to), reason);
@@ -273,6 +281,7 @@ void JobService::OnChunk(const HostState& host, const protocol::Envelope& e) {
   if (written.ok()) {
     written = results_->WriteChunk(dir, *chunk, &held);
     if (disk_ != nullptr) disk_->OnWriteFailed(written);
+    if (written.ok() && metrics_ != nullptr) metrics_->UploadBytes(chunk->data.size());
   } else {
     held = results_->HeldBytes(dir, chunk->path);
   }
@@ -361,6 +370,11 @@ ParseWork JobService::ParseWorkFor(const store::Entry& entry, const ActiveJob& j
 }
 
 void JobService::OnParsed(const ParseDone& done) {
+  // Every parse that reached the index counts, reparses of finished entries too.
+  if (metrics_ != nullptr) {
+    metrics_->Parsed(done.status.ok() ? done.results : 0,
+                     done.warnings.size() + (done.status.ok() ? 0 : 1));
+  }
   auto it = entries_.find(done.work.entry_id);
   if (it == entries_.end() || it->second.status != EntryStatus::kParsing) return;
   store::Entry& entry = it->second;

@@ -38,6 +38,7 @@
 namespace labmesh::coordinator {
 
 class DiskGuard;
+class Metrics;
 class Scheduler;
 class HostTasks;
 class UpdateScheduler;
@@ -88,6 +89,8 @@ class JobService {
   void set_parser(std::function<void(ParseWork)> parse) { parse_ = std::move(parse); }
   // While it says the disk is full, result chunks are refused (the agent sends them again later).
   void set_disk_guard(DiskGuard* disk) { disk_ = disk; }
+  // Entries started and finished, upload bytes and parses are counted there (nullptr: not).
+  void set_metrics(Metrics* metrics) { metrics_ = metrics; }
   void OnParsed(const ParseDone& done);
 
   // Job timeouts. Called by the loop's timer.
@@ -101,6 +104,7 @@ class JobService {
   store::Entry* FindEntry(uint64_t id);
   const store::Entry* FindEntry(uint64_t id) const;
   std::unordered_map<uint64_t, store::Entry>& entries() { return entries_; }
+  const std::unordered_map<uint64_t, store::Entry>& entries() const { return entries_; }
   // Why `host` may never run an entry of this job for this owner ("" = it may).
   std::string Unsuitable(const store::Host& host, const std::vector<std::string>& groups,
                          const std::string& meta_label,
@@ -144,6 +148,7 @@ class JobService {
   TestCatalog* catalog_;
   ResultsRepository* results_;
   DiskGuard* disk_ = nullptr;
+  Metrics* metrics_ = nullptr;
   Batch* batch_;
   FrameOutbox to_agent_;
   FrameOutbox to_api_;

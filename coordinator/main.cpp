@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return flags::ExitForParseError(app, e);
   }
-  if (auto s = labmesh::SetupLogging("coordinator", line.log_level); !s.ok()) {
+  if (auto s = labmesh::SetupLogging("coordinator", line.log); !s.ok()) {
     std::cerr << "labmesh-coordinator: " << s.message() << "\n";
     return 2;
   }
@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
     std::cout << "check " << line.check_dir << ": " << report->Summary() << std::endl;
     return report->clean() ? 0 : 1;
   }
-  flags::LogGivenOptions(app, {"--enroll-token"});
+  flags::LogGivenOptions(app, {"--enroll-token", "--metrics-token"});
   labmesh::Status status = labmesh::coordinator::RunCoordinator(line.config);
   if (!status.ok()) {
     spdlog::error("{}", status.ToString());

@@ -45,6 +45,7 @@ class Scheduler {
   // One scheduling pass, when something happened that may let an entry start.
   void ScheduleIfNeeded();
   void RequestSchedule() { schedule_needed_ = true; }
+  bool schedule_needed() const { return schedule_needed_; }
 
   // Agent messages.
   void OnWorkRequest(const HostState& host);

@@ -218,7 +218,9 @@ Result<M> DecodeAs(std::string_view frame, const DecodeLimits& limits) {
   X(PackageUploadReply) \
   X(PackageListRequest) \
   X(PackageListReply) \
-  X(PackageDesireRequest)
+  X(PackageDesireRequest) \
+  X(MetricsRequest) \
+  X(MetricsReply)
 
 #define LABMESH_INSTANTIATE_CODEC_(M)                                                   \
   template std::string Encode<M>(const M&, uint64_t);                                   \

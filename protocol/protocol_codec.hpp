@@ -143,6 +143,8 @@ LABMESH_CODEC_MAP(labmesh::protocol::PackageUploadReply, received_bytes, done, p
 LABMESH_CODEC_MAP(labmesh::protocol::PackageListRequest, version);
 LABMESH_CODEC_MAP(labmesh::protocol::PackageListReply, packages, desired, host_versions);
 LABMESH_CODEC_MAP(labmesh::protocol::PackageDesireRequest, version, canary_percent);
+LABMESH_CODEC_MAP(labmesh::protocol::MetricsRequest, token);
+LABMESH_CODEC_MAP(labmesh::protocol::MetricsReply, text);
 LABMESH_CODEC_MAP(labmesh::protocol::PackageChunkRequest, sha256, offset, max_bytes);
 LABMESH_CODEC_MAP(labmesh::protocol::PackageChunk, sha256, offset, total_bytes, data);
 

@@ -102,6 +102,8 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kPackageListRequest, "PackageListRequest"},
     TypeName{MessageType::kPackageListReply, "PackageListReply"},
     TypeName{MessageType::kPackageDesireRequest, "PackageDesireRequest"},
+    TypeName{MessageType::kMetricsRequest, "MetricsRequest"},
+    TypeName{MessageType::kMetricsReply, "MetricsReply"},
 };
 
 constexpr std::array<std::string_view, kMaxEntryStatus + 1> kEntryStatusNames = {

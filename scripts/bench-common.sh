@@ -14,14 +14,16 @@ stop_pid() {  # stop_pid PID: SIGTERM, then SIGKILL if it is still there after 5
 }
 
 # start_coordinator NAME [FLAGS...]: a fresh coordinator on its own data dir ($work/NAME), with
-# FLAGS added; sets coordinator_pid, agent_endpoint, api_endpoint and coordinator_key once it
-# has written its endpoints (that is, bound), and exports LABMESH_TOKEN (its admin's token).
+# FLAGS added; sets coordinator_pid, agent_endpoint, api_endpoint, http_endpoint and
+# coordinator_key once it has written its endpoints (that is, bound), and exports LABMESH_TOKEN
+# (its admin's token). The web server is off unless $bench_http_listen says where (127.0.0.1:0);
+# $bench_heartbeat_interval and $bench_dead_after replace the 1 s and 30 s.
 start_coordinator() {
   local name=$1
   shift
   local data=$work/$name
-  "$coordinator_bin" --data-dir "$data" --auto-accept --http-listen "" \
-    --heartbeat-interval 1s --dead-after 30s \
+  "$coordinator_bin" --data-dir "$data" --auto-accept --http-listen "${bench_http_listen:-}" \
+    --heartbeat-interval "${bench_heartbeat_interval:-1s}" --dead-after "${bench_dead_after:-30s}" \
     --agent-listen 'tcp://127.0.0.1:*' --api-listen 'tcp://127.0.0.1:*' \
     --log-level warn "$@" >"$work/$name-coordinator.log" 2>&1 &
   coordinator_pid=$!
@@ -35,6 +37,7 @@ start_coordinator() {
   agent_endpoint=$(sed -n 's/^agent=//p' "$endpoints")
   api_endpoint=$(sed -n 's/^api=//p' "$endpoints")
   coordinator_key=$(sed -n 's/^public_key=//p' "$endpoints")
+  http_endpoint=$(sed -n 's/^http=//p' "$endpoints")
   [[ -n $agent_endpoint && -n $api_endpoint && -n $coordinator_key ]] || die "incomplete $endpoints"
   LABMESH_TOKEN=$(cat "$data/keys/admin.token")
   export LABMESH_TOKEN

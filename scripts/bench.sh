@@ -12,6 +12,7 @@
 #      participants in one synchronous job).
 #   6. update: scripts/bench-update.sh (time and coordinator bytes sent to move 50 simulated
 #      agents to a 10 MiB agent package).
+#   7. metrics: scripts/bench-metrics.sh (GET /metrics scrape time with 10,000 simulated hosts).
 # Every process runs on 127.0.0.1 and is stopped on exit. Exit status: 0 when the measurements
 # ran and the CPU target was met, 1 otherwise.
 #
@@ -125,4 +126,6 @@ LABMESH_SKIP_SETUP=1 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type
   "$root/scripts/bench-barrier.sh"
 LABMESH_SKIP_SETUP=1 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type \
   "$root/scripts/bench-update.sh"
+LABMESH_SKIP_SETUP=1 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type \
+  "$root/scripts/bench-metrics.sh"
 [[ $verdict == met ]]

@@ -20,6 +20,9 @@ packages=(
   clang-16 libfuzzer-16-dev libclang-rt-16-dev
   # the protocol conformance test drives the coordinator from Python, from PROTOCOL.md alone
   python3-zmq python3-msgpack
+  # metrics (docs/monitoring.md): the Prometheus text format from prometheus-cpp's core library;
+  # the tests check /metrics with promtool and scrape it with a real Prometheus server
+  prometheus-cpp-dev prometheus
   # Debian packages (scripts/package.sh: cpack's dpkg-shlibdeps needs file; the package test
   # checks them with lintian)
   dpkg-dev file lintian

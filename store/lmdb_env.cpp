@@ -240,6 +240,17 @@ Status Cursor::Seek(std::string_view key) {
 SharedEnv::SharedEnv(std::unique_ptr<Env> env, uint64_t max_map_bytes)
     : env_(std::move(env)), max_map_bytes_(max_map_bytes), map_size_(env_->MapSize()) {}
 
+uint64_t SharedEnv::used_bytes() const {
+  std::shared_lock lock(gate_);
+  MDB_envinfo info{};
+  MDB_stat stat{};
+  if (mdb_env_info(env_->get(), &info) != MDB_SUCCESS ||
+      mdb_env_stat(env_->get(), &stat) != MDB_SUCCESS) {
+    return 0;
+  }
+  return (static_cast<uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+}
+
 Status SharedEnv::AdoptMapSize() const {
   std::unique_lock lock(gate_);
   uint64_t before = env_->MapSize();

@@ -227,6 +227,9 @@ class SharedEnv {
 
   const Env& env() const { return *env_; }
   uint64_t map_size() const { return map_size_.load(); }
+  // The part of the map in use: the pages up to the highest one written (freed pages inside
+  // are reused, so this only grows); 0 when LMDB cannot say. Any thread.
+  uint64_t used_bytes() const;
 
   // Runs `fn` in a fresh read transaction, re-mapping and retrying when another process grew
   // the map past ours (MDB_MAP_RESIZED).

@@ -112,6 +112,7 @@ class LmdbResultsIndex final : public ResultsIndex {
   Status InitReadOnly();
 
   uint64_t map_size_bytes() const override { return env_.map_size(); }
+  uint64_t used_bytes() const override { return env_.used_bytes(); }
   Status ReplaceEntry(uint64_t job_id, uint64_t entry_id,
                       std::vector<ResultRecord> records) override;
   Status ReplaceEntries(std::span<EntryResults> entries) override;

@@ -105,6 +105,7 @@ class LmdbStore final : public Store {
 
   uint32_t schema_version() const override { return schema_version_; }
   uint64_t map_size_bytes() const override { return env_.map_size(); }
+  uint64_t used_bytes() const override { return env_.used_bytes(); }
 
   Result<std::optional<Host>> GetHost(const std::string& hostname) const override {
     Result<std::optional<Host>> host =

@@ -22,134 +22,13 @@
 #include "labmesh/webui/results_api.hpp"
 #include "labmesh/webui/static_assets.hpp"
 #include "labmesh/webui/url.hpp"
+#include "http_metrics.hpp"
 #include "web_api_ask.hpp"
 #include "web_common.hpp"
+#include "web_routes.hpp"
 
 namespace labmesh::webui {
 namespace {
-
-constexpr char kReadMethods[] = "GET, HEAD";
-constexpr char kPostMethod[] = "POST";
-
-enum class Page {
-  kIndex,
-  kLoginPage,
-  kAsset,
-  kHealthz,
-  kLogin,
-  kWhoAmI,
-  kLogout,
-  kHosts,
-  kHost,
-  kHostHistory,
-  kLabels,
-  kPending,
-  kJobs,
-  kJob,
-  kResults,
-  kResultsSummary,
-  kResultsSeries,
-  kJobAbort,
-  kJobLog,
-  kTests,
-  kHostAction,
-  kHostLabels,
-  kHostProtection,
-  kEvents,
-  kAvail,
-};
-
-// The host actions POST /api/v1/hosts/<name>/<action> takes.
-bool IsHostAction(const std::string& action) {
-  return action == "lock" || action == "unlock" || action == "accept" || action == "reject" ||
-         action == "verify" || action == "repair";
-}
-
-// A file name --web-static-dir may serve: letters, digits, '_', '-', '.', with an extension,
-// not starting with '.' (so never "..", a hidden file or a path).
-bool IsStaticName(const std::string& name) {
-  if (name.empty() || name.size() > 100 || name.front() == '.' ||
-      name.find('.') == std::string::npos) {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-  });
-}
-
-struct RouteMatch {
-  Page page;
-  std::string arg;     // asset name, hostname or job id (as sent)
-  std::string action;  // kHostAction: lock, unlock, ...
-};
-
-RouteMatch Match(Page page, std::string arg, std::string action = "") {
-  return RouteMatch{page, std::move(arg), std::move(action)};
-}
-
-// Maps decoded path segments to a page; nullopt for a path we do not serve.
-std::optional<RouteMatch> MatchRoute(const std::vector<std::string>& s) {
-  if (s.empty() || (s.size() == 1 && s[0] == "index.html")) return Match(Page::kIndex, "");
-  if (s.size() == 1 && s[0] == "healthz") return Match(Page::kHealthz, "");
-  if (s.size() == 1 && s[0] == "login") return Match(Page::kLoginPage, "");
-  if (s.size() == 2 && s[0] == "static" && IsStaticName(s[1])) {
-    return Match(Page::kAsset, s[1]);
-  }
-  if (s.size() >= 3 && s[0] == "api" && s[1] == "v1") {
-    if (s.size() == 3 && s[2] == "login") return Match(Page::kLogin, "");
-    if (s.size() == 3 && s[2] == "whoami") return Match(Page::kWhoAmI, "");
-    if (s.size() == 3 && s[2] == "logout") return Match(Page::kLogout, "");
-    if (s.size() == 3 && s[2] == "hosts") return Match(Page::kHosts, "");
-    if (s.size() == 4 && s[2] == "hosts") return Match(Page::kHost, s[3]);
-    if (s.size() == 5 && s[2] == "hosts" && s[4] == "history") {
-      return Match(Page::kHostHistory, s[3]);
-    }
-    if (s.size() == 5 && s[2] == "hosts" && s[4] == "labels") {
-      return Match(Page::kHostLabels, s[3]);
-    }
-    if (s.size() == 5 && s[2] == "hosts" && s[4] == "protection") {
-      return Match(Page::kHostProtection, s[3]);
-    }
-    if (s.size() == 5 && s[2] == "hosts" && IsHostAction(s[4])) {
-      return Match(Page::kHostAction, s[3], s[4]);
-    }
-    if (s.size() == 5 && s[2] == "jobs" && s[4] == "abort") return Match(Page::kJobAbort, s[3]);
-    if (s.size() == 5 && s[2] == "jobs" && s[4] == "log") return Match(Page::kJobLog, s[3]);
-    if (s.size() == 3 && s[2] == "tests") return Match(Page::kTests, "");
-    if (s.size() == 3 && s[2] == "events") return Match(Page::kEvents, "");
-    if (s.size() == 3 && s[2] == "labels") return Match(Page::kLabels, "");
-    if (s.size() == 3 && s[2] == "pending") return Match(Page::kPending, "");
-    if (s.size() == 3 && s[2] == "avail") return Match(Page::kAvail, "");
-    if (s.size() == 3 && s[2] == "jobs") return Match(Page::kJobs, "");
-    if (s.size() == 4 && s[2] == "jobs") return Match(Page::kJob, s[3]);
-    if (s.size() == 3 && s[2] == "results") return Match(Page::kResults, "");
-    if (s.size() == 4 && s[2] == "results" && s[3] == "summary") {
-      return Match(Page::kResultsSummary, "");
-    }
-    if (s.size() == 4 && s[2] == "results" && s[3] == "series") {
-      return Match(Page::kResultsSeries, "");
-    }
-  }
-  return std::nullopt;
-}
-
-// Pages that take only POST.
-bool IsPostOnly(Page page) {
-  return page == Page::kLogin || page == Page::kLogout || page == Page::kJobAbort ||
-         page == Page::kHostAction || page == Page::kHostLabels || page == Page::kHostProtection;
-}
-
-// The methods a page answers; every other one is 405 with this as the Allow header.
-std::string_view AllowedMethods(Page page) {
-  if (page == Page::kJobs) return "GET, HEAD, POST";
-  return IsPostOnly(page) ? kPostMethod : kReadMethods;
-}
-
-bool Allows(Page page, std::string_view method) {
-  if (page == Page::kJobs && method == "POST") return true;
-  if (IsPostOnly(page)) return method == "POST";
-  return method == "GET" || method == "HEAD";
-}
 
 // 401 for a request the coordinator (or the Authorization header's form) did not accept.
 HttpResponse UnauthenticatedResponse(const std::string& message, bool how_to_log_in = true) {
@@ -214,17 +93,27 @@ WebApi::WebApi(zmq::context_t& context, std::string api_endpoint, WebApiOptions 
   if (!options_.results_root.empty()) {
     results_ = std::make_unique<const ResultsFiles>(options_.results_root);
   }
+  http_metrics_ = std::make_unique<HttpMetrics>();
 }
 
+WebApi::~WebApi() = default;
+
 HttpResponse WebApi::Handle(const HttpRequest& request) {
+  HttpResponse response;
   try {
-    return Route(request);
+    response = Route(request);
   } catch (const std::exception& e) {
     // Only a bug gets here (bad_alloc, a library throwing where we did not expect it); the
     // server must keep serving, so it becomes a 500.
     spdlog::error("webui: {} {} failed: {}", request.method, Quote(request.path), e.what());
-    return ErrorResponse(500, StatusCodeName(StatusCode::kInternal), "internal error");
+    response = ErrorResponse(500, StatusCodeName(StatusCode::kInternal), "internal error");
   }
+  try {
+    http_metrics_->Count(RouteLabel(request), response.status);
+  } catch (const std::exception& e) {
+    spdlog::error("webui: not counted: {}", e.what());
+  }
+  return response;
 }
 
 HttpResponse WebApi::Route(const HttpRequest& request) {
@@ -271,6 +160,8 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
     }
     case Page::kLogin:
       return Login(request);
+    case Page::kMetrics:
+      return Metrics(request);
     default:
       break;
   }

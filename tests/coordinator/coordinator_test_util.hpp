@@ -39,6 +39,7 @@ class FaultyStore final : public store::Store {
 
   uint32_t schema_version() const override { return real_->schema_version(); }
   uint64_t map_size_bytes() const override { return real_->map_size_bytes(); }
+  uint64_t used_bytes() const override { return real_->used_bytes(); }
   Result<std::optional<store::Host>> GetHost(const std::string& hostname) const override {
     return real_->GetHost(hostname);
   }

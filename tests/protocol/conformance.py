@@ -21,6 +21,8 @@ msgpack only:
                 (the request id echoed), a chunk of 256 KiB + 1, a bad chunk hash, a report of
                 another incarnation, an "exited" report without an outcome, a field of the wrong
                 type (no C++ exception name in the text)
+  metrics       MetricsRequest on the plain (loopback) API socket: the Prometheus text, with
+                the connected agents, their hosts and the entries that ran
 
 Each wait has a deadline (no fixed sleeps). Prints one line per step; exits 0 when all pass,
 else prints what failed and the coordinator's log, and exits 1.
@@ -47,6 +49,7 @@ RESULT_CHUNK, RESULT_ACK, RUN_TASK, TASK_REPORT = 24, 25, 29, 30
 HOST_SHOW_REQUEST, HOST_SHOW_REPLY, HOST_ACTION_REQUEST, OK_REPLY = 102, 103, 105, 110
 HOST_HISTORY_REQUEST, HOST_HISTORY_REPLY = 113, 114
 JOB_CREATE_REQUEST, JOB_CREATE_REPLY, JOB_SHOW_REQUEST, JOB_SHOW_REPLY = 130, 131, 134, 135
+METRICS_REQUEST, METRICS_REPLY = 200, 201
 # §4 status codes.
 INVALID_ARGUMENT, FAILED_PRECONDITION, TOO_LARGE = 1, 5, 10
 
@@ -442,6 +445,19 @@ def step_errors(agent, api):
           "too deep body echoes its id")
 
 
+def step_metrics(api):
+    text = api.call(METRICS_REQUEST, {"token": ""}, METRICS_REPLY).get("text", "")
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            samples[name] = float(value)
+    # The two agents of the registration step (one welcomed at once, one accepted).
+    check(samples.get("labmesh_agents_connected") == 2, f"metrics: agents connected: {text}")
+    check(samples.get('labmesh_hosts{status="Ready"}') == 2, f"metrics: hosts: {text}")
+    check(samples.get("labmesh_entries_started_total", 0) >= 1, f"metrics: entries: {text}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--coordinator", required=True)
@@ -463,6 +479,8 @@ def main():
             step_entry(agent, api)
             step_tasks(agent, api)
             step_errors(agent, api)
+            step_metrics(api)
+            print("ok metrics: the text format over the API socket")
         except (Failure, KeyError, TypeError, ValueError) as e:
             failed = f"{type(e).__name__}: {e}"
         finally:

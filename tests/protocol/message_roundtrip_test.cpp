@@ -83,6 +83,8 @@ void ExpectSame(const ErrorReply& a, const ErrorReply& b) {
   EXPECT_EQ(a.message, b.message);
 }
 void ExpectSame(const OkReply& a, const OkReply& b) { EXPECT_EQ(a.message, b.message); }
+void ExpectSame(const MetricsRequest& a, const MetricsRequest& b) { EXPECT_EQ(a.token, b.token); }
+void ExpectSame(const MetricsReply& a, const MetricsReply& b) { EXPECT_EQ(a.text, b.text); }
 void ExpectSame(const AgentHello& a, const AgentHello& b) {
   EXPECT_EQ(a.hostname, b.hostname);
   EXPECT_EQ(a.agent_version, b.agent_version);
@@ -531,6 +533,8 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(KeysOf(list.get().via.map.ptr[1].val),
             (V{"version", "canary_percent", "set_by", "set_ms"}));
   EXPECT_EQ(keys(PackageDesireRequest{}), (V{"version", "canary_percent"}));
+  EXPECT_EQ(keys(MetricsRequest{}), (V{"token"}));
+  EXPECT_EQ(keys(MetricsReply{}), (V{"text"}));
   EXPECT_EQ(keys(PackageChunkRequest{}), (V{"sha256", "offset", "max_bytes"}));
   EXPECT_EQ(keys(PackageChunk{}), (V{"sha256", "offset", "total_bytes", "data"}));
   EXPECT_EQ(keys(TaskReport{}), (V{"task_id", "kind", "passed", "reason", "checks"}));

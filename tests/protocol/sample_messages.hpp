@@ -29,7 +29,7 @@ using AllMessages = std::tuple<
     AclDeleteRequest, AclMemberRequest, AuditListRequest, AuditListReply, LoginRequest, LoginReply,
     WhoAmIRequest, WhoAmIReply, LogoutRequest, PackageChunkRequest, PackageChunk,
     PackageUploadRequest, PackageUploadReply, PackageListRequest, PackageListReply,
-    PackageDesireRequest>;
+    PackageDesireRequest, MetricsRequest, MetricsReply>;
 
 // Calls f(Type{}) once per message type (a value, so that generic lambdas can name the type).
 template <typename F>
@@ -711,6 +711,14 @@ inline WhoAmIReply Sample<WhoAmIReply>() {
 template <>
 inline LogoutRequest Sample<LogoutRequest>() {
   return LogoutRequest{true};
+}
+template <>
+inline MetricsRequest Sample<MetricsRequest>() {
+  return MetricsRequest{"scrape-token"};
+}
+template <>
+inline MetricsReply Sample<MetricsReply>() {
+  return MetricsReply{"# TYPE labmesh_agents_connected gauge\nlabmesh_agents_connected 3\n"};
 }
 inline PackageInfo SamplePackage(const std::string& version) {
   return PackageInfo{version, std::string(64, 'b'), 10'485'760, "alice", 1'764'000'000'005};

@@ -67,6 +67,8 @@ class E2eCluster {
   const std::string& agent_endpoint() const { return agent_endpoint_; }
   const std::string& api_endpoint() const { return api_endpoint_; }
   const std::string& http_endpoint() const { return http_endpoint_; }  // host:port
+  // Before the first StartCoordinator: the web server's --http-listen (default 127.0.0.1:0).
+  void set_http_endpoint(const std::string& listen) { http_endpoint_ = listen; }
   std::string key_path() const { return data_dir_ + "/keys/coordinator.pub"; }
   std::string public_key() const;
   const std::string& root() const { return tmp_.path(); }

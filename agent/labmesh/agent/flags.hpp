@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "labmesh/agent/config.hpp"
+#include "labmesh/common/logging.hpp"
 
 namespace labmesh::agent {
 
@@ -17,7 +18,7 @@ namespace labmesh::agent {
 struct CommandLine {
   AgentConfig config;
   std::string key_or_file;  // --coordinator-key: a Z85 key or a file holding one
-  std::string log_level = "info";
+  LogOptions log;  // --log-level, --log-format, --log-file, --log-max-size, --log-max-files
 };
 
 // Declares every option on `app`, bound to `line`, which must outlive the parse.

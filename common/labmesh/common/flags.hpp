@@ -15,6 +15,7 @@
 #include <string>
 
 #include "labmesh/common/duration.hpp"
+#include "labmesh/common/logging.hpp"
 
 namespace labmesh::flags {
 
@@ -41,6 +42,23 @@ inline CLI::Option* AddDuration(CLI::App& app, const std::string& name, int64_t&
       },
       help + " (default " + FormatDurationMs(ms) + ")");
   return option->envname(EnvName(name));
+}
+
+// The logging options of every daemon (labmesh/common/logging.hpp, docs/monitoring.md "Logs").
+inline void AddLogFlags(CLI::App& app, LogOptions& log) {
+  Add(app, "log-level", log.level, "trace, debug, info, warn, error, off");
+  Add(app, "log-format", log.format,
+      "text, or json: one JSON object a line (time, level, daemon, logger, pid, message)")
+      ->check(CLI::IsMember({"text", "json"}));
+  Add(app, "log-file", log.file,
+      "log to FILE instead of stderr; it rotates at --log-max-size (x.log: x.1.log, x.2.log, ...)")
+      ->type_name("FILE");
+  Add(app, "log-max-size", log.max_file_bytes,
+      "with --log-file: rotate before the file grows past this (e.g. 64MiB)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 40));
+  Add(app, "log-max-files", log.max_files, "with --log-file: rotated files kept besides FILE")
+      ->check(CLI::Range(1, 1000));
 }
 
 // Reads --config FILE; unknown keys in it are errors.

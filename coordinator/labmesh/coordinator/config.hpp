@@ -17,6 +17,9 @@ struct CoordinatorConfig {
   // need the coordinator's public key); empty = none (docs/security.md).
   std::string api_curve_listen;
   std::string http_listen = "127.0.0.1:7780";       // civetweb; empty = no web server
+  // GET /metrics (docs/monitoring.md) answers whoever sends this token as `Authorization:
+  // Bearer`; empty = loopback clients only.
+  std::string metrics_token;
   std::string web_static_dir;  // developers: serve the page from this directory (webui/static)
   std::string chartjs_file;    // Chart.js for the plots; "" = Debian's libjs-chart.js path
   int64_t heartbeat_interval_ms = 5'000;  // told to agents in Welcome

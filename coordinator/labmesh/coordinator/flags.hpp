@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "labmesh/common/logging.hpp"
 #include "labmesh/coordinator/config.hpp"
 
 namespace labmesh::coordinator {
@@ -14,7 +15,7 @@ namespace labmesh::coordinator {
 // What the command line sets besides the daemon's configuration.
 struct CommandLine {
   CoordinatorConfig config;
-  std::string log_level = "info";
+  LogOptions log;  // --log-level, --log-format, --log-file, --log-max-size, --log-max-files
   std::string check_dir;  // --check DATA_DIR: check the store and exit
 };
 

@@ -13,6 +13,7 @@
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/auth_messages.hpp"
 #include "labmesh/protocol/job_messages.hpp"
+#include "labmesh/protocol/metrics_messages.hpp"
 #include "labmesh/protocol/package_messages.hpp"
 #include "labmesh/protocol/results_messages.hpp"
 #include "labmesh/protocol/sync_messages.hpp"

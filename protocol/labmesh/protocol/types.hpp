@@ -110,6 +110,9 @@ enum class MessageType : uint16_t {
   kPackageListRequest = 192,
   kPackageListReply = 193,
   kPackageDesireRequest = 194,  // reply: kPackageListReply
+  // Metrics (metrics_messages.hpp, docs/monitoring.md): the scrape token or loopback only.
+  kMetricsRequest = 200,
+  kMetricsReply = 201,
 };
 
 // True for every type above; decoders refuse anything else.

@@ -209,6 +209,8 @@ class ResultsIndex {
   virtual ~ResultsIndex() = default;
 
   virtual uint64_t map_size_bytes() const = 0;
+  // The part of the map in use (monitoring: docs/monitoring.md). Any thread.
+  virtual uint64_t used_bytes() const = 0;
 
   // In one write transaction, removes every record of the entry (their index keys and counts)
   // and inserts `records`. Ids are stable: the new records take the entry's old ids in order

@@ -298,6 +298,8 @@ class Store {
 
   virtual uint32_t schema_version() const = 0;
   virtual uint64_t map_size_bytes() const = 0;
+  // The part of the map in use (monitoring: docs/monitoring.md). Any thread.
+  virtual uint64_t used_bytes() const = 0;
 
   virtual Result<std::optional<Host>> GetHost(const std::string& hostname) const = 0;
   virtual Result<std::vector<Host>> ListHosts() const = 0;  // sorted by hostname

@@ -18,6 +18,10 @@
 //   /login                 the login page (login.html)
 //   /static/<file>         the page's embedded assets (app.js, login.js, style.css)
 //   /healthz               "ok" - the HTTP server is up (says nothing of the coordinator)
+//   /metrics               the coordinator's metrics, Prometheus text format (MetricsRequest,
+//                          with the `Authorization: Bearer` token as the scrape token; not a
+//                          user's credentials), then labmesh_http_requests_total counted here;
+//                          401/403 as plain text (docs/monitoring.md)
 //   POST /api/v1/login     {"user", "token"|"password"} (Content-Type: application/json) ->
 //                          LoginRequest; sets the session cookie and answers {"user","admin",
 //                          "csrf","expires","expires_ms"}; a refused login is 401, no cookie
@@ -71,6 +75,8 @@
 
 namespace labmesh::webui {
 
+class HttpMetrics;
+
 struct WebApiOptions {
   int64_t api_timeout_ms = 5000;  // per coordinator call; past it the request gets 503
   size_t max_idle_clients = 8;    // ApiClients kept between requests (one per busy thread)
@@ -105,8 +111,9 @@ class WebApi final : public HttpHandler {
   // ROUTER binds besides tcp://127.0.0.1:7711. `clock` (not owned) stamps X-Labmesh-Now-Ms.
   WebApi(zmq::context_t& context, std::string api_endpoint, WebApiOptions options = {},
          const Clock* clock = SystemClock::Default());
+  ~WebApi() override;
 
-  // Thread-safe; never throws.
+  // Thread-safe; never throws. Every answer is counted (labmesh_http_requests_total).
   HttpResponse Handle(const HttpRequest& request) override;
 
  private:
@@ -127,6 +134,8 @@ class WebApi final : public HttpHandler {
   HttpResponse ShowJob(const Who& who, const std::string& id_text);
   // GET /api/v1/avail?label=L[&count=N][&depends=a,b]: what `host avail` prints.
   HttpResponse HostAvail(const Who& who, const std::string& query);
+  // metrics_page.cpp: GET /metrics.
+  HttpResponse Metrics(const HttpRequest& request);
   // A page asset: the built-in copy, or options_.static_dir's, or Chart.js.
   HttpResponse Asset(const std::string& name);
 
@@ -168,6 +177,7 @@ class WebApi final : public HttpHandler {
   const Clock* clock_;
   ApiClientPool clients_;
   std::unique_ptr<const ResultsFiles> results_;  // null without options.results_root
+  std::unique_ptr<HttpMetrics> http_metrics_;
   std::atomic<uint64_t> next_request_id_{1};
   std::atomic<size_t> live_streams_{0};
 };
