@@ -3,6 +3,8 @@
 // jobs run by played agents, and time moved by the fake clock instead of waited for. Every test
 // that removes something ends with the store check (`labmesh-coordinator --check`) clean.
 
+#include "retention.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -11,7 +13,6 @@
 #include "labmesh/store/results_index.hpp"
 #include "process.hpp"
 #include "results_intake.hpp"
-#include "retention.hpp"
 #include "retention_rules.hpp"
 #include "retention_worker.hpp"
 #include "store_check.hpp"
@@ -99,9 +100,11 @@ class Retention : public Jobs {
   void StartSweeper() {
     worker_ = std::make_unique<RetentionWorker>(results_->root(), index_.get());
     worker_->Start();
-    sweeper_ = std::make_unique<RetentionSweeper>(
-        config_, &clock_, store_.get(), &jobs_->batch(), worker_.get(),
-        [this](const std::string& id, std::string frame) { api_sent_.push_back({id, frame}); });
+    sweeper_ = std::make_unique<RetentionSweeper>(config_, &clock_, store_.get(), &jobs_->batch(),
+                                                  worker_.get(),
+                                                  [this](const std::string& id, std::string frame) {
+                                                    api_sent_.push_back({id, frame});
+                                                  });
     sweeper_->set_busy([this](uint64_t id) { return jobs_->jobs().FindJob(id) != nullptr; });
   }
 
