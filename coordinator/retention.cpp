@@ -73,6 +73,7 @@ int64_t RetentionSweeper::NextDeadlineMs() const {
   const int64_t now = clock_->SteadyMs();
   if (phase_ == Phase::kScan || phase_ == Phase::kAudit) return now;
   if (phase_ == Phase::kApply && !todo_.empty()) return now;
+  if (!done_.empty()) return now;
   // The worker has no descriptor to wake the loop: look at its answers every few ms.
   if (!in_flight_.empty() || !staged_.empty()) return now + 5;
   if (phase_ == Phase::kApply) return now;
@@ -84,16 +85,24 @@ void RetentionSweeper::Step() {
   const auto start = std::chrono::steady_clock::now();
   const auto budget =
       std::chrono::milliseconds(std::max<int64_t>(1, config_.retention_turn_budget_ms));
+  auto within = [&] { return std::chrono::steady_clock::now() - start < budget; };
   bool worked = !in_flight_.empty();
-  TakeDone();
+  for (RemoveDone& done : worker_->TakeDone()) done_.push_back(std::move(done));
   Publish();  // what the last turn's commit added
+  // The worker's finished removals first (a read and a staged write each), as many as the
+  // turn's budget allows; at least one, so that they always move.
+  size_t actions = 0;
+  while (!done_.empty() && actions < kMaxActionsPerTurn && (actions == 0 || within())) {
+    RemoveDone done = std::move(done_.front());
+    done_.pop_front();
+    TakeDone(done);
+    ++actions;
+  }
   if (phase_ == Phase::kIdle && policy_.any() && clock_->SteadyMs() >= next_sweep_ms_) {
     StartSweep();
   }
   turn_done_ = false;
-  size_t actions = 0;
-  while (phase_ != Phase::kIdle && !turn_done_ &&
-         std::chrono::steady_clock::now() - start < budget) {
+  while (phase_ != Phase::kIdle && !turn_done_ && within()) {
     worked = true;
     if (phase_ == Phase::kScan) {
       ScanPage();
@@ -229,20 +238,18 @@ void RetentionSweeper::Submit(const store::Job& job) {
   worker_->Submit(RemoveWork{job.id, JobDir(job)});
 }
 
-void RetentionSweeper::TakeDone() {
-  for (const RemoveDone& done : worker_->TakeDone()) {
-    in_flight_.erase(done.job_id);
-    if (!done.status.ok()) {
-      spdlog::warn("job={} results not removed (tried again by the next sweep): {}", done.job_id,
-                   done.status.ToString());
-      ++stats_.errors;
-      ++tally_.errors;
-      drop_record_.erase(done.job_id);
-      Answer(done.job_id, done.status, nullptr);
-      continue;
-    }
-    FinishRemoval(done);
+void RetentionSweeper::TakeDone(const RemoveDone& done) {
+  in_flight_.erase(done.job_id);
+  if (!done.status.ok()) {
+    spdlog::warn("job={} results not removed (tried again by the next sweep): {}", done.job_id,
+                 done.status.ToString());
+    ++stats_.errors;
+    ++tally_.errors;
+    drop_record_.erase(done.job_id);
+    Answer(done.job_id, done.status, nullptr);
+    return;
   }
+  FinishRemoval(done);
 }
 
 void RetentionSweeper::FinishRemoval(const RemoveDone& done) {

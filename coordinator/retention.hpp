@@ -89,7 +89,8 @@ class RetentionSweeper {
   void ApplyOne();
   void AuditPage();
   void EndSweep();
-  void TakeDone();
+  // One of the worker's finished removals: staged `removed` (or deleted), the waiters answered.
+  void TakeDone(const RemoveDone& done);
   // Stages the job `removing` with `reason`; after the commit the worker gets it.
   void StageRemoval(store::Job job, const std::string& reason);
   void Submit(const store::Job& job);
@@ -119,7 +120,8 @@ class RetentionSweeper {
   std::vector<SizedJob> cap_candidates_;
   std::deque<Todo> todo_;
   std::set<uint64_t> staged_;       // marked `removing` in this turn's batch
-  std::set<uint64_t> in_flight_;    // with the worker
+  std::set<uint64_t> in_flight_;    // with the worker (until its Done is taken)
+  std::deque<RemoveDone> done_;     // the worker's, not taken yet
   std::set<uint64_t> drop_record_;  // their record goes once their results are gone
   std::map<uint64_t, std::vector<Waiter>> waiters_;  // `job delete`s waiting for the worker
   bool turn_done_ = false;  // this turn staged what the next step would read again
