@@ -174,7 +174,8 @@ class CoordinatorImpl final : public Coordinator {
         },
         [this](const ParseDone& done) { core_->jobs().OnParsed(done); });
     // Retention: the sweeper on the loop, removals on the worker (docs/retention.md).
-    retention_worker_ = std::make_unique<RetentionWorker>(results_->root(), results_index_.get());
+    retention_worker_ = std::make_unique<RetentionWorker>(results_->root(), results_index_.get(),
+                                                          store_.get());
     retention_worker_->Start();
     retention_ = std::make_unique<RetentionSweeper>(
         config_, clock_, store_.get(), &core_->batch(), retention_worker_.get(),

@@ -200,8 +200,7 @@ void RetentionSweeper::ApplyOne() {
     drop_record_.erase(todo.job_id);
     const uint64_t entries = (*job)->entry_ids.size();
     batch_->writes().DeleteJob(todo.job_id);
-    batch_->MarkDurable();
-    ++tally_.jobs_removed;
+      ++tally_.jobs_removed;
     tally_.entries_removed += entries;
     batch_->AfterCommit([this, entries] {
       ++stats_.jobs_removed;
@@ -220,7 +219,6 @@ void RetentionSweeper::StageRemoval(store::Job job, const std::string& reason) {
   job.results_removed_reason = reason;
   const uint64_t id = job.id;
   batch_->writes().PutJob(job);
-  batch_->MarkDurable();
   staged_.insert(id);
   batch_->AfterCommit([this, job = std::move(job)] {
     staged_.erase(job.id);
@@ -272,7 +270,6 @@ void RetentionSweeper::FinishRemoval(const RemoveDone& done) {
     (*job)->results_state = ResultsState::kRemoved;
     batch_->writes().PutJob(**job);
   }
-  batch_->MarkDurable();
   Add(tally_, done);
   batch_->AfterCommit([this, done, drop, entries] {
     Add(stats_, done);
@@ -314,7 +311,6 @@ void RetentionSweeper::AuditPage() {
   }
   if (count == 0) return EndSweep();
   batch_->writes().DeleteAudit(first, last);
-  batch_->MarkDurable();
   tally_.audit_removed += count;
   batch_->AfterCommit([this, count] { stats_.audit_removed += count; });
   if (count < records->size()) return EndSweep();

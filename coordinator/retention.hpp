@@ -12,6 +12,11 @@
 // loop's other work never waits long; one summary line per sweep goes to the log and the
 // counters to stats().
 //
+// Its writes do not make the turn's commit durable (no fsync of their own: under a sweep's
+// file removals one costs up to hundreds of ms, all of it the loop's): the worker syncs the
+// store before it removes anything, so a `removing` mark is on disk before its files go, and
+// everything later is redone by the next sweep when a machine crash loses it.
+//
 // It never touches a job that is not finished, nor one the `busy` callback names (active in the
 // JobService, being reparsed). Finished jobs' retention fields are written only here (the
 // JobService lets go of a job when it finished).

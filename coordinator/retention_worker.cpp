@@ -6,13 +6,15 @@
 #include <utility>
 
 #include "labmesh/store/results_index.hpp"
+#include "labmesh/store/store.hpp"
 
 namespace labmesh::coordinator {
 
 namespace fs = std::filesystem;
 
-RetentionWorker::RetentionWorker(std::string results_root, store::ResultsIndex* index)
-    : results_root_(std::move(results_root)), index_(index) {}
+RetentionWorker::RetentionWorker(std::string results_root, store::ResultsIndex* index,
+                                 store::Store* store)
+    : results_root_(std::move(results_root)), index_(index), store_(store) {}
 
 RetentionWorker::~RetentionWorker() {
   {
@@ -59,9 +61,12 @@ void RetentionWorker::Run() {
 void RetentionWorker::Process(std::vector<RemoveWork> batch) {
   std::vector<uint64_t> ids;
   for (const RemoveWork& work : batch) ids.push_back(work.job_id);
-  // The index first: a crash after it leaves files that the next sweep removes (the job stays
+  // The jobs' `removing` marks on disk first: the loop committed them without an fsync. Then
+  // the index: a crash after it leaves files that the next sweep removes (the job stays
   // `removing`), never index rows that point at files already gone.
-  auto rows = index_->DeleteJobs(ids);
+  Status synced = store_->Sync();
+  Result<std::vector<uint64_t>> rows =
+      synced.ok() ? index_->DeleteJobs(ids) : Result<std::vector<uint64_t>>(synced);
   std::vector<RemoveDone> done(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
     done[i].job_id = batch[i].job_id;

@@ -22,6 +22,7 @@
 
 namespace labmesh::store {
 class ResultsIndex;
+class Store;
 }
 
 namespace labmesh::coordinator {
@@ -45,7 +46,9 @@ class RetentionWorker {
  public:
   static constexpr size_t kMaxJobsPerCommit = 64;
 
-  RetentionWorker(std::string results_root, store::ResultsIndex* index);
+  // `store` is synced (fsync) before each batch is removed: the loop commits its `removing`
+  // marks without one, so that a sweep's commits never wait for the disk on the loop.
+  RetentionWorker(std::string results_root, store::ResultsIndex* index, store::Store* store);
   ~RetentionWorker();
   RetentionWorker(const RetentionWorker&) = delete;
   RetentionWorker& operator=(const RetentionWorker&) = delete;
@@ -62,6 +65,7 @@ class RetentionWorker {
 
   const std::string results_root_;
   store::ResultsIndex* index_;
+  store::Store* store_;
   std::mutex mu_;
   std::condition_variable wake_;
   std::deque<RemoveWork> queue_;

@@ -315,6 +315,7 @@ class LmdbStore final : public Store {
   }
 
   Status Apply(const WriteBatch& batch, Durability durability) override;
+  Status Sync() override { return env_.Sync(); }
 
  private:
   template <typename T, typename Fn>

@@ -112,6 +112,7 @@ class FaultyStore final : public store::Store {
   Result<store::DesiredVersion> GetDesiredVersion() const override {
     return real_->GetDesiredVersion();
   }
+  Status Sync() override { return real_->Sync(); }
   Status Apply(const store::WriteBatch& batch,
                Durability durability = Durability::kSync) override {
     if (fail_applies > 0) {

@@ -98,7 +98,7 @@ class Retention : public Jobs {
 
   // After the test set config_'s policies.
   void StartSweeper() {
-    worker_ = std::make_unique<RetentionWorker>(results_->root(), index_.get());
+    worker_ = std::make_unique<RetentionWorker>(results_->root(), index_.get(), store_.get());
     worker_->Start();
     sweeper_ = std::make_unique<RetentionSweeper>(config_, &clock_, store_.get(), &jobs_->batch(),
                                                   worker_.get(),

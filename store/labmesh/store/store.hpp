@@ -379,6 +379,10 @@ class Store {
   // OS's writeback, so a machine crash may lose it - for soft state such as heartbeats only.
   enum class Durability { kSync, kLazy };
   virtual Status Apply(const WriteBatch& batch, Durability durability = Durability::kSync) = 0;
+  // Puts every batch applied so far on disk, kLazy ones included (fsync). Any thread, beside
+  // Apply() too: the retention worker makes the loop's lazy `removing` marks durable this way
+  // before it removes anything (docs/retention.md).
+  virtual Status Sync() = 0;
 };
 
 }  // namespace labmesh::store
