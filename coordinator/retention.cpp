@@ -148,10 +148,13 @@ void RetentionSweeper::ScanPage() {
     return;
   }
   if (jobs->empty()) {
+    std::map<uint64_t, uint64_t> sizes;
+    for (const SizedJob& job : cap_candidates_) sizes[job.id] = job.bytes;
     for (uint64_t id :
          OverCap(std::move(cap_candidates_), present_bytes_, policy_.results_max_bytes)) {
       todo_.push_back({id, Action::kRemoveResults,
                        "over --results-max-bytes " + BytesText(policy_.results_max_bytes)});
+      present_bytes_ -= std::min(present_bytes_, sizes[id]);  // what is held after the sweep
     }
     cap_candidates_.clear();
     phase_ = Phase::kApply;
