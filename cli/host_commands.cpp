@@ -56,6 +56,17 @@ HostCommands::HostCommands(CLI::App& app, const Globals& g, Action& action) : g_
   label->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return Label(api); }; });
 
+  auto* avail = host->add_subcommand(
+      "avail", "before submitting: how many hosts with a label could take a job now, how many "
+               "are busy, and the queue ahead");
+  avail->add_option("--label", label_, "the label the job would ask for")->required();
+  avail->add_option("--count", count_, "hosts the job would want (1..10000)")
+      ->capture_default_str();
+  avail->add_option("--depends", depends_, "labels every host must carry too, comma-separated")
+      ->delimiter(',');
+  avail->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return Avail(api); }; });
+
   lifecycle_.emplace(*host, g, action);
 }
 
@@ -85,6 +96,30 @@ int HostCommands::HostAction(client::ApiClient& api, const std::string& verb) {
   auto reply = api.Call<protocol::OkReply>(request);
   if (!reply.ok()) return Fail(reply.status());
   PrintOk(*reply, g_.json);
+  return kExitOk;
+}
+
+int HostCommands::Avail(client::ApiClient& api) {
+  if (count_ == 0 || count_ > 10'000) return UsageError("host avail: --count must be 1..10000");
+  auto reply = api.Call<protocol::HostAvailReply>(
+      protocol::HostAvailRequest{label_, count_, depends_});
+  if (!reply.ok()) return Fail(reply.status());
+  if (g_.json) {
+    std::cout << Dump(protocol::ToJson(*reply)) << "\n";
+    return kExitOk;
+  }
+  const protocol::HostAvailReply& r = *reply;
+  std::string jobs;
+  for (uint64_t id : r.busy_jobs) jobs += (jobs.empty() ? "" : ", ") + std::to_string(id);
+  std::cout << "label:        " << r.label << "\n"
+            << "hosts:        " << r.hosts << " usable (" << r.free << " free, " << r.busy
+            << " busy, " << r.locked << " locked, " << r.in_task << " in a task, " << r.down
+            << " down)\n";
+  if (!jobs.empty()) std::cout << "busy with:    job" << (r.busy_jobs.size() > 1 ? "s " : " ") << jobs << "\n";
+  if (r.unusable > 0) std::cout << "not usable:   " << r.unusable << " (not in your ACL groups)\n";
+  std::cout << "queued ahead: " << r.queued_ahead << "\n"
+            << "a job of " << r.count << ": " << (r.can_start ? "can start now" : "would wait")
+            << "\n";
   return kExitOk;
 }
 

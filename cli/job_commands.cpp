@@ -109,6 +109,17 @@ void PrintJob(const protocol::JobInfo& job, bool json) {
     table.Add(row);
   }
   table.Print(std::cout);
+  // Queued entries: their place among the entries that want the same hosts, and what holds
+  // those hosts (docs/jobs.md "Why is my job waiting?").
+  bool header = false;
+  for (const auto& entry : job.entries) {
+    if (entry.waiting_for.empty()) continue;
+    if (!header) std::cout << "\nwaiting:\n";
+    header = true;
+    std::string host = entry.host.empty() ? "(any " + entry.meta_label + ")" : entry.host;
+    std::cout << "  " << host << ": " << entry.queue_position << " of " << entry.queue_length
+              << " in the queue; " << entry.waiting_for << "\n";
+  }
   // What could not be parsed, under the table (the rest of the results is still indexed).
   std::vector<std::string> warnings = ParseWarningLines(job);
   if (!warnings.empty()) std::cout << "\n";

@@ -53,6 +53,7 @@ const std::vector<ApiRouteFlags>& ApiRouteTable() {
       {T::kJobShowRequest, O::kJobs, kReads, kAnyone},
       {T::kJobAbortRequest, O::kJobs, kChanges, kAnyone},
       {T::kJobLogRequest, O::kJobs, kReads, kAnyone},
+      {T::kHostAvailRequest, O::kJobs, kReads, kAnyone},
       // retention (RetentionSweeper): the owner or an admin, checked by the handler
       {T::kJobDeleteRequest, O::kRetention, kChanges, kAnyone},
       // results (ResultsService)

@@ -489,6 +489,7 @@ class CoordinatorImpl final : public Coordinator {
         case T::kJobListRequest: return reply(jobs.List(e));
         case T::kJobShowRequest: return reply(jobs.Show(e));
         case T::kJobLogRequest: return reply(jobs.Log(e));
+        case T::kHostAvailRequest: return reply(jobs.Avail(e, who));
         default: return reply(protocol::ErrorFrame(e.request_id, Status::Unsupported("not a job request")));
       }
     });

@@ -400,11 +400,29 @@ std::string JobService::Show(const protocol::Envelope& e) const {
   protocol::JobShowReply reply{ToJobInfo(stored->job, stored->entries, true)};
   for (protocol::EntryInfo& info : reply.job.entries) {
     auto live = entries_.find(info.id);
-    if (live != entries_.end() && !info.host.empty()) {
+    if (live == entries_.end()) continue;
+    if (!info.host.empty()) {
       info.waiting_in = scheduler_->sync().WaitingIn(Scheduler::KeyOf(live->second), info.host);
     }
+    scheduler_->ExplainWaiting(live->second, info);
   }
   return protocol::Encode(reply, e.request_id);
+}
+
+std::string JobService::Avail(const protocol::Envelope& e, const Principal& who) const {
+  auto request = protocol::DecodeBody<protocol::HostAvailRequest>(e);
+  if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
+  if (request->label.empty()) {
+    return protocol::ErrorFrame(e.request_id, Status::InvalidArgument("host avail needs a label"));
+  }
+  if (request->count == 0 || request->count > kMaxJobHosts) {
+    return protocol::ErrorFrame(
+        e.request_id, Status::InvalidArgument("count must be 1.." + std::to_string(kMaxJobHosts) +
+                                              ", not " + std::to_string(request->count)));
+  }
+  auto groups = GroupsOf(who.user);
+  if (!groups.ok()) return protocol::ErrorFrame(e.request_id, groups.status());
+  return protocol::Encode(scheduler_->Availability(*request, *groups), e.request_id);
 }
 
 std::string JobService::Log(const protocol::Envelope& e) const {

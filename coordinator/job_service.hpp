@@ -68,6 +68,8 @@ class JobService {
   std::string List(const protocol::Envelope& e) const;
   std::string Show(const protocol::Envelope& e) const;
   std::string Log(const protocol::Envelope& e) const;
+  // host avail: what the hosts with a label that `who` may use are doing (the Scheduler's view).
+  std::string Avail(const protocol::Envelope& e, const Principal& who) const;
 
   // Agent messages of a registered host.
   void OnReport(const HostState& host, const protocol::Envelope& e);

@@ -95,6 +95,22 @@ class Scheduler {
   size_t queued_entries() const { return queue_.size(); }
   const SyncService& sync() const { return sync_; }
 
+  // ---- for readers (scheduler_explain.cpp; docs/jobs.md "Why is my job waiting?") ----
+  // What keeps a host from taking an entry now, as the scheduler sees it.
+  struct HostCondition {
+    enum class Kind { kFree, kBusy, kLocked, kTask, kDown, kNotAsking };
+    Kind kind = Kind::kFree;
+    std::string detail;   // kLocked: "alice: bisecting"; kTask: "verifying"; kDown: "Dead"
+    uint64_t job_id = 0;  // kBusy: the job of the entry it runs or is held for; 0 = unknown
+  };
+  HostCondition ConditionOf(const std::string& hostname) const;
+  // Sets a Queued entry's waiting_for, queue_position and queue_length: what holds the hosts it
+  // could run on and its place among the queued entries that want the same hosts.
+  void ExplainWaiting(const store::Entry& entry, protocol::EntryInfo& info) const;
+  // What the hosts with the request's labels that `groups` may use are doing now (host avail).
+  protocol::HostAvailReply Availability(const protocol::HostAvailRequest& request,
+                                        const std::vector<std::string>& groups) const;
+
  private:
   // Queue order: higher priority first, then older job, then entry id.
   struct QueueKey {

@@ -174,6 +174,8 @@ Result<M> DecodeAs(std::string_view frame, const DecodeLimits& limits) {
   X(HostHistoryRequest) \
   X(HostHistoryReply) \
   X(HostModRequest) \
+  X(HostAvailRequest) \
+  X(HostAvailReply) \
   X(JobCreateRequest) \
   X(JobCreateReply) \
   X(JobListRequest) \

@@ -211,6 +211,27 @@ nlohmann::json ToJson(const EntryInfo& e) {
       {"result_counts", CountsJson(e.result_counts)},
       {"parse_warnings", e.parse_warnings},
       {"retries", e.retries},
+      {"waiting_for", e.waiting_for},
+      {"queue_position", e.queue_position},
+      {"queue_length", e.queue_length},
+  };
+}
+
+nlohmann::json ToJson(const HostAvailReply& r) {
+  return {
+      {"label", r.label},
+      {"count", r.count},
+      {"hosts", r.hosts},
+      {"free", r.free},
+      {"busy", r.busy},
+      {"locked", r.locked},
+      {"in_task", r.in_task},
+      {"down", r.down},
+      {"unusable", r.unusable},
+      {"queued_ahead", r.queued_ahead},
+      {"busy_jobs", r.busy_jobs},
+      {"can_start", r.can_start},
+      {"summary", r.summary},
   };
 }
 

@@ -102,12 +102,16 @@ LABMESH_CODEC_MAP(labmesh::protocol::FileDigest, path, size, hash);
 LABMESH_CODEC_MAP(labmesh::protocol::HeldEntry, entry_id, phase);
 LABMESH_CODEC_MAP(labmesh::protocol::EntryInfo, id, job_id, host, meta_label, status, reason,
                   fault, exit_code, signal, queued_us, started_us, finished_us, results_path,
-                  group, waiting_in, result_counts, parse_warnings, retries);
+                  group, waiting_in, result_counts, parse_warnings, retries, waiting_for,
+                  queue_position, queue_length);
 LABMESH_CODEC_MAP(labmesh::protocol::JobInfo, id, name, owner, priority, synch_count, status,
                   control_kind, control, test_name, hosts, meta_label, meta_count, depends,
                   run_verify, timeout_ms, max_runtime_ms, created_us, finished_us, abort_reason,
                   entries, cleanup, retry, keep_results_ms, result_bytes, results,
                   results_removed_us, results_removed_reason);
+LABMESH_CODEC_MAP(labmesh::protocol::HostAvailRequest, label, count, depends);
+LABMESH_CODEC_MAP(labmesh::protocol::HostAvailReply, label, count, hosts, free, busy, locked,
+                  in_task, down, unusable, queued_ahead, busy_jobs, can_start, summary);
 LABMESH_CODEC_MAP(labmesh::protocol::WorkRequest, incarnation);
 LABMESH_CODEC_MAP(labmesh::protocol::StartEntry, entry_id, job_id, job_name, owner, hostname,
                   hosts, control_kind, control, max_runtime_ms, synch_count, group, peers);

@@ -54,6 +54,8 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kHostHistoryRequest, "HostHistoryRequest"},
     TypeName{MessageType::kHostHistoryReply, "HostHistoryReply"},
     TypeName{MessageType::kHostModRequest, "HostModRequest"},
+    TypeName{MessageType::kHostAvailRequest, "HostAvailRequest"},
+    TypeName{MessageType::kHostAvailReply, "HostAvailReply"},
     TypeName{MessageType::kTestAddRequest, "TestAddRequest"},
     TypeName{MessageType::kTestListRequest, "TestListRequest"},
     TypeName{MessageType::kTestListReply, "TestListReply"},

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <exception>
 #include <mutex>
 #include <string_view>
@@ -62,6 +63,20 @@ void WriteFileBody(mg_connection* conn, const FileBody& file) {
   }
 }
 
+// "Sun, 06 Dec 2026 07:45:00 GMT" (RFC 9110's IMF-fixdate) for now, with gmtime_r. civetweb adds
+// a Date header itself when a response has none, but Debian's build formats it with gmtime(),
+// whose one static result every worker thread writes at once (ThreadSanitizer found it: two
+// answers sent together could carry each other's, or a torn, date); with ours it adds none.
+std::string HttpDateNow() {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  char text[64] = "";
+  if (::gmtime_r(&now, &utc) != nullptr) {
+    std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+  }
+  return text;
+}
+
 // Writes the status line and headers, and the body unless it is streamed (the caller then
 // runs response.stream) or the request was HEAD.
 void WriteResponse(mg_connection* conn, const HttpResponse& response, bool head_only) {
@@ -73,11 +88,13 @@ void WriteResponse(mg_connection* conn, const HttpResponse& response, bool head_
     std::string length = std::to_string(response.body_length());
     mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
   }
-  bool nosniff = false;
+  bool nosniff = false, date = false;
   for (const auto& [name, value] : response.headers) {
     mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
     nosniff = nosniff || name == "X-Content-Type-Options";
+    date = date || name == "Date";
   }
+  if (!date) mg_response_header_add(conn, "Date", HttpDateNow().c_str(), -1);
   // Every answer, JSON and errors included: the browser takes the Content-Type as given and
   // never guesses HTML (or script) from a body that quotes someone's text.
   if (!nosniff) mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);

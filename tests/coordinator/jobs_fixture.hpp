@@ -116,6 +116,7 @@ class Jobs : public ::testing::Test {
       case MessageType::kJobListRequest: return reply(jobs_->jobs().List(e));
       case MessageType::kJobShowRequest: return reply(jobs_->jobs().Show(e));
       case MessageType::kJobLogRequest: return reply(jobs_->jobs().Log(e));
+      case MessageType::kHostAvailRequest: return reply(jobs_->jobs().Avail(e, who));
       case MessageType::kHostTaskRequest: return jobs_->tasks().RequestTask(id, e, who);
       case MessageType::kHostHistoryRequest: return reply(jobs_->tasks().History(e));
       default: ADD_FAILURE() << "not a job request";

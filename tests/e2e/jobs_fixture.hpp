@@ -68,8 +68,12 @@ class JobsE2e : public ::testing::Test {
     });
   }
 
-  CommandResult Wait(uint64_t id, const std::string& timeout = "25s") {
-    return cluster_.Cli({"job", "wait", std::to_string(id), "--timeout", timeout});
+  // `job wait ID --timeout T`, with T in seconds multiplied like every deadline of the tests
+  // (Scaled: the sanitizer runs' code is slower).
+  CommandResult Wait(uint64_t id, int timeout_s = 25) {
+    auto scaled = Scaled(std::chrono::seconds(timeout_s));
+    return cluster_.Cli({"job", "wait", std::to_string(id), "--timeout",
+                         std::to_string(scaled.count()) + "ms"});
   }
 
   std::string ResultsDir(const nlohmann::json& entry) {

@@ -62,7 +62,7 @@ TEST_F(Sync, FourHostsStartTogetherPassThreeBarriersAndExchangeValues) {
   uint64_t id = Create({"--name", "four", "--control", control, "--hosts", "h1,h2,h3,h4",
                         "--synch-count", "4"});
   ASSERT_NE(id, 0u);
-  auto waited = Wait(id, "60s");
+  auto waited = Wait(id, 60);
   ASSERT_EQ(waited.exit_code, 0) << waited.out << waited.err << Show(id).dump(2);
   nlohmann::json job = Show(id);
   int64_t first = INT64_MAX, last = 0;
@@ -94,7 +94,7 @@ TEST_F(Sync, SynchCountTwoOnFourHostsRunsTwoGroupsWithTheirOwnBarriers) {
   uint64_t id = Create({"--name", "pairs", "--control", control, "--label", "pair", "--count",
                         "4", "--synch-count", "2"});
   ASSERT_NE(id, 0u);
-  auto waited = Wait(id, "60s");
+  auto waited = Wait(id, 60);
   ASSERT_EQ(waited.exit_code, 0) << waited.out << waited.err << Show(id).dump(2);
   std::map<std::string, std::string> env = Files(id, "env.txt");
   std::map<std::string, std::string> names = Files(id, "names.txt");
@@ -134,7 +134,7 @@ TEST_F(Sync, BarrierTimeoutNamesTheHostThatNeverArrived) {
     return false;
   })) << Show(id).dump(2);
   WriteFile("go", "");
-  EXPECT_EQ(Wait(id, "30s").exit_code, 1);
+  EXPECT_EQ(Wait(id, 30).exit_code, 1);
   nlohmann::json job = Show(id);
   for (const auto& entry : job["entries"]) {
     if (entry["host"] == "h1") {
@@ -183,7 +183,7 @@ TEST_F(Sync, HostKilledDuringABarrierReleasesTheOthersWithAnErrorAndAbortsThem) 
   EXPECT_NE(text.out.find("barrier 'all-here' (use 1): 2/3 arrived"), std::string::npos)
       << text.out;
   cluster_.KillAgent("h3", SIGKILL);
-  EXPECT_EQ(Wait(id, "30s").exit_code, 1);
+  EXPECT_EQ(Wait(id, 30).exit_code, 1);
   WriteFile("go", "");  // the orphaned control of h3 ends
   nlohmann::json job = Show(id);
   for (const auto& entry : job["entries"]) {
@@ -222,7 +222,7 @@ TEST_F(Sync, OverlappingSynchronousJobsAndAStreamOfClientSideJobsAllFinish) {
   }
   for (uint64_t id : ids) {
     ASSERT_NE(id, 0u);
-    auto waited = Wait(id, "60s");
+    auto waited = Wait(id, 60);
     EXPECT_EQ(waited.exit_code, 0) << waited.out << waited.err << Show(id).dump(2);
   }
 }

@@ -1,16 +1,13 @@
-// libFuzzer target: config files (docs/fuzzing.md). The input is written to a file and read as
-// `--config FILE` with the coordinator's and the agent's own options (their AddFlags, which their
-// main() declares too), catching only what main() catches (CLI::ParseError); it is also parsed
-// as the CLI's credentials file (cli/credentials.hpp, which catches CLI::Error) and as one duration and one
-// byte size value. Anything else thrown, or any sanitizer report, is a bug.
+// libFuzzer target: config files (docs/fuzzing.md). The input is read as a config file (CLI11's
+// parse_from_stream: the reader `--config FILE` uses) with the coordinator's and the agent's own
+// options (their AddFlags, which their main() declares too), catching only what main() catches
+// (CLI::ParseError); it is also parsed as the CLI's credentials file (cli/credentials.hpp,
+// which catches CLI::Error) and as one duration and one byte size value. Anything else thrown,
+// or any sanitizer report, is a bug.
 // Corpus: corpus/config (config files of the docs and tests).
-
-#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <sstream>
 #include <string>
 
@@ -24,42 +21,47 @@
 
 namespace {
 
-std::string g_path;
-
-// Parses the config file with `add_flags`' options the way main() does, catching only what
-// main() catches (CLI::ParseError, a usage error: exit 2).
-template <typename CommandLine, typename AddFlags>
-void ParseAsDaemon(AddFlags add_flags) {
+// One daemon's command line, declared once by its AddFlags (as its main() does) and parsed
+// again for every input: the options are the expensive part, and App::clear() resets what a
+// parse leaves behind (the bound values keep the last input's, which changes no parse).
+template <typename CommandLine>
+struct Daemon {
   CommandLine line;
   CLI::App app{"fuzz"};
-  add_flags(app, line);
-  const char* argv[] = {"labmesh-fuzz", "--config", g_path.c_str()};
-  try {
-    app.parse(3, argv);
-  } catch (const CLI::ParseError& e) {
-    (void)e;
+
+  template <typename AddFlags>
+  explicit Daemon(AddFlags add_flags) {
+    add_flags(app, line);
   }
-}
+
+  // The bytes as the config file's text: CLI11's config reader and the options' own checks,
+  // catching only what main() catches (CLI::ParseError, a usage error: exit 2).
+  void Parse(const std::string& text) {
+    app.clear();
+    std::istringstream in(text);
+    try {
+      app.parse_from_stream(in);
+    } catch (const CLI::ParseError& e) {
+      (void)e;
+    }
+  }
+};
+
+Daemon<labmesh::coordinator::CommandLine>* g_coordinator = nullptr;
+Daemon<labmesh::agent::CommandLine>* g_agent = nullptr;
 
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  char pattern[] = "/tmp/labmesh-fuzz-config-XXXXXX";
-  int fd = ::mkstemp(pattern);
-  if (fd < 0) std::abort();
-  ::close(fd);
-  g_path = pattern;
+  g_coordinator = new Daemon<labmesh::coordinator::CommandLine>(labmesh::coordinator::AddFlags);
+  g_agent = new Daemon<labmesh::agent::CommandLine>(labmesh::agent::AddFlags);
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  FILE* file = std::fopen(g_path.c_str(), "wb");
-  if (file == nullptr) std::abort();
-  if (size > 0 && std::fwrite(data, 1, size, file) != size) std::abort();
-  std::fclose(file);
-  ParseAsDaemon<labmesh::coordinator::CommandLine>(labmesh::coordinator::AddFlags);
-  ParseAsDaemon<labmesh::agent::CommandLine>(labmesh::agent::AddFlags);
+  g_coordinator->Parse(text);
+  g_agent->Parse(text);
 
   std::istringstream in(text);
   (void)labmesh::cli::ParseCredentialsFile(in, "credentials");

@@ -203,6 +203,29 @@ void ExpectSame(const EntryInfo& a, const EntryInfo& b) {
   EXPECT_EQ(a.result_counts, b.result_counts);
   EXPECT_EQ(a.parse_warnings, b.parse_warnings);
   EXPECT_EQ(a.retries, b.retries);
+  EXPECT_EQ(a.waiting_for, b.waiting_for);
+  EXPECT_EQ(a.queue_position, b.queue_position);
+  EXPECT_EQ(a.queue_length, b.queue_length);
+}
+void ExpectSame(const HostAvailRequest& a, const HostAvailRequest& b) {
+  EXPECT_EQ(a.label, b.label);
+  EXPECT_EQ(a.count, b.count);
+  EXPECT_EQ(a.depends, b.depends);
+}
+void ExpectSame(const HostAvailReply& a, const HostAvailReply& b) {
+  EXPECT_EQ(a.label, b.label);
+  EXPECT_EQ(a.count, b.count);
+  EXPECT_EQ(a.hosts, b.hosts);
+  EXPECT_EQ(a.free, b.free);
+  EXPECT_EQ(a.busy, b.busy);
+  EXPECT_EQ(a.locked, b.locked);
+  EXPECT_EQ(a.in_task, b.in_task);
+  EXPECT_EQ(a.down, b.down);
+  EXPECT_EQ(a.unusable, b.unusable);
+  EXPECT_EQ(a.queued_ahead, b.queued_ahead);
+  EXPECT_EQ(a.busy_jobs, b.busy_jobs);
+  EXPECT_EQ(a.can_start, b.can_start);
+  EXPECT_EQ(a.summary, b.summary);
 }
 void ExpectSame(const JobInfo& a, const JobInfo& b) {
   EXPECT_EQ(a.id, b.id);
@@ -520,6 +543,10 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(HostTaskRequest{}), (V{"hostname", "kind", "user"}));
   EXPECT_EQ(keys(HostHistoryRequest{}), (V{"hostname", "limit"}));
   EXPECT_EQ(keys(HostModRequest{}), (V{"hostname", "protection", "user"}));
+  EXPECT_EQ(keys(HostAvailRequest{}), (V{"label", "count", "depends"}));
+  EXPECT_EQ(keys(HostAvailReply{}),
+            (V{"label", "count", "hosts", "free", "busy", "locked", "in_task", "down", "unusable",
+               "queued_ahead", "busy_jobs", "can_start", "summary"}));
   EXPECT_EQ(keys(JobCreateReply{}), (V{"id"}));
   EXPECT_EQ(keys(JobListRequest{}),
             (V{"owner", "status", "limit", "name", "before_id", "finished_since_us"}));
@@ -585,7 +612,8 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(KeysOf(job.via.map.ptr[19].val.via.array.ptr[0]),
             (V{"id", "job_id", "host", "meta_label", "status", "reason", "fault", "exit_code",
                "signal", "queued_us", "started_us", "finished_us", "results_path", "group",
-               "waiting_in", "result_counts", "parse_warnings", "retries"}));
+               "waiting_in", "result_counts", "parse_warnings", "retries", "waiting_for",
+               "queue_position", "queue_length"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<ResultsListReply>())).get().via.map.ptr[0].val.via.array.ptr[0]),
             (V{"id", "job_id", "entry_id", "host", "labels", "test", "status", "reason",
                "start_us", "end_us", "duration_us", "keyvals", "perf", "file", "link"}));

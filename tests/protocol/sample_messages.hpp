@@ -20,7 +20,7 @@ using AllMessages = std::tuple<
     TestAddRequest, TestListRequest, TestListReply, TestShowRequest, TestShowReply, WorkRequest,
     StartEntry, EntryReport, EntryReportAck, ResultChunk, ResultAck, AbortEntry, SyncRequest,
     SyncReply, RunTask, TaskReport, HostTaskRequest, HostTaskReply, HostHistoryRequest,
-    HostHistoryReply, HostModRequest, JobCreateRequest, JobCreateReply, JobListRequest,
+    HostHistoryReply, HostModRequest, HostAvailRequest, HostAvailReply, JobCreateRequest, JobCreateReply, JobListRequest,
     JobListReply, JobShowRequest, JobShowReply, JobAbortRequest, JobLogRequest, JobLogReply,
     ResultsListRequest, ResultsListReply, ResultsSummaryRequest, ResultsSummaryReply,
     ResultsSeriesRequest, ResultsSeriesReply, ResultsReparseRequest, ResultsReparseReply,
@@ -150,6 +150,9 @@ inline EntryInfo SampleEntryInfo(uint64_t id, const std::string& host) {
   e.result_counts = {{"FAIL", 1}, {"GOOD", 12}};
   e.parse_warnings = {"status.log: line 7: END without START", "results.xml: not JUnit"};
   e.retries = 1;
+  e.waiting_for = "3 hosts carry gpu: 2 busy (jobs 41, 42), 1 locked (alice: bisecting)";
+  e.queue_position = 2;
+  e.queue_length = 5;
   return e;
 }
 
@@ -449,6 +452,28 @@ inline HostHistoryReply Sample<HostHistoryReply>() {
 template <>
 inline HostModRequest Sample<HostModRequest>() {
   return HostModRequest{"lab-17", "repair-software-only", "alice"};
+}
+template <>
+inline HostAvailRequest Sample<HostAvailRequest>() {
+  return HostAvailRequest{"gpu", 4, {"rack:a", "big"}};
+}
+template <>
+inline HostAvailReply Sample<HostAvailReply>() {
+  HostAvailReply m;
+  m.label = "gpu";
+  m.count = 4;
+  m.hosts = 9;
+  m.free = 1;
+  m.busy = 3;
+  m.locked = 2;
+  m.in_task = 1;
+  m.down = 2;
+  m.unusable = 5;
+  m.queued_ahead = 7;
+  m.busy_jobs = {41, 42};
+  m.can_start = true;
+  m.summary = "9 hosts carry gpu: 1 free, 3 busy (jobs 41, 42)";
+  return m;
 }
 template <>
 inline JobCreateRequest Sample<JobCreateRequest>() {

@@ -132,7 +132,9 @@ CommandResult E2eCluster::CliAs(const std::string& token, std::vector<std::strin
   argv.insert(argv.end(), args.begin(), args.end());
   std::string home = tmp_.path() + "/cli-home";
   std::filesystem::create_directories(home);
-  return RunCommand(argv, std::chrono::seconds(30),
+  // Long enough for the longest `job wait --timeout` a test gives (JobsE2e::Wait, 60 s): this
+  // only stops a client that hangs.
+  return RunCommand(argv, std::chrono::seconds(90),
                     {{"HOME", home},
                      {"XDG_CONFIG_HOME", ""},
                      {"LABMESH_USER", ""},

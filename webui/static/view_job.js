@@ -75,7 +75,7 @@ export function mount(ctx) {
   const table = el('table', 'entries');
   table.id = 'entries-table';
   table.appendChild(h('thead', null, h('tr', null, ...['Host', 'Status', 'Queued', 'Started',
-    'Finished', 'Reason', 'Waiting in', 'Results', 'Files', ''].map((t) => el('th', null, t)))));
+    'Finished', 'Reason', 'Waiting', 'Results', 'Files', ''].map((t) => el('th', null, t)))));
   const body = el('tbody');
   body.id = 'entries-body';
   table.appendChild(body);
@@ -149,7 +149,12 @@ export function mount(ctx) {
       e.signal ? 'signal ' + e.signal : '',
       e.retries ? 'retried ' + e.retries + '×' : ''].filter(Boolean).join('; ');
     tr.appendChild(el('td', 'reason', reason));
-    tr.appendChild(el('td', 'waiting', e.waiting_in || ''));
+    // A queued entry: its place in the queue and what holds the hosts it could run on; a
+    // running one: the barrier or value its control waits for.
+    const waiting = e.waiting_for
+      ? e.queue_position + ' of ' + e.queue_length + ' in the queue; ' + e.waiting_for
+      : (e.waiting_in || '');
+    tr.appendChild(el('td', 'waiting', waiting));
     const results = el('td', 'results', countsText(e.result_counts) || (FINAL.has(e.status) ? 'none' : ''));
     if ((e.parse_warnings || []).length) {
       results.appendChild(el('div', 'failed-checks', e.parse_warnings.join('\n')));

@@ -1,7 +1,7 @@
 #pragma once
-// `labmesh host list|show|pending|accept|reject|lock|unlock|delete|label` (CLI.md): flags, the
-// coordinator calls (HostListRequest, HostShowRequest, HostPendingRequest, HostActionRequest,
-// HostLabelRequest) and the output. The lifecycle verbs of `host` (verify, repair, history,
+// `labmesh host list|show|pending|accept|reject|lock|unlock|delete|label|avail` (CLI.md): flags,
+// the coordinator calls (HostListRequest, HostShowRequest, HostPendingRequest, HostActionRequest,
+// HostLabelRequest, HostAvailRequest) and the output. The lifecycle verbs of `host` (verify, repair, history,
 // mod) are HostLifecycleCommands', which this class adds after its own; the host printing lives
 // in host_output.hpp.
 
@@ -32,6 +32,8 @@ class HostCommands {
   int HostAction(client::ApiClient& api, const std::string& verb);
   // `host label`: at least one of --add/--remove, else a usage error and nothing is sent.
   int Label(client::ApiClient& api);
+  // `host avail --label L [--count N] [--depends ...]` (HostAvailRequest).
+  int Avail(client::ApiClient& api);
 
   const Globals& g_;
 
@@ -42,6 +44,8 @@ class HostCommands {
   std::string reason_;
   std::vector<std::string> add_labels_;
   std::vector<std::string> remove_labels_;
+  uint32_t count_ = 1;
+  std::vector<std::string> depends_;
 
   // verify / repair / history / mod, added after the verbs above (the order `host --help` shows).
   std::optional<HostLifecycleCommands> lifecycle_;

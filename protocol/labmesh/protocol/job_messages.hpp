@@ -57,6 +57,13 @@ struct EntryInfo {
   std::map<std::string, uint64_t> result_counts;
   std::vector<std::string> parse_warnings;
   uint32_t retries = 0;  // times it was queued again after its host was lost (job's --retry)
+  // A Queued entry (JobShowReply only): why it has not started, e.g. "3 hosts carry gpu: 2
+  // busy (jobs 41, 42), 1 locked (alice: bisecting)"; "" when not queued.
+  std::string waiting_for;
+  // A Queued entry (JobShowReply only): its place among the queued entries that want the same
+  // hosts (its label, or its named host), 1 = next; and how many those are. 0 = not queued.
+  uint32_t queue_position = 0;
+  uint32_t queue_length = 0;
 };
 
 struct JobInfo {
@@ -251,6 +258,32 @@ struct JobShowRequest {
 struct JobShowReply {
   static constexpr MessageType kType = MessageType::kJobShowReply;
   JobInfo job;
+};
+
+// Before a submission: what the hosts with `label` (and every label of `depends`) that the
+// asking user may use are doing now, and how many entries already queue for them.
+struct HostAvailRequest {
+  static constexpr MessageType kType = MessageType::kHostAvailRequest;
+  std::string label;                 // required
+  uint32_t count = 1;                // hosts the job would want (1..10000)
+  std::vector<std::string> depends;  // further labels each host must carry
+};
+
+struct HostAvailReply {
+  static constexpr MessageType kType = MessageType::kHostAvailReply;
+  std::string label;
+  uint32_t count = 1;
+  uint32_t hosts = 0;  // carry the labels and are usable by the user (ACL groups, accepted)
+  uint32_t free = 0;   // of those: Ready, connected, asking for work: could start now
+  uint32_t busy = 0;   // running or held for an entry
+  uint32_t locked = 0;
+  uint32_t in_task = 0;    // verifying, repairing, cleaning, updating, or a task queued first
+  uint32_t down = 0;       // Dead, Repair Failed, not connected, or not asking for work
+  uint32_t unusable = 0;   // carry the labels, but none of the user's ACL groups / not accepted
+  uint32_t queued_ahead = 0;  // Queued entries that want hosts with `label` now
+  std::vector<uint64_t> busy_jobs;  // the jobs the busy hosts run, sorted
+  bool can_start = false;   // free >= count and nothing queued ahead
+  std::string summary;      // one line of the above for people
 };
 
 // Aborts every entry of the job that is not final, or only the one on `host`.

@@ -47,11 +47,15 @@ nlohmann::json WallTimeUsJson(int64_t wall_us);
 
 // {"id","job_id","host","meta_label","status","reason","fault","exit_code","signal","queued",
 //  "queued_us","started","started_us","finished","finished_us","results_path","group",
-//  "waiting_in","result_counts","parse_warnings","retries"}.
+//  "waiting_in","result_counts","parse_warnings","retries","waiting_for","queue_position",
+//  "queue_length"}.
 // exit_code is null when there is none (-1); the ISO times are null when 0 (not yet), the
 // `*_us` fields carry the same instants in microseconds. result_counts is an object
 // {"GOOD": 12, "FAIL": 1} ({} before parsing), parse_warnings an array of strings.
 nlohmann::json ToJson(const EntryInfo& entry);
+// {"label","count","hosts","free","busy","locked","in_task","down","unusable","queued_ahead",
+//  "busy_jobs","can_start","summary"} (`host avail`).
+nlohmann::json ToJson(const HostAvailReply& reply);
 // At least {"id","name","owner","priority","synch_count","status","entries":[{"host","status"}]}
 // (CLI.md) plus control_kind, test_name, hosts, meta_label, meta_count, depends, run_verify,
 // timeout_ms, max_runtime_ms, created(+_us), finished(+_us), abort_reason, cleanup, retry;

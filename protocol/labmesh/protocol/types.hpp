@@ -56,6 +56,9 @@ enum class MessageType : uint16_t {
   kHostHistoryRequest = 113,
   kHostHistoryReply = 114,
   kHostModRequest = 115,  // protection level; reply: kHostShowReply
+  // Queue visibility (docs/jobs.md "Why is my job waiting?").
+  kHostAvailRequest = 116,
+  kHostAvailReply = 117,
   // The test catalog (named control programs that jobs run with `--test NAME`).
   kTestAddRequest = 120,  // add or replace; reply: kOkReply
   kTestListRequest = 121,

@@ -125,6 +125,8 @@ class WebApi final : public HttpHandler {
   HttpResponse ListPending(const Who& who, const std::string& query);
   HttpResponse ListJobs(const Who& who, const std::string& query);
   HttpResponse ShowJob(const Who& who, const std::string& id_text);
+  // GET /api/v1/avail?label=L[&count=N][&depends=a,b]: what `host avail` prints.
+  HttpResponse HostAvail(const Who& who, const std::string& query);
   // A page asset: the built-in copy, or options_.static_dir's, or Chart.js.
   HttpResponse Asset(const std::string& name);
 
