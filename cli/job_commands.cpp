@@ -8,6 +8,7 @@
 #include <iostream>
 #include <thread>
 
+#include "labmesh/cli/results_commands.hpp"
 #include "labmesh/cli/results_logic.hpp"
 #include "labmesh/common/duration.hpp"
 #include "labmesh/protocol/json.hpp"
@@ -75,6 +76,7 @@ void PrintJob(const protocol::JobInfo& job, bool json) {
                                       (job.retry == 1 ? " time" : " times") + " when a host is lost");
   line("created", WallTimeOrDash(job.created_us / 1000));
   line("finished", WallTimeOrDash(job.finished_us / 1000));
+  line("results", FormatResultsState(job));
   std::cout << "\n";
   // Synchronous jobs add each entry's group and, while a control waits in a barrier or for a
   // value, what it waits for.
@@ -158,6 +160,9 @@ JobCommands::JobCommands(CLI::App& app, const Globals& g, Action& action) : g_(g
       ->add_option("--retry", create_.retry,
                    "queue an entry again, up to N times, when its host is lost")
       ->capture_default_str();
+  create_cmd->add_option("--keep-results", create_.keep_results,
+                         "keep its results this long after it finished (30d, 2w, 12h) or "
+                         "forever, whatever the coordinator's --results-retention says");
   create_cmd->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return Create(api); }; });
 
@@ -190,6 +195,12 @@ JobCommands::JobCommands(CLI::App& app, const Globals& g, Action& action) : g_(g
   abort_cmd->add_option("--host", host_, "only the entry on this host");
   abort_cmd->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return Abort(api); }; });
+
+  auto* delete_cmd = job->add_subcommand(
+      "delete", "remove a finished job's results (files and indexed results) now");
+  delete_cmd->add_option("id", id_, "job id")->required()->check(CLI::PositiveNumber);
+  delete_cmd->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return Delete(api); }; });
 
   auto* log_cmd = job->add_subcommand("log", "the control's output on one host");
   log_cmd->add_option("id", id_, "job id")->required();
@@ -299,6 +310,19 @@ int JobCommands::Abort(client::ApiClient& api) {
     std::cout << Dump(nlohmann::json{{"ok", true}, {"message", reply->message}}) << "\n";
   } else {
     std::cout << reply->message << "\n";
+  }
+  return kExitOk;
+}
+
+int JobCommands::Delete(client::ApiClient& api) {
+  // The answer comes when the files are gone: a big job's take a while.
+  int64_t timeout_ms = g_.timeout_given ? g_.timeout_ms : kReparseTimeoutMs;
+  auto reply = api.Call<protocol::JobDeleteReply>(protocol::JobDeleteRequest{id_}, timeout_ms);
+  if (!reply.ok()) return Fail(reply.status());
+  if (g_.json) {
+    std::cout << Dump(protocol::ToJson(*reply)) << "\n";
+  } else {
+    std::cout << FormatJobDelete(*reply) << "\n";
   }
   return kExitOk;
 }

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdio>
+#include <iterator>
 
+#include "labmesh/cli/cli_util.hpp"
 #include "labmesh/common/duration.hpp"
 #include "labmesh/protocol/types.hpp"
 
@@ -38,6 +41,52 @@ Status NoEmptyItems(const std::string& flag, const std::vector<std::string>& ite
 
 }  // namespace
 
+std::string FormatBytes(uint64_t bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
+    value /= 1024;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", value, kUnits[unit]);
+  return buf;
+}
+
+std::string FormatJobDelete(const protocol::JobDeleteReply& reply) {
+  std::string head = "job " + std::to_string(reply.job_id) + ": ";
+  if (reply.already_removed) {
+    return head + "results were already removed (" + reply.reason + ")";
+  }
+  return head + "results removed (" + reply.reason + "): " + std::to_string(reply.dirs) +
+         (reply.dirs == 1 ? " directory, " : " directories, ") + std::to_string(reply.files) +
+         (reply.files == 1 ? " file, " : " files, ") + FormatBytes(reply.bytes) + ", " +
+         std::to_string(reply.index_rows) + " indexed results";
+}
+
+std::string FormatResultsState(const protocol::JobInfo& job) {
+  std::string kept = job.keep_results_ms == -1 ? "kept forever"
+                     : job.keep_results_ms > 0 ? "kept " + FormatDurationMs(job.keep_results_ms)
+                                               : "";
+  if (job.results == "present") {
+    return FormatBytes(job.result_bytes) + (kept.empty() ? "" : ", " + kept);
+  }
+  return job.results + " " + WallTimeOrDash(job.results_removed_us / 1000) + " (" +
+         job.results_removed_reason + ")";
+}
+
+Result<int64_t> ParseKeepResults(const std::string& text) {
+  if (text.empty()) return int64_t{0};
+  if (text == "forever") return int64_t{-1};
+  auto ms = ParseLongDurationMs(text);
+  if (!ms.ok() || *ms <= 0) {
+    return Status::InvalidArgument("--keep-results: '" + text +
+                                   "' is neither forever nor a duration (e.g. 30d, 2w, 12h)");
+  }
+  return ms;
+}
+
 Result<protocol::JobCreateRequest> BuildJobCreateRequest(const JobCreateArgs& args,
                                                          const ControlReader& read_control) {
   if (args.name.empty()) return Status::InvalidArgument("job create: --name is required");
@@ -70,6 +119,8 @@ Result<protocol::JobCreateRequest> BuildJobCreateRequest(const JobCreateArgs& ar
   if (!timeout.ok()) return timeout.status();
   Result<int64_t> max_runtime = OptionalDuration("--max-runtime", args.max_runtime);
   if (!max_runtime.ok()) return max_runtime.status();
+  Result<int64_t> keep = ParseKeepResults(args.keep_results);
+  if (!keep.ok()) return Status::InvalidArgument("job create: " + keep.status().message());
   Result<std::string> cleanup = ParseCleanupPolicy(args.cleanup);
   if (!cleanup.ok()) return Status::InvalidArgument("job create: " + cleanup.status().message());
 
@@ -94,6 +145,7 @@ Result<protocol::JobCreateRequest> BuildJobCreateRequest(const JobCreateArgs& ar
   request.max_runtime_ms = *max_runtime;
   request.cleanup = *cleanup;
   request.retry = args.retry;
+  request.keep_results_ms = *keep;
   return request;
 }
 

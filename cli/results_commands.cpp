@@ -71,6 +71,12 @@ ResultsCommands::ResultsCommands(CLI::App& app, const Globals& g, Action& action
   series_cmd->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return Series(api); }; });
 
+  auto* usage_cmd = results->add_subcommand(
+      "usage", "bytes of results held, by job owner, by month and in total");
+  usage_cmd->add_option("--owner", usage_owner_, "only this owner's jobs");
+  usage_cmd->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return Usage(api); }; });
+
   auto* reparse_cmd = results->add_subcommand(
       "reparse", "rebuild a job's results from its files (waits up to 10m, or --timeout)");
   reparse_cmd->add_option("job", reparse_job_, "job id")->required()->check(CLI::PositiveNumber);
@@ -117,6 +123,17 @@ int ResultsCommands::Series(client::ApiClient& api) {
     std::cout << Dump(protocol::ToJson(*reply)) << "\n";
   } else {
     std::cout << FormatResultsSeries(*reply);
+  }
+  return kExitOk;
+}
+
+int ResultsCommands::Usage(client::ApiClient& api) {
+  auto reply = api.Call<protocol::ResultsUsageReply>(protocol::ResultsUsageRequest{usage_owner_});
+  if (!reply.ok()) return Fail(reply.status());
+  if (g_.json) {
+    std::cout << Dump(protocol::ToJson(*reply)) << "\n";
+  } else {
+    std::cout << FormatUsage(*reply);
   }
   return kExitOk;
 }

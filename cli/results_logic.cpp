@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "labmesh/cli/cli_util.hpp"
+#include "labmesh/cli/job_logic.hpp"
 #include "labmesh/client/results_filters.hpp"
 #include "labmesh/common/duration.hpp"
 #include "labmesh/protocol/json.hpp"
@@ -155,6 +156,24 @@ std::string FormatResultsSeries(const protocol::ResultsSeriesReply& reply) {
         {WallTimeOrDash(point.time_us / 1000), value, std::to_string(point.job_id), point.host});
   }
   return Printed(table);
+}
+
+std::string FormatUsage(const protocol::ResultsUsageReply& reply) {
+  std::ostringstream out;
+  Table owners({"OWNER", "JOBS", "BYTES"});
+  for (const auto& row : reply.by_owner) {
+    owners.Add({row.key, std::to_string(row.jobs), FormatBytes(row.bytes)});
+  }
+  owners.Print(out);
+  out << "\n";
+  Table months({"MONTH", "JOBS", "BYTES"});
+  for (const auto& row : reply.by_month) {
+    months.Add({row.key, std::to_string(row.jobs), FormatBytes(row.bytes)});
+  }
+  months.Print(out);
+  out << "\ntotal: " << FormatBytes(reply.total_bytes) << " in " << reply.jobs
+      << (reply.jobs == 1 ? " job" : " jobs") << "\n";
+  return out.str();
 }
 
 std::string FormatReparse(const protocol::ResultsReparseReply& reply) {

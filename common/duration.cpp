@@ -32,6 +32,27 @@ Result<int64_t> ParseDurationMs(std::string_view text) {
   return number * scale;
 }
 
+Result<int64_t> ParseLongDurationMs(std::string_view text) {
+  if (text.size() >= 2 && (text.back() == 'd' || text.back() == 'w')) {
+    const int64_t unit_ms = text.back() == 'd' ? 86'400'000 : 7 * 86'400'000LL;
+    std::string_view digits = text.substr(0, text.size() - 1);
+    int64_t count = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), count);
+    if (ec == std::errc() && end == digits.data() + digits.size() && count >= 0 &&
+        count <= std::numeric_limits<int64_t>::max() / unit_ms) {
+      return count * unit_ms;
+    }
+    return Status::InvalidArgument("bad duration '" + std::string(text) +
+                                   "' (expected e.g. 90d, 2w, 12h, 30m)");
+  }
+  auto parsed = ParseDurationMs(text);
+  if (!parsed.ok()) {
+    return Status::InvalidArgument("bad duration '" + std::string(text) +
+                                   "' (expected e.g. 90d, 2w, 12h, 30m)");
+  }
+  return parsed;
+}
+
 std::string FormatDurationMs(int64_t ms) {
   char buf[48];
   if (ms < 0) ms = 0;

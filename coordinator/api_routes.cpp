@@ -24,6 +24,7 @@ std::string_view ApiOwnerName(ApiOwner owner) {
     case ApiOwner::kAuth: return "auth";
     case ApiOwner::kPackages: return "packages";
     case ApiOwner::kMetrics: return "metrics";
+    case ApiOwner::kRetention: return "retention";
   }
   return "?";
 }
@@ -54,11 +55,14 @@ const std::vector<ApiRouteFlags>& ApiRouteTable() {
       {T::kJobAbortRequest, O::kJobs, kChanges, kAnyone},
       {T::kJobLogRequest, O::kJobs, kReads, kAnyone},
       {T::kHostAvailRequest, O::kJobs, kReads, kAnyone},
+      // retention (RetentionSweeper): the owner or an admin, checked by the handler
+      {T::kJobDeleteRequest, O::kRetention, kChanges, kAnyone},
       // results (ResultsService)
       {T::kResultsListRequest, O::kResults, kReads, kAnyone},
       {T::kResultsSummaryRequest, O::kResults, kReads, kAnyone},
       {T::kResultsSeriesRequest, O::kResults, kReads, kAnyone},
       {T::kResultsReparseRequest, O::kResults, kChanges, kAnyone},
+      {T::kResultsUsageRequest, O::kRetention, kReads, kAnyone},
       // users, ACL groups, audit, sessions (AuthService)
       {T::kUserListRequest, O::kAuth, kReads, kAnyone},
       {T::kUserCreateRequest, O::kAuth, kChanges, kAdmins},

@@ -19,7 +19,9 @@
 namespace labmesh::coordinator {
 
 // Who answers a request: the owning service.
-enum class ApiOwner { kHosts, kCatalog, kJobs, kHostTasks, kResults, kAuth, kPackages, kMetrics };
+enum class ApiOwner {
+  kHosts, kCatalog, kJobs, kHostTasks, kResults, kAuth, kPackages, kMetrics, kRetention
+};
 std::string_view ApiOwnerName(ApiOwner owner);
 
 // A request's place in the table, without its handler: what the gate and the audit need.

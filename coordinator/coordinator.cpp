@@ -23,6 +23,8 @@
 #include "results_intake.hpp"
 #include "results_repository.hpp"
 #include "results_service.hpp"
+#include "retention.hpp"
+#include "retention_worker.hpp"
 #include "labmesh/common/curve_keys.hpp"
 #include "labmesh/common/dir_lock.hpp"
 #include "labmesh/common/disk_space.hpp"
@@ -175,6 +177,17 @@ class CoordinatorImpl final : public Coordinator {
           SendToApi(routing_id, frame);
         },
         [this](const ParseDone& done) { core_->jobs().OnParsed(done); });
+    // Retention: the sweeper on the loop, removals on the worker (docs/retention.md).
+    retention_worker_ = std::make_unique<RetentionWorker>(results_->root(), results_index_.get(),
+                                                          store_.get());
+    retention_worker_->Start();
+    retention_ = std::make_unique<RetentionSweeper>(
+        config_, clock_, store_.get(), &core_->batch(), retention_worker_.get(),
+        [this](const std::string& routing_id, std::string frame) { SendToApi(routing_id, frame); });
+    retention_->set_busy([this](uint64_t job_id) {
+      return core_->jobs().FindJob(job_id) != nullptr || results_service_->Reparsing(job_id);
+    });
+    retention_->set_disk_guard(disk_.get());
     agents_ = std::make_unique<AgentService>(
         config_, clock_, registry_.get(), &core_->batch(),
         [this](const std::string& routing_id, std::string frame) {
@@ -289,7 +302,8 @@ class CoordinatorImpl final : public Coordinator {
     const int item_count = api_curve_socket_ ? 6 : 5;
     while (!stop_.load()) {
       int64_t now = clock_->SteadyMs();
-      int64_t next_timer = std::min({next_dead_check, next_flush, core_->NextDeadlineMs()});
+      int64_t next_timer = std::min(
+          {next_dead_check, next_flush, core_->NextDeadlineMs(), retention_->NextDeadlineMs()});
       int64_t wait = std::clamp<int64_t>(next_timer - now, 0, kMaxPollMs);
       int events = 0;
       try {
@@ -320,6 +334,7 @@ class CoordinatorImpl final : public Coordinator {
       }
       if (now >= core_->NextDeadlineMs()) core_->OnTimer();
       disk_->Check();
+      retention_->Step();  // a few ms at most; its changes commit with the turn's
       // The turn's one commit: registrations, jobs, entries, tasks, host records, audit records
       // and (every heartbeat-flush interval) heartbeats. A failure is logged and handled there.
       bool heartbeats = now >= next_flush;
@@ -340,6 +355,7 @@ class CoordinatorImpl final : public Coordinator {
   void Stop() override { stop_.store(true); }
   const BoundEndpoints& endpoints() const override { return endpoints_; }
   const std::string& public_key() const override { return keys_.public_z85; }
+  RetentionStats retention_stats() const override { return retention_->Snapshot(); }
 
  private:
   // ZeroMQ's ZMQ_MAXMSGSIZE on the sockets: twice the frame limit. A frame over the limit but
@@ -509,6 +525,9 @@ class CoordinatorImpl final : public Coordinator {
                                             const Reply&) {
       results_service_->HandleApi(id, e, who);
     });
+    routes_.Bind(ApiOwner::kRetention, [this](const std::string& id, const protocol::Envelope& e,
+                                              const Principal& who, const std::string&,
+                                              const Reply&) { retention_->HandleApi(id, e, who); });
     routes_.Bind(ApiOwner::kPackages, [this](const std::string& id, const protocol::Envelope& e,
                                              const Principal& who, const std::string&,
                                              const Reply&) { packages_->HandleApi(id, e, who); });
@@ -561,6 +580,8 @@ class CoordinatorImpl final : public Coordinator {
   std::unique_ptr<store::ResultsIndex> results_index_;
   std::unique_ptr<ResultsIntake> intake_;  // after the index: its worker stops first
   std::unique_ptr<ResultsService> results_service_;
+  std::unique_ptr<RetentionWorker> retention_worker_;  // after the index: it stops first
+  std::unique_ptr<RetentionSweeper> retention_;
   std::unique_ptr<PackageService> packages_;
   protocol::DecodeLimits api_limits_;
   std::unique_ptr<ApiService> api_;

@@ -31,6 +31,8 @@ class DiskGuard {
   // Looks at the file system when the last look is kCheckEveryMs old; logs when the
   // coordinator starts or stops refusing.
   void Check();
+  // Space was freed (retention removed results): the next Check() looks at once.
+  void Recheck() { next_check_ms_ = 0; }
   // A write under the data directory failed: when `status` is DiskFull, refuse new work until
   // the file system has room again and kRetryAfterFailureMs passed.
   void OnWriteFailed(const Status& status);

@@ -9,6 +9,48 @@
 
 namespace labmesh::coordinator {
 
+namespace {
+
+// A retention age ("90d", "2w", "12h"; 0 or "forever" = keep forever) stored in ms.
+CLI::Option* AddRetention(CLI::App& app, const std::string& name, int64_t& ms,
+                          const std::string& help) {
+  auto* option = app.add_option_function<std::string>(
+      "--" + name,
+      [&ms, name](const std::string& text) {
+        if (text == "forever") {
+          ms = 0;
+          return;
+        }
+        auto parsed = ParseLongDurationMs(text);
+        if (!parsed.ok()) throw CLI::ValidationError("--" + name, parsed.status().message());
+        ms = *parsed;
+      },
+      help + " (e.g. 90d, 2w, 12h; 0 or forever: keep forever, the default)");
+  return option->envname(flags::EnvName(name))->type_name("AGE");
+}
+
+void AddRetentionFlags(CLI::App& app, CoordinatorConfig& config) {
+  AddRetention(app, "results-retention", config.results_retention_ms,
+               "remove the results of jobs finished longer ago than this (a job's "
+               "--keep-results overrides it)");
+  flags::Add(app, "results-max-bytes", config.results_max_bytes,
+             "above this many bytes of results, remove the oldest finished jobs' results first "
+             "(e.g. 500G; 0: no cap)")
+      ->transform(CLI::AsSizeValue(false));
+  AddRetention(app, "audit-retention", config.audit_retention_ms,
+               "remove audit records older than this");
+  AddRetention(app, "job-retention", config.job_retention_ms,
+               "remove finished jobs (records, entries, results) finished longer ago than this");
+  flags::AddDuration(app, "retention-sweep-interval", config.retention_sweep_interval_ms,
+                     "how often the retention sweeper looks for what to remove")
+      ->check([](const std::string& text) {
+        auto ms = ParseDurationMs(text);
+        return ms.ok() && *ms > 0 ? std::string() : std::string("must be positive");
+      });
+}
+
+}  // namespace
+
 void AddFlags(CLI::App& app, CommandLine& line) {
   namespace flags = labmesh::flags;
   CoordinatorConfig& config = line.config;
@@ -70,6 +112,7 @@ void AddFlags(CLI::App& app, CommandLine& line) {
              "free space the data directory's file system keeps; below it new jobs, tests and "
              "uploads are refused (e.g. 256MiB)")
       ->transform(CLI::AsSizeValue(false));
+  AddRetentionFlags(app, config);
   flags::Add(app, "io-threads", config.io_threads,
              "ZeroMQ I/O threads (Curve and TCP work of the agent connections)")
       ->check(CLI::Range(1, 64));

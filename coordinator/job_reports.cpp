@@ -247,6 +247,10 @@ void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
                    entry.parse_warnings.back());
     }
     Move(entry, EntryStatus::kParsing, "results received; parsing");
+    // What retention counts (docs/retention.md): the sizes the agent vouched for.
+    ActiveJob& owner_job = jobs_.at(entry.job_id);
+    for (const protocol::FileDigest& file : report->files) owner_job.job.result_bytes += file.size;
+    dirty_jobs_.insert(entry.job_id);
     done = true;
     if (parse_) {
       if (scheduler_->BusyWith(name) == entry.id) scheduler_->FreeHost(name);

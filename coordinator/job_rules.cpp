@@ -114,6 +114,10 @@ Result<JobSpec> ValidateJobSpec(const protocol::JobCreateRequest& request) {
     return Status::InvalidArgument("unknown cleanup policy '" + r.cleanup +
                                    "' (never, always, on-failure)");
   }
+  if (r.keep_results_ms < -1) {
+    return Status::InvalidArgument(
+        "keep_results_ms must be -1 (forever), 0 (the coordinator's policy) or a duration");
+  }
   if (r.retry > kMaxJobRetry) {
     return Status::InvalidArgument("--retry may be at most " + std::to_string(kMaxJobRetry));
   }

@@ -209,6 +209,7 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
   job.max_runtime_ms = r.max_runtime_ms;
   job.cleanup = r.cleanup;
   job.retry = r.retry;
+  job.keep_results_ms = r.keep_results_ms;
   job.created_us = now;
   std::vector<store::Entry> entries;
   auto add_entry = [&](const std::string& host, const std::string& label) {

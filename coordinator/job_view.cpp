@@ -63,6 +63,13 @@ protocol::JobInfo ToJobInfo(const store::Job& job, const std::vector<store::Entr
   info.run_verify = job.run_verify;
   info.cleanup = job.cleanup;
   info.retry = job.retry;
+  info.keep_results_ms = job.keep_results_ms;
+  info.result_bytes = job.result_bytes;
+  info.results = job.results_state == store::ResultsState::kRemoved    ? "removed"
+                 : job.results_state == store::ResultsState::kRemoving ? "removing"
+                                                                       : "present";
+  info.results_removed_us = job.results_removed_us;
+  info.results_removed_reason = job.results_removed_reason;
   info.timeout_ms = job.timeout_ms;
   info.max_runtime_ms = job.max_runtime_ms;
   info.created_us = job.created_us;

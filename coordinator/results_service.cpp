@@ -196,6 +196,14 @@ void ResultsService::Reparse(const std::string& routing_id, const protocol::Enve
   if (Status s = who.MayChangeJob((*job)->owner, request->job_id); !s.ok()) {
     return to_api_(routing_id, protocol::ErrorFrame(e.request_id, s));
   }
+  if ((*job)->results_state != store::ResultsState::kPresent) {
+    return to_api_(routing_id,
+                   protocol::ErrorFrame(e.request_id,
+                                        Status::FailedPrecondition(
+                                            "the results of job " +
+                                            std::to_string(request->job_id) + " were removed (" +
+                                            (*job)->results_removed_reason + ")")));
+  }
   auto entries = store_->GetEntries((*job)->entry_ids);
   if (!entries.ok())
     return to_api_(routing_id, protocol::ErrorFrame(e.request_id, entries.status()));
@@ -215,6 +223,13 @@ void ResultsService::Reparse(const std::string& routing_id, const protocol::Enve
                who.user);
   if (pending.left == 0) return to_api_(routing_id, protocol::Encode(pending.reply, e.request_id));
   reparses_.emplace(token, std::move(pending));
+}
+
+bool ResultsService::Reparsing(uint64_t job_id) const {
+  for (const auto& [token, pending] : reparses_) {
+    if (pending.reply.job_id == job_id) return true;
+  }
+  return false;
 }
 
 void ResultsService::OnIntakeReady() {

@@ -35,6 +35,9 @@ class ResultsService {
   // The intake's fd() is readable: hands every finished parse on.
   void OnIntakeReady();
 
+  // A reparse of the job is under way (retention leaves such a job alone until it is done).
+  bool Reparsing(uint64_t job_id) const;
+
  private:
   std::string List(const protocol::Envelope& e) const;
   std::string Summary(const protocol::Envelope& e) const;

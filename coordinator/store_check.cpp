@@ -262,6 +262,14 @@ class Checker {
           continue;
         }
         const store::Entry& entry = it->second;
+        const store::ResultsState state = jobs_.at(ie.job_id).results_state;
+        if (state == store::ResultsState::kRemoved) {
+          Problem("results index: entry {} of job {} is indexed, but the job's results were "
+                  "removed",
+                  ie.entry_id, ie.job_id);
+          continue;
+        }
+        if (state == store::ResultsState::kRemoving) continue;  // retention is under way
         if (!EverWas(entry, EntryStatus::kParsing)) {
           Problem("results index: entry {} (job {}) is indexed but was never parsed", entry.id,
                   entry.job_id);
@@ -298,7 +306,8 @@ class Checker {
       }
     }
     for (const auto& [id, entry] : entries_) {
-      if (FinishedByParse(entry) && !indexed.count(id) && !NotIndexedOnPurpose(entry)) {
+      if (FinishedByParse(entry) && !indexed.count(id) && !NotIndexedOnPurpose(entry) &&
+          ResultsPresent(entry.job_id)) {
         Problem("entry {} (job {}): {} from its results, but they are not in the results index",
                 id, entry.job_id, StatusText(entry.status));
       }
@@ -329,6 +338,10 @@ class Checker {
           Problem("results/{}: no such job", name);
           continue;
         }
+        if (job->second.results_state == store::ResultsState::kRemoved) {
+          Problem("results/{}: the job's results were removed ({})", name,
+                  job->second.results_removed_reason);
+        }
         for (const fs::directory_entry& host_dir : fs::directory_iterator(job_dir.path(), ec)) {
           std::string host = host_dir.path().filename().string();
           dirs.insert(name + "/" + host);
@@ -342,13 +355,20 @@ class Checker {
       if (ec) return Status::Internal("read " + root.string() + ": " + ec.message());
     }
     for (const auto& [id, entry] : entries_) {
-      if (EverWas(entry, EntryStatus::kParsing) && jobs_.count(entry.job_id) &&
+      if (EverWas(entry, EntryStatus::kParsing) && ResultsPresent(entry.job_id) &&
           !dirs.count(EntryDirOf(entry))) {
         Problem("entry {} (job {}): uploaded, but results/{} is missing", id, entry.job_id,
                 EntryDirOf(entry));
       }
     }
     return Status::Ok();
+  }
+
+  // Whether the job exists and its results were not removed (nor are being removed) by
+  // retention (docs/retention.md): only then must its files and index rows be there.
+  bool ResultsPresent(uint64_t job_id) const {
+    auto job = jobs_.find(job_id);
+    return job != jobs_.end() && job->second.results_state == store::ResultsState::kPresent;
   }
 
   // Whether an entry of `job` was ever given `host` (its host now, or before a retry).

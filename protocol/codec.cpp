@@ -193,6 +193,10 @@ Result<M> DecodeAs(std::string_view frame, const DecodeLimits& limits) {
   X(ResultsSeriesReply) \
   X(ResultsReparseRequest) \
   X(ResultsReparseReply) \
+  X(ResultsUsageRequest) \
+  X(ResultsUsageReply) \
+  X(JobDeleteRequest) \
+  X(JobDeleteReply) \
   X(UserListRequest) \
   X(UserListReply) \
   X(UserCreateRequest) \

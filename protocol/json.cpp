@@ -261,6 +261,12 @@ nlohmann::json ToJson(const JobInfo& job, bool with_control) {
       {"abort_reason", job.abort_reason},
       {"cleanup", job.cleanup},
       {"retry", job.retry},
+      {"keep_results_ms", job.keep_results_ms},
+      {"result_bytes", job.result_bytes},
+      {"results", job.results},
+      {"results_removed", WallTimeUsJson(job.results_removed_us)},
+      {"results_removed_us", job.results_removed_us},
+      {"results_removed_reason", job.results_removed_reason},
       {"entries", std::move(entries)},
   };
   if (with_control) j["control"] = job.control;
@@ -345,6 +351,27 @@ nlohmann::json ToJson(const ResultsReparseReply& reply) {
           {"entries", reply.entries},
           {"results", reply.results},
           {"warnings", reply.warnings}};
+}
+
+nlohmann::json ToJson(const ResultsUsageReply& reply) {
+  auto rows = [](const std::vector<UsageRow>& rows, const char* key) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const UsageRow& row : rows) {
+      out.push_back({{key, row.key}, {"bytes", row.bytes}, {"jobs", row.jobs}});
+    }
+    return out;
+  };
+  return {{"total_bytes", reply.total_bytes},
+          {"jobs", reply.jobs},
+          {"by_owner", rows(reply.by_owner, "owner")},
+          {"by_month", rows(reply.by_month, "month")}};
+}
+
+nlohmann::json ToJson(const JobDeleteReply& reply) {
+  return {{"job_id", reply.job_id},       {"already_removed", reply.already_removed},
+          {"dirs", reply.dirs},           {"files", reply.files},
+          {"bytes", reply.bytes},         {"index_rows", reply.index_rows},
+          {"reason", reply.reason}};
 }
 
 nlohmann::json ToJson(const PackageInfo& p) {

@@ -107,7 +107,8 @@ LABMESH_CODEC_MAP(labmesh::protocol::EntryInfo, id, job_id, host, meta_label, st
 LABMESH_CODEC_MAP(labmesh::protocol::JobInfo, id, name, owner, priority, synch_count, status,
                   control_kind, control, test_name, hosts, meta_label, meta_count, depends,
                   run_verify, timeout_ms, max_runtime_ms, created_us, finished_us, abort_reason,
-                  entries, cleanup, retry);
+                  entries, cleanup, retry, keep_results_ms, result_bytes, results,
+                  results_removed_us, results_removed_reason);
 LABMESH_CODEC_MAP(labmesh::protocol::HostAvailRequest, label, count, depends);
 LABMESH_CODEC_MAP(labmesh::protocol::HostAvailReply, label, count, hosts, free, busy, locked,
                   in_task, down, unusable, queued_ahead, busy_jobs, can_start, summary);
@@ -123,8 +124,11 @@ LABMESH_CODEC_MAP(labmesh::protocol::ResultAck, entry_id, path, next_offset, err
 LABMESH_CODEC_MAP(labmesh::protocol::AbortEntry, entry_id, reason, discard);
 LABMESH_CODEC_MAP(labmesh::protocol::JobCreateRequest, name, user, command, control, test, hosts,
                   meta_label, meta_count, depends, synch_count, priority, run_verify, timeout_ms,
-                  max_runtime_ms, cleanup, retry);
+                  max_runtime_ms, cleanup, retry, keep_results_ms);
 LABMESH_CODEC_MAP(labmesh::protocol::JobCreateReply, id);
+LABMESH_CODEC_MAP(labmesh::protocol::JobDeleteRequest, id);
+LABMESH_CODEC_MAP(labmesh::protocol::JobDeleteReply, job_id, already_removed, dirs, files, bytes,
+                  index_rows, reason);
 LABMESH_CODEC_MAP(labmesh::protocol::JobListRequest, owner, status, limit, name, before_id,
                   finished_since_us);
 LABMESH_CODEC_MAP(labmesh::protocol::JobListReply, jobs);
@@ -165,6 +169,9 @@ LABMESH_CODEC_MAP(labmesh::protocol::ResultsSeriesRequest, test, key, host, labe
 LABMESH_CODEC_MAP(labmesh::protocol::ResultsSeriesReply, points);
 LABMESH_CODEC_MAP(labmesh::protocol::ResultsReparseRequest, job_id, user);
 LABMESH_CODEC_MAP(labmesh::protocol::ResultsReparseReply, job_id, entries, results, warnings);
+LABMESH_CODEC_MAP(labmesh::protocol::ResultsUsageRequest, owner);
+LABMESH_CODEC_MAP(labmesh::protocol::UsageRow, key, bytes, jobs);
+LABMESH_CODEC_MAP(labmesh::protocol::ResultsUsageReply, total_bytes, jobs, by_owner, by_month);
 
 // ---- labmesh/protocol/task_messages.hpp ----
 LABMESH_CODEC_MAP(labmesh::protocol::TaskCheck, name, passed, output, duration_ms);

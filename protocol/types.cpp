@@ -78,6 +78,10 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kResultsSeriesReply, "ResultsSeriesReply"},
     TypeName{MessageType::kResultsReparseRequest, "ResultsReparseRequest"},
     TypeName{MessageType::kResultsReparseReply, "ResultsReparseReply"},
+    TypeName{MessageType::kResultsUsageRequest, "ResultsUsageRequest"},
+    TypeName{MessageType::kResultsUsageReply, "ResultsUsageReply"},
+    TypeName{MessageType::kJobDeleteRequest, "JobDeleteRequest"},
+    TypeName{MessageType::kJobDeleteReply, "JobDeleteReply"},
     TypeName{MessageType::kUserListRequest, "UserListRequest"},
     TypeName{MessageType::kUserListReply, "UserListReply"},
     TypeName{MessageType::kUserCreateRequest, "UserCreateRequest"},
@@ -159,6 +163,7 @@ bool IsMutatingRequest(MessageType type) {
     case MessageType::kTestAddRequest:
     case MessageType::kJobCreateRequest:
     case MessageType::kJobAbortRequest:
+    case MessageType::kJobDeleteRequest:
     case MessageType::kResultsReparseRequest:
     case MessageType::kUserCreateRequest:
     case MessageType::kUserDeleteRequest:

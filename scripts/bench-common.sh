@@ -14,10 +14,11 @@ stop_pid() {  # stop_pid PID: SIGTERM, then SIGKILL if it is still there after 5
 }
 
 # start_coordinator NAME [FLAGS...]: a fresh coordinator on its own data dir ($work/NAME), with
-# FLAGS added; sets coordinator_pid, agent_endpoint, api_endpoint, http_endpoint and
-# coordinator_key once it has written its endpoints (that is, bound), and exports LABMESH_TOKEN
-# (its admin's token). The web server is off unless $bench_http_listen says where (127.0.0.1:0);
-# $bench_heartbeat_interval and $bench_dead_after replace the 1 s and 30 s.
+# FLAGS added and its log at $coordinator_log_level (default warn); sets coordinator_pid,
+# agent_endpoint, api_endpoint, http_endpoint and coordinator_key once it has written its
+# endpoints (that is, bound), and exports LABMESH_TOKEN (its admin's token). The web server is off
+# unless $bench_http_listen says where (127.0.0.1:0); $bench_heartbeat_interval and
+# $bench_dead_after replace the 1 s and 30 s.
 start_coordinator() {
   local name=$1
   shift
@@ -25,7 +26,7 @@ start_coordinator() {
   "$coordinator_bin" --data-dir "$data" --auto-accept --http-listen "${bench_http_listen:-}" \
     --heartbeat-interval "${bench_heartbeat_interval:-1s}" --dead-after "${bench_dead_after:-30s}" \
     --agent-listen 'tcp://127.0.0.1:*' --api-listen 'tcp://127.0.0.1:*' \
-    --log-level warn "$@" >"$work/$name-coordinator.log" 2>&1 &
+    --log-level "${coordinator_log_level:-warn}" "$@" >"$work/$name-coordinator.log" 2>&1 &
   coordinator_pid=$!
   local endpoints=$data/coordinator.endpoints deadline=$((SECONDS + 20))
   until [[ -s $endpoints ]]; do

@@ -275,6 +275,15 @@ Status SharedEnv::GrowMap() {
   return Status::Ok();
 }
 
+Status SharedEnv::Sync() const {
+  if (env_->read_only()) return Status::FailedPrecondition("LMDB environment is read-only");
+  std::shared_lock lock(gate_);  // not while the map is being resized
+  int rc = mdb_env_sync(env_->get(), 1);
+  if (rc == 0) return Status::Ok();
+  if (rc == EIO && LowOnSpace(*env_)) return DiskFull("sync: " + std::string(mdb_strerror(rc)));
+  return Status::Internal("mdb_env_sync: " + std::string(mdb_strerror(rc)));
+}
+
 Status SharedEnv::Write(const std::function<Status(WriteTxn&)>& fn, bool sync) {
   if (env_->read_only()) return Status::FailedPrecondition("LMDB environment is read-only");
   std::lock_guard write_lock(write_mu_);

@@ -253,6 +253,10 @@ class SharedEnv {
   // next synced commit or the OS's writeback.
   Status Write(const std::function<Status(WriteTxn&)>& fn, bool sync = true);
 
+  // Puts every commit made so far on disk (fsync), those made with sync=false included. Any
+  // thread, beside a write transaction too (mdb_env_sync takes no lock).
+  Status Sync() const;
+
   // How often a transaction is retried after another process grew the map.
   static constexpr int kMaxResizeRetries = 8;
 

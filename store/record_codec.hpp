@@ -11,6 +11,7 @@
 #include "results_keys.hpp"
 
 MSGPACK_ADD_ENUM(labmesh::store::Enrollment);
+MSGPACK_ADD_ENUM(labmesh::store::ResultsState);
 
 LABMESH_CODEC_MAP(labmesh::store::Host, hostname, public_key, enrollment, status, status_reason,
                   status_changed_ms, locked, locked_by, lock_reason, locked_ms, agent_labels,
@@ -29,7 +30,8 @@ LABMESH_CODEC_MAP(labmesh::store::StatusChange, status, at_us, reason);
 LABMESH_CODEC_MAP(labmesh::store::Job, id, name, owner, priority, synch_count, control_kind,
                   control, test_name, hosts, meta_label, meta_count, depends, run_verify,
                   timeout_ms, max_runtime_ms, created_us, finished_us, abort_reason, entry_ids,
-                  cleanup, retry);
+                  cleanup, retry, keep_results_ms, result_bytes, results_state,
+                  results_removed_us, results_removed_reason);
 LABMESH_CODEC_MAP(labmesh::store::Entry, id, job_id, hostname, meta_label, status, status_reason,
                   fault, exit_code, signal, queued_us, started_us, finished_us, history,
                   report_sequence, abort_requested, abort_reason, group, outcome, outcome_reason,

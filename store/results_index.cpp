@@ -430,27 +430,49 @@ Status LmdbResultsIndex::ReplaceEntries(std::span<EntryResults> entries) {
   });
 }
 
-Status LmdbResultsIndex::DeleteJob(uint64_t job_id) {
-  return WriteWith([&](WriteTxn& txn, WriteState& state) {
-    const std::string prefix = JobPrefix(job_id);
-    std::vector<uint64_t> entry_ids;
-    {
-      Result<Cursor> cursor = txn.OpenCursor(tables_.entries.dbi());
-      if (!cursor.ok()) return cursor.status();
-      LABMESH_RETURN_IF_ERROR(cursor->Seek(prefix));
-      while (cursor->valid() && cursor->key().starts_with(prefix)) {
-        if (cursor->key().size() != 16) {
-          return Corrupt("entries key of job " + std::to_string(job_id));
-        }
-        entry_ids.push_back(GetU64(cursor->key().substr(8)));
-        LABMESH_RETURN_IF_ERROR(cursor->Next());
+Status LmdbResultsIndex::DeleteJobInTxn(WriteTxn& txn, WriteState& state, uint64_t job_id,
+                                        uint64_t* records) {
+  const std::string prefix = JobPrefix(job_id);
+  std::vector<uint64_t> entry_ids;
+  {
+    Result<Cursor> cursor = txn.OpenCursor(tables_.entries.dbi());
+    if (!cursor.ok()) return cursor.status();
+    LABMESH_RETURN_IF_ERROR(cursor->Seek(prefix));
+    while (cursor->valid() && cursor->key().starts_with(prefix)) {
+      if (cursor->key().size() != 16) {
+        return Corrupt("entries key of job " + std::to_string(job_id));
       }
+      entry_ids.push_back(GetU64(cursor->key().substr(8)));
+      Result<EntryIndex> entry = DecodeValue<EntryIndex>(cursor->value(), "entries");
+      if (!entry.ok()) return entry.status();
+      *records += entry->ids.size();
+      LABMESH_RETURN_IF_ERROR(cursor->Next());
     }
-    for (uint64_t entry_id : entry_ids) {
-      LABMESH_RETURN_IF_ERROR(ReplaceInTxn(txn, state, job_id, entry_id, nullptr));
+  }
+  for (uint64_t entry_id : entry_ids) {
+    LABMESH_RETURN_IF_ERROR(ReplaceInTxn(txn, state, job_id, entry_id, nullptr));
+  }
+  return Status::Ok();
+}
+
+Status LmdbResultsIndex::DeleteJob(uint64_t job_id) {
+  uint64_t records = 0;
+  return WriteWith([&](WriteTxn& txn, WriteState& state) {
+    return DeleteJobInTxn(txn, state, job_id, &records);
+  });
+}
+
+Result<std::vector<uint64_t>> LmdbResultsIndex::DeleteJobs(std::span<const uint64_t> job_ids) {
+  std::vector<uint64_t> records;
+  Status written = WriteWith([&](WriteTxn& txn, WriteState& state) {
+    records.assign(job_ids.size(), 0);  // a retried transaction counts again
+    for (size_t i = 0; i < job_ids.size(); ++i) {
+      LABMESH_RETURN_IF_ERROR(DeleteJobInTxn(txn, state, job_ids[i], &records[i]));
     }
     return Status::Ok();
   });
+  if (!written.ok()) return written;
+  return records;
 }
 
 Result<std::optional<ResultRecord>> LmdbResultsIndex::Get(uint64_t id) const {

@@ -117,6 +117,7 @@ class LmdbResultsIndex final : public ResultsIndex {
                       std::vector<ResultRecord> records) override;
   Status ReplaceEntries(std::span<EntryResults> entries) override;
   Status DeleteJob(uint64_t job_id) override;
+  Result<std::vector<uint64_t>> DeleteJobs(std::span<const uint64_t> job_ids) override;
   Result<std::optional<ResultRecord>> Get(uint64_t id) const override;
   Result<QueryPage> Query(const ResultFilter& filter) const override;
   Result<std::vector<SummaryRow>> Summary(const SummaryFilter& filter) const override;
@@ -132,6 +133,8 @@ class LmdbResultsIndex final : public ResultsIndex {
   Status WriteWith(const std::function<Status(WriteTxn&, WriteState&)>& fill);
   // Removes the entry's records; then, unless `records` is null (forget the entry), inserts
   // them under the old ids first and new ids after.
+  // Removes every indexed entry of `job_id` inside `txn`; adds the records removed to *records.
+  Status DeleteJobInTxn(WriteTxn& txn, WriteState& state, uint64_t job_id, uint64_t* records);
   Status ReplaceInTxn(WriteTxn& txn, WriteState& state, uint64_t job_id, uint64_t entry_id,
                       std::vector<ResultRecord>* records) const;
   // Applies the bucket changes, records new label carriers and the next id.

@@ -156,6 +156,23 @@ class LmdbStore final : public Store {
     for (const Job& job : *jobs) LABMESH_RETURN_IF_ERROR(CheckJob(job));
     return jobs;
   }
+  Result<std::vector<Job>> ListJobsAfter(uint64_t after_id, size_t limit) const override {
+    return Read<std::vector<Job>>([&](const Txn& txn) -> Result<std::vector<Job>> {
+      Result<Cursor> cursor = txn.OpenCursor(tables_.jobs.dbi());
+      if (!cursor.ok()) return cursor.status();
+      LABMESH_RETURN_IF_ERROR(cursor->Seek(IdKey(after_id + 1)));
+      std::vector<Job> jobs;
+      while (cursor->valid() && jobs.size() < limit) {
+        Result<Job> job =
+            DecodeValue<Job>(cursor->value(), "jobs[" + std::string(cursor->key()) + "]");
+        if (!job.ok()) return job.status();
+        LABMESH_RETURN_IF_ERROR(CheckJob(*job));
+        jobs.push_back(std::move(*job));
+        LABMESH_RETURN_IF_ERROR(cursor->Next());
+      }
+      return jobs;
+    });
+  }
   Result<std::optional<Entry>> GetEntry(uint64_t id) const override {
     Result<std::optional<Entry>> entry = Read<std::optional<Entry>>(
         [&](const Txn& txn) { return tables_.entries.Get(txn, IdKey(id)); });
@@ -222,6 +239,22 @@ class LmdbStore final : public Store {
     });
   }
   Result<uint64_t> MaxAuditId() const override { return MaxId(tables_.audit.dbi()); }
+  Result<std::vector<AuditRecord>> OldestAudit(size_t limit) const override {
+    return Read<std::vector<AuditRecord>>([&](const Txn& txn) -> Result<std::vector<AuditRecord>> {
+      Result<Cursor> cursor = txn.OpenCursor(tables_.audit.dbi());
+      if (!cursor.ok()) return cursor.status();
+      LABMESH_RETURN_IF_ERROR(cursor->First());
+      std::vector<AuditRecord> records;
+      while (cursor->valid() && records.size() < limit) {
+        Result<AuditRecord> record =
+            DecodeValue<AuditRecord>(cursor->value(), "audit[" + std::string(cursor->key()) + "]");
+        if (!record.ok()) return record.status();
+        records.push_back(std::move(*record));
+        LABMESH_RETURN_IF_ERROR(cursor->Next());
+      }
+      return records;
+    });
+  }
   Result<std::vector<AclGroup>> ListAclGroups() const override {
     return Read<std::vector<AclGroup>>(
         [&](const Txn& txn) { return tables_.acl_groups.List(txn); });
@@ -283,6 +316,7 @@ class LmdbStore final : public Store {
   }
 
   Status Apply(const WriteBatch& batch, Durability durability) override;
+  Status Sync() override { return env_.Sync(); }
 
  private:
   template <typename T, typename Fn>
@@ -314,6 +348,26 @@ class LmdbStore final : public Store {
       LABMESH_RETURN_IF_ERROR(txn.Delete(tables_.tokens, token.hash));
     }
     return Status::Ok();
+  }
+
+  // A job, its entries and their host_entries rows; an unknown job is no error.
+  Status DeleteJobInTxn(WriteTxn& txn, const WriteBatch::DeleteJobOp& op) const {
+    Result<std::optional<Job>> job = tables_.jobs.Get(txn, IdKey(op.id));
+    if (!job.ok()) return job.status();
+    if (!job->has_value()) return Status::Ok();
+    for (uint64_t entry_id : (*job)->entry_ids) {
+      Result<std::optional<Entry>> entry = tables_.entries.Get(txn, IdKey(entry_id));
+      if (!entry.ok()) return entry.status();
+      if (entry->has_value() && !(*entry)->hostname.empty()) {
+        LABMESH_RETURN_IF_ERROR(
+            txn.Delete(tables_.host_entries, HostIndexKey((*entry)->hostname, entry_id)));
+      }
+      for (const std::string& host : op.hosts) {
+        LABMESH_RETURN_IF_ERROR(txn.Delete(tables_.host_entries, HostIndexKey(host, entry_id)));
+      }
+      LABMESH_RETURN_IF_ERROR(tables_.entries.Delete(txn, IdKey(entry_id)));
+    }
+    return tables_.jobs.Delete(txn, IdKey(op.id));
   }
 
   // Writes every op of `batch` into `txn`; the first failure names the op.
@@ -377,6 +431,13 @@ Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
             return tables_.audit.Put(txn, IdKey(o.id), o);
           } else if constexpr (std::is_same_v<T, Package>) {
             return tables_.packages.Put(txn, o.version, o);
+          } else if constexpr (std::is_same_v<T, WriteBatch::DeleteJobOp>) {
+            return DeleteJobInTxn(txn, o);
+          } else if constexpr (std::is_same_v<T, WriteBatch::DeleteAuditOp>) {
+            for (uint64_t id = o.first; id <= o.last && id != 0; ++id) {
+              LABMESH_RETURN_IF_ERROR(tables_.audit.Delete(txn, IdKey(id)));
+            }
+            return Status::Ok();
           } else if constexpr (std::is_same_v<T, DesiredVersion>) {
             Result<std::string> bytes = EncodeValue(o);
             if (!bytes.ok()) return bytes.status();

@@ -298,5 +298,50 @@ TEST(ParseJobStatusFilter, AcceptsTheJobStatusesInAnyCase) {
   EXPECT_FALSE(ParseJobStatusFilter("done").ok());
 }
 
+
+TEST(ParseKeepResults, ForeverADurationOrNothing) {
+  EXPECT_EQ(*ParseKeepResults(""), 0);
+  EXPECT_EQ(*ParseKeepResults("forever"), -1);
+  EXPECT_EQ(*ParseKeepResults("30d"), 30 * 86'400'000LL);
+  EXPECT_EQ(*ParseKeepResults("12h"), 12 * 3'600'000LL);
+  for (const char* bad : {"0", "0d", "Forever", "never", "-1", "30x"}) {
+    auto parsed = ParseKeepResults(bad);
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_NE(parsed.status().message().find("--keep-results"), std::string::npos);
+  }
+  JobCreateArgs args = Valid();
+  args.keep_results = "forever";
+  auto request = BuildJobCreateRequest(args, NoRead);
+  ASSERT_TRUE(request.ok());
+  EXPECT_EQ(request->keep_results_ms, -1);
+  args.keep_results = "soon";
+  ExpectUsageError(args, "--keep-results");
+}
+
+TEST(FormatJobDelete, SaysWhatWentOrThatItWasGoneAlready) {
+  protocol::JobDeleteReply reply{12, false, 3, 41, 12'582'912, 130, "deleted by alice"};
+  EXPECT_EQ(FormatJobDelete(reply),
+            "job 12: results removed (deleted by alice): 3 directories, 41 files, 12.0 MiB, 130 "
+            "indexed results");
+  reply = {7, false, 1, 1, 10, 0, "deleted by bob"};
+  EXPECT_EQ(FormatJobDelete(reply),
+            "job 7: results removed (deleted by bob): 1 directory, 1 file, 10 B, 0 indexed "
+            "results");
+  reply = {7, true, 0, 0, 0, 0, "retention 90d"};
+  EXPECT_EQ(FormatJobDelete(reply), "job 7: results were already removed (retention 90d)");
+}
+
+TEST(FormatResultsState, SizeAndKeepOrWhenAndWhyRemoved) {
+  protocol::JobInfo job;
+  job.result_bytes = 2048;
+  EXPECT_EQ(FormatResultsState(job), "2.0 KiB");
+  job.keep_results_ms = -1;
+  EXPECT_EQ(FormatResultsState(job), "2.0 KiB, kept forever");
+  job.results = "removed";
+  job.results_removed_us = 1'764'400'000'000'000LL;
+  job.results_removed_reason = "deleted by alice";
+  EXPECT_EQ(FormatResultsState(job), "removed 2025-11-29T07:06:40.000Z (deleted by alice)");
+}
+
 }  // namespace
 }  // namespace labmesh::cli

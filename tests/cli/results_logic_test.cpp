@@ -262,5 +262,20 @@ TEST(OneLine, CutsAtCharactersNotBytes) {
   EXPECT_EQ(OneLine("abcdef", 2), "..");
 }
 
+TEST(FormatUsage, OwnersThenMonthsThenTheTotal) {
+  protocol::ResultsUsageReply reply{3 * 1024 * 1024,
+                                    3,
+                                    {{"alice", 2 * 1024 * 1024, 2}, {"bob", 1024 * 1024, 1}},
+                                    {{"2026-10", 1024 * 1024, 1}, {"2026-11", 2 * 1024 * 1024, 2}}};
+  std::string text = FormatUsage(reply);
+  EXPECT_LT(text.find("OWNER"), text.find("alice"));
+  EXPECT_LT(text.find("alice"), text.find("bob"));
+  EXPECT_LT(text.find("bob"), text.find("MONTH"));
+  EXPECT_LT(text.find("2026-10"), text.find("2026-11"));
+  EXPECT_NE(text.find("2.0 MiB"), std::string::npos) << text;
+  EXPECT_NE(text.find("total: 3.0 MiB in 3 jobs\n"), std::string::npos) << text;
+  EXPECT_NE(FormatUsage({}).find("total: 0 B in 0 jobs"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace labmesh::cli

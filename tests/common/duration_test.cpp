@@ -58,5 +58,22 @@ TEST(FormatDurationMs, IsShortAndReadable) {
   EXPECT_EQ(FormatDurationMs(-1), "0ms");
 }
 
+
+TEST(ParseLongDurationMs, ReadsDaysAndWeeksAndEverythingParseDurationMsReads) {
+  EXPECT_EQ(*ParseLongDurationMs("90d"), 90 * 86'400'000LL);
+  EXPECT_EQ(*ParseLongDurationMs("2w"), 14 * 86'400'000LL);
+  EXPECT_EQ(*ParseLongDurationMs("12h"), 12 * 3'600'000LL);
+  EXPECT_EQ(*ParseLongDurationMs("500ms"), 500);
+  EXPECT_EQ(*ParseLongDurationMs("45"), 45'000);
+  EXPECT_EQ(*ParseLongDurationMs("0d"), 0);
+  for (const char* bad : {"", "d", "-3d", "1.5d", "1y", "ninety", "3dd", "99999999999999999d"}) {
+    auto parsed = ParseLongDurationMs(bad);
+    EXPECT_FALSE(parsed.ok()) << bad;
+    if (!parsed.ok()) {
+      EXPECT_NE(parsed.status().message().find("90d"), std::string::npos) << bad;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace labmesh

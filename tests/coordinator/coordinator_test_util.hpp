@@ -62,6 +62,9 @@ class FaultyStore final : public store::Store {
     return real_->GetJob(id);
   }
   Result<std::vector<store::Job>> ListJobs() const override { return real_->ListJobs(); }
+  Result<std::vector<store::Job>> ListJobsAfter(uint64_t after_id, size_t limit) const override {
+    return real_->ListJobsAfter(after_id, limit);
+  }
   Result<std::optional<store::Entry>> GetEntry(uint64_t id) const override {
     return real_->GetEntry(id);
   }
@@ -86,6 +89,9 @@ class FaultyStore final : public store::Store {
     return real_->ListAudit(user, since_ms, limit);
   }
   Result<uint64_t> MaxAuditId() const override { return real_->MaxAuditId(); }
+  Result<std::vector<store::AuditRecord>> OldestAudit(size_t limit) const override {
+    return real_->OldestAudit(limit);
+  }
   Result<std::optional<store::SpecialTask>> GetTask(uint64_t id) const override {
     return real_->GetTask(id);
   }
@@ -107,6 +113,7 @@ class FaultyStore final : public store::Store {
   Result<store::DesiredVersion> GetDesiredVersion() const override {
     return real_->GetDesiredVersion();
   }
+  Status Sync() override { return real_->Sync(); }
   Status Apply(const store::WriteBatch& batch,
                Durability durability = Durability::kSync) override {
     if (fail_applies > 0) {

@@ -308,6 +308,26 @@ TEST(ResultsReparseJson, HasTheCounts) {
                 {{"job_id", 12}, {"entries", 4}, {"results", 5'000'000'000ULL}, {"warnings", 3}}));
 }
 
+TEST(ResultsUsageJson, HasTheTotalAndRowsByOwnerAndMonth) {
+  nlohmann::json j = ToJson(testing::Sample<ResultsUsageReply>());
+  EXPECT_EQ(j["total_bytes"], 7'000'000'000ULL);
+  EXPECT_EQ(j["jobs"], 3);
+  EXPECT_EQ(j["by_owner"][0], nlohmann::json({{"owner", "alice"}, {"bytes", 5'000'000'000ULL},
+                                              {"jobs", 2}}));
+  EXPECT_EQ(j["by_month"][1]["month"], "2026-11");
+}
+
+TEST(JobDeleteJson, HasWhatWasRemoved) {
+  EXPECT_EQ(ToJson(testing::Sample<JobDeleteReply>()),
+            nlohmann::json({{"job_id", 12},
+                            {"already_removed", true},
+                            {"dirs", 2},
+                            {"files", 40},
+                            {"bytes", 5'000'000'000ULL},
+                            {"index_rows", 130},
+                            {"reason", "deleted by alice"}}));
+}
+
 TEST(PackageListJson, HasPackagesTheDesiredVersionAndHostsPerVersion) {
   nlohmann::json j = ToJson(testing::Sample<PackageListReply>());
   ASSERT_EQ(j["packages"].size(), 2u);

@@ -251,6 +251,11 @@ void ExpectSame(const JobInfo& a, const JobInfo& b) {
   EXPECT_EQ(a.abort_reason, b.abort_reason);
   EXPECT_EQ(a.cleanup, b.cleanup);
   EXPECT_EQ(a.retry, b.retry);
+  EXPECT_EQ(a.keep_results_ms, b.keep_results_ms);
+  EXPECT_EQ(a.result_bytes, b.result_bytes);
+  EXPECT_EQ(a.results, b.results);
+  EXPECT_EQ(a.results_removed_us, b.results_removed_us);
+  EXPECT_EQ(a.results_removed_reason, b.results_removed_reason);
   ASSERT_EQ(a.entries.size(), b.entries.size());
   for (size_t i = 0; i < a.entries.size(); ++i) ExpectSame(a.entries[i], b.entries[i]);
 }
@@ -349,6 +354,7 @@ void ExpectSame(const JobCreateRequest& a, const JobCreateRequest& b) {
   EXPECT_EQ(a.max_runtime_ms, b.max_runtime_ms);
   EXPECT_EQ(a.cleanup, b.cleanup);
   EXPECT_EQ(a.retry, b.retry);
+  EXPECT_EQ(a.keep_results_ms, b.keep_results_ms);
 }
 void ExpectSame(const JobCreateReply& a, const JobCreateReply& b) { EXPECT_EQ(a.id, b.id); }
 void ExpectSame(const JobListRequest& a, const JobListRequest& b) {
@@ -519,7 +525,7 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(JobCreateRequest{}),
             (V{"name", "user", "command", "control", "test", "hosts", "meta_label", "meta_count",
                "depends", "synch_count", "priority", "run_verify", "timeout_ms",
-               "max_runtime_ms", "cleanup", "retry"}));
+               "max_runtime_ms", "cleanup", "retry", "keep_results_ms"}));
   EXPECT_EQ(keys(RunTask{}), (V{"task_id", "kind", "repair_scripts", "verify_after",
                                 "coordinator_ms", "version", "package_sha256", "package_bytes"}));
   EXPECT_EQ(keys(PackageUploadRequest{}),
@@ -565,6 +571,11 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(ResultsSeriesReply{}), (V{"points"}));
   EXPECT_EQ(keys(ResultsReparseRequest{}), (V{"job_id", "user"}));
   EXPECT_EQ(keys(ResultsReparseReply{}), (V{"job_id", "entries", "results", "warnings"}));
+  EXPECT_EQ(keys(ResultsUsageRequest{}), (V{"owner"}));
+  EXPECT_EQ(keys(ResultsUsageReply{}), (V{"total_bytes", "jobs", "by_owner", "by_month"}));
+  EXPECT_EQ(keys(JobDeleteRequest{}), (V{"id"}));
+  EXPECT_EQ(keys(JobDeleteReply{}), (V{"job_id", "already_removed", "dirs", "files", "bytes",
+                                       "index_rows", "reason"}));
 
   auto show = BodyOf(Encode(Sample<HostShowReply>()));
   const msgpack::object& host = show.get().via.map.ptr[0].val;
@@ -600,7 +611,8 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
             (V{"id", "name", "owner", "priority", "synch_count", "status", "control_kind",
                "control", "test_name", "hosts", "meta_label", "meta_count", "depends",
                "run_verify", "timeout_ms", "max_runtime_ms", "created_us", "finished_us",
-               "abort_reason", "entries", "cleanup", "retry"}));
+               "abort_reason", "entries", "cleanup", "retry", "keep_results_ms", "result_bytes",
+               "results", "results_removed_us", "results_removed_reason"}));
   EXPECT_EQ(KeysOf(job.via.map.ptr[19].val.via.array.ptr[0]),
             (V{"id", "job_id", "host", "meta_label", "status", "reason", "fault", "exit_code",
                "signal", "queued_us", "started_us", "finished_us", "results_path", "group",

@@ -96,4 +96,34 @@ inline void ExpectSame(const ResultsReparseReply& a, const ResultsReparseReply& 
   EXPECT_EQ(a.warnings, b.warnings);
 }
 
+inline void ExpectSame(const ResultsUsageRequest& a, const ResultsUsageRequest& b) {
+  EXPECT_EQ(a.owner, b.owner);
+}
+inline void ExpectSame(const ResultsUsageReply& a, const ResultsUsageReply& b) {
+  EXPECT_EQ(a.total_bytes, b.total_bytes);
+  EXPECT_EQ(a.jobs, b.jobs);
+  auto same = [](const std::vector<UsageRow>& x, const std::vector<UsageRow>& y) {
+    ASSERT_EQ(x.size(), y.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      EXPECT_EQ(x[i].key, y[i].key);
+      EXPECT_EQ(x[i].bytes, y[i].bytes);
+      EXPECT_EQ(x[i].jobs, y[i].jobs);
+    }
+  };
+  same(a.by_owner, b.by_owner);
+  same(a.by_month, b.by_month);
+}
+inline void ExpectSame(const JobDeleteRequest& a, const JobDeleteRequest& b) {
+  EXPECT_EQ(a.id, b.id);
+}
+inline void ExpectSame(const JobDeleteReply& a, const JobDeleteReply& b) {
+  EXPECT_EQ(a.job_id, b.job_id);
+  EXPECT_EQ(a.already_removed, b.already_removed);
+  EXPECT_EQ(a.dirs, b.dirs);
+  EXPECT_EQ(a.files, b.files);
+  EXPECT_EQ(a.bytes, b.bytes);
+  EXPECT_EQ(a.index_rows, b.index_rows);
+  EXPECT_EQ(a.reason, b.reason);
+}
+
 }  // namespace labmesh::protocol::testing

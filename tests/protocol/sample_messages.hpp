@@ -24,6 +24,7 @@ using AllMessages = std::tuple<
     JobListReply, JobShowRequest, JobShowReply, JobAbortRequest, JobLogRequest, JobLogReply,
     ResultsListRequest, ResultsListReply, ResultsSummaryRequest, ResultsSummaryReply,
     ResultsSeriesRequest, ResultsSeriesReply, ResultsReparseRequest, ResultsReparseReply,
+    ResultsUsageRequest, ResultsUsageReply, JobDeleteRequest, JobDeleteReply,
     UserListRequest, UserListReply, UserCreateRequest, UserTokenReply, UserDeleteRequest,
     UserTokenRequest, UserPasswdRequest, AclListRequest, AclListReply, AclCreateRequest,
     AclDeleteRequest, AclMemberRequest, AuditListRequest, AuditListReply, LoginRequest, LoginReply,
@@ -179,6 +180,11 @@ inline JobInfo SampleJobInfo(uint64_t id) {
   j.entries = {SampleEntryInfo(40, "lab-17"), SampleEntryInfo(41, "lab-18")};
   j.cleanup = "always";
   j.retry = 2;
+  j.keep_results_ms = 30LL * 86'400'000;
+  j.result_bytes = 5'000'000'000ULL;
+  j.results = "removed";
+  j.results_removed_us = 1'767'000'000'000'000LL;
+  j.results_removed_reason = "deleted by alice";
   return j;
 }
 
@@ -488,6 +494,7 @@ inline JobCreateRequest Sample<JobCreateRequest>() {
   m.max_runtime_ms = 600'000;
   m.cleanup = "never";
   m.retry = 3;
+  m.keep_results_ms = -1;
   return m;
 }
 template <>
@@ -625,6 +632,25 @@ inline ResultsReparseRequest Sample<ResultsReparseRequest>() {
 template <>
 inline ResultsReparseReply Sample<ResultsReparseReply>() {
   return ResultsReparseReply{12, 4, 5'000'000'000ULL, 3};
+}
+template <>
+inline ResultsUsageRequest Sample<ResultsUsageRequest>() {
+  return ResultsUsageRequest{"alice"};
+}
+template <>
+inline ResultsUsageReply Sample<ResultsUsageReply>() {
+  return ResultsUsageReply{7'000'000'000ULL,
+                           3,
+                           {{"alice", 5'000'000'000ULL, 2}, {"bob", 2'000'000'000ULL, 1}},
+                           {{"2026-10", 2'000'000'000ULL, 1}, {"2026-11", 5'000'000'000ULL, 2}}};
+}
+template <>
+inline JobDeleteRequest Sample<JobDeleteRequest>() {
+  return JobDeleteRequest{12};
+}
+template <>
+inline JobDeleteReply Sample<JobDeleteReply>() {
+  return JobDeleteReply{12, true, 2, 40, 5'000'000'000ULL, 130, "deleted by alice"};
 }
 
 // ---- users, ACL groups, audit, sessions ----

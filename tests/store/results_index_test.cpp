@@ -309,6 +309,24 @@ TEST_F(ResultsIndexTest, DeleteJobRemovesRecordsIndexesAndCounts) {
   EXPECT_FALSE(index->Get(1)->has_value());
 }
 
+TEST_F(ResultsIndexTest, DeleteJobsRemovesSeveralJobsInOneCallAndCountsTheirRecords) {
+  auto index = Open();
+  ASSERT_NE(index, nullptr);
+  Fill(*index);
+  const uint64_t job1 = index->CountsForJob(1)->total();
+  const uint64_t job2 = index->CountsForJob(2)->total();
+  const std::vector<uint64_t> ids = {1, 99, 2};
+  auto removed = index->DeleteJobs(ids);
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(*removed, (std::vector<uint64_t>{job1, 0, job2}));
+  EXPECT_GT(job1, 0u);
+  EXPECT_EQ(index->CountsForJob(1)->total(), 0u);
+  EXPECT_EQ(index->CountsForJob(2)->total(), 0u);
+  auto listed = index->ListEntries();
+  ASSERT_TRUE(listed.ok());
+  for (const IndexedEntry& e : *listed) EXPECT_TRUE(e.job_id != 1 && e.job_id != 2);
+}
+
 TEST_F(ResultsIndexTest, SummaryPerHostPerLabelAndWindow) {
   auto index = Open();
   ASSERT_NE(index, nullptr);

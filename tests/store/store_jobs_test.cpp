@@ -384,5 +384,71 @@ TEST(StoreTasks, HostHistoryIndexesTasksAndEntriesPerHost) {
   EXPECT_TRUE(store->GetTask(5)->has_value());  // the records stay
 }
 
+
+// Retention (issue 23): a job goes with its entries and their host history rows, audit records
+// by id range, and the sweeper pages through jobs and reads the oldest audit records first.
+TEST(StoreRetention, DeleteJobRemovesItsEntriesAndTheirHostHistoryRows) {
+  testing::TempDir tmp;
+  auto store = testing::OpenOrDie(tmp.db());
+  ASSERT_NE(store, nullptr);
+  WriteBatch batch;
+  batch.PutJob(MakeJob(1, {10, 11}));
+  batch.PutJob(MakeJob(2, {12}));
+  Entry first = MakeEntry(10, 1, "lab-1");
+  batch.PutEntry(first);
+  first.hostname = "lab-2";  // requeued: in both hosts' history
+  batch.PutEntry(first);
+  batch.PutEntry(MakeEntry(11, 1, "lab-1"));
+  batch.PutEntry(MakeEntry(12, 2, "lab-1"));
+  ASSERT_TRUE(store->Apply(batch).ok());
+
+  WriteBatch del;
+  del.DeleteJob(1, {"lab-1"});
+  del.DeleteJob(99);  // unknown: no error
+  ASSERT_TRUE(store->Apply(del).ok());
+  EXPECT_FALSE(store->GetJob(1)->has_value());
+  EXPECT_FALSE(store->GetEntry(10)->has_value());
+  EXPECT_FALSE(store->GetEntry(11)->has_value());
+  EXPECT_TRUE(store->GetJob(2)->has_value());
+  auto lab1 = store->ListHostEntries("lab-1", 10);
+  ASSERT_TRUE(lab1.ok());
+  ASSERT_EQ(lab1->size(), 1u);
+  EXPECT_EQ((*lab1)[0].id, 12u);
+  EXPECT_TRUE(store->ListHostEntries("lab-2", 10)->empty());
+  EXPECT_EQ(*store->MaxJobId(), 2u);
+}
+
+TEST(StoreRetention, JobsPageByIdAndAuditRecordsGoByRangeOldestFirst) {
+  testing::TempDir tmp;
+  auto store = testing::OpenOrDie(tmp.db());
+  ASSERT_NE(store, nullptr);
+  WriteBatch batch;
+  for (uint64_t id = 1; id <= 12; ++id) {
+    batch.PutJob(MakeJob(id, {}));
+    batch.PutAudit(AuditRecord{id, static_cast<int64_t>(id) * 1000, "alice", "JobCreateRequest",
+                               "{}", "local", true, ""});
+  }
+  ASSERT_TRUE(store->Apply(batch).ok());
+  auto page = store->ListJobsAfter(0, 5);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 5u);
+  EXPECT_EQ(page->front().id, 1u);
+  page = store->ListJobsAfter(9, 5);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 3u);
+  EXPECT_EQ(page->front().id, 10u);
+  EXPECT_TRUE(store->ListJobsAfter(12, 5)->empty());
+
+  WriteBatch del;
+  del.DeleteAudit(1, 4);
+  ASSERT_TRUE(store->Apply(del).ok());
+  auto oldest = store->OldestAudit(3);
+  ASSERT_TRUE(oldest.ok());
+  ASSERT_EQ(oldest->size(), 3u);
+  EXPECT_EQ((*oldest)[0].id, 5u);
+  EXPECT_EQ((*oldest)[2].id, 7u);
+  EXPECT_EQ(*store->MaxAuditId(), 12u);
+}
+
 }  // namespace
 }  // namespace labmesh::store

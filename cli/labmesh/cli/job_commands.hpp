@@ -1,6 +1,6 @@
 #pragma once
-// `labmesh job create|list|show|wait|abort|log` (CLI.md): flags, the coordinator calls and the
-// output. The rules and texts that need no socket live in job_logic.hpp.
+// `labmesh job create|list|show|wait|abort|delete|log` (CLI.md): flags, the coordinator calls and
+// the output. The rules and texts that need no socket live in job_logic.hpp.
 
 #include <CLI/CLI.hpp>
 #include <functional>
@@ -28,6 +28,7 @@ class JobCommands {
   int Show(client::ApiClient& api);
   int Wait(client::ApiClient& api);
   int Abort(client::ApiClient& api);
+  int Delete(client::ApiClient& api);
   int Log(client::ApiClient& api);
 
   const Globals& g_;

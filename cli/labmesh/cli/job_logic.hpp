@@ -31,11 +31,26 @@ struct JobCreateArgs {
   std::string max_runtime;  // duration text, "" = none
   std::string cleanup = "on-failure";  // never, always or on-failure
   uint32_t retry = 0;
+  std::string keep_results;  // "forever", a duration ("30d"), "" = the coordinator's policy
   std::string user;         // the owner, already resolved (--user, $USER, "unknown")
 };
 
 // Reads a control file (path -> text), or InvalidArgument saying why it cannot.
 using ControlReader = std::function<Result<std::string>(const std::string& path)>;
+
+// `--keep-results`: "" -> 0 (the coordinator's policy), "forever" -> -1, a duration ("30d",
+// "2w", "12h") -> ms; InvalidArgument naming the flag otherwise (zero included).
+Result<int64_t> ParseKeepResults(const std::string& text);
+
+// What `job delete` prints: "job 12: results removed (deleted by alice): 3 directories, 41
+// files, 12.0 MiB, 130 indexed results", or "job 12: results were already removed (...)".
+std::string FormatJobDelete(const protocol::JobDeleteReply& reply);
+
+// "present", "removed 2026-11-02T10:00:00.000Z (retention 90d)": the `results` line of job show.
+std::string FormatResultsState(const protocol::JobInfo& job);
+
+// "12.0 MiB": bytes for people (B, KiB, MiB, GiB, TiB).
+std::string FormatBytes(uint64_t bytes);
 
 // The request `job create` sends, or InvalidArgument with a message for people (a usage error:
 // the CLI exits 2 and sends nothing). Rules: a non-empty --name; exactly one of --control,

@@ -29,6 +29,7 @@ class ResultsCommands {
   int Summary(client::ApiClient& api);
   int Series(client::ApiClient& api);
   int Reparse(client::ApiClient& api);
+  int Usage(client::ApiClient& api);
 
   const Globals& g_;
 
@@ -41,6 +42,7 @@ class ResultsCommands {
   CLI::Option* series_limit_option_ = nullptr;
   uint32_t series_limit_ = 0;
   uint64_t reparse_job_ = 0;
+  std::string usage_owner_;
 };
 
 }  // namespace labmesh::cli

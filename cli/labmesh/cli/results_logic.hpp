@@ -77,6 +77,10 @@ std::string FormatResultsSeries(const protocol::ResultsSeriesReply& reply);
 // "job 12: reparsed 4 entries, 130 results, 1 warning".
 std::string FormatReparse(const protocol::ResultsReparseReply& reply);
 
+// `results usage`: a table OWNER JOBS BYTES (largest first), a table MONTH JOBS BYTES (oldest
+// first) and a last line "total: 3.4 GiB in 14 jobs".
+std::string FormatUsage(const protocol::ResultsUsageReply& reply);
+
 // "92.3%" (one decimal), or "-" when there is none (a negative rate: every result TEST_NA).
 std::string FormatPassRate(double pass_rate);
 // "12 GOOD, 1 FAIL": the known statuses in table order, then any other in name order; "" when

@@ -63,6 +63,19 @@ struct CoordinatorConfig {
   // and uploads are refused (`Unavailable: disk full`) so that the work already accepted can
   // finish in what is left.
   uint64_t min_free_bytes = 256ull << 20;
+  // Retention (docs/retention.md); 0 = keep forever, which is the default for each. Results of
+  // jobs finished longer ago than results_retention_ms are removed (a job's --keep-results
+  // overrides it); above results_max_bytes of results the oldest finished jobs' results go
+  // first; audit records older than audit_retention_ms go; finished jobs' records (entries,
+  // results and index rows with them) older than job_retention_ms go.
+  int64_t results_retention_ms = 0;
+  uint64_t results_max_bytes = 0;
+  int64_t audit_retention_ms = 0;
+  int64_t job_retention_ms = 0;
+  // How often the sweeper looks for what a policy removes (it also runs soon after a start).
+  int64_t retention_sweep_interval_ms = 600'000;
+  // The most time one loop turn spends sweeping (the loop's other work waits meanwhile).
+  int64_t retention_turn_budget_ms = 2;
 };
 
 }  // namespace labmesh::coordinator

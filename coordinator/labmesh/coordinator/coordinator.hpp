@@ -12,6 +12,7 @@
 #include "labmesh/common/clock.hpp"
 #include "labmesh/common/status.hpp"
 #include "labmesh/coordinator/config.hpp"
+#include "labmesh/coordinator/retention_stats.hpp"
 
 namespace labmesh::coordinator {
 
@@ -37,6 +38,8 @@ class Coordinator {
   virtual void Stop() = 0;
   virtual const BoundEndpoints& endpoints() const = 0;
   virtual const std::string& public_key() const = 0;
+  // What retention removed so far (docs/retention.md); any thread.
+  virtual RetentionStats retention_stats() const = 0;
 };
 
 // For main(): Start + Run, with SIGTERM/SIGINT stopping the loop cleanly.

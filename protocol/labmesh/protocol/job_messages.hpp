@@ -91,6 +91,12 @@ struct JobInfo {
   std::vector<EntryInfo> entries;
   std::string cleanup = "on-failure";  // "never", "always" or "on-failure"
   uint32_t retry = 0;
+  // Retention (docs/retention.md): 0 = the coordinator's policy, -1 = forever, else ms.
+  int64_t keep_results_ms = 0;
+  uint64_t result_bytes = 0;           // bytes its entries uploaded
+  std::string results = "present";     // "present", "removing" or "removed"
+  int64_t results_removed_us = 0;      // when their removal was decided; 0 = never
+  std::string results_removed_reason;  // "retention 90d", "deleted by alice", ...
 };
 
 // ---- agent socket ----
@@ -215,6 +221,9 @@ struct JobCreateRequest {
   int64_t max_runtime_ms = 0;
   std::string cleanup = "on-failure";  // "never", "always" or "on-failure"
   uint32_t retry = 0;  // an entry whose host is lost is queued again up to this many times
+  // How long its results are kept after it finished: 0 = the coordinator's --results-retention,
+  // -1 = forever (no policy removes them), else ms (docs/retention.md).
+  int64_t keep_results_ms = 0;
 };
 
 struct JobCreateReply {
@@ -283,6 +292,25 @@ struct JobAbortRequest {
   uint64_t id = 0;
   std::string host;  // "" = the whole job
   std::string user;
+};
+
+// Removes a finished job's results (files, index rows) at once; the job's record stays, saying
+// who removed them. The job's owner or an admin; a job with an entry not final is refused
+// (FailedPrecondition). The reply comes when the files are gone.
+struct JobDeleteRequest {
+  static constexpr MessageType kType = MessageType::kJobDeleteRequest;
+  uint64_t id = 0;
+};
+
+struct JobDeleteReply {
+  static constexpr MessageType kType = MessageType::kJobDeleteReply;
+  uint64_t job_id = 0;
+  bool already_removed = false;  // an earlier delete or a policy had removed them
+  uint64_t dirs = 0;        // entry directories removed
+  uint64_t files = 0;       // files removed
+  uint64_t bytes = 0;       // their bytes
+  uint64_t index_rows = 0;  // results removed from the results index
+  std::string reason;       // the job's results_removed_reason
 };
 
 // Reads the control's output (debug/control.log) of the job's entry on `host`, from `offset`.

@@ -83,6 +83,8 @@ nlohmann::json ToJson(const SeriesPointInfo& point);
 nlohmann::json ToJson(const ResultsSeriesReply& reply);
 // {"job_id","entries","results","warnings"}.
 nlohmann::json ToJson(const ResultsReparseReply& reply);
+nlohmann::json ToJson(const ResultsUsageReply& reply);
+nlohmann::json ToJson(const JobDeleteReply& reply);
 // {"version","sha256","bytes","uploaded_by","uploaded","uploaded_ms"}.
 nlohmann::json ToJson(const PackageInfo& package);
 // {"packages":[...], "desired": null or {"version","canary_percent","set_by","set","set_ms"},

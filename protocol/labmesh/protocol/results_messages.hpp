@@ -104,6 +104,26 @@ struct ResultsSeriesReply {
   std::vector<SeriesPointInfo> points;  // oldest first
 };
 
+// Bytes of results held (jobs whose results are present), from the sizes the agents reported.
+struct ResultsUsageRequest {
+  static constexpr MessageType kType = MessageType::kResultsUsageRequest;
+  std::string owner;  // only this owner's jobs; "" = everyone's
+};
+
+struct UsageRow {
+  std::string key;  // an owner, or a month "2026-11" (UTC, of the job's finish, else creation)
+  uint64_t bytes = 0;
+  uint64_t jobs = 0;
+};
+
+struct ResultsUsageReply {
+  static constexpr MessageType kType = MessageType::kResultsUsageReply;
+  uint64_t total_bytes = 0;
+  uint64_t jobs = 0;               // jobs whose results are present
+  std::vector<UsageRow> by_owner;  // by bytes, largest first
+  std::vector<UsageRow> by_month;  // oldest month first
+};
+
 // Rebuilds the index of a job from its files in the results repository.
 struct ResultsReparseRequest {
   static constexpr MessageType kType = MessageType::kResultsReparseRequest;

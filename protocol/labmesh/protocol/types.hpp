@@ -75,6 +75,8 @@ enum class MessageType : uint16_t {
   kJobAbortRequest = 136,  // reply: kOkReply
   kJobLogRequest = 137,
   kJobLogReply = 138,
+  kJobDeleteRequest = 139,  // remove a finished job's results now; reply: kJobDeleteReply
+  kJobDeleteReply = 129,
   // The results index (docs/results.md).
   kResultsListRequest = 140,
   kResultsListReply = 141,
@@ -84,6 +86,8 @@ enum class MessageType : uint16_t {
   kResultsSeriesReply = 145,
   kResultsReparseRequest = 146,  // reply (when the reparse is done): kResultsReparseReply
   kResultsReparseReply = 147,
+  kResultsUsageRequest = 148,  // bytes of results by owner, by month, in total
+  kResultsUsageReply = 149,
   // Users, ACL groups, audit, web sessions (auth_messages.hpp, docs/security.md).
   kUserListRequest = 150,
   kUserListReply = 151,

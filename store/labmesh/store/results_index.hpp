@@ -226,6 +226,9 @@ class ResultsIndex {
   virtual Status ReplaceEntries(std::span<EntryResults> entries) = 0;
   // Removes every record and count of the job. Deleting an unknown job is OK.
   virtual Status DeleteJob(uint64_t job_id) = 0;
+  // DeleteJob for several jobs in one write transaction (one fsync: the retention sweeper's
+  // path). Returns how many records went, per job in the order given.
+  virtual Result<std::vector<uint64_t>> DeleteJobs(std::span<const uint64_t> job_ids) = 0;
 
   // One record by id; nullopt when absent.
   virtual Result<std::optional<ResultRecord>> Get(uint64_t id) const = 0;

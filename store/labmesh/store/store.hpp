@@ -17,6 +17,7 @@
 //                 given that host, kept by Apply; an entry requeued to another host is in both)
 //   tokens        token hash (hex)   -> user name (version 5; index of User::tokens, kept by Apply)
 //   audit         IdKey(record id)   -> AuditRecord (version 5): every mutating API request
+// Jobs, their entries and audit records are deleted only by retention (docs/retention.md).
 // Job and entry keys are the id as 20 zero-padded decimal digits, so that key order is id order.
 // Values are MessagePack maps with string keys, so fields can be added without a migration;
 // a migration is needed only when a key or meaning changes (see schema_version). The records
@@ -157,6 +158,11 @@ struct StatusChange {
   std::string reason;
 };
 
+// Where a finished job's results are (docs/retention.md). A job is kRemoving from the commit
+// that decided the removal until its directory and index rows are gone; then kRemoved.
+enum class ResultsState : uint8_t { kPresent = 0, kRemoving = 1, kRemoved = 2 };
+inline constexpr int64_t kKeepForever = -1;
+
 // A job as created: what to run, where, and how. Entries carry the progress.
 struct Job {
   uint64_t id = 0;
@@ -180,6 +186,13 @@ struct Job {
   std::vector<uint64_t> entry_ids;
   std::string cleanup = "on-failure";  // "never", "always", "on-failure"
   uint32_t retry = 0;                  // requeues of an entry whose host was lost
+  // Retention (docs/retention.md). How long its results are kept after it finished:
+  // 0 = the coordinator's --results-retention, kKeepForever = never removed by a policy.
+  int64_t keep_results_ms = 0;
+  uint64_t result_bytes = 0;  // bytes of the files its entries uploaded (their reports' sizes)
+  ResultsState results_state = ResultsState::kPresent;
+  int64_t results_removed_us = 0;      // when their removal was decided
+  std::string results_removed_reason;  // "retention 90d", "deleted by alice", ...
 };
 
 // A host queue entry: one (job, host) pair.
@@ -247,6 +260,13 @@ class WriteBatch {
   // Only the group: its members' acl_groups are the caller's to rewrite in the same batch.
   void DeleteAclGroup(std::string name) { ops_.emplace_back(DeleteAclGroupOp{std::move(name)}); }
   void PutAudit(AuditRecord record) { ops_.emplace_back(std::move(record)); }
+  // Removes the job, every entry it lists and their host_entries rows for the entry's host and
+  // for each of `hosts` (the hosts an entry had before a retry).
+  void DeleteJob(uint64_t id, std::vector<std::string> hosts = {}) {
+    ops_.emplace_back(DeleteJobOp{id, std::move(hosts)});
+  }
+  // Removes the audit records with ids first..last (inclusive).
+  void DeleteAudit(uint64_t first, uint64_t last) { ops_.emplace_back(DeleteAuditOp{first, last}); }
   void PutTask(SpecialTask task) { ops_.emplace_back(std::move(task)); }
   void PutPackage(Package package) { ops_.emplace_back(std::move(package)); }
   void SetDesiredVersion(DesiredVersion desired) { ops_.emplace_back(std::move(desired)); }
@@ -270,9 +290,18 @@ class WriteBatch {
   struct DeleteAclGroupOp {
     std::string name;
   };
+  struct DeleteJobOp {
+    uint64_t id = 0;
+    std::vector<std::string> hosts;
+  };
+  struct DeleteAuditOp {
+    uint64_t first = 0;
+    uint64_t last = 0;
+  };
   using Op = std::variant<Host, DeleteHostOp, Label, DeleteLabelOp, RevokedKey, TestDef,
                           DeleteTestOp, Job, Entry, User, DeleteUserOp, AclGroup,
-                          DeleteAclGroupOp, SpecialTask, AuditRecord, Package, DesiredVersion>;
+                          DeleteAclGroupOp, SpecialTask, AuditRecord, Package, DesiredVersion,
+                          DeleteJobOp, DeleteAuditOp>;
   const std::vector<Op>& ops() const { return ops_; }
 
  private:
@@ -311,6 +340,8 @@ class Store {
   virtual Result<std::vector<TestDef>> ListTests() const = 0;  // sorted by name
   virtual Result<std::optional<Job>> GetJob(uint64_t id) const = 0;
   virtual Result<std::vector<Job>> ListJobs() const = 0;  // by id, oldest first
+  // At most `limit` jobs with ids above `after_id`, by id (the retention sweeper's pages).
+  virtual Result<std::vector<Job>> ListJobsAfter(uint64_t after_id, size_t limit) const = 0;
   virtual Result<std::optional<Entry>> GetEntry(uint64_t id) const = 0;
   // The entries of `ids`, in that order, from one read transaction; a missing id is Corruption.
   virtual Result<std::vector<Entry>> GetEntries(const std::vector<uint64_t>& ids) const = 0;
@@ -328,6 +359,8 @@ class Store {
   virtual Result<std::vector<AuditRecord>> ListAudit(const std::string& user, int64_t since_ms,
                                                      size_t limit) const = 0;
   virtual Result<uint64_t> MaxAuditId() const = 0;
+  // The oldest `limit` audit records, oldest first.
+  virtual Result<std::vector<AuditRecord>> OldestAudit(size_t limit) const = 0;
   virtual Result<std::optional<SpecialTask>> GetTask(uint64_t id) const = 0;
   virtual Result<uint64_t> MaxTaskId() const = 0;
   // A host's tasks / the entries it was given, newest (highest id) first, at most `limit`.
@@ -348,6 +381,10 @@ class Store {
   // OS's writeback, so a machine crash may lose it - for soft state such as heartbeats only.
   enum class Durability { kSync, kLazy };
   virtual Status Apply(const WriteBatch& batch, Durability durability = Durability::kSync) = 0;
+  // Puts every batch applied so far on disk, kLazy ones included (fsync). Any thread, beside
+  // Apply() too: the retention worker makes the loop's lazy `removing` marks durable this way
+  // before it removes anything (docs/retention.md).
+  virtual Status Sync() = 0;
 };
 
 }  // namespace labmesh::store
