@@ -217,7 +217,7 @@ class CoordinatorImpl final : public Coordinator {
     metrics_service_ = std::make_unique<MetricsService>(
         config_, clock_,
         MetricsService::Sources{&metrics_, registry_.get(), &core_->jobs(), store_.get(),
-                                results_index_.get(), disk_.get()});
+                                results_index_.get(), disk_.get(), &retention_->stats()});
     BindRoutes();
 
     try {

@@ -45,11 +45,6 @@ class Metrics {
   // A heartbeat of a registered agent, `gap_s` after its previous one (or its registration).
   void Heartbeat(double gap_s);
 
-  // Results retention (issue 23, built apart): the sweeper's figures - directories and bytes
-  // removed, index rows and records deleted, the longest batch - belong here, declared in
-  // Metrics::Impl and registered in its constructor like the others, with a method each that
-  // the sweeper calls (a nullptr Metrics* means none), e.g. RetentionSwept(dirs, bytes, rows).
-
   // Every family above, for the text format. Any thread.
   std::vector<prometheus::MetricFamily> Collect() const;
 

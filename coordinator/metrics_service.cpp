@@ -17,6 +17,7 @@
 #include "labmesh/protocol/messages.hpp"
 #include "labmesh/store/results_index.hpp"
 #include "labmesh/store/store.hpp"
+#include "labmesh/coordinator/retention_stats.hpp"
 #include "metrics.hpp"
 
 namespace labmesh::coordinator {
@@ -47,6 +48,13 @@ class Gauges {
   void One(std::string name, std::string help, double value) {
     Family(std::move(name), std::move(help));
     Sample(value);
+  }
+  // A counter kept elsewhere (a total since the start), exposed as one.
+  void Total(std::string name, std::string help, double value) {
+    families_.push_back(MetricFamily{std::move(name), std::move(help), MetricType::Counter, {}});
+    ClientMetric metric;
+    metric.counter.value = value;
+    families_.back().metric.push_back(std::move(metric));
   }
   std::vector<MetricFamily> Take() { return std::move(families_); }
 
@@ -130,6 +138,33 @@ void StoreGauges(const store::Store& store, const store::ResultsIndex* index, ui
           static_cast<double>(max_map));
 }
 
+// The retention sweeper's totals since the start (docs/retention.md), kept by the sweeper itself.
+void RetentionFigures(const RetentionStats& stats, Gauges& out) {
+  auto total = [&](const char* name, const char* help, uint64_t value) {
+    out.Total(name, help, static_cast<double>(value));
+  };
+  total("labmesh_retention_sweeps_total", "Retention sweeps run to their end", stats.sweeps);
+  total("labmesh_retention_results_removed_total",
+        "Jobs whose results were removed (retention policies and job delete)",
+        stats.results_removed);
+  total("labmesh_retention_dirs_removed_total", "Entry result directories removed",
+        stats.dirs_removed);
+  total("labmesh_retention_files_removed_total", "Result files removed", stats.files_removed);
+  total("labmesh_retention_bytes_removed_total", "Bytes of result files removed",
+        stats.bytes_removed);
+  total("labmesh_retention_index_rows_removed_total", "Results index records removed",
+        stats.index_rows_removed);
+  total("labmesh_retention_records_removed_total",
+        "Store records removed: jobs and their entries (--job-retention), audit records "
+        "(--audit-retention)",
+        stats.records_removed());
+  total("labmesh_retention_errors_total", "Removals that failed (the next sweep tries again)",
+        stats.errors);
+  out.One("labmesh_retention_longest_turn_seconds",
+          "The longest a loop turn has spent sweeping since the start",
+          static_cast<double>(stats.longest_turn_us) / 1e6);
+}
+
 }  // namespace
 
 MetricsService::MetricsService(const CoordinatorConfig& config, const Clock* clock,
@@ -184,6 +219,7 @@ std::string MetricsService::Text() const {
     gauges.One("labmesh_disk_full", "1 while new work is refused for want of disk space",
                sources_.disk->full() ? 1 : 0);
   }
+  if (sources_.retention != nullptr) RetentionFigures(*sources_.retention, gauges);
   for (MetricFamily& family : gauges.Take()) families.push_back(std::move(family));
   return prometheus::TextSerializer().Serialize(families);
 }

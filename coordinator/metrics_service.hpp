@@ -29,10 +29,12 @@ class DiskGuard;
 class HostRegistry;
 class JobService;
 class Metrics;
+struct RetentionStats;
 
 class MetricsService {
  public:
-  // What the gauges are read from; none owned. `index` and `disk` may be null (not reported).
+  // What the gauges are read from; none owned. `index`, `disk` and `retention` may be null (not
+  // reported).
   struct Sources {
     const Metrics* metrics = nullptr;
     const HostRegistry* registry = nullptr;
@@ -40,6 +42,7 @@ class MetricsService {
     const store::Store* store = nullptr;
     const store::ResultsIndex* index = nullptr;
     const DiskGuard* disk = nullptr;
+    const RetentionStats* retention = nullptr;  // the sweeper's, read on the loop like the rest
   };
 
   MetricsService(const CoordinatorConfig& config, const Clock* clock, Sources sources);

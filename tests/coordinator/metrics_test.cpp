@@ -16,6 +16,7 @@
 #include "auth_service.hpp"
 #include "jobs_fixture.hpp"
 #include "labmesh/protocol/messages.hpp"
+#include "labmesh/coordinator/retention_stats.hpp"
 #include "metrics.hpp"
 #include "metrics_service.hpp"
 #include "scrape_rules.hpp"
@@ -200,6 +201,37 @@ TEST(MetricsCounters, ParsesCountResultsAndErrors) {
   EXPECT_EQ(Sample(text, "labmesh_results_parse_errors_total"), 3);
   EXPECT_EQ(Sample(text, "labmesh_results_parsed_entries_total"), 2);
   EXPECT_EQ(Sample(text, "labmesh_build_info{version=\"" LABMESH_VERSION "\"}"), 1);
+}
+
+TEST(MetricsCounters, TheRetentionSweepersTotalsAreCounters) {
+  RetentionStats stats;
+  stats.sweeps = 3;
+  stats.results_removed = 20;
+  stats.dirs_removed = 40;
+  stats.files_removed = 160;
+  stats.bytes_removed = 1 << 20;
+  stats.index_rows_removed = 900;
+  stats.jobs_removed = 5;
+  stats.entries_removed = 10;
+  stats.audit_removed = 7;
+  stats.errors = 1;
+  stats.longest_turn_us = 2500;
+  CoordinatorConfig config;
+  FakeClock clock;
+  MetricsService::Sources sources;
+  sources.retention = &stats;
+  MetricsService service(config, &clock, sources);
+  std::string text = service.Text();
+  EXPECT_NE(text.find("# TYPE labmesh_retention_bytes_removed_total counter"), std::string::npos);
+  EXPECT_EQ(Sample(text, "labmesh_retention_sweeps_total"), 3);
+  EXPECT_EQ(Sample(text, "labmesh_retention_results_removed_total"), 20);
+  EXPECT_EQ(Sample(text, "labmesh_retention_dirs_removed_total"), 40);
+  EXPECT_EQ(Sample(text, "labmesh_retention_files_removed_total"), 160);
+  EXPECT_EQ(Sample(text, "labmesh_retention_bytes_removed_total"), 1 << 20);
+  EXPECT_EQ(Sample(text, "labmesh_retention_index_rows_removed_total"), 900);
+  EXPECT_EQ(Sample(text, "labmesh_retention_records_removed_total"), 22);
+  EXPECT_EQ(Sample(text, "labmesh_retention_errors_total"), 1);
+  EXPECT_DOUBLE_EQ(*Sample(text, "labmesh_retention_longest_turn_seconds"), 0.0025);
 }
 
 TEST(MetricsRefusals, ARefusedScraperIsLoggedOnceAMinuteWithTheCountBetween) {
