@@ -16,6 +16,7 @@
 #include "auth_service.hpp"
 #include "core.hpp"
 #include "disk_guard.hpp"
+#include "socket_util.hpp"
 #include "host_registry.hpp"
 #include "metrics.hpp"
 #include "metrics_service.hpp"
@@ -39,73 +40,11 @@ namespace {
 constexpr int kMaxMessagesPerWakeup = 512;  // per socket, so one busy socket cannot starve another
 constexpr int64_t kMaxPollMs = 100;         // how quickly Stop() is noticed
 
-bool IsLoopbackEndpoint(const std::string& endpoint) {
-  return endpoint.rfind("tcp://127.", 0) == 0 || endpoint.rfind("tcp://localhost:", 0) == 0 ||
-         endpoint.rfind("tcp://[::1]:", 0) == 0 || endpoint.rfind("ipc://", 0) == 0 ||
-         endpoint.rfind("inproc://", 0) == 0;
-}
-
-Status MakeDirs(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::create_directories(path, ec);
-  if (ec) return Status::Internal("cannot create " + path + ": " + ec.message());
-  return Status::Ok();
-}
-
-enum class RouterRead { kNone, kMessage, kMultiFrame };
-
-// Reads one [routing id, payload] message from a ROUTER socket without blocking. A message with
-// more than one payload frame is read to its end and reported as kMultiFrame.
-RouterRead ReadRouterMessage(zmq::socket_t& socket, zmq::message_t& id, zmq::message_t& payload) {
-  if (!socket.recv(id, zmq::recv_flags::dontwait)) return RouterRead::kNone;
-  if (!id.more()) return RouterRead::kMultiFrame;  // no payload at all
-  (void)socket.recv(payload, zmq::recv_flags::none);
-  bool more = payload.more();
-  RouterRead read = more ? RouterRead::kMultiFrame : RouterRead::kMessage;
-  while (more) {
-    zmq::message_t rest;
-    (void)socket.recv(rest, zmq::recv_flags::none);
-    more = rest.more();
-  }
-  return read;
-}
-
 // Requests that bring new data (jobs, tests, packages): refused while the disk is full.
 bool NeedsRoom(protocol::MessageType type) {
   using T = protocol::MessageType;
   return type == T::kJobCreateRequest || type == T::kTestAddRequest ||
          type == T::kPackageUploadRequest;
-}
-
-std::string MultiFrameError() {
-  return protocol::Encode(
-      protocol::ErrorReply::FromStatus(Status::InvalidArgument("one message is one frame")));
-}
-
-// The three API sockets: replies find theirs by the first byte of the routing id the services
-// are given (the socket's own routing id follows it).
-struct ApiSocket {
-  char tag;
-  ApiOrigin origin;
-};
-constexpr ApiSocket kPlainApi{'p', ApiOrigin::kLocal};
-constexpr ApiSocket kCurveApi{'c', ApiOrigin::kCurve};
-constexpr ApiSocket kWebApi{'w', ApiOrigin::kWeb};
-
-// Where a request came from, for the audit log and the logs.
-std::string FromOf(const ApiSocket& api, zmq::message_t& payload,
-                   const protocol::Credentials& credentials) {
-  if (api.origin == ApiOrigin::kWeb) {
-    return "web " + (credentials.from.empty() ? std::string("?") : credentials.from);
-  }
-  std::string address;
-  try {
-    const char* peer = payload.gets("Peer-Address");
-    if (peer != nullptr) address = peer;
-  } catch (const zmq::error_t&) {
-  }
-  if (address.empty()) address = "local";
-  return api.origin == ApiOrigin::kCurve ? "curve " + address : address;
 }
 
 class CoordinatorImpl final : public Coordinator {

@@ -1,0 +1,46 @@
+#pragma once
+// The coordinator's socket plumbing that needs none of its state: reading one message off a
+// ROUTER socket, which API socket a request came in on and from where, and the checks on
+// endpoints and directories made at start. Used by coordinator.cpp's loop only.
+
+#include <string>
+
+#include <zmq.hpp>
+
+#include "auth_service.hpp"
+#include "labmesh/common/status.hpp"
+#include "labmesh/protocol/envelope.hpp"
+
+namespace labmesh::coordinator {
+
+// True for an endpoint only this machine reaches (loopback TCP, ipc://, inproc://).
+bool IsLoopbackEndpoint(const std::string& endpoint);
+
+// Creates `path` and its parents; an error names the path.
+Status MakeDirs(const std::string& path);
+
+enum class RouterRead { kNone, kMessage, kMultiFrame };
+
+// Reads one [routing id, payload] message from a ROUTER socket without blocking. A message with
+// more than one payload frame is read to its end and reported as kMultiFrame.
+RouterRead ReadRouterMessage(zmq::socket_t& socket, zmq::message_t& id, zmq::message_t& payload);
+
+// The Error frame a multi-frame message gets.
+std::string MultiFrameError();
+
+// The three API sockets: replies find theirs by the first byte of the routing id the services
+// are given (the socket's own routing id follows it).
+struct ApiSocket {
+  char tag;
+  ApiOrigin origin;
+};
+inline constexpr ApiSocket kPlainApi{'p', ApiOrigin::kLocal};
+inline constexpr ApiSocket kCurveApi{'c', ApiOrigin::kCurve};
+inline constexpr ApiSocket kWebApi{'w', ApiOrigin::kWeb};
+
+// Where a request came from, for the audit log and the logs: "web 10.0.0.5", "curve
+// 10.0.0.7", the peer address of a plain socket, or "local".
+std::string FromOf(const ApiSocket& api, zmq::message_t& payload,
+                   const protocol::Credentials& credentials);
+
+}  // namespace labmesh::coordinator
