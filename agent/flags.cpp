@@ -22,7 +22,7 @@ CLI::Option* AddByteSize(CLI::App& app, const std::string& name, uint64_t& bytes
         if (!parsed.ok()) throw CLI::ValidationError("--" + name, parsed.status().message());
         bytes = *parsed;
       },
-      help + " (default " + labmesh::agent::FormatBytes(bytes) + ")");
+      help + " (default " + labmesh::FormatBytes(bytes) + ")");
   return option->envname(labmesh::flags::EnvName(name));
 }
 

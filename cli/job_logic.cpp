@@ -41,19 +41,6 @@ Status NoEmptyItems(const std::string& flag, const std::vector<std::string>& ite
 
 }  // namespace
 
-std::string FormatBytes(uint64_t bytes) {
-  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  double value = static_cast<double>(bytes);
-  size_t unit = 0;
-  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
-    value /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", value, kUnits[unit]);
-  return buf;
-}
-
 std::string FormatJobDelete(const protocol::JobDeleteReply& reply) {
   std::string head = "job " + std::to_string(reply.job_id) + ": ";
   if (reply.already_removed) {

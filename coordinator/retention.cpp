@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "disk_guard.hpp"
+#include "labmesh/common/byte_size.hpp"
 #include "labmesh/protocol/job_messages.hpp"
 #include "labmesh/protocol/results_messages.hpp"
 
@@ -17,19 +18,6 @@ namespace labmesh::coordinator {
 namespace {
 
 using store::ResultsState;
-
-std::string BytesText(uint64_t bytes) {
-  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  double value = static_cast<double>(bytes);
-  size_t unit = 0;
-  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
-    value /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", value, kUnits[unit]);
-  return buf;
-}
 
 // "2026-11": the UTC month of a wall time in µs.
 std::string MonthOf(int64_t us) {
@@ -153,7 +141,7 @@ void RetentionSweeper::ScanPage() {
     for (uint64_t id :
          OverCap(std::move(cap_candidates_), present_bytes_, policy_.results_max_bytes)) {
       todo_.push_back({id, Action::kRemoveResults,
-                       "over --results-max-bytes " + BytesText(policy_.results_max_bytes)});
+                       "over --results-max-bytes " + FormatBytes(policy_.results_max_bytes)});
       present_bytes_ -= std::min(present_bytes_, sizes[id]);  // what is held after the sweep
     }
     cap_candidates_.clear();
@@ -331,10 +319,10 @@ void RetentionSweeper::EndSweep() {
       "job records ({} entries), {} audit records; {} errors; longest turn {:.2f} ms; took "
       "{:.1f} s; results held {}",
       tally_.results_removed, tally_.dirs_removed, tally_.files_removed,
-      BytesText(tally_.bytes_removed), tally_.index_rows_removed, tally_.jobs_removed,
+      FormatBytes(tally_.bytes_removed), tally_.index_rows_removed, tally_.jobs_removed,
       tally_.entries_removed, tally_.audit_removed, tally_.errors,
       static_cast<double>(tally_.longest_turn_us) / 1000.0,
-      static_cast<double>(now - sweep_started_ms_) / 1000.0, BytesText(held));
+      static_cast<double>(now - sweep_started_ms_) / 1000.0, FormatBytes(held));
   Publish();
 }
 

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "labmesh/common/byte_size.hpp"
 #include "labmesh/common/duration.hpp"
 
 namespace labmesh::agent {
@@ -106,20 +107,6 @@ Result<uint64_t> ParseByteSize(std::string_view text) {
   double bytes = std::floor(number * scale);
   if (bytes >= 18446744073709551615.0) return bad();
   return static_cast<uint64_t>(bytes);
-}
-
-std::string FormatBytes(uint64_t bytes) {
-  static const char* const kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  if (bytes < 1024) return std::to_string(bytes) + " B";
-  double value = static_cast<double>(bytes) / 1024.0;
-  size_t unit = 0;
-  while (value >= 1024.0 && unit + 1 < std::size(kUnits)) {
-    value /= 1024.0;
-    ++unit;
-  }
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.1f %s", value, kUnits[unit]);
-  return buf;
 }
 
 protocol::TaskCheck CheckFreeSpace(const std::string& dir, uint64_t min_free_bytes) {

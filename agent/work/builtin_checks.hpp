@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "labmesh/common/byte_size.hpp"  // FormatBytes
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/task_messages.hpp"
 
@@ -23,8 +24,6 @@ namespace labmesh::agent {
 Result<uint64_t> ParseByteSize(std::string_view text);
 // `text` with A-Z made a-z.
 std::string AsciiLower(std::string_view text);
-// "512 B", "12.3 GiB", "256.0 MiB": one decimal from KiB up.
-std::string FormatBytes(uint64_t bytes);
 
 // free-space: available bytes (for an unprivileged user) of the file system holding `dir`.
 protocol::TaskCheck CheckFreeSpace(const std::string& dir, uint64_t min_free_bytes);

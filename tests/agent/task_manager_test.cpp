@@ -437,9 +437,9 @@ TEST(BuiltinChecks, ByteSizesParseAndFormat) {
   for (const char* bad : {"", "M", "12X", "-5", "1e3", "99999999999999999999G"}) {
     EXPECT_FALSE(agent::ParseByteSize(bad).ok()) << bad;
   }
-  EXPECT_EQ(agent::FormatBytes(100), "100 B");
-  EXPECT_EQ(agent::FormatBytes(uint64_t{256} << 20), "256.0 MiB");
-  EXPECT_EQ(agent::FormatBytes(static_cast<uint64_t>(12.3 * (1 << 30))), "12.3 GiB");
+  EXPECT_EQ(labmesh::FormatBytes(100), "100 B");
+  EXPECT_EQ(labmesh::FormatBytes(uint64_t{256} << 20), "256.0 MiB");
+  EXPECT_EQ(labmesh::FormatBytes(static_cast<uint64_t>(12.3 * (1 << 30))), "12.3 GiB");
 }
 
 TEST(BuiltinChecks, OutputTailIsBoundedValidUtf8) {

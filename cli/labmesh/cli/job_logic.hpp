@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "labmesh/common/byte_size.hpp"  // FormatBytes, for the formatters below
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/messages.hpp"
 
@@ -49,8 +50,6 @@ std::string FormatJobDelete(const protocol::JobDeleteReply& reply);
 // "present", "removed 2026-11-02T10:00:00.000Z (retention 90d)": the `results` line of job show.
 std::string FormatResultsState(const protocol::JobInfo& job);
 
-// "12.0 MiB": bytes for people (B, KiB, MiB, GiB, TiB).
-std::string FormatBytes(uint64_t bytes);
 
 // The request `job create` sends, or InvalidArgument with a message for people (a usage error:
 // the CLI exits 2 and sends nothing). Rules: a non-empty --name; exactly one of --control,
