@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "labmesh/common/byte_size.hpp"
 #include "labmesh/webui/url.hpp"
 
 namespace labmesh::webui {
@@ -90,20 +91,6 @@ bool LooksLikeText(std::string_view head, bool may_be_cut) {
     i += extra + 1;
   }
   return true;
-}
-
-std::string HumanSize(uint64_t bytes) {
-  if (bytes < 1024) return std::to_string(bytes) + " B";
-  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes) / 1024;
-  size_t unit = 0;
-  while (value >= 1024 && unit + 1 < std::size(units)) {
-    value /= 1024;
-    ++unit;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f %s", value, units[unit]);
-  return text;
 }
 
 std::string UtcTime(int64_t ms) {
@@ -199,7 +186,7 @@ std::string ListingHtml(const std::vector<std::string>& dir, const std::vector<D
     html += "<tr><td><a href=\"" + HtmlEscape(ResultsLink(dir, entry.name, entry.type)) + "\">" +
             HtmlEscape(entry.name) + (is_dir ? "/" : "") + "</a></td><td class=\"n\"";
     html += is_dir ? ">-" : " title=\"" + std::to_string(entry.size) + " bytes\">" +
-                                HumanSize(entry.size);
+                                FormatBytes(entry.size);
     html += "</td><td>" + UtcTime(entry.mtime_ms) + "</td></tr>\n";
   }
   html += "</table>\n";
