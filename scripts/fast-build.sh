@@ -6,9 +6,8 @@
 #          the tree, in ccache's own default (~/.cache/ccache; root's on CI) unless CCACHE_DIR
 #          says otherwise, so it survives from one CI run to the next on a reused machine.
 #          CCACHE_BASEDIR is the source root, so worktrees and clones of the repository share
-#          hits (paths below it are hashed relative); the sloppiness lets objects compiled with
-#          the tests' precompiled header be cached at all (ccache's manual, "Precompiled
-#          headers"). 5 GB holds several configurations of this tree (one is ~0.5 GB);
+#          hits (paths below it are hashed relative); the sloppiness lets a header written just
+#          now (a fresh checkout) still hit in direct mode. 5 GB holds several configurations of this tree (one is ~0.5 GB);
 #   mold   links the test binaries, each holding the whole coordinator or agent, in a fraction of
 #          ld's time.
 # A build directory configured with another generator (say make before ninja was installed) makes
@@ -28,7 +27,7 @@ configure() {
     # In the launcher rather than exported, so a later `cmake --build` by hand hashes the same.
     local launcher="env;CCACHE_BASEDIR=${CCACHE_BASEDIR:-$fast_build_root}"
     launcher+=";CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}"
-    launcher+=";CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
+    launcher+=";CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime"
     args+=("-DCMAKE_C_COMPILER_LAUNCHER=$launcher;ccache"
            "-DCMAKE_CXX_COMPILER_LAUNCHER=$launcher;ccache")
   else

@@ -1,1 +1,0 @@
-// The target the test binaries' shared precompiled header is built with (tests/CMakeLists.txt).
