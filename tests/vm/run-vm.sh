@@ -13,11 +13,13 @@
 #
 # The network: QEMU user mode with restrict=on (no route out of the guest, the host's ports
 # unreachable) and one guestfwd rule: 10.0.2.100:7710 in the guest is 127.0.0.1:PORT here. The
-# rule's form matters: `guestfwd=tcp:ADDR:PORT-tcp:127.0.0.1:PORT` (a chardev) connects once, when
-# QEMU starts, and serves only one guest connection (checked with QEMU 7.2 / libslirp 4.7,
-# Debian 12); the agent opens a new connection after every reboot and every reconnect. The `cmd:`
-# form runs its command for each connection the guest opens, so relay.py copies each one to the
-# coordinator (checked the same way: a connection per boot, several boots per QEMU process).
+# rule's form matters. `guestfwd=tcp:ADDR:PORT-tcp:127.0.0.1:PORT` (a chardev) connects once, when
+# QEMU starts, and serves only the guest's first connection: with QEMU 7.2 and libslirp 4.7
+# (Debian 12), three connections one after another from the guest to a host server that answers
+# each one got the answer on the first and nothing on the next two. The agent opens a new
+# connection after every reboot and every reconnect. The `cmd:` form runs its command for each
+# connection the guest opens (the same three connections all got their answer), so relay.py
+# copies each one to the coordinator; the test's reboots use that, several boots per QEMU process.
 #
 # The kernel command line: panic=1 (a panic resets the machine after a second, and QEMU, which
 # keeps guest RAM across a reset, boots the same kernel again); memmap= keeps 1 MiB at 256 MiB
