@@ -28,7 +28,7 @@
 #   - labmesh-vm-config.service: before the agent starts, copies /etc/labmesh/agent.conf from
 #     QEMU's fw_cfg entry opt/labmesh/agent.conf (run-vm.sh passes each test's own), so the base
 #     image stays read-only and every test boots a copy-on-write overlay of it;
-#   - root without a password on the serial console, for debugging by hand.
+#   - the agent's log on the serial console too (console.log), root without a password there.
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
@@ -195,21 +195,28 @@ RemainAfterExit=yes
 [Install]
 WantedBy=multi-user.target
 EOF
+  # The agent's log also goes to the serial console: the test's console.log then shows what the
+  # agent did in every boot, even when the guest died before its journal reached the disk.
   cat > "$root/etc/systemd/system/labmesh-agent.service.d/labmesh-vm.conf" <<'EOF'
 [Unit]
 Wants=labmesh-vm-config.service
 After=labmesh-vm-config.service
+
+[Service]
+StandardOutput=journal+console
+StandardError=journal+console
 EOF
 }
 
-# Kernel modules a VM never loads (hardware drivers, wireless, sound): most of the image's size.
+# Kernel modules a VM never needs (hardware drivers, wireless, sound): most of the image's size.
+# KVM goes too: udev would load kvm_amd/kvm_intel from the CPU's flags at every boot.
 prune_modules() {
   local root=$1 dir
   for dir in "$root"/lib/modules/*/kernel; do
     rm -rf "$dir"/drivers/{gpu,media,net/wireless,net/ethernet,infiniband,staging,usb,bluetooth} \
       "$dir"/drivers/{iio,scsi,isdn,mtd,hwmon,input/touchscreen,video,thunderbolt,nfc} \
       "$dir"/drivers/{net/can,net/usb,platform/x86,edac,mmc,spi,i2c,hid,comedi,misc,crypto} \
-      "$dir"/net/{wireless,mac80211,bluetooth} "$dir"/sound \
+      "$dir"/net/{wireless,mac80211,bluetooth} "$dir"/sound "$dir"/arch/x86/kvm \
       "$dir"/fs/{btrfs,xfs,ocfs2,gfs2,nfs,nfsd,ceph,cifs,smb,f2fs,reiserfs,jfs,nilfs2,ntfs3,ubifs}
   done
   rm -rf "$root"/lib/firmware/*
