@@ -25,9 +25,10 @@
 #   - ramoops loaded at boot (its memory region and size come from the kernel command line that
 #     run-vm.sh gives, so they live in one place) and systemd-pstore told to leave the records in
 #     /sys/fs/pstore (Unlink=no) for the agent's crash collection to copy;
-#   - labmesh-vm-config.service: before the agent starts, copies /etc/labmesh/agent.conf from
-#     QEMU's fw_cfg entry opt/labmesh/agent.conf (run-vm.sh passes each test's own), so the base
-#     image stays read-only and every test boots a copy-on-write overlay of it;
+#   - labmesh-vm-config.service: before the agent starts, copies QEMU's fw_cfg entries
+#     opt/labmesh/NAME to /etc/labmesh/NAME (run-vm.sh passes each test's agent.conf and
+#     coordinator.pub), so the base image stays read-only and every test boots a copy-on-write
+#     overlay of it;
 #   - the agent's log on the serial console too (console.log), root without a password there.
 set -euo pipefail
 
@@ -172,14 +173,15 @@ EOF
   echo ramoops > "$root/etc/modules-load.d/labmesh-vm.conf"
   cat > "$root/usr/local/sbin/labmesh-vm-config" <<'EOF'
 #!/bin/sh
-# Copies the agent's configuration from QEMU's fw_cfg (run-vm.sh --agent-conf) when one is given.
+# Copies each of QEMU's fw_cfg entries opt/labmesh/NAME (run-vm.sh: agent.conf, coordinator.pub)
+# to /etc/labmesh/NAME.
 set -e
 modprobe qemu_fw_cfg 2>/dev/null || true
-src=/sys/firmware/qemu_fw_cfg/by_name/opt/labmesh/agent.conf/raw
-if [ -r "$src" ]; then
-  install -d -m 0755 /etc/labmesh
-  install -m 0600 "$src" /etc/labmesh/agent.conf
-fi
+install -d -m 0755 /etc/labmesh
+for src in /sys/firmware/qemu_fw_cfg/by_name/opt/labmesh/*/raw; do
+  [ -r "$src" ] || continue
+  install -m 0600 "$src" "/etc/labmesh/$(basename "$(dirname "$src")")"
+done
 EOF
   chmod 0755 "$root/usr/local/sbin/labmesh-vm-config"
   cat > "$root/etc/systemd/system/labmesh-vm-config.service" <<'EOF'

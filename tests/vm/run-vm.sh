@@ -3,13 +3,17 @@
 # of the cached root file system, the serial console into a file, and a network on which the
 # guest reaches nothing but the coordinator (docs/testing.md "The real-VM test").
 #
-#   run-vm.sh --image DIR --work-dir DIR --agent-conf FILE --coordinator-port PORT [--memory MiB]
+#   run-vm.sh --image DIR --work-dir DIR --agent-conf FILE --coordinator-pub FILE
+#             --coordinator-port PORT [--memory MiB] [--accel kvm|tcg]
 #
 # Execs QEMU in the foreground, so the caller's `$!` is QEMU's pid: stop the VM by killing that
 # pid. WORK_DIR gets overlay.qcow2 (every write of the guest, kept across its reboots, so the
 # persistent journal and the agent's spool survive them) and console.log (all boots' serial
-# output). The guest reads FILE as /etc/labmesh/agent.conf before its agent starts (fw_cfg entry
-# opt/labmesh/agent.conf, copied by the image's labmesh-vm-config.service).
+# output). The guest gets the two files as /etc/labmesh/agent.conf and /etc/labmesh/coordinator.pub
+# before its agent starts (fw_cfg entries opt/labmesh/NAME, copied by the image's
+# labmesh-vm-config.service). The key goes as a file, as the package expects it: written into
+# agent.conf as `coordinator-key = "KEY"`, a key holding '#' (about 4 keys in 10) is cut there,
+# since the config parser takes '#' for a comment even between quotes.
 #
 # The network: QEMU user mode with restrict=on (no route out of the guest, the host's ports
 # unreachable) and one guestfwd rule: 10.0.2.100:7710 in the guest is 127.0.0.1:PORT here. The
@@ -29,31 +33,34 @@ set -euo pipefail
 
 script_dir=$(cd "$(dirname "$0")" && pwd)
 usage() {
-  echo "usage: $0 --image DIR --work-dir DIR --agent-conf FILE --coordinator-port PORT" \
-    "[--memory MiB] [--accel kvm|tcg]" >&2
+  echo "usage: $0 --image DIR --work-dir DIR --agent-conf FILE --coordinator-pub FILE" \
+    "--coordinator-port PORT [--memory MiB] [--accel kvm|tcg]" >&2
   exit 2
 }
 
-image="" work="" conf="" port="" memory=512 accel=kvm
+image="" work="" conf="" pub="" port="" memory=512 accel=kvm
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --image) [[ $# -ge 2 ]] || usage; image=$2; shift 2 ;;
     --work-dir) [[ $# -ge 2 ]] || usage; work=$2; shift 2 ;;
     --agent-conf) [[ $# -ge 2 ]] || usage; conf=$2; shift 2 ;;
+    --coordinator-pub) [[ $# -ge 2 ]] || usage; pub=$2; shift 2 ;;
     --coordinator-port) [[ $# -ge 2 ]] || usage; port=$2; shift 2 ;;
     --memory) [[ $# -ge 2 ]] || usage; memory=$2; shift 2 ;;
     --accel) [[ $# -ge 2 && ( $2 == kvm || $2 == tcg ) ]] || usage; accel=$2; shift 2 ;;
     *) echo "run-vm.sh: unknown argument '$1'" >&2; usage ;;
   esac
 done
-[[ -n "$image" && -n "$work" && -n "$conf" && -n "$port" ]] || usage
+[[ -n "$image" && -n "$work" && -n "$conf" && -n "$pub" && -n "$port" ]] || usage
 for f in rootfs.img vmlinuz initrd.img; do
   [[ -f "$image/$f" ]] || { echo "run-vm.sh: $image/$f is missing (build-image.sh)" >&2; exit 1; }
 done
-[[ -f "$conf" ]] || { echo "run-vm.sh: $conf: no such file" >&2; exit 1; }
+for f in "$conf" "$pub"; do
+  [[ -f "$f" ]] || { echo "run-vm.sh: $f: no such file" >&2; exit 1; }
+done
 [[ "$port" =~ ^[0-9]+$ ]] || { echo "run-vm.sh: bad port '$port'" >&2; exit 2; }
 # QEMU's option syntax separates with commas: none may appear in the paths it is given.
-for path in "$image" "$work" "$conf" "$script_dir"; do
+for path in "$image" "$work" "$conf" "$pub" "$script_dir"; do
   [[ "$path" != *,* ]] || { echo "run-vm.sh: a path with a comma: $path" >&2; exit 2; }
 done
 image=$(cd "$image" && pwd)
@@ -89,4 +96,5 @@ exec qemu-system-x86_64 \
   -device virtio-net-pci,netdev=net0 \
   -device virtio-rng-pci \
   -fw_cfg "name=opt/labmesh/agent.conf,file=$conf" \
+  -fw_cfg "name=opt/labmesh/coordinator.pub,file=$pub" \
   < /dev/null

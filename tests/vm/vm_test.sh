@@ -6,8 +6,8 @@
 #     finds in its cache the image holding that agent .deb;
 #  2. a coordinator starts on 127.0.0.1 with ports the kernel picks (read back from
 #     coordinator.endpoints, so parallel runs never collide) and an enrollment token;
-#  3. run-vm.sh boots the VM; its agent, configured through fw_cfg with the coordinator's key,
-#     the token and 10.0.2.100:7710 (QEMU's guestfwd to the coordinator's port), enrols and is
+#  3. run-vm.sh boots the VM; its agent, configured through fw_cfg with the coordinator's key
+#     file, the token and 10.0.2.100:7710 (QEMU's guestfwd to the coordinator's port), enrols and is
 #     Ready;
 #  4. a job without reboots completes (boot, network and results upload work);
 #  5. a job whose control reboots the VM twice, with tests before, between and after: it
@@ -138,7 +138,7 @@ step "boot the VM ($accel, agent $version, coordinator port $port)"
 mkdir -p "$tmp/vm"
 cat > "$tmp/agent.conf" <<EOF
 coordinator = "tcp://10.0.2.100:7710"
-coordinator-key = "$(tr -d '\n' < "$data/keys/coordinator.pub")"
+coordinator-key = "/etc/labmesh/coordinator.pub"
 enroll-token = "$token"
 hostname = "$host"
 work-dir = "/var/lib/labmesh-agent"
@@ -147,7 +147,8 @@ repair-dir = "/etc/labmesh/repair.d"
 cleanup-dir = "/etc/labmesh/cleanup.d"
 EOF
 t0=$(now)
-"$vm_dir/run-vm.sh" --accel "$accel" --image "$image" --work-dir "$tmp/vm" --agent-conf "$tmp/agent.conf" \
+"$vm_dir/run-vm.sh" --accel "$accel" --image "$image" --work-dir "$tmp/vm" \
+  --agent-conf "$tmp/agent.conf" --coordinator-pub "$data/keys/coordinator.pub" \
   --coordinator-port "$port" > "$tmp/qemu.log" 2>&1 &
 qemu_pid=$!
 
@@ -174,13 +175,33 @@ create() {
     python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'
 }
 results_dir() { echo "$data/results/$(job_field "$1" 'job["entries"][0]["results_path"]')"; }
+# wait_job ID SECONDS: waits until the job is final (Completed, Failed or Aborted), writing each
+# change of its entry's status to $tmp/job-ID.statuses as "SECONDS-SINCE-START STATUS" (the
+# reboots' round trips are read from it); returns 0 when the job Completed.
+wait_job() {
+  local id=$1 deadline=$((SECONDS + $2)) start status entry last=""
+  start=$(now)
+  : > "$tmp/job-$id.statuses"
+  while ((SECONDS < deadline)); do
+    read -r status entry < <(job_field "$id" 'job["status"], job["entries"][0]["status"]' 2>/dev/null |
+      tr -d "(),'") || true
+    if [[ -n "$entry" && "$entry" != "$last" ]]; then
+      echo "$(elapsed "$start" "$(now)") $entry" >> "$tmp/job-$id.statuses"
+      last=$entry
+    fi
+    case "$status" in
+      Completed) return 0 ;;
+      Failed|Aborted) return 1 ;;
+    esac
+    if ! kill -0 "$qemu_pid" 2>/dev/null; then fail "QEMU exited"; fi
+    sleep 0.3
+  done
+  return 1
+}
 
 step "a job without reboots"
 id=$(create vm-hello --command 'labmesh-test run hello -- uname -r') || fail "job create failed"
-cli job wait "$id" --timeout 120s > "$tmp/job-hello.txt" 2>&1 || {
-  cli job show "$id" >> "$tmp/job-hello.txt" 2>&1 || true
-  fail "the job without reboots did not complete: $(cat "$tmp/job-hello.txt")"
-}
+wait_job "$id" 120 || fail "the job without reboots did not complete: $(cli job show "$id" 2>&1)"
 dir=$(results_dir "$id")
 grep -qF "$(cat "$image/kernel-version")" "$dir/hello/output.log" ||
   fail "the test did not run on the VM's kernel: $(cat "$dir/hello/output.log")"
@@ -206,10 +227,8 @@ labmesh-test run after -- cat /proc/sys/kernel/random/boot_id
 echo "boot count ${LABMESH_BOOT_COUNT:-unset}"
 EOF
 id=$(create vm-reboot --control "$tmp/reboot-control.sh") || fail "job create failed"
-if ! cli job wait "$id" --timeout 10m > "$tmp/job-reboot.txt" 2>&1; then
-  cli job show "$id" >> "$tmp/job-reboot.txt" 2>&1 || true
-  fail "the rebooting job did not complete: $(cat "$tmp/job-reboot.txt")"
-fi
+wait_job "$id" 600 || fail "the rebooting job did not complete: $(cli job show "$id" 2>&1)"
+echo "the entry's statuses (seconds since created): $(paste -sd, "$tmp/job-$id.statuses")"
 dir=$(results_dir "$id")
 boots=()
 for t in before between after; do
@@ -222,9 +241,13 @@ echo "boot ids: ${boots[*]}"
 for n in 1 2; do
   [[ -f "$dir/timing/reboot$n-asked" && -f "$dir/timing/reboot$n-resumed" ]] ||
     fail "no timing of reboot $n in $dir/timing"
-  echo "reboot $n round trip (control asked -> control resumed): $(elapsed \
+  echo "reboot $n round trip, the guest's clock (control asked -> control resumed): $(elapsed \
     "$(cat "$dir/timing/reboot$n-asked")" "$(cat "$dir/timing/reboot$n-resumed")")s"
 done
+# The coordinator's view: from each Rebooting to the Running after it.
+awk '$2 == "Rebooting" { t = $1 } $2 == "Running" && t != "" {
+       printf "reboot round trip, the coordinator'"'"'s view (Rebooting -> Running): %.1fs\n", $1 - t; t = "" }' \
+  "$tmp/job-$id.statuses"
 wait_for 120 host_ready || fail "the host is not Ready after the rebooting job"
 
 step "a job that panics the kernel"
@@ -237,7 +260,7 @@ echo c > /proc/sysrq-trigger
 EOF
 t0=$(now)
 id=$(create vm-panic --control "$tmp/panic-control.sh") || fail "job create failed"
-cli job wait "$id" --timeout 5m > "$tmp/job-panic.txt" 2>&1 && fail "the panicking job completed"
+wait_job "$id" 300 && fail "the panicking job completed"
 cli --json job show "$id" > "$tmp/job-panic.json" || fail "job show failed"
 panic_s=$(elapsed "$t0" "$(now)")
 python3 - "$tmp/job-panic.json" <<'PY' || fail "the entry did not fail as an unexpected reboot: $(cat "$tmp/job-panic.json")"
