@@ -9,7 +9,8 @@
 #  3. run-vm.sh boots the VM; its agent, configured through fw_cfg with the coordinator's key
 #     file, the token and 10.0.2.100:7710 (QEMU's guestfwd to the coordinator's port), enrols and is
 #     Ready;
-#  4. a job without reboots completes (boot, network and results upload work);
+#  4. a job without reboots completes (boot, network and results upload work) and finds the
+#     host's loopback out of reach;
 #  5. a job whose control reboots the VM twice, with tests before, between and after: it
 #     completes Good and each test saw another boot id;
 #  6. a job whose control panics the kernel (sysrq c; panic=1 boots again): the entry fails with
@@ -200,7 +201,16 @@ wait_job() {
 }
 
 step "a job without reboots"
-id=$(create vm-hello --command 'labmesh-test run hello -- uname -r') || fail "job create failed"
+# `isolated`: the host's loopback, which QEMU's user network would reach at 10.0.2.2 without
+# restrict=on, is out of the guest's reach (the coordinator's API port listens there).
+api_port=${api##*:}
+cat > "$tmp/hello-control.sh" <<EOF
+#!/bin/sh
+set -e
+labmesh-test run hello -- uname -r
+labmesh-test run isolated -- sh -c "! timeout 5 bash -c 'exec 3<>/dev/tcp/10.0.2.2/$api_port'"
+EOF
+id=$(create vm-hello --control "$tmp/hello-control.sh") || fail "job create failed"
 wait_job "$id" 120 || fail "the job without reboots did not complete: $(cli job show "$id" 2>&1)"
 dir=$(results_dir "$id")
 grep -qF "$(cat "$image/kernel-version")" "$dir/hello/output.log" ||
