@@ -74,7 +74,7 @@ fi
 
 ramoops_base=0x10000000  # 256 MiB: below the initrd QEMU loads at the top of RAM
 cmdline=(
-  root=/dev/vda rw console=ttyS0 panic=1 quiet
+  root=/dev/vda rw console=ttyS0 panic=1 quiet net.ifnames=0
   "memmap=1M\$${ramoops_base}"
   "ramoops.mem_address=${ramoops_base}" ramoops.mem_size=0x100000
   ramoops.record_size=0x20000 ramoops.console_size=0x20000
@@ -93,7 +93,7 @@ exec qemu-system-x86_64 \
   -kernel "$image/vmlinuz" -initrd "$image/initrd.img" -append "${cmdline[*]}" \
   -drive "file=$overlay,format=qcow2,if=virtio,cache=unsafe" \
   -netdev "user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:7710-cmd:/usr/bin/python3 $script_dir/relay.py 127.0.0.1 $port" \
-  -device virtio-net-pci,netdev=net0 \
+  -device virtio-net-pci,netdev=net0,romfile= \
   -device virtio-rng-pci \
   -fw_cfg "name=opt/labmesh/agent.conf,file=$conf" \
   -fw_cfg "name=opt/labmesh/coordinator.pub,file=$pub" \

@@ -75,6 +75,7 @@ cleanup() {
   if [[ -n "${LABMESH_VM_KEEP:-}" ]]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
 
 fail() {
   echo "FAIL: $*" >&2
