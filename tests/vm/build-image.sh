@@ -230,7 +230,7 @@ prune_modules() {
   local root=$1 dir
   for dir in "$root"/lib/modules/*/kernel; do
     rm -rf "$dir"/drivers/{gpu,media,net/wireless,net/ethernet,infiniband,staging,usb,bluetooth} \
-      "$dir"/drivers/{iio,scsi,isdn,mtd,hwmon,input/touchscreen,video,thunderbolt,nfc} \
+      "$dir"/drivers/{iio,scsi,ata,isdn,mtd,hwmon,input/touchscreen,video,thunderbolt,nfc} \
       "$dir"/drivers/{net/can,net/usb,platform/x86,edac,mmc,spi,i2c,hid,comedi,misc,crypto} \
       "$dir"/net/{wireless,mac80211,bluetooth} "$dir"/sound "$dir"/arch/x86/kvm \
       "$dir"/fs/{btrfs,xfs,ocfs2,gfs2,nfs,nfsd,ceph,cifs,smb,f2fs,reiserfs,jfs,nilfs2,ntfs3,ubifs}

@@ -292,6 +292,7 @@ echo "the panic message is in: $(echo "$panic_files" | sed "s|$dir/||" | paste -
 grep -hE -m1 'Kernel panic' $panic_files | head -n 1 | sed 's/^/  /'
 
 kill -KILL "$qemu_pid" 2>/dev/null || true
+wait "$qemu_pid" 2>/dev/null || true
 qemu_pid=""
 echo "times: image ${image_s}s ($image_how), boot to Ready ${ready_s}s, panic job ${panic_s}s," \
   "whole test $(elapsed "$test_start" "$(now)")s"
