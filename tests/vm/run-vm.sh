@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Boots the VM test's image (build-image.sh) with KVM (or emulated: --accel tcg): direct kernel boot, a
-# copy-on-write overlay of the cached root file system, the serial console into a file, and a
-# network on which the guest reaches nothing but the coordinator (docs/testing.md "The real-VM test").
+# Boots the VM test's image (build-image.sh) with KVM (or emulated: --accel tcg): direct kernel
+# boot, a copy-on-write overlay of the cached root file system, the serial console into a file,
+# and a network on which the guest reaches nothing but the coordinator (docs/testing.md "The
+# real-VM test").
 #
 #   run-vm.sh --image DIR --work-dir DIR --agent-conf FILE --coordinator-pub FILE
 #             --coordinator-port PORT [--memory MiB] [--accel kvm|tcg]
