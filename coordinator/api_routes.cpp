@@ -55,6 +55,11 @@ const std::vector<ApiRouteFlags>& ApiRouteTable() {
       {T::kJobAbortRequest, O::kJobs, kChanges, kAnyone},
       {T::kJobLogRequest, O::kJobs, kReads, kAnyone},
       {T::kHostAvailRequest, O::kJobs, kReads, kAnyone},
+      {T::kResultsImportRequest, O::kJobs, kChanges, kAnyone},
+      // Not audited one by one: the import's begin and done are, and a chunk only fills a
+      // directory its owner's begin made.
+      {T::kResultsImportChunkRequest, O::kJobs, kReads, kAnyone},
+      {T::kResultsImportDoneRequest, O::kJobs, kChanges, kAnyone},
       // retention (RetentionSweeper): the owner or an admin, checked by the handler
       {T::kJobDeleteRequest, O::kRetention, kChanges, kAnyone},
       // results (ResultsService)

@@ -44,7 +44,8 @@ constexpr int64_t kMaxPollMs = 100;         // how quickly Stop() is noticed
 bool NeedsRoom(protocol::MessageType type) {
   using T = protocol::MessageType;
   return type == T::kJobCreateRequest || type == T::kTestAddRequest ||
-         type == T::kPackageUploadRequest;
+         type == T::kPackageUploadRequest || type == T::kResultsImportRequest ||
+         type == T::kResultsImportChunkRequest;
 }
 
 class CoordinatorImpl final : public Coordinator {
@@ -450,6 +451,9 @@ class CoordinatorImpl final : public Coordinator {
         case T::kJobShowRequest: return reply(jobs.Show(e));
         case T::kJobLogRequest: return reply(jobs.Log(e));
         case T::kHostAvailRequest: return reply(jobs.Avail(e, who));
+        case T::kResultsImportRequest: return jobs.ImportBegin(id, e, who);
+        case T::kResultsImportChunkRequest: return reply(jobs.ImportChunk(e, who));
+        case T::kResultsImportDoneRequest: return jobs.ImportDone(id, e, who);
         default: return reply(protocol::ErrorFrame(e.request_id, Status::Unsupported("not a job request")));
       }
     });

@@ -16,6 +16,8 @@
 namespace labmesh::coordinator {
 
 inline constexpr size_t kMaxJobNameBytes = 128;
+// The control kind of a job made by `labmesh results import` (job_import.cpp): nothing runs.
+inline constexpr const char* kImportKind = "import";
 inline constexpr size_t kMaxUserNameBytes = 64;
 inline constexpr size_t kMaxCommandBytes = 64 * 1024;
 inline constexpr size_t kMaxJobHosts = 10'000;

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "entry_status.hpp"
+#include "labmesh/common/duration.hpp"
 #include "job_rules.hpp"
 #include "job_view.hpp"
 #include "labels.hpp"
@@ -79,6 +80,15 @@ Status JobService::Load() {
       if (active.job.synch_count <= 1) entry.group = index;  // entries stored before groups
       ++index;
       if (protocol::IsFinal(entry.status)) continue;
+      if (active.job.control_kind == kImportKind) {
+        // Its file list was in the old process's memory: the import cannot finish.
+        entry.fault = "infrastructure";
+        (void)MoveEntry(entry, EntryStatus::kFailed, "import interrupted by a coordinator restart",
+                        clock_->WallUs());
+        dirty_entries_.insert(entry.id);
+        entries_.emplace(entry.id, std::move(entry));
+        continue;
+      }
       ++active.open_entries;
       if (entry.status == EntryStatus::kPending) {
         // Holds do not survive a restart: the host asks for work again and the entry waits
@@ -92,6 +102,11 @@ Status JobService::Load() {
         to_parse_.push_back(ParseWorkFor(entry, active));  // parsed again: the files are there
       }
       entries_.emplace(entry.id, std::move(entry));
+    }
+    if (active.open_entries == 0) {  // an interrupted import: the job ends with the next commit
+      active.job.finished_us = clock_->WallUs();
+      dirty_jobs_.insert(active.job.id);
+      finished_jobs_.push_back(active.job.id);
     }
     jobs_.emplace(active.job.id, std::move(active));
   }
@@ -335,8 +350,30 @@ void JobService::Abort(const std::string& routing_id, const protocol::Envelope& 
                 e.request_id);
 }
 
+bool JobService::Rebooting(const std::string& hostname) const {
+  uint64_t busy = scheduler_->BusyWith(hostname);
+  if (busy == 0) return false;
+  auto it = entries_.find(busy);
+  return it != entries_.end() && it->second.status == EntryStatus::kRebooting;
+}
+
 void JobService::CheckTimeouts() {
   int64_t now = clock_->WallUs();
+  for (auto& [id, entry] : entries_) {
+    if (entry.status != EntryStatus::kRebooting || entry.reboot_deadline_us == 0 ||
+        now < entry.reboot_deadline_us) {
+      continue;
+    }
+    // Not back in time: the entry fails as infrastructure; the host, silent, goes Dead at the
+    // next check and is repaired when it speaks again (docs/kernel-lab.md).
+    const store::StatusChange& asked = entry.history.back();
+    std::string reason = "no boot within " +
+                         FormatDurationMs((entry.reboot_deadline_us - asked.at_us) / 1000) +
+                         " (reboot " + std::to_string(entry.boot_count + 1) + ")";
+    entry.reboot_deadline_us = 0;
+    dirty_entries_.insert(entry.id);
+    Finish(entry, EntryStatus::kFailed, reason, "infrastructure");
+  }
   for (auto& [id, job] : jobs_) {
     if (job.job.timeout_ms <= 0 || now < job.job.created_us + job.job.timeout_ms * 1000) continue;
     std::string reason = "job timeout after " + std::to_string(job.job.timeout_ms) + " ms";

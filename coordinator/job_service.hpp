@@ -71,6 +71,12 @@ class JobService {
   std::string Log(const protocol::Envelope& e) const;
   // host avail: what the hosts with a label that `who` may use are doing (the Scheduler's view).
   std::string Avail(const protocol::Envelope& e, const Principal& who) const;
+  // `labmesh results import` (job_import.cpp, docs/kernel-lab.md): a hand run's directory as a
+  // finished job of `who`. Begin creates the job (its entry Gathering), chunks are answered at
+  // once, done checks the files and parses them (answered after the commit).
+  void ImportBegin(const std::string& routing_id, const protocol::Envelope& e, const Principal& who);
+  std::string ImportChunk(const protocol::Envelope& e, const Principal& who);
+  void ImportDone(const std::string& routing_id, const protocol::Envelope& e, const Principal& who);
 
   // Agent messages of a registered host.
   void OnReport(const HostState& host, const protocol::Envelope& e);
@@ -93,8 +99,12 @@ class JobService {
   void set_metrics(Metrics* metrics) { metrics_ = metrics; }
   void OnParsed(const ParseDone& done);
 
-  // Job timeouts. Called by the loop's timer.
+  // Job timeouts, and entries Rebooting past their reboot's deadline (failed as infrastructure).
+  // Called by the loop's timer.
   void CheckTimeouts();
+  // True while the entry holding `hostname` is Rebooting: the host's silence is expected and
+  // does not make it Dead (until the reboot's deadline fails the entry).
+  bool Rebooting(const std::string& hostname) const;
 
   // ---- for the peers ----
   ActiveJob* FindJob(uint64_t id);
@@ -165,6 +175,9 @@ class JobService {
   std::vector<uint64_t> finished_jobs_;   // jobs whose last entry became final: pruned after commit
   std::set<uint64_t> dirty_jobs_;
   std::set<uint64_t> dirty_entries_;
+  // Imports under way: entry id -> the files its request listed (lost with a restart, which
+  // fails the import: Load).
+  std::map<uint64_t, std::vector<protocol::FileDigest>> imports_;
 };
 
 }  // namespace labmesh::coordinator

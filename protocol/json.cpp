@@ -87,6 +87,8 @@ nlohmann::json ToJson(const HistoryItem& item) {
       {"finished", WallTimeMsJson(item.finished_ms)},
       {"finished_ms", item.finished_ms},
       {"checks", ChecksJson(item.checks)},
+      {"crash", item.crash},
+      {"crash_line", item.crash_line},
   };
 }
 
@@ -186,6 +188,16 @@ nlohmann::json CountsJson(const std::map<std::string, uint64_t>& counts) {
   return j;
 }
 
+// An entry's status moves as a JSON array ([] when not sent).
+nlohmann::json History(const std::vector<EntryStatusChange>& history) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const EntryStatusChange& c : history) {
+    j.push_back({{"status", c.status}, {"at", WallTimeUsJson(c.at_us)}, {"at_us", c.at_us},
+                 {"reason", c.reason}});
+  }
+  return j;
+}
+
 }  // namespace
 
 nlohmann::json ToJson(const EntryInfo& e) {
@@ -214,6 +226,10 @@ nlohmann::json ToJson(const EntryInfo& e) {
       {"waiting_for", e.waiting_for},
       {"queue_position", e.queue_position},
       {"queue_length", e.queue_length},
+      {"boot_count", e.boot_count},
+      {"crash", e.crash},
+      {"crash_line", e.crash_line},
+      {"history", History(e.history)},
   };
 }
 

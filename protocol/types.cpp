@@ -108,11 +108,16 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kPackageDesireRequest, "PackageDesireRequest"},
     TypeName{MessageType::kMetricsRequest, "MetricsRequest"},
     TypeName{MessageType::kMetricsReply, "MetricsReply"},
+    TypeName{MessageType::kResultsImportRequest, "ResultsImportRequest"},
+    TypeName{MessageType::kResultsImportReply, "ResultsImportReply"},
+    TypeName{MessageType::kResultsImportChunkRequest, "ResultsImportChunkRequest"},
+    TypeName{MessageType::kResultsImportChunkReply, "ResultsImportChunkReply"},
+    TypeName{MessageType::kResultsImportDoneRequest, "ResultsImportDoneRequest"},
 };
 
 constexpr std::array<std::string_view, kMaxEntryStatus + 1> kEntryStatusNames = {
     "Queued",    "Starting",  "Verifying", "Pending", "Running", "Gathering",
-    "Parsing",   "Completed", "Failed",    "Aborted", "Stopped"};
+    "Parsing",   "Completed", "Failed",    "Aborted", "Stopped", "Rebooting"};
 
 constexpr std::array<std::string_view, 4> kPriorityNames = {"low", "medium", "high", "urgent"};
 
@@ -176,6 +181,8 @@ bool IsMutatingRequest(MessageType type) {
     case MessageType::kLogoutRequest:
     case MessageType::kPackageUploadRequest:
     case MessageType::kPackageDesireRequest:
+    case MessageType::kResultsImportRequest:
+    case MessageType::kResultsImportDoneRequest:
       return true;
     default:
       return false;

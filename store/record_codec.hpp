@@ -35,7 +35,8 @@ LABMESH_CODEC_MAP(labmesh::store::Job, id, name, owner, priority, synch_count, c
 LABMESH_CODEC_MAP(labmesh::store::Entry, id, job_id, hostname, meta_label, status, status_reason,
                   fault, exit_code, signal, queued_us, started_us, finished_us, history,
                   report_sequence, abort_requested, abort_reason, group, outcome, outcome_reason,
-                  result_counts, parse_warnings, retries);
+                  result_counts, parse_warnings, retries, boot_count, reboot_deadline_us,
+                  unexpected_reboot, crash, crash_line);
 LABMESH_CODEC_MAP(labmesh::store::SpecialTask, id, hostname, kind, status, reason, requested_by,
                   job_id, entry_id, queued_ms, started_ms, finished_ms, checks);
 LABMESH_CODEC_MAP(labmesh::store::ResultRecord, id, job_id, entry_id, hostname, labels, test,

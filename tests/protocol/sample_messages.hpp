@@ -30,7 +30,8 @@ using AllMessages = std::tuple<
     AclDeleteRequest, AclMemberRequest, AuditListRequest, AuditListReply, LoginRequest, LoginReply,
     WhoAmIRequest, WhoAmIReply, LogoutRequest, PackageChunkRequest, PackageChunk,
     PackageUploadRequest, PackageUploadReply, PackageListRequest, PackageListReply,
-    PackageDesireRequest, MetricsRequest, MetricsReply>;
+    PackageDesireRequest, MetricsRequest, MetricsReply, ResultsImportRequest, ResultsImportReply,
+    ResultsImportChunkRequest, ResultsImportChunkReply, ResultsImportDoneRequest>;
 
 // Calls f(Type{}) once per message type (a value, so that generic lambdas can name the type).
 template <typename F>
@@ -153,6 +154,11 @@ inline EntryInfo SampleEntryInfo(uint64_t id, const std::string& host) {
   e.waiting_for = "3 hosts carry gpu: 2 busy (jobs 41, 42), 1 locked (alice: bisecting)";
   e.queue_position = 2;
   e.queue_length = 5;
+  e.boot_count = 2;
+  e.crash = true;
+  e.crash_line = "Kernel panic - not syncing: Fatal exception";
+  e.history = {{"Queued", 1'764'365'548'123'456LL, "job created by alice"},
+               {"Rebooting", 1'764'365'549'500'000LL, "the control asked for reboot 1"}};
   return e;
 }
 
@@ -342,6 +348,9 @@ inline EntryReport Sample<EntryReport>() {
   m.reason = "exit status 3";
   m.files = {FileDigest{"debug/control.log", 5'000'000'000ULL, std::string(64, 'a')},
              FileDigest{"status.log", 181, std::string(64, '0')}};
+  m.boot_count = 2;
+  m.reboot_timeout_ms = 600'000;
+  m.unexpected_reboot = true;
   return m;
 }
 template <>
@@ -447,6 +456,8 @@ inline HostHistoryReply Sample<HostHistoryReply>() {
   entry.status = "Completed";
   entry.requested_by = "alice";
   entry.checks.clear();
+  entry.crash = true;
+  entry.crash_line = "BUG: unable to handle page fault";
   return HostHistoryReply{{task, entry}};
 }
 template <>
@@ -643,6 +654,27 @@ inline ResultsUsageReply Sample<ResultsUsageReply>() {
                            3,
                            {{"alice", 5'000'000'000ULL, 2}, {"bob", 2'000'000'000ULL, 1}},
                            {{"2026-10", 2'000'000'000ULL, 1}, {"2026-11", 5'000'000'000ULL, 2}}};
+}
+template <>
+inline ResultsImportRequest Sample<ResultsImportRequest>() {
+  return ResultsImportRequest{"handbox", "kernel by hand",
+                              {FileDigest{"status.log", 181, std::string(64, '0')}}};
+}
+template <>
+inline ResultsImportReply Sample<ResultsImportReply>() {
+  return ResultsImportReply{12, 40, "12-alice/handbox"};
+}
+template <>
+inline ResultsImportChunkRequest Sample<ResultsImportChunkRequest>() {
+  return ResultsImportChunkRequest{40, "status.log", 4096, {'S', 'T', 'A'}, std::string(64, 'b')};
+}
+template <>
+inline ResultsImportChunkReply Sample<ResultsImportChunkReply>() {
+  return ResultsImportChunkReply{40, "status.log", 4099, "chunk leaves a gap"};
+}
+template <>
+inline ResultsImportDoneRequest Sample<ResultsImportDoneRequest>() {
+  return ResultsImportDoneRequest{40};
 }
 template <>
 inline JobDeleteRequest Sample<JobDeleteRequest>() {

@@ -153,7 +153,7 @@ const STATUS_CLASS = {
   'Cleaning': 'work', 'Updating': 'work', 'Repair Failed': 'bad', 'Dead': 'bad',
   'Pending Approval': 'work',
   // jobs, entries, special tasks
-  'Queued': 'work', 'Starting': 'work', 'Gathering': 'busy', 'Parsing': 'busy',
+  'Queued': 'work', 'Starting': 'work', 'Gathering': 'busy', 'Parsing': 'busy', 'Rebooting': 'work',
   'Completed': 'ok', 'Failed': 'bad', 'Aborted': 'bad', 'Stopped': 'bad',
   // test results
   'GOOD': 'ok', 'FAIL': 'bad', 'ERROR': 'bad', 'ABORT': 'bad', 'WARN': 'work', 'TEST_NA': '',

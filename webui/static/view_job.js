@@ -147,8 +147,15 @@ export function mount(ctx) {
       e.fault ? 'fault: ' + e.fault : '',
       e.exit_code !== null && e.exit_code !== undefined && e.exit_code !== 0 ? 'exit ' + e.exit_code : '',
       e.signal ? 'signal ' + e.signal : '',
-      e.retries ? 'retried ' + e.retries + '×' : ''].filter(Boolean).join('; ');
-    tr.appendChild(el('td', 'reason', reason));
+      e.retries ? 'retried ' + e.retries + '×' : '',
+      e.boot_count ? 'rebooted ' + e.boot_count + '×' : ''].filter(Boolean).join('; ');
+    const reasonCell = el('td', 'reason', reason);
+    if (e.crash) {
+      // The kernel crashed under it (docs/kernel-lab.md): the panic line its crashinfo/ holds.
+      tr.classList.add('crashed');
+      reasonCell.appendChild(el('div', 'crash', 'crash: ' + (e.crash_line || 'the host rebooted unexpectedly')));
+    }
+    tr.appendChild(reasonCell);
     // A queued entry: its place in the queue and what holds the hosts it could run on; a
     // running one: the barrier or value its control waits for.
     const waiting = e.waiting_for

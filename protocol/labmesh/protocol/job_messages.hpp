@@ -33,6 +33,13 @@ struct HeldEntry {
   std::string phase;  // "running", "exited", "uploaded" (as EntryReport::phase)
 };
 
+// One move of an entry's status (its history).
+struct EntryStatusChange {
+  std::string status;  // EntryStatusName
+  int64_t at_us = 0;
+  std::string reason;
+};
+
 // One host queue entry as readers see it.
 struct EntryInfo {
   uint64_t id = 0;
@@ -64,6 +71,14 @@ struct EntryInfo {
   // hosts (its label, or its named host), 1 = next; and how many those are. 0 = not queued.
   uint32_t queue_position = 0;
   uint32_t queue_length = 0;
+  // Reboots inside the control (`labmesh-test reboot`) done so far (docs/kernel-lab.md).
+  uint32_t boot_count = 0;
+  // The entry crashed its host: it rebooted unexpectedly, or its crashinfo/ holds a kernel panic
+  // or oops; `crash_line` is the first such line found ("" when none was).
+  bool crash = false;
+  std::string crash_line;
+  // Every status it had, oldest first (JobShowReply only; empty in lists).
+  std::vector<EntryStatusChange> history;
 };
 
 struct JobInfo {
@@ -132,7 +147,11 @@ struct StartEntry {
 
 // An entry's phase on the agent. Sent when it changes and again after every (re)connect until
 // acknowledged. `sequence` grows with each new report of the entry.
-//   running  - the control was spawned (started_us)
+//   running  - the control was spawned (started_us); again after each reboot it asked for, with
+//              boot_count one higher (the control runs again from the top)
+//   rebooting - the control asked for a reboot (`labmesh-test reboot`); the agent runs the
+//              machine's reboot command once this report is acknowledged. The host may be
+//              silent for reboot_timeout_ms.
 //   exited   - the control ended (exit_code/signal, outcome); results are being uploaded
 //   uploaded - every file is acknowledged; `files` lists them for the coordinator to check
 struct EntryReport {
@@ -151,6 +170,11 @@ struct EntryReport {
   std::string outcome;
   std::string reason;  // human words for a failure, e.g. "exit status 3", "max runtime 2s exceeded"
   std::vector<FileDigest> files;  // phase "uploaded" only
+  uint32_t boot_count = 0;        // reboots the control asked for that have happened
+  int64_t reboot_timeout_ms = 0;  // phase "rebooting": how long the host may take to come back
+  // The machine rebooted while the control ran without asking (a panic, a power cut): outcome
+  // "error"; the coordinator treats the entry as lost with its host (the job's --retry applies).
+  bool unexpected_reboot = false;
 };
 
 struct EntryReportAck {

@@ -223,6 +223,13 @@ struct Entry {
   std::map<std::string, uint64_t> result_counts;  // parsed results per status
   std::vector<std::string> parse_warnings;
   uint32_t retries = 0;  // times it was queued again after its host was lost
+  // Reboots (docs/kernel-lab.md): how many the control asked for have happened; while Rebooting,
+  // when the host must have booted again (wall clock, 0 = not rebooting).
+  uint32_t boot_count = 0;
+  int64_t reboot_deadline_us = 0;
+  bool unexpected_reboot = false;  // the agent said its host rebooted without being asked
+  bool crash = false;              // unexpected reboot, or a panic/oops found in crashinfo/
+  std::string crash_line;          // the first panic/oops line found
 };
 
 // A special task (Verify, Repair, Cleanup, Update) on one host (docs/lifecycle.md).
