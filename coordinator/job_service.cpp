@@ -10,6 +10,7 @@
 #include "entry_status.hpp"
 #include "job_rules.hpp"
 #include "job_view.hpp"
+#include "notify_rules.hpp"
 #include "labels.hpp"
 #include "scheduler.hpp"
 #include "text_util.hpp"
@@ -211,6 +212,18 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
   job.retry = r.retry;
   job.keep_results_ms = r.keep_results_ms;
   job.created_us = now;
+  // Notifications: the request's, else the owner's defaults (docs/notifications.md).
+  job.notify = r.notify;
+  job.notify_on = r.notify_on;
+  if (job.notify.empty() || job.notify_on.empty()) {
+    auto owner = store_->GetUser(r.user);
+    if (!owner.ok()) return refuse(owner.status());
+    if (owner->has_value()) {
+      if (job.notify.empty()) job.notify = (*owner)->notify;
+      if (job.notify_on.empty()) job.notify_on = (*owner)->notify_on;
+    }
+  }
+  if (job.notify_on.empty()) job.notify_on = "always";
   std::vector<store::Entry> entries;
   auto add_entry = [&](const std::string& host, const std::string& label) {
     store::Entry entry;
@@ -398,6 +411,11 @@ std::string JobService::Show(const protocol::Envelope& e) const {
   auto stored = ReadJob(request->id);
   if (!stored.ok()) return protocol::ErrorFrame(e.request_id, stored.status());
   protocol::JobShowReply reply{ToJobInfo(stored->job, stored->entries, true)};
+  auto notifications = store_->ListNotifications(request->id);
+  if (!notifications.ok()) return protocol::ErrorFrame(e.request_id, notifications.status());
+  for (const store::Notification& n : *notifications) {
+    reply.job.notifications.push_back(ToNotificationInfo(n));
+  }
   for (protocol::EntryInfo& info : reply.job.entries) {
     auto live = entries_.find(info.id);
     if (live == entries_.end()) continue;

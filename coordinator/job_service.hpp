@@ -91,6 +91,10 @@ class JobService {
   void set_disk_guard(DiskGuard* disk) { disk_ = disk; }
   // Entries started and finished, upload bytes and parses are counted there (nullptr: not).
   void set_metrics(Metrics* metrics) { metrics_ = metrics; }
+  // Called in the turn a job's last entry became final, with the job and its entries as that
+  // turn commits them: the notifications outbox stages its rows into the same batch.
+  using JobEndHook = std::function<void(const store::Job&, const std::vector<store::Entry>&)>;
+  void set_on_job_end(JobEndHook hook) { on_job_end_ = std::move(hook); }
   void OnParsed(const ParseDone& done);
 
   // Job timeouts. Called by the loop's timer.
@@ -149,6 +153,7 @@ class JobService {
   ResultsRepository* results_;
   DiskGuard* disk_ = nullptr;
   Metrics* metrics_ = nullptr;
+  JobEndHook on_job_end_;
   Batch* batch_;
   FrameOutbox to_agent_;
   FrameOutbox to_api_;

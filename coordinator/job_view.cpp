@@ -74,6 +74,8 @@ protocol::JobInfo ToJobInfo(const store::Job& job, const std::vector<store::Entr
   info.max_runtime_ms = job.max_runtime_ms;
   info.created_us = job.created_us;
   info.finished_us = job.finished_us;
+  info.notify = job.notify;
+  info.notify_on = job.notify_on;
   info.abort_reason = job.abort_reason;
   info.entries.reserve(entries.size());
   for (const store::Entry& entry : entries) info.entries.push_back(ToEntryInfo(entry, job));

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "labmesh/protocol/types.hpp"
+#include "labmesh/protocol/workflow_messages.hpp"
 
 namespace labmesh::protocol {
 
@@ -97,6 +98,11 @@ struct JobInfo {
   std::string results = "present";     // "present", "removing" or "removed"
   int64_t results_removed_us = 0;      // when their removal was decided; 0 = never
   std::string results_removed_reason;  // "retention 90d", "deleted by alice", ...
+  // Notifications (docs/notifications.md): the targets told when the job ends, when
+  // ("always" or "failure"), and each one's delivery once the job ended (JobShowReply only).
+  std::vector<std::string> notify;
+  std::string notify_on;
+  std::vector<NotificationInfo> notifications;
 };
 
 // ---- agent socket ----
@@ -224,6 +230,10 @@ struct JobCreateRequest {
   // How long its results are kept after it finished: 0 = the coordinator's --results-retention,
   // -1 = forever (no policy removes them), else ms (docs/retention.md).
   int64_t keep_results_ms = 0;
+  // Who is told when the job ends ("email:ADDR", "webhook:URL"); empty = the owner's defaults
+  // (user mod --notify). notify_on: "always" or "failure"; "" = the owner's default, else always.
+  std::vector<std::string> notify;
+  std::string notify_on;
 };
 
 struct JobCreateReply {
