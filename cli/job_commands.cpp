@@ -77,6 +77,10 @@ void PrintJob(const protocol::JobInfo& job, bool json) {
   line("created", WallTimeOrDash(job.created_us / 1000));
   line("finished", WallTimeOrDash(job.finished_us / 1000));
   line("results", FormatResultsState(job));
+  if (!job.notify.empty()) {
+    line("notify", Join(job.notify, ", ") + " (on " + job.notify_on + ")");
+  }
+  for (const auto& n : job.notifications) line("notification", FormatNotification(n));
   std::cout << "\n";
   // Synchronous jobs add each entry's group and, while a control waits in a barrier or for a
   // value, what it waits for.
@@ -163,6 +167,13 @@ JobCommands::JobCommands(CLI::App& app, const Globals& g, Action& action) : g_(g
   create_cmd->add_option("--keep-results", create_.keep_results,
                          "keep its results this long after it finished (30d, 2w, 12h) or "
                          "forever, whatever the coordinator's --results-retention says");
+  create_cmd->add_option("--notify", create_.notify,
+                         "tell this target when the job ends: email:ADDRESS or webhook:URL "
+                         "(repeat for more; default: your `user mod --notify` targets)")
+      ->take_all()
+      ->allow_extra_args(false);
+  create_cmd->add_option("--notify-on", create_.notify_on,
+                         "when to notify: always (default) or failure (not all Completed)");
   create_cmd->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return Create(api); }; });
 

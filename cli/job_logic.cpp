@@ -8,6 +8,7 @@
 
 #include "labmesh/cli/cli_util.hpp"
 #include "labmesh/common/duration.hpp"
+#include "labmesh/protocol/json.hpp"
 #include "labmesh/protocol/types.hpp"
 
 namespace labmesh::cli {
@@ -110,6 +111,12 @@ Result<protocol::JobCreateRequest> BuildJobCreateRequest(const JobCreateArgs& ar
   if (!keep.ok()) return Status::InvalidArgument("job create: " + keep.status().message());
   Result<std::string> cleanup = ParseCleanupPolicy(args.cleanup);
   if (!cleanup.ok()) return Status::InvalidArgument("job create: " + cleanup.status().message());
+  for (const std::string& target : args.notify) {
+    Result<std::string> checked = CheckNotifyTarget(target);
+    if (!checked.ok()) return Status::InvalidArgument("job create: " + checked.status().message());
+  }
+  Result<std::string> notify_on = ParseNotifyOn(args.notify_on);
+  if (!notify_on.ok()) return Status::InvalidArgument("job create: " + notify_on.status().message());
 
   protocol::JobCreateRequest request;
   request.name = args.name;
@@ -133,7 +140,40 @@ Result<protocol::JobCreateRequest> BuildJobCreateRequest(const JobCreateArgs& ar
   request.cleanup = *cleanup;
   request.retry = args.retry;
   request.keep_results_ms = *keep;
+  request.notify = args.notify;
+  request.notify_on = *notify_on;
   return request;
+}
+
+Result<std::string> ParseNotifyOn(const std::string& text) {
+  std::string lower = text;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower.empty() || lower == "always" || lower == "failure") return lower;
+  return Status::InvalidArgument("--notify-on '" + text + "': want always or failure");
+}
+
+Result<std::string> CheckNotifyTarget(const std::string& text) {
+  for (const char* prefix : {"email:", "webhook:", "http://", "https://"}) {
+    if (text.starts_with(prefix) && text.size() > std::string_view(prefix).size()) return text;
+  }
+  return Status::InvalidArgument("--notify '" + text + "': want email:ADDRESS or webhook:URL");
+}
+
+std::string FormatNotification(const protocol::NotificationInfo& n) {
+  std::string attempts =
+      std::to_string(n.attempts) + (n.attempts == 1 ? " attempt" : " attempts");
+  std::string text = n.target + "  " + n.state;
+  if (n.state == "delivered") {
+    text += " " + protocol::FormatWallTimeIso(n.delivered_us / 1000) + " (" + attempts + ")";
+  } else if (n.state == "failed") {
+    text += " (" + attempts + "): " + n.last_error;
+  } else {
+    text += " (" + attempts;
+    if (!n.last_error.empty()) text += "; last error: " + n.last_error;
+    text += ")";
+  }
+  return text;
 }
 
 EntryCounts CountEntries(const protocol::JobInfo& job) {

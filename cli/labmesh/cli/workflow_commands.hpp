@@ -1,0 +1,35 @@
+#pragma once
+// The lab-workflow commands (issue 22, docs/notifications.md): `user mod NAME --notify ...`
+// (a user's default notification targets; added to the `user` noun UserCommands made) and
+// `notify secret URL` (the secret webhooks to URL are signed with for your jobs).
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "labmesh/cli/cli_util.hpp"
+#include "labmesh/client/api_client.hpp"
+
+namespace labmesh::cli {
+
+class WorkflowCommands {
+ public:
+  // Must be made after UserCommands (it adds `mod` to its `user` noun). `app`, `g` and `action`
+  // must outlive this object, and this object the parse and the action.
+  WorkflowCommands(CLI::App& app, const Globals& g, Action& action);
+  WorkflowCommands(const WorkflowCommands&) = delete;
+  WorkflowCommands& operator=(const WorkflowCommands&) = delete;
+
+ private:
+  int UserMod(client::ApiClient& api);
+  int NotifySecret(client::ApiClient& api);
+
+  const Globals& g_;
+  std::string name_;
+  std::vector<std::string> notify_;
+  std::string notify_on_;
+  bool clear_notify_ = false;
+  std::string target_;
+};
+
+}  // namespace labmesh::cli

@@ -1,0 +1,73 @@
+#include "labmesh/cli/workflow_commands.hpp"
+
+#include <iostream>
+
+#include "labmesh/cli/job_logic.hpp"
+#include "labmesh/protocol/json.hpp"
+
+namespace labmesh::cli {
+
+WorkflowCommands::WorkflowCommands(CLI::App& app, const Globals& g, Action& action) : g_(g) {
+  CLI::App* user = app.get_subcommand("user");
+  auto* mod = user->add_subcommand(
+      "mod", "change a user's notification defaults (yourself, or anyone as an admin)");
+  mod->add_option("name", name_, "user name")->required();
+  mod->add_option("--notify", notify_,
+                  "jobs this user creates without --notify tell these targets when they end: "
+                  "email:ADDRESS or webhook:URL (repeat for more; replaces the defaults)")
+      ->allow_extra_args(false);
+  mod->add_option("--notify-on", notify_on_, "always or failure");
+  mod->add_flag("--clear-notify", clear_notify_, "remove every default target");
+  mod->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return UserMod(api); }; });
+
+  auto* notify = app.add_subcommand("notify", "job-end notifications")->require_subcommand(1);
+  auto* secret = notify->add_subcommand(
+      "secret", "the secret webhooks to URL are signed with for your jobs (X-Labmesh-Signature)");
+  secret->add_option("target", target_, "webhook:URL or URL")->required();
+  secret->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return NotifySecret(api); }; });
+}
+
+int WorkflowCommands::UserMod(client::ApiClient& api) {
+  protocol::UserModRequest request;
+  request.name = name_;
+  for (const std::string& target : notify_) {
+    auto checked = CheckNotifyTarget(target);
+    if (!checked.ok()) return UsageError("user mod: " + checked.status().message());
+  }
+  auto on = ParseNotifyOn(notify_on_);
+  if (!on.ok()) return UsageError("user mod: " + on.status().message());
+  if (notify_.empty() && on->empty() && !clear_notify_) {
+    return UsageError("user mod: nothing to change (--notify, --notify-on or --clear-notify)");
+  }
+  if (clear_notify_ && !notify_.empty()) {
+    return UsageError("user mod: --notify and --clear-notify exclude each other");
+  }
+  request.notify = notify_;
+  request.notify_on = *on;
+  request.clear_notify = clear_notify_;
+  auto reply = api.Call<protocol::OkReply>(request);
+  if (!reply.ok()) return Fail(reply.status());
+  if (g_.json) {
+    std::cout << Dump(nlohmann::json{{"ok", true}, {"message", reply->message}}) << "\n";
+  } else {
+    std::cout << reply->message << "\n";
+  }
+  return kExitOk;
+}
+
+int WorkflowCommands::NotifySecret(client::ApiClient& api) {
+  auto reply = api.Call<protocol::NotifySecretReply>(protocol::NotifySecretRequest{target_});
+  if (!reply.ok()) return Fail(reply.status());
+  if (g_.json) {
+    std::cout << Dump(nlohmann::json{
+                     {"target", reply->target}, {"owner", reply->owner}, {"secret", reply->secret}})
+              << "\n";
+  } else {
+    std::cout << reply->secret << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace labmesh::cli
