@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::array<const char*, 3> kCleanupPolicies = {"never", "always", "on-failure"};
 
-constexpr std::array<const char*, 5> kJobStatuses = {"Queued", "Running", "Completed", "Failed",
+constexpr std::array<const char*, 6> kJobStatuses = {"Waiting", "Queued", "Running", "Completed", "Failed",
                                                      "Aborted"};
 
 std::string Lower(std::string text) {
@@ -142,6 +142,14 @@ Result<protocol::JobCreateRequest> BuildJobCreateRequest(const JobCreateArgs& ar
   request.keep_results_ms = *keep;
   request.notify = args.notify;
   request.notify_on = *notify_on;
+  if (args.after_any && args.after.empty()) {
+    return Status::InvalidArgument("job create: --after-any needs --after");
+  }
+  for (uint64_t id : args.after) {
+    if (id == 0) return Status::InvalidArgument("job create: --after: job ids start at 1");
+  }
+  request.after = args.after;
+  request.after_any = args.after_any;
   return request;
 }
 
@@ -275,7 +283,7 @@ Result<std::string> ParseJobStatusFilter(const std::string& text) {
     if (Lower(text) == Lower(status)) return std::string(status);
   }
   return Status::InvalidArgument("unknown job status '" + text +
-                                 "' (Queued, Running, Completed, Failed, Aborted)");
+                                 "' (Waiting, Queued, Running, Completed, Failed, Aborted)");
 }
 
 }  // namespace labmesh::cli

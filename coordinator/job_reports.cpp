@@ -110,14 +110,8 @@ void JobService::Finish(store::Entry& entry, EntryStatus to, const std::string& 
     job.job.finished_us = clock_->WallUs();
     dirty_jobs_.insert(job.job.id);
     finished_jobs_.push_back(job.job.id);
-    if (on_job_end_) {
-      std::vector<store::Entry> entries;
-      for (uint64_t id : job.job.entry_ids) {
-        auto it = entries_.find(id);
-        if (it != entries_.end()) entries.push_back(it->second);
-      }
-      on_job_end_(job.job, entries);
-    }
+    job.job.waiting = false;
+    OnAfterEnded(job.job.id);
   }
 }
 

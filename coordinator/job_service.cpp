@@ -59,6 +59,8 @@ Status JobService::Load() {
   dirty_jobs_.clear();
   dirty_entries_.clear();
   finished_jobs_.clear();
+  end_hooked_.clear();
+  waiters_.clear();
   to_parse_.clear();
   auto max_job = store_->MaxJobId();
   if (!max_job.ok()) return max_job.status();
@@ -95,6 +97,9 @@ Status JobService::Load() {
       entries_.emplace(entry.id, std::move(entry));
     }
     jobs_.emplace(active.job.id, std::move(active));
+  }
+  for (auto& [id, job] : jobs_) {
+    if (job.job.waiting) WaitFor(job);
   }
   return Status::Ok();
 }
@@ -195,6 +200,8 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
     }
   }
 
+  if (Status s = CheckAfter(r); !s.ok()) return refuse(s);
+
   int64_t now = clock_->WallUs();
   job.id = ++last_job_id_;
   job.name = r.name;
@@ -224,6 +231,9 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
     }
   }
   if (job.notify_on.empty()) job.notify_on = "always";
+  job.after = r.after;
+  job.after_any = r.after_any;
+  job.waiting = !job.after.empty();
   std::vector<store::Entry> entries;
   auto add_entry = [&](const std::string& host, const std::string& label) {
     store::Entry entry;
@@ -234,7 +244,7 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
     entry.hostname = host;
     entry.meta_label = label;
     entry.queued_us = now;
-    entry.status_reason = "waiting for a host";
+    entry.status_reason = job.waiting ? "waiting for --after jobs" : "waiting for a host";
     entry.history.push_back({EntryStatus::kQueued, now, "job created by " + r.user});
     job.entry_ids.push_back(entry.id);
     entries.push_back(std::move(entry));
@@ -243,13 +253,14 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
   for (uint32_t i = 0; i < r.meta_count; ++i) add_entry("", r.meta_label);
 
   ActiveJob active{job, std::move(*groups), entries.size()};
-  jobs_.emplace(job.id, std::move(active));
+  ActiveJob& made = jobs_.emplace(job.id, std::move(active)).first->second;
   for (store::Entry& entry : entries) {
     dirty_entries_.insert(entry.id);
     const store::Entry& queued = entries_.emplace(entry.id, std::move(entry)).first->second;
-    scheduler_->QueueEntry(queued);
+    if (!job.waiting) scheduler_->QueueEntry(queued);
   }
   dirty_jobs_.insert(job.id);
+  if (job.waiting) WaitFor(made);
   scheduler_->RequestSchedule();
   spdlog::info("job={} created by {}: '{}' {} entries, priority {}", job.id, job.owner, job.name,
                job.entry_ids.size(), protocol::PriorityName(job.priority));
@@ -369,6 +380,7 @@ std::string JobService::List(const protocol::Envelope& e) const {
   auto request = protocol::DecodeBody<protocol::JobListRequest>(e);
   if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
   if (!request->status.empty() && request->status != "Queued" && request->status != "Running" &&
+      request->status != "Waiting" &&
       request->status != "Completed" && request->status != "Failed" &&
       request->status != "Aborted") {
     return protocol::ErrorFrame(
@@ -475,6 +487,20 @@ std::string JobService::Log(const protocol::Envelope& e) const {
 // ---- staging ----
 
 void JobService::Stage(store::WriteBatch& writes) {
+  // Jobs that ended this turn, as they end (abort reasons set): the end hook stages with them.
+  for (uint64_t id : finished_jobs_) {
+    auto it = jobs_.find(id);
+    if (!on_job_end_ || it == jobs_.end() || it->second.open_entries > 0 ||
+        !end_hooked_.insert(id).second) {
+      continue;
+    }
+    std::vector<store::Entry> entries;
+    for (uint64_t entry_id : it->second.job.entry_ids) {
+      auto entry = entries_.find(entry_id);
+      if (entry != entries_.end()) entries.push_back(entry->second);
+    }
+    on_job_end_(it->second.job, entries);
+  }
   for (uint64_t id : dirty_jobs_) {
     auto it = jobs_.find(id);
     if (it != jobs_.end()) writes.PutJob(it->second.job);
@@ -500,6 +526,7 @@ void JobService::AfterCommit() {
     jobs_.erase(it);
   }
   finished_jobs_.clear();
+  end_hooked_.clear();
 }
 
 }  // namespace labmesh::coordinator

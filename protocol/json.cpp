@@ -290,6 +290,8 @@ nlohmann::json ToJson(const JobInfo& job, bool with_control) {
       {"notify", job.notify},
       {"notify_on", job.notify_on},
       {"notifications", std::move(notifications)},
+      {"after", job.after},
+      {"after_any", job.after_any},
   };
   if (with_control) j["control"] = job.control;
   return j;

@@ -115,7 +115,8 @@ LABMESH_CODEC_MAP(labmesh::protocol::JobInfo, id, name, owner, priority, synch_c
                   control_kind, control, test_name, hosts, meta_label, meta_count, depends,
                   run_verify, timeout_ms, max_runtime_ms, created_us, finished_us, abort_reason,
                   entries, cleanup, retry, keep_results_ms, result_bytes, results,
-                  results_removed_us, results_removed_reason, notify, notify_on, notifications);
+                  results_removed_us, results_removed_reason, notify, notify_on, notifications,
+                  after, after_any);
 LABMESH_CODEC_MAP(labmesh::protocol::HostAvailRequest, label, count, depends);
 LABMESH_CODEC_MAP(labmesh::protocol::HostAvailReply, label, count, hosts, free, busy, locked,
                   in_task, down, unusable, queued_ahead, busy_jobs, can_start, summary);
@@ -131,7 +132,8 @@ LABMESH_CODEC_MAP(labmesh::protocol::ResultAck, entry_id, path, next_offset, err
 LABMESH_CODEC_MAP(labmesh::protocol::AbortEntry, entry_id, reason, discard);
 LABMESH_CODEC_MAP(labmesh::protocol::JobCreateRequest, name, user, command, control, test, hosts,
                   meta_label, meta_count, depends, synch_count, priority, run_verify, timeout_ms,
-                  max_runtime_ms, cleanup, retry, keep_results_ms, notify, notify_on);
+                  max_runtime_ms, cleanup, retry, keep_results_ms, notify, notify_on, after,
+                  after_any);
 LABMESH_CODEC_MAP(labmesh::protocol::JobCreateReply, id);
 LABMESH_CODEC_MAP(labmesh::protocol::JobDeleteRequest, id);
 LABMESH_CODEC_MAP(labmesh::protocol::JobDeleteReply, job_id, already_removed, dirs, files, bytes,

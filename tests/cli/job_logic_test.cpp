@@ -397,3 +397,29 @@ TEST(FormatNotification, SaysStateAttemptsAndError) {
 
 }  // namespace
 }  // namespace labmesh::cli
+
+namespace labmesh::cli {
+namespace {
+
+TEST(BuildJobCreateRequest, AfterIdsAndAnyAreSent) {
+  JobCreateArgs args = Valid();
+  args.after = {4, 2};
+  args.after_any = true;
+  auto request = BuildJobCreateRequest(args, NoRead);
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  EXPECT_EQ(request->after, (std::vector<uint64_t>{4, 2}));
+  EXPECT_TRUE(request->after_any);
+  args = Valid();
+  args.after_any = true;
+  ExpectUsageError(args, "--after-any needs --after");
+  args = Valid();
+  args.after = {0};
+  ExpectUsageError(args, "job ids start at 1");
+}
+
+TEST(ParseJobStatusFilter, KnowsWaiting) {
+  EXPECT_EQ(*ParseJobStatusFilter("waiting"), "Waiting");
+}
+
+}  // namespace
+}  // namespace labmesh::cli

@@ -197,6 +197,8 @@ inline JobInfo SampleJobInfo(uint64_t id) {
   n.last_attempt_us = 1'764'365'660'250'000LL;
   n.delivered_us = 1'764'365'560'750'000LL;
   j.notifications = {n};
+  j.after = {7, 9};
+  j.after_any = true;
   return j;
 }
 
@@ -509,6 +511,8 @@ inline JobCreateRequest Sample<JobCreateRequest>() {
   m.keep_results_ms = -1;
   m.notify = {"email:alice@example.org"};
   m.notify_on = "always";
+  m.after = {10, 11};
+  m.after_any = true;
   return m;
 }
 template <>

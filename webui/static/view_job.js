@@ -206,6 +206,7 @@ export function mount(ctx) {
     setting('Max runtime', j.max_runtime_ms ? formatDuration(j.max_runtime_ms) : 'none');
     setting('Cleanup', j.cleanup);
     setting('Retry', String(j.retry || 0));
+    if ((j.after || []).length) setting('After', 'jobs ' + j.after.join(', ') + (j.after_any ? ' (whatever they end as)' : ' (all Completed)'));
     if ((j.notify || []).length) setting('Notify', j.notify.join(', ') + ' (on ' + j.notify_on + ')');
     for (const n of j.notifications || []) {
       const dd = notificationText(n);

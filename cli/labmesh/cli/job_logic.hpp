@@ -35,6 +35,8 @@ struct JobCreateArgs {
   std::string keep_results;  // "forever", a duration ("30d"), "" = the coordinator's policy
   std::vector<std::string> notify;  // --notify email:ADDR / webhook:URL, repeated
   std::string notify_on;            // --notify-on always|failure, "" = the owner's default
+  std::vector<uint64_t> after;      // --after ID,ID
+  bool after_any = false;           // --after-any
   std::string user;         // the owner, already resolved (--user, $USER, "unknown")
 };
 

@@ -73,7 +73,8 @@ struct JobInfo {
   std::string owner;
   std::string priority;  // PriorityName
   uint32_t synch_count = 1;
-  // Derived from the entries: "Queued" (none started), "Running" (some not final),
+  // "Waiting" while it waits for its --after jobs; then derived from the entries: "Queued"
+  // (none started), "Running" (some not final),
   // then when all are final "Completed" (all Completed), "Aborted" (any Aborted) or "Failed".
   std::string status;
   std::string control_kind;  // "command", "control" or "test"
@@ -103,6 +104,9 @@ struct JobInfo {
   std::vector<std::string> notify;
   std::string notify_on;
   std::vector<NotificationInfo> notifications;
+  // --after: the jobs it waits for; while it waits its status is "Waiting".
+  std::vector<uint64_t> after;
+  bool after_any = false;
 };
 
 // ---- agent socket ----
@@ -234,6 +238,10 @@ struct JobCreateRequest {
   // (user mod --notify). notify_on: "always" or "failure"; "" = the owner's default, else always.
   std::vector<std::string> notify;
   std::string notify_on;
+  // Queue its entries only once these jobs are final (ids of existing jobs; `job create
+  // --after`); when one did not complete it is aborted, unless after_any.
+  std::vector<uint64_t> after;
+  bool after_any = false;
 };
 
 struct JobCreateReply {

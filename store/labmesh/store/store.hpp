@@ -202,6 +202,12 @@ struct Job {
   // Who is told when it ends ("email:ADDR", "webhook:URL") and when ("always", "failure").
   std::vector<std::string> notify;
   std::string notify_on;
+  // Jobs that must be final before this one's entries are queued (`--after`), sorted; with
+  // after_any it runs whatever they ended as, else it is aborted when one did not complete.
+  // `waiting` is true until then (docs/jobs.md "Jobs that wait for jobs").
+  std::vector<uint64_t> after;
+  bool after_any = false;
+  bool waiting = false;
 };
 
 // One notification of a job's end in the outbox (docs/notifications.md). Written kPending in
