@@ -117,6 +117,8 @@ void JobService::Finish(store::Entry& entry, EntryStatus to, const std::string& 
     job.job.finished_us = clock_->WallUs();
     dirty_jobs_.insert(job.job.id);
     finished_jobs_.push_back(job.job.id);
+    job.job.waiting = false;
+    OnAfterEnded(job.job.id);
   }
 }
 

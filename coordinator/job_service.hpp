@@ -97,6 +97,11 @@ class JobService {
   void set_disk_guard(DiskGuard* disk) { disk_ = disk; }
   // Entries started and finished, upload bytes and parses are counted there (nullptr: not).
   void set_metrics(Metrics* metrics) { metrics_ = metrics; }
+  // Called when the turn a job's last entry became final is staged, with the job and its
+  // entries as that turn commits them: the notifications outbox stages its rows into the
+  // same batch.
+  using JobEndHook = std::function<void(const store::Job&, const std::vector<store::Entry>&)>;
+  void set_on_job_end(JobEndHook hook) { on_job_end_ = std::move(hook); }
   void OnParsed(const ParseDone& done);
 
   // Job timeouts, and entries Rebooting past their reboot's deadline (failed as infrastructure).
@@ -131,6 +136,10 @@ class JobService {
   // A field of the entry changed outside Move: it is written with the batch.
   void MarkDirty(const store::Entry& entry) { dirty_entries_.insert(entry.id); }
 
+  // --after (job_after.cpp): why a waiting job waits, for `job show` ("waiting for job 12
+  // (Running) to end (--after)").
+  std::string WaitingForText(const ActiveJob& job) const;
+
   // Puts the dirty jobs and entries into the batch's writes.
   void Stage(store::WriteBatch& writes);
   // After the commit: hands finished entries to the parser and forgets finished jobs.
@@ -151,6 +160,20 @@ class JobService {
   // The final status of a Parsing entry from its outcome and (when parsed) its results.
   void FinishParsed(store::Entry& entry, const ParseDone* done);
 
+  // --after (job_after.cpp). Every id of r.after names a job that exists (ids are only ever
+  // those of jobs made before, so no cycle can form); NotFound otherwise.
+  Status CheckAfter(const protocol::JobCreateRequest& r) const;
+  // "" while job `id` is not final, else its status ("Completed", "Failed", "Aborted").
+  std::string FinalStatus(uint64_t id) const;
+  // A new or loaded waiting job: registered with the jobs it waits for, or decided at once
+  // when they are all final.
+  void WaitFor(ActiveJob& job);
+  // Once every job it waits for is final: its entries are queued, or (one did not complete,
+  // without after_any) aborted with the reason.
+  void DecideWaiting(ActiveJob& job);
+  // Job `ended` became final: decide the jobs waiting for it.
+  void OnAfterEnded(uint64_t ended);
+
   const CoordinatorConfig& config_;
   const Clock* clock_;
   store::Store* store_;
@@ -159,6 +182,7 @@ class JobService {
   ResultsRepository* results_;
   DiskGuard* disk_ = nullptr;
   Metrics* metrics_ = nullptr;
+  JobEndHook on_job_end_;
   Batch* batch_;
   FrameOutbox to_agent_;
   FrameOutbox to_api_;
@@ -174,6 +198,8 @@ class JobService {
   std::vector<ParseWork> to_parse_;       // handed to parse_ after the next commit
   std::vector<uint64_t> finished_jobs_;   // jobs whose last entry became final: pruned after commit
   std::set<uint64_t> dirty_jobs_;
+  std::set<uint64_t> end_hooked_;  // finished jobs whose end hook ran this turn
+  std::map<uint64_t, std::vector<uint64_t>> waiters_;  // job -> waiting jobs (--after)
   std::set<uint64_t> dirty_entries_;
   // Imports under way: entry id -> the files its request listed (lost with a restart, which
   // fails the import: Load).

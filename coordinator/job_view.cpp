@@ -77,6 +77,11 @@ protocol::JobInfo ToJobInfo(const store::Job& job, const std::vector<store::Entr
   info.max_runtime_ms = job.max_runtime_ms;
   info.created_us = job.created_us;
   info.finished_us = job.finished_us;
+  info.notify = job.notify;
+  info.notify_on = job.notify_on;
+  info.after = job.after;
+  info.after_any = job.after_any;
+  if (job.waiting && job.finished_us == 0) info.status = "Waiting";
   info.abort_reason = job.abort_reason;
   info.entries.reserve(entries.size());
   for (const store::Entry& entry : entries) {

@@ -209,6 +209,9 @@ Result<M> DecodeAs(std::string_view frame, const DecodeLimits& limits) {
   X(UserDeleteRequest) \
   X(UserTokenRequest) \
   X(UserPasswdRequest) \
+  X(UserModRequest) \
+  X(NotifySecretRequest) \
+  X(NotifySecretReply) \
   X(AclListRequest) \
   X(AclListReply) \
   X(AclCreateRequest) \

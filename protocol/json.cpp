@@ -134,7 +134,9 @@ nlohmann::json ToJson(const UserInfo& u) {
           {"created", WallTimeMsJson(u.created_ms)},
           {"created_ms", u.created_ms},
           {"tokens", u.tokens},
-          {"has_password", u.has_password}};
+          {"has_password", u.has_password},
+          {"notify", u.notify},
+          {"notify_on", u.notify_on}};
 }
 
 nlohmann::json ToJson(const AclInfo& g) {
@@ -251,9 +253,26 @@ nlohmann::json ToJson(const HostAvailReply& r) {
   };
 }
 
+nlohmann::json ToJson(const NotificationInfo& n) {
+  return {
+      {"target", n.target},
+      {"state", n.state},
+      {"attempts", n.attempts},
+      {"last_error", n.last_error},
+      {"created", WallTimeUsJson(n.created_us)},
+      {"created_us", n.created_us},
+      {"last_attempt", WallTimeUsJson(n.last_attempt_us)},
+      {"last_attempt_us", n.last_attempt_us},
+      {"delivered", WallTimeUsJson(n.delivered_us)},
+      {"delivered_us", n.delivered_us},
+  };
+}
+
 nlohmann::json ToJson(const JobInfo& job, bool with_control) {
   nlohmann::json entries = nlohmann::json::array();
   for (const auto& e : job.entries) entries.push_back(ToJson(e));
+  nlohmann::json notifications = nlohmann::json::array();
+  for (const auto& n : job.notifications) notifications.push_back(ToJson(n));
   nlohmann::json j = {
       {"id", job.id},
       {"name", job.name},
@@ -284,6 +303,11 @@ nlohmann::json ToJson(const JobInfo& job, bool with_control) {
       {"results_removed_us", job.results_removed_us},
       {"results_removed_reason", job.results_removed_reason},
       {"entries", std::move(entries)},
+      {"notify", job.notify},
+      {"notify_on", job.notify_on},
+      {"notifications", std::move(notifications)},
+      {"after", job.after},
+      {"after_any", job.after_any},
   };
   if (with_control) j["control"] = job.control;
   return j;

@@ -73,7 +73,7 @@ LABMESH_CODEC_MAP(labmesh::protocol::SyncReply, entry_id, op, name, generation, 
 
 // ---- labmesh/protocol/auth_messages.hpp ----
 LABMESH_CODEC_MAP(labmesh::protocol::UserInfo, name, admin, acl_groups, created_ms, tokens,
-                  has_password);
+                  has_password, notify, notify_on);
 LABMESH_CODEC_MAP(labmesh::protocol::UserListRequest, name);
 LABMESH_CODEC_MAP(labmesh::protocol::UserListReply, users);
 LABMESH_CODEC_MAP(labmesh::protocol::UserCreateRequest, name, admin);
@@ -97,6 +97,13 @@ LABMESH_CODEC_MAP(labmesh::protocol::WhoAmIRequest, with_groups);
 LABMESH_CODEC_MAP(labmesh::protocol::WhoAmIReply, user, admin, acl_groups, csrf, expires_ms);
 LABMESH_CODEC_MAP(labmesh::protocol::LogoutRequest, all_sessions);
 
+// ---- labmesh/protocol/workflow_messages.hpp ----
+LABMESH_CODEC_MAP(labmesh::protocol::NotificationInfo, target, state, attempts, last_error,
+                  created_us, last_attempt_us, delivered_us);
+LABMESH_CODEC_MAP(labmesh::protocol::UserModRequest, name, notify, notify_on, clear_notify);
+LABMESH_CODEC_MAP(labmesh::protocol::NotifySecretRequest, target);
+LABMESH_CODEC_MAP(labmesh::protocol::NotifySecretReply, target, owner, secret);
+
 // ---- labmesh/protocol/job_messages.hpp ----
 LABMESH_CODEC_MAP(labmesh::protocol::FileDigest, path, size, hash);
 LABMESH_CODEC_MAP(labmesh::protocol::HeldEntry, entry_id, phase);
@@ -110,7 +117,8 @@ LABMESH_CODEC_MAP(labmesh::protocol::JobInfo, id, name, owner, priority, synch_c
                   control_kind, control, test_name, hosts, meta_label, meta_count, depends,
                   run_verify, timeout_ms, max_runtime_ms, created_us, finished_us, abort_reason,
                   entries, cleanup, retry, keep_results_ms, result_bytes, results,
-                  results_removed_us, results_removed_reason);
+                  results_removed_us, results_removed_reason, notify, notify_on, notifications,
+                  after, after_any);
 LABMESH_CODEC_MAP(labmesh::protocol::HostAvailRequest, label, count, depends);
 LABMESH_CODEC_MAP(labmesh::protocol::HostAvailReply, label, count, hosts, free, busy, locked,
                   in_task, down, unusable, queued_ahead, busy_jobs, can_start, summary);
@@ -127,7 +135,8 @@ LABMESH_CODEC_MAP(labmesh::protocol::ResultAck, entry_id, path, next_offset, err
 LABMESH_CODEC_MAP(labmesh::protocol::AbortEntry, entry_id, reason, discard);
 LABMESH_CODEC_MAP(labmesh::protocol::JobCreateRequest, name, user, command, control, test, hosts,
                   meta_label, meta_count, depends, synch_count, priority, run_verify, timeout_ms,
-                  max_runtime_ms, cleanup, retry, keep_results_ms);
+                  max_runtime_ms, cleanup, retry, keep_results_ms, notify, notify_on, after,
+                  after_any);
 LABMESH_CODEC_MAP(labmesh::protocol::JobCreateReply, id);
 LABMESH_CODEC_MAP(labmesh::protocol::JobDeleteRequest, id);
 LABMESH_CODEC_MAP(labmesh::protocol::JobDeleteReply, job_id, already_removed, dirs, files, bytes,

@@ -89,6 +89,9 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kUserDeleteRequest, "UserDeleteRequest"},
     TypeName{MessageType::kUserTokenRequest, "UserTokenRequest"},
     TypeName{MessageType::kUserPasswdRequest, "UserPasswdRequest"},
+    TypeName{MessageType::kUserModRequest, "UserModRequest"},
+    TypeName{MessageType::kNotifySecretRequest, "NotifySecretRequest"},
+    TypeName{MessageType::kNotifySecretReply, "NotifySecretReply"},
     TypeName{MessageType::kAclListRequest, "AclListRequest"},
     TypeName{MessageType::kAclListReply, "AclListReply"},
     TypeName{MessageType::kAclCreateRequest, "AclCreateRequest"},
@@ -174,6 +177,7 @@ bool IsMutatingRequest(MessageType type) {
     case MessageType::kUserDeleteRequest:
     case MessageType::kUserTokenRequest:
     case MessageType::kUserPasswdRequest:
+    case MessageType::kUserModRequest:
     case MessageType::kAclCreateRequest:
     case MessageType::kAclDeleteRequest:
     case MessageType::kAclMemberRequest:

@@ -26,6 +26,9 @@ packages=(
   # Debian packages (scripts/package.sh: cpack's dpkg-shlibdeps needs file; the package test
   # checks them with lintian)
   dpkg-dev file lintian
+  # Lab workflow (issue 22): libcurl sends webhooks and email; the notification tests' SMTP
+  # server is aiosmtpd
+  libcurl4-openssl-dev python3-aiosmtpd
 )
 
 missing=()

@@ -20,6 +20,7 @@
 #include "results_expect_same.hpp"
 #include "sample_messages.hpp"
 #include "task_expect_same.hpp"
+#include "workflow_expect_same.hpp"
 
 namespace labmesh::protocol {
 namespace {
@@ -265,6 +266,14 @@ void ExpectSame(const JobInfo& a, const JobInfo& b) {
   EXPECT_EQ(a.results, b.results);
   EXPECT_EQ(a.results_removed_us, b.results_removed_us);
   EXPECT_EQ(a.results_removed_reason, b.results_removed_reason);
+  EXPECT_EQ(a.notify, b.notify);
+  EXPECT_EQ(a.notify_on, b.notify_on);
+  EXPECT_EQ(a.after, b.after);
+  EXPECT_EQ(a.after_any, b.after_any);
+  ASSERT_EQ(a.notifications.size(), b.notifications.size());
+  for (size_t i = 0; i < a.notifications.size(); ++i) {
+    ExpectSame(a.notifications[i], b.notifications[i]);
+  }
   ASSERT_EQ(a.entries.size(), b.entries.size());
   for (size_t i = 0; i < a.entries.size(); ++i) ExpectSame(a.entries[i], b.entries[i]);
 }
@@ -367,6 +376,10 @@ void ExpectSame(const JobCreateRequest& a, const JobCreateRequest& b) {
   EXPECT_EQ(a.cleanup, b.cleanup);
   EXPECT_EQ(a.retry, b.retry);
   EXPECT_EQ(a.keep_results_ms, b.keep_results_ms);
+  EXPECT_EQ(a.notify, b.notify);
+  EXPECT_EQ(a.notify_on, b.notify_on);
+  EXPECT_EQ(a.after, b.after);
+  EXPECT_EQ(a.after_any, b.after_any);
 }
 void ExpectSame(const JobCreateReply& a, const JobCreateReply& b) { EXPECT_EQ(a.id, b.id); }
 void ExpectSame(const JobListRequest& a, const JobListRequest& b) {
@@ -538,7 +551,8 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(JobCreateRequest{}),
             (V{"name", "user", "command", "control", "test", "hosts", "meta_label", "meta_count",
                "depends", "synch_count", "priority", "run_verify", "timeout_ms",
-               "max_runtime_ms", "cleanup", "retry", "keep_results_ms"}));
+               "max_runtime_ms", "cleanup", "retry", "keep_results_ms", "notify", "notify_on", "after",
+               "after_any"}));
   EXPECT_EQ(keys(RunTask{}), (V{"task_id", "kind", "repair_scripts", "verify_after",
                                 "coordinator_ms", "version", "package_sha256", "package_bytes"}));
   EXPECT_EQ(keys(PackageUploadRequest{}),
@@ -630,7 +644,8 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                "control", "test_name", "hosts", "meta_label", "meta_count", "depends",
                "run_verify", "timeout_ms", "max_runtime_ms", "created_us", "finished_us",
                "abort_reason", "entries", "cleanup", "retry", "keep_results_ms", "result_bytes",
-               "results", "results_removed_us", "results_removed_reason"}));
+               "results", "results_removed_us", "results_removed_reason", "notify", "notify_on",
+               "notifications", "after", "after_any"}));
   EXPECT_EQ(KeysOf(job.via.map.ptr[19].val.via.array.ptr[0]),
             (V{"id", "job_id", "host", "meta_label", "status", "reason", "fault", "exit_code",
                "signal", "queued_us", "started_us", "finished_us", "results_path", "group",

@@ -26,7 +26,8 @@ using AllMessages = std::tuple<
     ResultsSeriesRequest, ResultsSeriesReply, ResultsReparseRequest, ResultsReparseReply,
     ResultsUsageRequest, ResultsUsageReply, JobDeleteRequest, JobDeleteReply,
     UserListRequest, UserListReply, UserCreateRequest, UserTokenReply, UserDeleteRequest,
-    UserTokenRequest, UserPasswdRequest, AclListRequest, AclListReply, AclCreateRequest,
+    UserTokenRequest, UserPasswdRequest, UserModRequest, NotifySecretRequest, NotifySecretReply,
+    AclListRequest, AclListReply, AclCreateRequest,
     AclDeleteRequest, AclMemberRequest, AuditListRequest, AuditListReply, LoginRequest, LoginReply,
     WhoAmIRequest, WhoAmIReply, LogoutRequest, PackageChunkRequest, PackageChunk,
     PackageUploadRequest, PackageUploadReply, PackageListRequest, PackageListReply,
@@ -191,6 +192,19 @@ inline JobInfo SampleJobInfo(uint64_t id) {
   j.results = "removed";
   j.results_removed_us = 1'767'000'000'000'000LL;
   j.results_removed_reason = "deleted by alice";
+  j.notify = {"email:alice@example.org", "webhook:http://127.0.0.1:9000/hook"};
+  j.notify_on = "failure";
+  NotificationInfo n;
+  n.target = "webhook:http://127.0.0.1:9000/hook";
+  n.state = "failed";
+  n.attempts = 7;
+  n.last_error = "Couldn't connect to server";
+  n.created_us = 1'764'365'560'250'000LL;
+  n.last_attempt_us = 1'764'365'660'250'000LL;
+  n.delivered_us = 1'764'365'560'750'000LL;
+  j.notifications = {n};
+  j.after = {7, 9};
+  j.after_any = true;
   return j;
 }
 
@@ -506,6 +520,10 @@ inline JobCreateRequest Sample<JobCreateRequest>() {
   m.cleanup = "never";
   m.retry = 3;
   m.keep_results_ms = -1;
+  m.notify = {"email:alice@example.org"};
+  m.notify_on = "always";
+  m.after = {10, 11};
+  m.after_any = true;
   return m;
 }
 template <>
@@ -687,7 +705,8 @@ inline JobDeleteReply Sample<JobDeleteReply>() {
 
 // ---- users, ACL groups, audit, sessions ----
 inline UserInfo SampleUser(const std::string& name) {
-  return UserInfo{name, true, {"Everyone", "team-net"}, 1'764'000'000'000, 2, true};
+  return UserInfo{name, true, {"Everyone", "team-net"}, 1'764'000'000'000, 2, true,
+                  {"email:" + name + "@example.org"}, "failure"};
 }
 template <>
 inline UserListRequest Sample<UserListRequest>() {
@@ -716,6 +735,19 @@ inline UserTokenRequest Sample<UserTokenRequest>() {
 template <>
 inline UserPasswdRequest Sample<UserPasswdRequest>() {
   return UserPasswdRequest{"bob", "correct horse battery"};
+}
+template <>
+inline UserModRequest Sample<UserModRequest>() {
+  return UserModRequest{"bob", {"email:bob@example.org", "webhook:https://ci.example.org/h"},
+                        "failure", true};
+}
+template <>
+inline NotifySecretRequest Sample<NotifySecretRequest>() {
+  return NotifySecretRequest{"webhook:http://127.0.0.1:9000/hook"};
+}
+template <>
+inline NotifySecretReply Sample<NotifySecretReply>() {
+  return NotifySecretReply{"webhook:http://127.0.0.1:9000/hook", "bob", std::string(64, 'a')};
 }
 inline AclInfo SampleAcl(const std::string& name) {
   return AclInfo{name, "the network team", 1'764'000'000'001, {"alice", "bob"}, {"lab-1", "lab-2"}};

@@ -38,6 +38,14 @@ function confirmButton(text, className, action, armed, key) {
   return b;
 }
 
+// One notification of the job's end: its target, state, attempts and last error.
+export function notificationText(n) {
+  const attempts = n.attempts + (n.attempts === 1 ? ' attempt' : ' attempts');
+  if (n.state === 'delivered') return n.target + ': delivered ' + formatTime(n.delivered_us / 1000) + ' (' + attempts + ')';
+  if (n.state === 'failed') return n.target + ': failed (' + attempts + '): ' + n.last_error;
+  return n.target + ': pending (' + attempts + (n.last_error ? '; last error: ' + n.last_error : '') + ')';
+}
+
 function countsText(counts) {
   const parts = Object.entries(counts || {}).map(([s, n]) => n + ' ' + s);
   return parts.length ? parts.join(', ') : '';
@@ -205,6 +213,12 @@ export function mount(ctx) {
     setting('Max runtime', j.max_runtime_ms ? formatDuration(j.max_runtime_ms) : 'none');
     setting('Cleanup', j.cleanup);
     setting('Retry', String(j.retry || 0));
+    if ((j.after || []).length) setting('After', 'jobs ' + j.after.join(', ') + (j.after_any ? ' (whatever they end as)' : ' (all Completed)'));
+    if ((j.notify || []).length) setting('Notify', j.notify.join(', ') + ' (on ' + j.notify_on + ')');
+    for (const n of j.notifications || []) {
+      const dd = notificationText(n);
+      setting('Notification', dd);
+    }
     setting('Created', formatTime(j.created_us / 1000));
     setting('Finished', j.finished_us ? formatTime(j.finished_us / 1000) : '—');
     if (j.abort_reason) setting('Aborted', j.abort_reason);

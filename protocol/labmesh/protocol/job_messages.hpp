@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "labmesh/protocol/types.hpp"
+#include "labmesh/protocol/workflow_messages.hpp"
 
 namespace labmesh::protocol {
 
@@ -87,7 +88,8 @@ struct JobInfo {
   std::string owner;
   std::string priority;  // PriorityName
   uint32_t synch_count = 1;
-  // Derived from the entries: "Queued" (none started), "Running" (some not final),
+  // "Waiting" while it waits for its --after jobs; then derived from the entries: "Queued"
+  // (none started), "Running" (some not final),
   // then when all are final "Completed" (all Completed), "Aborted" (any Aborted) or "Failed".
   std::string status;
   std::string control_kind;  // "command", "control" or "test"
@@ -112,6 +114,14 @@ struct JobInfo {
   std::string results = "present";     // "present", "removing" or "removed"
   int64_t results_removed_us = 0;      // when their removal was decided; 0 = never
   std::string results_removed_reason;  // "retention 90d", "deleted by alice", ...
+  // Notifications (docs/notifications.md): the targets told when the job ends, when
+  // ("always" or "failure"), and each one's delivery once the job ended (JobShowReply only).
+  std::vector<std::string> notify;
+  std::string notify_on;
+  std::vector<NotificationInfo> notifications;
+  // --after: the jobs it waits for; while it waits its status is "Waiting".
+  std::vector<uint64_t> after;
+  bool after_any = false;
 };
 
 // ---- agent socket ----
@@ -248,6 +258,14 @@ struct JobCreateRequest {
   // How long its results are kept after it finished: 0 = the coordinator's --results-retention,
   // -1 = forever (no policy removes them), else ms (docs/retention.md).
   int64_t keep_results_ms = 0;
+  // Who is told when the job ends ("email:ADDR", "webhook:URL"); empty = the owner's defaults
+  // (user mod --notify). notify_on: "always" or "failure"; "" = the owner's default, else always.
+  std::vector<std::string> notify;
+  std::string notify_on;
+  // Queue its entries only once these jobs are final (ids of existing jobs; `job create
+  // --after`); when one did not complete it is aborted, unless after_any.
+  std::vector<uint64_t> after;
+  bool after_any = false;
 };
 
 struct JobCreateReply {

@@ -96,6 +96,10 @@ enum class MessageType : uint16_t {
   kUserDeleteRequest = 154,  // reply: kOkReply
   kUserTokenRequest = 155,   // reply: kUserTokenReply
   kUserPasswdRequest = 156,  // reply: kOkReply
+  // Lab workflow (workflow_messages.hpp, docs/notifications.md).
+  kUserModRequest = 157,       // a user's default notification targets; reply: kOkReply
+  kNotifySecretRequest = 158,  // a webhook target's signing secret
+  kNotifySecretReply = 159,
   kAclListRequest = 160,
   kAclListReply = 161,
   kAclCreateRequest = 162,  // reply: kOkReply
