@@ -111,6 +111,9 @@ class AgentImpl final : public Agent {
     work_->SetControlEndedHook([this](uint64_t entry_id, const std::string& why) {
       sync_->EntryEnded(entry_id, why);
     });
+    sync_->SetRebootHook([this](uint64_t entry_id, int64_t timeout_ms) {
+      return work_->RequestReboot(entry_id, timeout_ms);
+    });
     LABMESH_RETURN_IF_ERROR(work_->Load());
     TaskManager::Hooks hooks;
     hooks.entry_alive = [this](uint64_t entry_id) { return work_->ControlAlive(entry_id); };

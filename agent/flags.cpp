@@ -74,6 +74,15 @@ void AddFlags(CLI::App& app, CommandLine& line) {
              "largest result chunk sent to the coordinator, in bytes (at most 262144: the "
              "coordinator refuses larger ones)")
       ->check(CLI::Range(uint64_t{1024}, labmesh::protocol::kMaxResultChunkBytes));
+  flags::Add(app, "reboot-command", config.reboot_command,
+             "command (sh -c) that reboots this machine when a control asks (labmesh-test "
+             "reboot)");
+  flags::Add(app, "boot-id-file", config.boot_id_file,
+             "file whose content changes with every boot (tests point it elsewhere)");
+  flags::Add(app, "pstore-dir", config.pstore_dir,
+             "crash collection: the kernel's persistent store of crash logs");
+  flags::Add(app, "crash-dir", config.crash_dir,
+             "crash collection: where crash dumps appear (new files are copied)");
   AddByteSize(app, "update-rate-limit", config.update_rate_limit_bytes,
               "largest agent package download speed, per second (0 = no limit)");
   flags::AddDuration(app, "update-trial", config.update_trial_ms,

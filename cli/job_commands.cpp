@@ -77,6 +77,15 @@ void PrintJob(const protocol::JobInfo& job, bool json) {
   line("created", WallTimeOrDash(job.created_us / 1000));
   line("finished", WallTimeOrDash(job.finished_us / 1000));
   line("results", FormatResultsState(job));
+  if (!job.after.empty()) {
+    std::vector<std::string> ids;
+    for (uint64_t id : job.after) ids.push_back(std::to_string(id));
+    line("after", Join(ids, ", ") + (job.after_any ? " (whatever they end as)" : " (all Completed)"));
+  }
+  if (!job.notify.empty()) {
+    line("notify", Join(job.notify, ", ") + " (on " + job.notify_on + ")");
+  }
+  for (const auto& n : job.notifications) line("notification", FormatNotification(n));
   std::cout << "\n";
   // Synchronous jobs add each entry's group and, while a control waits in a barrier or for a
   // value, what it waits for.
@@ -117,6 +126,10 @@ void PrintJob(const protocol::JobInfo& job, bool json) {
     if (!header) std::cout << "\nwaiting:\n";
     header = true;
     std::string host = entry.host.empty() ? "(any " + entry.meta_label + ")" : entry.host;
+    if (entry.queue_length == 0) {  // not in the queue yet (--after)
+      std::cout << "  " << host << ": " << entry.waiting_for << "\n";
+      continue;
+    }
     std::cout << "  " << host << ": " << entry.queue_position << " of " << entry.queue_length
               << " in the queue; " << entry.waiting_for << "\n";
   }
@@ -163,12 +176,25 @@ JobCommands::JobCommands(CLI::App& app, const Globals& g, Action& action) : g_(g
   create_cmd->add_option("--keep-results", create_.keep_results,
                          "keep its results this long after it finished (30d, 2w, 12h) or "
                          "forever, whatever the coordinator's --results-retention says");
+  create_cmd->add_option("--notify", create_.notify,
+                         "tell this target when the job ends: email:ADDRESS or webhook:URL "
+                         "(repeat for more; default: your `user mod --notify` targets)")
+      ->take_all()
+      ->allow_extra_args(false);
+  create_cmd->add_option("--after", create_.after,
+                         "queue it only when these jobs are final (ids, comma-separated); it is "
+                         "aborted when one did not complete, unless --after-any")
+      ->delimiter(',');
+  create_cmd->add_flag("--after-any", create_.after_any,
+                       "with --after: run whatever those jobs ended as");
+  create_cmd->add_option("--notify-on", create_.notify_on,
+                         "when to notify: always (default) or failure (not all Completed)");
   create_cmd->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return Create(api); }; });
 
   auto* list_cmd = job->add_subcommand("list", "jobs, newest first");
   list_cmd->add_option("--owner", owner_, "only jobs of this user");
-  list_cmd->add_option("--status", status_, "Queued, Running, Completed, Failed or Aborted");
+  list_cmd->add_option("--status", status_, "Waiting, Queued, Running, Completed, Failed or Aborted");
   list_cmd->add_option("--limit", limit_, "at most this many (0 = all)");
   list_cmd->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return List(api); }; });
@@ -332,10 +358,36 @@ int JobCommands::Log(client::ApiClient& api) {
   request.id = id_;
   request.host = host_;
   request.offset = 0;
+  // --json: one document {"id","host","log","next_offset","complete"} with everything there is;
+  // with --follow one such document a line for each piece as it comes ("log" holds the piece,
+  // "offset" where it starts), the last one with "complete": true. Bytes that are not UTF-8
+  // are replaced (U+FFFD): the log is text for people; the file itself is in the results.
+  std::string text;
+  auto print_json = [&](uint64_t offset, const std::string& piece, const protocol::JobLogReply& r) {
+    nlohmann::json doc = {{"id", id_},         {"host", host_},
+                          {"offset", offset},  {"log", piece},
+                          {"next_offset", r.next_offset}, {"complete", r.complete}};
+    std::cout << doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout.flush();
+  };
   while (true) {
     auto reply = api.Call<protocol::JobLogReply>(request);
     if (!reply.ok()) return Fail(reply.status());
-    if (!reply->data.empty()) {
+    const uint64_t offset = request.offset;
+    if (g_.json) {
+      std::string piece(reply->data.begin(), reply->data.end());
+      if (follow_) {
+        if (!piece.empty() || reply->complete) print_json(offset, piece, *reply);
+      } else {
+        text += piece;
+      }
+      bool last = reply->complete || !(reply->next_offset > request.offset) || reply->data.empty();
+      if (!follow_ && last) {
+        print_json(0, text, *reply);
+        return kExitOk;
+      }
+      if (reply->complete) return kExitOk;
+    } else if (!reply->data.empty()) {
       std::cout.write(reply->data.data(), static_cast<std::streamsize>(reply->data.size()));
       std::cout.flush();
     }

@@ -8,6 +8,7 @@
 
 #include "labmesh/cli/cli_util.hpp"
 #include "labmesh/common/duration.hpp"
+#include "labmesh/protocol/json.hpp"
 #include "labmesh/protocol/types.hpp"
 
 namespace labmesh::cli {
@@ -15,7 +16,7 @@ namespace {
 
 constexpr std::array<const char*, 3> kCleanupPolicies = {"never", "always", "on-failure"};
 
-constexpr std::array<const char*, 5> kJobStatuses = {"Queued", "Running", "Completed", "Failed",
+constexpr std::array<const char*, 6> kJobStatuses = {"Waiting", "Queued", "Running", "Completed", "Failed",
                                                      "Aborted"};
 
 std::string Lower(std::string text) {
@@ -110,6 +111,12 @@ Result<protocol::JobCreateRequest> BuildJobCreateRequest(const JobCreateArgs& ar
   if (!keep.ok()) return Status::InvalidArgument("job create: " + keep.status().message());
   Result<std::string> cleanup = ParseCleanupPolicy(args.cleanup);
   if (!cleanup.ok()) return Status::InvalidArgument("job create: " + cleanup.status().message());
+  for (const std::string& target : args.notify) {
+    Result<std::string> checked = CheckNotifyTarget(target);
+    if (!checked.ok()) return Status::InvalidArgument("job create: " + checked.status().message());
+  }
+  Result<std::string> notify_on = ParseNotifyOn(args.notify_on);
+  if (!notify_on.ok()) return Status::InvalidArgument("job create: " + notify_on.status().message());
 
   protocol::JobCreateRequest request;
   request.name = args.name;
@@ -133,7 +140,48 @@ Result<protocol::JobCreateRequest> BuildJobCreateRequest(const JobCreateArgs& ar
   request.cleanup = *cleanup;
   request.retry = args.retry;
   request.keep_results_ms = *keep;
+  request.notify = args.notify;
+  request.notify_on = *notify_on;
+  if (args.after_any && args.after.empty()) {
+    return Status::InvalidArgument("job create: --after-any needs --after");
+  }
+  for (uint64_t id : args.after) {
+    if (id == 0) return Status::InvalidArgument("job create: --after: job ids start at 1");
+  }
+  request.after = args.after;
+  request.after_any = args.after_any;
   return request;
+}
+
+Result<std::string> ParseNotifyOn(const std::string& text) {
+  std::string lower = text;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower.empty() || lower == "always" || lower == "failure") return lower;
+  return Status::InvalidArgument("--notify-on '" + text + "': want always or failure");
+}
+
+Result<std::string> CheckNotifyTarget(const std::string& text) {
+  for (const char* prefix : {"email:", "webhook:", "http://", "https://"}) {
+    if (text.starts_with(prefix) && text.size() > std::string_view(prefix).size()) return text;
+  }
+  return Status::InvalidArgument("--notify '" + text + "': want email:ADDRESS or webhook:URL");
+}
+
+std::string FormatNotification(const protocol::NotificationInfo& n) {
+  std::string attempts =
+      std::to_string(n.attempts) + (n.attempts == 1 ? " attempt" : " attempts");
+  std::string text = n.target + "  " + n.state;
+  if (n.state == "delivered") {
+    text += " " + protocol::FormatWallTimeIso(n.delivered_us / 1000) + " (" + attempts + ")";
+  } else if (n.state == "failed") {
+    text += " (" + attempts + "): " + n.last_error;
+  } else {
+    text += " (" + attempts;
+    if (!n.last_error.empty()) text += "; last error: " + n.last_error;
+    text += ")";
+  }
+  return text;
 }
 
 EntryCounts CountEntries(const protocol::JobInfo& job) {
@@ -235,7 +283,7 @@ Result<std::string> ParseJobStatusFilter(const std::string& text) {
     if (Lower(text) == Lower(status)) return std::string(status);
   }
   return Status::InvalidArgument("unknown job status '" + text +
-                                 "' (Queued, Running, Completed, Failed, Aborted)");
+                                 "' (Waiting, Queued, Running, Completed, Failed, Aborted)");
 }
 
 }  // namespace labmesh::cli

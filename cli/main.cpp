@@ -20,6 +20,7 @@
 #include "labmesh/cli/results_commands.hpp"
 #include "labmesh/cli/test_commands.hpp"
 #include "labmesh/cli/user_commands.hpp"
+#include "labmesh/cli/workflow_commands.hpp"
 #include "labmesh/cli/visible_text.hpp"
 #include "labmesh/common/flags.hpp"
 
@@ -52,6 +53,8 @@ int main(int argc, char** argv) {
   labmesh::cli::UserCommands user_commands(app, g, action);
   labmesh::cli::AclCommands acl_commands(app, g, action);
   labmesh::cli::AuditCommands audit_commands(app, g, action);
+  // ---- user mod, notify (after UserCommands: it adds to `user`) ----
+  labmesh::cli::WorkflowCommands workflow_commands(app, g, action);
 
   // ---- package ----
   labmesh::cli::PackageCommands package_commands(app, g, action);

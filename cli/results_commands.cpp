@@ -1,8 +1,13 @@
 #include "labmesh/cli/results_commands.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
+#include "labmesh/common/byte_size.hpp"
+#include "labmesh/common/hash.hpp"
 #include "labmesh/protocol/json.hpp"
 
 namespace labmesh::cli {
@@ -82,6 +87,15 @@ ResultsCommands::ResultsCommands(CLI::App& app, const Globals& g, Action& action
   reparse_cmd->add_option("job", reparse_job_, "job id")->required()->check(CLI::PositiveNumber);
   reparse_cmd->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return Reparse(api); }; });
+
+  auto* import_cmd = results->add_subcommand(
+      "import", "put a hand run's results directory (labmesh-test local) in the results "
+                "repository and index, as a finished job of yours");
+  import_cmd->add_option("dir", import_dir_, "the results directory")->required();
+  import_cmd->add_option("--host", import_host_, "the machine it ran on")->required();
+  import_cmd->add_option("--job-name", import_job_name_, "the job's name (default: import)");
+  import_cmd->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return Import(api); }; });
 }
 
 int ResultsCommands::List(client::ApiClient& api) {
@@ -148,6 +162,67 @@ int ResultsCommands::Reparse(client::ApiClient& api) {
     std::cout << Dump(protocol::ToJson(*reply)) << "\n";
   } else {
     std::cout << FormatReparse(*reply) << "\n";
+  }
+  return kExitOk;
+}
+
+int ResultsCommands::Import(client::ApiClient& api) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(import_dir_, ec)) return UsageError("no directory " + import_dir_);
+  // Every regular file below it, as an agent uploads an entry's results (links are not
+  // followed: a hand run's directory may hold one pointing anywhere).
+  protocol::ResultsImportRequest request;
+  request.host = import_host_;
+  request.job_name = import_job_name_;
+  uint64_t bytes = 0;
+  for (auto it = fs::recursive_directory_iterator(import_dir_, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_symlink(ec) || !it->is_regular_file(ec)) continue;
+    auto hash = HashFile(it->path().string());
+    if (!hash.ok()) return Fail(hash.status());
+    request.files.push_back({fs::relative(it->path(), import_dir_).generic_string(), hash->size,
+                             hash->hex});
+    bytes += hash->size;
+  }
+  if (ec) return Fail(Status::Internal("cannot read " + import_dir_ + ": " + ec.message()));
+  std::sort(request.files.begin(), request.files.end(),
+            [](const auto& a, const auto& b) { return a.path < b.path; });
+  auto begun = api.Call<protocol::ResultsImportReply>(request);
+  if (!begun.ok()) return Fail(begun.status());
+  std::vector<char> buffer(protocol::kMaxResultChunkBytes);
+  for (const protocol::FileDigest& file : request.files) {
+    std::ifstream in(fs::path(import_dir_) / file.path, std::ios::binary);
+    uint64_t offset = 0;
+    do {  // an empty file still sends its one empty chunk
+      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      size_t n = static_cast<size_t>(std::max<std::streamsize>(in.gcount(), 0));
+      protocol::ResultsImportChunkRequest chunk;
+      chunk.entry_id = begun->entry_id;
+      chunk.path = file.path;
+      chunk.offset = offset;
+      chunk.data.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
+      chunk.hash = Blake2bHex(std::string_view(chunk.data.data(), chunk.data.size()));
+      auto ack = api.Call<protocol::ResultsImportChunkReply>(chunk);
+      if (!ack.ok()) return Fail(ack.status());
+      if (!ack->error.empty()) {
+        return Fail(Status::FailedPrecondition(file.path + ": " + ack->error));
+      }
+      offset += n;
+    } while (offset < file.size && in);
+  }
+  auto done = api.Call<protocol::ResultsImportReply>(protocol::ResultsImportDoneRequest{begun->entry_id});
+  if (!done.ok()) return Fail(done.status());
+  if (g_.json) {
+    nlohmann::json j = {{"job_id", done->job_id},           {"entry_id", done->entry_id},
+                        {"results_path", done->results_path}, {"files", request.files.size()},
+                        {"bytes", bytes}};
+    std::cout << Dump(j) << "\n";
+  } else {
+    std::cout << "imported " << request.files.size() << " files (" << FormatBytes(bytes)
+              << ") from " << import_dir_ << " as job " << done->job_id << " (results/"
+              << done->results_path << "); `labmesh job wait " << done->job_id
+              << "` waits for its parse\n";
   }
   return kExitOk;
 }

@@ -284,6 +284,7 @@ void AgentService::HandleHeartbeat(const std::string& routing_id,
 void AgentService::CheckDeadHosts() {
   for (const std::string& hostname : registry_->SilentHosts(config_.dead_after_ms)) {
     if (registry_->StagedStatus(hostname) == HostStatus::kDead) continue;  // staged already
+    if (core_ != nullptr && core_->Rebooting(hostname)) continue;  // its entry's reboot rules
     Status s = registry_->Transition(hostname, HostStatus::kDead,
                                      "no heartbeat for " + std::to_string(config_.dead_after_ms) +
                                          " ms");

@@ -25,6 +25,7 @@ std::string_view ApiOwnerName(ApiOwner owner) {
     case ApiOwner::kPackages: return "packages";
     case ApiOwner::kMetrics: return "metrics";
     case ApiOwner::kRetention: return "retention";
+    case ApiOwner::kWorkflow: return "workflow";
   }
   return "?";
 }
@@ -55,6 +56,11 @@ const std::vector<ApiRouteFlags>& ApiRouteTable() {
       {T::kJobAbortRequest, O::kJobs, kChanges, kAnyone},
       {T::kJobLogRequest, O::kJobs, kReads, kAnyone},
       {T::kHostAvailRequest, O::kJobs, kReads, kAnyone},
+      {T::kResultsImportRequest, O::kJobs, kChanges, kAnyone},
+      // Not audited one by one: the import's begin and done are, and a chunk only fills a
+      // directory its owner's begin made.
+      {T::kResultsImportChunkRequest, O::kJobs, kReads, kAnyone},
+      {T::kResultsImportDoneRequest, O::kJobs, kChanges, kAnyone},
       // retention (RetentionSweeper): the owner or an admin, checked by the handler
       {T::kJobDeleteRequest, O::kRetention, kChanges, kAnyone},
       // results (ResultsService)
@@ -69,6 +75,10 @@ const std::vector<ApiRouteFlags>& ApiRouteTable() {
       {T::kUserDeleteRequest, O::kAuth, kChanges, kAdmins},
       {T::kUserTokenRequest, O::kAuth, kChanges, kAnyone},
       {T::kUserPasswdRequest, O::kAuth, kChanges, kAnyone},
+      // the user themself or an admin, checked by the handler
+      {T::kUserModRequest, O::kAuth, kChanges, kAnyone},
+      // lab workflow (NotifyService): the asking user's own secret
+      {T::kNotifySecretRequest, O::kWorkflow, kReads, kAnyone},
       {T::kAclListRequest, O::kAuth, kReads, kAnyone},
       {T::kAclCreateRequest, O::kAuth, kChanges, kAdmins},
       {T::kAclDeleteRequest, O::kAuth, kChanges, kAdmins},

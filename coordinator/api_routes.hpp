@@ -20,7 +20,8 @@ namespace labmesh::coordinator {
 
 // Who answers a request: the owning service.
 enum class ApiOwner {
-  kHosts, kCatalog, kJobs, kHostTasks, kResults, kAuth, kPackages, kMetrics, kRetention
+  kHosts, kCatalog, kJobs, kHostTasks, kResults, kAuth, kPackages, kMetrics, kRetention,
+  kWorkflow
 };
 std::string_view ApiOwnerName(ApiOwner owner);
 

@@ -12,6 +12,7 @@
 
 #include "auth_util.hpp"
 #include "job_rules.hpp"
+#include "notify_rules.hpp"
 #include "scrape_rules.hpp"
 #include "secrets.hpp"
 #include "text_util.hpp"
@@ -218,6 +219,7 @@ std::string AuthService::Handle(const protocol::Envelope& e, const Principal& wh
     case MessageType::kUserDeleteRequest: return UserDelete(e, who);
     case MessageType::kUserTokenRequest: return UserToken(e, who);
     case MessageType::kUserPasswdRequest: return UserPasswd(e, who);
+    case MessageType::kUserModRequest: return UserMod(e, who);
     case MessageType::kAclListRequest: return AclList(e);
     case MessageType::kAclCreateRequest: return AclCreate(e, who);
     case MessageType::kAclDeleteRequest: return AclDelete(e, who);
@@ -338,6 +340,8 @@ protocol::UserInfo AuthService::ToInfo(const store::User& user) const {
   info.created_ms = user.created_ms;
   info.tokens = static_cast<uint32_t>(user.tokens.size());
   info.has_password = !user.password_hash.empty();
+  info.notify = user.notify;
+  info.notify_on = user.notify_on;
   return info;
 }
 
@@ -444,6 +448,43 @@ std::string AuthService::UserPasswd(const protocol::Envelope& e, const Principal
                who.user);
   return protocol::OkFrame(e.request_id, r->password.empty() ? "password of " + name + " removed"
                                                              : "password of " + name + " set");
+}
+
+// The user's notification defaults (docs/notifications.md): targets checked and made canonical
+// by the same rules as a job's, replaced as a whole.
+std::string AuthService::UserMod(const protocol::Envelope& e, const Principal& who) {
+  auto r = protocol::DecodeBody<protocol::UserModRequest>(e);
+  if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
+  std::string name = r->name.empty() ? who.user : r->name;
+  if (Status s = who.MayActFor(name); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
+  auto it = users_.find(name);
+  if (it == users_.end()) {
+    return protocol::ErrorFrame(e.request_id, Status::NotFound("user " + name + " does not exist"));
+  }
+  if (r->clear_notify && !r->notify.empty()) {
+    return protocol::ErrorFrame(
+        e.request_id, Status::InvalidArgument("--notify and --clear-notify exclude each other"));
+  }
+  auto targets = CanonicalNotifyTargets(r->notify);
+  if (!targets.ok()) return protocol::ErrorFrame(e.request_id, targets.status());
+  auto notify_on = ParseNotifyOn(r->notify_on);
+  if (!notify_on.ok()) return protocol::ErrorFrame(e.request_id, notify_on.status());
+  if (!r->clear_notify && targets->empty() && notify_on->empty()) {
+    return protocol::ErrorFrame(e.request_id,
+                                Status::InvalidArgument("nothing to change (--notify, "
+                                                        "--notify-on or --clear-notify)"));
+  }
+  store::User user = it->second;
+  if (r->clear_notify) user.notify.clear();
+  if (!targets->empty()) user.notify = *targets;
+  if (!notify_on->empty()) user.notify_on = *notify_on;
+  if (Status s = PutUsers({user}, {}); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
+  spdlog::info("notification defaults of {} set by {}: {} target(s), on {}", name, who.user,
+               user.notify.size(), user.notify_on.empty() ? "always" : user.notify_on);
+  std::string text = "notification defaults of " + name + ": ";
+  text += user.notify.empty() ? std::string("none") : Join(user.notify, ", ");
+  text += " (on " + (user.notify_on.empty() ? std::string("always") : user.notify_on) + ")";
+  return protocol::OkFrame(e.request_id, text);
 }
 
 }  // namespace labmesh::coordinator

@@ -82,6 +82,7 @@ class AuthService {
   std::string UserDelete(const protocol::Envelope& e, const Principal& who);
   std::string UserToken(const protocol::Envelope& e, const Principal& who);
   std::string UserPasswd(const protocol::Envelope& e, const Principal& who);
+  std::string UserMod(const protocol::Envelope& e, const Principal& who);  // notify defaults
   std::string AclList(const protocol::Envelope& e);
   std::string AclCreate(const protocol::Envelope& e, const Principal& who);
   std::string AclDelete(const protocol::Envelope& e, const Principal& who);

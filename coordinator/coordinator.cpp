@@ -26,6 +26,8 @@
 #include "results_service.hpp"
 #include "retention.hpp"
 #include "retention_worker.hpp"
+#include "notify_sender.hpp"
+#include "notify_service.hpp"
 #include "labmesh/common/curve_keys.hpp"
 #include "labmesh/common/dir_lock.hpp"
 #include "labmesh/common/disk_space.hpp"
@@ -44,7 +46,8 @@ constexpr int64_t kMaxPollMs = 100;         // how quickly Stop() is noticed
 bool NeedsRoom(protocol::MessageType type) {
   using T = protocol::MessageType;
   return type == T::kJobCreateRequest || type == T::kTestAddRequest ||
-         type == T::kPackageUploadRequest;
+         type == T::kPackageUploadRequest || type == T::kResultsImportRequest ||
+         type == T::kResultsImportChunkRequest;
 }
 
 class CoordinatorImpl final : public Coordinator {
@@ -127,6 +130,16 @@ class CoordinatorImpl final : public Coordinator {
       return core_->jobs().FindJob(job_id) != nullptr || results_service_->Reparsing(job_id);
     });
     retention_->set_disk_guard(disk_.get());
+    // Notifications of job ends: the outbox rows commit with the job, the sender's thread
+    // delivers them (docs/notifications.md).
+    auto notify_key = LoadOrCreateNotifyKey(config_.data_dir + "/keys");
+    if (!notify_key.ok()) return notify_key.status();
+    notify_sender_ = std::make_unique<NotifySender>(config_, *notify_key, store_.get(), clock_);
+    LABMESH_RETURN_IF_ERROR(notify_sender_->Start());
+    notify_ = std::make_unique<NotifyService>(config_, clock_, &core_->batch(), notify_sender_.get());
+    core_->jobs().set_on_job_end([this](const store::Job& job, const std::vector<store::Entry>& entries) {
+      notify_->OnJobEnd(job, entries);
+    });
     agents_ = std::make_unique<AgentService>(
         config_, clock_, registry_.get(), &core_->batch(),
         [this](const std::string& routing_id, std::string frame) {
@@ -450,6 +463,9 @@ class CoordinatorImpl final : public Coordinator {
         case T::kJobShowRequest: return reply(jobs.Show(e));
         case T::kJobLogRequest: return reply(jobs.Log(e));
         case T::kHostAvailRequest: return reply(jobs.Avail(e, who));
+        case T::kResultsImportRequest: return jobs.ImportBegin(id, e, who);
+        case T::kResultsImportChunkRequest: return reply(jobs.ImportChunk(e, who));
+        case T::kResultsImportDoneRequest: return jobs.ImportDone(id, e, who);
         default: return reply(protocol::ErrorFrame(e.request_id, Status::Unsupported("not a job request")));
       }
     });
@@ -473,6 +489,9 @@ class CoordinatorImpl final : public Coordinator {
     routes_.Bind(ApiOwner::kMetrics, [this](const std::string&, const protocol::Envelope& e,
                                             const Principal&, const std::string&,
                                             const Reply& reply) { reply(metrics_service_->Handle(e)); });
+    routes_.Bind(ApiOwner::kWorkflow, [this](const std::string&, const protocol::Envelope& e,
+                                             const Principal& who, const std::string&,
+                                             const Reply& reply) { reply(notify_->Secret(e, who)); });
     routes_.Bind(ApiOwner::kAuth, [this](const std::string&, const protocol::Envelope& e,
                                          const Principal& who, const std::string& from,
                                          const Reply& reply) { reply(auth_->Handle(e, who, from)); });
@@ -521,6 +540,8 @@ class CoordinatorImpl final : public Coordinator {
   std::unique_ptr<ResultsService> results_service_;
   std::unique_ptr<RetentionWorker> retention_worker_;  // after the index: it stops first
   std::unique_ptr<RetentionSweeper> retention_;
+  std::unique_ptr<NotifySender> notify_sender_;  // after the store: its worker stops first
+  std::unique_ptr<NotifyService> notify_;
   std::unique_ptr<PackageService> packages_;
   protocol::DecodeLimits api_limits_;
   std::unique_ptr<ApiService> api_;

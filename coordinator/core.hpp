@@ -71,6 +71,8 @@ class Core {
                          const std::vector<protocol::HeldEntry>& held,
                          const protocol::TaskReport& update_report = {});
   void OnHostDead(const std::string& hostname);
+  // The host's entry is Rebooting: its silence is expected (JobService::Rebooting).
+  bool Rebooting(const std::string& hostname) const { return jobs_.Rebooting(hostname); }
   void OnHostDeleted(const std::string& hostname);
   // Something outside the core may have made a host eligible (an unlock, an accept).
   void RequestSchedule() { scheduler_.RequestSchedule(); }

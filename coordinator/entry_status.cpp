@@ -22,7 +22,11 @@ bool CanTransition(EntryStatus from, EntryStatus to) {
     // Running or Gathering back to Queued: its host was lost and the job's --retry allows
     // another try.
     case S::kRunning:
-      return to == S::kGathering || to == S::kStopped || to == S::kQueued;
+      return to == S::kGathering || to == S::kStopped || to == S::kQueued || to == S::kRebooting;
+    // The host booted again (Running) or the control ended while it rebooted (Gathering: the
+    // reboot command failed); back to Queued when it rebooted unexpectedly and may be retried.
+    case S::kRebooting:
+      return to == S::kRunning || to == S::kGathering || to == S::kQueued;
     case S::kGathering:
       return to == S::kParsing || to == S::kQueued;
     case S::kParsing:

@@ -49,6 +49,27 @@ void AddRetentionFlags(CLI::App& app, CoordinatorConfig& config) {
       });
 }
 
+void AddNotifyFlags(CLI::App& app, CoordinatorConfig& config) {
+  flags::Add(app, "smtp-server", config.smtp_server,
+             "SMTP relay HOST:PORT for email notifications (docs/notifications.md)");
+  flags::Add(app, "notify-from", config.notify_from,
+             "sender address of email notifications (default labmesh@<hostname>)");
+  flags::Add(app, "public-url", config.public_url,
+             "the web page's address as people reach it, for links in notifications (default "
+             "http://<http-listen>)");
+  auto positive = [](const std::string& text) {
+    auto ms = ParseDurationMs(text);
+    return ms.ok() && *ms > 0 ? std::string() : std::string("must be positive");
+  };
+  flags::AddDuration(app, "notify-retry-for", config.notify_retry_for_ms,
+                     "give a notification up (recorded failed) when not delivered this long "
+                     "after the job ended")
+      ->check(positive);
+  flags::AddDuration(app, "notify-attempt-timeout", config.notify_attempt_timeout_ms,
+                     "the longest one delivery attempt (HTTP POST or SMTP session) may take")
+      ->check(positive);
+}
+
 }  // namespace
 
 void AddFlags(CLI::App& app, CommandLine& line) {
@@ -113,6 +134,7 @@ void AddFlags(CLI::App& app, CommandLine& line) {
              "uploads are refused (e.g. 256MiB)")
       ->transform(CLI::AsSizeValue(false));
   AddRetentionFlags(app, config);
+  AddNotifyFlags(app, config);
   flags::Add(app, "io-threads", config.io_threads,
              "ZeroMQ I/O threads (Curve and TCP work of the agent connections)")
       ->check(CLI::Range(1, 64));

@@ -551,6 +551,8 @@ std::string HostTasks::History(const protocol::Envelope& e) const {
     item.queued_ms = entry.queued_us / 1000;
     item.started_ms = entry.started_us / 1000;
     item.finished_ms = entry.finished_us / 1000;
+    item.crash = entry.crash;
+    item.crash_line = entry.crash_line;
     reply.items.push_back(std::move(item));
   }
   // Newest first: by when it started (or was queued, when it has not started), ties by id.

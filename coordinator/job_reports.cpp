@@ -7,8 +7,10 @@
 
 #include "disk_guard.hpp"
 #include "labmesh/common/disk_space.hpp"
+#include "labmesh/common/duration.hpp"
 #include "entry_status.hpp"
 #include "host_tasks.hpp"
+#include "job_rules.hpp"
 #include "job_service.hpp"
 #include "metrics.hpp"
 #include "scheduler.hpp"
@@ -28,9 +30,12 @@ bool IsStarted(EntryStatus status) {
 // What PROTOCOL.md asks of every EntryReport, whatever the entry's state.
 Status CheckReportFields(const protocol::EntryReport& report) {
   const std::string& phase = report.phase;
-  if (phase != "running" && phase != "exited" && phase != "uploaded") {
+  if (phase != "running" && phase != "rebooting" && phase != "exited" && phase != "uploaded") {
     return Status::InvalidArgument("unknown entry phase '" + phase.substr(0, 64) +
-                                   "' (expected running, exited or uploaded)");
+                                   "' (expected running, rebooting, exited or uploaded)");
+  }
+  if (phase == "rebooting" && report.reboot_timeout_ms <= 0) {
+    return Status::InvalidArgument("a 'rebooting' report must carry reboot_timeout_ms > 0");
   }
   const std::string& outcome = report.outcome;
   if (!outcome.empty() && outcome != "passed" && outcome != "failed" && outcome != "aborted" &&
@@ -63,7 +68,8 @@ std::string UnlistedWarning(const std::vector<std::string>& paths) {
 bool AttemptOnHost(const store::Entry& entry, const std::string& hostname) {
   return entry.hostname == hostname &&
          (entry.status == EntryStatus::kStarting || entry.status == EntryStatus::kRunning ||
-          entry.status == EntryStatus::kGathering || entry.status == EntryStatus::kParsing);
+          entry.status == EntryStatus::kRebooting || entry.status == EntryStatus::kGathering ||
+          entry.status == EntryStatus::kParsing);
 }
 
 }  // namespace
@@ -98,7 +104,8 @@ void JobService::Finish(store::Entry& entry, EntryStatus to, const std::string& 
   if (!protocol::IsFinal(entry.status)) return;
   spdlog::info("job={} entry={} host={} {}{}{}", entry.job_id, entry.id, entry.hostname,
                protocol::EntryStatusName(to), reason.empty() ? "" : ": ", reason);
-  if (to == EntryStatus::kCompleted && !entry.hostname.empty()) {
+  if (to == EntryStatus::kCompleted && !entry.hostname.empty() &&
+      jobs_.at(entry.job_id).job.control_kind != kImportKind) {  // an import ran no agent
     updates_->NoteEntryCompleted(entry.hostname);
   }
   if (started && !entry.hostname.empty() && scheduler_->BusyWith(entry.hostname) == entry.id) {
@@ -110,6 +117,8 @@ void JobService::Finish(store::Entry& entry, EntryStatus to, const std::string& 
     job.job.finished_us = clock_->WallUs();
     dirty_jobs_.insert(job.job.id);
     finished_jobs_.push_back(job.job.id);
+    job.job.waiting = false;
+    OnAfterEnded(job.job.id);
   }
 }
 
@@ -133,6 +142,11 @@ void JobService::LoseEntry(store::Entry& entry, const std::string& reason) {
   entry.outcome.clear();
   entry.outcome_reason.clear();
   entry.fault.clear();
+  entry.boot_count = 0;
+  entry.reboot_deadline_us = 0;
+  entry.unexpected_reboot = false;
+  entry.crash = false;
+  entry.crash_line.clear();
   entry.parse_warnings.clear();
   scheduler_->RequestSchedule();
   spdlog::info("job={} entry={} {} (retry {} of {})", entry.job_id, entry.id, reason,
@@ -183,7 +197,8 @@ void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
                       e.request_id));
     return;
   }
-  if (report->phase != "running" && report->outcome.empty() && entry.outcome.empty()) {
+  if (report->phase != "running" && report->phase != "rebooting" && report->outcome.empty() &&
+      entry.outcome.empty()) {
     return refuse(Status::InvalidArgument(
         "an '" + report->phase + "' report must carry the control's outcome (\"passed\", " +
         "\"failed\", \"aborted\" or \"error\") unless an 'exited' report was applied"));
@@ -218,8 +233,27 @@ void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
   dirty_entries_.insert(entry.id);
   if (report->started_us != 0) entry.started_us = report->started_us;
   // Reports are resent only as the latest one, so a phase may arrive without its predecessors.
-  if (entry.status == EntryStatus::kStarting && report->phase == "running") {
+  if (entry.status == EntryStatus::kStarting &&
+      (report->phase == "running" || report->phase == "rebooting")) {
     Move(entry, EntryStatus::kRunning, "control started");
+  }
+  // A higher boot count says the host booted: reports are resent only as the latest one, so a
+  // control that asks for its next reboot before the "running" of this boot went out is seen
+  // here going from Rebooting straight to its next "rebooting".
+  const uint32_t boots_before = entry.boot_count;
+  if (report->boot_count > entry.boot_count) entry.boot_count = report->boot_count;
+  if (entry.status == EntryStatus::kRebooting && entry.boot_count > boots_before) {
+    entry.reboot_deadline_us = 0;
+    Move(entry, EntryStatus::kRunning,
+         "the host booted (boot " + std::to_string(entry.boot_count) +
+             "); the control runs again from the top");
+  }
+  if (report->phase == "rebooting" && entry.status == EntryStatus::kRunning) {
+    entry.reboot_deadline_us = clock_->WallUs() + report->reboot_timeout_ms * 1000;
+    Move(entry, EntryStatus::kRebooting,
+         "the control asked for reboot " + std::to_string(entry.boot_count + 1) +
+             "; waiting up to " + FormatDurationMs(report->reboot_timeout_ms) +
+             " for the host to boot");
   }
   if (report->phase == "exited" || report->phase == "uploaded") {
     // A later report's field replaces an earlier one's only when it is set (not its default).
@@ -227,10 +261,30 @@ void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
     if (report->signal != 0) entry.signal = report->signal;
     if (!report->outcome.empty()) entry.outcome = report->outcome;
     if (!report->reason.empty()) entry.outcome_reason = report->reason;
+    if (report->unexpected_reboot && !entry.unexpected_reboot) {
+      entry.unexpected_reboot = true;
+      entry.crash = true;
+      entry.reboot_deadline_us = 0;
+      // Lost with its host, as when its heartbeat stops: retried when the job allows it (this
+      // attempt's upload is then dropped), else it fails as infrastructure with its crashinfo.
+      ActiveJob& lost_job = jobs_.at(entry.job_id);
+      if (lost_job.job.synch_count <= 1 && entry.retries < lost_job.job.retry &&
+          !entry.abort_requested) {
+        LoseEntry(entry, entry.outcome_reason.empty() ? "host rebooted unexpectedly"
+                                                      : entry.outcome_reason);
+        scheduler_->FreeHost(name);  // up and asking for work again, unlike a lost host
+        batch_->ToAgent(name, protocol::Encode(protocol::EntryReportAck{entry.id,
+                                                                         report->sequence, true},
+                                               e.request_id));
+        return;
+      }
+    }
     if (entry.status == EntryStatus::kStarting && report->started_us != 0) {
       Move(entry, EntryStatus::kRunning, "control started");
     }
-    if (entry.status == EntryStatus::kStarting || entry.status == EntryStatus::kRunning) {
+    if (entry.status == EntryStatus::kRebooting) entry.reboot_deadline_us = 0;
+    if (entry.status == EntryStatus::kStarting || entry.status == EntryStatus::kRunning ||
+        entry.status == EntryStatus::kRebooting) {
       std::string why = entry.outcome_reason.empty() ? entry.outcome : entry.outcome_reason;
       Move(entry, EntryStatus::kGathering, "control ended (" + why + "); uploading results");
     }
@@ -394,6 +448,10 @@ void JobService::OnParsed(const ParseDone& done) {
                               done.warnings.end());
   if (!done.status.ok()) {
     entry.parse_warnings.push_back("results not indexed: " + done.status.message());
+  }
+  if (!done.crash_line.empty()) {
+    entry.crash = true;
+    entry.crash_line = done.crash_line;
   }
   dirty_entries_.insert(entry.id);
   FinishParsed(entry, &done);

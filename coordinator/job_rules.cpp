@@ -5,6 +5,7 @@
 #include "catalog_rules.hpp"
 #include "labels.hpp"
 #include "lifecycle_rules.hpp"
+#include "notify_rules.hpp"
 
 namespace labmesh::coordinator {
 namespace {
@@ -126,6 +127,23 @@ Result<JobSpec> ValidateJobSpec(const protocol::JobCreateRequest& request) {
     // alone could never start it again.
     return Status::InvalidArgument("--retry works only for jobs without --synch-count");
   }
+  std::sort(r.after.begin(), r.after.end());
+  r.after.erase(std::unique(r.after.begin(), r.after.end()), r.after.end());
+  if (!r.after.empty() && r.after.front() == 0) {
+    return Status::InvalidArgument("--after: job ids start at 1");
+  }
+  if (r.after.size() > kMaxAfterJobs) {
+    return Status::InvalidArgument("--after: at most " + std::to_string(kMaxAfterJobs) + " jobs");
+  }
+  if (r.after_any && r.after.empty()) {
+    return Status::InvalidArgument("--after-any needs --after");
+  }
+  auto notify = CanonicalNotifyTargets(r.notify);
+  if (!notify.ok()) return notify.status();
+  r.notify = std::move(*notify);
+  auto notify_on = ParseNotifyOn(r.notify_on);
+  if (!notify_on.ok()) return notify_on.status();
+  r.notify_on = *notify_on;
   return spec;
 }
 

@@ -16,12 +16,16 @@
 namespace labmesh::coordinator {
 
 inline constexpr size_t kMaxJobNameBytes = 128;
+// The control kind of a job made by `labmesh results import` (job_import.cpp): nothing runs.
+inline constexpr const char* kImportKind = "import";
 inline constexpr size_t kMaxUserNameBytes = 64;
 inline constexpr size_t kMaxCommandBytes = 64 * 1024;
 inline constexpr size_t kMaxJobHosts = 10'000;
 // A job's --retry at most (requeues of one entry whose host was lost).
 inline constexpr uint32_t kMaxJobRetry = 10;
 inline constexpr size_t kMaxResultPathBytes = 1024;
+// A job's --after at most (jobs it waits for).
+inline constexpr size_t kMaxAfterJobs = 100;
 
 // 1..64 characters of [A-Za-z0-9._-], not starting with '.' or '-' (it names a results
 // directory: "<job_id>-<owner>").

@@ -8,8 +8,10 @@
 #include <algorithm>
 
 #include "entry_status.hpp"
+#include "labmesh/common/duration.hpp"
 #include "job_rules.hpp"
 #include "job_view.hpp"
+#include "notify_rules.hpp"
 #include "labels.hpp"
 #include "scheduler.hpp"
 #include "text_util.hpp"
@@ -58,6 +60,8 @@ Status JobService::Load() {
   dirty_jobs_.clear();
   dirty_entries_.clear();
   finished_jobs_.clear();
+  end_hooked_.clear();
+  waiters_.clear();
   to_parse_.clear();
   auto max_job = store_->MaxJobId();
   if (!max_job.ok()) return max_job.status();
@@ -79,6 +83,15 @@ Status JobService::Load() {
       if (active.job.synch_count <= 1) entry.group = index;  // entries stored before groups
       ++index;
       if (protocol::IsFinal(entry.status)) continue;
+      if (active.job.control_kind == kImportKind) {
+        // Its file list was in the old process's memory: the import cannot finish.
+        entry.fault = "infrastructure";
+        (void)MoveEntry(entry, EntryStatus::kFailed, "import interrupted by a coordinator restart",
+                        clock_->WallUs());
+        dirty_entries_.insert(entry.id);
+        entries_.emplace(entry.id, std::move(entry));
+        continue;
+      }
       ++active.open_entries;
       if (entry.status == EntryStatus::kPending) {
         // Holds do not survive a restart: the host asks for work again and the entry waits
@@ -93,7 +106,15 @@ Status JobService::Load() {
       }
       entries_.emplace(entry.id, std::move(entry));
     }
+    if (active.open_entries == 0) {  // an interrupted import: the job ends with the next commit
+      active.job.finished_us = clock_->WallUs();
+      dirty_jobs_.insert(active.job.id);
+      finished_jobs_.push_back(active.job.id);
+    }
     jobs_.emplace(active.job.id, std::move(active));
+  }
+  for (auto& [id, job] : jobs_) {
+    if (job.job.waiting) WaitFor(job);
   }
   return Status::Ok();
 }
@@ -194,6 +215,8 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
     }
   }
 
+  if (Status s = CheckAfter(r); !s.ok()) return refuse(s);
+
   int64_t now = clock_->WallUs();
   job.id = ++last_job_id_;
   job.name = r.name;
@@ -211,6 +234,21 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
   job.retry = r.retry;
   job.keep_results_ms = r.keep_results_ms;
   job.created_us = now;
+  // Notifications: the request's, else the owner's defaults (docs/notifications.md).
+  job.notify = r.notify;
+  job.notify_on = r.notify_on;
+  if (job.notify.empty() || job.notify_on.empty()) {
+    auto owner = store_->GetUser(r.user);
+    if (!owner.ok()) return refuse(owner.status());
+    if (owner->has_value()) {
+      if (job.notify.empty()) job.notify = (*owner)->notify;
+      if (job.notify_on.empty()) job.notify_on = (*owner)->notify_on;
+    }
+  }
+  if (job.notify_on.empty()) job.notify_on = "always";
+  job.after = r.after;
+  job.after_any = r.after_any;
+  job.waiting = !job.after.empty();
   std::vector<store::Entry> entries;
   auto add_entry = [&](const std::string& host, const std::string& label) {
     store::Entry entry;
@@ -221,7 +259,7 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
     entry.hostname = host;
     entry.meta_label = label;
     entry.queued_us = now;
-    entry.status_reason = "waiting for a host";
+    entry.status_reason = job.waiting ? "waiting for --after jobs" : "waiting for a host";
     entry.history.push_back({EntryStatus::kQueued, now, "job created by " + r.user});
     job.entry_ids.push_back(entry.id);
     entries.push_back(std::move(entry));
@@ -230,13 +268,14 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
   for (uint32_t i = 0; i < r.meta_count; ++i) add_entry("", r.meta_label);
 
   ActiveJob active{job, std::move(*groups), entries.size()};
-  jobs_.emplace(job.id, std::move(active));
+  ActiveJob& made = jobs_.emplace(job.id, std::move(active)).first->second;
   for (store::Entry& entry : entries) {
     dirty_entries_.insert(entry.id);
     const store::Entry& queued = entries_.emplace(entry.id, std::move(entry)).first->second;
-    scheduler_->QueueEntry(queued);
+    if (!job.waiting) scheduler_->QueueEntry(queued);
   }
   dirty_jobs_.insert(job.id);
+  if (job.waiting) WaitFor(made);
   scheduler_->RequestSchedule();
   spdlog::info("job={} created by {}: '{}' {} entries, priority {}", job.id, job.owner, job.name,
                job.entry_ids.size(), protocol::PriorityName(job.priority));
@@ -335,8 +374,30 @@ void JobService::Abort(const std::string& routing_id, const protocol::Envelope& 
                 e.request_id);
 }
 
+bool JobService::Rebooting(const std::string& hostname) const {
+  uint64_t busy = scheduler_->BusyWith(hostname);
+  if (busy == 0) return false;
+  auto it = entries_.find(busy);
+  return it != entries_.end() && it->second.status == EntryStatus::kRebooting;
+}
+
 void JobService::CheckTimeouts() {
   int64_t now = clock_->WallUs();
+  for (auto& [id, entry] : entries_) {
+    if (entry.status != EntryStatus::kRebooting || entry.reboot_deadline_us == 0 ||
+        now < entry.reboot_deadline_us) {
+      continue;
+    }
+    // Not back in time: the entry fails as infrastructure; the host, silent, goes Dead at the
+    // next check and is repaired when it speaks again (docs/kernel-lab.md).
+    const store::StatusChange& asked = entry.history.back();
+    std::string reason = "no boot within " +
+                         FormatDurationMs((entry.reboot_deadline_us - asked.at_us) / 1000) +
+                         " (reboot " + std::to_string(entry.boot_count + 1) + ")";
+    entry.reboot_deadline_us = 0;
+    dirty_entries_.insert(entry.id);
+    Finish(entry, EntryStatus::kFailed, reason, "infrastructure");
+  }
   for (auto& [id, job] : jobs_) {
     if (job.job.timeout_ms <= 0 || now < job.job.created_us + job.job.timeout_ms * 1000) continue;
     std::string reason = "job timeout after " + std::to_string(job.job.timeout_ms) + " ms";
@@ -356,6 +417,7 @@ std::string JobService::List(const protocol::Envelope& e) const {
   auto request = protocol::DecodeBody<protocol::JobListRequest>(e);
   if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
   if (!request->status.empty() && request->status != "Queued" && request->status != "Running" &&
+      request->status != "Waiting" &&
       request->status != "Completed" && request->status != "Failed" &&
       request->status != "Aborted") {
     return protocol::ErrorFrame(
@@ -398,6 +460,11 @@ std::string JobService::Show(const protocol::Envelope& e) const {
   auto stored = ReadJob(request->id);
   if (!stored.ok()) return protocol::ErrorFrame(e.request_id, stored.status());
   protocol::JobShowReply reply{ToJobInfo(stored->job, stored->entries, true)};
+  auto notifications = store_->ListNotifications(request->id);
+  if (!notifications.ok()) return protocol::ErrorFrame(e.request_id, notifications.status());
+  for (const store::Notification& n : *notifications) {
+    reply.job.notifications.push_back(ToNotificationInfo(n));
+  }
   for (protocol::EntryInfo& info : reply.job.entries) {
     auto live = entries_.find(info.id);
     if (live == entries_.end()) continue;
@@ -457,6 +524,20 @@ std::string JobService::Log(const protocol::Envelope& e) const {
 // ---- staging ----
 
 void JobService::Stage(store::WriteBatch& writes) {
+  // Jobs that ended this turn, as they end (abort reasons set): the end hook stages with them.
+  for (uint64_t id : finished_jobs_) {
+    auto it = jobs_.find(id);
+    if (!on_job_end_ || it == jobs_.end() || it->second.open_entries > 0 ||
+        !end_hooked_.insert(id).second) {
+      continue;
+    }
+    std::vector<store::Entry> entries;
+    for (uint64_t entry_id : it->second.job.entry_ids) {
+      auto entry = entries_.find(entry_id);
+      if (entry != entries_.end()) entries.push_back(entry->second);
+    }
+    on_job_end_(it->second.job, entries);
+  }
   for (uint64_t id : dirty_jobs_) {
     auto it = jobs_.find(id);
     if (it != jobs_.end()) writes.PutJob(it->second.job);
@@ -482,6 +563,7 @@ void JobService::AfterCommit() {
     jobs_.erase(it);
   }
   finished_jobs_.clear();
+  end_hooked_.clear();
 }
 
 }  // namespace labmesh::coordinator

@@ -71,6 +71,12 @@ class JobService {
   std::string Log(const protocol::Envelope& e) const;
   // host avail: what the hosts with a label that `who` may use are doing (the Scheduler's view).
   std::string Avail(const protocol::Envelope& e, const Principal& who) const;
+  // `labmesh results import` (job_import.cpp, docs/kernel-lab.md): a hand run's directory as a
+  // finished job of `who`. Begin creates the job (its entry Gathering), chunks are answered at
+  // once, done checks the files and parses them (answered after the commit).
+  void ImportBegin(const std::string& routing_id, const protocol::Envelope& e, const Principal& who);
+  std::string ImportChunk(const protocol::Envelope& e, const Principal& who);
+  void ImportDone(const std::string& routing_id, const protocol::Envelope& e, const Principal& who);
 
   // Agent messages of a registered host.
   void OnReport(const HostState& host, const protocol::Envelope& e);
@@ -91,10 +97,19 @@ class JobService {
   void set_disk_guard(DiskGuard* disk) { disk_ = disk; }
   // Entries started and finished, upload bytes and parses are counted there (nullptr: not).
   void set_metrics(Metrics* metrics) { metrics_ = metrics; }
+  // Called when the turn a job's last entry became final is staged, with the job and its
+  // entries as that turn commits them: the notifications outbox stages its rows into the
+  // same batch.
+  using JobEndHook = std::function<void(const store::Job&, const std::vector<store::Entry>&)>;
+  void set_on_job_end(JobEndHook hook) { on_job_end_ = std::move(hook); }
   void OnParsed(const ParseDone& done);
 
-  // Job timeouts. Called by the loop's timer.
+  // Job timeouts, and entries Rebooting past their reboot's deadline (failed as infrastructure).
+  // Called by the loop's timer.
   void CheckTimeouts();
+  // True while the entry holding `hostname` is Rebooting: the host's silence is expected and
+  // does not make it Dead (until the reboot's deadline fails the entry).
+  bool Rebooting(const std::string& hostname) const;
 
   // ---- for the peers ----
   ActiveJob* FindJob(uint64_t id);
@@ -121,6 +136,10 @@ class JobService {
   // A field of the entry changed outside Move: it is written with the batch.
   void MarkDirty(const store::Entry& entry) { dirty_entries_.insert(entry.id); }
 
+  // --after (job_after.cpp): why a waiting job waits, for `job show` ("waiting for job 12
+  // (Running) to end (--after)").
+  std::string WaitingForText(const ActiveJob& job) const;
+
   // Puts the dirty jobs and entries into the batch's writes.
   void Stage(store::WriteBatch& writes);
   // After the commit: hands finished entries to the parser and forgets finished jobs.
@@ -141,6 +160,20 @@ class JobService {
   // The final status of a Parsing entry from its outcome and (when parsed) its results.
   void FinishParsed(store::Entry& entry, const ParseDone* done);
 
+  // --after (job_after.cpp). Every id of r.after names a job that exists (ids are only ever
+  // those of jobs made before, so no cycle can form); NotFound otherwise.
+  Status CheckAfter(const protocol::JobCreateRequest& r) const;
+  // "" while job `id` is not final, else its status ("Completed", "Failed", "Aborted").
+  std::string FinalStatus(uint64_t id) const;
+  // A new or loaded waiting job: registered with the jobs it waits for, or decided at once
+  // when they are all final.
+  void WaitFor(ActiveJob& job);
+  // Once every job it waits for is final: its entries are queued, or (one did not complete,
+  // without after_any) aborted with the reason.
+  void DecideWaiting(ActiveJob& job);
+  // Job `ended` became final: decide the jobs waiting for it.
+  void OnAfterEnded(uint64_t ended);
+
   const CoordinatorConfig& config_;
   const Clock* clock_;
   store::Store* store_;
@@ -149,6 +182,7 @@ class JobService {
   ResultsRepository* results_;
   DiskGuard* disk_ = nullptr;
   Metrics* metrics_ = nullptr;
+  JobEndHook on_job_end_;
   Batch* batch_;
   FrameOutbox to_agent_;
   FrameOutbox to_api_;
@@ -164,7 +198,12 @@ class JobService {
   std::vector<ParseWork> to_parse_;       // handed to parse_ after the next commit
   std::vector<uint64_t> finished_jobs_;   // jobs whose last entry became final: pruned after commit
   std::set<uint64_t> dirty_jobs_;
+  std::set<uint64_t> end_hooked_;  // finished jobs whose end hook ran this turn
+  std::map<uint64_t, std::vector<uint64_t>> waiters_;  // job -> waiting jobs (--after)
   std::set<uint64_t> dirty_entries_;
+  // Imports under way: entry id -> the files its request listed (lost with a restart, which
+  // fails the import: Load).
+  std::map<uint64_t, std::vector<protocol::FileDigest>> imports_;
 };
 
 }  // namespace labmesh::coordinator

@@ -38,6 +38,9 @@ protocol::EntryInfo ToEntryInfo(const store::Entry& entry, const store::Job& job
   info.result_counts = entry.result_counts;
   info.parse_warnings = entry.parse_warnings;
   info.retries = entry.retries;
+  info.boot_count = entry.boot_count;
+  info.crash = entry.crash;
+  info.crash_line = entry.crash_line;
   if (!entry.hostname.empty()) {
     info.results_path = ResultsRepository::EntryDir(job.id, job.owner, entry.hostname);
   }
@@ -74,9 +77,21 @@ protocol::JobInfo ToJobInfo(const store::Job& job, const std::vector<store::Entr
   info.max_runtime_ms = job.max_runtime_ms;
   info.created_us = job.created_us;
   info.finished_us = job.finished_us;
+  info.notify = job.notify;
+  info.notify_on = job.notify_on;
+  info.after = job.after;
+  info.after_any = job.after_any;
+  if (job.waiting && job.finished_us == 0) info.status = "Waiting";
   info.abort_reason = job.abort_reason;
   info.entries.reserve(entries.size());
-  for (const store::Entry& entry : entries) info.entries.push_back(ToEntryInfo(entry, job));
+  for (const store::Entry& entry : entries) {
+    info.entries.push_back(ToEntryInfo(entry, job));
+    if (!with_control) continue;  // the detail view (job show) only
+    for (const store::StatusChange& change : entry.history) {
+      info.entries.back().history.push_back(
+          {std::string(protocol::EntryStatusName(change.status)), change.at_us, change.reason});
+    }
+  }
   return info;
 }
 

@@ -15,7 +15,8 @@ namespace labmesh::coordinator {
 std::string JobStatusOf(const std::vector<store::Entry>& entries);
 
 protocol::EntryInfo ToEntryInfo(const store::Entry& entry, const store::Job& job);
-// `entries` are the job's, in the job's order. The control text only `with_control`.
+// `entries` are the job's, in the job's order. The control text and the entries' histories only
+// `with_control` (the detail view).
 protocol::JobInfo ToJobInfo(const store::Job& job, const std::vector<store::Entry>& entries,
                             bool with_control);
 

@@ -161,6 +161,7 @@ void ResultsIntake::Process(std::vector<ParseWork> batch) {
       if (!Passed(*status) && d.failed.size() < 5) d.failed.push_back(r.test);
     }
     d.results = entries[i].records.size();
+    d.crash_line = parsers::FindCrashInfoLine(results_root_ + "/" + d.work.entry_dir);
     if (d.warnings.size() > kMaxWarningsKept) {
       size_t dropped = d.warnings.size() - kMaxWarningsKept;
       d.warnings.resize(kMaxWarningsKept);

@@ -43,6 +43,7 @@ struct ParseDone {
   uint64_t results = 0;
   std::vector<std::string> warnings;
   std::vector<std::string> failed;  // the first few tests that did not pass (FAIL/ERROR/ABORT)
+  std::string crash_line;  // parsers::FindCrashInfoLine of the entry's directory
 };
 
 // The parse work of a finished entry's files: its host's labels as `registry` has them now,

@@ -56,7 +56,7 @@ void Scheduler::Load() {
     if (protocol::IsFinal(entry.status)) continue;
     const ActiveJob& job = jobs_->job(entry.job_id);
     if (entry.status == EntryStatus::kQueued) {
-      QueueEntry(entry);
+      if (!job.job.waiting) QueueEntry(entry);  // --after: queued when its jobs are final
     } else if (entry.status != EntryStatus::kParsing && !entry.hostname.empty()) {
       busy_[entry.hostname] = entry.id;
       if (job.job.synch_count > 1) groups_[KeyOf(entry)].started = true;

@@ -171,6 +171,10 @@ Scheduler::HostCondition Scheduler::ConditionOf(const std::string& hostname) con
 void Scheduler::ExplainWaiting(const store::Entry& entry, protocol::EntryInfo& info) const {
   if (entry.status != protocol::EntryStatus::kQueued) return;
   const ActiveJob& job = jobs_->job(entry.job_id);
+  if (job.job.waiting) {  // not in the queue yet: it waits for other jobs (--after)
+    info.waiting_for = jobs_->WaitingForText(job);
+    return;
+  }
   const bool by_label = entry.hostname.empty();
   // Its place among the queued entries that want the same hosts, in the order a pass serves.
   for (const QueueKey& key : queue_) {

@@ -29,7 +29,7 @@ std::string_view StatusText(EntryStatus status) { return protocol::EntryStatusNa
 bool HoldsItsHost(EntryStatus s) {
   return s == EntryStatus::kStarting || s == EntryStatus::kVerifying ||
          s == EntryStatus::kPending || s == EntryStatus::kRunning ||
-         s == EntryStatus::kGathering;
+         s == EntryStatus::kGathering || s == EntryStatus::kRebooting;
 }
 
 bool EverWas(const store::Entry& entry, EntryStatus status) {

@@ -195,6 +195,11 @@ Result<M> DecodeAs(std::string_view frame, const DecodeLimits& limits) {
   X(ResultsReparseReply) \
   X(ResultsUsageRequest) \
   X(ResultsUsageReply) \
+  X(ResultsImportRequest) \
+  X(ResultsImportReply) \
+  X(ResultsImportChunkRequest) \
+  X(ResultsImportChunkReply) \
+  X(ResultsImportDoneRequest) \
   X(JobDeleteRequest) \
   X(JobDeleteReply) \
   X(UserListRequest) \
@@ -204,6 +209,9 @@ Result<M> DecodeAs(std::string_view frame, const DecodeLimits& limits) {
   X(UserDeleteRequest) \
   X(UserTokenRequest) \
   X(UserPasswdRequest) \
+  X(UserModRequest) \
+  X(NotifySecretRequest) \
+  X(NotifySecretReply) \
   X(AclListRequest) \
   X(AclListReply) \
   X(AclCreateRequest) \

@@ -87,6 +87,8 @@ nlohmann::json ToJson(const HistoryItem& item) {
       {"finished", WallTimeMsJson(item.finished_ms)},
       {"finished_ms", item.finished_ms},
       {"checks", ChecksJson(item.checks)},
+      {"crash", item.crash},
+      {"crash_line", item.crash_line},
   };
 }
 
@@ -132,7 +134,9 @@ nlohmann::json ToJson(const UserInfo& u) {
           {"created", WallTimeMsJson(u.created_ms)},
           {"created_ms", u.created_ms},
           {"tokens", u.tokens},
-          {"has_password", u.has_password}};
+          {"has_password", u.has_password},
+          {"notify", u.notify},
+          {"notify_on", u.notify_on}};
 }
 
 nlohmann::json ToJson(const AclInfo& g) {
@@ -186,6 +190,16 @@ nlohmann::json CountsJson(const std::map<std::string, uint64_t>& counts) {
   return j;
 }
 
+// An entry's status moves as a JSON array ([] when not sent).
+nlohmann::json History(const std::vector<EntryStatusChange>& history) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const EntryStatusChange& c : history) {
+    j.push_back({{"status", c.status}, {"at", WallTimeUsJson(c.at_us)}, {"at_us", c.at_us},
+                 {"reason", c.reason}});
+  }
+  return j;
+}
+
 }  // namespace
 
 nlohmann::json ToJson(const EntryInfo& e) {
@@ -214,6 +228,10 @@ nlohmann::json ToJson(const EntryInfo& e) {
       {"waiting_for", e.waiting_for},
       {"queue_position", e.queue_position},
       {"queue_length", e.queue_length},
+      {"boot_count", e.boot_count},
+      {"crash", e.crash},
+      {"crash_line", e.crash_line},
+      {"history", History(e.history)},
   };
 }
 
@@ -235,9 +253,26 @@ nlohmann::json ToJson(const HostAvailReply& r) {
   };
 }
 
+nlohmann::json ToJson(const NotificationInfo& n) {
+  return {
+      {"target", n.target},
+      {"state", n.state},
+      {"attempts", n.attempts},
+      {"last_error", n.last_error},
+      {"created", WallTimeUsJson(n.created_us)},
+      {"created_us", n.created_us},
+      {"last_attempt", WallTimeUsJson(n.last_attempt_us)},
+      {"last_attempt_us", n.last_attempt_us},
+      {"delivered", WallTimeUsJson(n.delivered_us)},
+      {"delivered_us", n.delivered_us},
+  };
+}
+
 nlohmann::json ToJson(const JobInfo& job, bool with_control) {
   nlohmann::json entries = nlohmann::json::array();
   for (const auto& e : job.entries) entries.push_back(ToJson(e));
+  nlohmann::json notifications = nlohmann::json::array();
+  for (const auto& n : job.notifications) notifications.push_back(ToJson(n));
   nlohmann::json j = {
       {"id", job.id},
       {"name", job.name},
@@ -268,6 +303,11 @@ nlohmann::json ToJson(const JobInfo& job, bool with_control) {
       {"results_removed_us", job.results_removed_us},
       {"results_removed_reason", job.results_removed_reason},
       {"entries", std::move(entries)},
+      {"notify", job.notify},
+      {"notify_on", job.notify_on},
+      {"notifications", std::move(notifications)},
+      {"after", job.after},
+      {"after_any", job.after_any},
   };
   if (with_control) j["control"] = job.control;
   return j;

@@ -73,7 +73,7 @@ LABMESH_CODEC_MAP(labmesh::protocol::SyncReply, entry_id, op, name, generation, 
 
 // ---- labmesh/protocol/auth_messages.hpp ----
 LABMESH_CODEC_MAP(labmesh::protocol::UserInfo, name, admin, acl_groups, created_ms, tokens,
-                  has_password);
+                  has_password, notify, notify_on);
 LABMESH_CODEC_MAP(labmesh::protocol::UserListRequest, name);
 LABMESH_CODEC_MAP(labmesh::protocol::UserListReply, users);
 LABMESH_CODEC_MAP(labmesh::protocol::UserCreateRequest, name, admin);
@@ -97,18 +97,28 @@ LABMESH_CODEC_MAP(labmesh::protocol::WhoAmIRequest, with_groups);
 LABMESH_CODEC_MAP(labmesh::protocol::WhoAmIReply, user, admin, acl_groups, csrf, expires_ms);
 LABMESH_CODEC_MAP(labmesh::protocol::LogoutRequest, all_sessions);
 
+// ---- labmesh/protocol/workflow_messages.hpp ----
+LABMESH_CODEC_MAP(labmesh::protocol::NotificationInfo, target, state, attempts, last_error,
+                  created_us, last_attempt_us, delivered_us);
+LABMESH_CODEC_MAP(labmesh::protocol::UserModRequest, name, notify, notify_on, clear_notify);
+LABMESH_CODEC_MAP(labmesh::protocol::NotifySecretRequest, target);
+LABMESH_CODEC_MAP(labmesh::protocol::NotifySecretReply, target, owner, secret);
+
 // ---- labmesh/protocol/job_messages.hpp ----
 LABMESH_CODEC_MAP(labmesh::protocol::FileDigest, path, size, hash);
 LABMESH_CODEC_MAP(labmesh::protocol::HeldEntry, entry_id, phase);
+LABMESH_CODEC_MAP(labmesh::protocol::EntryStatusChange, status, at_us, reason);
 LABMESH_CODEC_MAP(labmesh::protocol::EntryInfo, id, job_id, host, meta_label, status, reason,
                   fault, exit_code, signal, queued_us, started_us, finished_us, results_path,
                   group, waiting_in, result_counts, parse_warnings, retries, waiting_for,
-                  queue_position, queue_length);
+                  queue_position, queue_length, boot_count, crash, crash_line,
+                  history);
 LABMESH_CODEC_MAP(labmesh::protocol::JobInfo, id, name, owner, priority, synch_count, status,
                   control_kind, control, test_name, hosts, meta_label, meta_count, depends,
                   run_verify, timeout_ms, max_runtime_ms, created_us, finished_us, abort_reason,
                   entries, cleanup, retry, keep_results_ms, result_bytes, results,
-                  results_removed_us, results_removed_reason);
+                  results_removed_us, results_removed_reason, notify, notify_on, notifications,
+                  after, after_any);
 LABMESH_CODEC_MAP(labmesh::protocol::HostAvailRequest, label, count, depends);
 LABMESH_CODEC_MAP(labmesh::protocol::HostAvailReply, label, count, hosts, free, busy, locked,
                   in_task, down, unusable, queued_ahead, busy_jobs, can_start, summary);
@@ -116,7 +126,8 @@ LABMESH_CODEC_MAP(labmesh::protocol::WorkRequest, incarnation);
 LABMESH_CODEC_MAP(labmesh::protocol::StartEntry, entry_id, job_id, job_name, owner, hostname,
                   hosts, control_kind, control, max_runtime_ms, synch_count, group, peers);
 LABMESH_CODEC_MAP(labmesh::protocol::EntryReport, entry_id, sequence, incarnation, phase,
-                  started_us, ended_us, exit_code, signal, outcome, reason, files);
+                  started_us, ended_us, exit_code, signal, outcome, reason, files, boot_count,
+                  reboot_timeout_ms, unexpected_reboot);
 LABMESH_CODEC_MAP(labmesh::protocol::EntryReportAck, entry_id, sequence, done);
 LABMESH_CODEC_MAP(labmesh::protocol::ResultChunk, entry_id, path, offset, data, hash);
 LABMESH_CODEC_MAP(labmesh::protocol::ResultAck, entry_id, path, next_offset, error,
@@ -124,7 +135,8 @@ LABMESH_CODEC_MAP(labmesh::protocol::ResultAck, entry_id, path, next_offset, err
 LABMESH_CODEC_MAP(labmesh::protocol::AbortEntry, entry_id, reason, discard);
 LABMESH_CODEC_MAP(labmesh::protocol::JobCreateRequest, name, user, command, control, test, hosts,
                   meta_label, meta_count, depends, synch_count, priority, run_verify, timeout_ms,
-                  max_runtime_ms, cleanup, retry, keep_results_ms);
+                  max_runtime_ms, cleanup, retry, keep_results_ms, notify, notify_on, after,
+                  after_any);
 LABMESH_CODEC_MAP(labmesh::protocol::JobCreateReply, id);
 LABMESH_CODEC_MAP(labmesh::protocol::JobDeleteRequest, id);
 LABMESH_CODEC_MAP(labmesh::protocol::JobDeleteReply, job_id, already_removed, dirs, files, bytes,
@@ -172,6 +184,11 @@ LABMESH_CODEC_MAP(labmesh::protocol::ResultsReparseReply, job_id, entries, resul
 LABMESH_CODEC_MAP(labmesh::protocol::ResultsUsageRequest, owner);
 LABMESH_CODEC_MAP(labmesh::protocol::UsageRow, key, bytes, jobs);
 LABMESH_CODEC_MAP(labmesh::protocol::ResultsUsageReply, total_bytes, jobs, by_owner, by_month);
+LABMESH_CODEC_MAP(labmesh::protocol::ResultsImportRequest, host, job_name, files);
+LABMESH_CODEC_MAP(labmesh::protocol::ResultsImportReply, job_id, entry_id, results_path);
+LABMESH_CODEC_MAP(labmesh::protocol::ResultsImportChunkRequest, entry_id, path, offset, data, hash);
+LABMESH_CODEC_MAP(labmesh::protocol::ResultsImportChunkReply, entry_id, path, next_offset, error);
+LABMESH_CODEC_MAP(labmesh::protocol::ResultsImportDoneRequest, entry_id);
 
 // ---- labmesh/protocol/task_messages.hpp ----
 LABMESH_CODEC_MAP(labmesh::protocol::TaskCheck, name, passed, output, duration_ms);
@@ -184,7 +201,7 @@ LABMESH_CODEC_MAP(labmesh::protocol::HostTaskRequest, hostname, kind, user);
 LABMESH_CODEC_MAP(labmesh::protocol::HostTaskReply, task);
 LABMESH_CODEC_MAP(labmesh::protocol::HostHistoryRequest, hostname, limit);
 LABMESH_CODEC_MAP(labmesh::protocol::HistoryItem, type, id, job_id, name, status, reason,
-                  requested_by, queued_ms, started_ms, finished_ms, checks);
+                  requested_by, queued_ms, started_ms, finished_ms, checks, crash, crash_line);
 LABMESH_CODEC_MAP(labmesh::protocol::HostHistoryReply, items);
 LABMESH_CODEC_MAP(labmesh::protocol::HostModRequest, hostname, protection, user);
 

@@ -89,6 +89,9 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kUserDeleteRequest, "UserDeleteRequest"},
     TypeName{MessageType::kUserTokenRequest, "UserTokenRequest"},
     TypeName{MessageType::kUserPasswdRequest, "UserPasswdRequest"},
+    TypeName{MessageType::kUserModRequest, "UserModRequest"},
+    TypeName{MessageType::kNotifySecretRequest, "NotifySecretRequest"},
+    TypeName{MessageType::kNotifySecretReply, "NotifySecretReply"},
     TypeName{MessageType::kAclListRequest, "AclListRequest"},
     TypeName{MessageType::kAclListReply, "AclListReply"},
     TypeName{MessageType::kAclCreateRequest, "AclCreateRequest"},
@@ -108,11 +111,16 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kPackageDesireRequest, "PackageDesireRequest"},
     TypeName{MessageType::kMetricsRequest, "MetricsRequest"},
     TypeName{MessageType::kMetricsReply, "MetricsReply"},
+    TypeName{MessageType::kResultsImportRequest, "ResultsImportRequest"},
+    TypeName{MessageType::kResultsImportReply, "ResultsImportReply"},
+    TypeName{MessageType::kResultsImportChunkRequest, "ResultsImportChunkRequest"},
+    TypeName{MessageType::kResultsImportChunkReply, "ResultsImportChunkReply"},
+    TypeName{MessageType::kResultsImportDoneRequest, "ResultsImportDoneRequest"},
 };
 
 constexpr std::array<std::string_view, kMaxEntryStatus + 1> kEntryStatusNames = {
     "Queued",    "Starting",  "Verifying", "Pending", "Running", "Gathering",
-    "Parsing",   "Completed", "Failed",    "Aborted", "Stopped"};
+    "Parsing",   "Completed", "Failed",    "Aborted", "Stopped", "Rebooting"};
 
 constexpr std::array<std::string_view, 4> kPriorityNames = {"low", "medium", "high", "urgent"};
 
@@ -169,6 +177,7 @@ bool IsMutatingRequest(MessageType type) {
     case MessageType::kUserDeleteRequest:
     case MessageType::kUserTokenRequest:
     case MessageType::kUserPasswdRequest:
+    case MessageType::kUserModRequest:
     case MessageType::kAclCreateRequest:
     case MessageType::kAclDeleteRequest:
     case MessageType::kAclMemberRequest:
@@ -176,6 +185,8 @@ bool IsMutatingRequest(MessageType type) {
     case MessageType::kLogoutRequest:
     case MessageType::kPackageUploadRequest:
     case MessageType::kPackageDesireRequest:
+    case MessageType::kResultsImportRequest:
+    case MessageType::kResultsImportDoneRequest:
       return true;
     default:
       return false;

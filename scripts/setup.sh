@@ -26,6 +26,9 @@ packages=(
   # Debian packages (scripts/package.sh: cpack's dpkg-shlibdeps needs file; the package test
   # checks them with lintian)
   dpkg-dev file lintian
+  # Lab workflow (issue 22): libcurl sends webhooks and email; the notification tests' SMTP
+  # server is aiosmtpd
+  libcurl4-openssl-dev python3-aiosmtpd
   # the real-VM test (tests/vm, docs/testing.md): debootstrap builds a Debian 12 image, QEMU boots
   # it (qemu-img makes each run's copy-on-write overlay)
   qemu-system-x86 qemu-utils debootstrap

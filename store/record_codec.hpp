@@ -12,6 +12,7 @@
 
 MSGPACK_ADD_ENUM(labmesh::store::Enrollment);
 MSGPACK_ADD_ENUM(labmesh::store::ResultsState);
+MSGPACK_ADD_ENUM(labmesh::store::NotifyState);
 
 LABMESH_CODEC_MAP(labmesh::store::Host, hostname, public_key, enrollment, status, status_reason,
                   status_changed_ms, locked, locked_by, lock_reason, locked_ms, agent_labels,
@@ -24,18 +25,24 @@ LABMESH_CODEC_MAP(labmesh::store::RevokedKey, public_key, hostname, reason, revo
 LABMESH_CODEC_MAP(labmesh::store::TestDef, name, description, control, created_by, created_ms,
                   updated_by, updated_ms);
 LABMESH_CODEC_MAP(labmesh::store::ApiToken, id, hash, created_ms);
-LABMESH_CODEC_MAP(labmesh::store::User, name, acl_groups, admin, created_ms, password_hash, tokens);
+LABMESH_CODEC_MAP(labmesh::store::User, name, acl_groups, admin, created_ms, password_hash, tokens,
+                  notify, notify_on);
 LABMESH_CODEC_MAP(labmesh::store::AclGroup, name, description, created_ms);
 LABMESH_CODEC_MAP(labmesh::store::StatusChange, status, at_us, reason);
 LABMESH_CODEC_MAP(labmesh::store::Job, id, name, owner, priority, synch_count, control_kind,
                   control, test_name, hosts, meta_label, meta_count, depends, run_verify,
                   timeout_ms, max_runtime_ms, created_us, finished_us, abort_reason, entry_ids,
                   cleanup, retry, keep_results_ms, result_bytes, results_state,
-                  results_removed_us, results_removed_reason);
+                  results_removed_us, results_removed_reason, notify, notify_on, after,
+                  after_any, waiting);
+LABMESH_CODEC_MAP(labmesh::store::Notification, job_id, index, target, owner, state, attempts,
+                  last_error, created_us, last_attempt_us, next_attempt_us, delivered_us,
+                  document);
 LABMESH_CODEC_MAP(labmesh::store::Entry, id, job_id, hostname, meta_label, status, status_reason,
                   fault, exit_code, signal, queued_us, started_us, finished_us, history,
                   report_sequence, abort_requested, abort_reason, group, outcome, outcome_reason,
-                  result_counts, parse_warnings, retries);
+                  result_counts, parse_warnings, retries, boot_count, reboot_deadline_us,
+                  unexpected_reboot, crash, crash_line);
 LABMESH_CODEC_MAP(labmesh::store::SpecialTask, id, hostname, kind, status, reason, requested_by,
                   job_id, entry_id, queued_ms, started_ms, finished_ms, checks);
 LABMESH_CODEC_MAP(labmesh::store::ResultRecord, id, job_id, entry_id, hostname, labels, test,

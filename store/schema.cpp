@@ -82,7 +82,13 @@ Status CreatePackagesTableV6(WriteTxn& txn) {
   return dbi.ok() ? Status::Ok() : dbi.status();
 }
 
-constexpr std::array<Migration, 6> kMigrations = {{
+// Version 7: the notifications outbox (jobs and users gain notify fields in place).
+Status CreateNotificationsTableV7(WriteTxn& txn) {
+  Result<Dbi> dbi = txn.OpenDbi(kNotificationsTable, /*create=*/true);
+  return dbi.ok() ? Status::Ok() : dbi.status();
+}
+
+constexpr std::array<Migration, 7> kMigrations = {{
     {1, "create tables hosts, labels, revoked_keys", &CreateTablesV1},
     {2, "create table tests (the test catalog)", &CreateTestsTable},
     {3, "create tables jobs, entries, users, acl_groups", &CreateJobTablesV3},
@@ -90,6 +96,7 @@ constexpr std::array<Migration, 6> kMigrations = {{
      &CreateTaskTablesV4},
     {5, "create tables tokens, audit", &CreateAuthTablesV5},
     {6, "create table packages", &CreatePackagesTableV6},
+    {7, "create table notifications", &CreateNotificationsTableV7},
 }};
 static_assert(kMigrations.back().to_version == kSchemaVersion,
               "the last migration must bring the store to kSchemaVersion");
@@ -140,6 +147,9 @@ Result<Tables> OpenTables(Txn& txn, Dbi meta) {
   Result<Dbi> packages = txn.OpenDbi(kPackagesTable, /*create=*/false);
   if (!packages.ok()) return packages.status();
   tables.packages = Table<Package>(std::move(packages).value());
+  Result<Dbi> notifications = txn.OpenDbi(kNotificationsTable, /*create=*/false);
+  if (!notifications.ok()) return notifications.status();
+  tables.notifications = Table<Notification>(std::move(notifications).value());
   return tables;
 }
 

@@ -32,9 +32,10 @@ inline constexpr char kHostEntriesTable[] = "host_entries";
 inline constexpr char kTokensTable[] = "tokens";
 inline constexpr char kAuditTable[] = "audit";
 inline constexpr char kPackagesTable[] = "packages";
+inline constexpr char kNotificationsTable[] = "notifications";
 inline constexpr char kSchemaVersionKey[] = "schema_version";
 inline constexpr char kDesiredVersionKey[] = "desired_version";  // meta: a DesiredVersion
-inline constexpr unsigned kMaxTables = 16;  // room for the tables later versions add
+inline constexpr unsigned kMaxTables = 32;  // room for the tables later versions add
 
 // Every table of the current schema, opened.
 struct Tables {
@@ -53,6 +54,7 @@ struct Tables {
   Dbi tokens;        // token hash -> user name
   Table<AuditRecord> audit;
   Table<Package> packages;  // version -> Package
+  Table<Notification> notifications;  // NotificationKey(job, index) -> Notification
 };
 
 // The key of an index row (host_tasks, host_entries): hostname, a NUL, IdKey(id).

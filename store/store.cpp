@@ -315,6 +315,28 @@ class LmdbStore final : public Store {
     });
   }
 
+  Result<std::vector<Notification>> ListNotifications(uint64_t job_id) const override {
+    return Read<std::vector<Notification>>(
+        [&](const Txn& txn) -> Result<std::vector<Notification>> {
+          Result<std::vector<std::string>> keys = JobNotificationKeys(txn, job_id);
+          if (!keys.ok()) return keys.status();
+          std::vector<Notification> out;
+          for (const std::string& key : *keys) {
+            Result<std::optional<Notification>> n = tables_.notifications.Get(txn, key);
+            if (!n.ok()) return n.status();
+            if (n->has_value()) out.push_back(std::move(**n));
+          }
+          return out;
+        });
+  }
+  Result<std::vector<Notification>> ListPendingNotifications() const override {
+    Result<std::vector<Notification>> all = Read<std::vector<Notification>>(
+        [&](const Txn& txn) { return tables_.notifications.List(txn); });
+    if (!all.ok()) return all;
+    std::erase_if(*all, [](const Notification& n) { return n.state != NotifyState::kPending; });
+    return all;
+  }
+
   Status Apply(const WriteBatch& batch, Durability durability) override;
   Status Sync() override { return env_.Sync(); }
 
@@ -350,7 +372,22 @@ class LmdbStore final : public Store {
     return Status::Ok();
   }
 
-  // A job, its entries and their host_entries rows; an unknown job is no error.
+  // The keys of a job's notifications, in index order.
+  Result<std::vector<std::string>> JobNotificationKeys(const Txn& txn, uint64_t job_id) const {
+    std::string prefix = IdKey(job_id) + ".";
+    Result<Cursor> cursor = txn.OpenCursor(tables_.notifications.dbi());
+    if (!cursor.ok()) return cursor.status();
+    LABMESH_RETURN_IF_ERROR(cursor->Seek(prefix));
+    std::vector<std::string> keys;
+    while (cursor->valid() && cursor->key().starts_with(prefix)) {
+      keys.emplace_back(cursor->key());
+      LABMESH_RETURN_IF_ERROR(cursor->Next());
+    }
+    return keys;
+  }
+
+  // A job, its entries, its notifications and their host_entries rows; an unknown job is no
+  // error.
   Status DeleteJobInTxn(WriteTxn& txn, const WriteBatch::DeleteJobOp& op) const {
     Result<std::optional<Job>> job = tables_.jobs.Get(txn, IdKey(op.id));
     if (!job.ok()) return job.status();
@@ -366,6 +403,11 @@ class LmdbStore final : public Store {
         LABMESH_RETURN_IF_ERROR(txn.Delete(tables_.host_entries, HostIndexKey(host, entry_id)));
       }
       LABMESH_RETURN_IF_ERROR(tables_.entries.Delete(txn, IdKey(entry_id)));
+    }
+    Result<std::vector<std::string>> notifications = JobNotificationKeys(txn, op.id);
+    if (!notifications.ok()) return notifications.status();
+    for (const std::string& key : *notifications) {
+      LABMESH_RETURN_IF_ERROR(tables_.notifications.Delete(txn, key));
     }
     return tables_.jobs.Delete(txn, IdKey(op.id));
   }
@@ -433,6 +475,8 @@ Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
             return tables_.packages.Put(txn, o.version, o);
           } else if constexpr (std::is_same_v<T, WriteBatch::DeleteJobOp>) {
             return DeleteJobInTxn(txn, o);
+          } else if constexpr (std::is_same_v<T, Notification>) {
+            return tables_.notifications.Put(txn, NotificationKey(o.job_id, o.index), o);
           } else if constexpr (std::is_same_v<T, WriteBatch::DeleteAuditOp>) {
             for (uint64_t id = o.first; id <= o.last && id != 0; ++id) {
               LABMESH_RETURN_IF_ERROR(tables_.audit.Delete(txn, IdKey(id)));
@@ -467,6 +511,11 @@ Status LmdbStore::Apply(const WriteBatch& batch, Durability durability) {
 std::string IdKey(uint64_t id) {
   std::string digits = std::to_string(id);
   return std::string(20 - digits.size(), '0') + digits;
+}
+
+std::string NotificationKey(uint64_t job_id, uint32_t index) {
+  std::string digits = std::to_string(index);
+  return IdKey(job_id) + "." + std::string(digits.size() < 3 ? 3 - digits.size() : 0, '0') + digits;
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& db_dir, const StoreOptions& options) {

@@ -37,7 +37,7 @@ HttpResponse WebApi::CreateJob(const HttpRequest& http, const Who& who) {
   auto body = BodyFields::Parse(
       http.body, {"name", "user", "command", "control", "test", "hosts", "meta_label",
                   "meta_count", "depends", "synch_count", "priority", "run_verify", "timeout_ms",
-                  "max_runtime_ms", "cleanup", "retry"});
+                  "max_runtime_ms", "cleanup", "retry", "notify", "notify_on"});
   if (!body.ok()) return JsonError(body.status());
   protocol::JobCreateRequest request;
   std::string ignored_user;  // the owner is who is logged in (the coordinator's rule)
@@ -52,7 +52,8 @@ HttpResponse WebApi::CreateJob(const HttpRequest& http, const Who& who) {
        body->String("priority", &request.priority), body->Bool("run_verify", &request.run_verify),
        body->Integer("timeout_ms", &request.timeout_ms),
        body->Integer("max_runtime_ms", &request.max_runtime_ms),
-       body->String("cleanup", &request.cleanup), body->Integer("retry", &request.retry)});
+       body->String("cleanup", &request.cleanup), body->Integer("retry", &request.retry),
+       body->Strings("notify", &request.notify), body->String("notify_on", &request.notify_on)});
   if (!read.ok()) return JsonError(read);
   auto reply = Ask<protocol::JobCreateReply>(request, who);
   if (!reply.ok()) return JsonError(reply.status());

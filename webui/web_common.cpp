@@ -68,7 +68,7 @@ Result<uint64_t> ParseDecimal(const std::string& what, const std::string& text, 
 // The job statuses JobInfo::status takes, as a filter in its canonical spelling
 // (case-insensitive), or InvalidArgument.
 Result<std::string> CanonicalJobStatus(const std::string& text) {
-  for (const char* status : {"Queued", "Running", "Completed", "Failed", "Aborted"}) {
+  for (const char* status : {"Waiting", "Queued", "Running", "Completed", "Failed", "Aborted"}) {
     std::string_view name = status;
     if (text.size() == name.size() &&
         std::equal(text.begin(), text.end(), name.begin(), [](char a, char b) {

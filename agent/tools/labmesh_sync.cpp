@@ -25,6 +25,7 @@
 
 #include "labmesh/common/duration.hpp"
 #include "labmesh/protocol/envelope.hpp"
+#include "sync_client.hpp"
 #include "work/sync_rules.hpp"
 
 namespace {
@@ -37,7 +38,6 @@ constexpr int kExitUsage = 2;
 // Waiting longer than the request's own timeout: the agent answers by then (it gives up 5 s
 // after the timeout when the coordinator does not answer).
 constexpr int64_t kGuardMs = 10'000;
-constexpr uint64_t kRequestId = 1;  // one request per process
 
 int Fail(const std::string& message, int code = kExitFailed) {
   std::cerr << "labmesh-sync: " << message << "\n";
@@ -84,56 +84,16 @@ bool WriteAll(int fd, const char* data, size_t n) {
   return true;
 }
 
-// Sends `request` to the agent at `endpoint` and waits for its answer (at most `guard_ms`;
-// 0 = no limit). Returns the exit code.
+// Asks the agent and prints a `wait`'s value. Returns the exit code.
 int Exchange(const std::string& endpoint, const protocol::SyncRequest& request, int64_t guard_ms) {
   const std::string what = labmesh::agent::DescribeSyncRequest(request);
-  try {
-    zmq::context_t context(1);
-    zmq::socket_t socket(context, zmq::socket_type::dealer);
-    socket.set(zmq::sockopt::linger, 0);
-    socket.set(zmq::sockopt::maxmsgsize,
-               static_cast<int64_t>(protocol::kMaxSyncValueBytes + 64 * 1024));
-    socket.set(zmq::sockopt::sndtimeo, 5'000);
-    socket.connect(endpoint);
-    const std::string frame = protocol::Encode(request, kRequestId);
-    if (!socket.send(zmq::buffer(frame), zmq::send_flags::none)) {
-      return Fail(what + ": the agent did not take the request (" + endpoint + ")");
-    }
-    using Clock = std::chrono::steady_clock;
-    std::optional<Clock::time_point> deadline;
-    if (guard_ms > 0) deadline = Clock::now() + std::chrono::milliseconds(guard_ms);
-    while (true) {
-      long wait_ms = -1;
-      if (deadline) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
-        if (left.count() <= 0) {
-          return Fail(what + ": no answer from the agent within " +
-                      labmesh::FormatDurationMs(guard_ms));
-        }
-        wait_ms = static_cast<long>(left.count());
-      }
-      zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-      zmq::poll(&item, 1, std::chrono::milliseconds(wait_ms));
-      if ((item.revents & ZMQ_POLLIN) == 0) continue;
-      zmq::message_t message;
-      if (!socket.recv(message, zmq::recv_flags::dontwait)) continue;
-      auto envelope = protocol::DecodeEnvelope(message.to_string_view());
-      if (!envelope.ok() || envelope->request_id != kRequestId) continue;
-      auto reply = protocol::DecodeAs<protocol::SyncReply>(message.to_string_view());
-      if (!reply.ok()) return Fail(what + ": " + reply.status().message());
-      if (!reply->ok) {
-        return Fail(reply->error.empty() ? what + ": failed" : reply->error);
-      }
-      if (request.op == "wait" &&
-          !WriteAll(STDOUT_FILENO, reply->value.data(), reply->value.size())) {
-        return Fail(what + ": cannot write the value to stdout: " + std::strerror(errno));
-      }
-      return kExitOk;
-    }
-  } catch (const zmq::error_t& e) {
-    return Fail(what + ": " + e.what());
+  auto reply = labmesh::agent::AskAgent(endpoint, request, guard_ms);
+  if (!reply.ok()) return Fail(reply.status().message());
+  if (!reply->ok) return Fail(reply->error.empty() ? what + ": failed" : reply->error);
+  if (request.op == "wait" && !WriteAll(STDOUT_FILENO, reply->value.data(), reply->value.size())) {
+    return Fail(what + ": cannot write the value to stdout: " + std::strerror(errno));
   }
+  return kExitOk;
 }
 
 }  // namespace
@@ -189,27 +149,9 @@ int main(int argc, char** argv) {
     return Fail(s.message(), kExitUsage);
   }
 
-  const char* sync = std::getenv("LABMESH_SYNC");
-  const char* entry = std::getenv("LABMESH_ENTRY_ID");
-  if (sync == nullptr || *sync == '\0' || entry == nullptr || *entry == '\0') {
-    return Fail("not inside a labmesh control (LABMESH_SYNC and LABMESH_ENTRY_ID are not set)");
-  }
-  std::string_view entry_text(entry);
-  auto [end, ec] =
-      std::from_chars(entry_text.data(), entry_text.data() + entry_text.size(), request.entry_id);
-  if (ec != std::errc() || end != entry_text.data() + entry_text.size() || request.entry_id == 0) {
-    return Fail("LABMESH_ENTRY_ID '" + std::string(entry_text) + "' is not an entry id");
-  }
-  const std::string endpoint = sync;
-  constexpr std::string_view kIpc = "ipc://";
-  if (endpoint.rfind(kIpc, 0) != 0) {
-    return Fail("LABMESH_SYNC '" + endpoint + "' is not an ipc:// endpoint");
-  }
-  // Connecting to a missing socket would wait forever: say so instead.
-  const std::string path = endpoint.substr(kIpc.size());
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
-    return Fail("the agent's sync socket " + path + " is not there (is the agent running?)");
-  }
+  auto agent = labmesh::agent::FindLocalAgent();
+  if (!agent.ok()) return Fail(agent.status().message());
+  request.entry_id = agent->entry_id;
+  const std::string& endpoint = agent->endpoint;
   return Exchange(endpoint, request, request.timeout_ms > 0 ? request.timeout_ms + kGuardMs : 0);
 }

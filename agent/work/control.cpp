@@ -41,6 +41,7 @@ std::vector<std::string> ControlEnvironment(const protocol::StartEntry& start,
   env["LABMESH_RESULTS_DIR"] = paths.results;
   env["LABMESH_SYNC"] = "ipc://" + context.work_dir + "/sync.sock";
   env["LABMESH_JOB_NAME"] = start.job_name;
+  env["LABMESH_BOOT_COUNT"] = std::to_string(context.boot_count);
   auto path = env.find("PATH");
   env["PATH"] = context.helper_dir + ":" +
                 (path == env.end() ? std::string("/usr/local/bin:/usr/bin:/bin") : path->second);

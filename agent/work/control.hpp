@@ -17,6 +17,7 @@ struct ControlContext {
   std::string hostname;    // LABMESH_HOST when the StartEntry names none
   std::string work_dir;    // absolute; LABMESH_SYNC is ipc://WORK_DIR/sync.sock
   std::string helper_dir;  // first on PATH
+  uint32_t boot_count = 0;  // LABMESH_BOOT_COUNT: reboots the control asked for so far
 };
 
 // The environment: `base` ("KEY=VALUE" strings, normally environ) plus the LABMESH_* variables

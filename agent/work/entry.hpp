@@ -33,6 +33,14 @@ struct WorkManager::Entry {
   bool dirty = false;
   bool disk_full = false;  // a save failed for room while the control ran: it ends as "error"
   uint64_t saves = 0;  // save number of the newest record on disk (SaveRecord)
+  // Reboots (work_reboot.cpp): `labmesh-test reboot` calls of the control's current run (the
+  // first boot_count of them return at once: those reboots happened); the reboot command's run.
+  uint32_t reboot_calls = 0;
+  std::unique_ptr<Runner> reboot_runner;
+  bool reboot_started = false;  // the reboot command was run by this agent process
+  // Crash collection (`labmesh-test crashinfo`) after a failed control; KILLed at collect_kill_ms.
+  std::unique_ptr<Runner> collector;
+  int64_t collect_kill_ms = 0;
 
   uint64_t id() const { return record.start.entry_id; }
   SpoolFile* File(const std::string& path) {
@@ -49,7 +57,9 @@ struct WorkManager::Entry {
     }
     return total;
   }
-  bool Uploading() const { return record.phase == "running" || record.phase == "exited"; }
+  // The control runs (or is the one that asked for the reboot under way).
+  bool InControl() const { return record.phase == "running" || record.phase == "rebooting"; }
+  bool Uploading() const { return InControl() || record.phase == "exited"; }
 };
 
 }  // namespace labmesh::agent

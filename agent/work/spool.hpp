@@ -49,8 +49,16 @@ struct SpoolRecord {
   bool files_listed = false;  // `files` is the final upload list (set once the control ended)
   std::vector<SpoolFile> files;
   std::vector<protocol::FileDigest> manifest;  // phase "uploaded"
+  // Reboots and crashes (docs/kernel-lab.md). Phase "rebooting": the control asked for a reboot
+  // (reboot_timeout_ms); the agent that starts after the boot runs the control again.
+  std::string boot_id;            // the machine's boot id when the control last started
+  uint32_t boot_count = 0;        // reboots the control asked for that happened
+  int64_t reboot_timeout_ms = 0;  // of the reboot asked for (phase "rebooting")
+  bool unexpected_reboot = false;  // the machine rebooted under the running control
+  bool crash_collected = false;    // crash collection was started (never twice)
   MSGPACK_DEFINE_MAP(start, phase, sequence, report_acked, pgid, started_us, ended_us, exit_code,
-                     signal, outcome, reason, files_listed, files, manifest)
+                     signal, outcome, reason, files_listed, files, manifest, boot_id, boot_count,
+                     reboot_timeout_ms, unexpected_reboot, crash_collected)
 };
 
 // Paths of one entry's spool.

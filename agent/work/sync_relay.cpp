@@ -166,7 +166,28 @@ void SyncRelay::HandleHelper(const std::string& helper, std::string_view frame) 
     Refuse(helper, envelope->request_id, unknown, "bad request: " + request.status().message());
     return;
   }
+  if (request->op == "reboot") {
+    RebootAsked(helper, envelope->request_id, *request);
+    return;
+  }
   Accept(helper, envelope->request_id, std::move(*request));
+}
+
+void SyncRelay::RebootAsked(const std::string& helper, uint64_t helper_request_id,
+                            const protocol::SyncRequest& request) {
+  if (request.timeout_ms < 0) return Refuse(helper, helper_request_id, request, "negative timeout");
+  if (!reboot_) return Refuse(helper, helper_request_id, request, "this agent cannot reboot");
+  if (request.entry_id == 0 || !running_(request.entry_id)) {
+    return Refuse(helper, helper_request_id, request,
+                  "reboot: entry " + std::to_string(request.entry_id) +
+                      " has no control running on " + hostname_);
+  }
+  auto answer = reboot_(request.entry_id, request.timeout_ms);
+  if (!answer.ok()) return Refuse(helper, helper_request_id, request, answer.status().message());
+  protocol::SyncReply reply = ReplyFor(request);
+  reply.ok = true;
+  reply.value.assign(answer->begin(), answer->end());
+  ReplyToHelper(helper, helper_request_id, reply);
 }
 
 void SyncRelay::Accept(const std::string& helper, uint64_t helper_request_id,

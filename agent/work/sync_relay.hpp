@@ -90,6 +90,12 @@ class SyncRelay final : public Manager {
   void OnWelcome() override;       // connected (again): resend stored values, then unanswered
                                    // requests
   void OnDisconnected() override;  // nothing is sent until the next OnWelcome()
+  // `labmesh-test reboot` (docs/kernel-lab.md) asks over the same socket: a SyncRequest with op
+  // "reboot" and the reboot's timeout, answered here at once and never forwarded. The hook
+  // (WorkManager::RequestReboot) says "done" (this reboot of the control happened already) or
+  // "rebooting" (asked now), or why not; without a hook the request is refused.
+  using RebootFn = std::function<Result<std::string>(uint64_t entry_id, int64_t timeout_ms)>;
+  void SetRebootHook(RebootFn hook) { reboot_ = std::move(hook); }
   // The entry's control ended or is being stopped: answer its helpers, forget the entry.
   // `why` (may be empty) is added to "the entry ended".
   void EntryEnded(uint64_t entry_id, const std::string& why);
@@ -118,6 +124,8 @@ class SyncRelay final : public Manager {
 
   void HandleHelper(const std::string& helper, std::string_view frame);
   void Accept(const std::string& helper, uint64_t helper_request_id, protocol::SyncRequest request);
+  void RebootAsked(const std::string& helper, uint64_t helper_request_id,
+                   const protocol::SyncRequest& request);
   void Refuse(const std::string& helper, uint64_t helper_request_id,
               const protocol::SyncRequest& request, const std::string& error);
   void ReplyToHelper(const std::string& helper, uint64_t helper_request_id,
@@ -131,6 +139,7 @@ class SyncRelay final : public Manager {
   std::string hostname_;
   std::string socket_path_;
   SendFn send_;
+  RebootFn reboot_;
   RunningFn running_;
   RequestIdFn next_request_id_;
   SyncRelayLimits limits_;

@@ -81,6 +81,7 @@ Status WorkManager::Load() {
     fs::remove_all(dir, ec);
   }
   LoadFreeSlots();
+  const std::string boot_id = ReadBootId();
   for (LoadedRecord& loaded : records) {
     auto entry = std::make_unique<Entry>();
     entry->paths = PathsFor(spool_dir_, loaded.record.start.entry_id);
@@ -90,19 +91,37 @@ Status WorkManager::Load() {
     entries_[e.id()] = std::move(entry);
     spdlog::info("host={} entry={} reloaded from the spool in phase {}", hostname_, e.id(),
                  e.record.phase);
-    if (e.record.phase == "running") {
+    // A different boot id: the machine booted since the control last started (docs/
+    // kernel-lab.md). Unknown on either side counts as the same boot.
+    const bool booted = !boot_id.empty() && !e.record.boot_id.empty() && boot_id != e.record.boot_id;
+    if (e.InControl() && !booted && e.record.pgid > 0 && kill(-e.record.pgid, 0) == 0) {
       // Our control may still run, orphaned. The pgid is the session leader's pid, which the
-      // kernel does not reuse while any member of the group is alive.
-      if (e.record.pgid > 0 && kill(-e.record.pgid, 0) == 0) {
-        spdlog::warn("host={} entry={} killing process group {} left from before the restart",
-                     hostname_, e.id(), e.record.pgid);
-        kill(-e.record.pgid, SIGKILL);
-      }
+      // kernel does not reuse while any member of the group is alive (in this boot only).
+      spdlog::warn("host={} entry={} killing process group {} left from before the restart",
+                   hostname_, e.id(), e.record.pgid);
+      kill(-e.record.pgid, SIGKILL);
+    }
+    if (e.record.phase == "rebooting" && booted) {
+      ResumeAfterBoot(e, boot_id);
+    } else if (e.record.phase == "rebooting") {
+      // Restarted in the same boot: the reboot did not happen; it is run again once the
+      // coordinator has the report (ServiceReboot), the control then runs after the boot.
+      spdlog::warn("host={} entry={} restarted before the reboot it asked for; rebooting again",
+                   hostname_, e.id());
+      e.record.report_acked = false;
+    } else if (e.record.phase == "running") {
       e.record.outcome = "error";
-      e.record.reason = "agent restarted while the control ran";
       e.record.exit_code = -1;
       e.record.signal = 0;
-      Finish(e);
+      if (booted) {
+        e.record.reason = "host rebooted unexpectedly (boot id changed)";
+        e.record.unexpected_reboot = true;
+        spdlog::warn("host={} entry={} {}", hostname_, e.id(), e.record.reason);
+        CollectThenFinish(e, /*previous_boot=*/true);
+      } else {
+        e.record.reason = "agent restarted while the control ran";
+        Finish(e);
+      }
     } else if (e.record.phase == "exited" && !e.record.files_listed) {
       Finish(e);  // died between the phase change and the file list: list again
     }
@@ -249,17 +268,7 @@ void WorkManager::Start(const protocol::StartEntry& start) {
     fs::create_directories(e.paths.results + "/debug", ec);
     if (ec) failure = "spool unusable: " + ec.message();
   }
-  if (failure.empty()) {
-    ControlContext context{hostname_, work_dir_, helper_dir_};
-    auto spec = ControlSpawnSpec(start, e.paths, context, environ);
-    auto runner = spec.ok() ? Runner::Start(*spec) : Result<std::unique_ptr<Runner>>(spec.status());
-    if (runner.ok()) {
-      e.runner = std::move(*runner);
-      e.record.pgid = e.runner->pgid();
-    } else {
-      failure = spec.ok() ? "spawn failed: " + runner.status().message() : spec.status().message();
-    }
-  }
+  if (failure.empty()) failure = SpawnControl(e);
   if (!failure.empty()) {
     spdlog::warn("host={} entry={} cannot run the control: {}", hostname_, e.id(), failure);
     e.record.outcome = "error";
@@ -275,10 +284,27 @@ void WorkManager::Start(const protocol::StartEntry& start) {
     Finish(e);
     return;
   }
-  if (start.max_runtime_ms > 0) e.max_runtime_at_ms = now + start.max_runtime_ms;
   spdlog::info("host={} entry={} job={} started (pgid={})", hostname_, e.id(), start.job_id,
                e.record.pgid);
   NewReport(e);  // "running"
+}
+
+std::string WorkManager::SpawnControl(Entry& e) {
+  e.record.boot_id = ReadBootId();
+  e.reboot_calls = 0;
+
+  ControlContext context{hostname_, work_dir_, helper_dir_, e.record.boot_count};
+  auto spec = ControlSpawnSpec(e.record.start, e.paths, context, environ);
+  if (!spec.ok()) return spec.status().message();
+  auto runner = Runner::Start(*spec);
+  if (!runner.ok()) return "spawn failed: " + runner.status().message();
+  e.runner = std::move(*runner);
+  e.record.pgid = e.runner->pgid();
+  // The max runtime counts from each start: a control run again after a reboot gets it anew.
+  if (e.record.start.max_runtime_ms > 0) {
+    e.max_runtime_at_ms = clock_->SteadyMs() + e.record.start.max_runtime_ms;
+  }
+  return {};
 }
 
 void WorkManager::Kill(Entry& entry, const std::string& outcome, const std::string& reason) {
@@ -305,7 +331,7 @@ void WorkManager::Abort(const protocol::AbortEntry& abort) {
     MaybeRequestWork();
     return;
   }
-  if (e.record.phase == "running") Kill(e, "aborted", abort.reason);
+  if (e.InControl()) Kill(e, "aborted", abort.reason);
 }
 
 void WorkManager::Forget(uint64_t entry_id) {
@@ -389,7 +415,7 @@ bool WorkManager::RecycleSlot(const std::string& dir) {
   return true;
 }
 
-void WorkManager::Finish(Entry& e) {
+void WorkManager::Conclude(Entry& e) {
   SpoolRecord& r = e.record;
   if (e.runner) {
     if (!e.kill_outcome.empty()) {
@@ -417,6 +443,12 @@ void WorkManager::Finish(Entry& e) {
     e.runner.reset();
     if (control_ended_) control_ended_(e.id(), r.reason);
   }
+}
+
+void WorkManager::Finish(Entry& e) {
+  Conclude(e);
+  e.reboot_runner.reset();
+  SpoolRecord& r = e.record;
   r.ended_us = clock_->WallUs();
   e.kill_at_ms = 0;
   e.max_runtime_at_ms = 0;
@@ -460,6 +492,8 @@ void WorkManager::AppendPollItems(std::vector<zmq_pollitem_t>* items) const {
   std::vector<int> fds;
   for (const auto& [id, entry] : entries_) {
     if (entry->runner) entry->runner->PollFds(&fds);
+    if (entry->reboot_runner) entry->reboot_runner->PollFds(&fds);
+    if (entry->collector) entry->collector->PollFds(&fds);
   }
   for (int fd : fds) AppendPollFd(fd, items);
 }
@@ -498,7 +532,13 @@ void WorkManager::ServiceEntry(Entry& e, int64_t now) {
     }
     if (e.runner->finished()) {
       if (SpoolFile* log = e.File(kControlLog)) log->size = e.runner->log_size();
-      Finish(e);
+      Conclude(e);
+      // A failed control leaves crashinfo/ (docs/kernel-lab.md); Finish follows the collection.
+      if (e.record.outcome == "failed" || e.record.outcome == "error") {
+        CollectThenFinish(e, /*previous_boot=*/false);
+      } else {
+        Finish(e);
+      }
     } else if (SpoolFile* log = e.File(kControlLog)) {
       log->size = e.runner->log_size();
       uint64_t unsent = log->size - std::max(e.flights[log->path].sent, log->acked);
@@ -508,6 +548,8 @@ void WorkManager::ServiceEntry(Entry& e, int64_t now) {
       }
     }
   }
+  if (e.collector) ServiceCollector(e, now);
+  if (e.record.phase == "rebooting" || e.reboot_runner) ServiceReboot(e, now);
   if (connected_ && !e.record.report_acked && now - e.report_sent_ms >= kReportResendMs) {
     SendReport(e);
   }
@@ -543,6 +585,11 @@ int64_t WorkManager::NextDeadlineMs() const {
           next = std::min(next, e.last_flush_ms + config_.log_flush_ms);
         }
       }
+    }
+    if (e.reboot_runner) next = std::min(next, e.reboot_runner->NextDeadlineMs(now));
+    if (e.collector) {
+      next = std::min(next, e.collector->NextDeadlineMs(now));
+      if (e.collect_kill_ms != 0) next = std::min(next, e.collect_kill_ms);
     }
     if (connected_ && !e.record.report_acked) next = std::min(next, e.report_sent_ms + kReportResendMs);
     if (e.dirty) next = std::min(next, e.last_save_ms + kSaveEveryMs);

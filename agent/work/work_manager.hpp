@@ -88,6 +88,12 @@ class WorkManager final : public Manager {
   bool ControlAlive(uint64_t entry_id) const;
   // True while the entry is held (its spool must not be touched).
   bool Holds(uint64_t entry_id) const { return entries_.count(entry_id) > 0; }
+  // `labmesh-test reboot` of the entry's control (the SyncRelay's reboot hook, docs/
+  // kernel-lab.md): "done" when this call's reboot happened already (the control runs again
+  // from the top after each boot; its first boot_count calls return at once), "rebooting" when
+  // the reboot is asked for now (the reboot command runs once the coordinator acknowledged the
+  // "rebooting" report). An error when the entry's control does not run here.
+  Result<std::string> RequestReboot(uint64_t entry_id, int64_t timeout_ms);
   // Removes every recycled slot in spool/free/ (repair's remove-old-spool); new entries then
   // create their spool afresh. Returns how many were removed.
   Result<size_t> DropFreeSlots();
@@ -106,6 +112,19 @@ class WorkManager final : public Manager {
   void OnResultAck(const protocol::ResultAck& ack);
 
   void ServiceEntry(Entry& entry, int64_t now);
+  // Spawns the entry's control (its first start, or again after a boot): "" or why it could
+  // not. Records the boot id it starts in and arms the max runtime.
+  std::string SpawnControl(Entry& entry);
+  // The machine's boot id (config.boot_id_file), "" when unreadable.
+  std::string ReadBootId() const;
+  // work_reboot.cpp: runs the reboot command when due and watches it; the control again after
+  // the boot; crash collection (labmesh-test crashinfo) and then Finish.
+  void ServiceReboot(Entry& entry, int64_t now);
+  void ResumeAfterBoot(Entry& entry, const std::string& boot_id);
+  void CollectThenFinish(Entry& entry, bool previous_boot);
+  void ServiceCollector(Entry& entry, int64_t now);
+  // The control ended: its outcome from the Runner (kill reason, signal, exit status, disk).
+  void Conclude(Entry& entry);
   void Kill(Entry& entry, const std::string& outcome, const std::string& reason);
   // The control ended (or never ran, or ran when the agent died): status.log, the upload list,
   // the "exited" report.

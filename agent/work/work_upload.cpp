@@ -32,11 +32,15 @@ void WorkManager::SendReport(Entry& e) {
   report.incarnation = incarnation_;
   report.phase = r.phase;
   report.started_us = r.started_us;
-  report.ended_us = r.phase == "running" ? 0 : r.ended_us;
+  const bool in_control = e.InControl();
+  report.ended_us = in_control ? 0 : r.ended_us;
   report.exit_code = r.exit_code;
   report.signal = r.signal;
-  report.outcome = r.phase == "running" ? "" : r.outcome;
-  report.reason = r.phase == "running" ? "" : r.reason;
+  report.outcome = in_control ? "" : r.outcome;
+  report.reason = in_control ? "" : r.reason;
+  report.boot_count = r.boot_count;
+  if (r.phase == "rebooting") report.reboot_timeout_ms = r.reboot_timeout_ms;
+  report.unexpected_reboot = r.unexpected_reboot;
   if (r.phase == "uploaded") report.files = r.manifest;
   e.report_sent_ms = clock_->SteadyMs();
   SendFrame(protocol::Encode(report));
@@ -60,7 +64,7 @@ void WorkManager::Pump(Entry& e) {
   // Also a pause the coordinator asked for (its disk is full: ResultAck.retry_after_ms).
   if (clock_->SteadyMs() < e.pump_after_ms) return;
   uint64_t in_flight = e.InFlight();
-  const bool running = e.record.phase == "running";
+  const bool running = e.InControl();
   for (SpoolFile& f : e.record.files) {
     if (f.done) continue;
     if (e.record.files_listed && f.size > 0 && f.acked >= f.size) {
@@ -148,7 +152,7 @@ void WorkManager::OnResultAck(const protocol::ResultAck& ack) {
   if (e.record.phase == "exited") {
     Pump(e);
     CheckUploaded(e);
-  } else if (e.record.phase == "running" && flight.sent < f->size) {
+  } else if (e.InControl() && flight.sent < f->size) {
     Pump(e);  // the window had filled up while streaming
   }
 }

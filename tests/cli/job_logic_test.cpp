@@ -345,3 +345,81 @@ TEST(FormatResultsState, SizeAndKeepOrWhenAndWhyRemoved) {
 
 }  // namespace
 }  // namespace labmesh::cli
+
+namespace labmesh::cli {
+namespace {
+
+TEST(BuildJobCreateRequest, NotifyTargetsAndWhenAreSent) {
+  JobCreateArgs args = Valid();
+  args.notify = {"email:alice@example.org", "webhook:http://127.0.0.1:9000/hook"};
+  args.notify_on = "Failure";
+  auto request = BuildJobCreateRequest(args, NoRead);
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  EXPECT_EQ(request->notify, args.notify);
+  EXPECT_EQ(request->notify_on, "failure");
+  // Not given: the owner's defaults, decided by the coordinator.
+  auto plain = BuildJobCreateRequest(Valid(), NoRead);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->notify.empty());
+  EXPECT_EQ(plain->notify_on, "");
+}
+
+TEST(BuildJobCreateRequest, BadNotifyFlagsAreUsageErrors) {
+  JobCreateArgs args = Valid();
+  args.notify = {"alice@example.org"};
+  ExpectUsageError(args, "want email:ADDRESS or webhook:URL");
+  args = Valid();
+  args.notify = {"email:"};
+  ExpectUsageError(args, "want email:ADDRESS or webhook:URL");
+  args = Valid();
+  args.notify_on = "success";
+  ExpectUsageError(args, "want always or failure");
+}
+
+TEST(FormatNotification, SaysStateAttemptsAndError) {
+  protocol::NotificationInfo n;
+  n.target = "webhook:http://h/x";
+  n.state = "delivered";
+  n.attempts = 1;
+  n.delivered_us = 1'764'000'000'000'000;
+  EXPECT_EQ(FormatNotification(n),
+            "webhook:http://h/x  delivered 2025-11-24T16:00:00.000Z (1 attempt)");
+  n.state = "pending";
+  n.attempts = 2;
+  n.last_error = "Couldn't connect to server";
+  EXPECT_EQ(FormatNotification(n),
+            "webhook:http://h/x  pending (2 attempts; last error: Couldn't connect to server)");
+  n.state = "failed";
+  n.last_error = "gave up after 2 attempts in 3.0s: HTTP 503";
+  EXPECT_EQ(FormatNotification(n),
+            "webhook:http://h/x  failed (2 attempts): gave up after 2 attempts in 3.0s: HTTP 503");
+}
+
+}  // namespace
+}  // namespace labmesh::cli
+
+namespace labmesh::cli {
+namespace {
+
+TEST(BuildJobCreateRequest, AfterIdsAndAnyAreSent) {
+  JobCreateArgs args = Valid();
+  args.after = {4, 2};
+  args.after_any = true;
+  auto request = BuildJobCreateRequest(args, NoRead);
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  EXPECT_EQ(request->after, (std::vector<uint64_t>{4, 2}));
+  EXPECT_TRUE(request->after_any);
+  args = Valid();
+  args.after_any = true;
+  ExpectUsageError(args, "--after-any needs --after");
+  args = Valid();
+  args.after = {0};
+  ExpectUsageError(args, "job ids start at 1");
+}
+
+TEST(ParseJobStatusFilter, KnowsWaiting) {
+  EXPECT_EQ(*ParseJobStatusFilter("waiting"), "Waiting");
+}
+
+}  // namespace
+}  // namespace labmesh::cli

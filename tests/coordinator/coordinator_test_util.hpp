@@ -113,6 +113,12 @@ class FaultyStore final : public store::Store {
   Result<store::DesiredVersion> GetDesiredVersion() const override {
     return real_->GetDesiredVersion();
   }
+  Result<std::vector<store::Notification>> ListNotifications(uint64_t job_id) const override {
+    return real_->ListNotifications(job_id);
+  }
+  Result<std::vector<store::Notification>> ListPendingNotifications() const override {
+    return real_->ListPendingNotifications();
+  }
   Status Sync() override { return real_->Sync(); }
   Status Apply(const store::WriteBatch& batch,
                Durability durability = Durability::kSync) override {

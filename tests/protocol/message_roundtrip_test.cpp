@@ -20,6 +20,7 @@
 #include "results_expect_same.hpp"
 #include "sample_messages.hpp"
 #include "task_expect_same.hpp"
+#include "workflow_expect_same.hpp"
 
 namespace labmesh::protocol {
 namespace {
@@ -208,6 +209,15 @@ void ExpectSame(const EntryInfo& a, const EntryInfo& b) {
   EXPECT_EQ(a.waiting_for, b.waiting_for);
   EXPECT_EQ(a.queue_position, b.queue_position);
   EXPECT_EQ(a.queue_length, b.queue_length);
+  EXPECT_EQ(a.boot_count, b.boot_count);
+  EXPECT_EQ(a.crash, b.crash);
+  EXPECT_EQ(a.crash_line, b.crash_line);
+  ASSERT_EQ(a.history.size(), b.history.size());
+  for (size_t i = 0; i < a.history.size(); ++i) {
+    EXPECT_EQ(a.history[i].status, b.history[i].status);
+    EXPECT_EQ(a.history[i].at_us, b.history[i].at_us);
+    EXPECT_EQ(a.history[i].reason, b.history[i].reason);
+  }
 }
 void ExpectSame(const HostAvailRequest& a, const HostAvailRequest& b) {
   EXPECT_EQ(a.label, b.label);
@@ -256,6 +266,14 @@ void ExpectSame(const JobInfo& a, const JobInfo& b) {
   EXPECT_EQ(a.results, b.results);
   EXPECT_EQ(a.results_removed_us, b.results_removed_us);
   EXPECT_EQ(a.results_removed_reason, b.results_removed_reason);
+  EXPECT_EQ(a.notify, b.notify);
+  EXPECT_EQ(a.notify_on, b.notify_on);
+  EXPECT_EQ(a.after, b.after);
+  EXPECT_EQ(a.after_any, b.after_any);
+  ASSERT_EQ(a.notifications.size(), b.notifications.size());
+  for (size_t i = 0; i < a.notifications.size(); ++i) {
+    ExpectSame(a.notifications[i], b.notifications[i]);
+  }
   ASSERT_EQ(a.entries.size(), b.entries.size());
   for (size_t i = 0; i < a.entries.size(); ++i) ExpectSame(a.entries[i], b.entries[i]);
 }
@@ -293,6 +311,9 @@ void ExpectSame(const EntryReport& a, const EntryReport& b) {
     EXPECT_EQ(a.files[i].size, b.files[i].size);
     EXPECT_EQ(a.files[i].hash, b.files[i].hash);
   }
+  EXPECT_EQ(a.boot_count, b.boot_count);
+  EXPECT_EQ(a.reboot_timeout_ms, b.reboot_timeout_ms);
+  EXPECT_EQ(a.unexpected_reboot, b.unexpected_reboot);
 }
 void ExpectSame(const EntryReportAck& a, const EntryReportAck& b) {
   EXPECT_EQ(a.entry_id, b.entry_id);
@@ -355,6 +376,10 @@ void ExpectSame(const JobCreateRequest& a, const JobCreateRequest& b) {
   EXPECT_EQ(a.cleanup, b.cleanup);
   EXPECT_EQ(a.retry, b.retry);
   EXPECT_EQ(a.keep_results_ms, b.keep_results_ms);
+  EXPECT_EQ(a.notify, b.notify);
+  EXPECT_EQ(a.notify_on, b.notify_on);
+  EXPECT_EQ(a.after, b.after);
+  EXPECT_EQ(a.after_any, b.after_any);
 }
 void ExpectSame(const JobCreateReply& a, const JobCreateReply& b) { EXPECT_EQ(a.id, b.id); }
 void ExpectSame(const JobListRequest& a, const JobListRequest& b) {
@@ -512,7 +537,8 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                                    "group", "peers"}));
   EXPECT_EQ(keys(EntryReport{}),
             (V{"entry_id", "sequence", "incarnation", "phase", "started_us", "ended_us",
-               "exit_code", "signal", "outcome", "reason", "files"}));
+               "exit_code", "signal", "outcome", "reason", "files", "boot_count",
+               "reboot_timeout_ms", "unexpected_reboot"}));
   EXPECT_EQ(keys(EntryReportAck{}), (V{"entry_id", "sequence", "done"}));
   EXPECT_EQ(keys(ResultChunk{}), (V{"entry_id", "path", "offset", "data", "hash"}));
   EXPECT_EQ(keys(ResultAck{}),
@@ -525,7 +551,8 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(JobCreateRequest{}),
             (V{"name", "user", "command", "control", "test", "hosts", "meta_label", "meta_count",
                "depends", "synch_count", "priority", "run_verify", "timeout_ms",
-               "max_runtime_ms", "cleanup", "retry", "keep_results_ms"}));
+               "max_runtime_ms", "cleanup", "retry", "keep_results_ms", "notify", "notify_on", "after",
+               "after_any"}));
   EXPECT_EQ(keys(RunTask{}), (V{"task_id", "kind", "repair_scripts", "verify_after",
                                 "coordinator_ms", "version", "package_sha256", "package_bytes"}));
   EXPECT_EQ(keys(PackageUploadRequest{}),
@@ -573,6 +600,11 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(ResultsReparseReply{}), (V{"job_id", "entries", "results", "warnings"}));
   EXPECT_EQ(keys(ResultsUsageRequest{}), (V{"owner"}));
   EXPECT_EQ(keys(ResultsUsageReply{}), (V{"total_bytes", "jobs", "by_owner", "by_month"}));
+  EXPECT_EQ(keys(ResultsImportRequest{}), (V{"host", "job_name", "files"}));
+  EXPECT_EQ(keys(ResultsImportReply{}), (V{"job_id", "entry_id", "results_path"}));
+  EXPECT_EQ(keys(ResultsImportChunkRequest{}), (V{"entry_id", "path", "offset", "data", "hash"}));
+  EXPECT_EQ(keys(ResultsImportChunkReply{}), (V{"entry_id", "path", "next_offset", "error"}));
+  EXPECT_EQ(keys(ResultsImportDoneRequest{}), (V{"entry_id"}));
   EXPECT_EQ(keys(JobDeleteRequest{}), (V{"id"}));
   EXPECT_EQ(keys(JobDeleteReply{}), (V{"job_id", "already_removed", "dirs", "files", "bytes",
                                        "index_rows", "reason"}));
@@ -612,12 +644,14 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                "control", "test_name", "hosts", "meta_label", "meta_count", "depends",
                "run_verify", "timeout_ms", "max_runtime_ms", "created_us", "finished_us",
                "abort_reason", "entries", "cleanup", "retry", "keep_results_ms", "result_bytes",
-               "results", "results_removed_us", "results_removed_reason"}));
+               "results", "results_removed_us", "results_removed_reason", "notify", "notify_on",
+               "notifications", "after", "after_any"}));
   EXPECT_EQ(KeysOf(job.via.map.ptr[19].val.via.array.ptr[0]),
             (V{"id", "job_id", "host", "meta_label", "status", "reason", "fault", "exit_code",
                "signal", "queued_us", "started_us", "finished_us", "results_path", "group",
                "waiting_in", "result_counts", "parse_warnings", "retries", "waiting_for",
-               "queue_position", "queue_length"}));
+               "queue_position", "queue_length", "boot_count", "crash", "crash_line",
+               "history"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<ResultsListReply>())).get().via.map.ptr[0].val.via.array.ptr[0]),
             (V{"id", "job_id", "entry_id", "host", "labels", "test", "status", "reason",
                "start_us", "end_us", "duration_us", "keyvals", "perf", "file", "link"}));
@@ -865,7 +899,7 @@ TEST(Encoding, OneMessageOfEachFamilyKeepsItsExactBytes) {
       "776172652075706772616465a475736572a5616c69636585a475736572a5616c696365a5746f6b656ea5746f6b"
       "2d31a773657373696f6ea6736573732d32a463737266a6637372662d33a466726f6dac7765622031302e302e30"
       "2e35",
-      "940116038ba8656e7472795f696428a873657175656e636503ab696e6361726e6174696f6ecf0123456789abcd"
+      "940116038ea8656e7472795f696428a873657175656e636503ab696e6361726e6174696f6ecf0123456789abcd"
       "efa57068617365a875706c6f61646564aa737461727465645f7573cf000644ae5dcd5541a8656e6465645f7573"
       "cf000644ae5e752e00a9657869745f636f646503a67369676e616c0fa76f7574636f6d65a66661696c6564a672"
       "6561736f6ead65786974207374617475732033a566696c65739283a470617468b164656275672f636f6e74726f"
@@ -873,7 +907,10 @@ TEST(Encoding, OneMessageOfEachFamilyKeepsItsExactBytes) {
       "616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161"
       "83a470617468aa7374617475732e6c6f67a473697a65ccb5a468617368d9403030303030303030303030303030"
       "303030303030303030303030303030303030303030303030303030303030303030303030303030303030303030"
-      "3030303030",
+      "3030303030"
+      // boot_count 2, reboot_timeout_ms 600000, unexpected_reboot true (issue 21)
+      "aa626f6f745f636f756e7402b17265626f6f745f74696d656f75745f6d73ce000927c0b1756e65787065637465"
+      "645f7265626f6f74c3",
       "94011e0485a77461736b5f696407a46b696e64a6566572696679a6706173736564c3a6726561736f6ed9267665"
       "726966792e642f31302d6469736b206661696c65643a2065786974207374617475732031a6636865636b739284"
       "a46e616d65aa667265652d7370616365a6706173736564c3a66f7574707574d92031322e302047694220667265"

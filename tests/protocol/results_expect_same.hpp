@@ -113,6 +113,37 @@ inline void ExpectSame(const ResultsUsageReply& a, const ResultsUsageReply& b) {
   same(a.by_owner, b.by_owner);
   same(a.by_month, b.by_month);
 }
+inline void ExpectSame(const ResultsImportRequest& a, const ResultsImportRequest& b) {
+  EXPECT_EQ(a.host, b.host);
+  EXPECT_EQ(a.job_name, b.job_name);
+  ASSERT_EQ(a.files.size(), b.files.size());
+  for (size_t i = 0; i < a.files.size(); ++i) {
+    EXPECT_EQ(a.files[i].path, b.files[i].path);
+    EXPECT_EQ(a.files[i].size, b.files[i].size);
+    EXPECT_EQ(a.files[i].hash, b.files[i].hash);
+  }
+}
+inline void ExpectSame(const ResultsImportReply& a, const ResultsImportReply& b) {
+  EXPECT_EQ(a.job_id, b.job_id);
+  EXPECT_EQ(a.entry_id, b.entry_id);
+  EXPECT_EQ(a.results_path, b.results_path);
+}
+inline void ExpectSame(const ResultsImportChunkRequest& a, const ResultsImportChunkRequest& b) {
+  EXPECT_EQ(a.entry_id, b.entry_id);
+  EXPECT_EQ(a.path, b.path);
+  EXPECT_EQ(a.offset, b.offset);
+  EXPECT_EQ(a.data, b.data);
+  EXPECT_EQ(a.hash, b.hash);
+}
+inline void ExpectSame(const ResultsImportChunkReply& a, const ResultsImportChunkReply& b) {
+  EXPECT_EQ(a.entry_id, b.entry_id);
+  EXPECT_EQ(a.path, b.path);
+  EXPECT_EQ(a.next_offset, b.next_offset);
+  EXPECT_EQ(a.error, b.error);
+}
+inline void ExpectSame(const ResultsImportDoneRequest& a, const ResultsImportDoneRequest& b) {
+  EXPECT_EQ(a.entry_id, b.entry_id);
+}
 inline void ExpectSame(const JobDeleteRequest& a, const JobDeleteRequest& b) {
   EXPECT_EQ(a.id, b.id);
 }

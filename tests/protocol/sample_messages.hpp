@@ -26,11 +26,13 @@ using AllMessages = std::tuple<
     ResultsSeriesRequest, ResultsSeriesReply, ResultsReparseRequest, ResultsReparseReply,
     ResultsUsageRequest, ResultsUsageReply, JobDeleteRequest, JobDeleteReply,
     UserListRequest, UserListReply, UserCreateRequest, UserTokenReply, UserDeleteRequest,
-    UserTokenRequest, UserPasswdRequest, AclListRequest, AclListReply, AclCreateRequest,
+    UserTokenRequest, UserPasswdRequest, UserModRequest, NotifySecretRequest, NotifySecretReply,
+    AclListRequest, AclListReply, AclCreateRequest,
     AclDeleteRequest, AclMemberRequest, AuditListRequest, AuditListReply, LoginRequest, LoginReply,
     WhoAmIRequest, WhoAmIReply, LogoutRequest, PackageChunkRequest, PackageChunk,
     PackageUploadRequest, PackageUploadReply, PackageListRequest, PackageListReply,
-    PackageDesireRequest, MetricsRequest, MetricsReply>;
+    PackageDesireRequest, MetricsRequest, MetricsReply, ResultsImportRequest, ResultsImportReply,
+    ResultsImportChunkRequest, ResultsImportChunkReply, ResultsImportDoneRequest>;
 
 // Calls f(Type{}) once per message type (a value, so that generic lambdas can name the type).
 template <typename F>
@@ -153,6 +155,11 @@ inline EntryInfo SampleEntryInfo(uint64_t id, const std::string& host) {
   e.waiting_for = "3 hosts carry gpu: 2 busy (jobs 41, 42), 1 locked (alice: bisecting)";
   e.queue_position = 2;
   e.queue_length = 5;
+  e.boot_count = 2;
+  e.crash = true;
+  e.crash_line = "Kernel panic - not syncing: Fatal exception";
+  e.history = {{"Queued", 1'764'365'548'123'456LL, "job created by alice"},
+               {"Rebooting", 1'764'365'549'500'000LL, "the control asked for reboot 1"}};
   return e;
 }
 
@@ -185,6 +192,19 @@ inline JobInfo SampleJobInfo(uint64_t id) {
   j.results = "removed";
   j.results_removed_us = 1'767'000'000'000'000LL;
   j.results_removed_reason = "deleted by alice";
+  j.notify = {"email:alice@example.org", "webhook:http://127.0.0.1:9000/hook"};
+  j.notify_on = "failure";
+  NotificationInfo n;
+  n.target = "webhook:http://127.0.0.1:9000/hook";
+  n.state = "failed";
+  n.attempts = 7;
+  n.last_error = "Couldn't connect to server";
+  n.created_us = 1'764'365'560'250'000LL;
+  n.last_attempt_us = 1'764'365'660'250'000LL;
+  n.delivered_us = 1'764'365'560'750'000LL;
+  j.notifications = {n};
+  j.after = {7, 9};
+  j.after_any = true;
   return j;
 }
 
@@ -342,6 +362,9 @@ inline EntryReport Sample<EntryReport>() {
   m.reason = "exit status 3";
   m.files = {FileDigest{"debug/control.log", 5'000'000'000ULL, std::string(64, 'a')},
              FileDigest{"status.log", 181, std::string(64, '0')}};
+  m.boot_count = 2;
+  m.reboot_timeout_ms = 600'000;
+  m.unexpected_reboot = true;
   return m;
 }
 template <>
@@ -447,6 +470,8 @@ inline HostHistoryReply Sample<HostHistoryReply>() {
   entry.status = "Completed";
   entry.requested_by = "alice";
   entry.checks.clear();
+  entry.crash = true;
+  entry.crash_line = "BUG: unable to handle page fault";
   return HostHistoryReply{{task, entry}};
 }
 template <>
@@ -495,6 +520,10 @@ inline JobCreateRequest Sample<JobCreateRequest>() {
   m.cleanup = "never";
   m.retry = 3;
   m.keep_results_ms = -1;
+  m.notify = {"email:alice@example.org"};
+  m.notify_on = "always";
+  m.after = {10, 11};
+  m.after_any = true;
   return m;
 }
 template <>
@@ -645,6 +674,27 @@ inline ResultsUsageReply Sample<ResultsUsageReply>() {
                            {{"2026-10", 2'000'000'000ULL, 1}, {"2026-11", 5'000'000'000ULL, 2}}};
 }
 template <>
+inline ResultsImportRequest Sample<ResultsImportRequest>() {
+  return ResultsImportRequest{"handbox", "kernel by hand",
+                              {FileDigest{"status.log", 181, std::string(64, '0')}}};
+}
+template <>
+inline ResultsImportReply Sample<ResultsImportReply>() {
+  return ResultsImportReply{12, 40, "12-alice/handbox"};
+}
+template <>
+inline ResultsImportChunkRequest Sample<ResultsImportChunkRequest>() {
+  return ResultsImportChunkRequest{40, "status.log", 4096, {'S', 'T', 'A'}, std::string(64, 'b')};
+}
+template <>
+inline ResultsImportChunkReply Sample<ResultsImportChunkReply>() {
+  return ResultsImportChunkReply{40, "status.log", 4099, "chunk leaves a gap"};
+}
+template <>
+inline ResultsImportDoneRequest Sample<ResultsImportDoneRequest>() {
+  return ResultsImportDoneRequest{40};
+}
+template <>
 inline JobDeleteRequest Sample<JobDeleteRequest>() {
   return JobDeleteRequest{12};
 }
@@ -655,7 +705,8 @@ inline JobDeleteReply Sample<JobDeleteReply>() {
 
 // ---- users, ACL groups, audit, sessions ----
 inline UserInfo SampleUser(const std::string& name) {
-  return UserInfo{name, true, {"Everyone", "team-net"}, 1'764'000'000'000, 2, true};
+  return UserInfo{name, true, {"Everyone", "team-net"}, 1'764'000'000'000, 2, true,
+                  {"email:" + name + "@example.org"}, "failure"};
 }
 template <>
 inline UserListRequest Sample<UserListRequest>() {
@@ -684,6 +735,19 @@ inline UserTokenRequest Sample<UserTokenRequest>() {
 template <>
 inline UserPasswdRequest Sample<UserPasswdRequest>() {
   return UserPasswdRequest{"bob", "correct horse battery"};
+}
+template <>
+inline UserModRequest Sample<UserModRequest>() {
+  return UserModRequest{"bob", {"email:bob@example.org", "webhook:https://ci.example.org/h"},
+                        "failure", true};
+}
+template <>
+inline NotifySecretRequest Sample<NotifySecretRequest>() {
+  return NotifySecretRequest{"webhook:http://127.0.0.1:9000/hook"};
+}
+template <>
+inline NotifySecretReply Sample<NotifySecretReply>() {
+  return NotifySecretReply{"webhook:http://127.0.0.1:9000/hook", "bob", std::string(64, 'a')};
 }
 inline AclInfo SampleAcl(const std::string& name) {
   return AclInfo{name, "the network team", 1'764'000'000'001, {"alice", "bob"}, {"lab-1", "lab-2"}};

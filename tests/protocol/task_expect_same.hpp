@@ -73,6 +73,8 @@ inline void ExpectSame(const HistoryItem& a, const HistoryItem& b) {
   EXPECT_EQ(a.started_ms, b.started_ms);
   EXPECT_EQ(a.finished_ms, b.finished_ms);
   ExpectSameChecks(a.checks, b.checks);
+  EXPECT_EQ(a.crash, b.crash);
+  EXPECT_EQ(a.crash_line, b.crash_line);
 }
 inline void ExpectSame(const HostHistoryReply& a, const HostHistoryReply& b) {
   ASSERT_EQ(a.items.size(), b.items.size());

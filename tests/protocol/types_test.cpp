@@ -63,8 +63,8 @@ TEST(MessageType, KnownTypesAreExactlyTheDocumentedNumbers) {
       29,  30,  31,  32,  100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112,
       113, 114, 115, 116, 117, 120, 121, 122, 123, 124, 129, 130, 131, 132, 133, 134, 135,
       136, 137, 138, 139, 140, 141, 142, 143, 144, 145, 146, 147, 148, 149, 150, 151, 152,
-      153, 154, 155, 156, 160, 161, 162, 163, 164, 170, 171, 180, 181, 182, 183, 184, 190,
-      191, 192, 193, 194, 200, 201};
+      153, 154, 155, 156, 157, 158, 159, 160, 161, 162, 163, 164, 170, 171, 180, 181, 182,
+      183, 184, 190, 191, 192, 193, 194, 200, 201, 240, 241, 242, 243, 244};
   int known = 0;
   for (uint32_t t = 0; t <= 0xffff; ++t) known += IsKnownMessageType(t) ? 1 : 0;
   EXPECT_EQ(known, static_cast<int>(std::size(documented)));
@@ -115,7 +115,8 @@ TEST(MessageType, NamesMatchTheStructs) {
 
 TEST(EntryStatusName, SpellsEveryStatusAndParsesBack) {
   const char* names[] = {"Queued",  "Starting",  "Verifying", "Pending", "Running", "Gathering",
-                         "Parsing", "Completed", "Failed",    "Aborted", "Stopped"};
+                         "Parsing", "Completed", "Failed",    "Aborted", "Stopped",
+                         "Rebooting"};
   for (int i = 0; i <= kMaxEntryStatus; ++i) {
     auto status = static_cast<EntryStatus>(i);
     EXPECT_EQ(EntryStatusName(status), names[i]);

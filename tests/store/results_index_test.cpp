@@ -4,6 +4,7 @@
 #include "labmesh/store/results_index.hpp"
 
 #include <gtest/gtest.h>
+#include <msgpack.hpp>
 
 #include <algorithm>
 #include <string>

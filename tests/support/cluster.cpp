@@ -81,6 +81,12 @@ std::string E2eCluster::public_key() const {
 }
 
 Process& E2eCluster::StartAgent(const std::string& hostname, std::vector<std::string> extra_flags) {
+  return StartAgentWrapped(hostname, {}, std::move(extra_flags));
+}
+
+Process& E2eCluster::StartAgentWrapped(const std::string& hostname,
+                                       std::vector<std::string> wrapper,
+                                       std::vector<std::string> extra_flags) {
   // Defaults, each replaced when the test passes the same flag.
   std::vector<std::pair<std::string, std::string>> defaults = {
       {"--coordinator", agent_endpoint_},     {"--coordinator-key", key_path()},
@@ -89,7 +95,8 @@ Process& E2eCluster::StartAgent(const std::string& hostname, std::vector<std::st
       {"--verify-dir", ScriptDir(hostname, "verify")},
       {"--repair-dir", ScriptDir(hostname, "repair")},
       {"--cleanup-dir", ScriptDir(hostname, "cleanup")}};
-  std::vector<std::string> argv = {AgentBinary()};
+  std::vector<std::string> argv = std::move(wrapper);
+  argv.push_back(AgentBinary());
   for (const auto& [flag, value] : defaults) {
     if (std::find(extra_flags.begin(), extra_flags.end(), flag) == extra_flags.end()) {
       argv.push_back(flag);

@@ -38,6 +38,10 @@ class E2eCluster {
 
   // Starts an agent named `hostname` with its own work dir; extra flags appended.
   Process& StartAgent(const std::string& hostname, std::vector<std::string> extra_flags = {});
+  // The same agent command line run by `wrapper` (e.g. {"/bin/sh", "supervise.sh", ...}: the
+  // agent's argv is appended to it), in the agent's slot and process group.
+  Process& StartAgentWrapped(const std::string& hostname, std::vector<std::string> wrapper,
+                             std::vector<std::string> extra_flags = {});
   Process& agent(const std::string& hostname) { return *agents_.at(hostname); }
   void KillAgent(const std::string& hostname, int sig);
   // Where the agent of `hostname` finds its verify/repair/cleanup executables ("verify",

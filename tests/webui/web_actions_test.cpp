@@ -107,7 +107,8 @@ TEST_F(WebActionsTest, CreateJobSendsEveryFieldAndAnswers201WithTheId) {
       "name": "boot", "user": "mallory", "control": "labmesh-test run boot -- true",
       "hosts": ["lab-1", "lab-2"], "meta_label": "gpu", "meta_count": 2, "depends": ["x86"],
       "synch_count": 2, "priority": "high", "run_verify": true, "timeout_ms": 60000,
-      "max_runtime_ms": 30000, "cleanup": "always", "retry": 1})"));
+      "max_runtime_ms": 30000, "cleanup": "always", "retry": 1,
+      "notify": ["email:a@b.org", "webhook:http://h/x"], "notify_on": "failure"})"));
   ASSERT_EQ(response.status, 201) << response.body;
   EXPECT_EQ(Body(response)["id"], 42);
   auto sent = coordinator_.LastRequest<protocol::JobCreateRequest>();
@@ -126,6 +127,8 @@ TEST_F(WebActionsTest, CreateJobSendsEveryFieldAndAnswers201WithTheId) {
   EXPECT_EQ(sent->max_runtime_ms, 30000);
   EXPECT_EQ(sent->cleanup, "always");
   EXPECT_EQ(sent->retry, 1u);
+  EXPECT_EQ(sent->notify, (std::vector<std::string>{"email:a@b.org", "webhook:http://h/x"}));
+  EXPECT_EQ(sent->notify_on, "failure");
 }
 
 TEST_F(WebActionsTest, BadJobBodiesAreRefusedBeforeTheCoordinator) {

@@ -145,7 +145,7 @@ export function durationText(ms) {
 
 export const HOST_STATUSES = ['Ready', 'Pending', 'Running', 'Verifying', 'Repairing', 'Cleaning',
   'Updating', 'Repair Failed', 'Dead'];
-export const JOB_STATUSES = ['Queued', 'Running', 'Completed', 'Failed', 'Aborted'];
+export const JOB_STATUSES = ['Waiting', 'Queued', 'Running', 'Completed', 'Failed', 'Aborted'];
 
 const STATUS_CLASS = {
   // hosts
@@ -153,7 +153,8 @@ const STATUS_CLASS = {
   'Cleaning': 'work', 'Updating': 'work', 'Repair Failed': 'bad', 'Dead': 'bad',
   'Pending Approval': 'work',
   // jobs, entries, special tasks
-  'Queued': 'work', 'Starting': 'work', 'Gathering': 'busy', 'Parsing': 'busy',
+  'Waiting': 'work', 'Queued': 'work', 'Starting': 'work', 'Gathering': 'busy', 'Parsing': 'busy',
+  'Rebooting': 'work',
   'Completed': 'ok', 'Failed': 'bad', 'Aborted': 'bad', 'Stopped': 'bad',
   // test results
   'GOOD': 'ok', 'FAIL': 'bad', 'ERROR': 'bad', 'ABORT': 'bad', 'WARN': 'work', 'TEST_NA': '',

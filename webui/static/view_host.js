@@ -47,6 +47,10 @@ export function historyTable(items) {
     tr.appendChild(h('td', null, badge(item.status)));
     tr.appendChild(whenCell(item.finished_ms));
     const reason = el('td', 'reason', item.reason || '');
+    if (item.crash) {
+      tr.classList.add('crashed');
+      reason.appendChild(el('div', 'crash', 'crash: ' + (item.crash_line || 'the host rebooted unexpectedly')));
+    }
     const failed = (item.checks || []).filter((c) => !c.passed);
     if (failed.length > 0) {
       reason.appendChild(el('div', 'failed-checks',

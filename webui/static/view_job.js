@@ -38,6 +38,14 @@ function confirmButton(text, className, action, armed, key) {
   return b;
 }
 
+// One notification of the job's end: its target, state, attempts and last error.
+export function notificationText(n) {
+  const attempts = n.attempts + (n.attempts === 1 ? ' attempt' : ' attempts');
+  if (n.state === 'delivered') return n.target + ': delivered ' + formatTime(n.delivered_us / 1000) + ' (' + attempts + ')';
+  if (n.state === 'failed') return n.target + ': failed (' + attempts + '): ' + n.last_error;
+  return n.target + ': pending (' + attempts + (n.last_error ? '; last error: ' + n.last_error : '') + ')';
+}
+
 function countsText(counts) {
   const parts = Object.entries(counts || {}).map(([s, n]) => n + ' ' + s);
   return parts.length ? parts.join(', ') : '';
@@ -147,8 +155,15 @@ export function mount(ctx) {
       e.fault ? 'fault: ' + e.fault : '',
       e.exit_code !== null && e.exit_code !== undefined && e.exit_code !== 0 ? 'exit ' + e.exit_code : '',
       e.signal ? 'signal ' + e.signal : '',
-      e.retries ? 'retried ' + e.retries + '×' : ''].filter(Boolean).join('; ');
-    tr.appendChild(el('td', 'reason', reason));
+      e.retries ? 'retried ' + e.retries + '×' : '',
+      e.boot_count ? 'rebooted ' + e.boot_count + '×' : ''].filter(Boolean).join('; ');
+    const reasonCell = el('td', 'reason', reason);
+    if (e.crash) {
+      // The kernel crashed under it (docs/kernel-lab.md): the panic line its crashinfo/ holds.
+      tr.classList.add('crashed');
+      reasonCell.appendChild(el('div', 'crash', 'crash: ' + (e.crash_line || 'the host rebooted unexpectedly')));
+    }
+    tr.appendChild(reasonCell);
     // A queued entry: its place in the queue and what holds the hosts it could run on; a
     // running one: the barrier or value its control waits for.
     const waiting = e.waiting_for
@@ -198,6 +213,12 @@ export function mount(ctx) {
     setting('Max runtime', j.max_runtime_ms ? formatDuration(j.max_runtime_ms) : 'none');
     setting('Cleanup', j.cleanup);
     setting('Retry', String(j.retry || 0));
+    if ((j.after || []).length) setting('After', 'jobs ' + j.after.join(', ') + (j.after_any ? ' (whatever they end as)' : ' (all Completed)'));
+    if ((j.notify || []).length) setting('Notify', j.notify.join(', ') + ' (on ' + j.notify_on + ')');
+    for (const n of j.notifications || []) {
+      const dd = notificationText(n);
+      setting('Notification', dd);
+    }
     setting('Created', formatTime(j.created_us / 1000));
     setting('Finished', j.finished_us ? formatTime(j.finished_us / 1000) : '—');
     if (j.abort_reason) setting('Aborted', j.abort_reason);

@@ -56,6 +56,8 @@ export function mount(ctx) {
   const cleanup = select('job-cleanup', ['on-failure', 'always', 'never'], 'on-failure');
   const retry = input('job-retry', 'number', '0');
   retry.min = '0';
+  const notify = input('job-notify', 'text', '', 'email:you@example.org, webhook:https://...');
+  const notifyOn = select('job-notify-on', [['', '(your default)'], 'always', 'failure'], '');
 
   const submit = button('Create job', 'primary');
   submit.type = 'submit';
@@ -79,6 +81,8 @@ export function mount(ctx) {
     field('Max runtime', maxRuntime, 'one host\'s running time limit'),
     field('Cleanup', cleanup, 'clean each host after its entry'),
     field('Retry', retry, 'queue an entry again, up to N times, when its host is lost'),
+    field('Notify', notify, 'tell these targets when the job ends (comma-separated; empty: your defaults)'),
+    field('Notify on', notifyOn, 'always or only on failure (empty: your default)'),
     h('div', 'submit-row', submit), formError, labelList);
   form.id = 'job-form';
   form.noValidate = true;
@@ -173,6 +177,9 @@ export function mount(ctx) {
       if (Number.isNaN(ms)) throw new Error(label2 + ' "' + text + '" is not a duration like 90s, 30m, 2h');
       if (ms) job[key] = ms;
     }
+    const targets = notify.value.split(',').map((s) => s.trim()).filter(Boolean);
+    if (targets.length) job.notify = targets;
+    if (notifyOn.value) job.notify_on = notifyOn.value;
     for (const [box, key, min] of [[synch, 'synch_count', 1], [retry, 'retry', 0]]) {
       const v = box.value.trim() === '' ? min : Number(box.value);
       if (!Number.isInteger(v) || v < min) throw new Error(key.replace('_', ' ') + ' must be a whole number ≥ ' + min);
@@ -259,6 +266,8 @@ export function mount(ctx) {
       maxRuntime.value = durationText(job.max_runtime_ms);
       cleanup.value = job.cleanup || 'on-failure';
       retry.value = String(job.retry || 0);
+      notify.value = (job.notify || []).join(', ');
+      notifyOn.value = job.notify_on || '';
       drawPicked();
       drawHosts();
     });

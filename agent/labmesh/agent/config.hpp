@@ -64,6 +64,13 @@ struct AgentConfig {
   uint64_t upload_chunk_bytes = protocol::kMaxResultChunkBytes;  // one ResultChunk at most
   uint64_t upload_window_bytes = 4 * 1024 * 1024;  // unacknowledged bytes per entry at most
   int64_t log_flush_ms = 100;  // debug/control.log is streamed at most this often (or per 64 KiB)
+  // Reboots and crashes (docs/kernel-lab.md). `labmesh-test reboot` runs reboot_command (through
+  // /bin/sh -c); a changed boot_id_file says the machine booted. After a failed control or an
+  // unexpected reboot, crashinfo/ gets copies of pstore_dir and of crash_dir's new files.
+  std::string reboot_command = "systemctl reboot";
+  std::string boot_id_file = "/proc/sys/kernel/random/boot_id";
+  std::string pstore_dir = "/sys/fs/pstore";
+  std::string crash_dir = "/var/crash";
   // Fault point for tests: wait this long between result chunks (0 = off).
   int64_t fault_chunk_delay_ms = 0;
   // Fault filter for tests: rules that drop, delay or duplicate chosen messages to and from the

@@ -33,6 +33,10 @@ struct JobCreateArgs {
   std::string cleanup = "on-failure";  // never, always or on-failure
   uint32_t retry = 0;
   std::string keep_results;  // "forever", a duration ("30d"), "" = the coordinator's policy
+  std::vector<std::string> notify;  // --notify email:ADDR / webhook:URL, repeated
+  std::string notify_on;            // --notify-on always|failure, "" = the owner's default
+  std::vector<uint64_t> after;      // --after ID,ID
+  bool after_any = false;           // --after-any
   std::string user;         // the owner, already resolved (--user, $USER, "unknown")
 };
 
@@ -95,6 +99,17 @@ std::string FormatEntryReason(const protocol::EntryInfo& entry);
 // A `job create --cleanup` policy in its canonical spelling (never, always, on-failure;
 // case-insensitive), or InvalidArgument "unknown cleanup policy 'X' (never, always, on-failure)".
 Result<std::string> ParseCleanupPolicy(const std::string& text);
+
+// `--notify-on`: "" (the owner's default), "always" or "failure" (case-insensitive), canonical;
+// InvalidArgument otherwise.
+Result<std::string> ParseNotifyOn(const std::string& text);
+// A `--notify` target's shape: "email:ADDR" or "webhook:URL" (a bare http(s):// URL is taken as
+// a webhook). The coordinator checks the rest; InvalidArgument naming the target otherwise.
+Result<std::string> CheckNotifyTarget(const std::string& text);
+// One notification of `job show`: "webhook:http://h/hook  delivered 2026-12-06T10:00:01.000Z
+// (1 attempt)", "... pending (2 attempts; last error: Couldn't connect to server)", "... failed
+// (7 attempts): gave up ...".
+std::string FormatNotification(const protocol::NotificationInfo& notification);
 
 // The RETRIES column of `job show` is printed only when an entry was queued again.
 bool AnyEntryRetried(const protocol::JobInfo& job);

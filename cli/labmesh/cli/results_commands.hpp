@@ -30,6 +30,7 @@ class ResultsCommands {
   int Series(client::ApiClient& api);
   int Reparse(client::ApiClient& api);
   int Usage(client::ApiClient& api);
+  int Import(client::ApiClient& api);
 
   const Globals& g_;
 
@@ -43,6 +44,9 @@ class ResultsCommands {
   uint32_t series_limit_ = 0;
   uint64_t reparse_job_ = 0;
   std::string usage_owner_;
+  std::string import_dir_;
+  std::string import_host_;
+  std::string import_job_name_;
 };
 
 }  // namespace labmesh::cli

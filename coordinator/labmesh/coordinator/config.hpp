@@ -76,6 +76,16 @@ struct CoordinatorConfig {
   int64_t retention_sweep_interval_ms = 600'000;
   // The most time one loop turn spends sweeping (the loop's other work waits meanwhile).
   int64_t retention_turn_budget_ms = 2;
+  // Notifications of job ends (docs/notifications.md). Email goes by SMTP to this relay
+  // (HOST:PORT) from this address ("" = labmesh@<this machine's name>); the links in them point
+  // at public_url ("" = http://<http_listen>); a notification not delivered within
+  // notify_retry_for_ms of the job's end is given up (recorded failed); one attempt may take
+  // notify_attempt_timeout_ms.
+  std::string smtp_server = "127.0.0.1:25";
+  std::string notify_from;
+  std::string public_url;
+  int64_t notify_retry_for_ms = 3'600'000;
+  int64_t notify_attempt_timeout_ms = 10'000;
 };
 
 }  // namespace labmesh::coordinator

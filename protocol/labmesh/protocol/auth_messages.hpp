@@ -17,6 +17,9 @@ struct UserInfo {
   int64_t created_ms = 0;
   uint32_t tokens = 0;        // how many API tokens it has (never the tokens themselves)
   bool has_password = false;  // set with `labmesh user passwd` (web login)
+  // Notification defaults (`user mod --notify`, docs/notifications.md).
+  std::vector<std::string> notify;
+  std::string notify_on;
 };
 
 struct UserListRequest {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "labmesh/protocol/types.hpp"
+#include "labmesh/protocol/workflow_messages.hpp"
 
 namespace labmesh::protocol {
 
@@ -31,6 +32,13 @@ struct FileDigest {
 struct HeldEntry {
   uint64_t entry_id = 0;
   std::string phase;  // "running", "exited", "uploaded" (as EntryReport::phase)
+};
+
+// One move of an entry's status (its history).
+struct EntryStatusChange {
+  std::string status;  // EntryStatusName
+  int64_t at_us = 0;
+  std::string reason;
 };
 
 // One host queue entry as readers see it.
@@ -64,6 +72,14 @@ struct EntryInfo {
   // hosts (its label, or its named host), 1 = next; and how many those are. 0 = not queued.
   uint32_t queue_position = 0;
   uint32_t queue_length = 0;
+  // Reboots inside the control (`labmesh-test reboot`) done so far (docs/kernel-lab.md).
+  uint32_t boot_count = 0;
+  // The entry crashed its host: it rebooted unexpectedly, or its crashinfo/ holds a kernel panic
+  // or oops; `crash_line` is the first such line found ("" when none was).
+  bool crash = false;
+  std::string crash_line;
+  // Every status it had, oldest first (JobShowReply only; empty in lists).
+  std::vector<EntryStatusChange> history;
 };
 
 struct JobInfo {
@@ -72,7 +88,8 @@ struct JobInfo {
   std::string owner;
   std::string priority;  // PriorityName
   uint32_t synch_count = 1;
-  // Derived from the entries: "Queued" (none started), "Running" (some not final),
+  // "Waiting" while it waits for its --after jobs; then derived from the entries: "Queued"
+  // (none started), "Running" (some not final),
   // then when all are final "Completed" (all Completed), "Aborted" (any Aborted) or "Failed".
   std::string status;
   std::string control_kind;  // "command", "control" or "test"
@@ -97,6 +114,14 @@ struct JobInfo {
   std::string results = "present";     // "present", "removing" or "removed"
   int64_t results_removed_us = 0;      // when their removal was decided; 0 = never
   std::string results_removed_reason;  // "retention 90d", "deleted by alice", ...
+  // Notifications (docs/notifications.md): the targets told when the job ends, when
+  // ("always" or "failure"), and each one's delivery once the job ended (JobShowReply only).
+  std::vector<std::string> notify;
+  std::string notify_on;
+  std::vector<NotificationInfo> notifications;
+  // --after: the jobs it waits for; while it waits its status is "Waiting".
+  std::vector<uint64_t> after;
+  bool after_any = false;
 };
 
 // ---- agent socket ----
@@ -132,7 +157,11 @@ struct StartEntry {
 
 // An entry's phase on the agent. Sent when it changes and again after every (re)connect until
 // acknowledged. `sequence` grows with each new report of the entry.
-//   running  - the control was spawned (started_us)
+//   running  - the control was spawned (started_us); again after each reboot it asked for, with
+//              boot_count one higher (the control runs again from the top)
+//   rebooting - the control asked for a reboot (`labmesh-test reboot`); the agent runs the
+//              machine's reboot command once this report is acknowledged. The host may be
+//              silent for reboot_timeout_ms.
 //   exited   - the control ended (exit_code/signal, outcome); results are being uploaded
 //   uploaded - every file is acknowledged; `files` lists them for the coordinator to check
 struct EntryReport {
@@ -151,6 +180,11 @@ struct EntryReport {
   std::string outcome;
   std::string reason;  // human words for a failure, e.g. "exit status 3", "max runtime 2s exceeded"
   std::vector<FileDigest> files;  // phase "uploaded" only
+  uint32_t boot_count = 0;        // reboots the control asked for that have happened
+  int64_t reboot_timeout_ms = 0;  // phase "rebooting": how long the host may take to come back
+  // The machine rebooted while the control ran without asking (a panic, a power cut): outcome
+  // "error"; the coordinator treats the entry as lost with its host (the job's --retry applies).
+  bool unexpected_reboot = false;
 };
 
 struct EntryReportAck {
@@ -224,6 +258,14 @@ struct JobCreateRequest {
   // How long its results are kept after it finished: 0 = the coordinator's --results-retention,
   // -1 = forever (no policy removes them), else ms (docs/retention.md).
   int64_t keep_results_ms = 0;
+  // Who is told when the job ends ("email:ADDR", "webhook:URL"); empty = the owner's defaults
+  // (user mod --notify). notify_on: "always" or "failure"; "" = the owner's default, else always.
+  std::vector<std::string> notify;
+  std::string notify_on;
+  // Queue its entries only once these jobs are final (ids of existing jobs; `job create
+  // --after`); when one did not complete it is aborted, unless after_any.
+  std::vector<uint64_t> after;
+  bool after_any = false;
 };
 
 struct JobCreateReply {

@@ -56,9 +56,13 @@ nlohmann::json ToJson(const EntryInfo& entry);
 // {"label","count","hosts","free","busy","locked","in_task","down","unusable","queued_ahead",
 //  "busy_jobs","can_start","summary"} (`host avail`).
 nlohmann::json ToJson(const HostAvailReply& reply);
+// {"target","state","attempts","last_error","created","created_us","last_attempt",
+//  "last_attempt_us","delivered","delivered_us"}: one notification of a job's end.
+nlohmann::json ToJson(const NotificationInfo& notification);
 // At least {"id","name","owner","priority","synch_count","status","entries":[{"host","status"}]}
 // (CLI.md) plus control_kind, test_name, hosts, meta_label, meta_count, depends, run_verify,
-// timeout_ms, max_runtime_ms, created(+_us), finished(+_us), abort_reason, cleanup, retry;
+// timeout_ms, max_runtime_ms, created(+_us), finished(+_us), abort_reason, cleanup, retry,
+// notify, notify_on, notifications (ToJson(NotificationInfo));
 // "control" only when
 // `with_control` (show, not list). Entries are ToJson(EntryInfo).
 nlohmann::json ToJson(const JobInfo& job, bool with_control = true);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "labmesh/protocol/job_messages.hpp"  // FileDigest
 #include "labmesh/protocol/types.hpp"
 
 namespace labmesh::protocol {
@@ -137,6 +138,51 @@ struct ResultsReparseReply {
   uint32_t entries = 0;   // entries whose files were parsed
   uint64_t results = 0;   // results indexed
   uint32_t warnings = 0;  // parse warnings
+};
+
+// ---- importing a hand run (`labmesh results import`, docs/kernel-lab.md) ----
+// A results directory made without a coordinator (`labmesh-test local`) becomes a finished job
+// of the asking user with one entry on `host`: the request creates it (Gathering), chunks fill
+// its directory as an agent's upload would, done checks every file against the request's list
+// and parses them; the entry then ends Completed, or Failed when a test did not pass.
+
+struct ResultsImportRequest {
+  static constexpr MessageType kType = MessageType::kResultsImportRequest;
+  std::string host;      // the machine it ran on (need not be registered)
+  std::string job_name;  // "" = "import"
+  std::vector<FileDigest> files;  // every file, relative paths
+};
+
+// Reply to ResultsImportRequest and ResultsImportDoneRequest.
+struct ResultsImportReply {
+  static constexpr MessageType kType = MessageType::kResultsImportReply;
+  uint64_t job_id = 0;
+  uint64_t entry_id = 0;
+  std::string results_path;  // "<job_id>-<owner>/<host>"
+};
+
+// Bytes of one file, as ResultChunk (at most kMaxResultChunkBytes, hash of `data`).
+struct ResultsImportChunkRequest {
+  static constexpr MessageType kType = MessageType::kResultsImportChunkRequest;
+  uint64_t entry_id = 0;
+  std::string path;
+  uint64_t offset = 0;
+  std::vector<char> data;
+  std::string hash;
+};
+
+// The coordinator holds [0, next_offset) of the file; `error` why a chunk was refused.
+struct ResultsImportChunkReply {
+  static constexpr MessageType kType = MessageType::kResultsImportChunkReply;
+  uint64_t entry_id = 0;
+  std::string path;
+  uint64_t next_offset = 0;
+  std::string error;
+};
+
+struct ResultsImportDoneRequest {
+  static constexpr MessageType kType = MessageType::kResultsImportDoneRequest;
+  uint64_t entry_id = 0;
 };
 
 }  // namespace labmesh::protocol

@@ -139,6 +139,8 @@ struct HistoryItem {
   int64_t started_ms = 0;
   int64_t finished_ms = 0;
   std::vector<TaskCheck> checks;  // tasks only
+  bool crash = false;              // entries only: EntryInfo::crash
+  std::string crash_line;          // entries only: EntryInfo::crash_line
 };
 
 struct HostHistoryReply {

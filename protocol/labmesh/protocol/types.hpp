@@ -96,6 +96,10 @@ enum class MessageType : uint16_t {
   kUserDeleteRequest = 154,  // reply: kOkReply
   kUserTokenRequest = 155,   // reply: kUserTokenReply
   kUserPasswdRequest = 156,  // reply: kOkReply
+  // Lab workflow (workflow_messages.hpp, docs/notifications.md).
+  kUserModRequest = 157,       // a user's default notification targets; reply: kOkReply
+  kNotifySecretRequest = 158,  // a webhook target's signing secret
+  kNotifySecretReply = 159,
   kAclListRequest = 160,
   kAclListReply = 161,
   kAclCreateRequest = 162,  // reply: kOkReply
@@ -117,6 +121,13 @@ enum class MessageType : uint16_t {
   // Metrics (metrics_messages.hpp, docs/monitoring.md): the scrape token or loopback only.
   kMetricsRequest = 200,
   kMetricsReply = 201,
+  // A hand run's results directory (`labmesh-test local`) put in the results repository and
+  // index as a finished job (results_messages.hpp, docs/kernel-lab.md): begin, chunks, done.
+  kResultsImportRequest = 240,  // reply: kResultsImportReply
+  kResultsImportReply = 241,
+  kResultsImportChunkRequest = 242,  // reply: kResultsImportChunkReply
+  kResultsImportChunkReply = 243,
+  kResultsImportDoneRequest = 244,  // reply: kResultsImportReply
 };
 
 // True for every type above; decoders refuse anything else.
@@ -162,8 +173,11 @@ enum class EntryStatus : uint8_t {
   kFailed = 8,
   kAborted = 9,
   kStopped = 10,
+  // The control asked for a reboot (`labmesh-test reboot`): the host is expected to be silent
+  // until it booted again or the reboot's timeout passed (docs/kernel-lab.md).
+  kRebooting = 11,
 };
-inline constexpr uint8_t kMaxEntryStatus = 10;
+inline constexpr uint8_t kMaxEntryStatus = 11;
 
 std::string_view EntryStatusName(EntryStatus status);
 std::optional<EntryStatus> ParseEntryStatus(std::string_view text);  // like ParseHostStatus

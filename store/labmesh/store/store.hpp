@@ -17,6 +17,8 @@
 //                 given that host, kept by Apply; an entry requeued to another host is in both)
 //   tokens        token hash (hex)   -> user name (version 5; index of User::tokens, kept by Apply)
 //   audit         IdKey(record id)   -> AuditRecord (version 5): every mutating API request
+//   notifications IdKey(job id) "." 3-digit index -> Notification (version 7): the outbox of
+//                 job-end notifications, written with the job's final state (docs/notifications.md)
 // Jobs, their entries and audit records are deleted only by retention (docs/retention.md).
 // Job and entry keys are the id as 20 zero-padded decimal digits, so that key order is id order.
 // Values are MessagePack maps with string keys, so fields can be added without a migration;
@@ -47,7 +49,7 @@
 
 namespace labmesh::store {
 
-inline constexpr uint32_t kSchemaVersion = 6;
+inline constexpr uint32_t kSchemaVersion = 7;
 
 // Every host and user starts in this ACL group.
 inline constexpr char kEveryoneGroup[] = "Everyone";
@@ -134,6 +136,10 @@ struct User {
   int64_t created_ms = 0;
   std::string password_hash;  // crypto_pwhash_str (Argon2id) of the web password; "" = none
   std::vector<ApiToken> tokens;
+  // Notification defaults (docs/notifications.md): targets ("email:ADDR", "webhook:URL") and
+  // when ("always", "failure"; "" = always) for the jobs they create without --notify.
+  std::vector<std::string> notify;
+  std::string notify_on;
 };
 
 // One audited API request (the wire's record as it is stored).
@@ -193,7 +199,37 @@ struct Job {
   ResultsState results_state = ResultsState::kPresent;
   int64_t results_removed_us = 0;      // when their removal was decided
   std::string results_removed_reason;  // "retention 90d", "deleted by alice", ...
+  // Who is told when it ends ("email:ADDR", "webhook:URL") and when ("always", "failure").
+  std::vector<std::string> notify;
+  std::string notify_on;
+  // Jobs that must be final before this one's entries are queued (`--after`), sorted; with
+  // after_any it runs whatever they ended as, else it is aborted when one did not complete.
+  // `waiting` is true until then (docs/jobs.md "Jobs that wait for jobs").
+  std::vector<uint64_t> after;
+  bool after_any = false;
+  bool waiting = false;
 };
+
+// One notification of a job's end in the outbox (docs/notifications.md). Written kPending in
+// the transaction that commits the job's final state (so a crash neither loses nor repeats
+// it); from then on only the notification sender's thread writes it.
+enum class NotifyState : uint8_t { kPending = 0, kDelivered = 1, kFailed = 2 };
+struct Notification {
+  uint64_t job_id = 0;
+  uint32_t index = 0;   // its place in the job's targets
+  std::string target;   // "email:ADDR" or "webhook:URL"
+  std::string owner;    // the job's owner (webhooks are signed with the owner's target secret)
+  NotifyState state = NotifyState::kPending;
+  uint32_t attempts = 0;
+  std::string last_error;
+  int64_t created_us = 0;
+  int64_t last_attempt_us = 0;
+  int64_t next_attempt_us = 0;  // pending: not before this wall time
+  int64_t delivered_us = 0;
+  std::string document;  // the JSON document sent (webhooks) and rendered as text (email)
+};
+// The key of a notification: IdKey(job id) "." index as 3 digits (so a job's sort together).
+std::string NotificationKey(uint64_t job_id, uint32_t index);
 
 // A host queue entry: one (job, host) pair.
 struct Entry {
@@ -223,6 +259,13 @@ struct Entry {
   std::map<std::string, uint64_t> result_counts;  // parsed results per status
   std::vector<std::string> parse_warnings;
   uint32_t retries = 0;  // times it was queued again after its host was lost
+  // Reboots (docs/kernel-lab.md): how many the control asked for have happened; while Rebooting,
+  // when the host must have booted again (wall clock, 0 = not rebooting).
+  uint32_t boot_count = 0;
+  int64_t reboot_deadline_us = 0;
+  bool unexpected_reboot = false;  // the agent said its host rebooted without being asked
+  bool crash = false;              // unexpected reboot, or a panic/oops found in crashinfo/
+  std::string crash_line;          // the first panic/oops line found
 };
 
 // A special task (Verify, Repair, Cleanup, Update) on one host (docs/lifecycle.md).
@@ -260,8 +303,8 @@ class WriteBatch {
   // Only the group: its members' acl_groups are the caller's to rewrite in the same batch.
   void DeleteAclGroup(std::string name) { ops_.emplace_back(DeleteAclGroupOp{std::move(name)}); }
   void PutAudit(AuditRecord record) { ops_.emplace_back(std::move(record)); }
-  // Removes the job, every entry it lists and their host_entries rows for the entry's host and
-  // for each of `hosts` (the hosts an entry had before a retry).
+  // Removes the job, every entry it lists, its notifications and their host_entries rows for
+  // the entry's host and for each of `hosts` (the hosts an entry had before a retry).
   void DeleteJob(uint64_t id, std::vector<std::string> hosts = {}) {
     ops_.emplace_back(DeleteJobOp{id, std::move(hosts)});
   }
@@ -270,6 +313,7 @@ class WriteBatch {
   void PutTask(SpecialTask task) { ops_.emplace_back(std::move(task)); }
   void PutPackage(Package package) { ops_.emplace_back(std::move(package)); }
   void SetDesiredVersion(DesiredVersion desired) { ops_.emplace_back(std::move(desired)); }
+  void PutNotification(Notification notification) { ops_.emplace_back(std::move(notification)); }
 
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
@@ -301,7 +345,7 @@ class WriteBatch {
   using Op = std::variant<Host, DeleteHostOp, Label, DeleteLabelOp, RevokedKey, TestDef,
                           DeleteTestOp, Job, Entry, User, DeleteUserOp, AclGroup,
                           DeleteAclGroupOp, SpecialTask, AuditRecord, Package, DesiredVersion,
-                          DeleteJobOp, DeleteAuditOp>;
+                          DeleteJobOp, DeleteAuditOp, Notification>;
   const std::vector<Op>& ops() const { return ops_; }
 
  private:
@@ -372,6 +416,9 @@ class Store {
   virtual Result<std::vector<Package>> ListPackages() const = 0;  // sorted by version string
   // The desired version; version "" when none was ever set.
   virtual Result<DesiredVersion> GetDesiredVersion() const = 0;
+  // A job's notifications by index / every pending one (the sender's work after a start).
+  virtual Result<std::vector<Notification>> ListNotifications(uint64_t job_id) const = 0;
+  virtual Result<std::vector<Notification>> ListPendingNotifications() const = 0;
 
   // Commits the whole batch in one write transaction. When LMDB's map is full the transaction
   // is aborted, the map doubled and the batch retried. Fails with FailedPrecondition on a

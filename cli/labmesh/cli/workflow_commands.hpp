@@ -1,0 +1,52 @@
+#pragma once
+// The lab-workflow commands (issue 22, docs/notifications.md): `user mod NAME --notify ...`
+// (a user's default notification targets; added to the `user` noun UserCommands made),
+// `notify secret URL` (the secret webhooks to URL are signed with for your jobs) and `job clone
+// ID [overrides]` (added to the `job` noun JobCommands made; docs/jobs.md).
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "labmesh/cli/cli_util.hpp"
+#include "labmesh/cli/job_logic.hpp"
+#include "labmesh/client/api_client.hpp"
+
+namespace labmesh::cli {
+
+class WorkflowCommands {
+ public:
+  // Must be made after UserCommands and JobCommands (it adds `mod` to `user`, `clone` to
+  // `job`). `app`, `g` and `action`
+  // must outlive this object, and this object the parse and the action.
+  WorkflowCommands(CLI::App& app, const Globals& g, Action& action);
+  WorkflowCommands(const WorkflowCommands&) = delete;
+  WorkflowCommands& operator=(const WorkflowCommands&) = delete;
+
+ private:
+  int UserMod(client::ApiClient& api);
+  int NotifySecret(client::ApiClient& api);
+  int Clone(client::ApiClient& api);
+
+  const Globals& g_;
+  std::string name_;
+  std::vector<std::string> notify_;
+  std::string notify_on_;
+  bool clear_notify_ = false;
+  std::string target_;
+  // job clone: the job's id, the overrides as typed, and which were given.
+  uint64_t clone_id_ = 0;
+  JobCreateArgs overrides_;
+  uint32_t count_ = 0;
+  std::vector<std::pair<std::string, CLI::Option*>> given_;
+};
+
+// `job clone`: the create arguments of a job as shown (its control travels as `control_text`,
+// its catalog test by name), before overrides.
+struct CloneBase {
+  JobCreateArgs args;
+  std::string control_text;  // for a "control" job: its script
+};
+CloneBase CloneArgs(const protocol::JobInfo& job);
+
+}  // namespace labmesh::cli

@@ -1,0 +1,69 @@
+#include "notify_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "job_view.hpp"
+#include "notify_rules.hpp"
+#include "notify_sender.hpp"
+
+namespace labmesh::coordinator {
+
+NotifyService::NotifyService(const CoordinatorConfig& config, const Clock* clock, Batch* batch,
+                             NotifySender* sender)
+    : config_(config), clock_(clock), batch_(batch), sender_(sender) {}
+
+std::string NotifyService::LinkTo(uint64_t job_id) const {
+  std::string base = config_.public_url;
+  if (base.empty()) {
+    if (config_.http_listen.empty()) return "";
+    base = "http://" + config_.http_listen;
+  }
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/#/jobs/" + std::to_string(job_id);
+}
+
+void NotifyService::OnJobEnd(const store::Job& job, const std::vector<store::Entry>& entries) {
+  if (job.notify.empty()) return;
+  std::string status = JobStatusOf(entries);
+  if (!ShouldNotify(job.notify_on, status)) return;
+  const std::string document = JobEndDocument(job, entries, status, LinkTo(job.id));
+  const int64_t now = clock_->WallUs();
+  std::vector<store::Notification> rows;
+  for (size_t i = 0; i < job.notify.size(); ++i) {
+    store::Notification n;
+    n.job_id = job.id;
+    n.index = static_cast<uint32_t>(i);
+    n.target = job.notify[i];
+    n.owner = job.owner;
+    n.created_us = now;
+    n.next_attempt_us = now;
+    n.document = document;
+    batch_->writes().PutNotification(n);
+    rows.push_back(std::move(n));
+  }
+  batch_->MarkDurable();
+  spdlog::info("job={} {}: {} notification(s) queued", job.id, status, rows.size());
+  // Only a committed row may be sent: a failed commit reloads the job, which ends again later
+  // and queues its notifications then.
+  batch_->AfterCommit([sender = sender_, rows = std::move(rows)]() mutable {
+    for (store::Notification& n : rows) sender->Submit(std::move(n));
+  });
+}
+
+std::string NotifyService::Secret(const protocol::Envelope& e, const Principal& who) const {
+  auto request = protocol::DecodeBody<protocol::NotifySecretRequest>(e);
+  if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
+  auto target = CanonicalNotifyTarget(request->target);
+  if (!target.ok()) return protocol::ErrorFrame(e.request_id, target.status());
+  if (!target->starts_with("webhook:")) {
+    return protocol::ErrorFrame(
+        e.request_id, Status::InvalidArgument("only webhook targets are signed, not " + *target));
+  }
+  protocol::NotifySecretReply reply;
+  reply.target = *target;
+  reply.owner = who.user;
+  reply.secret = TargetSecret(sender_->notify_key(), who.user, *target);
+  return protocol::Encode(reply, e.request_id);
+}
+
+}  // namespace labmesh::coordinator
