@@ -332,11 +332,7 @@ int JobCommands::Wait(client::ApiClient& api) {
 int JobCommands::Abort(client::ApiClient& api) {
   auto reply = api.Call<protocol::OkReply>(protocol::JobAbortRequest{id_, host_, UserOf(g_)});
   if (!reply.ok()) return Fail(reply.status());
-  if (g_.json) {
-    std::cout << Dump(nlohmann::json{{"ok", true}, {"message", reply->message}}) << "\n";
-  } else {
-    std::cout << reply->message << "\n";
-  }
+  PrintOk(*reply, g_.json);
   return kExitOk;
 }
 

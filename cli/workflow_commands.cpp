@@ -86,11 +86,7 @@ int WorkflowCommands::UserMod(client::ApiClient& api) {
   request.clear_notify = clear_notify_;
   auto reply = api.Call<protocol::OkReply>(request);
   if (!reply.ok()) return Fail(reply.status());
-  if (g_.json) {
-    std::cout << Dump(nlohmann::json{{"ok", true}, {"message", reply->message}}) << "\n";
-  } else {
-    std::cout << reply->message << "\n";
-  }
+  PrintOk(*reply, g_.json);
   return kExitOk;
 }
 

@@ -24,6 +24,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+constexpr size_t kMaxCopiedFiles = 256;  // per source directory
+
 // The end of a command's output (at most `cap` bytes) and how it ended.
 struct Captured {
   bool started = false;
@@ -115,29 +117,42 @@ class Collector {
     }
     Write(name, c.out, c.total);
   }
-  // Copies the regular files directly in `from` (changed at or after `since_s`, when given)
-  // to `to`/.
-  void CopyDir(const std::string& from, const std::string& to, int64_t since_s) {
+  // Copies the regular files in `from` (below it too when `recursive`; changed at or after
+  // `since_s`, when given) to `to`/, keeping their relative paths. No link is followed.
+  void CopyDir(const std::string& from, const std::string& to, int64_t since_s,
+               bool recursive = false) {
     std::error_code ec;
     if (!fs::is_directory(from, ec)) return Note(to + ": " + from + " does not exist");
     std::vector<fs::path> files;
-    for (const auto& dirent : fs::directory_iterator(from, ec)) {
+    auto consider = [&](const fs::directory_entry& dirent) {
       std::error_code st_ec;
-      if (!dirent.is_regular_file(st_ec) || dirent.is_symlink(st_ec)) continue;
+      if (!dirent.is_regular_file(st_ec) || dirent.is_symlink(st_ec)) return;
       if (since_s > 0) {
         auto written = fs::last_write_time(dirent.path(), st_ec);
         auto secs = std::chrono::duration_cast<std::chrono::seconds>(
             std::chrono::file_clock::to_sys(written).time_since_epoch());
-        if (st_ec || secs.count() < since_s) continue;
+        if (st_ec || secs.count() < since_s) return;
       }
       files.push_back(dirent.path());
+    };
+    if (recursive) {
+      for (auto it = fs::recursive_directory_iterator(from, ec);
+           !ec && it != fs::recursive_directory_iterator() && files.size() < kMaxCopiedFiles;
+           it.increment(ec)) {
+        consider(*it);
+      }
+    } else {
+      for (const auto& dirent : fs::directory_iterator(from, ec)) {
+        if (files.size() >= kMaxCopiedFiles) break;
+        consider(dirent);
+      }
     }
-    if (files.empty()) return Note(to + ": no files in " + from);
+    if (files.empty()) return Note(to + ": no files in " + from + (since_s > 0 ? " since the entry started" : ""));
     std::sort(files.begin(), files.end());
     for (const fs::path& file : files) {
       std::ifstream in(file, std::ios::binary);
       std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      Write(to + "/" + file.filename().string(), text, text.size());
+      Write(to + "/" + fs::relative(file, from, ec).generic_string(), text, text.size());
     }
   }
   bool Finish() {
@@ -168,6 +183,7 @@ int CollectCrashInfo(const CrashSources& sources) {
     c.Command("journal-previous-boot.log", {"journalctl", "-k", "-b", "-1", "--no-pager"});
   }
   c.CopyDir(sources.pstore_dir, "pstore", 0);
+  c.CopyDir(sources.systemd_pstore_dir, "systemd-pstore", since_s, /*recursive=*/true);
   c.CopyDir(sources.crash_dir, "var-crash", since_s);
   // -k is this boot's kernel log; the entry's start bounds it when the entry started in it.
   std::vector<std::string> kernel = {"journalctl", "-k", "--no-pager"};

@@ -13,6 +13,9 @@ struct CrashSources {
   int64_t since_us = 0;    // the entry's start: the kernel log and crash dumps since then
   std::string pstore_dir;  // /sys/fs/pstore
   std::string crash_dir;   // /var/crash
+  // Where systemd-pstore.service moves pstore's records at boot (Debian 12 enables it), before
+  // the agent starts: the records of a panic are there, not in pstore_dir.
+  std::string systemd_pstore_dir = "/var/lib/systemd/pstore";
   bool previous_boot = false;  // the machine rebooted unexpectedly: the previous boot's log too
 };
 
@@ -22,8 +25,9 @@ inline constexpr uint64_t kMaxCrashFileBytes = 1 << 20;
 inline constexpr uint64_t kMaxCrashInfoBytes = 8 << 20;
 
 // Writes crashinfo/: journal-previous-boot.log (journalctl -k -b -1, previous_boot only),
-// pstore/ (copies of pstore_dir's files), var-crash/ (crash_dir's files changed since the
-// entry started), kernel.log (this boot's kernel log since the entry started), processes.txt,
+// pstore/ (copies of pstore_dir's files), systemd-pstore/ (the files below systemd_pstore_dir
+// written since the entry started), var-crash/ (crash_dir's files changed since the entry
+// started), kernel.log (this boot's kernel log since the entry started), processes.txt,
 // df.txt, and sources.txt saying for each source what was found or why nothing was (a missing
 // source is noted, never an error). Returns 0, or 1 when crashinfo/ itself cannot be written.
 int CollectCrashInfo(const CrashSources& sources);

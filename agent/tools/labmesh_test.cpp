@@ -377,6 +377,9 @@ int main(int argc, char** argv) {
   crashinfo->add_option("--pstore-dir", crash.pstore_dir, "pstore mount")
       ->default_val("/sys/fs/pstore");
   crashinfo->add_option("--crash-dir", crash.crash_dir, "crash dumps")->default_val("/var/crash");
+  crashinfo->add_option("--systemd-pstore-dir", crash.systemd_pstore_dir,
+                        "where systemd-pstore moved pstore's records at boot")
+      ->capture_default_str();
   crashinfo->add_flag("--previous-boot", crash.previous_boot,
                       "the machine rebooted unexpectedly: keep the previous boot's kernel log");
   std::string control, results;

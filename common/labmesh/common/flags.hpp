@@ -12,7 +12,10 @@
 #include <algorithm>
 #include <cctype>
 #include <initializer_list>
+#include <memory>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "labmesh/common/duration.hpp"
 #include "labmesh/common/logging.hpp"
@@ -62,8 +65,41 @@ inline void AddLogFlags(CLI::App& app, LogOptions& log) {
 }
 
 // Reads --config FILE; unknown keys in it are errors.
+// The config file's reader. CLI11 2.1 cuts a value at its first '#', quoted or not, and a Z85
+// key (`coordinator-key = "...#..."`) may hold one: here a '#' starts a comment only at the
+// start of a line or after a blank, outside quotes; CLI11's own reader, left without a comment
+// character, does the rest (`#` and `;` lines it skips itself).
+class ConfigReader : public CLI::ConfigBase {
+ public:
+  ConfigReader() { comment('\0'); }
+
+  // `line` without its comment.
+  static std::string StripComment(const std::string& line) {
+    char quote = 0;
+    for (size_t i = 0; i < line.size(); ++i) {
+      char c = line[i];
+      if (quote != 0) {
+        if (c == quote) quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
+        return line.substr(0, i);
+      }
+    }
+    return line;
+  }
+
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+    std::string text, line;
+    while (std::getline(input, line)) text += StripComment(line) + "\n";
+    std::istringstream stripped(text);
+    return CLI::ConfigBase::from_config(stripped);
+  }
+};
+
 inline void AddConfigFile(CLI::App& app) {
   app.set_config("--config", "", "config file: `flag-name = value` lines (flag names without --)");
+  app.config_formatter(std::make_shared<ConfigReader>());
   app.allow_config_extras(CLI::config_extras_mode::error);
 }
 
