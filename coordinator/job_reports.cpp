@@ -34,8 +34,11 @@ Status CheckReportFields(const protocol::EntryReport& report) {
     return Status::InvalidArgument("unknown entry phase '" + phase.substr(0, 64) +
                                    "' (expected running, rebooting, exited or uploaded)");
   }
-  if (phase == "rebooting" && report.reboot_timeout_ms <= 0) {
-    return Status::InvalidArgument("a 'rebooting' report must carry reboot_timeout_ms > 0");
+  constexpr int64_t kMaxRebootTimeoutMs = int64_t{7} * 24 * 3600 * 1000;
+  if (phase == "rebooting" &&
+      (report.reboot_timeout_ms <= 0 || report.reboot_timeout_ms > kMaxRebootTimeoutMs)) {
+    return Status::InvalidArgument(
+        "a 'rebooting' report must carry reboot_timeout_ms in 1..604800000 (7 days)");
   }
   const std::string& outcome = report.outcome;
   if (!outcome.empty() && outcome != "passed" && outcome != "failed" && outcome != "aborted" &&

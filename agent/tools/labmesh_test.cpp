@@ -362,8 +362,8 @@ int main(int argc, char** argv) {
       "--timeout",
       [&timeout_ms](const std::string& text) {
         auto parsed = labmesh::ParseDurationMs(text);
-        if (!parsed.ok() || *parsed <= 0) {
-          throw CLI::ValidationError("--timeout", parsed.ok() ? "must be more than 0"
+        if (!parsed.ok() || *parsed <= 0 || *parsed > 7 * 24 * 3600 * 1000LL) {
+          throw CLI::ValidationError("--timeout", parsed.ok() ? "must be more than 0 and at most 7d"
                                                               : parsed.status().message());
         }
         timeout_ms = *parsed;

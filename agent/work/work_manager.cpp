@@ -292,7 +292,6 @@ void WorkManager::Start(const protocol::StartEntry& start) {
 std::string WorkManager::SpawnControl(Entry& e) {
   e.record.boot_id = ReadBootId();
   e.reboot_calls = 0;
-
   ControlContext context{hostname_, work_dir_, helper_dir_, e.record.boot_count};
   auto spec = ControlSpawnSpec(e.record.start, e.paths, context, environ);
   if (!spec.ok()) return spec.status().message();

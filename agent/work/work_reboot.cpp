@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <ctime>
 #include <fstream>
 
@@ -22,8 +23,10 @@ namespace labmesh::agent {
 
 namespace {
 
-// A control that asks for a reboot without --timeout: the coordinator waits this long.
+// A control that asks for a reboot without --timeout: the coordinator waits this long; it takes
+// at most kMaxRebootTimeoutMs (PROTOCOL.md, EntryReport).
 constexpr int64_t kDefaultRebootTimeoutMs = 10 * 60'000;
+constexpr int64_t kMaxRebootTimeoutMs = int64_t{7} * 24 * 3600 * 1000;
 // Crash collection is bounded by labmesh-test's own caps; past this it is killed.
 constexpr int64_t kCollectLimitMs = 60'000;
 
@@ -68,7 +71,8 @@ Result<std::string> WorkManager::RequestReboot(uint64_t entry_id, int64_t timeou
                                       ") is unreadable");
   }
   e.record.phase = "rebooting";
-  e.record.reboot_timeout_ms = timeout_ms > 0 ? timeout_ms : kDefaultRebootTimeoutMs;
+  e.record.reboot_timeout_ms =
+      timeout_ms > 0 ? std::min(timeout_ms, kMaxRebootTimeoutMs) : kDefaultRebootTimeoutMs;
   e.reboot_started = false;
   // Autotest's reboot group: START now, its END once the machine is back (ResumeAfterBoot).
   if (Status s = AppendToFile(e.paths.results + "/status.log",

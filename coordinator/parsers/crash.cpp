@@ -15,15 +15,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Most telling first: a panic says the machine stopped, a BUG/Oops what went wrong, a trace
-// only that something printed one.
-constexpr std::array<std::string_view, 6> kCrashPatterns = {
-    "Kernel panic", "BUG:", "Oops", "general protection fault", "hard LOCKUP", "Call Trace"};
+// Most telling first: a panic says the machine stopped, a BUG/Oops what went wrong. (A bare
+// "Call Trace" is left out: warnings and hung-task reports print one too.)
+constexpr std::array<std::string_view, 5> kCrashPatterns = {
+    "Kernel panic", "BUG:", "Oops", "general protection fault", "hard LOCKUP"};
+// crashinfo/ files that are not logs: the process list holds any command line (a test's own
+// text about panics), df and sources.txt the collection's own words.
+constexpr std::array<std::string_view, 3> kNotLogs = {"processes.txt", "df.txt", "sources.txt"};
 constexpr size_t kMaxCrashFiles = 64;
 constexpr uint64_t kMaxCrashBytesPerFile = 8 << 20;
 
 // The rank of the most telling pattern in `line` (kCrashPatterns.size() = none).
 size_t CrashRank(std::string_view line) {
+  // "traps: prog[42] general protection fault ip:..." is a user process the kernel killed.
+  if (line.find("traps:") != std::string_view::npos) return kCrashPatterns.size();
   for (size_t i = 0; i < kCrashPatterns.size(); ++i) {
     if (line.find(kCrashPatterns[i]) != std::string_view::npos) return i;
   }
@@ -73,7 +78,10 @@ std::string FindCrashInfoLine(const std::string& dir) {
   // Not following links: a control could have put one pointing anywhere.
   for (auto it = fs::recursive_directory_iterator(root, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec) && !it->is_symlink(ec)) files.push_back(it->path());
+    const std::string name = it->path().filename().string();
+    const bool log = std::find(kNotLogs.begin(), kNotLogs.end(), name) == kNotLogs.end() ||
+                     it->path().parent_path() != root;
+    if (log && it->is_regular_file(ec) && !it->is_symlink(ec)) files.push_back(it->path());
     if (files.size() >= kMaxCrashFiles * 4) break;
   }
   std::sort(files.begin(), files.end());

@@ -18,10 +18,14 @@ namespace fs = std::filesystem;
 TEST(CrashLine, TheMostTellingLineWins) {
   EXPECT_EQ(FindCrashLine("boot ok\n"), "");
   EXPECT_EQ(FindCrashLine(""), "");
-  // A trace comes first in the log, the panic later: the panic is what the line says.
-  EXPECT_EQ(FindCrashLine("[ 1.0] Call Trace:\n[ 1.1]  dump_stack\n"
+  // An oops comes first in the log, the panic later: the panic is what the line says.
+  EXPECT_EQ(FindCrashLine("[ 1.0] Oops: 0002 [#1] SMP\n[ 1.1] Call Trace:\n"
                           "[ 1.2] Kernel panic - not syncing: Fatal exception\n"),
             "[ 1.2] Kernel panic - not syncing: Fatal exception");
+  // A warning's trace, a user process's fault: no crash.
+  EXPECT_EQ(FindCrashLine("WARNING: CPU: 0 PID: 1 at x.c:1\nCall Trace:\n"
+                          "traps: a.out[42] general protection fault ip:4011 sp:7ffc\n"),
+            "");
   EXPECT_EQ(FindCrashLine("  BUG: kernel NULL pointer dereference, address: 0000  \nOops: 0002\n"),
             "BUG: kernel NULL pointer dereference, address: 0000");
   EXPECT_EQ(FindCrashLine("watchdog: Watchdog detected hard LOCKUP on cpu 3\n"),
@@ -42,8 +46,11 @@ TEST(CrashInfoLine, LooksThroughCrashInfoOnly) {
   EXPECT_EQ(FindCrashInfoLine(dir.string()), "");  // no crashinfo/
   fs::create_directories(dir / "crashinfo" / "pstore");
   std::ofstream(dir / "status.log") << "Kernel panic in a test's own output\n";
-  std::ofstream(dir / "crashinfo" / "kernel.log") << "[ 5.0] Call Trace:\n";
-  EXPECT_EQ(FindCrashInfoLine(dir.string()), "[ 5.0] Call Trace:");
+  // The process list may hold anything (a test's command line): it is not a log.
+  std::ofstream(dir / "crashinfo" / "processes.txt") << "python3 check 'Kernel panic'\n";
+  EXPECT_EQ(FindCrashInfoLine(dir.string()), "");
+  std::ofstream(dir / "crashinfo" / "kernel.log") << "[ 5.0] BUG: soft lockup - CPU#0 stuck\n";
+  EXPECT_EQ(FindCrashInfoLine(dir.string()), "[ 5.0] BUG: soft lockup - CPU#0 stuck");
   std::ofstream(dir / "crashinfo" / "pstore" / "dmesg-ramoops-0")
       << "<0>Kernel panic - not syncing: sysrq triggered crash\n";
   EXPECT_EQ(FindCrashInfoLine(dir.string()),

@@ -118,14 +118,16 @@ Keyvals ParseKeyval(std::string_view text, const std::string& file,
 // ---- crashes (docs/kernel-lab.md "Crash collection") ----
 
 // The kernel's words for a crash, most telling first: "Kernel panic", "BUG:", "Oops",
-// "general protection fault", "hard LOCKUP", "Call Trace".
+// "general protection fault" (not a user process's "traps: ... general protection fault"),
+// "hard LOCKUP".
 // The first line of `text` holding the most telling of them (trimmed, valid UTF-8, at most
 // kMaxReasonBytes), or "" when none does.
 std::string FindCrashLine(std::string_view text);
 
 // The crash line of an entry's results directory `dir`: FindCrashLine over the regular files
-// below dir/crashinfo/ (sorted by path; no symbolic link followed; at most 64 files and the
-// last 8 MiB of each), the most telling pattern across them winning. "" when there is none or
+// below dir/crashinfo/ but its processes.txt, df.txt and sources.txt (sorted by path; no
+// symbolic link followed; at most 64 files and the last 8 MiB of each), the most telling
+// pattern across them winning. "" when there is none or
 // no crashinfo/.
 std::string FindCrashInfoLine(const std::string& dir);
 
