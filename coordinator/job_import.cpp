@@ -60,6 +60,7 @@ void JobService::ImportBegin(const std::string& routing_id, const protocol::Enve
                         std::to_string(request->files.size()) + " files of a hand run";
   entry.history.push_back({entry.status, now, entry.status_reason});
   job.entry_ids.push_back(entry.id);
+  const size_t file_count = request->files.size();
   imports_[entry.id] = std::move(request->files);
   protocol::ResultsImportReply reply{job.id, entry.id,
                                      ResultsRepository::EntryDir(job.id, job.owner, entry.hostname)};
@@ -67,8 +68,8 @@ void JobService::ImportBegin(const std::string& routing_id, const protocol::Enve
   dirty_entries_.insert(entry.id);
   entries_.emplace(entry.id, std::move(entry));
   dirty_jobs_.insert(job.id);
-  spdlog::info("job={} import by {} of {} files from {}", job.id, job.owner,
-               imports_[reply.entry_id].size(), request->host);
+  spdlog::info("job={} import by {} of {} files from {}", job.id, job.owner, file_count,
+               request->host);
   batch_->ToApi(routing_id, protocol::Encode(reply, e.request_id), e.request_id);
 }
 

@@ -79,11 +79,9 @@ Result<std::vector<uint64_t>> HostIndexIds(const Txn& txn, const Dbi& dbi,
   return ids;
 }
 
-// Every key of `dbi` under `hostname` (for removing a deleted host's index rows).
-Result<std::vector<std::string>> HostIndexKeys(const Txn& txn, const Dbi& dbi,
-                                               const std::string& hostname) {
-  std::string prefix = hostname;
-  prefix.push_back('\0');
+// Every key of `dbi` that starts with `prefix`, in order.
+Result<std::vector<std::string>> KeysWithPrefix(const Txn& txn, const Dbi& dbi,
+                                                const std::string& prefix) {
   Result<Cursor> cursor = txn.OpenCursor(dbi);
   if (!cursor.ok()) return cursor.status();
   LABMESH_RETURN_IF_ERROR(cursor->Seek(prefix));
@@ -93,6 +91,14 @@ Result<std::vector<std::string>> HostIndexKeys(const Txn& txn, const Dbi& dbi,
     LABMESH_RETURN_IF_ERROR(cursor->Next());
   }
   return keys;
+}
+
+// Every key of `dbi` under `hostname` (for removing a deleted host's index rows).
+Result<std::vector<std::string>> HostIndexKeys(const Txn& txn, const Dbi& dbi,
+                                               const std::string& hostname) {
+  std::string prefix = hostname;
+  prefix.push_back('\0');
+  return KeysWithPrefix(txn, dbi, prefix);
 }
 
 class LmdbStore final : public Store {
@@ -374,16 +380,7 @@ class LmdbStore final : public Store {
 
   // The keys of a job's notifications, in index order.
   Result<std::vector<std::string>> JobNotificationKeys(const Txn& txn, uint64_t job_id) const {
-    std::string prefix = IdKey(job_id) + ".";
-    Result<Cursor> cursor = txn.OpenCursor(tables_.notifications.dbi());
-    if (!cursor.ok()) return cursor.status();
-    LABMESH_RETURN_IF_ERROR(cursor->Seek(prefix));
-    std::vector<std::string> keys;
-    while (cursor->valid() && cursor->key().starts_with(prefix)) {
-      keys.emplace_back(cursor->key());
-      LABMESH_RETURN_IF_ERROR(cursor->Next());
-    }
-    return keys;
+    return KeysWithPrefix(txn, tables_.notifications.dbi(), IdKey(job_id) + ".");
   }
 
   // A job, its entries, its notifications and their host_entries rows; an unknown job is no

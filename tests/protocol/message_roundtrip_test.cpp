@@ -305,12 +305,7 @@ void ExpectSame(const EntryReport& a, const EntryReport& b) {
   EXPECT_EQ(a.signal, b.signal);
   EXPECT_EQ(a.outcome, b.outcome);
   EXPECT_EQ(a.reason, b.reason);
-  ASSERT_EQ(a.files.size(), b.files.size());
-  for (size_t i = 0; i < a.files.size(); ++i) {
-    EXPECT_EQ(a.files[i].path, b.files[i].path);
-    EXPECT_EQ(a.files[i].size, b.files[i].size);
-    EXPECT_EQ(a.files[i].hash, b.files[i].hash);
-  }
+  testing::ExpectSameDigests(a.files, b.files);
   EXPECT_EQ(a.boot_count, b.boot_count);
   EXPECT_EQ(a.reboot_timeout_ms, b.reboot_timeout_ms);
   EXPECT_EQ(a.unexpected_reboot, b.unexpected_reboot);

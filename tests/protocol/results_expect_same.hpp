@@ -113,15 +113,19 @@ inline void ExpectSame(const ResultsUsageReply& a, const ResultsUsageReply& b) {
   same(a.by_owner, b.by_owner);
   same(a.by_month, b.by_month);
 }
+// Two file lists (EntryReport, ResultsImportRequest): the same paths, sizes and hashes.
+inline void ExpectSameDigests(const std::vector<FileDigest>& a, const std::vector<FileDigest>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].path, b[i].path);
+    EXPECT_EQ(a[i].size, b[i].size);
+    EXPECT_EQ(a[i].hash, b[i].hash);
+  }
+}
 inline void ExpectSame(const ResultsImportRequest& a, const ResultsImportRequest& b) {
   EXPECT_EQ(a.host, b.host);
   EXPECT_EQ(a.job_name, b.job_name);
-  ASSERT_EQ(a.files.size(), b.files.size());
-  for (size_t i = 0; i < a.files.size(); ++i) {
-    EXPECT_EQ(a.files[i].path, b.files[i].path);
-    EXPECT_EQ(a.files[i].size, b.files[i].size);
-    EXPECT_EQ(a.files[i].hash, b.files[i].hash);
-  }
+  ExpectSameDigests(a.files, b.files);
 }
 inline void ExpectSame(const ResultsImportReply& a, const ResultsImportReply& b) {
   EXPECT_EQ(a.job_id, b.job_id);
