@@ -124,9 +124,13 @@ TEST_F(Reboots, NoBootWithinTimeout) {
   EXPECT_NE(entry["reason"].get<std::string>().find("no boot within 3.0s"), std::string::npos)
       << entry.dump(2);
   EXPECT_TRUE(cluster_.WaitForStatus("lab1", "Dead"));
-  // Back at last: it is repaired (no repair scripts: the built-in checks) before it is Ready.
+  // Back at last: it gets the task of a host that returns after it was lost (no repair
+  // scripts: the built-in checks) and is Ready after it.
   std::ofstream(gate_) << "";
   EXPECT_TRUE(cluster_.WaitForStatus("lab1", "Ready", Scaled(std::chrono::seconds(30))));
+  auto history = cluster_.Cli({"--json", "host", "history", "lab1"});
+  EXPECT_NE(history.out.find("the host came back after it was lost"), std::string::npos)
+      << history.out << history.err;
 }
 
 // The coordinator is killed and started again while the host reboots: the entry stays
