@@ -242,7 +242,16 @@ void WorkManager::Start(const protocol::StartEntry& start) {
     fs::create_directories(e.paths.results + "/debug", ec);
     if (ec) failure = "spool unusable: " + ec.message();
   }
-  if (failure.empty()) failure = SpawnControl(e);
+  if (failure.empty()) {
+    // On disk before the control runs: a control that reboots the machine or kills the agent
+    // at once (before the "running" save below) is still held after the restart, and ends as
+    // an unexpected reboot or an agent restart instead of looking never started (which the
+    // coordinator would send again without counting a retry). The process group is saved
+    // right after the spawn.
+    e.record.boot_id = ReadBootId();
+    Save(e);
+    failure = SpawnControl(e);
+  }
   if (!failure.empty()) {
     spdlog::warn("host={} entry={} cannot run the control: {}", hostname_, e.id(), failure);
     e.record.outcome = "error";
