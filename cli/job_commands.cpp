@@ -146,49 +146,10 @@ JobCommands::JobCommands(CLI::App& app, const Globals& g, Action& action) : g_(g
                   ->require_subcommand(1);
 
   auto* create_cmd = job->add_subcommand("create", "create a job; prints its id");
-  create_cmd->add_option("--name", create_.name, "the job's name")->required();
-  create_cmd->add_option("--control", create_.control_file,
-                         "a control script file (at most 1 MiB)");
-  create_cmd->add_option("--command", create_.command, "a command line, run with /bin/sh -c");
-  create_cmd->add_option("--test", create_.test, "a test of the catalog");
-  create_cmd->add_option("--hosts", create_.hosts, "named hosts, comma-separated")->delimiter(',');
-  create_cmd->add_option("--label", create_.label, "run on --count hosts carrying this label");
-  count_option_ = create_cmd->add_option("--count", count_, "how many hosts with --label");
-  create_cmd
-      ->add_option("--depends", create_.depends,
-                   "labels every chosen host must carry, comma-separated")
-      ->delimiter(',');
-  create_cmd->add_option("--synch-count", create_.synch_count, "hosts that run it together")
-      ->capture_default_str();
-  create_cmd->add_option("--priority", create_.priority, "low, medium, high or urgent")
-      ->capture_default_str();
-  create_cmd->add_flag("--run-verify", create_.run_verify, "verify each host before the control");
-  create_cmd->add_option("--timeout", create_.timeout, "abort the job when not finished after D");
-  create_cmd->add_option("--max-runtime", create_.max_runtime, "one host's running time limit");
-  create_cmd
-      ->add_option("--cleanup", create_.cleanup,
-                   "clean each host after its entry: never, always or on-failure")
-      ->capture_default_str();
-  create_cmd
-      ->add_option("--retry", create_.retry,
-                   "queue an entry again, up to N times, when its host is lost")
-      ->capture_default_str();
-  create_cmd->add_option("--keep-results", create_.keep_results,
-                         "keep its results this long after it finished (30d, 2w, 12h) or "
-                         "forever, whatever the coordinator's --results-retention says");
-  create_cmd->add_option("--notify", create_.notify,
-                         "tell this target when the job ends: email:ADDRESS or webhook:URL "
-                         "(repeat for more; default: your `user mod --notify` targets)")
-      ->take_all()
-      ->allow_extra_args(false);
-  create_cmd->add_option("--after", create_.after,
-                         "queue it only when these jobs are final (ids, comma-separated); it is "
-                         "aborted when one did not complete, unless --after-any")
-      ->delimiter(',');
-  create_cmd->add_flag("--after-any", create_.after_any,
-                       "with --after: run whatever those jobs ended as");
-  create_cmd->add_option("--notify-on", create_.notify_on,
-                         "when to notify: always (default) or failure (not all Completed)");
+  create_flags_.Add(create_cmd);
+  create_cmd->add_option("--template", template_,
+                         "start from this template (`template list`): the flags given replace "
+                         "its values");
   create_cmd->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return Create(api); }; });
 
@@ -196,6 +157,7 @@ JobCommands::JobCommands(CLI::App& app, const Globals& g, Action& action) : g_(g
   list_cmd->add_option("--owner", owner_, "only jobs of this user");
   list_cmd->add_option("--status", status_, "Waiting, Queued, Running, Completed, Failed or Aborted");
   list_cmd->add_option("--limit", limit_, "at most this many (0 = all)");
+  list_cmd->add_option("--schedule", schedule_, "only the jobs this schedule created");
   list_cmd->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return List(api); }; });
 
@@ -237,12 +199,21 @@ JobCommands::JobCommands(CLI::App& app, const Globals& g, Action& action) : g_(g
 }
 
 int JobCommands::Create(client::ApiClient& api) {
-  JobCreateArgs args = create_;
-  if (count_option_->count() > 0) args.count = count_;
-  args.user = UserOf(g_);
-  auto request = BuildJobCreateRequest(
-      args, [](const std::string& path) { return ReadControlFile(path, kMaxControlBytes); });
+  std::optional<protocol::TemplateShowReply> shown;
+  if (!template_.empty()) {
+    auto reply = api.Call<protocol::TemplateShowReply>(protocol::TemplateShowRequest{template_});
+    if (!reply.ok()) return Fail(reply.status());
+    shown = std::move(*reply);
+  }
+  auto request = [&]() -> Result<protocol::JobCreateRequest> {
+    if (shown) return BuildFromBase(JobBaseOf(shown->template_info.job), create_flags_, UserOf(g_));
+    JobCreateArgs args = create_flags_.Typed();
+    args.user = UserOf(g_);
+    return BuildJobCreateRequest(
+        args, [](const std::string& path) { return ReadControlFile(path, kMaxControlBytes); });
+  }();
   if (!request.ok()) return UsageError(request.status().message());
+  request->template_name = template_;
   auto reply = api.Call<protocol::JobCreateReply>(*request);
   if (!reply.ok()) return Fail(reply.status());
   if (g_.json) {
@@ -262,6 +233,7 @@ int JobCommands::List(client::ApiClient& api) {
     request.status = *status;
   }
   request.limit = limit_;
+  request.schedule = schedule_;
   auto reply = api.Call<protocol::JobListReply>(request);
   if (!reply.ok()) return Fail(reply.status());
   PrintJobs(reply->jobs, g_.json);

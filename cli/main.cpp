@@ -18,6 +18,7 @@
 #include "labmesh/cli/label_commands.hpp"
 #include "labmesh/cli/package_commands.hpp"
 #include "labmesh/cli/results_commands.hpp"
+#include "labmesh/cli/schedule_commands.hpp"
 #include "labmesh/cli/test_commands.hpp"
 #include "labmesh/cli/user_commands.hpp"
 #include "labmesh/cli/workflow_commands.hpp"
@@ -55,6 +56,8 @@ int main(int argc, char** argv) {
   labmesh::cli::AuditCommands audit_commands(app, g, action);
   // ---- user mod, notify (after UserCommands: it adds to `user`) ----
   labmesh::cli::WorkflowCommands workflow_commands(app, g, action);
+  // ---- template, schedule ----
+  labmesh::cli::ScheduleCommands schedule_commands(app, g, action);
 
   // ---- package ----
   labmesh::cli::PackageCommands package_commands(app, g, action);

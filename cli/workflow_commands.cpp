@@ -27,34 +27,7 @@ WorkflowCommands::WorkflowCommands(CLI::App& app, const Globals& g, Action& acti
   auto* clone = job->add_subcommand(
       "clone", "create a new job like job ID, changed by the flags given (as job create's)");
   clone->add_option("id", clone_id_, "the job to copy")->required()->check(CLI::PositiveNumber);
-  JobCreateArgs& o = overrides_;
-  auto add = [&](const std::string& name, CLI::Option* option) {
-    given_.emplace_back(name, option);
-    return option;
-  };
-  add("name", clone->add_option("--name", o.name, "the new job's name (default: the same)"));
-  add("control", clone->add_option("--control", o.control_file, "a control script file"));
-  add("command", clone->add_option("--command", o.command, "a command line"));
-  add("test", clone->add_option("--test", o.test, "a test of the catalog"));
-  add("hosts", clone->add_option("--hosts", o.hosts, "named hosts")->delimiter(','));
-  add("label", clone->add_option("--label", o.label, "hosts carrying this label"));
-  add("count", clone->add_option("--count", count_, "how many hosts with --label"));
-  add("depends", clone->add_option("--depends", o.depends, "labels every host must carry")
-                     ->delimiter(','));
-  add("synch-count", clone->add_option("--synch-count", o.synch_count, "hosts run together"));
-  add("priority", clone->add_option("--priority", o.priority, "low, medium, high or urgent"));
-  add("run-verify", clone->add_flag("--run-verify,!--no-run-verify", o.run_verify,
-                                    "verify each host first (or not)"));
-  add("timeout", clone->add_option("--timeout", o.timeout, "abort after D"));
-  add("max-runtime", clone->add_option("--max-runtime", o.max_runtime, "one host's limit"));
-  add("cleanup", clone->add_option("--cleanup", o.cleanup, "never, always or on-failure"));
-  add("retry", clone->add_option("--retry", o.retry, "requeues when a host is lost"));
-  add("keep-results", clone->add_option("--keep-results", o.keep_results, "30d, forever, ..."));
-  add("notify", clone->add_option("--notify", o.notify, "email:ADDRESS or webhook:URL")
-                    ->allow_extra_args(false));
-  add("notify-on", clone->add_option("--notify-on", o.notify_on, "always or failure"));
-  add("after", clone->add_option("--after", o.after, "wait for these jobs")->delimiter(','));
-  add("after-any", clone->add_flag("--after-any", o.after_any, "run whatever they end as"));
+  clone_flags_.Add(clone);
   clone->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return Clone(api); }; });
 
@@ -103,83 +76,10 @@ int WorkflowCommands::NotifySecret(client::ApiClient& api) {
   return kExitOk;
 }
 
-CloneBase CloneArgs(const protocol::JobInfo& job) {
-  CloneBase base;
-  JobCreateArgs& a = base.args;
-  a.name = job.name;
-  if (job.control_kind == "command") {
-    a.command = job.control;
-  } else if (job.control_kind == "test") {
-    a.test = job.test_name;  // the catalog's test as it is now, as the page's clone does
-  } else {
-    base.control_text = job.control;
-  }
-  a.hosts = job.hosts;
-  a.label = job.meta_label;
-  if (job.meta_count > 0) a.count = job.meta_count;
-  a.depends = job.depends;
-  a.synch_count = job.synch_count;
-  a.priority = job.priority;
-  a.run_verify = job.run_verify;
-  if (job.timeout_ms > 0) a.timeout = std::to_string(job.timeout_ms) + "ms";
-  if (job.max_runtime_ms > 0) a.max_runtime = std::to_string(job.max_runtime_ms) + "ms";
-  a.cleanup = job.cleanup;
-  a.retry = job.retry;
-  if (job.keep_results_ms == -1) a.keep_results = "forever";
-  if (job.keep_results_ms > 0) a.keep_results = std::to_string(job.keep_results_ms) + "ms";
-  a.notify = job.notify;
-  a.notify_on = job.notify_on;
-  // Not --after: the jobs it waited for have ended; say --after again to wait for others.
-  return base;
-}
-
 int WorkflowCommands::Clone(client::ApiClient& api) {
   auto shown = api.Call<protocol::JobShowReply>(protocol::JobShowRequest{clone_id_});
   if (!shown.ok()) return Fail(shown.status());
-  CloneBase base = CloneArgs(shown->job);
-  JobCreateArgs args = base.args;
-  auto given = [&](const char* name) {
-    for (const auto& [flag, option] : given_) {
-      if (flag == name) return option->count() > 0;
-    }
-    return false;
-  };
-  const JobCreateArgs& o = overrides_;
-  // What to run and where are replaced as a whole when any of their flags is given.
-  if (given("control") || given("command") || given("test")) {
-    args.control_file = o.control_file;
-    args.command = o.command;
-    args.test = o.test;
-    base.control_text.clear();
-  } else if (!base.control_text.empty()) {
-    args.control_file = "(the control of job " + std::to_string(clone_id_) + ")";
-  }
-  if (given("hosts") || given("label") || given("count")) {
-    args.hosts = o.hosts;
-    args.label = o.label;
-    args.count.reset();
-    if (given("count")) args.count = count_;
-  }
-  if (given("name")) args.name = o.name;
-  if (given("depends")) args.depends = o.depends;
-  if (given("synch-count")) args.synch_count = o.synch_count;
-  if (given("priority")) args.priority = o.priority;
-  if (given("run-verify")) args.run_verify = o.run_verify;
-  if (given("timeout")) args.timeout = o.timeout;
-  if (given("max-runtime")) args.max_runtime = o.max_runtime;
-  if (given("cleanup")) args.cleanup = o.cleanup;
-  if (given("retry")) args.retry = o.retry;
-  if (given("keep-results")) args.keep_results = o.keep_results;
-  if (given("notify")) args.notify = o.notify;
-  if (given("notify-on")) args.notify_on = o.notify_on;
-  if (given("after")) args.after = o.after;
-  if (given("after-any")) args.after_any = o.after_any;
-  args.user = UserOf(g_);
-  const std::string inline_control = base.control_text;
-  auto request = BuildJobCreateRequest(args, [&](const std::string& path) -> Result<std::string> {
-    if (!inline_control.empty()) return inline_control;
-    return ReadControlFile(path, kMaxControlBytes);
-  });
+  auto request = BuildFromBase(JobBaseOf(shown->job), clone_flags_, UserOf(g_));
   if (!request.ok()) return UsageError("job clone: " + request.status().message());
   auto reply = api.Call<protocol::JobCreateReply>(*request);
   if (!reply.ok()) return Fail(reply.status());

@@ -79,6 +79,16 @@ const std::vector<ApiRouteFlags>& ApiRouteTable() {
       {T::kUserModRequest, O::kAuth, kChanges, kAnyone},
       // lab workflow (NotifyService): the asking user's own secret
       {T::kNotifySecretRequest, O::kWorkflow, kReads, kAnyone},
+      // templates and schedules (ScheduleService): changes by their owner or an admin, checked
+      // by the handler
+      {T::kTemplateSaveRequest, O::kWorkflow, kChanges, kAnyone},
+      {T::kTemplateListRequest, O::kWorkflow, kReads, kAnyone},
+      {T::kTemplateShowRequest, O::kWorkflow, kReads, kAnyone},
+      {T::kTemplateDeleteRequest, O::kWorkflow, kChanges, kAnyone},
+      {T::kScheduleCreateRequest, O::kWorkflow, kChanges, kAnyone},
+      {T::kScheduleListRequest, O::kWorkflow, kReads, kAnyone},
+      {T::kScheduleShowRequest, O::kWorkflow, kReads, kAnyone},
+      {T::kScheduleActionRequest, O::kWorkflow, kChanges, kAnyone},
       {T::kAclListRequest, O::kAuth, kReads, kAnyone},
       {T::kAclCreateRequest, O::kAuth, kChanges, kAdmins},
       {T::kAclDeleteRequest, O::kAuth, kChanges, kAdmins},

@@ -26,6 +26,7 @@
 #include "results_service.hpp"
 #include "retention.hpp"
 #include "retention_worker.hpp"
+#include "schedule_service.hpp"
 #include "notify_sender.hpp"
 #include "notify_service.hpp"
 #include "labmesh/common/curve_keys.hpp"
@@ -140,6 +141,10 @@ class CoordinatorImpl final : public Coordinator {
     core_->jobs().set_on_job_end([this](const store::Job& job, const std::vector<store::Entry>& entries) {
       notify_->OnJobEnd(job, entries);
     });
+    // Templates and the schedules that make jobs from them (docs/schedules.md).
+    schedules_ = std::make_unique<ScheduleService>(clock_, store_.get(), &core_->batch(),
+                                                   &core_->jobs());
+    LABMESH_RETURN_IF_ERROR(schedules_->Load());
     agents_ = std::make_unique<AgentService>(
         config_, clock_, registry_.get(), &core_->batch(),
         [this](const std::string& routing_id, std::string frame) {
@@ -255,7 +260,8 @@ class CoordinatorImpl final : public Coordinator {
     while (!stop_.load()) {
       int64_t now = clock_->SteadyMs();
       int64_t next_timer = std::min(
-          {next_dead_check, next_flush, core_->NextDeadlineMs(), retention_->NextDeadlineMs()});
+          {next_dead_check, next_flush, core_->NextDeadlineMs(), retention_->NextDeadlineMs(),
+           schedules_->NextDeadlineMs()});
       int64_t wait = std::clamp<int64_t>(next_timer - now, 0, kMaxPollMs);
       int events = 0;
       try {
@@ -287,6 +293,7 @@ class CoordinatorImpl final : public Coordinator {
       if (now >= core_->NextDeadlineMs()) core_->OnTimer();
       disk_->Check();
       retention_->Step();  // a few ms at most; its changes commit with the turn's
+      schedules_->Step();  // the jobs of the schedules that are due, committed with the turn's
       // The turn's one commit: registrations, jobs, entries, tasks, host records, audit records
       // and (every heartbeat-flush interval) heartbeats. A failure is logged and handled there.
       bool heartbeats = now >= next_flush;
@@ -489,9 +496,12 @@ class CoordinatorImpl final : public Coordinator {
     routes_.Bind(ApiOwner::kMetrics, [this](const std::string&, const protocol::Envelope& e,
                                             const Principal&, const std::string&,
                                             const Reply& reply) { reply(metrics_service_->Handle(e)); });
-    routes_.Bind(ApiOwner::kWorkflow, [this](const std::string&, const protocol::Envelope& e,
+    routes_.Bind(ApiOwner::kWorkflow, [this](const std::string& id, const protocol::Envelope& e,
                                              const Principal& who, const std::string&,
-                                             const Reply& reply) { reply(notify_->Secret(e, who)); });
+                                             const Reply& reply) {
+      if (e.type == T::kNotifySecretRequest) return reply(notify_->Secret(e, who));
+      schedules_->HandleApi(id, e, who, reply);
+    });
     routes_.Bind(ApiOwner::kAuth, [this](const std::string&, const protocol::Envelope& e,
                                          const Principal& who, const std::string& from,
                                          const Reply& reply) { reply(auth_->Handle(e, who, from)); });
@@ -542,6 +552,7 @@ class CoordinatorImpl final : public Coordinator {
   std::unique_ptr<RetentionSweeper> retention_;
   std::unique_ptr<NotifySender> notify_sender_;  // after the store: its worker stops first
   std::unique_ptr<NotifyService> notify_;
+  std::unique_ptr<ScheduleService> schedules_;
   std::unique_ptr<PackageService> packages_;
   protocol::DecodeLimits api_limits_;
   std::unique_ptr<ApiService> api_;

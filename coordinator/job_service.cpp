@@ -13,6 +13,7 @@
 #include "job_view.hpp"
 #include "notify_rules.hpp"
 #include "labels.hpp"
+#include "schedule_rules.hpp"
 #include "scheduler.hpp"
 #include "text_util.hpp"
 
@@ -175,9 +176,26 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
   auto request = protocol::DecodeBody<protocol::JobCreateRequest>(e);
   if (!request.ok()) return refuse(request.status());
   request->user = who.user;  // the owner is who sent it, whatever the body says
-  auto spec = ValidateJobSpec(*request);
-  if (!spec.ok()) return refuse(spec.status());
+  auto id = CreateJob(std::move(*request), "");
+  if (!id.ok()) return refuse(id.status());
+  batch_->ToApi(routing_id, protocol::Encode(protocol::JobCreateReply{*id}, e.request_id),
+                e.request_id);
+}
+
+Result<uint64_t> JobService::CreateJob(protocol::JobCreateRequest request,
+                                       const std::string& schedule) {
+  auto spec = ValidateJobSpec(request);
+  if (!spec.ok()) return spec.status();
   const protocol::JobCreateRequest& r = spec->request;
+  auto refuse = [](const Status& status) -> Result<uint64_t> { return status; };
+  if (!r.template_name.empty()) {
+    LABMESH_RETURN_IF_ERROR(ValidateWorkflowName("template", r.template_name));
+    auto used = store_->GetTemplate(r.template_name);
+    if (!used.ok()) return used.status();
+    if (!used->has_value()) {
+      return Status::NotFound("template " + r.template_name + " does not exist");
+    }
+  }
 
   store::Job job;
   job.control_kind = spec->control_kind;
@@ -249,6 +267,8 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
   job.after = r.after;
   job.after_any = r.after_any;
   job.waiting = !job.after.empty();
+  job.template_name = r.template_name;
+  job.schedule = schedule;
   std::vector<store::Entry> entries;
   auto add_entry = [&](const std::string& host, const std::string& label) {
     store::Entry entry;
@@ -277,10 +297,10 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
   dirty_jobs_.insert(job.id);
   if (job.waiting) WaitFor(made);
   scheduler_->RequestSchedule();
-  spdlog::info("job={} created by {}: '{}' {} entries, priority {}", job.id, job.owner, job.name,
+  spdlog::info("job={} created by {}{}: '{}' {} entries, priority {}", job.id, job.owner,
+               schedule.empty() ? "" : " (schedule " + schedule + ")", job.name,
                job.entry_ids.size(), protocol::PriorityName(job.priority));
-  batch_->ToApi(routing_id, protocol::Encode(protocol::JobCreateReply{job.id}, e.request_id),
-                e.request_id);
+  return job.id;
 }
 
 void JobService::AbortEntry(store::Entry& entry, const std::string& reason) {
@@ -432,6 +452,7 @@ std::string JobService::List(const protocol::Envelope& e) const {
     if (request->before_id != 0 && it->id >= request->before_id) continue;
     if (!request->owner.empty() && it->owner != request->owner) continue;
     if (!request->name.empty() && !ContainsIgnoringCase(it->name, request->name)) continue;
+    if (!request->schedule.empty() && it->schedule != request->schedule) continue;
     auto entries = store_->GetEntries(it->entry_ids);
     if (!entries.ok()) return protocol::ErrorFrame(e.request_id, entries.status());
     protocol::JobInfo info = ToJobInfo(*it, *entries, /*with_control=*/false);

@@ -65,6 +65,10 @@ class JobService {
   // API requests (the route table's handlers). Reads answer at once through to_api; changes
   // answer through the batch, after the commit.
   void Create(const std::string& routing_id, const protocol::Envelope& e, const Principal& who);
+  // Creates the job `request` describes for `request.user` (checked as Create checks it, the
+  // owner's ACL groups included), its rows staged into the turn's batch; `schedule` names the
+  // schedule that made it ("" = none). Returns its id, or why it was refused (nothing changed).
+  Result<uint64_t> CreateJob(protocol::JobCreateRequest request, const std::string& schedule);
   void Abort(const std::string& routing_id, const protocol::Envelope& e, const Principal& who);
   std::string List(const protocol::Envelope& e) const;
   std::string Show(const protocol::Envelope& e) const;

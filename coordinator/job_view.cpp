@@ -81,6 +81,8 @@ protocol::JobInfo ToJobInfo(const store::Job& job, const std::vector<store::Entr
   info.notify_on = job.notify_on;
   info.after = job.after;
   info.after_any = job.after_any;
+  info.template_name = job.template_name;
+  info.schedule = job.schedule;
   if (job.waiting && job.finished_us == 0) info.status = "Waiting";
   info.abort_reason = job.abort_reason;
   info.entries.reserve(entries.size());

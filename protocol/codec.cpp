@@ -185,6 +185,18 @@ Result<M> DecodeAs(std::string_view frame, const DecodeLimits& limits) {
   X(JobAbortRequest) \
   X(JobLogRequest) \
   X(JobLogReply) \
+  X(TemplateSaveRequest) \
+  X(TemplateListRequest) \
+  X(TemplateListReply) \
+  X(TemplateShowRequest) \
+  X(TemplateShowReply) \
+  X(TemplateDeleteRequest) \
+  X(ScheduleCreateRequest) \
+  X(ScheduleListRequest) \
+  X(ScheduleListReply) \
+  X(ScheduleShowRequest) \
+  X(ScheduleShowReply) \
+  X(ScheduleActionRequest) \
   X(ResultsListRequest) \
   X(ResultsListReply) \
   X(ResultsSummaryRequest) \

@@ -308,9 +308,71 @@ nlohmann::json ToJson(const JobInfo& job, bool with_control) {
       {"notifications", std::move(notifications)},
       {"after", job.after},
       {"after_any", job.after_any},
+      {"template", job.template_name},
+      {"schedule", job.schedule},
   };
   if (with_control) j["control"] = job.control;
   return j;
+}
+
+nlohmann::json ToJson(const JobCreateRequest& job, bool with_control) {
+  nlohmann::json j = {
+      {"name", job.name},
+      {"command", job.command},
+      {"test", job.test},
+      {"hosts", job.hosts},
+      {"meta_label", job.meta_label},
+      {"meta_count", job.meta_count},
+      {"depends", job.depends},
+      {"synch_count", job.synch_count},
+      {"priority", job.priority},
+      {"run_verify", job.run_verify},
+      {"timeout_ms", job.timeout_ms},
+      {"max_runtime_ms", job.max_runtime_ms},
+      {"cleanup", job.cleanup},
+      {"retry", job.retry},
+      {"keep_results_ms", job.keep_results_ms},
+      {"notify", job.notify},
+      {"notify_on", job.notify_on},
+      {"after", job.after},
+      {"after_any", job.after_any},
+  };
+  if (with_control) j["control"] = job.control;
+  return j;
+}
+
+nlohmann::json ToJson(const TemplateInfo& t, bool with_control) {
+  return {
+      {"name", t.name},
+      {"owner", t.owner},
+      {"description", t.description},
+      {"job", ToJson(t.job, with_control)},
+      {"created", WallTimeUsJson(t.created_us)},
+      {"created_us", t.created_us},
+      {"updated", WallTimeUsJson(t.updated_us)},
+      {"updated_us", t.updated_us},
+  };
+}
+
+nlohmann::json ToJson(const ScheduleInfo& s) {
+  return {
+      {"name", s.name},
+      {"owner", s.owner},
+      {"template", s.template_name},
+      {"cron", s.cron},
+      {"timezone", s.timezone},
+      {"description", s.description},
+      {"paused", s.paused},
+      {"created", WallTimeUsJson(s.created_us)},
+      {"created_us", s.created_us},
+      {"next_run", s.paused ? nlohmann::json(nullptr) : WallTimeUsJson(s.next_run_us)},
+      {"next_run_us", s.paused ? 0 : s.next_run_us},
+      {"last_run", WallTimeUsJson(s.last_run_us)},
+      {"last_run_us", s.last_run_us},
+      {"last_job_id", s.last_job_id},
+      {"last_error", s.last_error},
+      {"jobs_created", s.jobs_created},
+  };
 }
 
 nlohmann::json ToJson(const TestResultInfo& r) {

@@ -118,7 +118,7 @@ LABMESH_CODEC_MAP(labmesh::protocol::JobInfo, id, name, owner, priority, synch_c
                   run_verify, timeout_ms, max_runtime_ms, created_us, finished_us, abort_reason,
                   entries, cleanup, retry, keep_results_ms, result_bytes, results,
                   results_removed_us, results_removed_reason, notify, notify_on, notifications,
-                  after, after_any);
+                  after, after_any, template_name, schedule);
 LABMESH_CODEC_MAP(labmesh::protocol::HostAvailRequest, label, count, depends);
 LABMESH_CODEC_MAP(labmesh::protocol::HostAvailReply, label, count, hosts, free, busy, locked,
                   in_task, down, unusable, queued_ahead, busy_jobs, can_start, summary);
@@ -136,19 +136,40 @@ LABMESH_CODEC_MAP(labmesh::protocol::AbortEntry, entry_id, reason, discard);
 LABMESH_CODEC_MAP(labmesh::protocol::JobCreateRequest, name, user, command, control, test, hosts,
                   meta_label, meta_count, depends, synch_count, priority, run_verify, timeout_ms,
                   max_runtime_ms, cleanup, retry, keep_results_ms, notify, notify_on, after,
-                  after_any);
+                  after_any, template_name);
 LABMESH_CODEC_MAP(labmesh::protocol::JobCreateReply, id);
 LABMESH_CODEC_MAP(labmesh::protocol::JobDeleteRequest, id);
 LABMESH_CODEC_MAP(labmesh::protocol::JobDeleteReply, job_id, already_removed, dirs, files, bytes,
                   index_rows, reason);
 LABMESH_CODEC_MAP(labmesh::protocol::JobListRequest, owner, status, limit, name, before_id,
-                  finished_since_us);
+                  finished_since_us, schedule);
 LABMESH_CODEC_MAP(labmesh::protocol::JobListReply, jobs);
 LABMESH_CODEC_MAP(labmesh::protocol::JobShowRequest, id);
 LABMESH_CODEC_MAP(labmesh::protocol::JobShowReply, job);
 LABMESH_CODEC_MAP(labmesh::protocol::JobAbortRequest, id, host, user);
 LABMESH_CODEC_MAP(labmesh::protocol::JobLogRequest, id, host, offset, max_bytes);
 LABMESH_CODEC_MAP(labmesh::protocol::JobLogReply, data, next_offset, complete, status);
+
+// ---- labmesh/protocol/schedule_messages.hpp ----
+LABMESH_CODEC_MAP(labmesh::protocol::TemplateInfo, name, owner, description, job, created_us,
+                  updated_us);
+LABMESH_CODEC_MAP(labmesh::protocol::TemplateSaveRequest, name, description, job, from_job,
+                  replace);
+LABMESH_CODEC_MAP(labmesh::protocol::TemplateListRequest, owner);
+LABMESH_CODEC_MAP(labmesh::protocol::TemplateListReply, templates);
+LABMESH_CODEC_MAP(labmesh::protocol::TemplateShowRequest, name);
+LABMESH_CODEC_MAP(labmesh::protocol::TemplateShowReply, template_info, schedules);
+LABMESH_CODEC_MAP(labmesh::protocol::TemplateDeleteRequest, name);
+LABMESH_CODEC_MAP(labmesh::protocol::ScheduleInfo, name, owner, template_name, cron, timezone,
+                  description, paused, created_us, next_run_us, last_run_us, last_job_id,
+                  last_error, jobs_created);
+LABMESH_CODEC_MAP(labmesh::protocol::ScheduleCreateRequest, name, template_name, cron, timezone,
+                  description);
+LABMESH_CODEC_MAP(labmesh::protocol::ScheduleListRequest, owner);
+LABMESH_CODEC_MAP(labmesh::protocol::ScheduleListReply, schedules);
+LABMESH_CODEC_MAP(labmesh::protocol::ScheduleShowRequest, name);
+LABMESH_CODEC_MAP(labmesh::protocol::ScheduleShowReply, schedule, upcoming_us);
+LABMESH_CODEC_MAP(labmesh::protocol::ScheduleActionRequest, name, action);
 
 // ---- labmesh/protocol/package_messages.hpp ----
 LABMESH_CODEC_MAP(labmesh::protocol::PackageInfo, version, sha256, bytes, uploaded_by, uploaded_ms);

@@ -111,6 +111,18 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kPackageDesireRequest, "PackageDesireRequest"},
     TypeName{MessageType::kMetricsRequest, "MetricsRequest"},
     TypeName{MessageType::kMetricsReply, "MetricsReply"},
+    TypeName{MessageType::kTemplateSaveRequest, "TemplateSaveRequest"},
+    TypeName{MessageType::kTemplateListRequest, "TemplateListRequest"},
+    TypeName{MessageType::kTemplateListReply, "TemplateListReply"},
+    TypeName{MessageType::kTemplateShowRequest, "TemplateShowRequest"},
+    TypeName{MessageType::kTemplateShowReply, "TemplateShowReply"},
+    TypeName{MessageType::kTemplateDeleteRequest, "TemplateDeleteRequest"},
+    TypeName{MessageType::kScheduleCreateRequest, "ScheduleCreateRequest"},
+    TypeName{MessageType::kScheduleListRequest, "ScheduleListRequest"},
+    TypeName{MessageType::kScheduleListReply, "ScheduleListReply"},
+    TypeName{MessageType::kScheduleShowRequest, "ScheduleShowRequest"},
+    TypeName{MessageType::kScheduleShowReply, "ScheduleShowReply"},
+    TypeName{MessageType::kScheduleActionRequest, "ScheduleActionRequest"},
     TypeName{MessageType::kResultsImportRequest, "ResultsImportRequest"},
     TypeName{MessageType::kResultsImportReply, "ResultsImportReply"},
     TypeName{MessageType::kResultsImportChunkRequest, "ResultsImportChunkRequest"},
@@ -187,6 +199,10 @@ bool IsMutatingRequest(MessageType type) {
     case MessageType::kPackageDesireRequest:
     case MessageType::kResultsImportRequest:
     case MessageType::kResultsImportDoneRequest:
+    case MessageType::kTemplateSaveRequest:
+    case MessageType::kTemplateDeleteRequest:
+    case MessageType::kScheduleCreateRequest:
+    case MessageType::kScheduleActionRequest:
       return true;
     default:
       return false;

@@ -29,6 +29,8 @@ packages=(
   # Lab workflow (issue 22): libcurl sends webhooks and email; the notification tests' SMTP
   # server is aiosmtpd
   libcurl4-openssl-dev python3-aiosmtpd
+  # schedules' time zones (docs/schedules.md): Howard Hinnant's date library on the system tzdata
+  libhowardhinnant-date-dev tzdata
   # the real-VM test (tests/vm, docs/testing.md): debootstrap builds a Debian 12 image, QEMU boots
   # it (qemu-img makes each run's copy-on-write overlay)
   qemu-system-x86 qemu-utils debootstrap

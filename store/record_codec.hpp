@@ -34,7 +34,7 @@ LABMESH_CODEC_MAP(labmesh::store::Job, id, name, owner, priority, synch_count, c
                   timeout_ms, max_runtime_ms, created_us, finished_us, abort_reason, entry_ids,
                   cleanup, retry, keep_results_ms, result_bytes, results_state,
                   results_removed_us, results_removed_reason, notify, notify_on, after,
-                  after_any, waiting);
+                  after_any, waiting, template_name, schedule);
 LABMESH_CODEC_MAP(labmesh::store::Notification, job_id, index, target, owner, state, attempts,
                   last_error, created_us, last_attempt_us, next_attempt_us, delivered_us,
                   document);

@@ -88,7 +88,16 @@ Status CreateNotificationsTableV7(WriteTxn& txn) {
   return dbi.ok() ? Status::Ok() : dbi.status();
 }
 
-constexpr std::array<Migration, 7> kMigrations = {{
+// Version 8: job templates and schedules (jobs gain template_name and schedule in place).
+Status CreateScheduleTablesV8(WriteTxn& txn) {
+  for (const char* name : {kTemplatesTable, kSchedulesTable}) {
+    Result<Dbi> dbi = txn.OpenDbi(name, /*create=*/true);
+    if (!dbi.ok()) return dbi.status();
+  }
+  return Status::Ok();
+}
+
+constexpr std::array<Migration, 8> kMigrations = {{
     {1, "create tables hosts, labels, revoked_keys", &CreateTablesV1},
     {2, "create table tests (the test catalog)", &CreateTestsTable},
     {3, "create tables jobs, entries, users, acl_groups", &CreateJobTablesV3},
@@ -97,6 +106,7 @@ constexpr std::array<Migration, 7> kMigrations = {{
     {5, "create tables tokens, audit", &CreateAuthTablesV5},
     {6, "create table packages", &CreatePackagesTableV6},
     {7, "create table notifications", &CreateNotificationsTableV7},
+    {8, "create tables templates, schedules", &CreateScheduleTablesV8},
 }};
 static_assert(kMigrations.back().to_version == kSchemaVersion,
               "the last migration must bring the store to kSchemaVersion");
@@ -150,6 +160,12 @@ Result<Tables> OpenTables(Txn& txn, Dbi meta) {
   Result<Dbi> notifications = txn.OpenDbi(kNotificationsTable, /*create=*/false);
   if (!notifications.ok()) return notifications.status();
   tables.notifications = Table<Notification>(std::move(notifications).value());
+  Result<Dbi> templates = txn.OpenDbi(kTemplatesTable, /*create=*/false);
+  if (!templates.ok()) return templates.status();
+  tables.templates = Table<Template>(std::move(templates).value());
+  Result<Dbi> schedules = txn.OpenDbi(kSchedulesTable, /*create=*/false);
+  if (!schedules.ok()) return schedules.status();
+  tables.schedules = Table<Schedule>(std::move(schedules).value());
   return tables;
 }
 

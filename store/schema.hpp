@@ -33,6 +33,8 @@ inline constexpr char kTokensTable[] = "tokens";
 inline constexpr char kAuditTable[] = "audit";
 inline constexpr char kPackagesTable[] = "packages";
 inline constexpr char kNotificationsTable[] = "notifications";
+inline constexpr char kTemplatesTable[] = "templates";
+inline constexpr char kSchedulesTable[] = "schedules";
 inline constexpr char kSchemaVersionKey[] = "schema_version";
 inline constexpr char kDesiredVersionKey[] = "desired_version";  // meta: a DesiredVersion
 inline constexpr unsigned kMaxTables = 32;  // room for the tables later versions add
@@ -55,6 +57,8 @@ struct Tables {
   Table<AuditRecord> audit;
   Table<Package> packages;  // version -> Package
   Table<Notification> notifications;  // NotificationKey(job, index) -> Notification
+  Table<Template> templates;          // name -> Template
+  Table<Schedule> schedules;          // name -> Schedule
 };
 
 // The key of an index row (host_tasks, host_entries): hostname, a NUL, IdKey(id).

@@ -335,6 +335,20 @@ class LmdbStore final : public Store {
           return out;
         });
   }
+  Result<std::optional<Template>> GetTemplate(const std::string& name) const override {
+    return Read<std::optional<Template>>(
+        [&](const Txn& txn) { return tables_.templates.Get(txn, name); });
+  }
+  Result<std::vector<Template>> ListTemplates() const override {
+    return Read<std::vector<Template>>([&](const Txn& txn) { return tables_.templates.List(txn); });
+  }
+  Result<std::optional<Schedule>> GetSchedule(const std::string& name) const override {
+    return Read<std::optional<Schedule>>(
+        [&](const Txn& txn) { return tables_.schedules.Get(txn, name); });
+  }
+  Result<std::vector<Schedule>> ListSchedules() const override {
+    return Read<std::vector<Schedule>>([&](const Txn& txn) { return tables_.schedules.List(txn); });
+  }
   Result<std::vector<Notification>> ListPendingNotifications() const override {
     Result<std::vector<Notification>> all = Read<std::vector<Notification>>(
         [&](const Txn& txn) { return tables_.notifications.List(txn); });
@@ -479,6 +493,14 @@ Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
               LABMESH_RETURN_IF_ERROR(tables_.audit.Delete(txn, IdKey(id)));
             }
             return Status::Ok();
+          } else if constexpr (std::is_same_v<T, Template>) {
+            return tables_.templates.Put(txn, o.name, o);
+          } else if constexpr (std::is_same_v<T, WriteBatch::DeleteTemplateOp>) {
+            return tables_.templates.Delete(txn, o.name);
+          } else if constexpr (std::is_same_v<T, Schedule>) {
+            return tables_.schedules.Put(txn, o.name, o);
+          } else if constexpr (std::is_same_v<T, WriteBatch::DeleteScheduleOp>) {
+            return tables_.schedules.Delete(txn, o.name);
           } else if constexpr (std::is_same_v<T, DesiredVersion>) {
             Result<std::string> bytes = EncodeValue(o);
             if (!bytes.ok()) return bytes.status();

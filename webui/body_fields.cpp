@@ -43,6 +43,19 @@ Status BodyFields::Strings(const char* key, std::vector<std::string>* out) const
   return Status::Ok();
 }
 
+Status BodyFields::Integers(const char* key, std::vector<uint64_t>* out) const {
+  const nlohmann::json* value = Find(key);
+  if (value == nullptr) return Status::Ok();
+  if (!value->is_array()) return Wrong(key, "an array of whole numbers");
+  std::vector<uint64_t> numbers;
+  for (const auto& item : *value) {
+    if (!item.is_number_unsigned()) return Wrong(key, "an array of whole numbers");
+    numbers.push_back(item.get<uint64_t>());
+  }
+  *out = std::move(numbers);
+  return Status::Ok();
+}
+
 Status BodyFields::Bool(const char* key, bool* out) const {
   const nlohmann::json* value = Find(key);
   if (value == nullptr) return Status::Ok();

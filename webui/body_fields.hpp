@@ -28,6 +28,8 @@ class BodyFields {
   Status String(const char* key, std::string* out) const;
   Status Strings(const char* key, std::vector<std::string>* out) const;  // an array of strings
   Status Bool(const char* key, bool* out) const;
+  // An array of whole numbers from 0 to 2^64-1 (job ids).
+  Status Integers(const char* key, std::vector<uint64_t>* out) const;
 
   // A whole number from 0 to Int's largest value.
   template <typename Int>

@@ -37,7 +37,8 @@ HttpResponse WebApi::CreateJob(const HttpRequest& http, const Who& who) {
   auto body = BodyFields::Parse(
       http.body, {"name", "user", "command", "control", "test", "hosts", "meta_label",
                   "meta_count", "depends", "synch_count", "priority", "run_verify", "timeout_ms",
-                  "max_runtime_ms", "cleanup", "retry", "notify", "notify_on"});
+                  "max_runtime_ms", "cleanup", "retry", "notify", "notify_on", "template",
+                  "after", "after_any"});
   if (!body.ok()) return JsonError(body.status());
   protocol::JobCreateRequest request;
   std::string ignored_user;  // the owner is who is logged in (the coordinator's rule)
@@ -53,7 +54,9 @@ HttpResponse WebApi::CreateJob(const HttpRequest& http, const Who& who) {
        body->Integer("timeout_ms", &request.timeout_ms),
        body->Integer("max_runtime_ms", &request.max_runtime_ms),
        body->String("cleanup", &request.cleanup), body->Integer("retry", &request.retry),
-       body->Strings("notify", &request.notify), body->String("notify_on", &request.notify_on)});
+       body->Strings("notify", &request.notify), body->String("notify_on", &request.notify_on),
+       body->String("template", &request.template_name),
+       body->Integers("after", &request.after), body->Bool("after_any", &request.after_any)});
   if (!read.ok()) return JsonError(read);
   auto reply = Ask<protocol::JobCreateReply>(request, who);
   if (!reply.ok()) return JsonError(reply.status());

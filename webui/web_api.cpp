@@ -220,6 +220,19 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
     case Page::kResultsSeries:
       return QueryResults<protocol::ResultsSeriesReply>(as, request.query,
                                                         ResultsSeriesRequestFromQuery);
+    case Page::kTemplates:
+      return request.method == "POST" ? SaveTemplate(request, as) : ListTemplates(as, request.query);
+    case Page::kTemplate:
+      return ShowTemplate(as, match->arg);
+    case Page::kTemplateDelete:
+      return DeleteTemplate(request, as, match->arg);
+    case Page::kSchedules:
+      return request.method == "POST" ? CreateSchedule(request, as)
+                                      : ListSchedules(as, request.query);
+    case Page::kSchedule:
+      return ShowSchedule(as, match->arg);
+    case Page::kScheduleAction:
+      return ScheduleAction(request, as, match->arg, match->action);
     default:
       break;
   }

@@ -128,6 +128,7 @@ HttpResponse WebApi::ListJobs(const Who& who, const std::string& query) {
     request.limit = static_cast<uint32_t>(*parsed);
   }
   request.name = Param(*params, "name");
+  request.schedule = Param(*params, "schedule");
   std::string before_id = Param(*params, "before_id");
   if (!before_id.empty()) {
     auto parsed = ParseDecimal("before_id", before_id, UINT64_MAX);

@@ -72,6 +72,17 @@ std::optional<RouteMatch> MatchRoute(const std::vector<std::string>& s) {
     if (s.size() == 3 && s[2] == "jobs") return Match(Page::kJobs, "");
     if (s.size() == 3 && s[2] == "avail") return Match(Page::kAvail, "");
     if (s.size() == 4 && s[2] == "jobs") return Match(Page::kJob, s[3]);
+    if (s.size() == 3 && s[2] == "templates") return Match(Page::kTemplates, "");
+    if (s.size() == 4 && s[2] == "templates") return Match(Page::kTemplate, s[3]);
+    if (s.size() == 5 && s[2] == "templates" && s[4] == "delete") {
+      return Match(Page::kTemplateDelete, s[3]);
+    }
+    if (s.size() == 3 && s[2] == "schedules") return Match(Page::kSchedules, "");
+    if (s.size() == 4 && s[2] == "schedules") return Match(Page::kSchedule, s[3]);
+    if (s.size() == 5 && s[2] == "schedules" &&
+        (s[4] == "pause" || s[4] == "resume" || s[4] == "delete")) {
+      return Match(Page::kScheduleAction, s[3], s[4]);
+    }
     if (s.size() == 3 && s[2] == "results") return Match(Page::kResults, "");
     if (s.size() == 4 && s[2] == "results" && s[3] == "summary") {
       return Match(Page::kResultsSummary, "");
@@ -85,16 +96,22 @@ std::optional<RouteMatch> MatchRoute(const std::vector<std::string>& s) {
 
 bool IsPostOnly(Page page) {
   return page == Page::kLogin || page == Page::kLogout || page == Page::kJobAbort ||
-         page == Page::kHostAction || page == Page::kHostLabels || page == Page::kHostProtection;
+         page == Page::kHostAction || page == Page::kHostLabels || page == Page::kHostProtection ||
+         page == Page::kTemplateDelete || page == Page::kScheduleAction;
+}
+
+// Lists that also take a POST (a new job, template or schedule).
+bool IsListAndCreate(Page page) {
+  return page == Page::kJobs || page == Page::kTemplates || page == Page::kSchedules;
 }
 
 std::string_view AllowedMethods(Page page) {
-  if (page == Page::kJobs) return "GET, HEAD, POST";
+  if (IsListAndCreate(page)) return "GET, HEAD, POST";
   return IsPostOnly(page) ? kPostMethod : kReadMethods;
 }
 
 bool Allows(Page page, std::string_view method) {
-  if (page == Page::kJobs && method == "POST") return true;
+  if (IsListAndCreate(page) && method == "POST") return true;
   if (IsPostOnly(page)) return method == "POST";
   return method == "GET" || method == "HEAD";
 }
@@ -132,6 +149,12 @@ std::string_view RouteLabel(const HttpRequest& request) {
     case Page::kResults: return "/api/v1/results";
     case Page::kResultsSummary: return "/api/v1/results/summary";
     case Page::kResultsSeries: return "/api/v1/results/series";
+    case Page::kTemplates: return "/api/v1/templates";
+    case Page::kTemplate: return "/api/v1/templates/{name}";
+    case Page::kTemplateDelete: return "/api/v1/templates/{name}/delete";
+    case Page::kSchedules: return "/api/v1/schedules";
+    case Page::kSchedule: return "/api/v1/schedules/{name}";
+    case Page::kScheduleAction: return "/api/v1/schedules/{name}/{action}";
   }
   return "other";
 }

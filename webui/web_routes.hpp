@@ -40,12 +40,18 @@ enum class Page {
   kHostProtection,
   kEvents,
   kMetrics,
+  kTemplates,
+  kTemplate,
+  kTemplateDelete,
+  kSchedules,
+  kSchedule,
+  kScheduleAction,
 };
 
 struct RouteMatch {
   Page page;
   std::string arg;     // asset name, hostname or job id (as sent)
-  std::string action;  // kHostAction: lock, unlock, ...
+  std::string action;  // kHostAction: lock, unlock, ...; kScheduleAction: pause, resume, delete
 };
 
 // Maps decoded path segments to a page; nullopt for a path we do not serve.

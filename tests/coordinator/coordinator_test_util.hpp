@@ -119,6 +119,18 @@ class FaultyStore final : public store::Store {
   Result<std::vector<store::Notification>> ListPendingNotifications() const override {
     return real_->ListPendingNotifications();
   }
+  Result<std::optional<store::Template>> GetTemplate(const std::string& name) const override {
+    return real_->GetTemplate(name);
+  }
+  Result<std::vector<store::Template>> ListTemplates() const override {
+    return real_->ListTemplates();
+  }
+  Result<std::optional<store::Schedule>> GetSchedule(const std::string& name) const override {
+    return real_->GetSchedule(name);
+  }
+  Result<std::vector<store::Schedule>> ListSchedules() const override {
+    return real_->ListSchedules();
+  }
   Status Sync() override { return real_->Sync(); }
   Status Apply(const store::WriteBatch& batch,
                Durability durability = Durability::kSync) override {

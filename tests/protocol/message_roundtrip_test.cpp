@@ -547,7 +547,7 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
             (V{"name", "user", "command", "control", "test", "hosts", "meta_label", "meta_count",
                "depends", "synch_count", "priority", "run_verify", "timeout_ms",
                "max_runtime_ms", "cleanup", "retry", "keep_results_ms", "notify", "notify_on", "after",
-               "after_any"}));
+               "after_any", "template_name"}));
   EXPECT_EQ(keys(RunTask{}), (V{"task_id", "kind", "repair_scripts", "verify_after",
                                 "coordinator_ms", "version", "package_sha256", "package_bytes"}));
   EXPECT_EQ(keys(PackageUploadRequest{}),
@@ -575,7 +575,13 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                "queued_ahead", "busy_jobs", "can_start", "summary"}));
   EXPECT_EQ(keys(JobCreateReply{}), (V{"id"}));
   EXPECT_EQ(keys(JobListRequest{}),
-            (V{"owner", "status", "limit", "name", "before_id", "finished_since_us"}));
+            (V{"owner", "status", "limit", "name", "before_id", "finished_since_us", "schedule"}));
+  EXPECT_EQ(keys(TemplateSaveRequest{}), (V{"name", "description", "job", "from_job", "replace"}));
+  EXPECT_EQ(keys(TemplateShowReply{}), (V{"template_info", "schedules"}));
+  EXPECT_EQ(keys(ScheduleCreateRequest{}),
+            (V{"name", "template_name", "cron", "timezone", "description"}));
+  EXPECT_EQ(keys(ScheduleActionRequest{}), (V{"name", "action"}));
+  EXPECT_EQ(keys(ScheduleShowReply{}), (V{"schedule", "upcoming_us"}));
   EXPECT_EQ(keys(JobListReply{}), (V{"jobs"}));
   EXPECT_EQ(keys(JobShowRequest{}), (V{"id"}));
   EXPECT_EQ(keys(JobShowReply{}), (V{"job"}));
@@ -640,7 +646,7 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                "run_verify", "timeout_ms", "max_runtime_ms", "created_us", "finished_us",
                "abort_reason", "entries", "cleanup", "retry", "keep_results_ms", "result_bytes",
                "results", "results_removed_us", "results_removed_reason", "notify", "notify_on",
-               "notifications", "after", "after_any"}));
+               "notifications", "after", "after_any", "template_name", "schedule"}));
   EXPECT_EQ(KeysOf(job.via.map.ptr[19].val.via.array.ptr[0]),
             (V{"id", "job_id", "host", "meta_label", "status", "reason", "fault", "exit_code",
                "signal", "queued_us", "started_us", "finished_us", "results_path", "group",

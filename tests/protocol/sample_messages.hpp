@@ -32,7 +32,10 @@ using AllMessages = std::tuple<
     WhoAmIRequest, WhoAmIReply, LogoutRequest, PackageChunkRequest, PackageChunk,
     PackageUploadRequest, PackageUploadReply, PackageListRequest, PackageListReply,
     PackageDesireRequest, MetricsRequest, MetricsReply, ResultsImportRequest, ResultsImportReply,
-    ResultsImportChunkRequest, ResultsImportChunkReply, ResultsImportDoneRequest>;
+    ResultsImportChunkRequest, ResultsImportChunkReply, ResultsImportDoneRequest,
+    TemplateSaveRequest, TemplateListRequest, TemplateListReply, TemplateShowRequest,
+    TemplateShowReply, TemplateDeleteRequest, ScheduleCreateRequest, ScheduleListRequest,
+    ScheduleListReply, ScheduleShowRequest, ScheduleShowReply, ScheduleActionRequest>;
 
 // Calls f(Type{}) once per message type (a value, so that generic lambdas can name the type).
 template <typename F>
@@ -205,6 +208,8 @@ inline JobInfo SampleJobInfo(uint64_t id) {
   j.notifications = {n};
   j.after = {7, 9};
   j.after_any = true;
+  j.template_name = "nightly-boot";
+  j.schedule = "nightly";
   return j;
 }
 
@@ -524,6 +529,7 @@ inline JobCreateRequest Sample<JobCreateRequest>() {
   m.notify_on = "always";
   m.after = {10, 11};
   m.after_any = true;
+  m.template_name = "nightly-boot";
   return m;
 }
 template <>
@@ -532,7 +538,7 @@ inline JobCreateReply Sample<JobCreateReply>() {
 }
 template <>
 inline JobListRequest Sample<JobListRequest>() {
-  return JobListRequest{"alice", "Running", 20, "boot", 40, 1'764'000'000'000'000};
+  return JobListRequest{"alice", "Running", 20, "boot", 40, 1'764'000'000'000'000, "nightly"};
 }
 template <>
 inline JobListReply Sample<JobListReply>() {
@@ -748,6 +754,81 @@ inline NotifySecretRequest Sample<NotifySecretRequest>() {
 template <>
 inline NotifySecretReply Sample<NotifySecretReply>() {
   return NotifySecretReply{"webhook:http://127.0.0.1:9000/hook", "bob", std::string(64, 'a')};
+}
+inline TemplateInfo SampleTemplate(const std::string& name) {
+  TemplateInfo t;
+  t.name = name;
+  t.owner = "alice";
+  t.description = "boot the kernel every night";
+  t.job = Sample<JobCreateRequest>();
+  t.created_us = 1'764'000'000'000'001;
+  t.updated_us = 1'764'000'000'000'002;
+  return t;
+}
+inline ScheduleInfo SampleSchedule(const std::string& name) {
+  ScheduleInfo s;
+  s.name = name;
+  s.owner = "alice";
+  s.template_name = "nightly-boot";
+  s.cron = "0 2 * * *";
+  s.timezone = "Europe/Berlin";
+  s.description = "every night at two";
+  s.paused = true;
+  s.created_us = 1'764'000'000'000'001;
+  s.next_run_us = 1'764'000'000'000'003;
+  s.last_run_us = 1'764'000'000'000'002;
+  s.last_job_id = 41;
+  s.last_error = "template nightly-boot does not exist";
+  s.jobs_created = 12;
+  return s;
+}
+template <>
+inline TemplateSaveRequest Sample<TemplateSaveRequest>() {
+  return TemplateSaveRequest{"nightly-boot", "boot it", Sample<JobCreateRequest>(), 12, true};
+}
+template <>
+inline TemplateListRequest Sample<TemplateListRequest>() {
+  return TemplateListRequest{"alice"};
+}
+template <>
+inline TemplateListReply Sample<TemplateListReply>() {
+  return TemplateListReply{{SampleTemplate("a"), SampleTemplate("b")}};
+}
+template <>
+inline TemplateShowRequest Sample<TemplateShowRequest>() {
+  return TemplateShowRequest{"nightly-boot"};
+}
+template <>
+inline TemplateShowReply Sample<TemplateShowReply>() {
+  return TemplateShowReply{SampleTemplate("nightly-boot"), {"nightly", "weekly"}};
+}
+template <>
+inline TemplateDeleteRequest Sample<TemplateDeleteRequest>() {
+  return TemplateDeleteRequest{"nightly-boot"};
+}
+template <>
+inline ScheduleCreateRequest Sample<ScheduleCreateRequest>() {
+  return ScheduleCreateRequest{"nightly", "nightly-boot", "0 2 * * *", "Europe/Berlin", "two"};
+}
+template <>
+inline ScheduleListRequest Sample<ScheduleListRequest>() {
+  return ScheduleListRequest{"alice"};
+}
+template <>
+inline ScheduleListReply Sample<ScheduleListReply>() {
+  return ScheduleListReply{{SampleSchedule("a"), SampleSchedule("b")}};
+}
+template <>
+inline ScheduleShowRequest Sample<ScheduleShowRequest>() {
+  return ScheduleShowRequest{"nightly"};
+}
+template <>
+inline ScheduleShowReply Sample<ScheduleShowReply>() {
+  return ScheduleShowReply{SampleSchedule("nightly"), {1'764'000'000'000'003, 1'764'086'400'000'003}};
+}
+template <>
+inline ScheduleActionRequest Sample<ScheduleActionRequest>() {
+  return ScheduleActionRequest{"nightly", "pause"};
 }
 inline AclInfo SampleAcl(const std::string& name) {
   return AclInfo{name, "the network team", 1'764'000'000'001, {"alice", "bob"}, {"lab-1", "lab-2"}};

@@ -455,5 +455,69 @@ TEST_F(WebActionsTest, AStreamEndsAfterItsMaximumAndSendsKeepalives) {
   EXPECT_GE(coordinator_.Count(protocol::MessageType::kHostPendingRequest), 600u);
 }
 
+// Templates and schedules (issue 22): the lists and one of each as the CLI's JSON, a job saved
+// as a template, a schedule made, paused and deleted; bad bodies and methods refused before the
+// coordinator is asked; the job form's template and --after fields sent on.
+TEST_F(WebActionsTest, TemplatesAndSchedulesTravelBothWays) {
+  protocol::ScheduleInfo schedule;
+  schedule.name = "nightly";
+  schedule.owner = "alice";
+  schedule.template_name = "boot";
+  schedule.cron = "0 2 * * *";
+  schedule.timezone = "Europe/Berlin";
+  schedule.next_run_us = 1'764'000'000'000'000;
+  coordinator_.Reply<protocol::ScheduleListRequest>(protocol::ScheduleListReply{{schedule}});
+  HttpResponse list = api_.Handle(Get("/api/v1/schedules", "owner=alice"));
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(Body(list)[0]["template"], "boot");
+  EXPECT_EQ(Body(list)[0]["next_run"], "2025-11-24T16:00:00.000Z");
+  EXPECT_EQ(coordinator_.LastRequest<protocol::ScheduleListRequest>()->owner, "alice");
+
+  coordinator_.Reply<protocol::ScheduleCreateRequest>(
+      protocol::ScheduleShowReply{schedule, {schedule.next_run_us}});
+  HttpResponse made = api_.Handle(Post("/api/v1/schedules", R"({"name": "nightly",
+      "template": "boot", "cron": "0 2 * * *", "timezone": "Europe/Berlin"})"));
+  ASSERT_EQ(made.status, 201) << made.body;
+  EXPECT_EQ(Body(made)["upcoming"], nlohmann::json::array({"2025-11-24T16:00:00.000Z"}));
+  auto create = coordinator_.LastRequest<protocol::ScheduleCreateRequest>();
+  ASSERT_TRUE(create.ok());
+  EXPECT_EQ(create->template_name, "boot");
+  EXPECT_EQ(create->timezone, "Europe/Berlin");
+
+  coordinator_.Reply<protocol::ScheduleActionRequest>(protocol::OkReply{"schedule paused"});
+  HttpResponse paused = api_.Handle(Post("/api/v1/schedules/nightly/pause", ""));
+  ASSERT_EQ(paused.status, 200) << paused.body;
+  EXPECT_EQ(coordinator_.LastRequest<protocol::ScheduleActionRequest>()->action, "pause");
+
+  coordinator_.Reply<protocol::TemplateSaveRequest>(protocol::OkReply{"template saved"});
+  HttpResponse saved =
+      api_.Handle(Post("/api/v1/templates", R"({"name": "boot", "from_job": 12})"));
+  ASSERT_EQ(saved.status, 201) << saved.body;
+  EXPECT_EQ(coordinator_.LastRequest<protocol::TemplateSaveRequest>()->from_job, 12u);
+
+  coordinator_.Reply<protocol::JobCreateRequest>(protocol::JobCreateReply{43});
+  HttpResponse job = api_.Handle(Post("/api/v1/jobs", R"({"name": "x", "command": "true",
+      "hosts": ["lab-1"], "template": "boot", "after": [12, 13], "after_any": true})"));
+  ASSERT_EQ(job.status, 201) << job.body;
+  auto sent = coordinator_.LastRequest<protocol::JobCreateRequest>();
+  EXPECT_EQ(sent->template_name, "boot");
+  EXPECT_EQ(sent->after, (std::vector<uint64_t>{12, 13}));
+  EXPECT_TRUE(sent->after_any);
+
+  size_t asked = coordinator_.Requests().size();
+  ExpectError(api_.Handle(Post("/api/v1/schedules", R"({"name": "x", "cron": 5})")), 400, "cron");
+  ExpectError(api_.Handle(Post("/api/v1/schedules", R"({"nmae": "x"})")), 400, "unknown field");
+  ExpectError(api_.Handle(Post("/api/v1/templates", R"({"name": "x"})")), 400, "from_job");
+  ExpectError(api_.Handle(Post("/api/v1/jobs", R"({"after": [-1]})")), 400, "after");
+  ExpectError(api_.Handle(Post("/api/v1/jobs", R"({"after": "12"})")), 400, "after");
+  EXPECT_EQ(api_.Handle(Post("/api/v1/schedules/nightly/explode", "")).status, 404);
+  EXPECT_EQ(api_.Handle(HttpRequest{"PUT", "/api/v1/schedules", "", ""}).status, 405);
+  EXPECT_EQ(api_.Handle(Get("/api/v1/schedules/nightly/pause")).status, 405);
+  EXPECT_EQ(coordinator_.Requests().size(), asked);
+
+  coordinator_.Fail<protocol::ScheduleShowRequest>(Status::NotFound("schedule x does not exist"));
+  ExpectError(api_.Handle(Get("/api/v1/schedules/x")), 404, "does not exist");
+}
+
 }  // namespace
 }  // namespace labmesh::webui

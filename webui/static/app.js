@@ -1,5 +1,5 @@
 // labmesh web page: a hash router over a few views (dashboard, jobs, job form, job, hosts,
-// host, results). No framework and no build step; everything comes from /api/v1, the same JSON
+// host, results, schedules). No framework and no build step; everything comes from /api/v1, the same JSON
 // scripts and `labmesh --json` use, and live changes come from one EventSource per view
 // (/api/v1/events, see api.js). Signing in: whoami first; 401 anywhere sends the browser to
 // /login?next=<this page>, which comes back here.
@@ -13,6 +13,7 @@ import * as job from './view_job.js';
 import * as hosts from './view_hosts.js';
 import * as host from './view_host.js';
 import * as results from './view_results.js';
+import * as schedules from './view_schedules.js';
 
 // [pattern over the path of the hash route, view module, nav item]
 const ROUTES = [
@@ -23,6 +24,7 @@ const ROUTES = [
   [/^\/hosts\/?$/, hosts, 'hosts'],
   [/^\/hosts\/([^/]+)$/, host, 'hosts'],
   [/^\/results\/?$/, results, 'results'],
+  [/^\/schedules\/?$/, schedules, 'schedules'],
 ];
 
 let current = null;  // the ViewContext of the view on screen

@@ -68,6 +68,17 @@ export function mount(ctx) {
   const clone = el('a', 'button-link', 'Clone as new job');
   clone.id = 'job-clone';
   clone.href = '#/jobs/new?clone=' + id;
+  const saveTemplate = button('Save as template', null, async () => {
+    const name = window.prompt('Template name (letters, digits, . _ -):', '');
+    if (!name) return;
+    try {
+      await post('/api/v1/templates', { name: name.trim(), from_job: Number(id) });
+      notice('saved as template ' + name.trim() + ' (see Schedules)');
+    } catch (e) {
+      setError('job-template', 'save as template: ' + e.message);
+    }
+  });
+  saveTemplate.id = 'job-save-template';
   const files = el('a', 'button-link', 'Result files');
   files.id = 'job-files';
   files.target = '_blank';
@@ -111,7 +122,7 @@ export function mount(ctx) {
 
   const crumbs = h('p', 'crumbs', el('a', null, 'Jobs'), ' / ' + id);
   crumbs.firstChild.href = '#/jobs';
-  ctx.container.append(crumbs, h('div', 'title-row', title, status, h('span', 'actions', abortJob, clone, files)),
+  ctx.container.append(crumbs, h('div', 'title-row', title, status, h('span', 'actions', abortJob, clone, saveTemplate, files)),
     settings, controlBox, h('h3', null, 'Hosts'), table, logPanel);
 
   async function abort(bodyJson) {

@@ -1,7 +1,9 @@
-// #/jobs/new[?clone=ID]: the create form, with everything `labmesh job create` takes: name;
-// control text, a command or a catalog test; named hosts picked from a searchable list and/or
-// N hosts carrying a label; depends, synch count, priority, run verify, timeouts, cleanup and
-// retry. ?clone=ID fills it from job ID. POST /api/v1/jobs, then off to the new job's page.
+// #/jobs/new[?clone=ID|?template=NAME]: the create form, with everything `labmesh job create`
+// takes: name; control text, a command or a catalog test; named hosts picked from a searchable
+// list and/or N hosts carrying a label; depends, synch count, priority, run verify, timeouts,
+// cleanup, retry, notifications and the jobs it waits for (--after). ?clone=ID fills it from job
+// ID, ?template=NAME (or the Template picker) from a template, whose name the job records.
+// POST /api/v1/jobs, then off to the new job's page.
 
 import { $, button, durationText, el, field, h, input, parseDuration, select, statusClass } from './dom.js';
 import { get, post, setError } from './api.js';
@@ -10,6 +12,8 @@ const KINDS = [['control', 'control script'], ['command', 'command'], ['test', '
 
 export function mount(ctx) {
   const cloneId = ctx.params.query.get('clone') || '';
+  const templateName = ctx.params.query.get('template') || '';
+  const fromTemplate = select('job-template', [['', '(none)']], '');
 
   const name = input('job-name', 'text', '', 'e.g. kernel boot check');
   name.required = true;
@@ -58,6 +62,8 @@ export function mount(ctx) {
   retry.min = '0';
   const notify = input('job-notify', 'text', '', 'email:you@example.org, webhook:https://...');
   const notifyOn = select('job-notify-on', [['', '(your default)'], 'always', 'failure'], '');
+  const after = input('job-after', 'text', '', 'job ids, e.g. 12,13');
+  const afterAny = input('job-after-any', 'checkbox');
 
   const submit = button('Create job', 'primary');
   submit.type = 'submit';
@@ -67,6 +73,7 @@ export function mount(ctx) {
   formError.hidden = true;
 
   const form = h('form', 'form job-form',
+    field('Template', fromTemplate, 'start from a saved definition (Schedules page); the job records its name'),
     field('Name', name),
     field('Run', kind),
     controlRow, commandRow, testRow,
@@ -83,10 +90,13 @@ export function mount(ctx) {
     field('Retry', retry, 'queue an entry again, up to N times, when its host is lost'),
     field('Notify', notify, 'tell these targets when the job ends (comma-separated; empty: your defaults)'),
     field('Notify on', notifyOn, 'always or only on failure (empty: your default)'),
+    field('After', after, 'queue it only when these jobs are final; aborted when one did not complete'),
+    field('Run anyway', afterAny, 'with After: run whatever those jobs ended as'),
     h('div', 'submit-row', submit), formError, labelList);
   form.id = 'job-form';
   form.noValidate = true;
-  const heading = h('h2', null, cloneId ? 'New job (a copy of job ' + cloneId + ')' : 'New job');
+  const heading = h('h2', null, cloneId ? 'New job (a copy of job ' + cloneId + ')'
+    : templateName ? 'New job (from template ' + templateName + ')' : 'New job');
   ctx.container.append(h('section', null, heading, form));
 
   function showKind() {
@@ -180,6 +190,13 @@ export function mount(ctx) {
     const targets = notify.value.split(',').map((s) => s.trim()).filter(Boolean);
     if (targets.length) job.notify = targets;
     if (notifyOn.value) job.notify_on = notifyOn.value;
+    const ids = after.value.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const text of ids) {
+      if (!/^\d+$/.test(text) || Number(text) < 1) throw new Error('after: "' + text + '" is not a job id');
+    }
+    if (ids.length) job.after = ids.map(Number);
+    if (afterAny.checked) job.after_any = true;
+    if (fromTemplate.value) job.template = fromTemplate.value;
     for (const [box, key, min] of [[synch, 'synch_count', 1], [retry, 'retry', 0]]) {
       const v = box.value.trim() === '' ? min : Number(box.value);
       if (!Number.isInteger(v) || v < min) throw new Error(key.replace('_', ' ') + ' must be a whole number ≥ ' + min);
@@ -243,34 +260,70 @@ export function mount(ctx) {
   drawPicked();
   drawHosts();
 
+  // Fills the form from a job as /api/v1/jobs/ID shows it, or a template's definition (the
+  // same keys, with command/test/control instead of control_kind).
+  function fill(job) {
+    if (job.control_kind === undefined) {
+      job = Object.assign({}, job, { control_kind: job.test ? 'test' : job.command ? 'command' : 'control',
+        test_name: job.test, control: job.command || job.control });
+    }
+    name.value = job.name;
+    kind.value = job.control_kind === 'test' && tests.some((t) => t.name === job.test_name) ? 'test'
+      : job.control_kind === 'command' ? 'command' : 'control';
+    if (kind.value === 'test') test.value = job.test_name;
+    else if (kind.value === 'command') command.value = job.control || '';
+    else control.value = job.control || '';
+    showKind();
+    for (const hostname of job.hosts || []) chosen.add(hostname);
+    metaLabel.value = job.meta_label || '';
+    metaCount.value = job.meta_count ? String(job.meta_count) : '';
+    depends.value = (job.depends || []).join(',');
+    synch.value = String(job.synch_count || 1);
+    priority.value = job.priority || 'medium';
+    runVerify.checked = !!job.run_verify;
+    timeout.value = durationText(job.timeout_ms);
+    maxRuntime.value = durationText(job.max_runtime_ms);
+    cleanup.value = job.cleanup || 'on-failure';
+    retry.value = String(job.retry || 0);
+    notify.value = (job.notify || []).join(', ');
+    notifyOn.value = job.notify_on || '';
+    drawPicked();
+    drawHosts();
+  }
+
+  let templates = [];
+  const templatesLoaded = ctx.guard('templates', async () => {
+    templates = await get('/api/v1/templates');
+    if (!ctx.alive) return;
+    fromTemplate.replaceChildren(...[['', templates.length ? '(none)' : '(no templates yet)'],
+      ...templates.map((t) => [t.name, t.name + (t.description ? ' — ' + t.description : '')])].map(([v, t]) => {
+      const o = el('option', null, t);
+      o.value = v;
+      return o;
+    }));
+  });
+  async function useTemplate(tname) {
+    const t = await get('/api/v1/templates/' + encodeURIComponent(tname));
+    await testsLoaded;
+    await templatesLoaded;
+    if (!ctx.alive) return;
+    chosen.clear();
+    fill(t.job);
+    fromTemplate.value = tname;
+  }
+  fromTemplate.addEventListener('change', () => {
+    if (fromTemplate.value) ctx.guard('template', () => useTemplate(fromTemplate.value));
+  });
+
   if (cloneId) {
     ctx.guard('clone', async () => {
       const job = await get('/api/v1/jobs/' + encodeURIComponent(cloneId));
       await testsLoaded;
       if (!ctx.alive) return;
-      name.value = job.name;
-      kind.value = job.control_kind === 'test' && tests.some((t) => t.name === job.test_name) ? 'test'
-        : job.control_kind === 'command' ? 'command' : 'control';
-      if (kind.value === 'test') test.value = job.test_name;
-      else if (kind.value === 'command') command.value = job.control || '';
-      else control.value = job.control || '';
-      showKind();
-      for (const hostname of job.hosts || []) chosen.add(hostname);
-      metaLabel.value = job.meta_label || '';
-      metaCount.value = job.meta_count ? String(job.meta_count) : '';
-      depends.value = (job.depends || []).join(',');
-      synch.value = String(job.synch_count || 1);
-      priority.value = job.priority || 'medium';
-      runVerify.checked = !!job.run_verify;
-      timeout.value = durationText(job.timeout_ms);
-      maxRuntime.value = durationText(job.max_runtime_ms);
-      cleanup.value = job.cleanup || 'on-failure';
-      retry.value = String(job.retry || 0);
-      notify.value = (job.notify || []).join(', ');
-      notifyOn.value = job.notify_on || '';
-      drawPicked();
-      drawHosts();
+      fill(job);
     });
+  } else if (templateName) {
+    ctx.guard('template', () => useTemplate(templateName));
   }
   $('job-name').focus();
 }

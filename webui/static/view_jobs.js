@@ -1,6 +1,7 @@
-// #/jobs[?owner=U&status=S&name=N&before_id=ID]: the job list, newest first, filtered by owner,
-// status and name, PAGE jobs at a time (older pages by before_id). The first page is live
-// (jobs=1 on /api/v1/events); an older page is asked again every 10 s.
+// #/jobs[?owner=U&status=S&name=N&schedule=S&before_id=ID]: the job list, newest first, filtered
+// by owner, status, name and the schedule that made them, PAGE jobs at a time (older pages by
+// before_id). The first page is live (jobs=1 on /api/v1/events); an older page, or a schedule's
+// jobs, are asked again every 10 s.
 
 import { JOB_STATUSES, badge, button, el, emptyRow, field, h, input, jobHref, markUpdated,
   query, select, whenCell } from './dom.js';
@@ -65,6 +66,7 @@ export function mount(ctx) {
     owner: q.get('owner') || '',
     status: q.get('status') || '',
     name: q.get('name') || '',
+    schedule: q.get('schedule') || '',
   };
   const beforeId = q.get('before_id') || '';
 
@@ -78,7 +80,8 @@ export function mount(ctx) {
     h('div', 'inline', apply, mine));
   form.id = 'jobs-filters';
   const go = (extra) => {
-    const qs = query(Object.assign({ owner: owner.value.trim(), status: status.value, name: name.value.trim() }, extra || {}));
+    const qs = query(Object.assign({ owner: owner.value.trim(), status: status.value, name: name.value.trim(),
+      schedule: filter.schedule }, extra || {}));
     window.location.hash = '#/jobs' + (qs ? '?' + qs : '');
   };
   form.addEventListener('submit', (e) => { e.preventDefault(); go(); });
@@ -94,7 +97,9 @@ export function mount(ctx) {
   pager.id = 'jobs-pager';
   const newJob = el('a', 'button-link', 'New job');
   newJob.href = '#/jobs/new';
-  ctx.container.append(h('section', null, h('h2', null, 'Jobs ', newJob), form, table, pager));
+  const scheduleNote = filter.schedule
+    ? el('p', 'hint', 'Only the jobs schedule ' + filter.schedule + ' created.') : null;
+  ctx.container.append(h('section', null, h('h2', null, 'Jobs ', newJob), form, scheduleNote, table, pager));
 
   function render(jobs) {
     const rows = document.createDocumentFragment();
@@ -119,13 +124,13 @@ export function mount(ctx) {
 
   // One more than a page, to know whether there is an older page.
   const listQuery = query({ owner: filter.owner, status: filter.status, name: filter.name,
-    before_id: beforeId, limit: PAGE + 1 });
+    schedule: filter.schedule, before_id: beforeId, limit: PAGE + 1 });
   const refresh = () => ctx.guard('jobs', async () => {
     const jobs = await get('/api/v1/jobs?' + listQuery);
     if (ctx.alive) render(jobs);
   });
   refresh();
-  if (beforeId) {
+  if (beforeId || filter.schedule) {
     ctx.interval(refresh, 10000);
   } else {
     ctx.live(query({ jobs: 1, owner: filter.owner, job_status: filter.status, name: filter.name,

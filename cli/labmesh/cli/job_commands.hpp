@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "labmesh/cli/cli_util.hpp"
+#include "labmesh/cli/job_flags.hpp"
 #include "labmesh/cli/job_logic.hpp"
 #include "labmesh/client/api_client.hpp"
 
@@ -34,9 +35,9 @@ class JobCommands {
   const Globals& g_;
 
   // Parsed flags (one set per verb; only the chosen verb's are read).
-  JobCreateArgs create_;
-  CLI::Option* count_option_ = nullptr;
-  uint32_t count_ = 0;
+  JobFlags create_flags_;
+  std::string template_;
+  std::string schedule_;
   std::string owner_;
   std::string status_;
   uint32_t limit_ = 0;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "labmesh/cli/cli_util.hpp"
-#include "labmesh/cli/job_logic.hpp"
+#include "labmesh/cli/job_flags.hpp"
 #include "labmesh/client/api_client.hpp"
 
 namespace labmesh::cli {
@@ -36,17 +36,7 @@ class WorkflowCommands {
   std::string target_;
   // job clone: the job's id, the overrides as typed, and which were given.
   uint64_t clone_id_ = 0;
-  JobCreateArgs overrides_;
-  uint32_t count_ = 0;
-  std::vector<std::pair<std::string, CLI::Option*>> given_;
+  JobFlags clone_flags_;
 };
-
-// `job clone`: the create arguments of a job as shown (its control travels as `control_text`,
-// its catalog test by name), before overrides.
-struct CloneBase {
-  JobCreateArgs args;
-  std::string control_text;  // for a "control" job: its script
-};
-CloneBase CloneArgs(const protocol::JobInfo& job);
 
 }  // namespace labmesh::cli

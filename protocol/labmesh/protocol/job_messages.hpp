@@ -122,6 +122,10 @@ struct JobInfo {
   // --after: the jobs it waits for; while it waits its status is "Waiting".
   std::vector<uint64_t> after;
   bool after_any = false;
+  // Where it came from (docs/schedules.md): the template it was made from and the schedule that
+  // created it; "" = none.
+  std::string template_name;
+  std::string schedule;
 };
 
 // ---- agent socket ----
@@ -266,6 +270,9 @@ struct JobCreateRequest {
   // --after`); when one did not complete it is aborted, unless after_any.
   std::vector<uint64_t> after;
   bool after_any = false;
+  // The template it was made from (`job create --template`, docs/schedules.md); "" = none. It
+  // must exist; the job records its name (the request carries the template's fields already).
+  std::string template_name;
 };
 
 struct JobCreateReply {
@@ -285,6 +292,8 @@ struct JobListRequest {
   // Only jobs that finished (all entries final) at or after this wall time, µs since the
   // epoch; 0 = finished or not.
   int64_t finished_since_us = 0;
+  // Only the jobs this schedule created (`job list --schedule NAME`); "" = any.
+  std::string schedule;
 };
 
 struct JobListReply {

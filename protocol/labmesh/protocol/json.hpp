@@ -66,6 +66,20 @@ nlohmann::json ToJson(const NotificationInfo& notification);
 // "control" only when
 // `with_control` (show, not list). Entries are ToJson(EntryInfo).
 nlohmann::json ToJson(const JobInfo& job, bool with_control = true);
+// ... and "template", "schedule" (where it came from; "" = nowhere).
+
+// ---- templates and schedules (schedule_messages.hpp) ----
+// A job definition: {"name","command","test","hosts","meta_label","meta_count","depends",
+// "synch_count","priority","run_verify","timeout_ms","max_runtime_ms","cleanup","retry",
+// "keep_results_ms","notify","notify_on","after","after_any"} plus "control" when
+// `with_control`.
+nlohmann::json ToJson(const JobCreateRequest& job, bool with_control = true);
+// {"name","owner","description","job" (ToJson(JobCreateRequest)),"created(_us)","updated(_us)"}.
+nlohmann::json ToJson(const TemplateInfo& t, bool with_control = true);
+// {"name","owner","template","cron","timezone","description","paused","created(_us)",
+//  "next_run(_us)" (null/0 while paused),"last_run(_us)","last_job_id","last_error",
+//  "jobs_created"}.
+nlohmann::json ToJson(const ScheduleInfo& schedule);
 
 // ---- the results index (results_messages.hpp) ----
 // Times as elsewhere: "start"/"end" ISO-8601 UTC or null for 0 (unknown), "start_us"/"end_us"

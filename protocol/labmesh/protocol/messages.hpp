@@ -19,6 +19,7 @@
 #include "labmesh/protocol/sync_messages.hpp"
 #include "labmesh/protocol/task_messages.hpp"
 #include "labmesh/protocol/types.hpp"
+#include "labmesh/protocol/schedule_messages.hpp"
 #include "labmesh/protocol/workflow_messages.hpp"
 
 namespace labmesh::protocol {

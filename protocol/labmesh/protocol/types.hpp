@@ -121,6 +121,19 @@ enum class MessageType : uint16_t {
   // Metrics (metrics_messages.hpp, docs/monitoring.md): the scrape token or loopback only.
   kMetricsRequest = 200,
   kMetricsReply = 201,
+  // Job templates and schedules (workflow_messages.hpp, docs/schedules.md).
+  kTemplateSaveRequest = 202,  // reply: kOkReply
+  kTemplateListRequest = 203,
+  kTemplateListReply = 204,
+  kTemplateShowRequest = 205,
+  kTemplateShowReply = 206,
+  kTemplateDeleteRequest = 207,  // reply: kOkReply
+  kScheduleCreateRequest = 208,  // reply: kScheduleShowReply
+  kScheduleListRequest = 209,
+  kScheduleListReply = 210,
+  kScheduleShowRequest = 211,
+  kScheduleShowReply = 212,
+  kScheduleActionRequest = 213,  // pause, resume, delete; reply: kOkReply
   // A hand run's results directory (`labmesh-test local`) put in the results repository and
   // index as a finished job (results_messages.hpp, docs/kernel-lab.md): begin, chunks, done.
   kResultsImportRequest = 240,  // reply: kResultsImportReply

@@ -2,6 +2,7 @@
 // Lab workflow (issue 22): job-end notifications - the delivery state `job show` carries, a
 // user's default targets (`user mod --notify`) and the per-target webhook secret
 // (`notify secret`). docs/notifications.md tells the flow; PROTOCOL.md the wire format.
+// Templates and schedules: schedule_messages.hpp.
 
 #include <cstdint>
 #include <string>

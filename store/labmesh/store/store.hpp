@@ -19,6 +19,9 @@
 //   audit         IdKey(record id)   -> AuditRecord (version 5): every mutating API request
 //   notifications IdKey(job id) "." 3-digit index -> Notification (version 7): the outbox of
 //                 job-end notifications, written with the job's final state (docs/notifications.md)
+//   templates     template name      -> Template (version 8): saved job definitions
+//   schedules     schedule name      -> Schedule (version 8): jobs made from a template on a cron
+//                 expression's times (docs/schedules.md)
 // Jobs, their entries and audit records are deleted only by retention (docs/retention.md).
 // Job and entry keys are the id as 20 zero-padded decimal digits, so that key order is id order.
 // Values are MessagePack maps with string keys, so fields can be added without a migration;
@@ -49,7 +52,7 @@
 
 namespace labmesh::store {
 
-inline constexpr uint32_t kSchemaVersion = 7;
+inline constexpr uint32_t kSchemaVersion = 8;
 
 // Every host and user starts in this ACL group.
 inline constexpr char kEveryoneGroup[] = "Everyone";
@@ -148,6 +151,9 @@ using AuditRecord = protocol::AuditRecord;
 // An agent package (its file is DATA_DIR/packages/<sha256>.tar.gz) and the version agents
 // should run, as the wire shows them (docs/update.md).
 using Package = protocol::PackageInfo;
+// A saved job definition and a schedule, as the wire shows them (docs/schedules.md).
+using Template = protocol::TemplateInfo;
+using Schedule = protocol::ScheduleInfo;
 using DesiredVersion = protocol::DesiredVersion;
 
 // An ACL group. Membership is kept on hosts and users (their acl_groups).
@@ -208,6 +214,9 @@ struct Job {
   std::vector<uint64_t> after;
   bool after_any = false;
   bool waiting = false;
+  // The template it was made from and the schedule that created it; "" = none.
+  std::string template_name;
+  std::string schedule;
 };
 
 // One notification of a job's end in the outbox (docs/notifications.md). Written kPending in
@@ -314,6 +323,10 @@ class WriteBatch {
   void PutPackage(Package package) { ops_.emplace_back(std::move(package)); }
   void SetDesiredVersion(DesiredVersion desired) { ops_.emplace_back(std::move(desired)); }
   void PutNotification(Notification notification) { ops_.emplace_back(std::move(notification)); }
+  void PutTemplate(Template t) { ops_.emplace_back(std::move(t)); }
+  void DeleteTemplate(std::string name) { ops_.emplace_back(DeleteTemplateOp{std::move(name)}); }
+  void PutSchedule(Schedule schedule) { ops_.emplace_back(std::move(schedule)); }
+  void DeleteSchedule(std::string name) { ops_.emplace_back(DeleteScheduleOp{std::move(name)}); }
 
   bool empty() const { return ops_.empty(); }
   size_t size() const { return ops_.size(); }
@@ -342,10 +355,17 @@ class WriteBatch {
     uint64_t first = 0;
     uint64_t last = 0;
   };
+  struct DeleteTemplateOp {
+    std::string name;
+  };
+  struct DeleteScheduleOp {
+    std::string name;
+  };
   using Op = std::variant<Host, DeleteHostOp, Label, DeleteLabelOp, RevokedKey, TestDef,
                           DeleteTestOp, Job, Entry, User, DeleteUserOp, AclGroup,
                           DeleteAclGroupOp, SpecialTask, AuditRecord, Package, DesiredVersion,
-                          DeleteJobOp, DeleteAuditOp, Notification>;
+                          DeleteJobOp, DeleteAuditOp, Notification, Template, DeleteTemplateOp,
+                          Schedule, DeleteScheduleOp>;
   const std::vector<Op>& ops() const { return ops_; }
 
  private:
@@ -419,6 +439,10 @@ class Store {
   // A job's notifications by index / every pending one (the sender's work after a start).
   virtual Result<std::vector<Notification>> ListNotifications(uint64_t job_id) const = 0;
   virtual Result<std::vector<Notification>> ListPendingNotifications() const = 0;
+  virtual Result<std::optional<Template>> GetTemplate(const std::string& name) const = 0;
+  virtual Result<std::vector<Template>> ListTemplates() const = 0;  // sorted by name
+  virtual Result<std::optional<Schedule>> GetSchedule(const std::string& name) const = 0;
+  virtual Result<std::vector<Schedule>> ListSchedules() const = 0;  // sorted by name
 
   // Commits the whole batch in one write transaction. When LMDB's map is full the transaction
   // is aborted, the map doubled and the batch retried. Fails with FailedPrecondition on a

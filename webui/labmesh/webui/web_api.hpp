@@ -144,6 +144,16 @@ class WebApi final : public HttpHandler {
   HttpResponse AbortJob(const HttpRequest& http, const Who& who, const std::string& id_text);
   HttpResponse JobLog(const Who& who, const std::string& id_text, const std::string& query);
   HttpResponse ListTests(const Who& who);
+  // Templates and schedules (web_schedules.cpp, docs/schedules.md).
+  HttpResponse ListTemplates(const Who& who, const std::string& query);
+  HttpResponse ShowTemplate(const Who& who, const std::string& name);
+  HttpResponse SaveTemplate(const HttpRequest& http, const Who& who);
+  HttpResponse DeleteTemplate(const HttpRequest& http, const Who& who, const std::string& name);
+  HttpResponse ListSchedules(const Who& who, const std::string& query);
+  HttpResponse ShowSchedule(const Who& who, const std::string& name);
+  HttpResponse CreateSchedule(const HttpRequest& http, const Who& who);
+  HttpResponse ScheduleAction(const HttpRequest& http, const Who& who, const std::string& name,
+                              const std::string& action);
   // lock, unlock, accept, reject, verify, repair.
   HttpResponse HostAction(const HttpRequest& http, const Who& who, const std::string& hostname,
                           const std::string& action);
