@@ -15,7 +15,8 @@ namespace labmesh::protocol::testing {
 template <typename M>
 concept WorkflowMessage =
     std::is_same_v<M, NotificationInfo> || std::is_same_v<M, UserModRequest> ||
-    std::is_same_v<M, NotifySecretRequest> || std::is_same_v<M, NotifySecretReply>;
+    std::is_same_v<M, NotifySecretRequest> || std::is_same_v<M, NotifySecretReply> ||
+    std::is_same_v<M, HostReserveRequest> || std::is_same_v<M, HostReleaseRequest>;
 
 template <WorkflowMessage M>
 void ExpectSame(const M& a, const M& b) {

@@ -122,6 +122,9 @@ struct JobInfo {
   // --after: the jobs it waits for; while it waits its status is "Waiting".
   std::vector<uint64_t> after;
   bool after_any = false;
+  // --reserve-on-failure: a host whose entry of this job failed is reserved to the owner for
+  // this long (docs/reservations.md); 0 = not.
+  int64_t reserve_on_failure_ms = 0;
 };
 
 // ---- agent socket ----
@@ -266,6 +269,9 @@ struct JobCreateRequest {
   // --after`); when one did not complete it is aborted, unless after_any.
   std::vector<uint64_t> after;
   bool after_any = false;
+  // A host whose entry of this job ends Failed is reserved to the owner for this long, with
+  // the reason "job N failed on HOST" (docs/reservations.md); 0 = not. At most 7 days.
+  int64_t reserve_on_failure_ms = 0;
 };
 
 struct JobCreateReply {
@@ -326,6 +332,7 @@ struct HostAvailReply {
   std::vector<uint64_t> busy_jobs;  // the jobs the busy hosts run, sorted
   bool can_start = false;   // free >= count and nothing queued ahead
   std::string summary;      // one line of the above for people
+  uint32_t reserved = 0;    // reserved for someone else (docs/reservations.md)
 };
 
 // Aborts every entry of the job that is not final, or only the one on `host`.
