@@ -248,6 +248,7 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
   if (job.notify_on.empty()) job.notify_on = "always";
   job.after = r.after;
   job.after_any = r.after_any;
+  job.reserve_on_failure_ms = r.reserve_on_failure_ms;
   job.waiting = !job.after.empty();
   std::vector<store::Entry> entries;
   auto add_entry = [&](const std::string& host, const std::string& label) {
@@ -489,7 +490,7 @@ std::string JobService::Avail(const protocol::Envelope& e, const Principal& who)
   }
   auto groups = GroupsOf(who.user);
   if (!groups.ok()) return protocol::ErrorFrame(e.request_id, groups.status());
-  return protocol::Encode(scheduler_->Availability(*request, *groups), e.request_id);
+  return protocol::Encode(scheduler_->Availability(*request, who.user, *groups), e.request_id);
 }
 
 std::string JobService::Log(const protocol::Envelope& e) const {

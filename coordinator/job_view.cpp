@@ -81,6 +81,7 @@ protocol::JobInfo ToJobInfo(const store::Job& job, const std::vector<store::Entr
   info.notify_on = job.notify_on;
   info.after = job.after;
   info.after_any = job.after_any;
+  info.reserve_on_failure_ms = job.reserve_on_failure_ms;
   if (job.waiting && job.finished_us == 0) info.status = "Waiting";
   info.abort_reason = job.abort_reason;
   info.entries.reserve(entries.size());
