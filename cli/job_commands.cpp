@@ -85,6 +85,11 @@ void PrintJob(const protocol::JobInfo& job, bool json) {
   if (!job.notify.empty()) {
     line("notify", Join(job.notify, ", ") + " (on " + job.notify_on + ")");
   }
+  if (job.reserve_on_failure_ms > 0) {
+    line("reserve on failure", FormatDurationMs(job.reserve_on_failure_ms) +
+                                   " (a host whose entry fails stays reserved to " + job.owner +
+                                   ")");
+  }
   for (const auto& n : job.notifications) line("notification", FormatNotification(n));
   std::cout << "\n";
   // Synchronous jobs add each entry's group and, while a control waits in a barrier or for a
@@ -189,6 +194,9 @@ JobCommands::JobCommands(CLI::App& app, const Globals& g, Action& action) : g_(g
                        "with --after: run whatever those jobs ended as");
   create_cmd->add_option("--notify-on", create_.notify_on,
                          "when to notify: always (default) or failure (not all Completed)");
+  create_cmd->add_option("--reserve-on-failure", create_.reserve_on_failure,
+                         "a host whose entry fails stays reserved to you for D (at most 7d) to "
+                         "debug it; --notify targets are told");
   create_cmd->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return Create(api); }; });
 

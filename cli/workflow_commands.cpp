@@ -55,8 +55,25 @@ WorkflowCommands::WorkflowCommands(CLI::App& app, const Globals& g, Action& acti
   add("notify-on", clone->add_option("--notify-on", o.notify_on, "always or failure"));
   add("after", clone->add_option("--after", o.after, "wait for these jobs")->delimiter(','));
   add("after-any", clone->add_flag("--after-any", o.after_any, "run whatever they end as"));
+  add("reserve-on-failure",
+      clone->add_option("--reserve-on-failure", o.reserve_on_failure,
+                        "keep a host whose entry fails reserved to you for D"));
   clone->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return Clone(api); }; });
+
+  CLI::App* host = app.get_subcommand("host");
+  auto* reserve = host->add_subcommand(
+      "reserve", "keep a host for your own jobs for a while (others' jobs wait or go elsewhere)");
+  reserve->add_option("name", hostname_, "hostname")->required();
+  reserve->add_option("--for", reserve_for_, "how long: 4h, 90m, 2d (at most 7d)")->required();
+  reserve->add_option("--reason", reason_, "why (shown to others)");
+  reserve->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return Reserve(api); }; });
+  auto* release = host->add_subcommand(
+      "release", "end a host's reservation (yours; admins: anyone's)");
+  release->add_option("name", hostname_, "hostname")->required();
+  release->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return Release(api); }; });
 
   auto* notify = app.add_subcommand("notify", "job-end notifications")->require_subcommand(1);
   auto* secret = notify->add_subcommand(
@@ -103,6 +120,32 @@ int WorkflowCommands::NotifySecret(client::ApiClient& api) {
   return kExitOk;
 }
 
+int WorkflowCommands::Reserve(client::ApiClient& api) {
+  auto ms = ParseReservationDuration("--for", reserve_for_);
+  if (!ms.ok()) return UsageError("host reserve: " + ms.status().message());
+  auto reply = api.Call<protocol::HostShowReply>(
+      protocol::HostReserveRequest{hostname_, *ms, reason_});
+  if (!reply.ok()) return Fail(reply.status());
+  if (g_.json) {
+    std::cout << Dump(protocol::ToJson(reply->host)) << "\n";
+  } else {
+    std::cout << "host " << reply->host.hostname << " reserved for "
+              << FormatReservation(reply->host, NowMs()) << "\n";
+  }
+  return kExitOk;
+}
+
+int WorkflowCommands::Release(client::ApiClient& api) {
+  auto reply = api.Call<protocol::HostShowReply>(protocol::HostReleaseRequest{hostname_});
+  if (!reply.ok()) return Fail(reply.status());
+  if (g_.json) {
+    std::cout << Dump(protocol::ToJson(reply->host)) << "\n";
+  } else {
+    std::cout << "host " << reply->host.hostname << " released\n";
+  }
+  return kExitOk;
+}
+
 CloneBase CloneArgs(const protocol::JobInfo& job) {
   CloneBase base;
   JobCreateArgs& a = base.args;
@@ -129,6 +172,9 @@ CloneBase CloneArgs(const protocol::JobInfo& job) {
   if (job.keep_results_ms > 0) a.keep_results = std::to_string(job.keep_results_ms) + "ms";
   a.notify = job.notify;
   a.notify_on = job.notify_on;
+  if (job.reserve_on_failure_ms > 0) {
+    a.reserve_on_failure = std::to_string(job.reserve_on_failure_ms) + "ms";
+  }
   // Not --after: the jobs it waited for have ended; say --after again to wait for others.
   return base;
 }
@@ -174,6 +220,7 @@ int WorkflowCommands::Clone(client::ApiClient& api) {
   if (given("notify-on")) args.notify_on = o.notify_on;
   if (given("after")) args.after = o.after;
   if (given("after-any")) args.after_any = o.after_any;
+  if (given("reserve-on-failure")) args.reserve_on_failure = o.reserve_on_failure;
   args.user = UserOf(g_);
   const std::string inline_control = base.control_text;
   auto request = BuildJobCreateRequest(args, [&](const std::string& path) -> Result<std::string> {
