@@ -1,7 +1,8 @@
 // #/jobs/new[?clone=ID]: the create form, with everything `labmesh job create` takes: name;
 // control text, a command or a catalog test; named hosts picked from a searchable list and/or
 // N hosts carrying a label; depends, synch count, priority, run verify, timeouts, cleanup and
-// retry. ?clone=ID fills it from job ID. POST /api/v1/jobs, then off to the new job's page.
+// retry, notifications, reserve on failure. ?clone=ID fills it from job ID. POST /api/v1/jobs,
+// then off to the new job's page.
 
 import { $, button, durationText, el, field, h, input, parseDuration, select, statusClass } from './dom.js';
 import { get, post, setError } from './api.js';
@@ -58,6 +59,7 @@ export function mount(ctx) {
   retry.min = '0';
   const notify = input('job-notify', 'text', '', 'email:you@example.org, webhook:https://...');
   const notifyOn = select('job-notify-on', [['', '(your default)'], 'always', 'failure'], '');
+  const reserveOnFailure = input('job-reserve-on-failure', 'text', '', 'e.g. 2h (not if empty)');
 
   const submit = button('Create job', 'primary');
   submit.type = 'submit';
@@ -83,6 +85,8 @@ export function mount(ctx) {
     field('Retry', retry, 'queue an entry again, up to N times, when its host is lost'),
     field('Notify', notify, 'tell these targets when the job ends (comma-separated; empty: your defaults)'),
     field('Notify on', notifyOn, 'always or only on failure (empty: your default)'),
+    field('Reserve on failure', reserveOnFailure,
+      'a host whose entry fails stays reserved to you this long, to debug it (at most 7d)'),
     h('div', 'submit-row', submit), formError, labelList);
   form.id = 'job-form';
   form.noValidate = true;
@@ -172,7 +176,8 @@ export function mount(ctx) {
     const deps = depends.value.split(',').map((s) => s.trim()).filter(Boolean);
     if (deps.length) job.depends = deps;
     for (const [text, key, label2] of [[timeout.value, 'timeout_ms', 'timeout'],
-      [maxRuntime.value, 'max_runtime_ms', 'max runtime']]) {
+      [maxRuntime.value, 'max_runtime_ms', 'max runtime'],
+      [reserveOnFailure.value, 'reserve_on_failure_ms', 'reserve on failure']]) {
       const ms = parseDuration(text);
       if (Number.isNaN(ms)) throw new Error(label2 + ' "' + text + '" is not a duration like 90s, 30m, 2h');
       if (ms) job[key] = ms;
@@ -268,6 +273,7 @@ export function mount(ctx) {
       retry.value = String(job.retry || 0);
       notify.value = (job.notify || []).join(', ');
       notifyOn.value = job.notify_on || '';
+      reserveOnFailure.value = durationText(job.reserve_on_failure_ms);
       drawPicked();
       drawHosts();
     });
