@@ -315,6 +315,44 @@ TEST_F(ReserveOnFailure, AFailedEntrysHostIsReservedToTheOwnerWithANotification)
   EXPECT_EQ((*stored_job)->reserve_on_failure_ms, 2 * kHourMs);
 }
 
+TEST_F(ReserveOnFailure, TheLoanAndItsNotificationCommitWithTheEntrysEndOrNotAtAll) {
+  config_.dead_after_ms = 1000;
+  Register("h1");
+  auto job = Create({.name = "lost",
+                     .user = "alice",
+                     .hosts = {"h1"},
+                     .notify = {"webhook:http://127.0.0.1:9/hook"},
+                     .reserve_on_failure_ms = kHourMs});
+  ASSERT_TRUE(job.ok()) << job.status().ToString();
+  ASSERT_EQ(TakeStarts("h1").size(), 1u);
+  // h1 goes silent: its entry fails (infrastructure), but that turn's commit fails.
+  clock_.AdvanceMs(5000);
+  store_->fail_applies = 1;
+  agents_->CheckDeadHosts();
+  Flush();
+  auto stored = store_->GetJob(*job);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->finished_us, 0);
+  EXPECT_EQ((*stored)->reserve_notices, 0u);
+  EXPECT_EQ(Stored("h1").reserved_by, "");
+  EXPECT_TRUE(store_->ListNotifications(*job)->empty());
+  // Still silent after another dead-after (dropping its connection counted as seeing it): the
+  // next check fails it again, and this time everything commits together, once.
+  clock_.AdvanceMs(5000);
+  agents_->CheckDeadHosts();
+  Flush();
+  protocol::JobInfo shown = Show(*job);
+  EXPECT_EQ(shown.entries.at(0).status, "Failed");
+  EXPECT_EQ(shown.entries.at(0).fault, "infrastructure");
+  EXPECT_EQ(Stored("h1").reserved_by, "alice");
+  auto rows = store_->ListNotifications(*job);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].event, "job.finished");
+  EXPECT_EQ((*rows)[1].event, "host.reserved");
+  EXPECT_EQ((*rows)[1].index, kMaxNotifyTargets);
+}
+
 TEST_F(ReserveOnFailure, AHostReservedBySomeoneElseStaysTheirs) {
   Register("h1");
   auto job =
