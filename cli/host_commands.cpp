@@ -113,8 +113,8 @@ int HostCommands::Avail(client::ApiClient& api) {
   for (uint64_t id : r.busy_jobs) jobs += (jobs.empty() ? "" : ", ") + std::to_string(id);
   std::cout << "label:        " << r.label << "\n"
             << "hosts:        " << r.hosts << " usable (" << r.free << " free, " << r.busy
-            << " busy, " << r.locked << " locked, " << r.in_task << " in a task, " << r.down
-            << " down)\n";
+            << " busy, " << r.locked << " locked, " << r.reserved << " reserved for others, "
+            << r.in_task << " in a task, " << r.down << " down)\n";
   if (!jobs.empty()) std::cout << "busy with:    job" << (r.busy_jobs.size() > 1 ? "s " : " ") << jobs << "\n";
   if (r.unusable > 0) std::cout << "not usable:   " << r.unusable << " (not in your ACL groups)\n";
   std::cout << "queued ahead: " << r.queued_ahead << "\n"

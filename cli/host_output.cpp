@@ -1,5 +1,6 @@
 #include "labmesh/cli/host_output.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -7,6 +8,7 @@
 
 #include "labmesh/cli/cli_util.hpp"
 #include "labmesh/cli/host_lifecycle.hpp"
+#include "labmesh/cli/job_logic.hpp"
 #include "labmesh/common/duration.hpp"
 #include "labmesh/protocol/json.hpp"
 #include "table.hpp"
@@ -30,11 +32,18 @@ std::string Bytes(uint64_t bytes) {
 }  // namespace
 
 std::string FormatHostList(const std::vector<protocol::HostInfo>& hosts, int64_t now_ms) {
-  Table table(
-      {"HOSTNAME", "STATUS", "LOCKED", "LABELS", "VERSION", "HEARTBEAT", "LAST TASK"});
+  Table table({"HOSTNAME", "STATUS", "LOCKED", "RESERVED", "LABELS", "VERSION", "HEARTBEAT",
+               "LAST TASK"});
   for (const auto& h : hosts) {
-    table.Add({h.hostname, h.status, h.locked ? "yes" : "no", Join(h.labels), h.agent_version,
-               AgeAt(h.last_heartbeat_ms, now_ms), FormatLastTaskColumn(h.last_task)});
+    // Who holds it and for how much longer: "alice 3h59m"; "-" when it is not reserved.
+    std::string reserved = h.reserved_by.empty()
+                               ? "-"
+                               : h.reserved_by + " " +
+                                     FormatDurationMs(std::max<int64_t>(
+                                         0, h.reserved_until_ms - now_ms));
+    table.Add({h.hostname, h.status, h.locked ? "yes" : "no", reserved, Join(h.labels),
+               h.agent_version, AgeAt(h.last_heartbeat_ms, now_ms),
+               FormatLastTaskColumn(h.last_task)});
   }
   std::ostringstream out;
   table.Print(out);
@@ -49,6 +58,7 @@ std::string FormatHost(const protocol::HostInfo& h, int64_t now_ms) {
   line("hostname", h.hostname);
   line("status", h.status + (h.status_reason.empty() ? "" : " (" + h.status_reason + ")"));
   line("locked", h.locked ? "yes, by " + h.locked_by + ": " + h.lock_reason : "no");
+  line("reserved", FormatReservation(h, now_ms));
   line("protection", h.protection.empty() ? "none" : h.protection);
   line("last task", FormatLastTask(h.last_task, now_ms));
   line("connected", h.connected ? "yes" : "no");

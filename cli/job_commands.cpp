@@ -85,6 +85,11 @@ void PrintJob(const protocol::JobInfo& job, bool json) {
   if (!job.notify.empty()) {
     line("notify", Join(job.notify, ", ") + " (on " + job.notify_on + ")");
   }
+  if (job.reserve_on_failure_ms > 0) {
+    line("reserve on failure", FormatDurationMs(job.reserve_on_failure_ms) +
+                                   " (a host whose entry fails stays reserved to " + job.owner +
+                                   ")");
+  }
   for (const auto& n : job.notifications) line("notification", FormatNotification(n));
   std::cout << "\n";
   // Synchronous jobs add each entry's group and, while a control waits in a barrier or for a

@@ -47,6 +47,7 @@ JobBase JobBaseOf(const protocol::JobCreateRequest& job) {
   a.notify_on = job.notify_on;
   a.after = job.after;
   a.after_any = job.after_any;
+  a.reserve_on_failure = DurationText(job.reserve_on_failure_ms);
   return base;
 }
 
@@ -101,6 +102,10 @@ void JobFlags::Add(CLI::App* cmd) {
                    ->delimiter(','));
   add("after-any", cmd->add_flag("--after-any", o.after_any,
                                  "with --after: run whatever those jobs ended as"));
+  add("reserve-on-failure",
+      cmd->add_option("--reserve-on-failure", o.reserve_on_failure,
+                      "a host whose entry fails stays reserved to you for D (at most 7d) to "
+                      "debug it; --notify targets are told"));
 }
 
 bool JobFlags::Given(std::string_view flag) const {
@@ -151,6 +156,7 @@ JobBase JobFlags::Over(const JobBase& base) const {
   if (Given("notify-on")) args.notify_on = o.notify_on;
   if (Given("after")) args.after = o.after;
   if (Given("after-any")) args.after_any = o.after_any;
+  if (Given("reserve-on-failure")) args.reserve_on_failure = o.reserve_on_failure;
   return out;
 }
 

@@ -150,7 +150,32 @@ Result<protocol::JobCreateRequest> BuildJobCreateRequest(const JobCreateArgs& ar
   }
   request.after = args.after;
   request.after_any = args.after_any;
+  if (!args.reserve_on_failure.empty()) {
+    auto reserve = ParseReservationDuration("--reserve-on-failure", args.reserve_on_failure);
+    if (!reserve.ok()) return Status::InvalidArgument("job create: " + reserve.status().message());
+    request.reserve_on_failure_ms = *reserve;
+  }
   return request;
+}
+
+Result<int64_t> ParseReservationDuration(const std::string& flag, const std::string& text) {
+  constexpr int64_t kMaxMs = 7LL * 24 * 3600 * 1000;  // coordinator/reservation_rules.hpp
+  Result<int64_t> ms = ParseLongDurationMs(text);
+  if (!ms.ok()) return Status::InvalidArgument(flag + ": " + ms.status().message());
+  if (*ms <= 0) return Status::InvalidArgument(flag + " must be longer than 0");
+  if (*ms > kMaxMs) {
+    return Status::InvalidArgument(flag + " " + text +
+                                   " is longer than a reservation may last (at most 7d)");
+  }
+  return ms;
+}
+
+std::string FormatReservation(const protocol::HostInfo& host, int64_t now_ms) {
+  if (host.reserved_by.empty()) return "no";
+  int64_t left = std::max<int64_t>(0, host.reserved_until_ms - now_ms);
+  return host.reserved_by + " until " + protocol::FormatWallTimeIso(host.reserved_until_ms) +
+         " (in " + FormatDurationMs(left) + ")" +
+         (host.reserve_reason.empty() ? "" : ": " + host.reserve_reason);
 }
 
 Result<std::string> ParseNotifyOn(const std::string& text) {
@@ -171,7 +196,9 @@ Result<std::string> CheckNotifyTarget(const std::string& text) {
 std::string FormatNotification(const protocol::NotificationInfo& n) {
   std::string attempts =
       std::to_string(n.attempts) + (n.attempts == 1 ? " attempt" : " attempts");
-  std::string text = n.target + "  " + n.state;
+  std::string text = n.target + "  ";
+  if (n.event == "host.reserved") text += "(host " + n.host + " reserved) ";
+  text += n.state;
   if (n.state == "delivered") {
     text += " " + protocol::FormatWallTimeIso(n.delivered_us / 1000) + " (" + attempts + ")";
   } else if (n.state == "failed") {

@@ -31,6 +31,20 @@ WorkflowCommands::WorkflowCommands(CLI::App& app, const Globals& g, Action& acti
   clone->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return Clone(api); }; });
 
+  CLI::App* host = app.get_subcommand("host");
+  auto* reserve = host->add_subcommand(
+      "reserve", "keep a host for your own jobs for a while (others' jobs wait or go elsewhere)");
+  reserve->add_option("name", hostname_, "hostname")->required();
+  reserve->add_option("--for", reserve_for_, "how long: 4h, 90m, 2d (at most 7d)")->required();
+  reserve->add_option("--reason", reason_, "why (shown to others)");
+  reserve->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return Reserve(api); }; });
+  auto* release = host->add_subcommand(
+      "release", "end a host's reservation (yours; admins: anyone's)");
+  release->add_option("name", hostname_, "hostname")->required();
+  release->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return Release(api); }; });
+
   auto* notify = app.add_subcommand("notify", "job-end notifications")->require_subcommand(1);
   auto* secret = notify->add_subcommand(
       "secret", "the secret webhooks to URL are signed with for your jobs (X-Labmesh-Signature)");
@@ -72,6 +86,32 @@ int WorkflowCommands::NotifySecret(client::ApiClient& api) {
               << "\n";
   } else {
     std::cout << reply->secret << "\n";
+  }
+  return kExitOk;
+}
+
+int WorkflowCommands::Reserve(client::ApiClient& api) {
+  auto ms = ParseReservationDuration("--for", reserve_for_);
+  if (!ms.ok()) return UsageError("host reserve: " + ms.status().message());
+  auto reply = api.Call<protocol::HostShowReply>(
+      protocol::HostReserveRequest{hostname_, *ms, reason_});
+  if (!reply.ok()) return Fail(reply.status());
+  if (g_.json) {
+    std::cout << Dump(protocol::ToJson(reply->host)) << "\n";
+  } else {
+    std::cout << "host " << reply->host.hostname << " reserved for "
+              << FormatReservation(reply->host, NowMs()) << "\n";
+  }
+  return kExitOk;
+}
+
+int WorkflowCommands::Release(client::ApiClient& api) {
+  auto reply = api.Call<protocol::HostShowReply>(protocol::HostReleaseRequest{hostname_});
+  if (!reply.ok()) return Fail(reply.status());
+  if (g_.json) {
+    std::cout << Dump(protocol::ToJson(reply->host)) << "\n";
+  } else {
+    std::cout << "host " << reply->host.hostname << " released\n";
   }
   return kExitOk;
 }

@@ -26,6 +26,7 @@ std::string_view ApiOwnerName(ApiOwner owner) {
     case ApiOwner::kMetrics: return "metrics";
     case ApiOwner::kRetention: return "retention";
     case ApiOwner::kWorkflow: return "workflow";
+    case ApiOwner::kReservations: return "reservations";
   }
   return "?";
 }
@@ -42,6 +43,10 @@ const std::vector<ApiRouteFlags>& ApiRouteTable() {
       {T::kLabelListRequest, O::kHosts, kReads, kAnyone},
       {T::kLabelActionRequest, O::kHosts, kChanges, kAdmins},
       {T::kHostModRequest, O::kHosts, kChanges, kAdmins},
+      // reservations (ReservationService): users who may use the host; release by the
+      // reserver or an admin, checked by the handler (reservation_rules.hpp)
+      {T::kHostReserveRequest, O::kReservations, kChanges, kAnyone},
+      {T::kHostReleaseRequest, O::kReservations, kChanges, kAnyone},
       // host tasks (HostTasks)
       {T::kHostTaskRequest, O::kHostTasks, kChanges, kAdmins},
       {T::kHostHistoryRequest, O::kHostTasks, kReads, kAnyone},

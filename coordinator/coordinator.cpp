@@ -12,6 +12,7 @@
 #include "agent_service.hpp"
 #include "api_routes.hpp"
 #include "api_service.hpp"
+#include "reservations.hpp"
 #include "audit_log.hpp"
 #include "auth_service.hpp"
 #include "core.hpp"
@@ -141,6 +142,10 @@ class CoordinatorImpl final : public Coordinator {
     core_->jobs().set_on_job_end([this](const store::Job& job, const std::vector<store::Entry>& entries) {
       notify_->OnJobEnd(job, entries);
     });
+    core_->jobs().set_on_host_reserved([this](const store::Job& job, const store::Entry& entry,
+                                              const store::Host& host, uint32_t first_index) {
+      return notify_->OnHostReserved(job, entry, host, first_index);
+    });
     // Templates and the schedules that make jobs from them (docs/schedules.md).
     schedules_ = std::make_unique<ScheduleService>(clock_, store_.get(), &core_->batch(),
                                                    &core_->jobs());
@@ -160,6 +165,7 @@ class CoordinatorImpl final : public Coordinator {
     agents_->set_packages(packages_.get());
     agents_->set_metrics(&metrics_);
     api_ = std::make_unique<ApiService>(clock_, registry_.get(), agents_.get(), catalog_.get());
+    reservations_ = std::make_unique<ReservationService>(clock_, store_.get(), registry_.get());
     auth_ = std::make_unique<AuthService>(config_, clock_, store_.get(), registry_.get());
     LABMESH_RETURN_IF_ERROR(auth_->Load());
     audit_ = std::make_unique<AuditLog>(store_.get(), clock_);
@@ -456,6 +462,12 @@ class CoordinatorImpl final : public Coordinator {
         reply(std::move(frame));
       }
     });
+    routes_.Bind(ApiOwner::kReservations, [this](const std::string& id, const protocol::Envelope& e,
+                                                 const Principal& who, const std::string&,
+                                                 const Reply&) {
+      // Staged on the host record: the reply leaves after the turn's commit.
+      core_->batch().ToApi(id, reservations_->Handle(e, who), e.request_id);
+    });
     routes_.Bind(ApiOwner::kCatalog, [this](const std::string&, const protocol::Envelope& e,
                                             const Principal& who, const std::string&,
                                             const Reply& reply) { reply(api_->Handle(e, who)); });
@@ -556,6 +568,7 @@ class CoordinatorImpl final : public Coordinator {
   std::unique_ptr<PackageService> packages_;
   protocol::DecodeLimits api_limits_;
   std::unique_ptr<ApiService> api_;
+  std::unique_ptr<ReservationService> reservations_;
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<MetricsService> metrics_service_;

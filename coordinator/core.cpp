@@ -80,6 +80,7 @@ void Core::OnHostDeleted(const std::string& hostname) {
 
 void Core::CheckTimeouts() {
   jobs_.CheckTimeouts();
+  scheduler_.CheckReservations();
   tasks_.CheckPeriodicVerify();
   tasks_.CheckDeadlines();
 }

@@ -77,7 +77,7 @@ class Core {
   // Something outside the core may have made a host eligible (an unlock, an accept).
   void RequestSchedule() { scheduler_.RequestSchedule(); }
 
-  // Job timeouts and periodic verifies. Called by the loop's timer.
+  // Job timeouts, reservations that ended and periodic verifies. Called by the loop's timer.
   void CheckTimeouts();
   // Sync timeouts and group holds; call when the steady clock reaches NextDeadlineMs().
   void OnTimer() { scheduler_.OnTimer(); }

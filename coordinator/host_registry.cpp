@@ -6,6 +6,7 @@
 
 #include "job_view.hpp"
 #include "labels.hpp"
+#include "reservation_rules.hpp"
 
 namespace labmesh::coordinator {
 
@@ -404,6 +405,12 @@ protocol::HostInfo HostRegistry::ToInfo(const HostState& state, const store::Hos
   info.protection = std::string(protocol::ProtectionName(h.protection));
   info.last_known_good = h.last_known_good;
   info.update_failed_version = h.update_failed_version;
+  if (ReservationActive(h, clock_->WallMs())) {  // an expired one is no longer shown
+    info.reserved_by = h.reserved_by;
+    info.reserve_reason = h.reserve_reason;
+    info.reserved_ms = h.reserved_ms;
+    info.reserved_until_ms = h.reserved_until_ms;
+  }
   if (h.last_task_id != 0) {
     auto task = store_->GetTask(h.last_task_id);
     if (task.ok() && task->has_value()) info.last_task = ToTaskInfo(**task, /*with_checks=*/false);

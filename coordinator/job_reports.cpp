@@ -13,6 +13,8 @@
 #include "job_rules.hpp"
 #include "job_service.hpp"
 #include "metrics.hpp"
+#include "notify_rules.hpp"
+#include "reservation_rules.hpp"
 #include "scheduler.hpp"
 #include "text_util.hpp"
 #include "update_scheduler.hpp"
@@ -116,12 +118,47 @@ void JobService::Finish(store::Entry& entry, EntryStatus to, const std::string& 
   }
   scheduler_->OnEntryFinished(entry, reason, fault);
   ActiveJob& job = jobs_.at(entry.job_id);
+  if (to == EntryStatus::kFailed && started) ReserveOnFailure(entry, job);
   if (job.open_entries > 0 && --job.open_entries == 0) {
     job.job.finished_us = clock_->WallUs();
     dirty_jobs_.insert(job.job.id);
     finished_jobs_.push_back(job.job.id);
     job.job.waiting = false;
     OnAfterEnded(job.job.id);
+  }
+}
+
+void JobService::ReserveOnFailure(const store::Entry& entry, ActiveJob& job) {
+  if (job.job.reserve_on_failure_ms <= 0 || entry.hostname.empty() ||
+      job.job.control_kind == kImportKind) {  // an import ran on no host of the fleet
+    return;
+  }
+  const store::Host* staged = registry_->Staged(entry.hostname);
+  if (staged == nullptr) return;  // deleted
+  const int64_t now = clock_->WallMs();
+  const std::string& owner = job.job.owner;
+  if (ReservedForOther(*staged, owner, now)) {
+    spdlog::info("job={} entry={} host={} failed; not reserved for {}: reserved by {}",
+                 job.job.id, entry.id, entry.hostname, owner, ReservationText(*staged));
+    return;
+  }
+  if (ReservationActive(*staged, now) &&
+      staged->reserved_until_ms >= now + job.job.reserve_on_failure_ms) {
+    return;  // the owner holds it longer already
+  }
+  store::Host* host = registry_->Stage(entry.hostname);
+  Reserve(*host, owner, job.job.reserve_on_failure_ms,
+          FailureReserveReason(job.job.id, entry.hostname), now);
+  spdlog::info("job={} entry={} host={} failed: reserved for {} for {}", job.job.id, entry.id,
+               entry.hostname, owner, FormatDurationMs(job.job.reserve_on_failure_ms));
+  if (on_host_reserved_) {
+    uint32_t made = on_host_reserved_(job.job, entry, *host,
+                                      static_cast<uint32_t>(kMaxNotifyTargets) +
+                                          job.job.reserve_notices);
+    if (made > 0) {
+      job.job.reserve_notices += made;
+      dirty_jobs_.insert(job.job.id);
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 #include "labels.hpp"
 #include "lifecycle_rules.hpp"
 #include "notify_rules.hpp"
+#include "reservation_rules.hpp"
 
 namespace labmesh::coordinator {
 namespace {
@@ -144,6 +145,9 @@ Result<JobSpec> ValidateJobSpec(const protocol::JobCreateRequest& request) {
   auto notify_on = ParseNotifyOn(r.notify_on);
   if (!notify_on.ok()) return notify_on.status();
   r.notify_on = *notify_on;
+  if (r.reserve_on_failure_ms != 0) {
+    LABMESH_RETURN_IF_ERROR(ValidateReservationMs(r.reserve_on_failure_ms, "--reserve-on-failure"));
+  }
   return spec;
 }
 

@@ -42,7 +42,8 @@ struct JobSpec {
 // Checks everything that does not depend on the fleet: a name (1..128 bytes of UTF-8, no
 // control characters), a valid owner, exactly one of command/control/test, host names valid,
 // meta_label and meta_count given together, at least one host wanted, label names valid,
-// synch_count 1..(number of hosts), a known priority, timeouts not negative.
+// synch_count 1..(number of hosts), a known priority, timeouts not negative,
+// reserve_on_failure_ms 0 or 1 ms..7 days.
 Result<JobSpec> ValidateJobSpec(const protocol::JobCreateRequest& request);
 
 // A results path an agent may write: relative, '/'-separated components that are neither

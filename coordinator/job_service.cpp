@@ -266,6 +266,7 @@ Result<uint64_t> JobService::CreateJob(protocol::JobCreateRequest request,
   if (job.notify_on.empty()) job.notify_on = "always";
   job.after = r.after;
   job.after_any = r.after_any;
+  job.reserve_on_failure_ms = r.reserve_on_failure_ms;
   job.waiting = !job.after.empty();
   job.template_name = r.template_name;
   job.schedule = schedule;
@@ -510,7 +511,7 @@ std::string JobService::Avail(const protocol::Envelope& e, const Principal& who)
   }
   auto groups = GroupsOf(who.user);
   if (!groups.ok()) return protocol::ErrorFrame(e.request_id, groups.status());
-  return protocol::Encode(scheduler_->Availability(*request, *groups), e.request_id);
+  return protocol::Encode(scheduler_->Availability(*request, who.user, *groups), e.request_id);
 }
 
 std::string JobService::Log(const protocol::Envelope& e) const {

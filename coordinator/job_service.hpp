@@ -106,6 +106,12 @@ class JobService {
   // same batch.
   using JobEndHook = std::function<void(const store::Job&, const std::vector<store::Entry>&)>;
   void set_on_job_end(JobEndHook hook) { on_job_end_ = std::move(hook); }
+  // Called when --reserve-on-failure reserved `host` (as staged) to the job's owner because
+  // `entry` failed there, in that turn: the notifications outbox stages its host.reserved rows
+  // into the same batch, numbered from `first_index`, and returns how many it staged.
+  using HostReservedHook = std::function<uint32_t(const store::Job&, const store::Entry&,
+                                                  const store::Host&, uint32_t first_index)>;
+  void set_on_host_reserved(HostReservedHook hook) { on_host_reserved_ = std::move(hook); }
   void OnParsed(const ParseDone& done);
 
   // Job timeouts, and entries Rebooting past their reboot's deadline (failed as infrastructure).
@@ -161,6 +167,9 @@ class JobService {
   Result<StoredJob> ReadJob(uint64_t id) const;
   Result<std::vector<std::string>> GroupsOf(const std::string& user) const;
   ParseWork ParseWorkFor(const store::Entry& entry, const ActiveJob& job) const;
+  // --reserve-on-failure: the failed entry's host is reserved to the job's owner (staged
+  // through the registry, in this turn's batch with the entry's final state).
+  void ReserveOnFailure(const store::Entry& entry, ActiveJob& job);
   // The final status of a Parsing entry from its outcome and (when parsed) its results.
   void FinishParsed(store::Entry& entry, const ParseDone* done);
 
@@ -187,6 +196,7 @@ class JobService {
   DiskGuard* disk_ = nullptr;
   Metrics* metrics_ = nullptr;
   JobEndHook on_job_end_;
+  HostReservedHook on_host_reserved_;
   Batch* batch_;
   FrameOutbox to_agent_;
   FrameOutbox to_api_;

@@ -19,6 +19,7 @@
 #include "labmesh/store/store.hpp"
 #include "labmesh/coordinator/retention_stats.hpp"
 #include "metrics.hpp"
+#include "reservation_rules.hpp"
 
 namespace labmesh::coordinator {
 namespace {
@@ -72,10 +73,12 @@ void HostGauges(const HostRegistry& registry, const Clock& clock, int64_t heartb
   }
   by_status[kPendingApproval] = 0;
   std::map<std::string, uint64_t> versions;
-  uint64_t connected = 0, late = 0;
+  uint64_t connected = 0, late = 0, reserved = 0;
   int64_t max_lag_ms = 0;
   const int64_t now = clock.SteadyMs();
+  const int64_t wall_now = clock.WallMs();
   for (const auto& [name, host] : registry.hosts()) {
+    if (ReservationActive(host.record, wall_now)) ++reserved;
     if (host.record.enrollment == store::Enrollment::kPending) {
       ++by_status[kPendingApproval];
       continue;
@@ -104,6 +107,9 @@ void HostGauges(const HostRegistry& registry, const Clock& clock, int64_t heartb
   out.One("labmesh_hosts_heartbeat_late",
           "Connected agents silent for more than two heartbeat intervals",
           static_cast<double>(late));
+  out.One("labmesh_hosts_reserved",
+          "Hosts reserved for one user's jobs now (host reserve, --reserve-on-failure)",
+          static_cast<double>(reserved));
 }
 
 void QueueGauges(const JobService& jobs, Gauges& out) {

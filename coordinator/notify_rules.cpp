@@ -207,12 +207,59 @@ std::string JobEndDocument(const store::Job& job, const std::vector<store::Entry
   return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string HostReservedDocument(const store::Job& job, const store::Entry& entry,
+                                 const store::Host& host, const std::string& link) {
+  nlohmann::json document = {
+      {"event", "host.reserved"},
+      {"job", job.id},
+      {"name", job.name},
+      {"owner", job.owner},
+      {"host", host.hostname},
+      {"reserved_by", host.reserved_by},
+      {"reserved_until", protocol::FormatWallTimeIso(host.reserved_until_ms)},
+      {"reason", host.reserve_reason},
+      {"entry",
+       {{"status", std::string(protocol::EntryStatusName(entry.status))},
+        {"reason", entry.status_reason},
+        {"fault", entry.fault}}},
+      {"link", link},
+  };
+  return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+namespace {
+
+Result<EmailText> HostReservedEmail(const nlohmann::json& doc) {
+  EmailText text;
+  std::string job = std::to_string(doc.at("job").get<uint64_t>());
+  std::string host = doc.at("host").get<std::string>();
+  std::string by = doc.at("reserved_by").get<std::string>();
+  std::string until = doc.at("reserved_until").get<std::string>();
+  text.subject = HeaderValue("[labmesh] host " + host + " reserved for " + by + ": job " + job +
+                             " failed there");
+  const nlohmann::json& entry = doc.at("entry");
+  std::string reason = entry.value("reason", "");
+  std::string fault = entry.value("fault", "");
+  std::string body = "Job " + job + " (" + doc.at("name").get<std::string>() + ") of " +
+                     doc.at("owner").get<std::string>() + " failed on " + host;
+  if (!reason.empty()) body += " (" + (fault.empty() ? "" : fault + ": ") + reason + ")";
+  body += ".\n\nThe host is reserved for " + by + " until " + until +
+          ": only their jobs run there. End it with `labmesh host release " + host + "`.\n";
+  std::string link = doc.value("link", "");
+  if (!link.empty()) body += "\n" + link + "\n";
+  text.body = std::move(body);
+  return text;
+}
+
+}  // namespace
+
 Result<EmailText> EmailFromDocument(const std::string& document) {
   nlohmann::json doc = nlohmann::json::parse(document, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
     return Status::Corruption("notification document is not a JSON object");
   }
   try {
+    if (doc.value("event", "") == "host.reserved") return HostReservedEmail(doc);
     EmailText text;
     std::string job = std::to_string(doc.at("job").get<uint64_t>());
     std::string status = doc.at("status").get<std::string>();
@@ -304,7 +351,13 @@ protocol::NotificationInfo ToNotificationInfo(const store::Notification& n) {
   info.created_us = n.created_us;
   info.last_attempt_us = n.last_attempt_us;
   info.delivered_us = n.delivered_us;
+  info.event = std::string(NotifyEventName(n));
+  info.host = n.hostname;
   return info;
+}
+
+std::string_view NotifyEventName(const store::Notification& n) {
+  return n.event.empty() ? std::string_view("job.finished") : std::string_view(n.event);
 }
 
 }  // namespace labmesh::coordinator

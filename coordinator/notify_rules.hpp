@@ -36,8 +36,18 @@ bool ShouldNotify(std::string_view notify_on, std::string_view job_status);
 std::string JobEndDocument(const store::Job& job, const std::vector<store::Entry>& entries,
                            const std::string& status, const std::string& link);
 
-// The email of a job's end, from its document: the subject line and a plain-text body with the
-// same facts and the link.
+// The outbox index of a job's notifications ends at this (its key holds 3 digits): 0..7 are
+// the job's end, kMaxNotifyTargets.. its host.reserved notifications.
+inline constexpr uint32_t kNotifyIndexLimit = 1000;
+
+// The JSON document of a host reserved to the job's owner after `entry` failed there
+// (--reserve-on-failure, docs/reservations.md): {"event":"host.reserved","job","name","owner",
+// "host","reserved_by","reserved_until","reason","entry":{"status","reason","fault"},"link"}.
+std::string HostReservedDocument(const store::Job& job, const store::Entry& entry,
+                                 const store::Host& host, const std::string& link);
+
+// The email of a job's end (or of a host.reserved document), from its document: the subject
+// line and a plain-text body with the same facts and the link.
 struct EmailText {
   std::string subject;
   std::string body;
@@ -63,5 +73,7 @@ int64_t RetryDelayMs(uint32_t attempts, double jitter01);
 // "pending", "delivered", "failed".
 std::string_view NotifyStateName(store::NotifyState state);
 protocol::NotificationInfo ToNotificationInfo(const store::Notification& notification);
+// "job.finished" for rows made before events had names.
+std::string_view NotifyEventName(const store::Notification& notification);
 
 }  // namespace labmesh::coordinator

@@ -196,7 +196,8 @@ Status NotifySender::PostWebhook(const store::Notification& n) const {
   const std::string delivery = std::to_string(n.job_id) + "." + std::to_string(n.index);
   curl_slist* raw = nullptr;
   for (const std::string& header :
-       {std::string("Content-Type: application/json"), std::string("X-Labmesh-Event: job.finished"),
+       {std::string("Content-Type: application/json"),
+        "X-Labmesh-Event: " + std::string(NotifyEventName(n)),
         "X-Labmesh-Delivery: " + delivery,
         "X-Labmesh-Signature: " + SignBody(secret, n.document)}) {
     curl_slist* appended = curl_slist_append(raw, header.c_str());

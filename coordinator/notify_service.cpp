@@ -38,6 +38,7 @@ void NotifyService::OnJobEnd(const store::Job& job, const std::vector<store::Ent
     n.created_us = now;
     n.next_attempt_us = now;
     n.document = document;
+    n.event = "job.finished";
     batch_->writes().PutNotification(n);
     rows.push_back(std::move(n));
   }
@@ -48,6 +49,40 @@ void NotifyService::OnJobEnd(const store::Job& job, const std::vector<store::Ent
   batch_->AfterCommit([sender = sender_, rows = std::move(rows)]() mutable {
     for (store::Notification& n : rows) sender->Submit(std::move(n));
   });
+}
+
+uint32_t NotifyService::OnHostReserved(const store::Job& job, const store::Entry& entry,
+                                       const store::Host& host, uint32_t first_index) {
+  if (job.notify.empty()) return 0;
+  if (first_index + job.notify.size() > kNotifyIndexLimit) {
+    spdlog::warn("job={} host={} reserved for {}: not notified (the job's outbox is full)",
+                 job.id, host.hostname, job.owner);
+    return 0;
+  }
+  const std::string document = HostReservedDocument(job, entry, host, LinkTo(job.id));
+  const int64_t now = clock_->WallUs();
+  std::vector<store::Notification> rows;
+  for (size_t i = 0; i < job.notify.size(); ++i) {
+    store::Notification n;
+    n.job_id = job.id;
+    n.index = first_index + static_cast<uint32_t>(i);
+    n.target = job.notify[i];
+    n.owner = job.owner;
+    n.created_us = now;
+    n.next_attempt_us = now;
+    n.document = document;
+    n.event = "host.reserved";
+    n.hostname = host.hostname;
+    batch_->writes().PutNotification(n);
+    rows.push_back(std::move(n));
+  }
+  batch_->MarkDurable();
+  spdlog::info("job={} host={} reserved for {}: {} notification(s) queued", job.id,
+               host.hostname, job.owner, rows.size());
+  batch_->AfterCommit([sender = sender_, rows = std::move(rows)]() mutable {
+    for (store::Notification& n : rows) sender->Submit(std::move(n));
+  });
+  return static_cast<uint32_t>(job.notify.size());
 }
 
 std::string NotifyService::Secret(const protocol::Envelope& e, const Principal& who) const {

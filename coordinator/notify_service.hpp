@@ -27,6 +27,12 @@ class NotifyService {
                 NotifySender* sender);
 
   void OnJobEnd(const store::Job& job, const std::vector<store::Entry>& entries);
+  // --reserve-on-failure reserved `host` to the job's owner after `entry` failed there: one
+  // `pending` host.reserved row per target of the job, with outbox indices first_index.., in
+  // the same batch (none when the job has no targets, or the indices would pass
+  // kNotifyIndexLimit: logged). Returns how many rows it staged.
+  uint32_t OnHostReserved(const store::Job& job, const store::Entry& entry,
+                          const store::Host& host, uint32_t first_index);
   // NotifySecretRequest: answered at once.
   std::string Secret(const protocol::Envelope& e, const Principal& who) const;
 

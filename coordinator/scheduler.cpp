@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "host_tasks.hpp"
+#include "reservation_rules.hpp"
 #include "update_scheduler.hpp"
 
 namespace labmesh::coordinator {
@@ -49,6 +50,7 @@ void Scheduler::Load() {
   idle_after_entry_.clear();
   groups_.clear();
   started_this_turn_.clear();
+  reservations_checked_ms_ = clock_->WallMs();  // a pass follows anyway (schedule_needed_)
   // sync_ keeps its groups: after a failed commit the agents still wait on them (Open is
   // idempotent); at the first load it is empty.
   schedule_needed_ = true;
@@ -137,6 +139,8 @@ bool Scheduler::Eligible(const HostState& host, const ActiveJob& job,
   // The host as it will be after this batch commits.
   const store::Host* r = registry_->Staged(host.record.hostname);
   if (r == nullptr || r->locked) return false;
+  // Reserved for someone else (docs/reservations.md): only the reserver's jobs run there.
+  if (ReservedForOther(*r, job.job.owner, clock_->WallMs())) return false;
   if (tasks_->HasOpenTask(r->hostname)) return false;  // a special task comes first
   if (r->status != protocol::HostStatus::kReady) return false;
   return jobs_->Unsuitable(*r, job.owner_groups, entry.meta_label, job.job.depends).empty();
@@ -283,6 +287,19 @@ void Scheduler::OnWorkRequest(const HostState& host) {
   }
   idle_.insert(name);
   schedule_needed_ = true;
+}
+
+void Scheduler::CheckReservations() {
+  const int64_t now = clock_->WallMs();
+  const int64_t since = reservations_checked_ms_;
+  reservations_checked_ms_ = now;
+  for (const auto& [name, host] : registry_->hosts()) {
+    int64_t until = host.record.reserved_until_ms;
+    if (!host.record.reserved_by.empty() && until > since && until <= now) {
+      spdlog::info("host={} reservation of {} ended", name, host.record.reserved_by);
+      schedule_needed_ = true;
+    }
+  }
 }
 
 void Scheduler::FreeHost(const std::string& hostname) {

@@ -99,18 +99,25 @@ class Scheduler {
   // ---- for readers (scheduler_explain.cpp; docs/jobs.md "Why is my job waiting?") ----
   // What keeps a host from taking an entry now, as the scheduler sees it.
   struct HostCondition {
-    enum class Kind { kFree, kBusy, kLocked, kTask, kDown, kNotAsking };
+    enum class Kind { kFree, kBusy, kLocked, kReserved, kTask, kDown, kNotAsking };
     Kind kind = Kind::kFree;
-    std::string detail;   // kLocked: "alice: bisecting"; kTask: "verifying"; kDown: "Dead"
+    // kLocked: "alice: bisecting"; kReserved: "bob until 2026-12-06 17:30:00 UTC (bisect)";
+    // kTask: "verifying"; kDown: "Dead"
+    std::string detail;
     uint64_t job_id = 0;  // kBusy: the job of the entry it runs or is held for; 0 = unknown
   };
-  HostCondition ConditionOf(const std::string& hostname) const;
+  // `user` is whose entry would run there: a host reserved for someone else is kReserved.
+  HostCondition ConditionOf(const std::string& hostname, const std::string& user) const;
   // Sets a Queued entry's waiting_for, queue_position and queue_length: what holds the hosts it
   // could run on and its place among the queued entries that want the same hosts.
   void ExplainWaiting(const store::Entry& entry, protocol::EntryInfo& info) const;
   // What the hosts with the request's labels that `groups` may use are doing now (host avail).
   protocol::HostAvailReply Availability(const protocol::HostAvailRequest& request,
+                                        const std::string& user,
                                         const std::vector<std::string>& groups) const;
+  // Reservations end by time: when one has ended since the last call, a pass is needed (an
+  // entry may wait for that host). Called by the loop's timer (Core::CheckTimeouts).
+  void CheckReservations();
 
  private:
   // Queue order: higher priority first, then older job, then entry id.
@@ -166,6 +173,7 @@ class Scheduler {
   std::set<std::string> started_this_turn_;
   SyncService sync_;
   bool schedule_needed_ = true;
+  int64_t reservations_checked_ms_ = 0;  // wall clock of the last CheckReservations
 };
 
 }  // namespace labmesh::coordinator

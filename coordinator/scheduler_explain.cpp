@@ -8,6 +8,7 @@
 
 #include "host_tasks.hpp"
 #include "labels.hpp"
+#include "reservation_rules.hpp"
 #include "scheduler.hpp"
 
 namespace labmesh::coordinator {
@@ -18,9 +19,11 @@ namespace {
 struct Census {
   uint32_t carry = 0;     // carry the labels
   uint32_t unusable = 0;  // ...but the owner may not use them (ACL groups, not accepted)
-  uint32_t free = 0, busy = 0, locked = 0, in_task = 0, down = 0, not_asking = 0, own = 0;
+  uint32_t free = 0, busy = 0, locked = 0, reserved = 0, in_task = 0, down = 0, not_asking = 0,
+           own = 0;
   std::set<uint64_t> busy_jobs;
   std::vector<std::string> locks;                // "alice: bisecting", first few distinct
+  std::vector<std::string> reservations;         // "bob until ...", first few distinct
   std::map<std::string, uint32_t> tasks, downs;  // "verifying" -> 2, "Dead" -> 1
 
   void Add(const Scheduler::HostCondition& c) {
@@ -37,6 +40,13 @@ struct Census {
         ++locked;
         if (locks.size() < 3 && std::find(locks.begin(), locks.end(), c.detail) == locks.end()) {
           locks.push_back(c.detail);
+        }
+        break;
+      case K::kReserved:
+        ++reserved;
+        if (reservations.size() < 3 &&
+            std::find(reservations.begin(), reservations.end(), c.detail) == reservations.end()) {
+          reservations.push_back(c.detail);
         }
         break;
       case K::kTask:
@@ -79,6 +89,12 @@ struct Census {
       parts.push_back(std::to_string(locked) + " locked (" + who +
                       (locked > locks.size() ? "; ..." : "") + ")");
     }
+    if (reserved > 0) {
+      std::string who;
+      for (const std::string& r : reservations) who += (who.empty() ? "" : "; ") + r;
+      parts.push_back(std::to_string(reserved) + " reserved for others (" + who +
+                      (reserved > reservations.size() ? "; ..." : "") + ")");
+    }
     if (in_task > 0)
       parts.push_back(std::to_string(in_task) + " in a task (" + counted(tasks) + ")");
     if (down > 0) parts.push_back(std::to_string(down) + " down (" + counted(downs) + ")");
@@ -112,6 +128,8 @@ std::string Describe(const Scheduler::HostCondition& c) {
       return c.detail.empty() ? "busy" : "busy (" + c.detail + ")";
     case K::kLocked:
       return "locked (" + c.detail + ")";
+    case K::kReserved:
+      return "reserved by " + c.detail;
     case K::kTask:
       return c.detail;
     case K::kDown:
@@ -131,7 +149,8 @@ std::string Lowercase(std::string_view text) {
 
 }  // namespace
 
-Scheduler::HostCondition Scheduler::ConditionOf(const std::string& hostname) const {
+Scheduler::HostCondition Scheduler::ConditionOf(const std::string& hostname,
+                                                const std::string& user) const {
   using K = HostCondition::Kind;
   using protocol::HostStatus;
   const HostState* host = registry_->Find(hostname);
@@ -140,6 +159,8 @@ Scheduler::HostCondition Scheduler::ConditionOf(const std::string& hostname) con
   if (r->locked) {
     return {K::kLocked, r->locked_by + (r->lock_reason.empty() ? "" : ": " + r->lock_reason)};
   }
+  // Before busy: even once its entry ends, the host does not take this user's work.
+  if (ReservedForOther(*r, user, clock_->WallMs())) return {K::kReserved, ReservationText(*r)};
   if (uint64_t entry_id = BusyWith(hostname); entry_id != 0) {
     auto entry = jobs_->entries().find(entry_id);
     return {K::kBusy, "", entry == jobs_->entries().end() ? 0 : entry->second.job_id};
@@ -195,7 +216,7 @@ void Scheduler::ExplainWaiting(const store::Entry& entry, protocol::EntryInfo& i
     if (!unsuitable.empty()) {
       why = unsuitable;
     } else {
-      why = "host " + entry.hostname + ": " + Describe(ConditionOf(entry.hostname));
+      why = "host " + entry.hostname + ": " + Describe(ConditionOf(entry.hostname, job.job.owner));
     }
   } else {
     Census census;
@@ -208,7 +229,7 @@ void Scheduler::ExplainWaiting(const store::Entry& entry, protocol::EntryInfo& i
       } else if (JobUsesHost(job, name)) {
         ++census.own;
       } else {
-        census.Add(ConditionOf(name));
+        census.Add(ConditionOf(name, job.job.owner));
       }
     }
     std::string labels = entry.meta_label;
@@ -231,6 +252,7 @@ void Scheduler::ExplainWaiting(const store::Entry& entry, protocol::EntryInfo& i
 }
 
 protocol::HostAvailReply Scheduler::Availability(const protocol::HostAvailRequest& request,
+                                                 const std::string& user,
                                                  const std::vector<std::string>& groups) const {
   Census census;
   for (const auto& [name, host] : registry_->hosts()) {
@@ -240,7 +262,7 @@ protocol::HostAvailReply Scheduler::Availability(const protocol::HostAvailReques
     if (!jobs_->Unsuitable(*r, groups, request.label, request.depends).empty()) {
       ++census.unusable;
     } else {
-      census.Add(ConditionOf(name));
+      census.Add(ConditionOf(name, user));
     }
   }
   protocol::HostAvailReply reply;
@@ -250,6 +272,7 @@ protocol::HostAvailReply Scheduler::Availability(const protocol::HostAvailReques
   reply.free = census.free;
   reply.busy = census.busy;
   reply.locked = census.locked;
+  reply.reserved = census.reserved;
   reply.in_task = census.in_task;
   reply.down = census.down + census.not_asking;
   reply.unusable = census.unusable;

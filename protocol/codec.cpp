@@ -224,6 +224,8 @@ Result<M> DecodeAs(std::string_view frame, const DecodeLimits& limits) {
   X(UserModRequest) \
   X(NotifySecretRequest) \
   X(NotifySecretReply) \
+  X(HostReserveRequest) \
+  X(HostReleaseRequest) \
   X(AclListRequest) \
   X(AclListReply) \
   X(AclCreateRequest) \

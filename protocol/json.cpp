@@ -120,6 +120,17 @@ nlohmann::json ToJson(const HostInfo& h) {
   };
   j["last_heartbeat"] =
       h.last_heartbeat_ms > 0 ? nlohmann::json(FormatWallTimeIso(h.last_heartbeat_ms)) : nullptr;
+  // The reservation in force (docs/reservations.md); null when there is none.
+  if (h.reserved_by.empty()) {
+    j["reservation"] = nullptr;
+  } else {
+    j["reservation"] = {{"by", h.reserved_by},
+                        {"reason", h.reserve_reason},
+                        {"since", WallTimeMsJson(h.reserved_ms)},
+                        {"since_ms", h.reserved_ms},
+                        {"until", WallTimeMsJson(h.reserved_until_ms)},
+                        {"until_ms", h.reserved_until_ms}};
+  }
   return j;
 }
 
@@ -250,6 +261,7 @@ nlohmann::json ToJson(const HostAvailReply& r) {
       {"busy_jobs", r.busy_jobs},
       {"can_start", r.can_start},
       {"summary", r.summary},
+      {"reserved", r.reserved},
   };
 }
 
@@ -265,6 +277,8 @@ nlohmann::json ToJson(const NotificationInfo& n) {
       {"last_attempt_us", n.last_attempt_us},
       {"delivered", WallTimeUsJson(n.delivered_us)},
       {"delivered_us", n.delivered_us},
+      {"event", n.event.empty() ? std::string("job.finished") : n.event},
+      {"host", n.host},
   };
 }
 
@@ -310,6 +324,7 @@ nlohmann::json ToJson(const JobInfo& job, bool with_control) {
       {"after_any", job.after_any},
       {"template", job.template_name},
       {"schedule", job.schedule},
+      {"reserve_on_failure_ms", job.reserve_on_failure_ms},
   };
   if (with_control) j["control"] = job.control;
   return j;
@@ -336,6 +351,7 @@ nlohmann::json ToJson(const JobCreateRequest& job, bool with_control) {
       {"notify_on", job.notify_on},
       {"after", job.after},
       {"after_any", job.after_any},
+      {"reserve_on_failure_ms", job.reserve_on_failure_ms},
   };
   if (with_control) j["control"] = job.control;
   return j;

@@ -99,10 +99,12 @@ LABMESH_CODEC_MAP(labmesh::protocol::LogoutRequest, all_sessions);
 
 // ---- labmesh/protocol/workflow_messages.hpp ----
 LABMESH_CODEC_MAP(labmesh::protocol::NotificationInfo, target, state, attempts, last_error,
-                  created_us, last_attempt_us, delivered_us);
+                  created_us, last_attempt_us, delivered_us, event, host);
 LABMESH_CODEC_MAP(labmesh::protocol::UserModRequest, name, notify, notify_on, clear_notify);
 LABMESH_CODEC_MAP(labmesh::protocol::NotifySecretRequest, target);
 LABMESH_CODEC_MAP(labmesh::protocol::NotifySecretReply, target, owner, secret);
+LABMESH_CODEC_MAP(labmesh::protocol::HostReserveRequest, hostname, duration_ms, reason);
+LABMESH_CODEC_MAP(labmesh::protocol::HostReleaseRequest, hostname);
 
 // ---- labmesh/protocol/job_messages.hpp ----
 LABMESH_CODEC_MAP(labmesh::protocol::FileDigest, path, size, hash);
@@ -118,10 +120,11 @@ LABMESH_CODEC_MAP(labmesh::protocol::JobInfo, id, name, owner, priority, synch_c
                   run_verify, timeout_ms, max_runtime_ms, created_us, finished_us, abort_reason,
                   entries, cleanup, retry, keep_results_ms, result_bytes, results,
                   results_removed_us, results_removed_reason, notify, notify_on, notifications,
-                  after, after_any, template_name, schedule);
+                  after, after_any, template_name, schedule, reserve_on_failure_ms);
 LABMESH_CODEC_MAP(labmesh::protocol::HostAvailRequest, label, count, depends);
 LABMESH_CODEC_MAP(labmesh::protocol::HostAvailReply, label, count, hosts, free, busy, locked,
-                  in_task, down, unusable, queued_ahead, busy_jobs, can_start, summary);
+                  in_task, down, unusable, queued_ahead, busy_jobs, can_start, summary,
+                  reserved);
 LABMESH_CODEC_MAP(labmesh::protocol::WorkRequest, incarnation);
 LABMESH_CODEC_MAP(labmesh::protocol::StartEntry, entry_id, job_id, job_name, owner, hostname,
                   hosts, control_kind, control, max_runtime_ms, synch_count, group, peers);
@@ -136,7 +139,7 @@ LABMESH_CODEC_MAP(labmesh::protocol::AbortEntry, entry_id, reason, discard);
 LABMESH_CODEC_MAP(labmesh::protocol::JobCreateRequest, name, user, command, control, test, hosts,
                   meta_label, meta_count, depends, synch_count, priority, run_verify, timeout_ms,
                   max_runtime_ms, cleanup, retry, keep_results_ms, notify, notify_on, after,
-                  after_any, template_name);
+                  after_any, template_name, reserve_on_failure_ms);
 LABMESH_CODEC_MAP(labmesh::protocol::JobCreateReply, id);
 LABMESH_CODEC_MAP(labmesh::protocol::JobDeleteRequest, id);
 LABMESH_CODEC_MAP(labmesh::protocol::JobDeleteReply, job_id, already_removed, dirs, files, bytes,
@@ -234,7 +237,8 @@ LABMESH_CODEC_MAP(labmesh::protocol::HostHealth, load1, load5, load15, mem_total
 LABMESH_CODEC_MAP(labmesh::protocol::HostInfo, hostname, status, status_reason, locked, locked_by,
                   lock_reason, labels, agent_labels, admin_labels, acl_groups, agent_version,
                   last_heartbeat_ms, registered_ms, incarnation, connected, public_key, facts,
-                  health, protection, last_task, last_known_good, update_failed_version);
+                  health, protection, last_task, last_known_good, update_failed_version,
+                  reserved_by, reserve_reason, reserved_ms, reserved_until_ms);
 LABMESH_CODEC_MAP(labmesh::protocol::LabelInfo, name, kind, hosts);
 LABMESH_CODEC_MAP(labmesh::protocol::TestInfo, name, description, control, control_bytes,
                   created_by, created_ms, updated_by, updated_ms);

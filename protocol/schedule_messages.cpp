@@ -26,6 +26,7 @@ JobCreateRequest JobDefinitionOf(const JobInfo& job) {
   r.keep_results_ms = job.keep_results_ms;
   r.notify = job.notify;
   r.notify_on = job.notify_on;
+  r.reserve_on_failure_ms = job.reserve_on_failure_ms;
   return r;  // not `after`: the jobs it waited for have ended
 }
 

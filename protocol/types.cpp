@@ -97,6 +97,8 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kAclCreateRequest, "AclCreateRequest"},
     TypeName{MessageType::kAclDeleteRequest, "AclDeleteRequest"},
     TypeName{MessageType::kAclMemberRequest, "AclMemberRequest"},
+    TypeName{MessageType::kHostReserveRequest, "HostReserveRequest"},
+    TypeName{MessageType::kHostReleaseRequest, "HostReleaseRequest"},
     TypeName{MessageType::kAuditListRequest, "AuditListRequest"},
     TypeName{MessageType::kAuditListReply, "AuditListReply"},
     TypeName{MessageType::kLoginRequest, "LoginRequest"},
@@ -190,6 +192,8 @@ bool IsMutatingRequest(MessageType type) {
     case MessageType::kUserTokenRequest:
     case MessageType::kUserPasswdRequest:
     case MessageType::kUserModRequest:
+    case MessageType::kHostReserveRequest:
+    case MessageType::kHostReleaseRequest:
     case MessageType::kAclCreateRequest:
     case MessageType::kAclDeleteRequest:
     case MessageType::kAclMemberRequest:

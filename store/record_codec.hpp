@@ -19,7 +19,8 @@ LABMESH_CODEC_MAP(labmesh::store::Host, hostname, public_key, enrollment, status
                   admin_labels, agent_version, facts, health, last_heartbeat_ms, incarnation,
                   registered_ms, attributes, acl_groups, protection, last_task_id,
                   last_verified_ms, repairs_ms, repair_on_return, last_known_good,
-                  update_failed_version);
+                  update_failed_version, reserved_by, reserve_reason, reserved_ms,
+                  reserved_until_ms);
 LABMESH_CODEC_MAP(labmesh::store::Label, name, created_by, created_ms);
 LABMESH_CODEC_MAP(labmesh::store::RevokedKey, public_key, hostname, reason, revoked_ms);
 LABMESH_CODEC_MAP(labmesh::store::TestDef, name, description, control, created_by, created_ms,
@@ -34,10 +35,11 @@ LABMESH_CODEC_MAP(labmesh::store::Job, id, name, owner, priority, synch_count, c
                   timeout_ms, max_runtime_ms, created_us, finished_us, abort_reason, entry_ids,
                   cleanup, retry, keep_results_ms, result_bytes, results_state,
                   results_removed_us, results_removed_reason, notify, notify_on, after,
-                  after_any, waiting, template_name, schedule);
+                  after_any, waiting, template_name, schedule, reserve_on_failure_ms,
+                  reserve_notices);
 LABMESH_CODEC_MAP(labmesh::store::Notification, job_id, index, target, owner, state, attempts,
                   last_error, created_us, last_attempt_us, next_attempt_us, delivered_us,
-                  document);
+                  document, event, hostname);
 LABMESH_CODEC_MAP(labmesh::store::Entry, id, job_id, hostname, meta_label, status, status_reason,
                   fault, exit_code, signal, queued_us, started_us, finished_us, history,
                   report_sequence, abort_requested, abort_reason, group, outcome, outcome_reason,

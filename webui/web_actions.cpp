@@ -38,7 +38,7 @@ HttpResponse WebApi::CreateJob(const HttpRequest& http, const Who& who) {
       http.body, {"name", "user", "command", "control", "test", "hosts", "meta_label",
                   "meta_count", "depends", "synch_count", "priority", "run_verify", "timeout_ms",
                   "max_runtime_ms", "cleanup", "retry", "notify", "notify_on", "template",
-                  "after", "after_any"});
+                  "after", "after_any", "reserve_on_failure_ms"});
   if (!body.ok()) return JsonError(body.status());
   protocol::JobCreateRequest request;
   std::string ignored_user;  // the owner is who is logged in (the coordinator's rule)
@@ -56,7 +56,8 @@ HttpResponse WebApi::CreateJob(const HttpRequest& http, const Who& who) {
        body->String("cleanup", &request.cleanup), body->Integer("retry", &request.retry),
        body->Strings("notify", &request.notify), body->String("notify_on", &request.notify_on),
        body->String("template", &request.template_name),
-       body->Integers("after", &request.after), body->Bool("after_any", &request.after_any)});
+       body->Integers("after", &request.after), body->Bool("after_any", &request.after_any),
+       body->Integer("reserve_on_failure_ms", &request.reserve_on_failure_ms)});
   if (!read.ok()) return JsonError(read);
   auto reply = Ask<protocol::JobCreateReply>(request, who);
   if (!reply.ok()) return JsonError(reply.status());
@@ -196,6 +197,32 @@ HttpResponse WebApi::HostProtection(const HttpRequest& http, const Who& who,
   if (request.protection.empty()) {
     return JsonError(Status::InvalidArgument(
         "protection must be one of none, repair-software-only, do-not-repair, do-not-verify"));
+  }
+  auto reply = Ask<protocol::HostShowReply>(request, who);
+  if (!reply.ok()) return JsonError(reply.status());
+  return Json(200, protocol::ToJson(reply->host));
+}
+
+HttpResponse WebApi::HostReservation(const HttpRequest& http, const Who& who,
+                                     const std::string& hostname, const std::string& action) {
+  Status valid = ValidateHostname(hostname);
+  if (!valid.ok()) return JsonError(valid);
+  if (action == "release") {
+    auto body = BodyFields::Parse(http.body, {});
+    if (!body.ok()) return JsonError(body.status());
+    auto reply = Ask<protocol::HostShowReply>(protocol::HostReleaseRequest{hostname}, who);
+    if (!reply.ok()) return JsonError(reply.status());
+    return Json(200, protocol::ToJson(reply->host));
+  }
+  auto body = BodyFields::Parse(http.body, {"duration_ms", "reason"});
+  if (!body.ok()) return JsonError(body.status());
+  protocol::HostReserveRequest request;
+  request.hostname = hostname;
+  Status read = FirstError({body->Integer("duration_ms", &request.duration_ms),
+                            body->String("reason", &request.reason)});
+  if (!read.ok()) return JsonError(read);
+  if (request.duration_ms <= 0) {
+    return JsonError(Status::InvalidArgument("a reservation needs duration_ms > 0"));
   }
   auto reply = Ask<protocol::HostShowReply>(request, who);
   if (!reply.ok()) return JsonError(reply.status());

@@ -207,6 +207,8 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
       return HostLabels(request, as, match->arg);
     case Page::kHostProtection:
       return HostProtection(request, as, match->arg);
+    case Page::kHostReservation:
+      return HostReservation(request, as, match->arg, match->action);
     case Page::kEvents:
       return Events(request, as);
     case Page::kJob:

@@ -60,6 +60,9 @@ std::optional<RouteMatch> MatchRoute(const std::vector<std::string>& s) {
     if (s.size() == 5 && s[2] == "hosts" && s[4] == "protection") {
       return Match(Page::kHostProtection, s[3]);
     }
+    if (s.size() == 5 && s[2] == "hosts" && (s[4] == "reserve" || s[4] == "release")) {
+      return Match(Page::kHostReservation, s[3], s[4]);
+    }
     if (s.size() == 5 && s[2] == "hosts" && IsHostAction(s[4])) {
       return Match(Page::kHostAction, s[3], s[4]);
     }
@@ -97,7 +100,8 @@ std::optional<RouteMatch> MatchRoute(const std::vector<std::string>& s) {
 bool IsPostOnly(Page page) {
   return page == Page::kLogin || page == Page::kLogout || page == Page::kJobAbort ||
          page == Page::kHostAction || page == Page::kHostLabels || page == Page::kHostProtection ||
-         page == Page::kTemplateDelete || page == Page::kScheduleAction;
+         page == Page::kTemplateDelete || page == Page::kScheduleAction ||
+         page == Page::kHostReservation;
 }
 
 // Lists that also take a POST (a new job, template or schedule).
@@ -137,6 +141,7 @@ std::string_view RouteLabel(const HttpRequest& request) {
     case Page::kHostAction: return "/api/v1/hosts/{name}/{action}";
     case Page::kHostLabels: return "/api/v1/hosts/{name}/labels";
     case Page::kHostProtection: return "/api/v1/hosts/{name}/protection";
+    case Page::kHostReservation: return "/api/v1/hosts/{name}/{reserve,release}";
     case Page::kLabels: return "/api/v1/labels";
     case Page::kPending: return "/api/v1/pending";
     case Page::kJobs: return "/api/v1/jobs";

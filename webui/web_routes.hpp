@@ -38,6 +38,7 @@ enum class Page {
   kHostAction,
   kHostLabels,
   kHostProtection,
+  kHostReservation,  // reserve, release (docs/reservations.md)
   kEvents,
   kMetrics,
   kTemplates,
@@ -51,7 +52,8 @@ enum class Page {
 struct RouteMatch {
   Page page;
   std::string arg;     // asset name, hostname or job id (as sent)
-  std::string action;  // kHostAction: lock, unlock, ...; kScheduleAction: pause, resume, delete
+  std::string action;  // kHostAction: lock, unlock, ...; kHostReservation: reserve, release;
+                       // kScheduleAction: pause, resume, delete
 };
 
 // Maps decoded path segments to a page; nullopt for a path we do not serve.

@@ -191,9 +191,25 @@ TEST(FormatHostList, HasALastTaskColumn) {
   never.hostname = "lab-2";
   never.status = "Ready";
   EXPECT_EQ(FormatHostList({Host(), never}, kNowMs),
-            "HOSTNAME  STATUS         LOCKED  LABELS  VERSION  HEARTBEAT  LAST TASK\n"
-            "lab-1     Repair Failed  no                       2.0s ago   Verify Failed\n"
-            "lab-2     Ready          no                       never      -\n");
+            "HOSTNAME  STATUS         LOCKED  RESERVED  LABELS  VERSION  HEARTBEAT  LAST TASK\n"
+            "lab-1     Repair Failed  no      -                          2.0s ago   Verify Failed\n"
+            "lab-2     Ready          no      -                          never      -\n");
+}
+
+TEST(FormatHostList, SaysWhoReservedAHostAndForHowLong) {
+  protocol::HostInfo host;
+  host.hostname = "lab-3";
+  host.status = "Ready";
+  host.reserved_by = "alice";
+  host.reserve_reason = "bisect";
+  host.reserved_until_ms = kNowMs + 90 * 60'000;
+  std::string list = FormatHostList({host}, kNowMs);
+  EXPECT_NE(list.find("lab-3     Ready   no      alice 1h30m "), std::string::npos) << list;
+  std::string shown = FormatHost(host, kNowMs);
+  EXPECT_NE(shown.find("\nreserved        alice until "), std::string::npos) << shown;
+  EXPECT_NE(shown.find(" (in 1h30m): bisect\n"), std::string::npos) << shown;
+  host.reserved_by.clear();
+  EXPECT_NE(FormatHost(host, kNowMs).find("\nreserved        no\n"), std::string::npos);
 }
 
 }  // namespace

@@ -423,3 +423,45 @@ TEST(ParseJobStatusFilter, KnowsWaiting) {
 
 }  // namespace
 }  // namespace labmesh::cli
+
+namespace labmesh::cli {
+namespace {
+
+TEST(ParseReservationDuration, PositiveAndAtMostSevenDays) {
+  EXPECT_EQ(ParseReservationDuration("--for", "4h").value(), 4 * 3'600'000);
+  EXPECT_EQ(ParseReservationDuration("--for", "2d").value(), 2 * 86'400'000);
+  EXPECT_EQ(ParseReservationDuration("--for", "7d").value(), 7 * 86'400'000LL);
+  auto too_long = ParseReservationDuration("--for", "8d");
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.status().message(),
+            "--for 8d is longer than a reservation may last (at most 7d)");
+  EXPECT_FALSE(ParseReservationDuration("--for", "0s").ok());
+  EXPECT_FALSE(ParseReservationDuration("--for", "soon").ok());
+  EXPECT_FALSE(ParseReservationDuration("--for", "").ok());
+}
+
+TEST(BuildJobCreateRequest, ReserveOnFailureIsSentInMs) {
+  JobCreateArgs args = Valid();
+  auto plain = BuildJobCreateRequest(args, NoRead);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->reserve_on_failure_ms, 0);
+  args.reserve_on_failure = "2h";
+  auto request = BuildJobCreateRequest(args, NoRead);
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  EXPECT_EQ(request->reserve_on_failure_ms, 7'200'000);
+  args.reserve_on_failure = "8d";
+  ExpectUsageError(args, "--reserve-on-failure 8d is longer than a reservation may last");
+}
+
+TEST(FormatNotification, NamesTheHostOfAHostReservedNotification) {
+  protocol::NotificationInfo n;
+  n.target = "webhook:http://h/x";
+  n.state = "pending";
+  n.event = "host.reserved";
+  n.host = "lab-3";
+  EXPECT_EQ(FormatNotification(n),
+            "webhook:http://h/x  (host lab-3 reserved) pending (0 attempts)");
+}
+
+}  // namespace
+}  // namespace labmesh::cli

@@ -38,6 +38,22 @@ TEST(ApiRoutes, FlagsAgreeWithTheProtocolsClassification) {
   }
 }
 
+TEST(ApiRoutes, ReservationsAreAuditedChangesAnyUserMaySend) {
+  // Who may reserve or release is the handler's decision (reservation_rules.hpp), not the
+  // gate's: users who may use the host, and the reserver or an admin.
+  for (MessageType type : {MessageType::kHostReserveRequest, MessageType::kHostReleaseRequest}) {
+    const ApiRouteFlags* route = FindApiRoute(type);
+    ASSERT_NE(route, nullptr) << protocol::MessageTypeName(type);
+    EXPECT_EQ(route->owner, ApiOwner::kReservations);
+    EXPECT_TRUE(route->mutating);
+    EXPECT_FALSE(route->admin_only);
+  }
+  EXPECT_EQ(protocol::MessageTypeName(MessageType::kHostReserveRequest), "HostReserveRequest");
+  EXPECT_EQ(protocol::MessageTypeName(MessageType::kHostReleaseRequest), "HostReleaseRequest");
+  EXPECT_EQ(static_cast<int>(MessageType::kHostReserveRequest), 165);
+  EXPECT_EQ(static_cast<int>(MessageType::kHostReleaseRequest), 166);
+}
+
 TEST(ApiRoutes, DispatchRunsTheOwnersHandlerAndRefusesAnUnboundOwner) {
   ApiRoutes routes;
   EXPECT_FALSE(routes.Complete());

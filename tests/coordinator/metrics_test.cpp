@@ -19,6 +19,7 @@
 #include "labmesh/coordinator/retention_stats.hpp"
 #include "metrics.hpp"
 #include "metrics_service.hpp"
+#include "reservation_rules.hpp"
 #include "scrape_rules.hpp"
 
 namespace labmesh::coordinator {
@@ -176,13 +177,20 @@ TEST_F(MetricsJobs, ScrapeTimeGaugesShowHostsQueueAndAgentLag) {
   EXPECT_EQ(Sample(text, "labmesh_jobs_active"), 4);
   EXPECT_GT(Sample(text, "labmesh_store_used_bytes{db=\"store\"}").value_or(0), 0);
   EXPECT_EQ(Sample(text, "labmesh_hosts_heartbeat_late"), 0);
+  EXPECT_EQ(Sample(text, "labmesh_hosts_reserved"), 0);
+  store::Host* reserved = registry_->Stage("h2");
+  ASSERT_NE(reserved, nullptr);
+  Reserve(*reserved, "bob", 10'000, "bisect", clock_.WallMs());
+  Flush();
+  EXPECT_EQ(Sample(Text(), "labmesh_hosts_reserved"), 1);
 
-  // Silent for 11 s with heartbeats asked every 5 s: late, and the lag says how long.
+  // Silent for 11 s (h2's 10 s reservation has ended by then) with heartbeats asked every 5 s: late, and the lag says how long.
   clock_.AdvanceMs(11'000);
   Heartbeat("h2");
   text = Text();
   EXPECT_EQ(Sample(text, "labmesh_heartbeat_lag_max_seconds"), 11);
   EXPECT_EQ(Sample(text, "labmesh_hosts_heartbeat_late"), 1);
+  EXPECT_EQ(Sample(text, "labmesh_hosts_reserved"), 0);
   // h2's heartbeat came 11 s after its registration: in the 15 s bucket, not the 10 s one.
   EXPECT_EQ(Sample(text, "labmesh_heartbeat_gap_seconds_count"), 1);
   EXPECT_EQ(Sample(text, "labmesh_heartbeat_gap_seconds_bucket{le=\"10\"}"), 0);

@@ -176,3 +176,57 @@ TEST(ToNotificationInfo, NamesTheState) {
 
 }  // namespace
 }  // namespace labmesh::coordinator
+
+namespace labmesh::coordinator {
+namespace {
+
+TEST(HostReservedDocument, NamesTheHostTheOwnerUntilWhenAndTheFailure) {
+  store::Job job;
+  job.id = 42;
+  job.name = "nightly";
+  job.owner = "alice";
+  store::Entry entry;
+  entry.hostname = "lab-3";
+  entry.status = protocol::EntryStatus::kFailed;
+  entry.status_reason = "exit status 3";
+  entry.fault = "test";
+  store::Host host;
+  host.hostname = "lab-3";
+  host.reserved_by = "alice";
+  host.reserve_reason = "job 42 failed on lab-3";
+  host.reserved_until_ms = 1'764'000'000'000;
+  auto doc = nlohmann::json::parse(
+      HostReservedDocument(job, entry, host, "http://lab:7780/#/jobs/42"));
+  EXPECT_EQ(doc["event"], "host.reserved");
+  EXPECT_EQ(doc["job"], 42);
+  EXPECT_EQ(doc["host"], "lab-3");
+  EXPECT_EQ(doc["reserved_by"], "alice");
+  EXPECT_EQ(doc["reserved_until"], "2025-11-24T16:00:00.000Z");
+  EXPECT_EQ(doc["reason"], "job 42 failed on lab-3");
+  EXPECT_EQ(doc["entry"]["status"], "Failed");
+  EXPECT_EQ(doc["entry"]["reason"], "exit status 3");
+  EXPECT_EQ(doc["link"], "http://lab:7780/#/jobs/42");
+
+  auto text = EmailFromDocument(doc.dump());
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  EXPECT_EQ(text->subject, "[labmesh] host lab-3 reserved for alice: job 42 failed there");
+  EXPECT_NE(text->body.find("Job 42 (nightly) of alice failed on lab-3 (test: exit status 3)."),
+            std::string::npos)
+      << text->body;
+  EXPECT_NE(text->body.find("reserved for alice until 2025-11-24T16:00:00.000Z"),
+            std::string::npos)
+      << text->body;
+  EXPECT_NE(text->body.find("labmesh host release lab-3"), std::string::npos) << text->body;
+}
+
+TEST(ToNotificationInfo, OldRowsAreJobFinished) {
+  store::Notification n;
+  EXPECT_EQ(ToNotificationInfo(n).event, "job.finished");
+  n.event = "host.reserved";
+  n.hostname = "lab-3";
+  EXPECT_EQ(ToNotificationInfo(n).event, "host.reserved");
+  EXPECT_EQ(ToNotificationInfo(n).host, "lab-3");
+}
+
+}  // namespace
+}  // namespace labmesh::coordinator

@@ -14,9 +14,14 @@ In order, each step waiting for its condition with a deadline (LABMESH_PAGE_TIME
                  H1 and H2; submitted, the browser lands on the job page
   3 completed    both entries turn Completed on that page without a reload
   4 log          the log of H1's entry shows text
-  5 abort        a second job from the form (command `sleep 300` on H2), aborted with the page's
-                 button (two clicks: it asks first); the job and its entry turn Aborted
+  5 abort        a second job from the form (command `sleep 300` on H2, reserve on failure 2h),
+                 aborted with the page's button (two clicks: it asks first); the job and its
+                 entry turn Aborted
+  5b clone       that job's page shows "Reserve on failure 2h"; its Clone link opens the form
+                 with the field filled
   6 lock         H1 locked with a reason on its host page; the page shows it locked
+  6b reserve     H2 reserved for 2h with a reason on its host page (it shows who and why); the
+                 hosts page shows the reservation in H2's row, and its Release button ends it
   7 accept       the pending H3 accepted on the hosts page: it leaves the pending list and
                  appears in the hosts table
   8 plot         the results view plots test boot, key duration_ms: the Chart.js chart has
@@ -69,6 +74,7 @@ class Flows:
         self.lock = args.lock
         self.console = []
         self.job_id = None
+        self.abort_job_id = None
         # A value this run's keyval carries, to find it in the plot.
         self.duration = 100 + int(time.time() * 1000) % 900
 
@@ -112,7 +118,7 @@ class Flows:
         except Exception as e:  # a diagnosis must not hide the failure it explains
             return "(could not ask: %s)" % e
 
-    def fill_job_form(self, name, hosts, control=None, command=None):
+    def fill_job_form(self, name, hosts, control=None, command=None, reserve_on_failure=None):
         d = self.driver
         from selenium.webdriver.support.ui import Select
         go(d, "#/jobs/new")
@@ -129,6 +135,8 @@ class Flows:
             box = by_css(d, "#job-host-list input[data-host=%s]" % css_quote(host))
             if not box.is_selected():
                 box.click()
+        if reserve_on_failure:
+            by_css(d, "#job-reserve-on-failure").send_keys(reserve_on_failure)
         by_css(d, "#job-submit").click()
 
         def landed(d):
@@ -195,7 +203,8 @@ class Flows:
         d = self.driver
         host = self.hosts[1]
         job_id = self.fill_job_form("web-flows-abort-%d" % int(time.time()), [host],
-                                    command="sleep 300")
+                                    command="sleep 300", reserve_on_failure="2h")
+        self.abort_job_id = job_id
         self.wait_entries("the sleep on %s to be Running" % host,
                           lambda d: self.entry_status(host) == "Running")
         by_css(d, "#job-abort").click()  # the first click asks
@@ -206,6 +215,44 @@ class Flows:
                           and self.entry_status(host) == "Aborted")
         no_reload(d)
         return "job %s (sleep 300 on %s) Aborted" % (job_id, host)
+
+    def step_clone(self):
+        d = self.driver
+        go(d, "#/jobs/%s" % self.abort_job_id)
+        wait_for(d, "job %s's settings to show reserve on failure" % self.abort_job_id,
+                 lambda d: "Reserve on failure" in d.page_source and "2h" in d.page_source)
+        by_css(d, "#job-clone").click()
+        wait_for(d, "the clone's form with reserve on failure 2h",
+                 lambda d: all_css(d, "#job-reserve-on-failure")
+                 and by_css(d, "#job-reserve-on-failure").get_attribute("value") == "2h")
+        no_reload(d)
+        return "job %s shows and clones reserve on failure 2h" % self.abort_job_id
+
+    def step_reserve(self):
+        d = self.driver
+        host = self.hosts[1]
+        reason = "web_flows: reserved from the browser"
+        go(d, "#/hosts/" + host)
+        wait_for(d, "the host page of %s" % host,
+                 lambda d: by_css(d, "#reserve-state").text.strip() == "not reserved")
+        by_css(d, "#reserve-for").send_keys("2h")
+        by_css(d, "#reserve-reason").send_keys(reason)
+        by_css(d, "#reserve-button").click()
+        wait_for(d, "%s to show reserved by %s" % (host, self.user),
+                 lambda d: by_css(d, "#reserve-state").get_attribute("data-reserved-by") == self.user
+                 and reason in by_css(d, "#reserve-state").text
+                 and by_css(d, "#release-button").is_displayed())
+        go(d, "#/hosts")
+        cell = "#hosts-body tr[data-hostname=%s] td.reserved" % css_quote(host)
+        wait_for(d, "the hosts page to show %s reserved by %s" % (host, self.user),
+                 lambda d: all_css(d, cell)
+                 and by_css(d, cell).get_attribute("data-reserved-by") == self.user
+                 and reason in by_css(d, cell).text)
+        by_css(d, cell + " button.release").click()
+        wait_for(d, "%s's reservation to end on the hosts page" % host,
+                 lambda d: all_css(d, cell) and by_css(d, cell).text.strip() == "no")
+        no_reload(d)
+        return "%s reserved (%s) and released" % (host, reason)
 
     def step_lock(self):
         d = self.driver
@@ -287,7 +334,9 @@ STEPS = [
     ("3-completed", "step_completed"),
     ("4-log", "step_log"),
     ("5-abort", "step_abort"),
+    ("5b-clone", "step_clone"),
     ("6-lock", "step_lock"),
+    ("6b-reserve", "step_reserve"),
     ("7-accept", "step_accept"),
     ("8-plot", "step_plot"),
     ("9-console", "check_console"),

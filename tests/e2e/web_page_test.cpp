@@ -211,6 +211,10 @@ TEST(WebPage, ChromiumRunsTheIssuesFlows) {
                             "flow-3", "--lock", "flow-1", "--screenshots", screenshots},
                            std::chrono::seconds(240));
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err << "\nscreenshots: " << screenshots;
+  // Every step ran (the reservation steps of issue 22 among them).
+  for (const char* step : {"ok 5b-clone", "ok 6b-reserve", "ok 8-plot", "OK: all steps passed"}) {
+    EXPECT_NE(result.out.find(step), std::string::npos) << step << "\n" << result.out;
+  }
 }
 
 }  // namespace

@@ -73,6 +73,10 @@ void ExpectSame(const HostInfo& a, const HostInfo& b) {
   ExpectSame(a.last_task, b.last_task);
   EXPECT_EQ(a.last_known_good, b.last_known_good);
   EXPECT_EQ(a.update_failed_version, b.update_failed_version);
+  EXPECT_EQ(a.reserved_by, b.reserved_by);
+  EXPECT_EQ(a.reserve_reason, b.reserve_reason);
+  EXPECT_EQ(a.reserved_ms, b.reserved_ms);
+  EXPECT_EQ(a.reserved_until_ms, b.reserved_until_ms);
 }
 void ExpectSame(const LabelInfo& a, const LabelInfo& b) {
   EXPECT_EQ(a.name, b.name);
@@ -238,6 +242,7 @@ void ExpectSame(const HostAvailReply& a, const HostAvailReply& b) {
   EXPECT_EQ(a.busy_jobs, b.busy_jobs);
   EXPECT_EQ(a.can_start, b.can_start);
   EXPECT_EQ(a.summary, b.summary);
+  EXPECT_EQ(a.reserved, b.reserved);
 }
 void ExpectSame(const JobInfo& a, const JobInfo& b) {
   EXPECT_EQ(a.id, b.id);
@@ -270,6 +275,7 @@ void ExpectSame(const JobInfo& a, const JobInfo& b) {
   EXPECT_EQ(a.notify_on, b.notify_on);
   EXPECT_EQ(a.after, b.after);
   EXPECT_EQ(a.after_any, b.after_any);
+  EXPECT_EQ(a.reserve_on_failure_ms, b.reserve_on_failure_ms);
   ASSERT_EQ(a.notifications.size(), b.notifications.size());
   for (size_t i = 0; i < a.notifications.size(); ++i) {
     ExpectSame(a.notifications[i], b.notifications[i]);
@@ -375,6 +381,7 @@ void ExpectSame(const JobCreateRequest& a, const JobCreateRequest& b) {
   EXPECT_EQ(a.notify_on, b.notify_on);
   EXPECT_EQ(a.after, b.after);
   EXPECT_EQ(a.after_any, b.after_any);
+  EXPECT_EQ(a.reserve_on_failure_ms, b.reserve_on_failure_ms);
 }
 void ExpectSame(const JobCreateReply& a, const JobCreateReply& b) { EXPECT_EQ(a.id, b.id); }
 void ExpectSame(const JobListRequest& a, const JobListRequest& b) {
@@ -547,7 +554,9 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
             (V{"name", "user", "command", "control", "test", "hosts", "meta_label", "meta_count",
                "depends", "synch_count", "priority", "run_verify", "timeout_ms",
                "max_runtime_ms", "cleanup", "retry", "keep_results_ms", "notify", "notify_on", "after",
-               "after_any", "template_name"}));
+               "after_any", "template_name", "reserve_on_failure_ms"}));
+  EXPECT_EQ(keys(HostReserveRequest{}), (V{"hostname", "duration_ms", "reason"}));
+  EXPECT_EQ(keys(HostReleaseRequest{}), (V{"hostname"}));
   EXPECT_EQ(keys(RunTask{}), (V{"task_id", "kind", "repair_scripts", "verify_after",
                                 "coordinator_ms", "version", "package_sha256", "package_bytes"}));
   EXPECT_EQ(keys(PackageUploadRequest{}),
@@ -572,7 +581,7 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(HostAvailRequest{}), (V{"label", "count", "depends"}));
   EXPECT_EQ(keys(HostAvailReply{}),
             (V{"label", "count", "hosts", "free", "busy", "locked", "in_task", "down", "unusable",
-               "queued_ahead", "busy_jobs", "can_start", "summary"}));
+               "queued_ahead", "busy_jobs", "can_start", "summary", "reserved"}));
   EXPECT_EQ(keys(JobCreateReply{}), (V{"id"}));
   EXPECT_EQ(keys(JobListRequest{}),
             (V{"owner", "status", "limit", "name", "before_id", "finished_since_us", "schedule"}));
@@ -622,7 +631,9 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                              "connected",       "public_key",
                              "facts",           "health",
                              "protection",      "last_task",
-                             "last_known_good", "update_failed_version"}));
+                             "last_known_good", "update_failed_version",
+                             "reserved_by",     "reserve_reason",
+                             "reserved_ms",     "reserved_until_ms"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<AgentHello>())).get().via.map.ptr[6].val),
             (V{"arch", "os", "os_version", "kernel", "cpus", "memory_bytes", "address"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<Heartbeat>())).get().via.map.ptr[2].val),
@@ -646,7 +657,11 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                "run_verify", "timeout_ms", "max_runtime_ms", "created_us", "finished_us",
                "abort_reason", "entries", "cleanup", "retry", "keep_results_ms", "result_bytes",
                "results", "results_removed_us", "results_removed_reason", "notify", "notify_on",
-               "notifications", "after", "after_any", "template_name", "schedule"}));
+               "notifications", "after", "after_any", "template_name", "schedule",
+               "reserve_on_failure_ms"}));
+  EXPECT_EQ(KeysOf(job.via.map.ptr[29].val.via.array.ptr[0]),
+            (V{"target", "state", "attempts", "last_error", "created_us", "last_attempt_us",
+               "delivered_us", "event", "host"}));
   EXPECT_EQ(KeysOf(job.via.map.ptr[19].val.via.array.ptr[0]),
             (V{"id", "job_id", "host", "meta_label", "status", "reason", "fault", "exit_code",
                "signal", "queued_us", "started_us", "finished_us", "results_path", "group",
@@ -889,6 +904,7 @@ TEST(Encoding, OneMessageOfEachFamilyKeepsItsExactBytes) {
       {"WhoAmIReply", Encode(Sample<WhoAmIReply>(), 6)},
       {"PackageListReply", Encode(Sample<PackageListReply>(), 7)},
       {"SyncReply", Encode(Sample<SyncReply>(), 8)},
+      {"HostReserveRequest", Encode(Sample<HostReserveRequest>(), 9)},
   };
   const std::vector<std::string> expected = {
       "94010e0183ab696e6361726e6174696f6ecf0123456789abcdefa873657175656e63652aa66865616c746888a5"
@@ -939,6 +955,9 @@ TEST(Encoding, OneMessageOfEachFamilyKeepsItsExactBytes) {
       "94011c0888a8656e7472795f696428a26f70a477616974a46e616d65ab7365727665722d706f7274aa67656e65"
       "726174696f6e02a26f6bc3a56572726f72a46e6f6e65a576616c7565c40438303830a966726f6d5f686f7374a6"
       "6c61622d3138",
+      // issue 22: type 165 (uint 8), duration_ms 14400000 as uint 32
+      "9401cca50983a8686f73746e616d65a66c61622d3137ab6475726174696f6e5f6d73ce00dbba00a6726561736f"
+      "6ead6b65726e656c20626973656374",
   };
   ASSERT_EQ(cases.size(), expected.size());
   for (size_t i = 0; i < cases.size(); ++i) {

@@ -27,6 +27,7 @@ using AllMessages = std::tuple<
     ResultsUsageRequest, ResultsUsageReply, JobDeleteRequest, JobDeleteReply,
     UserListRequest, UserListReply, UserCreateRequest, UserTokenReply, UserDeleteRequest,
     UserTokenRequest, UserPasswdRequest, UserModRequest, NotifySecretRequest, NotifySecretReply,
+    HostReserveRequest, HostReleaseRequest,
     AclListRequest, AclListReply, AclCreateRequest,
     AclDeleteRequest, AclMemberRequest, AuditListRequest, AuditListReply, LoginRequest, LoginReply,
     WhoAmIRequest, WhoAmIReply, LogoutRequest, PackageChunkRequest, PackageChunk,
@@ -114,6 +115,10 @@ inline HostInfo SampleHostInfo(const std::string& hostname) {
   h.last_task = SampleTaskInfo(7, hostname);
   h.last_known_good = "0.1.0";
   h.update_failed_version = "0.2.0-bad";
+  h.reserved_by = "bob";
+  h.reserve_reason = "kernel bisect";
+  h.reserved_ms = 1'764'365'000'000LL;
+  h.reserved_until_ms = 1'764'379'400'000LL;
   return h;
 }
 
@@ -205,11 +210,14 @@ inline JobInfo SampleJobInfo(uint64_t id) {
   n.created_us = 1'764'365'560'250'000LL;
   n.last_attempt_us = 1'764'365'660'250'000LL;
   n.delivered_us = 1'764'365'560'750'000LL;
+  n.event = "host.reserved";
+  n.host = "lab-17";
   j.notifications = {n};
   j.after = {7, 9};
   j.after_any = true;
   j.template_name = "nightly-boot";
   j.schedule = "nightly";
+  j.reserve_on_failure_ms = 7'200'000;
   return j;
 }
 
@@ -503,6 +511,7 @@ inline HostAvailReply Sample<HostAvailReply>() {
   m.busy_jobs = {41, 42};
   m.can_start = true;
   m.summary = "9 hosts carry gpu: 1 free, 3 busy (jobs 41, 42)";
+  m.reserved = 3;
   return m;
 }
 template <>
@@ -530,6 +539,7 @@ inline JobCreateRequest Sample<JobCreateRequest>() {
   m.after = {10, 11};
   m.after_any = true;
   m.template_name = "nightly-boot";
+  m.reserve_on_failure_ms = 7'200'000;
   return m;
 }
 template <>
@@ -829,6 +839,14 @@ inline ScheduleShowReply Sample<ScheduleShowReply>() {
 template <>
 inline ScheduleActionRequest Sample<ScheduleActionRequest>() {
   return ScheduleActionRequest{"nightly", "pause"};
+}
+template <>
+inline HostReserveRequest Sample<HostReserveRequest>() {
+  return HostReserveRequest{"lab-17", 14'400'000, "kernel bisect"};
+}
+template <>
+inline HostReleaseRequest Sample<HostReleaseRequest>() {
+  return HostReleaseRequest{"lab-17"};
 }
 inline AclInfo SampleAcl(const std::string& name) {
   return AclInfo{name, "the network team", 1'764'000'000'001, {"alice", "bob"}, {"lab-1", "lab-2"}};

@@ -23,7 +23,8 @@ concept WorkflowMessage =
     std::is_same_v<M, TemplateDeleteRequest> || std::is_same_v<M, ScheduleInfo> ||
     std::is_same_v<M, ScheduleCreateRequest> || std::is_same_v<M, ScheduleListRequest> ||
     std::is_same_v<M, ScheduleListReply> || std::is_same_v<M, ScheduleShowRequest> ||
-    std::is_same_v<M, ScheduleShowReply> || std::is_same_v<M, ScheduleActionRequest>;
+    std::is_same_v<M, ScheduleShowReply> || std::is_same_v<M, ScheduleActionRequest> ||
+    std::is_same_v<M, HostReserveRequest> || std::is_same_v<M, HostReleaseRequest>;
 
 template <WorkflowMessage M>
 void ExpectSame(const M& a, const M& b) {

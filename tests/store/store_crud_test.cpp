@@ -353,6 +353,10 @@ TEST(StoredBytes, OneRecordOfEachKindKeepsItsExactBytes) {
   host.acl_groups = {kEveryoneGroup};
   host.repairs_ms = {5, 6};
   host.last_known_good = "0.1.0";
+  host.reserved_by = "alice";
+  host.reserve_reason = "bisect";
+  host.reserved_ms = 13;
+  host.reserved_until_ms = 14;
 
   Job job;
   job.id = 42;
@@ -362,6 +366,21 @@ TEST(StoredBytes, OneRecordOfEachKindKeepsItsExactBytes) {
   job.hosts = {"lab-1"};
   job.entry_ids = {1, 2};
   job.retry = 1;
+  job.reserve_on_failure_ms = 15;
+  job.reserve_notices = 2;
+
+  Notification notification;
+  notification.job_id = 5;
+  notification.index = 8;
+  notification.target = "webhook:http://h/x";
+  notification.owner = "alice";
+  notification.attempts = 1;
+  notification.created_us = 20;
+  notification.last_attempt_us = 21;
+  notification.next_attempt_us = 22;
+  notification.document = "{}";
+  notification.event = "host.reserved";
+  notification.hostname = "lab-1";
 
   Entry entry;
   entry.id = 1;
@@ -411,10 +430,11 @@ TEST(StoredBytes, OneRecordOfEachKindKeepsItsExactBytes) {
       {"DesiredVersion", StoredHex(DesiredVersion{"0.2.0", 50, "alice", 12})},
       {"ResultRecord", StoredHex(record)},
       {"EntryIndex", StoredHex(index)},
+      {"Notification", StoredHex(notification)},
   };
   const std::vector<std::string> expected = {
-      // Host
-      "de001ba8686f73746e616d65a56c61622d31aa7075626c69635f6b6579a96b65792d6c61622d31aa656e726f6c"
+      // Host (the reservation's four fields at the end, issue 22)
+      "de001fa8686f73746e616d65a56c61622d31aa7075626c69635f6b6579a96b65792d6c61622d31aa656e726f6c"
       "6c6d656e7401a673746174757302ad7374617475735f726561736f6ea66a6f62203432b17374617475735f6368"
       "616e6765645f6d7300a66c6f636b6564c2a96c6f636b65645f6279a0ab6c6f636b5f726561736f6ea0a96c6f63"
       "6b65645f6d7300ac6167656e745f6c6162656c7392ab617263683a7838365f3634a96f733a64656269616eac61"
@@ -427,7 +447,9 @@ TEST(StoredBytes, OneRecordOfEachKindKeepsItsExactBytes) {
       "7265645f6d7300aa6174747269627574657381a46e6f7465a568656c6c6faa61636c5f67726f75707391a84576"
       "6572796f6e65aa70726f74656374696f6e02ac6c6173745f7461736b5f696400b06c6173745f76657269666965"
       "645f6d7300aa726570616972735f6d73920506b07265706169725f6f6e5f72657475726ec2af6c6173745f6b6e"
-      "6f776e5f676f6f64a5302e312e30b57570646174655f6661696c65645f76657273696f6ea0",
+      "6f776e5f676f6f64a5302e312e30b57570646174655f6661696c65645f76657273696f6ea0"
+      "ab72657365727665645f6279a5616c696365ae726573657276655f726561736f6ea6626973656374ab72657365"
+      "727665645f6d730db172657365727665645f756e74696c5f6d730e",
       // Label
       "83a46e616d65a3677075aa637265617465645f6279a5616c696365aa637265617465645f6d7307",
       // RevokedKey
@@ -436,9 +458,9 @@ TEST(StoredBytes, OneRecordOfEachKindKeepsItsExactBytes) {
       // TestDef
       "87a46e616d65a174ab6465736372697074696f6ea164a7636f6e74726f6ca163aa637265617465645f6279a561"
       "6c696365aa637265617465645f6d7301aa757064617465645f6279a3626f62aa757064617465645f6d7302",
-      // Job (retention's five fields, issue 23; notify and --after fields, issue 22, then
-      // template_name and schedule, issue 22)
-      "de0021a269642aa46e616d65a4626f6f74a56f776e6572a5616c696365a87072696f7269747903ab73796e6368"
+      // Job (retention's five fields, issue 23; notify, --after, template_name, schedule and
+      // --reserve-on-failure fields, issue 22, at the end)
+      "de0023a269642aa46e616d65a4626f6f74a56f776e6572a5616c696365a87072696f7269747903ab73796e6368"
       "5f636f756e7401ac636f6e74726f6c5f6b696e64a0a7636f6e74726f6ca0a9746573745f6e616d65a0a5686f73"
       "747391a56c61622d31aa6d6574615f6c6162656ca0aa6d6574615f636f756e7400a7646570656e647390aa7275"
       "6e5f766572696679c2aa74696d656f75745f6d7300ae6d61785f72756e74696d655f6d7300aa63726561746564"
@@ -447,7 +469,8 @@ TEST(StoredBytes, OneRecordOfEachKindKeepsItsExactBytes) {
       "73756c745f627974657300ad726573756c74735f737461746500b2726573756c74735f72656d6f7665645f7573"
       "00b6726573756c74735f72656d6f7665645f726561736f6ea0a66e6f7469667990a96e6f746966795f6f6ea0a5"
       "616674657290a961667465725f616e79c2a777616974696e67c2"
-      "ad74656d706c6174655f6e616d65a0a87363686564756c65a0",
+      "ad74656d706c6174655f6e616d65a0a87363686564756c65a0"
+      "b5726573657276655f6f6e5f6661696c7572655f6d730faf726573657276655f6e6f746963657302",
       // Entry
       "de001ba2696401a66a6f625f69642aa8686f73746e616d65a56c61622d31aa6d6574615f6c6162656ca0a67374"
       "6174757304ad7374617475735f726561736f6ea0a56661756c74a0a9657869745f636f6465ffa67369676e616c"
@@ -487,6 +510,12 @@ TEST(StoredBytes, OneRecordOfEachKindKeepsItsExactBytes) {
       "6681a46d627073cb408d6c0000000000a466696c65a0a46c696e6ba0",
       // EntryIndex
       "82a3696473920506a6636f756e747396010200000000",
+      // Notification (event and hostname at the end, issue 22)
+      "8ea66a6f625f696405a5696e64657808a6746172676574b2776562686f6f6b3a687474703a2f2f682f78a56f77"
+      "6e6572a5616c696365a5737461746500a8617474656d70747301aa6c6173745f6572726f72a0aa637265617465"
+      "645f757314af6c6173745f617474656d70745f757315af6e6578745f617474656d70745f757316ac64656c6976"
+      "657265645f757300a8646f63756d656e74a27b7da56576656e74ad686f73742e7265736572766564a8686f7374"
+      "6e616d65a56c61622d31",
   };
   ASSERT_EQ(cases.size(), expected.size());
   for (size_t i = 0; i < cases.size(); ++i) {

@@ -108,7 +108,8 @@ TEST_F(WebActionsTest, CreateJobSendsEveryFieldAndAnswers201WithTheId) {
       "hosts": ["lab-1", "lab-2"], "meta_label": "gpu", "meta_count": 2, "depends": ["x86"],
       "synch_count": 2, "priority": "high", "run_verify": true, "timeout_ms": 60000,
       "max_runtime_ms": 30000, "cleanup": "always", "retry": 1,
-      "notify": ["email:a@b.org", "webhook:http://h/x"], "notify_on": "failure"})"));
+      "notify": ["email:a@b.org", "webhook:http://h/x"], "notify_on": "failure",
+      "reserve_on_failure_ms": 7200000})"));
   ASSERT_EQ(response.status, 201) << response.body;
   EXPECT_EQ(Body(response)["id"], 42);
   auto sent = coordinator_.LastRequest<protocol::JobCreateRequest>();
@@ -129,6 +130,7 @@ TEST_F(WebActionsTest, CreateJobSendsEveryFieldAndAnswers201WithTheId) {
   EXPECT_EQ(sent->retry, 1u);
   EXPECT_EQ(sent->notify, (std::vector<std::string>{"email:a@b.org", "webhook:http://h/x"}));
   EXPECT_EQ(sent->notify_on, "failure");
+  EXPECT_EQ(sent->reserve_on_failure_ms, 7'200'000);
 }
 
 TEST_F(WebActionsTest, BadJobBodiesAreRefusedBeforeTheCoordinator) {
@@ -286,6 +288,41 @@ TEST_F(WebActionsTest, LabelsAndProtectionAnswerTheChangedHost) {
   EXPECT_EQ(coordinator_.LastRequest<protocol::HostModRequest>()->protection, "do-not-repair");
   ExpectError(api_.Handle(Post("/api/v1/hosts/lab-1/protection", "{}")), 400, "protection");
   ExpectError(api_.Handle(Post("/api/v1/hosts/%01/labels", R"({"add": ["a"]})")), 400);
+}
+
+TEST_F(WebActionsTest, ReserveAndReleaseAnswerTheHost) {
+  protocol::HostShowReply reserved{SampleHost("lab-1"), {}};
+  reserved.host.reserved_by = "alice";
+  reserved.host.reserve_reason = "bisect";
+  reserved.host.reserved_ms = 1'700'000'000'000;
+  reserved.host.reserved_until_ms = 1'700'014'400'000;
+  coordinator_.Reply<protocol::HostReserveRequest>(reserved);
+  HttpResponse reply = api_.Handle(
+      Post("/api/v1/hosts/lab-1/reserve", R"({"duration_ms": 14400000, "reason": "bisect"})"));
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  auto body = Body(reply);
+  EXPECT_EQ(body["reservation"]["by"], "alice");
+  EXPECT_EQ(body["reservation"]["until_ms"], 1'700'014'400'000);
+  EXPECT_EQ(body["reservation"]["until"], "2023-11-15T02:13:20.000Z");
+  auto sent = coordinator_.LastRequest<protocol::HostReserveRequest>();
+  ASSERT_TRUE(sent.ok());
+  EXPECT_EQ(sent->hostname, "lab-1");
+  EXPECT_EQ(sent->duration_ms, 14'400'000);
+  EXPECT_EQ(sent->reason, "bisect");
+  // Bad bodies never reach the coordinator.
+  ExpectError(api_.Handle(Post("/api/v1/hosts/lab-1/reserve", "{}")), 400, "duration_ms");
+  ExpectError(api_.Handle(Post("/api/v1/hosts/lab-1/reserve", R"({"for": "4h"})")), 400,
+              "unknown field");
+  ExpectError(api_.Handle(Post("/api/v1/hosts/lab-1/reserve", R"({"duration_ms": "4h"})")), 400);
+  ExpectError(api_.Handle(Get("/api/v1/hosts/lab-1/reserve")), 405);
+  EXPECT_EQ(coordinator_.Count(protocol::MessageType::kHostReserveRequest), 1u);
+
+  coordinator_.Reply<protocol::HostReleaseRequest>(
+      protocol::HostShowReply{SampleHost("lab-1"), {}});
+  HttpResponse released = api_.Handle(Post("/api/v1/hosts/lab-1/release", "{}"));
+  ASSERT_EQ(released.status, 200) << released.body;
+  EXPECT_TRUE(Body(released)["reservation"].is_null());
+  EXPECT_EQ(coordinator_.LastRequest<protocol::HostReleaseRequest>()->hostname, "lab-1");
 }
 
 TEST_F(WebActionsTest, HostShowCarriesTheHealthHistory) {

@@ -1,12 +1,13 @@
 // #/hosts/NAME: one host — status, facts, health now and over the last hour (Chart.js, or a
 // table without it), labels (admin labels can be added and removed), lock / unlock with a
-// reason, verify / repair, protection, and its history of special tasks and job entries.
+// reason, reserve (for how long, why) / release, verify / repair, protection, and its history
+// of special tasks and job entries.
 // Live: host=NAME on /api/v1/events; the history is asked again when the host changes.
 
 import { badge, button, el, field, formatAgo, formatBytes, formatTime, h, input, jobHref,
-  markUpdated, select, whenCell } from './dom.js';
+  markUpdated, parseDuration, select, whenCell } from './dom.js';
 import { get, loadChart, notice, post, setError, timeLineChart } from './api.js';
-import { heartbeatCell, loadText, lockText, memoryText } from './view_hosts.js';
+import { heartbeatCell, loadText, lockText, memoryText, reservationText } from './view_hosts.js';
 
 const PROTECTIONS = ['none', 'repair-software-only', 'do-not-repair', 'do-not-verify'];
 
@@ -80,6 +81,14 @@ export function mount(ctx) {
   unlockButton.id = 'unlock-button';
   const lockState = el('span', 'lock-state');
   lockState.id = 'lock-state';
+  const reserveFor = input('reserve-for', 'text', '', 'for how long: 4h, 2d (at most 7d)');
+  const reserveReason = input('reserve-reason', 'text', '', 'why (optional)');
+  const reserveButton = button('Reserve', 'reserve');
+  reserveButton.id = 'reserve-button';
+  const releaseButton = button('Release', 'release');
+  releaseButton.id = 'release-button';
+  const reserveState = el('span', 'reserve-state');
+  reserveState.id = 'reserve-state';
   const verifyButton = button('Verify', 'verify');
   verifyButton.id = 'verify-button';
   const repairButton = button('Repair', 'repair');
@@ -99,6 +108,8 @@ export function mount(ctx) {
     h('div', 'form',
       field('Lock', h('span', 'inline', lockState, lockReason, lockButton, unlockButton),
         'a locked host takes no new work'),
+      field('Reservation', h('span', 'inline', reserveState, reserveFor, reserveReason, reserveButton,
+        releaseButton), 'only your jobs run on a host you reserved, until it ends or you release it'),
       field('Special tasks', h('span', 'inline', verifyButton, repairButton)),
       field('Protection', h('span', 'inline', protection, protectionButton)),
       field('Admin labels', h('span', 'inline', adminLabels, labelInput, labelButton),
@@ -132,6 +143,20 @@ export function mount(ctx) {
   lockReason.addEventListener('input', () => setError('lock', null));
   lockReason.addEventListener('keydown', (e) => { if (e.key === 'Enter') lockButton.click(); });
   unlockButton.addEventListener('click', () => act('lock', name + ' unlocked', () => post(path + '/unlock')));
+  reserveButton.addEventListener('click', () => {
+    const ms = parseDuration(reserveFor.value);
+    if (!ms || Number.isNaN(ms)) {
+      setError('reserve', 'say for how long, like 4h or 2d');
+      reserveFor.focus();
+      return;
+    }
+    act('reserve', name + ' reserved', () => post(path + '/reserve',
+      { duration_ms: ms, reason: reserveReason.value.trim() }))
+      .then((host) => { if (host) { reserveFor.value = ''; reserveReason.value = ''; } });
+  });
+  reserveFor.addEventListener('input', () => setError('reserve', null));
+  reserveFor.addEventListener('keydown', (e) => { if (e.key === 'Enter') reserveButton.click(); });
+  releaseButton.addEventListener('click', () => act('reserve', name + ' released', () => post(path + '/release', {})));
   verifyButton.addEventListener('click', () => act('task', 'verify queued on ' + name, () => post(path + '/verify')));
   repairButton.addEventListener('click', () => act('task', 'repair queued on ' + name, () => post(path + '/repair')));
   protectionButton.addEventListener('click', () => act('protection', 'protection of ' + name + ' set to ' +
@@ -203,6 +228,7 @@ export function mount(ctx) {
     facts.replaceChildren(dl([
       ['Status', host.status + (host.status_reason ? ' — ' + host.status_reason : ''), 'status-text'],
       ['Locked', lockText(host), 'locked'],
+      ['Reserved', reservationText(host), 'reserved'],
       ['Protection', host.protection || 'none', 'protection-text'],
       ['Agent', (host.agent_version || '—') + (host.connected ? ', connected' : ', not connected') +
         (host.update_failed_version ? ' (update to ' + host.update_failed_version + ' failed)' : '')],
@@ -227,6 +253,11 @@ export function mount(ctx) {
     lockButton.hidden = !!host.locked;
     lockReason.hidden = !!host.locked;
     unlockButton.hidden = !host.locked;
+    // Reserving again (the same user) sets a new end; someone else is refused by the coordinator.
+    reserveState.textContent = host.reservation ? 'reserved by ' + reservationText(host) : 'not reserved';
+    reserveState.className = 'reserve-state ' + (host.reservation ? 'is-reserved' : 'muted');
+    reserveState.dataset.reservedBy = host.reservation ? host.reservation.by : '';
+    releaseButton.hidden = !host.reservation;
     if (document.activeElement !== protection) protection.value = host.protection || 'none';
     renderLabels(host);
     renderHealth(host.health_history || []);

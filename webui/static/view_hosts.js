@@ -1,9 +1,9 @@
 // #/hosts[?status=S&label=L]: the hosts table (status, last task, labels, health, version,
-// heartbeat, lock), filters by status and label, the agent versions line and the hosts waiting
-// for approval (accept / reject). Live: hosts=1&pending=1 on /api/v1/events.
+// heartbeat, lock, reservation with a Release button), filters by status and label, the agent
+// versions line and the hosts waiting for approval (accept / reject). Live: hosts=1&pending=1 on /api/v1/events.
 
-import { $, HOST_STATUSES, badge, button, el, field, formatAgo, formatBytes, h, hostHref,
-  markUpdated, query, select, serverNow, statusClass, whenCell } from './dom.js';
+import { $, HOST_STATUSES, badge, button, el, field, formatAgo, formatBytes, formatTime, h,
+  hostHref, markUpdated, query, select, serverNow, statusClass, whenCell } from './dom.js';
 import { get, notice, post, setError } from './api.js';
 import { historyTable as historyTableOf } from './view_host.js';
 
@@ -72,6 +72,30 @@ export function lockText(host) {
   return 'yes' + (who || why ? ' (' + [who, why].filter(Boolean).join(': ') + ')' : '');
 }
 
+// "alice until 2026-12-06 17:30 (kernel bisect)"; "no" when the host is not reserved (the
+// coordinator leaves an expired reservation out: docs/reservations.md).
+export function reservationText(host) {
+  const r = host.reservation;
+  if (!r) return 'no';
+  return r.by + ' until ' + formatTime(r.until_ms) + (r.reason ? ' (' + r.reason + ')' : '');
+}
+
+// The Reserved cell: who and until when, and a Release button (the coordinator decides who may).
+function reservationCell(host, release) {
+  const td = el('td', 'reserved' + (host.reservation ? '' : ' muted'), reservationText(host));
+  if (host.reservation) {
+    td.dataset.reservedBy = host.reservation.by;
+    td.appendChild(document.createTextNode(' '));
+    const b = button('Release', 'release', (event) => {
+      event.stopPropagation();  // not a click on the row (which opens its history)
+      release(host.hostname);
+    });
+    b.title = 'end ' + host.reservation.by + "'s reservation of " + host.hostname;
+    td.appendChild(b);
+  }
+  return td;
+}
+
 export function heartbeatCell(host) {
   const beat = el('td', 'when heartbeat', formatAgo(host.last_heartbeat_ms));
   if (host.last_heartbeat) beat.title = host.last_heartbeat;
@@ -82,6 +106,7 @@ export function heartbeatCell(host) {
 }
 
 let onRowClick = () => {};
+let onRelease = () => {};
 
 function hostRow(host) {
   const tr = el('tr');
@@ -108,6 +133,7 @@ function hostRow(host) {
   tr.appendChild(el('td', 'version', host.agent_version || '—'));
   tr.appendChild(heartbeatCell(host));
   tr.appendChild(el('td', 'locked' + (host.locked ? '' : ' muted'), lockText(host)));
+  tr.appendChild(reservationCell(host, onRelease));
   // A click on the row shows its history under the table; the name opens the host page.
   tr.addEventListener('click', (event) => {
     if (!event.target.closest('a')) onRowClick(host.hostname);
@@ -221,7 +247,8 @@ export function mount(ctx) {
   const table = el('table');
   table.id = 'hosts-table';
   table.appendChild(h('thead', null, h('tr', null, ...['Hostname', 'Status', 'Last task', 'Labels',
-    'Load (1/5/15 min)', 'Memory available / total', 'Disk free', 'Agent', 'Last heartbeat', 'Locked']
+    'Load (1/5/15 min)', 'Memory available / total', 'Disk free', 'Agent', 'Last heartbeat', 'Locked',
+    'Reserved']
     .map((t, i) => el('th', i >= 4 && i <= 6 ? 'num' : null, t)))));
   const body = el('tbody');
   body.id = 'hosts-body';
@@ -313,6 +340,16 @@ export function mount(ctx) {
     });
   }
   onRowClick = selectHost;
+  onRelease = async (hostname) => {
+    try {
+      await post('/api/v1/hosts/' + encodeURIComponent(hostname) + '/release', {});
+      setError('hosts', null);
+      notice(hostname + ' released');
+      refresh();
+    } catch (e) {
+      setError('hosts', e.message);
+    }
+  };
 
   const filter = { status: status, label: label };
   function refresh() {

@@ -3,8 +3,8 @@
 // into the form, and a live tail of one entry's log. Live: job=ID[&log=HOST&log_offset=N] on
 // /api/v1/events (one stream for both; choosing another log opens a new one).
 
-import { badge, button, el, emptyRow, formatDuration, formatTime, h, hostHref, markUpdated,
-  query, resultsHref, whenCell } from './dom.js';
+import { badge, button, durationText, el, emptyRow, formatDuration, formatTime, h, hostHref,
+  markUpdated, query, resultsHref, whenCell } from './dom.js';
 import { get, notice, post, setError } from './api.js';
 import { jobTargets } from './view_jobs.js';
 
@@ -41,9 +41,15 @@ function confirmButton(text, className, action, armed, key) {
 // One notification of the job's end: its target, state, attempts and last error.
 export function notificationText(n) {
   const attempts = n.attempts + (n.attempts === 1 ? ' attempt' : ' attempts');
-  if (n.state === 'delivered') return n.target + ': delivered ' + formatTime(n.delivered_us / 1000) + ' (' + attempts + ')';
-  if (n.state === 'failed') return n.target + ': failed (' + attempts + '): ' + n.last_error;
-  return n.target + ': pending (' + attempts + (n.last_error ? '; last error: ' + n.last_error : '') + ')';
+  // A --reserve-on-failure notification names the host it reserved.
+  const target = n.event === 'host.reserved' ? n.target + ' (host ' + n.host + ' reserved)' : n.target;
+  return targetText(target, n, attempts);
+}
+
+function targetText(target, n, attempts) {
+  if (n.state === 'delivered') return target + ': delivered ' + formatTime(n.delivered_us / 1000) + ' (' + attempts + ')';
+  if (n.state === 'failed') return target + ': failed (' + attempts + '): ' + n.last_error;
+  return target + ': pending (' + attempts + (n.last_error ? '; last error: ' + n.last_error : '') + ')';
 }
 
 function countsText(counts) {
@@ -226,6 +232,10 @@ export function mount(ctx) {
     setting('Retry', String(j.retry || 0));
     if ((j.after || []).length) setting('After', 'jobs ' + j.after.join(', ') + (j.after_any ? ' (whatever they end as)' : ' (all Completed)'));
     if ((j.notify || []).length) setting('Notify', j.notify.join(', ') + ' (on ' + j.notify_on + ')');
+    if (j.reserve_on_failure_ms) {
+      setting('Reserve on failure', durationText(j.reserve_on_failure_ms) +
+        ' (a host whose entry fails stays reserved to ' + j.owner + ')');
+    }
     for (const n of j.notifications || []) {
       const dd = notificationText(n);
       setting('Notification', dd);

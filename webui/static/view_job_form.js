@@ -1,8 +1,9 @@
 // #/jobs/new[?clone=ID|?template=NAME]: the create form, with everything `labmesh job create`
 // takes: name; control text, a command or a catalog test; named hosts picked from a searchable
 // list and/or N hosts carrying a label; depends, synch count, priority, run verify, timeouts,
-// cleanup, retry, notifications and the jobs it waits for (--after). ?clone=ID fills it from job
-// ID, ?template=NAME (or the Template picker) from a template, whose name the job records.
+// cleanup, retry, notifications, the jobs it waits for (--after), reserve on failure. ?clone=ID
+// fills it from job ID, ?template=NAME (or the Template picker) from a template, whose name the
+// job records.
 // POST /api/v1/jobs, then off to the new job's page.
 
 import { $, button, durationText, el, field, h, input, parseDuration, select, statusClass } from './dom.js';
@@ -64,6 +65,7 @@ export function mount(ctx) {
   const notifyOn = select('job-notify-on', [['', '(your default)'], 'always', 'failure'], '');
   const after = input('job-after', 'text', '', 'job ids, e.g. 12,13');
   const afterAny = input('job-after-any', 'checkbox');
+  const reserveOnFailure = input('job-reserve-on-failure', 'text', '', 'e.g. 2h (not if empty)');
 
   const submit = button('Create job', 'primary');
   submit.type = 'submit';
@@ -92,6 +94,8 @@ export function mount(ctx) {
     field('Notify on', notifyOn, 'always or only on failure (empty: your default)'),
     field('After', after, 'queue it only when these jobs are final; aborted when one did not complete'),
     field('Run anyway', afterAny, 'with After: run whatever those jobs ended as'),
+    field('Reserve on failure', reserveOnFailure,
+      'a host whose entry fails stays reserved to you this long, to debug it (at most 7d)'),
     h('div', 'submit-row', submit), formError, labelList);
   form.id = 'job-form';
   form.noValidate = true;
@@ -182,7 +186,8 @@ export function mount(ctx) {
     const deps = depends.value.split(',').map((s) => s.trim()).filter(Boolean);
     if (deps.length) job.depends = deps;
     for (const [text, key, label2] of [[timeout.value, 'timeout_ms', 'timeout'],
-      [maxRuntime.value, 'max_runtime_ms', 'max runtime']]) {
+      [maxRuntime.value, 'max_runtime_ms', 'max runtime'],
+      [reserveOnFailure.value, 'reserve_on_failure_ms', 'reserve on failure']]) {
       const ms = parseDuration(text);
       if (Number.isNaN(ms)) throw new Error(label2 + ' "' + text + '" is not a duration like 90s, 30m, 2h');
       if (ms) job[key] = ms;
@@ -287,6 +292,7 @@ export function mount(ctx) {
     retry.value = String(job.retry || 0);
     notify.value = (job.notify || []).join(', ');
     notifyOn.value = job.notify_on || '';
+    reserveOnFailure.value = durationText(job.reserve_on_failure_ms);
     drawPicked();
     drawHosts();
   }

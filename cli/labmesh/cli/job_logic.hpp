@@ -37,6 +37,7 @@ struct JobCreateArgs {
   std::string notify_on;            // --notify-on always|failure, "" = the owner's default
   std::vector<uint64_t> after;      // --after ID,ID
   bool after_any = false;           // --after-any
+  std::string reserve_on_failure;   // --reserve-on-failure D, "" = not
   std::string user;         // the owner, already resolved (--user, $USER, "unknown")
 };
 
@@ -110,6 +111,14 @@ Result<std::string> CheckNotifyTarget(const std::string& text);
 // (1 attempt)", "... pending (2 attempts; last error: Couldn't connect to server)", "... failed
 // (7 attempts): gave up ...".
 std::string FormatNotification(const protocol::NotificationInfo& notification);
+
+// A reservation's length (`host reserve --for`, `job create --reserve-on-failure`): a duration
+// as ParseLongDurationMs reads it ("4h", "90m", "2d"), more than 0 and at most 7 days (the
+// coordinator's cap, docs/reservations.md); InvalidArgument naming `flag` otherwise.
+Result<int64_t> ParseReservationDuration(const std::string& flag, const std::string& text);
+// The `reserved` line of `host show` / what `host reserve` prints: "alice until
+// 2026-12-06T17:30:00.000Z (in 3h59m): kernel bisect", or "no".
+std::string FormatReservation(const protocol::HostInfo& host, int64_t now_ms);
 
 // The RETRIES column of `job show` is printed only when an entry was queued again.
 bool AnyEntryRetried(const protocol::JobInfo& job);

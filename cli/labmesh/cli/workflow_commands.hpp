@@ -1,8 +1,10 @@
 #pragma once
 // The lab-workflow commands (issue 22, docs/notifications.md): `user mod NAME --notify ...`
 // (a user's default notification targets; added to the `user` noun UserCommands made),
-// `notify secret URL` (the secret webhooks to URL are signed with for your jobs) and `job clone
-// ID [overrides]` (added to the `job` noun JobCommands made; docs/jobs.md).
+// `notify secret URL` (the secret webhooks to URL are signed with for your jobs), `job clone
+// ID [overrides]` (added to the `job` noun JobCommands made; docs/jobs.md) and `host reserve
+// NAME --for D [--reason R]`, `host release NAME` (added to the `host` noun HostCommands made;
+// docs/reservations.md).
 
 #include <CLI/CLI.hpp>
 #include <string>
@@ -16,8 +18,8 @@ namespace labmesh::cli {
 
 class WorkflowCommands {
  public:
-  // Must be made after UserCommands and JobCommands (it adds `mod` to `user`, `clone` to
-  // `job`). `app`, `g` and `action`
+  // Must be made after UserCommands, JobCommands and HostCommands (it adds `mod` to `user`,
+  // `clone` to `job`, `reserve` and `release` to `host`). `app`, `g` and `action`
   // must outlive this object, and this object the parse and the action.
   WorkflowCommands(CLI::App& app, const Globals& g, Action& action);
   WorkflowCommands(const WorkflowCommands&) = delete;
@@ -27,6 +29,8 @@ class WorkflowCommands {
   int UserMod(client::ApiClient& api);
   int NotifySecret(client::ApiClient& api);
   int Clone(client::ApiClient& api);
+  int Reserve(client::ApiClient& api);
+  int Release(client::ApiClient& api);
 
   const Globals& g_;
   std::string name_;
@@ -34,6 +38,9 @@ class WorkflowCommands {
   std::string notify_on_;
   bool clear_notify_ = false;
   std::string target_;
+  std::string hostname_;
+  std::string reserve_for_;
+  std::string reason_;
   // job clone: the job's id, the overrides as typed, and which were given.
   uint64_t clone_id_ = 0;
   JobFlags clone_flags_;

@@ -126,6 +126,9 @@ struct JobInfo {
   // created it; "" = none.
   std::string template_name;
   std::string schedule;
+  // --reserve-on-failure: a host whose entry of this job failed is reserved to the owner for
+  // this long (docs/reservations.md); 0 = not.
+  int64_t reserve_on_failure_ms = 0;
 };
 
 // ---- agent socket ----
@@ -273,6 +276,9 @@ struct JobCreateRequest {
   // The template it was made from (`job create --template`, docs/schedules.md); "" = none. It
   // must exist; the job records its name (the request carries the template's fields already).
   std::string template_name;
+  // A host whose entry of this job ends Failed is reserved to the owner for this long, with
+  // the reason "job N failed on HOST" (docs/reservations.md); 0 = not. At most 7 days.
+  int64_t reserve_on_failure_ms = 0;
 };
 
 struct JobCreateReply {
@@ -335,6 +341,7 @@ struct HostAvailReply {
   std::vector<uint64_t> busy_jobs;  // the jobs the busy hosts run, sorted
   bool can_start = false;   // free >= count and nothing queued ahead
   std::string summary;      // one line of the above for people
+  uint32_t reserved = 0;    // reserved for someone else (docs/reservations.md)
 };
 
 // Aborts every entry of the job that is not final, or only the one on `host`.

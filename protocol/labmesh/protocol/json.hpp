@@ -71,8 +71,8 @@ nlohmann::json ToJson(const JobInfo& job, bool with_control = true);
 // ---- templates and schedules (schedule_messages.hpp) ----
 // A job definition: {"name","command","test","hosts","meta_label","meta_count","depends",
 // "synch_count","priority","run_verify","timeout_ms","max_runtime_ms","cleanup","retry",
-// "keep_results_ms","notify","notify_on","after","after_any"} plus "control" when
-// `with_control`.
+// "keep_results_ms","notify","notify_on","after","after_any","reserve_on_failure_ms"} plus
+// "control" when `with_control`.
 nlohmann::json ToJson(const JobCreateRequest& job, bool with_control = true);
 // {"name","owner","description","job" (ToJson(JobCreateRequest)),"created(_us)","updated(_us)"}.
 nlohmann::json ToJson(const TemplateInfo& t, bool with_control = true);

@@ -74,6 +74,13 @@ struct HostInfo {
   // version whose update failed here (not tried again until it is desired again); "" = none.
   std::string last_known_good;
   std::string update_failed_version;
+  // Its reservation (docs/reservations.md) while one is in force: only jobs of reserved_by
+  // run here until reserved_until_ms (wall clock). All empty / 0 when none is, also when one
+  // has expired.
+  std::string reserved_by;
+  std::string reserve_reason;
+  int64_t reserved_ms = 0;        // when it was made
+  int64_t reserved_until_ms = 0;  // when it ends by itself
 };
 
 struct LabelInfo {

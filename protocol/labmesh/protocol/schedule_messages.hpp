@@ -14,8 +14,8 @@ namespace labmesh::protocol {
 
 // The definition of a job as `job show` has it, as `job create` would send it again: its name,
 // control (a catalog test by name; nothing for a job of imported results), hosts, label and
-// count, depends, synch count, priority, verify, timeouts, cleanup, retry, result retention and
-// notifications. Never `after`: the jobs it waited for have ended. (`job clone`, `template save
+// count, depends, synch count, priority, verify, timeouts, cleanup, retry, result retention,
+// notifications and --reserve-on-failure. Never `after`: the jobs it waited for have ended. (`job clone`, `template save
 // --from-job`.)
 JobCreateRequest JobDefinitionOf(const JobInfo& job);
 

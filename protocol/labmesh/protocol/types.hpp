@@ -105,6 +105,9 @@ enum class MessageType : uint16_t {
   kAclCreateRequest = 162,  // reply: kOkReply
   kAclDeleteRequest = 163,  // reply: kOkReply
   kAclMemberRequest = 164,  // reply: kAclListReply
+  // Reservations (workflow_messages.hpp, docs/reservations.md).
+  kHostReserveRequest = 165,  // reserve a host for the asking user; reply: kHostShowReply
+  kHostReleaseRequest = 166,  // end a reservation; reply: kHostShowReply
   kAuditListRequest = 170,
   kAuditListReply = 171,
   kLoginRequest = 180,

@@ -1,7 +1,8 @@
 #pragma once
 // Lab workflow (issue 22): job-end notifications - the delivery state `job show` carries, a
 // user's default targets (`user mod --notify`) and the per-target webhook secret
-// (`notify secret`). docs/notifications.md tells the flow; PROTOCOL.md the wire format.
+// (`notify secret`) - and host reservations (`host reserve`, `host release`).
+// docs/notifications.md and docs/reservations.md tell the flows; PROTOCOL.md the wire format.
 // Templates and schedules: schedule_messages.hpp.
 
 #include <cstdint>
@@ -24,6 +25,10 @@ struct NotificationInfo {
   int64_t created_us = 0;
   int64_t last_attempt_us = 0;  // 0 = not tried yet
   int64_t delivered_us = 0;     // 0 = not delivered
+  // What it tells: "job.finished" (the job ended) or "host.reserved" (an entry of the job
+  // failed and its host was reserved to the owner: --reserve-on-failure).
+  std::string event;
+  std::string host;  // host.reserved: the host reserved; "" otherwise
 };
 
 // Sets a user's default notification targets: jobs they create without --notify get these
@@ -48,6 +53,24 @@ struct NotifySecretReply {
   std::string target;  // canonical "webhook:URL"
   std::string owner;   // whose jobs are signed with it
   std::string secret;  // 64 hex digits
+};
+
+// Reserves a host for the asking user: until it expires or is released, only jobs the user
+// owns get the host. The user must share an ACL group with the host (admins: any host); a host
+// reserved by someone else is refused (naming who and until when); the same user's reservation
+// is replaced (extended or shortened) with the new duration, counted from now.
+// Reply: HostShowReply (the host with its reservation).
+struct HostReserveRequest {
+  static constexpr MessageType kType = MessageType::kHostReserveRequest;
+  std::string hostname;
+  int64_t duration_ms = 0;  // 1 ms .. 7 days
+  std::string reason;       // optional, at most 256 bytes of text
+};
+
+// Ends a host's reservation now: its reserver or an admin. Reply: HostShowReply.
+struct HostReleaseRequest {
+  static constexpr MessageType kType = MessageType::kHostReleaseRequest;
+  std::string hostname;
 };
 
 }  // namespace labmesh::protocol

@@ -18,7 +18,9 @@
 //   tokens        token hash (hex)   -> user name (version 5; index of User::tokens, kept by Apply)
 //   audit         IdKey(record id)   -> AuditRecord (version 5): every mutating API request
 //   notifications IdKey(job id) "." 3-digit index -> Notification (version 7): the outbox of
-//                 job-end notifications, written with the job's final state (docs/notifications.md)
+//                 job-end notifications, written with the job's final state (docs/notifications.md);
+//                 indices 0..7 are the job's end (one per target), 8..999 its host.reserved
+//                 notifications (--reserve-on-failure, docs/reservations.md)
 //   templates     template name      -> Template (version 8): saved job definitions
 //   schedules     schedule name      -> Schedule (version 8): jobs made from a template on a cron
 //                 expression's times (docs/schedules.md)
@@ -96,6 +98,14 @@ struct Host {
   // whose Update task failed here (not tried again until it is desired again); "" = none.
   std::string last_known_good;
   std::string update_failed_version;
+  // Its reservation (docs/reservations.md): while reserved_until_ms (wall clock) is in the
+  // future, only jobs owned by reserved_by are given the host. It ends by time alone, so an
+  // expired one may stay in the record until the next reservation or release replaces it;
+  // readers ask ReservationActive (coordinator/reservation_rules.hpp), not the fields.
+  std::string reserved_by;
+  std::string reserve_reason;
+  int64_t reserved_ms = 0;
+  int64_t reserved_until_ms = 0;
 };
 
 struct Label {
@@ -217,6 +227,11 @@ struct Job {
   // The template it was made from and the schedule that created it; "" = none.
   std::string template_name;
   std::string schedule;
+  // --reserve-on-failure (docs/reservations.md): a host whose entry of this job ends Failed is
+  // reserved to the owner for this long (0 = not); reserve_notices counts the host.reserved
+  // notification rows made so far (their outbox indices follow the job.finished ones).
+  int64_t reserve_on_failure_ms = 0;
+  uint32_t reserve_notices = 0;
 };
 
 // One notification of a job's end in the outbox (docs/notifications.md). Written kPending in
@@ -236,6 +251,10 @@ struct Notification {
   int64_t next_attempt_us = 0;  // pending: not before this wall time
   int64_t delivered_us = 0;
   std::string document;  // the JSON document sent (webhooks) and rendered as text (email)
+  // "job.finished" ("" in rows made before reservations) or "host.reserved"; the host of a
+  // host.reserved one.
+  std::string event;
+  std::string hostname;
 };
 // The key of a notification: IdKey(job id) "." index as 3 digits (so a job's sort together).
 std::string NotificationKey(uint64_t job_id, uint32_t index);

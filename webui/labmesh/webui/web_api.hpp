@@ -160,6 +160,9 @@ class WebApi final : public HttpHandler {
   HttpResponse HostLabels(const HttpRequest& http, const Who& who, const std::string& hostname);
   HttpResponse HostProtection(const HttpRequest& http, const Who& who,
                               const std::string& hostname);
+  // reserve ({"duration_ms", "reason"}) or release ({}): the host object.
+  HttpResponse HostReservation(const HttpRequest& http, const Who& who,
+                               const std::string& hostname, const std::string& action);
   static Result<protocol::JobLogRequest> JobLogRequestFrom(
       const std::string& id_text, const std::map<std::string, std::string>& params);
   static nlohmann::json JobLogJson(const protocol::JobLogRequest& request,
