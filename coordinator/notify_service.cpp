@@ -26,29 +26,9 @@ void NotifyService::OnJobEnd(const store::Job& job, const std::vector<store::Ent
   if (job.notify.empty()) return;
   std::string status = JobStatusOf(entries);
   if (!ShouldNotify(job.notify_on, status)) return;
-  const std::string document = JobEndDocument(job, entries, status, LinkTo(job.id));
-  const int64_t now = clock_->WallUs();
-  std::vector<store::Notification> rows;
-  for (size_t i = 0; i < job.notify.size(); ++i) {
-    store::Notification n;
-    n.job_id = job.id;
-    n.index = static_cast<uint32_t>(i);
-    n.target = job.notify[i];
-    n.owner = job.owner;
-    n.created_us = now;
-    n.next_attempt_us = now;
-    n.document = document;
-    n.event = "job.finished";
-    batch_->writes().PutNotification(n);
-    rows.push_back(std::move(n));
-  }
-  batch_->MarkDurable();
-  spdlog::info("job={} {}: {} notification(s) queued", job.id, status, rows.size());
-  // Only a committed row may be sent: a failed commit reloads the job, which ends again later
-  // and queues its notifications then.
-  batch_->AfterCommit([sender = sender_, rows = std::move(rows)]() mutable {
-    for (store::Notification& n : rows) sender->Submit(std::move(n));
-  });
+  size_t queued = Queue(job, 0, "job.finished", "",
+                        JobEndDocument(job, entries, status, LinkTo(job.id)));
+  spdlog::info("job={} {}: {} notification(s) queued", job.id, status, queued);
 }
 
 uint32_t NotifyService::OnHostReserved(const store::Job& job, const store::Entry& entry,
@@ -59,7 +39,15 @@ uint32_t NotifyService::OnHostReserved(const store::Job& job, const store::Entry
                  job.id, host.hostname, job.owner);
     return 0;
   }
-  const std::string document = HostReservedDocument(job, entry, host, LinkTo(job.id));
+  size_t queued = Queue(job, first_index, "host.reserved", host.hostname,
+                        HostReservedDocument(job, entry, host, LinkTo(job.id)));
+  spdlog::info("job={} host={} reserved for {}: {} notification(s) queued", job.id,
+               host.hostname, job.owner, queued);
+  return static_cast<uint32_t>(queued);
+}
+
+size_t NotifyService::Queue(const store::Job& job, uint32_t first_index, const char* event,
+                            const std::string& hostname, const std::string& document) {
   const int64_t now = clock_->WallUs();
   std::vector<store::Notification> rows;
   for (size_t i = 0; i < job.notify.size(); ++i) {
@@ -71,18 +59,19 @@ uint32_t NotifyService::OnHostReserved(const store::Job& job, const store::Entry
     n.created_us = now;
     n.next_attempt_us = now;
     n.document = document;
-    n.event = "host.reserved";
-    n.hostname = host.hostname;
+    n.event = event;
+    n.hostname = hostname;
     batch_->writes().PutNotification(n);
     rows.push_back(std::move(n));
   }
   batch_->MarkDurable();
-  spdlog::info("job={} host={} reserved for {}: {} notification(s) queued", job.id,
-               host.hostname, job.owner, rows.size());
+  // Only a committed row may be sent: a failed commit reloads the job, which ends (or fails)
+  // again later and queues its notifications then.
+  size_t queued = rows.size();
   batch_->AfterCommit([sender = sender_, rows = std::move(rows)]() mutable {
     for (store::Notification& n : rows) sender->Submit(std::move(n));
   });
-  return static_cast<uint32_t>(job.notify.size());
+  return queued;
 }
 
 std::string NotifyService::Secret(const protocol::Envelope& e, const Principal& who) const {

@@ -40,6 +40,11 @@ class NotifyService {
   std::string LinkTo(uint64_t job_id) const;
 
  private:
+  // Stages one pending outbox row per job target (indices from `first_index`) with `document`,
+  // handed to the sender after the commit; returns how many.
+  size_t Queue(const store::Job& job, uint32_t first_index, const char* event,
+               const std::string& hostname, const std::string& document);
+
   const CoordinatorConfig& config_;
   const Clock* clock_;
   Batch* batch_;

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "jobs_fixture.hpp"
+#include "notify_receiver.hpp"
 
 namespace labmesh::testing {
 namespace {
@@ -22,44 +23,20 @@ namespace {
 class NotifyE2e : public JobsE2e {
  protected:
   void SetUp() override {
-    recv_dir_ = cluster_.root() + "/receiver";
-    std::filesystem::create_directories(recv_dir_);
-    receiver_ = std::make_unique<Process>(
-        std::vector<std::string>{"/usr/bin/python3",
-                                 std::string(LABMESH_SOURCE_DIR) + "/tests/e2e/notify_receiver.py",
-                                 recv_dir_},
-        recv_dir_ + "/log");
-    ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(recv_dir_ + "/ports.json"); }))
-        << receiver_->Log();
-    auto ports = nlohmann::json::parse(ReadFile(recv_dir_ + "/ports.json"));
-    http_port_ = ports["http"].get<int>();
-    smtp_port_ = ports["smtp"].get<int>();
-    hook_ = "webhook:http://127.0.0.1:" + std::to_string(http_port_) + "/hook";
-    cluster_.coordinator_flags().push_back("--smtp-server=127.0.0.1:" + std::to_string(smtp_port_));
+    ASSERT_NO_FATAL_FAILURE(receiver_.Start(cluster_.root() + "/receiver"));
+    recv_dir_ = receiver_.dir();
+    hook_ = receiver_.hook();
+    cluster_.coordinator_flags().push_back("--smtp-server=127.0.0.1:" +
+                                           std::to_string(receiver_.smtp_port()));
   }
 
-  static std::vector<nlohmann::json> Lines(const std::string& path) {
-    std::vector<nlohmann::json> out;
-    std::istringstream in(ReadFile(path));
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-    }
-    return out;
-  }
   // Webhook requests about job `id` the receiver answered with `status`.
   std::vector<nlohmann::json> Webhooks(uint64_t id, int status = 200) {
-    std::vector<nlohmann::json> out;
-    for (auto& hook : Lines(recv_dir_ + "/webhooks.jsonl")) {
-      std::string delivery = hook["headers"].value("X-Labmesh-Delivery", "");
-      if (delivery.starts_with(std::to_string(id) + ".") && hook["status"] == status) {
-        out.push_back(hook);
-      }
-    }
-    return out;
+    return receiver_.Webhooks(id, status);
   }
   std::vector<nlohmann::json> Emails(uint64_t id) {
     std::vector<nlohmann::json> out;
-    for (auto& mail : Lines(recv_dir_ + "/emails.jsonl")) {
+    for (auto& mail : receiver_.Lines("emails.jsonl")) {
       if (mail["data"].get<std::string>().find("Subject: [labmesh] job " + std::to_string(id) +
                                                 " ") != std::string::npos) {
         out.push_back(mail);
@@ -76,10 +53,8 @@ class NotifyE2e : public JobsE2e {
     cluster_.StartCoordinator();
   }
 
+  NotifyReceiver receiver_;
   std::string recv_dir_;
-  std::unique_ptr<Process> receiver_;
-  int http_port_ = 0;
-  int smtp_port_ = 0;
   std::string hook_;
 };
 
@@ -113,7 +88,7 @@ TEST_F(NotifyE2e, OneWebhookAndOneEmailPerJobEndAcrossCoordinatorKills) {
   WriteFile("go", "");
   ASSERT_TRUE(WaitForJobStatus(id, "Completed"));
   ASSERT_TRUE(WaitFor([&] { return Webhooks(id).size() == 1 && Emails(id).size() == 1; }))
-      << receiver_->Log() << cluster_.coordinator().Log();
+      << receiver_.Log() << cluster_.coordinator().Log();
 
   // The webhook: the job's facts, signed with alice's secret for that target.
   nlohmann::json hook = Webhooks(id)[0];

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "jobs_fixture.hpp"
+#include "notify_receiver.hpp"
 
 namespace labmesh::testing {
 namespace {
@@ -147,39 +148,19 @@ TEST_F(ReserveE2e, AReservationEndsByTimeAndTheWaitingEntryRuns) {
   for (const auto& h : hosts) EXPECT_TRUE(h["reservation"].is_null()) << h.dump();
 }
 
-// The notification receiver of notify_test.cpp: a real HTTP server on 127.0.0.1.
+// With the notification receiver (notify_receiver.hpp): a real HTTP server on 127.0.0.1.
 class ReserveOnFailureE2e : public ReserveE2e {
  protected:
   void SetUp() override {
-    recv_dir_ = cluster_.root() + "/receiver";
-    std::filesystem::create_directories(recv_dir_);
-    receiver_ = std::make_unique<Process>(
-        std::vector<std::string>{"/usr/bin/python3",
-                                 std::string(LABMESH_SOURCE_DIR) + "/tests/e2e/notify_receiver.py",
-                                 recv_dir_},
-        recv_dir_ + "/log");
-    ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(recv_dir_ + "/ports.json"); }))
-        << receiver_->Log();
-    auto ports = nlohmann::json::parse(ReadFile(recv_dir_ + "/ports.json"));
-    hook_ = "webhook:http://127.0.0.1:" + std::to_string(ports["http"].get<int>()) + "/hook";
+    ASSERT_NO_FATAL_FAILURE(receiver_.Start(cluster_.root() + "/receiver"));
+    hook_ = receiver_.hook();
   }
   // Webhook requests about job `id` with event `event`.
   std::vector<nlohmann::json> Webhooks(uint64_t id, const std::string& event) {
-    std::vector<nlohmann::json> out;
-    std::istringstream in(ReadFile(recv_dir_ + "/webhooks.jsonl"));
-    for (std::string line; std::getline(in, line);) {
-      if (line.empty()) continue;
-      auto hook = nlohmann::json::parse(line);
-      if (hook["headers"].value("X-Labmesh-Delivery", "").starts_with(std::to_string(id) + ".") &&
-          hook["headers"].value("X-Labmesh-Event", "") == event && hook["status"] == 200) {
-        out.push_back(hook);
-      }
-    }
-    return out;
+    return receiver_.Webhooks(id, 200, event);
   }
 
-  std::string recv_dir_;
-  std::unique_ptr<Process> receiver_;
+  NotifyReceiver receiver_;
   std::string hook_;
 };
 
@@ -206,7 +187,7 @@ TEST_F(ReserveOnFailureE2e, TheFailedHostIsLoanedToTheOwnerAndToldOnce) {
 
   ASSERT_TRUE(WaitFor([&] {
     return Webhooks(id, "host.reserved").size() == 1 && Webhooks(id, "job.finished").size() == 1;
-  })) << receiver_->Log()
+  })) << receiver_.Log()
       << cluster_.coordinator().Log();
   auto body = nlohmann::json::parse(Webhooks(id, "host.reserved")[0]["body"].get<std::string>());
   EXPECT_EQ(body["event"], "host.reserved");
