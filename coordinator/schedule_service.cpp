@@ -17,6 +17,7 @@ namespace {
 using T = protocol::MessageType;
 
 constexpr size_t kUpcomingShown = 5;
+constexpr int64_t kRetryAfterFailedCommitMs = 5000;
 
 Status CheckDescription(const std::string& description) {
   if (description.size() > kMaxDescriptionBytes) {
@@ -341,6 +342,7 @@ std::string ScheduleService::ShowSchedule(const protocol::Envelope& e) const {
 // ---- running ----
 
 void ScheduleService::Step() {
+  if (clock_->SteadyMs() < retry_after_ms_) return;  // a commit failed: not every turn
   int64_t now = clock_->WallUs();
   if (now < next_due_us_) return;
   std::vector<std::string> due;
@@ -394,7 +396,7 @@ void ScheduleService::Stage(const protocol::ScheduleInfo& schedule) {
   batch_->writes().PutSchedule(schedule);
   batch_->MarkDurable();
   schedules_[schedule.name] = schedule;
-  batch_->OnFailure([this](const Status&) { (void)Load(); });
+  batch_->OnFailure([this](const Status&) { OnCommitFailed(); });
   UpdateNextDue();
 }
 
@@ -402,8 +404,14 @@ void ScheduleService::StageDelete(const std::string& name) {
   batch_->writes().DeleteSchedule(name);
   batch_->MarkDurable();
   schedules_.erase(name);
-  batch_->OnFailure([this](const Status&) { (void)Load(); });
+  batch_->OnFailure([this](const Status&) { OnCommitFailed(); });
   UpdateNextDue();
+}
+
+void ScheduleService::OnCommitFailed() {
+  (void)Load();  // what the store has: the run is made again, once, when the store takes it
+  // A due schedule would otherwise try again at once, every turn, while the disk is full.
+  retry_after_ms_ = clock_->SteadyMs() + kRetryAfterFailedCommitMs;
 }
 
 void ScheduleService::UpdateNextDue() {
@@ -418,7 +426,7 @@ void ScheduleService::UpdateNextDue() {
 int64_t ScheduleService::NextDeadlineMs() const {
   if (next_due_us_ == INT64_MAX) return INT64_MAX;
   int64_t wait_ms = (next_due_us_ - clock_->WallUs() + 999) / 1000;
-  return clock_->SteadyMs() + std::max<int64_t>(wait_ms, 0);
+  return std::max(clock_->SteadyMs() + std::max<int64_t>(wait_ms, 0), retry_after_ms_);
 }
 
 }  // namespace labmesh::coordinator

@@ -66,6 +66,8 @@ class ScheduleService {
   // Stages `schedule` and keeps it in memory once committed.
   void Stage(const protocol::ScheduleInfo& schedule);
   void StageDelete(const std::string& name);
+  // A turn's commit failed: back to the store's schedules, and no run for a few seconds.
+  void OnCommitFailed();
   void UpdateNextDue();
 
   const Clock* clock_;
@@ -74,6 +76,7 @@ class ScheduleService {
   JobService* jobs_;
   std::map<std::string, protocol::ScheduleInfo> schedules_;  // as committed, by name
   int64_t next_due_us_ = INT64_MAX;  // the earliest next_run_us of a running schedule
+  int64_t retry_after_ms_ = 0;       // steady clock: no run before this (a commit failed)
 };
 
 }  // namespace labmesh::coordinator
