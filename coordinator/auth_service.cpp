@@ -402,16 +402,22 @@ std::string AuthService::UserDelete(const protocol::Envelope& e, const Principal
                            "user " + r->name + " deleted; its tokens and sessions no longer work");
 }
 
+Result<store::User> AuthService::UserToActOn(const std::string& named,
+                                             const Principal& who) const {
+  std::string name = named.empty() ? who.user : named;
+  LABMESH_RETURN_IF_ERROR(who.MayActFor(name));
+  auto it = users_.find(name);
+  if (it == users_.end()) return Status::NotFound("user " + name + " does not exist");
+  return it->second;
+}
+
 std::string AuthService::UserToken(const protocol::Envelope& e, const Principal& who) {
   auto r = protocol::DecodeBody<protocol::UserTokenRequest>(e);
   if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
-  std::string name = r->name.empty() ? who.user : r->name;
-  if (Status s = who.MayActFor(name); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
-  auto it = users_.find(name);
-  if (it == users_.end()) {
-    return protocol::ErrorFrame(e.request_id, Status::NotFound("user " + name + " does not exist"));
-  }
-  store::User user = it->second;
+  auto found = UserToActOn(r->name, who);
+  if (!found.ok()) return protocol::ErrorFrame(e.request_id, found.status());
+  const std::string name = found->name;
+  store::User user = std::move(*found);
   std::string token = AddToken(user, r->revoke_others);
   if (Status s = PutUsers({user}, {}); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
   spdlog::info("new API token for {} made by {}{}", name, who.user,
@@ -422,13 +428,10 @@ std::string AuthService::UserToken(const protocol::Envelope& e, const Principal&
 std::string AuthService::UserPasswd(const protocol::Envelope& e, const Principal& who) {
   auto r = protocol::DecodeBody<protocol::UserPasswdRequest>(e);
   if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
-  std::string name = r->name.empty() ? who.user : r->name;
-  if (Status s = who.MayActFor(name); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
-  auto it = users_.find(name);
-  if (it == users_.end()) {
-    return protocol::ErrorFrame(e.request_id, Status::NotFound("user " + name + " does not exist"));
-  }
-  store::User user = it->second;
+  auto found = UserToActOn(r->name, who);
+  if (!found.ok()) return protocol::ErrorFrame(e.request_id, found.status());
+  const std::string name = found->name;
+  store::User user = std::move(*found);
   if (r->password.empty()) {
     user.password_hash.clear();
   } else {
@@ -455,12 +458,9 @@ std::string AuthService::UserPasswd(const protocol::Envelope& e, const Principal
 std::string AuthService::UserMod(const protocol::Envelope& e, const Principal& who) {
   auto r = protocol::DecodeBody<protocol::UserModRequest>(e);
   if (!r.ok()) return protocol::ErrorFrame(e.request_id, r.status());
-  std::string name = r->name.empty() ? who.user : r->name;
-  if (Status s = who.MayActFor(name); !s.ok()) return protocol::ErrorFrame(e.request_id, s);
-  auto it = users_.find(name);
-  if (it == users_.end()) {
-    return protocol::ErrorFrame(e.request_id, Status::NotFound("user " + name + " does not exist"));
-  }
+  auto found = UserToActOn(r->name, who);
+  if (!found.ok()) return protocol::ErrorFrame(e.request_id, found.status());
+  const std::string name = found->name;
   if (r->clear_notify && !r->notify.empty()) {
     return protocol::ErrorFrame(
         e.request_id, Status::InvalidArgument("--notify and --clear-notify exclude each other"));
@@ -474,7 +474,7 @@ std::string AuthService::UserMod(const protocol::Envelope& e, const Principal& w
                                 Status::InvalidArgument("nothing to change (--notify, "
                                                         "--notify-on or --clear-notify)"));
   }
-  store::User user = it->second;
+  store::User user = std::move(*found);
   if (r->clear_notify) user.notify.clear();
   if (!targets->empty()) user.notify = *targets;
   if (!notify_on->empty()) user.notify_on = *notify_on;

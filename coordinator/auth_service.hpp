@@ -80,6 +80,9 @@ class AuthService {
   std::string UserList(const protocol::Envelope& e);
   std::string UserCreate(const protocol::Envelope& e, const Principal& who);
   std::string UserDelete(const protocol::Envelope& e, const Principal& who);
+  // The user a self-service request names ("" = the sender), if `who` may act for them (a user
+  // for themself, an admin for anyone) and they exist.
+  Result<store::User> UserToActOn(const std::string& named, const Principal& who) const;
   std::string UserToken(const protocol::Envelope& e, const Principal& who);
   std::string UserPasswd(const protocol::Envelope& e, const Principal& who);
   std::string UserMod(const protocol::Envelope& e, const Principal& who);  // notify defaults

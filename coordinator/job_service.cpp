@@ -187,7 +187,6 @@ Result<uint64_t> JobService::CreateJob(protocol::JobCreateRequest request,
   auto spec = ValidateJobSpec(request);
   if (!spec.ok()) return spec.status();
   const protocol::JobCreateRequest& r = spec->request;
-  auto refuse = [](const Status& status) -> Result<uint64_t> { return status; };
   if (!r.template_name.empty()) {
     LABMESH_RETURN_IF_ERROR(ValidateWorkflowName("template", r.template_name));
     auto used = store_->GetTemplate(r.template_name);
@@ -201,21 +200,21 @@ Result<uint64_t> JobService::CreateJob(protocol::JobCreateRequest request,
   job.control_kind = spec->control_kind;
   if (spec->control_kind == "test") {
     auto test = catalog_->Show(r.test);
-    if (!test.ok()) return refuse(test.status());
+    if (!test.ok()) return test.status();
     job.control = test->control;  // a copy: later edits of the catalog do not change the job
     job.test_name = r.test;
   } else {
     job.control = spec->control_kind == "command" ? r.command : r.control;
   }
   auto groups = GroupsOf(r.user);
-  if (!groups.ok()) return refuse(groups.status());
+  if (!groups.ok()) return groups.status();
 
   // Refuse what can never run: unknown or unsuitable named hosts, too few label hosts.
   for (const std::string& name : r.hosts) {
     const HostState* host = registry_->Find(name);
-    if (host == nullptr) return refuse(Status::NotFound("host " + name + " does not exist"));
+    if (host == nullptr) return Status::NotFound("host " + name + " does not exist");
     std::string why = Unsuitable(host->record, *groups, "", r.depends);
-    if (!why.empty()) return refuse(Status::FailedPrecondition("job can never run: " + why));
+    if (!why.empty()) return Status::FailedPrecondition("job can never run: " + why);
   }
   if (r.meta_count > 0) {
     size_t suitable = 0;
@@ -226,14 +225,14 @@ Result<uint64_t> JobService::CreateJob(protocol::JobCreateRequest request,
     if (suitable < r.meta_count) {
       std::string needs = "label " + r.meta_label;
       if (!r.depends.empty()) needs += " and label(s) " + Join(r.depends);
-      return refuse(Status::FailedPrecondition(
+      return Status::FailedPrecondition(
           "job can never run: " + std::to_string(r.meta_count) + " hosts with " + needs +
           " wanted, but only " + std::to_string(suitable) + " such host(s) are in ACL groups of " +
-          r.user));
+          r.user);
     }
   }
 
-  if (Status s = CheckAfter(r); !s.ok()) return refuse(s);
+  if (Status s = CheckAfter(r); !s.ok()) return s;
 
   int64_t now = clock_->WallUs();
   job.id = ++last_job_id_;
@@ -257,7 +256,7 @@ Result<uint64_t> JobService::CreateJob(protocol::JobCreateRequest request,
   job.notify_on = r.notify_on;
   if (job.notify.empty() || job.notify_on.empty()) {
     auto owner = store_->GetUser(r.user);
-    if (!owner.ok()) return refuse(owner.status());
+    if (!owner.ok()) return owner.status();
     if (owner->has_value()) {
       if (job.notify.empty()) job.notify = (*owner)->notify;
       if (job.notify_on.empty()) job.notify_on = (*owner)->notify_on;

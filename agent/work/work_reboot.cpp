@@ -87,6 +87,16 @@ Result<std::string> WorkManager::RequestReboot(uint64_t entry_id, int64_t timeou
 }
 
 void WorkManager::ServiceReboot(Entry& e, int64_t now) {
+  // The reboot did not happen: the control (still running, or ended) fails with the reason.
+  auto fail = [&](const std::string& why) {
+    if (e.runner) {
+      Kill(e, "error", why);
+    } else {
+      e.record.outcome = "error";
+      e.record.reason = why;
+      Finish(e);
+    }
+  };
   if (e.reboot_runner) {
     e.reboot_runner->Service(now);
     if (!e.reboot_runner->finished()) return;
@@ -97,13 +107,7 @@ void WorkManager::ServiceReboot(Entry& e, int64_t now) {
     std::string why = "reboot command failed: " + (sig != 0 ? "killed by signal " + std::to_string(sig)
                                                             : "exit status " + std::to_string(code));
     spdlog::warn("host={} entry={} {}", hostname_, e.id(), why);
-    if (e.runner) {
-      Kill(e, "error", why);
-    } else {
-      e.record.outcome = "error";
-      e.record.reason = why;
-      Finish(e);
-    }
+    fail(why);
     return;
   }
   // Only once the coordinator knows: a host that went silent without saying so would be lost.
@@ -120,14 +124,7 @@ void WorkManager::ServiceReboot(Entry& e, int64_t now) {
     e.reboot_runner = std::move(*runner);
     return;
   }
-  std::string why = "reboot command could not start: " + runner.status().message();
-  if (e.runner) {
-    Kill(e, "error", why);
-  } else {
-    e.record.outcome = "error";
-    e.record.reason = why;
-    Finish(e);
-  }
+  fail("reboot command could not start: " + runner.status().message());
 }
 
 void WorkManager::ResumeAfterBoot(Entry& e, const std::string& boot_id) {

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "auth_expect_same.hpp"
+#include "encoded_expect_same.hpp"
 #include "labmesh/common/hash.hpp"
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/protocol/messages.hpp"
@@ -20,7 +20,6 @@
 #include "results_expect_same.hpp"
 #include "sample_messages.hpp"
 #include "task_expect_same.hpp"
-#include "workflow_expect_same.hpp"
 
 namespace labmesh::protocol {
 namespace {
