@@ -226,6 +226,9 @@ Result<M> DecodeAs(std::string_view frame, const DecodeLimits& limits) {
   X(NotifySecretReply) \
   X(HostReserveRequest) \
   X(HostReleaseRequest) \
+  X(HostFlakyRequest) \
+  X(HostFlakyReply) \
+  X(HostQuarantineRequest) \
   X(AclListRequest) \
   X(AclListReply) \
   X(AclCreateRequest) \

@@ -131,7 +131,74 @@ nlohmann::json ToJson(const HostInfo& h) {
                         {"until", WallTimeMsJson(h.reserved_until_ms)},
                         {"until_ms", h.reserved_until_ms}};
   }
+  // Health (docs/quarantine.md): score null until computed; quarantine null when none.
+  j["health_score"] = h.health_score < 0 ? nlohmann::json(nullptr) : nlohmann::json(h.health_score);
+  j["suspect"] = h.suspect;
+  if (h.quarantined_ms == 0) {
+    j["quarantine"] = nullptr;
+  } else {
+    j["quarantine"] = {{"reason", h.quarantine_reason},
+                       {"by", h.quarantined_by},
+                       {"since", WallTimeMsJson(h.quarantined_ms)},
+                       {"since_ms", h.quarantined_ms},
+                       {"probes_passed", h.probes_passed}};
+  }
   return j;
+}
+
+nlohmann::json ToJson(const HealthEvidenceInfo& e) {
+  return {
+      {"kind", e.kind},         {"weight", e.weight},
+      {"job_id", e.job_id},     {"entry_id", e.entry_id},
+      {"task_id", e.task_id},   {"test", e.test},
+      {"detail", e.detail},     {"time", WallTimeUsJson(e.time_us)},
+      {"time_us", e.time_us},   {"failed", e.failed},
+      {"runs", e.runs},         {"peer_hosts", e.peer_hosts},
+      {"peer_runs", e.peer_runs}, {"peer_failed", e.peer_failed},
+      {"peers_passed", e.peers_passed},
+  };
+}
+
+nlohmann::json ToJson(const HostHealthInfo& h) {
+  nlohmann::json evidence = nlohmann::json::array();
+  for (const auto& e : h.evidence) evidence.push_back(ToJson(e));
+  return {
+      {"hostname", h.hostname},
+      {"status", h.status},
+      {"labels", h.labels},
+      {"score", h.score},
+      {"suspect", h.suspect},
+      {"entries", h.entries},
+      {"results", h.results},
+      {"evidence", std::move(evidence)},
+      {"quarantine_reason", h.quarantine_reason},
+      {"quarantined", WallTimeMsJson(h.quarantined_ms)},
+      {"quarantined_ms", h.quarantined_ms},
+  };
+}
+
+nlohmann::json ToJson(const HostFlakyReply& r) {
+  nlohmann::json hosts = nlohmann::json::array();
+  for (const auto& h : r.hosts) hosts.push_back(ToJson(h));
+  nlohmann::json tests = nlohmann::json::array();
+  for (const auto& t : r.flaky_tests) {
+    tests.push_back({{"test", t.test},
+                     {"hosts", t.hosts},
+                     {"build", t.build},
+                     {"passed", t.passed},
+                     {"failed", t.failed}});
+  }
+  return {
+      {"computed", WallTimeMsJson(r.computed_ms)},
+      {"computed_ms", r.computed_ms},
+      {"window_ms", r.window_ms},
+      {"window_entries", r.window_entries},
+      {"mode", r.mode},
+      {"threshold", r.threshold},
+      {"hosts", std::move(hosts)},
+      {"flaky_tests", std::move(tests)},
+      {"compute_ms", r.compute_ms},
+  };
 }
 
 nlohmann::json ToJson(const LabelInfo& l) {
@@ -325,6 +392,7 @@ nlohmann::json ToJson(const JobInfo& job, bool with_control) {
       {"template", job.template_name},
       {"schedule", job.schedule},
       {"reserve_on_failure_ms", job.reserve_on_failure_ms},
+      {"probe_for", job.probe_for},
   };
   if (with_control) j["control"] = job.control;
   return j;
@@ -414,6 +482,7 @@ nlohmann::json ToJson(const TestResultInfo& r) {
       {"perf", std::move(perf)},
       {"file", r.file},
       {"link", r.link},
+      {"flaky", r.flaky},
   };
 }
 
@@ -438,6 +507,7 @@ nlohmann::json ToJson(const SummaryRowInfo& row) {
       {"first_us", row.first_us},
       {"last", WallTimeUsJson(row.last_us)},
       {"last_us", row.last_us},
+      {"flaky", row.flaky},
   };
 }
 

@@ -106,6 +106,18 @@ LABMESH_CODEC_MAP(labmesh::protocol::NotifySecretReply, target, owner, secret);
 LABMESH_CODEC_MAP(labmesh::protocol::HostReserveRequest, hostname, duration_ms, reason);
 LABMESH_CODEC_MAP(labmesh::protocol::HostReleaseRequest, hostname);
 
+// ---- labmesh/protocol/health_messages.hpp ----
+LABMESH_CODEC_MAP(labmesh::protocol::HealthEvidenceInfo, kind, weight, job_id, entry_id, task_id,
+                  test, detail, time_us, failed, runs, peer_hosts, peer_runs, peer_failed,
+                  peers_passed);
+LABMESH_CODEC_MAP(labmesh::protocol::HostHealthInfo, hostname, status, labels, score, suspect,
+                  entries, results, evidence, quarantine_reason, quarantined_ms);
+LABMESH_CODEC_MAP(labmesh::protocol::FlakyTestInfo, test, hosts, build, passed, failed);
+LABMESH_CODEC_MAP(labmesh::protocol::HostFlakyRequest, label, host, limit);
+LABMESH_CODEC_MAP(labmesh::protocol::HostFlakyReply, computed_ms, window_ms, window_entries, mode,
+                  threshold, hosts, flaky_tests, compute_ms);
+LABMESH_CODEC_MAP(labmesh::protocol::HostQuarantineRequest, hostname, release, reason);
+
 // ---- labmesh/protocol/job_messages.hpp ----
 LABMESH_CODEC_MAP(labmesh::protocol::FileDigest, path, size, hash);
 LABMESH_CODEC_MAP(labmesh::protocol::HeldEntry, entry_id, phase);
@@ -120,7 +132,7 @@ LABMESH_CODEC_MAP(labmesh::protocol::JobInfo, id, name, owner, priority, synch_c
                   run_verify, timeout_ms, max_runtime_ms, created_us, finished_us, abort_reason,
                   entries, cleanup, retry, keep_results_ms, result_bytes, results,
                   results_removed_us, results_removed_reason, notify, notify_on, notifications,
-                  after, after_any, template_name, schedule, reserve_on_failure_ms);
+                  after, after_any, template_name, schedule, reserve_on_failure_ms, probe_for);
 LABMESH_CODEC_MAP(labmesh::protocol::HostAvailRequest, label, count, depends);
 LABMESH_CODEC_MAP(labmesh::protocol::HostAvailReply, label, count, hosts, free, busy, locked,
                   in_task, down, unusable, queued_ahead, busy_jobs, can_start, summary,
@@ -190,12 +202,13 @@ LABMESH_CODEC_MAP(labmesh::protocol::PackageChunk, sha256, offset, total_bytes, 
 
 // ---- labmesh/protocol/results_messages.hpp ----
 LABMESH_CODEC_MAP(labmesh::protocol::TestResultInfo, id, job_id, entry_id, host, labels, test,
-                  status, reason, start_us, end_us, duration_us, keyvals, perf, file, link);
+                  status, reason, start_us, end_us, duration_us, keyvals, perf, file, link,
+                  flaky);
 LABMESH_CODEC_MAP(labmesh::protocol::ResultsListRequest, job_id, host, label, test, status,
                   since_us, until_us, limit, cursor);
 LABMESH_CODEC_MAP(labmesh::protocol::ResultsListReply, results, next_cursor);
 LABMESH_CODEC_MAP(labmesh::protocol::SummaryRowInfo, test, group, total, counts, pass_rate,
-                  first_us, last_us);
+                  first_us, last_us, flaky);
 LABMESH_CODEC_MAP(labmesh::protocol::ResultsSummaryRequest, group_by, test, test_prefix, host,
                   label, since_us, until_us);
 LABMESH_CODEC_MAP(labmesh::protocol::ResultsSummaryReply, rows);
@@ -238,7 +251,8 @@ LABMESH_CODEC_MAP(labmesh::protocol::HostInfo, hostname, status, status_reason, 
                   lock_reason, labels, agent_labels, admin_labels, acl_groups, agent_version,
                   last_heartbeat_ms, registered_ms, incarnation, connected, public_key, facts,
                   health, protection, last_task, last_known_good, update_failed_version,
-                  reserved_by, reserve_reason, reserved_ms, reserved_until_ms);
+                  reserved_by, reserve_reason, reserved_ms, reserved_until_ms, health_score,
+                  suspect, quarantine_reason, quarantined_by, quarantined_ms, probes_passed);
 LABMESH_CODEC_MAP(labmesh::protocol::LabelInfo, name, kind, hosts);
 LABMESH_CODEC_MAP(labmesh::protocol::TestInfo, name, description, control, control_bytes,
                   created_by, created_ms, updated_by, updated_ms);

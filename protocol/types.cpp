@@ -99,6 +99,9 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kAclMemberRequest, "AclMemberRequest"},
     TypeName{MessageType::kHostReserveRequest, "HostReserveRequest"},
     TypeName{MessageType::kHostReleaseRequest, "HostReleaseRequest"},
+    TypeName{MessageType::kHostFlakyRequest, "HostFlakyRequest"},
+    TypeName{MessageType::kHostFlakyReply, "HostFlakyReply"},
+    TypeName{MessageType::kHostQuarantineRequest, "HostQuarantineRequest"},
     TypeName{MessageType::kAuditListRequest, "AuditListRequest"},
     TypeName{MessageType::kAuditListReply, "AuditListReply"},
     TypeName{MessageType::kLoginRequest, "LoginRequest"},
@@ -138,9 +141,9 @@ constexpr std::array<std::string_view, kMaxEntryStatus + 1> kEntryStatusNames = 
 
 constexpr std::array<std::string_view, 4> kPriorityNames = {"low", "medium", "high", "urgent"};
 
-constexpr std::array<std::string_view, 9> kHostStatusNames = {
+constexpr std::array<std::string_view, 10> kHostStatusNames = {
     "Ready", "Pending", "Running", "Verifying", "Repairing",
-    "Cleaning", "Updating", "Repair Failed", "Dead"};
+    "Cleaning", "Updating", "Repair Failed", "Dead", "Quarantined"};
 
 std::string Normalize(std::string_view text) {
   std::string out;
@@ -194,6 +197,7 @@ bool IsMutatingRequest(MessageType type) {
     case MessageType::kUserModRequest:
     case MessageType::kHostReserveRequest:
     case MessageType::kHostReleaseRequest:
+    case MessageType::kHostQuarantineRequest:
     case MessageType::kAclCreateRequest:
     case MessageType::kAclDeleteRequest:
     case MessageType::kAclMemberRequest:
@@ -220,6 +224,7 @@ bool IsAdminRequest(MessageType type) {
     case MessageType::kLabelActionRequest:
     case MessageType::kHostTaskRequest:
     case MessageType::kHostModRequest:
+    case MessageType::kHostQuarantineRequest:
     case MessageType::kUserCreateRequest:
     case MessageType::kUserDeleteRequest:
     case MessageType::kAclCreateRequest:

@@ -20,7 +20,8 @@ LABMESH_CODEC_MAP(labmesh::store::Host, hostname, public_key, enrollment, status
                   registered_ms, attributes, acl_groups, protection, last_task_id,
                   last_verified_ms, repairs_ms, repair_on_return, last_known_good,
                   update_failed_version, reserved_by, reserve_reason, reserved_ms,
-                  reserved_until_ms);
+                  reserved_until_ms, quarantine_reason, quarantined_by, quarantined_ms,
+                  probes_passed, probe_job_id, probes_stopped, health_since_ms, suspect_ms);
 LABMESH_CODEC_MAP(labmesh::store::Label, name, created_by, created_ms);
 LABMESH_CODEC_MAP(labmesh::store::RevokedKey, public_key, hostname, reason, revoked_ms);
 LABMESH_CODEC_MAP(labmesh::store::TestDef, name, description, control, created_by, created_ms,
@@ -36,7 +37,7 @@ LABMESH_CODEC_MAP(labmesh::store::Job, id, name, owner, priority, synch_count, c
                   cleanup, retry, keep_results_ms, result_bytes, results_state,
                   results_removed_us, results_removed_reason, notify, notify_on, after,
                   after_any, waiting, template_name, schedule, reserve_on_failure_ms,
-                  reserve_notices);
+                  reserve_notices, probe_for);
 LABMESH_CODEC_MAP(labmesh::store::Notification, job_id, index, target, owner, state, attempts,
                   last_error, created_us, last_attempt_us, next_attempt_us, delivered_us,
                   document, event, hostname);

@@ -23,7 +23,7 @@ inline constexpr bool kAlwaysFalse = false;
 
 // Decoded enums come from an integer; reject values this labmesh does not know.
 Status CheckHost(const Host& host, std::string_view key) {
-  if (static_cast<uint8_t>(host.status) > static_cast<uint8_t>(protocol::HostStatus::kDead) ||
+  if (static_cast<uint8_t>(host.status) > static_cast<uint8_t>(protocol::HostStatus::kQuarantined) ||
       static_cast<uint8_t>(host.enrollment) > static_cast<uint8_t>(Enrollment::kPending)) {
     return Status::Corruption("hosts[" + std::string(key) + "]: unknown status or enrollment");
   }

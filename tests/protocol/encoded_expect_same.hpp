@@ -33,7 +33,10 @@ concept ComparedByEncoding =
            TemplateInfo, TemplateSaveRequest, TemplateListRequest, TemplateListReply,
            TemplateShowRequest, TemplateShowReply, TemplateDeleteRequest, ScheduleInfo,
            ScheduleCreateRequest, ScheduleListRequest, ScheduleListReply, ScheduleShowRequest,
-           ScheduleShowReply, ScheduleActionRequest, HostReserveRequest, HostReleaseRequest>;
+           ScheduleShowReply, ScheduleActionRequest, HostReserveRequest, HostReleaseRequest> ||
+    // health_messages.hpp
+    kOneOf<M, HealthEvidenceInfo, HostHealthInfo, FlakyTestInfo, HostFlakyRequest,
+           HostFlakyReply, HostQuarantineRequest>;
 
 template <ComparedByEncoding M>
 void ExpectSame(const M& a, const M& b) {

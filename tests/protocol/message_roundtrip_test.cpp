@@ -76,6 +76,12 @@ void ExpectSame(const HostInfo& a, const HostInfo& b) {
   EXPECT_EQ(a.reserve_reason, b.reserve_reason);
   EXPECT_EQ(a.reserved_ms, b.reserved_ms);
   EXPECT_EQ(a.reserved_until_ms, b.reserved_until_ms);
+  EXPECT_EQ(a.health_score, b.health_score);
+  EXPECT_EQ(a.suspect, b.suspect);
+  EXPECT_EQ(a.quarantine_reason, b.quarantine_reason);
+  EXPECT_EQ(a.quarantined_by, b.quarantined_by);
+  EXPECT_EQ(a.quarantined_ms, b.quarantined_ms);
+  EXPECT_EQ(a.probes_passed, b.probes_passed);
 }
 void ExpectSame(const LabelInfo& a, const LabelInfo& b) {
   EXPECT_EQ(a.name, b.name);
@@ -275,6 +281,7 @@ void ExpectSame(const JobInfo& a, const JobInfo& b) {
   EXPECT_EQ(a.after, b.after);
   EXPECT_EQ(a.after_any, b.after_any);
   EXPECT_EQ(a.reserve_on_failure_ms, b.reserve_on_failure_ms);
+  EXPECT_EQ(a.probe_for, b.probe_for);
   ASSERT_EQ(a.notifications.size(), b.notifications.size());
   for (size_t i = 0; i < a.notifications.size(); ++i) {
     ExpectSame(a.notifications[i], b.notifications[i]);
@@ -556,6 +563,11 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                "after_any", "template_name", "reserve_on_failure_ms"}));
   EXPECT_EQ(keys(HostReserveRequest{}), (V{"hostname", "duration_ms", "reason"}));
   EXPECT_EQ(keys(HostReleaseRequest{}), (V{"hostname"}));
+  EXPECT_EQ(keys(HostFlakyRequest{}), (V{"label", "host", "limit"}));
+  EXPECT_EQ(keys(HostFlakyReply{}),
+            (V{"computed_ms", "window_ms", "window_entries", "mode", "threshold", "hosts",
+               "flaky_tests", "compute_ms"}));
+  EXPECT_EQ(keys(HostQuarantineRequest{}), (V{"hostname", "release", "reason"}));
   EXPECT_EQ(keys(RunTask{}), (V{"task_id", "kind", "repair_scripts", "verify_after",
                                 "coordinator_ms", "version", "package_sha256", "package_bytes"}));
   EXPECT_EQ(keys(PackageUploadRequest{}),
@@ -632,7 +644,10 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                              "protection",      "last_task",
                              "last_known_good", "update_failed_version",
                              "reserved_by",     "reserve_reason",
-                             "reserved_ms",     "reserved_until_ms"}));
+                             "reserved_ms",     "reserved_until_ms",
+                             "health_score",    "suspect",
+                             "quarantine_reason", "quarantined_by",
+                             "quarantined_ms",  "probes_passed"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<AgentHello>())).get().via.map.ptr[6].val),
             (V{"arch", "os", "os_version", "kernel", "cpus", "memory_bytes", "address"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<Heartbeat>())).get().via.map.ptr[2].val),
@@ -657,7 +672,7 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                "abort_reason", "entries", "cleanup", "retry", "keep_results_ms", "result_bytes",
                "results", "results_removed_us", "results_removed_reason", "notify", "notify_on",
                "notifications", "after", "after_any", "template_name", "schedule",
-               "reserve_on_failure_ms"}));
+               "reserve_on_failure_ms", "probe_for"}));
   EXPECT_EQ(KeysOf(job.via.map.ptr[29].val.via.array.ptr[0]),
             (V{"target", "state", "attempts", "last_error", "created_us", "last_attempt_us",
                "delivered_us", "event", "host"}));
@@ -669,10 +684,11 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                "history"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<ResultsListReply>())).get().via.map.ptr[0].val.via.array.ptr[0]),
             (V{"id", "job_id", "entry_id", "host", "labels", "test", "status", "reason",
-               "start_us", "end_us", "duration_us", "keyvals", "perf", "file", "link"}));
+               "start_us", "end_us", "duration_us", "keyvals", "perf", "file", "link",
+               "flaky"}));
   EXPECT_EQ(
       KeysOf(BodyOf(Encode(Sample<ResultsSummaryReply>())).get().via.map.ptr[0].val.via.array.ptr[0]),
-      (V{"test", "group", "total", "counts", "pass_rate", "first_us", "last_us"}));
+      (V{"test", "group", "total", "counts", "pass_rate", "first_us", "last_us", "flaky"}));
   EXPECT_EQ(
       KeysOf(BodyOf(Encode(Sample<ResultsSeriesReply>())).get().via.map.ptr[0].val.via.array.ptr[0]),
       (V{"time_us", "value", "job_id", "host", "link"}));
@@ -933,13 +949,13 @@ TEST(Encoding, OneMessageOfEachFamilyKeepsItsExactBytes) {
       "6520286174206c6561737420312e302047694229ab6475726174696f6e5f6d730184a46e616d65b07665726966"
       "792e642f31302d6469736ba6706173736564c2a66f7574707574b96e6f202f746d702f6f6b0a09657869742073"
       "74617475732031ab6475726174696f6e5f6d7323",
-      "9401cc8f0581a4726f77739287a474657374ab6b65726e656c2f626f6f74a567726f7570a3677075a5746f7461"
+      "9401cc8f0581a4726f77739288a474657374ab6b65726e656c2f626f6f74a567726f7570a3677075a5746f7461"
       "6ccf000000012a05f200a6636f756e747383a44641494cce3b9aca00a4474f4f44ceee6b27ffa7544553545f4e"
       "4101a9706173735f72617465cb3fe999999999999aa866697273745f7573cf0006445941624000a76c6173745f"
-      "7573cf000644ae5e78fe9087a474657374ab6b65726e656c2f626f6f74a567726f7570a77573622d687562a574"
-      "6f74616ccf000000012a05f200a6636f756e747383a44641494cce3b9aca00a4474f4f44ceee6b27ffa7544553"
-      "545f4e4101a9706173735f72617465cb3fe999999999999aa866697273745f7573cf0006445941624000a76c61"
-      "73745f7573cf000644ae5e78fe90",
+      "7573cf000644ae5e78fe90a5666c616b79c388a474657374ab6b65726e656c2f626f6f74a567726f7570a77573"
+      "622d687562a5746f74616ccf000000012a05f200a6636f756e747383a44641494cce3b9aca00a4474f4f44ceee"
+      "6b27ffa7544553545f4e4101a9706173735f72617465cb3fe999999999999aa866697273745f7573cf00064459"
+      "41624000a76c6173745f7573cf000644ae5e78fe90a5666c616b79c3",
       "9401ccb70685a475736572a5616c696365a561646d696ec3aa61636c5f67726f75707391a845766572796f6e65"
       "a463737266aa637372662d746f6b656eaa657870697265735f6d73cf0000019ab697e804",
       "9401ccc10783a87061636b616765739285a776657273696f6ea5302e312e30a6736861323536d9406262626262"

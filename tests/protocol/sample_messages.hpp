@@ -27,8 +27,8 @@ using AllMessages = std::tuple<
     ResultsUsageRequest, ResultsUsageReply, JobDeleteRequest, JobDeleteReply,
     UserListRequest, UserListReply, UserCreateRequest, UserTokenReply, UserDeleteRequest,
     UserTokenRequest, UserPasswdRequest, UserModRequest, NotifySecretRequest, NotifySecretReply,
-    HostReserveRequest, HostReleaseRequest,
-    AclListRequest, AclListReply, AclCreateRequest,
+    HostReserveRequest, HostReleaseRequest, HostFlakyRequest, HostFlakyReply,
+    HostQuarantineRequest, AclListRequest, AclListReply, AclCreateRequest,
     AclDeleteRequest, AclMemberRequest, AuditListRequest, AuditListReply, LoginRequest, LoginReply,
     WhoAmIRequest, WhoAmIReply, LogoutRequest, PackageChunkRequest, PackageChunk,
     PackageUploadRequest, PackageUploadReply, PackageListRequest, PackageListReply,
@@ -119,6 +119,12 @@ inline HostInfo SampleHostInfo(const std::string& hostname) {
   h.reserve_reason = "kernel bisect";
   h.reserved_ms = 1'764'365'000'000LL;
   h.reserved_until_ms = 1'764'379'400'000LL;
+  h.health_score = 6.5;
+  h.suspect = true;
+  h.quarantine_reason = "health score 6.5 >= 6.0: net failed 3 of 3 here";
+  h.quarantined_by = "labmesh";
+  h.quarantined_ms = 1'764'365'100'000LL;
+  h.probes_passed = 2;
   return h;
 }
 
@@ -218,6 +224,7 @@ inline JobInfo SampleJobInfo(uint64_t id) {
   j.template_name = "nightly-boot";
   j.schedule = "nightly";
   j.reserve_on_failure_ms = 7'200'000;
+  j.probe_for = "lab-17";
   return j;
 }
 
@@ -598,6 +605,7 @@ inline TestResultInfo SampleTestResult(uint64_t id, const std::string& host) {
   r.perf = {{"boot_time_s", 11.25}, {"throughput_mbps", 940.5}};
   r.file = "status.log";
   r.link = "/results/12-alice/" + host + "/status.log";
+  r.flaky = true;
   return r;
 }
 
@@ -610,6 +618,7 @@ inline SummaryRowInfo SampleSummaryRow(const std::string& test, const std::strin
   row.pass_rate = 0.8;
   row.first_us = 1'764'000'000'000'000LL;
   row.last_us = 1'764'365'560'250'000LL;
+  row.flaky = true;
   return row;
 }
 
@@ -847,6 +856,56 @@ inline HostReserveRequest Sample<HostReserveRequest>() {
 template <>
 inline HostReleaseRequest Sample<HostReleaseRequest>() {
   return HostReleaseRequest{"lab-17"};
+}
+template <>
+inline HostFlakyRequest Sample<HostFlakyRequest>() {
+  return HostFlakyRequest{"pool:a", "lab-17", 20};
+}
+template <>
+inline HostFlakyReply Sample<HostFlakyReply>() {
+  HostFlakyReply r;
+  r.computed_ms = 1'764'365'000'000LL;
+  r.window_ms = 604'800'000;
+  r.window_entries = 50;
+  r.mode = "auto";
+  r.threshold = 6;
+  HostHealthInfo h;
+  h.hostname = "lab-17";
+  h.status = "Quarantined";
+  h.labels = {"pool:a"};
+  h.score = 7.5;
+  h.suspect = true;
+  h.entries = 12;
+  h.results = 340;
+  HealthEvidenceInfo lone;
+  lone.kind = "lone-failure";
+  lone.weight = 6;
+  lone.test = "net/ping";
+  lone.detail = "net/ping failed 4 of 4 here; 0 of 38 failed on 19 peer(s)";
+  lone.time_us = 1'764'364'000'000'000LL;
+  lone.failed = 4;
+  lone.runs = 4;
+  lone.peer_hosts = 19;
+  lone.peer_runs = 38;
+  lone.peers_passed = {"lab-1", "lab-2"};
+  HealthEvidenceInfo repair;
+  repair.kind = "repair";
+  repair.weight = 1.5;
+  repair.task_id = 81;
+  repair.job_id = 7;
+  repair.entry_id = 70;
+  repair.detail = "Repair 81 failed: disk-check exited 1";
+  h.evidence = {lone, repair};
+  h.quarantine_reason = "health score 7.5 >= 6.0";
+  h.quarantined_ms = 1'764'365'100'000LL;
+  r.hosts = {h};
+  r.flaky_tests = {FlakyTestInfo{"fs/racy", {"lab-3", "lab-9"}, "6.12-rc1", 40, 7}};
+  r.compute_ms = 12;
+  return r;
+}
+template <>
+inline HostQuarantineRequest Sample<HostQuarantineRequest>() {
+  return HostQuarantineRequest{"lab-17", true, "swapped the NIC"};
 }
 inline AclInfo SampleAcl(const std::string& name) {
   return AclInfo{name, "the network team", 1'764'000'000'001, {"alice", "bob"}, {"lab-1", "lab-2"}};

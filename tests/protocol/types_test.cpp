@@ -21,10 +21,11 @@ TEST(HostStatusName, SpellsEveryStatusAsDesignMd) {
   EXPECT_EQ(HostStatusName(HostStatus::kUpdating), "Updating");
   EXPECT_EQ(HostStatusName(HostStatus::kRepairFailed), "Repair Failed");
   EXPECT_EQ(HostStatusName(HostStatus::kDead), "Dead");
+  EXPECT_EQ(HostStatusName(HostStatus::kQuarantined), "Quarantined");
 }
 
 TEST(HostStatusName, OutOfRangeValueIsUnknown) {
-  EXPECT_EQ(HostStatusName(static_cast<HostStatus>(9)), "Unknown");
+  EXPECT_EQ(HostStatusName(static_cast<HostStatus>(10)), "Unknown");
   EXPECT_EQ(HostStatusName(static_cast<HostStatus>(255)), "Unknown");
 }
 
@@ -63,7 +64,7 @@ TEST(MessageType, KnownTypesAreExactlyTheDocumentedNumbers) {
       102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 120, 121,
       122, 123, 124, 129, 130, 131, 132, 133, 134, 135, 136, 137, 138, 139, 140, 141, 142, 143,
       144, 145, 146, 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 157, 158, 159, 160, 161,
-      162, 163, 164, 165, 166, 170, 171, 180, 181, 182, 183, 184, 190, 191, 192, 193, 194, 200,
+      162, 163, 164, 165, 166, 167, 168, 169, 170, 171, 180, 181, 182, 183, 184, 190, 191, 192, 193, 194, 200,
       201, 202, 203, 204, 205, 206, 207, 208, 209, 210, 211, 212, 213, 240, 241, 242, 243, 244};
   int known = 0;
   for (uint32_t t = 0; t <= 0xffff; ++t) known += IsKnownMessageType(t) ? 1 : 0;

@@ -129,6 +129,8 @@ struct JobInfo {
   // --reserve-on-failure: a host whose entry of this job failed is reserved to the owner for
   // this long (docs/reservations.md); 0 = not.
   int64_t reserve_on_failure_ms = 0;
+  // A probe job of this quarantined host (docs/quarantine.md); "" = an ordinary job.
+  std::string probe_for;
 };
 
 // ---- agent socket ----

@@ -81,6 +81,17 @@ nlohmann::json ToJson(const TemplateInfo& t, bool with_control = true);
 //  "jobs_created"}.
 nlohmann::json ToJson(const ScheduleInfo& schedule);
 
+// ---- host health (health_messages.hpp, docs/quarantine.md) ----
+// {"kind","weight","job_id","entry_id","task_id","test","detail","time","time_us","failed",
+//  "runs","peer_hosts","peer_runs","peer_failed","peers_passed"}.
+nlohmann::json ToJson(const HealthEvidenceInfo& evidence);
+// {"hostname","status","labels","score","suspect","entries","results","evidence":[...],
+//  "quarantine_reason","quarantined","quarantined_ms"}.
+nlohmann::json ToJson(const HostHealthInfo& host);
+// {"computed","computed_ms","window_ms","window_entries","mode","threshold","hosts":[...],
+//  "flaky_tests":[{"test","hosts","build","passed","failed"}],"compute_ms"}.
+nlohmann::json ToJson(const HostFlakyReply& reply);
+
 // ---- the results index (results_messages.hpp) ----
 // Times as elsewhere: "start"/"end" ISO-8601 UTC or null for 0 (unknown), "start_us"/"end_us"
 // the same instants in microseconds.

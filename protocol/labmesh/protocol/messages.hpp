@@ -12,6 +12,7 @@
 
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/auth_messages.hpp"
+#include "labmesh/protocol/health_messages.hpp"
 #include "labmesh/protocol/job_messages.hpp"
 #include "labmesh/protocol/metrics_messages.hpp"
 #include "labmesh/protocol/package_messages.hpp"
@@ -81,6 +82,14 @@ struct HostInfo {
   std::string reserve_reason;
   int64_t reserved_ms = 0;        // when it was made
   int64_t reserved_until_ms = 0;  // when it ends by itself
+  // Its health (docs/quarantine.md): the score of the latest computation (-1 = not computed
+  // yet), whether it is past the threshold, and the quarantine in force ("" / 0 when none).
+  double health_score = -1;
+  bool suspect = false;
+  std::string quarantine_reason;
+  std::string quarantined_by;  // "labmesh" when the score did it
+  int64_t quarantined_ms = 0;
+  uint32_t probes_passed = 0;  // probe jobs passed in a row since it was quarantined
 };
 
 struct LabelInfo {

@@ -31,6 +31,9 @@ struct TestResultInfo {
   std::map<std::string, double> perf;  // key{perf}=value
   std::string file;  // the file it was parsed from, relative to the entry's results directory
   std::string link;  // "/results/<job>-<owner>/<host>/<file>" on the coordinator's web server
+  // The test both passed and failed on one host with one build in the health window
+  // (docs/quarantine.md "Flaky tests"), as of the latest health computation.
+  bool flaky = false;
 };
 
 struct ResultsListRequest {
@@ -60,6 +63,7 @@ struct SummaryRowInfo {
   double pass_rate = -1;  // GOOD / (total - TEST_NA); -1 when every result was TEST_NA
   int64_t first_us = 0;
   int64_t last_us = 0;
+  bool flaky = false;  // the row's test is flaky (as TestResultInfo::flaky)
 };
 
 // Pass rates per test x host (group_by "host") or test x label ("label") over a window

@@ -108,6 +108,10 @@ enum class MessageType : uint16_t {
   // Reservations (workflow_messages.hpp, docs/reservations.md).
   kHostReserveRequest = 165,  // reserve a host for the asking user; reply: kHostShowReply
   kHostReleaseRequest = 166,  // end a reservation; reply: kHostShowReply
+  // Host health and quarantine (health_messages.hpp, docs/quarantine.md).
+  kHostFlakyRequest = 167,       // host scores with their evidence, flaky tests
+  kHostFlakyReply = 168,
+  kHostQuarantineRequest = 169,  // quarantine a host by hand, or release it; reply: kHostShowReply
   kAuditListRequest = 170,
   kAuditListReply = 171,
   kLoginRequest = 180,
@@ -169,6 +173,9 @@ enum class HostStatus : uint8_t {
   kUpdating = 6,
   kRepairFailed = 7,
   kDead = 8,
+  // Taken out by its result history or an admin (docs/quarantine.md): no work but probe jobs
+  // until released. Where a host would go Ready, a quarantined one goes Quarantined.
+  kQuarantined = 9,
 };
 
 std::string_view HostStatusName(HostStatus status);

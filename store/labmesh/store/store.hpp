@@ -106,6 +106,20 @@ struct Host {
   std::string reserve_reason;
   int64_t reserved_ms = 0;
   int64_t reserved_until_ms = 0;
+  // Quarantine (docs/quarantine.md): while quarantined_ms is not 0 the host gets only its own
+  // probe jobs, and where it would go Ready it goes Quarantined (MoveStatus). probes_passed
+  // counts probe jobs passed in a row, probe_job_id is the one in flight (0 = none) and
+  // probes_stopped says a probe failed (only an admin releases it then). health_since_ms: its
+  // history before this (its last release) does not count in its score. suspect_ms: when its
+  // score first reached the threshold (0 = it is below), so that it is told once.
+  std::string quarantine_reason;
+  std::string quarantined_by;
+  int64_t quarantined_ms = 0;
+  uint32_t probes_passed = 0;
+  uint64_t probe_job_id = 0;
+  bool probes_stopped = false;
+  int64_t health_since_ms = 0;
+  int64_t suspect_ms = 0;
 };
 
 struct Label {
@@ -232,6 +246,9 @@ struct Job {
   // notification rows made so far (their outbox indices follow the job.finished ones).
   int64_t reserve_on_failure_ms = 0;
   uint32_t reserve_notices = 0;
+  // A probe job of a quarantined host (docs/quarantine.md): its entry may run only there, and
+  // only while the host is quarantined. "" for every other job.
+  std::string probe_for;
 };
 
 // One notification of a job's end in the outbox (docs/notifications.md). Written kPending in
