@@ -27,6 +27,7 @@ std::string_view ApiOwnerName(ApiOwner owner) {
     case ApiOwner::kRetention: return "retention";
     case ApiOwner::kWorkflow: return "workflow";
     case ApiOwner::kReservations: return "reservations";
+    case ApiOwner::kHealth: return "health";
   }
   return "?";
 }
@@ -47,6 +48,9 @@ const std::vector<ApiRouteFlags>& ApiRouteTable() {
       // reserver or an admin, checked by the handler (reservation_rules.hpp)
       {T::kHostReserveRequest, O::kReservations, kChanges, kAnyone},
       {T::kHostReleaseRequest, O::kReservations, kChanges, kAnyone},
+      // host health and quarantine (HealthService)
+      {T::kHostFlakyRequest, O::kHealth, kReads, kAnyone},
+      {T::kHostQuarantineRequest, O::kHealth, kChanges, kAdmins},
       // host tasks (HostTasks)
       {T::kHostTaskRequest, O::kHostTasks, kChanges, kAdmins},
       {T::kHostHistoryRequest, O::kHostTasks, kReads, kAnyone},

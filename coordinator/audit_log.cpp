@@ -41,6 +41,18 @@ void AuditLog::Begin(const std::string& routing_id, const protocol::Envelope& re
   if (added) ++open_count_;
 }
 
+void AuditLog::Record(const std::string& action, const std::string& target) {
+  store::AuditRecord record;
+  record.id = next_id_++;
+  record.time_ms = clock_->WallMs();
+  record.user = "labmesh";
+  record.action = action;
+  record.target = target.size() > 512 ? target.substr(0, 512) : target;
+  record.from = "coordinator";
+  record.ok = true;
+  done_.push_back(std::move(record));
+}
+
 void AuditLog::OnReply(const std::string& routing_id, std::string_view reply_frame) {
   auto connection = open_.find(routing_id);
   if (connection == open_.end()) return;

@@ -35,6 +35,9 @@ class AuditLog {
              const std::string& user, const std::string& from);
   // Every reply sent to the API: completes the record of the request it answers, if any.
   void OnReply(const std::string& routing_id, std::string_view reply_frame);
+  // The coordinator's own action (user "labmesh", from "coordinator"): recorded as done, with
+  // the turn's batch.
+  void Record(const std::string& action, const std::string& target);
   // Puts the completed records into the loop turn's batch. When its commit fails they are kept
   // for the next turn.
   void Stage(Batch& batch);

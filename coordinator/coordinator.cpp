@@ -13,6 +13,7 @@
 #include "api_routes.hpp"
 #include "api_service.hpp"
 #include "reservations.hpp"
+#include "health_service.hpp"
 #include "audit_log.hpp"
 #include "auth_service.hpp"
 #include "core.hpp"
@@ -141,6 +142,7 @@ class CoordinatorImpl final : public Coordinator {
     notify_ = std::make_unique<NotifyService>(config_, clock_, &core_->batch(), notify_sender_.get());
     core_->jobs().set_on_job_end([this](const store::Job& job, const std::vector<store::Entry>& entries) {
       notify_->OnJobEnd(job, entries);
+      if (health_ != nullptr) health_->OnJobEnd(job, entries);  // probe jobs
     });
     core_->jobs().set_on_host_reserved([this](const store::Job& job, const store::Entry& entry,
                                               const store::Host& host, uint32_t first_index) {
@@ -171,6 +173,10 @@ class CoordinatorImpl final : public Coordinator {
     audit_ = std::make_unique<AuditLog>(store_.get(), clock_);
     LABMESH_RETURN_IF_ERROR(audit_->Load());
     core_->set_audit(audit_.get());
+    // Host health scores (worker thread) and quarantine (docs/quarantine.md).
+    health_ = std::make_unique<HealthService>(config_, clock_, store_.get(), results_index_.get(),
+                                              registry_.get(), core_.get(), audit_.get());
+    LABMESH_RETURN_IF_ERROR(health_->Start());
     // Replies to audited requests are recorded as they are staged, so that their audit records
     // commit in the same turn as the change they describe.
     core_->batch().set_on_api([this](const std::string& routing_id, const std::string& frame) {
@@ -267,7 +273,7 @@ class CoordinatorImpl final : public Coordinator {
       int64_t now = clock_->SteadyMs();
       int64_t next_timer = std::min(
           {next_dead_check, next_flush, core_->NextDeadlineMs(), retention_->NextDeadlineMs(),
-           schedules_->NextDeadlineMs()});
+           schedules_->NextDeadlineMs(), health_->NextDeadlineMs()});
       int64_t wait = std::clamp<int64_t>(next_timer - now, 0, kMaxPollMs);
       int events = 0;
       try {
@@ -300,6 +306,7 @@ class CoordinatorImpl final : public Coordinator {
       disk_->Check();
       retention_->Step();  // a few ms at most; its changes commit with the turn's
       schedules_->Step();  // the jobs of the schedules that are due, committed with the turn's
+      health_->Step();     // scores computed off the loop, acted on here; probe jobs
       // The turn's one commit: registrations, jobs, entries, tasks, host records, audit records
       // and (every heartbeat-flush interval) heartbeats. A failure is logged and handled there.
       bool heartbeats = now >= next_flush;
@@ -468,6 +475,13 @@ class CoordinatorImpl final : public Coordinator {
       // Staged on the host record: the reply leaves after the turn's commit.
       core_->batch().ToApi(id, reservations_->Handle(e, who), e.request_id);
     });
+    routes_.Bind(ApiOwner::kHealth, [this](const std::string& id, const protocol::Envelope& e,
+                                           const Principal& who, const std::string&,
+                                           const Reply& reply) {
+      if (e.type == T::kHostFlakyRequest) return reply(health_->HandleFlaky(e));
+      // Staged on the host record: the reply leaves after the turn's commit.
+      core_->batch().ToApi(id, health_->HandleQuarantine(e, who), e.request_id);
+    });
     routes_.Bind(ApiOwner::kCatalog, [this](const std::string&, const protocol::Envelope& e,
                                             const Principal& who, const std::string&,
                                             const Reply& reply) { reply(api_->Handle(e, who)); });
@@ -569,6 +583,7 @@ class CoordinatorImpl final : public Coordinator {
   protocol::DecodeLimits api_limits_;
   std::unique_ptr<ApiService> api_;
   std::unique_ptr<ReservationService> reservations_;
+  std::unique_ptr<HealthService> health_;
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<MetricsService> metrics_service_;

@@ -70,6 +70,40 @@ void AddNotifyFlags(CLI::App& app, CoordinatorConfig& config) {
       ->check(positive);
 }
 
+// Host health and quarantine (docs/quarantine.md).
+void AddHealthFlags(CLI::App& app, CoordinatorConfig& config) {
+  flags::Add(app, "quarantine", config.quarantine_mode,
+             "off: health scores only; suggest: a host whose score reaches "
+             "--quarantine-threshold is marked suspect; auto: it is quarantined and repaired")
+      ->check(CLI::IsMember({"off", "suggest", "auto"}));
+  flags::Add(app, "quarantine-threshold", config.quarantine_threshold,
+             "the health score at which a host is suspect (docs/quarantine.md has the weights)")
+      ->check(CLI::Range(0.5, 1e6));
+  flags::AddDuration(app, "health-window", config.health_window_ms,
+                     "the history a health score counts (its results, entries and tasks)")
+      ->check([](const std::string& text) {
+        auto ms = ParseDurationMs(text);
+        return ms.ok() && *ms > 0 ? std::string() : std::string("must be positive");
+      });
+  flags::Add(app, "health-entries", config.health_entries,
+             "a health score counts at most this many of a host's newest entries and tasks")
+      ->check(CLI::Range(1, 10'000));
+  flags::AddDuration(app, "health-interval", config.health_interval_ms,
+                     "how often the health scores are computed")
+      ->check([](const std::string& text) {
+        auto ms = ParseDurationMs(text);
+        return ms.ok() && *ms >= 100 ? std::string() : std::string("must be at least 100ms");
+      });
+  flags::Add(app, "quarantine-probes", config.quarantine_probes,
+             "probe jobs that must pass in a row to release a quarantined host (0: only an "
+             "admin releases it)")
+      ->check(CLI::Range(0, 1000));
+  flags::Add(app, "quarantine-probe-template", config.quarantine_probe_template,
+             "the template probe jobs are made from (empty: no probe jobs)");
+  flags::Add(app, "flaky-build-key", config.flaky_build_key,
+             "the keyval naming a result's build for flaky tests (absent: the job's name)");
+}
+
 }  // namespace
 
 void AddFlags(CLI::App& app, CommandLine& line) {
@@ -135,6 +169,7 @@ void AddFlags(CLI::App& app, CommandLine& line) {
       ->transform(CLI::AsSizeValue(false));
   AddRetentionFlags(app, config);
   AddNotifyFlags(app, config);
+  AddHealthFlags(app, config);
   flags::Add(app, "io-threads", config.io_threads,
              "ZeroMQ I/O threads (Curve and TCP work of the agent connections)")
       ->check(CLI::Range(1, 64));

@@ -16,6 +16,9 @@ bool CanTransition(HostStatus from, HostStatus to) {
   using S = HostStatus;
   if (from == to) return false;
   if (to == S::kDead) return true;  // heartbeat loss can strike in any state
+  // Quarantined (docs/quarantine.md): where a quarantined host would go Ready (MoveStatus), and
+  // from Ready when it is quarantined idle.
+  if (to == S::kQuarantined) return from == S::kReady || CanTransition(from, S::kReady);
   switch (from) {
     case S::kReady:
       return to == S::kPending || to == S::kRunning || to == S::kVerifying ||
@@ -41,12 +44,19 @@ bool CanTransition(HostStatus from, HostStatus to) {
       return to == S::kRepairing || to == S::kVerifying || to == S::kReady;
     case S::kDead:
       return to == S::kReady || to == S::kVerifying || to == S::kRepairing;
+    // Its repair or verify, its probe jobs and their cleanups, or its release.
+    case S::kQuarantined:
+      return to == S::kReady || to == S::kRunning || to == S::kVerifying || to == S::kRepairing ||
+             to == S::kCleaning;
   }
   return false;
 }
 
 Status MoveStatus(store::Host& record, HostStatus to, const std::string& reason,
                   int64_t now_wall_ms) {
+  // A quarantined host goes Quarantined wherever it would go Ready: after its repair, its probe
+  // jobs, a restart. Only its release (which clears quarantined_ms first) makes it Ready.
+  if (to == HostStatus::kReady && record.quarantined_ms != 0) to = HostStatus::kQuarantined;
   if (!CanTransition(record.status, to)) {
     return Status::FailedPrecondition("host " + record.hostname + " cannot go from " +
                                       std::string(protocol::HostStatusName(record.status)) +
@@ -137,6 +147,7 @@ Status HostRegistry::Transition(const std::string& hostname, HostStatus to,
   auto churn = [](HostStatus s) {
     return s == HostStatus::kReady || s == HostStatus::kRunning || s == HostStatus::kPending;
   };
+  to = Staged(hostname)->status;  // Quarantined where Ready was asked (MoveStatus)
   spdlog::log(churn(from) && churn(to) ? spdlog::level::debug : spdlog::level::info,
               "host={} status {} -> {} ({})", hostname, protocol::HostStatusName(from),
               protocol::HostStatusName(to), reason);
@@ -410,6 +421,17 @@ protocol::HostInfo HostRegistry::ToInfo(const HostState& state, const store::Hos
     info.reserve_reason = h.reserve_reason;
     info.reserved_ms = h.reserved_ms;
     info.reserved_until_ms = h.reserved_until_ms;
+  }
+  info.quarantine_reason = h.quarantine_reason;
+  info.quarantined_by = h.quarantined_by;
+  info.quarantined_ms = h.quarantined_ms;
+  info.probes_passed = h.probes_passed;
+  if (health_ != nullptr) {
+    auto score = health_->hosts.find(h.hostname);
+    if (score != health_->hosts.end()) {
+      info.health_score = score->second.score;
+      info.suspect = score->second.suspect;
+    }
   }
   if (h.last_task_id != 0) {
     auto task = store_->GetTask(h.last_task_id);

@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "labmesh/common/clock.hpp"
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/messages.hpp"
+#include "health_rules.hpp"
 #include "labmesh/store/store.hpp"
 
 namespace labmesh::coordinator {
@@ -125,9 +127,14 @@ class HostRegistry {
   // The same with `record` (e.g. a staged one) for the record's fields.
   protocol::HostInfo ToInfo(const HostState& state, const store::Host& record) const;
 
+  // The latest health scores (HealthService), shown in ToInfo and read by results queries.
+  void set_health(std::shared_ptr<const HealthView> view) { health_ = std::move(view); }
+  const HealthView* health() const { return health_.get(); }
+
  private:
   store::Store* store_;
   const Clock* clock_;
+  std::shared_ptr<const HealthView> health_;
   std::map<std::string, HostState> hosts_;
   std::map<std::string, std::string> routing_to_host_;
   std::map<std::string, std::string> key_to_host_;  // Curve public key -> hostname

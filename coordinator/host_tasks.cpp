@@ -199,6 +199,7 @@ bool HostTasks::CanStartTask(const std::string& hostname) const {
   if (scheduler_->IsBusy(hostname)) return false;  // an entry is started (or held) there
   HostStatus status = registry_->StagedStatus(hostname);
   return status == HostStatus::kReady || status == HostStatus::kRepairFailed ||
+         status == HostStatus::kQuarantined ||  // its quarantine's repair
          status == HostStatus::kDead;  // Dead yet connected: it just came back
 }
 

@@ -183,7 +183,8 @@ void JobService::Create(const std::string& routing_id, const protocol::Envelope&
 }
 
 Result<uint64_t> JobService::CreateJob(protocol::JobCreateRequest request,
-                                       const std::string& schedule) {
+                                       const std::string& schedule,
+                                       const std::string& probe_for) {
   auto spec = ValidateJobSpec(request);
   if (!spec.ok()) return spec.status();
   const protocol::JobCreateRequest& r = spec->request;
@@ -266,6 +267,7 @@ Result<uint64_t> JobService::CreateJob(protocol::JobCreateRequest request,
   job.after = r.after;
   job.after_any = r.after_any;
   job.reserve_on_failure_ms = r.reserve_on_failure_ms;
+  job.probe_for = probe_for;
   job.waiting = !job.after.empty();
   job.template_name = r.template_name;
   job.schedule = schedule;

@@ -67,8 +67,10 @@ class JobService {
   void Create(const std::string& routing_id, const protocol::Envelope& e, const Principal& who);
   // Creates the job `request` describes for `request.user` (checked as Create checks it, the
   // owner's ACL groups included), its rows staged into the turn's batch; `schedule` names the
-  // schedule that made it ("" = none). Returns its id, or why it was refused (nothing changed).
-  Result<uint64_t> CreateJob(protocol::JobCreateRequest request, const std::string& schedule);
+  // schedule that made it ("" = none), `probe_for` the quarantined host it probes ("" = an
+  // ordinary job; docs/quarantine.md). Returns its id, or why it was refused (nothing changed).
+  Result<uint64_t> CreateJob(protocol::JobCreateRequest request, const std::string& schedule,
+                             const std::string& probe_for = "");
   void Abort(const std::string& routing_id, const protocol::Envelope& e, const Principal& who);
   std::string List(const protocol::Envelope& e) const;
   std::string Show(const protocol::Envelope& e) const;

@@ -84,6 +84,7 @@ protocol::JobInfo ToJobInfo(const store::Job& job, const std::vector<store::Entr
   info.template_name = job.template_name;
   info.schedule = job.schedule;
   info.reserve_on_failure_ms = job.reserve_on_failure_ms;
+  info.probe_for = job.probe_for;
   if (job.waiting && job.finished_us == 0) info.status = "Waiting";
   info.abort_reason = job.abort_reason;
   info.entries.reserve(entries.size());

@@ -68,7 +68,7 @@ double Seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 void HostGauges(const HostRegistry& registry, const Clock& clock, int64_t heartbeat_interval_ms,
                 Gauges& out) {
   std::map<std::string, uint64_t> by_status;
-  for (uint8_t s = 0; s <= static_cast<uint8_t>(protocol::HostStatus::kDead); ++s) {
+  for (uint8_t s = 0; s <= static_cast<uint8_t>(protocol::HostStatus::kQuarantined); ++s) {
     by_status[std::string(protocol::HostStatusName(static_cast<protocol::HostStatus>(s)))] = 0;
   }
   by_status[kPendingApproval] = 0;

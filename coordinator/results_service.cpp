@@ -102,7 +102,11 @@ std::string ResultsService::List(const protocol::Envelope& e) const {
   if (!page.ok()) return protocol::ErrorFrame(e.request_id, page.status());
   protocol::ResultsListReply reply;
   reply.results.reserve(page->records.size());
-  for (store::ResultRecord& r : page->records) reply.results.push_back(ToInfo(std::move(r)));
+  const HealthView* health = registry_->health();  // flaky tests (docs/quarantine.md)
+  for (store::ResultRecord& r : page->records) {
+    reply.results.push_back(ToInfo(std::move(r)));
+    if (health != nullptr) reply.results.back().flaky = health->flaky_tests.count(reply.results.back().test) > 0;
+  }
   reply.next_cursor = page->next_cursor;
   return protocol::Encode(reply, e.request_id);
 }
@@ -130,6 +134,7 @@ std::string ResultsService::Summary(const protocol::Envelope& e) const {
   auto rows = index_->Summary(filter);
   if (!rows.ok()) return protocol::ErrorFrame(e.request_id, rows.status());
   protocol::ResultsSummaryReply reply;
+  const HealthView* health = registry_->health();
   for (const store::SummaryRow& row : *rows) {
     protocol::SummaryRowInfo info;
     info.test = row.test;
@@ -144,6 +149,7 @@ std::string ResultsService::Summary(const protocol::Envelope& e) const {
     info.pass_rate = row.pass_rate.value_or(-1);
     info.first_us = row.first_us;
     info.last_us = row.last_us;
+    info.flaky = health != nullptr && health->flaky_tests.count(row.test) > 0;
     reply.rows.push_back(std::move(info));
   }
   return protocol::Encode(reply, e.request_id);

@@ -142,7 +142,15 @@ bool Scheduler::Eligible(const HostState& host, const ActiveJob& job,
   // Reserved for someone else (docs/reservations.md): only the reserver's jobs run there.
   if (ReservedForOther(*r, job.job.owner, clock_->WallMs())) return false;
   if (tasks_->HasOpenTask(r->hostname)) return false;  // a special task comes first
-  if (r->status != protocol::HostStatus::kReady) return false;
+  // A quarantined host takes only its own probe jobs; probe jobs run only there
+  // (docs/quarantine.md).
+  if (!job.job.probe_for.empty()) {
+    if (r->hostname != job.job.probe_for || r->status != protocol::HostStatus::kQuarantined) {
+      return false;
+    }
+  } else if (r->status != protocol::HostStatus::kReady) {
+    return false;
+  }
   return jobs_->Unsuitable(*r, job.owner_groups, entry.meta_label, job.job.depends).empty();
 }
 

@@ -168,6 +168,7 @@ Scheduler::HostCondition Scheduler::ConditionOf(const std::string& hostname,
   switch (r->status) {
     case HostStatus::kDead:
     case HostStatus::kRepairFailed:
+    case HostStatus::kQuarantined:  // only its probe jobs run there (docs/quarantine.md)
       return {K::kDown, std::string(protocol::HostStatusName(r->status))};
     case HostStatus::kVerifying:
     case HostStatus::kRepairing:

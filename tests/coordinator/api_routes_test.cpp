@@ -54,6 +54,22 @@ TEST(ApiRoutes, ReservationsAreAuditedChangesAnyUserMaySend) {
   EXPECT_EQ(static_cast<int>(MessageType::kHostReleaseRequest), 166);
 }
 
+TEST(ApiRoutes, HealthScoresAnyoneReadsQuarantineAdminsChange) {
+  const ApiRouteFlags* flaky = FindApiRoute(MessageType::kHostFlakyRequest);
+  ASSERT_NE(flaky, nullptr);
+  EXPECT_EQ(flaky->owner, ApiOwner::kHealth);
+  EXPECT_FALSE(flaky->mutating);
+  EXPECT_FALSE(flaky->admin_only);
+  const ApiRouteFlags* quarantine = FindApiRoute(MessageType::kHostQuarantineRequest);
+  ASSERT_NE(quarantine, nullptr);
+  EXPECT_EQ(quarantine->owner, ApiOwner::kHealth);
+  EXPECT_TRUE(quarantine->mutating);
+  EXPECT_TRUE(quarantine->admin_only);
+  EXPECT_EQ(FindApiRoute(MessageType::kHostFlakyReply), nullptr);  // a reply, not a request
+  EXPECT_EQ(static_cast<int>(MessageType::kHostFlakyRequest), 167);
+  EXPECT_EQ(static_cast<int>(MessageType::kHostQuarantineRequest), 169);
+}
+
 TEST(ApiRoutes, DispatchRunsTheOwnersHandlerAndRefusesAnUnboundOwner) {
   ApiRoutes routes;
   EXPECT_FALSE(routes.Complete());

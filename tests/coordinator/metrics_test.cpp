@@ -171,6 +171,7 @@ TEST_F(MetricsJobs, ScrapeTimeGaugesShowHostsQueueAndAgentLag) {
   EXPECT_EQ(Sample(text, "labmesh_hosts{status=\"Running\"}"), 1);
   EXPECT_EQ(Sample(text, "labmesh_hosts{status=\"Ready\"}"), 1);
   EXPECT_EQ(Sample(text, "labmesh_hosts{status=\"Dead\"}"), 0);
+  EXPECT_EQ(Sample(text, "labmesh_hosts{status=\"Quarantined\"}"), 0);
   EXPECT_EQ(Sample(text, "labmesh_agents_connected"), 2);
   EXPECT_EQ(Sample(text, "labmesh_queue_entries{label=\"gpu\",priority=\"high\"}"), 2);
   EXPECT_EQ(Sample(text, "labmesh_queue_entries{label=\"(named hosts)\",priority=\"medium\"}"), 1);

@@ -86,6 +86,21 @@ struct CoordinatorConfig {
   std::string public_url;
   int64_t notify_retry_for_ms = 3'600'000;
   int64_t notify_attempt_timeout_ms = 10'000;
+  // Host health and quarantine (docs/quarantine.md). Scores count each host's last
+  // health_entries entries and tasks and its results within health_window_ms, computed every
+  // health_interval_ms off the loop. quarantine_mode "off" (scores only), "suggest" (a host at
+  // the threshold is marked suspect and audited) or "auto" (it is quarantined and repaired);
+  // a quarantined host is released by an admin or after quarantine_probes probe jobs from the
+  // template quarantine_probe_template ("" = no probes) passed in a row. flaky_build_key: the
+  // keyval naming a result's build ("" or absent: the job's name).
+  std::string quarantine_mode = "suggest";
+  double quarantine_threshold = 6;
+  int64_t health_window_ms = 7 * 24 * 3'600'000LL;
+  uint32_t health_entries = 50;
+  int64_t health_interval_ms = 300'000;
+  uint32_t quarantine_probes = 3;
+  std::string quarantine_probe_template;
+  std::string flaky_build_key = "build";
 };
 
 }  // namespace labmesh::coordinator
