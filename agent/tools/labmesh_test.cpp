@@ -30,6 +30,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "crashinfo.hpp"
@@ -351,7 +352,18 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest;
   CLI::App* run = app.add_subcommand("run", "run one named test: labmesh-test run NAME -- CMD");
   run->add_option("name", name, "test name")->required();
-  run->add_option("command", rest, "the command and its arguments (after --)")->required();
+  run->add_option("command", rest, "the command and its arguments (after --)");
+  // What follows `run ... --` is the command, word for word: it never reaches CLI11, which
+  // would read `[ ... "x" ]` in it as a list (`sh -c '[ ! -e "f" ]'` lost its first words).
+  std::vector<std::string> command;
+  if (argc > 1 && std::string_view(argv[1]) == "run") {
+    for (int i = 2; i < argc; ++i) {
+      if (std::string_view(argv[i]) != "--") continue;
+      command.assign(argv + i + 1, argv + argc);
+      argc = i;
+      break;
+    }
+  }
   CLI::App* keyval = app.add_subcommand("keyval", "record KEY=VALUE pairs for a test");
   keyval->add_option("name", name, "test name")->required();
   keyval->add_option("pairs", rest, "KEY=VALUE...")->required();
@@ -394,7 +406,14 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  if (run->parsed()) return Run(name, rest);
+  if (run->parsed()) {
+    if (!command.empty()) rest = std::move(command);
+    if (rest.empty()) {
+      std::cerr << "labmesh-test run: give the command after --: labmesh-test run NAME -- CMD\n";
+      return 2;
+    }
+    return Run(name, rest);
+  }
   if (reboot->parsed()) return Reboot(timeout_ms);
   if (crashinfo->parsed()) return labmesh::agent::CollectCrashInfo(crash);
   if (local->parsed()) return Local(control, results, name);

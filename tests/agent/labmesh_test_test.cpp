@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "process.hpp"
@@ -54,6 +55,21 @@ TEST(LabmeshTest, RunRecordsFailuresAndPassesTheExitStatusOn) {
   EXPECT_EQ(lines[2].rfind("END FAIL\t----\texits\t", 0), 0u);
   EXPECT_NE(lines[4].find("\tkilled by signal 9"), std::string::npos) << lines[4];
   EXPECT_EQ(lines[7].rfind("\tFAIL\t----\tmissing\t", 0), 0u) << lines[7];
+}
+
+// The command after -- reaches exec word for word: brackets and quotes are the shell's, not
+// the option parser's (CLI11 read `[ ! -e "f" ]` as a list and dropped its first words).
+TEST(LabmeshTest, RunPassesTheCommandAfterDashesVerbatim) {
+  TempDir tmp;
+  std::string file = tmp.path() + "/flag";
+  std::string check = "[ ! -e \"" + file + "\" ] || [ \"$X\" != 1 ]";
+  EXPECT_EQ(Helper(tmp, {"run", "absent", "--", "sh", "-c", check}).exit_code, 0);
+  std::ofstream(file) << "";
+  CommandResult r = Helper(tmp, {"run", "present", "--", "sh", "-c", "X=1; " + check});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.err.find("not found"), std::string::npos) << r.err;
+  EXPECT_EQ(Helper(tmp, {"run", "words", "--", "echo", "[a,", "b]", "--", "-x"}).out, "[a, b] -- -x\n");
+  EXPECT_EQ(Helper(tmp, {"run", "nothing", "--"}).exit_code, 2);
 }
 
 TEST(LabmeshTest, RunNeedsTheResultsDirAndAGoodName) {
