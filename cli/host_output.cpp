@@ -59,6 +59,16 @@ std::string FormatHost(const protocol::HostInfo& h, int64_t now_ms) {
   line("status", h.status + (h.status_reason.empty() ? "" : " (" + h.status_reason + ")"));
   line("locked", h.locked ? "yes, by " + h.locked_by + ": " + h.lock_reason : "no");
   line("reserved", FormatReservation(h, now_ms));
+  if (h.quarantined_ms != 0) {
+    line("quarantined", "since " + protocol::FormatWallTimeIso(h.quarantined_ms) + " by " +
+                            h.quarantined_by + ", " + std::to_string(h.probes_passed) +
+                            " probe(s) passed: " + h.quarantine_reason);
+  }
+  if (h.health_score >= 0) {
+    char score[32];
+    std::snprintf(score, sizeof score, "%.1f", h.health_score);
+    line("health score", std::string(score) + (h.suspect ? " (suspect: see host flaky)" : ""));
+  }
   line("protection", h.protection.empty() ? "none" : h.protection);
   line("last task", FormatLastTask(h.last_task, now_ms));
   line("connected", h.connected ? "yes" : "no");

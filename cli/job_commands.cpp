@@ -90,6 +90,9 @@ void PrintJob(const protocol::JobInfo& job, bool json) {
                                    " (a host whose entry fails stays reserved to " + job.owner +
                                    ")");
   }
+  if (!job.probe_for.empty()) {
+    line("probe of", job.probe_for + " (quarantined: its probe jobs decide its release)");
+  }
   for (const auto& n : job.notifications) line("notification", FormatNotification(n));
   std::cout << "\n";
   // Synchronous jobs add each entry's group and, while a control waits in a barrier or for a

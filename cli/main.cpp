@@ -13,6 +13,7 @@
 #include "labmesh/cli/audit_commands.hpp"
 #include "labmesh/cli/cli_util.hpp"
 #include "labmesh/cli/global_flags.hpp"
+#include "labmesh/cli/health_commands.hpp"
 #include "labmesh/cli/host_commands.hpp"
 #include "labmesh/cli/job_commands.hpp"
 #include "labmesh/cli/label_commands.hpp"
@@ -58,6 +59,8 @@ int main(int argc, char** argv) {
   labmesh::cli::WorkflowCommands workflow_commands(app, g, action);
   // ---- template, schedule ----
   labmesh::cli::ScheduleCommands schedule_commands(app, g, action);
+  // ---- host flaky, quarantine, unquarantine (after HostCommands: it adds to `host`) ----
+  labmesh::cli::HealthCommands health_commands(app, g, action);
 
   // ---- package ----
   labmesh::cli::PackageCommands package_commands(app, g, action);

@@ -121,7 +121,9 @@ Result<protocol::ResultsSeriesRequest> BuildResultsSeriesRequest(const ResultsSe
 std::string FormatResultsList(const protocol::ResultsListReply& reply) {
   Table table({"ID", "JOB", "HOST", "TEST", "STATUS", "STARTED", "DURATION", "REASON"});
   for (const auto& r : reply.results) {
-    table.Add({std::to_string(r.id), std::to_string(r.job_id), r.host, r.test, r.status,
+    // A flaky test (docs/quarantine.md) says so after its name.
+    table.Add({std::to_string(r.id), std::to_string(r.job_id), r.host,
+               r.flaky ? r.test + " (flaky)" : r.test, r.status,
                WallTimeOrDash(r.start_us / 1000), Duration(r),
                OneLine(r.reason, kReasonColumnChars)});
   }
@@ -140,7 +142,8 @@ std::string FormatResultsSummary(const protocol::ResultsSummaryReply& reply,
     uint64_t error = CountOf(row.counts, "ERROR");
     uint64_t named = good + fail + error;
     uint64_t other = row.total > named ? row.total - named : 0;
-    table.Add({row.test, row.group, std::to_string(row.total), std::to_string(good),
+    table.Add({row.flaky ? row.test + " (flaky)" : row.test, row.group, std::to_string(row.total),
+               std::to_string(good),
                std::to_string(fail), std::to_string(error), std::to_string(other),
                FormatPassRate(row.pass_rate)});
   }

@@ -179,6 +179,18 @@ TEST(FormatResultsList, PrintsATableAndTheNextCursor) {
   EXPECT_EQ(lines[3], "more: --cursor djE6OTAw");
 }
 
+TEST(FormatResultsList, FlakyTestsSaySo) {
+  protocol::ResultsListReply reply;
+  reply.results = {Result(901, "FAIL", "")};
+  reply.results[0].flaky = true;
+  EXPECT_NE(FormatResultsList(reply).find("kernel/boot (flaky)"), std::string::npos);
+  protocol::ResultsSummaryReply summary;
+  summary.rows.push_back({"kernel/boot", "lab-1", 4, {{"GOOD", 3}, {"FAIL", 1}}, 0.75, 1, 2, true});
+  EXPECT_NE(FormatResultsSummary(summary, "host").find("kernel/boot (flaky)  lab-1"),
+            std::string::npos)
+      << FormatResultsSummary(summary, "host");
+}
+
 TEST(FormatResultsList, LastPageHasNoMoreLine) {
   protocol::ResultsListReply reply;
   reply.results = {Result(1, "GOOD", "")};
