@@ -203,6 +203,39 @@ HttpResponse WebApi::HostProtection(const HttpRequest& http, const Who& who,
   return Json(200, protocol::ToJson(reply->host));
 }
 
+HttpResponse WebApi::HostQuarantine(const HttpRequest& http, const Who& who,
+                                    const std::string& hostname, const std::string& action) {
+  Status valid = ValidateHostname(hostname);
+  if (!valid.ok()) return JsonError(valid);
+  auto body = BodyFields::Parse(http.body, {"reason"});
+  if (!body.ok()) return JsonError(body.status());
+  protocol::HostQuarantineRequest request;
+  request.hostname = hostname;
+  request.release = action == "unquarantine";
+  Status read = body->String("reason", &request.reason);
+  if (!read.ok()) return JsonError(read);
+  auto reply = Ask<protocol::HostShowReply>(request, who);
+  if (!reply.ok()) return JsonError(reply.status());
+  return Json(200, protocol::ToJson(reply->host));
+}
+
+HttpResponse WebApi::Health(const Who& who, const std::string& query) {
+  auto params = ParseQuery(query);
+  if (!params.ok()) return JsonError(params.status());
+  protocol::HostFlakyRequest request;
+  request.label = Param(*params, "label");
+  request.host = Param(*params, "host");
+  std::string limit = Param(*params, "limit");
+  if (!limit.empty()) {
+    auto n = ParseDecimal("limit", limit, UINT32_MAX);
+    if (!n.ok()) return JsonError(n.status());
+    request.limit = static_cast<uint32_t>(*n);
+  }
+  auto reply = Ask<protocol::HostFlakyReply>(request, who);
+  if (!reply.ok()) return JsonError(reply.status());
+  return Json(200, protocol::ToJson(*reply));
+}
+
 HttpResponse WebApi::HostReservation(const HttpRequest& http, const Who& who,
                                      const std::string& hostname, const std::string& action) {
   Status valid = ValidateHostname(hostname);

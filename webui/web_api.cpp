@@ -209,6 +209,10 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
       return HostProtection(request, as, match->arg);
     case Page::kHostReservation:
       return HostReservation(request, as, match->arg, match->action);
+    case Page::kHostQuarantine:
+      return HostQuarantine(request, as, match->arg, match->action);
+    case Page::kHealth:
+      return Health(as, request.query);
     case Page::kEvents:
       return Events(request, as);
     case Page::kJob:

@@ -63,12 +63,16 @@ std::optional<RouteMatch> MatchRoute(const std::vector<std::string>& s) {
     if (s.size() == 5 && s[2] == "hosts" && (s[4] == "reserve" || s[4] == "release")) {
       return Match(Page::kHostReservation, s[3], s[4]);
     }
+    if (s.size() == 5 && s[2] == "hosts" && (s[4] == "quarantine" || s[4] == "unquarantine")) {
+      return Match(Page::kHostQuarantine, s[3], s[4]);
+    }
     if (s.size() == 5 && s[2] == "hosts" && IsHostAction(s[4])) {
       return Match(Page::kHostAction, s[3], s[4]);
     }
     if (s.size() == 5 && s[2] == "jobs" && s[4] == "abort") return Match(Page::kJobAbort, s[3]);
     if (s.size() == 5 && s[2] == "jobs" && s[4] == "log") return Match(Page::kJobLog, s[3]);
     if (s.size() == 3 && s[2] == "tests") return Match(Page::kTests, "");
+    if (s.size() == 3 && s[2] == "health") return Match(Page::kHealth, "");
     if (s.size() == 3 && s[2] == "events") return Match(Page::kEvents, "");
     if (s.size() == 3 && s[2] == "labels") return Match(Page::kLabels, "");
     if (s.size() == 3 && s[2] == "pending") return Match(Page::kPending, "");
@@ -101,7 +105,7 @@ bool IsPostOnly(Page page) {
   return page == Page::kLogin || page == Page::kLogout || page == Page::kJobAbort ||
          page == Page::kHostAction || page == Page::kHostLabels || page == Page::kHostProtection ||
          page == Page::kTemplateDelete || page == Page::kScheduleAction ||
-         page == Page::kHostReservation;
+         page == Page::kHostReservation || page == Page::kHostQuarantine;
 }
 
 // Lists that also take a POST (a new job, template or schedule).
@@ -142,6 +146,8 @@ std::string_view RouteLabel(const HttpRequest& request) {
     case Page::kHostLabels: return "/api/v1/hosts/{name}/labels";
     case Page::kHostProtection: return "/api/v1/hosts/{name}/protection";
     case Page::kHostReservation: return "/api/v1/hosts/{name}/{reserve,release}";
+    case Page::kHostQuarantine: return "/api/v1/hosts/{name}/{quarantine,unquarantine}";
+    case Page::kHealth: return "/api/v1/health";
     case Page::kLabels: return "/api/v1/labels";
     case Page::kPending: return "/api/v1/pending";
     case Page::kJobs: return "/api/v1/jobs";

@@ -39,6 +39,8 @@ enum class Page {
   kHostLabels,
   kHostProtection,
   kHostReservation,  // reserve, release (docs/reservations.md)
+  kHostQuarantine,   // quarantine, unquarantine (docs/quarantine.md)
+  kHealth,           // the hosts' health scores and the flaky tests
   kEvents,
   kMetrics,
   kTemplates,
@@ -53,6 +55,7 @@ struct RouteMatch {
   Page page;
   std::string arg;     // asset name, hostname or job id (as sent)
   std::string action;  // kHostAction: lock, unlock, ...; kHostReservation: reserve, release;
+                       // kHostQuarantine: quarantine, unquarantine;
                        // kScheduleAction: pause, resume, delete
 };
 

@@ -144,13 +144,14 @@ export function durationText(ms) {
 }
 
 export const HOST_STATUSES = ['Ready', 'Pending', 'Running', 'Verifying', 'Repairing', 'Cleaning',
-  'Updating', 'Repair Failed', 'Dead'];
+  'Updating', 'Repair Failed', 'Dead', 'Quarantined'];
 export const JOB_STATUSES = ['Waiting', 'Queued', 'Running', 'Completed', 'Failed', 'Aborted'];
 
 const STATUS_CLASS = {
   // hosts
   'Ready': 'ok', 'Running': 'busy', 'Pending': 'work', 'Verifying': 'work', 'Repairing': 'work',
   'Cleaning': 'work', 'Updating': 'work', 'Repair Failed': 'bad', 'Dead': 'bad',
+  'Quarantined': 'bad',
   'Pending Approval': 'work',
   // jobs, entries, special tasks
   'Waiting': 'work', 'Queued': 'work', 'Starting': 'work', 'Gathering': 'busy', 'Parsing': 'busy',

@@ -1,5 +1,6 @@
 // #/: the fleet at a glance — hosts by status (each a link to the filtered host list), hosts
-// waiting for approval, jobs running / queued / finished today, the latest jobs, recent
+// waiting for approval, the suspect hosts (health score at the threshold, or quarantined:
+// docs/quarantine.md), jobs running / queued / finished today, the latest jobs, recent
 // failures and the agent versions. Live: hosts=1&pending=1&jobs=1 on /api/v1/events; a change
 // of the jobs list also asks again for the counts.
 
@@ -28,9 +29,15 @@ export function mount(ctx) {
   const failures = jobsTable('dash-failures');
   failures.body.id = 'dash-failures-body';
   let versions = versionsLine([]);
+  const suspects = el('ul', 'suspects');
+  suspects.id = 'dash-suspects';
+  const suspectsEmpty = el('p', 'empty', 'No suspect hosts: every health score is below the threshold.');
+  suspectsEmpty.id = 'dash-suspects-empty';
   const all = (text, href) => { const a = el('a', 'more', text); a.href = href; return a; };
   ctx.container.append(
     h('section', null, h('h2', null, 'Hosts ', all('all hosts »', '#/hosts')), hostStats, versions),
+    h('section', null, h('h2', null, 'Suspect hosts ', all('scores »', '#/hosts?status=Quarantined')),
+      suspects, suspectsEmpty),
     h('section', null, h('h2', null, 'Jobs ', all('all jobs »', '#/jobs')), jobStats),
     h('section', null, h('h2', null, 'Latest jobs'), recent.table),
     h('section', null, h('h2', null, 'Recent failures ', all('all failed »', '#/jobs?status=Failed')),
@@ -55,10 +62,29 @@ export function mount(ctx) {
     cards.push(stat('dash-pending', 'waiting for approval', pendingCount, '#/hosts',
       pendingCount ? 'work' : ''));
     hostStats.replaceChildren(...cards);
+    renderSuspects(hosts);
     const next = versionsLine(hosts);
     versions.replaceWith(next);
     versions = next;
     markUpdated();
+  }
+
+  // Hosts whose score reached the threshold, and quarantined ones: worst first.
+  function renderSuspects(hosts) {
+    const list = hosts.filter((host) => host.suspect || host.quarantine)
+      .sort((a, b) => (b.health_score || 0) - (a.health_score || 0));
+    suspects.replaceChildren(...list.map((host) => {
+      const a = el('a', 'hostname', host.hostname);
+      a.href = '#/hosts/' + encodeURIComponent(host.hostname);
+      const score = host.health_score === null || host.health_score === undefined
+        ? '' : ' score ' + Number(host.health_score).toFixed(1);
+      const li = h('li', null, a, ' ', el('span', 'badge status ' + statusClass(host.status), host.status),
+        el('span', 'num', score),
+        el('span', 'muted', host.quarantine ? ' — quarantined: ' + host.quarantine.reason : ''));
+      li.dataset.host = host.hostname;
+      return li;
+    }));
+    suspectsEmpty.hidden = list.length > 0;
   }
 
   function renderPending(list) {

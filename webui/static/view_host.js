@@ -65,6 +65,12 @@ export function historyTable(items) {
   return table;
 }
 
+// "6.0 (suspect)", "0.0", or "not computed yet".
+function healthText(host) {
+  if (host.health_score === null || host.health_score === undefined) return 'not computed yet';
+  return Number(host.health_score).toFixed(1) + (host.suspect ? ' (suspect: see labmesh host flaky)' : '');
+}
+
 export function mount(ctx) {
   const name = ctx.params.arg;
   const path = '/api/v1/hosts/' + encodeURIComponent(name);
@@ -89,6 +95,11 @@ export function mount(ctx) {
   releaseButton.id = 'release-button';
   const reserveState = el('span', 'reserve-state');
   reserveState.id = 'reserve-state';
+  const quarantineReason = input('quarantine-reason', 'text', '', 'why (optional)');
+  const quarantineButton = button('Quarantine', 'quarantine');
+  quarantineButton.id = 'quarantine-button';
+  const unquarantineButton = button('Release from quarantine', 'unquarantine');
+  unquarantineButton.id = 'unquarantine-button';
   const verifyButton = button('Verify', 'verify');
   verifyButton.id = 'verify-button';
   const repairButton = button('Repair', 'repair');
@@ -111,6 +122,8 @@ export function mount(ctx) {
       field('Reservation', h('span', 'inline', reserveState, reserveFor, reserveReason, reserveButton,
         releaseButton), 'only your jobs run on a host you reserved, until it ends or you release it'),
       field('Special tasks', h('span', 'inline', verifyButton, repairButton)),
+      field('Quarantine', h('span', 'inline', quarantineReason, quarantineButton, unquarantineButton),
+        'admins: a quarantined host gets only its probe jobs until it is released'),
       field('Protection', h('span', 'inline', protection, protectionButton)),
       field('Admin labels', h('span', 'inline', adminLabels, labelInput, labelButton),
         'the agent\'s own and automatic labels cannot be removed here'),
@@ -157,6 +170,12 @@ export function mount(ctx) {
   reserveFor.addEventListener('input', () => setError('reserve', null));
   reserveFor.addEventListener('keydown', (e) => { if (e.key === 'Enter') reserveButton.click(); });
   releaseButton.addEventListener('click', () => act('reserve', name + ' released', () => post(path + '/release', {})));
+  quarantineButton.addEventListener('click', () => act('quarantine', name + ' quarantined',
+    () => post(path + '/quarantine', { reason: quarantineReason.value.trim() }))
+    .then((host) => { if (host) quarantineReason.value = ''; }));
+  unquarantineButton.addEventListener('click', () => act('quarantine', name + ' released from quarantine',
+    () => post(path + '/unquarantine', { reason: quarantineReason.value.trim() }))
+    .then((host) => { if (host) quarantineReason.value = ''; }));
   verifyButton.addEventListener('click', () => act('task', 'verify queued on ' + name, () => post(path + '/verify')));
   repairButton.addEventListener('click', () => act('task', 'repair queued on ' + name, () => post(path + '/repair')));
   protectionButton.addEventListener('click', () => act('protection', 'protection of ' + name + ' set to ' +
@@ -230,6 +249,10 @@ export function mount(ctx) {
       ['Locked', lockText(host), 'locked'],
       ['Reserved', reservationText(host), 'reserved'],
       ['Protection', host.protection || 'none', 'protection-text'],
+      ['Health score', healthText(host), 'health-score'],
+      ['Quarantine', host.quarantine ? host.quarantine.reason + ' (by ' + host.quarantine.by + ', ' +
+        formatAgo(host.quarantine.since_ms) + ', ' + host.quarantine.probes_passed + ' probe(s) passed)' : 'no',
+        'quarantine-text'],
       ['Agent', (host.agent_version || '—') + (host.connected ? ', connected' : ', not connected') +
         (host.update_failed_version ? ' (update to ' + host.update_failed_version + ' failed)' : '')],
       ['Last heartbeat', beat.textContent + (host.last_heartbeat ? ' (' + host.last_heartbeat + ')' : '')],
@@ -258,6 +281,8 @@ export function mount(ctx) {
     reserveState.className = 'reserve-state ' + (host.reservation ? 'is-reserved' : 'muted');
     reserveState.dataset.reservedBy = host.reservation ? host.reservation.by : '';
     releaseButton.hidden = !host.reservation;
+    quarantineButton.hidden = !!host.quarantine;
+    unquarantineButton.hidden = !host.quarantine;
     if (document.activeElement !== protection) protection.value = host.protection || 'none';
     renderLabels(host);
     renderHealth(host.health_history || []);

@@ -207,6 +207,8 @@ export function mount(ctx) {
       return;
     }
     const cell = new Map(rows.map((r) => [r.test + '\u0000' + r.group, r]));
+    // Tests that both passed and failed on one host with one build (docs/quarantine.md).
+    const flaky = new Set(rows.filter((r) => r.flaky).map((r) => r.test));
     const groupKind = p.by || (p.label ? 'label' : 'host');
     const table = el('table', 'matrix');
     table.appendChild(h('thead', null, h('tr', null, el('th', null, 'test'), ...groups.map((g) => el('th', 'num', g)))));
@@ -217,6 +219,12 @@ export function mount(ctx) {
       const a = el('a', null, t);
       a.href = '#/results?' + query({ test: t, since: p.since, from: p.from, to: p.to });
       name.appendChild(a);
+      if (flaky.has(t)) {
+        const mark = el('span', 'flaky', ' flaky');
+        mark.title = 'passed and failed on one host with one build in the health window';
+        name.appendChild(mark);
+        tr.dataset.flaky = '1';
+      }
       tr.appendChild(name);
       for (const g of groups) {
         const r = cell.get(t + '\u0000' + g);
@@ -261,7 +269,9 @@ export function mount(ctx) {
       tr.appendChild(el('td', 'when', formatTime(r.start_us / 1000)));
       const t = el('a', null, r.test);
       t.href = '#/results?' + query({ test: r.test, host: p.host, label: p.label, since: p.since, from: p.from, to: p.to });
-      tr.appendChild(h('td', 'test', t));
+      const testCell = h('td', 'test', t);
+      if (r.flaky) testCell.appendChild(el('span', 'flaky', ' flaky'));
+      tr.appendChild(testCell);
       tr.appendChild(el('td', null, r.host));
       tr.appendChild(h('td', null, badge(r.status)));
       tr.appendChild(el('td', 'num', formatDuration(r.duration_us / 1000)));

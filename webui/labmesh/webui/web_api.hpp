@@ -161,6 +161,11 @@ class WebApi final : public HttpHandler {
   HttpResponse HostProtection(const HttpRequest& http, const Who& who,
                               const std::string& hostname);
   // reserve ({"duration_ms", "reason"}) or release ({}): the host object.
+  // POST /api/v1/hosts/NAME/quarantine {"reason"} and .../unquarantine {"reason"} (admins),
+  // GET /api/v1/health?label=&host=&limit= (the scores: docs/quarantine.md).
+  HttpResponse HostQuarantine(const HttpRequest& http, const Who& who, const std::string& hostname,
+                              const std::string& action);
+  HttpResponse Health(const Who& who, const std::string& query);
   HttpResponse HostReservation(const HttpRequest& http, const Who& who,
                                const std::string& hostname, const std::string& action);
   static Result<protocol::JobLogRequest> JobLogRequestFrom(
