@@ -226,6 +226,13 @@ Result<M> DecodeAs(std::string_view frame, const DecodeLimits& limits) {
   X(NotifySecretReply) \
   X(HostReserveRequest) \
   X(HostReleaseRequest) \
+  X(HostPowerConfigRequest) \
+  X(HostPowerShowRequest) \
+  X(HostPowerShowReply) \
+  X(HostPowerRequest) \
+  X(HostPowerReply) \
+  X(HostConsoleRequest) \
+  X(HostConsoleReply) \
   X(AclListRequest) \
   X(AclListReply) \
   X(AclCreateRequest) \

@@ -33,7 +33,10 @@ concept ComparedByEncoding =
            TemplateInfo, TemplateSaveRequest, TemplateListRequest, TemplateListReply,
            TemplateShowRequest, TemplateShowReply, TemplateDeleteRequest, ScheduleInfo,
            ScheduleCreateRequest, ScheduleListRequest, ScheduleListReply, ScheduleShowRequest,
-           ScheduleShowReply, ScheduleActionRequest, HostReserveRequest, HostReleaseRequest>;
+           ScheduleShowReply, ScheduleActionRequest, HostReserveRequest, HostReleaseRequest> ||
+    // power_messages.hpp
+    kOneOf<M, PowerConfigInfo, HostPowerConfigRequest, HostPowerShowRequest, HostPowerShowReply,
+           HostPowerRequest, HostPowerReply, HostConsoleRequest, HostConsoleReply>;
 
 template <ComparedByEncoding M>
 void ExpectSame(const M& a, const M& b) {

@@ -76,6 +76,8 @@ void ExpectSame(const HostInfo& a, const HostInfo& b) {
   EXPECT_EQ(a.reserve_reason, b.reserve_reason);
   EXPECT_EQ(a.reserved_ms, b.reserved_ms);
   EXPECT_EQ(a.reserved_until_ms, b.reserved_until_ms);
+  EXPECT_EQ(a.power, b.power);
+  EXPECT_EQ(a.console, b.console);
 }
 void ExpectSame(const LabelInfo& a, const LabelInfo& b) {
   EXPECT_EQ(a.name, b.name);
@@ -556,6 +558,16 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                "after_any", "template_name", "reserve_on_failure_ms"}));
   EXPECT_EQ(keys(HostReserveRequest{}), (V{"hostname", "duration_ms", "reason"}));
   EXPECT_EQ(keys(HostReleaseRequest{}), (V{"hostname"}));
+  // issue 28 (power_messages.hpp)
+  EXPECT_EQ(keys(HostPowerConfigRequest{}),
+            (V{"hostname", "on", "off", "cycle", "status", "console", "panic_patterns",
+               "attributes", "secrets", "unset"}));
+  EXPECT_EQ(keys(HostPowerRequest{}), (V{"hostname", "action"}));
+  EXPECT_EQ(keys(HostPowerReply{}), (V{"hostname", "action", "passed", "reason", "exit_code",
+                                       "output", "duration_ms", "task_id"}));
+  EXPECT_EQ(keys(HostConsoleRequest{}), (V{"hostname", "offset", "max_bytes"}));
+  EXPECT_EQ(keys(HostConsoleReply{}),
+            (V{"hostname", "data", "offset", "next_offset", "reading", "configured"}));
   EXPECT_EQ(keys(RunTask{}), (V{"task_id", "kind", "repair_scripts", "verify_after",
                                 "coordinator_ms", "version", "package_sha256", "package_bytes"}));
   EXPECT_EQ(keys(PackageUploadRequest{}),
@@ -632,7 +644,8 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                              "protection",      "last_task",
                              "last_known_good", "update_failed_version",
                              "reserved_by",     "reserve_reason",
-                             "reserved_ms",     "reserved_until_ms"}));
+                             "reserved_ms",     "reserved_until_ms",
+                             "power",           "console"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<AgentHello>())).get().via.map.ptr[6].val),
             (V{"arch", "os", "os_version", "kernel", "cpus", "memory_bytes", "address"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<Heartbeat>())).get().via.map.ptr[2].val),

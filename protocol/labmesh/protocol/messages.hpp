@@ -15,6 +15,7 @@
 #include "labmesh/protocol/job_messages.hpp"
 #include "labmesh/protocol/metrics_messages.hpp"
 #include "labmesh/protocol/package_messages.hpp"
+#include "labmesh/protocol/power_messages.hpp"
 #include "labmesh/protocol/results_messages.hpp"
 #include "labmesh/protocol/sync_messages.hpp"
 #include "labmesh/protocol/task_messages.hpp"
@@ -81,6 +82,10 @@ struct HostInfo {
   std::string reserve_reason;
   int64_t reserved_ms = 0;        // when it was made
   int64_t reserved_until_ms = 0;  // when it ends by itself
+  // Out-of-band access (docs/power-console.md): it has a power method (a cycle command) / a
+  // console source. The commands themselves: HostPowerShowRequest.
+  bool power = false;
+  bool console = false;
 };
 
 struct LabelInfo {
