@@ -27,6 +27,7 @@ std::string_view ApiOwnerName(ApiOwner owner) {
     case ApiOwner::kRetention: return "retention";
     case ApiOwner::kWorkflow: return "workflow";
     case ApiOwner::kReservations: return "reservations";
+    case ApiOwner::kPower: return "power";
   }
   return "?";
 }
@@ -47,6 +48,12 @@ const std::vector<ApiRouteFlags>& ApiRouteTable() {
       // reserver or an admin, checked by the handler (reservation_rules.hpp)
       {T::kHostReserveRequest, O::kReservations, kChanges, kAnyone},
       {T::kHostReleaseRequest, O::kReservations, kChanges, kAnyone},
+      // out-of-band power and consoles (PowerService): power by admins and the host's
+      // reservation holder, checked by the handler
+      {T::kHostPowerConfigRequest, O::kPower, kChanges, kAdmins},
+      {T::kHostPowerShowRequest, O::kPower, kReads, kAnyone},
+      {T::kHostPowerRequest, O::kPower, kChanges, kAnyone},
+      {T::kHostConsoleRequest, O::kPower, kReads, kAnyone},
       // host tasks (HostTasks)
       {T::kHostTaskRequest, O::kHostTasks, kChanges, kAdmins},
       {T::kHostHistoryRequest, O::kHostTasks, kReads, kAnyone},
