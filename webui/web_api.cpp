@@ -209,6 +209,10 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
       return HostProtection(request, as, match->arg);
     case Page::kHostReservation:
       return HostReservation(request, as, match->arg, match->action);
+    case Page::kHostPower:
+      return HostPower(request, as, match->arg);
+    case Page::kHostConsole:
+      return HostConsole(as, match->arg, request.query);
     case Page::kEvents:
       return Events(request, as);
     case Page::kJob:

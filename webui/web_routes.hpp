@@ -39,6 +39,8 @@ enum class Page {
   kHostLabels,
   kHostProtection,
   kHostReservation,  // reserve, release (docs/reservations.md)
+  kHostPower,        // GET the power config, POST an operation (docs/power-console.md)
+  kHostConsole,      // GET a piece of the console log
   kEvents,
   kMetrics,
   kTemplates,
