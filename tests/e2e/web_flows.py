@@ -22,6 +22,8 @@ In order, each step waiting for its condition with a deadline (LABMESH_PAGE_TIME
   6 lock         H1 locked with a reason on its host page; the page shows it locked
   6b reserve     H2 reserved for 2h with a reason on its host page (it shows who and why); the
                  hosts page shows the reservation in H2's row, and its Release button ends it
+  6c power      H2's host page (its power method and console set by the test, issue 28) shows
+                 the console's text live, and its "Power cycle" button shows the command's output
   7 accept       the pending H3 accepted on the hosts page: it leaves the pending list and
                  appears in the hosts table
   8 plot         the results view plots test boot, key duration_ms: the Chart.js chart has
@@ -254,6 +256,21 @@ class Flows:
         no_reload(d)
         return "%s reserved (%s) and released" % (host, reason)
 
+    def step_power(self):
+        d = self.driver
+        host = self.hosts[1]
+        go(d, "#/hosts/" + host)
+        wait_for(d, "the console of %s on its host page" % host,
+                 lambda d: all_css(d, "#console") and "serial-hello" in by_css(d, "#console").text)
+        wait_for(d, "the power buttons of %s" % host,
+                 lambda d: all_css(d, "#power-cycle-button")
+                 and by_css(d, "#power-cycle-button").is_displayed())
+        by_css(d, "#power-cycle-button").click()
+        wait_for(d, "the power cycle's output",
+                 lambda d: "Chassis Power Control: Cycle" in by_css(d, "#power-output").text)
+        no_reload(d)
+        return "%s: console shown live, power cycle ran from the page" % host
+
     def step_lock(self):
         d = self.driver
         reason = "web_flows: locked from the browser"
@@ -337,6 +354,7 @@ STEPS = [
     ("5b-clone", "step_clone"),
     ("6-lock", "step_lock"),
     ("6b-reserve", "step_reserve"),
+    ("6c-power", "step_power"),
     ("7-accept", "step_accept"),
     ("8-plot", "step_plot"),
     ("9-console", "check_console"),
