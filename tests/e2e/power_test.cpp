@@ -308,5 +308,34 @@ TEST_F(PowerE2e, APanicOnTheConsoleMarksTheRunningEntryAndIsKeptAndFollowed) {
             std::string::npos);
 }
 
+TEST_F(PowerE2e, APanicFollowedBySilenceMakesTheHostLostWithinTheGrace) {
+  // --panic-grace: a panic on the console, then no heartbeat for 500 ms, and the host is lost
+  // at once, well before --dead-after (2 s) would have said so.
+  cluster_.coordinator_flags().insert(cluster_.coordinator_flags().end(),
+                                      {"--panic-grace", "500ms"});
+  StartCluster({"pw-1"});
+  const std::string trigger = cluster_.root() + "/trigger.txt";
+  // A console that prints what is put in `trigger` within 50 ms.
+  auto configured = cluster_.Cli(
+      {"host", "power-config", "pw-1", "--console",
+       "while :; do if [ -f " + trigger + " ]; then cat " + trigger + "; rm -f " + trigger +
+           "; fi; sleep 0.05; done"});
+  ASSERT_EQ(configured.exit_code, 0) << configured.err;
+  ASSERT_TRUE(WaitFor([&] {
+    auto config = cluster_.Cli({"--json", "host", "power-config", "pw-1"});
+    return config.exit_code == 0 &&
+           nlohmann::json::parse(config.out)["console_reading"].get<bool>();
+  }));
+  cluster_.agent("pw-1").Signal(SIGSTOP);
+  WriteFile("trigger.tmp", "[   77.7] BUG: soft lockup - CPU#0 stuck for 23s!\n");
+  std::filesystem::rename(cluster_.root() + "/trigger.tmp", trigger);
+  ASSERT_TRUE(cluster_.WaitForStatus("pw-1", "Dead"));
+  auto host = *cluster_.Host("pw-1");
+  EXPECT_NE(host["status_reason"].get<std::string>().find("panic on its console"),
+            std::string::npos)
+      << host["status_reason"];
+  EXPECT_NE(host["status_reason"].get<std::string>().find("soft lockup"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace labmesh::testing
