@@ -18,6 +18,7 @@
 #include "labmesh/cli/job_commands.hpp"
 #include "labmesh/cli/label_commands.hpp"
 #include "labmesh/cli/package_commands.hpp"
+#include "labmesh/cli/power_commands.hpp"
 #include "labmesh/cli/results_commands.hpp"
 #include "labmesh/cli/schedule_commands.hpp"
 #include "labmesh/cli/test_commands.hpp"
@@ -57,6 +58,8 @@ int main(int argc, char** argv) {
   labmesh::cli::AuditCommands audit_commands(app, g, action);
   // ---- user mod, notify (after UserCommands: it adds to `user`) ----
   labmesh::cli::WorkflowCommands workflow_commands(app, g, action);
+  // ---- host power-config, power, console (after HostCommands: it adds to `host`) ----
+  labmesh::cli::PowerCommands power_commands(app, g, action);
   // ---- template, schedule ----
   labmesh::cli::ScheduleCommands schedule_commands(app, g, action);
   // ---- host flaky, quarantine, unquarantine (after HostCommands: it adds to `host`) ----

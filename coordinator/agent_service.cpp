@@ -285,16 +285,19 @@ void AgentService::CheckDeadHosts() {
   for (const std::string& hostname : registry_->SilentHosts(config_.dead_after_ms)) {
     if (registry_->StagedStatus(hostname) == HostStatus::kDead) continue;  // staged already
     if (core_ != nullptr && core_->Rebooting(hostname)) continue;  // its entry's reboot rules
-    Status s = registry_->Transition(hostname, HostStatus::kDead,
-                                     "no heartbeat for " + std::to_string(config_.dead_after_ms) +
-                                         " ms");
-    if (!s.ok()) {
-      spdlog::error("host={} cannot mark Dead: {}", hostname, s.ToString());
-      continue;
-    }
-    registry_->DropConnection(hostname);
-    if (core_ != nullptr) core_->OnHostDead(hostname);
+    MarkLost(hostname, "no heartbeat for " + std::to_string(config_.dead_after_ms) + " ms");
   }
+}
+
+void AgentService::MarkLost(const std::string& hostname, const std::string& reason) {
+  if (registry_->StagedStatus(hostname) == HostStatus::kDead) return;
+  Status s = registry_->Transition(hostname, HostStatus::kDead, reason);
+  if (!s.ok()) {
+    spdlog::error("host={} cannot mark Dead: {}", hostname, s.ToString());
+    return;
+  }
+  registry_->DropConnection(hostname);
+  if (core_ != nullptr) core_->OnHostDead(hostname);
 }
 
 }  // namespace labmesh::coordinator

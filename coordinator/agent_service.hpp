@@ -49,6 +49,9 @@ class AgentService {
 
   // Declares silent hosts Dead. Called by the loop's timer.
   void CheckDeadHosts();
+  // Declares one host lost now (Dead, its connection dropped, the core told), as a silence
+  // does: a panic on its console that its agent did not outlive (docs/power-console.md).
+  void MarkLost(const std::string& hostname, const std::string& reason);
 
   // Welcome to an accepted host's live connection, after the commit (an admin accepted it).
   void QueueWelcome(const std::string& hostname, uint64_t request_id = 0);

@@ -28,6 +28,7 @@ std::string_view ApiOwnerName(ApiOwner owner) {
     case ApiOwner::kWorkflow: return "workflow";
     case ApiOwner::kReservations: return "reservations";
     case ApiOwner::kHealth: return "health";
+    case ApiOwner::kPower: return "power";
   }
   return "?";
 }
@@ -51,6 +52,12 @@ const std::vector<ApiRouteFlags>& ApiRouteTable() {
       // host health and quarantine (HealthService)
       {T::kHostFlakyRequest, O::kHealth, kReads, kAnyone},
       {T::kHostQuarantineRequest, O::kHealth, kChanges, kAdmins},
+      // out-of-band power and consoles (PowerService): power by admins and the host's
+      // reservation holder, checked by the handler
+      {T::kHostPowerConfigRequest, O::kPower, kChanges, kAdmins},
+      {T::kHostPowerShowRequest, O::kPower, kReads, kAnyone},
+      {T::kHostPowerRequest, O::kPower, kChanges, kAnyone},
+      {T::kHostConsoleRequest, O::kPower, kReads, kAnyone},
       // host tasks (HostTasks)
       {T::kHostTaskRequest, O::kHostTasks, kChanges, kAdmins},
       {T::kHostHistoryRequest, O::kHostTasks, kReads, kAnyone},

@@ -21,7 +21,7 @@ namespace labmesh::coordinator {
 // Who answers a request: the owning service.
 enum class ApiOwner {
   kHosts, kCatalog, kJobs, kHostTasks, kResults, kAuth, kPackages, kMetrics, kRetention,
-  kWorkflow, kReservations, kHealth
+  kWorkflow, kReservations, kHealth, kPower
 };
 std::string_view ApiOwnerName(ApiOwner owner);
 

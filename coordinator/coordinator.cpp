@@ -23,6 +23,7 @@
 #include "metrics.hpp"
 #include "metrics_service.hpp"
 #include "package_service.hpp"
+#include "power_service.hpp"
 #include "results_intake.hpp"
 #include "results_repository.hpp"
 #include "results_service.hpp"
@@ -182,7 +183,19 @@ class CoordinatorImpl final : public Coordinator {
     core_->batch().set_on_api([this](const std::string& routing_id, const std::string& frame) {
       audit_->OnReply(routing_id, frame);
     });
-    api_->set_on_host_deleted([this](const std::string& host) { core_->OnHostDeleted(host); });
+    // Out-of-band power and consoles (docs/power-console.md).
+    power_ = std::make_unique<PowerService>(config_, clock_, registry_.get(), core_.get(),
+                                            results_->root());
+    power_->set_mark_lost([this](const std::string& host, const std::string& reason) {
+      agents_->MarkLost(host, reason);
+    });
+    core_->set_power_hooks([this](const std::string& host) { power_->OnHostDead(host); },
+                           [this](const std::string& host) { power_->OnAgentRegistered(host); });
+    LABMESH_RETURN_IF_ERROR(power_->Start());
+    api_->set_on_host_deleted([this](const std::string& host) {
+      core_->OnHostDeleted(host);
+      power_->OnHostDeleted(host);
+    });
     metrics_service_ = std::make_unique<MetricsService>(
         config_, clock_,
         MetricsService::Sources{&metrics_, registry_.get(), &core_->jobs(), store_.get(),
@@ -269,15 +282,23 @@ class CoordinatorImpl final : public Coordinator {
         {api_curve_socket_.handle(), 0, ZMQ_POLLIN, 0},  // last: absent without --api-curve-listen
     };
     const int item_count = api_curve_socket_ ? 6 : 5;
+    std::vector<zmq::pollitem_t> polled;  // the sockets, then the power and console pipes
+    std::vector<int> power_fds;
     while (!stop_.load()) {
       int64_t now = clock_->SteadyMs();
       int64_t next_timer = std::min(
           {next_dead_check, next_flush, core_->NextDeadlineMs(), retention_->NextDeadlineMs(),
-           schedules_->NextDeadlineMs(), health_->NextDeadlineMs()});
+           schedules_->NextDeadlineMs(), health_->NextDeadlineMs(),
+           power_->NextDeadlineMs()});
       int64_t wait = std::clamp<int64_t>(next_timer - now, 0, kMaxPollMs);
       int events = 0;
       try {
-        events = zmq::poll(items, item_count, std::chrono::milliseconds(wait));
+        power_fds.clear();
+        power_->PollFds(&power_fds);
+        polled.assign(items, items + item_count);
+        for (int fd : power_fds) polled.push_back({nullptr, fd, ZMQ_POLLIN, 0});
+        events = zmq::poll(polled.data(), polled.size(), std::chrono::milliseconds(wait));
+        for (int i = 0; i < item_count; ++i) items[i].revents = polled[i].revents;
         if (items[3].revents & ZMQ_POLLIN) results_service_->OnIntakeReady();
         if (items[2].revents & ZMQ_POLLIN) zap_->HandleReady();
         if (items[0].revents & ZMQ_POLLIN) DrainAgentSocketAndCommit();
@@ -304,6 +325,7 @@ class CoordinatorImpl final : public Coordinator {
       }
       if (now >= core_->NextDeadlineMs()) core_->OnTimer();
       disk_->Check();
+      power_->Step();      // power commands and consoles: their ends commit with the turn's
       retention_->Step();  // a few ms at most; its changes commit with the turn's
       schedules_->Step();  // the jobs of the schedules that are due, committed with the turn's
       health_->Step();     // scores computed off the loop, acted on here; probe jobs
@@ -482,6 +504,11 @@ class CoordinatorImpl final : public Coordinator {
       // Staged on the host record: the reply leaves after the turn's commit.
       core_->batch().ToApi(id, health_->HandleQuarantine(e, who), e.request_id);
     });
+    routes_.Bind(ApiOwner::kPower, [this](const std::string& id, const protocol::Envelope& e,
+                                          const Principal& who, const std::string&,
+                                          const Reply& reply) {
+      power_->HandleApi(id, e, who, reply);
+    });
     routes_.Bind(ApiOwner::kCatalog, [this](const std::string&, const protocol::Envelope& e,
                                             const Principal& who, const std::string&,
                                             const Reply& reply) { reply(api_->Handle(e, who)); });
@@ -584,6 +611,7 @@ class CoordinatorImpl final : public Coordinator {
   std::unique_ptr<ApiService> api_;
   std::unique_ptr<ReservationService> reservations_;
   std::unique_ptr<HealthService> health_;
+  std::unique_ptr<PowerService> power_;
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<MetricsService> metrics_service_;

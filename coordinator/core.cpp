@@ -63,12 +63,14 @@ void Core::OnAgentRegistered(const std::string& hostname,
   jobs_.OnAgentRegistered(hostname, held);
   tasks_.OnAgentRegistered(hostname, update_report);
   updates_.OnAgentRegistered(hostname);
+  if (on_registered_) on_registered_(hostname);
 }
 
 void Core::OnHostDead(const std::string& hostname) {
   scheduler_.ForgetIdle(hostname);
   tasks_.OnHostDead(hostname);
   jobs_.OnHostDead(hostname);
+  if (on_dead_) on_dead_(hostname);
 }
 
 void Core::OnHostDeleted(const std::string& hostname) {

@@ -9,6 +9,7 @@
 // crosses all four), but each owns its own state and writes only its own records.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,14 @@ class Core {
   void set_disk_guard(DiskGuard* disk) {
     disk_ = disk;
     jobs_.set_disk_guard(disk);
+  }
+
+  // Out-of-band power (PowerService, docs/power-console.md) hears of hosts lost and of agents
+  // registered, after the peers have acted on them.
+  using HostHook = std::function<void(const std::string& hostname)>;
+  void set_power_hooks(HostHook on_dead, HostHook on_registered) {
+    on_dead_ = std::move(on_dead);
+    on_registered_ = std::move(on_registered);
   }
 
   // Scheduling passes, entries started and finished, uploads and parses are counted there
@@ -101,6 +110,8 @@ class Core {
   AuditLog* audit_ = nullptr;
   DiskGuard* disk_ = nullptr;
   Metrics* metrics_ = nullptr;
+  HostHook on_dead_;
+  HostHook on_registered_;
 };
 
 }  // namespace labmesh::coordinator

@@ -152,6 +152,25 @@ void AddFlags(CLI::App& app, CommandLine& line) {
   flags::AddDuration(app, "task-deadline", config.task_deadline_ms,
                      "a verify/repair/cleanup/update task whose agent has not reported this long "
                      "after its start fails (0: no deadline)");
+  flags::AddDuration(app, "power-timeout", config.power_timeout_ms,
+                     "a power command (on/off/cycle/status) is killed after this long");
+  flags::AddDuration(app, "power-quiet", config.power_quiet_ms,
+                     "a power operation on a host waits this long after the last one ended");
+  flags::Add(app, "power-cycle-limit", config.power_cycle_limit,
+             "automatic power cycles of one lost host within --repair-window before it is "
+             "left Repair Failed")
+      ->check(CLI::Range(1, 1000));
+  flags::AddDuration(app, "power-boot-timeout", config.power_boot_timeout_ms,
+                     "a power cycled host whose agent has not registered this long after it is "
+                     "cycled again (within --power-cycle-limit)");
+  flags::Add(app, "console-log-max", config.console_log_max_bytes,
+             "bytes of each host's rolling console log kept (e.g. 4MiB)")
+      ->transform(CLI::AsSizeValue(false));
+  flags::AddDuration(app, "console-restart", config.console_restart_ms,
+                     "a console command that ended is started again after this long");
+  flags::AddDuration(app, "panic-grace", config.panic_grace_ms,
+                     "a host whose console showed a panic and whose agent stays silent this long "
+                     "is lost at once (power cycled); 0: wait for --dead-after");
   flags::Add(app, "enroll-token", config.enroll_token, "agents presenting this token are accepted");
   app.add_flag("--auto-accept", config.auto_accept, "accept every new agent")
       ->envname("LABMESH_AUTO_ACCEPT");

@@ -66,8 +66,9 @@ void TaskEvidence(const store::SpecialTask& task, const HealthWeights& w,
       e.kind = "cleanup";
       e.weight = w.cleanup;
       break;
-    case TaskKind::kUpdate:
-      return;  // a package's fault, not the host's
+    case TaskKind::kUpdate:  // a package's fault, not the host's
+    case TaskKind::kPower:   // the BMC's or the PDU's; a host that needed one shows as a crash
+      return;
   }
   e.task_id = task.id;
   e.job_id = task.job_id;
@@ -102,7 +103,10 @@ HealthScores ScoreHosts(const HealthInput& input) {
   for (const auto& [test, hosts] : by_test) {
     for (const TestRuns* here : hosts) {
       results[here->host] += here->runs;
-      if (here->failed == 0) continue;
+      if (here->failed < w.min_lone_failures ||
+          static_cast<double>(here->failed) < w.min_lone_rate * static_cast<double>(here->runs)) {
+        continue;
+      }
       const std::string& key = label_key[here->host];
       HealthEvidenceInfo e;
       std::vector<std::string> passed;

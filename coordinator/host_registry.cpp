@@ -42,8 +42,11 @@ bool CanTransition(HostStatus from, HostStatus to) {
       return to == S::kReady || to == S::kVerifying || to == S::kRepairing;
     case S::kRepairFailed:
       return to == S::kRepairing || to == S::kVerifying || to == S::kReady;
+    // Dead straight to Repair Failed: it was power cycled as often as --power-cycle-limit
+    // allows and did not come back (docs/power-console.md).
     case S::kDead:
-      return to == S::kReady || to == S::kVerifying || to == S::kRepairing;
+      return to == S::kReady || to == S::kVerifying || to == S::kRepairing ||
+             to == S::kRepairFailed;
     // Its repair or verify, its probe jobs and their cleanups, or its release.
     case S::kQuarantined:
       return to == S::kReady || to == S::kRunning || to == S::kVerifying || to == S::kRepairing ||
@@ -433,6 +436,8 @@ protocol::HostInfo HostRegistry::ToInfo(const HostState& state, const store::Hos
       info.suspect = score->second.suspect;
     }
   }
+  info.power = !h.power_cycle.empty();
+  info.console = !h.console_command.empty();
   if (h.last_task_id != 0) {
     auto task = store_->GetTask(h.last_task_id);
     if (task.ok() && task->has_value()) info.last_task = ToTaskInfo(**task, /*with_checks=*/false);

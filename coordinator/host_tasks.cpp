@@ -34,6 +34,7 @@ HostStatus StatusWhileRunning(TaskKind kind) {
     case TaskKind::kRepair: return HostStatus::kRepairing;
     case TaskKind::kCleanup: return HostStatus::kCleaning;
     case TaskKind::kUpdate: return HostStatus::kUpdating;
+    case TaskKind::kPower: break;  // never an open task (RecordPowerTask)
   }
   return HostStatus::kVerifying;
 }
@@ -101,6 +102,15 @@ void HostTasks::Stage(store::WriteBatch& writes) {
   for (const store::SpecialTask& task : ended_tasks_) writes.PutTask(task);
   dirty_tasks_.clear();
   ended_tasks_.clear();
+}
+
+uint64_t HostTasks::RecordPowerTask(store::SpecialTask task) {
+  task.id = ++last_task_id_;
+  task.kind = TaskKind::kPower;
+  spdlog::info("host={} Power task {} {}: {}", task.hostname, task.id,
+               TaskStatusName(task.status), task.reason);
+  ended_tasks_.push_back(std::move(task));
+  return last_task_id_;
 }
 
 void HostTasks::OnAgentRegistered(const std::string& hostname,
@@ -327,6 +337,8 @@ void HostTasks::AfterTask(const store::SpecialTask& task, bool passed, const std
       }
       NeedRepair(hostname, "cleanup failed: " + reason, 0);
       return;
+    case TaskKind::kPower:
+      return;  // never an open task
     case TaskKind::kUpdate:
       updates_->UpdateEnded(task, passed);
       SetHost(hostname, HostStatus::kReady,

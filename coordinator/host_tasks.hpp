@@ -84,6 +84,11 @@ class HostTasks {
   // After an entry's results were received: its Cleanup, when the job's policy asks.
   void MaybeCleanup(const store::Entry& entry, const std::string& outcome);
 
+  // Records a power operation the coordinator ran (kind Power, already final: PowerService):
+  // it gets the next task id and is staged with the turn's batch. It is never the host's open
+  // task, and the host's last_task_id stays.
+  uint64_t RecordPowerTask(store::SpecialTask task);
+
   void Stage(store::WriteBatch& writes);
   bool HasStaged() const { return !dirty_tasks_.empty() || !ended_tasks_.empty(); }
   size_t open_tasks() const { return tasks_.size(); }

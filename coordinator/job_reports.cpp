@@ -267,6 +267,9 @@ void JobService::OnReport(const HostState& host, const protocol::Envelope& e) {
       return;
     }
     unlisted = results_->Unlisted(dir, report->files);
+    // The coordinator's own file: the host's serial console while the entry ran
+    // (docs/power-console.md), not the agent's.
+    std::erase(unlisted, std::string("console.log"));
   }
 
   entry.report_sequence = report->sequence;

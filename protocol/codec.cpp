@@ -229,6 +229,13 @@ Result<M> DecodeAs(std::string_view frame, const DecodeLimits& limits) {
   X(HostFlakyRequest) \
   X(HostFlakyReply) \
   X(HostQuarantineRequest) \
+  X(HostPowerConfigRequest) \
+  X(HostPowerShowRequest) \
+  X(HostPowerShowReply) \
+  X(HostPowerRequest) \
+  X(HostPowerReply) \
+  X(HostConsoleRequest) \
+  X(HostConsoleReply) \
   X(AclListRequest) \
   X(AclListReply) \
   X(AclCreateRequest) \

@@ -117,6 +117,8 @@ nlohmann::json ToJson(const HostInfo& h) {
       {"last_task", h.last_task.id == 0 ? nlohmann::json(nullptr) : ToJson(h.last_task)},
       {"last_known_good", h.last_known_good},
       {"update_failed_version", h.update_failed_version},
+      {"power", h.power},
+      {"console", h.console},
   };
   j["last_heartbeat"] =
       h.last_heartbeat_ms > 0 ? nlohmann::json(FormatWallTimeIso(h.last_heartbeat_ms)) : nullptr;
@@ -198,6 +200,39 @@ nlohmann::json ToJson(const HostFlakyReply& r) {
       {"hosts", std::move(hosts)},
       {"flaky_tests", std::move(tests)},
       {"compute_ms", r.compute_ms},
+  };
+}
+
+nlohmann::json ToJson(const PowerConfigInfo& c) {
+  nlohmann::json cycles = nlohmann::json::array();
+  for (int64_t at : c.power_cycles_ms) cycles.push_back(WallTimeMsJson(at));
+  return {
+      {"hostname", c.hostname},
+      {"on", c.on},
+      {"off", c.off},
+      {"cycle", c.cycle},
+      {"status", c.status},
+      {"console", c.console},
+      {"panic_patterns", c.panic_patterns},
+      {"default_patterns", c.default_patterns},
+      {"attributes", c.attributes},
+      {"secret_names", c.secret_names},
+      {"power_cycles", cycles},
+      {"power_cycles_ms", c.power_cycles_ms},
+      {"console_reading", c.console_reading},
+      {"console_bytes", c.console_bytes},
+      {"last_panic", c.last_panic},
+      {"last_panic_at", WallTimeMsJson(c.last_panic_ms)},
+      {"last_panic_ms", c.last_panic_ms},
+  };
+}
+
+nlohmann::json ToJson(const HostPowerReply& r) {
+  return {
+      {"hostname", r.hostname},   {"action", r.action},
+      {"passed", r.passed},       {"reason", r.reason},
+      {"exit_code", r.exit_code}, {"output", r.output},
+      {"duration_ms", r.duration_ms}, {"task_id", r.task_id},
   };
 }
 

@@ -103,6 +103,19 @@ LABMESH_CODEC_MAP(labmesh::protocol::NotificationInfo, target, state, attempts, 
 LABMESH_CODEC_MAP(labmesh::protocol::UserModRequest, name, notify, notify_on, clear_notify);
 LABMESH_CODEC_MAP(labmesh::protocol::NotifySecretRequest, target);
 LABMESH_CODEC_MAP(labmesh::protocol::NotifySecretReply, target, owner, secret);
+LABMESH_CODEC_MAP(labmesh::protocol::PowerConfigInfo, hostname, on, off, cycle, status, console,
+                  panic_patterns, default_patterns, attributes, secret_names, power_cycles_ms,
+                  console_reading, console_bytes, last_panic, last_panic_ms);
+LABMESH_CODEC_MAP(labmesh::protocol::HostPowerConfigRequest, hostname, on, off, cycle, status,
+                  console, panic_patterns, attributes, secrets, unset);
+LABMESH_CODEC_MAP(labmesh::protocol::HostPowerShowRequest, hostname);
+LABMESH_CODEC_MAP(labmesh::protocol::HostPowerShowReply, config);
+LABMESH_CODEC_MAP(labmesh::protocol::HostPowerRequest, hostname, action);
+LABMESH_CODEC_MAP(labmesh::protocol::HostPowerReply, hostname, action, passed, reason, exit_code,
+                  output, duration_ms, task_id);
+LABMESH_CODEC_MAP(labmesh::protocol::HostConsoleRequest, hostname, offset, max_bytes);
+LABMESH_CODEC_MAP(labmesh::protocol::HostConsoleReply, hostname, data, offset, next_offset, reading,
+                  configured);
 LABMESH_CODEC_MAP(labmesh::protocol::HostReserveRequest, hostname, duration_ms, reason);
 LABMESH_CODEC_MAP(labmesh::protocol::HostReleaseRequest, hostname);
 
@@ -252,7 +265,8 @@ LABMESH_CODEC_MAP(labmesh::protocol::HostInfo, hostname, status, status_reason, 
                   last_heartbeat_ms, registered_ms, incarnation, connected, public_key, facts,
                   health, protection, last_task, last_known_good, update_failed_version,
                   reserved_by, reserve_reason, reserved_ms, reserved_until_ms, health_score,
-                  suspect, quarantine_reason, quarantined_by, quarantined_ms, probes_passed);
+                  suspect, quarantine_reason, quarantined_by, quarantined_ms, probes_passed,
+                  power, console);
 LABMESH_CODEC_MAP(labmesh::protocol::LabelInfo, name, kind, hosts);
 LABMESH_CODEC_MAP(labmesh::protocol::TestInfo, name, description, control, control_bytes,
                   created_by, created_ms, updated_by, updated_ms);

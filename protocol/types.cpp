@@ -126,6 +126,13 @@ constexpr std::array kTypeNames = {
     TypeName{MessageType::kScheduleListRequest, "ScheduleListRequest"},
     TypeName{MessageType::kScheduleListReply, "ScheduleListReply"},
     TypeName{MessageType::kScheduleShowRequest, "ScheduleShowRequest"},
+    TypeName{MessageType::kHostPowerConfigRequest, "HostPowerConfigRequest"},
+    TypeName{MessageType::kHostPowerShowRequest, "HostPowerShowRequest"},
+    TypeName{MessageType::kHostPowerShowReply, "HostPowerShowReply"},
+    TypeName{MessageType::kHostPowerRequest, "HostPowerRequest"},
+    TypeName{MessageType::kHostPowerReply, "HostPowerReply"},
+    TypeName{MessageType::kHostConsoleRequest, "HostConsoleRequest"},
+    TypeName{MessageType::kHostConsoleReply, "HostConsoleReply"},
     TypeName{MessageType::kScheduleShowReply, "ScheduleShowReply"},
     TypeName{MessageType::kScheduleActionRequest, "ScheduleActionRequest"},
     TypeName{MessageType::kResultsImportRequest, "ResultsImportRequest"},
@@ -211,6 +218,8 @@ bool IsMutatingRequest(MessageType type) {
     case MessageType::kTemplateDeleteRequest:
     case MessageType::kScheduleCreateRequest:
     case MessageType::kScheduleActionRequest:
+    case MessageType::kHostPowerConfigRequest:
+    case MessageType::kHostPowerRequest:
       return true;
     default:
       return false;
@@ -233,6 +242,7 @@ bool IsAdminRequest(MessageType type) {
     case MessageType::kPackageUploadRequest:
     case MessageType::kPackageListRequest:
     case MessageType::kPackageDesireRequest:
+    case MessageType::kHostPowerConfigRequest:
       return true;
     default:
       return false;
@@ -280,8 +290,8 @@ std::optional<Priority> ParsePriority(std::string_view text) {
 namespace {
 constexpr std::array<std::string_view, 4> kProtectionNames = {
     "none", "repair-software-only", "do-not-repair", "do-not-verify"};
-constexpr std::array<std::string_view, 4> kTaskKindNames = {"Verify", "Repair", "Cleanup",
-                                                            "Update"};
+constexpr std::array<std::string_view, 5> kTaskKindNames = {"Verify", "Repair", "Cleanup",
+                                                            "Update", "Power"};
 constexpr std::array<std::string_view, 5> kTaskStatusNames = {"Queued", "Running", "Completed",
                                                               "Failed", "Aborted"};
 }  // namespace

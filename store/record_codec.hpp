@@ -21,7 +21,9 @@ LABMESH_CODEC_MAP(labmesh::store::Host, hostname, public_key, enrollment, status
                   last_verified_ms, repairs_ms, repair_on_return, last_known_good,
                   update_failed_version, reserved_by, reserve_reason, reserved_ms,
                   reserved_until_ms, quarantine_reason, quarantined_by, quarantined_ms,
-                  probes_passed, probe_job_id, probes_stopped, health_since_ms, suspect_ms);
+                  probes_passed, probe_job_id, probes_stopped, health_since_ms, suspect_ms,
+                  power_on, power_off, power_cycle, power_status, console_command,
+                  panic_patterns, secret_attributes, power_cycles_ms);
 LABMESH_CODEC_MAP(labmesh::store::Label, name, created_by, created_ms);
 LABMESH_CODEC_MAP(labmesh::store::RevokedKey, public_key, hostname, reason, revoked_ms);
 LABMESH_CODEC_MAP(labmesh::store::TestDef, name, description, control, created_by, created_ms,

@@ -47,7 +47,7 @@ Status CheckJob(const Job& job) {
 }
 
 Status CheckTask(const SpecialTask& task) {
-  if (static_cast<uint8_t>(task.kind) > static_cast<uint8_t>(protocol::TaskKind::kUpdate) ||
+  if (static_cast<uint8_t>(task.kind) > static_cast<uint8_t>(protocol::TaskKind::kPower) ||
       static_cast<uint8_t>(task.status) > static_cast<uint8_t>(protocol::TaskStatus::kAborted)) {
     return Status::Corruption("tasks[" + IdKey(task.id) + "]: unknown kind or status");
   }

@@ -213,6 +213,10 @@ HttpResponse WebApi::Route(const HttpRequest& request) {
       return HostQuarantine(request, as, match->arg, match->action);
     case Page::kHealth:
       return Health(as, request.query);
+    case Page::kHostPower:
+      return HostPower(request, as, match->arg);
+    case Page::kHostConsole:
+      return HostConsole(as, match->arg, request.query);
     case Page::kEvents:
       return Events(request, as);
     case Page::kJob:

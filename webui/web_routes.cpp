@@ -66,6 +66,10 @@ std::optional<RouteMatch> MatchRoute(const std::vector<std::string>& s) {
     if (s.size() == 5 && s[2] == "hosts" && (s[4] == "quarantine" || s[4] == "unquarantine")) {
       return Match(Page::kHostQuarantine, s[3], s[4]);
     }
+    if (s.size() == 5 && s[2] == "hosts" && s[4] == "power") return Match(Page::kHostPower, s[3]);
+    if (s.size() == 5 && s[2] == "hosts" && s[4] == "console") {
+      return Match(Page::kHostConsole, s[3]);
+    }
     if (s.size() == 5 && s[2] == "hosts" && IsHostAction(s[4])) {
       return Match(Page::kHostAction, s[3], s[4]);
     }
@@ -108,9 +112,11 @@ bool IsPostOnly(Page page) {
          page == Page::kHostReservation || page == Page::kHostQuarantine;
 }
 
-// Lists that also take a POST (a new job, template or schedule).
+// Pages read with GET that also take a POST (a new job, template or schedule; a power
+// operation).
 bool IsListAndCreate(Page page) {
-  return page == Page::kJobs || page == Page::kTemplates || page == Page::kSchedules;
+  return page == Page::kJobs || page == Page::kTemplates || page == Page::kSchedules ||
+         page == Page::kHostPower;
 }
 
 std::string_view AllowedMethods(Page page) {
@@ -148,6 +154,8 @@ std::string_view RouteLabel(const HttpRequest& request) {
     case Page::kHostReservation: return "/api/v1/hosts/{name}/{reserve,release}";
     case Page::kHostQuarantine: return "/api/v1/hosts/{name}/{quarantine,unquarantine}";
     case Page::kHealth: return "/api/v1/health";
+    case Page::kHostPower: return "/api/v1/hosts/{name}/power";
+    case Page::kHostConsole: return "/api/v1/hosts/{name}/console";
     case Page::kLabels: return "/api/v1/labels";
     case Page::kPending: return "/api/v1/pending";
     case Page::kJobs: return "/api/v1/jobs";

@@ -41,6 +41,8 @@ enum class Page {
   kHostReservation,  // reserve, release (docs/reservations.md)
   kHostQuarantine,   // quarantine, unquarantine (docs/quarantine.md)
   kHealth,           // the hosts' health scores and the flaky tests
+  kHostPower,        // GET the power config, POST an operation (docs/power-console.md)
+  kHostConsole,      // GET a piece of the console log
   kEvents,
   kMetrics,
   kTemplates,

@@ -45,9 +45,13 @@ namespace labmesh {
 class Sha256Hasher;
 }  // namespace labmesh
 
+namespace labmesh {
+class Runner;  // labmesh/common/runner.hpp
+}  // namespace labmesh
+
 namespace labmesh::agent {
 
-class Runner;
+using labmesh::Runner;
 
 class UpdateManager final : public Manager {
  public:

@@ -70,6 +70,31 @@ TEST(ApiRoutes, HealthScoresAnyoneReadsQuarantineAdminsChange) {
   EXPECT_EQ(static_cast<int>(MessageType::kHostQuarantineRequest), 169);
 }
 
+TEST(ApiRoutes, PowerRequestsAreTheirOwnersAndPowerIsCheckedByItsHandler) {
+  // Configuration is an admin's; an operation is for admins and the reservation holder, which
+  // the handler decides (power_service.cpp); reads are anyone's.
+  struct Row {
+    MessageType type;
+    int number;
+    bool mutating;
+    bool admin_only;
+  };
+  for (const Row& row : {Row{MessageType::kHostPowerConfigRequest, 214, true, true},
+                         Row{MessageType::kHostPowerShowRequest, 215, false, false},
+                         Row{MessageType::kHostPowerRequest, 217, true, false},
+                         Row{MessageType::kHostConsoleRequest, 219, false, false}}) {
+    const ApiRouteFlags* route = FindApiRoute(row.type);
+    ASSERT_NE(route, nullptr) << row.number;
+    EXPECT_EQ(static_cast<int>(row.type), row.number);
+    EXPECT_EQ(route->owner, ApiOwner::kPower);
+    EXPECT_EQ(route->mutating, row.mutating) << row.number;
+    EXPECT_EQ(route->admin_only, row.admin_only) << row.number;
+  }
+  EXPECT_EQ(static_cast<int>(MessageType::kHostPowerShowReply), 216);
+  EXPECT_EQ(static_cast<int>(MessageType::kHostPowerReply), 218);
+  EXPECT_EQ(static_cast<int>(MessageType::kHostConsoleReply), 220);
+}
+
 TEST(ApiRoutes, DispatchRunsTheOwnersHandlerAndRefusesAnUnboundOwner) {
   ApiRoutes routes;
   EXPECT_FALSE(routes.Complete());

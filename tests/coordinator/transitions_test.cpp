@@ -36,17 +36,23 @@ TEST(CanTransition, ADeadHostComesBackReadyOrThroughVerifyOrRepair) {
   EXPECT_TRUE(CanTransition(S::kDead, S::kReady));
   EXPECT_TRUE(CanTransition(S::kDead, S::kVerifying));
   EXPECT_TRUE(CanTransition(S::kDead, S::kRepairing));
+  // Power cycled as often as allowed and still silent (docs/power-console.md).
+  EXPECT_TRUE(CanTransition(S::kDead, S::kRepairFailed));
   // Straight back to work (or anything else) is not allowed.
-  for (HostStatus to : {S::kPending, S::kRunning, S::kCleaning, S::kUpdating, S::kRepairFailed}) {
+  for (HostStatus to : {S::kPending, S::kRunning, S::kCleaning, S::kUpdating}) {
     EXPECT_FALSE(CanTransition(S::kDead, to)) << Name(to);
   }
 }
 
 TEST(CanTransition, ForbiddenMoves) {
   // Repair Failed is the verdict of a repair, or of a verify or cleanup that failed where no
-  // repair may run (protection do-not-repair, the repair limit), nothing else.
+  // repair may run (protection do-not-repair, the repair limit), or of power cycles of a lost
+  // host that did not bring it back, nothing else.
   for (HostStatus from : kAll) {
-    if (from == S::kRepairing || from == S::kVerifying || from == S::kCleaning) continue;
+    if (from == S::kRepairing || from == S::kVerifying || from == S::kCleaning ||
+        from == S::kDead) {
+      continue;
+    }
     EXPECT_FALSE(CanTransition(from, S::kRepairFailed)) << Name(from);
   }
   EXPECT_FALSE(CanTransition(S::kRepairFailed, S::kRunning));  // repair first
@@ -77,6 +83,7 @@ TEST(CanTransition, TheTableIsExactlyThis) {
       {S::kRepairFailed, S::kRepairing}, {S::kRepairFailed, S::kVerifying},
       {S::kRepairFailed, S::kReady},    {S::kDead, S::kReady},
       {S::kDead, S::kVerifying},        {S::kDead, S::kRepairing},
+      {S::kDead, S::kRepairFailed},
   };
   for (HostStatus from : kAll) {
     for (HostStatus to : kAll) {

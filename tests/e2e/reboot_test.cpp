@@ -133,6 +133,34 @@ TEST_F(Reboots, NoBootWithinTimeout) {
       << history.out << history.err;
 }
 
+// The same reboot that never comes back, on a host with a power method (issue 28,
+// docs/power-console.md): once it is Dead the coordinator power cycles it - here the "power
+// button" opens the gate, and the supervisor starts the agent as a boot would - and it comes
+// back through the Repair to Ready with nobody's help.
+TEST_F(Reboots, NoBootWithinTimeoutIsPowerCycled) {
+  std::ofstream(cluster_.root() + "/held") << "";
+  auto configured = cluster_.Cli({"host", "power-config", "lab1", "--cycle",
+                                  "echo cycled >> '" + cluster_.root() + "/cycles'; : > '" +
+                                      gate_ + "'"});
+  ASSERT_EQ(configured.exit_code, 0) << configured.err;
+  std::string control = WriteFile("hang.sh",
+                                  "#!/bin/sh\n"
+                                  "labmesh-test reboot --timeout 3s || exit 1\n"
+                                  "labmesh-test run never -- true\n");
+  uint64_t id = Create({"--name", "no-boot", "--control", control, "--hosts", "lab1"});
+  ASSERT_NE(id, 0u);
+  ASSERT_TRUE(WaitForJobStatus(id, "Failed", Scaled(std::chrono::seconds(30))))
+      << Show(id).dump(2);
+  ASSERT_TRUE(WaitFor([&] { return ReadFile(cluster_.root() + "/cycles") == "cycled\n"; },
+                      std::chrono::seconds(30)));
+  EXPECT_TRUE(cluster_.WaitForStatus("lab1", "Ready", Scaled(std::chrono::seconds(30))));
+  auto history = cluster_.Cli({"--json", "host", "history", "lab1"});
+  EXPECT_NE(history.out.find("\"name\": \"Power\""), std::string::npos) << history.out;
+  EXPECT_NE(history.out.find("power cycle 1 of 3"), std::string::npos) << history.out;
+  EXPECT_NE(history.out.find("the host came back after it was lost"), std::string::npos)
+      << history.out;
+}
+
 // The coordinator is killed and started again while the host reboots: the entry stays
 // Rebooting across the restart and completes once the host is back.
 TEST_F(Reboots, CoordinatorRestartedWhileRebooting) {

@@ -22,6 +22,11 @@ In order, each step waiting for its condition with a deadline (LABMESH_PAGE_TIME
   6 lock         H1 locked with a reason on its host page; the page shows it locked
   6b reserve     H2 reserved for 2h with a reason on its host page (it shows who and why); the
                  hosts page shows the reservation in H2's row, and its Release button ends it
+  6c power      H2's host page (its power method and console set by the test, issue 28) shows
+                 the console's text live, and its "Power cycle" button shows the command's output
+  6d quarantine  H2 quarantined with a reason from its host page (admin); the page shows the
+                 reason, the dashboard lists H2 among the suspect hosts, and "Release from
+                 quarantine" ends it (issue 26)
   7 accept       the pending H3 accepted on the hosts page: it leaves the pending list and
                  appears in the hosts table
   8 plot         the results view plots test boot, key duration_ms: the Chart.js chart has
@@ -254,6 +259,49 @@ class Flows:
         no_reload(d)
         return "%s reserved (%s) and released" % (host, reason)
 
+    def step_power(self):
+        d = self.driver
+        host = self.hosts[1]
+        go(d, "#/hosts/" + host)
+        wait_for(d, "the console of %s on its host page" % host,
+                 lambda d: all_css(d, "#console") and "serial-hello" in by_css(d, "#console").text)
+        wait_for(d, "the power buttons of %s" % host,
+                 lambda d: all_css(d, "#power-cycle-button")
+                 and by_css(d, "#power-cycle-button").is_displayed())
+        by_css(d, "#power-cycle-button").click()
+        wait_for(d, "the power cycle's output",
+                 lambda d: "Chassis Power Control: Cycle" in by_css(d, "#power-output").text)
+        no_reload(d)
+        return "%s: console shown live, power cycle ran from the page" % host
+
+    def step_quarantine(self):
+        d = self.driver
+        host = self.hosts[1]
+        reason = "web_flows: quarantined from the browser"
+        go(d, "#/hosts/" + host)
+        wait_for(d, "the quarantine button of %s" % host,
+                 lambda d: all_css(d, "#quarantine-button")
+                 and by_css(d, "#quarantine-button").is_displayed())
+        by_css(d, "#quarantine-reason").send_keys(reason)
+        by_css(d, "#quarantine-button").click()
+        wait_for(d, "%s to show its quarantine" % host,
+                 lambda d: reason in by_css(d, "dd.quarantine-text").text
+                 and by_css(d, "#unquarantine-button").is_displayed())
+        go(d, "#/")
+        item = "#dash-suspects li[data-host=%s]" % css_quote(host)
+        wait_for(d, "the dashboard to list %s as a suspect host" % host,
+                 lambda d: all_css(d, item) and reason in by_css(d, item).text)
+        go(d, "#/hosts/" + host)
+        wait_for(d, "the release button of %s" % host,
+                 lambda d: all_css(d, "#unquarantine-button")
+                 and by_css(d, "#unquarantine-button").is_displayed())
+        by_css(d, "#unquarantine-button").click()
+        wait_for(d, "%s's quarantine to end" % host,
+                 lambda d: by_css(d, "dd.quarantine-text").text.strip() == "no"
+                 and by_css(d, "#quarantine-button").is_displayed())
+        no_reload(d)
+        return "%s quarantined (%s), listed as suspect, released" % (host, reason)
+
     def step_lock(self):
         d = self.driver
         reason = "web_flows: locked from the browser"
@@ -337,6 +385,8 @@ STEPS = [
     ("5b-clone", "step_clone"),
     ("6-lock", "step_lock"),
     ("6b-reserve", "step_reserve"),
+    ("6c-power", "step_power"),
+    ("6d-quarantine", "step_quarantine"),
     ("7-accept", "step_accept"),
     ("8-plot", "step_plot"),
     ("9-console", "check_console"),

@@ -193,6 +193,44 @@ TEST_F(WebPageApi, HostActionsAreAdminOnlyAndBadBodiesChangeNothing) {
   }
 }
 
+TEST_F(WebPageApi, PowerAndConsoleOverHttp) {
+  // Issue 28 (docs/power-console.md): the host page's JSON routes.
+  auto configured = cluster_.Cli({"host", "power-config", "web-a", "--cycle",
+                                  "echo cycled {bmc} $LABMESH_SECRET_pw", "--console",
+                                  "echo serial-hello; exec sleep 600", "--attr", "bmc=b1",
+                                  "--secret", "pw=p4ss"});
+  ASSERT_EQ(configured.exit_code, 0) << configured.err;
+  auto config = GetJson(port_, "/api/v1/hosts/web-a/power", admin_);
+  ASSERT_TRUE(config.is_object());
+  EXPECT_EQ(config["attributes"]["pw"], "***");
+  std::string bob = cluster_.AddUser("bob", false);
+  auto refused = Request(port_, "POST", "/api/v1/hosts/web-a/power", JsonPost(bob),
+                         R"({"action": "cycle"})");
+  EXPECT_EQ(refused->status, 403) << refused->body;
+  auto bad = Request(port_, "POST", "/api/v1/hosts/web-a/power", JsonPost(admin_),
+                     R"({"action": "explode"})");
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  auto cycled = Request(port_, "POST", "/api/v1/hosts/web-a/power", JsonPost(admin_),
+                        R"({"action": "cycle"})");
+  ASSERT_EQ(cycled->status, 200) << cycled->body;
+  auto reply = nlohmann::json::parse(cycled->body);
+  EXPECT_TRUE(reply["passed"].get<bool>());
+  EXPECT_EQ(reply["output"], "cycled b1 ***\n");
+  nlohmann::json console;
+  ASSERT_TRUE(WaitFor([&] {
+    console = GetJson(port_, "/api/v1/hosts/web-a/console?offset=0", admin_);
+    return console.is_object() && console["data"].get<std::string>().find("serial-hello") !=
+                                      std::string::npos;
+  })) << console.dump();
+  EXPECT_TRUE(console["reading"].get<bool>());
+  auto tail = GetJson(port_, "/api/v1/hosts/web-a/console?offset=" +
+                                 std::to_string(console["next_offset"].get<uint64_t>()),
+                      admin_);
+  EXPECT_EQ(tail["data"], "");
+  EXPECT_EQ(Request(port_, "GET", "/api/v1/hosts/web-a/console?offset=x", Bearer(admin_))->status,
+            400);
+}
+
 TEST(WebPage, ChromiumRunsTheIssuesFlows) {
   LABMESH_SKIP_WITHOUT_BROWSER();
   E2eCluster cluster({"--enroll-token", kToken});
@@ -203,6 +241,11 @@ TEST(WebPage, ChromiumRunsTheIssuesFlows) {
   ASSERT_TRUE(cluster.WaitForStatus("flow-1", "Ready"));
   ASSERT_TRUE(cluster.WaitForStatus("flow-2", "Ready"));
   ASSERT_TRUE(cluster.WaitForStatus("flow-3", "Pending Approval"));
+  // Issue 28: flow-2's power method and console, for the page's Power and console section.
+  auto configured = cluster.Cli({"host", "power-config", "flow-2", "--cycle",
+                                 "echo 'Chassis Power Control: Cycle'", "--console",
+                                 "echo serial-hello-from-flow-2; exec sleep 600"});
+  ASSERT_EQ(configured.exit_code, 0) << configured.err;
   std::string screenshots = std::string(LABMESH_SCREENSHOT_DIR) + "/chromium-runs-the-flows";
   std::filesystem::remove_all(screenshots);
   auto result = RunCommand({"/usr/bin/python3", LABMESH_WEB_FLOWS_PY,
@@ -212,7 +255,9 @@ TEST(WebPage, ChromiumRunsTheIssuesFlows) {
                            std::chrono::seconds(240));
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err << "\nscreenshots: " << screenshots;
   // Every step ran (the reservation steps of issue 22 among them).
-  for (const char* step : {"ok 5b-clone", "ok 6b-reserve", "ok 8-plot", "OK: all steps passed"}) {
+  for (const char* step : {"ok 5b-clone", "ok 6b-reserve", "ok 6c-power", "ok 6d-quarantine",
+                           "ok 8-plot",
+                           "OK: all steps passed"}) {
     EXPECT_NE(result.out.find(step), std::string::npos) << step << "\n" << result.out;
   }
 }

@@ -36,7 +36,10 @@ concept ComparedByEncoding =
            ScheduleShowReply, ScheduleActionRequest, HostReserveRequest, HostReleaseRequest> ||
     // health_messages.hpp
     kOneOf<M, HealthEvidenceInfo, HostHealthInfo, FlakyTestInfo, HostFlakyRequest,
-           HostFlakyReply, HostQuarantineRequest>;
+           HostFlakyReply, HostQuarantineRequest> ||
+    // power_messages.hpp
+    kOneOf<M, PowerConfigInfo, HostPowerConfigRequest, HostPowerShowRequest, HostPowerShowReply,
+           HostPowerRequest, HostPowerReply, HostConsoleRequest, HostConsoleReply>;
 
 template <ComparedByEncoding M>
 void ExpectSame(const M& a, const M& b) {

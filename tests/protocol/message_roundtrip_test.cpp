@@ -82,6 +82,8 @@ void ExpectSame(const HostInfo& a, const HostInfo& b) {
   EXPECT_EQ(a.quarantined_by, b.quarantined_by);
   EXPECT_EQ(a.quarantined_ms, b.quarantined_ms);
   EXPECT_EQ(a.probes_passed, b.probes_passed);
+  EXPECT_EQ(a.power, b.power);
+  EXPECT_EQ(a.console, b.console);
 }
 void ExpectSame(const LabelInfo& a, const LabelInfo& b) {
   EXPECT_EQ(a.name, b.name);
@@ -568,6 +570,16 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
             (V{"computed_ms", "window_ms", "window_entries", "mode", "threshold", "hosts",
                "flaky_tests", "compute_ms"}));
   EXPECT_EQ(keys(HostQuarantineRequest{}), (V{"hostname", "release", "reason"}));
+  // issue 28 (power_messages.hpp)
+  EXPECT_EQ(keys(HostPowerConfigRequest{}),
+            (V{"hostname", "on", "off", "cycle", "status", "console", "panic_patterns",
+               "attributes", "secrets", "unset"}));
+  EXPECT_EQ(keys(HostPowerRequest{}), (V{"hostname", "action"}));
+  EXPECT_EQ(keys(HostPowerReply{}), (V{"hostname", "action", "passed", "reason", "exit_code",
+                                       "output", "duration_ms", "task_id"}));
+  EXPECT_EQ(keys(HostConsoleRequest{}), (V{"hostname", "offset", "max_bytes"}));
+  EXPECT_EQ(keys(HostConsoleReply{}),
+            (V{"hostname", "data", "offset", "next_offset", "reading", "configured"}));
   EXPECT_EQ(keys(RunTask{}), (V{"task_id", "kind", "repair_scripts", "verify_after",
                                 "coordinator_ms", "version", "package_sha256", "package_bytes"}));
   EXPECT_EQ(keys(PackageUploadRequest{}),
@@ -647,7 +659,8 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                              "reserved_ms",     "reserved_until_ms",
                              "health_score",    "suspect",
                              "quarantine_reason", "quarantined_by",
-                             "quarantined_ms",  "probes_passed"}));
+                             "quarantined_ms",  "probes_passed",
+                             "power",           "console"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<AgentHello>())).get().via.map.ptr[6].val),
             (V{"arch", "os", "os_version", "kernel", "cpus", "memory_bytes", "address"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<Heartbeat>())).get().via.map.ptr[2].val),

@@ -36,7 +36,9 @@ using AllMessages = std::tuple<
     ResultsImportChunkRequest, ResultsImportChunkReply, ResultsImportDoneRequest,
     TemplateSaveRequest, TemplateListRequest, TemplateListReply, TemplateShowRequest,
     TemplateShowReply, TemplateDeleteRequest, ScheduleCreateRequest, ScheduleListRequest,
-    ScheduleListReply, ScheduleShowRequest, ScheduleShowReply, ScheduleActionRequest>;
+    ScheduleListReply, ScheduleShowRequest, ScheduleShowReply, ScheduleActionRequest,
+    HostPowerConfigRequest, HostPowerShowRequest, HostPowerShowReply, HostPowerRequest,
+    HostPowerReply, HostConsoleRequest, HostConsoleReply>;
 
 // Calls f(Type{}) once per message type (a value, so that generic lambdas can name the type).
 template <typename F>
@@ -125,6 +127,8 @@ inline HostInfo SampleHostInfo(const std::string& hostname) {
   h.quarantined_by = "labmesh";
   h.quarantined_ms = 1'764'365'100'000LL;
   h.probes_passed = 2;
+  h.power = true;
+  h.console = true;
   return h;
 }
 
@@ -906,6 +910,63 @@ inline HostFlakyReply Sample<HostFlakyReply>() {
 template <>
 inline HostQuarantineRequest Sample<HostQuarantineRequest>() {
   return HostQuarantineRequest{"lab-17", true, "swapped the NIC"};
+}
+// Out-of-band power and consoles (power_messages.hpp, issue 28).
+template <>
+inline HostPowerConfigRequest Sample<HostPowerConfigRequest>() {
+  HostPowerConfigRequest r;
+  r.hostname = "lab-17";
+  r.on = "ipmitool -H {bmc} chassis power on";
+  r.off = "ipmitool -H {bmc} chassis power off";
+  r.cycle = "ipmitool -H {bmc} -P {password} chassis power cycle";
+  r.status = "ipmitool -H {bmc} chassis power status";
+  r.console = "ipmitool -H {bmc} sol activate";
+  r.panic_patterns = {"Kernel panic", "BUG:"};
+  r.attributes = {{"bmc", "10.1.0.17"}};
+  r.secrets = {{"password", "s3cr3t"}};
+  r.unset = {"status", "rack"};
+  return r;
+}
+template <>
+inline HostPowerShowRequest Sample<HostPowerShowRequest>() {
+  return HostPowerShowRequest{"lab-17"};
+}
+template <>
+inline HostPowerShowReply Sample<HostPowerShowReply>() {
+  PowerConfigInfo c;
+  c.hostname = "lab-17";
+  c.on = "on {bmc}";
+  c.off = "off {bmc}";
+  c.cycle = "cycle {bmc}";
+  c.status = "status {bmc}";
+  c.console = "socat - UNIX-CONNECT:/run/lab-17.sock";
+  c.panic_patterns = {"Kernel panic"};
+  c.default_patterns = false;
+  c.attributes = {{"bmc", "10.1.0.17"}, {"password", "***"}};
+  c.secret_names = {"password"};
+  c.power_cycles_ms = {1'764'000'000'001, 1'764'000'600'002};
+  c.console_reading = true;
+  c.console_bytes = 5'000'000'000ULL;
+  c.last_panic = "Kernel panic - not syncing: sysrq triggered crash";
+  c.last_panic_ms = 1'764'000'000'003;
+  return HostPowerShowReply{c};
+}
+template <>
+inline HostPowerRequest Sample<HostPowerRequest>() {
+  return HostPowerRequest{"lab-17", "cycle"};
+}
+template <>
+inline HostPowerReply Sample<HostPowerReply>() {
+  return HostPowerReply{"lab-17", "cycle", true, "exit status 1", 3, "Chassis Power Control: Cycle\n",
+                        1'234, 77};
+}
+template <>
+inline HostConsoleRequest Sample<HostConsoleRequest>() {
+  return HostConsoleRequest{"lab-17", 5'000'000'000LL, 65'536};
+}
+template <>
+inline HostConsoleReply Sample<HostConsoleReply>() {
+  return HostConsoleReply{"lab-17", {'o', 'k', '\n'}, 5'000'000'000ULL, 5'000'000'003ULL, true, true};
 }
 inline AclInfo SampleAcl(const std::string& name) {
   return AclInfo{name, "the network team", 1'764'000'000'001, {"alice", "bob"}, {"lab-1", "lab-2"}};

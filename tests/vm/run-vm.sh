@@ -2,10 +2,13 @@
 # Boots the VM test's image (build-image.sh) with KVM (or emulated: --accel tcg): direct kernel
 # boot, a copy-on-write overlay of the cached root file system, the serial console into a file,
 # and a network on which the guest reaches nothing but the coordinator (docs/testing.md "The
-# real-VM test").
+# real-VM test"). For the hang test (vm_hang_test.sh, docs/power-console.md) the serial console
+# is also a Unix socket a console command reads (--serial-socket; console.log is still written),
+# and QEMU's monitor a QMP socket its power commands talk to (--qmp-socket).
 #
 #   run-vm.sh --image DIR --work-dir DIR --agent-conf FILE --coordinator-pub FILE
 #             --coordinator-port PORT [--memory MiB] [--accel kvm|tcg]
+#             [--serial-socket PATH] [--qmp-socket PATH]
 #
 # Execs QEMU in the foreground, so the caller's `$!` is QEMU's pid: stop the VM by killing that
 # pid. WORK_DIR gets overlay.qcow2 (every write of the guest, kept across its reboots, so the
@@ -35,11 +38,12 @@ set -euo pipefail
 script_dir=$(cd "$(dirname "$0")" && pwd)
 usage() {
   echo "usage: $0 --image DIR --work-dir DIR --agent-conf FILE --coordinator-pub FILE" \
-    "--coordinator-port PORT [--memory MiB] [--accel kvm|tcg]" >&2
+    "--coordinator-port PORT [--memory MiB] [--accel kvm|tcg] [--serial-socket PATH]" \
+    "[--qmp-socket PATH]" >&2
   exit 2
 }
 
-image="" work="" conf="" pub="" port="" memory=512 accel=kvm
+image="" work="" conf="" pub="" port="" memory=512 accel=kvm serial_socket="" qmp_socket=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --image) [[ $# -ge 2 ]] || usage; image=$2; shift 2 ;;
@@ -49,6 +53,8 @@ while [[ $# -gt 0 ]]; do
     --coordinator-port) [[ $# -ge 2 ]] || usage; port=$2; shift 2 ;;
     --memory) [[ $# -ge 2 ]] || usage; memory=$2; shift 2 ;;
     --accel) [[ $# -ge 2 && ( $2 == kvm || $2 == tcg ) ]] || usage; accel=$2; shift 2 ;;
+    --serial-socket) [[ $# -ge 2 ]] || usage; serial_socket=$2; shift 2 ;;
+    --qmp-socket) [[ $# -ge 2 ]] || usage; qmp_socket=$2; shift 2 ;;
     *) echo "run-vm.sh: unknown argument '$1'" >&2; usage ;;
   esac
 done
@@ -61,7 +67,7 @@ for f in "$conf" "$pub"; do
 done
 [[ "$port" =~ ^[0-9]+$ ]] || { echo "run-vm.sh: bad port '$port'" >&2; exit 2; }
 # QEMU's option syntax separates with commas: none may appear in the paths it is given.
-for path in "$image" "$work" "$conf" "$pub" "$script_dir"; do
+for path in "$image" "$work" "$conf" "$pub" "$script_dir" "$serial_socket" "$qmp_socket"; do
   [[ "$path" != *,* ]] || { echo "run-vm.sh: a path with a comma: $path" >&2; exit 2; }
 done
 image=$(cd "$image" && pwd)
@@ -88,9 +94,20 @@ if [[ "$accel" == kvm ]]; then
 else
   accel_args=(-accel tcg)
 fi
+# The serial console: a file, or a socket server (a reader may come and go; what it misses is
+# still in the file) that logs into the same file.
+serial_args=(-serial "file:$work/console.log")
+if [[ -n "$serial_socket" ]]; then
+  serial_args=(-chardev "socket,id=serial0,path=$serial_socket,server=on,wait=off,logfile=$work/console.log"
+               -serial chardev:serial0)
+fi
+monitor_args=(-monitor none)
+if [[ -n "$qmp_socket" ]]; then
+  monitor_args=(-monitor none -qmp "unix:$qmp_socket,server=on,wait=off")
+fi
 exec qemu-system-x86_64 \
   "${accel_args[@]}" -m "$memory" -smp 1 \
-  -nographic -serial "file:$work/console.log" -monitor none \
+  -nographic "${serial_args[@]}" "${monitor_args[@]}" \
   -kernel "$image/vmlinuz" -initrd "$image/initrd.img" -append "${cmdline[*]}" \
   -drive "file=$overlay,format=qcow2,if=virtio,cache=unsafe" \
   -netdev "user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:7710-cmd:/usr/bin/python3 $script_dir/relay.py 127.0.0.1 $port" \

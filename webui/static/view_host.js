@@ -1,8 +1,10 @@
 // #/hosts/NAME: one host — status, facts, health now and over the last hour (Chart.js, or a
 // table without it), labels (admin labels can be added and removed), lock / unlock with a
 // reason, reserve (for how long, why) / release, verify / repair, protection, and its history
-// of special tasks and job entries.
-// Live: host=NAME on /api/v1/events; the history is asked again when the host changes.
+// of special tasks and job entries; its power method (on / off / cycle / status buttons, the
+// output of the last one) and a live tail of its serial console (docs/power-console.md).
+// Live: host=NAME on /api/v1/events; the history is asked again when the host changes; the
+// console is asked for what it holds after the last offset once a second.
 
 import { badge, button, el, field, formatAgo, formatBytes, formatTime, h, input, jobHref,
   markUpdated, parseDuration, select, whenCell } from './dom.js';
@@ -213,8 +215,25 @@ export function mount(ctx) {
   history.append(historyTitle, historyBody, historyEmpty);
   history.hidden = true;
 
+  // --- power and console (docs/power-console.md) ---
+  const powerFacts = el('div', 'power-facts');
+  powerFacts.id = 'power-facts';
+  const powerButtons = el('span', 'inline');
+  powerButtons.id = 'power-buttons';
+  const powerOutput = el('pre', 'log');
+  powerOutput.id = 'power-output';
+  powerOutput.hidden = true;
+  const consolePre = el('pre', 'log');
+  consolePre.id = 'console';
+  const consoleState = el('span', 'hint');
+  consoleState.id = 'console-state';
+  const power = h('section', 'power-console', h('h3', null, 'Power and console'), powerFacts,
+    powerButtons, powerOutput, h('h4', null, 'Console ', consoleState), consolePre);
+  power.id = 'power-console';
+  power.hidden = true;
+
   ctx.container.append(h('p', 'crumbs', h('a', null, 'Hosts'), ' / ', name), title,
-    h('div', 'columns', facts, actions), health, history);
+    h('div', 'columns', facts, actions), health, power, history);
   ctx.container.querySelector('.crumbs a').href = '#/hosts';
 
   // --- drawing ---
@@ -385,8 +404,68 @@ export function mount(ctx) {
     });
   }
 
+  function renderPower(config) {
+    power.hidden = false;
+    const commands = ['on', 'off', 'cycle', 'status'].filter((a) => config[a]);
+    const attributes = Object.entries(config.attributes || {}).map(([k, v]) => k + '=' + v).join(' ');
+    powerFacts.replaceChildren(dl([
+      ['Power method', commands.length ? commands.join(', ') : 'none (labmesh host power-config ' + name + ' --cycle CMD)'],
+      ['Console', config.console ? (config.console_reading ? 'reading' : 'not running') : 'none'],
+      ['Attributes', attributes],
+      ['Last panic', config.last_panic ? formatTime(config.last_panic_ms) + ' ' + config.last_panic : '', config.last_panic ? 'crash' : null],
+      ['Automatic cycles', (config.power_cycles_ms || []).map((t) => formatAgo(t)).join(', ')],
+    ]));
+    powerButtons.replaceChildren(...commands.map((action) => {
+      const b = button('Power ' + action, 'power-' + action, () => {
+        act('power', 'power ' + action + ' of ' + name + ' ran', () => post(path + '/power', { action: action }))
+          .then((reply) => {
+            if (!reply) return;
+            powerOutput.hidden = false;
+            powerOutput.textContent = 'power ' + action + ': ' + (reply.passed ? 'passed' : 'failed: ' + reply.reason) +
+              '\n' + (reply.output || '');
+          });
+      });
+      b.id = 'power-' + action + '-button';
+      return b;
+    }));
+  }
+  function refreshPower() {
+    return ctx.guard('power', async () => {
+      const config = await get(path + '/power');
+      if (ctx.alive) renderPower(config);
+    });
+  }
+  const CONSOLE_CAP_CHARS = 256 * 1024;
+  let consoleNext = -1;
+  let consoleBusy = false;
+  function refreshConsole() {
+    if (consoleBusy) return;
+    consoleBusy = true;
+    ctx.guard('console', async () => {
+      try {
+        const piece = await get(path + '/console?offset=' + consoleNext);
+        if (!ctx.alive) return;
+        consoleState.textContent = piece.configured ? (piece.reading ? '(live)' : '(not reading)') : '(none)';
+        if (piece.data) {
+          const atBottom = consolePre.scrollTop + consolePre.clientHeight >= consolePre.scrollHeight - 4;
+          let text = consolePre.textContent + piece.data;
+          if (text.length > CONSOLE_CAP_CHARS) text = text.slice(text.length - CONSOLE_CAP_CHARS);
+          consolePre.textContent = text;
+          if (atBottom) consolePre.scrollTop = consolePre.scrollHeight;
+        }
+        consoleNext = Number(piece.next_offset);
+      } finally {
+        consoleBusy = false;
+      }
+    });
+  }
+
   refreshHost();
   refreshHistory();
+  refreshPower();
+  refreshConsole();
+  ctx.interval(refreshConsole, 1000);
+  ctx.interval(refreshPower, 10000);
   ctx.live('host=' + encodeURIComponent(name), { host: renderHost }, refreshHost);
   // Also now and then: a job entry can finish without the host's status changing.
   ctx.interval(refreshHistory, 10000);

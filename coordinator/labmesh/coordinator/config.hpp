@@ -50,6 +50,22 @@ struct CoordinatorConfig {
   // coordinator started, if later) fails, so that an agent that never answers RunTask does not
   // leave its host Verifying/Repairing/Cleaning/Updating forever (0 = no deadline).
   int64_t task_deadline_ms = 3'600'000;
+  // Out-of-band power and consoles (docs/power-console.md). A power command is killed after
+  // power_timeout_ms; a second operation on one host waits power_quiet_ms after the last one
+  // ended. A lost (Dead) host with a power method is power cycled at most power_cycle_limit
+  // times within repair_window_ms, then left Repair Failed; one that has not registered
+  // power_boot_timeout_ms after its cycle is cycled again (within the limit).
+  int64_t power_timeout_ms = 60'000;
+  int64_t power_quiet_ms = 10'000;
+  uint32_t power_cycle_limit = 3;
+  int64_t power_boot_timeout_ms = 600'000;
+  // Each host's rolling console log keeps about this many bytes (two files of half of it).
+  uint64_t console_log_max_bytes = 4u << 20;
+  // A console whose command ended is started again after this long.
+  int64_t console_restart_ms = 5'000;
+  // A panic seen on a host's console makes it lost (Dead, and so power cycled) when the agent
+  // has not been heard from for this long after it (0 = only the heartbeat's --dead-after).
+  int64_t panic_grace_ms = 0;
   // Security (docs/security.md). A web session lasts this long after its login.
   int64_t session_ttl_ms = 12 * 3'600'000;
   // Agents whose Curve handshake was refused this many times within handshake_window_ms from

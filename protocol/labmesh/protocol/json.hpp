@@ -31,6 +31,12 @@ nlohmann::json ToJson(const TaskInfo& task);
 //  "queued_ms","started","started_ms","finished","finished_ms","checks"}.
 nlohmann::json ToJson(const HistoryItem& item);
 nlohmann::json ToJson(const LabelInfo& label);
+// {"hostname","on","off","cycle","status","console","panic_patterns","default_patterns",
+//  "attributes" (secrets "***"),"secret_names","power_cycles","power_cycles_ms",
+//  "console_reading","console_bytes","last_panic","last_panic_at","last_panic_ms"}.
+nlohmann::json ToJson(const PowerConfigInfo& config);
+// {"hostname","action","passed","reason","exit_code","output","duration_ms","task_id"}.
+nlohmann::json ToJson(const HostPowerReply& reply);
 // {"name","admin","acl_groups","created","created_ms","tokens","has_password"}.
 nlohmann::json ToJson(const UserInfo& user);
 // {"name","description","created","created_ms","users","hosts"}.

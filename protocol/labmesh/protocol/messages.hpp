@@ -16,6 +16,7 @@
 #include "labmesh/protocol/job_messages.hpp"
 #include "labmesh/protocol/metrics_messages.hpp"
 #include "labmesh/protocol/package_messages.hpp"
+#include "labmesh/protocol/power_messages.hpp"
 #include "labmesh/protocol/results_messages.hpp"
 #include "labmesh/protocol/sync_messages.hpp"
 #include "labmesh/protocol/task_messages.hpp"
@@ -90,6 +91,10 @@ struct HostInfo {
   std::string quarantined_by;  // "labmesh" when the score did it
   int64_t quarantined_ms = 0;
   uint32_t probes_passed = 0;  // probe jobs passed in a row since it was quarantined
+  // Out-of-band access (docs/power-console.md): it has a power method (a cycle command) / a
+  // console source. The commands themselves: HostPowerShowRequest.
+  bool power = false;
+  bool console = false;
 };
 
 struct LabelInfo {

@@ -34,8 +34,11 @@ std::string_view ProtectionName(Protection protection);  // "none", "repair-soft
 std::optional<Protection> ParseProtection(std::string_view text);
 
 // Task kinds and statuses, spelled as in DESIGN.md.
-enum class TaskKind : uint8_t { kVerify = 0, kRepair = 1, kCleanup = 2, kUpdate = 3 };
-std::string_view TaskKindName(TaskKind kind);  // "Verify", "Repair", "Cleanup", "Update"
+// kPower: a power operation the coordinator ran through the host's power method
+// (docs/power-console.md). It is recorded as a finished task (history, audit) and is never a
+// host's open task: it needs no agent and does not hold the host.
+enum class TaskKind : uint8_t { kVerify = 0, kRepair = 1, kCleanup = 2, kUpdate = 3, kPower = 4 };
+std::string_view TaskKindName(TaskKind kind);  // "Verify", "Repair", "Cleanup", "Update", "Power"
 // Case-insensitive.
 std::optional<TaskKind> ParseTaskKind(std::string_view text);
 

@@ -141,6 +141,14 @@ enum class MessageType : uint16_t {
   kScheduleShowRequest = 211,
   kScheduleShowReply = 212,
   kScheduleActionRequest = 213,  // pause, resume, delete; reply: kOkReply
+  // Out-of-band power and serial consoles (power_messages.hpp, docs/power-console.md).
+  kHostPowerConfigRequest = 214,  // set a host's power method / console; reply: kHostPowerShowReply
+  kHostPowerShowRequest = 215,
+  kHostPowerShowReply = 216,
+  kHostPowerRequest = 217,  // on / off / cycle / status; reply (once the command ended): 218
+  kHostPowerReply = 218,
+  kHostConsoleRequest = 219,  // a piece of the host's rolling console log
+  kHostConsoleReply = 220,
   // A hand run's results directory (`labmesh-test local`) put in the results repository and
   // index as a finished job (results_messages.hpp, docs/kernel-lab.md): begin, chunks, done.
   kResultsImportRequest = 240,  // reply: kResultsImportReply

@@ -120,6 +120,18 @@ struct Host {
   bool probes_stopped = false;
   int64_t health_since_ms = 0;
   int64_t suspect_ms = 0;
+  // Out-of-band power and console (docs/power-console.md), set by `host power-config`. The
+  // commands are templates over the host's fields and `attributes`; the attributes named in
+  // secret_attributes are never shown back. power_cycles_ms: when the coordinator power cycled
+  // it on its own (repair of a lost host), for the limit per --repair-window.
+  std::string power_on;
+  std::string power_off;
+  std::string power_cycle;
+  std::string power_status;
+  std::string console_command;
+  std::vector<std::string> panic_patterns;  // empty = the defaults
+  std::vector<std::string> secret_attributes;  // sorted
+  std::vector<int64_t> power_cycles_ms;
 };
 
 struct Label {

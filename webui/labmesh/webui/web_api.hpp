@@ -168,6 +168,10 @@ class WebApi final : public HttpHandler {
   HttpResponse Health(const Who& who, const std::string& query);
   HttpResponse HostReservation(const HttpRequest& http, const Who& who,
                                const std::string& hostname, const std::string& action);
+  // web_power.cpp (docs/power-console.md): GET the power config / POST {"action"}; the
+  // rolling console log by offset.
+  HttpResponse HostPower(const HttpRequest& http, const Who& who, const std::string& hostname);
+  HttpResponse HostConsole(const Who& who, const std::string& hostname, const std::string& query);
   static Result<protocol::JobLogRequest> JobLogRequestFrom(
       const std::string& id_text, const std::map<std::string, std::string>& params);
   static nlohmann::json JobLogJson(const protocol::JobLogRequest& request,

@@ -1,6 +1,6 @@
-// Runner: spawning and watching one control; see runner.hpp.
+// Runner: spawning and watching one process and its output; see runner.hpp.
 
-#include "work/runner.hpp"
+#include "labmesh/common/runner.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -15,7 +15,7 @@
 #include <cstring>
 #include <filesystem>
 
-namespace labmesh::agent {
+namespace labmesh {
 namespace {
 
 // After the leader exited and its group was killed, the pipe closes as soon as the last writer
@@ -133,16 +133,31 @@ void Runner::Signal(int sig) {
   if (pid_ > 0 && !finished_) kill(-pid_, sig);
 }
 
+Status Runner::ReopenLog(const std::string& path) {
+  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::Internal("cannot open " + path + ": " + std::strerror(errno));
+  close(log_fd_);
+  log_fd_ = fd;
+  struct stat st {};
+  log_size_ = fstat(log_fd_, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  return Status::Ok();
+}
+
 void Runner::ReadPipe() {
   if (pipe_fd_ < 0) return;
   char buf[65536];
-  while (true) {
+  // At most this much per call: a process that floods its output cannot hold the caller's
+  // loop (the pipe stays readable, the next turn reads on).
+  constexpr uint64_t kMaxReadPerCall = 1u << 20;
+  uint64_t read_now = 0;
+  while (read_now < kMaxReadPerCall) {
     ssize_t n = read(pipe_fd_, buf, sizeof buf);
     if (n > 0) {
       // The log is a regular file: a short write means a full disk; the bytes are lost but
       // the control goes on (it must not block on a pipe nobody reads).
       ssize_t w = write(log_fd_, buf, static_cast<size_t>(n));
       if (w > 0) log_size_ += static_cast<uint64_t>(w);
+      read_now += static_cast<uint64_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -189,4 +204,4 @@ void Runner::Service(int64_t now_ms) {
   }
 }
 
-}  // namespace labmesh::agent
+}  // namespace labmesh
