@@ -29,10 +29,14 @@ struct HealthWeights {
   double verify = 1;
   double cleanup = 1;
   double repair = 2;
-  // Peers: the other hosts with the same labels. A failure is lone only when they ran the test
-  // at least min_peer_runs times and at most max_peer_fail_rate of those failed.
+  // Peers: the other hosts with the same labels. A test's failures here are lone only when the
+  // peers ran it at least min_peer_runs times and at most max_peer_fail_rate of those failed,
+  // and here it failed at least min_lone_failures times and at least min_lone_rate of its runs:
+  // one odd failure, or a test that fails now and then, says nothing about the host.
   uint32_t min_peer_runs = 2;
   double max_peer_fail_rate = 0.1;
+  uint32_t min_lone_failures = 2;
+  double min_lone_rate = 0.5;
 };
 
 // One host's history, already limited to its window: its newest entries and tasks that ended

@@ -76,7 +76,10 @@ TEST(HealthRules, FailuresSharedWithPeersOrWithoutPeersDoNotCount) {
       // only one peer run: too few to compare with
       Runs("rare", "a", 0, 1), Runs("rare", "b", 1, 0),
       // a host with other labels has no peers
-      Runs("net", "lone", 0, 4), Runs("net", "a", 4, 0)};
+      Runs("net", "lone", 0, 4), Runs("net", "a", 4, 0),
+      // one failure is not enough, nor failing a third of the time where the peers pass
+      Runs("once", "a", 3, 1), Runs("once", "b", 4, 0), Runs("once", "c", 4, 0),
+      Runs("third", "b", 4, 2), Runs("third", "a", 6, 0), Runs("third", "c", 6, 0)};
   HealthScores scores = ScoreHosts(in);
   for (const auto& h : scores.hosts) {
     EXPECT_DOUBLE_EQ(h.score, 0) << h.hostname;
