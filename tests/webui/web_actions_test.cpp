@@ -290,6 +290,61 @@ TEST_F(WebActionsTest, LabelsAndProtectionAnswerTheChangedHost) {
   ExpectError(api_.Handle(Post("/api/v1/hosts/%01/labels", R"({"add": ["a"]})")), 400);
 }
 
+TEST_F(WebActionsTest, QuarantineAndReleaseAnswerTheHostAndHealthTheScores) {
+  protocol::HostShowReply quarantined{SampleHost("lab-1"), {}};
+  quarantined.host.status = "Quarantined";
+  quarantined.host.quarantine_reason = "bad NIC";
+  quarantined.host.quarantined_by = "admin";
+  quarantined.host.quarantined_ms = 1'700'000'000'000;
+  quarantined.host.health_score = 6.5;
+  quarantined.host.suspect = true;
+  coordinator_.Reply<protocol::HostQuarantineRequest>(quarantined);
+  HttpResponse reply =
+      api_.Handle(Post("/api/v1/hosts/lab-1/quarantine", R"({"reason": "bad NIC"})"));
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  auto body = Body(reply);
+  EXPECT_EQ(body["quarantine"]["reason"], "bad NIC");
+  EXPECT_EQ(body["quarantine"]["by"], "admin");
+  EXPECT_EQ(body["health_score"], 6.5);
+  EXPECT_EQ(body["suspect"], true);
+  auto sent = coordinator_.LastRequest<protocol::HostQuarantineRequest>();
+  ASSERT_TRUE(sent.ok());
+  EXPECT_EQ(sent->hostname, "lab-1");
+  EXPECT_FALSE(sent->release);
+  EXPECT_EQ(sent->reason, "bad NIC");
+  ASSERT_EQ(api_.Handle(Post("/api/v1/hosts/lab-1/unquarantine", "{}")).status, 200);
+  sent = coordinator_.LastRequest<protocol::HostQuarantineRequest>();
+  ASSERT_TRUE(sent.ok());
+  EXPECT_TRUE(sent->release);
+  // Bad bodies and methods never reach the coordinator.
+  ExpectError(api_.Handle(Post("/api/v1/hosts/lab-1/quarantine", R"({"why": "x"})")), 400,
+              "unknown field");
+  ExpectError(api_.Handle(Get("/api/v1/hosts/lab-1/quarantine")), 405);
+  EXPECT_EQ(coordinator_.Count(protocol::MessageType::kHostQuarantineRequest), 2u);
+
+  protocol::HostFlakyReply scores;
+  scores.computed_ms = 1'700'000'000'000;
+  scores.mode = "auto";
+  scores.threshold = 6;
+  protocol::HostHealthInfo host;
+  host.hostname = "lab-1";
+  host.score = 6.5;
+  host.suspect = true;
+  scores.hosts = {host};
+  scores.flaky_tests = {{"racy", {"lab-2"}, "b1", 3, 2}};
+  coordinator_.Reply<protocol::HostFlakyRequest>(scores);
+  HttpResponse health = api_.Handle(Get("/api/v1/health", "label=pool%3Aa&limit=5"));
+  ASSERT_EQ(health.status, 200) << health.body;
+  auto json = Body(health);
+  EXPECT_EQ(json["hosts"][0]["hostname"], "lab-1");
+  EXPECT_EQ(json["flaky_tests"][0]["test"], "racy");
+  auto asked = coordinator_.LastRequest<protocol::HostFlakyRequest>();
+  ASSERT_TRUE(asked.ok());
+  EXPECT_EQ(asked->label, "pool:a");
+  EXPECT_EQ(asked->limit, 5u);
+  ExpectError(api_.Handle(Get("/api/v1/health", "limit=many")), 400, "limit");
+}
+
 TEST_F(WebActionsTest, ReserveAndReleaseAnswerTheHost) {
   protocol::HostShowReply reserved{SampleHost("lab-1"), {}};
   reserved.host.reserved_by = "alice";
