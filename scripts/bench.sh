@@ -15,6 +15,8 @@
 #   7. metrics: scripts/bench-metrics.sh (GET /metrics scrape time with 10,000 simulated hosts).
 #   8. retention: scripts/bench-retention.sh (sweep speed over 20,000 aged jobs, the longest
 #      loop turn it took, query latency during the sweep).
+#   9. health: scripts/bench-health.sh (host health score computation over 1,000 hosts and
+#      1,000,000 results, and its precision on a synthetic lab).
 # Every process runs on 127.0.0.1 and is stopped on exit. Exit status: 0 when the measurements
 # ran and the CPU target was met, 1 otherwise.
 #
@@ -43,7 +45,7 @@ fi
 source "$root/scripts/fast-build.sh"
 configure "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
 cmake --build "$build_dir" --target labmesh-coordinator labmesh-fleetsim labmesh-resultsbench \
-  labmesh-retentionbench \
+  labmesh-retentionbench labmesh-healthbench \
   -j"$(nproc)"
 coordinator_bin=$build_dir/coordinator/labmesh-coordinator
 fleetsim_bin=$build_dir/tests/bench/labmesh-fleetsim
@@ -132,4 +134,5 @@ LABMESH_SKIP_SETUP=1 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type
 LABMESH_SKIP_SETUP=1 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type \
   "$root/scripts/bench-metrics.sh"
 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type "$root/scripts/bench-retention.sh"
+LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type "$root/scripts/bench-health.sh"
 [[ $verdict == met ]]
