@@ -104,8 +104,8 @@ std::string ResultsService::List(const protocol::Envelope& e) const {
   reply.results.reserve(page->records.size());
   const HealthView* health = registry_->health();  // flaky tests (docs/quarantine.md)
   for (store::ResultRecord& r : page->records) {
-    reply.results.push_back(ToInfo(std::move(r)));
-    if (health != nullptr) reply.results.back().flaky = health->flaky_tests.count(reply.results.back().test) > 0;
+    protocol::TestResultInfo& info = reply.results.emplace_back(ToInfo(std::move(r)));
+    info.flaky = health != nullptr && health->flaky_tests.count(info.test) > 0;
   }
   reply.next_cursor = page->next_cursor;
   return protocol::Encode(reply, e.request_id);
