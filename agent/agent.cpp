@@ -122,7 +122,23 @@ class AgentImpl final : public Agent {
     tasks_ = std::make_unique<TaskManager>(
         config_, clock_, hostname_, [this](const std::string& frame) { return Send(frame); },
         std::move(hooks));
+    // The package mesh (docs/mesh.md): bound before the UpdateManager is made, which fetches
+    // from peers only when this agent serves them too.
+    PeerServerConfig peer_config{config_.peer_listen,
+                                 config_.peer_advertise.empty() ? facts_.address
+                                                                : config_.peer_advertise,
+                                 config_.peer_upload_rate, config_.peer_max_fetchers,
+                                 work_dir + "/update/cache"};
+    peers_ = std::make_unique<PeerServer>(
+        peer_config, &context_, clock_, hostname_,
+        [this](const std::string& sha256) { return updates_->Partial(sha256); });
+    if (Status s = peers_->Bind(); !s.ok()) {
+      spdlog::error("host={} serves no package chunks to peers and fetches from the coordinator "
+                    "only: {}", hostname_, s.ToString());
+      config_.peer_listen.clear();
+    }
     UpdateManager::Hooks update_hooks;
+    update_hooks.context = &context_;
     update_hooks.entry_held = [this] { return work_->entry_count() > 0; };
     update_hooks.next_request_id = [this] { return ++request_id_; };
     update_hooks.ready_to_exec = [this] { Stop(); };
@@ -140,7 +156,7 @@ class AgentImpl final : public Agent {
     // that ends in the WorkManager's Service() has its helpers answered (EntryEnded) before the
     // relay's Service() retries their requests. Otherwise the managers do not depend on their
     // order: they reach each other only through the hooks wired above.
-    managers_ = {work_.get(), updates_.get(), tasks_.get(), sync_.get()};
+    managers_ = {work_.get(), updates_.get(), tasks_.get(), sync_.get(), peers_.get()};
     spdlog::info("agent host={} key={} incarnation={} coordinator={}", hostname_, keys_.public_z85,
                  incarnation_, config_.coordinator);
     return Status::Ok();
@@ -467,6 +483,7 @@ class AgentImpl final : public Agent {
   std::unique_ptr<TaskManager> tasks_;
   // Declared last (destroyed first): its hooks call into the WorkManager.
   std::unique_ptr<UpdateManager> updates_;
+  std::unique_ptr<PeerServer> peers_;
   // The four above, as the loop sees them, in the order set in Init() (not owned).
   std::vector<Manager*> managers_;
   std::vector<zmq::pollitem_t> poll_items_;

@@ -26,6 +26,12 @@ CLI::Option* AddByteSize(CLI::App& app, const std::string& name, uint64_t& bytes
   return option->envname(labmesh::flags::EnvName(name));
 }
 
+// A duration flag's check: more than 0.
+std::string MoreThanZero(const std::string& text) {
+  auto ms = labmesh::ParseDurationMs(text);
+  return ms.ok() && *ms <= 0 ? std::string("must be more than 0") : std::string();
+}
+
 }  // namespace
 
 void AddFlags(CLI::App& app, CommandLine& line) {
@@ -61,10 +67,7 @@ void AddFlags(CLI::App& app, CommandLine& line) {
                      "coordinator's");
   flags::AddDuration(app, "script-timeout", config.script_timeout_ms,
                      "verify/repair/cleanup scripts running longer are killed and fail")
-      ->check([](const std::string& text) {
-        auto ms = labmesh::ParseDurationMs(text);
-        return ms.ok() && *ms <= 0 ? std::string("must be more than 0") : std::string();
-      });
+      ->check(MoreThanZero);
   flags::AddDuration(app, "kill-grace", config.kill_grace_ms,
                      "time between TERM and KILL when a control is stopped");
   flags::Add(app, "helper-dir", config.helper_dir,
@@ -88,10 +91,24 @@ void AddFlags(CLI::App& app, CommandLine& line) {
   flags::AddDuration(app, "update-trial", config.update_trial_ms,
                      "a new agent version that has not registered this long after an update is "
                      "rolled back")
-      ->check([](const std::string& text) {
-        auto ms = labmesh::ParseDurationMs(text);
-        return ms.ok() && *ms <= 0 ? std::string("must be more than 0") : std::string();
-      });
+      ->check(MoreThanZero);
+  flags::Add(app, "peer-listen", config.peer_listen,
+             "the package mesh's peer socket (\"\" = none: packages come from the coordinator "
+             "only)");
+  flags::Add(app, "peer-advertise", config.peer_advertise,
+             "the host other agents reach the peer socket at, when it listens on every "
+             "address (default: --address)");
+  AddByteSize(app, "peer-upload-rate", config.peer_upload_rate,
+              "largest upload speed to peers, per second (0 = no limit)");
+  flags::Add(app, "peer-max-fetchers", config.peer_max_fetchers,
+             "peer fetches waiting at most; more are refused as busy")
+      ->check(CLI::Range(1, 256));
+  AddByteSize(app, "peer-cache", config.peer_cache_bytes,
+              "disk kept for whole packages other agents may fetch (0 = none kept)");
+  flags::AddDuration(app, "peer-timeout", config.peer_timeout_ms,
+                     "a chunk fetch from a peer taking longer is given up (the next peer or "
+                     "the coordinator is asked)")
+      ->check(MoreThanZero);
   flags::AddDuration(app, "fault-chunk-delay", config.fault_chunk_delay_ms,
                      "tests only: wait this long between result chunks")
       ->group("");  // hidden from --help

@@ -91,6 +91,13 @@ std::string FormatHost(const protocol::HostInfo& h, int64_t now_ms) {
   line("uptime", FormatDurationMs(static_cast<int64_t>(h.health.uptime_s) * 1000));
   line("address", h.facts.address);
   line("public key", h.public_key);
+  // The package mesh (docs/mesh.md).
+  line("peer socket", h.peer_endpoint.empty() ? "none (packages come from the coordinator only)"
+                                              : h.peer_endpoint);
+  if (h.mesh_bad_reports > 0) {
+    line("bad peer", std::to_string(h.mesh_bad_reports) + " report(s)" +
+                         (h.mesh_avoided ? ", avoided now" : "") + "; latest: " + h.mesh_last_bad);
+  }
   return out.str();
 }
 

@@ -78,6 +78,21 @@ std::string Sha256Hex(std::string_view data) {
   return hasher.Hex();
 }
 
+std::string HmacSha256(std::string_view key, std::string_view message) {
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()),
+                              key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
+  std::string mac(crypto_auth_hmacsha256_BYTES, '\0');
+  crypto_auth_hmacsha256_final(&state, reinterpret_cast<unsigned char*>(mac.data()));
+  return mac;
+}
+
+bool SecretEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 bool IsHexDigest(std::string_view text) {
   return text.size() == 2 * kHashBytes &&
          std::all_of(text.begin(), text.end(),

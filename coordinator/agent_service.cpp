@@ -65,6 +65,22 @@ void AgentService::HandleFrame(const std::string& routing_id, const std::string&
                 Status::Unsupported("this coordinator serves no packages"));
       break;
     }
+    case protocol::MessageType::kPackageChunksRequest:
+    case protocol::MessageType::kPeerBadReport: {
+      const HostState* state = registry_->FindByRoutingId(routing_id);
+      if (state == nullptr || state->record.enrollment != store::Enrollment::kAccepted) {
+        outbox_(routing_id, protocol::Encode(protocol::Reregister{"unknown connection"},
+                                             envelope->request_id));
+        return;
+      }
+      if (packages_ == nullptr) {
+        return SendError(routing_id, envelope->request_id,
+                         Status::Unsupported("this coordinator serves no packages"));
+      }
+      std::string reply = packages_->HandleMesh(state->record.hostname, *envelope);
+      if (!reply.empty()) outbox_(routing_id, reply);
+      return;
+    }
     default:
       if (core_ != nullptr && Core::IsWorkMessage(envelope->type)) {
         const HostState* state = registry_->FindByRoutingId(routing_id);
@@ -178,6 +194,11 @@ void AgentService::HandleHello(const std::string& routing_id, const std::string&
   if (host.status != (known ? known->status : host.status)) {
     spdlog::info("host={} status {} -> {} (agent registered again)", host.hostname,
                  protocol::HostStatusName(known->status), protocol::HostStatusName(host.status));
+  }
+  if (packages_ != nullptr) {
+    std::vector<std::string> labels_now = host.agent_labels;
+    labels_now.insert(labels_now.end(), host.admin_labels.begin(), host.admin_labels.end());
+    packages_->OnAgentHello(host.hostname, *hello, labels_now);
   }
   registry_->StageRegistration(host);
   StagedHello next{routing_id, envelope.request_id, std::move(host), is_new, came_back,
@@ -297,6 +318,7 @@ void AgentService::MarkLost(const std::string& hostname, const std::string& reas
     return;
   }
   registry_->DropConnection(hostname);
+  if (packages_ != nullptr) packages_->OnAgentGone(hostname);
   if (core_ != nullptr) core_->OnHostDead(hostname);
 }
 

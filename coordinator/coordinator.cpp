@@ -165,6 +165,7 @@ class CoordinatorImpl final : public Coordinator {
           SendToApi(routing_id, frame);
         });
     LABMESH_RETURN_IF_ERROR(packages_->Load());
+    packages_->EnableMesh(MeshConfigOf(config_));  // also fills the hosts' mesh fields
     agents_->set_packages(packages_.get());
     agents_->set_metrics(&metrics_);
     api_ = std::make_unique<ApiService>(clock_, registry_.get(), agents_.get(), catalog_.get());
@@ -199,7 +200,8 @@ class CoordinatorImpl final : public Coordinator {
     metrics_service_ = std::make_unique<MetricsService>(
         config_, clock_,
         MetricsService::Sources{&metrics_, registry_.get(), &core_->jobs(), store_.get(),
-                                results_index_.get(), disk_.get(), &retention_->stats()});
+                                results_index_.get(), disk_.get(), &retention_->stats(),
+                                packages_->mesh()});
     BindRoutes();
 
     try {

@@ -104,6 +104,20 @@ void AddHealthFlags(CLI::App& app, CoordinatorConfig& config) {
              "the keyval naming a result's build for flaky tests (absent: the job's name)");
 }
 
+// The package mesh (docs/mesh.md).
+void AddMeshFlags(CLI::App& app, CoordinatorConfig& config) {
+  flags::Add(app, "mesh", config.mesh,
+             "on: agents fetch package chunks from each other; off: the coordinator serves all");
+  flags::Add(app, "mesh-uploads", config.mesh_uploads,
+             "the most fetches the coordinator sends to one agent at once")
+      ->check(CLI::Range(1, 64));
+  flags::Add(app, "mesh-seeds", config.mesh_seeds,
+             "the most fetchers the coordinator itself serves a chunk no peer holds, at once")
+      ->check(CLI::Range(1, 1000));
+  flags::Add(app, "mesh-locality-prefix", config.mesh_locality_prefix,
+             "peers sharing the host label that starts with this are preferred (empty: none)");
+}
+
 }  // namespace
 
 void AddFlags(CLI::App& app, CommandLine& line) {
@@ -189,6 +203,7 @@ void AddFlags(CLI::App& app, CommandLine& line) {
   AddRetentionFlags(app, config);
   AddNotifyFlags(app, config);
   AddHealthFlags(app, config);
+  AddMeshFlags(app, config);
   flags::Add(app, "io-threads", config.io_threads,
              "ZeroMQ I/O threads (Curve and TCP work of the agent connections)")
       ->check(CLI::Range(1, 64));

@@ -438,11 +438,20 @@ protocol::HostInfo HostRegistry::ToInfo(const HostState& state, const store::Hos
   }
   info.power = !h.power_cycle.empty();
   info.console = !h.console_command.empty();
+  if (info_filler_) info_filler_(h.hostname, &info);
   if (h.last_task_id != 0) {
     auto task = store_->GetTask(h.last_task_id);
     if (task.ok() && task->has_value()) info.last_task = ToTaskInfo(**task, /*with_checks=*/false);
   }
   return info;
+}
+
+bool HostRegistry::Usable(const std::string& hostname) const {
+  auto it = hosts_.find(hostname);
+  if (it == hosts_.end()) return false;
+  const HostState& state = it->second;
+  return !state.routing_id.empty() && state.record.enrollment == store::Enrollment::kAccepted &&
+         state.record.status != protocol::HostStatus::kDead;
 }
 
 }  // namespace labmesh::coordinator

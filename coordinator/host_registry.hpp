@@ -129,12 +129,19 @@ class HostRegistry {
 
   // The latest health scores (HealthService), shown in ToInfo and read by results queries.
   void set_health(std::shared_ptr<const HealthView> view) { health_ = std::move(view); }
+  // Adds what other services know of a host to its HostInfo (the package mesh's fields).
+  void set_info_filler(std::function<void(const std::string&, protocol::HostInfo*)> filler) {
+    info_filler_ = std::move(filler);
+  }
+  // Accepted, connected now and not Dead.
+  bool Usable(const std::string& hostname) const;
   const HealthView* health() const { return health_.get(); }
 
  private:
   store::Store* store_;
   const Clock* clock_;
   std::shared_ptr<const HealthView> health_;
+  std::function<void(const std::string&, protocol::HostInfo*)> info_filler_;
   std::map<std::string, HostState> hosts_;
   std::map<std::string, std::string> routing_to_host_;
   std::map<std::string, std::string> key_to_host_;  // Curve public key -> hostname

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "mesh_tracker.hpp"
 #include "disk_guard.hpp"
 #include "host_registry.hpp"
 #include "job_service.hpp"
@@ -226,6 +227,18 @@ std::string MetricsService::Text() const {
                sources_.disk->full() ? 1 : 0);
   }
   if (sources_.retention != nullptr) RetentionFigures(*sources_.retention, gauges);
+  if (sources_.mesh != nullptr) {
+    const MeshTracker::Stats& mesh = sources_.mesh->stats();
+    gauges.Family("labmesh_mesh_chunk_answers",
+                  "Mesh chunk requests of agents since the start, by answer: the coordinator "
+                  "served the chunk, named a peer, or said wait (docs/mesh.md)");
+    gauges.Sample(static_cast<double>(mesh.direct), {{"answer", "coordinator"}});
+    gauges.Sample(static_cast<double>(mesh.peer), {{"answer", "peer"}});
+    gauges.Sample(static_cast<double>(mesh.wait), {{"answer", "wait"}});
+    gauges.One("labmesh_mesh_bad_peer_reports",
+               "Reports of peers that served a corrupt chunk, timed out or refused, since the start",
+               static_cast<double>(mesh.bad_reports));
+  }
   for (MetricFamily& family : gauges.Take()) families.push_back(std::move(family));
   return prometheus::TextSerializer().Serialize(families);
 }

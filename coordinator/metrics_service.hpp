@@ -30,6 +30,7 @@ class HostRegistry;
 class JobService;
 class Metrics;
 struct RetentionStats;
+class MeshTracker;
 
 class MetricsService {
  public:
@@ -43,6 +44,7 @@ class MetricsService {
     const store::ResultsIndex* index = nullptr;
     const DiskGuard* disk = nullptr;
     const RetentionStats* retention = nullptr;  // the sweeper's, read on the loop like the rest
+    const MeshTracker* mesh = nullptr;          // the package mesh's routing (docs/mesh.md)
   };
 
   MetricsService(const CoordinatorConfig& config, const Clock* clock, Sources sources);

@@ -42,6 +42,23 @@ Status WriteAt(const std::string& path, uint64_t offset, const std::vector<char>
   return Status::Ok();
 }
 
+// Fills all of `*data` from `offset` of `path`.
+Status ReadAt(const std::string& path, uint64_t offset, std::vector<char>* data) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::Internal(Errno("cannot open " + path));
+  size_t done = 0;
+  while (done < data->size()) {
+    ssize_t n = ::pread(fd, data->data() + done, data->size() - done,
+                        static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (done < data->size()) return Status::Internal("package file " + path + " is short");
+  return Status::Ok();
+}
+
 Status SyncFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::Internal(Errno("cannot open " + path));
@@ -312,7 +329,7 @@ void PackageService::Desire(const std::string& routing_id, const protocol::Envel
 // ---- agents ----
 
 std::string PackageService::ServeChunk(const std::string& hostname,
-                                       const protocol::Envelope& e) const {
+                                       const protocol::Envelope& e) {
   auto request = protocol::DecodeBody<protocol::PackageChunkRequest>(e);
   if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
   if (!IsHexDigest(request->sha256)) {
@@ -334,30 +351,118 @@ std::string PackageService::ServeChunk(const std::string& hostname,
   size_t want = request->max_bytes == 0 ? protocol::kMaxPackageChunkBytes
                                         : std::min<size_t>(request->max_bytes,
                                                            protocol::kMaxPackageChunkBytes);
-  want = static_cast<size_t>(std::min<uint64_t>(want, total - request->offset));
   protocol::PackageChunk chunk;
   chunk.sha256 = request->sha256;
   chunk.offset = request->offset;
   chunk.total_bytes = total;
-  chunk.data.resize(want);
-  std::string path = PackagePath(request->sha256);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  size_t done = 0;
-  while (fd >= 0 && done < want) {
-    ssize_t n = ::pread(fd, chunk.data.data() + done, want - done,
-                        static_cast<off_t>(request->offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
+  if (request->mesh) {
+    if (request->offset % protocol::kMeshChunkBytes != 0 || request->offset == total) {
+      return protocol::ErrorFrame(
+          e.request_id, Status::InvalidArgument("a mesh request's offset must start a chunk (a "
+                                                "multiple of " +
+                                                std::to_string(protocol::kMeshChunkBytes) + ")"));
+    }
+    want = protocol::kMeshChunkBytes;  // one whole chunk, as the chunk SHA-256s cut it
+    if (mesh_ != nullptr) {
+      auto answer = mesh_->Route(hostname, request->sha256,
+                                 static_cast<uint32_t>(request->offset / protocol::kMeshChunkBytes),
+                                 ChunkCount(request->sha256), clock_->SteadyMs());
+      if (answer.kind != MeshTracker::Answer::Kind::kDirect) {
+        chunk.peer = std::move(answer.peer);
+        chunk.retry_after_ms = answer.retry_after_ms;
+        return protocol::Encode(chunk, e.request_id);
+      }
+    }
   }
-  Status read = fd < 0 ? Status::Internal(Errno("cannot open " + path)) : Status::Ok();
-  if (read.ok() && done < want) read = Status::Internal("package file " + path + " is short");
-  if (fd >= 0) ::close(fd);
+  want = static_cast<size_t>(std::min<uint64_t>(want, total - request->offset));
+  chunk.data.resize(want);
+  Status read = ReadAt(PackagePath(request->sha256), request->offset, &chunk.data);
   if (!read.ok()) {
     spdlog::error("host={} package {}: {}", hostname, request->sha256, read.message());
     return protocol::ErrorFrame(e.request_id, read);
   }
   return protocol::Encode(chunk, e.request_id);
+}
+
+// ---- the mesh ----
+
+MeshConfig MeshConfigOf(const CoordinatorConfig& config) {
+  MeshConfig mesh;
+  mesh.enabled = config.mesh;
+  mesh.uploads_per_peer = config.mesh_uploads;
+  mesh.seeds = config.mesh_seeds;
+  mesh.locality_prefix = config.mesh_locality_prefix;
+  return mesh;
+}
+
+void PackageService::EnableMesh(MeshConfig config) {
+  mesh_ = std::make_unique<MeshTracker>(
+      std::move(config), [this](const std::string& host) { return registry_->Usable(host); });
+  registry_->set_info_filler([this](const std::string& host, protocol::HostInfo* info) {
+    FillHostInfo(host, info);
+  });
+}
+
+uint32_t PackageService::ChunkCount(const std::string& sha256) const {
+  auto known = sizes_.find(sha256);
+  if (known == sizes_.end()) return 0;
+  return static_cast<uint32_t>((known->second + protocol::kMeshChunkBytes - 1) /
+                               protocol::kMeshChunkBytes);
+}
+
+Result<const std::vector<std::string>*> PackageService::ChunkHashes(const std::string& sha256) {
+  if (auto cached = chunk_hashes_.find(sha256); cached != chunk_hashes_.end()) {
+    return &cached->second;
+  }
+  auto known = sizes_.find(sha256);
+  if (known == sizes_.end()) return Status::NotFound("no package with sha256 " + sha256);
+  // Blocking, once per package: a few tens of MiB hash in well under a second.
+  std::vector<std::string> hashes;
+  std::vector<char> buffer;
+  for (uint64_t offset = 0; offset < known->second; offset += protocol::kMeshChunkBytes) {
+    buffer.resize(static_cast<size_t>(
+        std::min<uint64_t>(protocol::kMeshChunkBytes, known->second - offset)));
+    LABMESH_RETURN_IF_ERROR(ReadAt(PackagePath(sha256), offset, &buffer));
+    hashes.push_back(Sha256Hex(std::string_view(buffer.data(), buffer.size())));
+  }
+  return &chunk_hashes_.emplace(sha256, std::move(hashes)).first->second;
+}
+
+std::string PackageService::HandleMesh(const std::string& hostname, const protocol::Envelope& e) {
+  if (e.type == MessageType::kPeerBadReport) {
+    auto report = protocol::DecodeBody<protocol::PeerBadReport>(e);
+    if (!report.ok()) return protocol::ErrorFrame(e.request_id, report.status());
+    spdlog::info("mesh: host={} reports peer {} ({} chunk {} of {}): {}", hostname,
+                 report->peer.substr(0, 80), report->problem.substr(0, 20), report->index,
+                 report->sha256.substr(0, 64), report->detail.substr(0, 200));
+    if (mesh_ != nullptr) mesh_->OnBad(hostname, *report, clock_->SteadyMs());
+    return "";
+  }
+  auto request = protocol::DecodeBody<protocol::PackageChunksRequest>(e);
+  if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
+  auto hashes = ChunkHashes(request->sha256);
+  if (!hashes.ok()) return protocol::ErrorFrame(e.request_id, hashes.status());
+  protocol::PackageChunks reply;
+  reply.sha256 = request->sha256;
+  reply.total_bytes = sizes_.at(request->sha256);
+  reply.chunk_bytes = protocol::kMeshChunkBytes;
+  reply.chunk_sha256s = **hashes;
+  return protocol::Encode(reply, e.request_id);
+}
+
+void PackageService::OnAgentHello(const std::string& hostname, const protocol::AgentHello& hello,
+                                  const std::vector<std::string>& labels) {
+  if (mesh_ == nullptr) return;
+  mesh_->OnHello(hostname, hello, labels,
+                 [this](const std::string& sha256) { return ChunkCount(sha256); });
+}
+
+void PackageService::OnAgentGone(const std::string& hostname) {
+  if (mesh_ != nullptr) mesh_->OnGone(hostname);
+}
+
+void PackageService::FillHostInfo(const std::string& hostname, protocol::HostInfo* info) const {
+  if (mesh_ != nullptr) mesh_->Fill(hostname, clock_->SteadyMs(), info);
 }
 
 }  // namespace labmesh::coordinator

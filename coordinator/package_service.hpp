@@ -10,9 +10,11 @@
 // Uploads in progress live in memory only: after a restart an upload starts over at offset 0.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "host_registry.hpp"
 #include "job_service.hpp"
@@ -21,9 +23,13 @@
 #include "labmesh/protocol/envelope.hpp"
 #include "labmesh/protocol/package_messages.hpp"
 #include "labmesh/store/store.hpp"
+#include "mesh_tracker.hpp"
 #include "principal.hpp"
 
 namespace labmesh::coordinator {
+
+// The mesh settings of the coordinator's flags.
+MeshConfig MeshConfigOf(const CoordinatorConfig& config);
 
 class PackageService {
  public:
@@ -47,8 +53,21 @@ class PackageService {
                  const Principal& who);
 
   // The answer to a PackageChunkRequest of the agent of `hostname`: a PackageChunk, or an
-  // ErrorReply with the request's id (unknown package, offset past the end).
-  std::string ServeChunk(const std::string& hostname, const protocol::Envelope& envelope) const;
+  // ErrorReply with the request's id (unknown package, offset past the end). A mesh request
+  // (docs/mesh.md) may be answered with a peer or a wait instead of the bytes.
+  std::string ServeChunk(const std::string& hostname, const protocol::Envelope& envelope);
+
+  // The package mesh (docs/mesh.md). Without EnableMesh every request is served directly (the
+  // chunk SHA-256s are still given). It also has the registry fill the hosts' mesh fields.
+  void EnableMesh(MeshConfig config);
+  // PackageChunksRequest (the reply) and PeerBadReport ("": none) of the agent of `hostname`.
+  std::string HandleMesh(const std::string& hostname, const protocol::Envelope& envelope);
+  void OnAgentHello(const std::string& hostname, const protocol::AgentHello& hello,
+                    const std::vector<std::string>& labels);
+  void OnAgentGone(const std::string& hostname);
+  // The host's mesh fields of HostInfo.
+  void FillHostInfo(const std::string& hostname, protocol::HostInfo* info) const;
+  const MeshTracker* mesh() const { return mesh_.get(); }
 
   size_t uploads_in_progress() const { return uploads_.size(); }
   // Where the package of `sha256` is kept.
@@ -71,6 +90,9 @@ class PackageService {
   Result<protocol::PackageListReply> List(const std::string& version,
                                           const store::DesiredVersion* desired) const;
   void Desire(const std::string& routing_id, const protocol::Envelope& e, const Principal& who);
+  // The chunk SHA-256s of a stored package, read and hashed once (then cached).
+  Result<const std::vector<std::string>*> ChunkHashes(const std::string& sha256);
+  uint32_t ChunkCount(const std::string& sha256) const;
 
   std::string dir_;
   std::string incoming_;
@@ -81,6 +103,8 @@ class PackageService {
   FrameOutbox to_api_;
   std::map<std::string, std::unique_ptr<Upload>> uploads_;  // "version sha256" -> upload
   std::map<std::string, uint64_t> sizes_;                   // stored packages: sha256 -> bytes
+  std::map<std::string, std::vector<std::string>> chunk_hashes_;  // sha256 -> chunk SHA-256s
+  std::unique_ptr<MeshTracker> mesh_;
 };
 
 }  // namespace labmesh::coordinator

@@ -250,6 +250,11 @@ Result<M> DecodeAs(std::string_view frame, const DecodeLimits& limits) {
   X(LogoutRequest) \
   X(PackageChunkRequest) \
   X(PackageChunk) \
+  X(PackageChunksRequest) \
+  X(PackageChunks) \
+  X(PeerBadReport) \
+  X(PeerChunkRequest) \
+  X(PeerChunk) \
   X(PackageUploadRequest) \
   X(PackageUploadReply) \
   X(PackageListRequest) \

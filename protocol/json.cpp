@@ -122,6 +122,11 @@ nlohmann::json ToJson(const HostInfo& h) {
       {"update_failed_version", h.update_failed_version},
       {"power", h.power},
       {"console", h.console},
+      {"mesh",
+       {{"peer_endpoint", h.peer_endpoint},
+        {"bad_reports", h.mesh_bad_reports},
+        {"last_bad", h.mesh_last_bad},
+        {"avoided", h.mesh_avoided}}},
   };
   j["last_heartbeat"] =
       h.last_heartbeat_ms > 0 ? nlohmann::json(FormatWallTimeIso(h.last_heartbeat_ms)) : nullptr;

@@ -210,8 +210,17 @@ LABMESH_CODEC_MAP(labmesh::protocol::PackageListReply, packages, desired, host_v
 LABMESH_CODEC_MAP(labmesh::protocol::PackageDesireRequest, version, canary_percent);
 LABMESH_CODEC_MAP(labmesh::protocol::MetricsRequest, token);
 LABMESH_CODEC_MAP(labmesh::protocol::MetricsReply, text);
-LABMESH_CODEC_MAP(labmesh::protocol::PackageChunkRequest, sha256, offset, max_bytes);
-LABMESH_CODEC_MAP(labmesh::protocol::PackageChunk, sha256, offset, total_bytes, data);
+// ---- labmesh/protocol/mesh_messages.hpp ----
+LABMESH_CODEC_MAP(labmesh::protocol::PeerSource, hostname, endpoint, public_key, ticket);
+LABMESH_CODEC_MAP(labmesh::protocol::PackageChunksRequest, sha256);
+LABMESH_CODEC_MAP(labmesh::protocol::PackageChunks, sha256, total_bytes, chunk_bytes,
+                  chunk_sha256s);
+LABMESH_CODEC_MAP(labmesh::protocol::PeerBadReport, peer, sha256, index, problem, detail);
+LABMESH_CODEC_MAP(labmesh::protocol::PeerChunkRequest, sha256, index, fetcher, ticket);
+LABMESH_CODEC_MAP(labmesh::protocol::PeerChunk, sha256, index, data);
+LABMESH_CODEC_MAP(labmesh::protocol::PackageChunkRequest, sha256, offset, max_bytes, mesh);
+LABMESH_CODEC_MAP(labmesh::protocol::PackageChunk, sha256, offset, total_bytes, data, peer,
+                  retry_after_ms);
 
 // ---- labmesh/protocol/results_messages.hpp ----
 LABMESH_CODEC_MAP(labmesh::protocol::TestResultInfo, id, job_id, entry_id, host, labels, test,
@@ -266,14 +275,15 @@ LABMESH_CODEC_MAP(labmesh::protocol::HostInfo, hostname, status, status_reason, 
                   health, protection, last_task, last_known_good, update_failed_version,
                   reserved_by, reserve_reason, reserved_ms, reserved_until_ms, health_score,
                   suspect, quarantine_reason, quarantined_by, quarantined_ms, probes_passed,
-                  power, console);
+                  power, console, peer_endpoint, mesh_bad_reports, mesh_last_bad, mesh_avoided);
 LABMESH_CODEC_MAP(labmesh::protocol::LabelInfo, name, kind, hosts);
 LABMESH_CODEC_MAP(labmesh::protocol::TestInfo, name, description, control, control_bytes,
                   created_by, created_ms, updated_by, updated_ms);
 LABMESH_CODEC_MAP(labmesh::protocol::ErrorReply, code, message);
 LABMESH_CODEC_MAP(labmesh::protocol::OkReply, message);
 LABMESH_CODEC_MAP(labmesh::protocol::AgentHello, hostname, agent_version, incarnation, public_key,
-                  enroll_token, labels, facts, entries, update_report);
+                  enroll_token, labels, facts, entries, update_report, peer_endpoint,
+                  peer_public_key, peer_secret, packages_held);
 LABMESH_CODEC_MAP(labmesh::protocol::Welcome, hostname, heartbeat_interval_ms, labels);
 LABMESH_CODEC_MAP(labmesh::protocol::PendingApproval, message);
 LABMESH_CODEC_MAP(labmesh::protocol::Reject, reason);

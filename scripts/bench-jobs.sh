@@ -83,6 +83,7 @@ run_once() {
   for i in $(seq "$agents"); do
     "$agent_bin" --coordinator "$agent_endpoint" --coordinator-key "$key" --hostname "bench-$i" \
       --work-dir "$work/agent-$i" --labels bench --heartbeat-interval 1s --log-level warn \
+      --peer-listen tcp://127.0.0.1:0 \
       >"$work/agent-$i.log" 2>&1 &
     pids+=($!)
   done

@@ -119,6 +119,7 @@ class Cluster:
              "--coordinator-key", os.path.join(self.data, "keys/coordinator.pub"),
              "--hostname", host, "--work-dir", os.path.join(self.root, "agent-" + host),
              "--heartbeat-interval", "200ms", "--address", "127.0.0.1",
+             "--peer-listen", "tcp://127.0.0.1:0",
              "--labels", labels, "--verify-dir", scripts + "/verify.d",
              "--repair-dir", scripts + "/repair.d", "--cleanup-dir", scripts + "/cleanup.d"],
             stdout=log, stderr=subprocess.STDOUT)

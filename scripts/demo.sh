@@ -61,7 +61,7 @@ declare -A labels=([demo-1]="gpu,rack:a" [demo-2]="gpu,rack:b" [demo-3]="usb,rac
 for host in demo-1 demo-2 demo-3; do
   "$agent" --coordinator tcp://127.0.0.1:7710 --coordinator-key "$var/labmesh/keys/coordinator.pub" \
     --hostname "$host" --work-dir "$var/agents/$host" --labels "${labels[$host]}" \
-    --enroll-token "$token" --heartbeat-interval 2s >"$var/log/agent-$host.log" 2>&1 &
+    --enroll-token "$token" --heartbeat-interval 2s --peer-listen tcp://127.0.0.1:0 >"$var/log/agent-$host.log" 2>&1 &
   echo $! >>"$pids"
 done
 
@@ -114,7 +114,8 @@ labmesh is running:
   logs          $var/log/
   enrol more    $agent --coordinator tcp://127.0.0.1:7710 \\
                   --coordinator-key $var/labmesh/keys/coordinator.pub \\
-                  --hostname demo-4 --work-dir $var/agents/demo-4
+                  --hostname demo-4 --work-dir $var/agents/demo-4 \\
+                  --peer-listen tcp://127.0.0.1:0
                 (then: $cli host pending; $cli host accept demo-4)
   stop it all   scripts/demo.sh stop
 EOT

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "update/package.hpp"
+#include "update/update_task.hpp"
 #include "work/builtin_checks.hpp"
 #include "work/runner.hpp"
 
@@ -21,37 +22,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kMaxBadAnswers = 8;     // unusable chunks in a row before the download fails
-
-std::string TarPath() {
-  for (const char* path : {"/usr/bin/tar", "/bin/tar"}) {
-    if (access(path, X_OK) == 0) return path;
-  }
-  return "/usr/bin/tar";
-}
+constexpr int kMaxBadAnswers = 8;  // unusable chunks in a row before the download fails
 
 }  // namespace
-
-struct UpdateManager::Task {
-  protocol::RunTask run;
-  protocol::TaskReport report;
-  enum class Phase { kDownload, kUnpack } phase = Phase::kDownload;
-  int64_t started_ms = 0;       // of the running step
-  int fd = -1;                  // the .part file, open for writing
-  uint64_t have = 0;            // bytes on disk
-  std::unique_ptr<Sha256Hasher> hasher;  // over [0, have)
-  uint64_t request_id = 0;      // the outstanding chunk request (0 = none)
-  uint64_t request_bytes = 0;   // what it asked for
-  int64_t request_sent_ms = 0;
-  int64_t next_request_ms = 0;  // rate limit: no request before this
-  int bad_answers = 0;
-  std::unique_ptr<Runner> tar;
-  std::string tmp_dir;          // versions/V.tmp
-
-  ~Task() {
-    if (fd >= 0) close(fd);
-  }
-};
 
 UpdateManager::UpdateManager(const AgentConfig& config, const Clock* clock, std::string hostname,
                              SendFn send, Hooks hooks)
@@ -135,6 +108,7 @@ void UpdateManager::OnWelcome() {
   if (report_unsent_) SendReport();
   if (task_ && task_->phase == Task::Phase::kDownload) {
     task_->request_id = 0;  // answers to requests of the old connection are ignored
+    if (task_->hashes_request_id != 0) AskChunkHashes(clock_->SteadyMs());
     RequestChunk(clock_->SteadyMs());
   }
 }
@@ -198,6 +172,27 @@ bool UpdateManager::Handle(const protocol::Envelope& envelope) {
       return true;
     }
     OnChunk(envelope.request_id, *chunk);
+    return true;
+  }
+  if (envelope.type == T::kPackageChunks) {
+    if (!task_ || task_->hashes_request_id == 0 ||
+        envelope.request_id != task_->hashes_request_id) {
+      return true;  // late: ignored
+    }
+    auto chunks = protocol::DecodeBody<protocol::PackageChunks>(envelope);
+    task_->hashes_request_id = 0;
+    if (!chunks.ok() || !task_->fetch->SetChunks(*chunks, task_->run.package_sha256,
+                                                 task_->run.package_bytes)) {
+      MeshOff("the coordinator's chunk SHA-256s do not fit the package");
+    }
+    RequestChunk(clock_->SteadyMs());
+    return true;
+  }
+  if (envelope.type == T::kError && task_ && task_->hashes_request_id != 0 &&
+      envelope.request_id == task_->hashes_request_id) {
+    task_->hashes_request_id = 0;  // an older coordinator: no mesh
+    MeshOff("the coordinator gives no chunk SHA-256s");
+    RequestChunk(clock_->SteadyMs());
     return true;
   }
   if (envelope.type == T::kError) {
@@ -276,6 +271,10 @@ void UpdateManager::Start(const protocol::RunTask& run) {
   t.hasher = std::make_unique<Sha256Hasher>();
   uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size > run.package_bytes && ftruncate(t.fd, 0) == 0) size = 0;
+  const bool mesh = hooks_.context != nullptr && !config_.peer_listen.empty();
+  if (mesh && size < run.package_bytes) {
+    size -= size % protocol::kMeshChunkBytes;  // mesh fetches go by whole chunks
+  }
   // Resume: the bytes on disk are hashed once (blocking, bounded by the package size).
   std::vector<char> buffer(256 * 1024);
   while (t.have < size) {
@@ -292,20 +291,51 @@ void UpdateManager::Start(const protocol::RunTask& run) {
     spdlog::info("host={} task={} resuming the download at byte {}", hostname_, id, t.have);
   }
   if (t.have == run.package_bytes) return Downloaded(now);
+  if (mesh) {
+    t.fetch = std::make_unique<MeshFetch>(hooks_.context, hostname_, config_.peer_timeout_ms);
+    AskChunkHashes(now);
+  }
   RequestChunk(now);
+}
+
+void UpdateManager::AskChunkHashes(int64_t now) {
+  Task& t = *task_;
+  uint64_t request_id = hooks_.next_request_id ? hooks_.next_request_id() : 1;
+  t.hashes_request_id = request_id;  // until answered, no chunk is asked
+  t.hashes_sent_ms = now;
+  if (connected_) send_(protocol::Encode(protocol::PackageChunksRequest{t.run.package_sha256},
+                                         request_id));
+}
+
+void UpdateManager::MeshOff(const std::string& why) {
+  if (!task_ || !task_->fetch) return;
+  spdlog::info("host={} task={} fetching from the coordinator only: {}", hostname_,
+               task_->run.task_id, why);
+  task_->fetch.reset();
+  task_->hashes_request_id = 0;
+}
+
+std::optional<HeldPackage> UpdateManager::Partial(const std::string& sha256) const {
+  if (!task_ || task_->phase != Task::Phase::kDownload || task_->run.package_sha256 != sha256) {
+    return std::nullopt;
+  }
+  return HeldPackage{PartPath(sha256), task_->have, task_->run.package_bytes};
 }
 
 void UpdateManager::RequestChunk(int64_t now) {
   if (!task_ || task_->phase != Task::Phase::kDownload || !connected_) return;
   Task& t = *task_;
   if (t.request_id != 0 || t.have >= t.run.package_bytes || now < t.next_request_ms) return;
+  if (t.hashes_request_id != 0 || (t.fetch && t.fetch->busy())) return;
   uint64_t size = std::clamp<uint64_t>(config_.update_chunk_bytes, 1, protocol::kMaxPackageChunkBytes);
   if (config_.update_rate_limit_bytes > 0) size = std::min(size, config_.update_rate_limit_bytes);
+  if (t.fetch) size = protocol::kMeshChunkBytes;  // whole chunks, as their SHA-256s cut them
   size = std::min(size, t.run.package_bytes - t.have);
   protocol::PackageChunkRequest request;
   request.sha256 = t.run.package_sha256;
   request.offset = t.have;
   request.max_bytes = static_cast<uint32_t>(size);
+  request.mesh = t.fetch != nullptr;
   uint64_t request_id = hooks_.next_request_id ? hooks_.next_request_id() : 1;
   if (!send_(protocol::Encode(request, request_id))) {
     t.next_request_ms = now + kSendRetryMs;
@@ -333,6 +363,17 @@ void UpdateManager::OnChunk(uint64_t request_id, const protocol::PackageChunk& c
               std::to_string(t.run.package_bytes);
   } else if (chunk.offset != t.have) {
     problem = "a chunk at " + std::to_string(chunk.offset) + ", asked for " + std::to_string(t.have);
+  } else if (t.fetch && chunk.data.empty() && !chunk.peer.hostname.empty()) {
+    t.bad_answers = 0;  // fetch it from that peer (OnPeerOutcome goes on)
+    t.fetch->Start(chunk.peer, static_cast<uint32_t>(t.have / protocol::kMeshChunkBytes), now);
+    return;
+  } else if (t.fetch && chunk.data.empty() && chunk.retry_after_ms > 0) {
+    t.bad_answers = 0;  // every peer holding it is busy
+    t.next_request_ms = now + std::min<int64_t>(chunk.retry_after_ms, 5'000);
+    return;
+  } else if (t.fetch) {
+    problem = t.fetch->Check(static_cast<uint32_t>(t.have / protocol::kMeshChunkBytes),
+                             {chunk.data.data(), chunk.data.size()});
   } else if (chunk.data.empty() || chunk.data.size() > t.request_bytes) {
     problem = std::to_string(chunk.data.size()) + " bytes, asked for " +
               std::to_string(t.request_bytes);
@@ -346,12 +387,27 @@ void UpdateManager::OnChunk(uint64_t request_id, const protocol::PackageChunk& c
     return RequestChunk(now);
   }
   t.bad_answers = 0;
-  const size_t n = chunk.data.size();
-  if (pwrite(t.fd, chunk.data.data(), n, static_cast<off_t>(t.have)) != static_cast<ssize_t>(n)) {
+  Accept({chunk.data.data(), chunk.data.size()}, now);
+}
+
+void UpdateManager::OnPeerOutcome(const MeshFetch::Outcome& outcome, int64_t now) {
+  if (!outcome.ok) {
+    // The coordinator avoids that peer for us from now on and names another (or serves it).
+    if (connected_) send_(protocol::Encode(outcome.bad));
+    return RequestChunk(now);
+  }
+  ++task_->peer_chunks;
+  Accept({outcome.data.data(), outcome.data.size()}, now);
+}
+
+void UpdateManager::Accept(std::string_view data, int64_t now) {
+  Task& t = *task_;
+  const size_t n = data.size();
+  if (pwrite(t.fd, data.data(), n, static_cast<off_t>(t.have)) != static_cast<ssize_t>(n)) {
     return Fail("download", "cannot write " + PartPath(t.run.package_sha256) + ": " +
                                 strerror(errno), t.started_ms);
   }
-  t.hasher->Update({chunk.data.data(), n});
+  t.hasher->Update(data);
   t.have += n;
   if (config_.update_rate_limit_bytes > 0) {
     // The time these bytes are worth at the cap counts from when they were asked for.
@@ -367,7 +423,14 @@ void UpdateManager::Downloaded(int64_t now) {
   Task& t = *task_;
   close(t.fd);
   t.fd = -1;
-  Check("download", true, std::to_string(t.have) + " bytes", t.started_ms);
+  std::string how = std::to_string(t.have) + " bytes";
+  if (t.fetch) {
+    const uint64_t chunks = (t.have + protocol::kMeshChunkBytes - 1) / protocol::kMeshChunkBytes;
+    how += " in " + std::to_string(chunks) + " chunks, " + std::to_string(t.peer_chunks) +
+           " from peers";
+  }
+  Check("download", true, how, t.started_ms);
+  spdlog::info("host={} task={} downloaded {}", hostname_, t.run.task_id, how);
   t.started_ms = now;
   const std::string sha = t.hasher->Hex();
   if (sha != t.run.package_sha256) {
@@ -378,99 +441,6 @@ void UpdateManager::Downloaded(int64_t now) {
   }
   Check("sha256", true, sha, now);
   StartUnpack(clock_->SteadyMs());
-}
-
-void UpdateManager::StartUnpack(int64_t now) {
-  Task& t = *task_;
-  t.phase = Task::Phase::kUnpack;
-  t.started_ms = now;
-  t.tmp_dir = VersionDir(work_dir_, t.run.version) + ".tmp";
-  std::error_code ec;
-  fs::remove_all(t.tmp_dir, ec);
-  fs::create_directories(t.tmp_dir, ec);
-  if (ec) return Fail("unpack", "cannot create " + t.tmp_dir + ": " + ec.message(), now);
-  SpawnSpec spec;
-  spec.argv = {TarPath(), "-xzf", PartPath(t.run.package_sha256), "-C", t.tmp_dir,
-               "--no-same-owner", "--no-overwrite-dir"};
-  spec.env = {"PATH=/usr/bin:/bin", "LC_ALL=C"};
-  spec.cwd = t.tmp_dir;
-  spec.log_path = work_dir_ + "/update/tar.log";
-  fs::remove(spec.log_path, ec);
-  auto runner = Runner::Start(spec);
-  if (!runner.ok()) return Fail("unpack", runner.status().message(), now);
-  t.tar = std::move(*runner);
-}
-
-void UpdateManager::ServiceUnpack(int64_t now) {
-  Task& t = *task_;
-  t.tar->Service(now);
-  if (!t.tar->finished()) return;
-  const bool ok = t.tar->exit_code() == 0;
-  std::string exit = t.tar->term_signal() != 0
-                         ? "killed by signal " + std::to_string(t.tar->term_signal())
-                         : "exit status " + std::to_string(t.tar->exit_code());
-  t.tar.reset();
-  if (!ok) {
-    return Fail("unpack", OutputTail(work_dir_ + "/update/tar.log", "tar: " + exit), t.started_ms);
-  }
-  Check("unpack", true, "into " + t.tmp_dir, t.started_ms);
-  Install(clock_->SteadyMs());
-}
-
-void UpdateManager::Install(int64_t now) {
-  Task& t = *task_;
-  const std::string& version = t.run.version;
-  if (Status s = CheckPackageDir(t.tmp_dir, version); !s.ok()) {
-    return Fail("manifest", s.message(), now);
-  }
-  Check("manifest", true, "version " + version, now);
-  const std::string dir = VersionDir(work_dir_, version);
-  std::error_code ec;
-  fs::remove_all(dir, ec);  // an earlier copy of V; a running binary keeps its inode
-  fs::rename(t.tmp_dir, dir, ec);
-  if (ec) return Fail("install", "cannot rename to " + dir + ": " + ec.message(), now);
-  const std::string previous_link = CurrentVersion(work_dir_);
-  state_.trial = {};
-  state_.trial.task_id = t.run.task_id;
-  state_.trial.from_version = config_.version;
-  state_.trial.from_exe = self_exe_;
-  state_.trial.to_version = version;
-  state_.trial.to_exe = dir + "/" + kPackageAgentName;
-  state_.trial.deadline_wall_ms = clock_->WallMs() + config_.update_trial_ms;
-  state_.trial.pid = getpid();
-  if (Status s = SaveUpdateState(work_dir_, state_); !s.ok()) {
-    state_.trial = {};
-    return Fail("switch", s.message(), now);
-  }
-  if (Status s = SwitchCurrent(work_dir_, version); !s.ok()) {
-    state_.trial = {};
-    Save();
-    return Fail("switch", s.message(), now);
-  }
-  Check("switch", true, "current -> versions/" + version +
-                            (previous_link.empty() ? "" : " (was " + previous_link + ")"), now);
-  std::error_code rm_ec;
-  fs::remove(PartPath(t.run.package_sha256), rm_ec);
-  ExecPlan plan;
-  plan.task_id = t.run.task_id;
-  plan.version = version;
-  plan.work_dir = work_dir_;
-  plan.exe = state_.trial.to_exe;
-  plan.argv.push_back(plan.exe);
-  plan.argv.insert(plan.argv.end(), config_.exec_args.begin(), config_.exec_args.end());
-  plan.watchdog_exe = self_exe_;
-  plan.args = config_.exec_args;
-  spdlog::info("host={} task={} version {} installed; re-executing {}", hostname_,
-               t.run.task_id, version, plan.exe);
-  plan_ = std::move(plan);
-  task_.reset();
-  if (hooks_.ready_to_exec) hooks_.ready_to_exec();
-}
-
-std::optional<ExecPlan> UpdateManager::TakeExecPlan() {
-  std::optional<ExecPlan> plan = std::move(plan_);
-  plan_.reset();
-  return plan;
 }
 
 void UpdateManager::Check(const std::string& name, bool passed, std::string output,
@@ -516,10 +486,17 @@ void UpdateManager::SendReport() {
 }
 
 void UpdateManager::AppendPollItems(std::vector<zmq_pollitem_t>* items) const {
+  if (task_ && task_->fetch) task_->fetch->AppendPollItems(items);
   if (!task_ || !task_->tar) return;
   std::vector<int> fds;
   task_->tar->PollFds(&fds);
   for (int fd : fds) AppendPollFd(fd, items);
+}
+
+void UpdateManager::OnPolled(std::span<const zmq_pollitem_t> items) {
+  if (!task_ || !task_->fetch || !task_->fetch->busy()) return;
+  const int64_t now = clock_->SteadyMs();
+  if (auto outcome = task_->fetch->Poll(items, now)) OnPeerOutcome(*outcome, now);
 }
 
 void UpdateManager::Service() {
@@ -534,6 +511,13 @@ void UpdateManager::Service() {
     return;
   }
   Task& t = *task_;
+  if (t.fetch && t.fetch->busy()) {
+    if (auto outcome = t.fetch->Poll({}, now)) return OnPeerOutcome(*outcome, now);
+    return;
+  }
+  if (t.hashes_request_id != 0 && now >= t.hashes_sent_ms + config_.update_chunk_timeout_ms) {
+    MeshOff("no answer to the chunk SHA-256 request");
+  }
   if (t.request_id != 0 && now >= t.request_sent_ms + config_.update_chunk_timeout_ms) {
     spdlog::warn("host={} task={} no answer to the chunk request at {} within {} ms; asking again",
                  hostname_, t.run.task_id, t.have, config_.update_chunk_timeout_ms);
@@ -550,7 +534,11 @@ int64_t UpdateManager::NextDeadlineMs() const {
   if (t.phase == Task::Phase::kUnpack) {
     return t.tar ? std::min(next, t.tar->NextDeadlineMs(now)) : now;
   }
+  if (t.fetch && t.fetch->busy()) return std::min(next, t.fetch->NextDeadlineMs());
   if (!connected_) return next;
+  if (t.hashes_request_id != 0) {
+    return std::min(next, t.hashes_sent_ms + config_.update_chunk_timeout_ms);
+  }
   if (t.request_id != 0) return std::min(next, t.request_sent_ms + config_.update_chunk_timeout_ms);
   return std::min(next, std::max(now, t.next_request_ms));
 }

@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,8 @@
 #include "labmesh/protocol/package_messages.hpp"
 #include "labmesh/protocol/task_messages.hpp"
 #include "manager.hpp"
+#include "update/mesh_fetch.hpp"
+#include "update/peer_server.hpp"
 #include "update/state.hpp"
 
 namespace labmesh {
@@ -60,6 +63,9 @@ class UpdateManager final : public Manager {
     std::function<bool()> entry_held;          // unset = none held
     std::function<uint64_t()> next_request_id;  // the agent's request id counter
     std::function<void()> ready_to_exec;        // the exec plan is ready: stop the loop
+    // The package mesh (docs/mesh.md): with a context (and --peer-listen set), chunks are
+    // fetched from the peers the coordinator names; without, all come from the coordinator.
+    zmq::context_t* context = nullptr;
   };
 
   // `config.work_dir` must exist; update/ and versions/ below it are created when needed.
@@ -87,7 +93,9 @@ class UpdateManager final : public Manager {
   // for anything else (a RunTask of another kind is the TaskManager's).
   bool Handle(const protocol::Envelope& envelope) override;
 
-  void AppendPollItems(std::vector<zmq_pollitem_t>* items) const override;  // tar's pipe, pidfd
+  // tar's pipe and pidfd, the socket of a chunk fetch from a peer
+  void AppendPollItems(std::vector<zmq_pollitem_t>* items) const override;
+  void OnPolled(std::span<const zmq_pollitem_t> items) override;
   void Service() override;
   int64_t NextDeadlineMs() const override;
 
@@ -102,12 +110,23 @@ class UpdateManager final : public Manager {
   // Bytes of the current download on disk (0 when none).
   uint64_t downloaded_bytes() const;
   std::string PartPath(const std::string& sha256) const;
+  // Where whole packages are kept for peers (docs/mesh.md): update/cache/<sha256>.tar.gz.
+  std::string CacheDir() const { return work_dir_ + "/update/cache"; }
+  // The download in progress of `sha256` (for the PeerServer), if it is that package's.
+  std::optional<HeldPackage> Partial(const std::string& sha256) const;
 
  private:
   struct Task;
 
   void Start(const protocol::RunTask& run);
   void OnChunk(uint64_t request_id, const protocol::PackageChunk& chunk);
+  // Bytes at t.have, checked: written, hashed, paced; then the next request or Downloaded.
+  void Accept(std::string_view data, int64_t now);
+  void OnPeerOutcome(const MeshFetch::Outcome& outcome, int64_t now);
+  void AskChunkHashes(int64_t now);
+  void MeshOff(const std::string& why);
+  // Moves the downloaded package into CacheDir() and keeps the newest that fit the cache size.
+  void KeepForPeers(const std::string& sha256);
   void RequestChunk(int64_t now);
   void Downloaded(int64_t now);
   void StartUnpack(int64_t now);

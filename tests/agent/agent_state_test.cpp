@@ -53,6 +53,7 @@ TEST(AgentState, ANewAgentStartsDisconnectedWithItsOwnKey) {
   config.coordinator = "tcp://127.0.0.1:1";
   config.coordinator_key = OtherCurveKey();
   config.hostname = "lab-x";
+  config.peer_listen = "tcp://127.0.0.1:0";
   config.work_dir = tmp.path() + "/work";
   auto created = agent::Agent::Create(config, SystemClock::Default());
   ASSERT_TRUE(created.ok()) << created.status().ToString();

@@ -884,6 +884,7 @@ class FakeCoordinator : public CurveRouter {
 agent::AgentConfig UpdateConfig(const std::string& work_dir) {
   agent::AgentConfig config;
   config.hostname = "lab-u";
+  config.peer_listen = "tcp://127.0.0.1:0";
   config.work_dir = work_dir;
   config.exec_args = {"--work-dir", work_dir};
   config.kill_grace_ms = 200;

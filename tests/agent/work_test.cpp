@@ -92,6 +92,7 @@ class FakeCoordinator : public CurveRouter {
 agent::AgentConfig WorkConfig(const std::string& work_dir, const std::string& address = "") {
   agent::AgentConfig config;
   config.hostname = "lab-w";
+  config.peer_listen = "tcp://127.0.0.1:0";
   config.work_dir = work_dir;
   config.kill_grace_ms = 500;
   config.address = address;

@@ -41,9 +41,10 @@ double Percentile(std::vector<double> values, double q) {
   return values[rank];
 }
 
-SimFleet::SimFleet(int agents, std::string prefix, int io_threads)
+SimFleet::SimFleet(int agents, std::string prefix, int io_threads, int extra_sockets)
     : prefix_(std::move(prefix)),
       io_threads_(io_threads),
+      extra_sockets_(extra_sockets),
       identities_(static_cast<size_t>(std::max(agents, 0))) {}
 
 SimFleet::~SimFleet() {
@@ -66,10 +67,13 @@ Status SimFleet::Init() {
     identity.keys = {public_z85, secret_z85};
   }
   try {
-    context_ = zmq::context_t(io_threads_, static_cast<int>(identities_.size()) + 16);
+    context_ = zmq::context_t(io_threads_,
+                              static_cast<int>(identities_.size()) + 16 + extra_sockets_);
   } catch (const zmq::error_t& e) {
     return Status::Internal(std::string("zmq context: ") + e.what());
   }
+  // Never reallocated: a handler may add a slot while Drain holds a reference to another.
+  slots_.reserve(identities_.size() + 16 + static_cast<size_t>(extra_sockets_));
   slots_.resize(identities_.size());
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) return Status::Internal(std::string("epoll: ") + std::strerror(errno));
@@ -78,19 +82,26 @@ Status SimFleet::Init() {
 
 void SimFleet::ConnectAgent(size_t index, const std::string& endpoint,
                             const std::string& server_key) {
+  slots_[index].socket = CurveDealer(index, endpoint, server_key);
+  Watch(index);
+}
+
+zmq::socket_t SimFleet::CurveDealer(size_t index, const std::string& endpoint,
+                                    const std::string& server_key, bool immediate) {
   const SimIdentity& identity = identities_[index];
-  zmq::socket_t& socket = slots_[index].socket;
-  socket = zmq::socket_t(context_, zmq::socket_type::dealer);
+  zmq::socket_t socket(context_, zmq::socket_type::dealer);
   socket.set(zmq::sockopt::linger, 0);
+  if (immediate) socket.set(zmq::sockopt::immediate, 1);  // before connect, or it does not apply
   socket.set(zmq::sockopt::curve_serverkey, server_key);
   socket.set(zmq::sockopt::curve_publickey, identity.keys.public_z85);
   socket.set(zmq::sockopt::curve_secretkey, identity.keys.secret_z85);
   socket.connect(endpoint);
-  Watch(index);
+  return socket;
 }
 
 size_t SimFleet::AddPlain(const std::string& endpoint) {
   size_t slot = slots_.size();
+  if (slot == slots_.capacity()) throw zmq::error_t();  // more sockets than Init reserved
   slots_.emplace_back();
   zmq::socket_t& socket = slots_[slot].socket;
   socket = zmq::socket_t(context_, zmq::socket_type::dealer);
@@ -98,6 +109,67 @@ size_t SimFleet::AddPlain(const std::string& endpoint) {
   socket.connect(endpoint);
   Watch(slot);
   return slot;
+}
+
+size_t SimFleet::AddRouter(const std::string& endpoint, const std::string& secret_z85,
+                           std::string* bound) {
+  size_t slot = slots_.size();
+  if (slot == slots_.capacity()) throw zmq::error_t();  // more sockets than Init reserved
+  slots_.emplace_back();
+  Slot& s = slots_[slot];
+  s.router = true;
+  s.socket = zmq::socket_t(context_, zmq::socket_type::router);
+  s.socket.set(zmq::sockopt::linger, 0);
+  s.socket.set(zmq::sockopt::curve_server, 1);
+  s.socket.set(zmq::sockopt::curve_secretkey, secret_z85);
+  s.socket.bind(endpoint);
+  *bound = s.socket.get(zmq::sockopt::last_endpoint);
+  Watch(slot);
+  return slot;
+}
+
+size_t SimFleet::AddCurveDealer(size_t index, const std::string& endpoint,
+                                const std::string& server_key) {
+  size_t slot = slots_.size();
+  if (slot == slots_.capacity()) throw zmq::error_t();  // more sockets than Init reserved
+  slots_.emplace_back();
+  slots_[slot].socket = CurveDealer(index, endpoint, server_key, /*immediate=*/true);
+  Watch(slot);
+  return slot;
+}
+
+void SimFleet::Close(size_t slot) {
+  Slot& s = slots_[slot];
+  if (!s.socket) return;
+  int fd = s.socket.get(zmq::sockopt::fd);
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  s.socket.close();
+  s.drain_pending = false;
+}
+
+bool SimFleet::SendTo(size_t slot, const std::string& routing_id, const std::string& frame) {
+  Slot& s = slots_[slot];
+  if (!s.socket.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait) ||
+      !s.socket.send(zmq::buffer(frame), zmq::send_flags::dontwait)) {
+    ++send_failures_;
+    return false;
+  }
+  Touch(slot);
+  return true;
+}
+
+bool SimFleet::TrySend(size_t slot, const std::string& frame) {
+  if (!slots_[slot].socket.send(zmq::buffer(frame), zmq::send_flags::dontwait)) return false;
+  Touch(slot);
+  return true;
+}
+
+void SimFleet::Touch(size_t slot) {
+  Slot& s = slots_[slot];
+  if (slot != draining_ && !s.drain_pending) {
+    s.drain_pending = true;
+    touched_.push_back(slot);
+  }
 }
 
 void SimFleet::Watch(size_t slot) {
@@ -144,10 +216,7 @@ bool SimFleet::Send(size_t slot, const std::string& frame) {
     ++send_failures_;
     return false;
   }
-  if (slot != draining_ && !s.drain_pending) {
-    s.drain_pending = true;
-    touched_.push_back(slot);
-  }
+  Touch(slot);
   return true;
 }
 
@@ -156,8 +225,15 @@ void SimFleet::Drain(size_t slot) {
   s.drain_pending = false;
   draining_ = slot;
   for (;;) {
+    if (!s.socket) break;  // closed by a handler
     zmq::message_t message;
     if (!s.socket.recv(message, zmq::recv_flags::dontwait)) break;
+    if (s.router) {
+      zmq::message_t frame;
+      if (!message.more() || !s.socket.recv(frame, zmq::recv_flags::dontwait)) continue;
+      if (on_routed_) on_routed_(slot, message.to_string(), frame.to_string_view(), NowUs());
+      continue;
+    }
     if (on_frame_) on_frame_(slot, message.to_string_view(), NowUs());
   }
   draining_ = kNone;
@@ -167,7 +243,7 @@ void SimFleet::DrainTouched() {
   std::vector<size_t> touched;
   touched.swap(touched_);
   for (size_t slot : touched) {
-    if (slots_[slot].drain_pending) Drain(slot);
+    if (slots_[slot].drain_pending && slots_[slot].socket) Drain(slot);
   }
 }
 

@@ -52,7 +52,9 @@ class SimFleet {
   // Called for every frame received on `slot`, with the time it was read.
   using FrameFn = std::function<void(size_t slot, std::string_view frame, int64_t now_us)>;
 
-  SimFleet(int agents, std::string prefix, int io_threads);
+  // `extra_sockets`: sockets beyond one per agent the program will open (AddRouter,
+  // AddCurveDealer).
+  SimFleet(int agents, std::string prefix, int io_threads, int extra_sockets = 0);
   ~SimFleet();
   SimFleet(const SimFleet&) = delete;
   SimFleet& operator=(const SimFleet&) = delete;
@@ -68,6 +70,21 @@ class SimFleet {
   void ConnectAgent(size_t index, const std::string& endpoint, const std::string& server_key);
   // A plain DEALER to `endpoint` (the API socket), watched like the agents; returns its slot.
   size_t AddPlain(const std::string& endpoint);
+  // A Curve server ROUTER bound to `endpoint` with `secret_z85`; its frames go to on_routed.
+  // Returns its slot; `*bound` is the endpoint it listens on (port 0 resolved).
+  size_t AddRouter(const std::string& endpoint, const std::string& secret_z85, std::string* bound);
+  // A Curve client DEALER of agent `index`'s keys to a server of `server_key`, with
+  // ZMQ_IMMEDIATE (a send fails until the connection is up: see TrySend).
+  size_t AddCurveDealer(size_t index, const std::string& endpoint, const std::string& server_key);
+  // Send without counting a refusal as a failure (a connection that is not up yet).
+  bool TrySend(size_t slot, const std::string& frame);
+  // Closes the socket of a slot (the slot number is not reused).
+  void Close(size_t slot);
+  // A frame to `routing_id` on a router slot; false (and counted) when it could not be queued.
+  bool SendTo(size_t slot, const std::string& routing_id, const std::string& frame);
+  using RoutedFn = std::function<void(size_t slot, const std::string& routing_id,
+                                      std::string_view frame, int64_t now_us)>;
+  void set_on_routed(RoutedFn on_routed) { on_routed_ = std::move(on_routed); }
 
   // The hello labmesh-agent would send for agent `index`, asking for `labels`.
   protocol::AgentHello Hello(size_t index, std::vector<std::string> labels) const;
@@ -88,9 +105,15 @@ class SimFleet {
   struct Slot {
     zmq::socket_t socket;
     bool drain_pending = false;  // touched since its last drain
+    bool router = false;
   };
 
   void Watch(size_t slot);
+  // Marks a slot sent on outside a drain, for DrainTouched.
+  void Touch(size_t slot);
+  // A Curve client DEALER with agent `index`'s keys, connected.
+  zmq::socket_t CurveDealer(size_t index, const std::string& endpoint,
+                            const std::string& server_key, bool immediate = false);
   // Reads until EAGAIN: only then has ZeroMQ processed the socket's pending commands, so that
   // its ZMQ_FD signals again when more arrives.
   void Drain(size_t slot);
@@ -99,6 +122,7 @@ class SimFleet {
 
   const std::string prefix_;
   const int io_threads_;
+  const int extra_sockets_;
   std::vector<SimIdentity> identities_;
   zmq::context_t context_{0};  // replaced in Init(); declared before the sockets it outlives
   std::vector<Slot> slots_;
@@ -106,6 +130,7 @@ class SimFleet {
   std::vector<size_t> touched_;
   size_t draining_ = kNone;
   FrameFn on_frame_;
+  RoutedFn on_routed_;
   uint64_t send_failures_ = 0;
 };
 

@@ -213,6 +213,7 @@ aconf="$root/etc/labmesh/agent.conf"
 set_key "$aconf" coordinator "$agent_endpoint"
 set_key "$aconf" coordinator-key "$root/etc/labmesh/coordinator.pub"
 set_key "$aconf" work-dir "$root/var/lib/labmesh-agent"
+set_key "$aconf" peer-listen "tcp://127.0.0.1:0"
 for d in verify repair cleanup; do set_key "$aconf" "$d-dir" "$root/etc/labmesh/$d.d"; done
 cp "$aconf" "$tmp/agent-pending.conf"
 set_key "$aconf" enroll-token "package-test-token"

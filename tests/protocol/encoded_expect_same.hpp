@@ -39,7 +39,10 @@ concept ComparedByEncoding =
            HostFlakyReply, HostQuarantineRequest> ||
     // power_messages.hpp
     kOneOf<M, PowerConfigInfo, HostPowerConfigRequest, HostPowerShowRequest, HostPowerShowReply,
-           HostPowerRequest, HostPowerReply, HostConsoleRequest, HostConsoleReply>;
+           HostPowerRequest, HostPowerReply, HostConsoleRequest, HostConsoleReply> ||
+    // mesh_messages.hpp
+    kOneOf<M, PeerSource, PackageChunksRequest, PackageChunks, PeerBadReport, PeerChunkRequest,
+           PeerChunk>;
 
 template <ComparedByEncoding M>
 void ExpectSame(const M& a, const M& b) {

@@ -84,6 +84,10 @@ void ExpectSame(const HostInfo& a, const HostInfo& b) {
   EXPECT_EQ(a.probes_passed, b.probes_passed);
   EXPECT_EQ(a.power, b.power);
   EXPECT_EQ(a.console, b.console);
+  EXPECT_EQ(a.peer_endpoint, b.peer_endpoint);
+  EXPECT_EQ(a.mesh_bad_reports, b.mesh_bad_reports);
+  EXPECT_EQ(a.mesh_last_bad, b.mesh_last_bad);
+  EXPECT_EQ(a.mesh_avoided, b.mesh_avoided);
 }
 void ExpectSame(const LabelInfo& a, const LabelInfo& b) {
   EXPECT_EQ(a.name, b.name);
@@ -111,6 +115,10 @@ void ExpectSame(const AgentHello& a, const AgentHello& b) {
     EXPECT_EQ(a.entries[i].phase, b.entries[i].phase);
   }
   ExpectSame(a.update_report, b.update_report);
+  EXPECT_EQ(a.peer_endpoint, b.peer_endpoint);
+  EXPECT_EQ(a.peer_public_key, b.peer_public_key);
+  EXPECT_EQ(a.peer_secret, b.peer_secret);
+  EXPECT_EQ(a.packages_held, b.packages_held);
 }
 void ExpectSame(const Welcome& a, const Welcome& b) {
   EXPECT_EQ(a.hostname, b.hostname);
@@ -519,7 +527,9 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(ErrorReply{}), (V{"code", "message"}));
   EXPECT_EQ(keys(OkReply{}), (V{"message"}));
   EXPECT_EQ(keys(AgentHello{}), (V{"hostname", "agent_version", "incarnation", "public_key",
-                                   "enroll_token", "labels", "facts", "entries", "update_report"}));
+                                   "enroll_token", "labels", "facts", "entries", "update_report",
+                                   "peer_endpoint", "peer_public_key", "peer_secret",
+                                   "packages_held"}));
   EXPECT_EQ(keys(Welcome{}), (V{"hostname", "heartbeat_interval_ms", "labels"}));
   EXPECT_EQ(keys(PendingApproval{}), (V{"message"}));
   EXPECT_EQ(keys(Reject{}), (V{"reason"}));
@@ -595,8 +605,16 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
   EXPECT_EQ(keys(PackageDesireRequest{}), (V{"version", "canary_percent"}));
   EXPECT_EQ(keys(MetricsRequest{}), (V{"token"}));
   EXPECT_EQ(keys(MetricsReply{}), (V{"text"}));
-  EXPECT_EQ(keys(PackageChunkRequest{}), (V{"sha256", "offset", "max_bytes"}));
-  EXPECT_EQ(keys(PackageChunk{}), (V{"sha256", "offset", "total_bytes", "data"}));
+  EXPECT_EQ(keys(PackageChunkRequest{}), (V{"sha256", "offset", "max_bytes", "mesh"}));
+  EXPECT_EQ(keys(PackageChunk{}),
+            (V{"sha256", "offset", "total_bytes", "data", "peer", "retry_after_ms"}));
+  EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<PackageChunk>())).get().via.map.ptr[4].val),
+            (V{"hostname", "endpoint", "public_key", "ticket"}));
+  EXPECT_EQ(keys(PackageChunksRequest{}), (V{"sha256"}));
+  EXPECT_EQ(keys(PackageChunks{}), (V{"sha256", "total_bytes", "chunk_bytes", "chunk_sha256s"}));
+  EXPECT_EQ(keys(PeerBadReport{}), (V{"peer", "sha256", "index", "problem", "detail"}));
+  EXPECT_EQ(keys(PeerChunkRequest{}), (V{"sha256", "index", "fetcher", "ticket"}));
+  EXPECT_EQ(keys(PeerChunk{}), (V{"sha256", "index", "data"}));
   EXPECT_EQ(keys(TaskReport{}), (V{"task_id", "kind", "passed", "reason", "checks"}));
   EXPECT_EQ(keys(HostTaskRequest{}), (V{"hostname", "kind", "user"}));
   EXPECT_EQ(keys(HostHistoryRequest{}), (V{"hostname", "limit"}));
@@ -660,7 +678,9 @@ TEST(MessageRoundTrip, BodyKeysAreTheDocumentedSnakeCaseNames) {
                              "health_score",    "suspect",
                              "quarantine_reason", "quarantined_by",
                              "quarantined_ms",  "probes_passed",
-                             "power",           "console"}));
+                             "power",           "console",
+                             "peer_endpoint",   "mesh_bad_reports",
+                             "mesh_last_bad",   "mesh_avoided"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<AgentHello>())).get().via.map.ptr[6].val),
             (V{"arch", "os", "os_version", "kernel", "cpus", "memory_bytes", "address"}));
   EXPECT_EQ(KeysOf(BodyOf(Encode(Sample<Heartbeat>())).get().via.map.ptr[2].val),

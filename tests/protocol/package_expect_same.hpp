@@ -47,12 +47,18 @@ inline void ExpectSame(const PackageChunkRequest& a, const PackageChunkRequest& 
   EXPECT_EQ(a.sha256, b.sha256);
   EXPECT_EQ(a.offset, b.offset);
   EXPECT_EQ(a.max_bytes, b.max_bytes);
+  EXPECT_EQ(a.mesh, b.mesh);
 }
 inline void ExpectSame(const PackageChunk& a, const PackageChunk& b) {
   EXPECT_EQ(a.sha256, b.sha256);
   EXPECT_EQ(a.offset, b.offset);
   EXPECT_EQ(a.total_bytes, b.total_bytes);
   EXPECT_EQ(a.data, b.data);
+  EXPECT_EQ(a.peer.hostname, b.peer.hostname);
+  EXPECT_EQ(a.peer.endpoint, b.peer.endpoint);
+  EXPECT_EQ(a.peer.public_key, b.peer.public_key);
+  EXPECT_EQ(a.peer.ticket, b.peer.ticket);
+  EXPECT_EQ(a.retry_after_ms, b.retry_after_ms);
 }
 
 }  // namespace labmesh::protocol::testing

@@ -38,7 +38,8 @@ using AllMessages = std::tuple<
     TemplateShowReply, TemplateDeleteRequest, ScheduleCreateRequest, ScheduleListRequest,
     ScheduleListReply, ScheduleShowRequest, ScheduleShowReply, ScheduleActionRequest,
     HostPowerConfigRequest, HostPowerShowRequest, HostPowerShowReply, HostPowerRequest,
-    HostPowerReply, HostConsoleRequest, HostConsoleReply>;
+    HostPowerReply, HostConsoleRequest, HostConsoleReply, PackageChunksRequest, PackageChunks,
+    PeerBadReport, PeerChunkRequest, PeerChunk>;
 
 // Calls f(Type{}) once per message type (a value, so that generic lambdas can name the type).
 template <typename F>
@@ -129,6 +130,10 @@ inline HostInfo SampleHostInfo(const std::string& hostname) {
   h.probes_passed = 2;
   h.power = true;
   h.console = true;
+  h.peer_endpoint = "tcp://10.0.3.17:7712";
+  h.mesh_bad_reports = 3;
+  h.mesh_last_bad = "corrupt (chunk 4 of cccccccccccc, reported by lab-18): chunk 4 hashes to 0f..";
+  h.mesh_avoided = true;
   return h;
 }
 
@@ -259,6 +264,11 @@ inline AgentHello Sample<AgentHello>() {
   m.update_report.passed = true;
   m.update_report.reason = "version 9.9.9 exited before it registered";
   m.update_report.checks = SampleChecks();
+  m.peer_endpoint = "tcp://10.0.3.17:7712";
+  m.peer_public_key = "E7Jv/#ZJ%AZ-9J<k2<yV+A5GJ8{=0OLU7i@h?v{c";
+  m.peer_secret = std::vector<char>(32, '\x5a');
+  m.peer_secret[0] = '\0';  // bin, not a string
+  m.packages_held = {std::string(64, 'c'), std::string(64, 'd')};
   return m;
 }
 template <>
@@ -1034,11 +1044,15 @@ inline PackageInfo SamplePackage(const std::string& version) {
 }
 template <>
 inline PackageChunkRequest Sample<PackageChunkRequest>() {
-  return PackageChunkRequest{std::string(64, 'c'), 262'144, 262'144};
+  return PackageChunkRequest{std::string(64, 'c'), 262'144, 262'144, true};
 }
 template <>
 inline PackageChunk Sample<PackageChunk>() {
-  return PackageChunk{std::string(64, 'c'), 262'144, 10'485'760, {'\x1f', '\x8b', '\0', 'x'}};
+  return PackageChunk{std::string(64, 'c'), 262'144, 10'485'760, {'\x1f', '\x8b', '\0', 'x'},
+                      PeerSource{"lab-18", "tcp://10.0.3.18:7712",
+                                 "E7Jv/#ZJ%AZ-9J<k2<yV+A5GJ8{=0OLU7i@h?v{c",
+                                 std::vector<char>(32, '\x07')},
+                      150};
 }
 template <>
 inline PackageUploadRequest Sample<PackageUploadRequest>() {
@@ -1099,6 +1113,29 @@ inline void DecodeWithEveryType(std::string_view frame, const DecodeLimits& limi
   auto envelope = DecodeEnvelope(frame, limits);
   if (envelope.ok()) (void)DecodeBodyAsEveryType(*envelope);
   ForEachMessageType([&](auto m) { (void)DecodeAs<decltype(m)>(frame, limits); });
+}
+
+// ---- mesh_messages.hpp ----
+template <>
+inline PackageChunksRequest Sample<PackageChunksRequest>() {
+  return PackageChunksRequest{std::string(64, 'c')};
+}
+template <>
+inline PackageChunks Sample<PackageChunks>() {
+  return PackageChunks{std::string(64, 'c'), 1'572'864, 1'048'576,
+                       {std::string(64, '1'), std::string(64, '2')}};
+}
+template <>
+inline PeerBadReport Sample<PeerBadReport>() {
+  return PeerBadReport{"lab-18", std::string(64, 'c'), 4, "corrupt", "chunk 4 hashes to 0f.."};
+}
+template <>
+inline PeerChunkRequest Sample<PeerChunkRequest>() {
+  return PeerChunkRequest{std::string(64, 'c'), 4, "lab-17", std::vector<char>(32, '\0')};
+}
+template <>
+inline PeerChunk Sample<PeerChunk>() {
+  return PeerChunk{std::string(64, 'c'), 4, {'\x1f', '\0', 'z'}};
 }
 
 }  // namespace labmesh::protocol::testing

@@ -92,6 +92,7 @@ Process& E2eCluster::StartAgentWrapped(const std::string& hostname,
       {"--coordinator", agent_endpoint_},     {"--coordinator-key", key_path()},
       {"--hostname", hostname},               {"--work-dir", AgentWorkDir(hostname)},
       {"--heartbeat-interval", kHeartbeat},   {"--address", "127.0.0.1"},
+      {"--peer-listen", "tcp://127.0.0.1:0"},
       {"--verify-dir", ScriptDir(hostname, "verify")},
       {"--repair-dir", ScriptDir(hostname, "repair")},
       {"--cleanup-dir", ScriptDir(hostname, "cleanup")}};

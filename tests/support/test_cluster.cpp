@@ -155,6 +155,7 @@ agent::AgentConfig TestCluster::DefaultAgentConfig(size_t i) const {
   config.coordinator_key = coordinator_key_;
   config.hostname = "lab-" + std::to_string(i);
   config.work_dir = tmp_.path() + "/agent-" + std::to_string(i);
+  config.peer_listen = "tcp://127.0.0.1:0";  // the package mesh on loopback only
   config.heartbeat_interval_ms = options_.heartbeat_interval_ms;
   config.hello_timeout_ms = options_.hello_timeout_ms;
   config.reconnect_initial_ms = options_.reconnect_initial_ms;

@@ -73,6 +73,15 @@ function healthText(host) {
   return Number(host.health_score).toFixed(1) + (host.suspect ? ' (suspect: see labmesh host flaky)' : '');
 }
 
+// The package mesh (docs/mesh.md): the peer socket, and bad-peer reports when there are any.
+function meshText(host) {
+  const mesh = host.mesh || {};
+  const socket = mesh.peer_endpoint ? 'serves chunks on ' + mesh.peer_endpoint : 'no peer socket';
+  if (!mesh.bad_reports) return socket;
+  return socket + '; ' + mesh.bad_reports + ' bad-peer report(s)' + (mesh.avoided ? ', avoided now' : '') +
+    ' — latest: ' + mesh.last_bad;
+}
+
 export function mount(ctx) {
   const name = ctx.params.arg;
   const path = '/api/v1/hosts/' + encodeURIComponent(name);
@@ -279,6 +288,7 @@ export function mount(ctx) {
         f.cpus ? f.cpus + ' CPUs' : '', f.memory_bytes ? formatBytes(f.memory_bytes) : '']
         .filter(Boolean).join(', ')],
       ['Address', f.address || ''],
+      ['Package mesh', meshText(host), 'mesh-text'],
       ['Load (1/5/15)', loadText(host)],
       ['Memory available', memoryText(host)],
       ['Disk free', hh.disk_total_bytes ? formatBytes(hh.disk_free_bytes) + ' of ' +

@@ -93,6 +93,18 @@ struct AgentConfig {
   // The write end of the trial pipe when this process is a new version on trial (main reads it
   // from LABMESH_UPDATE_TRIAL_FD); -1 = not on trial.
   int update_trial_fd = -1;
+
+  // The package mesh (docs/mesh.md): the peer socket other agents fetch package chunks from
+  // ("" = none: this agent neither serves nor fetches from peers, only from the coordinator);
+  // the host they reach it at when it listens on every address ("" = `address`); its upload
+  // cap in bytes per second (0 = none); fetches waiting at most; the disk kept for whole
+  // packages; how long a fetch from a peer may take before the next peer is tried.
+  std::string peer_listen = "tcp://*:7712";
+  std::string peer_advertise;
+  uint64_t peer_upload_rate = 0;
+  uint32_t peer_max_fetchers = 8;
+  uint64_t peer_cache_bytes = uint64_t{256} << 20;
+  int64_t peer_timeout_ms = 5'000;
 };
 
 }  // namespace labmesh::agent

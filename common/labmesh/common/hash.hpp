@@ -52,4 +52,10 @@ struct FileHash {
 enum class HashKind { kBlake2b, kSha256 };
 Result<FileHash> HashFile(const std::string& path, HashKind kind = HashKind::kBlake2b);
 
+// HMAC-SHA-256 of `message` keyed with `key` (any length): 32 raw bytes. The package mesh's
+// fetch tickets (docs/mesh.md).
+std::string HmacSha256(std::string_view key, std::string_view message);
+// Compares two byte strings in constant time (for secrets); false when the sizes differ.
+bool SecretEquals(std::string_view a, std::string_view b);
+
 }  // namespace labmesh

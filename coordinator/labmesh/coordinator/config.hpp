@@ -117,6 +117,15 @@ struct CoordinatorConfig {
   uint32_t quarantine_probes = 3;
   std::string quarantine_probe_template;
   std::string flaky_build_key = "build";
+  // The package mesh (docs/mesh.md): agents fetch package chunks from each other, the
+  // coordinator routes them (mesh false: it serves every chunk itself). At most mesh_uploads
+  // fetches from one agent at once; the coordinator serves a chunk nobody holds to at most
+  // mesh_seeds fetchers at once; peers sharing the label that starts with
+  // mesh_locality_prefix are preferred.
+  bool mesh = true;
+  uint32_t mesh_uploads = 4;
+  uint32_t mesh_seeds = 2;
+  std::string mesh_locality_prefix = "rack:";
 };
 
 }  // namespace labmesh::coordinator

@@ -14,6 +14,7 @@
 #include "labmesh/protocol/auth_messages.hpp"
 #include "labmesh/protocol/health_messages.hpp"
 #include "labmesh/protocol/job_messages.hpp"
+#include "labmesh/protocol/mesh_messages.hpp"
 #include "labmesh/protocol/metrics_messages.hpp"
 #include "labmesh/protocol/package_messages.hpp"
 #include "labmesh/protocol/power_messages.hpp"
@@ -95,6 +96,13 @@ struct HostInfo {
   // console source. The commands themselves: HostPowerShowRequest.
   bool power = false;
   bool console = false;
+  // The package mesh (docs/mesh.md): the peer socket its agent serves chunks on ("" = none),
+  // how often fetchers reported it bad, the latest such report, and whether the tracker avoids
+  // it now (a corrupt chunk: for the rest of that package; else for a while).
+  std::string peer_endpoint;
+  uint32_t mesh_bad_reports = 0;
+  std::string mesh_last_bad;
+  bool mesh_avoided = false;
 };
 
 struct LabelInfo {
@@ -152,6 +160,13 @@ struct AgentHello {
   // How an Update task ended when this process is the one a rollback brought back (task_id 0 =
   // nothing to report): the coordinator ends that task with it (package_messages.hpp).
   TaskReport update_report;
+  // The package mesh (mesh_messages.hpp): the agent's peer socket ("" = it serves no chunks),
+  // that socket's Curve server key (Z85), the secret the coordinator makes fetch tickets with
+  // (kPeerSecretBytes, drawn at every start) and the packages (SHA-256) it holds whole.
+  std::string peer_endpoint;
+  std::string peer_public_key;
+  std::vector<char> peer_secret;
+  std::vector<std::string> packages_held;
 };
 
 struct Welcome {

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "labmesh/protocol/mesh_messages.hpp"
 #include "labmesh/protocol/types.hpp"
 
 namespace labmesh::protocol {
@@ -102,6 +103,9 @@ struct PackageChunkRequest {
   std::string sha256;
   uint64_t offset = 0;
   uint32_t max_bytes = 0;  // capped at kMaxPackageChunkBytes
+  // The agent can fetch from peers (mesh_messages.hpp): the offset must then be a chunk
+  // boundary and the answer may name a peer instead of carrying the bytes.
+  bool mesh = false;
 };
 
 // The answer (same request id). Errors (unknown package, offset past the end) come as
@@ -112,6 +116,10 @@ struct PackageChunk {
   uint64_t offset = 0;
   uint64_t total_bytes = 0;
   std::vector<char> data;  // MessagePack bin
+  // Mesh requests only (data empty then): fetch the chunk from this peer (hostname set), or
+  // ask again after retry_after_ms (every holder is busy).
+  PeerSource peer;
+  uint32_t retry_after_ms = 0;
 };
 
 }  // namespace labmesh::protocol

@@ -37,6 +37,13 @@ enum class MessageType : uint16_t {
   // Self-update (package_messages.hpp, docs/update.md).
   kPackageChunkRequest = 31,  // agent -> coordinator: bytes of the package to install
   kPackageChunk = 32,         // coordinator -> agent: those bytes
+  // The package mesh (mesh_messages.hpp, docs/mesh.md). 33-35 travel on the agent socket,
+  // 36-37 on an agent's peer socket (7712).
+  kPackageChunksRequest = 33,  // agent -> coordinator: the chunk SHA-256s of a package
+  kPackageChunks = 34,
+  kPeerBadReport = 35,     // agent -> coordinator: a peer served a bad chunk or none; no reply
+  kPeerChunkRequest = 36,  // agent -> agent: one chunk of a package
+  kPeerChunk = 37,
 
   // API socket (CLI / web page DEALER <-> coordinator ROUTER).
   kHostListRequest = 100,
