@@ -85,7 +85,7 @@ TEST(DecodeErrors, WrongVersionIsUnsupported) {
 }
 
 TEST(DecodeErrors, UnknownTypeIsUnsupported) {
-  for (uint64_t type : {0, 2, 9, 17, 33, 99, 118, 185, 195, 65535}) {
+  for (uint64_t type : {0, 2, 9, 17, 38, 99, 118, 185, 195, 65535}) {
     EXPECT_EQ(EnvelopeCode(Frame(1, type, 7)), StatusCode::kUnsupported) << type;
   }
 }
