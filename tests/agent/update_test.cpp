@@ -884,7 +884,7 @@ class FakeCoordinator : public CurveRouter {
 agent::AgentConfig UpdateConfig(const std::string& work_dir) {
   agent::AgentConfig config;
   config.hostname = "lab-u";
-  config.peer_listen = "tcp://127.0.0.1:0";
+  config.peer_listen = "";  // the fake coordinator serves packages without the mesh
   config.work_dir = work_dir;
   config.exec_args = {"--work-dir", work_dir};
   config.kill_grace_ms = 200;
@@ -986,7 +986,8 @@ std::string ScriptPackage(const std::string& dir, const std::string& agent) {
 std::vector<std::string> AgentArgs(const FakeCoordinator& coordinator, const std::string& work) {
   return {LABMESH_AGENT_BIN, "--coordinator", coordinator.endpoint(), "--coordinator-key",
           coordinator.public_key(), "--hostname", "lab-r", "--work-dir", work,
-          "--update-trial", "30s", "--log-level", "debug"};
+          "--update-trial", "30s", "--log-level", "debug",
+          "--peer-listen", ""};  // the fake coordinator knows nothing of the mesh
 }
 
 TEST(AgentReexec, TheNewVersionRunsInTheSameProcessAndConfirmsItsTrial) {
