@@ -57,7 +57,7 @@ TEST_F(ResourcesE2e, SecondAgentOnTheWorkDirRefusesToStart) {
   StartCluster({"a1"});
   Process second({AgentBinary(), "--coordinator", cluster_.agent_endpoint(), "--coordinator-key",
                   cluster_.key_path(), "--hostname", "a1", "--work-dir",
-                  cluster_.AgentWorkDir("a1")},
+                  cluster_.AgentWorkDir("a1"), "--peer-listen", ""},
                  cluster_.root() + "/second-agent.log");
   auto code = second.Wait(std::chrono::seconds(15));
   ASSERT_TRUE(code.has_value()) << "the second agent kept running:\n" << second.Log();
