@@ -818,7 +818,8 @@ class FakeCoordinator : public CurveRouter {
  public:
   bool RunUntil(const std::function<bool()>& condition,
                 std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
+    // Scaled: a sanitizer build runs the agent several times slower (process.hpp).
+    auto deadline = std::chrono::steady_clock::now() + Scaled(timeout);
     while (!condition()) {
       if (std::chrono::steady_clock::now() >= deadline) return false;
       Poll(5);
