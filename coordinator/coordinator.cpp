@@ -10,6 +10,7 @@
 #include <zmq.hpp>
 
 #include "agent_service.hpp"
+#include "api_bindings.hpp"
 #include "api_routes.hpp"
 #include "api_service.hpp"
 #include "reservations.hpp"
@@ -24,6 +25,7 @@
 #include "metrics_service.hpp"
 #include "package_service.hpp"
 #include "power_service.hpp"
+#include "query_pool.hpp"
 #include "results_intake.hpp"
 #include "results_repository.hpp"
 #include "results_service.hpp"
@@ -202,6 +204,8 @@ class CoordinatorImpl final : public Coordinator {
         MetricsService::Sources{&metrics_, registry_.get(), &core_->jobs(), store_.get(),
                                 results_index_.get(), disk_.get(), &retention_->stats(),
                                 packages_->mesh()});
+    queries_ = std::make_unique<QueryPool>(static_cast<size_t>(config_.query_threads));
+    LABMESH_RETURN_IF_ERROR(queries_->Start());
     BindRoutes();
 
     try {
@@ -281,9 +285,10 @@ class CoordinatorImpl final : public Coordinator {
         {zap_->socket().handle(), 0, ZMQ_POLLIN, 0},
         {nullptr, intake_->fd(), ZMQ_POLLIN, 0},
         {web_api_socket_.handle(), 0, ZMQ_POLLIN, 0},
+        {nullptr, queries_->fd(), ZMQ_POLLIN, 0},
         {api_curve_socket_.handle(), 0, ZMQ_POLLIN, 0},  // last: absent without --api-curve-listen
     };
-    const int item_count = api_curve_socket_ ? 6 : 5;
+    const int item_count = api_curve_socket_ ? 7 : 6;
     std::vector<zmq::pollitem_t> polled;  // the sockets, then the power and console pipes
     std::vector<int> power_fds;
     while (!stop_.load()) {
@@ -302,12 +307,13 @@ class CoordinatorImpl final : public Coordinator {
         events = zmq::poll(polled.data(), polled.size(), std::chrono::milliseconds(wait));
         for (int i = 0; i < item_count; ++i) items[i].revents = polled[i].revents;
         if (items[3].revents & ZMQ_POLLIN) results_service_->OnIntakeReady();
+        if (items[5].revents & ZMQ_POLLIN) queries_->DeliverDone();
         if (items[2].revents & ZMQ_POLLIN) zap_->HandleReady();
         if (items[0].revents & ZMQ_POLLIN) DrainAgentSocketAndCommit();
         bool api = false;
         if (items[1].revents & ZMQ_POLLIN) api = DrainApiSocket(api_socket_, kPlainApi) || api;
         if (items[4].revents & ZMQ_POLLIN) api = DrainApiSocket(web_api_socket_, kWebApi) || api;
-        if (item_count > 5 && (items[5].revents & ZMQ_POLLIN)) {
+        if (item_count > 6 && (items[6].revents & ZMQ_POLLIN)) {
           api = DrainApiSocket(api_curve_socket_, kCurveApi) || api;
         }
         if (api) core_->RequestSchedule();  // a lock, accept or label change may free a host
@@ -477,89 +483,32 @@ class CoordinatorImpl final : public Coordinator {
                      [&](std::string frame) { SendToApi(routing_id, frame); });
   }
 
-  // The route table's handlers (api_routes.hpp): each owner's service answers its requests.
-  // Services that stage their changes into the turn's batch answer a change after its commit;
-  // those that commit on their own (users, the catalog, packages) answer at once.
+  // The route table's handlers (api_bindings.hpp).
   void BindRoutes() {
-    using T = protocol::MessageType;
-    using Reply = ApiRoutes::Reply;
-    routes_.Bind(ApiOwner::kHosts, [this](const std::string& id, const protocol::Envelope& e,
-                                          const Principal& who, const std::string&,
-                                          const Reply& reply) {
-      std::string frame = api_->Handle(e, who);
-      if (FindApiRoute(e.type)->mutating) {
-        core_->batch().ToApi(id, std::move(frame), e.request_id);
-      } else {
-        reply(std::move(frame));
-      }
+    BindApiRoutes(&routes_,
+                  ApiServices{api_.get(), reservations_.get(), health_.get(), power_.get(),
+                              core_.get(), results_service_.get(), retention_.get(),
+                              packages_.get(), metrics_service_.get(), notify_.get(),
+                              schedules_.get(), auth_.get(), store_.get(),
+                              [this](const std::string& routing_id, uint64_t request_id,
+                                     QueryPool::Work work) {
+                                RunQuery(routing_id, request_id, std::move(work));
+                              }});
+  }
+
+  // A read-only query on the reader threads; its reply is sent when it is done (DeliverDone).
+  void RunQuery(const std::string& routing_id, uint64_t request_id, QueryPool::Work work) {
+    bool queued = queries_->Submit(std::move(work), [this, routing_id](std::string frame) {
+      SendToApi(routing_id, frame);
     });
-    routes_.Bind(ApiOwner::kReservations, [this](const std::string& id, const protocol::Envelope& e,
-                                                 const Principal& who, const std::string&,
-                                                 const Reply&) {
-      // Staged on the host record: the reply leaves after the turn's commit.
-      core_->batch().ToApi(id, reservations_->Handle(e, who), e.request_id);
-    });
-    routes_.Bind(ApiOwner::kHealth, [this](const std::string& id, const protocol::Envelope& e,
-                                           const Principal& who, const std::string&,
-                                           const Reply& reply) {
-      if (e.type == T::kHostFlakyRequest) return reply(health_->HandleFlaky(e));
-      // Staged on the host record: the reply leaves after the turn's commit.
-      core_->batch().ToApi(id, health_->HandleQuarantine(e, who), e.request_id);
-    });
-    routes_.Bind(ApiOwner::kPower, [this](const std::string& id, const protocol::Envelope& e,
-                                          const Principal& who, const std::string&,
-                                          const Reply& reply) {
-      power_->HandleApi(id, e, who, reply);
-    });
-    routes_.Bind(ApiOwner::kCatalog, [this](const std::string&, const protocol::Envelope& e,
-                                            const Principal& who, const std::string&,
-                                            const Reply& reply) { reply(api_->Handle(e, who)); });
-    routes_.Bind(ApiOwner::kJobs, [this](const std::string& id, const protocol::Envelope& e,
-                                         const Principal& who, const std::string&,
-                                         const Reply& reply) {
-      JobService& jobs = core_->jobs();
-      switch (e.type) {
-        case T::kJobCreateRequest: return jobs.Create(id, e, who);
-        case T::kJobAbortRequest: return jobs.Abort(id, e, who);
-        case T::kJobListRequest: return reply(jobs.List(e));
-        case T::kJobShowRequest: return reply(jobs.Show(e));
-        case T::kJobLogRequest: return reply(jobs.Log(e));
-        case T::kHostAvailRequest: return reply(jobs.Avail(e, who));
-        case T::kResultsImportRequest: return jobs.ImportBegin(id, e, who);
-        case T::kResultsImportChunkRequest: return reply(jobs.ImportChunk(e, who));
-        case T::kResultsImportDoneRequest: return jobs.ImportDone(id, e, who);
-        default: return reply(protocol::ErrorFrame(e.request_id, Status::Unsupported("not a job request")));
-      }
-    });
-    routes_.Bind(ApiOwner::kHostTasks, [this](const std::string& id, const protocol::Envelope& e,
-                                              const Principal& who, const std::string&,
-                                              const Reply& reply) {
-      if (e.type == T::kHostTaskRequest) return core_->tasks().RequestTask(id, e, who);
-      reply(core_->tasks().History(e));
-    });
-    routes_.Bind(ApiOwner::kResults, [this](const std::string& id, const protocol::Envelope& e,
-                                            const Principal& who, const std::string&,
-                                            const Reply&) {
-      results_service_->HandleApi(id, e, who);
-    });
-    routes_.Bind(ApiOwner::kRetention, [this](const std::string& id, const protocol::Envelope& e,
-                                              const Principal& who, const std::string&,
-                                              const Reply&) { retention_->HandleApi(id, e, who); });
-    routes_.Bind(ApiOwner::kPackages, [this](const std::string& id, const protocol::Envelope& e,
-                                             const Principal& who, const std::string&,
-                                             const Reply&) { packages_->HandleApi(id, e, who); });
-    routes_.Bind(ApiOwner::kMetrics, [this](const std::string&, const protocol::Envelope& e,
-                                            const Principal&, const std::string&,
-                                            const Reply& reply) { reply(metrics_service_->Handle(e)); });
-    routes_.Bind(ApiOwner::kWorkflow, [this](const std::string& id, const protocol::Envelope& e,
-                                             const Principal& who, const std::string&,
-                                             const Reply& reply) {
-      if (e.type == T::kNotifySecretRequest) return reply(notify_->Secret(e, who));
-      schedules_->HandleApi(id, e, who, reply);
-    });
-    routes_.Bind(ApiOwner::kAuth, [this](const std::string&, const protocol::Envelope& e,
-                                         const Principal& who, const std::string& from,
-                                         const Reply& reply) { reply(auth_->Handle(e, who, from)); });
+    if (!queued) {
+      SendToApi(routing_id,
+                protocol::ErrorFrame(request_id,
+                                     Status::Unavailable(
+                                         "the coordinator has " +
+                                         std::to_string(QueryPool::kMaxQueued) +
+                                         " queries waiting; try again")));
+    }
   }
 
   // Who an audit record names: the admitted user, else who the request claimed to be (a login's
@@ -617,6 +566,8 @@ class CoordinatorImpl final : public Coordinator {
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<MetricsService> metrics_service_;
+  // After every service and store its queries read: its readers stop first.
+  std::unique_ptr<QueryPool> queries_;
   ApiRoutes routes_;
   zmq::context_t context_;
   std::unique_ptr<ZapHandler> zap_;

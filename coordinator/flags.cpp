@@ -207,6 +207,9 @@ void AddFlags(CLI::App& app, CommandLine& line) {
   flags::Add(app, "io-threads", config.io_threads,
              "ZeroMQ I/O threads (Curve and TCP work of the agent connections)")
       ->check(CLI::Range(1, 64));
+  flags::Add(app, "query-threads", config.query_threads,
+             "reader threads answering results and job-list queries off the event loop")
+      ->check(CLI::Range(1, 64));
   flags::AddLogFlags(app, line.log);
   app.add_option("--check", line.check_dir,
                  "check the store in DATA_DIR read-only (beside a running coordinator too), print "

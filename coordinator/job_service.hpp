@@ -72,7 +72,6 @@ class JobService {
   Result<uint64_t> CreateJob(protocol::JobCreateRequest request, const std::string& schedule,
                              const std::string& probe_for = "");
   void Abort(const std::string& routing_id, const protocol::Envelope& e, const Principal& who);
-  std::string List(const protocol::Envelope& e) const;
   std::string Show(const protocol::Envelope& e) const;
   std::string Log(const protocol::Envelope& e) const;
   // host avail: what the hosts with a label that `who` may use are doing (the Scheduler's view).

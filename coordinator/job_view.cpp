@@ -1,6 +1,8 @@
 #include "job_view.hpp"
 
+#include "labmesh/protocol/messages.hpp"
 #include "results_repository.hpp"
+#include "text_util.hpp"
 
 namespace labmesh::coordinator {
 
@@ -114,6 +116,39 @@ protocol::TaskInfo ToTaskInfo(const store::SpecialTask& task, bool with_checks) 
   info.finished_ms = task.finished_ms;
   if (with_checks) info.checks = task.checks;
   return info;
+}
+
+std::string JobListFrame(store::Store* store, const protocol::Envelope& e) {
+  auto request = protocol::DecodeBody<protocol::JobListRequest>(e);
+  if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
+  if (!request->status.empty() && request->status != "Queued" && request->status != "Running" &&
+      request->status != "Waiting" &&
+      request->status != "Completed" && request->status != "Failed" &&
+      request->status != "Aborted") {
+    return protocol::ErrorFrame(
+        e.request_id, Status::InvalidArgument("unknown job status '" + request->status +
+                                              "' (Queued, Running, Completed, Failed, Aborted)"));
+  }
+  auto jobs = store->ListJobs();
+  if (!jobs.ok()) return protocol::ErrorFrame(e.request_id, jobs.status());
+  protocol::JobListReply reply;
+  for (auto it = jobs->rbegin(); it != jobs->rend(); ++it) {
+    if (request->limit > 0 && reply.jobs.size() >= request->limit) break;
+    if (request->before_id != 0 && it->id >= request->before_id) continue;
+    if (!request->owner.empty() && it->owner != request->owner) continue;
+    if (!request->name.empty() && !ContainsIgnoringCase(it->name, request->name)) continue;
+    if (!request->schedule.empty() && it->schedule != request->schedule) continue;
+    auto entries = store->GetEntries(it->entry_ids);
+    if (!entries.ok()) return protocol::ErrorFrame(e.request_id, entries.status());
+    protocol::JobInfo info = ToJobInfo(*it, *entries, /*with_control=*/false);
+    if (!request->status.empty() && info.status != request->status) continue;
+    if (request->finished_since_us != 0 &&
+        (info.finished_us == 0 || info.finished_us < request->finished_since_us)) {
+      continue;
+    }
+    reply.jobs.push_back(std::move(info));
+  }
+  return protocol::Encode(reply, e.request_id);
 }
 
 }  // namespace labmesh::coordinator

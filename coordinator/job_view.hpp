@@ -1,10 +1,12 @@
 #pragma once
 // What readers see of jobs and entries: the protocol views built from store records, and the
-// job status derived from its entries (docs/jobs.md). Pure functions.
+// job status derived from its entries (docs/jobs.md). Pure functions, and the job list, which
+// reads only the store (any thread: it runs on the QueryPool's readers).
 
 #include <string>
 #include <vector>
 
+#include "labmesh/protocol/envelope.hpp"
 #include "labmesh/protocol/job_messages.hpp"
 #include "labmesh/store/store.hpp"
 
@@ -22,5 +24,9 @@ protocol::JobInfo ToJobInfo(const store::Job& job, const std::vector<store::Entr
 
 // A special task as readers see it; its checks only `with_checks` (not in host lists).
 protocol::TaskInfo ToTaskInfo(const store::SpecialTask& task, bool with_checks);
+
+// The encoded reply to a JobListRequest (or an ErrorReply), read from `store` in its own read
+// transactions: what has been committed. Any thread.
+std::string JobListFrame(store::Store* store, const protocol::Envelope& e);
 
 }  // namespace labmesh::coordinator

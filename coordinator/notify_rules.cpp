@@ -11,6 +11,7 @@
 
 #include "labmesh/protocol/json.hpp"
 #include "labmesh/protocol/types.hpp"
+#include "text_util.hpp"
 
 namespace labmesh::coordinator {
 namespace {
@@ -64,13 +65,6 @@ Result<std::string> CanonicalWebhookUrl(std::string_view url) {
   std::string canonical = part(CURLUPART_URL);
   if (canonical.empty()) return Status::InvalidArgument("webhook URL '" + text + "' is not a URL");
   return canonical;
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 std::string Hex(const unsigned char* bytes, size_t size) {

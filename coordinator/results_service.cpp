@@ -65,9 +65,9 @@ ResultsService::ResultsService(const CoordinatorConfig& config, const Clock* clo
 void ResultsService::HandleApi(const std::string& routing_id, const protocol::Envelope& e,
                                const Principal& who) {
   switch (e.type) {
-    case MessageType::kResultsListRequest: return to_api_(routing_id, List(e));
-    case MessageType::kResultsSummaryRequest: return to_api_(routing_id, Summary(e));
-    case MessageType::kResultsSeriesRequest: return to_api_(routing_id, Series(e));
+    case MessageType::kResultsListRequest:
+    case MessageType::kResultsSummaryRequest:
+    case MessageType::kResultsSeriesRequest: return to_api_(routing_id, Query(e)());
     case MessageType::kResultsReparseRequest: return Reparse(routing_id, e, who);
     default:
       to_api_(routing_id,
@@ -75,7 +75,26 @@ void ResultsService::HandleApi(const std::string& routing_id, const protocol::En
   }
 }
 
-std::string ResultsService::List(const protocol::Envelope& e) const {
+bool ResultsService::IsQuery(MessageType type) {
+  return type == MessageType::kResultsListRequest || type == MessageType::kResultsSummaryRequest ||
+         type == MessageType::kResultsSeriesRequest;
+}
+
+QueryPool::Work ResultsService::Query(const protocol::Envelope& e) const {
+  // Members read there: index_ (thread-safe reads) only; the health view is an immutable
+  // snapshot the registry replaces, never changes.
+  return [this, e, health = registry_->health_view()]() -> std::string {
+    switch (e.type) {
+      case MessageType::kResultsListRequest: return List(e, health.get());
+      case MessageType::kResultsSummaryRequest: return Summary(e, health.get());
+      case MessageType::kResultsSeriesRequest: return Series(e);
+      default:
+        return protocol::ErrorFrame(e.request_id, Status::Unsupported("not a results query"));
+    }
+  };
+}
+
+std::string ResultsService::List(const protocol::Envelope& e, const HealthView* health) const {
   auto request = protocol::DecodeBody<protocol::ResultsListRequest>(e);
   if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
   if (Status s = CheckStatusName(request->status); !s.ok())
@@ -102,7 +121,7 @@ std::string ResultsService::List(const protocol::Envelope& e) const {
   if (!page.ok()) return protocol::ErrorFrame(e.request_id, page.status());
   protocol::ResultsListReply reply;
   reply.results.reserve(page->records.size());
-  const HealthView* health = registry_->health();  // flaky tests (docs/quarantine.md)
+  // `health`: the flaky tests (docs/quarantine.md)
   for (store::ResultRecord& r : page->records) {
     protocol::TestResultInfo& info = reply.results.emplace_back(ToInfo(std::move(r)));
     info.flaky = health != nullptr && health->flaky_tests.count(info.test) > 0;
@@ -111,7 +130,8 @@ std::string ResultsService::List(const protocol::Envelope& e) const {
   return protocol::Encode(reply, e.request_id);
 }
 
-std::string ResultsService::Summary(const protocol::Envelope& e) const {
+std::string ResultsService::Summary(const protocol::Envelope& e,
+                                    const HealthView* health) const {
   auto request = protocol::DecodeBody<protocol::ResultsSummaryRequest>(e);
   if (!request.ok()) return protocol::ErrorFrame(e.request_id, request.status());
   if (request->group_by != "host" && request->group_by != "label") {
@@ -134,7 +154,6 @@ std::string ResultsService::Summary(const protocol::Envelope& e) const {
   auto rows = index_->Summary(filter);
   if (!rows.ok()) return protocol::ErrorFrame(e.request_id, rows.status());
   protocol::ResultsSummaryReply reply;
-  const HealthView* health = registry_->health();
   for (const store::SummaryRow& row : *rows) {
     protocol::SummaryRowInfo info;
     info.test = row.test;

@@ -4,8 +4,9 @@
 // the JobService (which decides Completed or Failed), a reparse counts towards its reply.
 // docs/results.md tells the flow.
 //
-// Owned and called only by the event-loop thread. Queries read the index in their own read
-// transactions on the loop (each is bounded: see results_index.hpp).
+// Owned and called only by the event-loop thread. Queries (list, summary, series) are answered
+// off the loop: Query gives the work a reader thread of the QueryPool runs, reading the index in
+// its own read transaction with a snapshot of the flaky tests taken on the loop.
 
 #include <cstdint>
 #include <functional>
@@ -18,6 +19,7 @@
 #include "labmesh/store/results_index.hpp"
 #include "labmesh/store/store.hpp"
 #include "principal.hpp"
+#include "query_pool.hpp"
 #include "results_intake.hpp"
 
 namespace labmesh::coordinator {
@@ -31,6 +33,11 @@ class ResultsService {
   // Reparses are for the job's owner and admins (`who`, admitted by AuthService).
   void HandleApi(const std::string& routing_id, const protocol::Envelope& envelope,
                  const Principal& who);
+  // The read-only requests (list, summary, series): true for them.
+  static bool IsQuery(protocol::MessageType type);
+  // The work that answers one of them, for any thread (QueryPool): it holds a copy of `envelope`
+  // and of the flaky tests as they are now.
+  QueryPool::Work Query(const protocol::Envelope& envelope) const;
 
   // The intake's fd() is readable: hands every finished parse on.
   void OnIntakeReady();
@@ -39,8 +46,8 @@ class ResultsService {
   bool Reparsing(uint64_t job_id) const;
 
  private:
-  std::string List(const protocol::Envelope& e) const;
-  std::string Summary(const protocol::Envelope& e) const;
+  std::string List(const protocol::Envelope& e, const HealthView* health) const;
+  std::string Summary(const protocol::Envelope& e, const HealthView* health) const;
   std::string Series(const protocol::Envelope& e) const;
   void Reparse(const std::string& routing_id, const protocol::Envelope& e, const Principal& who);
 

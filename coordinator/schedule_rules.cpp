@@ -10,6 +10,8 @@
 #include <chrono>
 #include <exception>
 
+#include "text_util.hpp"
+
 namespace labmesh::coordinator {
 namespace {
 
@@ -37,12 +39,6 @@ constexpr std::array<Field, 5> kFields = {{
     {"month", 1, 12, &kMonthNames},
     {"day of week", 0, 7, &kWeekdayNames},
 }};
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 Status FieldError(const Field& field, std::string_view text, const std::string& why) {
   return Status::InvalidArgument("cron " + std::string(field.name) + " field '" +

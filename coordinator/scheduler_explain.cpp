@@ -10,6 +10,7 @@
 #include "labels.hpp"
 #include "reservation_rules.hpp"
 #include "scheduler.hpp"
+#include "text_util.hpp"
 
 namespace labmesh::coordinator {
 
@@ -140,13 +141,6 @@ std::string Describe(const Scheduler::HostCondition& c) {
   return "";
 }
 
-std::string Lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 }  // namespace
 
 Scheduler::HostCondition Scheduler::ConditionOf(const std::string& hostname,
@@ -174,7 +168,7 @@ Scheduler::HostCondition Scheduler::ConditionOf(const std::string& hostname,
     case HostStatus::kRepairing:
     case HostStatus::kCleaning:
     case HostStatus::kUpdating:
-      return {K::kTask, Lowercase(protocol::HostStatusName(r->status))};
+      return {K::kTask, Lower(protocol::HostStatusName(r->status))};
     case HostStatus::kRunning:
     case HostStatus::kPending:
       return {K::kBusy, ""};
@@ -183,7 +177,7 @@ Scheduler::HostCondition Scheduler::ConditionOf(const std::string& hostname,
   }
   if (host->routing_id.empty()) return {K::kDown, "not connected"};
   if (const store::SpecialTask* task = tasks_->OpenTask(hostname); task != nullptr) {
-    return {K::kTask, Lowercase(protocol::TaskKindName(task->kind)) + " queued"};
+    return {K::kTask, Lower(protocol::TaskKindName(task->kind)) + " queued"};
   }
   if (idle_after_entry_.count(hostname) > 0) return {K::kBusy, "finishing its entry"};
   if (idle_.count(hostname) == 0) return {K::kNotAsking, ""};

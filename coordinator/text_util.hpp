@@ -19,6 +19,13 @@ inline std::string Join(const std::vector<std::string>& values, std::string_view
   return out;
 }
 
+// `text` with its ASCII letters in lower case.
+inline std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 // True when `text` contains `part`, ASCII letters compared without case.
 inline bool ContainsIgnoringCase(std::string_view text, std::string_view part) {
   auto lower = [](char c) {

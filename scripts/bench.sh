@@ -17,6 +17,8 @@
 #      loop turn it took, query latency during the sweep).
 #   9. health: scripts/bench-health.sh (host health score computation over 1,000 hosts and
 #      1,000,000 results, and its precision on a synthetic lab).
+#  10. queries: scripts/bench-queries.sh (heartbeat ack p99 of 1,000 agents idle and beside
+#      results summaries over 1,000,000 results running back to back).
 # Every process runs on 127.0.0.1 and is stopped on exit. Exit status: 0 when the measurements
 # ran and the CPU target was met, 1 otherwise.
 #
@@ -45,7 +47,7 @@ fi
 source "$root/scripts/fast-build.sh"
 configure "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
 cmake --build "$build_dir" --target labmesh-coordinator labmesh-fleetsim labmesh-resultsbench \
-  labmesh-retentionbench labmesh-healthbench \
+  labmesh-retentionbench labmesh-healthbench labmesh-querybench \
   -j"$(nproc)"
 coordinator_bin=$build_dir/coordinator/labmesh-coordinator
 fleetsim_bin=$build_dir/tests/bench/labmesh-fleetsim
@@ -135,4 +137,6 @@ LABMESH_SKIP_SETUP=1 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type
   "$root/scripts/bench-metrics.sh"
 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type "$root/scripts/bench-retention.sh"
 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type "$root/scripts/bench-health.sh"
+LABMESH_SKIP_SETUP=1 LABMESH_BENCH_NO_BUILD=1 LABMESH_BUILD_DIR=$build_dir \
+  LABMESH_BUILD_TYPE=$build_type "$root/scripts/bench-queries.sh"
 [[ $verdict == met ]]

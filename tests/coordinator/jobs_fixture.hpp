@@ -14,6 +14,7 @@
 #include "agent_service.hpp"
 #include "coordinator_test_util.hpp"
 #include "core.hpp"
+#include "job_view.hpp"
 #include "labmesh/common/hash.hpp"
 
 namespace labmesh::coordinator::testing {
@@ -113,7 +114,7 @@ class Jobs : public ::testing::Test {
     switch (e.type) {
       case MessageType::kJobCreateRequest: return jobs_->jobs().Create(id, e, who);
       case MessageType::kJobAbortRequest: return jobs_->jobs().Abort(id, e, who);
-      case MessageType::kJobListRequest: return reply(jobs_->jobs().List(e));
+      case MessageType::kJobListRequest: return reply(JobListFrame(store_.get(), e));
       case MessageType::kJobShowRequest: return reply(jobs_->jobs().Show(e));
       case MessageType::kJobLogRequest: return reply(jobs_->jobs().Log(e));
       case MessageType::kHostAvailRequest: return reply(jobs_->jobs().Avail(e, who));

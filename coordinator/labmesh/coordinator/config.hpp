@@ -39,6 +39,10 @@ struct CoordinatorConfig {
   // them. More than one spreads a fan-out to many agents (a barrier release, a group start)
   // over cores; worth it only with cores to spare.
   int io_threads = 1;
+  // Reader threads for the API's read-only queries (results list, summary and series, job
+  // list): they read the stores in their own LMDB read transactions, so agent traffic on the
+  // event loop never waits behind a query (docs/architecture.md).
+  int query_threads = 2;
   // Host lifecycle (docs/lifecycle.md). An idle Ready host not verified for this long gets a
   // Verify (0 = never).
   int64_t verify_interval_ms = 3'600'000;
