@@ -37,6 +37,25 @@ int UsageError(const std::string& message) {
   return kExitUsage;
 }
 
+std::string FirstCommand(int argc, const char* const* argv,
+                         const std::vector<std::string>& value_options) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") return "";
+    if (arg.empty() || arg[0] != '-') return std::string(arg);
+    if (arg.find('=') != std::string_view::npos) continue;  // --api=tcp://...
+    if (std::find(value_options.begin(), value_options.end(), arg) != value_options.end()) ++i;
+  }
+  return "";
+}
+
+bool IsCommandGroup(const std::string& name) {
+  static const char* const kGroups[] = {"host",  "label",  "test",  "job",      "results",
+                                        "user",  "acl",    "audit", "notify",   "template",
+                                        "schedule", "package"};
+  return std::find(std::begin(kGroups), std::end(kGroups), name) != std::end(kGroups);
+}
+
 std::string UserOf(const Globals& g) {
   if (!g.user.empty()) return g.user;
   if (const char* u = std::getenv("LABMESH_USER"); u != nullptr && *u != '\0') return u;

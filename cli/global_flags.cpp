@@ -5,7 +5,7 @@
 
 namespace labmesh::cli {
 
-GlobalFlags::GlobalFlags(CLI::App& app, Globals& g) : g_(g) {
+GlobalFlags::GlobalFlags(CLI::App& app, Globals& g) : app_(app), g_(g) {
   // No CLI11 envname here: the environment is one of the places ResolveConnection looks, in its
   // order (flag, environment, credentials file), and it is passed in so that tests can set it.
   app.add_option("--api", flags_.api,
@@ -29,6 +29,16 @@ GlobalFlags::GlobalFlags(CLI::App& app, Globals& g) : g_(g) {
             auto ms = ParseDurationMs(s);
             return ms.ok() ? std::string() : ms.status().message();
           });
+}
+
+std::vector<std::string> GlobalFlags::ValueOptions() const {
+  std::vector<std::string> names;
+  for (const CLI::Option* option : app_.get_options()) {
+    if (option->get_type_size() == 0) continue;  // a flag
+    for (const std::string& name : option->get_lnames()) names.push_back("--" + name);
+    for (const std::string& name : option->get_snames()) names.push_back("-" + name);
+  }
+  return names;
 }
 
 int GlobalFlags::Run(const Action& action, const EnvLookup& env, zmq::context_t& context) {

@@ -9,9 +9,30 @@
 
 namespace labmesh::cli {
 
+namespace {
+
+// The top-level command `name`, or nullptr when main did not build its group.
+CLI::App* FindCommand(CLI::App& app, const std::string& name) {
+  auto found = app.get_subcommands([&](const CLI::App* sub) { return sub->get_name() == name; });
+  return found.empty() ? nullptr : found.front();
+}
+
+}  // namespace
+
 WorkflowCommands::WorkflowCommands(CLI::App& app, const Globals& g, Action& action) : g_(g) {
-  CLI::App* user = app.get_subcommand("user");
-  auto* mod = user->add_subcommand(
+  if (CLI::App* user = FindCommand(app, "user")) AddUserMod(*user, action);
+  if (CLI::App* job = FindCommand(app, "job")) AddJobClone(*job, action);
+  if (CLI::App* host = FindCommand(app, "host")) AddHostReservations(*host, action);
+  auto* notify = app.add_subcommand("notify", "job-end notifications")->require_subcommand(1);
+  auto* secret = notify->add_subcommand(
+      "secret", "the secret webhooks to URL are signed with for your jobs (X-Labmesh-Signature)");
+  secret->add_option("target", target_, "webhook:URL or URL")->required();
+  secret->callback(
+      [this, &action] { action = [this](client::ApiClient& api) { return NotifySecret(api); }; });
+}
+
+void WorkflowCommands::AddUserMod(CLI::App& user, Action& action) {
+  auto* mod = user.add_subcommand(
       "mod", "change a user's notification defaults (yourself, or anyone as an admin)");
   mod->add_option("name", name_, "user name")->required();
   mod->add_option("--notify", notify_,
@@ -22,35 +43,30 @@ WorkflowCommands::WorkflowCommands(CLI::App& app, const Globals& g, Action& acti
   mod->add_flag("--clear-notify", clear_notify_, "remove every default target");
   mod->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return UserMod(api); }; });
+}
 
-  CLI::App* job = app.get_subcommand("job");
-  auto* clone = job->add_subcommand(
+void WorkflowCommands::AddJobClone(CLI::App& job, Action& action) {
+  auto* clone = job.add_subcommand(
       "clone", "create a new job like job ID, changed by the flags given (as job create's)");
   clone->add_option("id", clone_id_, "the job to copy")->required()->check(CLI::PositiveNumber);
   clone_flags_.Add(clone);
   clone->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return Clone(api); }; });
+}
 
-  CLI::App* host = app.get_subcommand("host");
-  auto* reserve = host->add_subcommand(
+void WorkflowCommands::AddHostReservations(CLI::App& host, Action& action) {
+  auto* reserve = host.add_subcommand(
       "reserve", "keep a host for your own jobs for a while (others' jobs wait or go elsewhere)");
   reserve->add_option("name", hostname_, "hostname")->required();
   reserve->add_option("--for", reserve_for_, "how long: 4h, 90m, 2d (at most 7d)")->required();
   reserve->add_option("--reason", reason_, "why (shown to others)");
   reserve->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return Reserve(api); }; });
-  auto* release = host->add_subcommand(
+  auto* release = host.add_subcommand(
       "release", "end a host's reservation (yours; admins: anyone's)");
   release->add_option("name", hostname_, "hostname")->required();
   release->callback(
       [this, &action] { action = [this](client::ApiClient& api) { return Release(api); }; });
-
-  auto* notify = app.add_subcommand("notify", "job-end notifications")->require_subcommand(1);
-  auto* secret = notify->add_subcommand(
-      "secret", "the secret webhooks to URL are signed with for your jobs (X-Labmesh-Signature)");
-  secret->add_option("target", target_, "webhook:URL or URL")->required();
-  secret->callback(
-      [this, &action] { action = [this](client::ApiClient& api) { return NotifySecret(api); }; });
 }
 
 int WorkflowCommands::UserMod(client::ApiClient& api) {

@@ -3,8 +3,9 @@
 # real coordinator on 127.0.0.1 with its data directory on disk ($TMPDIR) and on tmpfs
 # (/dev/shm), LABMESH_BENCH_CLI_RUNS (500) runs each, one after the other from bash:
 #   1. `labmesh --version`: the process alone (loading, flag set-up, exit), the floor;
-#   2. `labmesh job create --command true --label nowhere --count 1`: a job created and its reply
-#      received after the coordinator's commit (no host carries the label: the jobs stay Queued).
+#   2. `labmesh job create --command true --label cli-bench --count 1`: a job created and its
+#      reply received after the coordinator's commit (the one host with the label, a real agent,
+#      is locked: the jobs stay Queued and nothing else runs).
 # Prints runs per second and the mean per run. Target: job create at 300+/s. Reported, not
 # enforced (shared machines).
 #
@@ -27,17 +28,21 @@ fi
 if [[ ${LABMESH_BENCH_NO_BUILD:-0} != 1 ]]; then
   source "$root/scripts/fast-build.sh"
   configure "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
-  cmake --build "$build_dir" --target labmesh-coordinator labmesh -j"$(nproc)"
+  cmake --build "$build_dir" --target labmesh-coordinator labmesh-agent labmesh -j"$(nproc)"
 fi
 coordinator_bin=$build_dir/coordinator/labmesh-coordinator
 cli_bin=$build_dir/cli/labmesh
+agent_bin=$build_dir/agent/labmesh-agent
 
 coordinator_pid=""
+agent_pid=""
 work=""
 # shellcheck source=scripts/bench-common.sh
 source "$root/scripts/bench-common.sh"
 finish() {
+  stop_pid "$agent_pid"
   stop_pid "$coordinator_pid"
+  agent_pid=""
   coordinator_pid=""
   if [[ -n $work ]]; then
     if [[ ${LABMESH_BENCH_KEEP:-0} == 1 ]]; then log "kept $work"; else rm -rf "$work"; fi
@@ -65,10 +70,20 @@ run_in() {  # run_in WHERE DIR
   work=$(mktemp -d "$2/labmesh-bench-cli.XXXXXX")
   start_coordinator coordinator
   export LABMESH_API=$api_endpoint
-  "$cli_bin" job create --name warm-up --command true --label nowhere --count 1 >/dev/null ||
+  "$agent_bin" --coordinator "$agent_endpoint" --coordinator-key "$coordinator_key" \
+    --hostname cli-bench --work-dir "$work/agent" --labels cli-bench --peer-listen "" \
+    --log-level warn >"$work/agent.log" 2>&1 &
+  agent_pid=$!
+  local deadline=$((SECONDS + 30))
+  until "$cli_bin" --json host list 2>/dev/null | grep -q '"status": *"Ready"'; do
+    ((SECONDS < deadline)) || die "the agent did not become Ready within 30 s"
+    sleep 0.1
+  done
+  "$cli_bin" host lock cli-bench --reason "bench: jobs stay queued" >/dev/null || die "host lock failed"
+  "$cli_bin" job create --name warm-up --command true --label cli-bench --count 1 >/dev/null ||
     die "job create failed"
   report+="$1: $(rate "labmesh --version" "$cli_bin" --version)
-$1: $(rate "labmesh job create" "$cli_bin" job create --name bench --command true --label nowhere --count 1)
+$1: $(rate "labmesh job create" "$cli_bin" job create --name bench --command true --label cli-bench --count 1)
 "
   finish
 }

@@ -44,6 +44,14 @@ struct Globals {
 // What a chosen subcommand runs once the command line parsed; returns the exit code.
 using Action = std::function<int(client::ApiClient& api)>;
 
+// The command group a command line names: its first argument that is neither an option nor the
+// value of one of `value_options` (the global options that take a separate value); "" when
+// there is none.
+std::string FirstCommand(int argc, const char* const* argv,
+                         const std::vector<std::string>& value_options);
+// `name` is one of labmesh's top-level command groups (host, job, ...).
+bool IsCommandGroup(const std::string& name);
+
 // Prints "labmesh: MESSAGE" to stderr; returns 3 for Unavailable/Timeout, else 1.
 // Unauthenticated is "labmesh: not authenticated: MESSAGE (give --token, LABMESH_TOKEN or
 // ~/.config/labmesh/credentials)", PermissionDenied "labmesh: permission denied: MESSAGE".

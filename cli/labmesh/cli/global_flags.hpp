@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 #include <zmq.hpp>
 
 #include "labmesh/cli/cli_util.hpp"
@@ -27,7 +28,11 @@ class GlobalFlags {
   // what `action` returns.
   int Run(const Action& action, const EnvLookup& env, zmq::context_t& context);
 
+  // The global options that take a value ("--api", ...), for FirstCommand before the parse.
+  std::vector<std::string> ValueOptions() const;
+
  private:
+  CLI::App& app_;
   Globals& g_;
   ConnectionFlags flags_;
   std::string timeout_text_ = "5s";

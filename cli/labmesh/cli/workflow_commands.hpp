@@ -19,13 +19,19 @@ namespace labmesh::cli {
 class WorkflowCommands {
  public:
   // Must be made after UserCommands, JobCommands and HostCommands (it adds `mod` to `user`,
-  // `clone` to `job`, `reserve` and `release` to `host`). `app`, `g` and `action`
+  // `clone` to `job`, `reserve` and `release` to `host`, to those main built: it builds only
+  // the groups a command line names). `app`, `g` and `action`
   // must outlive this object, and this object the parse and the action.
   WorkflowCommands(CLI::App& app, const Globals& g, Action& action);
   WorkflowCommands(const WorkflowCommands&) = delete;
   WorkflowCommands& operator=(const WorkflowCommands&) = delete;
 
  private:
+  // Each adds its commands to a group another class built (main builds it first, when the
+  // command line names it).
+  void AddUserMod(CLI::App& user, Action& action);
+  void AddJobClone(CLI::App& job, Action& action);
+  void AddHostReservations(CLI::App& host, Action& action);
   int UserMod(client::ApiClient& api);
   int NotifySecret(client::ApiClient& api);
   int Clone(client::ApiClient& api);
