@@ -34,6 +34,8 @@ int PidfdOpen(pid_t pid) {
 #endif
 }
 
+constexpr const char* kSetpriv = "/usr/bin/setpriv";  // util-linux: on every Debian machine
+
 std::vector<char*> CStrings(const std::vector<std::string>& strings) {
   std::vector<char*> out;
   for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
@@ -85,7 +87,11 @@ Result<std::unique_ptr<Runner>> Runner::Start(const SpawnSpec& spec) {
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
                                       POSIX_SPAWN_SETSIGDEF);
 
-  std::vector<char*> argv = CStrings(spec.argv);
+  std::vector<std::string> args = spec.argv;
+  if (spec.die_with_parent) {
+    args.insert(args.begin(), {std::string(kSetpriv), "--pdeathsig", "KILL", "--"});
+  }
+  std::vector<char*> argv = CStrings(args);
   std::vector<char*> envp = CStrings(spec.env);
   pid_t pid = -1;
   int rc = posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
@@ -95,7 +101,7 @@ Result<std::unique_ptr<Runner>> Runner::Start(const SpawnSpec& spec) {
   if (null_fd >= 0) close(null_fd);
   if (rc != 0) {
     close(fds[0]);
-    return Status::Internal("cannot run " + spec.argv[0] + ": " + std::strerror(rc));
+    return Status::Internal("cannot run " + args[0] + ": " + std::strerror(rc));
   }
   runner->pid_ = pid;
   runner->pipe_fd_ = fds[0];

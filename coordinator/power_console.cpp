@@ -116,6 +116,7 @@ void PowerService::StartConsole(const std::string& hostname) {
   }
   SpawnSpec spec;
   spec.argv = {"/bin/sh", "-c", *command};
+  spec.die_with_parent = true;
   spec.env = BaseEnvironment(hostname);
   for (std::string& secret : SecretEnvironment(*host)) spec.env.push_back(std::move(secret));
   spec.cwd = console_dir_;

@@ -214,6 +214,7 @@ Status PowerService::StartOperation(Operation op) {
   std::filesystem::remove(op.output_path, ec);
   SpawnSpec spec;
   spec.argv = {"/bin/sh", "-c", *command};
+  spec.die_with_parent = true;
   spec.env = BaseEnvironment(op.hostname);
   spec.env.push_back("LABMESH_POWER_ACTION=" + op.action);
   for (std::string& secret : SecretEnvironment(*host)) spec.env.push_back(std::move(secret));

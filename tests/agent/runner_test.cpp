@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <sstream>
+#include <thread>
 
 #include "labmesh/common/clock.hpp"
 #include "process.hpp"
@@ -129,6 +130,29 @@ TEST(Runner, AProgramThatCannotRunIsAnErrorAndLeavesNoProcess) {
   spec.argv = {tmp.path() + "/does-not-exist"};
   auto runner = Runner::Start(spec);
   EXPECT_FALSE(runner.ok());
+}
+
+TEST(Runner, ADieWithParentProcessIsKilledWhenTheThreadThatStartedItEnds) {
+  // The coordinator's console readers: a coordinator killed without cleaning up (SIGKILL) must
+  // not leave them reading the serial console beside the next coordinator's.
+  TempDir tmp;
+  SpawnSpec spec = Shell(tmp, "echo started; sleep 60");
+  spec.die_with_parent = true;
+  std::unique_ptr<Runner> runner;
+  std::thread starter([&] {
+    auto started = Runner::Start(spec);
+    ASSERT_TRUE(started.ok()) << started.status().ToString();
+    runner = std::move(*started);
+    // Wait until the shell runs: the death signal is set before it, in the same process.
+    ASSERT_TRUE(WaitFor([&] {
+      runner->Service(SystemClock::Default()->SteadyMs());  // the pipe into the log
+      return ReadFile(tmp.path() + "/debug/control.log").find("started") != std::string::npos;
+    }));
+  });
+  starter.join();
+  ASSERT_NE(runner, nullptr);
+  ASSERT_TRUE(RunToEnd(*runner));
+  EXPECT_EQ(runner->term_signal(), SIGKILL);
 }
 
 }  // namespace

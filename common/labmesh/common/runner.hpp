@@ -25,6 +25,11 @@ struct SpawnSpec {
   std::vector<std::string> env;   // the complete environment, "KEY=VALUE"
   std::string cwd;
   std::string log_path;  // output is appended here (created, with its directory)
+  // The kernel SIGKILLs the process when the thread that started it ends, the daemon killed
+  // without cleaning up included (the coordinator's console readers and power commands must not
+  // outlive it: a restarted coordinator starts its own). Run through `setpriv --pdeathsig
+  // KILL` (util-linux). Never for an agent's controls: they outlive an agent's restart.
+  bool die_with_parent = false;
 };
 
 class Runner {
