@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 namespace labmesh {
@@ -114,9 +115,14 @@ Result<FileHash> HashFileWith(const std::string& path) {
   }
   Hasher hasher;
   FileHash result;
-  std::vector<char> buffer(1 << 20);
+  // Sized to the file (most are a few KiB: an entry's status and logs), at most 1 MiB, and not
+  // zeroed: a fresh zeroed 1 MiB per file cost an agent more than hashing its files did
+  // (perf over scripts/bench-jobs.sh).
+  constexpr off_t kMaxBuffer = 1 << 20;
+  const size_t size = static_cast<size_t>(std::clamp<off_t>(st.st_size + 1, 4096, kMaxBuffer));
+  auto buffer = std::make_unique_for_overwrite<char[]>(size);
   for (;;) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    ssize_t n = ::read(fd, buffer.get(), size);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int err = errno;
@@ -124,7 +130,7 @@ Result<FileHash> HashFileWith(const std::string& path) {
       return Status::Internal("cannot read " + path + ": " + std::strerror(err));
     }
     if (n == 0) break;
-    hasher.Update(std::string_view(buffer.data(), static_cast<size_t>(n)));
+    hasher.Update(std::string_view(buffer.get(), static_cast<size_t>(n)));
     result.size += static_cast<uint64_t>(n);
   }
   ::close(fd);
