@@ -22,14 +22,9 @@ runs=${LABMESH_BENCH_CLI_RUNS:-500}
 log() { echo "bench-cli: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-if [[ ${LABMESH_SKIP_SETUP:-0} != 1 ]]; then
-  "$root/scripts/setup.sh"
-fi
-if [[ ${LABMESH_BENCH_NO_BUILD:-0} != 1 ]]; then
-  source "$root/scripts/fast-build.sh"
-  configure "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
-  cmake --build "$build_dir" --target labmesh-coordinator labmesh-agent labmesh -j"$(nproc)"
-fi
+# shellcheck source=scripts/bench-common.sh
+source "$root/scripts/bench-common.sh"
+bench_prepare labmesh-coordinator labmesh-agent labmesh
 coordinator_bin=$build_dir/coordinator/labmesh-coordinator
 cli_bin=$build_dir/cli/labmesh
 agent_bin=$build_dir/agent/labmesh-agent
@@ -37,8 +32,6 @@ agent_bin=$build_dir/agent/labmesh-agent
 coordinator_pid=""
 agent_pid=""
 work=""
-# shellcheck source=scripts/bench-common.sh
-source "$root/scripts/bench-common.sh"
 finish() {
   stop_pid "$agent_pid"
   stop_pid "$coordinator_pid"

@@ -1,5 +1,20 @@
-# Shared by the benchmark scripts (sourced, not run): stopping a process and starting a fresh
-# coordinator on 127.0.0.1. The sourcing script defines log, die, $work and $coordinator_bin.
+# Shared by the benchmark scripts (sourced, not run): setting up and building, stopping a
+# process and starting a fresh coordinator on 127.0.0.1. The sourcing script defines log, die,
+# $root, $build_dir, $build_type, and for start_coordinator $work and $coordinator_bin.
+
+# bench_prepare TARGET...: scripts/setup.sh (unless LABMESH_SKIP_SETUP=1), then the targets built
+# in $build_dir as $build_type (unless LABMESH_BENCH_NO_BUILD=1: the binaries there as they are,
+# e.g. a copy of an older build to compare).
+bench_prepare() {
+  if [[ ${LABMESH_SKIP_SETUP:-0} != 1 ]]; then
+    "$root/scripts/setup.sh"
+  fi
+  if [[ ${LABMESH_BENCH_NO_BUILD:-0} != 1 ]]; then
+    source "$root/scripts/fast-build.sh"
+    configure "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
+    cmake --build "$build_dir" --target "$@" -j"$(nproc)"
+  fi
+}
 
 stop_pid() {  # stop_pid PID: SIGTERM, then SIGKILL if it is still there after 5 s
   local pid=$1

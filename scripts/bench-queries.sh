@@ -29,15 +29,9 @@ seconds=${LABMESH_BENCH_SECONDS:-20}
 log() { echo "bench-queries: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-if [[ ${LABMESH_SKIP_SETUP:-0} != 1 ]]; then
-  "$root/scripts/setup.sh"
-fi
-if [[ ${LABMESH_BENCH_NO_BUILD:-0} != 1 ]]; then
-  source "$root/scripts/fast-build.sh"
-  configure "$build_dir" -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
-  cmake --build "$build_dir" --target labmesh-coordinator labmesh-fleetsim labmesh-resultsbench \
-    labmesh-querybench -j"$(nproc)"
-fi
+# shellcheck source=scripts/bench-common.sh
+source "$root/scripts/bench-common.sh"
+bench_prepare labmesh-coordinator labmesh-fleetsim labmesh-resultsbench labmesh-querybench
 coordinator_bin=$build_dir/coordinator/labmesh-coordinator
 fleetsim_bin=$build_dir/tests/bench/labmesh-fleetsim
 resultsbench_bin=$build_dir/tests/bench/labmesh-resultsbench
@@ -47,8 +41,6 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/labmesh-bench-queries.XXXXXX")
 coordinator_pid=""
 fleetsim_pid=""
 query_pids=()
-# shellcheck source=scripts/bench-common.sh
-source "$root/scripts/bench-common.sh"
 
 stop_queries() {
   for pid in "${query_pids[@]}"; do stop_pid "$pid"; done
