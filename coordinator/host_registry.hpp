@@ -135,9 +135,8 @@ class HostRegistry {
   }
   // Accepted, connected now and not Dead.
   bool Usable(const std::string& hostname) const;
-  const HealthView* health() const { return health_.get(); }
-  // The same, kept alive for a query that runs on a reader thread (QueryPool).
-  std::shared_ptr<const HealthView> health_view() const { return health_; }
+  // Shared, so that a query on a reader thread (QueryPool) keeps the one it started with.
+  std::shared_ptr<const HealthView> health() const { return health_; }
 
  private:
   store::Store* store_;

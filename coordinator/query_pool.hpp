@@ -53,7 +53,6 @@ class QueryPool {
   // Runs `deliver` of every finished query, in the order they finished. Event loop only.
   void DeliverDone();
 
-  size_t threads() const { return threads_; }
   size_t waiting() const;  // submitted, not yet taken by a reader
 
  private:

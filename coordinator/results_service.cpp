@@ -65,13 +65,10 @@ ResultsService::ResultsService(const CoordinatorConfig& config, const Clock* clo
 void ResultsService::HandleApi(const std::string& routing_id, const protocol::Envelope& e,
                                const Principal& who) {
   switch (e.type) {
-    case MessageType::kResultsListRequest:
-    case MessageType::kResultsSummaryRequest:
-    case MessageType::kResultsSeriesRequest: return to_api_(routing_id, Query(e)());
     case MessageType::kResultsReparseRequest: return Reparse(routing_id, e, who);
     default:
       to_api_(routing_id,
-              protocol::ErrorFrame(e.request_id, Status::Unsupported("not a results request")));
+              protocol::ErrorFrame(e.request_id, Status::Unsupported("not a results reparse")));
   }
 }
 
@@ -83,7 +80,7 @@ bool ResultsService::IsQuery(MessageType type) {
 QueryPool::Work ResultsService::Query(const protocol::Envelope& e) const {
   // Members read there: index_ (thread-safe reads) only; the health view is an immutable
   // snapshot the registry replaces, never changes.
-  return [this, e, health = registry_->health_view()]() -> std::string {
+  return [this, e, health = registry_->health()]() -> std::string {
     switch (e.type) {
       case MessageType::kResultsListRequest: return List(e, health.get());
       case MessageType::kResultsSummaryRequest: return Summary(e, health.get());

@@ -30,7 +30,8 @@ class ResultsService {
                  store::ResultsIndex* index, ResultsIntake* intake, HostRegistry* registry,
                  FrameOutbox to_api, std::function<void(const ParseDone&)> on_first_parse);
 
-  // Reparses are for the job's owner and admins (`who`, admitted by AuthService).
+  // The reparse requests: for the job's owner and admins (`who`, admitted by AuthService). The
+  // queries go through Query instead.
   void HandleApi(const std::string& routing_id, const protocol::Envelope& envelope,
                  const Principal& who);
   // The read-only requests (list, summary, series): true for them.

@@ -38,7 +38,6 @@ class MeshFetch {
   // Asks `peer` for chunk `index` (one fetch at a time: an earlier one is dropped).
   void Start(const protocol::PeerSource& peer, uint32_t index, int64_t now_ms);
   bool busy() const { return busy_; }
-  void Cancel() { busy_ = false; }
 
   void AppendPollItems(std::vector<zmq_pollitem_t>* items) const;
   struct Outcome {

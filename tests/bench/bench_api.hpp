@@ -1,11 +1,13 @@
 #pragma once
-// A benchmark's API client: one DEALER to the coordinator's plain API socket with an admin
-// token, and a blocking call (request, then its reply within 30 s; throws on anything else).
-// Shared by labmesh-jobbench and labmesh-querybench.
+// What the API benchmarks (labmesh-jobbench, labmesh-querybench) share: the client - one
+// DEALER to the coordinator's plain API socket with an admin token, and a blocking call
+// (request, then its reply within 30 s; throws on anything else) - and their percentile.
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 #include <zmq.hpp>
 
 #include "labmesh/protocol/envelope.hpp"
@@ -48,5 +50,13 @@ class Api {
   protocol::Credentials credentials_;
   uint64_t request_id_ = 0;
 };
+
+// The value at fraction `p` (0..1) of `values`, nearest rank; 0 when there are none.
+inline double Percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  size_t index = static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
+  return values[std::min(index, values.size() - 1)];
+}
 
 }  // namespace labmesh::bench

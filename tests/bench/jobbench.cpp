@@ -27,6 +27,7 @@ namespace labmesh {
 namespace {
 
 using bench::Api;
+using bench::Percentile;
 using protocol::JobCreateRequest;
 
 JobCreateRequest TrueJob(const std::string& label, int i) {
@@ -52,13 +53,6 @@ protocol::JobInfo WaitJob(Api& api, uint64_t id, int poll_us) {
     if (Final(shown.job.status)) return shown.job;
     std::this_thread::sleep_for(std::chrono::microseconds(poll_us));
   }
-}
-
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  size_t index = static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
-  return values[std::min(index, values.size() - 1)];
 }
 
 // Waits (up to a minute) until `count` hosts with `label` are Ready.

@@ -18,12 +18,7 @@
 namespace labmesh {
 namespace {
 
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  size_t index = static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
-  return values[std::min(index, values.size() - 1)];
-}
+using bench::Percentile;
 
 int Run(const std::string& endpoint, const std::string& token, int seconds, int labels) {
   bench::Api api(endpoint, token);
