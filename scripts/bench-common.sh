@@ -33,21 +33,23 @@ stop_pid() {  # stop_pid PID: SIGTERM, then SIGKILL if it is still there after 5
 # agent_endpoint, api_endpoint, http_endpoint and coordinator_key once it has written its
 # endpoints (that is, bound), and exports LABMESH_TOKEN (its admin's token). The web server is off
 # unless $bench_http_listen says where (127.0.0.1:0); $bench_heartbeat_interval and
-# $bench_dead_after replace the 1 s and 30 s.
+# $bench_dead_after replace the 1 s and 30 s; $bench_agent_listen replaces tcp://127.0.0.1:* (a
+# restart on the same data dir and port). The log is appended to.
 start_coordinator() {
   local name=$1
   shift
   local data=$work/$name
+  local endpoints=$data/coordinator.endpoints deadline=$((SECONDS + 60))
+  rm -f "$endpoints"  # a restart: wait for the new one's, not the old
   "$coordinator_bin" --data-dir "$data" --auto-accept --http-listen "${bench_http_listen:-}" \
     --heartbeat-interval "${bench_heartbeat_interval:-1s}" --dead-after "${bench_dead_after:-30s}" \
-    --agent-listen 'tcp://127.0.0.1:*' --api-listen 'tcp://127.0.0.1:*' \
-    --log-level "${coordinator_log_level:-warn}" "$@" >"$work/$name-coordinator.log" 2>&1 &
+    --agent-listen "${bench_agent_listen:-tcp://127.0.0.1:*}" --api-listen 'tcp://127.0.0.1:*' \
+    --log-level "${coordinator_log_level:-warn}" "$@" >>"$work/$name-coordinator.log" 2>&1 &
   coordinator_pid=$!
-  local endpoints=$data/coordinator.endpoints deadline=$((SECONDS + 20))
   until [[ -s $endpoints ]]; do
     kill -0 "$coordinator_pid" 2>/dev/null ||
       die "coordinator exited at start: $(tail -5 "$work/$name-coordinator.log")"
-    ((SECONDS < deadline)) || die "coordinator wrote no $endpoints within 20 s"
+    ((SECONDS < deadline)) || die "coordinator wrote no $endpoints within 60 s"
     sleep 0.05
   done
   agent_endpoint=$(sed -n 's/^agent=//p' "$endpoints")

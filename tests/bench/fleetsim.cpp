@@ -12,6 +12,10 @@
 //           --watch-pid, the CPU and memory the coordinator used during the measured window.
 //   flood   every agent keeps --window heartbeats in flight and sends a new one per ack: the ack
 //           rate is the most heartbeats per second the coordinator absorbs.
+// With --await-restart, after the window (and its summary line) the agents go on beating and
+// the simulator waits for SIGUSR1, which says "the coordinator is being restarted now"
+// (scripts/bench-fleet.sh sends it as it starts the new one). From then on it times how long
+// until every agent was welcomed again and counts the hellos it had to retry: the restart storm.
 // Connections are started in batches (--ramp-batch every --ramp-every), and only the window
 // after every agent registered is measured; registration (Curve handshakes, one store
 // transaction per new host) is timed on its own.
@@ -19,7 +23,11 @@
 // The connections and their polling are SimFleet's (sim_fleet.hpp).
 
 #include <CLI/CLI.hpp>
+#include <signal.h>
+#include <time.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cinttypes>
 #include <cstdio>
 #include <deque>
@@ -38,6 +46,15 @@
 namespace labmesh::bench {
 namespace {
 
+// When SIGUSR1 came (steady clock, microseconds); 0 = not yet. Written by the handler only.
+std::atomic<int64_t> g_restart_signal_us{0};
+
+void OnRestartSignal(int) {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // async-signal-safe; the clock NowUs() reads
+  g_restart_signal_us.store(int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000);
+}
+
 struct Options {
   std::string mode = "steady";  // "steady" or "flood"
   int agents = 1000;
@@ -54,6 +71,7 @@ struct Options {
   // burst should be measured, not buried in duplicate hellos. Retries are counted.
   int64_t hello_retry_ms = 10'000;
   int64_t drain_ms = 5'000;  // after the window: how long to wait for the last acks
+  int64_t await_restart_ms = 0;  // > 0: then wait this long for a restart and re-registration
   int io_threads = 2;
   int watch_pid = 0;
 };
@@ -68,6 +86,7 @@ struct SimAgent {
   enum class State { kIdle, kHelloSent, kRegistered };
 
   State state = State::kIdle;
+  bool welcomed_since_restart = false;
   int64_t hello_sent_us = 0;
   uint64_t hello_request_id = 0;
   uint64_t request_id = 0;
@@ -112,8 +131,30 @@ class Fleet {
     return Status::Ok();
   }
 
-  // The line scripts/bench.sh greps; returns whether the run measured what it should.
-  bool Report() const {
+  // The restart line (with --await-restart); returns whether the run measured what it should.
+  bool Report() {
+    if (!window_printed_) PrintWindow();
+    if (options_.await_restart_ms > 0) {
+      double seconds =
+          restart_us_ > 0 && last_rewelcome_us_ > 0
+              ? static_cast<double>(last_rewelcome_us_ - restart_us_) / 1e6
+              : -1;
+      std::printf("fleetsim: restart agents=%d rewelcomed=%d seconds=%.2f hello_retries=%" PRIu64
+                  " reregisters=%" PRIu64 "\n",
+                  options_.agents, rewelcomed_, seconds, hello_retries_ - retries_before_restart_,
+                  reregisters_ - reregisters_before_restart_);
+      std::fflush(stdout);
+    }
+    bool all_acked = flood_ ? acked_ > 0 : (sent_ > 0 && acked_ == sent_);
+    bool restarted = options_.await_restart_ms <= 0 || rewelcomed_ == options_.agents;
+    return steady_registered_ == options_.agents && all_acked && restarted;
+  }
+
+ private:
+  enum class Phase { kRegistering, kMeasuring, kDraining, kAwaitRestart, kDone };
+
+  // The line scripts/bench.sh greps, once the window's last acks are in.
+  void PrintWindow() {
     double window_s = static_cast<double>(window_end_us_ - window_start_us_) / 1e6;
     double register_s =
         last_welcome_us_ > 0 ? static_cast<double>(last_welcome_us_ - start_us_) / 1e6 : -1;
@@ -130,12 +171,9 @@ class Fleet {
                 window_s, register_s, hello_retries_, reregisters_, errors_, fleet_.send_failures(),
                 lost_, window_s > 0 ? 100 * sim_cpu_s_ / window_s : 0.0);
     std::fflush(stdout);
-    bool all_acked = flood_ ? acked_ > 0 : (sent_ > 0 && acked_ == sent_);
-    return registered_ == options_.agents && all_acked;
+    steady_registered_ = registered_;
+    window_printed_ = true;
   }
-
- private:
-  enum class Phase { kRegistering, kMeasuring, kDraining, kDone };
 
   // Steady heartbeats: slot k is due at start + k * interval / agents and belongs to agent
   // k % agents, so every agent beats once per interval and the fleet's beats are evenly spaced.
@@ -144,7 +182,8 @@ class Fleet {
                                             1000 / agents_.size());
   }
   bool SlotsRunning() const {
-    return phase_ == Phase::kRegistering || (phase_ == Phase::kMeasuring && !flood_);
+    return phase_ == Phase::kRegistering || phase_ == Phase::kAwaitRestart ||
+           (phase_ == Phase::kMeasuring && !flood_);
   }
 
   void OnTimers(int64_t now) {
@@ -200,7 +239,31 @@ class Fleet {
         if (now >= phase_deadline_us_) CloseWindow(now);
         break;
       case Phase::kDraining:
-        if (measured_in_flight_ == 0 || now >= phase_deadline_us_) phase_ = Phase::kDone;
+        if (measured_in_flight_ == 0 || now >= phase_deadline_us_) {
+          PrintWindow();
+          if (options_.await_restart_ms > 0) {
+            phase_ = Phase::kAwaitRestart;
+            phase_deadline_us_ = now + options_.await_restart_ms * 1000;
+            std::printf("fleetsim: awaiting restart seconds=%.1f\n",
+                        static_cast<double>(options_.await_restart_ms) / 1000);
+            std::fflush(stdout);
+          } else {
+            phase_ = Phase::kDone;
+          }
+        }
+        break;
+      case Phase::kAwaitRestart:
+        if (restart_us_ == 0 && g_restart_signal_us.load() != 0) {
+          restart_us_ = g_restart_signal_us.load();
+          retries_before_restart_ = hello_retries_;
+          reregisters_before_restart_ = reregisters_;
+          for (SimAgent& agent : agents_) agent.welcomed_since_restart = false;
+          std::printf("fleetsim: restart signalled\n");
+          std::fflush(stdout);
+        }
+        if ((restart_us_ > 0 && rewelcomed_ == options_.agents) || now >= phase_deadline_us_) {
+          phase_ = Phase::kDone;
+        }
         break;
       case Phase::kDone:
         break;
@@ -323,6 +386,11 @@ class Fleet {
         agent.state = SimAgent::State::kRegistered;
         ++registered_;
         if (phase_ == Phase::kRegistering) last_welcome_us_ = now;  // re-registrations later
+        if (restart_us_ > 0 && !agent.welcomed_since_restart) {
+          agent.welcomed_since_restart = true;
+          ++rewelcomed_;
+          last_rewelcome_us_ = now;
+        }
         if (flood_ && phase_ == Phase::kMeasuring) FillWindow(index, now);
         break;
       case T::kReregister:
@@ -385,6 +453,15 @@ class Fleet {
   std::vector<double> latency_ms_;
   double sim_cpu_s_ = 0;
   ProcSample watch_start_;
+  bool window_printed_ = false;
+  int steady_registered_ = 0;  // registered when the window's line was printed
+
+  // --await-restart
+  int64_t restart_us_ = 0;  // when SIGUSR1 came; 0 = not yet
+  int rewelcomed_ = 0;
+  int64_t last_rewelcome_us_ = 0;
+  uint64_t retries_before_restart_ = 0;
+  uint64_t reregisters_before_restart_ = 0;
 };
 
 }  // namespace
@@ -414,6 +491,9 @@ int main(int argc, char** argv) {
   flags::AddDuration(app, "hello-retry", options.hello_retry_ms,
                      "send the hello again when unanswered this long");
   flags::AddDuration(app, "drain", options.drain_ms, "after the window, wait this long for acks");
+  flags::AddDuration(app, "await-restart", options.await_restart_ms,
+                     "after the window, wait this long for SIGUSR1 (a coordinator restart) and "
+                     "time the re-registration (0 = stop after the window)");
   flags::Add(app, "io-threads", options.io_threads, "ZeroMQ I/O threads")
       ->check(CLI::PositiveNumber);
   flags::Add(app, "watch-pid", options.watch_pid,
@@ -433,6 +513,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   labmesh::bench::RaiseFileLimit();
+  struct sigaction action{};
+  action.sa_handler = labmesh::bench::OnRestartSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGUSR1, &action, nullptr);
   labmesh::bench::Fleet fleet(options, *key);
   labmesh::Status status = fleet.Init();
   if (status.ok()) status = fleet.Run();

@@ -92,6 +92,10 @@ zmq::socket_t SimFleet::CurveDealer(size_t index, const std::string& endpoint,
   zmq::socket_t socket(context_, zmq::socket_type::dealer);
   socket.set(zmq::sockopt::linger, 0);
   if (immediate) socket.set(zmq::sockopt::immediate, 1);  // before connect, or it does not apply
+  // Reconnect as labmesh-agent does (agent.cpp): after a coordinator restart a fleet that
+  // retried every 100 ms would be a storm of its own making.
+  socket.set(zmq::sockopt::reconnect_ivl, 200);
+  socket.set(zmq::sockopt::reconnect_ivl_max, 5'000);
   socket.set(zmq::sockopt::curve_serverkey, server_key);
   socket.set(zmq::sockopt::curve_publickey, identity.keys.public_z85);
   socket.set(zmq::sockopt::curve_secretkey, identity.keys.secret_z85);
