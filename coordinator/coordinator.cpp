@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -40,12 +41,15 @@
 #include "labmesh/store/results_index.hpp"
 #include "labmesh/store/store.hpp"
 #include "web_bridge.hpp"
+#include "turn_pacer.hpp"
 #include "zap_handler.hpp"
 
 namespace labmesh::coordinator {
 namespace {
 
 constexpr int kMaxMessagesPerWakeup = 512;  // per socket, so one busy socket cannot starve another
+constexpr int kAgentListenBacklog = 4096;  // pending connections on the agent socket
+constexpr uint64_t kPacingMinHeartbeatsPerSecond = 2000;  // turn_pacer.hpp
 constexpr int64_t kMaxPollMs = 100;         // how quickly Stop() is noticed
 
 // Requests that bring new data (jobs, tests, packages): refused while the disk is full.
@@ -222,6 +226,10 @@ class CoordinatorImpl final : public Coordinator {
       agent_socket_.set(zmq::sockopt::maxmsgsize, ReadCap());
       agent_socket_.set(zmq::sockopt::sndhwm, 10'000);
       agent_socket_.set(zmq::sockopt::rcvhwm, 10'000);
+      // A fleet reconnects at once after a restart. ZeroMQ's listen backlog of 100 makes the
+      // kernel drop the other SYNs, and a client retries one after 1, 3, 7, 15, 31 s: 5,000
+      // agents took 32 s to register for that alone. The kernel caps it at net.core.somaxconn.
+      agent_socket_.set(zmq::sockopt::backlog, kAgentListenBacklog);
       agent_socket_.bind(config_.agent_listen);
       endpoints_.agent = agent_socket_.get(zmq::sockopt::last_endpoint);
 
@@ -298,7 +306,11 @@ class CoordinatorImpl final : public Coordinator {
            schedules_->NextDeadlineMs(), health_->NextDeadlineMs(),
            power_->NextDeadlineMs()});
       int64_t wait = std::clamp<int64_t>(next_timer - now, 0, kMaxPollMs);
+      if (core_->FlushPending()) wait = std::min<int64_t>(wait, 1);  // the rest of a heartbeat round
       int events = 0;
+      bool api = false;
+      const uint64_t heartbeats_before = agents_->heartbeats_received();
+      agent_messages_ = 0;
       try {
         power_fds.clear();
         power_->PollFds(&power_fds);
@@ -310,7 +322,6 @@ class CoordinatorImpl final : public Coordinator {
         if (items[5].revents & ZMQ_POLLIN) queries_->DeliverDone();
         if (items[2].revents & ZMQ_POLLIN) zap_->HandleReady();
         if (items[0].revents & ZMQ_POLLIN) DrainAgentSocketAndCommit();
-        bool api = false;
         if (items[1].revents & ZMQ_POLLIN) api = DrainApiSocket(api_socket_, kPlainApi) || api;
         if (items[4].revents & ZMQ_POLLIN) api = DrainApiSocket(web_api_socket_, kWebApi) || api;
         if (item_count > 6 && (items[6].revents & ZMQ_POLLIN)) {
@@ -342,6 +353,17 @@ class CoordinatorImpl final : public Coordinator {
       bool heartbeats = now >= next_flush;
       (void)core_->Flush(heartbeats);
       if (heartbeats) next_flush = now + config_.heartbeat_flush_ms;
+      // A busy fleet's heartbeat-only turns are held apart (turn_pacer.hpp); anything else
+      // (a hello, a report, a request, a timer) gets the next poll at once.
+      uint64_t turn_heartbeats = agents_->heartbeats_received() - heartbeats_before;
+      bool other = api || agent_messages_ > turn_heartbeats;
+      int64_t begin_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                             turn_begin.time_since_epoch()).count();
+      int64_t hold_us = pacer_.After(begin_us, turn_heartbeats, other);
+      if (hold_us > begin_us) {
+        std::this_thread::sleep_until(std::chrono::steady_clock::time_point(
+            std::chrono::microseconds(hold_us)));
+      }
       if (busy || heartbeats) {
         metrics_.LoopTurn(std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                                         turn_begin).count());
@@ -350,6 +372,7 @@ class CoordinatorImpl final : public Coordinator {
     web_.reset();
     agents_->FinishRegistrations();
     Status flushed = core_->Flush(/*heartbeats=*/true);
+    while (flushed.ok() && core_->FlushPending()) flushed = core_->Flush();
     spdlog::info("coordinator stopped");
     return flushed;
   }
@@ -411,6 +434,7 @@ class CoordinatorImpl final : public Coordinator {
         if (user != nullptr) key = user;
       } catch (const zmq::error_t&) {
       }
+      ++agent_messages_;
       agents_->HandleFrame(routing_id, key, payload.to_string_view());
     }
   }
@@ -571,6 +595,8 @@ class CoordinatorImpl final : public Coordinator {
   ApiRoutes routes_;
   zmq::context_t context_;
   std::unique_ptr<ZapHandler> zap_;
+  TurnPacer pacer_{config_.turn_pacing_ms * 1000, kPacingMinHeartbeatsPerSecond};
+  uint64_t agent_messages_ = 0;  // read from the agent socket in this turn
   zmq::socket_t agent_socket_;
   zmq::socket_t api_socket_;
   zmq::socket_t api_curve_socket_;

@@ -87,10 +87,15 @@ void Core::CheckTimeouts() {
   tasks_.CheckDeadlines();
 }
 
+bool Core::FlushPending() const {
+  return registry_->HeartbeatRoundOpen() && !(disk_ != nullptr && disk_->full());
+}
+
 Status Core::Flush(bool heartbeats) {
   // With the disk full, heartbeats (soft state) stay in memory, dirty, until there is room:
   // writing them could only fail, and a host's liveness never depends on the store.
-  if (heartbeats && disk_ != nullptr && disk_->full()) heartbeats = false;
+  if (heartbeats) registry_->StartHeartbeatRound();
+  bool disk_full = disk_ != nullptr && disk_->full();
   tasks_.StartTasks();  // before scheduling: a host with a queued task is not given an entry
   if (metrics_ != nullptr && scheduler_.schedule_needed()) {
     // The work's own duration, from the real clock: a test's fake clock stands still.
@@ -109,7 +114,7 @@ Status Core::Flush(bool heartbeats) {
   jobs_.Stage(writes);
   tasks_.Stage(writes);
   updates_.Stage(writes);
-  if (registry_->WriteTo(writes, heartbeats)) batch_.MarkDurable();
+  if (registry_->WriteTo(writes, disk_full ? 0 : kHeartbeatsPerTurn)) batch_.MarkDurable();
   if (audit_ != nullptr) audit_->Stage(batch_);
 
   if (!staged && batch_.empty()) {

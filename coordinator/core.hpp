@@ -96,6 +96,11 @@ class Core {
   // stages every peer's changes, the registry's (with the heartbeats when `heartbeats`) and the
   // audit log's, and commits the batch once; then sends. A failed commit reloads the peers.
   Status Flush(bool heartbeats = false);
+  // A heartbeat round is half written (a large fleet's takes several turns): the loop should
+  // turn again soon even when nothing arrives. False while the disk is full.
+  bool FlushPending() const;
+  // Heartbeat records written per turn at most (HostRegistry::WriteTo).
+  static constexpr size_t kHeartbeatsPerTurn = 1000;
 
  private:
   store::Store* store_;

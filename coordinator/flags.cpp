@@ -210,6 +210,9 @@ void AddFlags(CLI::App& app, CommandLine& line) {
   flags::Add(app, "query-threads", config.query_threads,
              "reader threads answering results and job-list queries off the event loop")
       ->check(CLI::Range(1, 64));
+  flags::AddDuration(app, "turn-pacing", config.turn_pacing_ms,
+                     "with 2,000+ heartbeats/s, start a turn that reads only heartbeats at most "
+                     "this often (0: never)");
   flags::AddLogFlags(app, line.log);
   app.add_option("--check", line.check_dir,
                  "check the store in DATA_DIR read-only (beside a running coordinator too), print "

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <iterator>
+#include <limits>
 
 #include "job_view.hpp"
 #include "labels.hpp"
@@ -209,7 +211,7 @@ bool HostRegistry::HasStaged() const {
          !staged_labels_deleted_.empty();
 }
 
-bool HostRegistry::WriteTo(store::WriteBatch& batch, bool heartbeats) {
+bool HostRegistry::WriteTo(store::WriteBatch& batch, size_t max_heartbeats) {
   written_heartbeats_.clear();
   for (const std::string& name : staged_deleted_) batch.DeleteHost(name);
   for (const auto& key : staged_revoked_) batch.RevokeKey(key);
@@ -218,13 +220,21 @@ bool HostRegistry::WriteTo(store::WriteBatch& batch, bool heartbeats) {
   for (const auto& [name, host] : staged_) {
     if (staged_deleted_.count(name) == 0) batch.PutHost(host);
   }
-  if (heartbeats) {
-    for (auto& [name, state] : hosts_) {
+  if (heartbeat_round_open_ && max_heartbeats > 0) {
+    auto it = hosts_.upper_bound(heartbeat_round_after_);
+    for (; it != hosts_.end() && written_heartbeats_.size() < max_heartbeats; ++it) {
+      const auto& [name, state] = *it;
       if (!state.heartbeat_dirty) continue;
       written_heartbeats_.push_back(name);
       if (staged_.count(name) == 0 && staged_deleted_.count(name) == 0) {
         batch.PutHost(state.record);
       }
+    }
+    if (it == hosts_.end()) {
+      heartbeat_round_open_ = false;
+      heartbeat_round_after_.clear();
+    } else {
+      heartbeat_round_after_ = std::prev(it)->first;
     }
   }
   return HasStaged();
@@ -284,7 +294,8 @@ void HostRegistry::Discard() {
 
 Status HostRegistry::Commit(store::Store::Durability durability) {
   store::WriteBatch batch;
-  bool durable = WriteTo(batch, /*heartbeats=*/true);
+  StartHeartbeatRound();
+  bool durable = WriteTo(batch, std::numeric_limits<size_t>::max());
   if (batch.empty()) return Status::Ok();
   Status s = store_->Apply(batch, durable ? durability : store::Store::Durability::kLazy);
   if (s.ok()) {

@@ -19,6 +19,9 @@
 #      1,000,000 results, and its precision on a synthetic lab).
 #  10. queries: scripts/bench-queries.sh (heartbeat ack p99 of 1,000 agents idle and beside
 #      results summaries over 1,000,000 results running back to back).
+#  11. fleet: scripts/bench-fleet.sh (20,000 agents at 5 s, or as many as the descriptor limit
+#      allows, over several simulators: coordinator CPU, RSS per agent, ack p99; then a
+#      coordinator restart: time until every agent is welcomed again, hellos retried).
 # Every process runs on 127.0.0.1 and is stopped on exit. Exit status: 0 when the measurements
 # ran and the CPU target was met, 1 otherwise.
 #
@@ -139,4 +142,7 @@ LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type "$root/scripts/bench
 LABMESH_BUILD_DIR=$build_dir LABMESH_BUILD_TYPE=$build_type "$root/scripts/bench-health.sh"
 LABMESH_SKIP_SETUP=1 LABMESH_BENCH_NO_BUILD=1 LABMESH_BUILD_DIR=$build_dir \
   LABMESH_BUILD_TYPE=$build_type "$root/scripts/bench-queries.sh"
+LABMESH_SKIP_SETUP=1 LABMESH_BENCH_NO_BUILD=1 LABMESH_BUILD_DIR=$build_dir \
+  LABMESH_BUILD_TYPE=$build_type LABMESH_BENCH_AGENTS=20000 LABMESH_BENCH_SECONDS=30 \
+  "$root/scripts/bench-fleet.sh"
 [[ $verdict == met ]]

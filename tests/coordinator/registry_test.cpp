@@ -169,6 +169,33 @@ TEST_F(RegistryTest, HeartbeatsStayInMemoryUntilFlushed) {
   EXPECT_EQ(store_->applies, applies + 1);
 }
 
+TEST_F(RegistryTest, AHeartbeatRoundIsWrittenAFewHostsAtATime) {
+  for (int i = 1; i <= 5; ++i) AddHost("lab-" + std::to_string(i));
+  for (int i = 1; i <= 5; ++i) registry_->RecordHeartbeat("lab-" + std::to_string(i), {});
+  store::WriteBatch none;
+  EXPECT_FALSE(registry_->WriteTo(none, 2));  // no round open: no heartbeat written
+  EXPECT_TRUE(none.empty());
+
+  registry_->StartHeartbeatRound();
+  std::vector<size_t> slices;
+  while (registry_->HeartbeatRoundOpen()) {
+    store::WriteBatch batch;
+    EXPECT_FALSE(registry_->WriteTo(batch, 2));  // heartbeats alone need no durable commit
+    slices.push_back(batch.size());
+    ASSERT_TRUE(store_->Apply(batch, store::Store::Durability::kLazy).ok());
+    registry_->Adopt();
+    // lab-1 beats again after the round passed it: it waits for the next round.
+    if (slices.size() == 1) registry_->RecordHeartbeat("lab-1", {});
+  }
+  EXPECT_EQ(slices, (std::vector<size_t>{2, 2, 1}));
+  EXPECT_TRUE(registry_->Find("lab-1")->heartbeat_dirty);
+  for (int i = 2; i <= 5; ++i) {
+    EXPECT_FALSE(registry_->Find("lab-" + std::to_string(i))->heartbeat_dirty) << i;
+  }
+  ASSERT_TRUE(registry_->FlushHeartbeats().ok());  // a whole round at once (tests, shutdown)
+  EXPECT_FALSE(registry_->Find("lab-1")->heartbeat_dirty);
+}
+
 TEST_F(RegistryTest, AFailedFlushKeepsTheHeartbeatsDirtyForTheNextOne) {
   AddHost("lab-1");
   protocol::HostHealth health;

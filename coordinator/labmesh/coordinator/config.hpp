@@ -43,6 +43,9 @@ struct CoordinatorConfig {
   // list): they read the stores in their own LMDB read transactions, so agent traffic on the
   // event loop never waits behind a query (docs/architecture.md).
   int query_threads = 2;
+  // Under 2,000+ heartbeats/s, turns that read only heartbeats are held this far apart so that
+  // one wakeup reads several (turn_pacer.hpp); 0 = never.
+  int64_t turn_pacing_ms = 2;
   // Host lifecycle (docs/lifecycle.md). An idle Ready host not verified for this long gets a
   // Verify (0 = never).
   int64_t verify_interval_ms = 3'600'000;
