@@ -1,5 +1,7 @@
 #include "agent_service.hpp"
 
+#include <algorithm>
+
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
@@ -105,10 +107,8 @@ bool AgentService::TokenMatches(const std::string& token) const {
 }
 
 AgentService::StagedHello* AgentService::FindStaged(const std::string& hostname) {
-  for (auto& staged : staged_) {
-    if (staged.host.hostname == hostname) return &staged;
-  }
-  return nullptr;
+  auto it = staged_by_host_.find(hostname);
+  return it == staged_by_host_.end() ? nullptr : &staged_[it->second];
 }
 
 void AgentService::HandleHello(const std::string& routing_id, const std::string& curve_key,
@@ -142,10 +142,8 @@ void AgentService::HandleHello(const std::string& routing_id, const std::string&
     if (HostState* other = registry_->FindByKey(curve_key); other != nullptr) {
       return reject("this key is already registered as host " + other->record.hostname);
     }
-    for (const auto& s : staged_) {
-      if (s.host.public_key == curve_key) {
-        return reject("this key is already registered as host " + s.host.hostname);
-      }
+    if (auto it = staged_by_key_.find(curve_key); it != staged_by_key_.end()) {
+      return reject("this key is already registered as host " + staged_[it->second].host.hostname);
     }
   }
 
@@ -200,12 +198,16 @@ void AgentService::HandleHello(const std::string& routing_id, const std::string&
     labels_now.insert(labels_now.end(), host.admin_labels.begin(), host.admin_labels.end());
     packages_->OnAgentHello(host.hostname, *hello, labels_now);
   }
-  registry_->StageRegistration(host);
-  StagedHello next{routing_id, envelope.request_id, std::move(host), is_new, came_back,
+  bool durable = (staged && staged->durable) || known == nullptr ||
+                 host.enrollment != known->enrollment || host.status != known->status;
+  registry_->StageRegistration(host, durable);
+  StagedHello next{routing_id, envelope.request_id, std::move(host), is_new, came_back, durable,
                    hello->entries, hello->update_report};
   if (staged) {
     *staged = std::move(next);  // the later hello of the same agent wins
   } else {
+    staged_by_host_[next.host.hostname] = staged_.size();
+    staged_by_key_[next.host.public_key] = staged_.size();
     staged_.push_back(std::move(next));
   }
 }
@@ -214,7 +216,11 @@ void AgentService::FinishRegistrations() {
   if (staged_.empty()) return;
   std::vector<StagedHello> hellos;
   hellos.swap(staged_);
-  batch_->MarkDurable();
+  staged_by_host_.clear();
+  staged_by_key_.clear();
+  if (std::any_of(hellos.begin(), hellos.end(), [](const StagedHello& h) { return h.durable; })) {
+    batch_->MarkDurable();
+  }
   // A failed commit stores none of them: each agent hears why and says hello again.
   std::vector<std::pair<std::string, uint64_t>> asked;
   for (const auto& staged : hellos) asked.emplace_back(staged.routing_id, staged.request_id);

@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "host_registry.hpp"
@@ -74,6 +75,11 @@ class AgentService {
     store::Host host;  // as staged in the registry (the last hello of the turn wins)
     bool is_new = false;
     bool came_back = false;  // Dead -> Ready
+    // New host, or its enrollment or status changed: the commit must be on disk before the
+    // Welcome. A known host saying hello again (a restart of either side) changes only soft
+    // state (incarnation, facts, labels, version) that its next hello brings back anyway, so a
+    // fleet reconnecting to a restarted coordinator does not wait for an fsync per turn.
+    bool durable = false;
     std::vector<protocol::HeldEntry> held;  // entries the agent holds
     protocol::TaskReport update_report;     // the Update it rolled back from (task_id 0: none)
   };
@@ -96,6 +102,9 @@ class AgentService {
   Metrics* metrics_ = nullptr;
   protocol::DecodeLimits limits_;
   std::vector<StagedHello> staged_;
+  // Indexes into staged_ (a turn may stage hundreds of hellos; a scan per hello was quadratic).
+  std::unordered_map<std::string, size_t> staged_by_host_;
+  std::unordered_map<std::string, size_t> staged_by_key_;
   uint64_t heartbeats_received_ = 0;
   int64_t last_bad_frame_log_ms_ = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <iterator>
 #include <limits>
@@ -132,6 +133,7 @@ HostStatus HostRegistry::StagedStatus(const std::string& hostname) const {
 
 store::Host* HostRegistry::Stage(const std::string& hostname) {
   if (staged_deleted_.count(hostname) > 0) return nullptr;
+  soft_staged_.erase(hostname);  // whatever the caller changes is not soft
   auto staged = staged_.find(hostname);
   if (staged != staged_.end()) return &staged->second;
   auto it = hosts_.find(hostname);
@@ -174,9 +176,14 @@ Status HostRegistry::Accept(const std::string& hostname, const std::string& reas
   return Status::Ok();
 }
 
-void HostRegistry::StageRegistration(store::Host host) {
+void HostRegistry::StageRegistration(store::Host host, bool durable) {
   std::string name = host.hostname;
   staged_deleted_.erase(name);
+  if (durable) {
+    soft_staged_.erase(name);
+  } else if (staged_.count(name) == 0) {
+    soft_staged_.insert(name);  // soft unless something else of this host is staged
+  }
   staged_[name] = std::move(host);
 }
 
@@ -184,6 +191,7 @@ void HostRegistry::StageMany(const std::vector<store::Host>& hosts,
                              const std::vector<store::Label>& labels) {
   for (const auto& host : hosts) {
     staged_deleted_.erase(host.hostname);
+    soft_staged_.erase(host.hostname);
     staged_[host.hostname] = host;
   }
   for (const auto& label : labels) {
@@ -237,7 +245,10 @@ bool HostRegistry::WriteTo(store::WriteBatch& batch, size_t max_heartbeats) {
       heartbeat_round_after_ = std::prev(it)->first;
     }
   }
-  return HasStaged();
+  return !staged_deleted_.empty() || !staged_revoked_.empty() || !staged_labels_.empty() ||
+         !staged_labels_deleted_.empty() ||
+         std::any_of(staged_.begin(), staged_.end(),
+                     [this](const auto& staged) { return soft_staged_.count(staged.first) == 0; });
 }
 
 void HostRegistry::Adopt() {
@@ -275,6 +286,7 @@ void HostRegistry::Adopt() {
   std::map<std::string, std::string> connections;
   connections.swap(staged_connections_);
   staged_.clear();
+  soft_staged_.clear();
   staged_deleted_.clear();
   staged_revoked_.clear();
   staged_labels_.clear();
@@ -285,6 +297,7 @@ void HostRegistry::Adopt() {
 void HostRegistry::Discard() {
   written_heartbeats_.clear();
   staged_.clear();
+  soft_staged_.clear();
   staged_connections_.clear();
   staged_deleted_.clear();
   staged_revoked_.clear();

@@ -87,7 +87,9 @@ class HostRegistry {
   Status Accept(const std::string& hostname, const std::string& reason);
   // A registration's record (new or known host), built from Staged() by the hello handling;
   // its status moves were checked with MoveStatus.
-  void StageRegistration(store::Host host);
+  // `durable` false: only soft state changed (a known host's hello again: incarnation, facts,
+  // labels, version), which needs no fsync before the Welcome (WriteTo).
+  void StageRegistration(store::Host host, bool durable = true);
   // Replaces staged records (built from Staged()), with admin labels to create.
   void StageMany(const std::vector<store::Host>& hosts, const std::vector<store::Label>& labels);
   // Removes a host and revokes its key (staged, one commit).
@@ -163,6 +165,7 @@ class HostRegistry {
   std::vector<store::Label> staged_labels_;            // admin labels created
   std::set<std::string> staged_labels_deleted_;
   std::vector<std::string> written_heartbeats_;  // hosts whose heartbeat the last WriteTo wrote
+  std::set<std::string> soft_staged_;  // staged_ names whose change is soft (StageRegistration)
   bool heartbeat_round_open_ = false;
   std::string heartbeat_round_after_;  // the last host the open round looked at
 };

@@ -71,6 +71,7 @@ struct Options {
   // burst should be measured, not buried in duplicate hellos. Retries are counted.
   int64_t hello_retry_ms = 10'000;
   int64_t drain_ms = 5'000;  // after the window: how long to wait for the last acks
+  int64_t settle_ms = 0;     // after every agent registered, beat this long before the window
   int64_t await_restart_ms = 0;  // > 0: then wait this long for a restart and re-registration
   int io_threads = 2;
   int watch_pid = 0;
@@ -139,10 +140,16 @@ class Fleet {
           restart_us_ > 0 && last_rewelcome_us_ > 0
               ? static_cast<double>(last_rewelcome_us_ - restart_us_) / 1e6
               : -1;
+      // When agents came back (p50, p90: seconds after the signal) and how long a hello waited
+      // for its Welcome then (p50, p99, max in ms): a queue at the coordinator shows in the
+      // second, a late reconnect in the first.
       std::printf("fleetsim: restart agents=%d rewelcomed=%d seconds=%.2f hello_retries=%" PRIu64
-                  " reregisters=%" PRIu64 "\n",
+                  " reregisters=%" PRIu64 " back_p50_s=%.2f back_p90_s=%.2f hello_p50_ms=%.1f"
+                  " hello_p99_ms=%.1f hello_max_ms=%.1f\n",
                   options_.agents, rewelcomed_, seconds, hello_retries_ - retries_before_restart_,
-                  reregisters_ - reregisters_before_restart_);
+                  reregisters_ - reregisters_before_restart_, Percentile(rewelcome_s_, 0.5),
+                  Percentile(rewelcome_s_, 0.9), Percentile(rewelcome_hello_ms_, 0.5),
+                  Percentile(rewelcome_hello_ms_, 0.99), Percentile(rewelcome_hello_ms_, 1.0));
       std::fflush(stdout);
     }
     bool all_acked = flood_ ? acked_ > 0 : (sent_ > 0 && acked_ == sent_);
@@ -218,10 +225,14 @@ class Fleet {
     }
     switch (phase_) {
       case Phase::kRegistering:
-        if (registered_ == options_.agents) {
+        if (registered_ == options_.agents && settle_until_us_ == 0) {
           std::printf("fleetsim: all registered agents=%d seconds=%.2f\n", registered_,
                       static_cast<double>(last_welcome_us_ - start_us_) / 1e6);
           std::fflush(stdout);
+          settle_until_us_ = now + options_.settle_ms * 1000;
+          phase_deadline_us_ = settle_until_us_;
+        }
+        if (settle_until_us_ > 0 && now >= settle_until_us_) {
           OpenWindow(now);
         } else if (now >= phase_deadline_us_) {
           std::printf("fleetsim: registration incomplete registered=%d of %d after %lld ms\n",
@@ -390,6 +401,8 @@ class Fleet {
           agent.welcomed_since_restart = true;
           ++rewelcomed_;
           last_rewelcome_us_ = now;
+          rewelcome_s_.push_back(static_cast<double>(now - restart_us_) / 1e6);
+          rewelcome_hello_ms_.push_back(static_cast<double>(now - agent.hello_sent_us) / 1e3);
         }
         if (flood_ && phase_ == Phase::kMeasuring) FillWindow(index, now);
         break;
@@ -439,6 +452,7 @@ class Fleet {
   uint64_t next_slot_ = 0;
   int registered_ = 0;
   int64_t last_welcome_us_ = 0;
+  int64_t settle_until_us_ = 0;  // set once every agent registered
 
   int64_t window_start_us_ = 0;
   int64_t window_end_us_ = 0;
@@ -459,6 +473,8 @@ class Fleet {
   // --await-restart
   int64_t restart_us_ = 0;  // when SIGUSR1 came; 0 = not yet
   int rewelcomed_ = 0;
+  std::vector<double> rewelcome_s_;         // per agent: seconds from the signal to its Welcome
+  std::vector<double> rewelcome_hello_ms_;  // per agent: its last hello to that Welcome
   int64_t last_rewelcome_us_ = 0;
   uint64_t retries_before_restart_ = 0;
   uint64_t reregisters_before_restart_ = 0;
@@ -491,6 +507,9 @@ int main(int argc, char** argv) {
   flags::AddDuration(app, "hello-retry", options.hello_retry_ms,
                      "send the hello again when unanswered this long");
   flags::AddDuration(app, "drain", options.drain_ms, "after the window, wait this long for acks");
+  flags::AddDuration(app, "settle", options.settle_ms,
+                     "after every agent registered, beat this long before the window opens "
+                     "(other simulators of the same fleet may still be registering)");
   flags::AddDuration(app, "await-restart", options.await_restart_ms,
                      "after the window, wait this long for SIGUSR1 (a coordinator restart) and "
                      "time the re-registration (0 = stop after the window)");

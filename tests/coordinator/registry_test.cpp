@@ -196,6 +196,33 @@ TEST_F(RegistryTest, AHeartbeatRoundIsWrittenAFewHostsAtATime) {
   EXPECT_FALSE(registry_->Find("lab-1")->heartbeat_dirty);
 }
 
+TEST_F(RegistryTest, ASoftRegistrationNeedsNoDurableCommitUnlessSomethingElseChanged) {
+  AddHost("lab-1");
+  AddHost("lab-2");
+  store::Host again = *registry_->Staged("lab-1");
+  again.incarnation = 77;  // the agent restarted: soft state only
+  registry_->StageRegistration(again, /*durable=*/false);
+  store::WriteBatch soft;
+  EXPECT_FALSE(registry_->WriteTo(soft, 0));
+  EXPECT_EQ(soft.size(), 1u);  // written all the same, without an fsync
+  ASSERT_TRUE(store_->Apply(soft, store::Store::Durability::kLazy).ok());
+  registry_->Adopt();
+  EXPECT_EQ(Stored("lab-1")->incarnation, 77u);
+
+  // A soft hello beside a real change of the same host, or of another, is durable.
+  registry_->StageRegistration(again, /*durable=*/false);
+  registry_->Stage("lab-1")->locked = true;
+  store::WriteBatch same;
+  EXPECT_TRUE(registry_->WriteTo(same, 0));
+  registry_->Discard();
+  registry_->StageRegistration(again, /*durable=*/false);
+  store::Host other = *registry_->Staged("lab-2");
+  registry_->StageRegistration(other, /*durable=*/true);
+  store::WriteBatch both;
+  EXPECT_TRUE(registry_->WriteTo(both, 0));
+  registry_->Discard();
+}
+
 TEST_F(RegistryTest, AFailedFlushKeepsTheHeartbeatsDirtyForTheNextOne) {
   AddHost("lab-1");
   protocol::HostHealth health;
