@@ -49,18 +49,12 @@ source "$root/scripts/bench-common.sh"
 cleanup() {
   stop_pid "$bench_pid"
   stop_pid "$coordinator_pid"
-  if [[ ${LABMESH_BENCH_KEEP:-0} == 1 ]]; then
-    log "logs kept in $work"
-  else
-    rm -rf "$work"
-  fi
+  finish_work
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 
-# field LINE KEY: the value of KEY=value in LINE.
-field() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
 report=""
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -16,6 +16,18 @@ bench_prepare() {
   fi
 }
 
+# finish_work: removes $work, or with LABMESH_BENCH_KEEP=1 keeps it and says where (the logs).
+finish_work() {
+  if [[ ${LABMESH_BENCH_KEEP:-0} == 1 ]]; then
+    log "logs kept in $work"
+  else
+    rm -rf "$work"
+  fi
+}
+
+# field LINE KEY: the value of KEY=value in LINE (the benchmark programs' report lines).
+field() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
+
 stop_pid() {  # stop_pid PID: SIGTERM, then SIGKILL if it is still there after 5 s
   local pid=$1
   [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0

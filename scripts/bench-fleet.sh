@@ -67,11 +67,7 @@ sim_pids=()
 cleanup() {
   for pid in "${sim_pids[@]}"; do stop_pid "$pid"; done
   stop_pid "$coordinator_pid"
-  if [[ ${LABMESH_BENCH_KEEP:-0} == 1 ]]; then
-    log "logs kept in $work"
-  else
-    rm -rf "$work"
-  fi
+  finish_work
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -93,7 +89,6 @@ wait_all_logs() {
     done
   done
 }
-field() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
 pin=()
 if (($(nproc) > 1)) && [[ ${LABMESH_BENCH_PIN:-1} == 1 ]]; then pin=(taskset -c "$(($(nproc) - 1))"); fi

@@ -42,11 +42,7 @@ source "$root/scripts/bench-common.sh"
 cleanup() {
   for pid in "${fleet_pids[@]}"; do stop_pid "$pid"; done
   stop_pid "$coordinator_pid"
-  if [[ ${LABMESH_BENCH_KEEP:-0} == 1 ]]; then
-    log "logs kept in $work"
-  else
-    rm -rf "$work"
-  fi
+  finish_work
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -68,7 +68,6 @@ window() {  # window NAME: one fleetsim steady window; prints its summary line
 }
 
 
-field() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 log "indexing $results results into the coordinator's data dir"

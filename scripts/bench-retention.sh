@@ -45,7 +45,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-field() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
 probe_line() { grep "^retentionbench: $1 " "$work/probe.log" || die "no $1 figure"; }
 latency() {  # latency NAME LABEL
   local l

@@ -54,16 +54,11 @@ bench_dead_after=${bench_dead_after:-5m}
 cleanup() {
   stop_pid "$bench_pid"
   stop_pid "$coordinator_pid"
-  if [[ ${LABMESH_BENCH_KEEP:-0} == 1 ]]; then
-    log "logs kept in $work"
-  else
-    rm -rf "$work"
-  fi
+  finish_work
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-field() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
 head -c "$((mib << 20))" /dev/urandom >"$work/package.tar.gz"
 

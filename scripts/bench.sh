@@ -65,11 +65,7 @@ source "$root/scripts/bench-common.sh"
 cleanup() {
   stop_pid "$fleetsim_pid"
   stop_pid "$coordinator_pid"
-  if [[ ${LABMESH_BENCH_KEEP:-0} == 1 ]]; then
-    log "logs kept in $work"
-  else
-    rm -rf "$work"
-  fi
+  finish_work
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -92,8 +88,6 @@ run_fleetsim() {
   ((rc == 0)) || die "fleetsim $* failed (exit $rc)"
 }
 
-# field LINE KEY: the value of KEY=value in LINE.
-field() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
 # Other work on the machine skews every figure (the flood rate most): show how busy it was.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
