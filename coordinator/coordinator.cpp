@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -48,8 +47,6 @@ namespace labmesh::coordinator {
 namespace {
 
 constexpr int kMaxMessagesPerWakeup = 512;  // per socket, so one busy socket cannot starve another
-constexpr int kAgentListenBacklog = 4096;  // pending connections on the agent socket
-constexpr uint64_t kPacingMinHeartbeatsPerSecond = 2000;  // turn_pacer.hpp
 constexpr int64_t kMaxPollMs = 100;         // how quickly Stop() is noticed
 
 // Requests that bring new data (jobs, tests, packages): refused while the disk is full.
@@ -226,10 +223,7 @@ class CoordinatorImpl final : public Coordinator {
       agent_socket_.set(zmq::sockopt::maxmsgsize, ReadCap());
       agent_socket_.set(zmq::sockopt::sndhwm, 10'000);
       agent_socket_.set(zmq::sockopt::rcvhwm, 10'000);
-      // A fleet reconnects at once after a restart. ZeroMQ's listen backlog of 100 makes the
-      // kernel drop the other SYNs, and a client retries one after 1, 3, 7, 15, 31 s: 5,000
-      // agents took 32 s to register for that alone. The kernel caps it at net.core.somaxconn.
-      agent_socket_.set(zmq::sockopt::backlog, kAgentListenBacklog);
+      agent_socket_.set(zmq::sockopt::backlog, 4096);  // not 100: a fleet reconnects at once
       agent_socket_.bind(config_.agent_listen);
       endpoints_.agent = agent_socket_.get(zmq::sockopt::last_endpoint);
 
@@ -353,21 +347,13 @@ class CoordinatorImpl final : public Coordinator {
       bool heartbeats = now >= next_flush;
       (void)core_->Flush(heartbeats);
       if (heartbeats) next_flush = now + config_.heartbeat_flush_ms;
-      // A busy fleet's heartbeat-only turns are held apart (turn_pacer.hpp); anything else
-      // (a hello, a report, a request, a timer) gets the next poll at once.
-      uint64_t turn_heartbeats = agents_->heartbeats_received() - heartbeats_before;
-      bool other = api || agent_messages_ > turn_heartbeats;
-      int64_t begin_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                             turn_begin.time_since_epoch()).count();
-      int64_t hold_us = pacer_.After(begin_us, turn_heartbeats, other);
-      if (hold_us > begin_us) {
-        std::this_thread::sleep_until(std::chrono::steady_clock::time_point(
-            std::chrono::microseconds(hold_us)));
-      }
       if (busy || heartbeats) {
         metrics_.LoopTurn(std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                                         turn_begin).count());
       }
+      // A busy fleet's heartbeat-only turns are held apart (turn_pacer.hpp).
+      uint64_t turn_heartbeats = agents_->heartbeats_received() - heartbeats_before;
+      pacer_.Hold(turn_begin, turn_heartbeats, api || agent_messages_ > turn_heartbeats);
     }
     web_.reset();
     agents_->FinishRegistrations();
@@ -595,7 +581,7 @@ class CoordinatorImpl final : public Coordinator {
   ApiRoutes routes_;
   zmq::context_t context_;
   std::unique_ptr<ZapHandler> zap_;
-  TurnPacer pacer_{config_.turn_pacing_ms * 1000, kPacingMinHeartbeatsPerSecond};
+  TurnPacer pacer_{config_.turn_pacing_ms * 1000};
   uint64_t agent_messages_ = 0;  // read from the agent socket in this turn
   zmq::socket_t agent_socket_;
   zmq::socket_t api_socket_;

@@ -1,5 +1,7 @@
 #include "turn_pacer.hpp"
 
+#include <thread>
+
 namespace labmesh::coordinator {
 
 int64_t TurnPacer::After(int64_t begin_us, uint64_t heartbeats, bool other) {
@@ -15,6 +17,17 @@ int64_t TurnPacer::After(int64_t begin_us, uint64_t heartbeats, bool other) {
   counted_ += heartbeats;
   if (window_us_ <= 0 || other || heartbeats == 0 || rate_ < min_rate_) return begin_us;
   return begin_us + window_us_;
+}
+
+void TurnPacer::Hold(std::chrono::steady_clock::time_point begin, uint64_t heartbeats,
+                     bool other) {
+  using std::chrono::microseconds;
+  int64_t begin_us =
+      std::chrono::duration_cast<microseconds>(begin.time_since_epoch()).count();
+  int64_t until_us = After(begin_us, heartbeats, other);
+  if (until_us > begin_us) {
+    std::this_thread::sleep_until(std::chrono::steady_clock::time_point(microseconds(until_us)));
+  }
 }
 
 }  // namespace labmesh::coordinator

@@ -15,19 +15,26 @@
 //
 // Pure arithmetic on the times it is given; owned by the loop thread.
 
+#include <chrono>
 #include <cstdint>
 
 namespace labmesh::coordinator {
 
 class TurnPacer {
  public:
+  static constexpr uint64_t kDefaultMinRate = 2000;  // heartbeats per second
+
   // `window_us` <= 0: never holds.
-  TurnPacer(int64_t window_us, uint64_t min_rate) : window_us_(window_us), min_rate_(min_rate) {}
+  explicit TurnPacer(int64_t window_us, uint64_t min_rate = kDefaultMinRate)
+      : window_us_(window_us), min_rate_(min_rate) {}
 
   // A turn began (woke) at `begin_us` and read `heartbeats` heartbeats; `other` says it read
   // anything else. Returns the time before which the next poll should not start (`begin_us`
   // or earlier: at once).
   int64_t After(int64_t begin_us, uint64_t heartbeats, bool other);
+
+  // After() on the loop's clock, then sleeps until the time it returned.
+  void Hold(std::chrono::steady_clock::time_point begin, uint64_t heartbeats, bool other);
 
   // Heartbeats per second over the last whole second (as of the last After).
   uint64_t rate() const { return rate_; }
