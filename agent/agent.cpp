@@ -43,14 +43,6 @@ constexpr int64_t kHelloRetryMs = 20;  // while the connection is not up yet
 // After a Reject the agent keeps knocking, slowly: an admin may delete the host to let it
 // enrol again with a new key, and a restart of the agent must not be needed for that.
 constexpr int64_t kRejectedRetryMs = 60'000;
-// ZeroMQ reconnects after reconnect_ivl plus a jitter of at most reconnect_ivl, doubling up to
-// reconnect_ivl_max. With one interval for the whole fleet, every agent that lost a restarted
-// coordinator knocks again in the same 200 ms waves (0.2, 0.6, 1.4, 3, 6.2 s ...): 10,000
-// handshakes in half a second, and hellos queued for 3 s behind them. Each agent draws its own
-// first interval from this range, so the waves blur into a steady stream within a few tries.
-constexpr int64_t kReconnectMinMs = 200;
-constexpr int64_t kReconnectSpreadMs = 800;
-constexpr int64_t kReconnectMaxMs = 5'000;
 
 uint64_t RandomU64() {
   std::random_device rd;
@@ -253,7 +245,7 @@ class AgentImpl final : public Agent {
     socket_->set(zmq::sockopt::curve_secretkey, keys_.secret_z85);
     socket_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(config_.max_frame_bytes));
     socket_->set(zmq::sockopt::reconnect_ivl, static_cast<int>(reconnect_ivl_ms_));
-    socket_->set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(kReconnectMaxMs));
+    socket_->set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(kAgentReconnectMaxMs));
     // Queue nothing until the Curve handshake is done: a hello queued on a connection that never
     // came up would be lost silently; instead OnTimers() retries it until it is taken.
     socket_->set(zmq::sockopt::immediate, 1);
@@ -481,8 +473,7 @@ class AgentImpl final : public Agent {
   protocol::HostFacts facts_;
   uint64_t incarnation_;
   Backoff backoff_;
-  const int64_t reconnect_ivl_ms_ =
-      kReconnectMinMs + static_cast<int64_t>(RandomU64() % (kReconnectSpreadMs + 1));
+  const int64_t reconnect_ivl_ms_ = AgentReconnectIntervalMs(RandomU64());  // backoff.hpp
   protocol::DecodeLimits limits_;
   zmq::context_t context_;
   std::unique_ptr<zmq::socket_t> socket_;

@@ -17,4 +17,10 @@ int64_t Backoff::NextDelayMs() {
   return delay;
 }
 
+int64_t AgentReconnectIntervalMs(uint64_t random) {
+  constexpr int64_t kMinMs = 200;
+  constexpr int64_t kSpreadMs = 800;
+  return kMinMs + static_cast<int64_t>(random % (kSpreadMs + 1));
+}
+
 }  // namespace labmesh

@@ -1,7 +1,5 @@
 #include "agent_service.hpp"
 
-#include <algorithm>
-
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
@@ -198,10 +196,13 @@ void AgentService::HandleHello(const std::string& routing_id, const std::string&
     labels_now.insert(labels_now.end(), host.admin_labels.begin(), host.admin_labels.end());
     packages_->OnAgentHello(host.hostname, *hello, labels_now);
   }
-  bool durable = (staged && staged->durable) || known == nullptr ||
-                 host.enrollment != known->enrollment || host.status != known->status;
-  registry_->StageRegistration(host, durable);
-  StagedHello next{routing_id, envelope.request_id, std::move(host), is_new, came_back, durable,
+  // A new host, or a changed enrollment or status, must be on disk before the Welcome; a known
+  // host saying hello again (either side restarted) changes only soft state its next hello
+  // brings back, so a fleet reconnecting to a restarted coordinator waits for no fsync. The
+  // registry keeps a host's change durable once any part of it was (HostRegistry::WriteTo).
+  registry_->StageRegistration(host, known == nullptr || host.enrollment != known->enrollment ||
+                                         host.status != known->status);
+  StagedHello next{routing_id, envelope.request_id, std::move(host), is_new, came_back,
                    hello->entries, hello->update_report};
   if (staged) {
     *staged = std::move(next);  // the later hello of the same agent wins
@@ -218,9 +219,6 @@ void AgentService::FinishRegistrations() {
   hellos.swap(staged_);
   staged_by_host_.clear();
   staged_by_key_.clear();
-  if (std::any_of(hellos.begin(), hellos.end(), [](const StagedHello& h) { return h.durable; })) {
-    batch_->MarkDurable();
-  }
   // A failed commit stores none of them: each agent hears why and says hello again.
   std::vector<std::pair<std::string, uint64_t>> asked;
   for (const auto& staged : hellos) asked.emplace_back(staged.routing_id, staged.request_id);

@@ -75,11 +75,6 @@ class AgentService {
     store::Host host;  // as staged in the registry (the last hello of the turn wins)
     bool is_new = false;
     bool came_back = false;  // Dead -> Ready
-    // New host, or its enrollment or status changed: the commit must be on disk before the
-    // Welcome. A known host saying hello again (a restart of either side) changes only soft
-    // state (incarnation, facts, labels, version) that its next hello brings back anyway, so a
-    // fleet reconnecting to a restarted coordinator does not wait for an fsync per turn.
-    bool durable = false;
     std::vector<protocol::HeldEntry> held;  // entries the agent holds
     protocol::TaskReport update_report;     // the Update it rolled back from (task_id 0: none)
   };

@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <zmq.hpp>
 
@@ -262,7 +260,8 @@ class CoordinatorImpl final : public Coordinator {
       web_ = std::move(*web);
       endpoints_.http = web_->listening();
     }
-    if (Status written = WriteEndpointsFile(); !written.ok()) {
+    if (Status written = WriteEndpointsFile(config_.data_dir, endpoints_, keys_.public_z85);
+        !written.ok()) {
       // A start on a full disk must not fail (a service manager would restart it in a loop).
       auto room = AvailableBytes(config_.data_dir);
       if (!room.ok() || *room >= (1u << 20)) return written;
@@ -376,20 +375,6 @@ class CoordinatorImpl final : public Coordinator {
   int64_t ReadCap() const {
     constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 2;
     return 2 * std::min<int64_t>(static_cast<int64_t>(config_.max_frame_bytes), kMax);
-  }
-
-  Status WriteEndpointsFile() {
-    std::string path = config_.data_dir + "/coordinator.endpoints";
-    std::ofstream out(path + ".tmp", std::ios::trunc);
-    out << "agent=" << endpoints_.agent << "\napi=" << endpoints_.api
-        << "\napi_curve=" << endpoints_.api_curve << "\nhttp=" << endpoints_.http
-        << "\npublic_key=" << keys_.public_z85 << "\n";
-    out.close();
-    if (!out) return Status::Internal("cannot write " + path);
-    std::error_code ec;
-    std::filesystem::rename(path + ".tmp", path, ec);
-    if (ec) return Status::Internal("cannot write " + path + ": " + ec.message());
-    return Status::Ok();
   }
 
   void SendToAgent(const std::string& routing_id, std::string frame) {

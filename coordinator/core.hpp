@@ -93,8 +93,8 @@ class Core {
   int64_t NextDeadlineMs() const { return scheduler_.NextDeadlineMs(); }
 
   // The end of a loop turn: starts queued tasks, runs a scheduling pass when one is needed,
-  // stages every peer's changes, the registry's (with the heartbeats when `heartbeats`) and the
-  // audit log's, and commits the batch once; then sends. A failed commit reloads the peers.
+  // stages every peer's changes, the registry's (`heartbeats` opens a heartbeat round, written
+  // a slice a turn) and the audit log's, and commits the batch once; then sends. A failed commit reloads the peers.
   Status Flush(bool heartbeats = false);
   // A heartbeat round is half written (a large fleet's takes several turns): the loop should
   // turn again soon even when nothing arrives. False while the disk is full.

@@ -214,9 +214,11 @@ Status HostRegistry::CommitNow(const std::vector<store::Host>& hosts, store::Wri
   return Status::Ok();
 }
 
-bool HostRegistry::HasStaged() const {
-  return !staged_.empty() || !staged_deleted_.empty() || !staged_labels_.empty() ||
-         !staged_labels_deleted_.empty();
+bool HostRegistry::NeedsDurableCommit() const {
+  return !staged_deleted_.empty() || !staged_revoked_.empty() || !staged_labels_.empty() ||
+         !staged_labels_deleted_.empty() ||
+         std::any_of(staged_.begin(), staged_.end(),
+                     [this](const auto& staged) { return soft_staged_.count(staged.first) == 0; });
 }
 
 bool HostRegistry::WriteTo(store::WriteBatch& batch, size_t max_heartbeats) {
@@ -245,10 +247,7 @@ bool HostRegistry::WriteTo(store::WriteBatch& batch, size_t max_heartbeats) {
       heartbeat_round_after_ = std::prev(it)->first;
     }
   }
-  return !staged_deleted_.empty() || !staged_revoked_.empty() || !staged_labels_.empty() ||
-         !staged_labels_deleted_.empty() ||
-         std::any_of(staged_.begin(), staged_.end(),
-                     [this](const auto& staged) { return soft_staged_.count(staged.first) == 0; });
+  return NeedsDurableCommit();
 }
 
 void HostRegistry::Adopt() {

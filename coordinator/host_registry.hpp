@@ -115,7 +115,6 @@ class HostRegistry {
   void Adopt();
   // It failed: staged changes are dropped (heartbeats stay dirty for the next try).
   void Discard();
-  bool HasStaged() const;
   // WriteTo + Apply + Adopt/Discard, for callers outside the loop turn (tests, shutdown).
   Status Commit(store::Store::Durability durability = store::Store::Durability::kSync);
 
@@ -166,6 +165,8 @@ class HostRegistry {
   std::set<std::string> staged_labels_deleted_;
   std::vector<std::string> written_heartbeats_;  // hosts whose heartbeat the last WriteTo wrote
   std::set<std::string> soft_staged_;  // staged_ names whose change is soft (StageRegistration)
+  // Something staged is more than soft (WriteTo's answer).
+  bool NeedsDurableCommit() const;
   bool heartbeat_round_open_ = false;
   std::string heartbeat_round_after_;  // the last host the open round looked at
 };

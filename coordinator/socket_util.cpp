@@ -1,9 +1,25 @@
 #include "socket_util.hpp"
 
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 
 namespace labmesh::coordinator {
+
+Status WriteEndpointsFile(const std::string& data_dir, const BoundEndpoints& endpoints,
+                          const std::string& public_key) {
+  std::string path = data_dir + "/coordinator.endpoints";
+  std::ofstream out(path + ".tmp", std::ios::trunc);
+  out << "agent=" << endpoints.agent << "\napi=" << endpoints.api
+      << "\napi_curve=" << endpoints.api_curve << "\nhttp=" << endpoints.http
+      << "\npublic_key=" << public_key << "\n";
+  out.close();
+  if (!out) return Status::Internal("cannot write " + path);
+  std::error_code ec;
+  std::filesystem::rename(path + ".tmp", path, ec);
+  if (ec) return Status::Internal("cannot write " + path + ": " + ec.message());
+  return Status::Ok();
+}
 
 bool IsLoopbackEndpoint(const std::string& endpoint) {
   return endpoint.rfind("tcp://127.", 0) == 0 || endpoint.rfind("tcp://localhost:", 0) == 0 ||

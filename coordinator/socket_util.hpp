@@ -1,13 +1,14 @@
 #pragma once
 // The coordinator's socket plumbing that needs none of its state: reading one message off a
-// ROUTER socket, which API socket a request came in on and from where, and the checks on
-// endpoints and directories made at start. Used by coordinator.cpp's loop only.
+// ROUTER socket, which API socket a request came in on and from where, the endpoints file, and
+// the checks on endpoints and directories made at start. Used by coordinator.cpp only.
 
 #include <string>
 
 #include <zmq.hpp>
 
 #include "auth_service.hpp"
+#include "labmesh/coordinator/coordinator.hpp"
 #include "labmesh/common/status.hpp"
 #include "labmesh/protocol/envelope.hpp"
 
@@ -15,6 +16,11 @@ namespace labmesh::coordinator {
 
 // True for an endpoint only this machine reaches (loopback TCP, ipc://, inproc://).
 bool IsLoopbackEndpoint(const std::string& endpoint);
+
+// Writes DATA_DIR/coordinator.endpoints (agent=, api=, api_curve=, http=, public_key= lines)
+// through a temporary file and a rename, so a reader never sees half of it.
+Status WriteEndpointsFile(const std::string& data_dir, const BoundEndpoints& endpoints,
+                          const std::string& public_key);
 
 // Creates `path` and its parents; an error names the path.
 Status MakeDirs(const std::string& path);

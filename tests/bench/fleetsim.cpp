@@ -136,24 +136,21 @@ class Fleet {
   bool Report() {
     if (!window_printed_) PrintWindow();
     if (options_.await_restart_ms > 0) {
-      double seconds =
-          restart_us_ > 0 && last_rewelcome_us_ > 0
-              ? static_cast<double>(last_rewelcome_us_ - restart_us_) / 1e6
-              : -1;
+      double seconds = rewelcome_s_.empty() ? -1 : Percentile(rewelcome_s_, 1.0);  // the last
       // When agents came back (p50, p90: seconds after the signal) and how long a hello waited
       // for its Welcome then (p50, p99, max in ms): a queue at the coordinator shows in the
       // second, a late reconnect in the first.
       std::printf("fleetsim: restart agents=%d rewelcomed=%d seconds=%.2f hello_retries=%" PRIu64
                   " reregisters=%" PRIu64 " back_p50_s=%.2f back_p90_s=%.2f hello_p50_ms=%.1f"
                   " hello_p99_ms=%.1f hello_max_ms=%.1f\n",
-                  options_.agents, rewelcomed_, seconds, hello_retries_ - retries_before_restart_,
+                  options_.agents, Rewelcomed(), seconds, hello_retries_ - retries_before_restart_,
                   reregisters_ - reregisters_before_restart_, Percentile(rewelcome_s_, 0.5),
                   Percentile(rewelcome_s_, 0.9), Percentile(rewelcome_hello_ms_, 0.5),
                   Percentile(rewelcome_hello_ms_, 0.99), Percentile(rewelcome_hello_ms_, 1.0));
       std::fflush(stdout);
     }
     bool all_acked = flood_ ? acked_ > 0 : (sent_ > 0 && acked_ == sent_);
-    bool restarted = options_.await_restart_ms <= 0 || rewelcomed_ == options_.agents;
+    bool restarted = options_.await_restart_ms <= 0 || Rewelcomed() == options_.agents;
     return steady_registered_ == options_.agents && all_acked && restarted;
   }
 
@@ -181,6 +178,9 @@ class Fleet {
     steady_registered_ = registered_;
     window_printed_ = true;
   }
+
+  // Agents welcomed again since the restart signal.
+  int Rewelcomed() const { return static_cast<int>(rewelcome_s_.size()); }
 
   // Steady heartbeats: slot k is due at start + k * interval / agents and belongs to agent
   // k % agents, so every agent beats once per interval and the fleet's beats are evenly spaced.
@@ -272,7 +272,7 @@ class Fleet {
           std::printf("fleetsim: restart signalled\n");
           std::fflush(stdout);
         }
-        if ((restart_us_ > 0 && rewelcomed_ == options_.agents) || now >= phase_deadline_us_) {
+        if ((restart_us_ > 0 && Rewelcomed() == options_.agents) || now >= phase_deadline_us_) {
           phase_ = Phase::kDone;
         }
         break;
@@ -399,8 +399,6 @@ class Fleet {
         if (phase_ == Phase::kRegistering) last_welcome_us_ = now;  // re-registrations later
         if (restart_us_ > 0 && !agent.welcomed_since_restart) {
           agent.welcomed_since_restart = true;
-          ++rewelcomed_;
-          last_rewelcome_us_ = now;
           rewelcome_s_.push_back(static_cast<double>(now - restart_us_) / 1e6);
           rewelcome_hello_ms_.push_back(static_cast<double>(now - agent.hello_sent_us) / 1e3);
         }
@@ -472,10 +470,8 @@ class Fleet {
 
   // --await-restart
   int64_t restart_us_ = 0;  // when SIGUSR1 came; 0 = not yet
-  int rewelcomed_ = 0;
   std::vector<double> rewelcome_s_;         // per agent: seconds from the signal to its Welcome
   std::vector<double> rewelcome_hello_ms_;  // per agent: its last hello to that Welcome
-  int64_t last_rewelcome_us_ = 0;
   uint64_t retries_before_restart_ = 0;
   uint64_t reregisters_before_restart_ = 0;
 };

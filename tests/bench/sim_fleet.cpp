@@ -11,6 +11,8 @@
 #include <cstring>
 #include <random>
 
+#include "labmesh/common/backoff.hpp"
+
 namespace labmesh::bench {
 
 int64_t NowUs() {
@@ -60,7 +62,7 @@ Status SimFleet::Init() {
     std::snprintf(name, sizeof name, "%s%05zu", prefix_.c_str(), i);
     identity.hostname = name;
     identity.incarnation = rng();
-    identity.reconnect_ivl_ms = 200 + static_cast<int>(rng() % 801);
+    identity.reconnect_ivl_ms = static_cast<int>(AgentReconnectIntervalMs(rng()));
     char public_z85[41], secret_z85[41];
     if (zmq_curve_keypair(public_z85, secret_z85) != 0) {
       return Status::Internal(std::string("zmq_curve_keypair: ") + zmq_strerror(zmq_errno()));
@@ -93,11 +95,10 @@ zmq::socket_t SimFleet::CurveDealer(size_t index, const std::string& endpoint,
   zmq::socket_t socket(context_, zmq::socket_type::dealer);
   socket.set(zmq::sockopt::linger, 0);
   if (immediate) socket.set(zmq::sockopt::immediate, 1);  // before connect, or it does not apply
-  // Reconnect as labmesh-agent does (agent.cpp: a first interval of its own in 0.2-1 s, doubling
-  // to 5 s): after a coordinator restart a fleet that retried every 100 ms would be a storm of
-  // its own making.
+  // Reconnect as labmesh-agent does (labmesh/common/backoff.hpp): after a coordinator restart a
+  // fleet that retried every 100 ms would be a storm of its own making.
   socket.set(zmq::sockopt::reconnect_ivl, identity.reconnect_ivl_ms);
-  socket.set(zmq::sockopt::reconnect_ivl_max, 5'000);
+  socket.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(kAgentReconnectMaxMs));
   socket.set(zmq::sockopt::curve_serverkey, server_key);
   socket.set(zmq::sockopt::curve_publickey, identity.keys.public_z85);
   socket.set(zmq::sockopt::curve_secretkey, identity.keys.secret_z85);

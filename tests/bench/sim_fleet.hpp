@@ -45,7 +45,7 @@ struct SimIdentity {
   std::string hostname;  // PREFIX00042 for agent 42
   CurveKeyPair keys;
   uint64_t incarnation = 0;  // random, drawn once per run
-  int reconnect_ivl_ms = 200;  // ZeroMQ's first reconnect interval, drawn as labmesh-agent does
+  int reconnect_ivl_ms = 200;  // ZeroMQ's first reconnect interval (AgentReconnectIntervalMs)
 };
 
 class SimFleet {

@@ -71,5 +71,17 @@ TEST(Backoff, NonsenseBoundsAreClampedToUsableOnes) {
   }
 }
 
+TEST(Backoff, AgentsDrawTheirReconnectIntervalsAcrossTheWholeRange) {
+  std::set<int64_t> seen;
+  for (uint64_t random = 0; random < 2000; ++random) {
+    int64_t ms = AgentReconnectIntervalMs(random * 7919);
+    EXPECT_GE(ms, 200);
+    EXPECT_LE(ms, 1000);
+    EXPECT_LT(ms, kAgentReconnectMaxMs);
+    seen.insert(ms / 100);
+  }
+  EXPECT_EQ(seen.size(), 9u);  // every 100 ms band of 200-1000 (1000 itself in the last)
+}
+
 }  // namespace
 }  // namespace labmesh

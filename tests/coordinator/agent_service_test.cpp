@@ -113,6 +113,25 @@ TEST_F(AgentServiceTest, AutoAcceptWelcomesANewHostWithItsLabels) {
   EXPECT_EQ((*stored)->incarnation, 42u);
 }
 
+TEST_F(AgentServiceTest, AKnownHostsHelloAgainIsCommittedWithoutAnFsyncANewHostsWithOne) {
+  Make(Config(/*auto_accept=*/true));
+  std::string key = Register("lab-1", "conn-1", /*incarnation=*/1);
+  int synced = services_->store().synced_applies;
+  int applies = services_->store().applies;
+
+  // The agent restarted: the same host and key, a new incarnation, on a new connection.
+  auto sent = Hello("conn-2", key, MakeHello("lab-1", key, 2));
+  EXPECT_EQ(TypeOf(sent.at(0).frame), MessageType::kWelcome);
+  EXPECT_EQ(services_->store().applies, applies + 1);   // written ...
+  EXPECT_EQ(services_->store().synced_applies, synced);  // ... without an fsync
+  auto stored = services_->store().GetHost("lab-1");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->incarnation, 2u);
+
+  Register("lab-2", "conn-3");  // a new host is durable before its Welcome
+  EXPECT_EQ(services_->store().synced_applies, synced + 1);
+}
+
 TEST_F(AgentServiceTest, WithoutTokenANewHostWaitsForApproval) {
   Make(Config(/*auto_accept=*/false, kToken));
   std::string key = NewCurveKey();

@@ -36,6 +36,7 @@ class FaultyStore final : public store::Store {
 
   int fail_applies = 0;
   int applies = 0;  // Apply() calls that reached the real store
+  int synced_applies = 0;  // of those, the ones with Durability::kSync (an fsync)
 
   uint32_t schema_version() const override { return real_->schema_version(); }
   uint64_t map_size_bytes() const override { return real_->map_size_bytes(); }
@@ -139,6 +140,7 @@ class FaultyStore final : public store::Store {
       return Status::Internal("injected: commit failed");
     }
     ++applies;
+    if (durability == Durability::kSync) ++synced_applies;
     return real_->Apply(batch, durability);
   }
 
