@@ -90,9 +90,11 @@ class CoordinatorImpl final : public Coordinator {
     store::StoreOptions store_options;
     store_options.max_map_bytes = config_.store_map_bytes;
     store_options.initial_map_bytes = std::min(store_options.initial_map_bytes, config_.store_map_bytes);
-    auto store = store::Store::Open(config_.data_dir + "/db", store_options);
+    auto store = store::Store::Open(config_.store.empty() ? config_.data_dir + "/db" : config_.store,
+                                    store_options);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
+    LABMESH_RETURN_IF_ERROR(store_->ClaimWriter());
     registry_ = std::make_unique<HostRegistry>(store_.get(), clock_);
     LABMESH_RETURN_IF_ERROR(registry_->Load());
 

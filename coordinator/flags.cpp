@@ -126,6 +126,9 @@ void AddFlags(CLI::App& app, CommandLine& line) {
   app.set_version_flag("--version", std::string(LABMESH_VERSION));
   flags::AddConfigFile(app);
   flags::Add(app, "data-dir", config.data_dir, "data directory (store, results, packages, keys)");
+  flags::Add(app, "store", config.store,
+             "where jobs, hosts and users are kept: lmdb:DIR, or postgresql://USER@HOST:PORT/DB "
+             "(empty: lmdb:DATA_DIR/db; docs/scale-out.md)");
   flags::Add(app, "agent-listen", config.agent_listen, "agent socket (CurveZMQ)");
   flags::Add(app, "api-listen", config.api_listen, "API socket (plain: loopback or ipc only)");
   flags::Add(app, "api-curve-listen", config.api_curve_listen,
@@ -215,10 +218,18 @@ void AddFlags(CLI::App& app, CommandLine& line) {
                      "this often (0: never)");
   flags::AddLogFlags(app, line.log);
   app.add_option("--check", line.check_dir,
-                 "check the store in DATA_DIR read-only (beside a running coordinator too), print "
+                 "check the store in DATA_DIR (or --store) read-only (beside a running coordinator too), print "
                  "each broken invariant and exit: 0 clean, 1 problems found, 2 unreadable "
                  "(docs/chaos.md)")
       ->type_name("DATA_DIR");
+  line.migrate = app.add_subcommand(
+      "migrate", "copy every job, host, user and setting of one store into a new one and exit "
+                 "(stop the coordinator first; docs/scale-out.md)");
+  line.migrate->add_option("--from", line.migrate_from, "the store to copy: lmdb:DIR (e.g. "
+                                                        "lmdb:/var/lib/labmesh/db) or postgresql://...")
+      ->required();
+  line.migrate->add_option("--to", line.migrate_to, "the new store: postgresql://... or lmdb:DIR")
+      ->required();
 }
 
 }  // namespace labmesh::coordinator

@@ -10,6 +10,7 @@
 #include "labmesh/common/logging.hpp"
 #include "labmesh/coordinator/coordinator.hpp"
 #include "labmesh/coordinator/flags.hpp"
+#include "labmesh/store/store.hpp"
 #include "store_check.hpp"
 
 int main(int argc, char** argv) {
@@ -26,8 +27,21 @@ int main(int argc, char** argv) {
     std::cerr << "labmesh-coordinator: " << s.message() << "\n";
     return 2;
   }
+  if (line.migrate->parsed()) {
+    labmesh::Status copied = labmesh::store::CopyStore(
+        line.migrate_from, line.migrate_to, [](std::string_view table, uint64_t rows) {
+          std::cout << "migrate: " << table << ": " << rows << " rows" << std::endl;
+        });
+    if (!copied.ok()) {
+      std::cerr << "labmesh-coordinator migrate: " << copied.ToString() << "\n";
+      return 1;
+    }
+    std::cout << "migrate: done; start the coordinator with --store " << line.migrate_to
+              << "\n";
+    return 0;
+  }
   if (!line.check_dir.empty()) {
-    auto report = labmesh::coordinator::CheckDataDir(line.check_dir);
+    auto report = labmesh::coordinator::CheckDataDir(line.check_dir, line.config.store);
     if (!report.ok()) {
       std::cerr << "labmesh-coordinator --check " << line.check_dir << ": "
                 << report.status().ToString() << "\n";
@@ -37,7 +51,7 @@ int main(int argc, char** argv) {
     std::cout << "check " << line.check_dir << ": " << report->Summary() << std::endl;
     return report->clean() ? 0 : 1;
   }
-  flags::LogGivenOptions(app, {"--enroll-token", "--metrics-token"});
+  flags::LogGivenOptions(app, {"--enroll-token", "--metrics-token", "--store"});
   labmesh::Status status = labmesh::coordinator::RunCoordinator(line.config);
   if (!status.ok()) {
     spdlog::error("{}", status.ToString());

@@ -72,17 +72,17 @@ store::StatusCounts CountsOf(const std::map<std::string, uint64_t>& by_name) {
 
 class Checker {
  public:
-  Checker(const std::string& data_dir, StoreCheckReport* report)
-      : data_dir_(data_dir), report_(report) {}
+  Checker(const std::string& data_dir, const std::string& store, StoreCheckReport* report)
+      : data_dir_(data_dir), store_spec_(store), report_(report) {}
 
   Status Run() {
     store::StoreOptions options;
     options.read_only = true;
     std::error_code ec;
-    if (!std::filesystem::exists(data_dir_ + "/db/data.mdb", ec)) {
+    if (store_spec_.empty() && !std::filesystem::exists(data_dir_ + "/db/data.mdb", ec)) {
       return Status::NotFound("no coordinator store in " + data_dir_ + " (no db/data.mdb)");
     }
-    auto store = store::Store::Open(data_dir_ + "/db", options);
+    auto store = store::Store::Open(store_spec_.empty() ? data_dir_ + "/db" : store_spec_, options);
     if (!store.ok()) return store.status();
     store_ = std::move(*store);
     LABMESH_RETURN_IF_ERROR(Load());
@@ -384,6 +384,7 @@ class Checker {
   }
 
   std::string data_dir_;
+  std::string store_spec_;  // --store; "" = DATA_DIR/db
   StoreCheckReport* report_;
   std::unique_ptr<store::Store> store_;
   std::map<uint64_t, store::Job> jobs_;
@@ -404,9 +405,9 @@ std::string StoreCheckReport::Summary() const {
                      counts);
 }
 
-Result<StoreCheckReport> CheckDataDir(const std::string& data_dir) {
+Result<StoreCheckReport> CheckDataDir(const std::string& data_dir, const std::string& store) {
   StoreCheckReport report;
-  Checker checker(data_dir, &report);
+  Checker checker(data_dir, store, &report);
   LABMESH_RETURN_IF_ERROR(checker.Run());
   return report;
 }

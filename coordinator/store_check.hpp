@@ -34,6 +34,7 @@ struct StoreCheckReport {
 // Checks the data directory `data_dir` (the coordinator's --data-dir). An error Status only
 // when it cannot be read at all (no store there, a newer schema, a damaged file); everything
 // that is merely inconsistent is a problem in the report.
-Result<StoreCheckReport> CheckDataDir(const std::string& data_dir);
+// `store`: the coordinator's --store when it is not DATA_DIR/db (a PostgreSQL database).
+Result<StoreCheckReport> CheckDataDir(const std::string& data_dir, const std::string& store = "");
 
 }  // namespace labmesh::coordinator

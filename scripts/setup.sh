@@ -34,6 +34,9 @@ packages=(
   # the real-VM test (tests/vm, docs/testing.md): debootstrap builds a Debian 12 image, QEMU boots
   # it (qemu-img makes each run's copy-on-write overlay)
   qemu-system-x86 qemu-utils debootstrap
+  # the PostgreSQL store (libpq) and its tests (tests/support/pg_test_server.sh runs a throwaway
+  # PostgreSQL 15 server)
+  postgresql-15 libpq-dev
 )
 
 missing=()

@@ -14,6 +14,7 @@
 
 #include "results_index_impl.hpp"
 #include "schema.hpp"
+#include "table.hpp"
 
 namespace labmesh::store {
 namespace results {

@@ -1,41 +1,38 @@
 #include "schema.hpp"
 
 #include <array>
+#include <initializer_list>
 #include <string>
+
+#include "table.hpp"
 
 namespace labmesh::store {
 namespace {
 
-// Version 1: the tables described in store.hpp.
-Status CreateTablesV1(WriteTxn& txn) {
-  for (const char* name : {kHostsTable, kLabelsTable, kRevokedKeysTable}) {
-    Result<Dbi> dbi = txn.OpenDbi(name, /*create=*/true);
-    if (!dbi.ok()) return dbi.status();
-  }
+// Creates each of `tables`.
+Status CreateTables(KvSchemaWrite& txn, std::initializer_list<TableId> tables) {
+  for (TableId table : tables) LABMESH_RETURN_IF_ERROR(txn.CreateTable(table));
   return Status::Ok();
 }
 
-// Version 2: the test catalog.
-Status CreateTestsTable(WriteTxn& txn) {
-  Result<Dbi> dbi = txn.OpenDbi(kTestsTable, /*create=*/true);
-  return dbi.ok() ? Status::Ok() : dbi.status();
+// Version 1: the tables described in store.hpp.
+Status CreateTablesV1(KvSchemaWrite& txn) {
+  return CreateTables(txn, {TableId::kHosts, TableId::kLabels, TableId::kRevokedKeys});
 }
 
-// Version 3: jobs, host queue entries, users and ACL groups; every host joins Everyone.
-Status CreateJobTablesV3(WriteTxn& txn) {
-  for (const char* name : {kJobsTable, kEntriesTable, kUsersTable}) {
-    Result<Dbi> dbi = txn.OpenDbi(name, /*create=*/true);
-    if (!dbi.ok()) return dbi.status();
-  }
-  Result<Dbi> groups = txn.OpenDbi(kAclGroupsTable, /*create=*/true);
-  if (!groups.ok()) return groups.status();
+// Version 2: the test catalog.
+Status CreateTestsTable(KvSchemaWrite& txn) { return CreateTables(txn, {TableId::kTests}); }
+
+// Version 3: jobs, entries, users and ACL groups; the Everyone group is made and every host
+// joins it.
+Status CreateJobTablesV3(KvSchemaWrite& txn) {
+  LABMESH_RETURN_IF_ERROR(CreateTables(
+      txn, {TableId::kJobs, TableId::kEntries, TableId::kUsers, TableId::kAclGroups}));
   AclGroup everyone;
   everyone.name = kEveryoneGroup;
   everyone.description = "every host and user";
-  LABMESH_RETURN_IF_ERROR(Table<AclGroup>(*groups).Put(txn, everyone.name, everyone));
-  Result<Dbi> hosts_dbi = txn.OpenDbi(kHostsTable, /*create=*/false);
-  if (!hosts_dbi.ok()) return hosts_dbi.status();
-  Table<Host> hosts(*hosts_dbi);
+  LABMESH_RETURN_IF_ERROR(KvTable<AclGroup>(TableId::kAclGroups).Put(txn, everyone.name, everyone));
+  KvTable<Host> hosts(TableId::kHosts);
   Result<std::vector<Host>> all = hosts.List(txn);
   if (!all.ok()) return all.status();
   for (Host& host : *all) {
@@ -46,55 +43,36 @@ Status CreateJobTablesV3(WriteTxn& txn) {
   return Status::Ok();
 }
 
-// Version 4: special tasks, and the per-host indexes of tasks and entries (host history),
-// the entries index filled from every entry that has a host.
-Status CreateTaskTablesV4(WriteTxn& txn) {
-  for (const char* name : {kTasksTable, kHostTasksTable}) {
-    Result<Dbi> dbi = txn.OpenDbi(name, /*create=*/true);
-    if (!dbi.ok()) return dbi.status();
-  }
-  Result<Dbi> index = txn.OpenDbi(kHostEntriesTable, /*create=*/true);
-  if (!index.ok()) return index.status();
-  Result<Dbi> entries_dbi = txn.OpenDbi(kEntriesTable, /*create=*/false);
-  if (!entries_dbi.ok()) return entries_dbi.status();
-  Result<std::vector<Entry>> entries = Table<Entry>(*entries_dbi).List(txn);
+// Version 4: special tasks and the per-host indexes, host_entries filled from the entries.
+Status CreateTaskTablesV4(KvSchemaWrite& txn) {
+  LABMESH_RETURN_IF_ERROR(
+      CreateTables(txn, {TableId::kTasks, TableId::kHostTasks, TableId::kHostEntries}));
+  Result<std::vector<Entry>> entries = KvTable<Entry>(TableId::kEntries).List(txn);
   if (!entries.ok()) return entries.status();
   for (const Entry& entry : *entries) {
     if (entry.hostname.empty()) continue;
-    LABMESH_RETURN_IF_ERROR(txn.Put(*index, HostIndexKey(entry.hostname, entry.id), ""));
+    LABMESH_RETURN_IF_ERROR(
+        txn.Put(TableId::kHostEntries, HostIndexKey(entry.hostname, entry.id), ""));
   }
   return Status::Ok();
 }
 
-// Version 5: the API tokens index and the audit log (users gain tokens and passwords in place).
-Status CreateAuthTablesV5(WriteTxn& txn) {
-  for (const char* name : {kTokensTable, kAuditTable}) {
-    Result<Dbi> dbi = txn.OpenDbi(name, /*create=*/true);
-    if (!dbi.ok()) return dbi.status();
-  }
-  return Status::Ok();
+// Version 5: API tokens (an index of User::tokens) and the audit log.
+Status CreateAuthTablesV5(KvSchemaWrite& txn) {
+  return CreateTables(txn, {TableId::kTokens, TableId::kAudit});
 }
 
-// Version 6: agent packages (hosts gain last_known_good and update_failed_version in place; the
-// desired version is a meta key).
-Status CreatePackagesTableV6(WriteTxn& txn) {
-  Result<Dbi> dbi = txn.OpenDbi(kPackagesTable, /*create=*/true);
-  return dbi.ok() ? Status::Ok() : dbi.status();
+// Version 6: agent packages.
+Status CreatePackagesTableV6(KvSchemaWrite& txn) { return CreateTables(txn, {TableId::kPackages}); }
+
+// Version 7: the notification outbox.
+Status CreateNotificationsTableV7(KvSchemaWrite& txn) {
+  return CreateTables(txn, {TableId::kNotifications});
 }
 
-// Version 7: the notifications outbox (jobs and users gain notify fields in place).
-Status CreateNotificationsTableV7(WriteTxn& txn) {
-  Result<Dbi> dbi = txn.OpenDbi(kNotificationsTable, /*create=*/true);
-  return dbi.ok() ? Status::Ok() : dbi.status();
-}
-
-// Version 8: job templates and schedules (jobs gain template_name and schedule in place).
-Status CreateScheduleTablesV8(WriteTxn& txn) {
-  for (const char* name : {kTemplatesTable, kSchedulesTable}) {
-    Result<Dbi> dbi = txn.OpenDbi(name, /*create=*/true);
-    if (!dbi.ok()) return dbi.status();
-  }
-  return Status::Ok();
+// Version 8: templates and schedules.
+Status CreateScheduleTablesV8(KvSchemaWrite& txn) {
+  return CreateTables(txn, {TableId::kTemplates, TableId::kSchedules});
 }
 
 constexpr std::array<Migration, 8> kMigrations = {{
@@ -112,61 +90,12 @@ static_assert(kMigrations.back().to_version == kSchemaVersion,
               "the last migration must bring the store to kSchemaVersion");
 
 // Opens the tables of the current schema, which must all exist.
-Result<Tables> OpenTables(Txn& txn, Dbi meta) {
-  Tables tables;
-  tables.meta = std::move(meta);
-  Result<Dbi> hosts = txn.OpenDbi(kHostsTable, /*create=*/false);
-  if (!hosts.ok()) return hosts.status();
-  Result<Dbi> labels = txn.OpenDbi(kLabelsTable, /*create=*/false);
-  if (!labels.ok()) return labels.status();
-  Result<Dbi> revoked = txn.OpenDbi(kRevokedKeysTable, /*create=*/false);
-  if (!revoked.ok()) return revoked.status();
-  Result<Dbi> tests = txn.OpenDbi(kTestsTable, /*create=*/false);
-  if (!tests.ok()) return tests.status();
-  tables.hosts = Table<Host>(std::move(hosts).value());
-  tables.labels = Table<Label>(std::move(labels).value());
-  tables.revoked_keys = Table<RevokedKey>(std::move(revoked).value());
-  tables.tests = Table<TestDef>(std::move(tests).value());
-  Result<Dbi> jobs = txn.OpenDbi(kJobsTable, /*create=*/false);
-  if (!jobs.ok()) return jobs.status();
-  Result<Dbi> entries = txn.OpenDbi(kEntriesTable, /*create=*/false);
-  if (!entries.ok()) return entries.status();
-  Result<Dbi> users = txn.OpenDbi(kUsersTable, /*create=*/false);
-  if (!users.ok()) return users.status();
-  Result<Dbi> groups = txn.OpenDbi(kAclGroupsTable, /*create=*/false);
-  if (!groups.ok()) return groups.status();
-  tables.jobs = Table<Job>(std::move(jobs).value());
-  tables.entries = Table<Entry>(std::move(entries).value());
-  tables.users = Table<User>(std::move(users).value());
-  tables.acl_groups = Table<AclGroup>(std::move(groups).value());
-  Result<Dbi> tasks = txn.OpenDbi(kTasksTable, /*create=*/false);
-  if (!tasks.ok()) return tasks.status();
-  Result<Dbi> host_tasks = txn.OpenDbi(kHostTasksTable, /*create=*/false);
-  if (!host_tasks.ok()) return host_tasks.status();
-  Result<Dbi> host_entries = txn.OpenDbi(kHostEntriesTable, /*create=*/false);
-  if (!host_entries.ok()) return host_entries.status();
-  tables.tasks = Table<SpecialTask>(std::move(tasks).value());
-  tables.host_tasks = std::move(host_tasks).value();
-  tables.host_entries = std::move(host_entries).value();
-  Result<Dbi> tokens = txn.OpenDbi(kTokensTable, /*create=*/false);
-  if (!tokens.ok()) return tokens.status();
-  Result<Dbi> audit = txn.OpenDbi(kAuditTable, /*create=*/false);
-  if (!audit.ok()) return audit.status();
-  tables.tokens = std::move(tokens).value();
-  tables.audit = Table<AuditRecord>(std::move(audit).value());
-  Result<Dbi> packages = txn.OpenDbi(kPackagesTable, /*create=*/false);
-  if (!packages.ok()) return packages.status();
-  tables.packages = Table<Package>(std::move(packages).value());
-  Result<Dbi> notifications = txn.OpenDbi(kNotificationsTable, /*create=*/false);
-  if (!notifications.ok()) return notifications.status();
-  tables.notifications = Table<Notification>(std::move(notifications).value());
-  Result<Dbi> templates = txn.OpenDbi(kTemplatesTable, /*create=*/false);
-  if (!templates.ok()) return templates.status();
-  tables.templates = Table<Template>(std::move(templates).value());
-  Result<Dbi> schedules = txn.OpenDbi(kSchedulesTable, /*create=*/false);
-  if (!schedules.ok()) return schedules.status();
-  tables.schedules = Table<Schedule>(std::move(schedules).value());
-  return tables;
+// meta["schema_version"], 0 when the store is new.
+Result<uint32_t> ReadSchemaVersion(const KvRead& txn) {
+  Result<std::optional<std::string_view>> bytes = txn.Get(TableId::kMeta, kSchemaVersionKey);
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return uint32_t{0};
+  return DecodeValue<uint32_t>(**bytes, "meta[schema_version]");
 }
 
 Status RefuseNewer(uint32_t version) {
@@ -186,6 +115,21 @@ std::string HostIndexKey(const std::string& hostname, uint64_t id) {
 
 std::span<const Migration> Migrations() { return kMigrations; }
 
+std::string_view TableName(TableId table) {
+  static constexpr std::array<const char*, kTableCount> kNames = {
+      kMetaTable,     kHostsTable,      kLabelsTable,      kRevokedKeysTable, kTestsTable,
+      kJobsTable,     kEntriesTable,    kUsersTable,       kAclGroupsTable,   kTasksTable,
+      kHostTasksTable, kHostEntriesTable, kTokensTable,    kAuditTable,       kPackagesTable,
+      kNotificationsTable, kTemplatesTable, kSchedulesTable};
+  return kNames[static_cast<size_t>(table)];
+}
+
+std::array<TableId, kTableCount> AllTables() {
+  std::array<TableId, kTableCount> tables{};
+  for (size_t i = 0; i < kTableCount; ++i) tables[i] = static_cast<TableId>(i);
+  return tables;
+}
+
 Result<uint32_t> ReadSchemaVersion(const Txn& txn, const Dbi& meta) {
   Result<std::optional<std::string_view>> bytes = txn.Get(meta, kSchemaVersionKey);
   if (!bytes.ok()) return bytes.status();
@@ -199,10 +143,11 @@ Status WriteSchemaVersion(WriteTxn& txn, const Dbi& meta, uint32_t version) {
   return txn.Put(meta, kSchemaVersionKey, *bytes);
 }
 
-Result<Tables> MigrateAndOpen(WriteTxn& txn, uint32_t* from_version) {
-  Result<Dbi> meta = txn.OpenDbi(kMetaTable, /*create=*/true);
-  if (!meta.ok()) return meta.status();
-  Result<uint32_t> version = ReadSchemaVersion(txn, *meta);
+Status Migrate(KvSchemaWrite& txn, uint32_t* from_version) {
+  Result<bool> has_meta = txn.HasTable(TableId::kMeta);
+  if (!has_meta.ok()) return has_meta.status();
+  if (!*has_meta) LABMESH_RETURN_IF_ERROR(txn.CreateTable(TableId::kMeta));
+  Result<uint32_t> version = ReadSchemaVersion(txn);
   if (!version.ok()) return version.status();
   *from_version = *version;
   if (*version > kSchemaVersion) return RefuseNewer(*version);
@@ -220,19 +165,17 @@ Result<Tables> MigrateAndOpen(WriteTxn& txn, uint32_t* from_version) {
                         std::string(migration.description) + "): " + status.message());
     }
   }
-  if (*version != kSchemaVersion) {
-    LABMESH_RETURN_IF_ERROR(WriteSchemaVersion(txn, *meta, kSchemaVersion));
-  }
-  return OpenTables(txn, std::move(meta).value());
+  if (*version == kSchemaVersion) return Status::Ok();
+  Result<std::string> bytes = EncodeValue(kSchemaVersion);
+  if (!bytes.ok()) return bytes.status();
+  return txn.Put(TableId::kMeta, kSchemaVersionKey, *bytes);
 }
 
-Result<Tables> OpenReadOnly(ReadTxn& txn) {
-  Result<Dbi> meta = txn.OpenDbi(kMetaTable, /*create=*/false);
-  if (!meta.ok()) {
-    if (meta.status().code() != StatusCode::kNotFound) return meta.status();
-    return Status::FailedPrecondition("not a labmesh store (no meta table)");
-  }
-  Result<uint32_t> version = ReadSchemaVersion(txn, *meta);
+Status CheckReadOnlyVersion(KvSchemaWrite& txn) {
+  Result<bool> has_meta = txn.HasTable(TableId::kMeta);
+  if (!has_meta.ok()) return has_meta.status();
+  if (!*has_meta) return Status::FailedPrecondition("not a labmesh store (no meta table)");
+  Result<uint32_t> version = ReadSchemaVersion(txn);
   if (!version.ok()) return version.status();
   if (*version > kSchemaVersion) return RefuseNewer(*version);
   if (*version < kSchemaVersion) {
@@ -240,7 +183,7 @@ Result<Tables> OpenReadOnly(ReadTxn& txn) {
                                       ", older than " + std::to_string(kSchemaVersion) +
                                       "; open it read-write once to migrate");
   }
-  return OpenTables(txn, std::move(meta).value());
+  return Status::Ok();
 }
 
 }  // namespace labmesh::store

@@ -1,22 +1,18 @@
-// Store on LMDB. Concurrency model: LMDB serializes write transactions and lets reads run
-// beside them (MVCC); SharedEnv (lmdb_env.hpp) serializes our writers and guards the mapping
-// while the map grows.
+// The Store over the key-value layer (kv.hpp): the records, the indexes Apply keeps and the
+// queries, written once for both backends (LMDB, PostgreSQL). Each read runs in one read
+// transaction of the backend, each Apply in one write transaction.
 
 #include "labmesh/store/store.hpp"
 
 #include <algorithm>
 #include <type_traits>
 
-#include "lmdb_env.hpp"
+#include "kv.hpp"
 #include "schema.hpp"
 #include "table.hpp"
 
 namespace labmesh::store {
 namespace {
-
-// How often Open re-maps after another process grew the map before giving up; each retry
-// adopts the latest size, so more than one is only needed while the writer keeps growing.
-constexpr int kMaxResizeRetries = SharedEnv::kMaxResizeRetries;
 
 template <class>
 inline constexpr bool kAlwaysFalse = false;
@@ -54,139 +50,153 @@ Status CheckTask(const SpecialTask& task) {
   return Status::Ok();
 }
 
-// The ids of `dbi` (an index keyed HostIndexKey) under `hostname`, highest first, at most `limit`.
-Result<std::vector<uint64_t>> HostIndexIds(const Txn& txn, const Dbi& dbi,
+// The ids of `table` (an index keyed HostIndexKey) under `hostname`, highest first, at most
+// `limit`.
+Result<std::vector<uint64_t>> HostIndexIds(const KvRead& txn, TableId table,
                                            const std::string& hostname, size_t limit) {
   std::string prefix = hostname;
   prefix.push_back('\0');
   std::string after = hostname;
   after.push_back('\1');  // sorts after every hostname\0... key
-  Result<Cursor> cursor = txn.OpenCursor(dbi);
-  if (!cursor.ok()) return cursor.status();
-  LABMESH_RETURN_IF_ERROR(cursor->Seek(after));
-  LABMESH_RETURN_IF_ERROR(cursor->valid() ? cursor->Prev() : cursor->Last());
   std::vector<uint64_t> ids;
-  while (cursor->valid() && ids.size() < limit && cursor->key().starts_with(prefix)) {
-    std::string_view digits = cursor->key().substr(prefix.size());
-    uint64_t id = 0;
-    for (char c : digits) {
-      if (c < '0' || c > '9') return Status::Corruption(dbi.name + ": key is not host+id");
-      id = id * 10 + static_cast<uint64_t>(c - '0');
-    }
-    ids.push_back(id);
-    LABMESH_RETURN_IF_ERROR(cursor->Prev());
-  }
+  if (limit == 0) return ids;
+  Status status = txn.Scan(table, prefix, after, /*reverse=*/true,
+                           [&](std::string_view key, std::string_view) -> Result<bool> {
+                             uint64_t id = 0;
+                             for (char c : key.substr(prefix.size())) {
+                               if (c < '0' || c > '9') {
+                                 return Status::Corruption(std::string(TableName(table)) +
+                                                           ": key is not host+id");
+                               }
+                               id = id * 10 + static_cast<uint64_t>(c - '0');
+                             }
+                             ids.push_back(id);
+                             return ids.size() < limit;
+                           });
+  if (!status.ok()) return status;
   return ids;
 }
 
-// Every key of `dbi` that starts with `prefix`, in order.
-Result<std::vector<std::string>> KeysWithPrefix(const Txn& txn, const Dbi& dbi,
+// The end of the range of keys that start with `prefix` ("" = none: the prefix is all 0xff).
+std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
+}
+
+// Every key of `table` that starts with `prefix`, in order.
+Result<std::vector<std::string>> KeysWithPrefix(const KvRead& txn, TableId table,
                                                 const std::string& prefix) {
-  Result<Cursor> cursor = txn.OpenCursor(dbi);
-  if (!cursor.ok()) return cursor.status();
-  LABMESH_RETURN_IF_ERROR(cursor->Seek(prefix));
   std::vector<std::string> keys;
-  while (cursor->valid() && cursor->key().starts_with(prefix)) {
-    keys.emplace_back(cursor->key());
-    LABMESH_RETURN_IF_ERROR(cursor->Next());
-  }
+  Status status = txn.Scan(table, prefix, PrefixEnd(prefix), /*reverse=*/false,
+                           [&](std::string_view key, std::string_view) -> Result<bool> {
+                             keys.emplace_back(key);
+                             return true;
+                           });
+  if (!status.ok()) return status;
   return keys;
 }
 
-// Every key of `dbi` under `hostname` (for removing a deleted host's index rows).
-Result<std::vector<std::string>> HostIndexKeys(const Txn& txn, const Dbi& dbi,
+// Every key of `table` under `hostname` (for removing a deleted host's index rows).
+Result<std::vector<std::string>> HostIndexKeys(const KvRead& txn, TableId table,
                                                const std::string& hostname) {
   std::string prefix = hostname;
   prefix.push_back('\0');
-  return KeysWithPrefix(txn, dbi, prefix);
+  return KeysWithPrefix(txn, table, prefix);
 }
 
-class LmdbStore final : public Store {
- public:
-  LmdbStore(std::unique_ptr<Env> env, Tables tables, uint32_t schema_version,
-            const StoreOptions& options)
-      : env_(std::move(env), options.max_map_bytes),
-        tables_(std::move(tables)),
-        schema_version_(schema_version) {}
+// The store's typed tables.
+struct Tables {
+  KvTable<Host> hosts{TableId::kHosts};
+  KvTable<Label> labels{TableId::kLabels};
+  KvTable<RevokedKey> revoked_keys{TableId::kRevokedKeys};
+  KvTable<TestDef> tests{TableId::kTests};
+  KvTable<Job> jobs{TableId::kJobs};
+  KvTable<Entry> entries{TableId::kEntries};
+  KvTable<User> users{TableId::kUsers};
+  KvTable<AclGroup> acl_groups{TableId::kAclGroups};
+  KvTable<SpecialTask> tasks{TableId::kTasks};
+  KvTable<AuditRecord> audit{TableId::kAudit};
+  KvTable<Package> packages{TableId::kPackages};
+  KvTable<Notification> notifications{TableId::kNotifications};
+  KvTable<Template> templates{TableId::kTemplates};
+  KvTable<Schedule> schedules{TableId::kSchedules};
+};
 
-  uint32_t schema_version() const override { return schema_version_; }
-  uint64_t map_size_bytes() const override { return env_.map_size(); }
-  uint64_t used_bytes() const override { return env_.used_bytes(); }
+class KvStore final : public Store {
+ public:
+  explicit KvStore(std::unique_ptr<KvBackend> kv) : kv_(std::move(kv)) {}
+
+  uint32_t schema_version() const override { return kSchemaVersion; }
+  uint64_t map_size_bytes() const override { return kv_->map_size_bytes(); }
+  uint64_t used_bytes() const override { return kv_->used_bytes(); }
 
   Result<std::optional<Host>> GetHost(const std::string& hostname) const override {
     Result<std::optional<Host>> host =
-        Read<std::optional<Host>>([&](const Txn& txn) { return tables_.hosts.Get(txn, hostname); });
+        Read<std::optional<Host>>([&](const KvRead& txn) { return tables_.hosts.Get(txn, hostname); });
     if (host.ok() && host->has_value()) LABMESH_RETURN_IF_ERROR(CheckHost(**host, hostname));
     return host;
   }
   Result<std::vector<Host>> ListHosts() const override {
     Result<std::vector<Host>> hosts =
-        Read<std::vector<Host>>([&](const Txn& txn) { return tables_.hosts.List(txn); });
+        Read<std::vector<Host>>([&](const KvRead& txn) { return tables_.hosts.List(txn); });
     if (!hosts.ok()) return hosts;
     for (const Host& host : *hosts) LABMESH_RETURN_IF_ERROR(CheckHost(host, host.hostname));
     return hosts;
   }
   Result<std::optional<Label>> GetLabel(const std::string& name) const override {
     return Read<std::optional<Label>>(
-        [&](const Txn& txn) { return tables_.labels.Get(txn, name); });
+        [&](const KvRead& txn) { return tables_.labels.Get(txn, name); });
   }
   Result<std::vector<Label>> ListLabels() const override {
-    return Read<std::vector<Label>>([&](const Txn& txn) { return tables_.labels.List(txn); });
+    return Read<std::vector<Label>>([&](const KvRead& txn) { return tables_.labels.List(txn); });
   }
   Result<std::optional<RevokedKey>> GetRevokedKey(const std::string& key) const override {
     return Read<std::optional<RevokedKey>>(
-        [&](const Txn& txn) { return tables_.revoked_keys.Get(txn, key); });
+        [&](const KvRead& txn) { return tables_.revoked_keys.Get(txn, key); });
   }
   Result<std::vector<RevokedKey>> ListRevokedKeys() const override {
     return Read<std::vector<RevokedKey>>(
-        [&](const Txn& txn) { return tables_.revoked_keys.List(txn); });
+        [&](const KvRead& txn) { return tables_.revoked_keys.List(txn); });
   }
   Result<std::optional<TestDef>> GetTest(const std::string& name) const override {
     return Read<std::optional<TestDef>>(
-        [&](const Txn& txn) { return tables_.tests.Get(txn, name); });
+        [&](const KvRead& txn) { return tables_.tests.Get(txn, name); });
   }
   Result<std::vector<TestDef>> ListTests() const override {
-    return Read<std::vector<TestDef>>([&](const Txn& txn) { return tables_.tests.List(txn); });
+    return Read<std::vector<TestDef>>([&](const KvRead& txn) { return tables_.tests.List(txn); });
   }
 
   Result<std::optional<Job>> GetJob(uint64_t id) const override {
     Result<std::optional<Job>> job =
-        Read<std::optional<Job>>([&](const Txn& txn) { return tables_.jobs.Get(txn, IdKey(id)); });
+        Read<std::optional<Job>>([&](const KvRead& txn) { return tables_.jobs.Get(txn, IdKey(id)); });
     if (job.ok() && job->has_value()) LABMESH_RETURN_IF_ERROR(CheckJob(**job));
     return job;
   }
   Result<std::vector<Job>> ListJobs() const override {
     Result<std::vector<Job>> jobs =
-        Read<std::vector<Job>>([&](const Txn& txn) { return tables_.jobs.List(txn); });
+        Read<std::vector<Job>>([&](const KvRead& txn) { return tables_.jobs.List(txn); });
     if (!jobs.ok()) return jobs;
     for (const Job& job : *jobs) LABMESH_RETURN_IF_ERROR(CheckJob(job));
     return jobs;
   }
   Result<std::vector<Job>> ListJobsAfter(uint64_t after_id, size_t limit) const override {
-    return Read<std::vector<Job>>([&](const Txn& txn) -> Result<std::vector<Job>> {
-      Result<Cursor> cursor = txn.OpenCursor(tables_.jobs.dbi());
-      if (!cursor.ok()) return cursor.status();
-      LABMESH_RETURN_IF_ERROR(cursor->Seek(IdKey(after_id + 1)));
-      std::vector<Job> jobs;
-      while (cursor->valid() && jobs.size() < limit) {
-        Result<Job> job =
-            DecodeValue<Job>(cursor->value(), "jobs[" + std::string(cursor->key()) + "]");
-        if (!job.ok()) return job.status();
-        LABMESH_RETURN_IF_ERROR(CheckJob(*job));
-        jobs.push_back(std::move(*job));
-        LABMESH_RETURN_IF_ERROR(cursor->Next());
-      }
-      return jobs;
+    if (limit == 0) return std::vector<Job>();
+    Result<std::vector<Job>> jobs = Read<std::vector<Job>>([&](const KvRead& txn) {
+      return tables_.jobs.Range(txn, IdKey(after_id + 1), "", /*reverse=*/false, limit);
     });
+    if (!jobs.ok()) return jobs;
+    for (const Job& job : *jobs) LABMESH_RETURN_IF_ERROR(CheckJob(job));
+    return jobs;
   }
   Result<std::optional<Entry>> GetEntry(uint64_t id) const override {
     Result<std::optional<Entry>> entry = Read<std::optional<Entry>>(
-        [&](const Txn& txn) { return tables_.entries.Get(txn, IdKey(id)); });
+        [&](const KvRead& txn) { return tables_.entries.Get(txn, IdKey(id)); });
     if (entry.ok() && entry->has_value()) LABMESH_RETURN_IF_ERROR(CheckEntry(**entry));
     return entry;
   }
   Result<std::vector<Entry>> GetEntries(const std::vector<uint64_t>& ids) const override {
-    return Read<std::vector<Entry>>([&](const Txn& txn) -> Result<std::vector<Entry>> {
+    return Read<std::vector<Entry>>([&](const KvRead& txn) -> Result<std::vector<Entry>> {
       std::vector<Entry> entries;
       entries.reserve(ids.size());
       for (uint64_t id : ids) {
@@ -203,23 +213,23 @@ class LmdbStore final : public Store {
   }
   Result<std::vector<Entry>> ListEntries() const override {
     Result<std::vector<Entry>> entries =
-        Read<std::vector<Entry>>([&](const Txn& txn) { return tables_.entries.List(txn); });
+        Read<std::vector<Entry>>([&](const KvRead& txn) { return tables_.entries.List(txn); });
     if (!entries.ok()) return entries;
     for (const Entry& entry : *entries) LABMESH_RETURN_IF_ERROR(CheckEntry(entry));
     return entries;
   }
-  Result<uint64_t> MaxJobId() const override { return MaxId(tables_.jobs.dbi()); }
-  Result<uint64_t> MaxEntryId() const override { return MaxId(tables_.entries.dbi()); }
+  Result<uint64_t> MaxJobId() const override { return MaxId(TableId::kJobs); }
+  Result<uint64_t> MaxEntryId() const override { return MaxId(TableId::kEntries); }
   Result<std::optional<User>> GetUser(const std::string& name) const override {
-    return Read<std::optional<User>>([&](const Txn& txn) { return tables_.users.Get(txn, name); });
+    return Read<std::optional<User>>([&](const KvRead& txn) { return tables_.users.Get(txn, name); });
   }
   Result<std::vector<User>> ListUsers() const override {
-    return Read<std::vector<User>>([&](const Txn& txn) { return tables_.users.List(txn); });
+    return Read<std::vector<User>>([&](const KvRead& txn) { return tables_.users.List(txn); });
   }
   Result<std::optional<User>> FindUserByTokenHash(const std::string& hash) const override {
     if (hash.empty()) return std::optional<User>();
-    return Read<std::optional<User>>([&](const Txn& txn) -> Result<std::optional<User>> {
-      Result<std::optional<std::string_view>> name = txn.Get(tables_.tokens, hash);
+    return Read<std::optional<User>>([&](const KvRead& txn) -> Result<std::optional<User>> {
+      Result<std::optional<std::string_view>> name = txn.Get(TableId::kTokens, hash);
       if (!name.ok()) return name.status();
       if (!name->has_value()) return std::optional<User>();
       return tables_.users.Get(txn, **name);
@@ -227,56 +237,47 @@ class LmdbStore final : public Store {
   }
   Result<std::vector<AuditRecord>> ListAudit(const std::string& user, int64_t since_ms,
                                              size_t limit) const override {
-    return Read<std::vector<AuditRecord>>([&](const Txn& txn) -> Result<std::vector<AuditRecord>> {
-      Result<Cursor> cursor = txn.OpenCursor(tables_.audit.dbi());
-      if (!cursor.ok()) return cursor.status();
-      LABMESH_RETURN_IF_ERROR(cursor->Last());
+    return Read<std::vector<AuditRecord>>([&](const KvRead& txn) -> Result<std::vector<AuditRecord>> {
       std::vector<AuditRecord> records;
-      while (cursor->valid() && records.size() < limit) {
-        Result<AuditRecord> record =
-            DecodeValue<AuditRecord>(cursor->value(), "audit[" + std::string(cursor->key()) + "]");
-        if (!record.ok()) return record.status();
-        // Ids grow with time (one writer, wall clock): older records cannot follow.
-        if (since_ms > 0 && record->time_ms < since_ms) break;
-        if (user.empty() || record->user == user) records.push_back(std::move(*record));
-        LABMESH_RETURN_IF_ERROR(cursor->Prev());
-      }
+      if (limit == 0) return records;
+      Status status = txn.Scan(
+          TableId::kAudit, "", "", /*reverse=*/true,
+          [&](std::string_view key, std::string_view bytes) -> Result<bool> {
+            Result<AuditRecord> record =
+                DecodeValue<AuditRecord>(bytes, "audit[" + std::string(key) + "]");
+            if (!record.ok()) return record.status();
+            // Ids grow with time (one writer, wall clock): older records cannot follow.
+            if (since_ms > 0 && record->time_ms < since_ms) return false;
+            if (user.empty() || record->user == user) records.push_back(std::move(*record));
+            return records.size() < limit;
+          });
+      if (!status.ok()) return status;
       return records;
     });
   }
-  Result<uint64_t> MaxAuditId() const override { return MaxId(tables_.audit.dbi()); }
+  Result<uint64_t> MaxAuditId() const override { return MaxId(TableId::kAudit); }
   Result<std::vector<AuditRecord>> OldestAudit(size_t limit) const override {
-    return Read<std::vector<AuditRecord>>([&](const Txn& txn) -> Result<std::vector<AuditRecord>> {
-      Result<Cursor> cursor = txn.OpenCursor(tables_.audit.dbi());
-      if (!cursor.ok()) return cursor.status();
-      LABMESH_RETURN_IF_ERROR(cursor->First());
-      std::vector<AuditRecord> records;
-      while (cursor->valid() && records.size() < limit) {
-        Result<AuditRecord> record =
-            DecodeValue<AuditRecord>(cursor->value(), "audit[" + std::string(cursor->key()) + "]");
-        if (!record.ok()) return record.status();
-        records.push_back(std::move(*record));
-        LABMESH_RETURN_IF_ERROR(cursor->Next());
-      }
-      return records;
+    if (limit == 0) return std::vector<AuditRecord>();
+    return Read<std::vector<AuditRecord>>([&](const KvRead& txn) {
+      return tables_.audit.Range(txn, "", "", /*reverse=*/false, limit);
     });
   }
   Result<std::vector<AclGroup>> ListAclGroups() const override {
     return Read<std::vector<AclGroup>>(
-        [&](const Txn& txn) { return tables_.acl_groups.List(txn); });
+        [&](const KvRead& txn) { return tables_.acl_groups.List(txn); });
   }
 
   Result<std::optional<SpecialTask>> GetTask(uint64_t id) const override {
     Result<std::optional<SpecialTask>> task = Read<std::optional<SpecialTask>>(
-        [&](const Txn& txn) { return tables_.tasks.Get(txn, IdKey(id)); });
+        [&](const KvRead& txn) { return tables_.tasks.Get(txn, IdKey(id)); });
     if (task.ok() && task->has_value()) LABMESH_RETURN_IF_ERROR(CheckTask(**task));
     return task;
   }
-  Result<uint64_t> MaxTaskId() const override { return MaxId(tables_.tasks.dbi()); }
+  Result<uint64_t> MaxTaskId() const override { return MaxId(TableId::kTasks); }
   Result<std::vector<SpecialTask>> ListHostTasks(const std::string& hostname,
                                                  size_t limit) const override {
-    return Read<std::vector<SpecialTask>>([&](const Txn& txn) -> Result<std::vector<SpecialTask>> {
-      Result<std::vector<uint64_t>> ids = HostIndexIds(txn, tables_.host_tasks, hostname, limit);
+    return Read<std::vector<SpecialTask>>([&](const KvRead& txn) -> Result<std::vector<SpecialTask>> {
+      Result<std::vector<uint64_t>> ids = HostIndexIds(txn, TableId::kHostTasks, hostname, limit);
       if (!ids.ok()) return ids.status();
       std::vector<SpecialTask> tasks;
       for (uint64_t id : *ids) {
@@ -291,14 +292,14 @@ class LmdbStore final : public Store {
   }
   Result<std::optional<Package>> GetPackage(const std::string& version) const override {
     return Read<std::optional<Package>>(
-        [&](const Txn& txn) { return tables_.packages.Get(txn, version); });
+        [&](const KvRead& txn) { return tables_.packages.Get(txn, version); });
   }
   Result<std::vector<Package>> ListPackages() const override {
-    return Read<std::vector<Package>>([&](const Txn& txn) { return tables_.packages.List(txn); });
+    return Read<std::vector<Package>>([&](const KvRead& txn) { return tables_.packages.List(txn); });
   }
   Result<DesiredVersion> GetDesiredVersion() const override {
-    return Read<DesiredVersion>([&](const Txn& txn) -> Result<DesiredVersion> {
-      Result<std::optional<std::string_view>> bytes = txn.Get(tables_.meta, kDesiredVersionKey);
+    return Read<DesiredVersion>([&](const KvRead& txn) -> Result<DesiredVersion> {
+      Result<std::optional<std::string_view>> bytes = txn.Get(TableId::kMeta, kDesiredVersionKey);
       if (!bytes.ok()) return bytes.status();
       if (!bytes->has_value()) return DesiredVersion{};
       return DecodeValue<DesiredVersion>(**bytes, "meta[desired_version]");
@@ -306,8 +307,8 @@ class LmdbStore final : public Store {
   }
   Result<std::vector<Entry>> ListHostEntries(const std::string& hostname,
                                              size_t limit) const override {
-    return Read<std::vector<Entry>>([&](const Txn& txn) -> Result<std::vector<Entry>> {
-      Result<std::vector<uint64_t>> ids = HostIndexIds(txn, tables_.host_entries, hostname, limit);
+    return Read<std::vector<Entry>>([&](const KvRead& txn) -> Result<std::vector<Entry>> {
+      Result<std::vector<uint64_t>> ids = HostIndexIds(txn, TableId::kHostEntries, hostname, limit);
       if (!ids.ok()) return ids.status();
       std::vector<Entry> entries;
       for (uint64_t id : *ids) {
@@ -323,7 +324,7 @@ class LmdbStore final : public Store {
 
   Result<std::vector<Notification>> ListNotifications(uint64_t job_id) const override {
     return Read<std::vector<Notification>>(
-        [&](const Txn& txn) -> Result<std::vector<Notification>> {
+        [&](const KvRead& txn) -> Result<std::vector<Notification>> {
           Result<std::vector<std::string>> keys = JobNotificationKeys(txn, job_id);
           if (!keys.ok()) return keys.status();
           std::vector<Notification> out;
@@ -337,69 +338,83 @@ class LmdbStore final : public Store {
   }
   Result<std::optional<Template>> GetTemplate(const std::string& name) const override {
     return Read<std::optional<Template>>(
-        [&](const Txn& txn) { return tables_.templates.Get(txn, name); });
+        [&](const KvRead& txn) { return tables_.templates.Get(txn, name); });
   }
   Result<std::vector<Template>> ListTemplates() const override {
-    return Read<std::vector<Template>>([&](const Txn& txn) { return tables_.templates.List(txn); });
+    return Read<std::vector<Template>>([&](const KvRead& txn) { return tables_.templates.List(txn); });
   }
   Result<std::optional<Schedule>> GetSchedule(const std::string& name) const override {
     return Read<std::optional<Schedule>>(
-        [&](const Txn& txn) { return tables_.schedules.Get(txn, name); });
+        [&](const KvRead& txn) { return tables_.schedules.Get(txn, name); });
   }
   Result<std::vector<Schedule>> ListSchedules() const override {
-    return Read<std::vector<Schedule>>([&](const Txn& txn) { return tables_.schedules.List(txn); });
+    return Read<std::vector<Schedule>>([&](const KvRead& txn) { return tables_.schedules.List(txn); });
   }
   Result<std::vector<Notification>> ListPendingNotifications() const override {
     Result<std::vector<Notification>> all = Read<std::vector<Notification>>(
-        [&](const Txn& txn) { return tables_.notifications.List(txn); });
+        [&](const KvRead& txn) { return tables_.notifications.List(txn); });
     if (!all.ok()) return all;
     std::erase_if(*all, [](const Notification& n) { return n.state != NotifyState::kPending; });
     return all;
   }
 
   Status Apply(const WriteBatch& batch, Durability durability) override;
-  Status Sync() override { return env_.Sync(); }
+  Status Sync() override { return kv_->Sync(); }
+  Status ClaimWriter() override { return kv_->ClaimWriter(); }
 
  private:
+  // Runs `fn` (KvRead -> Result<T>) in one read transaction.
   template <typename T, typename Fn>
   Result<T> Read(Fn&& fn) const {
-    return env_.Read<T>(std::forward<Fn>(fn));
+    std::optional<Result<T>> out;
+    Status status = kv_->Read([&](const KvRead& txn) {
+      out.emplace(fn(txn));
+      return out->ok() ? Status::Ok() : out->status();
+    });
+    if (!out.has_value()) return status;
+    if (!status.ok() && out->ok()) return status;  // the read failed after fn (commit)
+    return std::move(*out);
   }
 
   // The last key of an id-keyed table, parsed; 0 for an empty table.
-  Result<uint64_t> MaxId(const Dbi& dbi) const {
-    return Read<uint64_t>([&](const Txn& txn) -> Result<uint64_t> {
-      Result<std::optional<std::string>> key = txn.LastKey(dbi);
-      if (!key.ok()) return key.status();
-      if (!key->has_value()) return uint64_t{0};
+  Result<uint64_t> MaxId(TableId table) const {
+    return Read<uint64_t>([&](const KvRead& txn) -> Result<uint64_t> {
       uint64_t id = 0;
-      for (char c : **key) {
-        if (c < '0' || c > '9') return Status::Corruption(dbi.name + ": key is not an id");
-        id = id * 10 + static_cast<uint64_t>(c - '0');
-      }
+      Status status = txn.Scan(table, "", "", /*reverse=*/true,
+                               [&](std::string_view key, std::string_view) -> Result<bool> {
+                                 for (char c : key) {
+                                   if (c < '0' || c > '9') {
+                                     return Status::Corruption(std::string(TableName(table)) +
+                                                               ": key is not an id");
+                                   }
+                                   id = id * 10 + static_cast<uint64_t>(c - '0');
+                                 }
+                                 return false;
+                               });
+      if (!status.ok()) return status;
       return id;
     });
   }
 
   // Removes the tokens index rows of the stored record of `name` (none when there is none).
-  Status DropTokenIndex(WriteTxn& txn, const std::string& name) const {
+  Status DropTokenIndex(KvWrite& txn, const std::string& name) const {
     Result<std::optional<User>> old = tables_.users.Get(txn, name);
     if (!old.ok()) return old.status();
     if (!old->has_value()) return Status::Ok();
     for (const ApiToken& token : (*old)->tokens) {
-      LABMESH_RETURN_IF_ERROR(txn.Delete(tables_.tokens, token.hash));
+      LABMESH_RETURN_IF_ERROR(txn.Delete(TableId::kTokens, token.hash));
     }
     return Status::Ok();
   }
 
   // The keys of a job's notifications, in index order.
-  Result<std::vector<std::string>> JobNotificationKeys(const Txn& txn, uint64_t job_id) const {
-    return KeysWithPrefix(txn, tables_.notifications.dbi(), IdKey(job_id) + ".");
+  Result<std::vector<std::string>> JobNotificationKeys(const KvRead& txn, uint64_t job_id) const {
+    return KeysWithPrefix(txn, TableId::kNotifications, IdKey(job_id) + ".");
   }
 
   // A job, its entries, its notifications and their host_entries rows; an unknown job is no
   // error.
-  Status DeleteJobInTxn(WriteTxn& txn, const WriteBatch::DeleteJobOp& op) const {
+  Status DeleteJobInTxn(KvWrite& txn, const WriteBatch::DeleteJobOp& op) const {
     Result<std::optional<Job>> job = tables_.jobs.Get(txn, IdKey(op.id));
     if (!job.ok()) return job.status();
     if (!job->has_value()) return Status::Ok();
@@ -408,10 +423,10 @@ class LmdbStore final : public Store {
       if (!entry.ok()) return entry.status();
       if (entry->has_value() && !(*entry)->hostname.empty()) {
         LABMESH_RETURN_IF_ERROR(
-            txn.Delete(tables_.host_entries, HostIndexKey((*entry)->hostname, entry_id)));
+            txn.Delete(TableId::kHostEntries, HostIndexKey((*entry)->hostname, entry_id)));
       }
       for (const std::string& host : op.hosts) {
-        LABMESH_RETURN_IF_ERROR(txn.Delete(tables_.host_entries, HostIndexKey(host, entry_id)));
+        LABMESH_RETURN_IF_ERROR(txn.Delete(TableId::kHostEntries, HostIndexKey(host, entry_id)));
       }
       LABMESH_RETURN_IF_ERROR(tables_.entries.Delete(txn, IdKey(entry_id)));
     }
@@ -424,14 +439,13 @@ class LmdbStore final : public Store {
   }
 
   // Writes every op of `batch` into `txn`; the first failure names the op.
-  Status WriteOps(WriteTxn& txn, const WriteBatch& batch) const;
+  Status WriteOps(KvWrite& txn, const WriteBatch& batch) const;
 
-  SharedEnv env_;
+  std::unique_ptr<KvBackend> kv_;
   Tables tables_;
-  uint32_t schema_version_;
 };
 
-Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
+Status KvStore::WriteOps(KvWrite& txn, const WriteBatch& batch) const {
   size_t index = 0;
   for (const WriteBatch::Op& op : batch.ops()) {
     Status status = std::visit(
@@ -440,10 +454,10 @@ Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
           if constexpr (std::is_same_v<T, Host>) {
             return tables_.hosts.Put(txn, o.hostname, o);
           } else if constexpr (std::is_same_v<T, WriteBatch::DeleteHostOp>) {
-            for (const Dbi* index : {&tables_.host_tasks, &tables_.host_entries}) {
-              Result<std::vector<std::string>> keys = HostIndexKeys(txn, *index, o.hostname);
+            for (TableId index : {TableId::kHostTasks, TableId::kHostEntries}) {
+              Result<std::vector<std::string>> keys = HostIndexKeys(txn, index, o.hostname);
               if (!keys.ok()) return keys.status();
-              for (const std::string& key : *keys) LABMESH_RETURN_IF_ERROR(txn.Delete(*index, key));
+              for (const std::string& key : *keys) LABMESH_RETURN_IF_ERROR(txn.Delete(index, key));
             }
             return tables_.hosts.Delete(txn, o.hostname);
           } else if constexpr (std::is_same_v<T, Label>) {
@@ -461,16 +475,16 @@ Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
           } else if constexpr (std::is_same_v<T, Entry>) {
             if (!o.hostname.empty()) {
               LABMESH_RETURN_IF_ERROR(
-                  txn.Put(tables_.host_entries, HostIndexKey(o.hostname, o.id), ""));
+                  txn.Put(TableId::kHostEntries, HostIndexKey(o.hostname, o.id), ""));
             }
             return tables_.entries.Put(txn, IdKey(o.id), o);
           } else if constexpr (std::is_same_v<T, SpecialTask>) {
-            LABMESH_RETURN_IF_ERROR(txn.Put(tables_.host_tasks, HostIndexKey(o.hostname, o.id), ""));
+            LABMESH_RETURN_IF_ERROR(txn.Put(TableId::kHostTasks, HostIndexKey(o.hostname, o.id), ""));
             return tables_.tasks.Put(txn, IdKey(o.id), o);
           } else if constexpr (std::is_same_v<T, User>) {
             LABMESH_RETURN_IF_ERROR(DropTokenIndex(txn, o.name));
             for (const ApiToken& token : o.tokens) {
-              LABMESH_RETURN_IF_ERROR(txn.Put(tables_.tokens, token.hash, o.name));
+              LABMESH_RETURN_IF_ERROR(txn.Put(TableId::kTokens, token.hash, o.name));
             }
             return tables_.users.Put(txn, o.name, o);
           } else if constexpr (std::is_same_v<T, WriteBatch::DeleteUserOp>) {
@@ -504,7 +518,7 @@ Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
           } else if constexpr (std::is_same_v<T, DesiredVersion>) {
             Result<std::string> bytes = EncodeValue(o);
             if (!bytes.ok()) return bytes.status();
-            return txn.Put(tables_.meta, kDesiredVersionKey, *bytes);
+            return txn.Put(TableId::kMeta, kDesiredVersionKey, *bytes);
           } else {
             static_assert(kAlwaysFalse<T>, "WriteBatch::Op not handled");
           }
@@ -518,10 +532,10 @@ Status LmdbStore::WriteOps(WriteTxn& txn, const WriteBatch& batch) const {
   return Status::Ok();
 }
 
-Status LmdbStore::Apply(const WriteBatch& batch, Durability durability) {
-  if (env_.env().read_only()) return Status::FailedPrecondition("store is open read-only");
+Status KvStore::Apply(const WriteBatch& batch, Durability durability) {
+  if (kv_->read_only()) return Status::FailedPrecondition("store is open read-only");
   if (batch.empty()) return Status::Ok();
-  return env_.Write([&](WriteTxn& txn) { return WriteOps(txn, batch); },
+  return kv_->Write([&](KvWrite& txn) { return WriteOps(txn, batch); },
                     /*sync=*/durability == Durability::kSync);
 }
 
@@ -537,59 +551,90 @@ std::string NotificationKey(uint64_t job_id, uint32_t index) {
   return IdKey(job_id) + "." + std::string(digits.size() < 3 ? 3 - digits.size() : 0, '0') + digits;
 }
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& db_dir, const StoreOptions& options) {
-  if (options.initial_map_bytes == 0 || options.max_map_bytes < options.initial_map_bytes) {
-    return Status::InvalidArgument("need 0 < initial_map_bytes <= max_map_bytes");
+Result<std::unique_ptr<KvBackend>> OpenKv(const std::string& spec, const StoreOptions& options) {
+  if (spec.starts_with("postgresql://") || spec.starts_with("postgres://")) {
+    return OpenPgKv(spec, options);
   }
-  if (!options.read_only) LABMESH_RETURN_IF_ERROR(MakeDirs(db_dir));
-  Env::Options env_options;
-  env_options.dir = db_dir;
-  env_options.read_only = options.read_only;
-  env_options.max_dbs = kMaxTables;
-  env_options.min_map_bytes = options.initial_map_bytes;
-  Result<std::unique_ptr<Env>> env = Env::Open(env_options);
-  if (!env.ok()) return env.status();
+  return OpenLmdbKv(spec.starts_with("lmdb:") ? spec.substr(5) : spec, options);
+}
 
-  // The environment is private to this call until it returns, so plain retries are safe.
-  for (int attempt = 0;; ++attempt) {
-    Result<Tables> tables = Status::Internal("not opened");
-    uint32_t version = kSchemaVersion;
-    int rc = MDB_SUCCESS;
-    if (options.read_only) {
-      ReadTxn txn(**env);
-      Status begun = txn.Begin();
-      if (begun.ok()) {
-        tables = OpenReadOnly(txn);
-        // Committing makes the table handles usable by later transactions.
-        if (tables.ok()) begun = txn.Commit();
+Result<std::unique_ptr<Store>> Store::Open(const std::string& spec, const StoreOptions& options) {
+  Result<std::unique_ptr<KvBackend>> kv = OpenKv(spec, options);
+  if (!kv.ok()) return kv.status();
+  return std::unique_ptr<Store>(new KvStore(std::move(kv).value()));
+}
+
+namespace {
+
+// The first row of `table` that a new store would not have, as "table[key]"; "" when none.
+Result<std::string> FirstNewRow(const KvRead& txn, TableId table) {
+  std::string found;
+  Status status = txn.Scan(table, "", "", /*reverse=*/false,
+                           [&](std::string_view key, std::string_view) -> Result<bool> {
+                             if (table == TableId::kMeta) return true;  // version, desired
+                             if (table == TableId::kAclGroups && key == kEveryoneGroup) return true;
+                             found = std::string(TableName(table)) + "[" + std::string(key) + "]";
+                             return false;
+                           });
+  if (!status.ok()) return status;
+  return found;
+}
+
+}  // namespace
+
+Status CopyStore(const std::string& from, const std::string& to,
+                 const std::function<void(std::string_view table, uint64_t rows)>& progress) {
+  constexpr size_t kBatchRows = 1000;
+  StoreOptions read_only;
+  read_only.read_only = true;
+  Result<std::unique_ptr<KvBackend>> source = OpenKv(from, read_only);
+  if (!source.ok()) return Status(source.status().code(), from + ": " + source.status().message());
+  Result<std::unique_ptr<KvBackend>> target = OpenKv(to, StoreOptions{});
+  if (!target.ok()) return Status(target.status().code(), to + ": " + target.status().message());
+  LABMESH_RETURN_IF_ERROR((*target)->ClaimWriter());
+  LABMESH_RETURN_IF_ERROR((*target)->Read([&](const KvRead& txn) -> Status {
+    for (TableId table : AllTables()) {
+      Result<std::string> row = FirstNewRow(txn, table);
+      if (!row.ok()) return row.status();
+      if (!row->empty()) {
+        return Status::FailedPrecondition(to + " is not empty (it has " + *row +
+                                          "): migrate only into a new store");
       }
-      if (!begun.ok()) tables = begun;
-      rc = txn.last_rc();
-    } else {
-      WriteTxn txn(**env);
-      Status begun = txn.Begin();
-      if (begun.ok()) {
-        tables = MigrateAndOpen(txn, &version);
-        if (tables.ok()) begun = txn.Commit();
-      }
-      if (!begun.ok()) tables = begun;
-      rc = txn.last_rc();
     }
-    if (tables.ok()) {
-      return std::unique_ptr<Store>(new LmdbStore(std::move(env).value(), std::move(tables).value(),
-                                                  kSchemaVersion, options));
+    return Status::Ok();
+  }));
+  // One snapshot of the source; the target is written a batch at a time.
+  return (*source)->Read([&](const KvRead& txn) -> Status {
+    for (TableId table : AllTables()) {
+      std::vector<std::pair<std::string, std::string>> rows;
+      uint64_t copied = 0;
+      auto flush = [&]() -> Status {
+        if (rows.empty()) return Status::Ok();
+        LABMESH_RETURN_IF_ERROR((*target)->Write(
+            [&](KvWrite& out) -> Status {
+              for (const auto& [key, value] : rows) {
+                LABMESH_RETURN_IF_ERROR(out.Put(table, key, value));
+              }
+              return Status::Ok();
+            },
+            /*sync=*/false));
+        copied += rows.size();
+        rows.clear();
+        return Status::Ok();
+      };
+      LABMESH_RETURN_IF_ERROR(txn.Scan(
+          table, "", "", /*reverse=*/false,
+          [&](std::string_view key, std::string_view value) -> Result<bool> {
+            if (table == TableId::kMeta && key == kSchemaVersionKey) return true;  // both current
+            rows.emplace_back(key, value);
+            if (rows.size() >= kBatchRows) LABMESH_RETURN_IF_ERROR(flush());
+            return true;
+          }));
+      LABMESH_RETURN_IF_ERROR(flush());
+      if (progress) progress(TableName(table), copied);
     }
-    if (attempt >= kMaxResizeRetries) return tables.status();
-    if (rc == MDB_MAP_RESIZED) {
-      LABMESH_RETURN_IF_ERROR((*env)->SetMapSize(0));
-    } else if (rc == MDB_MAP_FULL && !options.read_only &&
-               (*env)->MapSize() < options.max_map_bytes) {
-      LABMESH_RETURN_IF_ERROR(
-          (*env)->SetMapSize(std::min((*env)->MapSize() * 2, options.max_map_bytes)));
-    } else {
-      return tables.status();
-    }
-  }
+    return (*target)->Sync();
+  });
 }
 
 }  // namespace labmesh::store

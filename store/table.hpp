@@ -1,6 +1,7 @@
 #pragma once
-// A typed table: one LMDB named database whose values are MessagePack encodings of T
-// (msgpack-cxx, with T's adaptors from record_codec.hpp). This is the one layer of the store
+// Typed tables: values are MessagePack encodings of T (msgpack-cxx, with T's adaptors from
+// record_codec.hpp). KvTable<T> is a table of the store over either backend (kv.hpp); Table<T> is
+// one LMDB named database (the results index). This is the one layer of the store
 // that talks to msgpack, so it is where msgpack's exceptions are caught: bytes that do not decode
 // to a T become Status::Corruption naming the table and key, never a crash. Private to the store
 // (and its tests): it pulls in msgpack.
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "labmesh/common/status.hpp"
+#include "kv.hpp"
 #include "lmdb_env.hpp"
 #include "record_codec.hpp"
 
@@ -123,6 +125,61 @@ class Table {
   }
 
   Dbi dbi_;
+};
+
+// A table of the store, over the key-value layer (either backend).
+template <typename T>
+class KvTable {
+ public:
+  explicit KvTable(TableId table) : table_(table) {}
+
+  TableId id() const { return table_; }
+
+  // The value at `key`, nullopt when absent; Corruption when stored bytes do not decode.
+  Result<std::optional<T>> Get(const KvRead& txn, std::string_view key) const {
+    Result<std::optional<std::string_view>> bytes = txn.Get(table_, key);
+    if (!bytes.ok()) return bytes.status();
+    if (!bytes->has_value()) return std::optional<T>();
+    Result<T> value = DecodeValue<T>(**bytes, Describe(key));
+    if (!value.ok()) return value.status();
+    return std::optional<T>(std::move(value).value());
+  }
+
+  // The values with from <= key < to ("" = no end), in key order (or from the highest down when
+  // `reverse`), at most `limit` (0 = all). One undecodable value fails the whole listing.
+  Result<std::vector<T>> Range(const KvRead& txn, std::string_view from, std::string_view to,
+                               bool reverse = false, size_t limit = 0) const {
+    std::vector<T> values;
+    Status status = txn.Scan(table_, from, to, reverse,
+                             [&](std::string_view key, std::string_view bytes) -> Result<bool> {
+                               Result<T> value = DecodeValue<T>(bytes, Describe(key));
+                               if (!value.ok()) return value.status();
+                               values.push_back(std::move(value).value());
+                               return limit == 0 || values.size() < limit;
+                             });
+    if (!status.ok()) return status;
+    return values;
+  }
+  Result<std::vector<T>> List(const KvRead& txn) const { return Range(txn, "", ""); }
+
+  Status Put(KvWrite& txn, std::string_view key, const T& value) const {
+    if (key.empty()) return Status::InvalidArgument(std::string(TableName(table_)) + ": empty key");
+    Result<std::string> bytes = EncodeValue(value);
+    if (!bytes.ok()) return bytes.status();
+    return txn.Put(table_, key, *bytes);
+  }
+
+  Status Delete(KvWrite& txn, std::string_view key) const {
+    if (key.empty()) return Status::InvalidArgument(std::string(TableName(table_)) + ": empty key");
+    return txn.Delete(table_, key);
+  }
+
+ private:
+  std::string Describe(std::string_view key) const {
+    return std::string(TableName(table_)) + "[" + std::string(key) + "]";
+  }
+
+  TableId table_;
 };
 
 }  // namespace labmesh::store

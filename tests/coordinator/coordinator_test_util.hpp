@@ -133,6 +133,7 @@ class FaultyStore final : public store::Store {
     return real_->ListSchedules();
   }
   Status Sync() override { return real_->Sync(); }
+  Status ClaimWriter() override { return real_->ClaimWriter(); }
   Status Apply(const store::WriteBatch& batch,
                Durability durability = Durability::kSync) override {
     if (fail_applies > 0) {

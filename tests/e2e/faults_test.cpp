@@ -62,7 +62,7 @@ class Faults : public JobsE2e {
       ++finals;
     }
     EXPECT_EQ(finals, 1u) << log;
-    auto check = RunCommand({CoordinatorBinary(), "--check", cluster_.data_dir()});
+    auto check = RunCommand(cluster_.CheckCommand());
     EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
     EXPECT_NE(check.out.find(": clean: "), std::string::npos) << check.out;
   }
@@ -131,7 +131,7 @@ TEST_F(Faults, PartitionWithoutRetryFailsTheEntryOnce) {
   EXPECT_EQ(entry["fault"], "infrastructure");
   // The agent comes back and is Ready for other work; the store is consistent.
   EXPECT_TRUE(cluster_.WaitForStatus("h1", "Ready"));
-  auto check = RunCommand({CoordinatorBinary(), "--check", cluster_.data_dir()});
+  auto check = RunCommand(cluster_.CheckCommand());
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 

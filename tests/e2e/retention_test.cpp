@@ -42,7 +42,7 @@ class RetentionE2e : public JobsE2e {
   }
 
   void ExpectCheckClean() {
-    auto check = RunCommand({CoordinatorBinary(), "--check", cluster_.data_dir()});
+    auto check = RunCommand(cluster_.CheckCommand());
     EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
     EXPECT_NE(check.out.find(": clean: "), std::string::npos) << check.out;
   }

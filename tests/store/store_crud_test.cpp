@@ -328,6 +328,7 @@ TEST(StoreCrud, ReadOnlyOpenOfMissingStoreFails) {
 }
 
 TEST(StoreCrud, RejectsBadMapOptions) {
+  LABMESH_LMDB_ONLY();  // the LMDB map
   TempDir tmp;
   StoreOptions options;
   options.initial_map_bytes = 4 << 20;

@@ -28,6 +28,7 @@ std::string Name(int i) {
 }
 
 TEST(StoreMap, GrowsWhenFullAndEverythingReadsBack) {
+  LABMESH_LMDB_ONLY();  // the LMDB map
   TempDir tmp;
   StoreOptions options;
   options.initial_map_bytes = kMiB;
@@ -66,6 +67,7 @@ TEST(StoreMap, GrowsWhenFullAndEverythingReadsBack) {
 }
 
 TEST(StoreMap, OneBatchLargerThanTheMapGrowsSeveralTimes) {
+  LABMESH_LMDB_ONLY();  // the LMDB map
   TempDir tmp;
   StoreOptions options;
   options.initial_map_bytes = kMiB;
@@ -84,6 +86,7 @@ TEST(StoreMap, OneBatchLargerThanTheMapGrowsSeveralTimes) {
 
 // A map at its cap is a full disk for the coordinator: Unavailable "disk full", nothing written.
 TEST(StoreMap, MaxMapBytesGivesDiskFullAndChangesNothing) {
+  LABMESH_LMDB_ONLY();  // the LMDB map
   TempDir tmp;
   StoreOptions options;
   options.initial_map_bytes = kMiB;
@@ -114,6 +117,7 @@ TEST(StoreMap, MaxMapBytesGivesDiskFullAndChangesNothing) {
 }
 
 TEST(StoreMap, ReadersOnOtherThreadsDuringGrowth) {
+  LABMESH_LMDB_ONLY();  // the LMDB map
   TempDir tmp;
   StoreOptions options;
   options.initial_map_bytes = kMiB;

@@ -127,6 +127,7 @@ TEST(StoreProcess, ReadOnlyProcessSeesCommittedData) {
 }
 
 TEST(StoreProcess, ReaderFollowsMapGrowthOfWriter) {
+  LABMESH_LMDB_ONLY();  // the LMDB map
   TempDir tmp;
   StoreOptions options;
   options.initial_map_bytes = 1ull << 20;

@@ -30,7 +30,9 @@ std::map<std::string, std::string> ParseEndpoints(const std::string& text) {
 }  // namespace
 
 E2eCluster::E2eCluster(std::vector<std::string> coordinator_flags)
-    : data_dir_(tmp_.path() + "/coordinator"), coordinator_flags_(std::move(coordinator_flags)) {}
+    : data_dir_(tmp_.path() + "/coordinator"), coordinator_flags_(std::move(coordinator_flags)) {
+  if (PgMode()) database_ = std::make_unique<TestDatabase>();
+}
 
 E2eCluster::~E2eCluster() {
   for (auto& [name, agent] : agents_) agent->Signal(SIGKILL);
@@ -48,6 +50,7 @@ void E2eCluster::StartCoordinator() {
                                    "--heartbeat-interval", kHeartbeat,
                                    "--dead-after", kDeadAfter,
                                    "--heartbeat-flush", "200ms"};
+  if (database_) argv.insert(argv.end(), {"--store", database_->url()});
   argv.insert(argv.end(), coordinator_flags_.begin(), coordinator_flags_.end());
   ++coordinator_runs_;
   coordinator_ = std::make_unique<Process>(

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pg_test_db.hpp"
 #include "process.hpp"
 
 namespace labmesh::testing {
@@ -68,6 +69,14 @@ class E2eCluster {
                      std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
   const std::string& data_dir() const { return data_dir_; }
+  // `labmesh-coordinator --check` of this cluster's data directory and store.
+  std::vector<std::string> CheckCommand() const {
+    std::vector<std::string> argv = {CoordinatorBinary(), "--check", data_dir_};
+    if (database_) argv.insert(argv.end(), {"--store", database_->url()});
+    return argv;
+  }
+  // The coordinator's --store: "" (LMDB in data_dir) or, in the PostgreSQL run, its database.
+  std::string store() const { return database_ ? database_->url() : ""; }
   const std::string& agent_endpoint() const { return agent_endpoint_; }
   const std::string& api_endpoint() const { return api_endpoint_; }
   const std::string& http_endpoint() const { return http_endpoint_; }  // host:port
@@ -79,6 +88,8 @@ class E2eCluster {
 
  private:
   TempDir tmp_;
+  // In the PostgreSQL run (pg_test_db.hpp) the coordinator keeps its store in this database.
+  std::unique_ptr<TestDatabase> database_;
   std::string data_dir_;
   std::vector<std::string> coordinator_flags_;
   std::unique_ptr<Process> coordinator_;

@@ -11,6 +11,10 @@ namespace labmesh::coordinator {
 
 struct CoordinatorConfig {
   std::string data_dir = "./var/labmesh";
+  // Where jobs, hosts and users are kept (store::Store::Open's spec): "" = lmdb:DATA_DIR/db, the
+  // embedded default; postgresql://... a PostgreSQL database (docs/scale-out.md). Results,
+  // packages and keys stay in data_dir either way.
+  std::string store;
   std::string agent_listen = "tcp://*:7710";        // ROUTER, CurveZMQ server
   std::string api_listen = "tcp://127.0.0.1:7711";  // ROUTER, plain: loopback only
   // A second API socket, CurveZMQ server with the coordinator's key, on any address (clients

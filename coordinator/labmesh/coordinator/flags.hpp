@@ -17,6 +17,10 @@ struct CommandLine {
   CoordinatorConfig config;
   LogOptions log;  // --log-level, --log-format, --log-file, --log-max-size, --log-max-files
   std::string check_dir;  // --check DATA_DIR: check the store and exit
+  // `labmesh-coordinator migrate --from SPEC --to SPEC`: copy a store and exit.
+  CLI::App* migrate = nullptr;
+  std::string migrate_from;
+  std::string migrate_to;
 };
 
 // Declares every option on `app`, bound to `line`, which must outlive the parse.

@@ -1,7 +1,8 @@
 #pragma once
-// The coordinator's persistent state in LMDB.
+// The coordinator's persistent state, in LMDB (embedded, the default) or PostgreSQL.
 //
-// Tables (LMDB named databases), keys and values:
+// Tables (LMDB named databases, or PostgreSQL tables labmesh.<name> of (key bytea, value
+// bytea)), keys and values:
 //   meta          "schema_version" -> uint32 (MessagePack)
 //   hosts         hostname (bytes)  -> Host (MessagePack map)
 //   labels        label name        -> Label (MessagePack map); admin-created labels only
@@ -32,18 +33,20 @@
 // (private to the store): a field added here goes there too. Enums are stored as numbers.
 //
 // Threading: one Store is shared by every thread of a process. Reads take their own read
-// transaction; Apply() takes the single write transaction. Another process may open the same
-// directory read-only and sees what has been committed.
+// transaction (a snapshot); Apply() takes the process's single write transaction. Another
+// process may open the same store read-only and sees what has been committed.
 //
-// Writes come in WriteBatch objects: everything in a batch is committed in one LMDB write
+// Writes come in WriteBatch objects: everything in a batch is committed in one write
 // transaction (group commit) or not at all. Callers change their in-memory state only after
 // Apply() returned OK.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -421,7 +424,7 @@ class WriteBatch {
 };
 
 struct StoreOptions {
-  // LMDB's map size: where it starts, and how far Apply() may grow it when the map is full
+  // LMDB only. The map size: where it starts, and how far Apply() may grow it when the map is full
   // (doubling each time) before giving up with DiskFull (`Unavailable: disk full: ...`).
   uint64_t initial_map_bytes = 64ull << 20;
   uint64_t max_map_bytes = 64ull << 30;
@@ -430,10 +433,14 @@ struct StoreOptions {
 
 class Store {
  public:
-  // Opens (creating when allowed) the LMDB environment in `db_dir`, creates the tables and
-  // brings the schema to kSchemaVersion, running migrations in order. A store written by a newer
-  // labmesh (higher schema version) is refused with FailedPrecondition.
-  static Result<std::unique_ptr<Store>> Open(const std::string& db_dir,
+  // Opens the store `spec` names, creates the tables and brings the schema to kSchemaVersion,
+  // running migrations in order. A store written by a newer labmesh (higher schema version) is
+  // refused with FailedPrecondition. `spec`:
+  //   lmdb:DIR, or a bare DIR        the embedded LMDB environment in DIR (created when allowed)
+  //   postgresql://... (postgres://) a PostgreSQL database (libpq's URL; docs/scale-out.md):
+  //                                  the tables live in its schema `labmesh`, made on first open.
+  //                                  The server being down is Unavailable.
+  static Result<std::unique_ptr<Store>> Open(const std::string& spec,
                                              const StoreOptions& options = {});
   virtual ~Store() = default;
 
@@ -504,6 +511,21 @@ class Store {
   // Apply() too: the retention worker makes the loop's lazy `removing` marks durable this way
   // before it removes anything (docs/retention.md).
   virtual Status Sync() = 0;
+
+  // Claims the store for this process alone for as long as it stays open: one coordinator per
+  // store until several can share one (docs/scale-out.md). A store another process claimed is
+  // FailedPrecondition. LMDB: nothing to do (the coordinator locks its data directory).
+  // PostgreSQL: a session advisory lock on a connection of its own.
+  virtual Status ClaimWriter() = 0;
 };
+
+// Copies every row of the store `from` into the new store `to` (specs as Store::Open takes),
+// byte for byte, table by table in batches: `labmesh-coordinator migrate`. `from` is read in one
+// read-only snapshot, so it must be at this labmesh's schema version (a coordinator of this
+// version opened it once); `to` is created or migrated and must hold nothing yet (only the
+// Everyone group a new store has), else FailedPrecondition and nothing is written. `progress`
+// is told each table's row count once it is copied.
+Status CopyStore(const std::string& from, const std::string& to,
+                 const std::function<void(std::string_view table, uint64_t rows)>& progress);
 
 }  // namespace labmesh::store
