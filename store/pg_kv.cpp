@@ -203,22 +203,38 @@ class PgKv final : public KvBackend {
       : url_(std::move(url)), read_only_(options.read_only) {}
 
   // Runs `fn` in a transaction begun with `begin`; commits when it returns OK.
+  // A pooled connection the server closed (it restarted) fails at BEGIN, before anything ran:
+  // that one is dropped and the transaction begun again on the next, up to a fresh connection.
   Status Transact(const std::string& begin, bool writable,
                   const std::function<Status(PgTxn&)>& fn) const {
-    Result<PgConn> conn = Acquire();
-    if (!conn.ok()) return conn.status();
+    for (size_t attempt = 0;; ++attempt) {
+      Result<PgConn> conn = Acquire();
+      if (!conn.ok()) return conn.status();
+      Status begun;
+      {
+        PgTxn txn(conn->get(), writable);
+        begun = txn.Command(begin, "begin");
+      }
+      if (begun.ok()) return RunBegun(std::move(conn).value(), writable, fn);
+      bool lost = PQstatus(conn->get()) != CONNECTION_OK;
+      Release(std::move(conn).value());
+      if (!lost || attempt > kMaxIdle) return begun;
+    }
+  }
+
+  // The rest of Transact, on a connection whose transaction has begun.
+  Status RunBegun(PgConn conn, bool writable, const std::function<Status(PgTxn&)>& fn) const {
     Status status;
     {
-      PgTxn txn(conn->get(), writable);
-      status = txn.Command(begin, "begin");
-      if (status.ok()) status = fn(txn);
+      PgTxn txn(conn.get(), writable);
+      status = fn(txn);
       if (status.ok()) {
         status = txn.Command("COMMIT", "commit");
-      } else if (PQstatus(conn->get()) == CONNECTION_OK) {
+      } else if (PQstatus(conn.get()) == CONNECTION_OK) {
         (void)txn.Command("ROLLBACK", "rollback");
       }
     }
-    Release(std::move(conn).value());
+    Release(std::move(conn));
     return status;
   }
 

@@ -4,13 +4,15 @@
 #   pg_test_server.sh start STATE_DIR  writes STATE_DIR/url (postgresql://labmesh@127.0.0.1:PORT/postgres)
 #                                      and STATE_DIR/datadir; first stops a server left by STATE_DIR
 #   pg_test_server.sh stop STATE_DIR   stops that server, removes its data directory and the state files
+#   pg_test_server.sh restart STATE_DIR  restarts that server (fast shutdown: sessions are cut),
+#                                      same port and data (the PostgreSQL restart test)
 # The server listens on 127.0.0.1 only, on a port the kernel picks, trusts every connection and
 # does not fsync. As root it runs as the postgres system user (initdb and postgres refuse root).
 set -euo pipefail
 
 bin=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
-if (($# != 2)) || [[ $1 != start && $1 != stop ]]; then
-  echo "usage: $0 start|stop STATE_DIR" >&2
+if (($# != 2)) || [[ $1 != start && $1 != stop && $1 != restart ]]; then
+  echo "usage: $0 start|stop|restart STATE_DIR" >&2
   exit 2
 fi
 state=$2
@@ -82,4 +84,13 @@ EOF
   mv -f -- "$state/url.tmp" "$state/url"
 }
 
-if [[ $1 == start ]]; then start_server; else stop_server; fi
+restart_server() {
+  data=$(<"$state/datadir")
+  as_owner "$bin/pg_ctl" restart -D "$data" -m fast -w -t 60 -s -l "$data/server.log"
+}
+
+case $1 in
+  start) start_server ;;
+  restart) restart_server ;;
+  *) stop_server ;;
+esac
