@@ -12,8 +12,13 @@
 # Called by scripts/bench.sh; runs alone too. Exit 0 when the figures were measured (targets are
 # reported, not enforced: the machines are shared).
 #
+# LABMESH_BENCH_STORE=postgresql runs the coordinator with --store on a PostgreSQL 15 server of
+# its own (tests/support/pg_test_server.sh, fsync on, its data under /tmp on disk in both runs;
+# a database per run) instead of LMDB in its data directory (docs/scale-out.md).
+#
 # Environment: LABMESH_SKIP_SETUP=1, LABMESH_BUILD_DIR, LABMESH_BUILD_TYPE, LABMESH_BENCH_KEEP=1,
-# LABMESH_BENCH_JOB_AGENTS (8), LABMESH_BENCH_JOBS (2000), LABMESH_BENCH_LATENCY_JOBS (200).
+# LABMESH_BENCH_JOB_AGENTS (8), LABMESH_BENCH_JOBS (2000), LABMESH_BENCH_LATENCY_JOBS (200),
+# LABMESH_BENCH_STORE (lmdb).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +27,8 @@ build_type=${LABMESH_BUILD_TYPE:-RelWithDebInfo}
 agents=${LABMESH_BENCH_JOB_AGENTS:-8}
 jobs=${LABMESH_BENCH_JOBS:-2000}
 latency_jobs=${LABMESH_BENCH_LATENCY_JOBS:-200}
+store=${LABMESH_BENCH_STORE:-lmdb}
+[[ $store == lmdb || $store == postgresql ]] || { echo "bench-jobs: LABMESH_BENCH_STORE: lmdb or postgresql" >&2; exit 2; }
 
 log() { echo "bench-jobs: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -53,7 +60,14 @@ stop_all() {
   fi
   work=""
 }
-trap stop_all EXIT
+pg_state=""
+stop_pg() {
+  if [[ -n $pg_state ]]; then
+    "$root/tests/support/pg_test_server.sh" stop "$pg_state" || true
+    rm -rf "$pg_state"
+  fi
+}
+trap 'stop_all; stop_pg' EXIT
 trap 'exit 130' INT TERM
 
 field() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
@@ -62,8 +76,15 @@ field() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
 run_once() {
   local where=$1
   work=$(mktemp -d "$2/labmesh-bench-jobs.XXXXXX")
-  local data=$work/coordinator
-  "$coordinator_bin" --data-dir "$data" --auto-accept --http-listen "" \
+  local data=$work/coordinator store_flags=()
+  if [[ $store == postgresql ]]; then
+    local url database=bench_$where
+    url=$(<"$pg_state/url")
+    psql -q "$url" -c "DROP DATABASE IF EXISTS $database" -c "CREATE DATABASE $database" ||
+      die "cannot create database $database"
+    store_flags=(--store "${url%/*}/$database")
+  fi
+  "$coordinator_bin" --data-dir "$data" "${store_flags[@]}" --auto-accept --http-listen "" \
     --heartbeat-interval 1s --dead-after 30s \
     --agent-listen 'tcp://127.0.0.1:*' --api-listen 'tcp://127.0.0.1:*' \
     --log-level warn >"$work/coordinator.log" 2>&1 &
@@ -94,12 +115,18 @@ run_once() {
   latency=$(grep '^jobbench: latency' "$work/jobbench.log" || true)
   throughput=$(grep '^jobbench: throughput' "$work/jobbench.log" || true)
   [[ -n $throughput ]] || die "no throughput figure"
+  [[ $store == postgresql ]] && where+=" (postgresql)"
   report+="$where: submit-to-start latency ($latency_jobs jobs, idle) p50 $(field "$latency" p50_ms) ms, p99 $(field "$latency" p99_ms) ms (targets < 5 ms, < 20 ms)
 $where: throughput $jobs jobs of \`true\` in $(field "$throughput" seconds) s = $(field "$throughput" rate) jobs/s (target >= 500; submission $(field "$throughput" submit_s) s; failed $(field "$throughput" failed))
 "
   stop_all
 }
 
+if [[ $store == postgresql ]]; then
+  pg_state=$(mktemp -d)
+  LABMESH_PG_FSYNC=on "$root/tests/support/pg_test_server.sh" start "$pg_state" ||
+    die "cannot start a PostgreSQL server"
+fi
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 run_once disk "${TMPDIR:-/tmp}"
 if [[ -d /dev/shm && -w /dev/shm ]]; then run_once tmpfs /dev/shm; fi
@@ -107,6 +134,6 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cat <<REPORT
 
-== labmesh bench: jobs ($(nproc) CPUs, $build_type, $agents agents, load $load_before -> $load_after) ==
+== labmesh bench: jobs ($(nproc) CPUs, $build_type, $agents agents, store $store, load $load_before -> $load_after) ==
 $report
 REPORT

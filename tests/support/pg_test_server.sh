@@ -7,7 +7,7 @@
 #   pg_test_server.sh restart STATE_DIR  restarts that server (fast shutdown: sessions are cut),
 #                                      same port and data (the PostgreSQL restart test)
 # The server listens on 127.0.0.1 only, on a port the kernel picks, trusts every connection and
-# does not fsync. As root it runs as the postgres system user (initdb and postgres refuse root).
+# does not fsync (LABMESH_PG_FSYNC=on: it does, for benchmarks). As root it runs as the postgres system user (initdb and postgres refuse root).
 set -euo pipefail
 
 bin=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
@@ -69,8 +69,8 @@ start_server() {
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$data'
-fsync = off
-full_page_writes = off
+fsync = ${LABMESH_PG_FSYNC:-off}
+full_page_writes = ${LABMESH_PG_FSYNC:-off}
 synchronous_commit = on
 max_connections = 200
 EOF
