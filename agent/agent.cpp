@@ -44,6 +44,22 @@ constexpr int64_t kHelloRetryMs = 20;  // while the connection is not up yet
 // enrol again with a new key, and a restart of the agent must not be needed for that.
 constexpr int64_t kRejectedRetryMs = 60'000;
 
+// "A,B,C" -> {A, B, C} (blanks around each dropped, empty ones skipped); never empty.
+std::vector<std::string> SplitEndpoints(const std::string& list) {
+  std::vector<std::string> endpoints;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = std::min(list.find(',', start), list.size());
+    std::string one = list.substr(start, comma - start);
+    one.erase(0, one.find_first_not_of(" \t"));
+    one.erase(one.find_last_not_of(" \t") + 1);
+    if (!one.empty()) endpoints.push_back(std::move(one));
+    start = comma + 1;
+  }
+  if (endpoints.empty()) endpoints.push_back(list);
+  return endpoints;
+}
+
 uint64_t RandomU64() {
   std::random_device rd;
   return (static_cast<uint64_t>(rd()) << 32) ^ rd();
@@ -249,9 +265,9 @@ class AgentImpl final : public Agent {
     // Queue nothing until the Curve handshake is done: a hello queued on a connection that never
     // came up would be lost silently; instead OnTimers() retries it until it is taken.
     socket_->set(zmq::sockopt::immediate, 1);
-    socket_->connect(config_.coordinator);
+    socket_->connect(endpoints_[endpoint_]);
     hello_deadline_ms_ = clock_->SteadyMs() + config_.hello_timeout_ms;
-    SetState(AgentState::kConnecting, "connecting to " + config_.coordinator);
+    SetState(AgentState::kConnecting, "connecting to " + endpoints_[endpoint_]);
     hello_unsent_ = !SendHello();
   }
 
@@ -324,9 +340,16 @@ class AgentImpl final : public Agent {
     }
   }
 
+  // Gives up the connection. With several coordinators (--coordinator A,B,C: an active one and
+  // standbys, docs/scale-out.md) the next is tried after this agent's reconnect interval, and
+  // the backoff's delay applies once per round of the list.
   void Disconnect(int64_t retry_in_ms) {
     for (Manager* manager : managers_) manager->OnDisconnected();
     socket_.reset();
+    if (endpoints_.size() > 1) {
+      endpoint_ = (endpoint_ + 1) % endpoints_.size();
+      if (endpoint_ != 0) retry_in_ms = std::min(retry_in_ms, reconnect_ivl_ms_);
+    }
     next_attempt_ms_ = clock_->SteadyMs() + retry_in_ms;
     SetState(AgentState::kDisconnected, "retry in " + std::to_string(retry_in_ms) + " ms");
   }
@@ -341,8 +364,8 @@ class AgentImpl final : public Agent {
         if (hello_unsent_ && now < hello_deadline_ms_) {
           hello_unsent_ = !SendHello();
         } else if (now >= hello_deadline_ms_) {
-          spdlog::warn("host={} no answer from {} within {} ms", hostname_, config_.coordinator,
-                       config_.hello_timeout_ms);
+          spdlog::warn("host={} no answer from {} within {} ms", hostname_,
+                       endpoints_[endpoint_], config_.hello_timeout_ms);
           Disconnect(backoff_.NextDelayMs());
         }
         break;
@@ -474,6 +497,9 @@ class AgentImpl final : public Agent {
   uint64_t incarnation_;
   Backoff backoff_;
   const int64_t reconnect_ivl_ms_ = AgentReconnectIntervalMs(RandomU64());  // backoff.hpp
+  // --coordinator's endpoints, in order, and the one connected to (or tried next).
+  const std::vector<std::string> endpoints_ = SplitEndpoints(config_.coordinator);
+  size_t endpoint_ = 0;
   protocol::DecodeLimits limits_;
   zmq::context_t context_;
   std::unique_ptr<zmq::socket_t> socket_;

@@ -39,7 +39,9 @@ void AddFlags(CLI::App& app, CommandLine& line) {
   AgentConfig& config = line.config;
   std::string& key_or_file = line.key_or_file;
   flags::AddConfigFile(app);
-  flags::Add(app, "coordinator", config.coordinator, "coordinator's agent socket");
+  flags::Add(app, "coordinator", config.coordinator,
+             "coordinator's agent socket; several, comma-separated (an active coordinator and its "
+             "standbys): the next is tried when one is gone (docs/scale-out.md)");
   flags::Add(app, "coordinator-key", key_or_file,
              "coordinator's public key (Z85) or a file holding it")
       ->required();

@@ -57,8 +57,12 @@ bool NeedsRoom(protocol::MessageType type) {
 
 class CoordinatorImpl final : public Coordinator {
  public:
-  CoordinatorImpl(const CoordinatorConfig& config, const Clock* clock)
-      : config_(config), clock_(clock), context_(std::max(1, config.io_threads)) {}
+  CoordinatorImpl(const CoordinatorConfig& config, const Clock* clock,
+                  std::unique_ptr<store::Store> store)
+      : config_(config),
+        clock_(clock),
+        store_(std::move(store)),
+        context_(std::max(1, config.io_threads)) {}
 
   ~CoordinatorImpl() override {
     web_.reset();  // its threads use the context: stop them before the sockets go
@@ -87,14 +91,18 @@ class CoordinatorImpl final : public Coordinator {
     if (!keys.ok()) return keys.status();
     keys_ = *keys;
 
-    store::StoreOptions store_options;
-    store_options.max_map_bytes = config_.store_map_bytes;
-    store_options.initial_map_bytes = std::min(store_options.initial_map_bytes, config_.store_map_bytes);
-    auto store = store::Store::Open(config_.store.empty() ? config_.data_dir + "/db" : config_.store,
-                                    store_options);
-    if (!store.ok()) return store.status();
-    store_ = std::move(*store);
-    LABMESH_RETURN_IF_ERROR(store_->ClaimWriter());
+    if (!store_) {
+      store::StoreOptions store_options;
+      store_options.unavailable_wait_ms = config_.store_wait_ms;
+      store_options.max_map_bytes = config_.store_map_bytes;
+      store_options.initial_map_bytes =
+          std::min(store_options.initial_map_bytes, config_.store_map_bytes);
+      auto store = store::Store::Open(
+          config_.store.empty() ? config_.data_dir + "/db" : config_.store, store_options);
+      if (!store.ok()) return store.status();
+      store_ = std::move(*store);
+      LABMESH_RETURN_IF_ERROR(store_->ClaimWriter());
+    }
     registry_ = std::make_unique<HostRegistry>(store_.get(), clock_);
     LABMESH_RETURN_IF_ERROR(registry_->Load());
 
@@ -346,7 +354,15 @@ class CoordinatorImpl final : public Coordinator {
       // The turn's one commit: registrations, jobs, entries, tasks, host records, audit records
       // and (every heartbeat-flush interval) heartbeats. A failure is logged and handled there.
       bool heartbeats = now >= next_flush;
+      if (heartbeats) {
+        // Fenced: another coordinator claimed the store (a standby took over): stop at once.
+        if (Status claim = store_->CheckClaim(); store::IsClaimLost(claim)) {
+          spdlog::critical("{}: stopping; that coordinator serves from now on", claim.message());
+          return claim;
+        }
+      }
       (void)core_->Flush(heartbeats);
+      if (!core_->fatal().ok()) return core_->fatal();
       if (heartbeats) next_flush = now + config_.heartbeat_flush_ms;
       if (busy || heartbeats) {
         metrics_.LoopTurn(std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -583,8 +599,9 @@ class CoordinatorImpl final : public Coordinator {
 }  // namespace
 
 Result<std::unique_ptr<Coordinator>> Coordinator::Start(const CoordinatorConfig& config,
-                                                        const Clock* clock) {
-  auto coordinator = std::make_unique<CoordinatorImpl>(config, clock);
+                                                        const Clock* clock,
+                                                        std::unique_ptr<store::Store> store) {
+  auto coordinator = std::make_unique<CoordinatorImpl>(config, clock, std::move(store));
   LABMESH_RETURN_IF_ERROR(coordinator->Init());
   return std::unique_ptr<Coordinator>(std::move(coordinator));
 }

@@ -144,7 +144,10 @@ Status Core::Flush(bool heartbeats) {
     // the hosts that wait for work idle across the reload.
     if (staged) {
       spdlog::error("reloading jobs, entries and tasks from the store");
-      if (Status s = Load(); !s.ok()) spdlog::error("jobs not reloaded: {}", s.ToString());
+      if (Status s = Load(); !s.ok()) {
+        spdlog::critical("jobs not reloaded: {}; stopping (a restart loads them)", s.ToString());
+        fatal_ = s;
+      }
     }
   }
   scheduler_.EndTurn();

@@ -99,6 +99,9 @@ class Core {
   // A heartbeat round is half written (a large fleet's takes several turns): the loop should
   // turn again soon even when nothing arrives. False while the disk is full.
   bool FlushPending() const;
+  // Not OK once a failed commit's reload failed too (the store is unreachable): the peers'
+  // memory is half loaded, so the coordinator must stop; a restart loads everything again.
+  const Status& fatal() const { return fatal_; }
   // Heartbeat records written per turn at most (HostRegistry::WriteTo).
   static constexpr size_t kHeartbeatsPerTurn = 1000;
 
@@ -117,6 +120,7 @@ class Core {
   Metrics* metrics_ = nullptr;
   HostHook on_dead_;
   HostHook on_registered_;
+  Status fatal_;
 };
 
 }  // namespace labmesh::coordinator

@@ -129,6 +129,13 @@ void AddFlags(CLI::App& app, CommandLine& line) {
   flags::Add(app, "store", config.store,
              "where jobs, hosts and users are kept: lmdb:DIR, or postgresql://USER@HOST:PORT/DB "
              "(empty: lmdb:DATA_DIR/db; docs/scale-out.md)");
+  app.add_flag("--standby", config.standby,
+               "with a PostgreSQL --store: wait while another coordinator holds it, then take over "
+               "(agents list both: --coordinator A,B)")
+      ->envname("LABMESH_STANDBY");
+  flags::AddDuration(app, "store-wait", config.store_wait_ms,
+                     "with a PostgreSQL --store: how long reads and commits wait for a server "
+                     "that cannot be reached (a restart) before they fail");
   flags::Add(app, "agent-listen", config.agent_listen, "agent socket (CurveZMQ)");
   flags::Add(app, "api-listen", config.api_listen, "API socket (plain: loopback or ipc only)");
   flags::Add(app, "api-curve-listen", config.api_curve_listen,

@@ -87,8 +87,9 @@ class KvBackend {
   virtual bool read_only() const = 0;
   virtual uint64_t map_size_bytes() const = 0;
   virtual uint64_t used_bytes() const = 0;
-  // Store::ClaimWriter.
+  // Store::ClaimWriter, Store::CheckClaim.
   virtual Status ClaimWriter() = 0;
+  virtual Status CheckClaim() = 0;
 };
 
 // Backends. Both run the migrations (schema.hpp) in their first write transaction, or, read-only,

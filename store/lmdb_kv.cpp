@@ -145,6 +145,7 @@ class LmdbKv final : public KvBackend {
   uint64_t map_size_bytes() const override { return env_.map_size(); }
   uint64_t used_bytes() const override { return env_.used_bytes(); }
   Status ClaimWriter() override { return Status::Ok(); }
+  Status CheckClaim() override { return Status::Ok(); }
 
  private:
   SharedEnv env_;

@@ -9,12 +9,16 @@
 // Sync() commits a transaction with it on, which flushes the WAL past every earlier commit.
 // Connections come from a small pool; one that broke is dropped and the next use reconnects, so
 // a restarted server is picked up by the next transaction (the failed one is Unavailable).
+// One process at a time claims the store (a lock and an epoch: ClaimWriter, CheckClaim).
 // docs/scale-out.md has the design this is the first part of.
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <memory>
+#include <thread>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -22,6 +26,7 @@
 #include "kv.hpp"
 #include "labmesh/common/disk_space.hpp"
 #include "schema.hpp"
+#include "table.hpp"
 
 namespace labmesh::store {
 namespace {
@@ -33,8 +38,10 @@ constexpr size_t kMaxKeyBytes = 511;
 constexpr int kScanPage = 256;
 // Serializes the migrations of coordinators that open one database at the same time.
 constexpr char kMigrationLock[] = "SELECT pg_advisory_xact_lock(7120521)";
-// Held by the coordinator that claimed the store (Store::ClaimWriter).
+// Held by the coordinator that claimed the store (Store::ClaimWriter), and the meta key of its
+// claim's epoch: the fence every write checks.
 constexpr char kClaimLock[] = "SELECT pg_try_advisory_lock(7120522)";
+constexpr char kClaimEpochKey[] = "claim_epoch";
 
 struct ResultCloser {
   void operator()(PGresult* result) const { PQclear(result); }
@@ -200,13 +207,35 @@ class PgTxn final : public KvSchemaWrite {
 class PgKv final : public KvBackend {
  public:
   PgKv(std::string url, const StoreOptions& options)
-      : url_(std::move(url)), read_only_(options.read_only) {}
+      : url_(std::move(url)),
+        read_only_(options.read_only),
+        wait_(std::chrono::milliseconds(std::max<int64_t>(0, options.unavailable_wait_ms))) {}
 
-  // Runs `fn` in a transaction begun with `begin`; commits when it returns OK.
-  // A pooled connection the server closed (it restarted) fails at BEGIN, before anything ran:
-  // that one is dropped and the transaction begun again on the next, up to a fresh connection.
+  // Runs `fn` in a transaction begun with `begin`; commits when it returns OK. While the server
+  // cannot be reached (down, restarting, out of connections: Unavailable) the whole transaction
+  // is tried again, backing off, for up to --store-wait: the caller waits instead of failing.
+  // Running `fn` again is safe: puts and deletes are idempotent, so even a write whose COMMIT
+  // went through but whose answer was lost ends in the same state.
   Status Transact(const std::string& begin, bool writable,
                   const std::function<Status(PgTxn&)>& fn) const {
+    const auto deadline = std::chrono::steady_clock::now() + wait_;
+    auto delay = std::chrono::milliseconds(50);
+    for (;;) {
+      Status status = TransactOnce(begin, writable, fn);
+      if (status.code() != StatusCode::kUnavailable || IsDiskFull(status) ||
+          std::chrono::steady_clock::now() + delay > deadline) {
+        return status;
+      }
+      std::this_thread::sleep_for(delay);
+      delay = std::min(delay * 2, std::chrono::milliseconds(1000));
+    }
+  }
+
+  // One try of Transact. A pooled connection the server closed (it restarted) fails at BEGIN,
+  // before anything ran: that one is dropped and the transaction begun again on the next, up to
+  // a fresh connection.
+  Status TransactOnce(const std::string& begin, bool writable,
+                      const std::function<Status(PgTxn&)>& fn) const {
     for (size_t attempt = 0;; ++attempt) {
       Result<PgConn> conn = Acquire();
       if (!conn.ok()) return conn.status();
@@ -247,6 +276,11 @@ class PgKv final : public KvBackend {
     if (read_only_) return Status::FailedPrecondition("store is open read-only");
     std::lock_guard lock(write_mu_);
     return Transact("BEGIN", /*writable=*/true, [&](PgTxn& txn) -> Status {
+      if (epoch_ != 0) {
+        Result<uint64_t> epoch = ReadEpoch(txn, "FOR SHARE");
+        if (!epoch.ok()) return epoch.status();
+        if (*epoch != epoch_) return ClaimLost(EpochMessage(*epoch));
+      }
       if (!sync) {
         LABMESH_RETURN_IF_ERROR(
             txn.Command("SET LOCAL synchronous_commit TO off", "lazy commit"));
@@ -266,24 +300,55 @@ class PgKv final : public KvBackend {
   bool read_only() const override { return read_only_; }
   uint64_t map_size_bytes() const override { return 0; }  // no map: the server's disk
 
-  // A session advisory lock on a connection kept for it alone: the server drops it when that
-  // session ends (this process died, or the connection broke).
+  // A session advisory lock on a connection kept for it alone (the server drops it when that
+  // session ends: this process died, or the connection broke), then a new claim epoch.
   Status ClaimWriter() override {
     if (read_only_) return Status::FailedPrecondition("store is open read-only");
     std::lock_guard lock(write_mu_);
-    if (claim_ && PQstatus(claim_.get()) == CONNECTION_OK) return Status::Ok();
-    Result<PgConn> conn = Acquire();
-    if (!conn.ok()) return conn.status();
-    PgResult result(PQexec(conn->get(), kClaimLock));
-    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
-      return PgStatus(conn->get(), result.get(), "claim the store");
+    if (epoch_ != 0) return Status::Ok();
+    LABMESH_RETURN_IF_ERROR(TakeLock());
+    // The new epoch commits on the lock's own connection; a writer of the old one holds the row
+    // FOR SHARE until it commits, so no write of the old holder lands after this.
+    uint64_t epoch = 0;
+    PgTxn txn(claim_.get(), /*writable=*/true);
+    Status bumped = txn.Command("BEGIN", "begin");
+    if (bumped.ok()) {
+      Result<uint64_t> old = ReadEpoch(txn, "FOR UPDATE");
+      bumped = old.ok() ? Status::Ok() : old.status();
+      if (bumped.ok()) {
+        epoch = *old + 1;
+        Result<std::string> bytes = EncodeValue(epoch);
+        bumped = bytes.ok() ? txn.Put(TableId::kMeta, kClaimEpochKey, *bytes) : bytes.status();
+      }
+      bumped = bumped.ok() ? txn.Command("COMMIT", "commit") : bumped;
     }
-    if (std::string_view(PQgetvalue(result.get(), 0, 0)) != "t") {
-      return Status::FailedPrecondition(
-          "another coordinator holds the store " + Redacted() +
-          " (one coordinator per database until several can share one: docs/scale-out.md)");
+    if (!bumped.ok()) {
+      claim_.reset();
+      return bumped;
     }
-    claim_ = std::move(conn).value();
+    epoch_ = epoch;
+    return Status::Ok();
+  }
+
+  Status CheckClaim() override {
+    std::lock_guard lock(write_mu_);
+    if (epoch_ == 0) return Status::Ok();
+    Status alive = claim_ ? PgTxn(claim_.get(), false).Command("SELECT 1", "claim") : Status::Ok();
+    if (!claim_ || !alive.ok()) {
+      // The session, and so the lock, is gone (a server restart): take it again unless another
+      // process did.
+      claim_.reset();
+      Status taken = TakeLock();
+      if (taken.code() == StatusCode::kFailedPrecondition) return ClaimLost(taken.message());
+      if (!taken.ok()) return Status::Ok();  // unreachable: writes fail on their own
+    }
+    Result<uint64_t> epoch = Status::Internal("unread");
+    Status read = Transact("BEGIN READ ONLY", /*writable=*/false, [&](PgTxn& txn) -> Status {
+      epoch = ReadEpoch(txn, "");
+      return epoch.status();
+    });
+    if (!read.ok()) return Status::Ok();
+    if (*epoch != epoch_) return ClaimLost(EpochMessage(*epoch));
     return Status::Ok();
   }
   uint64_t used_bytes() const override {
@@ -340,6 +405,39 @@ class PgKv final : public KvBackend {
   }
 
  private:
+  // The lock of ClaimWriter, on a new connection kept in claim_; FailedPrecondition when another
+  // session holds it.
+  Status TakeLock() {
+    Result<PgConn> conn = Acquire();
+    if (!conn.ok()) return conn.status();
+    PgResult result(PQexec(conn->get(), kClaimLock));
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+      return PgStatus(conn->get(), result.get(), "claim the store");
+    }
+    if (std::string_view(PQgetvalue(result.get(), 0, 0)) != "t") {
+      return Status::FailedPrecondition("another coordinator holds the store " + Redacted() +
+                                        " (docs/scale-out.md)");
+    }
+    claim_ = std::move(conn).value();
+    return Status::Ok();
+  }
+
+  // meta[claim_epoch] (0 when never claimed), read with `lock` ("", "FOR SHARE", "FOR UPDATE").
+  static Result<uint64_t> ReadEpoch(PgTxn& txn, const std::string& lock) {
+    Result<PGresult*> rows = txn.Exec(
+        "SELECT value FROM " + Qualified(TableId::kMeta) + " WHERE key = $1 " + lock,
+        {kClaimEpochKey}, "read the claim epoch");
+    if (!rows.ok()) return rows.status();
+    if (PQntuples(*rows) == 0) return uint64_t{0};
+    return DecodeValue<uint64_t>(
+        std::string_view(PQgetvalue(*rows, 0, 0), PQgetlength(*rows, 0, 0)), "meta[claim_epoch]");
+  }
+
+  std::string EpochMessage(uint64_t now) const {
+    return "another coordinator claimed " + Redacted() + " (claim " + std::to_string(now) +
+           ", ours " + std::to_string(epoch_) + ")";
+  }
+
   static std::string TrimmedError(PGconn* conn) {
     std::string text = PQerrorMessage(conn);
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -350,8 +448,10 @@ class PgKv final : public KvBackend {
 
   std::string url_;
   bool read_only_;
+  std::chrono::milliseconds wait_;  // StoreOptions::unavailable_wait_ms
   std::mutex write_mu_;
-  PgConn claim_;  // holds ClaimWriter's lock
+  PgConn claim_;        // holds ClaimWriter's lock
+  uint64_t epoch_ = 0;  // the claim epoch this process wrote; 0 = not claimed
   mutable std::mutex pool_mu_;
   mutable std::vector<PgConn> idle_;
 };

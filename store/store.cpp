@@ -361,6 +361,7 @@ class KvStore final : public Store {
   Status Apply(const WriteBatch& batch, Durability durability) override;
   Status Sync() override { return kv_->Sync(); }
   Status ClaimWriter() override { return kv_->ClaimWriter(); }
+  Status CheckClaim() override { return kv_->CheckClaim(); }
 
  private:
   // Runs `fn` (KvRead -> Result<T>) in one read transaction.
@@ -544,6 +545,19 @@ Status KvStore::Apply(const WriteBatch& batch, Durability durability) {
 std::string IdKey(uint64_t id) {
   std::string digits = std::to_string(id);
   return std::string(20 - digits.size(), '0') + digits;
+}
+
+namespace {
+constexpr char kClaimLostPrefix[] = "claim lost: ";
+}  // namespace
+
+Status ClaimLost(const std::string& detail) {
+  return Status::FailedPrecondition(kClaimLostPrefix + detail);
+}
+
+bool IsClaimLost(const Status& status) {
+  return status.code() == StatusCode::kFailedPrecondition &&
+         status.message().rfind(kClaimLostPrefix, 0) == 0;
 }
 
 std::string NotificationKey(uint64_t job_id, uint32_t index) {

@@ -134,6 +134,7 @@ class FaultyStore final : public store::Store {
   }
   Status Sync() override { return real_->Sync(); }
   Status ClaimWriter() override { return real_->ClaimWriter(); }
+  Status CheckClaim() override { return real_->CheckClaim(); }
   Status Apply(const store::WriteBatch& batch,
                Durability durability = Durability::kSync) override {
     if (fail_applies > 0) {

@@ -82,6 +82,8 @@ class E2eCluster {
   const std::string& http_endpoint() const { return http_endpoint_; }  // host:port
   // Before the first StartCoordinator: the web server's --http-listen (default 127.0.0.1:0).
   void set_http_endpoint(const std::string& listen) { http_endpoint_ = listen; }
+  // Where Cli() sends its requests from now on (another coordinator of the same store).
+  void set_api_endpoint(const std::string& api) { api_endpoint_ = api; }
   std::string key_path() const { return data_dir_ + "/keys/coordinator.pub"; }
   std::string public_key() const;
   const std::string& root() const { return tmp_.path(); }

@@ -15,6 +15,12 @@ struct CoordinatorConfig {
   // embedded default; postgresql://... a PostgreSQL database (docs/scale-out.md). Results,
   // packages and keys stay in data_dir either way.
   std::string store;
+  // Wait until no other coordinator holds the store (a PostgreSQL one), then take over: the
+  // active/standby pair of docs/scale-out.md. Nothing in data_dir is touched while waiting.
+  bool standby = false;
+  // A PostgreSQL store's reads and commits wait this long for a server that cannot be reached
+  // (restarting, down) before they fail; the loop waits with them.
+  int64_t store_wait_ms = 30'000;
   std::string agent_listen = "tcp://*:7710";        // ROUTER, CurveZMQ server
   std::string api_listen = "tcp://127.0.0.1:7711";  // ROUTER, plain: loopback only
   // A second API socket, CurveZMQ server with the coordinator's key, on any address (clients

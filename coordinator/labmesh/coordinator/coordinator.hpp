@@ -13,6 +13,7 @@
 #include "labmesh/common/status.hpp"
 #include "labmesh/coordinator/config.hpp"
 #include "labmesh/coordinator/retention_stats.hpp"
+#include "labmesh/store/store.hpp"
 
 namespace labmesh::coordinator {
 
@@ -29,8 +30,11 @@ class Coordinator {
   // Creates the data directory, opens the store, loads or creates the Curve key pair
   // (DATA_DIR/keys/coordinator.{pub,key}), binds every socket and starts the web server.
   // Writes the bound endpoints to DATA_DIR/coordinator.endpoints (key=value lines).
+  // `store`: the store already opened and claimed (a standby that took over, RunCoordinator);
+  // null: Start opens config.store (DATA_DIR/db when empty) and claims it.
   static Result<std::unique_ptr<Coordinator>> Start(const CoordinatorConfig& config,
-                                                    const Clock* clock);
+                                                    const Clock* clock,
+                                                    std::unique_ptr<store::Store> store = nullptr);
   virtual ~Coordinator() = default;
 
   // Serves until Stop(); then finishes the current work, persists heartbeats and returns.
@@ -42,7 +46,9 @@ class Coordinator {
   virtual RetentionStats retention_stats() const = 0;
 };
 
-// For main(): Start + Run, with SIGTERM/SIGINT stopping the loop cleanly.
+// For main(): Start + Run, with SIGTERM/SIGINT stopping the loop cleanly. With config.standby it
+// first waits until no other coordinator holds the store, and then starts as that one would
+// have (docs/scale-out.md).
 Status RunCoordinator(const CoordinatorConfig& config);
 
 }  // namespace labmesh::coordinator

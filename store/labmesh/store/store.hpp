@@ -429,6 +429,9 @@ struct StoreOptions {
   uint64_t initial_map_bytes = 64ull << 20;
   uint64_t max_map_bytes = 64ull << 30;
   bool read_only = false;  // for inspection from another process; never migrates
+  // PostgreSQL only: how long a read or Apply waits for a server that cannot be reached (down,
+  // restarting) before it fails Unavailable; it tries again, backing off up to 1 s.
+  int64_t unavailable_wait_ms = 30'000;
 };
 
 class Store {
@@ -512,12 +515,24 @@ class Store {
   // before it removes anything (docs/retention.md).
   virtual Status Sync() = 0;
 
-  // Claims the store for this process alone for as long as it stays open: one coordinator per
-  // store until several can share one (docs/scale-out.md). A store another process claimed is
-  // FailedPrecondition. LMDB: nothing to do (the coordinator locks its data directory).
-  // PostgreSQL: a session advisory lock on a connection of its own.
+  // Claims the store for this process alone for as long as it stays open: one active
+  // coordinator per store, others wait as standbys (docs/scale-out.md). A store another process
+  // holds is FailedPrecondition. LMDB: nothing to do (the coordinator locks its data directory).
+  // PostgreSQL: a session advisory lock on a connection of its own, and a new claim epoch in
+  // meta; from then on every Apply checks the epoch in its transaction, so once another process
+  // has claimed the store this one's writes fail ClaimLost (fencing).
   virtual Status ClaimWriter() = 0;
+  // Whether this process still holds its claim: OK, or ClaimLost when another process claimed
+  // the store since (or holds its lock). A lock lost with its session (a server restart) is
+  // taken again when nobody else took it. OK when the server cannot be reached (writes then
+  // fail anyway) or nothing was claimed. Cheap: meant for a timer.
+  virtual Status CheckClaim() = 0;
 };
+
+// The status of a write or CheckClaim after another process claimed the store: the caller must
+// stop using it (a coordinator exits; its standby has taken over).
+Status ClaimLost(const std::string& detail);
+bool IsClaimLost(const Status& status);
 
 // Copies every row of the store `from` into the new store `to` (specs as Store::Open takes),
 // byte for byte, table by table in batches: `labmesh-coordinator migrate`. `from` is read in one
