@@ -92,13 +92,7 @@ class CoordinatorImpl final : public Coordinator {
     keys_ = *keys;
 
     if (!store_) {
-      store::StoreOptions store_options;
-      store_options.unavailable_wait_ms = config_.store_wait_ms;
-      store_options.max_map_bytes = config_.store_map_bytes;
-      store_options.initial_map_bytes =
-          std::min(store_options.initial_map_bytes, config_.store_map_bytes);
-      auto store = store::Store::Open(
-          config_.store.empty() ? config_.data_dir + "/db" : config_.store, store_options);
+      auto store = OpenStore(config_);
       if (!store.ok()) return store.status();
       store_ = std::move(*store);
       LABMESH_RETURN_IF_ERROR(store_->ClaimWriter());
@@ -354,12 +348,9 @@ class CoordinatorImpl final : public Coordinator {
       // The turn's one commit: registrations, jobs, entries, tasks, host records, audit records
       // and (every heartbeat-flush interval) heartbeats. A failure is logged and handled there.
       bool heartbeats = now >= next_flush;
-      if (heartbeats) {
-        // Fenced: another coordinator claimed the store (a standby took over): stop at once.
-        if (Status claim = store_->CheckClaim(); store::IsClaimLost(claim)) {
-          spdlog::critical("{}: stopping; that coordinator serves from now on", claim.message());
-          return claim;
-        }
+      if (Status claim = heartbeats ? store_->CheckClaim() : Status::Ok(); store::IsClaimLost(claim)) {
+        spdlog::critical("{}: fenced, stopping; that coordinator serves from now on", claim.message());
+        return claim;
       }
       (void)core_->Flush(heartbeats);
       if (!core_->fatal().ok()) return core_->fatal();

@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -36,9 +37,7 @@ Result<std::unique_ptr<store::Store>> AwaitStore(const CoordinatorConfig& config
   Status last;
   while (!stopping.load()) {
     if (!store) {
-      store::StoreOptions options;
-      options.unavailable_wait_ms = config.store_wait_ms;
-      auto opened = store::Store::Open(config.store, options);
+      auto opened = OpenStore(config);
       if (opened.ok()) store = std::move(*opened);
       last = opened.status();
       if (!opened.ok() && opened.status().code() != StatusCode::kUnavailable) return last;
@@ -61,6 +60,14 @@ Result<std::unique_ptr<store::Store>> AwaitStore(const CoordinatorConfig& config
 }
 
 }  // namespace
+
+Result<std::unique_ptr<store::Store>> OpenStore(const CoordinatorConfig& config) {
+  store::StoreOptions options;
+  options.unavailable_wait_ms = config.store_wait_ms;
+  options.max_map_bytes = config.store_map_bytes;
+  options.initial_map_bytes = std::min(options.initial_map_bytes, config.store_map_bytes);
+  return store::Store::Open(config.store.empty() ? config.data_dir + "/db" : config.store, options);
+}
 
 Status RunCoordinator(const CoordinatorConfig& config) {
   RaiseFileLimit();

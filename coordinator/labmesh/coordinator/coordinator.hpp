@@ -46,6 +46,10 @@ class Coordinator {
   virtual RetentionStats retention_stats() const = 0;
 };
 
+// The store `config` names (--store; DATA_DIR/db when empty), opened with its options (map size,
+// --store-wait), not yet claimed.
+Result<std::unique_ptr<store::Store>> OpenStore(const CoordinatorConfig& config);
+
 // For main(): Start + Run, with SIGTERM/SIGINT stopping the loop cleanly. With config.standby it
 // first waits until no other coordinator holds the store, and then starts as that one would
 // have (docs/scale-out.md).
