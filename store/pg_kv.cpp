@@ -373,7 +373,12 @@ class PgKv final : public KvBackend {
         return conn;
       }
     }
-    PgConn conn(PQconnectdb(url_.c_str()));
+    // A server that does not answer at all (a host gone from the network) must not hold the
+    // caller for TCP's minutes: 10 s unless the URL says otherwise (its parameters come later,
+    // so they win).
+    const char* keywords[] = {"connect_timeout", "dbname", nullptr};
+    const char* values[] = {"10", url_.c_str(), nullptr};
+    PgConn conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
     if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
       return Status::Unavailable("postgresql: connect to " + Redacted() + ": " +
                                  (conn ? TrimmedError(conn.get()) : std::string("out of memory")));
