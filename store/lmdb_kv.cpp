@@ -83,21 +83,14 @@ class LmdbTxnKv final : public KvSchemaWrite {
   }
 
   Result<bool> HasTable(TableId table) override {
-    if (dbis_[static_cast<size_t>(table)].has_value()) return true;
-    Status opened = CreateTableIfPresent(table);
-    if (opened.ok()) return true;
-    if (opened.code() == StatusCode::kNotFound) return false;
-    return opened;
+    Result<const Dbi*> dbi = Table(table);
+    if (dbi.ok()) return true;
+    if (dbi.status().code() == StatusCode::kNotFound) return false;
+    return dbi.status();
   }
 
  private:
-  Status CreateTableIfPresent(TableId table) {
-    Result<Dbi> dbi = txn_.OpenDbi(std::string(TableName(table)), /*create=*/false);
-    if (!dbi.ok()) return dbi.status();
-    dbis_[static_cast<size_t>(table)] = std::move(dbi).value();
-    return Status::Ok();
-  }
-
+  // The table's handle, opened (not created) on first use.
   Result<const Dbi*> Table(TableId table) const {
     std::optional<Dbi>& dbi = dbis_[static_cast<size_t>(table)];
     if (!dbi.has_value()) {
