@@ -47,7 +47,7 @@ bool IsZ85Key(std::string_view text) {
   return true;
 }
 
-Result<CurveKeyPair> LoadOrCreateCurveKeys(const std::string& dir, const std::string& name) {
+Result<CurveKeyPair> LoadCurveKeys(const std::string& dir, const std::string& name) {
   std::string pub_path = dir + "/" + name + ".pub";
   std::string key_path = dir + "/" + name + ".key";
   std::error_code ec;
@@ -67,17 +67,34 @@ Result<CurveKeyPair> LoadOrCreateCurveKeys(const std::string& dir, const std::st
     return Status::FailedPrecondition("only one of " + pub_path + " and " + key_path +
                                       " exists; remove it to create a new key pair");
   }
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::Internal("cannot create " + dir + ": " + ec.message());
-  ::chmod(dir.c_str(), 0700);
+  return Status::NotFound("no key pair " + pub_path + " and " + key_path);
+}
+
+Result<CurveKeyPair> LoadOrCreateCurveKeys(const std::string& dir, const std::string& name) {
+  Result<CurveKeyPair> loaded = LoadCurveKeys(dir, name);
+  if (loaded.ok() || loaded.status().code() != StatusCode::kNotFound) return loaded;
   char pub[41], sec[41];
   if (zmq_curve_keypair(pub, sec) != 0) {
     return Status::Internal(std::string("zmq_curve_keypair: ") + zmq_strerror(zmq_errno()));
   }
   CurveKeyPair pair{pub, sec};
-  LABMESH_RETURN_IF_ERROR(WriteFile(key_path, pair.secret_z85, 0600));
-  LABMESH_RETURN_IF_ERROR(WriteFile(pub_path, pair.public_z85, 0644));
+  LABMESH_RETURN_IF_ERROR(SaveCurveKeys(dir, name, pair));
   return pair;
+}
+
+Status SaveCurveKeys(const std::string& dir, const std::string& name, const CurveKeyPair& pair) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::Internal("cannot create " + dir + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);
+  LABMESH_RETURN_IF_ERROR(WriteFile(dir + "/" + name + ".key", pair.secret_z85, 0600));
+  return WriteFile(dir + "/" + name + ".pub", pair.public_z85, 0644);
+}
+
+bool IsCurveKeyPair(const CurveKeyPair& pair) {
+  if (!IsZ85Key(pair.public_z85) || !IsZ85Key(pair.secret_z85)) return false;
+  char derived[41] = {};
+  return zmq_curve_public(derived, pair.secret_z85.c_str()) == 0 && pair.public_z85 == derived;
 }
 
 Result<std::string> ResolveCurveKey(std::string_view key_or_file) {

@@ -17,6 +17,7 @@
 #include "auth_service.hpp"
 #include "core.hpp"
 #include "disk_guard.hpp"
+#include "peer_link.hpp"
 #include "socket_util.hpp"
 #include "host_registry.hpp"
 #include "metrics.hpp"
@@ -78,6 +79,11 @@ class CoordinatorImpl final : public Coordinator {
     }
     if (config_.heartbeat_interval_ms <= 0 || config_.dead_after_ms <= 0) {
       return Status::InvalidArgument("heartbeat interval and dead-after must be positive");
+    }
+    if (!config_.relay_listen.empty() && !store::IsPostgresSpec(config_.store)) {
+      return Status::InvalidArgument(
+          "--relay-listen needs a PostgreSQL --store: standbys relay only to a coordinator whose "
+          "store they share");
     }
     // One coordinator per data directory, taken before anything in it is touched.
     LABMESH_RETURN_IF_ERROR(MakeDirs(config_.data_dir));
@@ -217,35 +223,33 @@ class CoordinatorImpl final : public Coordinator {
           context_, [this](const std::string& key) { return !registry_->IsKeyRevoked(key); },
           clock_, ZapHandler::Limits{config_.handshake_failures, config_.handshake_window_ms});
 
-      agent_socket_ = zmq::socket_t(context_, zmq::socket_type::router);
-      agent_socket_.set(zmq::sockopt::linger, 0);
-      agent_socket_.set(zmq::sockopt::curve_server, 1);
-      agent_socket_.set(zmq::sockopt::curve_secretkey, keys_.secret_z85);
-      agent_socket_.set(zmq::sockopt::zap_domain, kAgentZapDomain);
-      agent_socket_.set(zmq::sockopt::maxmsgsize, ReadCap());
-      agent_socket_.set(zmq::sockopt::sndhwm, 10'000);
-      agent_socket_.set(zmq::sockopt::rcvhwm, 10'000);
-      agent_socket_.set(zmq::sockopt::backlog, 4096);  // not 100: a fleet reconnects at once
-      agent_socket_.bind(config_.agent_listen);
-      endpoints_.agent = agent_socket_.get(zmq::sockopt::last_endpoint);
-
-      api_socket_ = zmq::socket_t(context_, zmq::socket_type::router);
-      api_socket_.set(zmq::sockopt::linger, 0);
-      api_socket_.set(zmq::sockopt::maxmsgsize, ReadCap());
-      api_socket_.bind(config_.api_listen);
-      endpoints_.api = api_socket_.get(zmq::sockopt::last_endpoint);
-
+      zap_->set_peer_key(keys_.public_z85);
+      agent_socket_ = BindRouter(context_, config_.agent_listen,
+                                 RouterOptions{keys_.secret_z85, kAgentZapDomain, ReadCap(),
+                                               10'000, 4096},  // a fleet reconnects at once
+                                 &endpoints_.agent);
+      api_socket_ = BindRouter(context_, config_.api_listen, RouterOptions{{}, nullptr, ReadCap()},
+                               &endpoints_.api);
       if (!config_.api_curve_listen.empty()) {
-        api_curve_socket_ = zmq::socket_t(context_, zmq::socket_type::router);
-        api_curve_socket_.set(zmq::sockopt::linger, 0);
-        api_curve_socket_.set(zmq::sockopt::curve_server, 1);
-        api_curve_socket_.set(zmq::sockopt::curve_secretkey, keys_.secret_z85);
-        api_curve_socket_.set(zmq::sockopt::zap_domain, kApiZapDomain);
-        api_curve_socket_.set(zmq::sockopt::maxmsgsize, ReadCap());
-        api_curve_socket_.bind(config_.api_curve_listen);
-        endpoints_.api_curve = api_curve_socket_.get(zmq::sockopt::last_endpoint);
+        api_curve_socket_ = BindRouter(context_, config_.api_curve_listen,
+                                       RouterOptions{keys_.secret_z85, kApiZapDomain, ReadCap()},
+                                       &endpoints_.api_curve);
       }
-
+      if (!config_.relay_listen.empty()) {
+        // A standby relays a whole fleet's agents through one link: a deep queue.
+        peer_ = std::make_unique<peer::PeerHub>(
+            BindRouter(context_, config_.relay_listen,
+                       RouterOptions{keys_.secret_z85, kPeerZapDomain, ReadCap(), 200'000},
+                       &endpoints_.relay),
+            peer::PeerHub::Handlers{
+                [this](const std::string& route, const std::string& key, std::string_view frame) {
+                  agents_->HandleFrame(route, key, frame);
+                },
+                [this](const std::string& route, const ApiSocket& api, const std::string& address,
+                       zmq::message_t& request) {
+                  HandleApiRequest(route, api, address, request);
+                }});
+      }
       // The web server's own socket: only code in this process can reach an inproc endpoint,
       // so it alone may present web sessions and say where its clients are.
       web_api_socket_ = zmq::socket_t(context_, zmq::socket_type::router);
@@ -264,6 +268,10 @@ class CoordinatorImpl final : public Coordinator {
       web_ = std::move(*web);
       endpoints_.http = web_->listening();
     }
+    if (store::IsPostgresSpec(config_.store)) {
+      // Standbys relay to the endpoint written here; "" tells them there is none.
+      LABMESH_RETURN_IF_ERROR(store_->SetActiveRelay(AdvertisedRelay(config_, endpoints_.relay)));
+    }
     if (Status written = WriteEndpointsFile(config_.data_dir, endpoints_, keys_.public_z85);
         !written.ok()) {
       // A start on a full disk must not fail (a service manager would restart it in a loop).
@@ -271,10 +279,11 @@ class CoordinatorImpl final : public Coordinator {
       if (!room.ok() || *room >= (1u << 20)) return written;
       spdlog::error("disk full: {}; the file is not up to date", written.ToString());
     }
-    spdlog::info("coordinator listening: agents {} api {}{} http {} (data {})", endpoints_.agent,
+    spdlog::info("coordinator listening: agents {} api {}{} http {}{} (data {})", endpoints_.agent,
                  endpoints_.api,
                  endpoints_.api_curve.empty() ? "" : " api (curve) " + endpoints_.api_curve,
-                 endpoints_.http.empty() ? "off" : endpoints_.http, config_.data_dir);
+                 endpoints_.http.empty() ? "off" : endpoints_.http,
+                 endpoints_.relay.empty() ? "" : " relay " + endpoints_.relay, config_.data_dir);
     return Status::Ok();
   }
 
@@ -284,18 +293,22 @@ class CoordinatorImpl final : public Coordinator {
     int64_t next_dead_check = clock_->SteadyMs() + std::max<int64_t>(0, grace - config_.dead_after_ms);
     int64_t next_flush = clock_->SteadyMs() + config_.heartbeat_flush_ms;
     int64_t dead_check_every = std::clamp<int64_t>(config_.dead_after_ms / 10, 50, 1000);
-    zmq::pollitem_t items[] = {
+    std::vector<zmq::pollitem_t> items = {
         {agent_socket_.handle(), 0, ZMQ_POLLIN, 0},
         {api_socket_.handle(), 0, ZMQ_POLLIN, 0},
         {zap_->socket().handle(), 0, ZMQ_POLLIN, 0},
         {nullptr, intake_->fd(), ZMQ_POLLIN, 0},
         {web_api_socket_.handle(), 0, ZMQ_POLLIN, 0},
         {nullptr, queries_->fd(), ZMQ_POLLIN, 0},
-        {api_curve_socket_.handle(), 0, ZMQ_POLLIN, 0},  // last: absent without --api-curve-listen
     };
-    const int item_count = api_curve_socket_ ? 7 : 6;
+    const size_t curve_item = api_curve_socket_ ? items.size() : SIZE_MAX;
+    if (api_curve_socket_) items.push_back({api_curve_socket_.handle(), 0, ZMQ_POLLIN, 0});
+    const size_t peer_item = peer_ ? items.size() : SIZE_MAX;
+    if (peer_) items.push_back({peer_->socket().handle(), 0, ZMQ_POLLIN, 0});
+    const size_t item_count = items.size();
     std::vector<zmq::pollitem_t> polled;  // the sockets, then the power and console pipes
     std::vector<int> power_fds;
+    auto ready = [&](size_t i) { return i < item_count && (polled[i].revents & ZMQ_POLLIN); };
     while (!stop_.load()) {
       int64_t now = clock_->SteadyMs();
       int64_t next_timer = std::min(
@@ -311,20 +324,22 @@ class CoordinatorImpl final : public Coordinator {
       try {
         power_fds.clear();
         power_->PollFds(&power_fds);
-        polled.assign(items, items + item_count);
+        polled = items;
         for (int fd : power_fds) polled.push_back({nullptr, fd, ZMQ_POLLIN, 0});
         events = zmq::poll(polled.data(), polled.size(), std::chrono::milliseconds(wait));
-        for (int i = 0; i < item_count; ++i) items[i].revents = polled[i].revents;
-        if (items[3].revents & ZMQ_POLLIN) results_service_->OnIntakeReady();
-        if (items[5].revents & ZMQ_POLLIN) queries_->DeliverDone();
-        if (items[2].revents & ZMQ_POLLIN) zap_->HandleReady();
-        if (items[0].revents & ZMQ_POLLIN) DrainAgentSocketAndCommit();
-        if (items[1].revents & ZMQ_POLLIN) api = DrainApiSocket(api_socket_, kPlainApi) || api;
-        if (items[4].revents & ZMQ_POLLIN) api = DrainApiSocket(web_api_socket_, kWebApi) || api;
-        if (item_count > 6 && (items[6].revents & ZMQ_POLLIN)) {
-          api = DrainApiSocket(api_curve_socket_, kCurveApi) || api;
-        }
-        if (api) core_->RequestSchedule();  // a lock, accept or label change may free a host
+        if (ready(3)) results_service_->OnIntakeReady();
+        if (ready(5)) queries_->DeliverDone();
+        if (ready(2)) zap_->HandleReady();
+        if (ready(0)) DrainAgentSocket();
+        if (ready(peer_item)) agent_messages_ += peer_->Drain(kMaxMessagesPerWakeup);
+        // Hellos are finished (staged, connections set, answers queued) right after the drain,
+        // before the turn's one commit: the dead-host check later in the turn must see an agent
+        // that just said hello as heard from.
+        if (ready(0) || ready(peer_item)) agents_->FinishRegistrations();
+        if (ready(1)) api = DrainApiSocket(api_socket_, kPlainApi) || api;
+        if (ready(4)) api = DrainApiSocket(web_api_socket_, kWebApi) || api;
+        if (ready(curve_item)) api = DrainApiSocket(api_curve_socket_, kCurveApi) || api;
+        if (api || ready(peer_item)) core_->RequestSchedule();  // a lock, accept or label change may free a host
       } catch (const zmq::error_t& e) {
         if (e.num() == EINTR) continue;
         spdlog::error("event loop: {}", e.what());
@@ -388,6 +403,10 @@ class CoordinatorImpl final : public Coordinator {
 
   void SendToAgent(const std::string& routing_id, std::string frame) {
     if (routing_id.empty()) return;
+    if (routing_id[0] == peer::kAgentMark) {
+      if (peer_) peer_->SendToAgent(routing_id, frame);
+      return;
+    }
     try {
       agent_socket_.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
       agent_socket_.send(zmq::buffer(frame), zmq::send_flags::dontwait);
@@ -419,14 +438,6 @@ class CoordinatorImpl final : public Coordinator {
     }
   }
 
-  // Hellos are finished (staged, connections set, answers queued) right after the drain, as
-  // before the one commit per turn: the dead-host check later in the turn must see an agent
-  // that just said hello as heard from.
-  void DrainAgentSocketAndCommit() {
-    DrainAgentSocket();
-    agents_->FinishRegistrations();
-  }
-
   // Reads what one API socket holds; true when it held anything.
   bool DrainApiSocket(zmq::socket_t& socket, const ApiSocket& api) {
     int i = 0;
@@ -439,7 +450,7 @@ class CoordinatorImpl final : public Coordinator {
         SendToApi(routing_id, MultiFrameError());
         continue;
       }
-      HandleApiRequest(routing_id, api, payload);
+      HandleApiRequest(routing_id, api, PeerAddressOf(payload), payload);
     }
     return i > 0;
   }
@@ -447,8 +458,9 @@ class CoordinatorImpl final : public Coordinator {
   // Every API request passes here: decoded, admitted (authentication, then the CSRF and admin
   // rules, in AuthService), audited when it changes something (refused or not, with the user it
   // authenticated as), then handed to the service that owns it.
+  // `address`: the client's (PeerAddressOf), as the socket it came in on or its relay saw it.
   void HandleApiRequest(const std::string& routing_id, const ApiSocket& api,
-                        zmq::message_t& payload) {
+                        const std::string& address, zmq::message_t& payload) {
     auto envelope = protocol::DecodeEnvelope(payload.to_string_view(), api_limits_);
     if (!envelope.ok()) {
       uint64_t request_id = protocol::PeekRequestId(payload.to_string_view(), api_limits_);
@@ -456,7 +468,7 @@ class CoordinatorImpl final : public Coordinator {
                                              request_id));
       return;
     }
-    std::string from = FromOf(api, payload, envelope->credentials);
+    std::string from = FromOf(api, address, envelope->credentials);
     const ApiRouteFlags* route = FindApiRoute(envelope->type);
     if (route == nullptr) {
       SendToApi(routing_id,
@@ -529,6 +541,10 @@ class CoordinatorImpl final : public Coordinator {
   void SendToApi(const std::string& routing_id, const std::string& reply) {
     if (routing_id.empty()) return;
     audit_->OnReply(routing_id, reply);
+    if (routing_id[0] == peer::kApiMark) {
+      if (peer_) peer_->SendToApi(routing_id, reply);
+      return;
+    }
     zmq::socket_t& socket = routing_id[0] == kWebApi.tag     ? web_api_socket_
                             : routing_id[0] == kCurveApi.tag ? api_curve_socket_
                                                              : api_socket_;
@@ -575,6 +591,7 @@ class CoordinatorImpl final : public Coordinator {
   ApiRoutes routes_;
   zmq::context_t context_;
   std::unique_ptr<ZapHandler> zap_;
+  std::unique_ptr<peer::PeerHub> peer_;  // with --relay-listen
   TurnPacer pacer_{config_.turn_pacing_ms * 1000};
   uint64_t agent_messages_ = 0;  // read from the agent socket in this turn
   zmq::socket_t agent_socket_;

@@ -130,9 +130,16 @@ void AddFlags(CLI::App& app, CommandLine& line) {
              "where jobs, hosts and users are kept: lmdb:DIR, or postgresql://USER@HOST:PORT/DB "
              "(empty: lmdb:DATA_DIR/db; docs/scale-out.md)");
   app.add_flag("--standby", config.standby,
-               "with a PostgreSQL --store: wait while another coordinator holds it, then take over "
-               "(agents list both: --coordinator A,B)")
+               "with a PostgreSQL --store: while another coordinator holds it, serve agents, API "
+               "and page by relaying them to it (its --relay-listen), then take over when it is "
+               "gone (agents list every coordinator: --coordinator A,B,C)")
       ->envname("LABMESH_STANDBY");
+  flags::Add(app, "relay-listen", config.relay_listen,
+             "with a PostgreSQL --store: the socket standbys relay through (CurveZMQ, this "
+             "coordinator's own key), e.g. tcp://*:7713 (empty: none)");
+  flags::Add(app, "relay-advertise", config.relay_advertise,
+             "the endpoint standbys connect to for --relay-listen (empty: the bound endpoint, a "
+             "wildcard address replaced by this machine's host name)");
   flags::AddDuration(app, "store-wait", config.store_wait_ms,
                      "with a PostgreSQL --store: how long reads and commits wait for a server "
                      "that cannot be reached (a restart) before they fail");
@@ -237,6 +244,21 @@ void AddFlags(CLI::App& app, CommandLine& line) {
       ->required();
   line.migrate->add_option("--to", line.migrate_to, "the new store: postgresql://... or lmdb:DIR")
       ->required();
+  auto* keys = app.add_subcommand(
+      "keys", "the coordinator's CurveZMQ key pair, shared by the coordinators of one lab "
+              "(docs/scale-out.md)");
+  keys->require_subcommand(1);
+  line.keys_export = keys->add_subcommand(
+      "export", "write DATA_DIR/keys/coordinator.{pub,key} into FILE (created 0600, never "
+                "overwritten) and exit");
+  line.keys_export->add_option("FILE", line.keys_file, "the file to create")->required();
+  line.keys_import = keys->add_subcommand(
+      "import", "install the key pair of FILE (from `keys export`) in DATA_DIR/keys and exit");
+  line.keys_import->add_option("FILE", line.keys_file, "a file `keys export` wrote")->required();
+  line.keys_import->add_flag("--replace", line.keys_replace,
+                             "replace another key pair already there (its agents and clients "
+                             "must then be given the new public key)");
+  for (CLI::App* sub : {keys, line.keys_export, line.keys_import}) sub->fallthrough();
 }
 
 }  // namespace labmesh::coordinator

@@ -11,6 +11,7 @@
 #include "labmesh/coordinator/coordinator.hpp"
 #include "labmesh/coordinator/flags.hpp"
 #include "labmesh/store/store.hpp"
+#include "keys_command.hpp"
 #include "store_check.hpp"
 
 int main(int argc, char** argv) {
@@ -37,6 +38,21 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::cout << "migrate: done; start the coordinator with --store " << line.migrate_to
+              << "\n";
+    return 0;
+  }
+  if (line.keys_export->parsed() || line.keys_import->parsed()) {
+    const bool exporting = line.keys_export->parsed();
+    labmesh::Status done =
+        exporting ? labmesh::coordinator::ExportCoordinatorKeys(line.config.data_dir, line.keys_file)
+                  : labmesh::coordinator::ImportCoordinatorKeys(line.config.data_dir,
+                                                                line.keys_file, line.keys_replace);
+    if (!done.ok()) {
+      std::cerr << "labmesh-coordinator keys " << (exporting ? "export" : "import") << ": "
+                << done.ToString() << "\n";
+      return 1;
+    }
+    std::cout << "keys " << (exporting ? "exported to " : "imported from ") << line.keys_file
               << "\n";
     return 0;
   }

@@ -7,7 +7,9 @@
 #include <thread>
 
 #include "labmesh/common/stop_signals.hpp"
+#include "labmesh/common/curve_keys.hpp"
 #include "labmesh/coordinator/coordinator.hpp"
+#include "relay.hpp"
 
 namespace labmesh::coordinator {
 namespace {
@@ -25,16 +27,25 @@ void RaiseFileLimit() {
 constexpr auto kStandbyPoll = std::chrono::milliseconds(250);
 
 // --standby: opens the store and claims it as soon as no other coordinator holds it; nullptr
-// when `stopping` came first.
+// when `stopping` came first. Meanwhile, once the store is open, it relays its agents and
+// clients to the coordinator that holds it (relay.hpp).
 Result<std::unique_ptr<store::Store>> AwaitStore(const CoordinatorConfig& config,
                                                  const std::atomic<bool>& stopping) {
-  if (!config.store.starts_with("postgresql://") && !config.store.starts_with("postgres://")) {
+  if (!store::IsPostgresSpec(config.store)) {
     return Status::InvalidArgument(
         "--standby needs a PostgreSQL --store: an LMDB store belongs to the one coordinator "
         "that holds its data directory");
   }
   std::unique_ptr<store::Store> store;
   Status last;
+  auto try_claim = [&]() -> Status {
+    Status claimed = store->ClaimWriter();
+    if (!claimed.ok() && claimed.message() != last.message()) {
+      spdlog::info("standby: {}; waiting to take over", claimed.message());
+    }
+    last = claimed;
+    return claimed;
+  };
   while (!stopping.load()) {
     if (!store) {
       auto opened = OpenStore(config);
@@ -43,16 +54,28 @@ Result<std::unique_ptr<store::Store>> AwaitStore(const CoordinatorConfig& config
       if (!opened.ok() && opened.status().code() != StatusCode::kUnavailable) return last;
     }
     if (store) {
-      Status claimed = store->ClaimWriter();
+      Status claimed = try_claim();
       if (claimed.ok()) return store;
       if (claimed.code() != StatusCode::kFailedPrecondition &&
           claimed.code() != StatusCode::kUnavailable) {
         return claimed;
       }
-      if (claimed.message() != last.message()) {
-        spdlog::info("standby: {}; waiting to take over", claimed.message());
+      // The lab's key pair must be there already: a standby creates nothing in the data
+      // directory it shares with the active coordinator.
+      auto keys = LoadCurveKeys(config.data_dir + "/keys", "coordinator");
+      if (!keys.ok()) {
+        return Status(keys.status().code(),
+                      "a standby needs the lab's coordinator key pair in " + config.data_dir +
+                          "/keys (shared, or installed with `labmesh-coordinator keys import`): " +
+                          keys.status().message());
       }
-      last = claimed;
+      auto relay = Relay::Start(config, *keys);
+      if (!relay.ok()) return relay.status();
+      Status relayed = (*relay)->Run(*store, try_claim, stopping);
+      relay->reset();  // its sockets closed and its context ended: the endpoints are free
+      if (!relayed.ok()) return relayed;
+      if (last.ok()) return store;  // claimed
+      continue;                     // stopping
     }
     std::this_thread::sleep_for(kStandbyPoll);
   }

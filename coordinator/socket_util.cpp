@@ -4,6 +4,8 @@
 #include <fstream>
 #include <system_error>
 
+#include <unistd.h>
+
 namespace labmesh::coordinator {
 
 Status WriteEndpointsFile(const std::string& data_dir, const BoundEndpoints& endpoints,
@@ -12,6 +14,7 @@ Status WriteEndpointsFile(const std::string& data_dir, const BoundEndpoints& end
   std::ofstream out(path + ".tmp", std::ios::trunc);
   out << "agent=" << endpoints.agent << "\napi=" << endpoints.api
       << "\napi_curve=" << endpoints.api_curve << "\nhttp=" << endpoints.http
+      << "\nrelay=" << endpoints.relay
       << "\npublic_key=" << public_key << "\n";
   out.close();
   if (!out) return Status::Internal("cannot write " + path);
@@ -25,6 +28,18 @@ bool IsLoopbackEndpoint(const std::string& endpoint) {
   return endpoint.rfind("tcp://127.", 0) == 0 || endpoint.rfind("tcp://localhost:", 0) == 0 ||
          endpoint.rfind("tcp://[::1]:", 0) == 0 || endpoint.rfind("ipc://", 0) == 0 ||
          endpoint.rfind("inproc://", 0) == 0;
+}
+
+std::string AdvertisedRelay(const CoordinatorConfig& config, const std::string& bound) {
+  if (!config.relay_advertise.empty()) return config.relay_advertise;
+  for (std::string_view wildcard : {"tcp://0.0.0.0:", "tcp://[::]:"}) {
+    if (bound.starts_with(wildcard)) {
+      char host[256] = {};
+      if (gethostname(host, sizeof(host) - 1) != 0) break;
+      return "tcp://" + std::string(host) + ":" + bound.substr(wildcard.size());
+    }
+  }
+  return bound;
 }
 
 Status MakeDirs(const std::string& path) {
@@ -53,19 +68,49 @@ std::string MultiFrameError() {
       protocol::ErrorReply::FromStatus(Status::InvalidArgument("one message is one frame")));
 }
 
-std::string FromOf(const ApiSocket& api, zmq::message_t& payload,
+std::string PeerAddressOf(zmq::message_t& payload) {
+  try {
+    const char* peer = payload.gets("Peer-Address");
+    if (peer != nullptr) return peer;
+  } catch (const zmq::error_t&) {
+  }
+  return "";
+}
+
+std::string FromOf(const ApiSocket& api, const std::string& address,
                    const protocol::Credentials& credentials) {
   if (api.origin == ApiOrigin::kWeb) {
     return "web " + (credentials.from.empty() ? std::string("?") : credentials.from);
   }
-  std::string address;
-  try {
-    const char* peer = payload.gets("Peer-Address");
-    if (peer != nullptr) address = peer;
-  } catch (const zmq::error_t&) {
+  std::string from = address.empty() ? std::string("local") : address;
+  return api.origin == ApiOrigin::kCurve ? "curve " + from : from;
+}
+
+const ApiSocket* ApiSocketByTag(char tag) {
+  for (const ApiSocket* api : {&kPlainApi, &kCurveApi, &kWebApi}) {
+    if (api->tag == tag) return api;
   }
-  if (address.empty()) address = "local";
-  return api.origin == ApiOrigin::kCurve ? "curve " + address : address;
+  return nullptr;
+}
+
+zmq::socket_t BindRouter(zmq::context_t& context, const std::string& endpoint,
+                         const RouterOptions& options, std::string* bound) {
+  zmq::socket_t socket(context, zmq::socket_type::router);
+  socket.set(zmq::sockopt::linger, 0);
+  if (!options.curve_secret.empty()) {
+    socket.set(zmq::sockopt::curve_server, 1);
+    socket.set(zmq::sockopt::curve_secretkey, options.curve_secret);
+  }
+  if (options.zap_domain != nullptr) socket.set(zmq::sockopt::zap_domain, options.zap_domain);
+  if (options.max_message_bytes >= 0) socket.set(zmq::sockopt::maxmsgsize, options.max_message_bytes);
+  if (options.high_water_mark > 0) {
+    socket.set(zmq::sockopt::sndhwm, options.high_water_mark);
+    socket.set(zmq::sockopt::rcvhwm, options.high_water_mark);
+  }
+  if (options.backlog > 0) socket.set(zmq::sockopt::backlog, options.backlog);
+  socket.bind(endpoint);
+  if (bound != nullptr) *bound = socket.get(zmq::sockopt::last_endpoint);
+  return socket;
 }
 
 }  // namespace labmesh::coordinator

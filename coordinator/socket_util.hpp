@@ -17,10 +17,15 @@ namespace labmesh::coordinator {
 // True for an endpoint only this machine reaches (loopback TCP, ipc://, inproc://).
 bool IsLoopbackEndpoint(const std::string& endpoint);
 
-// Writes DATA_DIR/coordinator.endpoints (agent=, api=, api_curve=, http=, public_key= lines)
+// Writes DATA_DIR/coordinator.endpoints (agent=, api=, api_curve=, http=, relay=, public_key=
+// lines)
 // through a temporary file and a rename, so a reader never sees half of it.
 Status WriteEndpointsFile(const std::string& data_dir, const BoundEndpoints& endpoints,
                           const std::string& public_key);
+
+// The relay endpoint standbys are told to connect to: --relay-advertise, else `bound` with a
+// wildcard address (0.0.0.0, [::]) replaced by this machine's host name; "" when `bound` is.
+std::string AdvertisedRelay(const CoordinatorConfig& config, const std::string& bound);
 
 // Creates `path` and its parents; an error names the path.
 Status MakeDirs(const std::string& path);
@@ -44,9 +49,29 @@ inline constexpr ApiSocket kPlainApi{'p', ApiOrigin::kLocal};
 inline constexpr ApiSocket kCurveApi{'c', ApiOrigin::kCurve};
 inline constexpr ApiSocket kWebApi{'w', ApiOrigin::kWeb};
 
+// The client address ZeroMQ gives a message (its "Peer-Address"); "" when none (ipc, inproc).
+std::string PeerAddressOf(zmq::message_t& payload);
+
 // Where a request came from, for the audit log and the logs: "web 10.0.0.5", "curve
-// 10.0.0.7", the peer address of a plain socket, or "local".
-std::string FromOf(const ApiSocket& api, zmq::message_t& payload,
+// 10.0.0.7", the peer `address` of a plain socket, or "local".
+std::string FromOf(const ApiSocket& api, const std::string& address,
                    const protocol::Credentials& credentials);
+
+// The ApiSocket whose tag is `tag`; nullptr for none.
+const ApiSocket* ApiSocketByTag(char tag);
+
+// A ROUTER socket's options, set before it binds.
+struct RouterOptions {
+  std::string curve_secret;     // non-empty: a CurveZMQ server with this secret key (Z85)
+  const char* zap_domain = nullptr;
+  int64_t max_message_bytes = -1;  // ZMQ_MAXMSGSIZE; -1 = none
+  int high_water_mark = 0;         // 0 = ZeroMQ's default
+  int backlog = 0;                 // 0 = ZeroMQ's default
+};
+
+// Creates a ROUTER socket with `options` and binds it; `bound` gets the endpoint it bound
+// (port 0 resolved). Throws zmq::error_t as the binding does.
+zmq::socket_t BindRouter(zmq::context_t& context, const std::string& endpoint,
+                         const RouterOptions& options, std::string* bound);
 
 }  // namespace labmesh::coordinator

@@ -75,8 +75,12 @@ void ZapHandler::HandleReady() {
         char z85[41];
         zmq_z85_encode(z85, static_cast<const uint8_t*>(frames[6].data()), 32);
         user_id = z85;
-        std::string why = frames[2].to_string_view() == kApiZapDomain
-                              ? ""
+        std::string_view domain = frames[2].to_string_view();
+        std::string why = domain == kApiZapDomain ? ""
+                          : domain == kPeerZapDomain
+                              ? (!peer_key_.empty() && user_id == peer_key_
+                                     ? ""
+                                     : "not this lab's coordinator key")
                               : CheckAgent(user_id, frames[3].to_string());
         if (why.empty()) {
           status_code = "200";

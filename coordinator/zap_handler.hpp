@@ -9,6 +9,8 @@
 // An address refused `max_failures` times within `window_ms` is refused outright for the rest
 // of the window without a lookup, and the log says so once per window instead of once per try.
 // The Curve API socket (domain "labmesh-api") takes any client key: its requests carry tokens.
+// The peer socket (domain "labmesh-peers") takes only the coordinator's own key: the lab's
+// other coordinators hold the same key pair (docs/scale-out.md).
 
 #include <cstdint>
 #include <functional>
@@ -23,6 +25,7 @@ namespace labmesh::coordinator {
 
 inline constexpr char kAgentZapDomain[] = "labmesh-agents";
 inline constexpr char kApiZapDomain[] = "labmesh-api";
+inline constexpr char kPeerZapDomain[] = "labmesh-peers";
 
 class ZapHandler {
  public:
@@ -36,6 +39,8 @@ class ZapHandler {
   ZapHandler(zmq::context_t& context, KeyCheck allowed, const Clock* clock, Limits limits);
 
   zmq::socket_t& socket() { return socket_; }
+  // The one client key the peer domain takes (Z85); "" = none.
+  void set_peer_key(std::string key) { peer_key_ = std::move(key); }
   // Answers every pending ZAP request.
   void HandleReady();
 
@@ -54,6 +59,7 @@ class ZapHandler {
   KeyCheck allowed_;
   const Clock* clock_;
   Limits limits_;
+  std::string peer_key_;
   std::map<std::string, Failures> failures_;  // by peer address
 };
 

@@ -15,10 +15,13 @@
 # LABMESH_BENCH_STORE=postgresql runs the coordinator with --store on a PostgreSQL 15 server of
 # its own (tests/support/pg_test_server.sh, fsync on, its data under /tmp on disk in both runs;
 # a database per run) instead of LMDB in its data directory (docs/scale-out.md).
+# LABMESH_BENCH_COORDINATORS=N (with postgresql) adds N-1 standbys that relay to the active
+# coordinator (--standby, --relay-listen): agent i starts at coordinator i mod N, so the agents
+# are spread over all of them; jobbench submits and polls through the active coordinator's API.
 #
 # Environment: LABMESH_SKIP_SETUP=1, LABMESH_BUILD_DIR, LABMESH_BUILD_TYPE, LABMESH_BENCH_KEEP=1,
 # LABMESH_BENCH_JOB_AGENTS (8), LABMESH_BENCH_JOBS (2000), LABMESH_BENCH_LATENCY_JOBS (200),
-# LABMESH_BENCH_STORE (lmdb).
+# LABMESH_BENCH_STORE (lmdb), LABMESH_BENCH_COORDINATORS (1).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,6 +32,10 @@ jobs=${LABMESH_BENCH_JOBS:-2000}
 latency_jobs=${LABMESH_BENCH_LATENCY_JOBS:-200}
 store=${LABMESH_BENCH_STORE:-lmdb}
 [[ $store == lmdb || $store == postgresql ]] || { echo "bench-jobs: LABMESH_BENCH_STORE: lmdb or postgresql" >&2; exit 2; }
+coordinators=${LABMESH_BENCH_COORDINATORS:-1}
+[[ $coordinators =~ ^[1-9]$ ]] || { echo "bench-jobs: LABMESH_BENCH_COORDINATORS: 1 to 9" >&2; exit 2; }
+[[ $coordinators == 1 || $store == postgresql ]] ||
+  { echo "bench-jobs: LABMESH_BENCH_COORDINATORS > 1 needs LABMESH_BENCH_STORE=postgresql" >&2; exit 2; }
 
 log() { echo "bench-jobs: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -84,8 +91,10 @@ run_once() {
       die "cannot create database $database"
     store_flags=(--store "${url%/*}/$database")
   fi
-  "$coordinator_bin" --data-dir "$data" "${store_flags[@]}" --auto-accept --http-listen "" \
-    --heartbeat-interval 1s --dead-after 30s \
+  local relay_flags=()
+  ((coordinators > 1)) && relay_flags=(--relay-listen 'tcp://127.0.0.1:*')
+  "$coordinator_bin" --data-dir "$data" "${store_flags[@]}" "${relay_flags[@]}" --auto-accept \
+    --http-listen "" --heartbeat-interval 1s --dead-after 30s \
     --agent-listen 'tcp://127.0.0.1:*' --api-listen 'tcp://127.0.0.1:*' \
     --log-level warn >"$work/coordinator.log" 2>&1 &
   pids+=($!)
@@ -101,8 +110,34 @@ run_once() {
   key=$(sed -n 's/^public_key=//p' "$endpoints")
   LABMESH_TOKEN=$(cat "$data/keys/admin.token")  # jobbench creates jobs as the admin
   export LABMESH_TOKEN
+  # The standbys: each relays to the active coordinator on ports of its own.
+  local agent_endpoints=("$agent_endpoint") c
+  for ((c = 2; c <= coordinators; c++)); do
+    local ports
+    ports=($(/usr/bin/python3 -c 'import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))'))
+    "$coordinator_bin" --standby --data-dir "$data" "${store_flags[@]}" --auto-accept \
+      --http-listen "" --heartbeat-interval 1s --dead-after 30s \
+      --agent-listen "tcp://127.0.0.1:${ports[0]}" --api-listen "tcp://127.0.0.1:${ports[1]}" \
+      >"$work/standby-$c.log" 2>&1 &
+    pids+=($!)
+    agent_endpoints+=("tcp://127.0.0.1:${ports[0]}")
+    deadline=$((SECONDS + 20))
+    until grep -q "the active coordinator answers" "$work/standby-$c.log"; do
+      kill -0 "${pids[-1]}" 2>/dev/null || die "standby exited: $(tail -5 "$work/standby-$c.log")"
+      ((SECONDS < deadline)) || die "standby $c reached no active coordinator within 20 s"
+      sleep 0.05
+    done
+  done
   for i in $(seq "$agents"); do
-    "$agent_bin" --coordinator "$agent_endpoint" --coordinator-key "$key" --hostname "bench-$i" \
+    # Agent i starts at coordinator i mod N and lists the others after it.
+    local list="" k
+    for ((k = 0; k < coordinators; k++)); do
+      list+="${list:+,}${agent_endpoints[$(((i + k) % coordinators))]}"
+    done
+    "$agent_bin" --coordinator "$list" --coordinator-key "$key" --hostname "bench-$i" \
       --work-dir "$work/agent-$i" --labels bench --heartbeat-interval 1s --log-level warn \
       --peer-listen tcp://127.0.0.1:0 \
       >"$work/agent-$i.log" 2>&1 &
@@ -115,7 +150,7 @@ run_once() {
   latency=$(grep '^jobbench: latency' "$work/jobbench.log" || true)
   throughput=$(grep '^jobbench: throughput' "$work/jobbench.log" || true)
   [[ -n $throughput ]] || die "no throughput figure"
-  [[ $store == postgresql ]] && where+=" (postgresql)"
+  [[ $store == postgresql ]] && where+=" (postgresql, $coordinators coordinator$( ((coordinators > 1)) && echo s))"
   report+="$where: submit-to-start latency ($latency_jobs jobs, idle) p50 $(field "$latency" p50_ms) ms, p99 $(field "$latency" p99_ms) ms (targets < 5 ms, < 20 ms)
 $where: throughput $jobs jobs of \`true\` in $(field "$throughput" seconds) s = $(field "$throughput" rate) jobs/s (target >= 500; submission $(field "$throughput" submit_s) s; failed $(field "$throughput" failed))
 "
@@ -134,6 +169,6 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cat <<REPORT
 
-== labmesh bench: jobs ($(nproc) CPUs, $build_type, $agents agents, store $store, load $load_before -> $load_after) ==
+== labmesh bench: jobs ($(nproc) CPUs, $build_type, $agents agents, store $store, $coordinators coordinator(s), load $load_before -> $load_after) ==
 $report
 REPORT

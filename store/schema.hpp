@@ -40,6 +40,7 @@ inline constexpr char kTemplatesTable[] = "templates";
 inline constexpr char kSchedulesTable[] = "schedules";
 inline constexpr char kSchemaVersionKey[] = "schema_version";
 inline constexpr char kDesiredVersionKey[] = "desired_version";  // meta: a DesiredVersion
+inline constexpr char kActiveRelayKey[] = "active_relay";  // meta: a string (Store::ActiveRelay)
 inline constexpr unsigned kMaxTables = 32;  // LMDB: room for the tables later versions add
 
 // The key of an index row (host_tasks, host_entries): hostname, a NUL, IdKey(id).

@@ -362,6 +362,20 @@ class KvStore final : public Store {
   Status Sync() override { return kv_->Sync(); }
   Status ClaimWriter() override { return kv_->ClaimWriter(); }
   Status CheckClaim() override { return kv_->CheckClaim(); }
+  Status SetActiveRelay(const std::string& endpoint) override {
+    Result<std::string> bytes = EncodeValue(endpoint);
+    if (!bytes.ok()) return bytes.status();
+    return kv_->Write([&](KvWrite& txn) { return txn.Put(TableId::kMeta, kActiveRelayKey, *bytes); },
+                      /*sync=*/true);
+  }
+  Result<std::string> ActiveRelay() const override {
+    return Read<std::string>([&](const KvRead& txn) -> Result<std::string> {
+      Result<std::optional<std::string_view>> bytes = txn.Get(TableId::kMeta, kActiveRelayKey);
+      if (!bytes.ok()) return bytes.status();
+      if (!bytes->has_value()) return std::string();
+      return DecodeValue<std::string>(**bytes, "meta[active_relay]");
+    });
+  }
 
  private:
   // Runs `fn` (KvRead -> Result<T>) in one read transaction.
@@ -565,8 +579,12 @@ std::string NotificationKey(uint64_t job_id, uint32_t index) {
   return IdKey(job_id) + "." + std::string(digits.size() < 3 ? 3 - digits.size() : 0, '0') + digits;
 }
 
+bool IsPostgresSpec(std::string_view spec) {
+  return spec.starts_with("postgresql://") || spec.starts_with("postgres://");
+}
+
 Result<std::unique_ptr<KvBackend>> OpenKv(const std::string& spec, const StoreOptions& options) {
-  if (spec.starts_with("postgresql://") || spec.starts_with("postgres://")) {
+  if (IsPostgresSpec(spec)) {
     return OpenPgKv(spec, options);
   }
   return OpenLmdbKv(spec.starts_with("lmdb:") ? spec.substr(5) : spec, options);

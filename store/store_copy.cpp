@@ -73,6 +73,7 @@ Status CopyStore(const std::string& from, const std::string& to,
           table, "", "", /*reverse=*/false,
           [&](std::string_view key, std::string_view value) -> Result<bool> {
             if (table == TableId::kMeta && key == kSchemaVersionKey) return true;  // both current
+            if (table == TableId::kMeta && key == kActiveRelayKey) return true;  // the source's
             rows.emplace_back(key, value);
             if (rows.size() >= kBatchRows) LABMESH_RETURN_IF_ERROR(flush());
             return true;

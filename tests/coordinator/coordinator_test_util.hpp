@@ -135,6 +135,10 @@ class FaultyStore final : public store::Store {
   Status Sync() override { return real_->Sync(); }
   Status ClaimWriter() override { return real_->ClaimWriter(); }
   Status CheckClaim() override { return real_->CheckClaim(); }
+  Status SetActiveRelay(const std::string& endpoint) override {
+    return real_->SetActiveRelay(endpoint);
+  }
+  Result<std::string> ActiveRelay() const override { return real_->ActiveRelay(); }
   Status Apply(const store::WriteBatch& batch,
                Durability durability = Durability::kSync) override {
     if (fail_applies > 0) {

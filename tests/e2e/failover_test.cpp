@@ -6,16 +6,12 @@
 // checks clean (docs/scale-out.md).
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -26,34 +22,12 @@
 namespace labmesh::testing {
 namespace {
 
-// A TCP port on 127.0.0.1 that nothing listens on now, below the kernel's ephemeral range
-// (ip_local_port_range starts at 32768): the standby binds it only after the active coordinator
-// dies, seconds later, and meanwhile the other tests' `tcp://127.0.0.1:*` binds take ports from
-// that range, so none of them can take this one first.
-int FreePort() {
-  std::mt19937 random(std::random_device{}());
-  std::uniform_int_distribution<int> pick(20000, 32767);
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    const int port = pick(random);
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return 0;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    ::close(fd);
-    if (bound) return port;
-  }
-  return 0;
-}
-
 class PgFailover : public JobsE2e {};
 
 TEST_F(PgFailover, AStandbyTakesOverFromAKilledActiveAndEveryJobEndsOnce) {
   if (!PgMode()) GTEST_SKIP() << "PostgreSQL run only (e2e_pg.*)";
   cluster_.StartCoordinator();
-  const int agent_port = FreePort(), api_port = FreePort();
+  const int agent_port = FreeLoopbackPort(), api_port = FreeLoopbackPort();
   ASSERT_TRUE(agent_port > 0 && api_port > 0 && agent_port != api_port);
   const std::string standby_agent = "tcp://127.0.0.1:" + std::to_string(agent_port);
   const std::string standby_api = "tcp://127.0.0.1:" + std::to_string(api_port);

@@ -64,23 +64,6 @@ CommandResult Promtool(const std::string& dir, const std::string& text) {
   return RunCommand({"/bin/sh", "-c", std::string(kPromtool) + " check metrics < '" + path + "'"});
 }
 
-// A port nobody listens on now (the kernel's choice for port 0), for a server that cannot be
-// told to pick its own and report it (Prometheus).
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    if (fd >= 0) ::close(fd);
-    return 0;
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 // This machine's first IPv4 address that is not loopback ("" when it has none).
 std::string NonLoopbackAddress() {
   ifaddrs* list = nullptr;
@@ -247,7 +230,7 @@ TEST(Metrics, ARealPrometheusScrapesTheCoordinatorAndCountsItsHosts) {
       << "scrape_configs:\n  - job_name: labmesh\n    authorization:\n"
       << "      credentials: prometheus-token\n    static_configs:\n"
       << "      - targets: ['" << cluster.http_endpoint() << "']\n";
-  const int port = FreePort();
+  const int port = FreeLoopbackPort();
   ASSERT_GT(port, 0);
   Process prometheus({kPrometheus, "--config.file=" + dir + "/prometheus.yml",
                       "--storage.tsdb.path=" + dir + "/data",

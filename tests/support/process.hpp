@@ -79,4 +79,10 @@ class TempDir {
 
 std::string ReadFile(const std::string& path);
 
+// A TCP port on 127.0.0.1 that nothing listens on now, below the kernel's ephemeral range
+// (ip_local_port_range starts at 32768), for a server that must be given its port before it
+// starts (a standby's endpoints, Prometheus): the other tests' `tcp://127.0.0.1:*` and port-0
+// binds take ports from that range, so none of them can take this one first. 0 when none.
+int FreeLoopbackPort();
+
 }  // namespace labmesh::testing

@@ -14,8 +14,17 @@ struct CurveKeyPair {
   std::string secret_z85;  // 40 characters
 };
 
+// Loads DIR/NAME.{pub,key}; NotFound when neither exists.
+Result<CurveKeyPair> LoadCurveKeys(const std::string& dir, const std::string& name);
 // Loads DIR/NAME.{pub,key}, or creates the pair (and DIR, mode 0700) when neither exists.
 Result<CurveKeyPair> LoadOrCreateCurveKeys(const std::string& dir, const std::string& name);
+
+// Writes DIR/NAME.key (0600) and DIR/NAME.pub (0644), creating DIR (0700), replacing what is
+// there.
+Status SaveCurveKeys(const std::string& dir, const std::string& name, const CurveKeyPair& pair);
+
+// Whether both keys are Z85 keys and `pair.secret_z85` is the secret of `pair.public_z85`.
+bool IsCurveKeyPair(const CurveKeyPair& pair);
 
 // A key given on the command line: either the 40-character Z85 key itself or the path of a
 // file whose first line is that key.

@@ -15,9 +15,16 @@ struct CoordinatorConfig {
   // embedded default; postgresql://... a PostgreSQL database (docs/scale-out.md). Results,
   // packages and keys stay in data_dir either way.
   std::string store;
-  // Wait until no other coordinator holds the store (a PostgreSQL one), then take over: the
-  // active/standby pair of docs/scale-out.md. Nothing in data_dir is touched while waiting.
+  // Wait until no other coordinator holds the store (a PostgreSQL one), then take over
+  // (docs/scale-out.md). Meanwhile serve agents, API and page by relaying them to the
+  // coordinator that holds it, over its relay socket. Nothing in data_dir is written while waiting.
   bool standby = false;
+  // The relay socket (ROUTER, CurveZMQ with the coordinator's own key): standbys relay their
+  // agents and clients through it. Empty = none. `relay_advertise` is the endpoint written to the
+  // store for standbys to connect to; "" = the bound endpoint (a wildcard address replaced by
+  // this machine's host name).
+  std::string relay_listen;
+  std::string relay_advertise;
   // A PostgreSQL store's reads and commits wait this long for a server that cannot be reached
   // (restarting, down) before they fail; the loop waits with them.
   int64_t store_wait_ms = 30'000;

@@ -23,6 +23,7 @@ struct BoundEndpoints {
   std::string api;    // e.g. tcp://127.0.0.1:7711
   std::string api_curve;  // the CurveZMQ API socket; empty when there is none
   std::string http;   // e.g. 127.0.0.1:7780, empty when the web server is off
+  std::string relay;  // the socket standbys relay through; empty without --relay-listen
 };
 
 class Coordinator {

@@ -21,6 +21,11 @@ struct CommandLine {
   CLI::App* migrate = nullptr;
   std::string migrate_from;
   std::string migrate_to;
+  // `labmesh-coordinator keys export FILE` / `keys import FILE [--replace]` (keys_command.hpp).
+  CLI::App* keys_export = nullptr;
+  CLI::App* keys_import = nullptr;
+  std::string keys_file;
+  bool keys_replace = false;
 };
 
 // Declares every option on `app`, bound to `line`, which must outlive the parse.

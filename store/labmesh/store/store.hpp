@@ -434,6 +434,9 @@ struct StoreOptions {
   int64_t unavailable_wait_ms = 30'000;
 };
 
+// Whether `spec` (as Store::Open takes it) names a PostgreSQL database.
+bool IsPostgresSpec(std::string_view spec);
+
 class Store {
  public:
   // Opens the store `spec` names, creates the tables and brings the schema to kSchemaVersion,
@@ -527,6 +530,12 @@ class Store {
   // taken again when nobody else took it. OK when the server cannot be reached (writes then
   // fail anyway) or nothing was claimed. Cheap: meant for a timer.
   virtual Status CheckClaim() = 0;
+
+  // Where the coordinator that holds the claim takes its standbys' peer links
+  // (docs/scale-out.md): it writes its endpoint once it serves; standbys read it to relay to
+  // it. "" when none was written. The write is fenced like any other.
+  virtual Status SetActiveRelay(const std::string& endpoint) = 0;
+  virtual Result<std::string> ActiveRelay() const = 0;
 };
 
 // The status of a write or CheckClaim after another process claimed the store: the caller must
