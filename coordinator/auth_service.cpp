@@ -487,4 +487,19 @@ std::string AuthService::UserMod(const protocol::Envelope& e, const Principal& w
   return protocol::OkFrame(e.request_id, text);
 }
 
+std::string AuditUser(const protocol::Envelope& e, const Result<Principal>& who) {
+  if (who.ok() && !who->user.empty()) return who->user;
+  if (e.type == MessageType::kLoginRequest) {
+    auto login = protocol::DecodeBody<protocol::LoginRequest>(e);
+    if (login.ok()) return login->user;
+  }
+  return e.credentials.user;
+}
+
+bool NeedsRoom(MessageType type) {
+  return type == MessageType::kJobCreateRequest || type == MessageType::kTestAddRequest ||
+         type == MessageType::kPackageUploadRequest || type == MessageType::kResultsImportRequest ||
+         type == MessageType::kResultsImportChunkRequest;
+}
+
 }  // namespace labmesh::coordinator

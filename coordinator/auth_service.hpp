@@ -112,4 +112,11 @@ class AuthService {
   std::map<std::string, LoginFailures> login_failures_;  // by where the login came from
 };
 
+// Who an audit record names: the admitted user, else who the request claimed to be (a login's
+// user, or the credentials' user).
+std::string AuditUser(const protocol::Envelope& e, const Result<Principal>& who);
+
+// Requests that bring new data (jobs, tests, packages): refused while the disk is full.
+bool NeedsRoom(protocol::MessageType type);
+
 }  // namespace labmesh::coordinator

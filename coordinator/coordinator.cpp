@@ -48,14 +48,6 @@ namespace {
 constexpr int kMaxMessagesPerWakeup = 512;  // per socket, so one busy socket cannot starve another
 constexpr int64_t kMaxPollMs = 100;         // how quickly Stop() is noticed
 
-// Requests that bring new data (jobs, tests, packages): refused while the disk is full.
-bool NeedsRoom(protocol::MessageType type) {
-  using T = protocol::MessageType;
-  return type == T::kJobCreateRequest || type == T::kTestAddRequest ||
-         type == T::kPackageUploadRequest || type == T::kResultsImportRequest ||
-         type == T::kResultsImportChunkRequest;
-}
-
 class CoordinatorImpl final : public Coordinator {
  public:
   CoordinatorImpl(const CoordinatorConfig& config, const Clock* clock,
@@ -396,10 +388,7 @@ class CoordinatorImpl final : public Coordinator {
   // under this cap is read and answered with Error TooLarge (PROTOCOL.md §4), the connection
   // and its other requests kept; only a frame beyond the cap makes ZeroMQ drop the connection
   // without reading it (so nobody makes the coordinator buffer gigabytes).
-  int64_t ReadCap() const {
-    constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 2;
-    return 2 * std::min<int64_t>(static_cast<int64_t>(config_.max_frame_bytes), kMax);
-  }
+  int64_t ReadCap() const { return ReadCapFor(config_.max_frame_bytes); }
 
   void SendToAgent(const std::string& routing_id, std::string frame) {
     if (routing_id.empty()) return;
@@ -525,17 +514,6 @@ class CoordinatorImpl final : public Coordinator {
                                          std::to_string(QueryPool::kMaxQueued) +
                                          " queries waiting; try again")));
     }
-  }
-
-  // Who an audit record names: the admitted user, else who the request claimed to be (a login's
-  // user, or the credentials' user).
-  static std::string AuditUser(const protocol::Envelope& e, const Result<Principal>& who) {
-    if (who.ok() && !who->user.empty()) return who->user;
-    if (e.type == protocol::MessageType::kLoginRequest) {
-      auto login = protocol::DecodeBody<protocol::LoginRequest>(e);
-      if (login.ok()) return login->user;
-    }
-    return e.credentials.user;
   }
 
   void SendToApi(const std::string& routing_id, const std::string& reply) {

@@ -49,8 +49,7 @@ class RelayImpl final : public Relay {
       return Status::InvalidArgument("--api-listen " + config_.api_listen +
                                      ": the plain-text API socket may only listen on loopback");
     }
-    const int64_t cap = 2 * std::min<int64_t>(static_cast<int64_t>(config_.max_frame_bytes),
-                                              std::numeric_limits<int64_t>::max() / 2);
+    const int64_t cap = ReadCapFor(config_.max_frame_bytes);
     try {
       // Every key may finish the handshake here; the active coordinator judges each agent's
       // key at its hello (revoked keys are refused there).

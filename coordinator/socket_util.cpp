@@ -1,6 +1,8 @@
 #include "socket_util.hpp"
 
+#include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <system_error>
 
@@ -91,6 +93,11 @@ const ApiSocket* ApiSocketByTag(char tag) {
     if (api->tag == tag) return api;
   }
   return nullptr;
+}
+
+int64_t ReadCapFor(uint64_t max_frame_bytes) {
+  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max() / 2);
+  return 2 * static_cast<int64_t>(std::min(max_frame_bytes, kMax));
 }
 
 zmq::socket_t BindRouter(zmq::context_t& context, const std::string& endpoint,

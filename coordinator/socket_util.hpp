@@ -60,6 +60,10 @@ std::string FromOf(const ApiSocket& api, const std::string& address,
 // The ApiSocket whose tag is `tag`; nullptr for none.
 const ApiSocket* ApiSocketByTag(char tag);
 
+// ZMQ_MAXMSGSIZE for a socket taking frames of at most `max_frame_bytes`: twice that (a frame
+// over the limit is still read and answered TooLarge; only one beyond this is dropped unread).
+int64_t ReadCapFor(uint64_t max_frame_bytes);
+
 // A ROUTER socket's options, set before it binds.
 struct RouterOptions {
   std::string curve_secret;     // non-empty: a CurveZMQ server with this secret key (Z85)
