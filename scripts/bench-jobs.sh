@@ -150,7 +150,11 @@ print(*(x.getsockname()[1] for x in s))'))
   latency=$(grep '^jobbench: latency' "$work/jobbench.log" || true)
   throughput=$(grep '^jobbench: throughput' "$work/jobbench.log" || true)
   [[ -n $throughput ]] || die "no throughput figure"
-  [[ $store == postgresql ]] && where+=" (postgresql, $coordinators coordinator$( ((coordinators > 1)) && echo s))"
+  if [[ $store == postgresql ]]; then
+    where+=" (postgresql, $coordinators coordinator"
+    ((coordinators == 1)) || where+="s"
+    where+=")"
+  fi
   report+="$where: submit-to-start latency ($latency_jobs jobs, idle) p50 $(field "$latency" p50_ms) ms, p99 $(field "$latency" p99_ms) ms (targets < 5 ms, < 20 ms)
 $where: throughput $jobs jobs of \`true\` in $(field "$throughput" seconds) s = $(field "$throughput" rate) jobs/s (target >= 500; submission $(field "$throughput" submit_s) s; failed $(field "$throughput" failed))
 "
