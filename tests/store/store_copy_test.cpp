@@ -55,6 +55,7 @@ TEST(StoreCopy, EveryRecordAndIndexArrivesInTheNewStore) {
   {
     auto store = OpenOrDie(source);
     Fill(*store);
+    ASSERT_TRUE(store->SetActiveRelay("tcp://old-active:7713").ok());
   }
   std::map<std::string, uint64_t> rows;
   Status copied = CopyStore(source, tmp.db(), [&](std::string_view table, uint64_t n) {
@@ -79,6 +80,7 @@ TEST(StoreCopy, EveryRecordAndIndexArrivesInTheNewStore) {
   EXPECT_EQ((*user)->name, "alice");
   EXPECT_EQ(store->GetDesiredVersion()->version, "1.2.3");
   EXPECT_EQ(store->ListAclGroups()->size(), 1u);  // Everyone, once
+  EXPECT_EQ(*store->ActiveRelay(), "");  // the source's coordinator does not serve the copy
 }
 
 TEST(StoreCopy, ATargetThatHoldsAnythingIsRefusedAndKeepsWhatItHad) {
@@ -109,6 +111,12 @@ TEST(StoreCopy, AMissingSourceIsAnErrorNamingIt) {
   EXPECT_NE(copied.message().find("/nothing"), std::string::npos) << copied.ToString();
 }
 
+// Claims `store` once the server has ended the session of the process that held it: a closed
+// connection's backend exits, and frees its lock, a moment after the client is gone.
+bool ClaimOnceFreed(Store& store) {
+  return ::labmesh::testing::WaitFor([&] { return store.ClaimWriter().ok(); });
+}
+
 TEST(StoreClaim, OneProcessAtATimeClaimsAPostgresqlStore) {
   if (!::labmesh::testing::PgMode()) GTEST_SKIP() << "PostgreSQL only (LMDB: the directory lock)";
   TempDir tmp;
@@ -120,7 +128,26 @@ TEST(StoreClaim, OneProcessAtATimeClaimsAPostgresqlStore) {
   EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition) << refused.ToString();
   EXPECT_NE(refused.message().find("another coordinator"), std::string::npos);
   first.reset();  // its session ends, and the lock with it
-  EXPECT_TRUE(second->ClaimWriter().ok());
+  EXPECT_TRUE(ClaimOnceFreed(*second));
+}
+
+// Standbys find the coordinator to relay to in the store (docs/scale-out.md): the holder of the
+// claim writes its relay endpoint, any other process reads it; a new holder replaces it.
+TEST(StoreClaim, TheActiveRelayIsWrittenByTheHolderAndReadByTheOthers) {
+  TempDir tmp;
+  auto first = OpenOrDie(tmp.db());
+  EXPECT_EQ(*first->ActiveRelay(), "");  // nobody wrote one yet
+  ASSERT_TRUE(first->ClaimWriter().ok());
+  ASSERT_TRUE(first->SetActiveRelay("tcp://a.lab:7713").ok());
+  EXPECT_EQ(*first->ActiveRelay(), "tcp://a.lab:7713");
+  if (!::labmesh::testing::PgMode()) return;  // one process per LMDB store: no standbys
+  auto standby = OpenOrDie(tmp.db());
+  EXPECT_EQ(*standby->ActiveRelay(), "tcp://a.lab:7713");
+  first.reset();
+  ASSERT_TRUE(ClaimOnceFreed(*standby));
+  ASSERT_TRUE(standby->SetActiveRelay("").ok());  // the new active has no relay socket
+  auto other = OpenOrDie(tmp.db());
+  EXPECT_EQ(*other->ActiveRelay(), "");
 }
 
 }  // namespace
