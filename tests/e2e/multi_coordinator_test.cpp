@@ -5,7 +5,7 @@
 //     synchronous pairs whose hosts sit on different coordinators among them. The active
 //     coordinator is killed -9 midway: a standby claims the store and serves, the other relays
 //     to it, the killed one's agents move, and every job ends exactly once with its results;
-//     both coordinators left show the same jobs.
+//     both coordinators left show the same jobs, on their pages too.
 //   e2e_pg.PgMultiRestart.* (run alone, like PgRestart): the PostgreSQL server restarts under
 //     the three while synchronous pairs run; nothing is lost.
 
@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "http_test_client.hpp"
 #include "standby_fixture.hpp"
 
 namespace labmesh::testing {
@@ -113,6 +114,21 @@ TEST_F(PgMulti, ThreeCoordinatorsShareTheWorkAndSurviveTheActiveOnesDeath) {
   }
   EXPECT_EQ(nlohmann::json::parse(listed[0]).size(), ids_.size());
   EXPECT_EQ(listed[0], listed[1]);
+  // Their pages too: the hosts (through the API, relayed or not) and a result file (from the
+  // shared results tree).
+  const std::string results = Show(ids_.front())["entries"][0]["results_path"];
+  const std::string admin = "Authorization: Bearer " + cluster_.AdminToken() + "\r\n";
+  for (const Standby& standby : standbys_) {
+    auto hosts = webui::testing::Request(standby.http_port, "GET", "/api/v1/hosts", admin);
+    ASSERT_TRUE(hosts.ok()) << hosts.status().ToString();
+    EXPECT_EQ(hosts->status, 200) << hosts->body;
+    EXPECT_EQ(nlohmann::json::parse(hosts->body, nullptr, false).size(), hosts_.size());
+    auto file = webui::testing::Request(standby.http_port, "GET",
+                                        "/results/" + results + "/out.txt", admin);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    EXPECT_EQ(file->status, 200);
+    EXPECT_EQ(file->body, "done\n");
+  }
   for (Standby& standby : standbys_) {
     standby.process->Signal(SIGTERM);
     standby.process->Wait(std::chrono::seconds(20));

@@ -23,20 +23,24 @@ class StandbyE2e : public JobsE2e {
  protected:
   struct Standby {
     std::string agent, api;  // its endpoints (ports chosen here: a standby writes no file)
+    int http_port = 0;       // its web page
     std::unique_ptr<Process> process;
   };
 
   // Starts `labmesh-coordinator --standby` named `name` (its log: ROOT/NAME.log) with the
   // cluster's timings and `extra` flags.
   Standby StartStandby(const std::string& name, std::vector<std::string> extra = {}) {
-    const int agent_port = FreeLoopbackPort(), api_port = FreeLoopbackPort();
-    EXPECT_TRUE(agent_port > 0 && api_port > 0 && agent_port != api_port);
+    const int agent_port = FreeLoopbackPort(), api_port = FreeLoopbackPort(),
+              http_port = FreeLoopbackPort();
+    EXPECT_TRUE(agent_port > 0 && api_port > 0 && http_port > 0 && agent_port != api_port &&
+                http_port != agent_port && http_port != api_port);
     Standby standby{"tcp://127.0.0.1:" + std::to_string(agent_port),
-                    "tcp://127.0.0.1:" + std::to_string(api_port), nullptr};
+                    "tcp://127.0.0.1:" + std::to_string(api_port), http_port, nullptr};
     std::vector<std::string> argv = {
         CoordinatorBinary(), "--standby", "--data-dir", cluster_.data_dir(), "--store",
         cluster_.store(), "--agent-listen", standby.agent, "--api-listen", standby.api,
-        "--http-listen", "127.0.0.1:0", "--heartbeat-interval", E2eCluster::kHeartbeat,
+        "--http-listen", "127.0.0.1:" + std::to_string(http_port),
+        "--heartbeat-interval", E2eCluster::kHeartbeat,
         "--dead-after", E2eCluster::kDeadAfter, "--heartbeat-flush", "200ms", "--auto-accept"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     standby.process = std::make_unique<Process>(argv, cluster_.root() + "/" + name + ".log");
