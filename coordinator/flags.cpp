@@ -136,7 +136,7 @@ void AddFlags(CLI::App& app, CommandLine& line) {
       ->envname("LABMESH_STANDBY");
   flags::Add(app, "relay-listen", config.relay_listen,
              "with a PostgreSQL --store: the socket standbys relay through (CurveZMQ, this "
-             "coordinator's own key), e.g. tcp://*:7713 (empty: none)");
+             "coordinator's own key), e.g. tcp://*:7714 (empty: none)");
   flags::Add(app, "relay-advertise", config.relay_advertise,
              "the endpoint standbys connect to for --relay-listen (empty: the bound endpoint, a "
              "wildcard address replaced by this machine's host name)");
