@@ -217,9 +217,7 @@ class CoordinatorImpl final : public Coordinator {
 
       zap_->set_peer_key(keys_.public_z85);
       agent_socket_ = BindRouter(context_, config_.agent_listen,
-                                 RouterOptions{keys_.secret_z85, kAgentZapDomain, ReadCap(),
-                                               10'000, 4096},  // a fleet reconnects at once
-                                 &endpoints_.agent);
+                                 AgentRouterOptions(config_, keys_.secret_z85), &endpoints_.agent);
       api_socket_ = BindRouter(context_, config_.api_listen, RouterOptions{{}, nullptr, ReadCap()},
                                &endpoints_.api);
       if (!config_.api_curve_listen.empty()) {

@@ -164,6 +164,9 @@ void AddFlags(CLI::App& app, CommandLine& line) {
       ->check(CLI::Range(1, 1'000'000));
   flags::AddDuration(app, "handshake-window", config.handshake_window_ms,
                      "the window --handshake-failures counts in");
+  flags::AddDuration(app, "handshake-timeout", config.handshake_timeout_ms,
+                     "drop an agent connection that has not finished its Curve handshake after "
+                     "this long (0: never; docs/architecture.md, \"A large fleet\")");
   flags::AddDuration(app, "heartbeat-interval", config.heartbeat_interval_ms,
                      "heartbeat interval asked of agents");
   flags::AddDuration(app, "dead-after", config.dead_after_ms, "a host silent this long is Dead");

@@ -56,8 +56,7 @@ class RelayImpl final : public Relay {
       zap_ = std::make_unique<ZapHandler>(context_, [](const std::string&) { return true; },
                                           SystemClock::Default(), ZapHandler::Limits{});
       agent_socket_ = BindRouter(context_, config_.agent_listen,
-                                 RouterOptions{keys_.secret_z85, kAgentZapDomain, cap, 10'000, 4096},
-                                 &endpoints_.agent);
+                                 AgentRouterOptions(config_, keys_.secret_z85), &endpoints_.agent);
       api_socket_ = BindRouter(context_, config_.api_listen, RouterOptions{{}, nullptr, cap},
                                &endpoints_.api);
       if (!config_.api_curve_listen.empty()) {

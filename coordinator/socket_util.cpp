@@ -1,5 +1,7 @@
 #include "socket_util.hpp"
 
+#include "zap_handler.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <limits>
@@ -100,6 +102,13 @@ int64_t ReadCapFor(uint64_t max_frame_bytes) {
   return 2 * static_cast<int64_t>(std::min(max_frame_bytes, kMax));
 }
 
+RouterOptions AgentRouterOptions(const CoordinatorConfig& config, const std::string& secret_z85) {
+  RouterOptions options{secret_z85, kAgentZapDomain, ReadCapFor(config.max_frame_bytes), 10'000,
+                        4096};
+  options.handshake_timeout_ms = config.handshake_timeout_ms;
+  return options;
+}
+
 zmq::socket_t BindRouter(zmq::context_t& context, const std::string& endpoint,
                          const RouterOptions& options, std::string* bound) {
   zmq::socket_t socket(context, zmq::socket_type::router);
@@ -115,6 +124,9 @@ zmq::socket_t BindRouter(zmq::context_t& context, const std::string& endpoint,
     socket.set(zmq::sockopt::rcvhwm, options.high_water_mark);
   }
   if (options.backlog > 0) socket.set(zmq::sockopt::backlog, options.backlog);
+  if (options.handshake_timeout_ms >= 0) {
+    socket.set(zmq::sockopt::handshake_ivl, static_cast<int>(options.handshake_timeout_ms));
+  }
   socket.bind(endpoint);
   if (bound != nullptr) *bound = socket.get(zmq::sockopt::last_endpoint);
   return socket;

@@ -71,7 +71,13 @@ struct RouterOptions {
   int64_t max_message_bytes = -1;  // ZMQ_MAXMSGSIZE; -1 = none
   int high_water_mark = 0;         // 0 = ZeroMQ's default
   int backlog = 0;                 // 0 = ZeroMQ's default
+  int64_t handshake_timeout_ms = -1;  // ZMQ_HANDSHAKE_IVL; -1 = ZeroMQ's default (30 s), 0 = none
 };
+
+// The agent socket's options, the same on an active coordinator and a relaying standby: Curve
+// with `secret_z85` in the agents' ZAP domain, a deep queue, a backlog for a fleet that
+// reconnects at once, and --handshake-timeout.
+RouterOptions AgentRouterOptions(const CoordinatorConfig& config, const std::string& secret_z85);
 
 // Creates a ROUTER socket with `options` and binds it; `bound` gets the endpoint it bound
 // (port 0 resolved). Throws zmq::error_t as the binding does.

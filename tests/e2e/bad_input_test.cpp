@@ -53,6 +53,22 @@ std::vector<std::string> GarbageFrames() {
   };
 }
 
+// A plain TCP connection to `endpoint` (tcp://127.0.0.1:PORT); -1 when it fails.
+int ConnectRaw(const std::string& endpoint) {
+  int port = std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 class BadInput : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -165,15 +181,9 @@ TEST_F(BadInput, TheAgentSocketRefusesGarbageFromAnAuthenticatedPeerAndLogsRateL
 
 TEST_F(BadInput, RawBytesWithoutACurveHandshakeGetNothingAndHarmNothing) {
   const std::string& endpoint = cluster_.agent_endpoint();  // tcp://127.0.0.1:PORT
-  int port = std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
   for (int i = 0; i < 20; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = ConnectRaw(endpoint);
     ASSERT_GE(fd, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
     std::string junk(1000 + i * 100, static_cast<char>(0xff - i));
     (void)!write(fd, junk.data(), junk.size());
     close(fd);
@@ -191,6 +201,29 @@ TEST_F(BadInput, RawBytesWithoutACurveHandshakeGetNothingAndHarmNothing) {
   EXPECT_FALSE(Exchange(wrong, protocol::Encode(protocol::Heartbeat{}, 1),
                         std::chrono::milliseconds(1500)));
   ExpectStillServing();
+}
+
+// --handshake-timeout: a connection that never starts its handshake is dropped, so silent
+// connections cannot pile up and hold the coordinator's descriptors.
+TEST(HandshakeTimeout, AConnectionThatSaysNothingIsDropped) {
+  E2eCluster cluster;
+  cluster.coordinator_flags().push_back("--handshake-timeout");
+  cluster.coordinator_flags().push_back("300ms");
+  cluster.StartCoordinator();
+  int fd = ConnectRaw(cluster.agent_endpoint());
+  ASSERT_GE(fd, 0);
+  timeval wait{1, 0};  // each read waits at most a second; the loop's deadline is the test's
+  ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait), 0);
+  // The coordinator's greeting comes first, then the end of the connection.
+  bool closed = WaitFor([&] {
+    char buffer[256];
+    ssize_t n = read(fd, buffer, sizeof buffer);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+  });
+  close(fd);
+  EXPECT_TRUE(closed) << "the silent connection was still open";
+  cluster.StartAgent("after-silence");
+  EXPECT_TRUE(cluster.WaitForStatus("after-silence", "Ready"));
 }
 
 }  // namespace

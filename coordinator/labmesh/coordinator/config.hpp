@@ -96,6 +96,10 @@ struct CoordinatorConfig {
   // one address are refused outright for the rest of the window (one log line per window).
   uint32_t handshake_failures = 5;
   int64_t handshake_window_ms = 60'000;
+  // An agent connection that has not finished its Curve handshake this long is dropped (0 =
+  // never). ZeroMQ's default; its timers cost a scan of every connection still in its handshake
+  // per handshake done, which a restart storm of a very large fleet feels (docs/architecture.md).
+  int64_t handshake_timeout_ms = 30'000;
   // Running out of disk (docs/decisions.md). The store's LMDB map grows up to this size; a
   // store that reaches it is full like a full disk.
   uint64_t store_map_bytes = 64ull << 30;
