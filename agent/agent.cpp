@@ -1,5 +1,6 @@
 #include "labmesh/agent/agent.hpp"
 
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -38,7 +39,10 @@ std::string_view AgentStateName(AgentState state) {
 
 namespace {
 
-constexpr int64_t kMaxPollMs = 100;  // how quickly Stop() is noticed
+// The longest the loop sleeps. Every timer gives its deadline (NextDeadline, the managers'
+// NextDeadlineMs) and Stop() wakes the poll, so this only bounds how late a timer that forgot
+// to say so can be; an idle agent wakes once a second for it (scripts/bench-agent.sh).
+constexpr int64_t kMaxPollMs = 1'000;
 constexpr int64_t kHelloRetryMs = 20;  // while the connection is not up yet
 // After a Reject the agent keeps knocking, slowly: an admin may delete the host to let it
 // enrol again with a new key, and a restart of the agent must not be needed for that.
@@ -75,6 +79,11 @@ class AgentImpl final : public Agent {
         heartbeat_interval_ms_(config.heartbeat_interval_ms) {
     limits_.max_frame_bytes = config.max_frame_bytes;
   }
+  ~AgentImpl() override {
+    if (wake_fd_ >= 0) close(wake_fd_);
+  }
+  AgentImpl(const AgentImpl&) = delete;
+  AgentImpl& operator=(const AgentImpl&) = delete;
 
   Status Init() {
     if (config_.coordinator_key.empty() || !IsZ85Key(config_.coordinator_key)) {
@@ -194,6 +203,7 @@ class AgentImpl final : public Agent {
         // or a helper's request is handled at once and the loop never sleeps on work.
         poll_items_.clear();
         if (socket_) poll_items_.push_back({socket_->handle(), 0, ZMQ_POLLIN, 0});
+        if (wake_fd_ >= 0) poll_items_.push_back({nullptr, wake_fd_, ZMQ_POLLIN, 0});
         poll_ranges_.clear();
         for (const Manager* manager : managers_) {
           const size_t begin = poll_items_.size();
@@ -221,7 +231,14 @@ class AgentImpl final : public Agent {
     return Status::Ok();
   }
 
-  void Stop() override { stop_.store(true); }
+  // From any thread (the signal waiter's): the flag, then a wakeup of the loop's poll.
+  void Stop() override {
+    stop_.store(true);
+    if (wake_fd_ >= 0) {
+      const uint64_t one = 1;
+      (void)!write(wake_fd_, &one, sizeof one);
+    }
+  }
   AgentState state() const override { return state_.load(); }
   const std::string& hostname() const override { return hostname_; }
   const std::string& public_key() const override { return keys_.public_z85; }
@@ -247,8 +264,13 @@ class AgentImpl final : public Agent {
       case AgentState::kDisconnected: return next_attempt_ms_;
       case AgentState::kConnecting:
         return hello_unsent_ ? clock_->SteadyMs() + kHelloRetryMs : hello_deadline_ms_;
-      case AgentState::kPending: return next_hello_ms_;
-      case AgentState::kRegistered: return next_heartbeat_ms_;
+      case AgentState::kPending:
+        return std::min(next_hello_ms_, last_contact_ms_ + config_.missed_acks_before_reconnect *
+                                                               heartbeat_interval_ms_ +
+                                            config_.hello_timeout_ms + 1);
+      case AgentState::kRegistered:  // the next heartbeat, or the coordinator counts as silent
+        return std::min(next_heartbeat_ms_, last_contact_ms_ + config_.missed_acks_before_reconnect *
+                                                                   heartbeat_interval_ms_ + 1);
     }
     return clock_->SteadyMs() + kMaxPollMs;
   }
@@ -518,6 +540,9 @@ class AgentImpl final : public Agent {
   std::vector<std::pair<size_t, size_t>> poll_ranges_;
   std::atomic<AgentState> state_{AgentState::kDisconnected};
   std::atomic<bool> stop_{false};
+  // Written by Stop() so that the poll returns at once; -1 if eventfd failed (then the loop
+  // notices the flag within kMaxPollMs).
+  int wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   int64_t heartbeat_interval_ms_;
   int64_t next_attempt_ms_ = 0;
   int64_t hello_deadline_ms_ = 0;

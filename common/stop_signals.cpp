@@ -28,15 +28,21 @@ StopSignals::~StopSignals() { Cancel(); }
 
 void StopSignals::Cancel() {
   done_.store(true);
-  if (waiter_.joinable()) waiter_.join();
+  if (waiter_.joinable()) {
+    // Wakes the waiter with a stop signal for its thread alone, which it takes as "done". A
+    // waiter that already returned (it ran stop) has the signal discarded with it.
+    pthread_kill(waiter_.native_handle(), SIGTERM);
+    waiter_.join();
+  }
 }
 
 void StopSignals::OnStop(std::function<void()> stop) {
   waiter_ = std::thread([this, stop = std::move(stop)] {
     sigset_t set = StopSet();
-    timespec tick{0, 200'000'000};  // how quickly the destructor is noticed
-    while (!done_.load()) {
-      int sig = sigtimedwait(&set, nullptr, &tick);
+    // No timeout: Cancel() wakes it, so an idle daemon's waiter never runs.
+    while (true) {
+      int sig = sigwaitinfo(&set, nullptr);
+      if (done_.load()) return;
       if (sig == SIGTERM || sig == SIGINT) {
         spdlog::info("signal {}: stopping", sig);
         stop();

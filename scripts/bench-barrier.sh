@@ -13,11 +13,15 @@
 # how long the coordinator's threads (its event loop apart) and the simulator's ran and waited for
 # a CPU: on a shared machine the waits tell a slow release from one that was not scheduled. Also
 # the group's start: job created -> first StartEntry, and the StartEntry spread (first to last).
+# With several CPUs the simulator runs on the last one and the coordinator's threads on the others
+# (taskset; LABMESH_BENCH_PIN=0: anywhere), so that the release is not waiting for the
+# simulator's CPU.
 # Called by scripts/bench.sh; runs alone too. Exit 0 when the figures were measured (the target
 # is reported, not enforced: the machines are shared).
 #
 # Environment: LABMESH_SKIP_SETUP=1, LABMESH_BUILD_DIR, LABMESH_BUILD_TYPE, LABMESH_BENCH_KEEP=1,
-# LABMESH_BENCH_BARRIER_SIZES, LABMESH_BENCH_BARRIER_ROUNDS.
+# LABMESH_BENCH_BARRIER_SIZES, LABMESH_BENCH_BARRIER_ROUNDS, LABMESH_BENCH_PIN,
+# LABMESH_BENCH_COORDINATOR_FLAGS (added to the coordinator's, e.g. "--io-threads 2").
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -56,14 +60,24 @@ trap 'exit 130' INT TERM
 
 
 
+sim_pin=() pinning="not pinned"
+last_cpu=$(($(nproc) - 1))
+if ((last_cpu > 0)) && [[ ${LABMESH_BENCH_PIN:-1} == 1 ]]; then
+  sim_pin=(taskset -c "$last_cpu")
+  pinning="simulator on CPU $last_cpu, coordinator on 0-$((last_cpu - 1))"
+fi
+
 report=""
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for n in $sizes; do
   log "$n participants, $rounds burst + $rounds settled rounds"
-  start_coordinator "barrier-$n" --sync-hold 5m  # registering 1,000 agents must not release the hold
+  # registering 1,000 agents must not release the hold
+  # shellcheck disable=SC2086  # the extra flags are words
+  start_coordinator "barrier-$n" --sync-hold 5m ${LABMESH_BENCH_COORDINATOR_FLAGS:-}
+  if ((${#sim_pin[@]})); then taskset -a -p -c "0-$((last_cpu - 1))" "$coordinator_pid" >/dev/null; fi
   out=$work/barrier-$n.log
   # In the background with the script in `wait`, which a signal interrupts at once.
-  "$bench_bin" --coordinator "$agent_endpoint" --coordinator-key "$coordinator_key" \
+  "${sim_pin[@]}" "$bench_bin" --coordinator "$agent_endpoint" --coordinator-key "$coordinator_key" \
     --api "$api_endpoint" --participants "$n" --rounds "$rounds" --settled-rounds "$rounds" \
     --watch-pid "$coordinator_pid" >"$out" 2>&1 &
   bench_pid=$!
@@ -94,6 +108,6 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cat <<REPORT
 
-== labmesh bench: barriers ($(nproc) CPUs, $build_type, $rounds rounds each, load $load_before -> $load_after) ==
+== labmesh bench: barriers ($(nproc) CPUs, $pinning, $build_type, $rounds rounds each, load $load_before -> $load_after) ==
 $report
 REPORT

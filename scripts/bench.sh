@@ -22,6 +22,8 @@
 #  11. fleet: scripts/bench-fleet.sh (20,000 agents at 5 s, or as many as the descriptor limit
 #      allows, over several simulators: coordinator CPU, RSS per agent, ack p99; then a
 #      coordinator restart: time until every agent is welcomed again, hellos retried).
+#  12. agent: scripts/bench-agent.sh (one idle agent's RSS, PSS, CPU share and wakeups; the
+#      footprint target is for the build the .deb ships, Release).
 # Every process runs on 127.0.0.1 and is stopped on exit. Exit status: 0 when the measurements
 # ran and the CPU target was met, 1 otherwise.
 #
@@ -139,4 +141,6 @@ LABMESH_SKIP_SETUP=1 LABMESH_BENCH_NO_BUILD=1 LABMESH_BUILD_DIR=$build_dir \
 LABMESH_SKIP_SETUP=1 LABMESH_BENCH_NO_BUILD=1 LABMESH_BUILD_DIR=$build_dir \
   LABMESH_BUILD_TYPE=$build_type LABMESH_BENCH_AGENTS=20000 LABMESH_BENCH_SECONDS=30 \
   "$root/scripts/bench-fleet.sh"
+LABMESH_SKIP_SETUP=1 LABMESH_BENCH_NO_BUILD=1 LABMESH_BUILD_DIR=$build_dir \
+  LABMESH_BUILD_TYPE=$build_type LABMESH_BENCH_SECONDS=60 "$root/scripts/bench-agent.sh"
 [[ $verdict == met ]]
