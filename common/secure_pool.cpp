@@ -18,7 +18,7 @@ namespace {
 // libzmq's handshake buffers: 32-byte keys, 64-200 byte boxes, metadata of a few hundred bytes.
 constexpr std::array<size_t, 4> kClassBytes = {64, 256, 1024, 4096};
 // Free regions kept per class: more than a storm's handshakes in flight at once on this machine
-// (each region is one locked page and two guard pages).
+// (each region is a locked page, two for the largest class, between two guard pages).
 constexpr size_t kMaxFreePerClass = 1024;
 
 using FreeFn = void (*)(void*);

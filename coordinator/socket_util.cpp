@@ -125,7 +125,9 @@ zmq::socket_t BindRouter(zmq::context_t& context, const std::string& endpoint,
   }
   if (options.backlog > 0) socket.set(zmq::sockopt::backlog, options.backlog);
   if (options.handshake_timeout_ms >= 0) {
-    socket.set(zmq::sockopt::handshake_ivl, static_cast<int>(options.handshake_timeout_ms));
+    const int64_t ms = std::min<int64_t>(options.handshake_timeout_ms,
+                                         std::numeric_limits<int>::max());
+    socket.set(zmq::sockopt::handshake_ivl, static_cast<int>(ms));
   }
   socket.bind(endpoint);
   if (bound != nullptr) *bound = socket.get(zmq::sockopt::last_endpoint);
