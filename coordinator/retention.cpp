@@ -24,7 +24,7 @@ std::string MonthOf(int64_t us) {
   std::time_t seconds = static_cast<std::time_t>(us / 1'000'000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
-  char buf[16];
+  char buf[32];  // room for any int year, so the compiler sees no truncation
   std::snprintf(buf, sizeof buf, "%04d-%02d", tm.tm_year + 1900, tm.tm_mon + 1);
   return buf;
 }
