@@ -275,7 +275,9 @@ TEST_F(Health, SyntheticLabScoresTheBadHostsOnly) {
   EXPECT_EQ(bad.evidence[0].peer_hosts, 19u);
   EXPECT_EQ(bad.evidence[0].peer_failed, 0u);
   for (const auto& h : reply.hosts) {
-    if (h.hostname != "h07" && h.hostname != "h12") EXPECT_DOUBLE_EQ(h.score, 0) << h.hostname;
+    if (h.hostname != "h07" && h.hostname != "h12") {
+      EXPECT_DOUBLE_EQ(h.score, 0) << h.hostname;
+    }
     EXPECT_EQ(h.results, 40u) << h.hostname;
   }
   ASSERT_EQ(reply.flaky_tests.size(), 1u);
