@@ -64,7 +64,9 @@ sim_pin=() pinning="not pinned"
 last_cpu=$(($(nproc) - 1))
 if ((last_cpu > 0)) && [[ ${LABMESH_BENCH_PIN:-1} == 1 ]]; then
   sim_pin=(taskset -c "$last_cpu")
-  pinning="simulator on CPU $last_cpu, coordinator on 0-$((last_cpu - 1))"
+  others=0
+  if ((last_cpu > 1)); then others="0-$((last_cpu - 1))"; fi
+  pinning="simulator on CPU $last_cpu, coordinator on CPU $others"
 fi
 
 report=""
@@ -74,7 +76,7 @@ for n in $sizes; do
   # registering 1,000 agents must not release the hold
   # shellcheck disable=SC2086  # the extra flags are words
   start_coordinator "barrier-$n" --sync-hold 5m ${LABMESH_BENCH_COORDINATOR_FLAGS:-}
-  if ((${#sim_pin[@]})); then taskset -a -p -c "0-$((last_cpu - 1))" "$coordinator_pid" >/dev/null; fi
+  if ((${#sim_pin[@]})); then taskset -a -p -c "$others" "$coordinator_pid" >/dev/null; fi
   out=$work/barrier-$n.log
   # In the background with the script in `wait`, which a signal interrupts at once.
   "${sim_pin[@]}" "$bench_bin" --coordinator "$agent_endpoint" --coordinator-key "$coordinator_key" \
