@@ -37,6 +37,11 @@ TEST_F(SecurePool, AReleasedRegionIsWipedAndServesTheNextAllocationOfItsSize) {
 }
 
 TEST_F(SecurePool, AReusedRegionStillEndsAtItsGuardPage) {
+#if defined(LABMESH_SANITIZE_address) || defined(LABMESH_SANITIZE_thread)
+  // The sanitizer would write the deliberate fault up as a report, and test.sh fails a run on
+  // any report; the plain run has this test.
+  GTEST_SKIP() << "the fault on the guard page is the point, and a sanitizer reports it";
+#endif
   auto* region = static_cast<uint8_t*>(sodium_allocarray(64, 1));
   ASSERT_NE(region, nullptr);
   sodium_free(region);
