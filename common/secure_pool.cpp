@@ -31,7 +31,7 @@ struct Pool {
   };
   std::unordered_map<void*, Region> regions;  // every region the pool holds
   std::array<std::vector<void*>, kClassBytes.size()> free;
-  SecurePoolCounts counts;
+  SecurePoolCounts counts;  // created and reused; kept is regions.size()
 };
 
 // Never destroyed: libzmq's I/O threads may release a region while the process exits.
@@ -59,7 +59,9 @@ int ClassFor(size_t bytes) {
 SecurePoolCounts SecurePoolCountsNow() {
   Pool& pool = ThePool();
   std::lock_guard lock(pool.mu);
-  return pool.counts;
+  SecurePoolCounts counts = pool.counts;
+  counts.kept = pool.regions.size();
+  return counts;
 }
 
 }  // namespace labmesh
@@ -93,7 +95,6 @@ void* sodium_allocarray(size_t count, size_t size) {
   std::lock_guard lock(pool.mu);
   pool.regions.emplace(region, labmesh::Pool::Region{static_cast<uint8_t>(klass), true});
   ++pool.counts.created;
-  pool.counts.kept = pool.regions.size();
   return region;
 }
 
@@ -116,7 +117,6 @@ void sodium_free(void* ptr) {
         return;
       }
       pool.regions.erase(it);
-      pool.counts.kept = pool.regions.size();
     }
   }
   labmesh::RealFree()(ptr);

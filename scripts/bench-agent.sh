@@ -47,7 +47,6 @@ wakeups() {
   cat /proc/"$1"/task/*/status 2>/dev/null |
     awk '/^voluntary_ctxt_switches:/ { s += $2 } END { print s + 0 }'
 }
-status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 bench_heartbeat_interval=5s  # the coordinator's default
 start_coordinator idle

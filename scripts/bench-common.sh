@@ -25,6 +25,9 @@ finish_work() {
   fi
 }
 
+# status_kib PID KEY: a kB figure of /proc/PID/status (VmRSS, RssAnon, VmHWM...).
+status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
 # field LINE KEY: the value of KEY=value in LINE (the benchmark programs' report lines).
 field() { sed -n "s/.*[ :]$2=\([^ ]*\).*/\1/p" <<<"$1"; }
 

@@ -75,7 +75,6 @@ trap 'exit 130' INT TERM
 # cpu_seconds PID: user + system CPU time of PID so far.
 clock_ticks=$(getconf CLK_TCK)
 cpu_seconds() { awk -v hz="$clock_ticks" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 now() { date +%s.%N; }
 # wait_all_logs PATTERN TIMEOUT_S: until every simulator's log has a line matching PATTERN.
 wait_all_logs() {
@@ -96,7 +95,7 @@ if (($(nproc) > 1)) && [[ ${LABMESH_BENCH_PIN:-1} == 1 ]]; then pin=(taskset -c 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # shellcheck disable=SC2086  # the extra flags are words
 bench_heartbeat_interval=$interval bench_dead_after=120s start_coordinator fleet $coordinator_flags
-idle_rss=$(rss_kib "$coordinator_pid")
+idle_rss=$(status_kib "$coordinator_pid" VmRSS)
 processes=$(((agents + per_process - 1) / per_process))
 # Each simulator's window must span this script's sample, which starts once the last of them
 # is in its window (they register in parallel and settle 15 s, so they open within seconds).
@@ -116,8 +115,8 @@ t_start=$(now)
 sleep "$seconds"  # the measured window (the simulators keep beating)
 cpu_end=$(cpu_seconds "$coordinator_pid")
 t_end=$(now)
-fleet_rss=$(rss_kib "$coordinator_pid")
-hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$coordinator_pid/status")
+fleet_rss=$(status_kib "$coordinator_pid" VmRSS)
+hwm=$(status_kib "$coordinator_pid" VmHWM)
 wait_all_logs '^fleetsim: agents=' $((sim_window + 120))
 
 register_max=0 p50_max=0 p99_max=0 acked=0 sent=0 retries=0
@@ -156,7 +155,7 @@ for ((k = 0; k < processes; k++)); do
   rewelcomed=$((rewelcomed + $(field "$line" rewelcomed)))
   restart_retries=$((restart_retries + $(field "$line" hello_retries)))
 done
-restart_rss=$(rss_kib "$coordinator_pid")
+restart_rss=$(status_kib "$coordinator_pid" VmRSS)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cpu_pct=$(awk -v a="$cpu_start" -v b="$cpu_end" -v s="$t_start" -v e="$t_end" 'BEGIN { printf "%.1f", 100 * (b - a) / (e - s) }')
